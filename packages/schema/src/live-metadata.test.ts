@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createCanonicalId, parseCanonicalId } from './canonical-id.js';
+import { parseChannelRef } from './channel-ref.js';
+import { defaultBadge } from './badge.js';
+import { liveMetadataJsonSchema, liveMetadataSchema, summarizeLiveMetadata, type LiveMetadata } from './live-metadata.js';
+import { SCHEMA_VERSION } from './version.js';
+
+const startedAt = Date.parse('2026-03-01T18:00:00Z');
+
+function record(overrides: Partial<LiveMetadata> = {}): LiveMetadata {
+  return {
+    version: SCHEMA_VERSION,
+    canonical_id: createCanonicalId({ publisher: 'acme', slug: 'morning-show' }, startedAt),
+    channel: 'acme/morning-show',
+    providers: { twitch: { id: '1', user_id: '42', login: 'acme', url: 'https://www.twitch.tv/acme' } },
+    status: 'live',
+    started_at: '2026-03-01T18:00:00Z',
+    ended_at: null,
+    title: 'Morning <b>show</b>',
+    viewer_count: 12,
+    latency_ms: null,
+    is_public: true,
+    tags: ['news'],
+    badge: defaultBadge('live'),
+    updated_at: '2026-03-01T18:00:01.250Z',
+    seq: 3,
+    sources: { status: { provider: 'twitch', at: '2026-03-01T18:00:00Z' } },
+    ...overrides,
+  };
+}
+
+describe('canonical id', () => {
+  it('encodes the channel and the broadcast start time, and parses back', () => {
+    const id = createCanonicalId({ publisher: 'acme', slug: 'morning-show' }, startedAt);
+    assert.match(id, /^stream:acme:morning-show:[0-9A-Z]{26}$/);
+    const parsed = parseCanonicalId(id);
+    assert.equal(parsed?.publisher, 'acme');
+    assert.equal(parsed?.slug, 'morning-show');
+    assert.equal(parsed?.startedAtMs, startedAt);
+  });
+
+  it('sorts by broadcast start time', () => {
+    const ref = { publisher: 'a', slug: 'b' };
+    const later = createCanonicalId(ref, startedAt + 1000);
+    const earlier = createCanonicalId(ref, startedAt);
+    assert.ok(earlier < later);
+  });
+
+  it('refuses a channel that is not one', () => {
+    assert.throws(() => createCanonicalId({ publisher: '../etc', slug: 'x' }, startedAt), RangeError);
+    assert.equal(parseCanonicalId('stream:a:b:not-a-ulid'), undefined);
+  });
+});
+
+describe('channel ref', () => {
+  it('accepts publisher/slug and rejects traversal, case, and extra parts', () => {
+    assert.deepEqual(parseChannelRef('acme/morning-show'), { publisher: 'acme', slug: 'morning-show' });
+    for (const bad of ['../etc/passwd', 'acme/../x', 'Acme/show', 'acme', 'a/b/c', '-a/b', 'a/' + 'x'.repeat(40), 'a/b%2f', '']) {
+      assert.equal(parseChannelRef(bad), undefined, bad);
+    }
+  });
+});
+
+describe('live metadata schema', () => {
+  it('accepts a canonical record', () => {
+    const canonical = record();
+    assert.deepEqual(liveMetadataSchema.parse(canonical), canonical);
+  });
+
+  it('rejects a wrong version, a malformed canonical id and a negative viewer count', () => {
+    assert.equal(liveMetadataSchema.safeParse(record({ version: '2025-01-1' as never })).success, false);
+    assert.equal(liveMetadataSchema.safeParse(record({ canonical_id: 'stream:acme' })).success, false);
+    assert.equal(liveMetadataSchema.safeParse(record({ viewer_count: -1 })).success, false);
+  });
+
+  it('summarizes to the fields a badge needs', () => {
+    assert.deepEqual(Object.keys(summarizeLiveMetadata(record())).sort(), [
+      'badge', 'channel', 'seq', 'started_at', 'status', 'title', 'viewer_count',
+    ]);
+  });
+
+  it('exports a JSON Schema naming every field', () => {
+    const json = liveMetadataJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    for (const field of ['version', 'canonical_id', 'channel', 'providers', 'status', 'sources', 'seq', 'badge']) {
+      assert.ok(field in json.properties, field);
+    }
+    assert.ok(json.required.includes('canonical_id'));
+  });
+});

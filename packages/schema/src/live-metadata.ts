@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { channelRefSchema } from './channel-ref.js';
+import { isCanonicalId } from './canonical-id.js';
+import { SCHEMA_VERSION } from './version.js';
+
+/** Providers a channel can be linked to. The table is open: later providers add a row. */
+export const PROVIDERS = ['twitch', 'youtube', 'bluesky'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const LIVE_STATUSES = ['live', 'offline', 'scheduled'] as const;
+export type LiveStatus = (typeof LIVE_STATUSES)[number];
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const twitchLinkSchema = z.object({
+  id: z.string().nullable().describe('Twitch stream id of the current broadcast'),
+  user_id: z.string(),
+  login: z.string(),
+  url: z.url(),
+});
+
+export const youtubeLinkSchema = z.object({
+  id: z.string().nullable().describe('YouTube video id of the current broadcast'),
+  channel_id: z.string(),
+  url: z.url(),
+});
+
+export const blueskyLinkSchema = z.object({
+  did: z.string(),
+  post_uri: z.string().nullable(),
+});
+
+export const providerLinksSchema = z
+  .object({
+    twitch: twitchLinkSchema.optional(),
+    youtube: youtubeLinkSchema.optional(),
+    bluesky: blueskyLinkSchema.optional(),
+  })
+  .catchall(z.record(z.string(), z.unknown()));
+
+export const badgeSchema = z.object({
+  label: z.string(),
+  color: z.string(),
+  animate: z.boolean(),
+});
+
+/** Who set a field, and that provider's own timestamp for it. */
+export const fieldSourceSchema = z.object({
+  provider: z.string(),
+  at: isoTime,
+});
+
+export const liveMetadataSchema = z.object({
+  version: z.literal(SCHEMA_VERSION),
+  canonical_id: z.string().refine(isCanonicalId, 'must be stream:{publisher}:{slug}:{ulid}').nullable(),
+  channel: channelRefSchema,
+  providers: providerLinksSchema,
+  status: z.enum(LIVE_STATUSES),
+  started_at: isoTime.nullable(),
+  ended_at: isoTime.nullable(),
+  title: z.string().max(512).nullable(),
+  viewer_count: z.number().int().nonnegative().nullable(),
+  latency_ms: z.number().int().nonnegative().nullable(),
+  is_public: z.boolean(),
+  tags: z.array(z.string().max(64)).max(32),
+  badge: badgeSchema,
+  updated_at: isoTime,
+  seq: z.number().int().nonnegative(),
+  sources: z.record(z.string(), fieldSourceSchema),
+  signature: z.string().optional(),
+  raw_event: z.unknown().optional(),
+});
+
+export type LiveMetadata = z.infer<typeof liveMetadataSchema>;
+export type ProviderLinks = z.infer<typeof providerLinksSchema>;
+export type Badge = z.infer<typeof badgeSchema>;
+export type FieldSource = z.infer<typeof fieldSourceSchema>;
+
+/** The small, cacheable projection served by `/status` and used by badges. */
+export const liveStatusSummarySchema = liveMetadataSchema.pick({
+  channel: true,
+  status: true,
+  title: true,
+  started_at: true,
+  viewer_count: true,
+  badge: true,
+  seq: true,
+});
+export type LiveStatusSummary = z.infer<typeof liveStatusSummarySchema>;
+
+export function summarizeLiveMetadata(record: LiveMetadata): LiveStatusSummary {
+  const { channel, status, title, started_at, viewer_count, badge, seq } = record;
+  return { channel, status, title, started_at, viewer_count, badge, seq };
+}
+
+/** The canonical schema as JSON Schema (draft 2020-12), served at `/schema/{version}.json`. */
+export function liveMetadataJsonSchema(): Record<string, unknown> {
+  return {
+    $id: `/schema/${SCHEMA_VERSION}.json`,
+    title: `live-upload canonical live metadata ${SCHEMA_VERSION}`,
+    ...z.toJSONSchema(liveMetadataSchema, { io: 'output', unrepresentable: 'any' }),
+  };
+}

@@ -1,0 +1,70 @@
+import type { ChannelRef } from '@live-upload/schema';
+import type { StreamConfig } from './bus.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Subjects on the bus. A channel becomes two tokens: `live.status.{publisher}.{slug}`. */
+export const SUBJECTS = {
+  /** Verified provider events, exactly as received: `live.raw.{provider}`. */
+  liveRaw: (provider: string) => `live.raw.${provider}`,
+  liveRawAll: 'live.raw.>',
+  /** Canonical status changes of a channel. */
+  liveStatus: (ref: ChannelRef) => `live.status.${ref.publisher}.${ref.slug}`,
+  liveStatusAll: 'live.status.>',
+  /** Channel timers (offline grace, coalesced flush), delivered when due through nak delays. */
+  liveTimer: (ref: ChannelRef) => `live.timers.${ref.publisher}.${ref.slug}`,
+  liveTimerAll: 'live.timers.>',
+  /** Append-only audit records. */
+  audit: (action: string) => `audit.${action}`,
+  auditAll: 'audit.>',
+} as const;
+
+/** Streams the server creates at start. */
+export const STREAMS = {
+  liveRaw: {
+    name: 'LIVE_RAW',
+    subjects: [SUBJECTS.liveRawAll],
+    retention: 'limits',
+    maxAgeMs: 7 * DAY_MS,
+    duplicateWindowMs: 10 * 60 * 1000,
+  },
+  liveStatus: {
+    name: 'LIVE_STATUS',
+    subjects: [SUBJECTS.liveStatusAll],
+    retention: 'limits',
+    maxAgeMs: 7 * DAY_MS,
+    duplicateWindowMs: 2 * 60 * 1000,
+  },
+  liveTimers: {
+    name: 'LIVE_TIMERS',
+    subjects: [SUBJECTS.liveTimerAll],
+    retention: 'workqueue',
+    maxAgeMs: DAY_MS,
+    duplicateWindowMs: 2 * 60 * 1000,
+  },
+  audit: {
+    name: 'AUDIT',
+    subjects: [SUBJECTS.auditAll],
+    retention: 'limits',
+    maxAgeMs: 0,
+    duplicateWindowMs: 2 * 60 * 1000,
+  },
+} as const satisfies Record<string, StreamConfig>;
+
+/** KV buckets. */
+export const BUCKETS = {
+  /** Per channel: admin config and provider links (`{publisher}/{slug}`). */
+  channelConfig: 'channel-config',
+  /** Per provider account: which channel it links to (`{provider}.{account id}`). */
+  providerLinks: 'provider-links',
+  /** Per channel: the state machine's state, including the canonical record. */
+  channelState: 'channel-state',
+  /** Provider message ids already applied (TTL'd seen-set behind the stream's dup window). */
+  seenMessages: 'seen-messages',
+} as const;
+
+/** Durable consumer names. */
+export const CONSUMERS = {
+  pipeline: 'pipeline',
+  timers: 'channel-timers',
+} as const;

@@ -1,0 +1,23 @@
+/** Every error code the API answers with, and its HTTP status. */
+export const ERROR_CODES = {
+  bad_request: 400,
+  invalid_json: 400,
+  invalid_body: 400,
+  invalid_channel: 400,
+  too_many_channels: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  signature_invalid: 403,
+  timestamp_stale: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  bus_unavailable: 503,
+  not_ready: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
