@@ -1,0 +1,44 @@
+/** The demo page's own script: drives the simulated streamer and logs what the badge hears. */
+
+const log = document.querySelector<HTMLOListElement>('#event-log');
+
+function note(text: string): void {
+  if (!log) return;
+  const item = document.createElement('li');
+  item.textContent = `${new Date().toLocaleTimeString()} ${text}`;
+  log.prepend(item);
+  while (log.children.length > 50) log.lastElementChild?.remove();
+}
+
+async function simulate(action: string, title?: string): Promise<void> {
+  const buttons = document.querySelectorAll<HTMLButtonElement>('#simulator button');
+  buttons.forEach((button) => (button.disabled = true));
+  try {
+    const response = await fetch('/demo/api/simulate', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(title === undefined ? { action } : { action, title }),
+    });
+    const result = (await response.json()) as { webhook_status?: number; error?: { message: string } };
+    note(response.ok ? `sent ${action}: webhook answered ${result.webhook_status}` : `failed: ${result.error?.message ?? response.status}`);
+  } catch (error) {
+    note(`failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    buttons.forEach((button) => (button.disabled = false));
+  }
+}
+
+document.querySelectorAll<HTMLButtonElement>('button[data-action="online"], button[data-action="offline"]').forEach((button) => {
+  button.addEventListener('click', () => void simulate(button.dataset['action']!));
+});
+
+document.querySelector<HTMLFormElement>('#title-form')?.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = document.querySelector<HTMLInputElement>('#title-input');
+  void simulate('update', input?.value || undefined);
+});
+
+document.querySelector('#demo-badge')?.addEventListener('live-status-change', (event) => {
+  const { status, record } = (event as CustomEvent<{ status: string; record: { title: string | null; seq: number } }>).detail;
+  note(`badge: ${status}${record.title ? ` "${record.title}"` : ''} (seq ${record.seq})`);
+});

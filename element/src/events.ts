@@ -1,0 +1,71 @@
+import type { LiveStatus, LiveStatusSummary } from '@live-upload/schema';
+
+/** Every public event the elements dispatch. Prefixed `live-` so none clashes with a native name. */
+export const LIVE_EVENTS = {
+  statusChange: 'live-status-change',
+  uploadProgress: 'live-upload-progress',
+  uploadComplete: 'live-upload-complete',
+  error: 'live-error',
+} as const;
+
+export type LiveEventName = (typeof LIVE_EVENTS)[keyof typeof LIVE_EVENTS];
+
+/**
+ * `live-status-change`: a channel's status became known or changed.
+ * `record` is the channel's record as received; the fields typed here are the ones the badge
+ * checked (the full canonical record is validated by the server, not in the browser bundle).
+ */
+export interface LiveStatusChangeDetail {
+  readonly channel: string;
+  readonly status: LiveStatus;
+  readonly record: LiveStatusSummary;
+}
+
+/** `live-upload-progress`: declared for `<live-upload>`. */
+export interface LiveUploadProgressDetail {
+  readonly uploadId: string;
+  readonly bytesUploaded: number;
+  readonly bytesTotal: number;
+}
+
+/** `live-upload-complete`: declared for `<live-upload>`. */
+export interface LiveUploadCompleteDetail {
+  readonly uploadId: string;
+}
+
+/** `live-error`: something the page may want to surface; `code` comes from the server's error table. */
+export interface LiveErrorDetail {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface LiveEventDetailMap {
+  'live-status-change': LiveStatusChangeDetail;
+  'live-upload-progress': LiveUploadProgressDetail;
+  'live-upload-complete': LiveUploadCompleteDetail;
+  'live-error': LiveErrorDetail;
+}
+
+/** Creates a typed `live-*` event that bubbles and crosses shadow roots. */
+export function createLiveEvent<N extends LiveEventName>(
+  name: N,
+  detail: LiveEventDetailMap[N],
+): CustomEvent<LiveEventDetailMap[N]> {
+  return new CustomEvent(name, { detail, bubbles: true, composed: true });
+}
+
+/** The `live-*` events as an event map; they bubble and are composed, so they reach the document too. */
+export interface LiveEventMap {
+  'live-status-change': CustomEvent<LiveStatusChangeDetail>;
+  'live-upload-progress': CustomEvent<LiveUploadProgressDetail>;
+  'live-upload-complete': CustomEvent<LiveUploadCompleteDetail>;
+  'live-error': CustomEvent<LiveErrorDetail>;
+}
+
+// Declaration merging needs interfaces, and these add members only through `extends`.
+/* eslint-disable @typescript-eslint/no-empty-object-type */
+declare global {
+  interface HTMLElementEventMap extends LiveEventMap {}
+  interface DocumentEventMap extends LiveEventMap {}
+}
+/* eslint-enable @typescript-eslint/no-empty-object-type */

@@ -1,0 +1,128 @@
+import type { LiveStatus, LiveStatusSummary } from '@live-upload/schema';
+import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { createLiveEvent } from '../events.js';
+import { closestLang, formatLabel, labelLocale, resolveLabels, type LiveLabels } from '../labels.js';
+import { documentLiveStatusRegistry } from '../live-status-connection.js';
+import { liveBadgeStyles } from './live-badge.styles.js';
+
+/**
+ * @summary Shows whether a channel is live, kept current by the server's live-status stream.
+ *
+ * Every badge on a page shares one connection per endpoint. Text from the network is rendered
+ * as text only. Labels follow the closest `lang` attribute (en, de, fr; English otherwise).
+ *
+ * @event live-status-change - The channel's status became known or changed.
+ *   `detail: { channel, status, record }`. Title and viewer updates re-render without it.
+ *
+ * @csspart base - The visible badge. (Assistive technology reads a visually hidden
+ *   `role="status"` live region instead, kept in step with it.)
+ * @csspart label - The coloured pill with the short status text (LIVE, OFFLINE, SOON).
+ * @csspart dot - The dot in the pill; it pulses while live, unless motion is reduced.
+ * @csspart title - The stream title (live and scheduled).
+ * @csspart viewers - The viewer count (live, when known).
+ *
+ * @cssproperty --live-live-color - Pill colour while live. Default #e5133a.
+ * @cssproperty --live-offline-color - Pill colour while offline. Default #5f6368.
+ * @cssproperty --live-scheduled-color - Pill colour while scheduled. Default #5b4ae6.
+ * @cssproperty --live-label-color - Pill text colour. Default #fff.
+ * @cssproperty --live-text-color - Title and viewer count colour. Default: inherited.
+ * @cssproperty --live-font - `font` shorthand. Default `600 0.8125rem/1.25 system-ui, sans-serif`.
+ * @cssproperty --live-radius - Pill corner radius. Default 0.25em.
+ * @cssproperty --live-pulse-duration - One pulse of the dot. Default 1.6s.
+ */
+export class LiveBadge extends LitElement {
+  static override styles = liveBadgeStyles;
+
+  // Declared here rather than with @property(): Lit's decorator module (both decorator
+  // flavours) plus esbuild's decorator helper cost ~340 B gzipped, the badge's size budget.
+  static override properties: PropertyDeclarations = {
+    channel: {},
+    endpoint: {},
+    noTitle: { type: Boolean, attribute: 'no-title' },
+    labels: { attribute: false },
+    record: { attribute: false },
+    status: { reflect: true },
+  };
+
+  /** The channel to follow, `{publisher}/{slug}`. */
+  channel = '';
+
+  /** The live-upload server (origin, optionally with a base path). Empty: this page's origin. */
+  endpoint = '';
+
+  /** Hides the title. */
+  noTitle = false;
+
+  /** Overrides for the labels chosen from `lang`. */
+  labels: Partial<LiveLabels> = {};
+
+  /** The record shown. Set by the live-status stream; a page may set it for a static badge. */
+  record: LiveStatusSummary | undefined;
+
+  /** The status shown, reflected so CSS can style it. Follows `record`. */
+  status: LiveStatus | undefined;
+
+  #followed = '';
+  #unfollow: (() => void) | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#follow();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#follow();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('channel') || changed.has('endpoint')) this.#follow();
+    if (changed.has('record')) this.status = this.record?.status;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    const { record, status } = this;
+    if (changed.has('status') && status && record?.status === status) {
+      this.dispatchEvent(createLiveEvent('live-status-change', { channel: record.channel, status, record }));
+    }
+  }
+
+  /**
+   * Subscribes to the channel while connected; resubscribes when channel or endpoint change.
+   * A new subscription starts empty and gets the channel's last known record at once, if any.
+   */
+  #follow(): void {
+    const key = this.isConnected && this.channel ? `${this.endpoint} ${this.channel}` : '';
+    if (key === this.#followed) return;
+    this.#unfollow?.();
+    this.#followed = key;
+    this.#unfollow = undefined;
+    if (!key) return;
+    this.record = undefined;
+    this.#unfollow = documentLiveStatusRegistry(this.ownerDocument).subscribe(this.endpoint, this.channel, (record) => {
+      this.record = record;
+    });
+  }
+
+  protected override render(): unknown {
+    const { status, record } = this;
+    const lang = closestLang(this);
+    const labels = resolveLabels(lang, this.labels);
+    const statusText = status ? labels[status] : '';
+    const title = status !== 'offline' && !this.noTitle ? record?.title : undefined;
+    const count = status === 'live' ? record?.viewer_count : undefined;
+    const viewers = count == null ? '' : formatLabel(labels.viewers, { count: count.toLocaleString(labelLocale(lang)) });
+    const sentence = title ? formatLabel(labels.withTitle, { status: statusText, title }) : statusText;
+    // Screen readers get one sentence ("Live: {title}, 12 watching") from the live region; the
+    // visible badge says the same in parts and is hidden from them.
+    return html`<span class="visually-hidden" role="status" aria-live="polite" aria-atomic="true"
+      >${viewers ? `${sentence}, ${viewers}` : sentence}</span
+    >${status
+      ? html`<span part="base" aria-hidden="true"
+          ><span part="label"><span part="dot"></span>${statusText}</span
+          ><span part="title">${title || nothing}</span
+          ><span part="viewers">${viewers || nothing}</span
+        ></span>`
+      : nothing}`;
+  }
+}

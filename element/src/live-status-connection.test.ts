@@ -1,0 +1,195 @@
+import type { LiveStatusSummary } from '@live-upload/schema';
+import { expect, waitUntil } from '@open-wc/testing';
+import {
+  documentLiveStatusRegistry,
+  liveEventsUrl,
+  LiveStatusRegistry,
+  MAX_CHANNELS_PER_CONNECTION,
+} from './live-status-connection.js';
+import { liveServer, recordEventSources, TEST_CHANNEL } from './testing/live-server.js';
+import { after, afterEach, before, beforeEach, describe, it } from './testing/mocha.js';
+
+const SECOND_CHANNEL = 'acme/late-show';
+const microtask = (): Promise<void> => Promise.resolve();
+
+describe('liveEventsUrl', () => {
+  it('names every channel and, when resuming, the last event id', () => {
+    const url = new URL(liveEventsUrl('https://live.example/', ['a/b', 'c/d'], 'a/b=3,c/d=1'));
+    expect(url.origin + url.pathname).to.equal('https://live.example/api/v1/live/events');
+    expect(url.searchParams.getAll('channel')).to.deep.equal(['a/b', 'c/d']);
+    expect(url.searchParams.get('last_event_id')).to.equal('a/b=3,c/d=1');
+    expect(new URL(liveEventsUrl('https://live.example', ['a/b'])).searchParams.has('last_event_id')).to.equal(false);
+  });
+
+  it('is relative to the page for the default endpoint', () => {
+    expect(liveEventsUrl('', ['a/b'])).to.equal('/api/v1/live/events?channel=a%2Fb');
+  });
+});
+
+describe('documentLiveStatusRegistry', () => {
+  it('is one registry per document', () => {
+    expect(documentLiveStatusRegistry()).to.equal(documentLiveStatusRegistry(document));
+    expect(documentLiveStatusRegistry(document.implementation.createHTMLDocument())).to.not.equal(documentLiveStatusRegistry());
+  });
+});
+
+describe('LiveStatusRegistry against the live server', () => {
+  let endpoint = '';
+  let sources: ReturnType<typeof recordEventSources>;
+  let registry: LiveStatusRegistry;
+  const subscriptions: Array<() => void> = [];
+
+  /** Subscribes and collects what the listener receives. */
+  function follow(channel: string, on = endpoint): LiveStatusSummary[] {
+    const received: LiveStatusSummary[] = [];
+    subscriptions.push(registry.subscribe(on, channel, (record) => received.push(record)));
+    return received;
+  }
+
+  before(async () => {
+    endpoint = await liveServer.url();
+    await liveServer.createChannel(SECOND_CHANNEL, 'Acme Late Show');
+    await liveServer.goOffline();
+  });
+
+  beforeEach(() => {
+    sources = recordEventSources();
+    registry = new LiveStatusRegistry(40);
+  });
+
+  afterEach(async () => {
+    for (const unsubscribe of subscriptions.splice(0)) unsubscribe();
+    await microtask();
+    sources.restore();
+  });
+
+  after(async () => {
+    await liveServer.goOffline();
+  });
+
+  it('opens ONE EventSource for all channels subscribed in the same task', async () => {
+    const first = follow(TEST_CHANNEL);
+    const second = follow(SECOND_CHANNEL);
+    const again = follow(TEST_CHANNEL);
+    expect(sources.opened.length, 'nothing opened before the microtask').to.equal(0);
+    await waitUntil(() => first.length && second.length && again.length, 'a snapshot for every subscriber');
+    expect(sources.opened.length).to.equal(1);
+    expect(new URL(sources.opened[0]!.url).searchParams.getAll('channel')).to.deep.equal([SECOND_CHANNEL, TEST_CHANNEL]);
+    expect(first[0]!.channel).to.equal(TEST_CHANNEL);
+    expect(second[0]!.channel).to.equal(SECOND_CHANNEL);
+  });
+
+  it('gives a later subscriber of a known channel the last record at once, without reopening', async () => {
+    const first = follow(TEST_CHANNEL);
+    await waitUntil(() => first.length, 'snapshot');
+    const later = follow(TEST_CHANNEL);
+    expect(later).to.deep.equal([first[0]]);
+    await microtask();
+    expect(sources.opened.length).to.equal(1);
+  });
+
+  it('reopens with the union when a channel is added later, and closes when the last subscriber leaves', async () => {
+    const first = follow(TEST_CHANNEL);
+    await waitUntil(() => first.length, 'snapshot');
+    const second = follow(SECOND_CHANNEL);
+    await waitUntil(() => second.length, 'snapshot of the added channel');
+    expect(sources.opened.length).to.equal(2);
+    expect(sources.opened[0]!.readyState).to.equal(EventSource.CLOSED);
+    expect(new URL(sources.opened[1]!.url).searchParams.getAll('channel')).to.deep.equal([SECOND_CHANNEL, TEST_CHANNEL]);
+
+    for (const unsubscribe of subscriptions.splice(0)) unsubscribe();
+    await microtask();
+    expect(sources.opened.length).to.equal(2);
+    expect(sources.opened[1]!.readyState).to.equal(EventSource.CLOSED);
+  });
+
+  it('delivers changes to every subscriber of the channel', async () => {
+    const [a, b] = [follow(TEST_CHANNEL), follow(TEST_CHANNEL)];
+    await waitUntil(() => a.length && b.length, 'snapshots');
+    await liveServer.goLive('Breaking');
+    await waitUntil(() => a.at(-1)?.title === 'Breaking' && b.at(-1)?.title === 'Breaking', 'the change reached both');
+    expect(a.at(-1)!.status).to.equal('live');
+    await liveServer.goOffline();
+  });
+
+  it('after an error, closes the EventSource itself and reopens with last_event_id; the server sends only what was missed', async () => {
+    const received = follow(TEST_CHANNEL);
+    await waitUntil(() => received.length, 'snapshot');
+    const first = sources.opened[0]!;
+    let lastEventId = '';
+    first.addEventListener('snapshot', (event) => (lastEventId = (event as MessageEvent).lastEventId));
+    first.addEventListener('status', (event) => (lastEventId = (event as MessageEvent).lastEventId));
+    await liveServer.goLive('Before the drop');
+    await waitUntil(() => received.at(-1)?.title === 'Before the drop' && lastEventId, 'live before the drop');
+
+    const deliveredBefore = received.length;
+    const seqBefore = received.at(-1)!.seq;
+    first.dispatchEvent(new Event('error')); // what the browser dispatches when the network drops
+    expect(first.readyState, 'closed, not left to the browser to retry').to.equal(EventSource.CLOSED);
+    await waitUntil(() => sources.opened.length === 2, 'reopened after the backoff');
+    const resumed = sources.opened[1]!;
+    expect(new URL(resumed.url).searchParams.get('last_event_id')).to.equal(lastEventId);
+    let snapshots = 0;
+    resumed.addEventListener('snapshot', () => snapshots++);
+
+    await liveServer.updateTitle('After the drop');
+    await waitUntil(() => received.at(-1)?.title === 'After the drop', 'change after the reconnect arrived');
+    expect(snapshots, 'no snapshot resent on resume').to.equal(0);
+    const afterDrop = received.slice(deliveredBefore);
+    expect(afterDrop.every((record) => record.seq > seqBefore), 'nothing delivered twice').to.equal(true);
+    await liveServer.goOffline();
+  });
+
+  it('backs off exponentially, with jitter, while the endpoint keeps failing', async () => {
+    const openedAt: number[] = [];
+    const Recording = window.EventSource;
+    window.EventSource = class TimedEventSource extends Recording {
+      constructor(url: string | URL, init?: EventSourceInit) {
+        super(url, init);
+        openedAt.push(performance.now());
+      }
+    };
+    // Nothing listens on port 9 (discard) here: every attempt fails at once, like a server that is down.
+    follow(TEST_CHANNEL, 'http://127.0.0.1:9');
+    await waitUntil(() => openedAt.length >= 5, 'four retries', { timeout: 5000 });
+    const gaps = openedAt.slice(1).map((at, i) => at - openedAt[i]!);
+    gaps.forEach((gap, attempt) => {
+      const ceiling = 40 * 2 ** attempt;
+      expect(gap, `retry ${attempt + 1}`).to.be.at.least(ceiling / 2 - 2);
+    });
+    expect(sources.opened.slice(0, -1).every((source) => source.readyState === EventSource.CLOSED)).to.equal(true);
+    expect(new URL(sources.opened[0]!.url).searchParams.has('last_event_id')).to.equal(false);
+  });
+
+  it('ignores malformed frames, unknown statuses and channels it did not ask for', async () => {
+    const received = follow(TEST_CHANNEL);
+    await waitUntil(() => received.length, 'snapshot');
+    const source = sources.opened[0]!;
+    const valid = received[0]!;
+    for (const data of [
+      'not json',
+      JSON.stringify({ ...valid, status: 'exploded' }),
+      JSON.stringify({ ...valid, title: { toString: 'x' } }),
+      JSON.stringify({ ...valid, channel: SECOND_CHANNEL }),
+      JSON.stringify({ ...valid, seq: -1 }),
+    ]) {
+      source.dispatchEvent(new MessageEvent('status', { data }));
+    }
+    expect(received.length).to.equal(1);
+  });
+
+  it('never sends an invalid channel (its 400 would fail the shared connection)', async () => {
+    const bad = follow('Not A Channel');
+    const good = follow(TEST_CHANNEL);
+    await waitUntil(() => good.length, 'the valid channel connected');
+    expect(bad).to.deep.equal([]);
+    expect(new URL(sources.opened[0]!.url).searchParams.getAll('channel')).to.deep.equal([TEST_CHANNEL]);
+  });
+
+  it(`carries at most ${MAX_CHANNELS_PER_CONNECTION} channels on one connection`, async () => {
+    for (let i = 0; i <= MAX_CHANNELS_PER_CONNECTION; i++) follow(`acme/show-${String(i).padStart(2, '0')}`, 'http://127.0.0.1:9');
+    await microtask();
+    expect(sources.opened.length).to.equal(1);
+    expect(new URL(sources.opened[0]!.url).searchParams.getAll('channel').length).to.equal(MAX_CHANNELS_PER_CONNECTION);
+  });
+});

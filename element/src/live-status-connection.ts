@@ -1,0 +1,140 @@
+import type { LiveStatusSummary } from '@live-upload/schema';
+import { isChannel, parseStatusRecord } from './status-record.js';
+
+/** Receives a channel's record: the last known one at once on subscribe, then each one that arrives. */
+export type LiveStatusListener = (record: LiveStatusSummary) => void;
+
+/** The server answers 400 above this many channels on one connection. */
+export const MAX_CHANNELS_PER_CONNECTION = 50;
+
+/**
+ * The SSE URL for some channels, relative to the page when `endpoint` is ''. `lastEventId`
+ * asks the server for only what was missed.
+ */
+export function liveEventsUrl(endpoint: string, channels: readonly string[], lastEventId?: string): string {
+  const query = new URLSearchParams(channels.map((channel) => ['channel', channel]));
+  if (lastEventId) query.set('last_event_id', lastEventId);
+  return `${endpoint.replace(/\/$/, '')}/api/v1/live/events?${query}`;
+}
+
+interface ChannelEntry {
+  readonly listeners: Set<LiveStatusListener>;
+  record?: LiveStatusSummary;
+}
+
+/**
+ * One endpoint's EventSource and the channels it carries.
+ *
+ * - Subscription changes are batched in a microtask; a batch that changes the set of channels
+ *   reopens the EventSource with the new union (the first 50, the server's limit: the rest get
+ *   no status rather than failing everyone's connection). With no channel left it closes.
+ * - On error the native EventSource is closed (no browser-paced retries) and reopened after an
+ *   exponential delay with jitter, with `last_event_id` so the server sends only what was missed.
+ * - Frames go through `parseStatusRecord`; malformed ones and channels not asked for are ignored.
+ *   One stream is ordered and the server dedupes by seq per connection (also on resume), so the
+ *   latest valid frame is the channel's state; a `snapshot` and a `status` are applied alike.
+ */
+class EndpointConnection {
+  /** Per subscribed channel: its subscribers and last record. */
+  readonly #channels = new Map<string, ChannelEntry>();
+  /** The channels the current EventSource was opened with. */
+  #carried: string[] = [];
+  #source: EventSource | undefined;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #lastEventId = '';
+  #attempt = 0;
+  #flushQueued = false;
+
+  constructor(
+    private readonly endpoint: string,
+    private readonly retryDelayMs: number,
+  ) {}
+
+  subscribe(channel: string, listener: LiveStatusListener): () => void {
+    let entry = this.#channels.get(channel);
+    if (!entry) this.#channels.set(channel, (entry = { listeners: new Set() }));
+    const { listeners } = entry;
+    listeners.add(listener);
+    if (entry.record) listener(entry.record);
+    this.#queueFlush();
+    return () => {
+      if (listeners.delete(listener) && !listeners.size) {
+        this.#channels.delete(channel);
+        this.#queueFlush();
+      }
+    };
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      const wanted = [...this.#channels.keys()].sort().slice(0, MAX_CHANNELS_PER_CONNECTION);
+      if (wanted.join() === this.#carried.join()) return;
+      clearTimeout(this.#retry);
+      this.#source?.close();
+      this.#source = undefined;
+      this.#carried = wanted;
+      this.#lastEventId = '';
+      this.#attempt = 0;
+      if (wanted.length) this.#open();
+    });
+  }
+
+  #open(): void {
+    const source = new EventSource(liveEventsUrl(this.endpoint, this.#carried, this.#lastEventId));
+    const onFrame = (event: MessageEvent<string>): void => {
+      this.#lastEventId = event.lastEventId || this.#lastEventId;
+      const record = parseStatusRecord(event.data);
+      const entry = record && this.#carried.includes(record.channel) && this.#channels.get(record.channel);
+      if (!entry) return;
+      this.#attempt = 0;
+      entry.record = record;
+      for (const listener of [...entry.listeners]) listener(record);
+    };
+    source.addEventListener('snapshot', onFrame);
+    source.addEventListener('status', onFrame);
+    source.onerror = () => {
+      source.close();
+      if (this.#source !== source) return;
+      const ceiling = Math.min(30_000, this.retryDelayMs * 2 ** this.#attempt++);
+      this.#retry = setTimeout(() => this.#open(), ceiling / 2 + (Math.random() * ceiling) / 2);
+    };
+    this.#source = source;
+  }
+}
+
+/**
+ * The page's live-status connections: ONE EventSource per endpoint, shared by every badge (see
+ * `EndpointConnection`; an endpoint nobody follows any more keeps a closed, empty entry). Use the
+ * document's instance, `documentLiveStatusRegistry()`; construct one only to isolate a test.
+ */
+export class LiveStatusRegistry {
+  readonly #connections = new Map<string, EndpointConnection>();
+
+  /** @param retryDelayMs first reconnect delay; it doubles per failed attempt up to 30 s */
+  constructor(private readonly retryDelayMs = 1000) {}
+
+  /**
+   * Follows `channel` on `endpoint` ('' = same origin); returns the unsubscribe function. An
+   * invalid channel is never sent (a 400 would fail the connection every badge shares): no-op.
+   */
+  subscribe(endpoint: string, channel: string, listener: LiveStatusListener): () => void {
+    if (!isChannel(channel)) return () => {};
+    let connection = this.#connections.get(endpoint);
+    if (!connection) this.#connections.set(endpoint, (connection = new EndpointConnection(endpoint, this.retryDelayMs)));
+    return connection.subscribe(channel, listener);
+  }
+}
+
+const REGISTRY_KEY = Symbol.for('live-upload.live-status-registry');
+
+/**
+ * The document's one registry, created on first use and kept on the document itself (under a
+ * `Symbol.for` key), so even two copies of this bundle share one connection per endpoint.
+ */
+export function documentLiveStatusRegistry(doc: Document = document): LiveStatusRegistry {
+  const holder = doc as Document & { [REGISTRY_KEY]?: LiveStatusRegistry };
+  return (holder[REGISTRY_KEY] ??= new LiveStatusRegistry());
+}

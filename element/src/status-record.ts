@@ -1,0 +1,52 @@
+import type { LiveStatus, LiveStatusSummary } from '@live-upload/schema';
+
+/*
+ * A small hand-written check instead of the zod schema, which would add ~440 KB to the badge
+ * bundle. The status table is typed against the schema (`Record<LiveStatus, ...>`, so a status
+ * added there fails the typecheck here), and `status-record.test.ts` pins both tables to the
+ * schema's own `LIVE_STATUSES` and `parseChannelRef`.
+ */
+const KNOWN_STATUSES: Readonly<Record<LiveStatus, 1>> = { live: 1, offline: 1, scheduled: 1 };
+const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}\/[a-z0-9][a-z0-9-]{0,38}$/;
+
+export function isLiveStatus(value: unknown): value is LiveStatus {
+  return typeof value === 'string' && Object.hasOwn(KNOWN_STATUSES, value);
+}
+
+/** `{publisher}/{slug}` as the schema defines it. */
+export function isChannel(value: unknown): value is string {
+  return typeof value === 'string' && CHANNEL_PATTERN.test(value);
+}
+
+const isCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+
+type Unchecked<T> = { readonly [K in keyof T]?: unknown };
+
+/**
+ * Reads one SSE `data:` payload. Returns the record when every field of the status summary has
+ * the right shape (title at most 512 characters), otherwise undefined: a malformed frame is
+ * ignored. Reading a field of `null` throws, which lands in the same `catch` as bad JSON.
+ */
+export function parseStatusRecord(data: string): LiveStatusSummary | undefined {
+  try {
+    const record = JSON.parse(data) as Unchecked<LiveStatusSummary>;
+    const { title, started_at: startedAt, viewer_count: viewers } = record;
+    const badge = record.badge as Unchecked<LiveStatusSummary['badge']>;
+    if (
+      isChannel(record.channel) &&
+      isLiveStatus(record.status) &&
+      (title === null || (typeof title === 'string' && title.length <= 512)) &&
+      (startedAt === null || typeof startedAt === 'string') &&
+      (viewers === null || isCount(viewers)) &&
+      isCount(record.seq) &&
+      typeof badge.label === 'string' &&
+      typeof badge.color === 'string' &&
+      typeof badge.animate === 'boolean'
+    ) {
+      return record as LiveStatusSummary;
+    }
+  } catch {
+    // not JSON, or not an object: ignored like any other malformed frame
+  }
+  return undefined;
+}

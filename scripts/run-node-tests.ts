@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Finds the node:test files of a suite and runs them with Node's test runner (Node 20 has no
+ * glob for --test). `unit`: tests next to the code plus cross-cutting tests under test/
+ * (bus contract on memory and real NATS, HTTP, pipeline); `e2e`: test/e2e (real Chromium).
+ * Extra arguments filter files by substring: `npm run test:unit -- bus`.
+ */
+const root = fileURLToPath(new URL('../', import.meta.url));
+const [suite = 'unit', ...filters] = process.argv.slice(2);
+
+async function findTests(directory: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) found.push(...(await findTests(path)));
+    else if (entry.name.endsWith('.test.ts')) found.push(path);
+  }
+  return found;
+}
+
+const roots = suite === 'e2e' ? ['test/e2e'] : ['packages', 'server/src', 'test', 'bench'];
+const all = (await Promise.all(roots.map((dir) => findTests(join(root, dir)).catch(() => [])))).flat();
+const files = all
+  .map((file) => relative(root, file))
+  .filter((file) => (suite === 'e2e' ? true : !file.startsWith('test/e2e/')))
+  .filter((file) => filters.every((filter) => file.includes(filter)))
+  .sort();
+
+if (files.length === 0) {
+  process.stderr.write(`no ${suite} test files found\n`);
+  process.exit(1);
+}
+
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { cwd: root, stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,93 @@
+import Koa from 'koa';
+import type Router from '@koa/router';
+import type { Bus } from './bus/index.js';
+import type { ChannelRegistry } from './channels/index.js';
+import type { Config } from './config.js';
+import type { AppState } from './http/app-state.js';
+import { channelRoutes } from './http/channel-routes.js';
+import { liveEventsRoute } from './http/live-events-route.js';
+import { publicReadCors } from './http/middleware/cors.js';
+import { errorHandler } from './http/middleware/error-handler.js';
+import { requestContext } from './http/middleware/request-context.js';
+import { requireBearer } from './http/middleware/require-bearer.js';
+import { operationsRoutes } from './http/operations-routes.js';
+import { twitchWebhookRoute } from './http/twitch-webhook-route.js';
+import type { LiveStatusHub, SseConnection } from './live/index.js';
+import type { Logger, Metrics } from './observability/index.js';
+import type { RawEventIngest } from './pipeline/index.js';
+import type { EventSubSubscription } from './providers/twitch/index.js';
+
+/** Everything the HTTP app needs, built and connected by `main.ts` (or a test). */
+export interface AppDeps {
+  readonly config: Pick<Config, 'twitchEventSubSecret' | 'adminToken' | 'statusRateLimitPerMinute' | 'sseMaxChannels' | 'sseHeartbeatMs'>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly bus: Bus;
+  readonly channels: ChannelRegistry;
+  readonly hub: LiveStatusHub;
+  readonly ingest: RawEventIngest;
+  readonly onChannelChanged: (channel: string) => Promise<void>;
+  readonly onTwitchRevocation: (subscription: EventSubSubscription, messageId: string) => Promise<unknown>;
+  /** Extra routers mounted last (the demo site in demo mode). */
+  readonly extraRoutes?: readonly Router<AppState>[];
+  readonly now?: () => number;
+}
+
+export interface App {
+  readonly koa: Koa<AppState>;
+  /** Open SSE connections; `main.ts` drains them on shutdown. */
+  readonly sseConnections: Set<SseConnection>;
+  /** After this, `/readyz` answers 503 so load balancers stop sending traffic. */
+  startDraining(): void;
+}
+
+/** Builds the Koa app from injected parts. Does no I/O. */
+export function createApp(deps: AppDeps): App {
+  const now = deps.now ?? Date.now;
+  const koa = new Koa<AppState>({ proxy: false });
+  const sseConnections = new Set<SseConnection>();
+  let draining = false;
+  const requireAdmin = requireBearer(() => [deps.config.adminToken]);
+
+  koa.use(requestContext(deps.logger, deps.metrics));
+  koa.use(errorHandler());
+  koa.use(publicReadCors());
+
+  const routers: Router<AppState>[] = [
+    operationsRoutes({ bus: deps.bus, metrics: deps.metrics, isDraining: () => draining }),
+    twitchWebhookRoute({
+      secret: deps.config.twitchEventSubSecret,
+      ingest: deps.ingest,
+      metrics: deps.metrics,
+      now,
+      onRevocation: deps.onTwitchRevocation,
+    }),
+    channelRoutes({
+      channels: deps.channels,
+      hub: deps.hub,
+      requireAdmin,
+      statusRateLimitPerMinute: deps.config.statusRateLimitPerMinute,
+      onChannelChanged: deps.onChannelChanged,
+    }),
+    liveEventsRoute({
+      hub: deps.hub,
+      metrics: deps.metrics,
+      maxChannels: deps.config.sseMaxChannels,
+      heartbeatMs: deps.config.sseHeartbeatMs,
+      connections: sseConnections,
+    }),
+    ...(deps.extraRoutes ?? []),
+  ];
+  for (const router of routers) {
+    koa.use(router.routes());
+    koa.use(router.allowedMethods({ throw: true }));
+  }
+
+  return {
+    koa,
+    sseConnections,
+    startDraining: () => {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/** Audit actions, one table. */
+export const AUDIT_ACTIONS = {
+  providerRevoked: 'provider.revoked',
+  channelUpserted: 'channel.upserted',
+} as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
+
+/** One append-only audit record: who did what to what, why, and when. */
+export const auditRecordSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string(),
+  reason: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type AuditRecord = z.infer<typeof auditRecordSchema>;

@@ -1,0 +1,584 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BusUnavailableError,
+  KvConflictError,
+  redeliveryDelayMs,
+  type Bus,
+  type BusMessage,
+  type Consumer,
+  type ConsumerOptions,
+  type KvWatchEvent,
+  type MessageHandler,
+  type StreamConfig,
+} from './bus.js';
+
+/** Looks inside an implementation where the `Bus` interface cannot: optional, per implementation. */
+export interface BusInspector {
+  /** Messages currently stored in `stream`. */
+  storedMessageCount(bus: Bus, stream: string): Promise<number>;
+}
+
+/** Slack for timers: a redelivery may come this much earlier than asked (clock granularity). */
+const EARLY_TOLERANCE_MS = 150;
+/** Bound on every wait for something that should happen within a second or two. */
+const WAIT_MS = 8_000;
+/** How long to watch for something that must not happen (absence cannot be awaited). */
+const QUIET_MS = 600;
+/** Per test: a broken implementation fails instead of hanging the run. */
+const TEST_TIMEOUT_MS = 30_000;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const text = (value: string): Uint8Array => encoder.encode(value);
+const read = (data: Uint8Array | undefined): string | undefined => (data === undefined ? undefined : decoder.decode(data));
+
+let namespaceCounter = 0;
+
+/** Fresh stream, subjects, durable and bucket names, so tests never see each other's state. */
+function namespace(): {
+  token: string;
+  stream: string;
+  subject: (suffix: string) => string;
+  streamConfig: (retention: StreamConfig['retention'], overrides?: Partial<StreamConfig>) => StreamConfig;
+  bucket: string;
+} {
+  const token = `c${process.pid.toString(36)}${Date.now().toString(36)}${(namespaceCounter++).toString(36)}`;
+  const stream = token.toUpperCase();
+  return {
+    token,
+    stream,
+    subject: (suffix) => `${token}.${suffix}`,
+    streamConfig: (retention, overrides = {}) => ({
+      name: stream,
+      subjects: [`${token}.>`],
+      retention,
+      maxAgeMs: 60 * 60 * 1000,
+      duplicateWindowMs: 60 * 1000,
+      ...overrides,
+    }),
+    bucket: `kv-${token}`,
+  };
+}
+
+/** Rejects when `promise` has not settled within `ms`, naming what it waited for. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what()}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `check` until true, bounded: only for state the Bus gives no event for (TTL expiry, retention). */
+async function eventually(check: () => Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** A promise with its resolve function outside. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+/** Collects items and lets a test await the n-th one. */
+class Inbox<T> {
+  readonly items: T[] = [];
+  private readonly waiters: { count: number; resolve: () => void }[] = [];
+
+  push(item: T): void {
+    this.items.push(item);
+    for (const waiter of [...this.waiters]) {
+      if (this.items.length >= waiter.count) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  async waitFor(count: number, what: string, ms = WAIT_MS): Promise<T[]> {
+    if (this.items.length < count) {
+      const reached = new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
+      await withTimeout(reached, ms, () => `${what} (got ${this.items.length} of ${count})`);
+    }
+    return [...this.items];
+  }
+}
+
+/** What a handler saw of one delivery. */
+interface Delivery {
+  readonly payload: string;
+  readonly subject: string;
+  readonly seq: number;
+  readonly deliveryCount: number;
+  readonly atMs: number;
+}
+
+function record(message: BusMessage): Delivery {
+  return {
+    payload: read(message.data) ?? '',
+    subject: message.subject,
+    seq: message.seq,
+    deliveryCount: message.deliveryCount,
+    atMs: Date.now(),
+  };
+}
+
+/**
+ * The one contract every `Bus` implementation passes. `createBus` is called before each test,
+ * `teardown` (default `bus.close()`) after it; `inspector` enables the checks the interface
+ * cannot observe (work-queue retention).
+ */
+export function busContract(
+  name: string,
+  createBus: () => Promise<Bus>,
+  teardown: (bus: Bus) => Promise<void> = (bus) => bus.close(),
+  inspector?: BusInspector,
+): void {
+  describe(`Bus contract: ${name}`, { timeout: 5 * 60_000 }, () => {
+    let bus: Bus;
+    let consumers: Consumer[] = [];
+
+    beforeEach(async () => {
+      bus = await createBus();
+      consumers = [];
+    });
+
+    afterEach(async () => {
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      await teardown(bus);
+    });
+
+    async function consume(options: ConsumerOptions, handler: MessageHandler): Promise<Consumer> {
+      const consumer = await bus.consume(options, handler);
+      consumers.push(consumer);
+      return consumer;
+    }
+
+    describe('publish', () => {
+      it('acknowledges with the stream name and increasing sequence numbers', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('limits')]);
+        const acks = [];
+        for (const n of [1, 2, 3]) acks.push(await bus.publish(ns.subject('jobs'), text(`m${n}`)));
+        for (const ack of acks) {
+          assert.equal(ack.stream, ns.stream);
+          assert.equal(ack.duplicate, false);
+        }
+        assert.ok(acks[0]!.seq < acks[1]!.seq && acks[1]!.seq < acks[2]!.seq, `seqs ${acks.map((a) => a.seq).join(',')}`);
+      });
+
+      it('throws BusUnavailableError for a subject no stream captures', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('limits')]);
+        await assert.rejects(bus.publish(`${ns.token}x.nowhere`, text('lost')), BusUnavailableError);
+      });
+
+      it('ensureStreams is idempotent', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const config = ns.streamConfig('workqueue');
+        await bus.ensureStreams([config]);
+        const first = await bus.publish(ns.subject('jobs'), text('kept'));
+        await bus.ensureStreams([config]);
+        await bus.ensureStreams([config]);
+        const second = await bus.publish(ns.subject('jobs'), text('also kept'));
+        assert.equal(second.seq, first.seq + 1, 'ensuring again must not reset the stream');
+        assert.equal(bus.isReady(), true);
+      });
+
+      it('drops a repeated msg id inside the duplicate window; the consumer sees it once', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('limits')]);
+        const first = await bus.publish(ns.subject('raw'), text('original'), { msgId: 'provider-msg-1' });
+        const again = await bus.publish(ns.subject('raw'), text('retry'), { msgId: 'provider-msg-1' });
+        const other = await bus.publish(ns.subject('raw'), text('next'), { msgId: 'provider-msg-2' });
+        assert.equal(first.duplicate, false);
+        assert.equal(again.duplicate, true);
+        assert.equal(again.seq, first.seq, 'a duplicate reports the sequence of the stored original');
+        assert.equal(other.duplicate, false);
+        assert.equal(other.seq, first.seq + 1, 'nothing was stored for the duplicate');
+
+        const inbox = new Inbox<Delivery>();
+        await consume({ stream: ns.stream, durable: 'dedupe' }, (message) => inbox.push(record(message)));
+        // Delivery is in stream order: had the duplicate been stored, it would arrive before `next`.
+        const seen = await inbox.waitFor(2, 'both distinct messages');
+        assert.deepEqual(
+          seen.map((d) => d.payload),
+          ['original', 'next'],
+        );
+      });
+    });
+
+    describe('consume', () => {
+      it('delivers every message to a durable consumer in stream order', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        for (let n = 0; n < 10; n++) await bus.publish(ns.subject('jobs'), text(`before-${n}`));
+        const inbox = new Inbox<Delivery>();
+        await consume({ stream: ns.stream, durable: 'ordered' }, (message) => inbox.push(record(message)));
+        for (let n = 0; n < 10; n++) await bus.publish(ns.subject('jobs'), text(`after-${n}`));
+        const seen = await inbox.waitFor(20, 'all 20 messages');
+        assert.deepEqual(
+          seen.map((d) => d.payload),
+          [...Array.from({ length: 10 }, (_, n) => `before-${n}`), ...Array.from({ length: 10 }, (_, n) => `after-${n}`)],
+        );
+        assert.deepEqual(
+          seen.map((d) => d.seq),
+          [...seen.map((d) => d.seq)].sort((a, b) => a - b),
+        );
+        assert.ok(seen.every((d) => d.deliveryCount === 1 && d.subject === ns.subject('jobs')));
+      });
+
+      it('delivers only messages matching the filter subject', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('limits')]);
+        const inbox = new Inbox<Delivery>();
+        await consume({ stream: ns.stream, durable: 'filtered', filterSubject: ns.subject('timers.*') }, (message) =>
+          inbox.push(record(message)),
+        );
+        await bus.publish(ns.subject('raw.twitch'), text('skip'));
+        await bus.publish(ns.subject('timers.acme'), text('take-1'));
+        await bus.publish(ns.subject('raw.youtube'), text('skip'));
+        await bus.publish(ns.subject('timers.other'), text('take-2'));
+        const seen = await inbox.waitFor(2, 'the two matching messages');
+        assert.deepEqual(
+          seen.map((d) => d.payload),
+          ['take-1', 'take-2'],
+        );
+      });
+
+      it(
+        'removes acked messages from a work-queue stream and keeps them in a limits stream',
+        { timeout: TEST_TIMEOUT_MS, skip: inspector ? false : 'needs an inspector to count stored messages' },
+        async () => {
+          const work = namespace();
+          const kept = namespace();
+          await bus.ensureStreams([work.streamConfig('workqueue'), kept.streamConfig('limits')]);
+          for (const n of [1, 2, 3]) {
+            await bus.publish(work.subject('jobs'), text(`job-${n}`));
+            await bus.publish(kept.subject('log'), text(`log-${n}`));
+          }
+          assert.equal(await inspector!.storedMessageCount(bus, work.stream), 3);
+          const workInbox = new Inbox<Delivery>();
+          const keptInbox = new Inbox<Delivery>();
+          await consume({ stream: work.stream, durable: 'worker' }, (message) => workInbox.push(record(message)));
+          await consume({ stream: kept.stream, durable: 'reader' }, (message) => keptInbox.push(record(message)));
+          await workInbox.waitFor(3, 'work-queue deliveries');
+          await keptInbox.waitFor(3, 'limits deliveries');
+          await eventually(
+            async () => (await inspector!.storedMessageCount(bus, work.stream)) === 0,
+            'the work-queue stream to be empty after acks',
+          );
+          assert.equal(await inspector!.storedMessageCount(bus, kept.stream), 3);
+        },
+      );
+
+      it('redelivers after nak(delayMs), not before', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const delayMs = 1_000;
+        const inbox = new Inbox<Delivery>();
+        await consume({ stream: ns.stream, durable: 'naks' }, (message) => {
+          inbox.push(record(message));
+          if (message.deliveryCount === 1) message.nak(delayMs);
+        });
+        await bus.publish(ns.subject('timer'), text('due later'));
+        const [first, second] = await inbox.waitFor(2, 'the redelivery after nak');
+        assert.equal(second!.deliveryCount, 2);
+        assert.equal(second!.seq, first!.seq);
+        const waited = second!.atMs - first!.atMs;
+        assert.ok(waited >= delayMs - EARLY_TOLERANCE_MS, `redelivered after ${waited} ms, asked for ${delayMs}`);
+        assert.ok(waited < delayMs + 3_000, `redelivered only after ${waited} ms`);
+      });
+
+      it('redelivers with deliveryCount 2 after the handler throws, with the backoff delay', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const inbox = new Inbox<Delivery>();
+        await consume({ stream: ns.stream, durable: 'throws' }, (message) => {
+          inbox.push(record(message));
+          if (message.deliveryCount === 1) throw new Error('transient failure');
+        });
+        await bus.publish(ns.subject('job'), text('flaky'));
+        const [first, second] = await inbox.waitFor(2, 'the redelivery after a throw');
+        assert.equal(first!.deliveryCount, 1);
+        assert.equal(second!.deliveryCount, 2);
+        assert.equal(second!.payload, 'flaky');
+        const waited = second!.atMs - first!.atMs;
+        assert.ok(waited >= redeliveryDelayMs(1) - EARLY_TOLERANCE_MS, `redelivered after ${waited} ms`);
+      });
+
+      it('redelivers a message that was not acked within ackWait', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const ackWaitMs = 1_000;
+        const stuck = gate();
+        const inbox = new Inbox<Delivery>();
+        await consume({ stream: ns.stream, durable: 'slow', ackWaitMs }, async (message) => {
+          inbox.push(record(message));
+          if (message.deliveryCount === 1) await stuck.promise;
+        });
+        try {
+          await bus.publish(ns.subject('job'), text('slow'));
+          const [first, second] = await inbox.waitFor(2, 'the redelivery after ack wait');
+          assert.equal(second!.deliveryCount, 2);
+          const waited = second!.atMs - first!.atMs;
+          assert.ok(waited >= ackWaitMs - EARLY_TOLERANCE_MS, `redelivered after ${waited} ms, ack wait ${ackWaitMs}`);
+        } finally {
+          stuck.open();
+        }
+      });
+
+      it('never runs more than maxAckPending handlers at once', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const maxAckPending = 2;
+        for (let n = 0; n < 8; n++) await bus.publish(ns.subject('transcode'), text(`job-${n}`));
+        let running = 0;
+        let mostRunning = 0;
+        const inbox = new Inbox<Delivery>();
+        await consume({ stream: ns.stream, durable: 'capped', maxAckPending }, async (message) => {
+          running++;
+          mostRunning = Math.max(mostRunning, running);
+          await sleep(40); // the work itself
+          running--;
+          inbox.push(record(message));
+        });
+        const seen = await inbox.waitFor(8, 'all jobs');
+        assert.ok(mostRunning <= maxAckPending, `${mostRunning} handlers ran at once, cap ${maxAckPending}`);
+        assert.equal(new Set(seen.map((d) => d.payload)).size, 8);
+      });
+
+      it('shares one durable between two consumers: each message handled once', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const inbox = new Inbox<Delivery & { worker: string }>();
+        for (const worker of ['a', 'b']) {
+          await consume({ stream: ns.stream, durable: 'shared' }, async (message) => {
+            await sleep(5);
+            inbox.push({ ...record(message), worker });
+          });
+        }
+        for (let n = 0; n < 20; n++) await bus.publish(ns.subject('job'), text(`job-${n}`));
+        await inbox.waitFor(20, 'all 20 jobs');
+        await sleep(QUIET_MS);
+        const payloads = inbox.items.map((d) => d.payload);
+        assert.equal(payloads.length, 20, `handled ${payloads.length} times: ${payloads.join(',')}`);
+        assert.equal(new Set(payloads).size, 20);
+      });
+
+      it('resumes a durable after stop where it left off: nothing acked again, nothing lost', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('limits')]);
+        const options: ConsumerOptions = { stream: ns.stream, durable: 'resumable' };
+        const firstRun = new Inbox<Delivery>();
+        const first = await bus.consume(options, (message) => firstRun.push(record(message)));
+        for (const n of [1, 2, 3]) await bus.publish(ns.subject('job'), text(`job-${n}`));
+        await firstRun.waitFor(3, 'the first run');
+        await first.stop();
+        for (const n of [4, 5, 6]) await bus.publish(ns.subject('job'), text(`job-${n}`));
+        await sleep(100);
+        assert.equal(firstRun.items.length, 3, 'a stopped consumer takes nothing');
+
+        const secondRun = new Inbox<Delivery>();
+        await consume(options, (message) => secondRun.push(record(message)));
+        const seen = await secondRun.waitFor(3, 'the messages published while stopped');
+        assert.deepEqual(
+          seen.map((d) => d.payload),
+          ['job-4', 'job-5', 'job-6'],
+        );
+      });
+
+      it('stops redelivering after maxDeliver deliveries', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const inbox = new Inbox<Delivery>();
+        await consume({ stream: ns.stream, durable: 'poison', maxDeliver: 2 }, (message) => {
+          inbox.push(record(message));
+          message.nak(50);
+        });
+        await bus.publish(ns.subject('job'), text('always fails'));
+        await inbox.waitFor(2, 'two deliveries');
+        await sleep(QUIET_MS);
+        assert.deepEqual(
+          inbox.items.map((d) => d.deliveryCount),
+          [1, 2],
+        );
+      });
+
+      it('never redelivers a terminated message', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const inbox = new Inbox<Delivery>();
+        await consume({ stream: ns.stream, durable: 'terms', ackWaitMs: 300 }, (message) => {
+          inbox.push(record(message));
+          if (read(message.data) === 'poison') message.term();
+        });
+        await bus.publish(ns.subject('job'), text('poison'));
+        await bus.publish(ns.subject('job'), text('fine'));
+        await inbox.waitFor(2, 'both messages');
+        await sleep(QUIET_MS);
+        assert.deepEqual(
+          inbox.items.map((d) => d.payload),
+          ['poison', 'fine'],
+        );
+      });
+    });
+
+    describe('subscribe', () => {
+      it('delivers matching subjects for * and > wildcards until unsubscribed', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('limits')]);
+        const oneToken = new Inbox<string>();
+        const anyDepth = new Inbox<string>();
+        const single = bus.subscribe(ns.subject('status.*'), (subject, data) => oneToken.push(`${subject}=${read(data)}`));
+        const deep = bus.subscribe(ns.subject('status.>'), (subject, data) => anyDepth.push(`${subject}=${read(data)}`));
+        try {
+          await bus.publish(ns.subject('status.acme.show'), text('deep'));
+          await bus.publish(ns.subject('status.acme'), text('shallow'));
+          await bus.publish(ns.subject('other.acme'), text('elsewhere'));
+          await anyDepth.waitFor(2, '> matches');
+          await oneToken.waitFor(1, '* match');
+          assert.deepEqual(anyDepth.items, [`${ns.subject('status.acme.show')}=deep`, `${ns.subject('status.acme')}=shallow`]);
+          assert.deepEqual(oneToken.items, [`${ns.subject('status.acme')}=shallow`]);
+
+          single.unsubscribe();
+          await bus.publish(ns.subject('status.later'), text('after'));
+          await anyDepth.waitFor(3, '> match after the other unsubscribed');
+          await sleep(100);
+          assert.equal(oneToken.items.length, 1, 'an unsubscribed handler is not called');
+        } finally {
+          single.unsubscribe();
+          deep.unsubscribe();
+        }
+      });
+    });
+
+    describe('kv', () => {
+      it('puts and gets values with increasing revisions; a missing key reads undefined', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const kv = await bus.kv(ns.bucket);
+        assert.equal(kv.name, ns.bucket);
+        assert.equal(await kv.get('acme/show'), undefined);
+        const r1 = await kv.put('acme/show', text('v1'));
+        const r2 = await kv.put('acme/show', text('v2'));
+        assert.ok(r2 > r1, `revisions ${r1} then ${r2}`);
+        const entry = await kv.get('acme/show');
+        assert.equal(entry?.key, 'acme/show');
+        assert.equal(read(entry?.value), 'v2');
+        assert.equal(entry?.revision, r2);
+        const sameBucket = await bus.kv(ns.bucket);
+        assert.equal(read((await sameBucket.get('acme/show'))?.value), 'v2');
+      });
+
+      it('create writes a new key and refuses an existing one with KvConflictError', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const kv = await bus.kv(ns.bucket);
+        const revision = await kv.create('twitch.123', text('acme/show'));
+        assert.equal((await kv.get('twitch.123'))?.revision, revision);
+        await assert.rejects(kv.create('twitch.123', text('other/show')), (err: unknown) => {
+          assert.ok(err instanceof KvConflictError);
+          assert.equal(err.bucket, ns.bucket);
+          assert.equal(err.key, 'twitch.123');
+          return true;
+        });
+        assert.equal(read((await kv.get('twitch.123'))?.value), 'acme/show');
+      });
+
+      it('update is a compare-and-set on the revision', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const kv = await bus.kv(ns.bucket);
+        const r1 = await kv.put('state', text('s1'));
+        const r2 = await kv.update('state', text('s2'), r1);
+        assert.ok(r2 > r1);
+        await assert.rejects(kv.update('state', text('stale writer'), r1), KvConflictError);
+        await assert.rejects(kv.update('never-written', text('x'), r1), KvConflictError);
+        const entry = await kv.get('state');
+        assert.equal(read(entry?.value), 's2');
+        assert.equal(entry?.revision, r2);
+      });
+
+      it('delete makes a key missing; create works on it again', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const kv = await bus.kv(ns.bucket);
+        await kv.put('gone', text('here'));
+        await kv.put('stays', text('here'));
+        await kv.delete('gone');
+        assert.equal(await kv.get('gone'), undefined);
+        assert.deepEqual(await kv.keys(), ['stays']);
+        await kv.create('gone', text('back'));
+        assert.equal(read((await kv.get('gone'))?.value), 'back');
+        await kv.delete('never-existed');
+      });
+
+      it('keys lists the current keys, filtered by prefix', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const kv = await bus.kv(ns.bucket);
+        assert.deepEqual(await kv.keys(), []);
+        await kv.put('acme/morning', text('1'));
+        await kv.put('acme/evening', text('2'));
+        await kv.put('other/show', text('3'));
+        await kv.put('acme/morning', text('1b'));
+        assert.deepEqual((await kv.keys()).sort(), ['acme/evening', 'acme/morning', 'other/show']);
+        assert.deepEqual((await kv.keys('acme/')).sort(), ['acme/evening', 'acme/morning']);
+        assert.deepEqual(await kv.keys('nobody/'), []);
+      });
+
+      it('watch reports changes after the call; a delete has an undefined value', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const kv = await bus.kv(ns.bucket);
+        await kv.put('existing', text('old'));
+        const events = new Inbox<KvWatchEvent>();
+        const watch = await kv.watch((event) => events.push(event));
+        try {
+          const r1 = await kv.put('fresh', text('new'));
+          await kv.delete('existing');
+          const r3 = await kv.put('fresh', text('newer'));
+          const seen = await events.waitFor(3, 'three watch events');
+          assert.deepEqual(
+            seen.map((e) => [e.key, read(e.value)]),
+            [
+              ['fresh', 'new'],
+              ['existing', undefined],
+              ['fresh', 'newer'],
+            ],
+          );
+          assert.equal(seen[0]!.revision, r1);
+          assert.equal(seen[2]!.revision, r3);
+          assert.ok(seen[1]!.revision > r1 && seen[1]!.revision < r3);
+          watch.unsubscribe();
+          await kv.put('fresh', text('unwatched'));
+          await sleep(100);
+          assert.equal(events.items.length, 3, 'no events after unsubscribe');
+        } finally {
+          watch.unsubscribe();
+        }
+      });
+
+      it('expires entries after the bucket ttl', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const ttlMs = 1_000;
+        const kv = await bus.kv(ns.bucket, { ttlMs });
+        const writtenAt = Date.now();
+        await kv.put('seen.twitch-msg-1', text('1'));
+        assert.equal(read((await kv.get('seen.twitch-msg-1'))?.value), '1', 'readable right after the write');
+        await eventually(async () => (await kv.get('seen.twitch-msg-1')) === undefined, 'the entry to expire', ttlMs + 5_000);
+        const lived = Date.now() - writtenAt;
+        assert.ok(lived >= ttlMs - EARLY_TOLERANCE_MS, `expired after ${lived} ms, ttl ${ttlMs}`);
+        assert.deepEqual(await kv.keys(), []);
+      });
+    });
+  });
+}

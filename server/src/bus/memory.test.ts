@@ -1,0 +1,4 @@
+import { busContract } from './bus.contract.js';
+import { createMemoryBus } from './memory.js';
+
+busContract('memory', async () => createMemoryBus());

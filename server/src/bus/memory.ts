@@ -1,0 +1,447 @@
+import {
+  BusUnavailableError,
+  KvConflictError,
+  redeliveryDelayMs,
+  subjectMatches,
+  type Bus,
+  type BusMessage,
+  type Consumer,
+  type ConsumerOptions,
+  type KvBucket,
+  type KvBucketOptions,
+  type KvEntry,
+  type KvWatchEvent,
+  type MessageHandler,
+  type PublishAck,
+  type PublishOptions,
+  type StreamConfig,
+  type Subscription,
+} from './bus.js';
+
+/**
+ * The single-process bus: the default, so `npm start` needs nothing but Node. It keeps the
+ * JetStream semantics the rest of the server relies on (msg-id dedupe window, durable
+ * consumers with ack / nak(delay) / ack-wait redelivery / max-ack-pending, work-queue
+ * retention, KV with revisions and compare-and-set) and is held to the same contract suite
+ * as `nats.ts`. Nothing survives the process.
+ */
+export function createMemoryBus(options: { now?: () => number } = {}): Bus {
+  const now = options.now ?? Date.now;
+  const streams = new Map<string, MemoryStream>();
+  const durables = new Map<string, DurableState>();
+  const subscriptions = new Set<{ pattern: string; handler: (subject: string, data: Uint8Array) => void }>();
+  const buckets = new Map<string, MemoryKv>();
+  let closed = false;
+
+  function streamFor(subject: string): MemoryStream | undefined {
+    for (const stream of streams.values()) {
+      if (stream.config.subjects.some((pattern) => subjectMatches(pattern, subject))) return stream;
+    }
+    return undefined;
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new BusUnavailableError('memory bus is closed');
+  }
+
+  const bus: Bus = {
+    kind: 'memory',
+
+    async ensureStreams(configs: readonly StreamConfig[]): Promise<void> {
+      assertOpen();
+      for (const config of configs) {
+        const existing = streams.get(config.name);
+        if (existing) existing.config = config;
+        else streams.set(config.name, new MemoryStream(config, now));
+      }
+    },
+
+    async publish(subject: string, data: Uint8Array, publishOptions: PublishOptions = {}): Promise<PublishAck> {
+      assertOpen();
+      const stream = streamFor(subject);
+      if (!stream) throw new BusUnavailableError(`no stream captures subject ${subject}`);
+      const result = stream.append(subject, data, publishOptions.msgId);
+      if (!result.duplicate) {
+        for (const durable of durables.values()) if (durable.stream === stream) durable.pump();
+        for (const subscription of subscriptions) {
+          if (subjectMatches(subscription.pattern, subject)) {
+            const copy = data.slice();
+            queueMicrotask(() => subscription.handler(subject, copy));
+          }
+        }
+      }
+      return { stream: stream.config.name, seq: result.seq, duplicate: result.duplicate };
+    },
+
+    async consume(consumerOptions: ConsumerOptions, handler: MessageHandler): Promise<Consumer> {
+      assertOpen();
+      const stream = streams.get(consumerOptions.stream);
+      if (!stream) throw new BusUnavailableError(`no stream named ${consumerOptions.stream}`);
+      const key = `${consumerOptions.stream}/${consumerOptions.durable}`;
+      let durable = durables.get(key);
+      if (!durable) {
+        durable = new DurableState(stream, consumerOptions, now);
+        durables.set(key, durable);
+      } else {
+        durable.configure(consumerOptions);
+      }
+      return durable.attach(handler);
+    },
+
+    subscribe(subjectPattern: string, handler: (subject: string, data: Uint8Array) => void): Subscription {
+      const subscription = { pattern: subjectPattern, handler };
+      subscriptions.add(subscription);
+      return { unsubscribe: () => subscriptions.delete(subscription) };
+    },
+
+    async kv(bucket: string, bucketOptions: KvBucketOptions = {}): Promise<KvBucket> {
+      assertOpen();
+      let kv = buckets.get(bucket);
+      if (!kv) {
+        kv = new MemoryKv(bucket, bucketOptions.ttlMs ?? 0, now);
+        buckets.set(bucket, kv);
+      }
+      return kv;
+    },
+
+    isReady: () => !closed,
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...durables.values()].map((durable) => durable.stopAll()));
+      subscriptions.clear();
+      for (const kv of buckets.values()) kv.closeWatches();
+    },
+  };
+  return bus;
+}
+
+interface StoredMessage {
+  readonly seq: number;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly storedAtMs: number;
+}
+
+class MemoryStream {
+  private readonly messages = new Map<number, StoredMessage>();
+  private readonly recentIds = new Map<string, { seq: number; atMs: number }>();
+  private lastSeq = 0;
+
+  constructor(
+    public config: StreamConfig,
+    private readonly now: () => number,
+  ) {}
+
+  append(subject: string, data: Uint8Array, msgId: string | undefined): { seq: number; duplicate: boolean } {
+    const nowMs = this.now();
+    this.expire(nowMs);
+    if (msgId !== undefined) {
+      const seen = this.recentIds.get(msgId);
+      if (seen && nowMs - seen.atMs < this.config.duplicateWindowMs) return { seq: seen.seq, duplicate: true };
+    }
+    const seq = ++this.lastSeq;
+    this.messages.set(seq, { seq, subject, data: data.slice(), storedAtMs: nowMs });
+    if (msgId !== undefined) this.recentIds.set(msgId, { seq, atMs: nowMs });
+    return { seq, duplicate: false };
+  }
+
+  get(seq: number): StoredMessage | undefined {
+    return this.messages.get(seq);
+  }
+
+  /** The first stored message after `seq` whose subject matches `filter`. */
+  nextAfter(seq: number, filter: string | undefined): StoredMessage | undefined {
+    this.expire(this.now());
+    for (let candidate = seq + 1; candidate <= this.lastSeq; candidate++) {
+      const message = this.messages.get(candidate);
+      if (message && (filter === undefined || subjectMatches(filter, message.subject))) return message;
+    }
+    return undefined;
+  }
+
+  /** Work-queue retention: an acked message is gone. */
+  acknowledged(seq: number): void {
+    if (this.config.retention === 'workqueue') this.messages.delete(seq);
+  }
+
+  get highestSeq(): number {
+    return this.lastSeq;
+  }
+
+  private expire(nowMs: number): void {
+    for (const [id, seen] of this.recentIds) {
+      if (nowMs - seen.atMs < this.config.duplicateWindowMs) break;
+      this.recentIds.delete(id);
+    }
+    if (this.config.maxAgeMs <= 0) return;
+    for (const [seq, message] of this.messages) {
+      if (nowMs - message.storedAtMs < this.config.maxAgeMs) break;
+      this.messages.delete(seq);
+    }
+  }
+}
+
+interface Attachment {
+  readonly handler: MessageHandler;
+  readonly inFlight: Set<Promise<void>>;
+  stopped: boolean;
+}
+
+/** One durable consumer: its position, its unacked messages, and the handlers attached to it. */
+class DurableState {
+  private deliveredUpTo = 0;
+  private readonly deliveryCounts = new Map<number, number>();
+  /** Delivered and not yet acked/terminated: counts against maxAckPending. */
+  private readonly pending = new Map<number, { timer: ReturnType<typeof setTimeout> | undefined; dueAtMs: number }>();
+  /** Pending messages whose redelivery is due now (nak'ed or ack-wait expired). */
+  private readonly due: number[] = [];
+  private readonly attachments: Attachment[] = [];
+  private nextAttachment = 0;
+  private options!: Required<Omit<ConsumerOptions, 'filterSubject'>> & { filterSubject: string | undefined };
+
+  constructor(
+    readonly stream: MemoryStream,
+    options: ConsumerOptions,
+    private readonly now: () => number,
+  ) {
+    this.configure(options);
+  }
+
+  configure(options: ConsumerOptions): void {
+    this.options = {
+      stream: options.stream,
+      durable: options.durable,
+      filterSubject: options.filterSubject,
+      ackWaitMs: options.ackWaitMs ?? 30_000,
+      maxDeliver: options.maxDeliver ?? -1,
+      maxAckPending: options.maxAckPending ?? 64,
+    };
+  }
+
+  attach(handler: MessageHandler): Consumer {
+    const attachment: Attachment = { handler, inFlight: new Set(), stopped: false };
+    this.attachments.push(attachment);
+    queueMicrotask(() => this.pump());
+    return {
+      stop: async () => {
+        attachment.stopped = true;
+        const index = this.attachments.indexOf(attachment);
+        if (index >= 0) this.attachments.splice(index, 1);
+        await Promise.allSettled([...attachment.inFlight]);
+      },
+    };
+  }
+
+  async stopAll(): Promise<void> {
+    const attached = this.attachments.splice(0);
+    for (const attachment of attached) attachment.stopped = true;
+    for (const entry of this.pending.values()) if (entry.timer) clearTimeout(entry.timer);
+    await Promise.allSettled(attached.flatMap((attachment) => [...attachment.inFlight]));
+  }
+
+  /** Delivers as much as the ack-pending cap and the attached handlers allow. */
+  pump(): void {
+    while (this.attachments.length > 0) {
+      const seq = this.takeNext();
+      if (seq === undefined) return;
+      const message = this.stream.get(seq);
+      if (!message) {
+        this.settle(seq);
+        continue;
+      }
+      const attachment = this.attachments[this.nextAttachment++ % this.attachments.length]!;
+      this.deliver(attachment, message);
+    }
+  }
+
+  private takeNext(): number | undefined {
+    const redelivery = this.due.shift();
+    if (redelivery !== undefined) return redelivery;
+    if (this.pending.size >= this.options.maxAckPending) return undefined;
+    const next = this.stream.nextAfter(this.deliveredUpTo, this.options.filterSubject);
+    if (!next) return undefined;
+    this.deliveredUpTo = next.seq;
+    return next.seq;
+  }
+
+  private deliver(attachment: Attachment, stored: StoredMessage): void {
+    const seq = stored.seq;
+    const deliveryCount = (this.deliveryCounts.get(seq) ?? 0) + 1;
+    this.deliveryCounts.set(seq, deliveryCount);
+    this.armAckWait(seq, this.options.ackWaitMs);
+
+    let settled = false;
+    const message: BusMessage = {
+      subject: stored.subject,
+      data: stored.data.slice(),
+      seq,
+      deliveryCount,
+      ack: () => {
+        if (settled) return;
+        settled = true;
+        this.settle(seq);
+        this.stream.acknowledged(seq);
+        this.pump();
+      },
+      nak: (delayMs = 0) => {
+        if (settled) return;
+        settled = true;
+        this.scheduleRedelivery(seq, delayMs);
+      },
+      working: () => {
+        if (!settled) this.armAckWait(seq, this.options.ackWaitMs);
+      },
+      term: () => {
+        if (settled) return;
+        settled = true;
+        this.settle(seq);
+        this.stream.acknowledged(seq);
+        this.pump();
+      },
+    };
+
+    const run = (async () => {
+      try {
+        await attachment.handler(message);
+        message.ack();
+      } catch {
+        message.nak(redeliveryDelayMs(deliveryCount));
+      }
+    })();
+    attachment.inFlight.add(run);
+    void run.finally(() => attachment.inFlight.delete(run));
+  }
+
+  private armAckWait(seq: number, delayMs: number): void {
+    const previous = this.pending.get(seq);
+    if (previous?.timer) clearTimeout(previous.timer);
+    const timer = setTimeout(() => this.redeliver(seq), delayMs);
+    timer.unref?.();
+    this.pending.set(seq, { timer, dueAtMs: this.now() + delayMs });
+  }
+
+  private scheduleRedelivery(seq: number, delayMs: number): void {
+    if (delayMs <= 0) {
+      this.redeliver(seq);
+      return;
+    }
+    this.armAckWait(seq, delayMs);
+  }
+
+  private redeliver(seq: number): void {
+    const entry = this.pending.get(seq);
+    if (!entry) return;
+    if (entry.timer) clearTimeout(entry.timer);
+    const deliveries = this.deliveryCounts.get(seq) ?? 0;
+    if (this.options.maxDeliver > 0 && deliveries >= this.options.maxDeliver) {
+      // Given up: like JetStream, the message stays in the stream but this consumer moves on.
+      this.settle(seq);
+      this.pump();
+      return;
+    }
+    this.pending.set(seq, { timer: undefined, dueAtMs: this.now() });
+    this.due.push(seq);
+    this.pump();
+  }
+
+  private settle(seq: number): void {
+    const entry = this.pending.get(seq);
+    if (entry?.timer) clearTimeout(entry.timer);
+    this.pending.delete(seq);
+    this.deliveryCounts.delete(seq);
+    const dueIndex = this.due.indexOf(seq);
+    if (dueIndex >= 0) this.due.splice(dueIndex, 1);
+  }
+}
+
+const KV_KEY_PATTERN = /^[-/_=.a-zA-Z0-9]+$/;
+
+function assertKvKey(key: string): void {
+  if (!KV_KEY_PATTERN.test(key) || key.startsWith('.') || key.endsWith('.')) {
+    throw new RangeError(`invalid kv key: ${JSON.stringify(key)}`);
+  }
+}
+
+interface MemoryKvEntry {
+  readonly value: Uint8Array;
+  readonly revision: number;
+  readonly writtenAtMs: number;
+}
+
+class MemoryKv implements KvBucket {
+  private readonly entries = new Map<string, MemoryKvEntry>();
+  private readonly watchers = new Set<(event: KvWatchEvent) => void>();
+  private revision = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  async get(key: string): Promise<KvEntry | undefined> {
+    assertKvKey(key);
+    const entry = this.live(key);
+    return entry && { key, value: entry.value.slice(), revision: entry.revision };
+  }
+
+  async put(key: string, value: Uint8Array): Promise<number> {
+    assertKvKey(key);
+    return this.write(key, value);
+  }
+
+  async create(key: string, value: Uint8Array): Promise<number> {
+    assertKvKey(key);
+    if (this.live(key)) throw new KvConflictError(this.name, key);
+    return this.write(key, value);
+  }
+
+  async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
+    assertKvKey(key);
+    if (this.live(key)?.revision !== expectedRevision) throw new KvConflictError(this.name, key);
+    return this.write(key, value);
+  }
+
+  async delete(key: string): Promise<void> {
+    assertKvKey(key);
+    if (!this.entries.delete(key)) return;
+    const revision = ++this.revision;
+    this.notify({ key, value: undefined, revision });
+  }
+
+  async keys(prefix = ''): Promise<string[]> {
+    return [...this.entries.keys()].filter((key) => key.startsWith(prefix) && this.live(key));
+  }
+
+  async watch(onChange: (event: KvWatchEvent) => void): Promise<Subscription> {
+    this.watchers.add(onChange);
+    return { unsubscribe: () => this.watchers.delete(onChange) };
+  }
+
+  closeWatches(): void {
+    this.watchers.clear();
+  }
+
+  private live(key: string): MemoryKvEntry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (this.ttlMs > 0 && this.now() - entry.writtenAtMs >= this.ttlMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private write(key: string, value: Uint8Array): number {
+    const revision = ++this.revision;
+    this.entries.set(key, { value: value.slice(), revision, writtenAtMs: this.now() });
+    this.notify({ key, value: value.slice(), revision });
+    return revision;
+  }
+
+  private notify(event: KvWatchEvent): void {
+    for (const watcher of this.watchers) queueMicrotask(() => watcher(event));
+  }
+}

@@ -1,0 +1,21 @@
+import { NatsError } from 'nats';
+
+/** JetStream API error codes (`api_error.err_code`) the NATS bus branches on. */
+export const JETSTREAM_ERROR_CODES = {
+  consumerNotFound: 10014,
+  streamNotFound: 10059,
+  /** Expected-last-subject-sequence mismatch: a KV create/update lost the race. */
+  wrongLastSequence: 10071,
+} as const;
+
+/** The JetStream API error code carried by `err`, if it is one. */
+export function jetStreamErrorCode(err: unknown): number | undefined {
+  return err instanceof NatsError ? err.api_error?.err_code : undefined;
+}
+
+/** A short description of any thrown value, for logs and wrapped error messages. */
+export function describeError(err: unknown): string {
+  if (err instanceof NatsError) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

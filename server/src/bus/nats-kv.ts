@@ -1,0 +1,141 @@
+import { KvWatchInclude, NatsError, nanos, type JetStreamClient, type JetStreamManager, type KV } from 'nats';
+import {
+  BusUnavailableError,
+  KvConflictError,
+  type KvBucket,
+  type KvBucketOptions,
+  type KvEntry,
+  type KvWatchEvent,
+  type Subscription,
+} from './bus.js';
+import type { BusLogger } from './bus-logger.js';
+import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
+
+/** JetStream's default duplicate window; a KV stream's window may not exceed its max age. */
+const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+
+/**
+ * Opens (creating if missing) the JetStream KV bucket `bucket`. The TTL is the bucket stream's
+ * max age: when an existing bucket has a different one, the stream is updated to match.
+ */
+export async function openJetStreamKv(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  bucket: string,
+  options: KvBucketOptions,
+  logger: BusLogger,
+): Promise<KvBucket> {
+  const ttlMs = options.ttlMs ?? 0;
+  const kv = await js.views.kv(bucket, { history: 1, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
+  const status = await kv.status();
+  if (status.ttl !== ttlMs) {
+    await jsm.streams.update(status.streamInfo.config.name, {
+      max_age: nanos(ttlMs),
+      duplicate_window: nanos(ttlMs > 0 ? Math.min(ttlMs, DEFAULT_DUPLICATE_WINDOW_MS) : DEFAULT_DUPLICATE_WINDOW_MS),
+    });
+    logger.info({ bucket, ttlMs }, 'updated JetStream KV bucket ttl');
+  }
+  return new JetStreamKvBucket(bucket, kv, logger);
+}
+
+/** `KvBucket` over a JetStream KV view; deleted and purged entries read as missing. */
+class JetStreamKvBucket implements KvBucket {
+  constructor(
+    readonly name: string,
+    private readonly kv: KV,
+    private readonly logger: BusLogger,
+  ) {}
+
+  async get(key: string): Promise<KvEntry | undefined> {
+    try {
+      const entry = await this.kv.get(key);
+      if (!entry || entry.operation !== 'PUT') return undefined;
+      return { key, value: entry.value, revision: entry.revision };
+    } catch (err) {
+      throw this.unavailable('get', key, err);
+    }
+  }
+
+  async put(key: string, value: Uint8Array): Promise<number> {
+    try {
+      return await this.kv.put(key, value);
+    } catch (err) {
+      throw this.unavailable('put', key, err);
+    }
+  }
+
+  async create(key: string, value: Uint8Array): Promise<number> {
+    try {
+      return await this.kv.create(key, value);
+    } catch (err) {
+      throw this.conflictOrUnavailable('create', key, err);
+    }
+  }
+
+  async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
+    // JetStream reads revision 0 as "must not exist"; for a compare-and-set it can only be stale.
+    if (expectedRevision <= 0) throw new KvConflictError(this.name, key);
+    try {
+      return await this.kv.update(key, value, expectedRevision);
+    } catch (err) {
+      throw this.conflictOrUnavailable('update', key, err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.kv.delete(key);
+    } catch (err) {
+      throw this.unavailable('delete', key, err);
+    }
+  }
+
+  async keys(prefix = ''): Promise<string[]> {
+    const keys: string[] = [];
+    try {
+      for await (const key of await this.kv.keys()) if (key.startsWith(prefix)) keys.push(key);
+    } catch (err) {
+      throw this.unavailable('keys', prefix, err);
+    }
+    return keys;
+  }
+
+  async watch(onChange: (event: KvWatchEvent) => void): Promise<Subscription> {
+    let updates: Awaited<ReturnType<KV['watch']>>;
+    try {
+      updates = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    } catch (err) {
+      throw this.unavailable('watch', '>', err);
+    }
+    void (async () => {
+      try {
+        for await (const entry of updates) {
+          const event: KvWatchEvent = {
+            key: entry.key,
+            value: entry.operation === 'PUT' ? entry.value : undefined,
+            revision: entry.revision,
+          };
+          try {
+            onChange(event);
+          } catch (err) {
+            this.logger.warn({ bucket: this.name, key: entry.key, err: describeError(err) }, 'kv watch listener threw');
+          }
+        }
+      } catch (err) {
+        this.logger.warn({ bucket: this.name, err: describeError(err) }, 'kv watch ended');
+      }
+    })();
+    return { unsubscribe: () => updates.stop() };
+  }
+
+  private conflictOrUnavailable(operation: string, key: string, err: unknown): Error {
+    if (jetStreamErrorCode(err) === JETSTREAM_ERROR_CODES.wrongLastSequence) return new KvConflictError(this.name, key);
+    return this.unavailable(operation, key, err);
+  }
+
+  /** Transport and server failures become `BusUnavailableError`; bad input (invalid key) passes through. */
+  private unavailable(operation: string, key: string, err: unknown): Error {
+    if (!(err instanceof NatsError)) return err instanceof Error ? err : new Error(String(err));
+    return new BusUnavailableError(`kv ${operation} ${this.name}/${key} failed: ${describeError(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,38 @@
+import { channelRefSchema } from '@live-upload/schema';
+import { z } from 'zod';
+
+/** Twitch numeric user id and login, as Helix returns them. */
+export const twitchAccountSchema = z.object({
+  user_id: z.string().regex(/^[0-9]{1,20}$/, 'must be a numeric Twitch user id'),
+  login: z.string().regex(/^[a-z0-9_]{1,25}$/i, 'must be a Twitch login (letters, digits, underscore; max 25)').transform((login) => login.toLowerCase()),
+});
+
+/** What the admin API takes: `PUT /api/v1/channels/:publisher/:slug`. */
+export const channelInputSchema = z.strictObject({
+  title: z.string().trim().min(1).max(140).nullable().optional(),
+  providers: z.strictObject({
+    twitch: twitchAccountSchema.optional(),
+  }),
+});
+export type ChannelInput = z.infer<typeof channelInputSchema>;
+
+export const LINK_STATES = ['active', 'revoked'] as const;
+
+export const twitchLinkConfigSchema = z.object({
+  user_id: z.string(),
+  login: z.string(),
+  state: z.enum(LINK_STATES),
+  /** Why Twitch revoked the subscription, when it did. */
+  revoked_reason: z.string().optional(),
+  revoked_at: z.string().optional(),
+});
+
+/** What is stored per channel in the `channel-config` bucket. */
+export const channelConfigSchema = z.object({
+  channel: channelRefSchema,
+  title: z.string().nullable(),
+  providers: z.object({ twitch: twitchLinkConfigSchema.optional() }),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type ChannelConfig = z.infer<typeof channelConfigSchema>;

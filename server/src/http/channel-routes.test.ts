@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { liveStatusSummarySchema } from '@live-upload/schema';
+import { describeEachBus } from '../../../test/support/each-bus.js';
+import { TEST_ADMIN_TOKEN, TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
+
+async function errorCode(response: Response): Promise<string> {
+  assert.match(response.headers.get('content-type') ?? '', /application\/json/);
+  return ((await response.json()) as { error: { code: string } }).error.code;
+}
+
+const json = { 'Content-Type': 'application/json' };
+
+describeEachBus('channel routes', (bus) => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ natsUrl: bus.natsUrl(), env: { STATUS_RATE_LIMIT_PER_MINUTE: '8' } });
+  });
+  after(() => server.close());
+
+  const put = (path: string, body: unknown, init: { admin?: boolean; headers?: Record<string, string> } = { admin: true }) =>
+    server.request(`/api/v1/channels/${path}`, {
+      method: 'PUT',
+      admin: init.admin,
+      headers: init.headers ?? json,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('creates a channel with 201, updates it with 200', async () => {
+    const created = await put('acme/evening', { title: 'Evening', providers: { twitch: { user_id: '777', login: 'Acme_Evening' } } });
+    assert.equal(created.status, 201);
+    const config = (await created.json()) as { channel: string; providers: { twitch: { login: string; state: string } } };
+    assert.equal(config.channel, 'acme/evening');
+    assert.equal(config.providers.twitch.login, 'acme_evening');
+    assert.equal(config.providers.twitch.state, 'active');
+    const updated = await put('acme/evening', { title: 'Evening news', providers: { twitch: { user_id: '777', login: 'acme_evening' } } });
+    assert.equal(updated.status, 200);
+    const record = (await (await server.request('/api/v1/channels/acme/evening')).json()) as { title: string; providers: { twitch: { login: string; url: string } } };
+    assert.equal(record.title, 'Evening news');
+    assert.equal(record.providers.twitch.url, 'https://www.twitch.tv/acme_evening');
+  });
+
+  it('refuses writes without the admin token, or with a wrong one', async () => {
+    const body = { providers: {} };
+    let response = await put('acme/x', body, { admin: false });
+    assert.equal(response.status, 401);
+    assert.equal(await errorCode(response), 'unauthorized');
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
+    for (const authorization of [`Bearer ${TEST_ADMIN_TOKEN}x`, `Bearer ${TEST_ADMIN_TOKEN.slice(0, -1)}`, `Basic ${TEST_ADMIN_TOKEN}`, 'Bearer ', TEST_ADMIN_TOKEN]) {
+      response = await put('acme/x', body, { admin: false, headers: { ...json, Authorization: authorization } });
+      assert.equal(response.status, 401, authorization);
+    }
+  });
+
+  it('names the bad field in a 400', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ providers: { twitch: { user_id: 'abc', login: 'x' } } }, /providers\.twitch\.user_id/],
+      [{ providers: { twitch: { user_id: '1', login: 'no spaces' } } }, /providers\.twitch\.login/],
+      [{ title: 'x'.repeat(200), providers: {} }, /title/],
+      [{ title: 7, providers: {} }, /title/],
+      [{}, /providers/],
+      [{ providers: { myspace: {} } }, /providers/],
+      [{ providers: {}, admin: true }, /admin|unrecognized/i],
+      [[], /body|expected object/i],
+    ];
+    for (const [body, field] of cases) {
+      const response = await put('acme/x', body);
+      assert.equal(response.status, 400, JSON.stringify(body));
+      const error = ((await response.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'invalid_body');
+      assert.match(error.message, field);
+    }
+  });
+
+  it('refuses invalid JSON, a non-JSON content type and an oversize body', async () => {
+    let response = await put('acme/x', '{"providers": {');
+    assert.equal(response.status, 400);
+    assert.equal(await errorCode(response), 'invalid_json');
+    response = await put('acme/x', '{"providers":{}}', { admin: true, headers: { 'Content-Type': 'text/plain' } });
+    assert.equal(response.status, 415);
+    response = await put('acme/x', JSON.stringify({ title: 'x', providers: {}, pad: 'y'.repeat(200_000) }));
+    assert.equal(response.status, 413);
+    assert.equal(await errorCode(response), 'payload_too_large');
+  });
+
+  it('refuses path traversal and malformed publisher or slug', async () => {
+    for (const path of ['..%2F..%2Fetc/passwd', 'acme/..%2F..%2Fsecrets', 'Acme/show', 'acme/show%00', '-acme/show', `acme/${'x'.repeat(40)}`, 'ac%20me/show']) {
+      const response = await put(path, { providers: {} });
+      assert.ok([400, 404].includes(response.status), `${path}: ${response.status}`);
+      await errorCode(response);
+      const read = await server.request(`/api/v1/channels/${path}`);
+      assert.ok([400, 404].includes(read.status), `${path}: ${read.status}`);
+      await errorCode(read);
+    }
+  });
+
+  it('links a provider account to one channel only (409)', async () => {
+    assert.equal((await put('acme/one', { providers: { twitch: { user_id: '8080', login: 'shared' } } })).status, 201);
+    const response = await put('acme/two', { providers: { twitch: { user_id: '8080', login: 'shared' } } });
+    assert.equal(response.status, 409);
+    assert.equal(await errorCode(response), 'conflict');
+    // Unlinking from the first frees the account for the second.
+    assert.equal((await put('acme/one', { providers: {} })).status, 200);
+    assert.equal((await put('acme/two', { providers: { twitch: { user_id: '8080', login: 'shared' } } })).status, 201);
+  });
+
+  it('answers 404 JSON for an unknown channel and an unknown route', async () => {
+    let response = await server.request('/api/v1/channels/nobody/here');
+    assert.equal(response.status, 404);
+    assert.equal(await errorCode(response), 'not_found');
+    response = await server.request('/api/v1/nothing');
+    assert.equal(response.status, 404);
+    assert.equal(await errorCode(response), 'not_found');
+    response = await server.request(`/api/v1/channels/${TEST_CHANNEL}`, { method: 'DELETE' });
+    assert.equal(response.status, 405);
+    assert.equal(await errorCode(response), 'method_not_allowed');
+  });
+
+  it('serves a small cacheable status with ETag, 304, CORS and a rate limit', async () => {
+    const first = await server.request(`/api/v1/channels/${TEST_CHANNEL}/status`, { headers: { Origin: 'https://elsewhere.example' } });
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('access-control-allow-origin'), '*');
+    assert.match(first.headers.get('cache-control') ?? '', /max-age=\d+/);
+    const etag = first.headers.get('etag');
+    assert.ok(etag);
+    const summary = liveStatusSummarySchema.strict().parse(await first.json());
+    assert.equal(summary.status, 'offline');
+
+    const again = await server.request(`/api/v1/channels/${TEST_CHANNEL}/status`, { headers: { 'If-None-Match': etag } });
+    assert.equal(again.status, 304);
+
+    await server.goLive();
+    const changed = await server.request(`/api/v1/channels/${TEST_CHANNEL}/status`, { headers: { 'If-None-Match': etag } });
+    // Either we already see the change (200, new ETag) or not yet (304); it may never be a 200 with the old ETag.
+    if (changed.status === 200) assert.notEqual(changed.headers.get('etag'), etag);
+
+    let limited: Response | undefined;
+    for (let i = 0; i < 12 && !limited; i++) {
+      const response = await server.request(`/api/v1/channels/${TEST_CHANNEL}/status`);
+      if (response.status === 429) limited = response;
+    }
+    assert.ok(limited, 'the status endpoint must rate-limit a client');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    assert.equal(await errorCode(limited), 'rate_limited');
+  });
+
+  it('answers CORS preflight for public reads', async () => {
+    const response = await server.request(`/api/v1/channels/${TEST_CHANNEL}`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://elsewhere.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'last-event-id' },
+    });
+    assert.ok(response.status === 204 || response.status === 200);
+    assert.equal(response.headers.get('access-control-allow-origin'), '*');
+  });
+});

@@ -1,0 +1,12 @@
+/**
+ * RFC 9110 §13.1.2: does `If-None-Match` match this entity tag? Weak comparison (a `W/` prefix
+ * on either side is ignored), `*` matches anything. Evaluated by the origin whatever the
+ * request's `Cache-Control` says, unlike the `fresh` module, which answers "stale" for
+ * `no-cache` (which fetch adds to every conditional request).
+ */
+export function ifNoneMatchMatches(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch.trim() === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const target = opaque(etag);
+  return ifNoneMatch.split(',').some((candidate) => opaque(candidate) === target);
+}

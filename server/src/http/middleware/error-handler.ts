@@ -1,0 +1,52 @@
+import type { Middleware } from 'koa';
+import { AppError, type ErrorCode } from '../../errors/index.js';
+import type { AppState } from '../app-state.js';
+
+const CODE_FOR_STATUS: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  501: 'method_not_allowed',
+  503: 'not_ready',
+};
+
+function isHttpError(error: unknown): error is { status: number; expose?: boolean; message: string; headers?: Record<string, string> } {
+  return typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number';
+}
+
+/** The one place errors become responses: `{ "error": { "code", "message" } }`. */
+export function errorHandler(): Middleware<AppState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
+        throw new AppError('not_found', `no route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (error) {
+      let appError: AppError;
+      if (error instanceof AppError) {
+        appError = error;
+      } else if (isHttpError(error) && error.status >= 400 && error.status < 500) {
+        const code = CODE_FOR_STATUS[error.status] ?? 'bad_request';
+        appError = new AppError(code, error.expose ? error.message : code.replaceAll('_', ' '), { headers: error.headers ?? {} });
+      } else {
+        ctx.state.log?.error({ err: error }, 'unhandled error');
+        appError = new AppError('internal', 'internal error');
+      }
+      if (appError.status >= 500 && appError.code !== 'internal') {
+        ctx.state.log?.warn({ code: appError.code, err: appError.cause }, appError.message);
+      }
+      if (ctx.headerSent || ctx.respond === false) return;
+      ctx.status = appError.status;
+      ctx.set(appError.headers);
+      ctx.type = 'application/json';
+      ctx.body = { error: { code: appError.code, message: appError.message } };
+    }
+  };
+}

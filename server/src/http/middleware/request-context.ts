@@ -1,0 +1,33 @@
+import type { Middleware } from 'koa';
+import { ulid } from 'ulid';
+import type { Logger, Metrics } from '../../observability/index.js';
+import type { AppState } from '../app-state.js';
+
+const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Gives every request an id (the caller's `X-Request-Id` when it is sane, else a ULID), a
+ * child logger carrying it, and one access-log line with the matched route, never the query.
+ */
+export function requestContext(logger: Logger, metrics: Metrics): Middleware<AppState> {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = INCOMING_REQUEST_ID.test(incoming) ? incoming : ulid();
+    ctx.state.requestId = requestId;
+    ctx.state.log = logger.child({ request_id: requestId });
+    ctx.set('X-Request-Id', requestId);
+    const startedAt = performance.now();
+    try {
+      await next();
+    } finally {
+      const route = typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
+      metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
+      if (!ctx.state.quiet) {
+        ctx.state.log.info(
+          { method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - startedAt) },
+          'request',
+        );
+      }
+    }
+  };
+}

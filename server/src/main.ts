@@ -1,0 +1,53 @@
+import { ConfigError, loadConfig } from './config.js';
+import { demoRoutes } from './demo/index.js';
+import { createLogger } from './observability/index.js';
+import { startServer } from './start-server.js';
+
+/** Reads the environment, starts the server (with the demo site in demo mode), stops cleanly on signals. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`live-upload: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const running = await startServer(config, {
+    logger,
+    extraRoutes: config.demo ? async (parts) => [await demoRoutes(parts)] : undefined,
+  });
+
+  if (config.generated.adminToken) {
+    // Printed once, to the terminal of whoever started it; never logged as a field.
+    process.stdout.write(`\n  live-upload is running at ${running.url}\n  admin token for this process: ${config.adminToken}\n\n`);
+  } else {
+    process.stdout.write(`\n  live-upload is running at ${running.url}\n\n`);
+  }
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    logger.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => process.exit(1), 10_000);
+    forced.unref();
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`live-upload failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

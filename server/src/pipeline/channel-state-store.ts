@@ -1,0 +1,49 @@
+import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket } from '../bus/index.js';
+import { channelStateSchema, type ChannelState, type Transition } from './channel-state.js';
+
+/** How many times a transition is recomputed when another worker wrote the channel meanwhile. */
+const MAX_CAS_ATTEMPTS = 20;
+
+/**
+ * Channel state in the `channel-state` KV bucket, changed only by compare-and-set: a
+ * transition is computed from the stored revision and written back only if nobody else wrote
+ * in between; otherwise it is recomputed from the newer state. So several pipeline workers
+ * (a fleet on NATS) never lose each other's updates.
+ */
+export class ChannelStateStore {
+  private constructor(private readonly kv: KvBucket) {}
+
+  static async open(bus: Bus): Promise<ChannelStateStore> {
+    return new ChannelStateStore(await bus.kv(BUCKETS.channelState));
+  }
+
+  async get(channel: string): Promise<ChannelState | undefined> {
+    const entry = await this.kv.get(channel);
+    return entry && decodeJson(entry.value, channelStateSchema);
+  }
+
+  async channels(): Promise<string[]> {
+    return this.kv.keys();
+  }
+
+  /**
+   * Applies `transition` to the channel's current state (or `initial()` when it has none) and
+   * stores the result atomically. Returns the transition that was stored.
+   */
+  async mutate(channel: string, initial: () => Promise<ChannelState>, transition: (state: ChannelState) => Transition): Promise<Transition> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const entry = await this.kv.get(channel);
+      const current = entry ? decodeJson(entry.value, channelStateSchema) : await initial();
+      const result = transition(current);
+      if (entry && result.state === current) return result;
+      try {
+        if (entry) await this.kv.update(channel, encodeJson(result.state), entry.revision);
+        else await this.kv.create(channel, encodeJson(result.state));
+        return result;
+      } catch (error) {
+        if (!(error instanceof KvConflictError)) throw error;
+      }
+    }
+    throw new Error(`channel ${channel}: gave up after ${MAX_CAS_ATTEMPTS} concurrent writes`);
+  }
+}

@@ -1,0 +1,486 @@
+import { z } from 'zod';
+import {
+  SCHEMA_VERSION,
+  defaultBadge,
+  fieldSourceSchema,
+  liveMetadataSchema,
+  parseChannelRef,
+  type FieldSource,
+  type LiveMetadata,
+  type LiveStatus,
+  type ProviderLinks,
+} from '@live-upload/schema';
+import type { CanonicalEvent, CanonicalEventFields } from './canonical-event.js';
+
+/**
+ * The per-channel state machine: pure, JSON-serializable state (stored in KV `channel-state`),
+ * transitions from canonical events and timers. DESIGN.md "The signal pipeline":
+ * ordered by event time per provider, idempotent, leading-edge LIVE, offline held for a grace
+ * window, live while any verified provider is live, field updates coalesced.
+ *
+ * The caller (the pipeline worker) persists `state`, publishes `emit` when it is not null, and
+ * calls `applyTimer` at `wakeAtMs` (every transition returns the next one, or null).
+ */
+
+/** What one provider last told us about this channel. */
+export interface ProviderState {
+  /** The provider's own status: live or not. */
+  live: boolean;
+  /** Whether the event that set this status was verified. Only verified live providers make the channel live. */
+  verified: boolean;
+  /** The provider's stream / broadcast id while live, when it named one. */
+  streamId: string | null;
+  /** Event time of the last applied event from this provider: older events change nothing. */
+  lastEventTimeMs: number;
+  /** Ids of the events applied at exactly `lastEventTimeMs`, so a replay of one of them is a no-op. */
+  lastEventIds: string[];
+}
+
+export interface ChannelState {
+  /**
+   * The canonical record as we know it now. `seq` and `updated_at` are those of the last emit;
+   * while `pendingFlush` is set, field changes are here but not yet emitted.
+   */
+  record: LiveMetadata;
+  providers: Record<string, ProviderState>;
+  /** While LIVE is held after the last verified provider went offline: when the hold ends (our clock). */
+  offlineDeadlineMs: number | null;
+  /** The offline that started the hold; becomes `ended_at` and `sources.status` when it expires. */
+  pendingOffline: FieldSource | null;
+  /** Our clock at the last emit; coalescing counts from here. */
+  lastEmitAtMs: number | null;
+  /** Field changes wait for `lastEmitAtMs + coalesceMs`. */
+  pendingFlush: boolean;
+  /** Category as the providers set it; `record.tags` is the category followed by `providerTags`. */
+  category: string | null;
+  providerTags: string[];
+  /** Fingerprint of the content last emitted (initially: of the initial record). */
+  emittedFingerprint: string;
+}
+
+export interface StateContext {
+  /** Our clock (ms since epoch). Timers and coalescing use it; ordering uses event times. */
+  nowMs: number;
+  /** How long LIVE is held after the last verified provider went offline (default in DESIGN: 30 s). */
+  graceWindowMs: number;
+  /** At most one field-update emit per this many ms per channel (DESIGN: 2 s). */
+  coalesceMs: number;
+  /** A new canonical id for a broadcast that started at `startedAtMs`. */
+  newCanonicalId(startedAtMs: number): string;
+}
+
+export interface Transition {
+  state: ChannelState;
+  /** The record to publish on `live.status.<channel>`, or null when nothing is to be emitted now. */
+  emit: LiveMetadata | null;
+  /** When `applyTimer` should next run (our clock), or null when nothing is scheduled. */
+  wakeAtMs: number | null;
+  /** False when the event was stale, a duplicate or for nothing (timer: when nothing was due). */
+  applied: boolean;
+}
+
+/** Same-time event ids remembered per provider; more than this at one millisecond is not a real stream. */
+const MAX_SAME_TIME_IDS = 32;
+const MAX_TAGS = 32;
+const MAX_TAG_LENGTH = 64;
+const MAX_TITLE_LENGTH = 512;
+/** The range `Date` can represent. */
+const MAX_TIME_MS = 8.64e15;
+
+export const providerStateSchema = z.object({
+  live: z.boolean(),
+  verified: z.boolean(),
+  streamId: z.string().nullable(),
+  lastEventTimeMs: z.number(),
+  lastEventIds: z.array(z.string()),
+});
+
+/** Decodes a `ChannelState` read from KV. */
+export const channelStateSchema: z.ZodType<ChannelState> = z.object({
+  record: liveMetadataSchema,
+  providers: z.record(z.string(), providerStateSchema),
+  offlineDeadlineMs: z.number().nullable(),
+  pendingOffline: fieldSourceSchema.nullable(),
+  lastEmitAtMs: z.number().nullable(),
+  pendingFlush: z.boolean(),
+  category: z.string().nullable(),
+  providerTags: z.array(z.string()),
+  emittedFingerprint: z.string(),
+});
+
+/** A channel nobody has heard from yet: offline, no broadcast, `seq` 0. */
+export function initialChannelState(
+  channel: string,
+  nowMs: number,
+  init: { title?: string | null; providers?: ProviderLinks } = {},
+): ChannelState {
+  if (!parseChannelRef(channel)) throw new RangeError(`not a channel: ${channel}`);
+  const record: LiveMetadata = {
+    version: SCHEMA_VERSION,
+    canonical_id: null,
+    channel,
+    providers: structuredClone(init.providers ?? {}),
+    status: 'offline',
+    started_at: null,
+    ended_at: null,
+    title: init.title == null ? null : init.title.slice(0, MAX_TITLE_LENGTH),
+    viewer_count: null,
+    latency_ms: null,
+    is_public: true,
+    tags: [],
+    badge: defaultBadge('offline'),
+    updated_at: new Date(nowMs).toISOString(),
+    seq: 0,
+    sources: {},
+  };
+  return {
+    record,
+    providers: {},
+    offlineDeadlineMs: null,
+    pendingOffline: null,
+    lastEmitAtMs: null,
+    pendingFlush: false,
+    category: null,
+    providerTags: [],
+    emittedFingerprint: contentFingerprint(record),
+  };
+}
+
+/**
+ * Applies one canonical event. Stale (older than the last applied event of that provider) and
+ * duplicate events change nothing and return `applied: false`. A grace hold that expired before
+ * this event is settled first, so the event sees the channel offline; a caller that wants the
+ * ended broadcast emitted on its own runs `applyTimer` at `wakeAtMs` before later events.
+ */
+export function applyEvent(state: ChannelState, event: CanonicalEvent, ctx: StateContext): Transition {
+  if (event.channel !== state.record.channel) {
+    throw new RangeError(`event for ${event.channel} applied to channel ${state.record.channel}`);
+  }
+  const next = structuredClone(state);
+  const graceExpired = settleExpiredGrace(next, ctx);
+
+  const previous = next.providers[event.provider];
+  if (!isUsableTime(event.eventTimeMs) || isStaleOrDuplicate(previous, event)) {
+    return graceExpired ? finish(state, next, ctx, false) : unchanged(state, ctx, false);
+  }
+
+  const provider = recordEventOrder(next, previous, event);
+  if (event.kind === 'online') applyOnline(next, provider, event, ctx);
+  if (event.kind === 'offline') applyOffline(next, provider, event, ctx);
+  applyFields(next, event);
+  return finish(state, next, ctx, true);
+}
+
+/**
+ * Runs what is due at `ctx.nowMs`: the end of a grace hold (the channel goes offline, `ended_at`
+ * set) and the coalesced flush. Before anything is due it changes nothing and returns the next
+ * `wakeAtMs`.
+ */
+export function applyTimer(state: ChannelState, ctx: StateContext): Transition {
+  const next = structuredClone(state);
+  const graceExpired = settleExpiredGrace(next, ctx);
+  const flushDue = next.pendingFlush && flushAllowed(next, ctx);
+  if (!graceExpired && !flushDue) return unchanged(state, ctx, false);
+  return finish(state, next, ctx, true);
+}
+
+/**
+ * The admin changed the channel: its provider links follow the config (a link that stays keeps
+ * its current broadcast id), and its title follows the config's default title unless a
+ * provider has set one. A real change is emitted at once, like a status transition.
+ */
+export function applyChannelConfig(
+  state: ChannelState,
+  config: { title: string | null; providers: ProviderLinks },
+  ctx: StateContext,
+): Transition {
+  const next = structuredClone(state);
+  const providers = structuredClone(config.providers);
+  if (providers.twitch && next.record.providers.twitch?.user_id === providers.twitch.user_id) {
+    providers.twitch.id = next.record.providers.twitch.id;
+  }
+  if (providers.youtube && next.record.providers.youtube?.channel_id === providers.youtube.channel_id) {
+    providers.youtube.id = next.record.providers.youtube.id;
+  }
+  next.record.providers = providers;
+  if (next.record.sources.title === undefined) {
+    next.record.title = config.title === null ? null : config.title.slice(0, MAX_TITLE_LENGTH);
+  }
+  if (contentFingerprint(next.record) === contentFingerprint(state.record)) return unchanged(state, ctx, false);
+  next.lastEmitAtMs = null; // admin changes are not coalesced
+  return finish(state, next, ctx, true);
+}
+
+function unchanged(state: ChannelState, ctx: StateContext, applied: boolean): Transition {
+  return { state, emit: null, wakeAtMs: nextWakeAtMs(state, ctx), applied };
+}
+
+function isUsableTime(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS;
+}
+
+function isStaleOrDuplicate(previous: ProviderState | undefined, event: CanonicalEvent): boolean {
+  if (!previous) return false;
+  if (event.eventTimeMs < previous.lastEventTimeMs) return true;
+  return event.eventTimeMs === previous.lastEventTimeMs && previous.lastEventIds.includes(event.eventId);
+}
+
+function recordEventOrder(state: ChannelState, previous: ProviderState | undefined, event: CanonicalEvent): ProviderState {
+  const sameTime = previous !== undefined && previous.lastEventTimeMs === event.eventTimeMs;
+  const provider: ProviderState = {
+    live: previous?.live ?? false,
+    verified: previous?.verified ?? event.verified,
+    streamId: previous?.streamId ?? null,
+    lastEventTimeMs: event.eventTimeMs,
+    lastEventIds: sameTime ? [...previous.lastEventIds, event.eventId].slice(-MAX_SAME_TIME_IDS) : [event.eventId],
+  };
+  state.providers[event.provider] = provider;
+  return provider;
+}
+
+/** An unverified signal never overrides what a verified event said about a live provider. */
+function canSetProviderStatus(provider: ProviderState, event: CanonicalEvent): boolean {
+  return event.verified || !(provider.live && provider.verified);
+}
+
+function applyOnline(state: ChannelState, provider: ProviderState, event: CanonicalEvent, ctx: StateContext): void {
+  if (!canSetProviderStatus(provider, event)) return;
+  provider.live = true;
+  provider.verified = event.verified;
+  if (event.providerStreamId !== undefined) provider.streamId = event.providerStreamId;
+  if (!event.verified) return;
+
+  const { record } = state;
+  if (record.status !== 'live') {
+    startBroadcast(state, event, ctx);
+  } else if (state.offlineDeadlineMs !== null) {
+    // Back within the grace window: the same broadcast goes on.
+    state.offlineDeadlineMs = null;
+    state.pendingOffline = null;
+  }
+  setProviderLinkStreamId(record, event.provider, provider.streamId);
+}
+
+function startBroadcast(state: ChannelState, event: CanonicalEvent, ctx: StateContext): void {
+  const { record } = state;
+  const startedAtMs = startTimeOf(event);
+  const startedAt = new Date(startedAtMs).toISOString();
+  const source: FieldSource = { provider: event.provider, at: isoTime(event.eventTimeMs) };
+  record.canonical_id = ctx.newCanonicalId(startedAtMs);
+  setStatus(record, 'live');
+  record.started_at = startedAt;
+  record.ended_at = null;
+  record.viewer_count = null;
+  record.sources.status = source;
+  record.sources.started_at = source;
+  delete record.sources.ended_at;
+  state.offlineDeadlineMs = null;
+  state.pendingOffline = null;
+}
+
+function startTimeOf(event: CanonicalEvent): number {
+  const stated = event.fields.started_at === undefined ? Number.NaN : Date.parse(event.fields.started_at);
+  return isUsableTime(stated) ? stated : event.eventTimeMs;
+}
+
+function applyOffline(state: ChannelState, provider: ProviderState, event: CanonicalEvent, ctx: StateContext): void {
+  if (!canSetProviderStatus(provider, event)) return;
+  const wasCounted = provider.live && provider.verified;
+  provider.live = false;
+  provider.verified = event.verified;
+  provider.streamId = null;
+  if (!wasCounted || state.record.status !== 'live') return;
+
+  const source: FieldSource = { provider: event.provider, at: isoTime(event.eventTimeMs) };
+  if (anyVerifiedProviderLive(state)) {
+    // Still live through another provider: this one's broadcast id is gone now.
+    setProviderLinkStreamId(state.record, event.provider, null);
+    return;
+  }
+  if (state.offlineDeadlineMs === null) {
+    state.offlineDeadlineMs = ctx.nowMs + Math.max(0, ctx.graceWindowMs);
+    state.pendingOffline = source;
+  } else if (state.pendingOffline === null || Date.parse(state.pendingOffline.at) < event.eventTimeMs) {
+    state.pendingOffline = source;
+  }
+  settleExpiredGrace(state, ctx);
+}
+
+/** Ends the held broadcast when its grace window is over. True when it did. */
+function settleExpiredGrace(state: ChannelState, ctx: StateContext): boolean {
+  if (state.offlineDeadlineMs === null || ctx.nowMs < state.offlineDeadlineMs) return false;
+  const { record } = state;
+  const ending = state.pendingOffline ?? { provider: record.sources.status?.provider ?? 'unknown', at: isoTime(ctx.nowMs) };
+  setStatus(record, 'offline');
+  record.ended_at = ending.at;
+  record.viewer_count = null;
+  record.sources.status = ending;
+  record.sources.ended_at = ending;
+  for (const [name, provider] of Object.entries(state.providers)) {
+    if (!(provider.live && provider.verified)) setProviderLinkStreamId(record, name, null);
+  }
+  state.offlineDeadlineMs = null;
+  state.pendingOffline = null;
+  return true;
+}
+
+function anyVerifiedProviderLive(state: ChannelState): boolean {
+  return Object.values(state.providers).some((provider) => provider.live && provider.verified);
+}
+
+function setStatus(record: LiveMetadata, status: LiveStatus): void {
+  record.status = status;
+  record.badge = defaultBadge(status);
+}
+
+/** Twitch and YouTube links name the current broadcast; other links have no such field. */
+function setProviderLinkStreamId(record: LiveMetadata, provider: string, streamId: string | null): void {
+  if (provider === 'twitch' && record.providers.twitch) record.providers.twitch.id = streamId;
+  if (provider === 'youtube' && record.providers.youtube) record.providers.youtube.id = streamId;
+}
+
+type FieldName = 'title' | 'viewer_count' | 'tags' | 'category';
+
+function applyFields(state: ChannelState, event: CanonicalEvent): void {
+  const { fields } = event;
+  if (fields.title !== undefined && mayWriteField(state, 'title', event)) {
+    const title = fields.title === null ? null : fields.title.slice(0, MAX_TITLE_LENGTH);
+    if (title !== state.record.title) {
+      state.record.title = title;
+      markSource(state, 'title', event);
+    }
+  }
+  if (fields.viewer_count !== undefined && state.record.status === 'live' && mayWriteField(state, 'viewer_count', event)) {
+    const count = normalizeViewerCount(fields.viewer_count);
+    if (count !== state.record.viewer_count) {
+      state.record.viewer_count = count;
+      markSource(state, 'viewer_count', event);
+    }
+  }
+  if (fields.tags !== undefined && mayWriteField(state, 'tags', event)) {
+    const tags = normalizeTags(fields.tags);
+    if (!sameList(tags, state.providerTags)) {
+      state.providerTags = tags;
+      markSource(state, 'tags', event);
+    }
+  }
+  if (fields.category !== undefined && mayWriteField(state, 'category', event)) {
+    const category = normalizeCategory(fields.category);
+    if (category !== state.category) {
+      state.category = category;
+      markSource(state, 'category', event);
+    }
+  }
+  state.record.tags = normalizeTags([...(state.category === null ? [] : [state.category]), ...state.providerTags]);
+}
+
+/**
+ * A field is written by an event newer than the one that set it (across providers), and an
+ * unverified event never overwrites what a verified provider set: it only fills gaps.
+ */
+function mayWriteField(state: ChannelState, field: FieldName, event: CanonicalEvent): boolean {
+  const source = state.record.sources[field];
+  if (!source) return true;
+  if (Date.parse(source.at) > event.eventTimeMs) return false;
+  if (event.verified || source.provider === event.provider) return true;
+  return state.providers[source.provider]?.verified !== true;
+}
+
+function markSource(state: ChannelState, field: FieldName, event: CanonicalEvent): void {
+  state.record.sources[field] = { provider: event.provider, at: isoTime(event.eventTimeMs) };
+}
+
+function normalizeViewerCount(count: CanonicalEventFields['viewer_count']): number | null {
+  if (count === null || count === undefined || !Number.isFinite(count) || count < 0) return null;
+  return Math.floor(count);
+}
+
+function normalizeCategory(category: string | null): string | null {
+  const trimmed = category?.trim() ?? '';
+  return trimmed === '' ? null : trimmed.slice(0, MAX_TAG_LENGTH);
+}
+
+function normalizeTags(tags: readonly string[]): string[] {
+  const result: string[] = [];
+  for (const tag of tags) {
+    const trimmed = tag.trim().slice(0, MAX_TAG_LENGTH);
+    if (trimmed !== '' && !result.includes(trimmed)) result.push(trimmed);
+    if (result.length === MAX_TAGS) break;
+  }
+  return result;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+function flushAllowed(state: ChannelState, ctx: StateContext): boolean {
+  return state.lastEmitAtMs === null || ctx.nowMs >= state.lastEmitAtMs + ctx.coalesceMs;
+}
+
+/**
+ * Decides what goes out: a status transition (status or broadcast changed) now; a field change
+ * now when outside the coalescing window, else at its end; nothing when the content is what
+ * was last emitted.
+ */
+function finish(before: ChannelState, next: ChannelState, ctx: StateContext, applied: boolean): Transition {
+  const transition =
+    next.record.status !== before.record.status || next.record.canonical_id !== before.record.canonical_id;
+  const fingerprint = contentFingerprint(next.record);
+  const changed = fingerprint !== contentFingerprint(before.record);
+
+  let emit: LiveMetadata | null = null;
+  if (transition || ((changed || next.pendingFlush) && flushAllowed(next, ctx))) {
+    if (fingerprint !== next.emittedFingerprint) {
+      next.record.seq += 1;
+      next.record.updated_at = isoTime(ctx.nowMs);
+      next.lastEmitAtMs = ctx.nowMs;
+      next.emittedFingerprint = fingerprint;
+      emit = structuredClone(next.record);
+    }
+    next.pendingFlush = false;
+  } else if (changed) {
+    next.pendingFlush = true;
+  }
+  return { state: next, emit, wakeAtMs: nextWakeAtMs(next, ctx), applied };
+}
+
+function nextWakeAtMs(state: ChannelState, ctx: StateContext): number | null {
+  const times: number[] = [];
+  if (state.offlineDeadlineMs !== null) times.push(state.offlineDeadlineMs);
+  if (state.pendingFlush && state.lastEmitAtMs !== null) times.push(state.lastEmitAtMs + ctx.coalesceMs);
+  return times.length === 0 ? null : Math.min(...times);
+}
+
+/** The parts of a record consumers see change; `seq`, `updated_at` and provenance are not content. */
+function contentFingerprint(record: LiveMetadata): string {
+  return stableStringify({
+    canonical_id: record.canonical_id,
+    channel: record.channel,
+    providers: record.providers,
+    status: record.status,
+    started_at: record.started_at,
+    ended_at: record.ended_at,
+    title: record.title,
+    viewer_count: record.viewer_count,
+    latency_ms: record.latency_ms,
+    is_public: record.is_public,
+    tags: record.tags,
+    badge: record.badge,
+  });
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableStringify(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,244 @@
+import { createCanonicalId, parseChannelRef, type LiveMetadata, type ProviderLinks } from '@live-upload/schema';
+import { z } from 'zod';
+import {
+  BUCKETS,
+  CONSUMERS,
+  STREAMS,
+  SUBJECTS,
+  decodeJson,
+  encodeJson,
+  type Bus,
+  type BusMessage,
+  type Consumer,
+  type KvBucket,
+} from '../bus/index.js';
+import type { ChannelConfig, ChannelRegistry } from '../channels/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import { mapTwitchNotification } from '../providers/twitch/index.js';
+import type { CanonicalEvent } from './canonical-event.js';
+import { applyChannelConfig, applyEvent, applyTimer, initialChannelState, type ChannelState, type StateContext, type Transition } from './channel-state.js';
+import { ChannelStateStore } from './channel-state-store.js';
+import { rawEventMsgId, rawProviderEventSchema, type RawProviderEvent } from './raw-provider-event.js';
+
+export interface LivePipelineOptions {
+  readonly bus: Bus;
+  readonly channels: ChannelRegistry;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly graceWindowMs: number;
+  readonly coalesceMs: number;
+  readonly now?: () => number;
+  /** How long an applied provider message id is remembered (behind the stream's dup window). */
+  readonly seenTtlMs?: number;
+}
+
+const timerMessageSchema = z.object({ channel: z.string(), wake_at_ms: z.number() });
+
+/** Only the routing key is read here; the mapper parses the whole event. Loose, so nothing is stripped. */
+const twitchBroadcasterSchema = z.object({ event: z.looseObject({ broadcaster_user_id: z.string() }) });
+
+/**
+ * The consumers between the bus streams and the channel state: raw provider events are
+ * mapped to canonical events and applied to the channel's state machine; status changes go
+ * out on `live.status.{publisher}.{slug}`; grace and coalescing deadlines are durable timer
+ * messages that come back (nak with delay) when due. Stateless itself: any number of
+ * processes can run it against one NATS.
+ */
+export class LivePipeline {
+  private readonly consumers: Consumer[] = [];
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly options: LivePipelineOptions,
+    private readonly states: ChannelStateStore,
+    private readonly seen: KvBucket,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  static async open(options: LivePipelineOptions): Promise<LivePipeline> {
+    const states = await ChannelStateStore.open(options.bus);
+    const seen = await options.bus.kv(BUCKETS.seenMessages, { ttlMs: options.seenTtlMs ?? 24 * 60 * 60 * 1000 });
+    return new LivePipeline(options, states, seen);
+  }
+
+  /** Starts consuming raw events and timers. */
+  async start(): Promise<void> {
+    const { bus } = this.options;
+    this.consumers.push(
+      await bus.consume(
+        { stream: STREAMS.liveRaw.name, durable: CONSUMERS.pipeline, ackWaitMs: 30_000, maxAckPending: 256 },
+        (message) => this.handleRaw(message),
+      ),
+      await bus.consume(
+        { stream: STREAMS.liveTimers.name, durable: CONSUMERS.timers, ackWaitMs: 30_000, maxAckPending: 100_000 },
+        (message) => this.handleTimer(message),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.splice(0).map((consumer) => consumer.stop()));
+  }
+
+  /** The canonical record of a channel, or undefined when no such channel is configured. */
+  async readRecord(channel: string): Promise<LiveMetadata | undefined> {
+    const state = await this.states.get(channel);
+    if (state) return state.record;
+    const ref = parseChannelRef(channel);
+    const config = ref && (await this.options.channels.get(ref));
+    return config && initialChannelState(channel, this.now(), initFromConfig(config)).record;
+  }
+
+  /** What a channel that does not exist looks like: offline, never live, `seq` 0. */
+  placeholderRecord(channel: string): LiveMetadata {
+    return initialChannelState(channel, this.now()).record;
+  }
+
+  /** The admin changed a channel: bring its canonical record's links and default title in line. */
+  async refreshChannel(channel: string): Promise<void> {
+    const ref = parseChannelRef(channel);
+    const config = ref && (await this.options.channels.get(ref));
+    if (!config) return;
+    const result = await this.states.mutate(
+      channel,
+      async () => initialChannelState(channel, this.now(), initFromConfig(config)),
+      (state) => applyChannelConfig(state, initFromConfig(config), this.context(channel)),
+    );
+    await this.publishOutcome(channel, result);
+  }
+
+  private async handleRaw(message: BusMessage): Promise<void> {
+    let raw: RawProviderEvent;
+    try {
+      raw = decodeJson(message.data, rawProviderEventSchema);
+    } catch (error) {
+      this.options.logger.error({ err: error, seq: message.seq }, 'malformed raw event; dropped');
+      message.term();
+      return;
+    }
+    const msgId = rawEventMsgId(raw);
+    if ((await this.seen.get(seenKey(msgId))) && message.deliveryCount === 1) return;
+
+    const event = await this.toCanonicalEvent(raw);
+    if (event) {
+      const result = await this.states.mutate(
+        event.channel,
+        () => this.initialStateFor(event.channel),
+        (state) => applyEvent(state, event, this.context(event.channel)),
+      );
+      if (!result.applied && message.deliveryCount > 1) {
+        // A redelivery after a crash between the state write and the publish: publish again
+        // (the status msg id makes this a no-op when it did go out).
+        await this.republishCurrent(event.channel);
+      }
+      await this.publishOutcome(event.channel, result);
+    }
+    await this.seen.put(seenKey(msgId), new Uint8Array([1]));
+  }
+
+  private async handleTimer(message: BusMessage): Promise<void> {
+    const timer = decodeJson(message.data, timerMessageSchema);
+    const remainingMs = timer.wake_at_ms - this.now();
+    if (remainingMs > 0) {
+      message.nak(remainingMs);
+      return;
+    }
+    if (!(await this.states.get(timer.channel))) return;
+    const result = await this.states.mutate(
+      timer.channel,
+      () => this.initialStateFor(timer.channel),
+      (current) => applyTimer(current, this.context(timer.channel)),
+    );
+    await this.publishOutcome(timer.channel, result);
+  }
+
+  /** Maps a raw event to a canonical one; undefined when it is for no linked channel or an unmapped type. */
+  private async toCanonicalEvent(raw: RawProviderEvent): Promise<CanonicalEvent | undefined> {
+    if (raw.provider !== 'twitch') return undefined;
+    const body = twitchBroadcasterSchema.safeParse(JSON.parse(raw.body));
+    if (!body.success) {
+      this.options.logger.info({ message_id: raw.message_id, type: raw.subscription_type }, 'twitch event without broadcaster; ignored');
+      return undefined;
+    }
+    const channel = await this.options.channels.findByAccount('twitch', body.data.event.broadcaster_user_id);
+    if (!channel) {
+      this.options.logger.info({ message_id: raw.message_id }, 'twitch event for an unlinked broadcaster; ignored');
+      return undefined;
+    }
+    try {
+      return mapTwitchNotification({
+        channel,
+        messageId: raw.message_id,
+        messageTimestamp: raw.message_timestamp,
+        subscriptionType: raw.subscription_type,
+        subscriptionVersion: raw.subscription_version,
+        event: body.data.event,
+      });
+    } catch (error) {
+      this.options.logger.warn({ err: error, message_id: raw.message_id }, 'twitch event does not match its documented shape; ignored');
+      return undefined;
+    }
+  }
+
+  private async publishOutcome(channel: string, result: Transition): Promise<void> {
+    const ref = parseChannelRef(channel);
+    if (!ref) return;
+    if (result.emit) {
+      const stopTimer = this.options.metrics.publishLatency.startTimer({ stream: STREAMS.liveStatus.name });
+      await this.options.bus.publish(SUBJECTS.liveStatus(ref), encodeJson(result.emit), { msgId: statusMsgId(result.emit) });
+      stopTimer();
+      this.options.metrics.statusEmits.inc({ transition: result.emit.status });
+    }
+    if (result.wakeAtMs !== null) {
+      await this.options.bus.publish(
+        SUBJECTS.liveTimer(ref),
+        encodeJson({ channel, wake_at_ms: result.wakeAtMs }),
+        { msgId: `timer:${channel}:${result.wakeAtMs}` },
+      );
+    }
+  }
+
+  private async republishCurrent(channel: string): Promise<void> {
+    const state = await this.states.get(channel);
+    const ref = parseChannelRef(channel);
+    if (!state || !ref || state.record.seq === 0) return;
+    await this.options.bus.publish(SUBJECTS.liveStatus(ref), encodeJson(state.record), { msgId: statusMsgId(state.record) });
+  }
+
+  private async initialStateFor(channel: string): Promise<ChannelState> {
+    const ref = parseChannelRef(channel);
+    const config = ref && (await this.options.channels.get(ref));
+    return initialChannelState(channel, this.now(), config ? initFromConfig(config) : {});
+  }
+
+  private context(channel: string): StateContext {
+    const ref = parseChannelRef(channel);
+    if (!ref) throw new RangeError(`not a channel: ${channel}`);
+    return {
+      nowMs: this.now(),
+      graceWindowMs: this.options.graceWindowMs,
+      coalesceMs: this.options.coalesceMs,
+      newCanonicalId: (startedAtMs) => createCanonicalId(ref, startedAtMs),
+    };
+  }
+}
+
+function seenKey(msgId: string): string {
+  return msgId.replace(/[^-/_=.a-zA-Z0-9]/g, '_');
+}
+
+function statusMsgId(record: LiveMetadata): string {
+  return `status:${record.channel}:${record.seq}`;
+}
+
+/** The channel's admin config as the state machine's initial record fields. */
+function initFromConfig(config: ChannelConfig): { title: string | null; providers: ProviderLinks } {
+  const twitch = config.providers.twitch;
+  return {
+    title: config.title,
+    providers: twitch
+      ? { twitch: { id: null, user_id: twitch.user_id, login: twitch.login, url: `https://www.twitch.tv/${twitch.login}` } }
+      : {},
+  };
+}

@@ -1,0 +1,30 @@
+import { BusUnavailableError, STREAMS, SUBJECTS, encodeJson, type Bus } from '../bus/index.js';
+import { AppError } from '../errors/index.js';
+import type { Metrics } from '../observability/index.js';
+import { rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';
+
+/**
+ * The pipeline's front door: a verified provider event is published durably on
+ * `live.raw.{provider}` with the provider's message id as msg id. Resolves only once the bus
+ * has stored it; a bus that cannot is a 503 so the provider retries.
+ */
+export class RawEventIngest {
+  constructor(
+    private readonly bus: Bus,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async publish(event: RawProviderEvent): Promise<{ duplicate: boolean }> {
+    const stopTimer = this.metrics.publishLatency.startTimer({ stream: STREAMS.liveRaw.name });
+    try {
+      const ack = await this.bus.publish(SUBJECTS.liveRaw(event.provider), encodeJson(event), { msgId: rawEventMsgId(event) });
+      stopTimer();
+      return { duplicate: ack.duplicate };
+    } catch (error) {
+      if (error instanceof BusUnavailableError) {
+        throw new AppError('bus_unavailable', 'event bus unavailable; retry later', { cause: error, headers: { 'Retry-After': '5' } });
+      }
+      throw error;
+    }
+  }
+}

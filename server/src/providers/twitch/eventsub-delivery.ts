@@ -1,0 +1,103 @@
+import { AppError } from '../../errors/index.js';
+import type { RawProviderEvent } from '../../pipeline/index.js';
+import { EVENTSUB_HEADERS, EVENTSUB_MESSAGE_TYPES, isEventSubMessageType } from './eventsub-headers.js';
+import {
+  eventSubNotificationBodySchema,
+  eventSubRevocationBodySchema,
+  eventSubVerificationBodySchema,
+  type EventSubSubscription,
+} from './eventsub-message.js';
+import { checkEventSubTimestamp, verifyEventSubSignature } from './verify-signature.js';
+
+/** What a verified EventSub request asks of us. */
+export type EventSubDelivery =
+  | { readonly kind: 'verification'; readonly challenge: string; readonly subscription: EventSubSubscription }
+  | { readonly kind: 'revocation'; readonly subscription: EventSubSubscription; readonly messageId: string }
+  | { readonly kind: 'notification'; readonly event: RawProviderEvent; readonly subscription: EventSubSubscription };
+
+export interface EventSubRequest {
+  /** Case-insensitive header lookup. */
+  readonly header: (name: string) => string | undefined;
+  readonly rawBody: Uint8Array;
+  readonly secret: string;
+  readonly nowMs: number;
+}
+
+/**
+ * Verifies and classifies one EventSub webhook request. Pure: no I/O. Order matters: the
+ * headers, the timestamp and the HMAC over the raw bytes are checked before the body is
+ * even parsed, so an unauthenticated caller learns nothing about our parser.
+ * Throws `AppError`: 403 for anything unauthenticated, 400 for a signed but malformed body.
+ */
+export function readEventSubDelivery(request: EventSubRequest): EventSubDelivery {
+  const messageId = request.header(EVENTSUB_HEADERS.messageId);
+  const timestamp = request.header(EVENTSUB_HEADERS.messageTimestamp);
+  const signature = request.header(EVENTSUB_HEADERS.messageSignature);
+  const messageType = request.header(EVENTSUB_HEADERS.messageType);
+  for (const [name, value] of [
+    [EVENTSUB_HEADERS.messageId, messageId],
+    [EVENTSUB_HEADERS.messageTimestamp, timestamp],
+    [EVENTSUB_HEADERS.messageSignature, signature],
+    [EVENTSUB_HEADERS.messageType, messageType],
+  ] as const) {
+    if (!value) throw new AppError('signature_invalid', `missing header ${name}`);
+  }
+  if (messageId!.length > 256) throw new AppError('signature_invalid', `${EVENTSUB_HEADERS.messageId} is too long`);
+
+  const age = checkEventSubTimestamp(timestamp, request.nowMs);
+  if (age !== 'ok') {
+    throw new AppError('timestamp_stale', age === 'invalid' ? 'message timestamp is not RFC 3339' : `message timestamp is ${age === 'stale' ? 'older than 10 minutes' : 'in the future'}`);
+  }
+  const verified = verifyEventSubSignature({
+    secret: request.secret,
+    messageId: messageId!,
+    timestamp: timestamp!,
+    rawBody: request.rawBody,
+    signature,
+  });
+  if (!verified) throw new AppError('signature_invalid', 'signature does not match the message');
+
+  let text: string;
+  let body: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(request.rawBody);
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new AppError('invalid_json', 'body is not valid UTF-8 JSON', { cause: error });
+  }
+  if (!isEventSubMessageType(messageType)) {
+    throw new AppError('bad_request', `unknown ${EVENTSUB_HEADERS.messageType}`);
+  }
+
+  switch (messageType) {
+    case EVENTSUB_MESSAGE_TYPES.verification: {
+      const parsed = eventSubVerificationBodySchema.safeParse(body);
+      if (!parsed.success) throw new AppError('invalid_body', 'verification body needs challenge and subscription');
+      return { kind: 'verification', challenge: parsed.data.challenge, subscription: parsed.data.subscription };
+    }
+    case EVENTSUB_MESSAGE_TYPES.revocation: {
+      const parsed = eventSubRevocationBodySchema.safeParse(body);
+      if (!parsed.success) throw new AppError('invalid_body', 'revocation body needs subscription');
+      return { kind: 'revocation', subscription: parsed.data.subscription, messageId: messageId! };
+    }
+    case EVENTSUB_MESSAGE_TYPES.notification: {
+      const parsed = eventSubNotificationBodySchema.safeParse(body);
+      if (!parsed.success) throw new AppError('invalid_body', 'notification body needs subscription and event');
+      const { subscription } = parsed.data;
+      return {
+        kind: 'notification',
+        subscription,
+        event: {
+          provider: 'twitch',
+          message_id: messageId!,
+          message_type: messageType,
+          subscription_type: subscription.type,
+          subscription_version: subscription.version,
+          message_timestamp: timestamp!,
+          received_at: new Date(request.nowMs).toISOString(),
+          body: text,
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,44 @@
+export {
+  EVENTSUB_HEADERS,
+  EVENTSUB_HEADERS_LOWER,
+  EVENTSUB_MESSAGE_TYPES,
+  EVENTSUB_SIGNATURE_PREFIX,
+  isEventSubMessageType,
+  type EventSubHeaderKey,
+  type EventSubHeaderName,
+  type EventSubMessageType,
+} from './eventsub-headers.js';
+export {
+  verifyEventSubSignature,
+  checkEventSubTimestamp,
+  EVENTSUB_MAX_AGE_MS,
+  EVENTSUB_MAX_FUTURE_MS,
+  type EventSubSignatureInput,
+  type EventSubTimestampCheck,
+  type EventSubTimestampLimits,
+} from './verify-signature.js';
+export { signEventSubMessage } from './sign-eventsub-message.js';
+export { parseRfc3339 } from './rfc3339.js';
+export {
+  TWITCH_SUBSCRIPTION_TYPES,
+  rfc3339Schema,
+  eventSubTransportSchema,
+  eventSubSubscriptionSchema,
+  eventSubNotificationBodySchema,
+  eventSubVerificationBodySchema,
+  eventSubRevocationBodySchema,
+  streamOnlineEventSchema,
+  streamOfflineEventSchema,
+  channelUpdateEventSchema,
+  type TwitchSubscriptionType,
+  type EventSubSubscription,
+  type EventSubNotificationBody,
+  type EventSubVerificationBody,
+  type EventSubRevocationBody,
+  type StreamOnlineEvent,
+  type StreamOfflineEvent,
+  type ChannelUpdateEvent,
+} from './eventsub-message.js';
+export { mapTwitchNotification, type TwitchNotification } from './map-event.js';
+export { readEventSubDelivery, type EventSubDelivery, type EventSubRequest } from './eventsub-delivery.js';
+export { handleTwitchRevocation } from './handle-revocation.js';

@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Router from '@koa/router';
+import { createApp, type App } from './app.js';
+import { AuditLog } from './audit/index.js';
+import { STREAMS, createMemoryBus, createNatsBus, type Bus } from './bus/index.js';
+import { ChannelRegistry } from './channels/index.js';
+import type { Config } from './config.js';
+import type { AppState } from './http/app-state.js';
+import { LiveStatusHub } from './live/index.js';
+import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.js';
+import { LivePipeline, RawEventIngest } from './pipeline/index.js';
+import { handleTwitchRevocation } from './providers/twitch/index.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly config: Config;
+  readonly bus: Bus;
+  readonly app: App;
+  readonly channels: ChannelRegistry;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Stops accepting, drains SSE, stops consumers, closes the bus. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Builds routers mounted after the API (the demo site), given the running parts. */
+  readonly extraRoutes?: (parts: { config: Config; channels: ChannelRegistry; logger: Logger }) => Promise<Router<AppState>[]>;
+  /** How long in-flight requests may take to finish at shutdown before their sockets are closed. */
+  readonly drainTimeoutMs?: number;
+}
+
+/** The composition root: connects the bus, starts the pipeline and the hub, listens. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const metrics = createMetrics({ defaultMetrics: true });
+  const bus = config.natsUrl ? await createNatsBus({ url: config.natsUrl, name: 'live-upload', logger }) : createMemoryBus();
+  await bus.ensureStreams(Object.values(STREAMS));
+
+  const channels = await ChannelRegistry.open(bus);
+  const audit = new AuditLog(bus);
+  const pipeline = await LivePipeline.open({
+    bus,
+    channels,
+    logger: logger.child({ component: 'pipeline' }),
+    metrics,
+    graceWindowMs: config.offlineGraceMs,
+    coalesceMs: config.coalesceMs,
+  });
+  const hub = new LiveStatusHub(
+    bus,
+    (channel) => pipeline.readRecord(channel),
+    (channel) => pipeline.placeholderRecord(channel),
+    logger.child({ component: 'hub' }),
+  );
+  hub.start();
+  await pipeline.start();
+
+  const app = createApp({
+    config,
+    logger,
+    metrics,
+    bus,
+    channels,
+    hub,
+    ingest: new RawEventIngest(bus, metrics),
+    onChannelChanged: (channel) => pipeline.refreshChannel(channel),
+    onTwitchRevocation: (subscription, messageId) => handleTwitchRevocation({ channels, audit }, subscription, messageId),
+    extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
+  });
+
+  const server = createServer(app.koa.callback());
+  server.keepAliveTimeout = 65_000;
+  await listen(server, config.port, config.host);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, bus: bus.kind, demo: config.demo }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      app.startDraining();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const connection of [...app.sseConnections]) connection.close();
+      // Keep-alive sockets close as soon as they are idle; in-flight requests get a bounded drain.
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+      server.closeIdleConnections();
+      const drainDeadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 5_000);
+      await stopped;
+      clearInterval(idleSweep);
+      clearTimeout(drainDeadline);
+      hub.stop();
+      await pipeline.stop();
+      await bus.close();
+      logger.info('stopped');
+    })());
+
+  return { url, port, config: { ...config, publicUrl: config.publicUrl }, bus, app, channels, logger, metrics, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

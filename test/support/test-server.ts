@@ -1,0 +1,92 @@
+import { loadConfig } from '../../server/src/config.js';
+import { createLogger } from '../../server/src/observability/index.js';
+import { startServer, type RunningServer } from '../../server/src/start-server.js';
+import { createEventSubSender, deliver, type EventSubSender, type EventSubWebhookRequest } from '../fakes/twitch/eventsub.js';
+
+export const TEST_CHANNEL = 'acme/morning-show';
+export const TEST_SECRET = 'test-eventsub-secret-0123456789';
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const TEST_BROADCASTER = { id: '4242', login: 'acme_live', name: 'Acme_Live' } as const;
+
+export interface TestServerOptions {
+  /** Unset: the in-memory bus. */
+  readonly natsUrl?: string;
+  readonly graceMs?: number;
+  readonly coalesceMs?: number;
+  /** More environment, as `main.ts` would read it. */
+  readonly env?: Record<string, string>;
+  /** Create TEST_CHANNEL linked to TEST_BROADCASTER (default true). */
+  readonly withChannel?: boolean;
+}
+
+export interface TestServer {
+  readonly url: string;
+  readonly running: RunningServer;
+  /** Twitch's side: builds signed EventSub requests for TEST_BROADCASTER. */
+  readonly twitch: EventSubSender;
+  /** POSTs a Twitch request to our `/webhooks/twitch`. */
+  send(request: EventSubWebhookRequest): Promise<Response>;
+  /** `fetch` relative to the server, with the admin token when `admin` is set. */
+  request(path: string, init?: RequestInit & { admin?: boolean }): Promise<Response>;
+  goLive(title?: string): Promise<void>;
+  updateTitle(title: string): Promise<void>;
+  goOffline(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Boots the real server (real routes, real pipeline, memory or NATS bus) on a free port. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    TWITCH_EVENTSUB_SECRET: TEST_SECRET,
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    OFFLINE_GRACE_MS: String(options.graceMs ?? 300),
+    COALESCE_MS: String(options.coalesceMs ?? 100),
+    LOG_LEVEL: 'silent',
+    DEMO: '0',
+    ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
+    ...options.env,
+  });
+  const running = await startServer(config, { logger: createLogger({ level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }) });
+  const url = running.url;
+  const twitch = createEventSubSender({ secret: TEST_SECRET, callback: `${url}/webhooks/twitch`, broadcaster: TEST_BROADCASTER });
+
+  const request = (path: string, init: RequestInit & { admin?: boolean } = {}) => {
+    const { admin, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (admin) headers.set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`);
+    return fetch(`${url}${path}`, { ...rest, headers });
+  };
+  const send = (twitchRequest: EventSubWebhookRequest) => deliver(`${url}/webhooks/twitch`, twitchRequest);
+  const sendOk = async (twitchRequest: EventSubWebhookRequest) => {
+    const response = await send(twitchRequest);
+    if (response.status !== 204) throw new Error(`webhook answered ${response.status}: ${await response.text()}`);
+  };
+
+  if (options.withChannel ?? true) {
+    const response = await request(`/api/v1/channels/${TEST_CHANNEL}`, {
+      method: 'PUT',
+      admin: true,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title: 'Acme Morning Show', providers: { twitch: { user_id: TEST_BROADCASTER.id, login: TEST_BROADCASTER.login } } }),
+    });
+    if (!response.ok) throw new Error(`could not create the test channel: ${response.status} ${await response.text()}`);
+  }
+
+  return {
+    url,
+    running,
+    twitch,
+    send,
+    request,
+    goLive: async (title) => {
+      await sendOk(twitch.streamOnline());
+      if (title !== undefined) await sendOk(twitch.channelUpdate({ title }));
+    },
+    updateTitle: (title) => sendOk(twitch.channelUpdate({ title })),
+    goOffline: () => sendOk(twitch.streamOffline()),
+    close: () => running.close(),
+  };
+}
