@@ -1,21 +1,14 @@
-import type { LiveStatus, LiveStatusSummary } from '@live-upload/schema';
+import { isLiveStatus, parseChannelRef, type LiveStatusSummary } from '@live-upload/schema';
 
 /*
  * A small hand-written check instead of the zod schema, which would add ~440 KB to the badge
- * bundle. The status table is typed against the schema (`Record<LiveStatus, ...>`, so a status
- * added there fails the typecheck here), and `status-record.test.ts` pins both tables to the
- * schema's own `LIVE_STATUSES` and `parseChannelRef`.
+ * bundle. The vocabulary (statuses, channel syntax) is the schema package's own, zod-free.
  */
-const KNOWN_STATUSES: Readonly<Record<LiveStatus, 1>> = { live: 1, offline: 1, scheduled: 1 };
-const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}\/[a-z0-9][a-z0-9-]{0,38}$/;
-
-export function isLiveStatus(value: unknown): value is LiveStatus {
-  return typeof value === 'string' && Object.hasOwn(KNOWN_STATUSES, value);
-}
+export { isLiveStatus };
 
 /** `{publisher}/{slug}` as the schema defines it. */
 export function isChannel(value: unknown): value is string {
-  return typeof value === 'string' && CHANNEL_PATTERN.test(value);
+  return typeof value === 'string' && parseChannelRef(value) !== undefined;
 }
 
 const isCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;

@@ -1,4 +1,5 @@
-import type { Badge, LiveStatus } from './live-metadata.js';
+import type { Badge } from './live-metadata.js';
+import type { LiveStatus } from './vocabulary.js';
 
 /** The default badge for a status; labels are translated by the element, this is the fallback. */
 export function defaultBadge(status: LiveStatus): Badge {

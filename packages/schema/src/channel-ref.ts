@@ -1,16 +1,6 @@
-import { z } from 'zod';
-
+/** Channel references, free of zod so the browser element can share them. */
 /** A publisher or slug: lowercase letters, digits and dashes, 1-39 chars, not starting with a dash. */
 export const CHANNEL_PART_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}$/;
-
-export const channelPartSchema = z
-  .string()
-  .regex(CHANNEL_PART_PATTERN, 'must match ^[a-z0-9][a-z0-9-]{0,38}$');
-
-/** `{publisher}/{slug}`: what badges subscribe to. */
-export const channelRefSchema = z
-  .string()
-  .refine((value) => parseChannelRef(value) !== undefined, 'must be "{publisher}/{slug}"');
 
 export interface ChannelRef {
   readonly publisher: string;

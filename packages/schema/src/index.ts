@@ -1,16 +1,10 @@
 export { SCHEMA_VERSION, type SchemaVersion } from './version.js';
-export {
-  CHANNEL_PART_PATTERN,
-  channelPartSchema,
-  channelRefSchema,
-  parseChannelRef,
-  formatChannelRef,
-  type ChannelRef,
-} from './channel-ref.js';
+export { CHANNEL_PART_PATTERN, parseChannelRef, formatChannelRef, type ChannelRef } from './channel-ref.js';
+export { PROVIDERS, LIVE_STATUSES, isLiveStatus, type ProviderName, type LiveStatus } from './vocabulary.js';
 export { createCanonicalId, parseCanonicalId, isCanonicalId, type ParsedCanonicalId } from './canonical-id.js';
 export {
-  PROVIDERS,
-  LIVE_STATUSES,
+  channelPartSchema,
+  channelRefSchema,
   liveMetadataSchema,
   liveStatusSummarySchema,
   providerLinksSchema,
@@ -21,8 +15,6 @@ export {
   fieldSourceSchema,
   summarizeLiveMetadata,
   liveMetadataJsonSchema,
-  type ProviderName,
-  type LiveStatus,
   type LiveMetadata,
   type LiveStatusSummary,
   type ProviderLinks,

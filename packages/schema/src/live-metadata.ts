@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { channelRefSchema } from './channel-ref.js';
+import { CHANNEL_PART_PATTERN, parseChannelRef } from './channel-ref.js';
 import { isCanonicalId } from './canonical-id.js';
 import { SCHEMA_VERSION } from './version.js';
+import { LIVE_STATUSES } from './vocabulary.js';
 
-/** Providers a channel can be linked to. The table is open: later providers add a row. */
-export const PROVIDERS = ['twitch', 'youtube', 'bluesky'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
+export const channelPartSchema = z.string().regex(CHANNEL_PART_PATTERN, 'must match ^[a-z0-9][a-z0-9-]{0,38}$');
 
-export const LIVE_STATUSES = ['live', 'offline', 'scheduled'] as const;
-export type LiveStatus = (typeof LIVE_STATUSES)[number];
+/** `{publisher}/{slug}`: what badges subscribe to. */
+export const channelRefSchema = z
+  .string()
+  .refine((value) => parseChannelRef(value) !== undefined, 'must be "{publisher}/{slug}"');
 
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -73,6 +74,7 @@ export const liveMetadataSchema = z.object({
 
 export type LiveMetadata = z.infer<typeof liveMetadataSchema>;
 export type ProviderLinks = z.infer<typeof providerLinksSchema>;
+export type { LiveStatus, ProviderName } from './vocabulary.js';
 export type Badge = z.infer<typeof badgeSchema>;
 export type FieldSource = z.infer<typeof fieldSourceSchema>;
 

@@ -208,17 +208,34 @@ describe('channel state machine', () => {
     const ch = new Channel();
     ch.event(event('online', T0 + 100_000), T0 + 100_000);
     const before = ch.state;
-    for (const stale of [
-      event('offline', T0 + 50_000),
-      event('online', T0 + 99_999),
-      event('update', T0 + 1_000, { fields: { title: 'old title' } }),
-    ]) {
+    for (const stale of [event('offline', T0 + 50_000), event('online', T0 + 99_999)]) {
       const t = ch.event(stale, T0 + 101_000);
       assert.equal(t.applied, false);
       assert.equal(t.emit, null);
       assert.equal(t.state, before);
     }
     assert.equal(ch.state.record.status, 'live');
+  });
+
+  it('orders field updates per field: an older title delivered after a newer online still applies', () => {
+    const event = eventFactory();
+    const ch = new Channel();
+    ch.event(event('online', T0 + 100_000), T0 + 100_000);
+    const late = ch.event(event('update', T0 + 1_000, { fields: { title: 'set before going live' } }), T0 + 101_000);
+    assert.equal(late.applied, true);
+    assert.equal(ch.state.record.title, 'set before going live');
+    assert.equal(ch.state.record.status, 'live');
+  });
+
+  it('ignores a field update older than the one that set the field', () => {
+    const event = eventFactory();
+    const ch = new Channel();
+    ch.event(event('update', T0 + 5_000, { fields: { title: 'newer' } }), T0 + 5_000);
+    const before = ch.state;
+    const older = ch.event(event('update', T0 + 1_000, { fields: { title: 'older' } }), T0 + 6_000);
+    assert.equal(older.applied, false);
+    assert.equal(older.state, before);
+    assert.equal(ch.state.record.title, 'newer');
   });
 
   it('orders providers independently: an older YouTube event still applies after a newer Twitch one', () => {
@@ -311,7 +328,7 @@ describe('channel state machine', () => {
     const ch = new Channel({ title: 'Morning show' });
     ch.event(event('online', T0), T0);
     const same = ch.event(event('update', T0 + 5_000, { fields: { title: 'Morning show' } }), T0 + 5_000);
-    assert.equal(same.applied, true);
+    assert.equal(same.applied, false, 'an update that changes nothing is not applied');
     assert.equal(same.emit, null);
     assert.equal(same.state.pendingFlush, false);
     assert.equal(same.wakeAtMs, null);

@@ -147,8 +147,9 @@ export function initialChannelState(
 }
 
 /**
- * Applies one canonical event. Stale (older than the last applied event of that provider) and
- * duplicate events change nothing and return `applied: false`. A grace hold that expired before
+ * Applies one canonical event. An online/offline older than the last one applied for that
+ * provider, or a duplicate, changes nothing and returns `applied: false`; a field update is
+ * ordered per field instead (a field keeps the value of its newest event). A grace hold that expired before
  * this event is settled first, so the event sees the channel offline; a caller that wants the
  * ended broadcast emitted on its own runs `applyTimer` at `wakeAtMs` before later events.
  */
@@ -159,8 +160,29 @@ export function applyEvent(state: ChannelState, event: CanonicalEvent, ctx: Stat
   const next = structuredClone(state);
   const graceExpired = settleExpiredGrace(next, ctx);
 
+  if (!isUsableTime(event.eventTimeMs)) {
+    return graceExpired ? finish(state, next, ctx, false) : unchanged(state, ctx, false);
+  }
+  if (event.kind === 'update') {
+    // Field updates are ordered per field (each field's source time), not per provider: a
+    // title change delivered after a later stream.online (separate subscriptions, delivered
+    // independently) still sets the title, and a replay changes nothing.
+    // The provider is known from now on (its verification guards what it set), without
+    // moving its status order: an update is no online/offline.
+    next.providers[event.provider] ??= {
+      live: false,
+      verified: event.verified,
+      streamId: null,
+      lastEventTimeMs: 0,
+      lastEventIds: [],
+    };
+    applyFields(next, event);
+    if (JSON.stringify(next) === JSON.stringify(state)) return unchanged(state, ctx, false);
+    return finish(state, next, ctx, true);
+  }
+
   const previous = next.providers[event.provider];
-  if (!isUsableTime(event.eventTimeMs) || isStaleOrDuplicate(previous, event)) {
+  if (isStaleOrDuplicate(previous, event)) {
     return graceExpired ? finish(state, next, ctx, false) : unchanged(state, ctx, false);
   }
 

@@ -32,6 +32,12 @@ export interface LivePipelineOptions {
   readonly seenTtlMs?: number;
 }
 
+/**
+ * Handling one message takes milliseconds; a worker that died holding one (crash, bus outage
+ * mid-handling) gets it redelivered after this, so a status is late by seconds, not minutes.
+ */
+const PIPELINE_ACK_WAIT_MS = 5_000;
+
 const timerMessageSchema = z.object({ channel: z.string(), wake_at_ms: z.number() });
 
 /** Only the routing key is read here; the mapper parses the whole event. Loose, so nothing is stripped. */
@@ -67,11 +73,11 @@ export class LivePipeline {
     const { bus } = this.options;
     this.consumers.push(
       await bus.consume(
-        { stream: STREAMS.liveRaw.name, durable: CONSUMERS.pipeline, ackWaitMs: 30_000, maxAckPending: 256 },
+        { stream: STREAMS.liveRaw.name, durable: CONSUMERS.pipeline, ackWaitMs: PIPELINE_ACK_WAIT_MS, maxAckPending: 256 },
         (message) => this.handleRaw(message),
       ),
       await bus.consume(
-        { stream: STREAMS.liveTimers.name, durable: CONSUMERS.timers, ackWaitMs: 30_000, maxAckPending: 100_000 },
+        { stream: STREAMS.liveTimers.name, durable: CONSUMERS.timers, ackWaitMs: PIPELINE_ACK_WAIT_MS, maxAckPending: 100_000 },
         (message) => this.handleTimer(message),
       ),
     );
