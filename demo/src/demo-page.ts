@@ -10,9 +10,14 @@ function note(text: string): void {
   while (log.children.length > 50) log.lastElementChild?.remove();
 }
 
+let busy = false;
+
 async function simulate(action: string, title?: string): Promise<void> {
+  if (busy) return;
+  busy = true;
+  // aria-disabled, not disabled: disabling the focused button would drop keyboard focus to the page.
   const buttons = document.querySelectorAll<HTMLButtonElement>('#simulator button');
-  buttons.forEach((button) => (button.disabled = true));
+  buttons.forEach((button) => button.setAttribute('aria-disabled', 'true'));
   try {
     const response = await fetch('/demo/api/simulate', {
       method: 'POST',
@@ -24,7 +29,8 @@ async function simulate(action: string, title?: string): Promise<void> {
   } catch (error) {
     note(`failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
-    buttons.forEach((button) => (button.disabled = false));
+    busy = false;
+    buttons.forEach((button) => button.removeAttribute('aria-disabled'));
   }
 }
 

@@ -1,0 +1,199 @@
+/**
+ * The demo as a newcomer meets it: `node --import tsx server/src/main.ts` (what `npm start`
+ * runs after building), its printed URL opened in Chromium, the simulated streamer driven by
+ * mouse and by keyboard, axe on the LIVE page, a clean SIGTERM with the page connected, and
+ * production refusing to serve any of it.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import type { AxeResults, RunOptions } from 'axe-core';
+import type { Browser, Page } from 'playwright-core';
+import { ensureBrowserBundles, launchChromium } from '../support/browser.js';
+import { badgePillText, collectPageErrors, waitForBadge } from './helpers/badge.js';
+import { startMain, type MainProcess } from './helpers/main-process.js';
+
+const GRACE_MS = 500;
+const BADGE = '#demo-badge';
+
+/** Starts main.ts in demo mode (the default outside production) for one test; stopped when the test ends. */
+async function startDemo(t: TestContext, env: Record<string, string> = {}): Promise<MainProcess> {
+  const main = await startMain({ OFFLINE_GRACE_MS: String(GRACE_MS), ...env });
+  t.after(() => main.kill());
+  return main;
+}
+
+/** What has keyboard focus, described the way a user hears it: role and name. */
+function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const element = document.activeElement;
+    if (!element || element === document.body) return 'body';
+    const label = element.id ? document.querySelector(`label[for="${element.id}"]`)?.textContent : undefined;
+    return `${element.tagName.toLowerCase()}:${(label ?? element.textContent ?? '').trim()}`;
+  });
+}
+
+/** Presses Tab until `target` has focus, at most `limit` times; returns what was focused on the way. */
+async function tabTo(page: Page, target: string, limit = 15): Promise<string[]> {
+  const visited: string[] = [];
+  for (let presses = 0; presses < limit; presses += 1) {
+    await page.keyboard.press('Tab');
+    const now = await focused(page);
+    visited.push(now);
+    if (now === target) return visited;
+  }
+  throw new Error(`Tab never reached ${target} in ${limit} presses; it visited ${visited.join(', ')}`);
+}
+
+/** The demo's event log has an entry matching `text` (it logs each simulator answer). */
+function waitForLog(page: Page, text: RegExp): Promise<void> {
+  return page.locator('#event-log li').filter({ hasText: text }).first().waitFor({ state: 'attached', timeout: 10_000 });
+}
+
+function describeViolations(results: AxeResults): string {
+  return results.violations
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help}\n    ${violation.nodes.map((node) => JSON.stringify(node.target)).join('\n    ')}`)
+    .join('\n');
+}
+
+describe('the demo served by main.ts', () => {
+  let browser: Browser | undefined;
+  let axeSource: string;
+
+  before(
+    async () => {
+      // `npm start` builds first; so does this (only files whose bytes changed are written).
+      await ensureBrowserBundles();
+      axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+      browser = await launchChromium();
+    },
+    { timeout: 60_000 },
+  );
+
+  after(() => browser?.close(), { timeout: 15_000 });
+
+  async function openDemo(t: TestContext, main: MainProcess): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser!.newContext({ viewport: { width: 1100, height: 800 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${main.url}/`, { waitUntil: 'load', timeout: 10_000 });
+    await waitForBadge(page, BADGE, /^Offline$/);
+    return { page, errors };
+  }
+
+  test('Go live, Change title and Go offline drive the badge; offline shows after the grace window', { timeout: 60_000 }, async (t) => {
+    const main = await startDemo(t);
+    assert.match(main.url, /^http:\/\/127\.0\.0\.1:[1-9]\d*$/, 'the printed URL carries the real port');
+    const { page, errors } = await openDemo(t, main);
+
+    await page.getByRole('button', { name: 'Go live' }).click();
+    await waitForBadge(page, BADGE, /^Live\b/);
+    assert.equal(await badgePillText(page, BADGE), 'LIVE');
+    await waitForLog(page, /sent online: webhook answered 204/);
+
+    const title = 'Newcomer test: does the title change?';
+    await page.getByLabel('Title').fill(title);
+    await page.getByRole('button', { name: 'Change title' }).click();
+    await waitForBadge(page, BADGE, new RegExp(`^Live: ${title.replace('?', '\\?')}$`));
+    await waitForLog(page, /sent update: webhook answered 204/);
+
+    const pressed = performance.now();
+    await page.getByRole('button', { name: 'Go offline' }).click();
+    await waitForBadge(page, BADGE, /^Offline$/, GRACE_MS + 10_000);
+    const heldMs = performance.now() - pressed;
+    assert.ok(heldMs >= GRACE_MS - 100, `offline was held for the ${GRACE_MS} ms grace window, not ${Math.round(heldMs)} ms`);
+    assert.equal(await badgePillText(page, BADGE), 'OFFLINE');
+    assert.deepEqual(errors, []);
+  });
+
+  test('the simulated streamer works from the keyboard: Tab reaches every control, Enter activates it', { timeout: 60_000 }, async (t) => {
+    const main = await startDemo(t);
+    const { page } = await openDemo(t, main);
+
+    await tabTo(page, 'button:Go live');
+    await page.keyboard.press('Enter');
+    await waitForBadge(page, BADGE, /^Live\b/);
+    await waitForLog(page, /sent online/);
+    assert.equal(await focused(page), 'button:Go live', 'focus stays on the button that was pressed');
+
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(page), 'input:Title');
+    const title = 'Typed with the keyboard';
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type(title);
+    await page.keyboard.press('Enter');
+    await waitForBadge(page, BADGE, new RegExp(`^Live: ${title}$`));
+    await waitForLog(page, /sent update/);
+    assert.equal(await focused(page), 'input:Title', 'focus stays in the title field after submitting it');
+
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(page), 'button:Change title');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(page), 'button:Go offline');
+    await page.keyboard.press('Enter');
+    await waitForBadge(page, BADGE, /^Offline$/, GRACE_MS + 10_000);
+    await waitForLog(page, /sent offline/);
+    assert.equal(await focused(page), 'button:Go offline', 'focus stays on the button that was pressed');
+  });
+
+  test('axe finds no accessibility violations on the demo page while live, in light and dark mode', { timeout: 60_000 }, async (t) => {
+    const main = await startDemo(t);
+    const { page } = await openDemo(t, main);
+    await page.getByRole('button', { name: 'Go live' }).click();
+    await waitForBadge(page, BADGE, /^Live\b/);
+    await waitForLog(page, /sent online/);
+
+    await page.addScriptTag({ content: axeSource });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      const results = await page.evaluate(
+        (options) => (window as unknown as { axe: { run(context: Document, options: RunOptions): Promise<AxeResults> } }).axe.run(document, options),
+        { resultTypes: ['violations'] } satisfies RunOptions,
+      );
+      assert.equal(results.violations.length, 0, `axe violations in ${colorScheme} mode:\n${describeViolations(results)}`);
+    }
+  });
+
+  test('SIGTERM while a page holds a live-events connection exits with code 0 within 10 s', { timeout: 60_000 }, async (t) => {
+    const main = await startDemo(t);
+    await openDemo(t, main);
+    const metrics = await (await fetch(`${main.url}/metrics`)).text();
+    const clients = Number(/^live_upload_sse_clients(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? 'NaN');
+    assert.ok(clients >= 1, `the page's SSE connection is open (live_upload_sse_clients ${clients})`);
+
+    const exit = await main.stop('SIGTERM', 10_000);
+    assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, `exit after SIGTERM; output:\n${main.output()}`);
+    assert.ok(exit.elapsedMs < 10_000, `exited in ${exit.elapsedMs} ms`);
+    assert.match(main.output(), /"msg":"stopped"/, 'it went through the clean shutdown path');
+  });
+
+  test('NODE_ENV=production with its secrets serves neither the demo page nor the simulator', { timeout: 60_000 }, async (t) => {
+    const main = await startDemo(t, {
+      NODE_ENV: 'production',
+      TWITCH_EVENTSUB_SECRET: 'production-eventsub-secret-0123',
+      ADMIN_TOKEN: 'production-admin-token-0123456789',
+      UPLOAD_TOKEN_SECRET: 'production-upload-token-secret-0123456789',
+    });
+    assert.equal((await fetch(`${main.url}/healthz`)).status, 200, 'the server itself is up');
+    assert.doesNotMatch(main.output(), /admin token/, 'a configured admin token is never printed');
+
+    const simulate = await fetch(`${main.url}/demo/api/simulate`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ action: 'online' }),
+    });
+    assert.equal(simulate.status, 404);
+    assert.match(simulate.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(((await simulate.json()) as { error: { code: string } }).error.code, 'not_found');
+
+    for (const path of ['/', '/demo.js', '/element/live-badge.js']) {
+      const response = await fetch(`${main.url}${path}`);
+      assert.equal(response.status, 404, `${path} is not served in production`);
+      await response.body?.cancel();
+    }
+    const exit = await main.stop('SIGTERM', 10_000);
+    assert.equal(exit.code, 0);
+  });
+});
