@@ -12,14 +12,26 @@ import { requestContext } from './http/middleware/request-context.js';
 import { requireBearer } from './http/middleware/require-bearer.js';
 import { operationsRoutes } from './http/operations-routes.js';
 import { twitchWebhookRoute } from './http/twitch-webhook-route.js';
+import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import type { LiveStatusHub, SseConnection } from './live/index.js';
 import type { Logger, Metrics } from './observability/index.js';
 import type { RawEventIngest } from './pipeline/index.js';
 import type { EventSubSubscription } from './providers/twitch/index.js';
+import type { TusEndpoint, UploadGrants, UploadStore } from './uploads/index.js';
 
 /** Everything the HTTP app needs, built and connected by `main.ts` (or a test). */
 export interface AppDeps {
-  readonly config: Pick<Config, 'twitchEventSubSecret' | 'adminToken' | 'statusRateLimitPerMinute' | 'sseMaxChannels' | 'sseHeartbeatMs'>;
+  readonly config: Pick<
+    Config,
+    | 'twitchEventSubSecret'
+    | 'adminToken'
+    | 'statusRateLimitPerMinute'
+    | 'sseMaxChannels'
+    | 'sseHeartbeatMs'
+    | 'uploadMaxBytes'
+    | 'uploadAllowedTypes'
+    | 'uploadRateLimitPerMinute'
+  >;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly bus: Bus;
@@ -28,6 +40,10 @@ export interface AppDeps {
   readonly ingest: RawEventIngest;
   readonly onChannelChanged: (channel: string) => Promise<void>;
   readonly onTwitchRevocation: (subscription: EventSubSubscription, messageId: string) => Promise<unknown>;
+  /** Viewer uploads: grants, records, and the tus endpoint over the quarantine. */
+  /** Where the outside world reaches this server (known only after listening when the port is 0). */
+  readonly publicUrl: () => string;
+  readonly uploads: { readonly grants: UploadGrants; readonly store: UploadStore; readonly tus: TusEndpoint };
   /** Extra routers mounted last (the demo site in demo mode). */
   readonly extraRoutes?: readonly Router<AppState>[];
   readonly now?: () => number;
@@ -52,6 +68,7 @@ export function createApp(deps: AppDeps): App {
   koa.use(requestContext(deps.logger, deps.metrics));
   koa.use(errorHandler());
   koa.use(publicReadCors());
+  koa.use(tusUploadMount(deps.uploads.tus));
 
   const routers: Router<AppState>[] = [
     operationsRoutes({ bus: deps.bus, metrics: deps.metrics, isDraining: () => draining }),
@@ -75,6 +92,17 @@ export function createApp(deps: AppDeps): App {
       maxChannels: deps.config.sseMaxChannels,
       heartbeatMs: deps.config.sseHeartbeatMs,
       connections: sseConnections,
+    }),
+    uploadRoutes({
+      channels: deps.channels,
+      uploads: deps.uploads.store,
+      grants: deps.uploads.grants,
+      limits: { maxBytes: deps.config.uploadMaxBytes, allowedTypes: deps.config.uploadAllowedTypes },
+      rateLimitPerMinute: deps.config.uploadRateLimitPerMinute,
+      statusRateLimitPerMinute: deps.config.statusRateLimitPerMinute,
+      publicUrl: deps.publicUrl,
+      moderatorTokens: () => [deps.config.adminToken],
+      now,
     }),
     ...(deps.extraRoutes ?? []),
   ];

@@ -25,6 +25,15 @@ describe('loadConfig', () => {
       [{ OFFLINE_GRACE_MS: '-1' }, 'OFFLINE_GRACE_MS'],
       [{ PUBLIC_URL: 'javascript:alert(1)' }, 'PUBLIC_URL'],
       [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+      [{ UPLOAD_TOKEN_SECRET: 'too-short' }, 'UPLOAD_TOKEN_SECRET'],
+      [{ UPLOAD_MAX_BYTES: '0' }, 'UPLOAD_MAX_BYTES'],
+      [{ UPLOAD_MAX_BYTES: 'lots' }, 'UPLOAD_MAX_BYTES'],
+      [{ UPLOAD_ALLOWED_TYPES: 'video' }, 'UPLOAD_ALLOWED_TYPES'],
+      [{ UPLOAD_ALLOWED_TYPES: ' , ' }, 'UPLOAD_ALLOWED_TYPES'],
+      [{ UPLOAD_RATE_LIMIT_PER_MINUTE: '0' }, 'UPLOAD_RATE_LIMIT_PER_MINUTE'],
+      [{ QUARANTINE_DIR: '/' }, 'QUARANTINE_DIR'],
+      [{ QUARANTINE_DIR: 'demo/dist/quarantine' }, 'QUARANTINE_DIR'],
+      [{ QUARANTINE_DIR: 'element/dist' }, 'QUARANTINE_DIR'],
     ];
     for (const [environment, variable] of cases) {
       assert.throws(() => loadConfig(environment), (error: unknown) => {
@@ -39,17 +48,40 @@ describe('loadConfig', () => {
   it('requires the secret and the admin token in production, and turns the demo off', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /TWITCH_EVENTSUB_SECRET/);
     assert.throws(() => loadConfig({ NODE_ENV: 'production', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret' }), /ADMIN_TOKEN/);
-    const config = loadConfig({
-      NODE_ENV: 'production',
-      TWITCH_EVENTSUB_SECRET: 's3cret-s3cret',
-      ADMIN_TOKEN: 'a'.repeat(32),
-    });
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32) }),
+      /UPLOAD_TOKEN_SECRET/,
+    );
+    const secrets = { TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32) };
+    const config = loadConfig({ NODE_ENV: 'production', ...secrets });
     assert.equal(config.demo, false);
     assert.equal(config.generated.adminToken, false);
-    assert.throws(
-      () => loadConfig({ NODE_ENV: 'production', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), DEMO: '1' }),
-      /DEMO/,
+    assert.equal(config.generated.uploadTokenSecret, false);
+    assert.equal(config.uploadTokenSecret, 'u'.repeat(32));
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', ...secrets, DEMO: '1' }), /DEMO/);
+  });
+
+  it('has upload defaults: generated token secret, quarantine under .data, 500 MB, common video types', () => {
+    const config = loadConfig({}, '/srv/live-upload');
+    assert.equal(config.generated.uploadTokenSecret, true);
+    assert.ok(config.uploadTokenSecret.length >= 32);
+    assert.notEqual(loadConfig({}).uploadTokenSecret, config.uploadTokenSecret, 'generated per process');
+    assert.equal(config.quarantineDir, '/srv/live-upload/.data/quarantine');
+    assert.equal(config.uploadMaxBytes, 500 * 1024 * 1024);
+    assert.deepEqual(config.uploadAllowedTypes, ['video/mp4', 'video/webm', 'video/quicktime']);
+    assert.ok(config.uploadRateLimitPerMinute >= 1);
+  });
+
+  it('reads the upload settings', () => {
+    const config = loadConfig(
+      { QUARANTINE_DIR: 'var/q', UPLOAD_MAX_BYTES: '1024', UPLOAD_ALLOWED_TYPES: 'Video/MP4, video/webm', UPLOAD_RATE_LIMIT_PER_MINUTE: '3' },
+      '/srv/app',
     );
+    assert.equal(config.quarantineDir, '/srv/app/var/q');
+    assert.equal(loadConfig({ QUARANTINE_DIR: '/var/lib/live-upload/../quarantine' }).quarantineDir, '/var/lib/quarantine');
+    assert.equal(config.uploadMaxBytes, 1024);
+    assert.deepEqual(config.uploadAllowedTypes, ['video/mp4', 'video/webm']);
+    assert.equal(config.uploadRateLimitPerMinute, 3);
   });
 
   it('treats empty variables as unset', () => {

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 
 const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((value) => ['1', 'true', 'yes', 'on'].includes(value));
+
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
 const durationMs = (defaultMs: number) => z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000).default(defaultMs);
 
@@ -26,6 +29,16 @@ const environmentSchema = z.object({
   STATUS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   SSE_MAX_CHANNELS: z.coerce.number().int().min(1).max(1000).default(50),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(20_000).default(15_000),
+  UPLOAD_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  QUARANTINE_DIR: z.string().refine((value) => !value.includes('\0'), 'must be a path').optional(),
+  UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(500 * 1024 * 1024),
+  UPLOAD_ALLOWED_TYPES: z
+    .string()
+    .transform((value) => value.split(',').map((type) => type.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(MEDIA_TYPE, 'must be a comma-separated list of media types (type/subtype)')).min(1))
+    .default(['video/mp4', 'video/webm', 'video/quicktime']),
+  UPLOAD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10),
+  UPLOAD_INCOMPLETE_TTL_MS: z.coerce.number().int().min(60_000).max(7 * 24 * 3600 * 1000).default(60 * 60 * 1000),
 });
 
 export interface Config {
@@ -39,7 +52,7 @@ export interface Config {
   readonly twitchEventSubSecret: string;
   readonly adminToken: string;
   /** Which secrets were generated for this process because none was configured. */
-  readonly generated: { readonly twitchEventSubSecret: boolean; readonly adminToken: boolean };
+  readonly generated: { readonly twitchEventSubSecret: boolean; readonly adminToken: boolean; readonly uploadTokenSecret: boolean };
   readonly offlineGraceMs: number;
   readonly coalesceMs: number;
   readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
@@ -48,6 +61,16 @@ export interface Config {
   readonly statusRateLimitPerMinute: number;
   readonly sseMaxChannels: number;
   readonly sseHeartbeatMs: number;
+  /** HS256 key of upload grants. */
+  readonly uploadTokenSecret: string;
+  /** Absolute path where tus writes uploads; never served. */
+  readonly quarantineDir: string;
+  readonly uploadMaxBytes: number;
+  /** Media types an upload grant may name, lowercase. */
+  readonly uploadAllowedTypes: readonly string[];
+  readonly uploadRateLimitPerMinute: number;
+  /** An upload still incomplete this long after its creation is deleted. */
+  readonly uploadIncompleteTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -61,7 +84,7 @@ export class ConfigError extends Error {
  * Validates the environment once. Fails with a `ConfigError` naming the bad variable.
  * Outside production a missing secret or admin token is generated for this process.
  */
-export function loadConfig(environment: Record<string, string | undefined>): Config {
+export function loadConfig(environment: Record<string, string | undefined>, cwd: string = process.cwd()): Config {
   const relevant = Object.fromEntries(
     Object.keys(environmentSchema.shape).map((key) => [key, emptyToUndefined(environment[key])]),
   );
@@ -72,10 +95,11 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
   }
   const env = parsed.data;
   const production = env.NODE_ENV === 'production';
-  for (const required of ['TWITCH_EVENTSUB_SECRET', 'ADMIN_TOKEN'] as const) {
+  for (const required of ['TWITCH_EVENTSUB_SECRET', 'ADMIN_TOKEN', 'UPLOAD_TOKEN_SECRET'] as const) {
     if (production && env[required] === undefined) throw new ConfigError(required, 'is required when NODE_ENV=production');
   }
   if (production && env.DEMO === true) throw new ConfigError('DEMO', 'the demo and its simulator cannot run in production');
+  const quarantineDir = resolveQuarantineDir(env.QUARANTINE_DIR, cwd);
 
   return {
     env: env.NODE_ENV,
@@ -85,7 +109,11 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     natsUrl: env.NATS_URL,
     twitchEventSubSecret: env.TWITCH_EVENTSUB_SECRET ?? randomBytes(24).toString('base64url'),
     adminToken: env.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
-    generated: { twitchEventSubSecret: env.TWITCH_EVENTSUB_SECRET === undefined, adminToken: env.ADMIN_TOKEN === undefined },
+    generated: {
+      twitchEventSubSecret: env.TWITCH_EVENTSUB_SECRET === undefined,
+      adminToken: env.ADMIN_TOKEN === undefined,
+      uploadTokenSecret: env.UPLOAD_TOKEN_SECRET === undefined,
+    },
     offlineGraceMs: env.OFFLINE_GRACE_MS,
     coalesceMs: env.COALESCE_MS,
     logLevel: env.LOG_LEVEL,
@@ -93,7 +121,33 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     statusRateLimitPerMinute: env.STATUS_RATE_LIMIT_PER_MINUTE,
     sseMaxChannels: env.SSE_MAX_CHANNELS,
     sseHeartbeatMs: env.SSE_HEARTBEAT_MS,
+    uploadTokenSecret: env.UPLOAD_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
+    quarantineDir,
+    uploadMaxBytes: env.UPLOAD_MAX_BYTES,
+    uploadAllowedTypes: env.UPLOAD_ALLOWED_TYPES,
+    uploadRateLimitPerMinute: env.UPLOAD_RATE_LIMIT_PER_MINUTE,
+    uploadIncompleteTtlMs: env.UPLOAD_INCOMPLETE_TTL_MS,
   };
+}
+
+/** Directories under the working directory whose files the server hands to browsers (demo, element bundles, promoted media). */
+const SERVED_DIRECTORIES = ['demo', 'element', 'media', 'public'];
+
+/**
+ * `.data/quarantine` under the working directory by default (kept across restarts, so uploads
+ * resume after a crash). Relative paths resolve against the working directory. The root, and
+ * anything inside a directory the server serves from, is refused.
+ */
+function resolveQuarantineDir(configured: string | undefined, cwd: string): string {
+  const directory = configured === undefined ? join(cwd, '.data', 'quarantine') : isAbsolute(configured) ? resolve(configured) : resolve(cwd, configured);
+  if (directory === resolve('/')) throw new ConfigError('QUARANTINE_DIR', 'must not be the filesystem root');
+  for (const served of SERVED_DIRECTORIES) {
+    const root = join(cwd, served);
+    if (directory === root || directory.startsWith(root + sep)) {
+      throw new ConfigError('QUARANTINE_DIR', `must not be inside ${served}/, which holds served files`);
+    }
+  }
+  return directory;
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -11,6 +11,10 @@ import { LiveStatusHub } from './live/index.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
 import { handleTwitchRevocation } from './providers/twitch/index.js';
+import { UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
+
+/** How often expired incomplete uploads are swept from the quarantine. */
+const UPLOAD_CLEANUP_INTERVAL_MS = 5 * 60 * 1000;
 
 export interface RunningServer {
   readonly url: string;
@@ -59,6 +63,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   hub.start();
   await pipeline.start();
 
+  const uploadStore = await UploadStore.open(bus);
+  const uploadGrants = new UploadGrants({ secret: config.uploadTokenSecret });
+  const tus = await createTusEndpoint({
+    quarantineDir: config.quarantineDir,
+    incompleteTtlMs: config.uploadIncompleteTtlMs,
+    grants: uploadGrants,
+    uploads: uploadStore,
+    bus,
+    logger: logger.child({ component: 'uploads' }),
+  });
+  tus.startCleanup(UPLOAD_CLEANUP_INTERVAL_MS);
+
+  let publicUrl = config.publicUrl;
   const app = createApp({
     config,
     logger,
@@ -69,6 +86,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ingest: new RawEventIngest(bus, metrics),
     onChannelChanged: (channel) => pipeline.refreshChannel(channel),
     onTwitchRevocation: (subscription, messageId) => handleTwitchRevocation({ channels, audit }, subscription, messageId),
+    publicUrl: () => publicUrl,
+    uploads: { grants: uploadGrants, store: uploadStore, tus },
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
   });
 
@@ -77,6 +96,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // PORT=0 without PUBLIC_URL: the default public URL names port 0; the port we got is the real one.
+  if (publicUrl.endsWith(':0')) publicUrl = url;
   logger.info({ url, bus: bus.kind, demo: config.demo }, 'listening');
 
   let closing: Promise<void> | undefined;
@@ -92,13 +113,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await stopped;
       clearInterval(idleSweep);
       clearTimeout(drainDeadline);
+      tus.stop();
       hub.stop();
       await pipeline.stop();
       await bus.close();
       logger.info('stopped');
     })());
 
-  return { url, port, config: { ...config, publicUrl: config.publicUrl }, bus, app, channels, logger, metrics, close };
+  return { url, port, config: { ...config, publicUrl }, bus, app, channels, logger, metrics, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

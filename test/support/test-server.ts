@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../server/src/config.js';
 import { createLogger } from '../../server/src/observability/index.js';
 import { startServer, type RunningServer } from '../../server/src/start-server.js';
@@ -6,6 +9,7 @@ import { createEventSubSender, deliver, type EventSubSender, type EventSubWebhoo
 export const TEST_CHANNEL = 'acme/morning-show';
 export const TEST_SECRET = 'test-eventsub-secret-0123456789';
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const TEST_UPLOAD_TOKEN_SECRET = 'test-upload-token-secret-0123456789abcdef';
 export const TEST_BROADCASTER = { id: '4242', login: 'acme_live', name: 'Acme_Live' } as const;
 
 export interface TestServerOptions {
@@ -15,12 +19,14 @@ export interface TestServerOptions {
   readonly coalesceMs?: number;
   /** More environment, as `main.ts` would read it. */
   readonly env?: Record<string, string>;
-  /** Create TEST_CHANNEL linked to TEST_BROADCASTER (default true). */
+  /** Create TEST_CHANNEL linked to TEST_BROADCASTER, uploads open (default true). */
   readonly withChannel?: boolean;
 }
 
 export interface TestServer {
   readonly url: string;
+  /** This server's own quarantine directory (a fresh temp dir unless QUARANTINE_DIR is given); removed by `close()`. */
+  readonly quarantineDir: string;
   readonly running: RunningServer;
   /** Twitch's side: builds signed EventSub requests for TEST_BROADCASTER. */
   readonly twitch: EventSubSender;
@@ -36,6 +42,7 @@ export interface TestServer {
 
 /** Boots the real server (real routes, real pipeline, memory or NATS bus) on a free port. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const ownQuarantine = options.env?.['QUARANTINE_DIR'] === undefined ? await mkdtemp(join(tmpdir(), 'live-upload-quarantine-')) : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -46,6 +53,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     COALESCE_MS: String(options.coalesceMs ?? 100),
     LOG_LEVEL: 'silent',
     DEMO: '0',
+    UPLOAD_TOKEN_SECRET: TEST_UPLOAD_TOKEN_SECRET,
+    ...(ownQuarantine ? { QUARANTINE_DIR: ownQuarantine } : {}),
     ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
     ...options.env,
   });
@@ -70,13 +79,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       method: 'PUT',
       admin: true,
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ title: 'Acme Morning Show', providers: { twitch: { user_id: TEST_BROADCASTER.id, login: TEST_BROADCASTER.login } } }),
+      body: JSON.stringify({ title: 'Acme Morning Show', uploads: 'open', providers: { twitch: { user_id: TEST_BROADCASTER.id, login: TEST_BROADCASTER.login } } }),
     });
     if (!response.ok) throw new Error(`could not create the test channel: ${response.status} ${await response.text()}`);
   }
 
   return {
     url,
+    quarantineDir: config.quarantineDir,
     running,
     twitch,
     send,
@@ -87,6 +97,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     updateTitle: (title) => sendOk(twitch.channelUpdate({ title })),
     goOffline: () => sendOk(twitch.streamOffline()),
-    close: () => running.close(),
+    close: async () => {
+      await running.close();
+      if (ownQuarantine) await rm(ownQuarantine, { recursive: true, force: true });
+    },
   };
 }

@@ -17,6 +17,8 @@ export const SUBJECTS = {
   /** Append-only audit records. */
   audit: (action: string) => `audit.${action}`,
   auditAll: 'audit.>',
+  /** A tus upload finished: one moderation job per upload (msg id = upload id). */
+  uploadsCompleted: 'uploads.completed',
 } as const;
 
 /** Streams the server creates at start. */
@@ -49,6 +51,14 @@ export const STREAMS = {
     maxAgeMs: 0,
     duplicateWindowMs: 2 * 60 * 1000,
   },
+  /** Moderation work queue: an acked job is gone. The long window makes a repeated completion a no-op. */
+  uploads: {
+    name: 'UPLOADS',
+    subjects: [SUBJECTS.uploadsCompleted],
+    retention: 'workqueue',
+    maxAgeMs: 7 * DAY_MS,
+    duplicateWindowMs: DAY_MS,
+  },
 } as const satisfies Record<string, StreamConfig>;
 
 /** KV buckets. */
@@ -61,6 +71,8 @@ export const BUCKETS = {
   channelState: 'channel-state',
   /** Provider message ids already applied (TTL'd seen-set behind the stream's dup window). */
   seenMessages: 'seen-messages',
+  /** Per upload id: the upload record (channel, grant, status, checks). */
+  uploads: 'uploads',
 } as const;
 
 /** Durable consumer names. */

@@ -7,9 +7,19 @@ export const twitchAccountSchema = z.object({
   login: z.string().regex(/^[a-z0-9_]{1,25}$/i, 'must be a Twitch login (letters, digits, underscore; max 25)').transform((login) => login.toLowerCase()),
 });
 
+/**
+ * Whether viewers may upload to a channel. `off` is the default for every channel (uploads
+ * are opt-in: a channel admin turns them on); only the demo channel is created `open`.
+ */
+export const UPLOAD_POLICIES = ['open', 'off'] as const;
+export type UploadPolicy = (typeof UPLOAD_POLICIES)[number];
+export const DEFAULT_UPLOAD_POLICY: UploadPolicy = 'off';
+
 /** What the admin API takes: `PUT /api/v1/channels/:publisher/:slug`. */
 export const channelInputSchema = z.strictObject({
   title: z.string().trim().min(1).max(140).nullable().optional(),
+  /** Omitted: unchanged (a new channel gets `off`). */
+  uploads: z.enum(UPLOAD_POLICIES).optional(),
   providers: z.strictObject({
     twitch: twitchAccountSchema.optional(),
   }),
@@ -32,6 +42,8 @@ export const channelConfigSchema = z.object({
   channel: channelRefSchema,
   title: z.string().nullable(),
   providers: z.object({ twitch: twitchLinkConfigSchema.optional() }),
+  /** Records written before upload policies existed read as `off`. */
+  uploads: z.enum(UPLOAD_POLICIES).default(DEFAULT_UPLOAD_POLICY),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -2,7 +2,7 @@ import type { ChannelRef } from '@live-upload/schema';
 import { formatChannelRef } from '@live-upload/schema';
 import { BUCKETS, KvConflictError, decodeJson, decodeText, encodeJson, type Bus, type KvBucket } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
-import { channelConfigSchema, type ChannelConfig, type ChannelInput } from './channel-config.js';
+import { DEFAULT_UPLOAD_POLICY, channelConfigSchema, type ChannelConfig, type ChannelInput } from './channel-config.js';
 
 /** Key of a provider account in the `provider-links` bucket. */
 function linkKey(provider: string, accountId: string): string {
@@ -57,6 +57,7 @@ export class ChannelRegistry {
       const config: ChannelConfig = {
         channel,
         title: input.title === undefined ? (previous?.title ?? null) : input.title,
+        uploads: input.uploads ?? previous?.uploads ?? DEFAULT_UPLOAD_POLICY,
         providers: {
           twitch: twitch && {
             user_id: twitch.user_id,

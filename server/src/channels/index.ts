@@ -1,2 +1,10 @@
 export { ChannelRegistry, type UpsertResult } from './channel-registry.js';
-export { channelInputSchema, channelConfigSchema, type ChannelConfig, type ChannelInput } from './channel-config.js';
+export {
+  channelInputSchema,
+  channelConfigSchema,
+  UPLOAD_POLICIES,
+  DEFAULT_UPLOAD_POLICY,
+  type ChannelConfig,
+  type ChannelInput,
+  type UploadPolicy,
+} from './channel-config.js';

@@ -37,6 +37,7 @@ const simulateSchema = z.strictObject({
 export async function demoRoutes(parts: { config: Config; channels: ChannelRegistry; logger: Logger }): Promise<Router<AppState>> {
   await parts.channels.upsert(DEMO_CHANNEL, {
     title: 'Acme Morning Show',
+    uploads: 'open',
     providers: { twitch: { user_id: DEMO_BROADCASTER.user_id, login: DEMO_BROADCASTER.login } },
   });
   const router = new Router<AppState>();

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { mediaFixtures, type MediaFixtures } from '../../../test/fixtures/media-fixtures.js';
+import { createJobLimiter } from './job-limiter.js';
+import { readMp4BoxLayout } from './mp4-boxes.js';
+import { probeMedia } from './probe.js';
+import { transcodeForPublishing, type PublishedMedia } from './transcode.js';
+
+describe('transcodeForPublishing', () => {
+  let fixtures: MediaFixtures;
+  let workDir: string;
+  let published: PublishedMedia;
+  const progress: number[] = [];
+
+  before(async () => {
+    fixtures = await mediaFixtures();
+    workDir = await mkdtemp(join(tmpdir(), 'live-upload-transcode-'));
+    published = await transcodeForPublishing(fixtures.polyglotMp4, join(workDir, 'clip'), {
+      inputDurationS: 5,
+      limiter: createJobLimiter(1),
+      onProgress: ({ fraction }) => progress.push(fraction ?? -1),
+    });
+  });
+  after(async () => {
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('writes an H.264 High / AAC MP4 at most 1280x720 with the measured duration', async () => {
+    const probe = await probeMedia(published.mp4Path);
+    assert.equal(probe.container, 'mov,mp4,m4a,3gp,3g2,mj2');
+    assert.deepEqual(
+      probe.streams.map((stream) => [stream.kind, stream.codec]),
+      [['video', 'h264'], ['audio', 'aac']],
+    );
+    assert.deepEqual([published.width, published.height], [1280, 720]);
+    assert.ok(Math.abs(published.durationS - 5) < 0.2, `duration ${published.durationS}`);
+  });
+
+  it('puts moov before mdat (+faststart) and drops whatever was appended to the upload', async () => {
+    const layout = await readMp4BoxLayout(published.mp4Path);
+    const types = layout.boxes.map((box) => box.type);
+    assert.ok(types.includes('moov') && types.includes('mdat'), types.join());
+    assert.ok(types.indexOf('moov') < types.indexOf('mdat'), types.join());
+    assert.equal(layout.trailingBytes, 0);
+    assert.ok(!(await readFile(published.mp4Path)).includes('<script>'));
+  });
+
+  it('writes a VOD HLS playlist whose segments exist', async () => {
+    const playlist = await readFile(published.hlsPlaylistPath, 'utf8');
+    assert.match(playlist, /^#EXTM3U/);
+    assert.match(playlist, /#EXT-X-PLAYLIST-TYPE:VOD/);
+    assert.match(playlist, /#EXT-X-ENDLIST\s*$/);
+    const segments = playlist.split('\n').filter((line) => line.length > 0 && !line.startsWith('#'));
+    assert.ok(segments.length >= 2, playlist);
+    for (const segment of segments) assert.match(segment, /^segment-\d{3}\.ts$/);
+    assert.deepEqual(
+      published.hlsSegmentPaths.map((path) => path.split('/').at(-1)),
+      segments,
+    );
+    for (const path of published.hlsSegmentPaths) assert.ok((await stat(path)).size > 0);
+    const durations = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].map((match) => Number(match[1]));
+    for (const duration of durations.slice(0, -1)) assert.ok(duration >= 2 && duration <= 4, `segment of ${duration} s`);
+  });
+
+  it('writes a JPEG poster', async () => {
+    const bytes = await readFile(published.posterPath);
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+  });
+
+  it('reports progress as a share of the input duration', () => {
+    assert.ok(progress.length > 0);
+    assert.ok((progress.at(-1) ?? 0) > 0.9, `last ${progress.at(-1)}`);
+  });
+
+  it('keeps a small input at its size and even dimensions (640x360 WebM in, MP4 out)', async () => {
+    const small = await transcodeForPublishing(fixtures.validWebm, join(workDir, 'webm'), {});
+    assert.deepEqual([small.width, small.height], [640, 360]);
+    const probe = await probeMedia(small.mp4Path);
+    assert.deepEqual(
+      probe.streams.map((stream) => stream.codec),
+      ['h264', 'aac'],
+    );
+  });
+});

@@ -1,0 +1,20 @@
+export { UploadGrants, UploadGrantError, UPLOAD_GRANT_MAX_TTL_MS, bearerToken, type UploadGrant, type UploadGrantScope } from './upload-grant.js';
+export {
+  UPLOAD_SOURCES,
+  UPLOAD_STATUSES,
+  UPLOAD_TRANSITIONS,
+  UPLOAD_ID_PATTERN,
+  UploadTransitionError,
+  canTransition,
+  transitionUpload,
+  uploadRecordSchema,
+  type UploadCheck,
+  type UploadRecord,
+  type UploadSource,
+  type UploadStatus,
+} from './upload-record.js';
+export { UploadStore, UploadStoreConflictError } from './upload-store.js';
+export { uploadRequestSchema, type UploadRequest } from './upload-request.js';
+export { issueUploadGrant, type IssuedUploadGrant, type IssueUploadGrantDeps, type UploadLimits } from './issue-upload-grant.js';
+export { uploadCompletedJobSchema, enqueueModerationJob, type UploadCompletedJob } from './moderation-job.js';
+export { createTusEndpoint, isTusPath, TUS_PATH, TusRejection, type TusEndpoint, type TusEndpointOptions } from './tus-endpoint.js';

@@ -1,0 +1,40 @@
+import { FileStore } from '@tus/file-store';
+import { ERRORS } from '@tus/server';
+
+/**
+ * The tus `FileStore` over the quarantine directory, with expiration that looks at the bytes
+ * on disk: the stock `deleteExpired` compares the size with the offset saved at creation
+ * (always 0), so it would also delete complete uploads waiting for moderation. Only
+ * incomplete uploads expire here; `onExpired` hears each one.
+ */
+export class QuarantineFileStore extends FileStore {
+  private readonly onExpired: (uploadId: string) => Promise<void>;
+
+  constructor(options: { directory: string; expirationPeriodInMilliseconds: number; onExpired?: (uploadId: string) => Promise<void> }) {
+    super({ directory: options.directory, expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds });
+    this.onExpired = options.onExpired ?? (async () => {});
+  }
+
+  override async deleteExpired(): Promise<number> {
+    const expirationMs = this.getExpiration();
+    if (expirationMs <= 0 || !this.configstore.list) return 0;
+    const nowMs = Date.now();
+    let deleted = 0;
+    for (const uploadId of await this.configstore.list()) {
+      let upload;
+      try {
+        upload = await this.getUpload(uploadId);
+      } catch (error) {
+        if (error === ERRORS.FILE_NOT_FOUND || error === ERRORS.FILE_NO_LONGER_EXISTS) continue;
+        throw error;
+      }
+      const createdMs = upload.creation_date ? Date.parse(upload.creation_date) : Number.NaN;
+      const complete = upload.size !== undefined && upload.offset === upload.size;
+      if (complete || !Number.isFinite(createdMs) || nowMs <= createdMs + expirationMs) continue;
+      await this.remove(uploadId);
+      await this.onExpired(uploadId);
+      deleted += 1;
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,180 @@
+import { mkdir } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EVENTS, ERRORS, Server, type Upload } from '@tus/server';
+import type { Bus } from '../bus/index.js';
+import type { Logger } from '../observability/index.js';
+import { enqueueModerationJob } from './moderation-job.js';
+import { QuarantineFileStore } from './quarantine-file-store.js';
+import { UploadGrantError, bearerToken, type UploadGrant, type UploadGrants } from './upload-grant.js';
+import { UPLOAD_ID_PATTERN } from './upload-record.js';
+import type { UploadStore } from './upload-store.js';
+
+/** Where tus is mounted. */
+export const TUS_PATH = '/uploads';
+
+/** A tus-level refusal: `@tus/server` answers with `status_code` and `body`. */
+export class TusRejection extends Error {
+  constructor(
+    readonly status_code: number,
+    readonly body: string,
+  ) {
+    super(body.trim());
+    this.name = 'TusRejection';
+  }
+}
+
+export interface TusEndpointOptions {
+  readonly quarantineDir: string;
+  /** Incomplete uploads older than this are deleted by `cleanUpExpiredUploads()`. */
+  readonly incompleteTtlMs: number;
+  readonly grants: UploadGrants;
+  readonly uploads: UploadStore;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export interface TusEndpoint {
+  /** Answers one tus request (`POST /uploads`, `HEAD|PATCH|DELETE /uploads/:id`, `OPTIONS`). */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Deletes expired incomplete uploads and marks their records `deleted`. */
+  cleanUpExpiredUploads(): Promise<number>;
+  /** Runs the clean-up every `intervalMs` until `stop()`. */
+  startCleanup(intervalMs: number): void;
+  stop(): void;
+}
+
+/** Is this path one the tus endpoint owns: `/uploads` or `/uploads/<upload id>`? */
+export function isTusPath(path: string): boolean {
+  if (path === TUS_PATH || path === `${TUS_PATH}/`) return true;
+  return path.startsWith(`${TUS_PATH}/`) && UPLOAD_ID_PATTERN.test(path.slice(TUS_PATH.length + 1));
+}
+
+function rejectionFor(error: unknown): TusRejection {
+  if (error instanceof UploadGrantError) {
+    return error.problem === 'invalid' ? new TusRejection(403, `${error.message}\n`) : new TusRejection(401, `${error.message}\n`);
+  }
+  throw error;
+}
+
+/**
+ * The tus 1.0 endpoint (creation, creation-with-upload, termination, expiration) over the
+ * quarantine directory. Every request carries an upload grant as a bearer token: creation
+ * names the file after the grant's upload id (never anything the client sent), and every
+ * later request must address that same id. Completion enqueues one moderation job.
+ */
+export async function createTusEndpoint(options: TusEndpointOptions): Promise<TusEndpoint> {
+  const { grants, uploads, bus, logger } = options;
+  const now = options.now ?? Date.now;
+  // Created before FileStore, which would otherwise create it world-readable, asynchronously.
+  await mkdir(options.quarantineDir, { recursive: true, mode: 0o700 });
+
+  const datastore = new QuarantineFileStore({
+    directory: options.quarantineDir,
+    expirationPeriodInMilliseconds: options.incompleteTtlMs,
+    onExpired: async (uploadId) => {
+      await uploads.transition(uploadId, 'deleted');
+      logger.info({ upload_id: uploadId }, 'incomplete upload expired');
+    },
+  });
+
+  /** One verification per request, whichever hook asks first. */
+  const verified = new WeakMap<object, Promise<UploadGrant>>();
+  const grantOf = (req: Request): Promise<UploadGrant> => {
+    let grant = verified.get(req);
+    if (!grant) {
+      grant = grants.verify(bearerToken(req.headers.get('authorization')));
+      verified.set(req, grant);
+    }
+    return grant.catch((error: unknown) => {
+      throw rejectionFor(error);
+    });
+  };
+
+  /** Publishes the moderation job, then marks the record `checking`. Both steps are idempotent. */
+  const complete = async (upload: Upload): Promise<void> => {
+    const record = await uploads.get(upload.id);
+    if (!record) throw new TusRejection(404, 'no such upload\n');
+    if (record.status !== 'uploading') return;
+    try {
+      await enqueueModerationJob(bus, record, upload.offset, new Date(now()).toISOString());
+      await uploads.transition(upload.id, 'checking');
+    } catch (error) {
+      logger.warn({ err: error, upload_id: upload.id }, 'could not enqueue the moderation job');
+      throw new TusRejection(503, 'the upload is stored but could not be queued for checking; retry\n');
+    }
+    logger.info({ upload_id: upload.id, channel: record.channel, bytes: upload.offset }, 'upload complete');
+  };
+
+  const tus = new Server({
+    path: TUS_PATH,
+    datastore,
+    relativeLocation: true,
+    disableTerminationForFinishedUploads: true,
+    namingFunction: async (req) => (await grantOf(req)).uploadId,
+    maxSize: async (req) => (await grantOf(req)).maxSize,
+    onIncomingRequest: async (req, uploadId) => {
+      const grant = await grantOf(req);
+      if (grant.uploadId !== uploadId) throw new TusRejection(403, 'the upload token is for another upload\n');
+      const record = await uploads.get(uploadId);
+      if (!record || record.status === 'deleted') throw new TusRejection(404, 'no such upload\n');
+      if (req.method === 'HEAD') {
+        // A crash between the last byte and the job leaves a complete file in `uploading`; the
+        // client's resume starts with HEAD and, seeing every byte there, never PATCHes again.
+        if (record.status === 'uploading') {
+          const stored = await datastore.getUpload(uploadId).catch(() => undefined);
+          if (stored && stored.size !== undefined && stored.offset === stored.size) await complete(stored);
+        }
+        return;
+      }
+      if (record.status !== 'uploading') throw new TusRejection(409, 'the upload is complete and can no longer change\n');
+      if (req.method === 'POST' && (await datastore.getUpload(uploadId).then(() => true, () => false))) {
+        throw new TusRejection(409, 'this upload was already created; resume it with HEAD and PATCH\n');
+      }
+    },
+    onUploadCreate: async (req, upload) => {
+      const grant = await grantOf(req);
+      if (upload.sizeIsDeferred || upload.size === undefined) throw new TusRejection(400, 'Upload-Length is required\n');
+      if (upload.size > grant.maxSize) throw new TusRejection(413, `Upload-Length exceeds the ${grant.maxSize} bytes granted\n`);
+      if (upload.size === 0) throw new TusRejection(400, 'an empty upload is refused\n');
+      // Client metadata is dropped: nothing the client sent is stored, echoed, or used as a name.
+      return { metadata: { filetype: grant.type } };
+    },
+    onUploadFinish: async (_req, upload) => {
+      await complete(upload);
+      return {};
+    },
+    onResponseError: (_req, error) => {
+      if (error instanceof TusRejection) return { status_code: error.status_code, body: error.body };
+      if ('status_code' in error) return undefined;
+      logger.error({ err: error }, 'tus request failed');
+      return { status_code: ERRORS.UNKNOWN_ERROR.status_code, body: ERRORS.UNKNOWN_ERROR.body };
+    },
+  });
+  tus.on(EVENTS.POST_TERMINATE, (_req, _res, uploadId) => {
+    uploads.transition(uploadId, 'deleted').catch((error: unknown) => logger.warn({ err: error, upload_id: uploadId }, 'could not mark a terminated upload deleted'));
+  });
+
+  let cleanupTimer: ReturnType<typeof setInterval> | undefined;
+  const cleanUpExpiredUploads = async (): Promise<number> => {
+    const deleted = await tus.cleanUpExpiredUploads();
+    if (deleted > 0) logger.info({ deleted }, 'expired incomplete uploads deleted');
+    return deleted;
+  };
+
+  return {
+    handle: (req, res) => tus.handle(req, res),
+    cleanUpExpiredUploads,
+    startCleanup: (intervalMs) => {
+      if (cleanupTimer) return;
+      cleanupTimer = setInterval(() => {
+        cleanUpExpiredUploads().catch((error: unknown) => logger.warn({ err: error }, 'upload clean-up failed'));
+      }, intervalMs);
+      cleanupTimer.unref();
+    },
+    stop: () => {
+      if (cleanupTimer) clearInterval(cleanupTimer);
+      cleanupTimer = undefined;
+    },
+  };
+}

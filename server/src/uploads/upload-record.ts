@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/** Where an upload came from in the element. */
+export const UPLOAD_SOURCES = ['clip', 'recording', 'file'] as const;
+export type UploadSource = (typeof UPLOAD_SOURCES)[number];
+
+/** The life of an upload, as its uploader sees it. */
+export const UPLOAD_STATUSES = ['uploading', 'checking', 'in_review', 'rejected', 'published', 'deleted'] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+
+/** Which status may follow which. `deleted` is final; incomplete uploads that expire become `deleted`. */
+export const UPLOAD_TRANSITIONS: Readonly<Record<UploadStatus, readonly UploadStatus[]>> = {
+  uploading: ['checking', 'deleted'],
+  checking: ['in_review', 'rejected', 'published', 'deleted'],
+  in_review: ['rejected', 'published', 'deleted'],
+  rejected: ['deleted'],
+  published: ['deleted'],
+  deleted: [],
+};
+
+/** Server-generated upload ids are ULIDs; nothing else is ever a key or a file name. */
+export const UPLOAD_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export const CHECK_RESULTS = ['pending', 'pass', 'fail', 'review'] as const;
+
+/** One moderation check. `detail` is for moderators only. */
+export const uploadCheckSchema = z.object({
+  name: z.string(),
+  result: z.enum(CHECK_RESULTS),
+  detail: z.string().optional(),
+  at: z.string().optional(),
+});
+export type UploadCheck = z.infer<typeof uploadCheckSchema>;
+
+export const clipRangeSchema = z.object({
+  canonical_id: z.string(),
+  from_s: z.number(),
+  to_s: z.number(),
+});
+
+/** What is kept per upload in the `uploads` KV bucket, keyed by upload id. */
+export const uploadRecordSchema = z.object({
+  upload_id: z.string().regex(UPLOAD_ID_PATTERN),
+  channel: z.string(),
+  status: z.enum(UPLOAD_STATUSES),
+  source: z.enum(UPLOAD_SOURCES),
+  /** As the uploader named it; for display to moderators only, never a path. */
+  filename: z.string(),
+  /** Media type essence, lowercase (`video/webm`). */
+  type: z.string(),
+  /** Declared size in bytes: the most the tus upload may be. */
+  size: z.number().int().positive(),
+  title: z.string().nullable(),
+  clip: clipRangeSchema.nullable(),
+  checks: z.array(uploadCheckSchema),
+  /** Set once published: where the promoted media lives. */
+  media: z.record(z.string(), z.unknown()).optional(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  completed_at: z.string().optional(),
+});
+export type UploadRecord = z.infer<typeof uploadRecordSchema>;
+
+export class UploadTransitionError extends Error {
+  constructor(
+    readonly from: UploadStatus,
+    readonly to: UploadStatus,
+  ) {
+    super(`an upload cannot go from ${from} to ${to}`);
+    this.name = 'UploadTransitionError';
+  }
+}
+
+export function canTransition(from: UploadStatus, to: UploadStatus): boolean {
+  return from === to || UPLOAD_TRANSITIONS[from].includes(to);
+}
+
+/**
+ * The record after moving it to `to` at `atIso`. Moving to the status it already has returns
+ * it unchanged (so a repeated completion is a no-op); a move the table forbids throws.
+ */
+export function transitionUpload(record: UploadRecord, to: UploadStatus, atIso: string): UploadRecord {
+  if (record.status === to) return record;
+  if (!canTransition(record.status, to)) throw new UploadTransitionError(record.status, to);
+  return {
+    ...record,
+    status: to,
+    updated_at: atIso,
+    ...(to === 'checking' ? { completed_at: atIso } : {}),
+  };
+}

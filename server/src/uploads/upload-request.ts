@@ -1,0 +1,54 @@
+import { parseCanonicalId, parseChannelRef } from '@live-upload/schema';
+import { z } from 'zod';
+import { UPLOAD_SOURCES } from './upload-record.js';
+
+/** C0/C1 controls, and the bidi / zero-width format characters used to disguise a file name. */
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
+const MAX_CLIP_SECONDS = 3600;
+
+const displayText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((value) => !CONTROL_OR_FORMAT.test(value), 'must not contain control or format characters');
+
+/** `POST /api/v1/uploads/token`. Size and type limits come from config and are checked by the caller. */
+export const uploadRequestSchema = z
+  .strictObject({
+    channel: z.string().refine((value) => parseChannelRef(value) !== undefined, 'must be publisher/slug'),
+    filename: displayText(255)
+      .refine((value) => !/[/\\]/.test(value), 'must be a file name, not a path')
+      .refine((value) => value !== '.' && value !== '..', 'must be a file name, not a path'),
+    size: z.number().int().min(1, 'must be at least 1 byte: an empty upload is useless').max(Number.MAX_SAFE_INTEGER),
+    type: z
+      .string()
+      .max(255)
+      .transform((value) => (value.split(';')[0] ?? '').trim().toLowerCase())
+      .pipe(z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, 'must be a media type such as video/mp4')),
+    source: z.enum(UPLOAD_SOURCES),
+    title: displayText(140).optional(),
+    clip: z
+      .strictObject({
+        canonical_id: z.string().refine((value) => parseCanonicalId(value) !== undefined, 'must be a canonical stream id'),
+        from_s: z.number().min(0),
+        to_s: z.number().min(0),
+      })
+      .refine((clip) => clip.to_s > clip.from_s, { message: 'to_s must be after from_s', path: ['to_s'] })
+      .refine((clip) => clip.to_s - clip.from_s <= MAX_CLIP_SECONDS, { message: `a clip is at most ${MAX_CLIP_SECONDS} s`, path: ['to_s'] })
+      .optional(),
+  })
+  .superRefine((request, context) => {
+    if (request.source === 'clip' && !request.clip) {
+      context.addIssue({ code: 'custom', path: ['clip'], message: 'is required when source is clip' });
+    }
+    if (request.source !== 'clip' && request.clip) {
+      context.addIssue({ code: 'custom', path: ['clip'], message: 'is only for source clip' });
+    }
+    const stream = request.clip && parseCanonicalId(request.clip.canonical_id);
+    if (stream && `${stream.publisher}/${stream.slug}` !== request.channel) {
+      context.addIssue({ code: 'custom', path: ['clip', 'canonical_id'], message: 'must be a stream of the same channel' });
+    }
+  });
+export type UploadRequest = z.infer<typeof uploadRequestSchema>;
