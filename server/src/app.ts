@@ -12,6 +12,7 @@ import { requestContext } from './http/middleware/request-context.js';
 import { requireBearer } from './http/middleware/require-bearer.js';
 import { operationsRoutes } from './http/operations-routes.js';
 import { twitchWebhookRoute } from './http/twitch-webhook-route.js';
+import { elementAssetsRoute } from './http/element-assets-route.js';
 import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import type { LiveStatusHub, SseConnection } from './live/index.js';
 import type { Logger, Metrics } from './observability/index.js';
@@ -72,6 +73,7 @@ export function createApp(deps: AppDeps): App {
 
   const routers: Router<AppState>[] = [
     operationsRoutes({ bus: deps.bus, metrics: deps.metrics, isDraining: () => draining }),
+    elementAssetsRoute(),
     twitchWebhookRoute({
       secret: deps.config.twitchEventSubSecret,
       ingest: deps.ingest,

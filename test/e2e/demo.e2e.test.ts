@@ -188,11 +188,17 @@ describe('the demo served by main.ts', () => {
     assert.match(simulate.headers.get('content-type') ?? '', /^application\/json/);
     assert.equal(((await simulate.json()) as { error: { code: string } }).error.code, 'not_found');
 
-    for (const path of ['/', '/demo.js', '/element/live-badge.js']) {
+    for (const path of ['/', '/demo.js']) {
       const response = await fetch(`${main.url}${path}`);
       assert.equal(response.status, 404, `${path} is not served in production`);
       await response.body?.cancel();
     }
+    // The badge itself is the product: any page on any origin loads it from the server.
+    const badge = await fetch(`${main.url}/element/live-badge.js`, { headers: { Origin: 'https://customer.example' } });
+    assert.equal(badge.status, 200);
+    assert.equal(badge.headers.get('access-control-allow-origin'), '*');
+    assert.match(badge.headers.get('content-type') ?? '', /javascript/);
+    await badge.body?.cancel();
     const exit = await main.stop('SIGTERM', 10_000);
     assert.equal(exit.code, 0);
   });

@@ -20,8 +20,6 @@ const DEMO_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'demo/index.html', type: 'text/html; charset=utf-8' },
   '/demo.css': { file: 'demo/demo.css', type: 'text/css; charset=utf-8' },
   '/demo.js': { file: 'demo/dist/demo.js', type: 'text/javascript; charset=utf-8' },
-  '/element/live-badge.js': { file: 'element/dist/live-badge.js', type: 'text/javascript; charset=utf-8' },
-  '/element/live-badge.js.map': { file: 'element/dist/live-badge.js.map', type: 'application/json' },
 };
 
 const simulateSchema = z.strictObject({

@@ -52,6 +52,18 @@ describe('operations routes, request ids and logs', () => {
     assert.equal((await fetch(`${server.url}/schema/2025-01-1.json`)).status, 404);
   });
 
+  it('serves the badge bundle to pages on any origin, from a fixed table of files', async () => {
+    const badge = await fetch(`${server.url}/element/live-badge.js`, { headers: { Origin: 'https://customer.example' } });
+    assert.equal(badge.status, 200);
+    assert.equal(badge.headers.get('access-control-allow-origin'), '*');
+    assert.match(badge.headers.get('content-type') ?? '', /text\/javascript/);
+    assert.match(await badge.text(), /live-badge/);
+    for (const path of ['/element/../package.json', '/element/..%2f..%2fpackage.json', '/element/live-badge.ts', '/element/']) {
+      const response = await fetch(`${server.url}${path}`);
+      assert.equal(response.status, 404, path);
+    }
+  });
+
   it('echoes a sane X-Request-Id and replaces a hostile one', async () => {
     const echoed = await fetch(`${server.url}/healthz`, { headers: { 'X-Request-Id': 'abc-123.def_4' } });
     assert.equal(echoed.headers.get('x-request-id'), 'abc-123.def_4');
