@@ -9,6 +9,21 @@ const MAX_BUFFERED_BYTES = 1 << 20;
 export const SSE_EVENTS = { snapshot: 'snapshot', status: 'status' } as const;
 
 /**
+ * The last frame built, encoded once: a change fans out to every connection following the
+ * channel in one synchronous loop, and all connections with the same cursor (every
+ * single-channel one) send the same bytes, so they share one Buffer instead of each building
+ * and encoding its own copy of the record.
+ */
+let lastFrame: { event: string; id: string; serialized: string; bytes: Buffer } | undefined;
+
+function frameBytes(event: string, id: string, serialized: string): Buffer {
+  if (lastFrame?.serialized !== serialized || lastFrame.id !== id || lastFrame.event !== event) {
+    lastFrame = { event, id, serialized, bytes: Buffer.from(`event: ${event}\nid: ${id}\ndata: ${serialized}\n\n`, 'utf8') };
+  }
+  return lastFrame.bytes;
+}
+
+/**
  * One open event stream: sends a snapshot (or the missed changes) per channel, then every
  * change, each event id being the connection's whole cursor; heartbeats keep proxies open.
  */
@@ -65,10 +80,10 @@ export class SseConnection {
     const seen = this.cursor.get(record.channel);
     if (!force && seen !== undefined && record.seq <= seen) return;
     this.cursor.set(record.channel, record.seq);
-    this.write(`event: ${event}\nid: ${formatCursor(this.cursor)}\ndata: ${serialized}\n\n`);
+    this.write(frameBytes(event, formatCursor(this.cursor), serialized));
   }
 
-  private write(frame: string): void {
+  private write(frame: string | Buffer): void {
     if (this.closed) return;
     this.response.write(frame);
     if (this.response.writableLength > MAX_BUFFERED_BYTES) this.close();

@@ -8,7 +8,9 @@ export type SseCursor = Map<string, number>;
 const PAIR = /^([a-z0-9][a-z0-9-]{0,38}\/[a-z0-9][a-z0-9-]{0,38})=(\d{1,15})$/;
 
 export function formatCursor(cursor: SseCursor): string {
-  return [...cursor].map(([channel, seq]) => `${channel}=${seq}`).join(',');
+  let id = '';
+  for (const [channel, seq] of cursor) id += id === '' ? `${channel}=${seq}` : `,${channel}=${seq}`;
+  return id;
 }
 
 /** Parses a client-sent cursor; malformed pairs are ignored (the channel gets a snapshot). */

@@ -11,6 +11,14 @@ const MAX_CAS_ATTEMPTS = 20;
  * (a fleet on NATS) never lose each other's updates.
  */
 export class ChannelStateStore {
+  /**
+   * The tail of each channel's in-process mutation queue. The pipeline runs up to max-ack-pending
+   * handlers at once, and for one busy channel they would all read the same revision and then
+   * fail each other's compare-and-set (on NATS most attempts did, under load); queued, they
+   * conflict only with other processes.
+   */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
   private constructor(private readonly kv: KvBucket) {}
 
   static async open(bus: Bus): Promise<ChannelStateStore> {
@@ -30,7 +38,21 @@ export class ChannelStateStore {
    * Applies `transition` to the channel's current state (or `initial()` when it has none) and
    * stores the result atomically. Returns the transition that was stored.
    */
-  async mutate(channel: string, initial: () => Promise<ChannelState>, transition: (state: ChannelState) => Transition): Promise<Transition> {
+  mutate(channel: string, initial: () => Promise<ChannelState>, transition: (state: ChannelState) => Transition): Promise<Transition> {
+    const run = (this.queues.get(channel) ?? Promise.resolve()).then(() => this.compareAndSet(channel, initial, transition));
+    const tail = run.catch(() => undefined);
+    this.queues.set(channel, tail);
+    void tail.then(() => {
+      if (this.queues.get(channel) === tail) this.queues.delete(channel);
+    });
+    return run;
+  }
+
+  private async compareAndSet(
+    channel: string,
+    initial: () => Promise<ChannelState>,
+    transition: (state: ChannelState) => Transition,
+  ): Promise<Transition> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const entry = await this.kv.get(channel);
       const current = entry ? decodeJson(entry.value, channelStateSchema) : await initial();

@@ -1,0 +1,298 @@
+/**
+ * Ingest benchmark (issue 3): signed Twitch webhooks per second through the FULL path versus a
+ * bare baseline, measured in the same run, on the memory bus and on a real NATS JetStream.
+ *
+ * Ours: the real `startServer` (via test/support/test-server.ts, the channel created and linked
+ * to the fake broadcaster; production coalescing/grace windows), `POST /webhooks/twitch` ->
+ * read raw body -> verify HMAC and timestamp -> durable publish on `live.raw.twitch` -> 204,
+ * while the pipeline consumes the raw stream concurrently, as in production (map, CAS the
+ * channel state, coalesced status emits). Logging is silent, as in the tests.
+ *
+ * Baseline: a bare Koa app (the server's own koa) that reads the raw body, checks the HMAC
+ * with node:crypto and answers 204 (bench/baselines/koa-hmac.ts).
+ *
+ * Load generator: a SEPARATE process (bench/load/webhook-load.ts), so on a 2-core machine the
+ * client and the server each get a core instead of sharing one event loop. It pre-builds
+ * distinct signed `channel.update` requests (unique message ids, fresh timestamps) and keeps
+ * N requests in flight over keep-alive `http.Agent` sockets: warm-up, then a fixed duration
+ * (or until the pre-built pool is used up). Both targets get the identical load; runs
+ * alternate baseline/ours to spread machine noise, and after each run of ours the bench waits
+ * (bounded) until the pipeline has consumed the backlog, so the next run starts clean.
+ * Everything is loopback. The ratio is ours / baseline requests per second.
+ */
+import { pathToFileURL } from 'node:url';
+import { BUCKETS } from '../server/src/bus/index.js';
+import { TEST_BROADCASTER, TEST_SECRET, startTestServer, type TestServer } from '../test/support/test-server.js';
+import { startNatsServer, type NatsServerHandle } from '../test/support/nats-server.js';
+import { startKoaHmacBaseline, type BaselineServer } from './baselines/koa-hmac.js';
+import type { WebhookLoadResult, WebhookLoadRun } from './load/protocol.js';
+import { spawnBenchChild, type BenchChild } from './support/child.js';
+import { fmt, fmtInt, quantiles, sleep, table, verdict } from './support/stats.js';
+
+export type BusKind = 'memory' | 'nats';
+
+export interface IngestBenchOptions {
+  readonly buses?: readonly BusKind[];
+  /** Requests in flight at once (keep-alive sockets). */
+  readonly concurrency?: number;
+  readonly warmupMs?: number;
+  /** Measured window per run. */
+  readonly durationMs?: number;
+  /** Alternating baseline/ours pairs per bus. */
+  readonly rounds?: number;
+  /** Pre-built requests per run at most: the hard cap on a run's count (after the first run of a target, sized from its rate). */
+  readonly requestsPerRun?: number;
+  /** How long to wait for the pipeline to consume a run's backlog. */
+  readonly drainTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface IngestSide {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  readonly failures: Record<string, number>;
+  /** Server process CPU (ms) per 1,000 requests sent, across the runs (NATS's own CPU not included). */
+  readonly serverCpuMsPer1k: number;
+  readonly clientCpuShare: number;
+  readonly poolExhausted: boolean;
+}
+
+export interface IngestRow {
+  readonly bus: BusKind;
+  readonly ours: IngestSide;
+  readonly baseline: IngestSide;
+  readonly ratio: number;
+  readonly goal: number;
+  readonly pass: boolean;
+  /** Per run of ours: ms from the end of the load until the pipeline had consumed everything accepted; undefined = not within the timeout. */
+  readonly drainMs: ReadonlyArray<number | undefined>;
+  /** Per run of ours: events the pipeline consumed per second, from the start of the load until it caught up. */
+  readonly pipelineEventsPerSecond: readonly number[];
+  readonly error?: string;
+}
+
+export interface IngestBenchResult {
+  readonly rows: IngestRow[];
+  readonly concurrency: number;
+  readonly durationMs: number;
+  readonly koaVersion: string;
+}
+
+const GOALS: Record<BusKind, number> = { memory: 0.5, nats: 0.3 };
+const WEBHOOK_PATH = '/webhooks/twitch';
+
+interface RunSample {
+  readonly result: WebhookLoadResult;
+  readonly serverCpuMs: number;
+}
+
+let runCounter = 0;
+
+async function loadRun(
+  loader: BenchChild<WebhookLoadResult>,
+  target: { host: string; port: number },
+  options: Required<Pick<IngestBenchOptions, 'concurrency' | 'warmupMs' | 'durationMs' | 'requestsPerRun'>>,
+  label: string,
+  previous: RunSample | undefined,
+): Promise<RunSample> {
+  // Enough distinct requests for the whole run at the rate this target showed last time (with
+  // headroom), so the pool does not end the window early and no time goes into building unused ones.
+  const lastRate = previous && previous.result.windowMs > 0 ? (previous.result.ok * 1000) / previous.result.windowMs : undefined;
+  const requests =
+    lastRate === undefined
+      ? options.requestsPerRun
+      : Math.min(options.requestsPerRun, Math.ceil((lastRate * (options.warmupMs + options.durationMs)) / 1000 * 1.5) + 2_000);
+  const id = ++runCounter;
+  const run: WebhookLoadRun = {
+    type: 'run',
+    id,
+    host: target.host,
+    port: target.port,
+    path: WEBHOOK_PATH,
+    secret: TEST_SECRET,
+    broadcaster: TEST_BROADCASTER,
+    requests,
+    concurrency: options.concurrency,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    label: `${label}-${process.pid}-${id}`,
+  };
+  const cpuBefore = process.cpuUsage();
+  loader.send(run);
+  const result = await loader.next((m): m is WebhookLoadResult => m.type === 'result' && m.id === id, 120_000);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { result, serverCpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+function summarize(samples: readonly RunSample[]): IngestSide {
+  const ok = samples.reduce((sum, s) => sum + s.result.ok, 0);
+  const windowMs = samples.reduce((sum, s) => sum + s.result.windowMs, 0);
+  const sent = samples.reduce((sum, s) => sum + s.result.sent, 0);
+  const latencies = new Float64Array(samples.reduce((n, s) => n + s.result.latenciesMs.length, 0));
+  let offset = 0;
+  for (const s of samples) {
+    latencies.set(s.result.latenciesMs, offset);
+    offset += s.result.latenciesMs.length;
+  }
+  const [p50, p99] = quantiles(latencies, [0.5, 0.99]);
+  const failures: Record<string, number> = {};
+  for (const s of samples) for (const [k, v] of Object.entries(s.result.failures)) failures[k] = (failures[k] ?? 0) + v;
+  const clientCpu = samples.reduce((sum, s) => sum + s.result.clientCpuMs, 0);
+  return {
+    requestsPerSecond: windowMs > 0 ? (ok * 1000) / windowMs : Number.NaN,
+    p50Ms: p50!,
+    p99Ms: p99!,
+    requests: ok,
+    failures,
+    serverCpuMsPer1k: sent > 0 ? (samples.reduce((sum, s) => sum + s.serverCpuMs, 0) * 1000) / sent : Number.NaN,
+    clientCpuShare: windowMs > 0 ? clientCpu / windowMs : Number.NaN,
+    poolExhausted: samples.some((s) => s.result.poolExhausted),
+  };
+}
+
+/**
+ * Waits until the pipeline has handled the last accepted deliveries of a run: the pipeline
+ * marks every raw event it finished in the `seen-messages` bucket (key: the bus msg id
+ * `twitch:<message id>` with characters outside the KV alphabet replaced by `_`). The ids
+ * are the run's last accepted ones, so once they are all seen at most the pipeline's
+ * in-flight window (max ack pending) is left.
+ */
+async function waitForPipeline(server: TestServer, ids: readonly string[], timeoutMs: number): Promise<number | undefined> {
+  const seen = await server.running.bus.kv(BUCKETS.seenMessages);
+  const keys = ids.map((id) => `twitch:${id}`.replace(/[^-/_=.a-zA-Z0-9]/g, '_'));
+  const started = performance.now();
+  let index = 0;
+  while (performance.now() - started < timeoutMs) {
+    while (index < keys.length && (await seen.get(keys[index]!))) index++;
+    if (index === keys.length) return performance.now() - started;
+    await sleep(50);
+  }
+  return undefined;
+}
+
+async function benchBus(
+  bus: BusKind,
+  loader: BenchChild<WebhookLoadResult>,
+  baseline: BaselineServer,
+  options: Required<Omit<IngestBenchOptions, 'buses' | 'log'>>,
+  log: (line: string) => void,
+): Promise<IngestRow> {
+  let nats: NatsServerHandle | undefined;
+  let server: TestServer | undefined;
+  try {
+    if (bus === 'nats') nats = await startNatsServer();
+    // Production windows (30 s grace, 2 s coalescing): a burst of title updates is mostly coalesced.
+    server = await startTestServer({ graceMs: 30_000, coalesceMs: 2_000, ...(nats ? { natsUrl: nats.url } : {}) });
+    const ours = new URL(server.url);
+    const oursTarget = { host: ours.hostname, port: Number(ours.port) };
+    const baselineTarget = { host: baseline.host, port: baseline.port };
+    const oursSamples: RunSample[] = [];
+    const baselineSamples: RunSample[] = [];
+    const drainMs: Array<number | undefined> = [];
+    const pipelineEventsPerSecond: number[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      const b = await loadRun(loader, baselineTarget, options, `base-${bus}`, baselineSamples.at(-1));
+      baselineSamples.push(b);
+      log(`  ${bus} round ${round + 1}: baseline ${fmtInt((b.result.ok * 1000) / b.result.windowMs)} req/s (${fmtInt(b.result.sent)} sent; request pool built in ${fmtInt(b.result.buildMs)} ms)`);
+      const o = await loadRun(loader, oursTarget, options, `ours-${bus}`, oursSamples.at(-1));
+      oursSamples.push(o);
+      const drained = await waitForPipeline(server, o.result.lastAcceptedIds, options.drainTimeoutMs);
+      drainMs.push(drained);
+      if (drained !== undefined) {
+        pipelineEventsPerSecond.push((o.result.accepted * 1000) / (options.warmupMs + o.result.windowMs + drained));
+      }
+      log(
+        `  ${bus} round ${round + 1}: ours     ${fmtInt((o.result.ok * 1000) / o.result.windowMs)} req/s; ` +
+          (drained === undefined ? `pipeline NOT caught up within ${options.drainTimeoutMs} ms` : `pipeline caught up ${fmtInt(drained)} ms after the load`),
+      );
+    }
+    const oursSide = summarize(oursSamples);
+    const baselineSide = summarize(baselineSamples);
+    const ratio = oursSide.requestsPerSecond / baselineSide.requestsPerSecond;
+    return { bus, ours: oursSide, baseline: baselineSide, ratio, goal: GOALS[bus], pass: ratio >= GOALS[bus], drainMs, pipelineEventsPerSecond };
+  } finally {
+    await server?.close();
+    await nats?.stop();
+  }
+}
+
+export function formatIngest(result: IngestBenchResult): string {
+  const failures = (side: IngestSide) =>
+    Object.keys(side.failures).length === 0 ? '0' : Object.entries(side.failures).map(([k, v]) => `${k}:${v}`).join(' ');
+  const rows = [
+    ['bus', 'ours req/s', 'baseline req/s', 'ratio', 'goal', 'verdict', 'ours p50/p99 ms', 'baseline p50/p99 ms', 'ours fails', 'srv CPU ms/1k ours/base', 'pipeline caught up', 'pipeline ev/s'],
+    ...result.rows.map((row) =>
+      row.error
+        ? [row.bus, 'error', '', '', `>= ${row.goal}`, 'n/a', row.error, '', '', '', '', '']
+        : [
+            row.bus,
+            fmtInt(row.ours.requestsPerSecond),
+            fmtInt(row.baseline.requestsPerSecond),
+            fmt(row.ratio, 2),
+            `>= ${row.goal}`,
+            verdict(row.pass),
+            `${fmt(row.ours.p50Ms)} / ${fmt(row.ours.p99Ms)}`,
+            `${fmt(row.baseline.p50Ms)} / ${fmt(row.baseline.p99Ms)}`,
+            failures(row.ours),
+            `${fmtInt(row.ours.serverCpuMsPer1k)} / ${fmtInt(row.baseline.serverCpuMsPer1k)}`,
+            row.drainMs.map((ms) => (ms === undefined ? 'NO' : `${fmt(ms / 1000)} s`)).join(', '),
+            row.pipelineEventsPerSecond.map((rate) => fmtInt(rate)).join(', '),
+          ],
+    ),
+  ];
+  const notes = result.rows
+    .filter((row) => !row.error && (row.baseline.poolExhausted || row.ours.poolExhausted))
+    .map((row) => `note (${row.bus}): a pre-built request pool ran out before the duration; raise requestsPerRun for a longer window`);
+  const clientBound = result.rows
+    .filter((row) => !row.error && row.baseline.clientCpuShare > 0.9)
+    .map((row) => `note (${row.bus}): the load generator used ${fmt(row.baseline.clientCpuShare * 100, 0)}% of a core during the baseline: the baseline figure is partly client-bound, so the ratio is optimistic`);
+  return [
+    `ingest: ${result.concurrency} concurrent keep-alive clients in a separate process, ${result.durationMs} ms measured per run, baseline = bare koa ${result.koaVersion} + HMAC`,
+    table(rows),
+    'ours = full path incl. the pipeline consuming concurrently in this process; srv CPU = this process per 1k requests (nats-server excluded);',
+    'pipeline caught up = time after the load until every accepted webhook was consumed; pipeline ev/s = accepted / (load + catch-up)',
+    ...notes,
+    ...clientBound,
+  ].join('\n');
+}
+
+export async function runIngestBench(options: IngestBenchOptions = {}): Promise<IngestBenchResult> {
+  const settings = {
+    concurrency: options.concurrency ?? 32,
+    warmupMs: options.warmupMs ?? 1_000,
+    durationMs: options.durationMs ?? 3_000,
+    rounds: options.rounds ?? 2,
+    requestsPerRun: options.requestsPerRun ?? 120_000,
+    drainTimeoutMs: options.drainTimeoutMs ?? 60_000,
+  };
+  const log = options.log ?? ((line: string) => console.log(line));
+  const loader = spawnBenchChild<WebhookLoadResult>(new URL('./load/webhook-load.ts', import.meta.url));
+  const baseline = await startKoaHmacBaseline(TEST_SECRET);
+  const rows: IngestRow[] = [];
+  try {
+    for (const bus of options.buses ?? (['memory', 'nats'] as const)) {
+      try {
+        rows.push(await benchBus(bus, loader, baseline, settings, log));
+      } catch (error) {
+        const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        log(`  ${bus}: FAILED: ${message}`);
+        rows.push({ bus, ours: emptySide(), baseline: emptySide(), ratio: Number.NaN, goal: GOALS[bus], pass: false, drainMs: [], pipelineEventsPerSecond: [], error: message });
+      }
+    }
+  } finally {
+    await baseline.close();
+    await loader.stop();
+  }
+  return { rows, concurrency: settings.concurrency, durationMs: settings.durationMs, koaVersion: baseline.koaVersion };
+}
+
+function emptySide(): IngestSide {
+  return { requestsPerSecond: Number.NaN, p50Ms: Number.NaN, p99Ms: Number.NaN, requests: 0, failures: {}, serverCpuMsPer1k: Number.NaN, clientCpuShare: Number.NaN, poolExhausted: false };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await runIngestBench();
+  console.log(formatIngest(result));
+}

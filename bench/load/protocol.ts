@@ -1,0 +1,125 @@
+/** IPC messages between the benchmarks and their helper processes under bench/load/. */
+
+export interface WebhookLoadRun {
+  readonly type: 'run';
+  readonly id: number;
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly secret: string;
+  readonly broadcaster: { readonly id: string; readonly login: string; readonly name: string };
+  /** Distinct signed requests built before the clock starts; the run ends when they are used up. */
+  readonly requests: number;
+  readonly concurrency: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Prefix of every message id (keeps ids distinct across runs). */
+  readonly label: string;
+}
+
+export interface WebhookLoadResult {
+  readonly type: 'result';
+  readonly id: number;
+  /** Requests started inside the measured window and answered 204. */
+  readonly ok: number;
+  /** Requests answered with anything else (or failed), by status (`error` for socket errors). */
+  readonly failures: Record<string, number>;
+  readonly windowMs: number;
+  /** Latencies (ms) of the measured requests. */
+  readonly latenciesMs: Float64Array;
+  /** Every request sent, warm-up included, and how many were answered 204. */
+  readonly sent: number;
+  readonly accepted: number;
+  /** True when the pre-built pool ran out before the duration did. */
+  readonly poolExhausted: boolean;
+  /** Load generator CPU time during the measured window, ms (user + system). */
+  readonly clientCpuMs: number;
+  readonly buildMs: number;
+  /** Message ids of the last answered-204 requests (at most 512), so the caller can tell when the pipeline caught up. */
+  readonly lastAcceptedIds: string[];
+}
+
+export type WebhookLoadMessage = WebhookLoadRun;
+
+export interface SseOpen {
+  readonly type: 'open';
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly connections: number;
+  /** Connections being opened at once (keeps the listen backlog from overflowing). */
+  readonly batch: number;
+  readonly timeoutMs: number;
+}
+
+export interface SseArm {
+  readonly type: 'arm';
+  readonly round: number;
+  readonly timeoutMs: number;
+}
+
+export interface SseClose {
+  readonly type: 'close';
+}
+
+export interface SsePing {
+  readonly type: 'ping';
+  readonly sentAt: number;
+}
+
+export type SseClientCommand = SseOpen | SseArm | SseClose | SsePing;
+
+export interface SseReady {
+  readonly type: 'ready';
+  readonly open: number;
+  readonly failed: number;
+  readonly firstError: string | undefined;
+  readonly elapsedMs: number;
+}
+
+export interface SseArmed {
+  readonly type: 'armed';
+  readonly round: number;
+}
+
+export interface SseRound {
+  readonly type: 'round';
+  readonly round: number;
+  /** The whole frame (`event: status` ... blank line) as connection 0 received it, when it came in one piece. */
+  readonly sampleFrame: string | undefined;
+  /** Wall-clock receive time (ms, `performance.timeOrigin + performance.now()`) per connection that got the event. */
+  readonly receivedAt: Float64Array;
+  /** Connections that did not get it within the timeout, or had closed. */
+  readonly missing: number;
+  /** Connections the server closed (or that errored) so far. */
+  readonly closed: number;
+}
+
+export interface SsePong {
+  readonly type: 'pong';
+  readonly sentAt: number;
+  readonly childAt: number;
+}
+
+export interface SseClosed {
+  readonly type: 'closed';
+}
+
+export type SseClientMessage = SseReady | SseArmed | SseRound | SsePong | SseClosed;
+
+export interface TriggerSend {
+  readonly type: 'send';
+  readonly id: number;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface TriggerSent {
+  readonly type: 'sent';
+  readonly id: number;
+  readonly status: number;
+  /** Wall-clock ms just before the request was written, and when the whole response had arrived. */
+  readonly sentAt: number;
+  readonly answeredAt: number;
+}

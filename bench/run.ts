@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: every benchmark in sequence (badge size, webhook ingest, SSE fan-out), each
+ * measuring our code and its baseline in the same run, then one summary block with all
+ * figures. Goals print PASS/MISS; a miss does not fail the command (machines are shared and
+ * noisy), only a bench that could not run at all does, like the badge over its byte budget.
+ */
+import { runFanoutBench, formatFanout, FANOUT_GOAL, type FanoutBenchResult } from './fanout.js';
+import { formatIngest, runIngestBench, type IngestBenchResult } from './ingest.js';
+import { BADGE_GZIP_BUDGET_BYTES, measureBadgeSize } from './size.js';
+import { fmt, fmtInt, verdict } from './support/stats.js';
+
+const startedAt = performance.now();
+const section = (title: string) => console.log(`\n=== ${title} ===`);
+let broken = false;
+
+section('badge size');
+let size: { bytes: number; gzipBytes: number } | undefined;
+try {
+  size = await measureBadgeSize();
+  console.log(`live-badge: ${size.bytes} bytes, ${size.gzipBytes} bytes gzipped (budget ${BADGE_GZIP_BUDGET_BYTES})`);
+} catch (error) {
+  broken = true;
+  console.log(`size bench failed: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+section('ingest: signed Twitch webhooks per second');
+let ingest: IngestBenchResult | undefined;
+try {
+  ingest = await runIngestBench();
+  console.log(formatIngest(ingest));
+} catch (error) {
+  broken = true;
+  console.log(`ingest bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
+section('fanout: webhook accepted -> last SSE subscriber');
+let fanout: FanoutBenchResult | undefined;
+try {
+  fanout = await runFanoutBench();
+  console.log(formatFanout(fanout));
+} catch (error) {
+  broken = true;
+  console.log(`fanout bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
+section('summary');
+const summary: string[] = [];
+if (size) {
+  summary.push(`size    live-badge ${fmtInt(size.gzipBytes)} B gzipped, budget ${fmtInt(BADGE_GZIP_BUDGET_BYTES)} B: ${verdict(size.gzipBytes <= BADGE_GZIP_BUDGET_BYTES)}`);
+} else summary.push('size    not measured');
+for (const row of ingest?.rows ?? []) {
+  summary.push(
+    row.error
+      ? `ingest  ${row.bus.padEnd(6)} not measured: ${row.error}`
+      : `ingest  ${row.bus.padEnd(6)} ours ${fmtInt(row.ours.requestsPerSecond)} req/s (p50 ${fmt(row.ours.p50Ms)} / p99 ${fmt(row.ours.p99Ms)} ms), ` +
+          `baseline ${fmtInt(row.baseline.requestsPerSecond)} req/s (p50 ${fmt(row.baseline.p50Ms)} / p99 ${fmt(row.baseline.p99Ms)} ms), ` +
+          `ratio ${fmt(row.ratio, 2)} (goal >= ${row.goal}): ${verdict(row.pass)}`,
+  );
+}
+if (!ingest) summary.push('ingest  not measured');
+for (const row of fanout?.rows ?? []) {
+  const n = fmtInt(row.subscribers).padStart(6);
+  if (!row.ours || !row.baseline) {
+    summary.push(`fanout  ${n} not measured${row.limit ? `: ${row.limit}` : ''}`);
+    continue;
+  }
+  const goal = row.subscribers === FANOUT_GOAL.subscribers;
+  const complete = row.ours.opened === row.subscribers && row.ours.missing === 0;
+  summary.push(
+    `fanout  ${n} to last subscriber p50/p99: ours ${fmt(row.ours.lastFrom204.p50)} / ${fmt(row.ours.lastFrom204.p99)} ms from 204 ` +
+      `(${fmt(row.ours.lastFromSend.p50)} / ${fmt(row.ours.lastFromSend.p99)} ms from send), ` +
+      `baseline ${fmt(row.baseline.lastFromSend.p50)} / ${fmt(row.baseline.lastFromSend.p99)} ms from send; ` +
+      `per-subscriber ours p50/p99 ${fmt(row.ours.perSubscriberFrom204.p50)} / ${fmt(row.ours.perSubscriberFrom204.p99)} ms; ` +
+      `ratio ours/baseline p50 ${fmt(row.ratioP50 ?? Number.NaN, 2)}x p99 ${fmt(row.ratioP99 ?? Number.NaN, 2)}x` +
+      (goal
+        ? `; goal p99 < ${FANOUT_GOAL.p99Ms} ms: ${verdict(complete && row.ours.lastFrom204.p99 < FANOUT_GOAL.p99Ms)} from 204, ` +
+          `${verdict(complete && row.ours.lastFromSend.p99 < FANOUT_GOAL.p99Ms)} from send`
+        : '') +
+      (row.limit ? ` (LIMIT: ${row.limit})` : ''),
+  );
+}
+if (!fanout) summary.push('fanout  not measured');
+summary.push(`total   ${fmt((performance.now() - startedAt) / 1000)} s`);
+console.log(summary.join('\n'));
+if (broken || (size && size.gzipBytes > BADGE_GZIP_BUDGET_BYTES)) process.exitCode = 1;
