@@ -13,7 +13,11 @@ import { requireBearer } from './http/middleware/require-bearer.js';
 import { operationsRoutes } from './http/operations-routes.js';
 import { twitchWebhookRoute } from './http/twitch-webhook-route.js';
 import { elementAssetsRoute } from './http/element-assets-route.js';
+import { mediaRoute } from './http/media-route.js';
 import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
+import { moderationRoutes } from './http/moderation-routes.js';
+import type { AuditLog } from './audit/index.js';
+import type { HashBlocklist } from './moderation/index.js';
 import type { LiveStatusHub, SseConnection } from './live/index.js';
 import type { Logger, Metrics } from './observability/index.js';
 import type { RawEventIngest } from './pipeline/index.js';
@@ -32,6 +36,9 @@ export interface AppDeps {
     | 'uploadMaxBytes'
     | 'uploadAllowedTypes'
     | 'uploadRateLimitPerMinute'
+    | 'moderatorTokens'
+    | 'quarantineDir'
+    | 'mediaDir'
   >;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -45,6 +52,8 @@ export interface AppDeps {
   /** Where the outside world reaches this server (known only after listening when the port is 0). */
   readonly publicUrl: () => string;
   readonly uploads: { readonly grants: UploadGrants; readonly store: UploadStore; readonly tus: TusEndpoint };
+  /** Moderation: the audit log (decisions, blocklist changes) and the perceptual-hash blocklist. */
+  readonly moderation: { readonly audit: AuditLog; readonly blocklist: HashBlocklist };
   /** Extra routers mounted last (the demo site in demo mode). */
   readonly extraRoutes?: readonly Router<AppState>[];
   readonly now?: () => number;
@@ -70,6 +79,7 @@ export function createApp(deps: AppDeps): App {
   koa.use(errorHandler());
   koa.use(publicReadCors());
   koa.use(tusUploadMount(deps.uploads.tus));
+  koa.use(mediaRoute({ uploads: deps.uploads.store, mediaDir: deps.config.mediaDir }));
 
   const routers: Router<AppState>[] = [
     operationsRoutes({ bus: deps.bus, metrics: deps.metrics, isDraining: () => draining }),
@@ -103,7 +113,17 @@ export function createApp(deps: AppDeps): App {
       rateLimitPerMinute: deps.config.uploadRateLimitPerMinute,
       statusRateLimitPerMinute: deps.config.statusRateLimitPerMinute,
       publicUrl: deps.publicUrl,
-      moderatorTokens: () => [deps.config.adminToken],
+      moderatorTokens: () => [deps.config.adminToken, ...deps.config.moderatorTokens],
+      now,
+    }),
+    moderationRoutes({
+      bus: deps.bus,
+      uploads: deps.uploads.store,
+      audit: deps.moderation.audit,
+      blocklist: deps.moderation.blocklist,
+      quarantineDir: deps.config.quarantineDir,
+      tokens: { admin: () => deps.config.adminToken, moderators: () => deps.config.moderatorTokens },
+      publicUrl: deps.publicUrl,
       now,
     }),
     ...(deps.extraRoutes ?? []),

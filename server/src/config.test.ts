@@ -34,6 +34,10 @@ describe('loadConfig', () => {
       [{ QUARANTINE_DIR: '/' }, 'QUARANTINE_DIR'],
       [{ QUARANTINE_DIR: 'demo/dist/quarantine' }, 'QUARANTINE_DIR'],
       [{ QUARANTINE_DIR: 'element/dist' }, 'QUARANTINE_DIR'],
+      [{ MODERATION_POLICY: 'yolo' }, 'MODERATION_POLICY'],
+      [{ MODERATOR_TOKENS: 'short' }, 'MODERATOR_TOKENS'],
+      [{ MODERATOR_TOKENS: 'moderator-token-0123456789,has spaces in the token' }, 'MODERATOR_TOKENS'],
+      [{ MODERATION_CHANNEL_MAX_IN_FLIGHT: '0' }, 'MODERATION_CHANNEL_MAX_IN_FLIGHT'],
     ];
     for (const [environment, variable] of cases) {
       assert.throws(() => loadConfig(environment), (error: unknown) => {
@@ -82,6 +86,42 @@ describe('loadConfig', () => {
     assert.equal(config.uploadMaxBytes, 1024);
     assert.deepEqual(config.uploadAllowedTypes, ['video/mp4', 'video/webm']);
     assert.equal(config.uploadRateLimitPerMinute, 3);
+  });
+
+  it('reads the moderation settings: review policy and no moderators by default', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.moderationPolicy, 'review');
+    assert.deepEqual(defaults.moderatorTokens, []);
+    assert.equal(defaults.moderationChannelMaxInFlight, 2);
+    const config = loadConfig({ MODERATION_POLICY: 'auto', MODERATOR_TOKENS: ' moderator-a-0123456789 ,moderator-b-0123456789,', MODERATION_CHANNEL_MAX_IN_FLIGHT: '4' });
+    assert.equal(config.moderationPolicy, 'auto');
+    assert.deepEqual(config.moderatorTokens, ['moderator-a-0123456789', 'moderator-b-0123456789']);
+    assert.equal(config.moderationChannelMaxInFlight, 4);
+  });
+
+  it('reads the publishing settings: media under .data, one transcode at a time, 72 h quarantine, 10 min sweeps', () => {
+    const defaults = loadConfig({}, '/srv/app');
+    assert.equal(defaults.mediaDir, '/srv/app/.data/media');
+    assert.equal(defaults.transcodeConcurrency, 1);
+    assert.equal(defaults.quarantineTtlMs, 72 * 60 * 60 * 1000);
+    assert.equal(defaults.lifecycleSweepMs, 10 * 60 * 1000);
+    const config = loadConfig({ MEDIA_DIR: 'public-media', TRANSCODE_CONCURRENCY: '2', QUARANTINE_TTL_MS: '3600000', LIFECYCLE_SWEEP_MS: '5000' }, '/srv/app');
+    assert.equal(config.mediaDir, '/srv/app/public-media');
+    assert.equal(config.transcodeConcurrency, 2);
+    assert.equal(config.quarantineTtlMs, 3_600_000);
+    assert.equal(config.lifecycleSweepMs, 5000);
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ MEDIA_DIR: '/' }, 'MEDIA_DIR'],
+      [{ MEDIA_DIR: '.data/quarantine' }, 'MEDIA_DIR'],
+      [{ MEDIA_DIR: '.data/quarantine/media' }, 'MEDIA_DIR'],
+      [{ MEDIA_DIR: 'store', QUARANTINE_DIR: 'store/quarantine' }, 'MEDIA_DIR'],
+      [{ TRANSCODE_CONCURRENCY: '0' }, 'TRANSCODE_CONCURRENCY'],
+      [{ QUARANTINE_TTL_MS: 'soon' }, 'QUARANTINE_TTL_MS'],
+      [{ LIFECYCLE_SWEEP_MS: '10' }, 'LIFECYCLE_SWEEP_MS'],
+    ];
+    for (const [environment, variable] of cases) {
+      assert.throws(() => loadConfig(environment, '/srv/app'), (error: unknown) => error instanceof ConfigError && error.variable === variable, variable);
+    }
   });
 
   it('treats empty variables as unset', () => {

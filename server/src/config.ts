@@ -39,6 +39,17 @@ const environmentSchema = z.object({
     .default(['video/mp4', 'video/webm', 'video/quicktime']),
   UPLOAD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10),
   UPLOAD_INCOMPLETE_TTL_MS: z.coerce.number().int().min(60_000).max(7 * 24 * 3600 * 1000).default(60 * 60 * 1000),
+  MODERATION_POLICY: z.enum(['review', 'auto']).default('review'),
+  MODERATOR_TOKENS: z
+    .string()
+    .transform((value) => value.split(',').map((token) => token.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be a comma-separated list of tokens of at least 16 printable characters')))
+    .default([]),
+  MODERATION_CHANNEL_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
+  MEDIA_DIR: z.string().refine((value) => !value.includes('\0'), 'must be a path').optional(),
+  TRANSCODE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  QUARANTINE_TTL_MS: z.coerce.number().int().min(60_000).max(90 * 24 * 3600 * 1000).default(72 * 3600 * 1000),
+  LIFECYCLE_SWEEP_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(10 * 60 * 1000),
 });
 
 export interface Config {
@@ -71,6 +82,20 @@ export interface Config {
   readonly uploadRateLimitPerMinute: number;
   /** An upload still incomplete this long after its creation is deleted. */
   readonly uploadIncompleteTtlMs: number;
+  /** `review`: uploads that pass every check wait for a moderator; `auto`: they are approved. A failed check always rejects. */
+  readonly moderationPolicy: 'review' | 'auto';
+  /** Bearer tokens of moderators (queue, decisions, previews), accepted alongside the admin token. */
+  readonly moderatorTokens: readonly string[];
+  /** Moderation jobs of one channel checked at once; the rest wait (the backpressure). */
+  readonly moderationChannelMaxInFlight: number;
+  /** Absolute path of promoted media, served under /media/; never the quarantine or inside it. */
+  readonly mediaDir: string;
+  /** Transcodes running at once in this process (ffmpeg is CPU-bound: size it to the cores). */
+  readonly transcodeConcurrency: number;
+  /** Quarantined uploads not promoted are deleted this long after creation; rejected ones this long after rejection. */
+  readonly quarantineTtlMs: number;
+  /** How often the lifecycle sweeper looks for expired quarantine files. */
+  readonly lifecycleSweepMs: number;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +125,7 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
   }
   if (production && env.DEMO === true) throw new ConfigError('DEMO', 'the demo and its simulator cannot run in production');
   const quarantineDir = resolveQuarantineDir(env.QUARANTINE_DIR, cwd);
+  const mediaDir = resolveMediaDir(env.MEDIA_DIR, cwd, quarantineDir);
 
   return {
     env: env.NODE_ENV,
@@ -127,6 +153,13 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     uploadAllowedTypes: env.UPLOAD_ALLOWED_TYPES,
     uploadRateLimitPerMinute: env.UPLOAD_RATE_LIMIT_PER_MINUTE,
     uploadIncompleteTtlMs: env.UPLOAD_INCOMPLETE_TTL_MS,
+    moderationPolicy: env.MODERATION_POLICY,
+    moderatorTokens: env.MODERATOR_TOKENS,
+    moderationChannelMaxInFlight: env.MODERATION_CHANNEL_MAX_IN_FLIGHT,
+    mediaDir,
+    transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
+    quarantineTtlMs: env.QUARANTINE_TTL_MS,
+    lifecycleSweepMs: env.LIFECYCLE_SWEEP_MS,
   };
 }
 
@@ -146,6 +179,20 @@ function resolveQuarantineDir(configured: string | undefined, cwd: string): stri
     if (directory === root || directory.startsWith(root + sep)) {
       throw new ConfigError('QUARANTINE_DIR', `must not be inside ${served}/, which holds served files`);
     }
+  }
+  return directory;
+}
+
+/**
+ * `.data/media` under the working directory by default; relative paths resolve against it.
+ * Everything in it may be served, so it must not be, contain, or sit inside the quarantine.
+ */
+function resolveMediaDir(configured: string | undefined, cwd: string, quarantineDir: string): string {
+  const directory = configured === undefined ? join(cwd, '.data', 'media') : resolve(cwd, configured);
+  if (directory === resolve('/')) throw new ConfigError('MEDIA_DIR', 'must not be the filesystem root');
+  const within = (inner: string, outer: string) => inner === outer || inner.startsWith(outer + sep);
+  if (within(directory, quarantineDir) || within(quarantineDir, directory)) {
+    throw new ConfigError('MEDIA_DIR', 'must differ from QUARANTINE_DIR and neither may contain the other');
   }
   return directory;
 }

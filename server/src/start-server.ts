@@ -10,8 +10,10 @@ import type { AppState } from './http/app-state.js';
 import { LiveStatusHub } from './live/index.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
+import { LifecycleSweeper, PromotionWorker } from './publishing/index.js';
 import { handleTwitchRevocation } from './providers/twitch/index.js';
 import { UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
+import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 
 /** How often expired incomplete uploads are swept from the quarantine. */
 const UPLOAD_CLEANUP_INTERVAL_MS = 5 * 60 * 1000;
@@ -35,6 +37,8 @@ export interface StartOptions {
   readonly extraRoutes?: (parts: { config: Config; channels: ChannelRegistry; logger: Logger }) => Promise<Router<AppState>[]>;
   /** How long in-flight requests may take to finish at shutdown before their sockets are closed. */
   readonly drainTimeoutMs?: number;
+  /** Run the moderation worker (default true; a test that inspects raw `uploads.completed` jobs turns it off). */
+  readonly moderationWorker?: boolean;
 }
 
 /** The composition root: connects the bus, starts the pipeline and the hub, listens. */
@@ -75,6 +79,39 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   tus.startCleanup(UPLOAD_CLEANUP_INTERVAL_MS);
 
+  const blocklist = await HashBlocklist.open(bus);
+  const moderation = new ModerationWorker({
+    bus,
+    uploads: uploadStore,
+    audit,
+    quarantineDir: config.quarantineDir,
+    policy: config.moderationPolicy,
+    checks: defaultModerationChecks(blocklist),
+    maxInFlightPerChannel: config.moderationChannelMaxInFlight,
+    logger: logger.child({ component: 'moderation' }),
+  });
+  if (options.moderationWorker ?? true) await moderation.start();
+
+  const promotion = new PromotionWorker({
+    bus,
+    uploads: uploadStore,
+    audit,
+    logger: logger.child({ component: 'publishing' }),
+    quarantineDir: config.quarantineDir,
+    mediaDir: config.mediaDir,
+    concurrency: config.transcodeConcurrency,
+  });
+  await promotion.start();
+  const sweeper = new LifecycleSweeper({
+    uploads: uploadStore,
+    audit,
+    logger: logger.child({ component: 'lifecycle' }),
+    quarantineDir: config.quarantineDir,
+    ttlMs: config.quarantineTtlMs,
+    intervalMs: config.lifecycleSweepMs,
+  });
+  sweeper.start();
+
   let publicUrl = config.publicUrl;
   const app = createApp({
     config,
@@ -88,6 +125,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     onTwitchRevocation: (subscription, messageId) => handleTwitchRevocation({ channels, audit }, subscription, messageId),
     publicUrl: () => publicUrl,
     uploads: { grants: uploadGrants, store: uploadStore, tus },
+    moderation: { audit, blocklist },
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
   });
 
@@ -114,6 +152,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       clearInterval(idleSweep);
       clearTimeout(drainDeadline);
       tus.stop();
+      await moderation.stop();
+      await sweeper.stop();
+      await promotion.stop();
       hub.stop();
       await pipeline.stop();
       await bus.close();

@@ -21,12 +21,16 @@ export interface TestServerOptions {
   readonly env?: Record<string, string>;
   /** Create TEST_CHANNEL linked to TEST_BROADCASTER, uploads open (default true). */
   readonly withChannel?: boolean;
+  /** Run the moderation worker (default true). */
+  readonly moderationWorker?: boolean;
 }
 
 export interface TestServer {
   readonly url: string;
   /** This server's own quarantine directory (a fresh temp dir unless QUARANTINE_DIR is given); removed by `close()`. */
   readonly quarantineDir: string;
+  /** This server's own published media directory (a fresh temp dir unless MEDIA_DIR is given); removed by `close()`. */
+  readonly mediaDir: string;
   readonly running: RunningServer;
   /** Twitch's side: builds signed EventSub requests for TEST_BROADCASTER. */
   readonly twitch: EventSubSender;
@@ -43,6 +47,7 @@ export interface TestServer {
 /** Boots the real server (real routes, real pipeline, memory or NATS bus) on a free port. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const ownQuarantine = options.env?.['QUARANTINE_DIR'] === undefined ? await mkdtemp(join(tmpdir(), 'live-upload-quarantine-')) : undefined;
+  const ownMedia = options.env?.['MEDIA_DIR'] === undefined ? await mkdtemp(join(tmpdir(), 'live-upload-media-')) : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -55,10 +60,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     DEMO: '0',
     UPLOAD_TOKEN_SECRET: TEST_UPLOAD_TOKEN_SECRET,
     ...(ownQuarantine ? { QUARANTINE_DIR: ownQuarantine } : {}),
+    ...(ownMedia ? { MEDIA_DIR: ownMedia } : {}),
     ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
     ...options.env,
   });
-  const running = await startServer(config, { logger: createLogger({ level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }) });
+  const running = await startServer(config, { moderationWorker: options.moderationWorker ?? true, logger: createLogger({ level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }) });
   const url = running.url;
   const twitch = createEventSubSender({ secret: TEST_SECRET, callback: `${url}/webhooks/twitch`, broadcaster: TEST_BROADCASTER });
 
@@ -87,6 +93,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return {
     url,
     quarantineDir: config.quarantineDir,
+    mediaDir: config.mediaDir,
     running,
     twitch,
     send,
@@ -100,6 +107,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     close: async () => {
       await running.close();
       if (ownQuarantine) await rm(ownQuarantine, { recursive: true, force: true });
+      if (ownMedia) await rm(ownMedia, { recursive: true, force: true });
     },
   };
 }

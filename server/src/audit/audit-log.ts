@@ -9,7 +9,15 @@ export class AuditLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async record(entry: { actor: string; action: AuditAction; target: string; reason?: string | null; details?: Record<string, unknown> }): Promise<AuditRecord> {
+  /** `msgId` (optional) makes a retried write of the same fact a duplicate inside the stream's window. */
+  async record(entry: {
+    actor: string;
+    action: AuditAction;
+    target: string;
+    reason?: string | null;
+    details?: Record<string, unknown>;
+    msgId?: string;
+  }): Promise<AuditRecord> {
     const record: AuditRecord = {
       id: ulid(this.now()),
       at: new Date(this.now()).toISOString(),
@@ -19,7 +27,7 @@ export class AuditLog {
       reason: entry.reason ?? null,
       ...(entry.details ? { details: entry.details } : {}),
     };
-    await this.bus.publish(SUBJECTS.audit(entry.action), encodeJson(record), { msgId: `audit:${record.id}` });
+    await this.bus.publish(SUBJECTS.audit(entry.action), encodeJson(record), { msgId: entry.msgId ?? `audit:${record.id}` });
     return record;
   }
 }

@@ -4,6 +4,14 @@ import { z } from 'zod';
 export const AUDIT_ACTIONS = {
   providerRevoked: 'provider.revoked',
   channelUpserted: 'channel.upserted',
+  uploadCheck: 'upload.check',
+  uploadRejected: 'upload.rejected',
+  uploadInReview: 'upload.in_review',
+  uploadApproved: 'upload.approved',
+  blocklistAdded: 'blocklist.added',
+  blocklistRemoved: 'blocklist.removed',
+  uploadPublished: 'upload.published',
+  quarantineDeleted: 'quarantine.deleted',
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

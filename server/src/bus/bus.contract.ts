@@ -437,6 +437,22 @@ export function busContract(
       });
     });
 
+    describe('readLatest', () => {
+      it('pages stored messages newest first, below a sequence, without a consumer', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('limits')]);
+        const acks = [];
+        for (let n = 1; n <= 5; n++) acks.push(await bus.publish(ns.subject(`audit.n${n}`), text(`m${n}`)));
+        const page = await bus.readLatest(ns.stream, { limit: 3 });
+        assert.deepEqual(page.map((m) => read(m.data)), ['m5', 'm4', 'm3']);
+        assert.deepEqual(page.map((m) => m.seq), [acks[4]!.seq, acks[3]!.seq, acks[2]!.seq]);
+        assert.equal(page[0]!.subject, ns.subject('audit.n5'));
+        const next = await bus.readLatest(ns.stream, { limit: 3, beforeSeq: page.at(-1)!.seq });
+        assert.deepEqual(next.map((m) => read(m.data)), ['m2', 'm1']);
+        assert.deepEqual(await bus.readLatest(ns.stream, { limit: 3, beforeSeq: acks[0]!.seq }), []);
+      });
+    });
+
     describe('subscribe', () => {
       it('delivers matching subjects for * and > wildcards until unsubscribed', { timeout: TEST_TIMEOUT_MS }, async () => {
         const ns = namespace();

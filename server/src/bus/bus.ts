@@ -48,6 +48,20 @@ export interface BusMessage {
   term(): void;
 }
 
+/** A message as stored in a stream, read back without a consumer. */
+export interface StoredBusMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly seq: number;
+}
+
+export interface ReadLatestOptions {
+  /** At most this many messages. */
+  readonly limit: number;
+  /** Only messages with a sequence below this (the `seq` of the last page's oldest message). */
+  readonly beforeSeq?: number;
+}
+
 export interface ConsumerOptions {
   readonly stream: string;
   /** Durable name: consumers with the same name share the work and resume where they left off. */
@@ -121,6 +135,11 @@ export interface Bus {
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishAck>;
   /** Durable consumer with ack / nak(delay) / redelivery. */
   consume(options: ConsumerOptions, handler: MessageHandler): Promise<Consumer>;
+  /**
+   * The newest stored messages of a stream, newest first, without a consumer (an audit log
+   * page). Meant for `limits` streams; sequences removed by retention are skipped.
+   */
+  readLatest(stream: string, options: ReadLatestOptions): Promise<StoredBusMessage[]>;
   /** Ephemeral fan-out: every message published on a matching subject from now on. At most once. */
   subscribe(subjectPattern: string, handler: (subject: string, data: Uint8Array) => void): Subscription;
   /** Opens (creating if missing) a KV bucket. */

@@ -14,6 +14,8 @@ import {
   type MessageHandler,
   type PublishAck,
   type PublishOptions,
+  type ReadLatestOptions,
+  type StoredBusMessage,
   type StreamConfig,
   type Subscription,
 } from './bus.js';
@@ -88,6 +90,13 @@ export function createMemoryBus(options: { now?: () => number } = {}): Bus {
       return durable.attach(handler);
     },
 
+    async readLatest(streamName: string, readOptions: ReadLatestOptions): Promise<StoredBusMessage[]> {
+      assertOpen();
+      const stream = streams.get(streamName);
+      if (!stream) throw new BusUnavailableError(`no stream named ${streamName}`);
+      return stream.latest(readOptions.limit, readOptions.beforeSeq);
+    },
+
     subscribe(subjectPattern: string, handler: (subject: string, data: Uint8Array) => void): Subscription {
       const subscription = { pattern: subjectPattern, handler };
       subscriptions.add(subscription);
@@ -159,6 +168,17 @@ class MemoryStream {
       if (message && (filter === undefined || subjectMatches(filter, message.subject))) return message;
     }
     return undefined;
+  }
+
+  /** Up to `limit` stored messages below `beforeSeq`, newest first. */
+  latest(limit: number, beforeSeq: number | undefined): StoredBusMessage[] {
+    this.expire(this.now());
+    const found: StoredBusMessage[] = [];
+    for (let seq = Math.min(this.lastSeq, (beforeSeq ?? Number.POSITIVE_INFINITY) - 1); seq >= 1 && found.length < limit; seq--) {
+      const message = this.messages.get(seq);
+      if (message) found.push({ subject: message.subject, data: message.data.slice(), seq });
+    }
+    return found;
   }
 
   /** Work-queue retention: an acked message is gone. */

@@ -4,6 +4,8 @@ import { NatsError } from 'nats';
 export const JETSTREAM_ERROR_CODES = {
   consumerNotFound: 10014,
   streamNotFound: 10059,
+  /** A direct get of a sequence that holds no message (removed by retention or never stored). */
+  noMessageFound: 10037,
   /** Expected-last-subject-sequence mismatch: a KV create/update lost the race. */
   wrongLastSequence: 10071,
 } as const;

@@ -9,12 +9,14 @@ import {
   type MessageHandler,
   type PublishAck,
   type PublishOptions,
+  type ReadLatestOptions,
+  type StoredBusMessage,
   type StreamConfig,
   type Subscription,
 } from './bus.js';
 import { silentBusLogger, type BusLogger } from './bus-logger.js';
 import { JetStreamConsumer, ensureJetStreamConsumer } from './nats-consumer.js';
-import { describeError } from './nats-errors.js';
+import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
 import { openJetStreamKv } from './nats-kv.js';
 import { ensureJetStreams } from './nats-streams.js';
 
@@ -23,6 +25,9 @@ const PUBLISH_TIMEOUT_MS = 2_500;
 
 /** Pause between reconnect attempts; the client retries forever. */
 const RECONNECT_WAIT_MS = 1_000;
+
+/** `readLatest` skips at most this many removed sequences per page. */
+const MAX_READ_GAP_PROBES = 1_000;
 
 /** `close()` gives draining this long before it closes the connection outright. */
 const DRAIN_TIMEOUT_MS = 5_000;
@@ -134,6 +139,26 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
           consumers.delete(consumer);
         },
       };
+    },
+
+    async readLatest(stream: string, readOptions: ReadLatestOptions): Promise<StoredBusMessage[]> {
+      try {
+        const { first_seq: firstSeq, last_seq: lastSeq } = (await jsm.streams.info(stream)).state;
+        const found: StoredBusMessage[] = [];
+        // One direct get per sequence, newest first; gaps (removed messages) cost a probe each, bounded.
+        let probes = readOptions.limit + MAX_READ_GAP_PROBES;
+        for (let seq = Math.min(lastSeq, (readOptions.beforeSeq ?? Number.POSITIVE_INFINITY) - 1); seq >= Math.max(1, firstSeq) && found.length < readOptions.limit && probes > 0; seq--, probes--) {
+          try {
+            const message = await jsm.streams.getMessage(stream, { seq });
+            found.push({ subject: message.subject, data: message.data, seq: message.seq });
+          } catch (err) {
+            if (jetStreamErrorCode(err) !== JETSTREAM_ERROR_CODES.noMessageFound) throw err;
+          }
+        }
+        return found;
+      } catch (err) {
+        throw new BusUnavailableError(`cannot read stream ${stream}: ${describeError(err)}`, { cause: err });
+      }
     },
 
     subscribe(subjectPattern: string, handler: (subject: string, data: Uint8Array) => void): Subscription {

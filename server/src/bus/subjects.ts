@@ -19,6 +19,11 @@ export const SUBJECTS = {
   auditAll: 'audit.>',
   /** A tus upload finished: one moderation job per upload (msg id = upload id). */
   uploadsCompleted: 'uploads.completed',
+  /** Moderation approved an upload (auto policy or a moderator): one promotion job (msg id `approved:{upload id}`). */
+  uploadsApproved: 'uploads.approved',
+  /** A promoted upload is public under /media/: `clips.published.{publisher}.{slug}` (msg id = upload id). */
+  clipPublished: (ref: ChannelRef) => `clips.published.${ref.publisher}.${ref.slug}`,
+  clipPublishedAll: 'clips.published.>',
 } as const;
 
 /** Streams the server creates at start. */
@@ -54,9 +59,17 @@ export const STREAMS = {
   /** Moderation work queue: an acked job is gone. The long window makes a repeated completion a no-op. */
   uploads: {
     name: 'UPLOADS',
-    subjects: [SUBJECTS.uploadsCompleted],
+    subjects: [SUBJECTS.uploadsCompleted, SUBJECTS.uploadsApproved],
     retention: 'workqueue',
     maxAgeMs: 7 * DAY_MS,
+    duplicateWindowMs: DAY_MS,
+  },
+  /** Published clips with their provenance, for outbound webhooks and cross-posting. Kept 30 days. */
+  clips: {
+    name: 'CLIPS',
+    subjects: [SUBJECTS.clipPublishedAll],
+    retention: 'limits',
+    maxAgeMs: 30 * DAY_MS,
     duplicateWindowMs: DAY_MS,
   },
 } as const satisfies Record<string, StreamConfig>;
@@ -73,10 +86,16 @@ export const BUCKETS = {
   seenMessages: 'seen-messages',
   /** Per upload id: the upload record (channel, grant, status, checks). */
   uploads: 'uploads',
+  /** Per blocklist entry id: perceptual hashes of a known bad clip, added by an admin. */
+  hashBlocklist: 'hash-blocklist',
 } as const;
 
 /** Durable consumer names. */
 export const CONSUMERS = {
   pipeline: 'pipeline',
   timers: 'channel-timers',
+  /** The moderation worker: `uploads.completed` only (work-queue consumers must not overlap). */
+  moderation: 'moderation',
+  /** The promotion worker: `uploads.approved` only. */
+  promotion: 'promotion',
 } as const;

@@ -64,6 +64,8 @@ describeEachBus('upload routes and the tus endpoint', (bus) => {
     server = await startTestServer({
       natsUrl: bus.natsUrl(),
       env: { UPLOAD_MAX_BYTES: String(8 * 1024 * 1024), UPLOAD_RATE_LIMIT_PER_MINUTE: '40' },
+      // These tests read the raw `uploads.completed` jobs (and expect `checking`): no moderation worker takes them.
+      moderationWorker: false,
     });
   });
   after(() => server.close());
@@ -185,7 +187,7 @@ describeEachBus('upload routes and the tus endpoint', (bus) => {
     const jobs: UploadCompletedJob[] = [];
     let sawSentinel!: () => void;
     const done = new Promise<void>((resolve) => (sawSentinel = resolve));
-    const consumer = await serverBus.consume({ stream: STREAMS.uploads.name, durable: 'test-moderation' }, (message) => {
+    const consumer = await serverBus.consume({ stream: STREAMS.uploads.name, durable: 'test-moderation', filterSubject: SUBJECTS.uploadsCompleted }, (message) => {
       const job = decodeJson(message.data, uploadCompletedJobSchema);
       if (job.upload_id === sentinel) sawSentinel();
       else jobs.push(job);

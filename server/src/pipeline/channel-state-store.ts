@@ -1,4 +1,4 @@
-import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket } from '../bus/index.js';
+import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket, type KvEntry } from '../bus/index.js';
 import { channelStateSchema, type ChannelState, type Transition } from './channel-state.js';
 
 /** How many times a transition is recomputed when another worker wrote the channel meanwhile. */
@@ -19,6 +19,13 @@ export class ChannelStateStore {
    */
   private readonly queues = new Map<string, Promise<unknown>>();
 
+  /**
+   * The last state this process decoded or wrote per channel, by KV revision. States are never
+   * mutated (transitions clone), so an unchanged revision reuses the object instead of paying
+   * for the JSON parse and schema validation again on every event.
+   */
+  private readonly decoded = new Map<string, { revision: number; state: ChannelState }>();
+
   private constructor(private readonly kv: KvBucket) {}
 
   static async open(bus: Bus): Promise<ChannelStateStore> {
@@ -27,7 +34,7 @@ export class ChannelStateStore {
 
   async get(channel: string): Promise<ChannelState | undefined> {
     const entry = await this.kv.get(channel);
-    return entry && decodeJson(entry.value, channelStateSchema);
+    return entry && this.decode(channel, entry);
   }
 
   async channels(): Promise<string[]> {
@@ -55,17 +62,27 @@ export class ChannelStateStore {
   ): Promise<Transition> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const entry = await this.kv.get(channel);
-      const current = entry ? decodeJson(entry.value, channelStateSchema) : await initial();
+      const current = entry ? this.decode(channel, entry) : await initial();
       const result = transition(current);
       if (entry && result.state === current) return result;
       try {
-        if (entry) await this.kv.update(channel, encodeJson(result.state), entry.revision);
-        else await this.kv.create(channel, encodeJson(result.state));
+        const revision = entry
+          ? await this.kv.update(channel, encodeJson(result.state), entry.revision)
+          : await this.kv.create(channel, encodeJson(result.state));
+        this.decoded.set(channel, { revision, state: result.state });
         return result;
       } catch (error) {
         if (!(error instanceof KvConflictError)) throw error;
       }
     }
     throw new Error(`channel ${channel}: gave up after ${MAX_CAS_ATTEMPTS} concurrent writes`);
+  }
+
+  private decode(channel: string, entry: KvEntry): ChannelState {
+    const cached = this.decoded.get(channel);
+    if (cached?.revision === entry.revision) return cached.state;
+    const state = decodeJson(entry.value, channelStateSchema);
+    this.decoded.set(channel, { revision: entry.revision, state });
+    return state;
   }
 }

@@ -17,4 +17,5 @@ export { UploadStore, UploadStoreConflictError } from './upload-store.js';
 export { uploadRequestSchema, type UploadRequest } from './upload-request.js';
 export { issueUploadGrant, type IssuedUploadGrant, type IssueUploadGrantDeps, type UploadLimits } from './issue-upload-grant.js';
 export { uploadCompletedJobSchema, enqueueModerationJob, type UploadCompletedJob } from './moderation-job.js';
+export { promotionJobSchema, promotionJobMsgId, enqueuePromotionJob, type PromotionJob } from './promotion-job.js';
 export { createTusEndpoint, isTusPath, TUS_PATH, TusRejection, type TusEndpoint, type TusEndpointOptions } from './tus-endpoint.js';

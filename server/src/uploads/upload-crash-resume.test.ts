@@ -149,6 +149,7 @@ describe('an upload survives kill -9 of the server', () => {
     assert.equal(resumed, uploadUrl);
     assert.equal(sha256(await readFile(stored)), sha256(data));
     const record = (await (await fetch(`${base}/api/v1/uploads/${grant.upload_id}`)).json()) as { status: string };
-    assert.equal(record.status, 'checking');
+    // The moderation worker may already have checked the random bytes (and rejected them).
+    assert.ok(['checking', 'rejected'].includes(record.status), record.status);
   });
 });

@@ -5,14 +5,16 @@ export const UPLOAD_SOURCES = ['clip', 'recording', 'file'] as const;
 export type UploadSource = (typeof UPLOAD_SOURCES)[number];
 
 /** The life of an upload, as its uploader sees it. */
-export const UPLOAD_STATUSES = ['uploading', 'checking', 'in_review', 'rejected', 'published', 'deleted'] as const;
+export const UPLOAD_STATUSES = ['uploading', 'checking', 'in_review', 'approved', 'rejected', 'published', 'deleted'] as const;
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 
 /** Which status may follow which. `deleted` is final; incomplete uploads that expire become `deleted`. */
 export const UPLOAD_TRANSITIONS: Readonly<Record<UploadStatus, readonly UploadStatus[]>> = {
   uploading: ['checking', 'deleted'],
-  checking: ['in_review', 'rejected', 'published', 'deleted'],
-  in_review: ['rejected', 'published', 'deleted'],
+  checking: ['in_review', 'approved', 'rejected', 'published', 'deleted'],
+  in_review: ['approved', 'rejected', 'published', 'deleted'],
+  /** Approved by policy or a moderator; the promotion job publishes it, or rejects it when it cannot be transcoded. */
+  approved: ['published', 'rejected', 'deleted'],
   rejected: ['deleted'],
   published: ['deleted'],
   deleted: [],
@@ -21,7 +23,8 @@ export const UPLOAD_TRANSITIONS: Readonly<Record<UploadStatus, readonly UploadSt
 /** Server-generated upload ids are ULIDs; nothing else is ever a key or a file name. */
 export const UPLOAD_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
-export const CHECK_RESULTS = ['pending', 'pass', 'fail', 'review'] as const;
+/** `error`: the check could not decide (a tool timed out): never an automatic approval. */
+export const CHECK_RESULTS = ['pending', 'pass', 'fail', 'review', 'error'] as const;
 
 /** One moderation check. `detail` is for moderators only. */
 export const uploadCheckSchema = z.object({
@@ -29,6 +32,9 @@ export const uploadCheckSchema = z.object({
   result: z.enum(CHECK_RESULTS),
   detail: z.string().optional(),
   at: z.string().optional(),
+  duration_ms: z.number().nonnegative().optional(),
+  /** Structured facts for moderators (probe summary, blocklist hits). */
+  details: z.record(z.string(), z.unknown()).optional(),
 });
 export type UploadCheck = z.infer<typeof uploadCheckSchema>;
 

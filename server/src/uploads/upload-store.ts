@@ -33,6 +33,16 @@ export class UploadStore {
     return entry && decodeJson(entry.value, uploadRecordSchema);
   }
 
+  /** Every record (a scan of the bucket: fine for a moderation queue, not for millions of uploads). */
+  async list(): Promise<UploadRecord[]> {
+    const records: UploadRecord[] = [];
+    for (const key of await this.bucket.keys()) {
+      const record = await this.get(key);
+      if (record) records.push(record);
+    }
+    return records;
+  }
+
   /** Moves a record to `to` (idempotent); undefined when there is no such upload. Throws `UploadTransitionError` on a forbidden move. */
   async transition(uploadId: string, to: UploadStatus): Promise<UploadRecord | undefined> {
     return this.update(uploadId, (record) => transitionUpload(record, to, new Date(this.now()).toISOString()));

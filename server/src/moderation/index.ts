@@ -1,0 +1,22 @@
+export {
+  CHECK_OUTCOMES,
+  runModerationCheck,
+  timedCheck,
+  toUploadCheck,
+  type CheckFacts,
+  type CheckOutcome,
+  type CheckResult,
+  type CheckVerdict,
+  type ModerationCheck,
+  type ModerationCheckInput,
+} from './moderation-check.js';
+export { magicBytesCheck } from './magic-bytes-check.js';
+export { mediaProbeCheck, type MediaProbeCheckOptions } from './media-probe-check.js';
+export { textCheck } from './text-check.js';
+export { perceptualHashCheck } from './perceptual-hash-check.js';
+export { HashBlocklist, blocklistEntrySchema, type BlocklistEntry } from './hash-blocklist.js';
+export { decideModeration, MODERATION_POLICIES, type ModerationDecision, type ModerationOutcome, type ModerationPolicy } from './moderation-policy.js';
+export { ChannelSlots } from './channel-slots.js';
+export { MODERATION_ACTOR, OUTCOME_AUDIT_ACTIONS, auditOutcome, enqueuePromotion } from './promote-upload.js';
+export { applyModeratorDecision, MODERATOR_DECISIONS, type ApplyModeratorDecisionDeps, type ModeratorDecision } from './apply-moderator-decision.js';
+export { ModerationWorker, defaultModerationChecks, type ModerationWorkerOptions } from './moderation-worker.js';

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CheckResult } from './moderation-check.js';
+import { decideModeration } from './moderation-policy.js';
+
+const check = (name: string, result: CheckResult['result'], reason?: string): CheckResult => ({ name, result, duration_ms: 1, ...(reason ? { reason } : {}) });
+
+describe('decideModeration', () => {
+  it('rejects on any failed check, whatever the policy, naming the check', () => {
+    for (const policy of ['review', 'auto'] as const) {
+      const decision = decideModeration([check('text', 'pass'), check('magic-bytes', 'fail', 'the content is text/html'), check('x', 'error')], policy);
+      assert.deepEqual(decision, { outcome: 'rejected', reason: 'magic-bytes: the content is text/html' });
+    }
+  });
+
+  it('approves only under auto and only when every check passed; errors and no checks go to a human', () => {
+    const passed = [check('magic-bytes', 'pass'), check('media-probe', 'pass')];
+    assert.equal(decideModeration(passed, 'review').outcome, 'in_review');
+    assert.equal(decideModeration(passed, 'auto').outcome, 'approved');
+    assert.equal(decideModeration([...passed, check('classifier', 'error')], 'auto').outcome, 'in_review');
+    assert.equal(decideModeration([], 'auto').outcome, 'in_review');
+  });
+});

@@ -1,0 +1,29 @@
+import type { CheckResult } from './moderation-check.js';
+
+/** `review`: a human approves what passes every check (the default); `auto`: the checks approve. */
+export const MODERATION_POLICIES = ['review', 'auto'] as const;
+export type ModerationPolicy = (typeof MODERATION_POLICIES)[number];
+
+/** Where the checks leave an upload. */
+export type ModerationOutcome = 'rejected' | 'in_review' | 'approved';
+
+export interface ModerationDecision {
+  readonly outcome: ModerationOutcome;
+  /** Why, for the audit record (the failed check's reason on a rejection). */
+  readonly reason: string;
+}
+
+/**
+ * The decision from the check results. Pure. Any `fail` rejects; a check that could not decide
+ * (`error`) or no checks at all send the upload to a human whatever the policy; otherwise the
+ * policy approves (`auto`) or asks for review.
+ */
+export function decideModeration(results: readonly CheckResult[], policy: ModerationPolicy): ModerationDecision {
+  const failed = results.find((result) => result.result === 'fail');
+  if (failed) return { outcome: 'rejected', reason: `${failed.name}: ${failed.reason ?? 'failed'}` };
+  const errored = results.filter((result) => result.result === 'error');
+  if (errored.length > 0) return { outcome: 'in_review', reason: `could not decide: ${errored.map((result) => result.name).join(', ')}` };
+  if (results.length === 0) return { outcome: 'in_review', reason: 'no checks ran' };
+  if (policy === 'auto') return { outcome: 'approved', reason: 'every check passed; policy auto' };
+  return { outcome: 'in_review', reason: 'every check passed; policy review' };
+}

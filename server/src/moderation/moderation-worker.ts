@@ -1,0 +1,164 @@
+import { join } from 'node:path';
+import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
+import { CONSUMERS, STREAMS, SUBJECTS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import { createJobLimiter, type JobLimiter } from '../media/index.js';
+import type { Logger } from '../observability/index.js';
+import { transitionUpload, uploadCompletedJobSchema, type UploadRecord, type UploadStore } from '../uploads/index.js';
+import { ChannelSlots } from './channel-slots.js';
+import type { HashBlocklist } from './hash-blocklist.js';
+import { magicBytesCheck } from './magic-bytes-check.js';
+import { mediaProbeCheck } from './media-probe-check.js';
+import { runModerationCheck, toUploadCheck, type CheckFacts, type CheckResult, type ModerationCheck } from './moderation-check.js';
+import { decideModeration, type ModerationPolicy } from './moderation-policy.js';
+import { perceptualHashCheck } from './perceptual-hash-check.js';
+import { MODERATION_ACTOR, auditOutcome, enqueuePromotion } from './promote-upload.js';
+import { textCheck } from './text-check.js';
+
+/** A job of a channel at its in-flight cap comes back after this. */
+const CHANNEL_BUSY_DELAY_MS = 500;
+
+/**
+ * The built-in checks, cheapest and safest first: the magic bytes gate every tool that parses
+ * the file. Append classifiers to this list (see `ModerationCheck`).
+ */
+export function defaultModerationChecks(blocklist: HashBlocklist): ModerationCheck[] {
+  return [magicBytesCheck(), textCheck(), mediaProbeCheck(), perceptualHashCheck(blocklist)];
+}
+
+export interface ModerationWorkerOptions {
+  readonly bus: Bus;
+  readonly uploads: UploadStore;
+  readonly audit: AuditLog;
+  readonly quarantineDir: string;
+  readonly policy: ModerationPolicy;
+  /** Run in order, stopping at the first `fail`. */
+  readonly checks: readonly ModerationCheck[];
+  readonly logger: Logger;
+  /** Jobs of one channel checked at once (default 2). */
+  readonly maxInFlightPerChannel?: number;
+  /** Jobs checked at once across channels: ffprobe and ffmpeg are CPU-bound (default 2). */
+  readonly concurrency?: number;
+  /** Unacked this long: redelivered. Heartbeats (`working()`) hold it while the checks run. Default 30 s. */
+  readonly ackWaitMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * The durable consumer of `uploads.completed`: runs the checks on the quarantined file, records
+ * each on the upload and in the audit log, and moves the upload from `checking` to `rejected`,
+ * `in_review` or `approved` by compare-and-set. Idempotent: a redelivered job whose upload has
+ * left `checking` is acked and skipped (an `approved` one has its promotion job re-sent, which
+ * is a duplicate unless the first send was lost to a crash).
+ */
+export class ModerationWorker {
+  private consumer: Consumer | undefined;
+  private readonly slots: ChannelSlots;
+  private readonly limiter: JobLimiter;
+  private readonly ackWaitMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ModerationWorkerOptions) {
+    this.slots = new ChannelSlots(options.maxInFlightPerChannel ?? 2);
+    this.limiter = createJobLimiter(options.concurrency ?? 2);
+    this.ackWaitMs = options.ackWaitMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+    const names = options.checks.map((check) => check.name);
+    if (new Set(names).size !== names.length) throw new RangeError(`check names must be unique: ${names.join(', ')}`);
+  }
+
+  async start(): Promise<void> {
+    if (this.consumer) return;
+    this.consumer = await this.options.bus.consume(
+      {
+        stream: STREAMS.uploads.name,
+        durable: CONSUMERS.moderation,
+        filterSubject: SUBJECTS.uploadsCompleted,
+        ackWaitMs: this.ackWaitMs,
+        maxAckPending: 32,
+      },
+      (message) => this.handle(message),
+    );
+  }
+
+  /** Stops taking jobs and waits for the ones being checked. */
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
+  }
+
+  private async handle(message: BusMessage): Promise<void> {
+    const { uploads, logger } = this.options;
+    let uploadId: string;
+    try {
+      uploadId = decodeJson(message.data, uploadCompletedJobSchema).upload_id;
+    } catch (error) {
+      logger.warn({ err: error, seq: message.seq }, 'malformed moderation job dropped');
+      message.term();
+      return;
+    }
+    let record = await uploads.get(uploadId);
+    // A crash between the job and the `checking` mark leaves the record `uploading`: the file is complete.
+    if (record?.status === 'uploading') record = await uploads.transition(uploadId, 'checking');
+    if (!record) {
+      logger.warn({ upload_id: uploadId }, 'moderation job for an unknown upload dropped');
+      return;
+    }
+    if (record.status === 'approved') {
+      await enqueuePromotion(this.options.bus, record, MODERATION_ACTOR, record.updated_at);
+      return;
+    }
+    if (record.status !== 'checking') return;
+    if (!this.slots.tryAcquire(record.channel)) {
+      message.nak(CHANNEL_BUSY_DELAY_MS);
+      return;
+    }
+    const heartbeat = setInterval(() => message.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    try {
+      await this.limiter.run(() => this.moderate(record));
+    } finally {
+      clearInterval(heartbeat);
+      this.slots.release(record.channel);
+    }
+  }
+
+  private async moderate(record: UploadRecord): Promise<void> {
+    const { uploads, audit, logger } = this.options;
+    const uploadId = record.upload_id;
+    const input = { path: join(this.options.quarantineDir, uploadId), upload: record, facts: {} as CheckFacts };
+    const results: CheckResult[] = [];
+    for (const check of this.options.checks) {
+      const result = await runModerationCheck(check, input);
+      results.push(result);
+      const atIso = new Date(this.now()).toISOString();
+      await uploads.update(uploadId, (current) =>
+        current.status !== 'checking'
+          ? current
+          : { ...current, checks: [...current.checks.filter((kept) => kept.name !== result.name), toUploadCheck(result, atIso)], updated_at: atIso },
+      );
+      await audit.record({
+        actor: MODERATION_ACTOR,
+        action: AUDIT_ACTIONS.uploadCheck,
+        target: uploadId,
+        reason: result.reason ?? null,
+        details: { check: result.name, result: result.result, duration_ms: result.duration_ms },
+      });
+      if (result.result === 'fail') break;
+    }
+
+    const decision = decideModeration(results, this.options.policy);
+    const atIso = new Date(this.now()).toISOString();
+    let moved = false;
+    const decided = await uploads.update(uploadId, (current) => {
+      moved = current.status === 'checking';
+      return moved ? transitionUpload(current, decision.outcome, atIso) : current;
+    });
+    if (!decided || !moved) {
+      logger.info({ upload_id: uploadId, status: decided?.status }, 'upload left checking while it was checked; outcome dropped');
+      return;
+    }
+    await auditOutcome(audit, { record: decided, outcome: decision.outcome, actor: MODERATION_ACTOR, reason: decision.reason });
+    if (decision.outcome === 'approved') await enqueuePromotion(this.options.bus, decided, MODERATION_ACTOR, atIso);
+    logger.info({ upload_id: uploadId, channel: decided.channel, outcome: decision.outcome, reason: decision.reason }, 'upload moderated');
+  }
+}

@@ -1,0 +1,121 @@
+import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
+import type { Logger } from '../observability/index.js';
+import { UploadTransitionError, transitionUpload, type UploadRecord, type UploadStore } from '../uploads/index.js';
+import { deleteQuarantineFiles, listQuarantinedUploads, quarantineFileModifiedMs } from './quarantine-files.js';
+
+/** Who the audit trail names for lifecycle deletions. */
+const ACTOR = 'lifecycle';
+
+/** Why a quarantined file was deleted, as the audit record says. */
+export const QUARANTINE_DELETION_REASONS = {
+  ttlExpired: 'ttl expired',
+  rejectedRetention: 'rejected retention',
+} as const;
+export type QuarantineDeletionReason = (typeof QUARANTINE_DELETION_REASONS)[keyof typeof QUARANTINE_DELETION_REASONS];
+
+export interface LifecycleSweeperOptions {
+  readonly uploads: UploadStore;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  readonly quarantineDir: string;
+  /** Not promoted within this of creation, or rejected this long ago: deleted (config `QUARANTINE_TTL_MS`). */
+  readonly ttlMs: number;
+  /** Between sweeps (config `LIFECYCLE_SWEEP_MS`). */
+  readonly intervalMs: number;
+  readonly now?: () => number;
+}
+
+export interface QuarantineDeletion {
+  readonly uploadId: string;
+  readonly reason: QuarantineDeletionReason;
+}
+
+/**
+ * When a quarantined upload's file is due for deletion, and why; undefined while it is kept.
+ * Published uploads are the promotion worker's (it deletes their file); rejected ones are kept
+ * for `ttlMs` after the rejection; everything else for `ttlMs` after creation. A file without a
+ * record ages from its last write.
+ */
+export function quarantineExpiry(record: UploadRecord | undefined, fileModifiedMs: number, ttlMs: number): { atMs: number; reason: QuarantineDeletionReason } | undefined {
+  if (!record) return { atMs: fileModifiedMs + ttlMs, reason: QUARANTINE_DELETION_REASONS.ttlExpired };
+  switch (record.status) {
+    case 'published':
+      return undefined;
+    case 'rejected':
+      return { atMs: Date.parse(record.updated_at) + ttlMs, reason: QUARANTINE_DELETION_REASONS.rejectedRetention };
+    default:
+      return { atMs: Date.parse(record.created_at) + ttlMs, reason: QUARANTINE_DELETION_REASONS.ttlExpired };
+  }
+}
+
+/**
+ * Deletes quarantined files that outlived their retention, marks their records `deleted`
+ * (compare-and-set, so a promotion that wins the race is left alone), and audits each
+ * deletion as `quarantine.deleted`. Idempotent: a second sweep finds nothing to do.
+ */
+export class LifecycleSweeper {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private running: Promise<unknown> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: LifecycleSweeperOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** One pass over the quarantine; resolves with what was deleted. */
+  async sweep(): Promise<QuarantineDeletion[]> {
+    const { quarantineDir, ttlMs } = this.options;
+    const deleted: QuarantineDeletion[] = [];
+    for (const uploadId of await listQuarantinedUploads(quarantineDir)) {
+      const modifiedMs = await quarantineFileModifiedMs(quarantineDir, uploadId);
+      if (modifiedMs === undefined) continue;
+      const expiry = quarantineExpiry(await this.options.uploads.get(uploadId), modifiedMs, ttlMs);
+      if (!expiry || this.now() < expiry.atMs) continue;
+      if (!(await this.markDeleted(uploadId))) continue;
+      await deleteQuarantineFiles(quarantineDir, uploadId);
+      await this.options.audit.record({
+        actor: ACTOR,
+        action: AUDIT_ACTIONS.quarantineDeleted,
+        target: uploadId,
+        reason: expiry.reason,
+        msgId: `audit:${AUDIT_ACTIONS.quarantineDeleted}:${uploadId}`,
+      });
+      deleted.push({ uploadId, reason: expiry.reason });
+    }
+    if (deleted.length > 0) this.options.logger.info({ deleted: deleted.length }, 'expired quarantine files deleted');
+    return deleted;
+  }
+
+  /** Sweeps every `intervalMs` until `stop()`; one sweep at a time. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.sweep()
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'quarantine sweep failed'))
+        .finally(() => {
+          this.running = undefined;
+        });
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a sweep in progress. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Record -> `deleted`; false when it was published meanwhile (the file is then not ours to delete). */
+  private async markDeleted(uploadId: string): Promise<boolean> {
+    const atIso = new Date(this.now()).toISOString();
+    try {
+      const record = await this.options.uploads.update(uploadId, (current) => (current.status === 'published' ? current : transitionUpload(current, 'deleted', atIso)));
+      return record === undefined || record.status === 'deleted';
+    } catch (error) {
+      if (error instanceof UploadTransitionError) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,256 @@
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseChannelRef } from '@live-upload/schema';
+import { ulid } from 'ulid';
+import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
+import { CONSUMERS, STREAMS, SUBJECTS, encodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import { MediaProcessError, createJobLimiter, transcodeForPublishing, type JobLimiter, type MediaBinaries } from '../media/index.js';
+import type { Logger } from '../observability/index.js';
+import {
+  UploadTransitionError,
+  promotionJobSchema,
+  transitionUpload,
+  type PromotionJob,
+  type UploadRecord,
+  type UploadStore,
+} from '../uploads/index.js';
+import type { ClipPublishedEvent } from './clip-published-event.js';
+import { publishedMediaUrls } from './published-media.js';
+import { deleteQuarantineFiles, quarantineFileModifiedMs, quarantineFilePath } from './quarantine-files.js';
+
+/** Who the audit trail names for what this worker does. */
+const ACTOR = 'publishing';
+
+/** Transcodes that fail this many deliveries in a row reject the upload instead of retrying forever. */
+export const MAX_TRANSCODE_ATTEMPTS = 3;
+
+/** A promotion job not heard from in this long is redelivered; `working()` heartbeats keep a long transcode alive. */
+export const PROMOTION_ACK_WAIT_MS = 60_000;
+
+/** Where transcodes write before their output is renamed into place (same file system, so the rename is atomic; never served). */
+export const STAGING_DIR_NAME = '.staging';
+
+export interface PromotionWorkerOptions {
+  readonly bus: Bus;
+  readonly uploads: UploadStore;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  readonly quarantineDir: string;
+  /** Published media: `{mediaDir}/{upload_id}/` as the transcode writes it. */
+  readonly mediaDir: string;
+  /** Transcodes at once in this process (config `TRANSCODE_CONCURRENCY`). */
+  readonly concurrency: number;
+  readonly maxTranscodeAttempts?: number;
+  readonly ackWaitMs?: number;
+  /** Promotion jobs held unacked at once on the durable consumer (shared by a fleet). Default: twice `concurrency`. */
+  readonly maxInFlight?: number;
+  /** Per transcode; default the transcode's own (10 min). */
+  readonly transcodeTimeoutMs?: number;
+  readonly binaries?: Partial<MediaBinaries>;
+  readonly now?: () => number;
+}
+
+/**
+ * Promotes approved uploads: consumes `uploads.approved` (durable, filtered, so it never
+ * overlaps the moderation consumer on the UPLOADS work queue), transcodes the quarantined file
+ * of an `approved` upload (any other status is skipped)
+ * into a staging directory, renames it to `{mediaDir}/{upload_id}/`, moves the record to
+ * `published` by compare-and-set, then announces `clip.published`, audits, and deletes the
+ * quarantined file.
+ *
+ * Applied once however often a job is delivered: a finished output directory is reused, the
+ * record's move is the commit point, the announcement and audit records carry msg ids, and the
+ * quarantined file doubles as the "still to announce" marker (a published upload whose file
+ * is gone is skipped outright).
+ */
+export class PromotionWorker {
+  private consumer: Consumer | undefined;
+  /** Aborted by `stop()`: running transcodes end at once and their jobs are redelivered later. */
+  private stopping = new AbortController();
+  private readonly now: () => number;
+  private readonly maxAttempts: number;
+  private readonly ackWaitMs: number;
+  private readonly limiter: JobLimiter;
+
+  constructor(private readonly options: PromotionWorkerOptions) {
+    this.now = options.now ?? Date.now;
+    this.maxAttempts = options.maxTranscodeAttempts ?? MAX_TRANSCODE_ATTEMPTS;
+    this.ackWaitMs = options.ackWaitMs ?? PROMOTION_ACK_WAIT_MS;
+    this.limiter = createJobLimiter(options.concurrency);
+  }
+
+  async start(): Promise<void> {
+    if (this.consumer) return;
+    this.stopping = new AbortController();
+    this.consumer = await this.options.bus.consume(
+      {
+        stream: STREAMS.uploads.name,
+        durable: CONSUMERS.promotion,
+        filterSubject: SUBJECTS.uploadsApproved,
+        ackWaitMs: this.ackWaitMs,
+        maxAckPending: this.options.maxInFlight ?? 2 * this.options.concurrency,
+      },
+      (message) => this.handle(message),
+    );
+  }
+
+  /** Stops taking jobs; running transcodes are aborted and their jobs left for redelivery. */
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    this.stopping.abort();
+    await consumer?.stop();
+  }
+
+  /** One delivery of a promotion job. Resolves to ack; throws to be redelivered with backoff. */
+  async handle(message: BusMessage): Promise<void> {
+    const log = this.options.logger;
+    let job: PromotionJob;
+    try {
+      job = promotionJobSchema.parse(JSON.parse(new TextDecoder().decode(message.data)));
+    } catch (error) {
+      log.error({ err: error, seq: message.seq }, 'malformed promotion job dropped');
+      message.term();
+      return;
+    }
+    const record = await this.options.uploads.get(job.upload_id);
+    if (!record) {
+      log.warn({ upload_id: job.upload_id }, 'promotion job for an unknown upload dropped');
+      message.term();
+      return;
+    }
+    if (record.status === 'published') {
+      await this.announce(record);
+      return;
+    }
+    if (record.status !== 'approved') {
+      log.info({ upload_id: record.upload_id, status: record.status }, 'promotion job skipped: the upload is not approved');
+      return;
+    }
+
+    const heartbeat = setInterval(() => message.working(), Math.max(250, Math.floor(this.ackWaitMs / 3)));
+    let outputDir: string;
+    try {
+      outputDir = await this.produceMedia(record);
+    } catch (error) {
+      if (!(error instanceof MediaProcessError) || this.stopping.signal.aborted) throw error;
+      if (message.deliveryCount < this.maxAttempts) {
+        log.warn({ err: error, upload_id: record.upload_id, attempt: message.deliveryCount }, 'transcode failed; will retry');
+        throw error;
+      }
+      await this.rejectUntranscodable(record, error);
+      return;
+    } finally {
+      clearInterval(heartbeat);
+    }
+
+    const media = publishedMediaUrls(record.upload_id);
+    let published: UploadRecord | undefined;
+    try {
+      published = await this.options.uploads.update(record.upload_id, (current) => {
+        if (current.status === 'published') return current;
+        if (current.status !== 'approved') throw new UploadTransitionError(current.status, 'published');
+        return { ...transitionUpload(current, 'published', new Date(this.now()).toISOString()), media: { ...media } };
+      });
+    } catch (error) {
+      if (!(error instanceof UploadTransitionError)) throw error;
+      published = undefined;
+    }
+    if (published?.status !== 'published') {
+      // Rejected or deleted while transcoding: nothing may be served.
+      await rm(outputDir, { recursive: true, force: true });
+      log.info({ upload_id: record.upload_id }, 'upload changed while transcoding; output discarded');
+      return;
+    }
+    log.info({ upload_id: record.upload_id, channel: record.channel }, 'upload published');
+    await this.announce(published);
+  }
+
+  /** The published output directory: reused when a previous delivery finished it, else transcoded now. */
+  private async produceMedia(record: UploadRecord): Promise<string> {
+    const { mediaDir, quarantineDir } = this.options;
+    const outputDir = join(mediaDir, record.upload_id);
+    if (await exists(outputDir)) return outputDir;
+    const staging = join(mediaDir, STAGING_DIR_NAME, `${record.upload_id}.${ulid(this.now())}`);
+    await mkdir(staging, { recursive: true });
+    try {
+      await transcodeForPublishing(quarantineFilePath(quarantineDir, record.upload_id), staging, {
+        limiter: this.limiter,
+        signal: this.stopping.signal,
+        ...(this.options.transcodeTimeoutMs ? { timeoutMs: this.options.transcodeTimeoutMs } : {}),
+        ...(this.options.binaries ? { binaries: this.options.binaries } : {}),
+      });
+      try {
+        await rename(staging, outputDir);
+      } catch (error) {
+        // Another delivery renamed its complete output first: keep that one.
+        if (!(await exists(outputDir))) throw error;
+      }
+      return outputDir;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** After publication: `clip.published`, the audit record, then the quarantined file goes. Each step is idempotent. */
+  private async announce(record: UploadRecord): Promise<void> {
+    const { bus, audit, quarantineDir } = this.options;
+    if ((await quarantineFileModifiedMs(quarantineDir, record.upload_id)) === undefined) return;
+    const ref = parseChannelRef(record.channel);
+    if (!ref) throw new Error(`upload ${record.upload_id} has a malformed channel ${record.channel}`);
+    const media = publishedMediaUrls(record.upload_id);
+    const event: ClipPublishedEvent = {
+      upload_id: record.upload_id,
+      channel: record.channel,
+      ...(record.clip ? { canonical_id: record.clip.canonical_id, from_s: record.clip.from_s, to_s: record.clip.to_s } : {}),
+      media,
+      published_at: record.updated_at,
+    };
+    await bus.publish(SUBJECTS.clipPublished(ref), encodeJson(event), { msgId: record.upload_id });
+    await audit.record({
+      actor: ACTOR,
+      action: AUDIT_ACTIONS.uploadPublished,
+      target: record.upload_id,
+      details: { channel: record.channel, media },
+      msgId: `audit:${AUDIT_ACTIONS.uploadPublished}:${record.upload_id}`,
+    });
+    await deleteQuarantineFiles(quarantineDir, record.upload_id);
+    await audit.record({
+      actor: ACTOR,
+      action: AUDIT_ACTIONS.quarantineDeleted,
+      target: record.upload_id,
+      reason: 'promoted',
+      msgId: `audit:${AUDIT_ACTIONS.quarantineDeleted}:${record.upload_id}`,
+    });
+  }
+
+  private async rejectUntranscodable(record: UploadRecord, error: MediaProcessError): Promise<void> {
+    this.options.logger.warn({ err: error, upload_id: record.upload_id, attempts: this.maxAttempts }, 'transcode failed for good; upload rejected');
+    let rejected: UploadRecord | undefined;
+    try {
+      rejected = await this.options.uploads.transition(record.upload_id, 'rejected');
+    } catch (transitionError) {
+      if (!(transitionError instanceof UploadTransitionError)) throw transitionError;
+      this.options.logger.info({ upload_id: record.upload_id, from: transitionError.from }, 'untranscodable upload changed meanwhile; left as it is');
+      return;
+    }
+    if (rejected?.status !== 'rejected') return;
+    await this.options.audit.record({
+      actor: ACTOR,
+      action: AUDIT_ACTIONS.uploadRejected,
+      target: record.upload_id,
+      reason: 'transcode failed',
+      details: { error: error.message },
+      msgId: `audit:${AUDIT_ACTIONS.uploadRejected}:transcode:${record.upload_id}`,
+    });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
