@@ -13,6 +13,7 @@ import {
   type MessageHandler,
   type StreamConfig,
 } from './bus.js';
+import { withTimeout } from '../../../test/support/with-timeout.js';
 
 /** Looks inside an implementation where the `Bus` interface cannot: optional, per implementation. */
 export interface BusInspector {
@@ -62,18 +63,6 @@ function namespace(): {
   };
 }
 
-/** Rejects when `promise` has not settled within `ms`, naming what it waited for. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what()}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Polls `check` until true, bounded: only for state the Bus gives no event for (TTL expiry, retention). */
 async function eventually(check: () => Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {

@@ -6,6 +6,7 @@ import { startNatsServer, type NatsServerHandle } from '../../../test/support/na
 import { BusUnavailableError, type Bus, type BusMessage } from './bus.js';
 import { busContract, type BusInspector } from './bus.contract.js';
 import { createNatsBus } from './nats.js';
+import { withTimeout } from '../../../test/support/with-timeout.js';
 
 const decoder = new TextDecoder();
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
@@ -145,17 +146,6 @@ async function waitForPayload(
   return { consumer, received };
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what()}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Polls a synchronous state the bus exposes no event for (readiness), bounded. */
 async function eventually(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
