@@ -28,6 +28,8 @@ import { fmt, median, table } from './support/stats.js';
 
 export interface MediaBenchOptions {
   readonly clipSeconds?: number;
+  /** An existing clip of `clipSeconds` to measure instead of generating one (bench/upload.ts shares its clip). */
+  readonly clip?: string;
   readonly rounds?: number;
   readonly log?: (line: string) => void;
 }
@@ -56,17 +58,19 @@ export async function runMediaBench(options: MediaBenchOptions = {}): Promise<Me
   const log = options.log ?? ((line: string) => console.log(line));
   const dir = await mkdtemp(join(tmpdir(), 'live-upload-bench-media-'));
   try {
-    const clip = join(dir, 'clip-720p.mp4');
-    log(`generating a ${clipSeconds} s 1280x720 H.264/AAC clip...`);
-    await runFfmpeg(
-      [
-        '-y', '-v', 'error',
-        '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${clipSeconds}`,
-        '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${clipSeconds}`,
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip,
-      ],
-      { timeoutMs: TIMEOUT_MS },
-    );
+    const clip = options.clip ?? join(dir, 'clip-720p.mp4');
+    if (!options.clip) {
+      log(`generating a ${clipSeconds} s 1280x720 H.264/AAC clip...`);
+      await runFfmpeg(
+        [
+          '-y', '-v', 'error',
+          '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${clipSeconds}`,
+          '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${clipSeconds}`,
+          '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip,
+        ],
+        { timeoutMs: TIMEOUT_MS },
+      );
+    }
 
     const baselineMs: number[] = [];
     const oursMs: number[] = [];

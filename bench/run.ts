@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: every benchmark in sequence (badge size, webhook ingest, SSE fan-out), each
+ * `npm run bench`: every benchmark in sequence (badge size, webhook ingest, SSE fan-out, uploads:
+ * tus throughput, moderation latency, transcode speed incl. bench/media.ts), each
  * measuring our code and its baseline in the same run, then one summary block with all
  * figures. Goals print PASS/MISS; a miss does not fail the command (machines are shared and
  * noisy), only a bench that could not run at all does, like the badge over its byte budget.
@@ -7,6 +8,7 @@
 import { runFanoutBench, formatFanout, FANOUT_GOAL, type FanoutBenchResult } from './fanout.js';
 import { formatIngest, runIngestBench, type IngestBenchResult } from './ingest.js';
 import { BADGE_GZIP_BUDGET_BYTES, measureBadgeSize } from './size.js';
+import { formatUpload, runUploadBench, uploadSummary, type UploadBenchResult } from './upload.js';
 import { fmt, fmtInt, verdict } from './support/stats.js';
 
 const startedAt = performance.now();
@@ -41,6 +43,16 @@ try {
 } catch (error) {
   broken = true;
   console.log(`fanout bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
+section('upload: tus throughput, moderation latency, transcode speed');
+let upload: UploadBenchResult | undefined;
+try {
+  upload = await runUploadBench();
+  console.log(formatUpload(upload));
+} catch (error) {
+  broken = true;
+  console.log(`upload bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 }
 
 section('summary');
@@ -80,6 +92,7 @@ for (const row of fanout?.rows ?? []) {
   );
 }
 if (!fanout) summary.push('fanout  not measured');
+summary.push(...uploadSummary(upload));
 summary.push(`total   ${fmt((performance.now() - startedAt) / 1000)} s`);
 console.log(summary.join('\n'));
 if (broken || (size && size.gzipBytes > BADGE_GZIP_BUDGET_BYTES)) process.exitCode = 1;

@@ -4,11 +4,20 @@ import { buildElement } from '../element/scripts/build.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
-/** Bundles the demo page's own script into `demo/dist/demo.js` (or only in memory, with `write: false`). */
+/** The demo's page scripts and the bundle each becomes in `demo/dist/`. */
+const DEMO_ENTRY_POINTS = [
+  { in: `${root}demo/src/demo-page.ts`, out: 'demo' },
+  { in: `${root}demo/src/moderation-page.ts`, out: 'moderation' },
+];
+
+/**
+ * Bundles the demo pages' scripts into `demo/dist/demo.js` and `demo/dist/moderation.js` (or
+ * only in memory, with `write: false`).
+ */
 export function buildDemo(options: { write?: boolean } = {}): Promise<BuildResult<{ write: false }>> {
   return build({
-    entryPoints: [`${root}demo/src/demo-page.ts`],
-    outfile: `${root}demo/dist/demo.js`,
+    entryPoints: DEMO_ENTRY_POINTS,
+    outdir: `${root}demo/dist`,
     bundle: true,
     format: 'esm',
     target: 'es2022',
@@ -19,7 +28,7 @@ export function buildDemo(options: { write?: boolean } = {}): Promise<BuildResul
   });
 }
 
-/** Builds what the server serves to browsers: the element bundles and the demo page script. */
+/** Builds what the server serves to browsers: the element bundles and the demo page scripts. */
 export async function buildAll(): Promise<void> {
   await Promise.all([buildElement(), buildDemo()]);
 }

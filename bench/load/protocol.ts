@@ -123,3 +123,39 @@ export interface TriggerSent {
   readonly sentAt: number;
   readonly answeredAt: number;
 }
+
+export interface TusUploadRun {
+  readonly type: 'upload';
+  readonly id: number;
+  /** The tus creation URL (`POST` here); the upload URL comes back in `Location`. */
+  readonly endpoint: string;
+  /** Extra headers on every tus request (our server: the grant as a bearer token). */
+  readonly headers: Record<string, string>;
+  /** The file to send, whole. */
+  readonly path: string;
+  readonly size: number;
+  /** Bytes per PATCH; `size` or more = one streamed PATCH. */
+  readonly chunkSize: number;
+}
+
+export interface TusUploadResult {
+  readonly type: 'uploaded';
+  readonly id: number;
+  /** Undefined when the upload failed (then `error` says why). */
+  readonly timing?: TusUploadTiming;
+  readonly error?: string;
+}
+
+export interface TusUploadTiming {
+  /** The upload URL the server answered (absolute). */
+  readonly location: string;
+  /** From just before the creation POST until the last PATCH's 204 had arrived. */
+  readonly totalMs: number;
+  /** The creation POST alone. */
+  readonly createMs: number;
+  readonly patches: number;
+  /** Wall clock (`wallNow`) when the last 204 arrived: the moment the upload was complete for the client. */
+  readonly completedAt: number;
+  /** Client process CPU (user + system) during the upload, ms. */
+  readonly clientCpuMs: number;
+}

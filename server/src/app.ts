@@ -22,7 +22,7 @@ import type { LiveStatusHub, SseConnection } from './live/index.js';
 import type { Logger, Metrics } from './observability/index.js';
 import type { RawEventIngest } from './pipeline/index.js';
 import type { EventSubSubscription } from './providers/twitch/index.js';
-import type { TusEndpoint, UploadGrants, UploadStore } from './uploads/index.js';
+import { createClientActor, type TusEndpoint, type UploadGrants, type UploadStore } from './uploads/index.js';
 
 /** Everything the HTTP app needs, built and connected by `main.ts` (or a test). */
 export interface AppDeps {
@@ -36,6 +36,9 @@ export interface AppDeps {
     | 'uploadMaxBytes'
     | 'uploadAllowedTypes'
     | 'uploadRateLimitPerMinute'
+    | 'uploadChannelMaxPending'
+    | 'uploadIncompleteTtlMs'
+    | 'uploadTokenSecret'
     | 'moderatorTokens'
     | 'quarantineDir'
     | 'mediaDir'
@@ -74,11 +77,12 @@ export function createApp(deps: AppDeps): App {
   const sseConnections = new Set<SseConnection>();
   let draining = false;
   const requireAdmin = requireBearer(() => [deps.config.adminToken]);
+  const clientActor = createClientActor(deps.config.uploadTokenSecret);
 
   koa.use(requestContext(deps.logger, deps.metrics));
   koa.use(errorHandler());
   koa.use(publicReadCors());
-  koa.use(tusUploadMount(deps.uploads.tus));
+  koa.use(tusUploadMount(deps.uploads.tus, clientActor));
   koa.use(mediaRoute({ uploads: deps.uploads.store, mediaDir: deps.config.mediaDir }));
 
   const routers: Router<AppState>[] = [
@@ -109,7 +113,14 @@ export function createApp(deps: AppDeps): App {
       channels: deps.channels,
       uploads: deps.uploads.store,
       grants: deps.uploads.grants,
-      limits: { maxBytes: deps.config.uploadMaxBytes, allowedTypes: deps.config.uploadAllowedTypes },
+      limits: {
+        maxBytes: deps.config.uploadMaxBytes,
+        allowedTypes: deps.config.uploadAllowedTypes,
+        maxPendingPerChannel: deps.config.uploadChannelMaxPending,
+        incompleteTtlMs: deps.config.uploadIncompleteTtlMs,
+      },
+      audit: deps.moderation.audit,
+      clientActor,
       rateLimitPerMinute: deps.config.uploadRateLimitPerMinute,
       statusRateLimitPerMinute: deps.config.statusRateLimitPerMinute,
       publicUrl: deps.publicUrl,

@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       [{ UPLOAD_ALLOWED_TYPES: 'video' }, 'UPLOAD_ALLOWED_TYPES'],
       [{ UPLOAD_ALLOWED_TYPES: ' , ' }, 'UPLOAD_ALLOWED_TYPES'],
       [{ UPLOAD_RATE_LIMIT_PER_MINUTE: '0' }, 'UPLOAD_RATE_LIMIT_PER_MINUTE'],
+      [{ UPLOAD_CHANNEL_MAX_PENDING: '0' }, 'UPLOAD_CHANNEL_MAX_PENDING'],
+      [{ UPLOAD_CHANNEL_MAX_PENDING: 'many' }, 'UPLOAD_CHANNEL_MAX_PENDING'],
       [{ QUARANTINE_DIR: '/' }, 'QUARANTINE_DIR'],
       [{ QUARANTINE_DIR: 'demo/dist/quarantine' }, 'QUARANTINE_DIR'],
       [{ QUARANTINE_DIR: 'element/dist' }, 'QUARANTINE_DIR'],
@@ -74,11 +76,12 @@ describe('loadConfig', () => {
     assert.equal(config.uploadMaxBytes, 500 * 1024 * 1024);
     assert.deepEqual(config.uploadAllowedTypes, ['video/mp4', 'video/webm', 'video/quicktime']);
     assert.ok(config.uploadRateLimitPerMinute >= 1);
+    assert.equal(config.uploadChannelMaxPending, 20);
   });
 
   it('reads the upload settings', () => {
     const config = loadConfig(
-      { QUARANTINE_DIR: 'var/q', UPLOAD_MAX_BYTES: '1024', UPLOAD_ALLOWED_TYPES: 'Video/MP4, video/webm', UPLOAD_RATE_LIMIT_PER_MINUTE: '3' },
+      { QUARANTINE_DIR: 'var/q', UPLOAD_MAX_BYTES: '1024', UPLOAD_ALLOWED_TYPES: 'Video/MP4, video/webm', UPLOAD_RATE_LIMIT_PER_MINUTE: '3', UPLOAD_CHANNEL_MAX_PENDING: '5' },
       '/srv/app',
     );
     assert.equal(config.quarantineDir, '/srv/app/var/q');
@@ -86,6 +89,7 @@ describe('loadConfig', () => {
     assert.equal(config.uploadMaxBytes, 1024);
     assert.deepEqual(config.uploadAllowedTypes, ['video/mp4', 'video/webm']);
     assert.equal(config.uploadRateLimitPerMinute, 3);
+    assert.equal(config.uploadChannelMaxPending, 5);
   });
 
   it('reads the moderation settings: review policy and no moderators by default', () => {

@@ -38,6 +38,7 @@ const environmentSchema = z.object({
     .pipe(z.array(z.string().regex(MEDIA_TYPE, 'must be a comma-separated list of media types (type/subtype)')).min(1))
     .default(['video/mp4', 'video/webm', 'video/quicktime']),
   UPLOAD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10),
+  UPLOAD_CHANNEL_MAX_PENDING: z.coerce.number().int().min(1).max(100_000).default(20),
   UPLOAD_INCOMPLETE_TTL_MS: z.coerce.number().int().min(60_000).max(7 * 24 * 3600 * 1000).default(60 * 60 * 1000),
   MODERATION_POLICY: z.enum(['review', 'auto']).default('review'),
   MODERATOR_TOKENS: z
@@ -80,6 +81,8 @@ export interface Config {
   /** Media types an upload grant may name, lowercase. */
   readonly uploadAllowedTypes: readonly string[];
   readonly uploadRateLimitPerMinute: number;
+  /** Uploads of one channel still on their way (uploading, checking, in review, approved); a grant beyond this is a 429. */
+  readonly uploadChannelMaxPending: number;
   /** An upload still incomplete this long after its creation is deleted. */
   readonly uploadIncompleteTtlMs: number;
   /** `review`: uploads that pass every check wait for a moderator; `auto`: they are approved. A failed check always rejects. */
@@ -152,6 +155,7 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     uploadMaxBytes: env.UPLOAD_MAX_BYTES,
     uploadAllowedTypes: env.UPLOAD_ALLOWED_TYPES,
     uploadRateLimitPerMinute: env.UPLOAD_RATE_LIMIT_PER_MINUTE,
+    uploadChannelMaxPending: env.UPLOAD_CHANNEL_MAX_PENDING,
     uploadIncompleteTtlMs: env.UPLOAD_INCOMPLETE_TTL_MS,
     moderationPolicy: env.MODERATION_POLICY,
     moderatorTokens: env.MODERATOR_TOKENS,

@@ -75,6 +75,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     grants: uploadGrants,
     uploads: uploadStore,
     bus,
+    audit,
     logger: logger.child({ component: 'uploads' }),
   });
   tus.startCleanup(UPLOAD_CLEANUP_INTERVAL_MS);

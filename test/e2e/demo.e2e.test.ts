@@ -5,14 +5,13 @@
  * production refusing to serve any of it.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import type { AxeResults, RunOptions } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { ensureBrowserBundles, launchChromium } from '../support/browser.js';
+import { axeViolations, describeViolations, readAxeSource } from './helpers/axe.js';
 import { badgePillText, collectPageErrors, waitForBadge } from './helpers/badge.js';
-import { startMain, type MainProcess } from './helpers/main-process.js';
+import { focused, tabTo } from './helpers/keyboard.js';
+import { startMain, type MainProcess } from '../support/main-process.js';
 
 const GRACE_MS = 500;
 const BADGE = '#demo-badge';
@@ -24,37 +23,9 @@ async function startDemo(t: TestContext, env: Record<string, string> = {}): Prom
   return main;
 }
 
-/** What has keyboard focus, described the way a user hears it: role and name. */
-function focused(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const element = document.activeElement;
-    if (!element || element === document.body) return 'body';
-    const label = element.id ? document.querySelector(`label[for="${element.id}"]`)?.textContent : undefined;
-    return `${element.tagName.toLowerCase()}:${(label ?? element.textContent ?? '').trim()}`;
-  });
-}
-
-/** Presses Tab until `target` has focus, at most `limit` times; returns what was focused on the way. */
-async function tabTo(page: Page, target: string, limit = 15): Promise<string[]> {
-  const visited: string[] = [];
-  for (let presses = 0; presses < limit; presses += 1) {
-    await page.keyboard.press('Tab');
-    const now = await focused(page);
-    visited.push(now);
-    if (now === target) return visited;
-  }
-  throw new Error(`Tab never reached ${target} in ${limit} presses; it visited ${visited.join(', ')}`);
-}
-
 /** The demo's event log has an entry matching `text` (it logs each simulator answer). */
 function waitForLog(page: Page, text: RegExp): Promise<void> {
   return page.locator('#event-log li').filter({ hasText: text }).first().waitFor({ state: 'attached', timeout: 10_000 });
-}
-
-function describeViolations(results: AxeResults): string {
-  return results.violations
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help}\n    ${violation.nodes.map((node) => JSON.stringify(node.target)).join('\n    ')}`)
-    .join('\n');
 }
 
 describe('the demo served by main.ts', () => {
@@ -65,7 +36,7 @@ describe('the demo served by main.ts', () => {
     async () => {
       // `npm start` builds first; so does this (only files whose bytes changed are written).
       await ensureBrowserBundles();
-      axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+      axeSource = await readAxeSource();
       browser = await launchChromium();
     },
     { timeout: 60_000 },
@@ -145,13 +116,9 @@ describe('the demo served by main.ts', () => {
     await waitForBadge(page, BADGE, /^Live\b/);
     await waitForLog(page, /sent online/);
 
-    await page.addScriptTag({ content: axeSource });
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
-      const results = await page.evaluate(
-        (options) => (window as unknown as { axe: { run(context: Document, options: RunOptions): Promise<AxeResults> } }).axe.run(document, options),
-        { resultTypes: ['violations'] } satisfies RunOptions,
-      );
+      const results = await axeViolations(page, axeSource);
       assert.equal(results.violations.length, 0, `axe violations in ${colorScheme} mode:\n${describeViolations(results)}`);
     }
   });
@@ -188,7 +155,7 @@ describe('the demo served by main.ts', () => {
     assert.match(simulate.headers.get('content-type') ?? '', /^application\/json/);
     assert.equal(((await simulate.json()) as { error: { code: string } }).error.code, 'not_found');
 
-    for (const path of ['/', '/demo.js']) {
+    for (const path of ['/', '/demo.js', '/moderation', '/moderation.js']) {
       const response = await fetch(`${main.url}${path}`);
       assert.equal(response.status, 404, `${path} is not served in production`);
       await response.body?.cancel();

@@ -31,8 +31,8 @@ export async function launchChromium(): Promise<Browser> {
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Makes `element/dist` and `demo/dist` (what the server serves to browsers) match the current
- * source, the way `npm run build` would: everything is built in memory and a file is written
+ * Makes `element/dist` and `demo/dist` (what the server serves to browsers: the badge bundles,
+ * `demo.js` and `moderation.js`) match the current source, the way `npm run build` would: everything is built in memory and a file is written
  * only when its bytes differ, through a temporary file and a rename, so a test file running in
  * parallel never reads half a file. Returns the badge bundle for pages served elsewhere.
  */

@@ -12,6 +12,10 @@ export const AUDIT_ACTIONS = {
   blocklistRemoved: 'blocklist.removed',
   uploadPublished: 'upload.published',
   quarantineDeleted: 'quarantine.deleted',
+  /** A client was given an upload grant (a new upload, or a fresh token to resume one). */
+  uploadGranted: 'upload.granted',
+  /** The client ended its own incomplete upload (tus termination). */
+  uploadCancelled: 'upload.cancelled',
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

@@ -20,6 +20,8 @@ const DEMO_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'demo/index.html', type: 'text/html; charset=utf-8' },
   '/demo.css': { file: 'demo/demo.css', type: 'text/css; charset=utf-8' },
   '/demo.js': { file: 'demo/dist/demo.js', type: 'text/javascript; charset=utf-8' },
+  '/moderation': { file: 'demo/moderation.html', type: 'text/html; charset=utf-8' },
+  '/moderation.js': { file: 'demo/dist/moderation.js', type: 'text/javascript; charset=utf-8' },
 };
 
 const simulateSchema = z.strictObject({

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import cors from '@koa/cors';
-import type { Context, Middleware } from 'koa';
-import send from 'send';
+import type { Middleware } from 'koa';
 import { AppError } from '../errors/index.js';
-import { MEDIA_URL_PREFIX, publishedFileFor, type PublishedFile } from '../publishing/index.js';
+import { MEDIA_URL_PREFIX, publishedFileFor } from '../publishing/index.js';
 import { UPLOAD_ID_PATTERN, type UploadStore } from '../uploads/index.js';
 import type { AppState } from './app-state.js';
+import { sendFile } from './send-file.js';
 
 export interface MediaRouteDeps {
   readonly uploads: UploadStore;
@@ -46,58 +46,10 @@ export function mediaRoute(deps: MediaRouteDeps): Middleware<AppState> {
       if (!file || !UPLOAD_ID_PATTERN.test(uploadId)) throw new AppError('not_found', 'no such media');
       const record = await deps.uploads.get(uploadId);
       if (record?.status !== 'published') throw new AppError('not_found', 'no such media');
-      await sendPublishedFile(ctx, join(deps.mediaDir, uploadId), file);
+      await sendFile(ctx, { root: join(deps.mediaDir, uploadId), path: `/${file.relativePath}` }, {
+        send: { acceptRanges: true, etag: true, lastModified: true, maxAge: ONE_YEAR_MS, immutable: true },
+        headers: { 'Content-Type': file.contentType, 'X-Content-Type-Options': 'nosniff' },
+      });
     });
   };
-}
-
-/** Streams one file with `send` (Range, ETag, Last-Modified, conditional requests); Koa stays out of the response. */
-function sendPublishedFile(ctx: Context, root: string, file: PublishedFile): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const res = ctx.res;
-    const done = () => resolve();
-    res.once('finish', done);
-    res.once('close', done);
-    const stream = send(ctx.req, `/${file.relativePath}`, {
-      root,
-      dotfiles: 'deny',
-      index: false,
-      acceptRanges: true,
-      etag: true,
-      lastModified: true,
-      maxAge: ONE_YEAR_MS,
-      immutable: true,
-    });
-    stream.on('headers', () => {
-      // Koa starts every response at 404; send only ever sets 206/304/412/416 itself.
-      res.statusCode = 200;
-      res.setHeader('Content-Type', file.contentType);
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-    });
-    stream.on('error', (error: SendError) => {
-      res.off('finish', done);
-      res.off('close', done);
-      if (res.headersSent) {
-        res.destroy(error);
-        resolve();
-        return;
-      }
-      ctx.respond = true;
-      reject(mediaError(error));
-    });
-    ctx.respond = false;
-    stream.pipe(res);
-  });
-}
-
-/** What `send` emits: an HTTP error with a status and, for 416, the `Content-Range` to answer with. */
-type SendError = Error & { status?: number; headers?: Record<string, string> };
-
-function mediaError(error: SendError): Error {
-  if (error.status === 416) {
-    return new AppError('range_not_satisfiable', 'the range is outside the file', { headers: { ...error.headers } });
-  }
-  // 404 (no such file), 403 (a dotfile or a malicious path), 400: all just "not here".
-  if (error.status !== undefined && error.status >= 400 && error.status < 500) return new AppError('not_found', 'no such media');
-  return error;
 }

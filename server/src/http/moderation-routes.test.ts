@@ -154,6 +154,9 @@ describeEachBus('moderation: checks, queue, decisions, blocklist, audit', (bus) 
       assert.equal(preview.status, 206);
       assert.equal(preview.headers.get('content-type'), 'video/mp4');
       assert.equal(preview.headers.get('x-content-type-options'), 'nosniff');
+      const whole = await fetch(queued.preview_url, { headers: asModerator });
+      assert.equal(whole.status, 200, 'without a Range header the whole file comes back with 200');
+      assert.equal(Number(whole.headers.get('content-length')), (await whole.arrayBuffer()).byteLength);
       assert.deepEqual(Buffer.from(await preview.arrayBuffer()), (await readFile(fixtures.validFaststartMp4)).subarray(0, 100));
 
       const decide = (body: unknown) =>
@@ -167,10 +170,11 @@ describeEachBus('moderation: checks, queue, decisions, blocklist, audit', (bus) 
       const audit = await auditOf(server, uploadId);
       assert.deepEqual(audit.filter((entry) => entry.action === 'upload.check').length, 4);
       assert.deepEqual(
-        audit.filter((entry) => entry.action !== 'upload.check').map((entry) => [entry.action, entry.actor, entry.reason]),
+        audit.filter((entry) => entry.action !== 'upload.check').map((entry) => [entry.action, entry.actor.replace(/^client:[0-9a-f]{16}$/, 'client:…'), entry.reason]),
         [
           ['upload.approved', MODERATOR_ACTOR, 'fine'],
           ['upload.in_review', 'moderation', 'every check passed; policy review'],
+          ['upload.granted', 'client:…', null],
         ],
       );
     });

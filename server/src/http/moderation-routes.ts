@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Router from '@koa/router';
-import send from 'send';
 import { z } from 'zod';
 import { AUDIT_ACTIONS, auditRecordSchema, type AuditLog } from '../audit/index.js';
 import { STREAMS, decodeJson, type Bus } from '../bus/index.js';
@@ -12,6 +11,7 @@ import { UPLOAD_ID_PATTERN, type UploadRecord, type UploadStore } from '../uploa
 import type { AppState } from './app-state.js';
 import { moderatorActor, type ModeratorTokens } from './middleware/moderator-actor.js';
 import { readJsonBody } from './middleware/read-body.js';
+import { sendFile } from './send-file.js';
 
 export interface ModerationRouteDeps {
   readonly bus: Bus;
@@ -90,19 +90,16 @@ export function moderationRoutes(deps: ModerationRouteDeps): Router<AppState> {
       throw new AppError('not_found', 'the upload has no file in quarantine');
     });
     const type = (ALLOWED_VIDEO_MIME_TYPES as readonly string[]).includes(record.type) ? record.type : 'application/octet-stream';
-    ctx.respond = false;
-    await new Promise<void>((resolve) => {
-      ctx.res.once('close', resolve);
-      send(ctx.req, record.upload_id, { root: deps.quarantineDir, dotfiles: 'deny', index: false, etag: true, lastModified: false, cacheControl: false })
-        .on('headers', (res) => {
-          res.setHeader('Content-Type', type);
-          res.setHeader('Cache-Control', 'private, no-store');
-          res.setHeader('X-Content-Type-Options', 'nosniff');
-          res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-          res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-          res.setHeader('Content-Disposition', type === 'application/octet-stream' ? 'attachment' : 'inline');
-        })
-        .pipe(ctx.res);
+    await sendFile(ctx, { root: deps.quarantineDir, path: `/${record.upload_id}` }, {
+      send: { acceptRanges: true, etag: true, lastModified: false, cacheControl: false },
+      headers: {
+        'Content-Type': type,
+        'Cache-Control': 'private, no-store',
+        'X-Content-Type-Options': 'nosniff',
+        'Content-Security-Policy': "default-src 'none'; sandbox",
+        'Cross-Origin-Resource-Policy': 'same-origin',
+        'Content-Disposition': type === 'application/octet-stream' ? 'attachment' : 'inline',
+      },
     });
   });
 

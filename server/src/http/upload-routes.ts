@@ -1,6 +1,8 @@
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
+import { z } from 'zod';
+import type { AuditLog } from '../audit/index.js';
 import type { ChannelRegistry } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
 import {
@@ -8,6 +10,8 @@ import {
   UPLOAD_ID_PATTERN,
   isTusPath,
   issueUploadGrant,
+  renewUploadGrant,
+  uploadRenewalSchema,
   uploadRequestSchema,
   type TusEndpoint,
   type UploadGrants,
@@ -15,7 +19,7 @@ import {
   type UploadStore,
 } from '../uploads/index.js';
 import type { AppState } from './app-state.js';
-import { readJsonBody } from './middleware/read-body.js';
+import { describeZodError, readJsonBody } from './middleware/read-body.js';
 import { rateLimitPerClient } from './middleware/rate-limit.js';
 import { tokenMatches } from './middleware/require-bearer.js';
 
@@ -24,6 +28,10 @@ export interface UploadRouteDeps {
   readonly uploads: UploadStore;
   readonly grants: UploadGrants;
   readonly limits: UploadLimits;
+  /** Every grant is audited as `upload.granted`. */
+  readonly audit: AuditLog;
+  /** The audit actor of a client address (`client:…`, never the address). */
+  readonly clientActor: (address: string) => string;
   /** Token requests per client a minute. */
   readonly rateLimitPerMinute: number;
   /** Reads per client a minute of an upload's status. */
@@ -38,7 +46,16 @@ export interface UploadRouteDeps {
 /** Pages on any origin ask for grants and read status; no credentials are involved. */
 const anyOrigin = cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['Content-Type'], exposeHeaders: ['Retry-After'], maxAge: 600 });
 
-/** `POST /api/v1/uploads/token` and `GET /api/v1/uploads/:upload_id`. Thin: validation, then one call each. */
+/**
+ * `POST /api/v1/uploads/token` and `GET /api/v1/uploads/:upload_id`. Thin: validation, then one call each.
+ *
+ * `POST /token` with an upload request grants a new upload (201); 429 with `Retry-After` when the
+ * client asks too often or the channel already has `UPLOAD_CHANNEL_MAX_PENDING` uploads on their
+ * way. With `{ "upload_id", "channel", "token" }` (the previous grant, possibly expired, as proof of possession) instead it re-grants: a fresh token for that upload, still
+ * `uploading` (same id, size and type), so a client whose token expired resumes with tus HEAD and
+ * PATCH (200; 404 unknown, 409 no longer uploading or expired; rate-limited like grants).
+ * Every grant is audited as `upload.granted`.
+ */
 export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/uploads' });
   const isModerator = (authorization: string): boolean => {
@@ -48,9 +65,11 @@ export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
 
   router.options('/token', anyOrigin);
   router.post('/token', anyOrigin, rateLimitPerClient(deps.rateLimitPerMinute, 'upload-token'), async (ctx) => {
-    const request = await readJsonBody(ctx, uploadRequestSchema);
-    const grant = await issueUploadGrant(deps, request);
-    ctx.status = 201;
+    const body = await readJsonBody(ctx, z.unknown());
+    const client = deps.clientActor(ctx.ip);
+    const renewal = typeof body === 'object' && body !== null && 'upload_id' in body;
+    const grant = renewal ? await renewUploadGrant(deps, parseBody(uploadRenewalSchema, body), client) : await issueUploadGrant(deps, parseBody(uploadRequestSchema, body), client);
+    ctx.status = renewal ? 200 : 201;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
       upload_url: `${deps.publicUrl()}${TUS_PATH}`,
@@ -82,14 +101,20 @@ export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
   return router;
 }
 
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new AppError('invalid_body', describeZodError(parsed.error));
+  return parsed.data;
+}
+
 /** Hands `/uploads` and `/uploads/<id>` to tus, which writes the response itself; GET is never served. */
-export function tusUploadMount(endpoint: TusEndpoint): Middleware<AppState> {
+export function tusUploadMount(endpoint: TusEndpoint, clientActor: (address: string) => string): Middleware<AppState> {
   return async (ctx, next) => {
     if (!isTusPath(ctx.path)) return next();
     if (!['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'].includes(ctx.method)) {
       throw new AppError('method_not_allowed', 'uploads in quarantine are never served');
     }
     ctx.respond = false;
-    await endpoint.handle(ctx.req, ctx.res);
+    await endpoint.handle(ctx.req, ctx.res, clientActor(ctx.ip));
   };
 }

@@ -50,6 +50,12 @@ export interface ModerationWorkerOptions {
  * left `checking` is acked and skipped (an `approved` one has its promotion job re-sent, which
  * is a duplicate unless the first send was lost to a crash).
  */
+/**
+ * Checks send heartbeats (`working()`), so this only bounds how long a job held by a worker that
+ * died (kill -9) waits before another worker gets it.
+ */
+export const MODERATION_ACK_WAIT_MS = 15_000;
+
 export class ModerationWorker {
   private consumer: Consumer | undefined;
   private readonly slots: ChannelSlots;
@@ -60,7 +66,7 @@ export class ModerationWorker {
   constructor(private readonly options: ModerationWorkerOptions) {
     this.slots = new ChannelSlots(options.maxInFlightPerChannel ?? 2);
     this.limiter = createJobLimiter(options.concurrency ?? 2);
-    this.ackWaitMs = options.ackWaitMs ?? 30_000;
+    this.ackWaitMs = options.ackWaitMs ?? MODERATION_ACK_WAIT_MS;
     this.now = options.now ?? Date.now;
     const names = options.checks.map((check) => check.name);
     if (new Set(names).size !== names.length) throw new RangeError(`check names must be unique: ${names.join(', ')}`);

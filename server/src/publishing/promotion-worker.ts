@@ -24,8 +24,11 @@ const ACTOR = 'publishing';
 /** Transcodes that fail this many deliveries in a row reject the upload instead of retrying forever. */
 export const MAX_TRANSCODE_ATTEMPTS = 3;
 
-/** A promotion job not heard from in this long is redelivered; `working()` heartbeats keep a long transcode alive. */
-export const PROMOTION_ACK_WAIT_MS = 60_000;
+/**
+ * Heartbeats (`working()` every third of this) keep a long transcode's job; a worker that dies
+ * (kill -9, lost node) releases it to another after at most this long.
+ */
+export const PROMOTION_ACK_WAIT_MS = 15_000;
 
 /** Where transcodes write before their output is renamed into place (same file system, so the rename is atomic; never served). */
 export const STAGING_DIR_NAME = '.staging';

@@ -4,7 +4,9 @@ export {
   UPLOAD_STATUSES,
   UPLOAD_TRANSITIONS,
   UPLOAD_ID_PATTERN,
+  PENDING_UPLOAD_STATUSES,
   UploadTransitionError,
+  isPendingUpload,
   canTransition,
   transitionUpload,
   uploadRecordSchema,
@@ -14,8 +16,9 @@ export {
   type UploadStatus,
 } from './upload-record.js';
 export { UploadStore, UploadStoreConflictError } from './upload-store.js';
-export { uploadRequestSchema, type UploadRequest } from './upload-request.js';
-export { issueUploadGrant, type IssuedUploadGrant, type IssueUploadGrantDeps, type UploadLimits } from './issue-upload-grant.js';
+export { uploadRequestSchema, uploadRenewalSchema, type UploadRenewal, type UploadRequest } from './upload-request.js';
+export { issueUploadGrant, renewUploadGrant, type IssuedUploadGrant, type IssueUploadGrantDeps, type UploadLimits } from './issue-upload-grant.js';
+export { createClientActor } from './client-actor.js';
 export { uploadCompletedJobSchema, enqueueModerationJob, type UploadCompletedJob } from './moderation-job.js';
 export { promotionJobSchema, promotionJobMsgId, enqueuePromotionJob, type PromotionJob } from './promotion-job.js';
-export { createTusEndpoint, isTusPath, TUS_PATH, TusRejection, type TusEndpoint, type TusEndpointOptions } from './tus-endpoint.js';
+export { createTusEndpoint, isTusPath, INCOMPLETE_UPLOAD_EXPIRED, TUS_PATH, TusRejection, type TusEndpoint, type TusEndpointOptions } from './tus-endpoint.js';

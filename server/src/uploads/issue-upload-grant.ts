@@ -1,15 +1,23 @@
 import { parseChannelRef } from '@live-upload/schema';
 import { ulid } from 'ulid';
+import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
 import type { ChannelRegistry } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
 import type { UploadGrants } from './upload-grant.js';
 import type { UploadRecord } from './upload-record.js';
-import type { UploadRequest } from './upload-request.js';
-import type { UploadStore } from './upload-store.js';
+import type { UploadRenewal, UploadRequest } from './upload-request.js';
+import { UploadStoreConflictError, type UploadStore } from './upload-store.js';
+
+/** A channel at its cap frees places as uploads are checked and decided: minutes, not seconds. */
+const CHANNEL_FULL_RETRY_AFTER_S = 30;
 
 export interface UploadLimits {
   readonly maxBytes: number;
   readonly allowedTypes: readonly string[];
+  /** Uploads of one channel in `PENDING_UPLOAD_STATUSES` at once; a grant beyond it is a 429. */
+  readonly maxPendingPerChannel: number;
+  /** An upload still incomplete this long after its creation expires: it can no longer be resumed, nor hold a place. */
+  readonly incompleteTtlMs: number;
 }
 
 export interface IssueUploadGrantDeps {
@@ -17,6 +25,7 @@ export interface IssueUploadGrantDeps {
   readonly uploads: UploadStore;
   readonly grants: UploadGrants;
   readonly limits: UploadLimits;
+  readonly audit: AuditLog;
   readonly now: () => number;
 }
 
@@ -28,27 +37,24 @@ export interface IssuedUploadGrant {
 }
 
 /**
- * Checks a request against the limits and the channel's upload policy, records the upload as
- * `uploading` under a new server-generated id, and signs a grant for exactly that upload.
+ * Checks a request against the limits, the channel's upload policy and its cap of pending
+ * uploads, records the upload as `uploading` under a new server-generated id, signs a grant
+ * for exactly that upload, and audits it as `upload.granted` by `client` (a `client:` actor).
  */
-export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: UploadRequest): Promise<IssuedUploadGrant> {
+export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: UploadRequest, client: string): Promise<IssuedUploadGrant> {
   if (request.size > deps.limits.maxBytes) {
     throw new AppError('payload_too_large', `size: must be at most ${deps.limits.maxBytes} bytes`);
   }
   if (!deps.limits.allowedTypes.includes(request.type)) {
     throw new AppError('unsupported_media_type', `type: ${request.type} is not accepted; use one of ${deps.limits.allowedTypes.join(', ')}`);
   }
-  const ref = parseChannelRef(request.channel);
-  if (!ref) throw new AppError('invalid_channel', 'channel: must be publisher/slug');
-  const channel = await deps.channels.get(ref);
-  if (!channel) throw new AppError('not_found', `channel: no channel ${request.channel}`);
-  if (channel.uploads !== 'open') throw new AppError('forbidden', `channel: uploads are off for ${request.channel}`);
+  const channel = await openChannel(deps, request.channel);
 
   const nowMs = deps.now();
   const nowIso = new Date(nowMs).toISOString();
   const record: UploadRecord = {
     upload_id: ulid(nowMs),
-    channel: channel.channel,
+    channel,
     status: 'uploading',
     source: request.source,
     filename: request.filename,
@@ -60,13 +66,72 @@ export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: Uplo
     created_at: nowIso,
     updated_at: nowIso,
   };
-  await deps.uploads.create(record);
+  let admitted: boolean;
+  try {
+    admitted = await deps.uploads.createWithinChannelCap(record, { maxPending: deps.limits.maxPendingPerChannel, uploadingTtlMs: deps.limits.incompleteTtlMs });
+  } catch (error) {
+    if (!(error instanceof UploadStoreConflictError)) throw error;
+    throw new AppError('rate_limited', `channel: ${channel} is taking many uploads at once; retry in 1 s`, { cause: error, headers: { 'Retry-After': '1' } });
+  }
+  if (!admitted) {
+    throw new AppError('rate_limited', `channel: ${channel} has ${deps.limits.maxPendingPerChannel} uploads waiting; retry in ${CHANNEL_FULL_RETRY_AFTER_S} s`, {
+      headers: { 'Retry-After': String(CHANNEL_FULL_RETRY_AFTER_S) },
+    });
+  }
+  return grantAndAudit(deps, record, client, false);
+}
+
+/**
+ * A fresh token for an upload of `renewal.channel` still `uploading`: same id, same size and
+ * type scope, so a client whose 15-minute token expired resumes where it stopped (tus HEAD,
+ * then PATCH). 404 for an unknown upload or another channel's, 409 once it is no longer
+ * uploading or its incomplete-upload expiry has passed. Audited as `upload.granted`, resumed.
+ */
+export async function renewUploadGrant(deps: IssueUploadGrantDeps, renewal: UploadRenewal, client: string): Promise<IssuedUploadGrant> {
+  // Knowing an upload id is not enough to write to it: the previous grant proves possession.
+  let previous;
+  try {
+    previous = await deps.grants.verify(renewal.token, { allowExpired: true });
+  } catch {
+    throw new AppError('forbidden', 'token: not a grant this server issued');
+  }
+  if (previous.uploadId !== renewal.upload_id || previous.channel !== renewal.channel) {
+    throw new AppError('forbidden', 'token: the grant is for another upload');
+  }
+  const record = await deps.uploads.get(renewal.upload_id);
+  if (!record || record.channel !== renewal.channel) throw new AppError('not_found', 'upload_id: no such upload in this channel');
+  if (record.status !== 'uploading') throw new AppError('conflict', `upload_id: the upload is ${record.status}; only an upload still uploading can be resumed`);
+  if (deps.now() >= Date.parse(record.created_at) + deps.limits.incompleteTtlMs) {
+    throw new AppError('conflict', 'upload_id: the incomplete upload has expired; start a new one');
+  }
+  await openChannel(deps, record.channel);
+  return grantAndAudit(deps, record, client, true);
+}
+
+/** The channel `{publisher}/{slug}` when it exists and takes uploads; 400, 404 or 403 otherwise. */
+async function openChannel(deps: IssueUploadGrantDeps, name: string): Promise<string> {
+  const ref = parseChannelRef(name);
+  if (!ref) throw new AppError('invalid_channel', 'channel: must be publisher/slug');
+  const channel = await deps.channels.get(ref);
+  if (!channel) throw new AppError('not_found', `channel: no channel ${name}`);
+  if (channel.uploads !== 'open') throw new AppError('forbidden', `channel: uploads are off for ${name}`);
+  return channel.channel;
+}
+
+async function grantAndAudit(deps: IssueUploadGrantDeps, record: UploadRecord, client: string, resumed: boolean): Promise<IssuedUploadGrant> {
   const signed = await deps.grants.sign({
     uploadId: record.upload_id,
     channel: record.channel,
     maxSize: record.size,
     type: record.type,
     source: record.source,
+  });
+  await deps.audit.record({
+    actor: client,
+    action: AUDIT_ACTIONS.uploadGranted,
+    target: record.upload_id,
+    reason: resumed ? 'resume' : null,
+    details: { channel: record.channel, size: record.size, type: record.type, source: record.source, resumed, expires_at: new Date(signed.expiresAtMs).toISOString() },
   });
   return { uploadId: record.upload_id, token: signed.token, expiresAtMs: signed.expiresAtMs, maxSize: record.size };
 }

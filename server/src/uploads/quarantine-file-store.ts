@@ -9,16 +9,18 @@ import { ERRORS } from '@tus/server';
  */
 export class QuarantineFileStore extends FileStore {
   private readonly onExpired: (uploadId: string) => Promise<void>;
+  private readonly now: () => number;
 
-  constructor(options: { directory: string; expirationPeriodInMilliseconds: number; onExpired?: (uploadId: string) => Promise<void> }) {
+  constructor(options: { directory: string; expirationPeriodInMilliseconds: number; onExpired?: (uploadId: string) => Promise<void>; now?: () => number }) {
     super({ directory: options.directory, expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds });
     this.onExpired = options.onExpired ?? (async () => {});
+    this.now = options.now ?? Date.now;
   }
 
   override async deleteExpired(): Promise<number> {
     const expirationMs = this.getExpiration();
     if (expirationMs <= 0 || !this.configstore.list) return 0;
-    const nowMs = Date.now();
+    const nowMs = this.now();
     let deleted = 0;
     for (const uploadId of await this.configstore.list()) {
       let upload;

@@ -1,16 +1,22 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EVENTS, ERRORS, Server, type Upload } from '@tus/server';
+import { ERRORS, Server, type Upload } from '@tus/server';
+import { AUDIT_ACTIONS, AuditLog } from '../audit/index.js';
 import type { Bus } from '../bus/index.js';
 import type { Logger } from '../observability/index.js';
 import { enqueueModerationJob } from './moderation-job.js';
 import { QuarantineFileStore } from './quarantine-file-store.js';
 import { UploadGrantError, bearerToken, type UploadGrant, type UploadGrants } from './upload-grant.js';
-import { UPLOAD_ID_PATTERN } from './upload-record.js';
+import { UPLOAD_ID_PATTERN, UploadTransitionError } from './upload-record.js';
 import type { UploadStore } from './upload-store.js';
 
 /** Where tus is mounted. */
 export const TUS_PATH = '/uploads';
+
+/** Who the audit log names for the expiry of an incomplete upload, and why. */
+const EXPIRY_ACTOR = 'lifecycle';
+export const INCOMPLETE_UPLOAD_EXPIRED = 'incomplete upload expired';
 
 /** A tus-level refusal: `@tus/server` answers with `status_code` and `body`. */
 export class TusRejection extends Error {
@@ -31,13 +37,19 @@ export interface TusEndpointOptions {
   readonly uploads: UploadStore;
   readonly bus: Bus;
   readonly logger: Logger;
+  /** Cancellations and expiries are audited here (default: an `AuditLog` on `bus`). */
+  readonly audit?: AuditLog;
+  /** The clock of expiry (tests move it forward). */
   readonly now?: () => number;
 }
 
 export interface TusEndpoint {
-  /** Answers one tus request (`POST /uploads`, `HEAD|PATCH|DELETE /uploads/:id`, `OPTIONS`). */
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** Deletes expired incomplete uploads and marks their records `deleted`. */
+  /**
+   * Answers one tus request (`POST /uploads`, `HEAD|PATCH|DELETE /uploads/:id`, `OPTIONS`).
+   * `client` is the audit actor of the requester (`client:…`), named on a cancellation.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, client?: string): Promise<void>;
+  /** Deletes expired incomplete uploads, marks their records `deleted` and audits each as `quarantine.deleted`. */
   cleanUpExpiredUploads(): Promise<number>;
   /** Runs the clean-up every `intervalMs` until `stop()`. */
   startCleanup(intervalMs: number): void;
@@ -61,22 +73,61 @@ function rejectionFor(error: unknown): TusRejection {
  * The tus 1.0 endpoint (creation, creation-with-upload, termination, expiration) over the
  * quarantine directory. Every request carries an upload grant as a bearer token: creation
  * names the file after the grant's upload id (never anything the client sent), and every
- * later request must address that same id. Completion enqueues one moderation job.
+ * later request must address that same id. Completion enqueues one moderation job. A
+ * termination by the client marks the record `deleted` and is audited as `upload.cancelled`
+ * before the file goes; an expiry is audited as `quarantine.deleted`.
  */
 export async function createTusEndpoint(options: TusEndpointOptions): Promise<TusEndpoint> {
   const { grants, uploads, bus, logger } = options;
   const now = options.now ?? Date.now;
+  const audit = options.audit ?? new AuditLog(bus, now);
+  /** The requester of the tus request being answered, for the audit of a cancellation. */
+  const requester = new AsyncLocalStorage<string>();
   // Created before FileStore, which would otherwise create it world-readable, asynchronously.
   await mkdir(options.quarantineDir, { recursive: true, mode: 0o700 });
 
   const datastore = new QuarantineFileStore({
     directory: options.quarantineDir,
     expirationPeriodInMilliseconds: options.incompleteTtlMs,
+    now,
     onExpired: async (uploadId) => {
-      await uploads.transition(uploadId, 'deleted');
-      logger.info({ upload_id: uploadId }, 'incomplete upload expired');
+      try {
+        await uploads.transition(uploadId, 'deleted');
+      } catch (error) {
+        // A record that moved on with an incomplete file is for the lifecycle sweeper; the file is gone either way.
+        if (!(error instanceof UploadTransitionError)) throw error;
+        logger.warn({ err: error, upload_id: uploadId }, 'expired incomplete upload has a record past uploading');
+      }
+      await audit.record({
+        actor: EXPIRY_ACTOR,
+        action: AUDIT_ACTIONS.quarantineDeleted,
+        target: uploadId,
+        reason: INCOMPLETE_UPLOAD_EXPIRED,
+        msgId: `audit:${AUDIT_ACTIONS.quarantineDeleted}:${uploadId}`,
+      });
+      logger.info({ upload_id: uploadId }, INCOMPLETE_UPLOAD_EXPIRED);
     },
   });
+
+  /**
+   * Before tus removes the file of a termination: the record goes `deleted` (so no PATCH can
+   * follow) and the cancellation is audited. A finished file, or none, is left to tus to refuse.
+   * Should the removal then fail, the lifecycle sweeper deletes the file of the deleted record.
+   */
+  const cancel = async (uploadId: string): Promise<void> => {
+    const stored = await datastore.getUpload(uploadId).catch(() => undefined);
+    if (!stored || (stored.size !== undefined && stored.offset === stored.size)) return;
+    await uploads.transition(uploadId, 'deleted');
+    await audit.record({
+      actor: requester.getStore() ?? 'client:unknown',
+      action: AUDIT_ACTIONS.uploadCancelled,
+      target: uploadId,
+      reason: 'cancelled by the uploader',
+      details: { bytes_received: stored.offset, size: stored.size ?? null },
+      msgId: `audit:${AUDIT_ACTIONS.uploadCancelled}:${uploadId}`,
+    });
+    logger.info({ upload_id: uploadId, bytes: stored.offset }, 'upload cancelled');
+  };
 
   /** One verification per request, whichever hook asks first. */
   const verified = new WeakMap<object, Promise<UploadGrant>>();
@@ -128,6 +179,10 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
         return;
       }
       if (record.status !== 'uploading') throw new TusRejection(409, 'the upload is complete and can no longer change\n');
+      if (req.method === 'DELETE') {
+        await cancel(uploadId);
+        return;
+      }
       if (req.method === 'POST' && (await datastore.getUpload(uploadId).then(() => true, () => false))) {
         throw new TusRejection(409, 'this upload was already created; resume it with HEAD and PATCH\n');
       }
@@ -151,10 +206,6 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
       return { status_code: ERRORS.UNKNOWN_ERROR.status_code, body: ERRORS.UNKNOWN_ERROR.body };
     },
   });
-  tus.on(EVENTS.POST_TERMINATE, (_req, _res, uploadId) => {
-    uploads.transition(uploadId, 'deleted').catch((error: unknown) => logger.warn({ err: error, upload_id: uploadId }, 'could not mark a terminated upload deleted'));
-  });
-
   let cleanupTimer: ReturnType<typeof setInterval> | undefined;
   const cleanUpExpiredUploads = async (): Promise<number> => {
     const deleted = await tus.cleanUpExpiredUploads();
@@ -163,7 +214,7 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
   };
 
   return {
-    handle: (req, res) => tus.handle(req, res),
+    handle: (req, res, client) => requester.run(client ?? 'client:unknown', () => tus.handle(req, res)),
     cleanUpExpiredUploads,
     startCleanup: (intervalMs) => {
       if (cleanupTimer) return;

@@ -20,6 +20,13 @@ export const UPLOAD_TRANSITIONS: Readonly<Record<UploadStatus, readonly UploadSt
   deleted: [],
 };
 
+/** Statuses of an upload still on its way through the pipeline: each holds a place in its channel's cap. */
+export const PENDING_UPLOAD_STATUSES = ['uploading', 'checking', 'in_review', 'approved'] as const satisfies readonly UploadStatus[];
+
+export function isPendingUpload(status: UploadStatus): boolean {
+  return (PENDING_UPLOAD_STATUSES as readonly UploadStatus[]).includes(status);
+}
+
 /** Server-generated upload ids are ULIDs; nothing else is ever a key or a file name. */
 export const UPLOAD_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 

@@ -1,6 +1,6 @@
 import { parseCanonicalId, parseChannelRef } from '@live-upload/schema';
 import { z } from 'zod';
-import { UPLOAD_SOURCES } from './upload-record.js';
+import { UPLOAD_ID_PATTERN, UPLOAD_SOURCES } from './upload-record.js';
 
 /** C0/C1 controls, and the bidi / zero-width format characters used to disguise a file name. */
 const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
@@ -52,3 +52,12 @@ export const uploadRequestSchema = z
     }
   });
 export type UploadRequest = z.infer<typeof uploadRequestSchema>;
+
+/** `POST /api/v1/uploads/token` to resume: a fresh token for an upload of that channel still `uploading`. */
+export const uploadRenewalSchema = z.strictObject({
+  upload_id: z.string().regex(UPLOAD_ID_PATTERN, 'must be an upload id'),
+  channel: z.string().refine((value) => parseChannelRef(value) !== undefined, 'must be publisher/slug'),
+  /** The grant the client held for this upload (expired is fine): proof that the upload is its own. */
+  token: z.string().min(1).max(4096),
+});
+export type UploadRenewal = z.infer<typeof uploadRenewalSchema>;

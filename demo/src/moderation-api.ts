@@ -1,0 +1,175 @@
+/**
+ * The moderation API as the demo's moderation page uses it: same origin only, the token in the
+ * `Authorization` header and never in a URL, every response parsed from `unknown` into the
+ * types below (anything unexpected becomes a `ModerationApiError`, never a rendered surprise).
+ */
+
+/** Upload ids are ULIDs; nothing else is ever put into a request path. */
+const UPLOAD_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** What the server accepts after `Bearer ` (printable ASCII, as `moderatorActor` reads it). */
+const BEARER_TOKEN = /^[\x21-\x7e]{1,512}$/;
+
+export const MODERATOR_DECISIONS = ['approve', 'reject'] as const;
+export type ModeratorDecision = (typeof MODERATOR_DECISIONS)[number];
+
+export interface ModerationCheck {
+  readonly name: string;
+  readonly result: string;
+  readonly detail: string | null;
+}
+
+export interface QueuedUpload {
+  readonly uploadId: string;
+  readonly channel: string;
+  readonly source: string;
+  readonly filename: string;
+  readonly type: string;
+  readonly size: number;
+  readonly title: string | null;
+  readonly clip: { readonly canonicalId: string; readonly fromS: number; readonly toS: number } | null;
+  readonly checks: readonly ModerationCheck[];
+  /** When the upload finished (or was created, if it never finished), ISO 8601. */
+  readonly uploadedAt: string;
+}
+
+/** A failed call: `status` is the HTTP status (0 when the request never got an answer). */
+export class ModerationApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ModerationApiError';
+  }
+
+  get unauthorized(): boolean {
+    return this.status === 401;
+  }
+}
+
+/** The token as typed, trimmed; undefined when the server could never accept it. */
+export function parseBearerToken(typed: string): string | undefined {
+  const token = typed.trim();
+  return BEARER_TOKEN.test(token) ? token : undefined;
+}
+
+export function isUploadId(value: string): boolean {
+  return UPLOAD_ID.test(value);
+}
+
+/** The same-origin preview path of an upload (the queue's absolute `preview_url` may name another host). */
+export function previewPath(uploadId: string): string {
+  if (!isUploadId(uploadId)) throw new ModerationApiError(0, 'not an upload id');
+  return `/api/v1/moderation/${uploadId}/media`;
+}
+
+export class ModerationApi {
+  constructor(private readonly token: string) {}
+
+  async queue(signal?: AbortSignal): Promise<QueuedUpload[]> {
+    const body = await this.request('/api/v1/moderation/queue', { signal });
+    const uploads = isRecord(body) && Array.isArray(body['uploads']) ? body['uploads'] : undefined;
+    if (!uploads) throw new ModerationApiError(200, 'the queue answer was not understood');
+    return uploads.flatMap((entry) => {
+      const upload = parseQueuedUpload(entry);
+      return upload ? [upload] : [];
+    });
+  }
+
+  /** The quarantined file, fetched with the token, as a Blob for a `blob:` URL. */
+  async preview(uploadId: string, signal?: AbortSignal): Promise<Blob> {
+    const response = await this.send(previewPath(uploadId), { signal });
+    return response.blob();
+  }
+
+  async decide(uploadId: string, decision: ModeratorDecision, reason: string | undefined): Promise<{ status: string }> {
+    if (!isUploadId(uploadId)) throw new ModerationApiError(0, 'not an upload id');
+    const body = await this.request(`/api/v1/moderation/${uploadId}/decision`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(reason === undefined ? { decision } : { decision, reason }),
+    });
+    return { status: isRecord(body) && typeof body['status'] === 'string' ? body['status'] : 'unknown' };
+  }
+
+  private async request(path: string, init: RequestInit): Promise<unknown> {
+    const response = await this.send(path, init);
+    try {
+      return (await response.json()) as unknown;
+    } catch {
+      throw new ModerationApiError(response.status, 'the server answered something other than JSON');
+    }
+  }
+
+  private async send(path: string, init: RequestInit): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${this.token}`);
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        ...init,
+        headers,
+        credentials: 'omit',
+        cache: 'no-store',
+        referrerPolicy: 'no-referrer',
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new ModerationApiError(0, 'the server could not be reached');
+    }
+    if (!response.ok) throw new ModerationApiError(response.status, await errorMessage(response));
+    return response;
+  }
+}
+
+async function errorMessage(response: Response): Promise<string> {
+  const fallback = `the server answered ${response.status}`;
+  try {
+    const body = (await response.json()) as unknown;
+    const error = isRecord(body) && isRecord(body['error']) ? body['error'] : undefined;
+    return typeof error?.['message'] === 'string' ? error['message'] : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+function parseCheck(value: unknown): ModerationCheck | undefined {
+  if (!isRecord(value)) return undefined;
+  const name = text(value['name']);
+  const result = text(value['result']);
+  if (name === undefined || result === undefined) return undefined;
+  return { name, result, detail: text(value['detail']) ?? null };
+}
+
+function parseClip(value: unknown): QueuedUpload['clip'] {
+  if (!isRecord(value)) return null;
+  const canonicalId = text(value['canonical_id']);
+  const fromS = value['from_s'];
+  const toS = value['to_s'];
+  if (canonicalId === undefined || typeof fromS !== 'number' || typeof toS !== 'number') return null;
+  return { canonicalId, fromS, toS };
+}
+
+/** One queue entry, or undefined when it lacks what the page needs (it is then left out). */
+function parseQueuedUpload(value: unknown): QueuedUpload | undefined {
+  if (!isRecord(value)) return undefined;
+  const uploadId = text(value['upload_id']);
+  const channel = text(value['channel']);
+  const source = text(value['source']);
+  const filename = text(value['filename']);
+  const type = text(value['type']);
+  const size = value['size'];
+  const uploadedAt = text(value['completed_at']) ?? text(value['created_at']);
+  if (uploadId === undefined || !isUploadId(uploadId)) return undefined;
+  if (channel === undefined || source === undefined || filename === undefined || type === undefined || uploadedAt === undefined) return undefined;
+  if (typeof size !== 'number' || !Number.isFinite(size)) return undefined;
+  const checks = Array.isArray(value['checks']) ? value['checks'].flatMap((check) => parseCheck(check) ?? []) : [];
+  return { uploadId, channel, source, filename, type, size, title: text(value['title']) ?? null, clip: parseClip(value['clip']), checks, uploadedAt };
+}
