@@ -9,11 +9,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import * as tus from 'tus-js-client';
 import { STAGING_DIR_NAME } from '../../server/src/publishing/index.js';
 import { mediaFixtures } from '../fixtures/media-fixtures.js';
 import { startMain, type MainProcess } from '../support/main-process.js';
 import { startNatsServer, type NatsServerHandle } from '../support/nats-server.js';
+import { uploadThroughTus } from '../support/tus-upload.js';
 
 const ADMIN_TOKEN = 'pipeline-crash-admin-token-0123456789';
 
@@ -88,17 +88,7 @@ describe('the upload pipeline survives kill -9 of the server (NATS)', () => {
     });
     assert.equal(response.status, 201, await response.clone().text());
     const grant = (await response.json()) as { upload_url: string; token: string; upload_id: string };
-    await new Promise<void>((resolve, reject) => {
-      new tus.Upload(data, {
-        endpoint: new URL(grant.upload_url, main!.url).href,
-        headers: { Authorization: `Bearer ${grant.token}` },
-        uploadSize: data.length,
-        retryDelays: null,
-        storeFingerprintForResuming: false,
-        onSuccess: () => resolve(),
-        onError: reject,
-      }).start();
-    });
+    await uploadThroughTus(grant, data, main!.url);
     return grant.upload_id;
   }
 

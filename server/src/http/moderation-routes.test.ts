@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as tus from 'tus-js-client';
+import { uploadThroughTus } from '../../../test/support/tus-upload.js';
 import { ulid } from 'ulid';
 import { BUCKETS, SUBJECTS, decodeJson, encodeJson } from '../bus/index.js';
 import { mediaFixtures, type MediaFixtures } from '../../../test/fixtures/media-fixtures.js';
@@ -47,17 +47,7 @@ async function grantFor(server: TestServer, size: number, extra: Record<string, 
 async function uploadFile(server: TestServer, path: string, extra: Record<string, unknown> = {}): Promise<string> {
   const data = await readFile(path);
   const grant = await grantFor(server, data.length, extra);
-  await new Promise<void>((resolve, reject) => {
-    new tus.Upload(data, {
-      endpoint: grant.upload_url,
-      headers: { Authorization: `Bearer ${grant.token}` },
-      uploadSize: data.length,
-      retryDelays: null,
-      storeFingerprintForResuming: false,
-      onSuccess: () => resolve(),
-      onError: reject,
-    }).start();
-  });
+  await uploadThroughTus(grant, data);
   return grant.upload_id;
 }
 

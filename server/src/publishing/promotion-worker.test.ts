@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as tus from 'tus-js-client';
+import { uploadThroughTus } from '../../../test/support/tus-upload.js';
 import { ulid } from 'ulid';
 import { mediaFixtures, type MediaFixtures } from '../../../test/fixtures/media-fixtures.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
@@ -28,19 +28,6 @@ interface Grant {
   readonly upload_id: string;
 }
 
-function tusUpload(grant: Grant, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    new tus.Upload(data, {
-      endpoint: grant.upload_url,
-      headers: { Authorization: `Bearer ${grant.token}` },
-      uploadSize: data.length,
-      retryDelays: null,
-      storeFingerprintForResuming: false,
-      onSuccess: () => resolve(),
-      onError: reject,
-    }).start();
-  });
-}
 
 /** Collects what one subject pattern carries and lets a test wait for a message (no sleeps). */
 class Collector<T> {
@@ -158,7 +145,7 @@ describeEachBus('promotion worker', (bus) => {
     assert.equal(grantResponse.status, 201, await grantResponse.clone().text());
     const grant = (await grantResponse.json()) as Grant;
     const id = grant.upload_id;
-    await tusUpload(grant, bytes);
+    await uploadThroughTus(grant, bytes);
     const moderated = await audit.next((entry) => entry.target === id && [AUDIT_ACTIONS.uploadInReview, AUDIT_ACTIONS.uploadApproved].includes(entry.action as never));
     assert.ok(moderated, 'moderation reviewed the upload');
 

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import * as tus from 'tus-js-client';
+export { uploadThroughTus } from '../../support/tus-upload.js';
 
 /** What `GET /api/v1/uploads/:id` answers, as far as these tests read it. */
 export interface UploadStatus {
@@ -18,22 +17,6 @@ export interface UploadGrant {
 /** `POST /api/v1/uploads/token`: the raw response, so a test can look at a refusal. */
 export function requestUploadGrant(baseUrl: string, request: Record<string, unknown>): Promise<Response> {
   return fetch(`${baseUrl}/api/v1/uploads/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
-}
-
-/** Sends the whole file through the server's tus endpoint with tus-js-client, as a browser would. */
-export async function uploadThroughTus(grant: UploadGrant, path: string): Promise<void> {
-  const data = await readFile(path);
-  await new Promise<void>((resolve, reject) => {
-    new tus.Upload(data, {
-      endpoint: grant.upload_url,
-      headers: { Authorization: `Bearer ${grant.token}` },
-      uploadSize: data.length,
-      retryDelays: null,
-      storeFingerprintForResuming: false,
-      onSuccess: () => resolve(),
-      onError: reject,
-    }).start();
-  });
 }
 
 const POLL_INTERVAL_MS = 200;
