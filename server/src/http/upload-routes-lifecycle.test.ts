@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as tus from 'tus-js-client';
+import { uploadResumable, type ResumableUploadOptions } from '../../../test/support/tus-upload.js';
 import { ulid } from 'ulid';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { TEST_CHANNEL, TEST_UPLOAD_TOKEN_SECRET, startTestServer, type TestServer } from '../../../test/support/test-server.js';
@@ -25,28 +25,8 @@ interface Grant {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-/** Uploads `data` with tus-js-client from `uploadUrl` (or a new upload); stops once `stopAfterBytes` are acknowledged. */
-function tusUpload(grant: Grant, data: Buffer, options: { uploadUrl?: string; stopAfterBytes?: number } = {}): Promise<{ url: string; finished: boolean }> {
-  return new Promise((resolve, reject) => {
-    const upload: tus.Upload = new tus.Upload(data, {
-      endpoint: grant.upload_url,
-      uploadUrl: options.uploadUrl ?? null,
-      headers: { Authorization: `Bearer ${grant.token}` },
-      chunkSize: 128 * 1024,
-      uploadSize: data.length,
-      retryDelays: null,
-      storeFingerprintForResuming: false,
-      onChunkComplete: (_chunk, accepted) => {
-        if (options.stopAfterBytes !== undefined && accepted >= options.stopAfterBytes && accepted < data.length) {
-          void upload.abort().then(() => resolve({ url: upload.url ?? '', finished: false }), reject);
-        }
-      },
-      onSuccess: () => resolve({ url: upload.url ?? '', finished: true }),
-      onError: reject,
-    });
-    upload.start();
-  });
-}
+/** In 128 KiB PATCHes, so `stopAfterBytes` can cut an upload short. */
+const tusUpload = (grant: Grant, data: Buffer, options: ResumableUploadOptions = {}) => uploadResumable(grant, data, { chunkSize: 128 * 1024, ...options });
 
 describeEachBus('upload grants: audit, per-channel cap, re-grant to resume', (bus) => {
   let server: TestServer;

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as tus from 'tus-js-client';
+import { uploadResumable } from '../../../test/support/tus-upload.js';
 import { ulid } from 'ulid';
 import { STREAMS, SUBJECTS, decodeJson, encodeJson } from '../bus/index.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
@@ -29,33 +29,7 @@ async function errorOf(response: Response): Promise<{ code: string; message: str
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
-/** Uploads `data` with tus-js-client; resolves with the upload URL. `stopAfterBytes` aborts once that much is acknowledged. */
-function tusUpload(
-  grant: Grant,
-  data: Buffer,
-  options: { chunkSize?: number; uploadUrl?: string; stopAfterBytes?: number; metadata?: Record<string, string> } = {},
-): Promise<{ url: string; finished: boolean }> {
-  return new Promise((resolve, reject) => {
-    const upload: tus.Upload = new tus.Upload(data, {
-      endpoint: grant.upload_url,
-      uploadUrl: options.uploadUrl ?? null,
-      headers: { Authorization: `Bearer ${grant.token}` },
-      chunkSize: options.chunkSize ?? Number.POSITIVE_INFINITY,
-      uploadSize: data.length,
-      metadata: options.metadata ?? {},
-      retryDelays: null,
-      storeFingerprintForResuming: false,
-      onChunkComplete: (_chunk, accepted) => {
-        if (options.stopAfterBytes !== undefined && accepted >= options.stopAfterBytes && accepted < data.length) {
-          void upload.abort().then(() => resolve({ url: upload.url ?? '', finished: false }), reject);
-        }
-      },
-      onSuccess: () => resolve({ url: upload.url ?? '', finished: true }),
-      onError: reject,
-    });
-    upload.start();
-  });
-}
+const tusUpload = uploadResumable;
 
 describeEachBus('upload routes and the tus endpoint', (bus) => {
   let server: TestServer;
