@@ -15,7 +15,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing system packages the tests need: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" fonts-dejavu-core >&2
+  apt-get install -y -qq "${missing[@]}" fonts-dejavu-core >&2
   exit 0
 fi
 
