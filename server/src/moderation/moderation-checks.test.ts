@@ -5,22 +5,10 @@ import type { UploadRecord } from '../uploads/index.js';
 import { magicBytesCheck } from './magic-bytes-check.js';
 import { runModerationCheck, type ModerationCheck } from './moderation-check.js';
 import { textCheck } from './text-check.js';
+import { uploadRecordFixture } from '../../../test/support/upload-record-fixture.js';
 
-const upload = (extra: Partial<UploadRecord> = {}): UploadRecord => ({
-  upload_id: '01JABCDEFGHJKMNPQRSTVWXYZ0',
-  channel: 'acme/morning-show',
-  status: 'checking',
-  source: 'file',
-  filename: 'clip.mp4',
-  type: 'video/mp4',
-  size: 10,
-  title: null,
-  clip: null,
-  checks: [],
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-  ...extra,
-});
+const upload = (extra: Partial<UploadRecord> = {}): UploadRecord =>
+  uploadRecordFixture({ upload_id: '01JABCDEFGHJKMNPQRSTVWXYZ0', status: 'checking', ...extra }, Date.parse('2026-01-01T00:00:00.000Z'));
 
 describe('moderation checks', () => {
   let fixtures: MediaFixtures;

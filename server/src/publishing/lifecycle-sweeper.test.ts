@@ -10,26 +10,14 @@ import { STREAMS, createMemoryBus, createNatsBus, decodeJson, type Bus } from '.
 import { createLogger } from '../observability/index.js';
 import { UploadStore, type UploadRecord, type UploadStatus } from '../uploads/index.js';
 import { LifecycleSweeper, QUARANTINE_DELETION_REASONS, quarantineExpiry } from './lifecycle-sweeper.js';
+import { uploadRecordFixture } from '../../../test/support/upload-record-fixture.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const TTL_MS = 72 * HOUR_MS;
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 
 function record(status: UploadStatus, createdMs: number, updatedMs = createdMs): UploadRecord {
-  return {
-    upload_id: ulid(createdMs),
-    channel: 'acme/morning-show',
-    status,
-    source: 'file',
-    filename: 'clip.mp4',
-    type: 'video/mp4',
-    size: 10,
-    title: null,
-    clip: null,
-    checks: [],
-    created_at: new Date(createdMs).toISOString(),
-    updated_at: new Date(updatedMs).toISOString(),
-  };
+  return uploadRecordFixture({ status, updated_at: new Date(updatedMs).toISOString() }, createdMs);
 }
 
 describe('quarantineExpiry', () => {

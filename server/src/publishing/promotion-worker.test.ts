@@ -127,6 +127,20 @@ describeEachBus('promotion worker', (bus) => {
 
   let publishedId = '';
 
+
+  /** A second promotion worker on the same server, bus and directories (what a redelivery reaches). */
+  function workerOnThisServer(): PromotionWorker {
+    return new PromotionWorker({
+      bus: server.running.bus,
+      uploads,
+      audit: new AuditLog(server.running.bus),
+      logger: createLogger({ level: 'silent' }),
+      quarantineDir: server.quarantineDir,
+      mediaDir: server.mediaDir,
+      concurrency: 1,
+    });
+  }
+
   it('publishes an approved tus upload: MP4 with ranges, HLS, JPEG poster, clip.published with provenance, quarantine deleted and audited', async () => {
     const bytes = await readFile(fixtures.validMp4);
     const canonicalId = `stream:acme:morning-show:${ulid()}`;
@@ -210,15 +224,7 @@ describeEachBus('promotion worker', (bus) => {
     assert.equal(republished.duplicate, true, 'the bus drops a repeated approval');
 
     // A redelivery (after a lost ack) reaches the worker itself.
-    const worker = new PromotionWorker({
-      bus: server.running.bus,
-      uploads,
-      audit: new AuditLog(server.running.bus),
-      logger: createLogger({ level: 'silent' }),
-      quarantineDir: server.quarantineDir,
-      mediaDir: server.mediaDir,
-      concurrency: 1,
-    });
+    const worker = workerOnThisServer();
     const mp4Before = await stat(join(server.mediaDir, publishedId, 'video.mp4'));
     const message = delivery(job, 2);
     await worker.handle(message);
@@ -251,15 +257,7 @@ describeEachBus('promotion worker', (bus) => {
 
   it('does not promote an upload that is not approved, and /media/ keeps it hidden', async () => {
     const record = await quarantined(fixtures.validFaststartMp4, 'in_review');
-    const worker = new PromotionWorker({
-      bus: server.running.bus,
-      uploads,
-      audit: new AuditLog(server.running.bus),
-      logger: createLogger({ level: 'silent' }),
-      quarantineDir: server.quarantineDir,
-      mediaDir: server.mediaDir,
-      concurrency: 1,
-    });
+    const worker = workerOnThisServer();
     const message = delivery({ upload_id: record.upload_id, channel: TEST_CHANNEL, approved_by: 'x', approved_at: new Date().toISOString() });
     await worker.handle(message);
     assert.deepEqual(message.settled, []);

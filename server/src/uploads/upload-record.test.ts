@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ulid } from 'ulid';
 import { UPLOAD_STATUSES, UploadTransitionError, canTransition, transitionUpload, type UploadRecord } from './upload-record.js';
+import { uploadRecordFixture } from '../../../test/support/upload-record-fixture.js';
 
-const record: UploadRecord = {
-  upload_id: ulid(),
-  channel: 'acme/show',
-  status: 'uploading',
-  source: 'file',
-  filename: 'a.mp4',
-  type: 'video/mp4',
-  size: 10,
-  title: null,
-  clip: null,
-  checks: [],
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-};
+const record: UploadRecord = uploadRecordFixture({ channel: 'acme/show', filename: 'a.mp4' }, Date.parse('2026-01-01T00:00:00.000Z'));
 
 describe('upload status machine', () => {
   it('moves an upload through checking to review and publication', () => {

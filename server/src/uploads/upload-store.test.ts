@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ulid } from 'ulid';
 import { createMemoryBus } from '../bus/index.js';
 import type { UploadRecord } from './upload-record.js';
 import { UploadStore } from './upload-store.js';
+import { uploadRecordFixture } from '../../../test/support/upload-record-fixture.js';
 
 const HOUR_MS = 3600 * 1000;
 
 function uploadAt(nowMs: number, channel = 'acme/show'): UploadRecord {
-  const atIso = new Date(nowMs).toISOString();
-  return {
-    upload_id: ulid(nowMs),
-    channel,
-    status: 'uploading',
-    source: 'file',
-    filename: 'clip.mp4',
-    type: 'video/mp4',
-    size: 10,
-    title: null,
-    clip: null,
-    checks: [],
-    created_at: atIso,
-    updated_at: atIso,
-  };
+  return uploadRecordFixture({ channel }, nowMs);
 }
 
 describe('UploadStore channel cap', () => {
