@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import type Router from '@koa/router';
+import Router from '@koa/router';
 import type { Bus } from './bus/index.js';
 import type { ChannelRegistry } from './channels/index.js';
 import type { Config } from './config.js';
@@ -139,10 +139,12 @@ export function createApp(deps: AppDeps): App {
     }),
     ...(deps.extraRoutes ?? []),
   ];
-  for (const router of routers) {
-    koa.use(router.routes());
-    koa.use(router.allowedMethods({ throw: true }));
-  }
+  // One root router: a request is matched against every route in a single pass, and 405/501
+  // answers come from one allowedMethods, instead of one dispatch per feature router.
+  const root = new Router<AppState>();
+  for (const router of routers) root.use(router.routes());
+  koa.use(root.routes());
+  koa.use(root.allowedMethods({ throw: true }));
 
   return {
     koa,
