@@ -4,6 +4,17 @@ import { channelStateSchema, type ChannelState, type Transition } from './channe
 /** How many times a transition is recomputed when another worker wrote the channel meanwhile. */
 const MAX_CAS_ATTEMPTS = 20;
 
+type TransitionFn = (state: ChannelState) => Transition;
+
+interface PendingMutation {
+  readonly initial: () => Promise<ChannelState>;
+  readonly transition: TransitionFn;
+  readonly resolve: (result: Transition) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { readonly ok: Transition } | { readonly error: unknown };
+
 /**
  * Channel state in the `channel-state` KV bucket, changed only by compare-and-set: a
  * transition is computed from the stored revision and written back only if nobody else wrote
@@ -12,12 +23,15 @@ const MAX_CAS_ATTEMPTS = 20;
  */
 export class ChannelStateStore {
   /**
-   * The tail of each channel's in-process mutation queue. The pipeline runs up to max-ack-pending
-   * handlers at once, and for one busy channel they would all read the same revision and then
-   * fail each other's compare-and-set (on NATS most attempts did, under load); queued, they
-   * conflict only with other processes.
+   * Mutations waiting per channel. While one batch for a channel is being written, new ones
+   * queue here; the next batch applies all of them to one read of the state and writes once
+   * (group commit). The pipeline runs up to max-ack-pending handlers at once: one by one,
+   * a busy channel paid a KV read, an encode and a compare-and-set per event, and on NATS
+   * concurrent handlers failed each other's compare-and-set; batched, a burst of events for
+   * one channel costs one write, and conflicts come only from other processes.
    */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly pending = new Map<string, PendingMutation[]>();
+  private readonly draining = new Set<string>();
 
   /**
    * The last state this process decoded or wrote per channel, by KV revision. States are never
@@ -43,34 +57,62 @@ export class ChannelStateStore {
 
   /**
    * Applies `transition` to the channel's current state (or `initial()` when it has none) and
-   * stores the result atomically. Returns the transition that was stored.
+   * stores the result atomically, in order with the channel's other mutations from this
+   * process. Returns the transition that was stored; rejects when `transition` throws (other
+   * mutations in the same batch are unaffected) or the store cannot be written.
    */
-  mutate(channel: string, initial: () => Promise<ChannelState>, transition: (state: ChannelState) => Transition): Promise<Transition> {
-    const run = (this.queues.get(channel) ?? Promise.resolve()).then(() => this.compareAndSet(channel, initial, transition));
-    const tail = run.catch(() => undefined);
-    this.queues.set(channel, tail);
-    void tail.then(() => {
-      if (this.queues.get(channel) === tail) this.queues.delete(channel);
+  mutate(channel: string, initial: () => Promise<ChannelState>, transition: TransitionFn): Promise<Transition> {
+    return new Promise((resolve, reject) => {
+      const mutation = { initial, transition, resolve, reject };
+      const queue = this.pending.get(channel);
+      if (queue) queue.push(mutation);
+      else this.pending.set(channel, [mutation]);
+      if (!this.draining.has(channel)) void this.drain(channel);
     });
-    return run;
   }
 
-  private async compareAndSet(
-    channel: string,
-    initial: () => Promise<ChannelState>,
-    transition: (state: ChannelState) => Transition,
-  ): Promise<Transition> {
+  private async drain(channel: string): Promise<void> {
+    this.draining.add(channel);
+    try {
+      for (let batch = this.pending.get(channel); batch; batch = this.pending.get(channel)) {
+        this.pending.delete(channel);
+        try {
+          const outcomes = await this.compareAndSet(channel, batch);
+          batch.forEach((mutation, index) => {
+            const outcome = outcomes[index]!;
+            if ('ok' in outcome) mutation.resolve(outcome.ok);
+            else mutation.reject(outcome.error);
+          });
+        } catch (error) {
+          for (const mutation of batch) mutation.reject(error);
+        }
+      }
+    } finally {
+      this.draining.delete(channel);
+    }
+  }
+
+  private async compareAndSet(channel: string, batch: readonly PendingMutation[]): Promise<Outcome[]> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const entry = await this.kv.get(channel);
-      const current = entry ? this.decode(channel, entry) : await initial();
-      const result = transition(current);
-      if (entry && result.state === current) return result;
+      const current = entry ? this.decode(channel, entry) : await batch[0]!.initial();
+      let state = current;
+      const outcomes = batch.map((mutation): Outcome => {
+        try {
+          const result = mutation.transition(state);
+          state = result.state;
+          return { ok: result };
+        } catch (error) {
+          return { error };
+        }
+      });
+      if (entry && state === current) return outcomes;
       try {
         const revision = entry
-          ? await this.kv.update(channel, encodeJson(result.state), entry.revision)
-          : await this.kv.create(channel, encodeJson(result.state));
-        this.decoded.set(channel, { revision, state: result.state });
-        return result;
+          ? await this.kv.update(channel, encodeJson(state), entry.revision)
+          : await this.kv.create(channel, encodeJson(state));
+        this.decoded.set(channel, { revision, state });
+        return outcomes;
       } catch (error) {
         if (!(error instanceof KvConflictError)) throw error;
       }

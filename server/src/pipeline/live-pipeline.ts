@@ -40,8 +40,6 @@ const PIPELINE_ACK_WAIT_MS = 5_000;
 
 const timerMessageSchema = z.object({ channel: z.string(), wake_at_ms: z.number() });
 
-/** Only the routing key is read here; the mapper parses the whole event. Loose, so nothing is stripped. */
-const twitchBroadcasterSchema = z.object({ event: z.looseObject({ broadcaster_user_id: z.string() }) });
 
 /**
  * The consumers between the bus streams and the channel state: raw provider events are
@@ -53,6 +51,12 @@ const twitchBroadcasterSchema = z.object({ event: z.looseObject({ broadcaster_us
 export class LivePipeline {
   private readonly consumers: Consumer[] = [];
   private readonly now: () => number;
+  /**
+   * The last wake-up time this process scheduled per channel. Every event inside a coalescing
+   * window asks for the same wake-up; the bus would drop the repeats by msg id, but encoding
+   * and publishing each one cost more than the event itself.
+   */
+  private readonly scheduledWakes = new Map<string, number>();
 
   private constructor(
     private readonly options: LivePipelineOptions,
@@ -162,12 +166,14 @@ export class LivePipeline {
   /** Maps a raw event to a canonical one; undefined when it is for no linked channel or an unmapped type. */
   private async toCanonicalEvent(raw: RawProviderEvent): Promise<CanonicalEvent | undefined> {
     if (raw.provider !== 'twitch') return undefined;
-    const body = twitchBroadcasterSchema.safeParse(JSON.parse(raw.body));
-    if (!body.success) {
+    // Only the routing key is read here; the mapper validates the whole event.
+    const event = (JSON.parse(raw.body) as { event?: unknown } | null)?.event;
+    const broadcaster = typeof event === 'object' && event !== null ? (event as { broadcaster_user_id?: unknown }).broadcaster_user_id : undefined;
+    if (typeof broadcaster !== 'string') {
       this.options.logger.info({ message_id: raw.message_id, type: raw.subscription_type }, 'twitch event without broadcaster; ignored');
       return undefined;
     }
-    const channel = await this.options.channels.findByAccount('twitch', body.data.event.broadcaster_user_id);
+    const channel = await this.options.channels.findByAccount('twitch', broadcaster);
     if (!channel) {
       this.options.logger.info({ message_id: raw.message_id }, 'twitch event for an unlinked broadcaster; ignored');
       return undefined;
@@ -179,7 +185,7 @@ export class LivePipeline {
         messageTimestamp: raw.message_timestamp,
         subscriptionType: raw.subscription_type,
         subscriptionVersion: raw.subscription_version,
-        event: body.data.event,
+        event,
       });
     } catch (error) {
       this.options.logger.warn({ err: error, message_id: raw.message_id }, 'twitch event does not match its documented shape; ignored');
@@ -196,12 +202,13 @@ export class LivePipeline {
       stopTimer();
       this.options.metrics.statusEmits.inc({ transition: result.emit.status });
     }
-    if (result.wakeAtMs !== null) {
+    if (result.wakeAtMs !== null && this.scheduledWakes.get(channel) !== result.wakeAtMs) {
       await this.options.bus.publish(
         SUBJECTS.liveTimer(ref),
         encodeJson({ channel, wake_at_ms: result.wakeAtMs }),
         { msgId: `timer:${channel}:${result.wakeAtMs}` },
       );
+      this.scheduledWakes.set(channel, result.wakeAtMs);
     }
   }
 

@@ -32,7 +32,17 @@ export function requestContext(logger: Logger, metrics: Metrics): Middleware<App
     const incoming = ctx.get('x-request-id');
     const requestId = INCOMING_REQUEST_ID.test(incoming) ? incoming : ulid(undefined, pooledRandom);
     ctx.state.requestId = requestId;
-    ctx.state.log = logger.child({ request_id: requestId });
+    // The child logger is built on first use: most requests log only the access line below,
+    // and a pino child per request was a measurable share of a webhook's cost.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (log ??= logger.child({ request_id: requestId })),
+      set: (value: Logger) => {
+        log = value;
+      },
+      configurable: true,
+      enumerable: true,
+    });
     ctx.set('X-Request-Id', requestId);
     const startedAt = performance.now();
     try {
@@ -40,11 +50,10 @@ export function requestContext(logger: Logger, metrics: Metrics): Middleware<App
     } finally {
       const route = typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
       metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
-      if (!ctx.state.quiet) {
-        ctx.state.log.info(
-          { method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - startedAt) },
-          'request',
-        );
+      if (!ctx.state.quiet && logger.isLevelEnabled('info')) {
+        const line = { method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - startedAt) };
+        if (log) log.info(line, 'request');
+        else logger.info({ request_id: requestId, ...line }, 'request');
       }
     }
   };

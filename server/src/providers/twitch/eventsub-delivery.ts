@@ -9,6 +9,9 @@ import {
 } from './eventsub-message.js';
 import { checkEventSubTimestamp, verifyEventSubSignature } from './verify-signature.js';
 
+/** Strict: a body that is not valid UTF-8 is a 400, not replacement characters. Stateless between calls. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** What a verified EventSub request asks of us. */
 export type EventSubDelivery =
   | { readonly kind: 'verification'; readonly challenge: string; readonly subscription: EventSubSubscription }
@@ -60,7 +63,7 @@ export function readEventSubDelivery(request: EventSubRequest): EventSubDelivery
   let text: string;
   let body: unknown;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(request.rawBody);
+    text = UTF8.decode(request.rawBody);
     body = JSON.parse(text);
   } catch (error) {
     throw new AppError('invalid_json', 'body is not valid UTF-8 JSON', { cause: error });

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { describeEachBus } from '../../../test/support/each-bus.js';
+import { BUCKETS, createMemoryBus, createNatsBus, type Bus } from '../bus/index.js';
+import { initialChannelState, type ChannelState, type Transition } from './channel-state.js';
+import { ChannelStateStore } from './channel-state-store.js';
+
+const CHANNEL = 'acme/morning-show';
+const initial = async () => initialChannelState(CHANNEL, Date.parse('2026-01-01T00:00:00Z'));
+
+/** A transition that only counts: `seq` + 1, so the final `seq` says how many were applied, in order. */
+function countUp(expectSeq?: number) {
+  return (state: ChannelState): Transition => {
+    if (expectSeq !== undefined) assert.equal(state.record.seq, expectSeq, 'applied in call order');
+    return { state: { ...state, record: { ...state.record, seq: state.record.seq + 1 } }, emit: null, wakeAtMs: null, applied: true };
+  };
+}
+
+describeEachBus('channel state store: group commit', (busUnderTest) => {
+  let bus: Bus;
+  before(async () => {
+    const url = busUnderTest.natsUrl();
+    bus = url ? await createNatsBus({ url, name: 'state-store-test' }) : createMemoryBus();
+  });
+  after(async () => {
+    await bus.close();
+  });
+
+  it('applies a burst for one channel in call order, with far fewer writes than mutations', async () => {
+    const store = await ChannelStateStore.open(bus);
+    const kv = await bus.kv(BUCKETS.channelState);
+    const channel = `${CHANNEL}-burst-${busUnderTest.kind}`;
+    const start = async () => initialChannelState(channel, 0);
+    await store.mutate(channel, start, countUp(0));
+    const created = (await kv.get(channel))!.revision;
+
+    const results = await Promise.all(Array.from({ length: 200 }, (_, index) => store.mutate(channel, start, countUp(index + 1))));
+    assert.deepEqual(
+      results.map((result) => result.state.record.seq),
+      Array.from({ length: 200 }, (_, index) => index + 2),
+      'each caller gets the state after its own transition',
+    );
+    assert.equal((await store.get(channel))?.record.seq, 201);
+    // Revisions are per bucket; nothing else writes to it during this test.
+    const writes = (await kv.get(channel))!.revision - created;
+    assert.ok(writes >= 1 && writes <= 5, `200 queued mutations took ${writes} writes`);
+  });
+
+  it('a transition that throws rejects only its own caller; the rest of its batch is stored', async () => {
+    const store = await ChannelStateStore.open(bus);
+    const channel = `${CHANNEL}-throws-${busUnderTest.kind}`;
+    const start = async () => initialChannelState(channel, 0);
+    const outcomes = await Promise.allSettled([
+      store.mutate(channel, start, countUp()),
+      store.mutate(channel, start, countUp()),
+      store.mutate(channel, start, () => {
+        throw new Error('bad event');
+      }),
+      store.mutate(channel, start, countUp()),
+    ]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.equal((await store.get(channel))?.record.seq, 3);
+  });
+
+  it('two stores (two processes) on one bucket lose none of each other\'s updates', async () => {
+    const [one, two] = [await ChannelStateStore.open(bus), await ChannelStateStore.open(bus)];
+    const channel = `${CHANNEL}-race-${busUnderTest.kind}`;
+    const start = async () => initialChannelState(channel, 0);
+    await Promise.all(Array.from({ length: 60 }, (_, index) => (index % 2 === 0 ? one : two).mutate(channel, start, countUp())));
+    assert.equal((await one.get(channel))?.record.seq, 60);
+  });
+
+  it('an unchanged state is not written', async () => {
+    const store = await ChannelStateStore.open(bus);
+    await store.mutate(CHANNEL, initial, countUp());
+    const kv = await bus.kv(BUCKETS.channelState);
+    const before = (await kv.get(CHANNEL))!.revision;
+    await store.mutate(CHANNEL, initial, (state) => ({ state, emit: null, wakeAtMs: null, applied: false }));
+    assert.equal((await kv.get(CHANNEL))!.revision, before);
+  });
+});
