@@ -16,6 +16,8 @@ import { elementAssetsRoute } from './http/element-assets-route.js';
 import { mediaRoute } from './http/media-route.js';
 import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import { moderationRoutes } from './http/moderation-routes.js';
+import { outboundRoutes } from './http/outbound-routes.js';
+import type { OutboundAdmin } from './outbound/index.js';
 import type { AuditLog } from './audit/index.js';
 import type { HashBlocklist } from './moderation/index.js';
 import type { LiveStatusHub, SseConnection } from './live/index.js';
@@ -57,6 +59,8 @@ export interface AppDeps {
   readonly uploads: { readonly grants: UploadGrants; readonly store: UploadStore; readonly tus: TusEndpoint };
   /** Moderation: the audit log (decisions, blocklist changes) and the perceptual-hash blocklist. */
   readonly moderation: { readonly audit: AuditLog; readonly blocklist: HashBlocklist };
+  /** Outbound webhooks' admin side (subscribers, deliveries, dead letters, replay); absent: no `/api/v1/webhooks` routes. */
+  readonly outbound?: OutboundAdmin;
   /** Extra routers mounted last (the demo site in demo mode). */
   readonly extraRoutes?: readonly Router<AppState>[];
   readonly now?: () => number;
@@ -137,6 +141,7 @@ export function createApp(deps: AppDeps): App {
       publicUrl: deps.publicUrl,
       now,
     }),
+    ...(deps.outbound ? [outboundRoutes({ admin: deps.outbound, requireAdmin })] : []),
     ...(deps.extraRoutes ?? []),
   ];
   // One root router: a request is matched against every route in a single pass, and 405/501

@@ -131,4 +131,31 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     assert.equal(loadConfig({ NATS_URL: '', PORT: ' ' }).natsUrl, undefined);
   });
+  it('has outbound webhook defaults: https only in production, no private hosts, spec retry schedule', () => {
+    const config = loadConfig({});
+    assert.equal(config.outbound.requireHttps, false);
+    assert.deepEqual(config.outbound.allowPrivateHosts, []);
+    assert.equal(config.outbound.retryScheduleMs, undefined, 'the outbound module default applies');
+    assert.equal(config.outbound.timeoutMs, 15_000);
+    assert.equal(config.outbound.connectTimeoutMs, 5_000);
+    const secrets = { TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32) };
+    assert.equal(loadConfig({ NODE_ENV: 'production', ...secrets }).outbound.requireHttps, true);
+    const tuned = loadConfig({ OUTBOUND_ALLOW_PRIVATE_HOSTS: '127.0.0.1, Hooks.Internal ,[::1]', OUTBOUND_RETRY_SCHEDULE_MS: '100, 200', OUTBOUND_TIMEOUT_MS: '1000', OUTBOUND_CONNECT_TIMEOUT_MS: '5000' });
+    assert.deepEqual(tuned.outbound.allowPrivateHosts, ['127.0.0.1', 'hooks.internal', '[::1]']);
+    assert.deepEqual(tuned.outbound.retryScheduleMs, [100, 200]);
+    assert.equal(tuned.outbound.connectTimeoutMs, 1000, 'never longer than the whole delivery');
+    for (const [environment, variable] of [
+      [{ OUTBOUND_ALLOW_PRIVATE_HOSTS: 'http://evil/' }, 'OUTBOUND_ALLOW_PRIVATE_HOSTS'],
+      [{ OUTBOUND_ALLOW_PRIVATE_HOSTS: 'a b' }, 'OUTBOUND_ALLOW_PRIVATE_HOSTS'],
+      [{ OUTBOUND_RETRY_SCHEDULE_MS: '1,two' }, 'OUTBOUND_RETRY_SCHEDULE_MS'],
+      [{ OUTBOUND_RETRY_SCHEDULE_MS: '-5' }, 'OUTBOUND_RETRY_SCHEDULE_MS'],
+      [{ OUTBOUND_RETRY_SCHEDULE_MS: '999999999,999999999' }, 'OUTBOUND_RETRY_SCHEDULE_MS'],
+      [{ OUTBOUND_TIMEOUT_MS: '0' }, 'OUTBOUND_TIMEOUT_MS'],
+      [{ OUTBOUND_CONNECT_TIMEOUT_MS: 'soon' }, 'OUTBOUND_CONNECT_TIMEOUT_MS'],
+      [{ OUTBOUND_MAX_IN_FLIGHT_PER_SUBSCRIBER: '0' }, 'OUTBOUND_MAX_IN_FLIGHT_PER_SUBSCRIBER'],
+      [{ OUTBOUND_CONCURRENCY: '5000' }, 'OUTBOUND_CONCURRENCY'],
+    ] as Array<[Record<string, string>, string]>) {
+      assert.throws(() => loadConfig(environment), (error: unknown) => error instanceof ConfigError && error.variable === variable, variable);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import type { OutboundSettings } from './outbound/index.js';
 
 const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -51,6 +52,22 @@ const environmentSchema = z.object({
   TRANSCODE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   QUARANTINE_TTL_MS: z.coerce.number().int().min(60_000).max(90 * 24 * 3600 * 1000).default(72 * 3600 * 1000),
   LIFECYCLE_SWEEP_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(10 * 60 * 1000),
+  OUTBOUND_ALLOW_PRIVATE_HOSTS: z
+    .string()
+    .transform((value) => value.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(?:[a-z0-9.-]{1,253}|\[?[0-9a-f:.]{2,45}\]?)$/, 'must be a comma-separated list of host names or IP addresses')).max(100))
+    .default([]),
+  OUTBOUND_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  OUTBOUND_RETRY_SCHEDULE_MS: z
+    .string()
+    .transform((value) => value.split(',').map((delay) => delay.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d{1,9}$/, 'must be a comma-separated list of delays in milliseconds')).max(30))
+    .transform((delays) => delays.map(Number))
+    .refine((delays) => delays.reduce((sum, delay) => sum + delay, 0) <= 6 * 24 * 3600 * 1000, 'must add up to at most 6 days (deliveries are kept 7)')
+    .optional(),
+  OUTBOUND_MAX_IN_FLIGHT_PER_SUBSCRIBER: z.coerce.number().int().min(1).max(64).default(8),
+  OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
 });
 
 export interface Config {
@@ -99,6 +116,8 @@ export interface Config {
   readonly quarantineTtlMs: number;
   /** How often the lifecycle sweeper looks for expired quarantine files. */
   readonly lifecycleSweepMs: number;
+  /** Signed outbound webhooks: https only in production, the private-range allowlist, timeouts, retries, caps. */
+  readonly outbound: OutboundSettings;
 }
 
 export class ConfigError extends Error {
@@ -164,6 +183,15 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
     quarantineTtlMs: env.QUARANTINE_TTL_MS,
     lifecycleSweepMs: env.LIFECYCLE_SWEEP_MS,
+    outbound: {
+      requireHttps: production,
+      allowPrivateHosts: env.OUTBOUND_ALLOW_PRIVATE_HOSTS,
+      connectTimeoutMs: Math.min(env.OUTBOUND_CONNECT_TIMEOUT_MS, env.OUTBOUND_TIMEOUT_MS),
+      timeoutMs: env.OUTBOUND_TIMEOUT_MS,
+      retryScheduleMs: env.OUTBOUND_RETRY_SCHEDULE_MS,
+      maxInFlightPerSubscriber: env.OUTBOUND_MAX_IN_FLIGHT_PER_SUBSCRIBER,
+      concurrency: env.OUTBOUND_CONCURRENCY,
+    },
   };
 }
 

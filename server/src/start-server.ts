@@ -14,6 +14,7 @@ import { LifecycleSweeper, PromotionWorker } from './publishing/index.js';
 import { handleTwitchRevocation } from './providers/twitch/index.js';
 import { UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
+import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
 
 /** How often expired incomplete uploads are swept from the quarantine. */
 const UPLOAD_CLEANUP_INTERVAL_MS = 5 * 60 * 1000;
@@ -39,6 +40,8 @@ export interface StartOptions {
   readonly drainTimeoutMs?: number;
   /** Run the moderation worker (default true; a test that inspects raw `uploads.completed` jobs turns it off). */
   readonly moderationWorker?: boolean;
+  /** How outbound webhooks resolve receiver host names (default: the OS resolver). */
+  readonly outboundResolve?: ResolveHost;
 }
 
 /** The composition root: connects the bus, starts the pipeline and the hub, listens. */
@@ -113,6 +116,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   sweeper.start();
 
+  const outbound = await OutboundWebhooks.open({
+    bus,
+    audit,
+    logger: logger.child({ component: 'outbound' }),
+    registry: metrics.registry,
+    settings: config.outbound,
+    resolve: options.outboundResolve,
+  });
+  await outbound.start();
+
   let publicUrl = config.publicUrl;
   const app = createApp({
     config,
@@ -127,6 +140,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     publicUrl: () => publicUrl,
     uploads: { grants: uploadGrants, store: uploadStore, tus },
     moderation: { audit, blocklist },
+    outbound: outbound.admin,
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
   });
 
@@ -156,6 +170,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await moderation.stop();
       await sweeper.stop();
       await promotion.stop();
+      await outbound.stop();
       hub.stop();
       await pipeline.stop();
       await bus.close();

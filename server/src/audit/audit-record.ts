@@ -16,6 +16,15 @@ export const AUDIT_ACTIONS = {
   uploadGranted: 'upload.granted',
   /** The client ended its own incomplete upload (tus termination). */
   uploadCancelled: 'upload.cancelled',
+  /** Outbound webhook subscribers (Standard Webhooks) and their deliveries. */
+  webhookSubscriberCreated: 'webhook.subscriber.created',
+  webhookSubscriberUpdated: 'webhook.subscriber.updated',
+  webhookSubscriberDeleted: 'webhook.subscriber.deleted',
+  webhookSecretRotated: 'webhook.subscriber.secret_rotated',
+  /** The receiver answered 410 Gone. */
+  webhookSubscriberDisabled: 'webhook.subscriber.disabled',
+  webhookDeliveryReplayed: 'webhook.delivery.replayed',
+  webhookDeadLetterDeleted: 'webhook.dead_letter.deleted',
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

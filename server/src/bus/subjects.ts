@@ -24,6 +24,9 @@ export const SUBJECTS = {
   /** A promoted upload is public under /media/: `clips.published.{publisher}.{slug}` (msg id = upload id). */
   clipPublished: (ref: ChannelRef) => `clips.published.${ref.publisher}.${ref.slug}`,
   clipPublishedAll: 'clips.published.>',
+  /** One outbound webhook delivery job per subscriber and event: `outbound.deliveries.{subscriber id}` (msg id = delivery id). */
+  outboundDelivery: (subscriberId: string) => `outbound.deliveries.${subscriberId}`,
+  outboundDeliveryAll: 'outbound.deliveries.>',
 } as const;
 
 /** Streams the server creates at start. */
@@ -72,6 +75,17 @@ export const STREAMS = {
     maxAgeMs: 30 * DAY_MS,
     duplicateWindowMs: DAY_MS,
   },
+  /**
+   * Outbound webhook deliveries: a work queue; a failed attempt is nak'ed with the retry delay
+   * (about three days in all), so jobs must outlive the schedule. A re-fanned event is a duplicate.
+   */
+  outbound: {
+    name: 'OUTBOUND',
+    subjects: [SUBJECTS.outboundDeliveryAll],
+    retention: 'workqueue',
+    maxAgeMs: 7 * DAY_MS,
+    duplicateWindowMs: DAY_MS,
+  },
 } as const satisfies Record<string, StreamConfig>;
 
 /** KV buckets. */
@@ -88,6 +102,12 @@ export const BUCKETS = {
   uploads: 'uploads',
   /** Per blocklist entry id: perceptual hashes of a known bad clip, added by an admin. */
   hashBlocklist: 'hash-blocklist',
+  /** Per subscriber id: an outbound webhook subscriber (URL, filters, secrets). */
+  outboundSubscribers: 'outbound-subscribers',
+  /** Per delivery id: the state of an outbound webhook delivery (TTL'd). */
+  outboundDeliveries: 'outbound-deliveries',
+  /** Per delivery id: deliveries that exhausted their retries or could not be sent; kept until replayed or removed. */
+  outboundDeadLetters: 'outbound-dead-letters',
 } as const;
 
 /** Durable consumer names. */
@@ -98,4 +118,10 @@ export const CONSUMERS = {
   moderation: 'moderation',
   /** The promotion worker: `uploads.approved` only. */
   promotion: 'promotion',
+  /** Fans `live.status.>` out into outbound delivery jobs. */
+  outboundLiveStatus: 'outbound-live-status',
+  /** Fans `clips.published.>` out into outbound delivery jobs. */
+  outboundClips: 'outbound-clips',
+  /** Sends outbound webhook deliveries (the OUTBOUND work queue). */
+  outboundDelivery: 'outbound-delivery',
 } as const;

@@ -1,0 +1,248 @@
+/**
+ * Outbound webhook benchmark (issue 6): signed Standard Webhooks deliveries per second to 100
+ * receivers (local HTTP servers answering 204), through the FULL path versus a bare signed
+ * POST loop, measured in the same run.
+ *
+ * Ours: the real `OutboundWebhooks` on a bus (memory by default, or NATS when `natsUrl` is
+ * given): `clips.published` events on the CLIPS stream -> durable fan-out -> one job per
+ * subscriber on the OUTBOUND work queue -> the delivery worker (subscriber lookup, SSRF check
+ * with the allowlist, HMAC signing, pinned keep-alive POST, delivery record in KV). Timed from
+ * the first publish until every receiver has had every event.
+ *
+ * Baseline: the same (event, receiver) pairs signed with node:crypto and POSTed over a
+ * keep-alive `http.Agent` with the same concurrency, no bus, no records.
+ *
+ * The ratio is ours / baseline deliveries per second. Run it with `runOutboundBench()` and
+ * print it with `formatOutbound(result)`; `node --import tsx bench/outbound.ts` does both.
+ */
+import { createHmac } from 'node:crypto';
+import { Agent, createServer, request, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { Registry } from 'prom-client';
+import { AuditLog } from '../server/src/audit/index.js';
+import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, encodeJson, type Bus } from '../server/src/bus/index.js';
+import { createLogger } from '../server/src/observability/index.js';
+import { OutboundWebhooks, generateWebhookSecret, parseWebhookSecret } from '../server/src/outbound/index.js';
+import { fmt, fmtInt } from './support/stats.js';
+
+export interface OutboundBenchOptions {
+  readonly receivers?: number;
+  readonly events?: number;
+  /** Attempts in flight at once, ours and the baseline's. */
+  readonly concurrency?: number;
+  /** Unset: the memory bus. */
+  readonly natsUrl?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface OutboundSide {
+  readonly deliveries: number;
+  readonly elapsedMs: number;
+  readonly deliveriesPerSecond: number;
+}
+
+export interface OutboundBenchResult {
+  readonly bus: 'memory' | 'nats';
+  readonly receivers: number;
+  readonly events: number;
+  readonly concurrency: number;
+  readonly ours: OutboundSide;
+  readonly baseline: OutboundSide;
+  /** ours / baseline deliveries per second. */
+  readonly ratio: number;
+}
+
+interface Receivers {
+  readonly urls: string[];
+  /** Requests received so far, all receivers. */
+  total(): number;
+  /** Resolves once `count` requests in all have arrived. */
+  waitForTotal(count: number, timeoutMs: number): Promise<void>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+async function startReceivers(count: number): Promise<Receivers> {
+  const servers: Server[] = [];
+  const sockets = new Set<Socket>();
+  let total = 0;
+  let waiter: { count: number; resolve: () => void } | undefined;
+  for (let i = 0; i < count; i++) {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        total += 1;
+        res.writeHead(204).end();
+        if (waiter && total >= waiter.count) {
+          waiter.resolve();
+          waiter = undefined;
+        }
+      });
+    });
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+  }
+  return {
+    urls: servers.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`),
+    total: () => total,
+    waitForTotal: (wanted, timeoutMs) =>
+      total >= wanted
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`only ${total} of ${wanted} deliveries within ${timeoutMs} ms`)), timeoutMs);
+            waiter = {
+              count: wanted,
+              resolve: () => {
+                clearTimeout(timer);
+                resolve();
+              },
+            };
+          }),
+    reset: () => {
+      total = 0;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    },
+  };
+}
+
+function clipEvent(index: number): { subject: string; body: Record<string, unknown>; msgId: string } {
+  const uploadId = `up_bench_${index}_${Date.now()}`;
+  return {
+    subject: SUBJECTS.clipPublished({ publisher: 'bench', slug: 'outbound' }),
+    msgId: uploadId,
+    body: {
+      upload_id: uploadId,
+      channel: 'bench/outbound',
+      media: { mp4: `/media/${uploadId}/clip.mp4`, hls: `/media/${uploadId}/index.m3u8`, poster: `/media/${uploadId}/poster.jpg` },
+      published_at: new Date().toISOString(),
+    },
+  };
+}
+
+async function runOurs(bus: Bus, receivers: Receivers, events: number, concurrency: number, timeoutMs: number): Promise<OutboundSide> {
+  await bus.ensureStreams(Object.values(STREAMS));
+  const outbound = await OutboundWebhooks.open({
+    bus,
+    audit: new AuditLog(bus),
+    logger: createLogger({ level: 'silent' }),
+    registry: new Registry(),
+    settings: {
+      requireHttps: false,
+      allowPrivateHosts: ['127.0.0.1'],
+      connectTimeoutMs: 5_000,
+      timeoutMs: 15_000,
+      retryScheduleMs: undefined,
+      maxInFlightPerSubscriber: 8,
+      concurrency,
+    },
+  });
+  try {
+    for (const url of receivers.urls) await outbound.admin.create({ url, events: ['clip.published'], channels: [], description: 'bench' }, 'bench');
+    await outbound.start();
+    receivers.reset();
+    const wanted = events * receivers.urls.length;
+    const startedAt = performance.now();
+    for (let i = 0; i < events; i++) {
+      const event = clipEvent(i);
+      await bus.publish(event.subject, encodeJson(event.body), { msgId: event.msgId });
+    }
+    await receivers.waitForTotal(wanted, timeoutMs);
+    const elapsedMs = performance.now() - startedAt;
+    return { deliveries: wanted, elapsedMs, deliveriesPerSecond: (wanted / elapsedMs) * 1000 };
+  } finally {
+    await outbound.stop();
+  }
+}
+
+/** The bare loop: sign with node:crypto, POST over keep-alive sockets, `concurrency` at a time. */
+async function runBaseline(receivers: Receivers, events: number, concurrency: number): Promise<OutboundSide> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const keys = receivers.urls.map(() => parseWebhookSecret(generateWebhookSecret())!);
+  const bodies = Array.from({ length: events }, (_, i) => JSON.stringify({ type: 'clip.published', timestamp: new Date().toISOString(), data: clipEvent(i).body }));
+  const jobs: Array<{ url: URL; key: Buffer; body: string; id: string }> = [];
+  for (let e = 0; e < events; e++) {
+    for (let r = 0; r < receivers.urls.length; r++) jobs.push({ url: new URL(receivers.urls[r]!), key: keys[r]!, body: bodies[e]!, id: `msg_bench${e}` });
+  }
+  const post = (job: (typeof jobs)[number]) =>
+    new Promise<void>((resolve, reject) => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      const signature = createHmac('sha256', job.key).update(`${job.id}.${timestamp}.${job.body}`).digest('base64');
+      const req = request(
+        {
+          method: 'POST',
+          hostname: job.url.hostname,
+          port: job.url.port,
+          path: job.url.pathname,
+          agent,
+          headers: { 'content-type': 'application/json', 'webhook-id': job.id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(job.body);
+    });
+  receivers.reset();
+  const startedAt = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < jobs.length) await post(jobs[next++]!);
+    }),
+  );
+  const elapsedMs = performance.now() - startedAt;
+  agent.destroy();
+  return { deliveries: jobs.length, elapsedMs, deliveriesPerSecond: (jobs.length / elapsedMs) * 1000 };
+}
+
+export async function runOutboundBench(options: OutboundBenchOptions = {}): Promise<OutboundBenchResult> {
+  const receiverCount = options.receivers ?? 100;
+  const events = options.events ?? 20;
+  const concurrency = options.concurrency ?? 64;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const receivers = await startReceivers(receiverCount);
+  const bus = options.natsUrl ? await createNatsBus({ url: options.natsUrl, name: 'outbound-bench' }) : createMemoryBus();
+  try {
+    // Warm both paths (JIT, sockets) on a small run first, then measure.
+    await runBaseline(receivers, 1, concurrency);
+    const baseline = await runBaseline(receivers, events, concurrency);
+    const ours = await runOurs(bus, receivers, events, concurrency, timeoutMs);
+    return {
+      bus: options.natsUrl ? 'nats' : 'memory',
+      receivers: receiverCount,
+      events,
+      concurrency,
+      ours,
+      baseline,
+      ratio: ours.deliveriesPerSecond / baseline.deliveriesPerSecond,
+    };
+  } finally {
+    await bus.close();
+    await receivers.close();
+  }
+}
+
+export function formatOutbound(result: OutboundBenchResult): string {
+  const side = (name: string, s: OutboundSide) =>
+    `${name.padEnd(9)} ${fmtInt(s.deliveries)} deliveries in ${fmt(s.elapsedMs, 0)} ms = ${fmtInt(s.deliveriesPerSecond)} deliveries/s`;
+  return [
+    `outbound webhooks, ${result.bus} bus: ${result.events} events x ${result.receivers} receivers, concurrency ${result.concurrency}`,
+    side('ours', result.ours),
+    side('baseline', result.baseline),
+    `ratio ours/baseline ${fmt(result.ratio, 2)}`,
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(formatOutbound(await runOutboundBench()));
+}

@@ -1,0 +1,226 @@
+import { CONSUMERS, STREAMS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import type { AuditLog } from '../audit/index.js';
+import { createJobLimiter, type JobLimiter } from '../media/index.js';
+import type { Logger } from '../observability/index.js';
+import { DEAD_LETTER_REASONS, deliveryJobSchema, pendingRecord, type DeadLetterReason, type DeliveryJob, type DeliveryRecord } from './delivery.js';
+import type { DeliveryStore } from './delivery-store.js';
+import { DeliveryRefusedError, HostUnresolvedError, WebhookUrlError, parseWebhookUrl, resolveDeliveryTarget, type ResolveHost } from './delivery-target.js';
+import { OUTBOUND_AUDIT_ACTIONS, recordOutboundAudit } from './outbound-audit.js';
+import type { OutboundMetrics } from './outbound-metrics.js';
+import { nextRetryDelayMs, parseRetryAfterMs } from './retry-schedule.js';
+import { sendWebhook, type SenderAgents, type SendResult } from './send-webhook.js';
+import { webhookHeaders } from './sign-webhook.js';
+import { signingKeys, type SubscriberRecord } from './subscriber.js';
+import type { SubscriberStore } from './subscriber-store.js';
+import { SubscriberSlots } from './subscriber-slots.js';
+
+/** A job of a subscriber at its in-flight cap comes back after this (plus up to as much jitter). */
+const SUBSCRIBER_BUSY_DELAY_MS = 200;
+
+/** Jobs held by the consumer at once, most of them waiting out a retry delay (nak'ed, still pending). */
+const MAX_HELD_JOBS = 20_000;
+
+/** A job due this close to now is sent rather than nak'ed again. */
+const DUE_TOLERANCE_MS = 50;
+
+export interface DeliveryPolicy {
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+  /** Delays before each retry; dead-lettered once spent. */
+  readonly retryScheduleMs: readonly number[];
+  /** Default per-subscriber cap (a subscriber's own `max_in_flight` wins). */
+  readonly maxInFlightPerSubscriber: number;
+  /** Attempts in flight in this process across subscribers. */
+  readonly concurrency: number;
+  /** https only (production). */
+  readonly requireHttps: boolean;
+  /** Hosts allowed to resolve to private ranges (tests, on-prem). Lowercase names or literal addresses. */
+  readonly allowPrivateHosts: ReadonlySet<string>;
+}
+
+export interface DeliveryWorkerOptions {
+  readonly bus: Bus;
+  readonly subscribers: SubscriberStore;
+  readonly deliveries: DeliveryStore;
+  readonly audit: AuditLog;
+  readonly metrics: OutboundMetrics;
+  readonly logger: Logger;
+  readonly agents: SenderAgents;
+  readonly policy: DeliveryPolicy;
+  readonly resolve?: ResolveHost;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/**
+ * The durable consumer of the OUTBOUND work queue: signs and POSTs each job to its subscriber,
+ * pinned to the address the SSRF check approved. 2xx: delivered. 410: the subscriber is
+ * disabled and the job dead-lettered. Anything else (5xx, 3xx, timeouts, resets): nak'ed with
+ * the next delay of the retry schedule, dead-lettered when it is spent. The attempt count and
+ * due time live in the delivery record, so nak'ing a busy job costs no attempt.
+ */
+export class DeliveryWorker {
+  private consumer: Consumer | undefined;
+  private readonly slots = new SubscriberSlots();
+  private readonly limiter: JobLimiter;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly ackWaitMs: number;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.limiter = createJobLimiter(options.policy.concurrency);
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.ackWaitMs = options.policy.timeoutMs + 30_000;
+  }
+
+  async start(): Promise<void> {
+    if (this.consumer) return;
+    this.consumer = await this.options.bus.consume(
+      { stream: STREAMS.outbound.name, durable: CONSUMERS.outboundDelivery, ackWaitMs: this.ackWaitMs, maxAckPending: MAX_HELD_JOBS },
+      (message) => this.handle(message),
+    );
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
+  }
+
+  private async handle(message: BusMessage): Promise<void> {
+    const { deliveries, subscribers, logger } = this.options;
+    let job: DeliveryJob;
+    try {
+      job = decodeJson(message.data, deliveryJobSchema);
+    } catch (error) {
+      logger.warn({ err: error, seq: message.seq }, 'malformed delivery job dropped');
+      message.term();
+      return;
+    }
+    // A first delivery has no record yet; later ones (retries, busy naks, crashes) read it.
+    const record = message.deliveryCount === 1 ? pendingRecord(job) : ((await deliveries.get(job.subscriber_id, job.delivery_id)) ?? pendingRecord(job));
+    if (record.status === 'delivered' || record.status === 'dead') return;
+    if (record.next_attempt_at !== null) {
+      const remainingMs = Date.parse(record.next_attempt_at) - this.now();
+      if (remainingMs > DUE_TOLERANCE_MS) {
+        message.nak(remainingMs);
+        return;
+      }
+    }
+    const subscriber = await subscribers.get(job.subscriber_id);
+    if (!subscriber || subscriber.status !== 'enabled') {
+      await this.deadLetter(record, DEAD_LETTER_REASONS.subscriberDisabled, null);
+      return;
+    }
+    const cap = subscriber.max_in_flight ?? this.options.policy.maxInFlightPerSubscriber;
+    if (!this.slots.tryAcquire(subscriber.id, cap)) {
+      this.options.metrics.attempts.inc({ event: job.event_type, outcome: 'busy' });
+      message.nak(Math.round(SUBSCRIBER_BUSY_DELAY_MS * (1 + this.random())));
+      return;
+    }
+    const heartbeat = setInterval(() => message.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    try {
+      await this.limiter.run(() => this.attempt(message, record, subscriber));
+    } finally {
+      clearInterval(heartbeat);
+      this.slots.release(subscriber.id);
+    }
+  }
+
+  private async attempt(message: BusMessage, record: DeliveryRecord, subscriber: SubscriberRecord): Promise<void> {
+    const { policy, metrics } = this.options;
+    let url: URL;
+    try {
+      url = parseWebhookUrl(subscriber.url, { requireHttps: policy.requireHttps });
+    } catch (error) {
+      if (!(error instanceof WebhookUrlError)) throw error;
+      await this.deadLetter(record, DEAD_LETTER_REASONS.urlRefused, error.message);
+      return;
+    }
+    const attempts = record.attempts + 1;
+    const attemptedAt = new Date(this.now()).toISOString();
+    let result: SendResult;
+    try {
+      const pinned = await resolveDeliveryTarget(url, { allowPrivateHosts: policy.allowPrivateHosts, resolve: this.options.resolve });
+      const headers = webhookHeaders(signingKeys(subscriber, this.now()), record.webhook_id, Math.floor(this.now() / 1000), record.body);
+      metrics.inFlight.inc();
+      try {
+        result = await sendWebhook({ url, pinned, headers, body: record.body }, policy, this.options.agents);
+      } finally {
+        metrics.inFlight.dec();
+      }
+    } catch (error) {
+      if (error instanceof DeliveryRefusedError) {
+        metrics.attempts.inc({ event: record.event_type, outcome: 'refused' });
+        await this.deadLetter({ ...record, attempts, last_attempt_at: attemptedAt }, DEAD_LETTER_REASONS.addressRefused, error.message);
+        return;
+      }
+      if (!(error instanceof HostUnresolvedError)) throw error;
+      result = { kind: 'failed', reason: 'connection', message: error.message, durationMs: 0 };
+    }
+    if (result.durationMs > 0) metrics.attemptSeconds.observe({ event: record.event_type }, result.durationMs / 1000);
+
+    const attempted: DeliveryRecord = {
+      ...record,
+      attempts,
+      last_attempt_at: attemptedAt,
+      last_response_status: result.kind === 'response' ? result.status : null,
+      last_error: result.kind === 'response' ? (result.status >= 200 && result.status < 300 ? null : `http_${result.status}`) : result.reason,
+      updated_at: attemptedAt,
+    };
+    if (result.kind === 'response' && result.status >= 200 && result.status < 300) {
+      metrics.attempts.inc({ event: record.event_type, outcome: 'delivered' });
+      await this.options.deliveries.put({ ...attempted, status: 'delivered', next_attempt_at: null });
+      return;
+    }
+    if (result.kind === 'response' && result.status === 410) {
+      metrics.attempts.inc({ event: record.event_type, outcome: 'gone' });
+      await this.disableGone(subscriber);
+      await this.deadLetter(attempted, DEAD_LETTER_REASONS.gone, 'http_410');
+      return;
+    }
+    metrics.attempts.inc({ event: record.event_type, outcome: 'retry' });
+    const retryAfterMs = result.kind === 'response' ? parseRetryAfterMs(result.retryAfter, this.now()) : undefined;
+    const delayMs = nextRetryDelayMs(attempts, policy.retryScheduleMs, { random: this.random, retryAfterMs });
+    if (delayMs === undefined) {
+      await this.deadLetter(attempted, DEAD_LETTER_REASONS.retriesExhausted, attempted.last_error);
+      return;
+    }
+    await this.options.deliveries.put({ ...attempted, status: 'retrying', next_attempt_at: new Date(this.now() + delayMs).toISOString() });
+    message.nak(delayMs);
+  }
+
+  private async deadLetter(record: DeliveryRecord, reason: DeadLetterReason, error: string | null): Promise<void> {
+    const atIso = new Date(this.now()).toISOString();
+    await this.options.deliveries.putDeadLetter({
+      ...record,
+      status: 'dead',
+      dead_reason: reason,
+      last_error: error ?? record.last_error,
+      next_attempt_at: null,
+      updated_at: atIso,
+    });
+    this.options.metrics.deadLetters.inc({ reason });
+    this.options.logger.warn(
+      { delivery_id: record.delivery_id, subscriber_id: record.subscriber_id, attempts: record.attempts, reason },
+      'webhook delivery dead-lettered',
+    );
+  }
+
+  /** 410 Gone: the receiver wants no more; disable the subscriber (once) and audit it. */
+  private async disableGone(subscriber: SubscriberRecord): Promise<void> {
+    let changed = false;
+    await this.options.subscribers.update(subscriber.id, (current) => {
+      changed = current.status === 'enabled';
+      return changed ? { ...current, status: 'disabled', disabled_reason: 'gone', updated_at: new Date(this.now()).toISOString() } : current;
+    });
+    if (!changed) return;
+    await recordOutboundAudit(this.options.audit, {
+      actor: 'outbound',
+      action: OUTBOUND_AUDIT_ACTIONS.subscriberDisabled,
+      target: subscriber.id,
+      reason: 'receiver answered 410 Gone',
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { OUTBOUND_EVENT_TYPE_LIST } from './outbound-event.js';
+
+/** Delivery ids: `dlv_` + 32 hex (derived from event and subscriber) or a ULID (a replay). */
+export const DELIVERY_ID_PATTERN = /^dlv_(?:[0-9a-f]{32}|[0-9A-HJKMNP-TV-Z]{26})$/;
+
+/** The first delivery of an event to a subscriber has a derived id, so a re-fanned event is a duplicate on the bus. */
+export function deliveryIdFor(webhookId: string, subscriberId: string): string {
+  return `dlv_${createHash('sha256').update(`${webhookId}\n${subscriberId}`).digest('hex').slice(0, 32)}`;
+}
+
+/** A job on `outbound.deliveries.{subscriber id}`: everything needed to send, nothing secret. */
+export const deliveryJobSchema = z.object({
+  delivery_id: z.string().regex(DELIVERY_ID_PATTERN),
+  webhook_id: z.string(),
+  subscriber_id: z.string(),
+  event_type: z.enum(OUTBOUND_EVENT_TYPE_LIST),
+  channel: z.string(),
+  body: z.string(),
+  created_at: z.string(),
+  /** Set on a replay: the delivery it re-sends. */
+  replay_of: z.string().nullable(),
+});
+export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
+
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'dead'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** Why a delivery was dead-lettered, one table. */
+export const DEAD_LETTER_REASONS = {
+  retriesExhausted: 'retries_exhausted',
+  /** The receiver answered 410 Gone: the subscriber was disabled. */
+  gone: 'gone',
+  /** The URL resolves to a refused address range. */
+  addressRefused: 'address_refused',
+  /** The subscriber was disabled or deleted before the delivery went out. */
+  subscriberDisabled: 'subscriber_disabled',
+  /** The subscriber's URL is no longer one we call (e.g. http in production). */
+  urlRefused: 'url_refused',
+} as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[keyof typeof DEAD_LETTER_REASONS];
+
+/** The visible state of one delivery (KV `outbound-deliveries`, and `outbound-dead-letters` once dead). */
+export const deliveryRecordSchema = deliveryJobSchema.extend({
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.number().int().min(0),
+  last_attempt_at: z.string().nullable(),
+  /** HTTP status of the last attempt, or null when it got no response. */
+  last_response_status: z.number().int().nullable(),
+  /** `connect_timeout`, `timeout`, `connection`, `http_500`, ... */
+  last_error: z.string().nullable(),
+  /** When the next attempt is due (retrying only). */
+  next_attempt_at: z.string().nullable(),
+  dead_reason: z.enum(Object.values(DEAD_LETTER_REASONS) as [DeadLetterReason, ...DeadLetterReason[]]).nullable(),
+  updated_at: z.string(),
+  /** Replays made of this delivery (newest last). */
+  replayed_as: z.array(z.string()).default([]),
+});
+export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
+
+/** A job's record before any attempt. */
+export function pendingRecord(job: DeliveryJob): DeliveryRecord {
+  return {
+    ...job,
+    status: 'pending',
+    attempts: 0,
+    last_attempt_at: null,
+    last_response_status: null,
+    last_error: null,
+    next_attempt_at: null,
+    dead_reason: null,
+    updated_at: job.created_at,
+    replayed_as: [],
+  };
+}
+

@@ -1,0 +1,104 @@
+import { liveMetadataSchema } from '@live-upload/schema';
+import { CONSUMERS, STREAMS, SUBJECTS, encodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import type { Logger } from '../observability/index.js';
+import { clipPublishedEventSchema } from '../publishing/index.js';
+import { deliveryIdFor, type DeliveryJob } from './delivery.js';
+import { clipPublishedEvent, liveStatusEvent, webhookIdFor, type OutboundEvent } from './outbound-event.js';
+import type { OutboundMetrics } from './outbound-metrics.js';
+import { subscriberWants } from './subscriber.js';
+import type { SubscriberStore } from './subscriber-store.js';
+
+export interface OutboundFanoutOptions {
+  readonly bus: Bus;
+  readonly subscribers: SubscriberStore;
+  readonly metrics: OutboundMetrics;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/**
+ * Turns `live.status.>` and `clips.published.>` into one delivery job per interested subscriber
+ * on the OUTBOUND work queue. Durable consumers, so an event published while this process was
+ * down still goes out; a subscriber only gets events that happened after it was created. A
+ * redelivered event makes the same delivery ids, which the bus drops as duplicates.
+ */
+export class OutboundFanout {
+  private readonly consumers: Consumer[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly options: OutboundFanoutOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    if (this.consumers.length > 0) return;
+    const { bus } = this.options;
+    this.consumers.push(
+      await bus.consume(
+        { stream: STREAMS.liveStatus.name, durable: CONSUMERS.outboundLiveStatus, maxAckPending: 64 },
+        (message) => this.handle(message, 'live.status'),
+      ),
+      await bus.consume(
+        { stream: STREAMS.clips.name, durable: CONSUMERS.outboundClips, maxAckPending: 64 },
+        (message) => this.handle(message, 'clip.published'),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.splice(0).map((consumer) => consumer.stop()));
+  }
+
+  private async handle(message: BusMessage, kind: 'live.status' | 'clip.published'): Promise<void> {
+    const event = this.toEvent(message, kind);
+    if (!event) {
+      message.term();
+      return;
+    }
+    await this.fanOut(event);
+  }
+
+  private toEvent(message: BusMessage, kind: 'live.status' | 'clip.published'): OutboundEvent | undefined {
+    const webhookId = webhookIdFor(message.subject, message.data);
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder().decode(message.data));
+    } catch {
+      value = undefined;
+    }
+    if (kind === 'live.status') {
+      const parsed = liveMetadataSchema.safeParse(value);
+      if (parsed.success) return liveStatusEvent(parsed.data, webhookId);
+    } else {
+      const parsed = clipPublishedEventSchema.safeParse(value);
+      if (parsed.success) return clipPublishedEvent(parsed.data, webhookId);
+    }
+    this.options.logger.warn({ subject: message.subject, seq: message.seq }, 'malformed event not sent to webhook subscribers');
+    return undefined;
+  }
+
+  /** One job per subscriber that wants the event and existed when it happened. */
+  async fanOut(event: OutboundEvent): Promise<number> {
+    const happenedAtMs = Date.parse(event.timestamp);
+    const createdAt = new Date(this.now()).toISOString();
+    let jobs = 0;
+    for (const subscriber of this.options.subscribers.list()) {
+      if (!subscriberWants(subscriber, event.type, event.channel)) continue;
+      if (!(Date.parse(subscriber.created_at) <= happenedAtMs)) continue;
+      const job: DeliveryJob = {
+        delivery_id: deliveryIdFor(event.webhookId, subscriber.id),
+        webhook_id: event.webhookId,
+        subscriber_id: subscriber.id,
+        event_type: event.type,
+        channel: event.channel,
+        body: event.body,
+        created_at: createdAt,
+        replay_of: null,
+      };
+      await this.options.bus.publish(SUBJECTS.outboundDelivery(subscriber.id), encodeJson(job), { msgId: job.delivery_id });
+      this.options.metrics.fannedOut.inc({ event: event.type });
+      jobs++;
+    }
+    return jobs;
+  }
+}
