@@ -169,6 +169,19 @@ describeEachBus('POST /webhooks/twitch', (bus) => {
     assert.equal(sse.events.slice(from).filter((event) => record(event).status === 'offline').length, 0);
   });
 
+  it('audits a revocation Twitch ends for delivery failures but keeps the link (the subscription manager re-subscribes)', async () => {
+    const response = await server.send(server.twitch.revocation('stream.offline', '1', { status: 'notification_failures_exceeded' }));
+    assert.equal(response.status, 204);
+    const config = await server.running.channels.get({ publisher: 'acme', slug: 'morning-show' });
+    assert.equal(config?.providers.twitch?.state, 'active');
+    const audit = await server.request('/api/v1/audit?limit=200', { admin: true });
+    const records = ((await audit.json()) as { records: Array<{ action: string; reason: string | null; target: string }> }).records;
+    assert.ok(
+      records.some((entry) => entry.action === 'provider.revoked' && entry.reason === 'notification_failures_exceeded' && entry.target === TEST_CHANNEL),
+      'the revocation is audited against the channel',
+    );
+  });
+
   it('marks the Twitch link revoked on a revocation and answers 204', async () => {
     const response = await server.send(server.twitch.revocation('stream.online', '1', { status: 'authorization_revoked' }));
     assert.equal(response.status, 204);

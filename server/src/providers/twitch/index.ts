@@ -42,3 +42,15 @@ export {
 export { mapTwitchNotification, type TwitchNotification } from './map-event.js';
 export { readEventSubDelivery, type EventSubDelivery, type EventSubRequest } from './eventsub-delivery.js';
 export { handleTwitchRevocation } from './handle-revocation.js';
+export { AppAccessToken, TwitchAuthError, type AppAccessTokenOptions } from './app-access-token.js';
+export { HelixClient, HelixError, type HelixClientOptions, type HelixSubscription } from './helix-client.js';
+export {
+  TwitchSubscriptionManager,
+  planSubscriptions,
+  wantedSubscriptions,
+  DEFAULT_RECONCILE_INTERVAL_MS,
+  type ReconcileReport,
+  type RevocationOutcome,
+  type SubscriptionManagerOptions,
+  type TwitchBroadcasterLink,
+} from './subscription-manager.js';

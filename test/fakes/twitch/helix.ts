@@ -1,0 +1,420 @@
+/**
+ * A fake of Twitch's token endpoint and Helix EventSub subscription API, written from Twitch's
+ * documentation (https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/,
+ * https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription, #get-eventsub-subscriptions,
+ * #delete-eventsub-subscription, https://dev.twitch.tv/docs/eventsub/handling-webhook-events/).
+ * A real HTTP server on a free port; production code reaches it through its base-URL config.
+ *
+ * Like Twitch, creating a webhook subscription answers 202 with status
+ * `webhook_callback_verification_pending` and then POSTs a signed
+ * `webhook_callback_verification` challenge to the callback: the subscription becomes `enabled`
+ * only if the callback answers 2xx with exactly the challenge, else
+ * `webhook_callback_verification_failed`. Signing uses the EventSub sender fake's HMAC and header
+ * table, not our production code.
+ */
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TWITCH_EVENTSUB_HEADERS, TWITCH_MESSAGE_TYPES, twitchSignature, twitchTimestamp, type TwitchMessageType, type TwitchRevocationStatus } from './eventsub.js';
+
+/** Subscription types the fake accepts, with their versions. */
+const KNOWN_TYPES: Readonly<Record<string, readonly string[]>> = {
+  'stream.online': ['1'],
+  'stream.offline': ['1'],
+  'channel.update': ['1', '2'],
+  'channel.follow': ['2'],
+};
+
+export interface FakeSubscription {
+  readonly id: string;
+  status: string;
+  readonly type: string;
+  readonly version: string;
+  readonly cost: number;
+  readonly condition: { readonly broadcaster_user_id: string };
+  readonly transport: { readonly method: 'webhook'; readonly callback: string };
+  readonly created_at: string;
+  /** Never listed by Helix; kept to sign deliveries. */
+  readonly secret: string;
+}
+
+export interface HelixRequestRecord {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+}
+
+export interface FakeHelixOptions {
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  /** Items per page of `GET /helix/eventsub/subscriptions` (Twitch: up to 100). Small so tests page. */
+  readonly pageSize?: number;
+  /** `expires_in` of issued tokens, seconds. */
+  readonly tokenLifetimeSeconds?: number;
+  readonly maxTotalCost?: number;
+  /** How long the fake waits for a callback to answer its challenge. */
+  readonly verificationTimeoutMs?: number;
+}
+
+export interface FakeHelix {
+  /** Base URL for both `TWITCH_AUTH_BASE_URL` and `TWITCH_API_BASE_URL`. */
+  readonly url: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Every subscription in creation order (the live objects; do not mutate in tests). */
+  subscriptions(): readonly FakeSubscription[];
+  /** Every request answered, in order. */
+  readonly requests: readonly HelixRequestRecord[];
+  /** How many access tokens were issued. */
+  tokensIssued(): number;
+  /** Resolves once every challenge sent so far has been answered (or has failed). */
+  verificationsSettled(): Promise<void>;
+  /** Every issued token becomes invalid: Helix answers 401 until a new one is fetched. */
+  expireTokens(): void;
+  /** The next `count` Helix requests get 429 with `Ratelimit-Reset` `resetInMs` from now. */
+  rateLimitNext(count: number, resetInMs: number): void;
+  /** The next Helix request (of `method`, when given) is answered with exactly this status and raw body. */
+  respondNext(status: number, body: string, options?: { method?: 'GET' | 'POST' | 'DELETE'; contentType?: string }): void;
+  /** New subscriptions fail verification whatever the callback answers. */
+  failVerification(fail: boolean): void;
+  /** Sets a status as Twitch does when it gives up on a subscription, without telling anyone. */
+  setStatus(id: string, status: string): void;
+  /**
+   * Revokes like Twitch: sets the status and POSTs a signed `revocation` message to the
+   * callback. Resolves with the callback's HTTP status.
+   */
+  revoke(id: string, status: TwitchRevocationStatus): Promise<number>;
+  close(): Promise<void>;
+}
+
+interface ReplyOverride {
+  readonly method: string | undefined;
+  readonly status: number;
+  readonly body: string;
+  readonly contentType: string;
+}
+
+const SUBSCRIPTIONS_PATH = '/helix/eventsub/subscriptions';
+const MAX_BODY_BYTES = 64 * 1024;
+const TOTAL_LIMIT = 800;
+
+export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<FakeHelix> {
+  const clientId = options.clientId ?? 'fakeclientid0123456789abcdef';
+  const clientSecret = options.clientSecret ?? 'fakeclientsecret0123456789abcdef';
+  const pageSize = options.pageSize ?? 2;
+  const lifetimeSeconds = options.tokenLifetimeSeconds ?? 5_000_000;
+  const maxTotalCost = options.maxTotalCost ?? 10_000;
+  const verificationTimeoutMs = options.verificationTimeoutMs ?? 5_000;
+
+  const subscriptions: FakeSubscription[] = [];
+  const validTokens = new Set<string>();
+  const requests: HelixRequestRecord[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let issued = 0;
+  let rateLimited: { remaining: number; resetAtMs: number } | undefined;
+  const overrides: ReplyOverride[] = [];
+  let forceVerificationFailure = false;
+  let rateLimitRemaining = TOTAL_LIMIT;
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) reply(response, 500, { error: 'Internal Server Error', status: 500, message: String(error) });
+      else response.destroy();
+    });
+  });
+
+  const pending = new WeakMap<ServerResponse, { method: string; path: string }>();
+  /** The one writer: records the request before the answer leaves. */
+  const write = (response: ServerResponse, status: number, headers: Record<string, string>, text: string) => {
+    const request = pending.get(response);
+    if (request) requests.push({ ...request, status });
+    response.writeHead(status, headers);
+    response.end(text);
+  };
+  const reply = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    write(response, status, { ...(text ? { 'Content-Type': 'application/json' } : {}), ...headers }, text);
+  };
+  const helixError = (response: ServerResponse, status: number, error: string, message: string, headers: Record<string, string> = {}) =>
+    reply(response, status, { error, status, message }, headers);
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', 'http://fake-helix');
+    pending.set(response, { method: request.method ?? '', path: url.pathname });
+    const body = await readBody(request);
+    if (body === undefined) return helixError(response, 413, 'Payload Too Large', 'body too large');
+
+    if (url.pathname === '/oauth2/token') return token(request, response, url, body);
+    if (url.pathname !== SUBSCRIPTIONS_PATH) return helixError(response, 404, 'Not Found', 'no such endpoint');
+
+    const overrideAt = overrides.findIndex((candidate) => candidate.method === undefined || candidate.method === request.method);
+    const override = overrideAt < 0 ? undefined : overrides.splice(overrideAt, 1)[0];
+    if (override) {
+      return write(response, override.status, { 'Content-Type': override.contentType }, override.body);
+    }
+    const nowSeconds = Math.ceil(Date.now() / 1000);
+    if (rateLimited && rateLimited.remaining > 0) {
+      rateLimited.remaining--;
+      return helixError(response, 429, 'Too Many Requests', '', {
+        'Ratelimit-Limit': String(TOTAL_LIMIT),
+        'Ratelimit-Remaining': '0',
+        'Ratelimit-Reset': String(Math.ceil(rateLimited.resetAtMs / 1000)),
+      });
+    }
+    rateLimitRemaining = Math.max(0, rateLimitRemaining - 1);
+    const limitHeaders = { 'Ratelimit-Limit': String(TOTAL_LIMIT), 'Ratelimit-Remaining': String(rateLimitRemaining), 'Ratelimit-Reset': String(nowSeconds + 60) };
+
+    const authorization = request.headers['authorization'];
+    const bearer = typeof authorization === 'string' && /^Bearer [^\s]+$/.test(authorization) ? authorization.slice(7) : undefined;
+    if (bearer === undefined || !validTokens.has(bearer)) return helixError(response, 401, 'Unauthorized', 'Invalid OAuth token', limitHeaders);
+    if (request.headers['client-id'] !== clientId) return helixError(response, 401, 'Unauthorized', 'Client ID and OAuth token do not match', limitHeaders);
+
+    switch (request.method) {
+      case 'POST':
+        return create(response, body, limitHeaders);
+      case 'GET':
+        return list(response, url, limitHeaders);
+      case 'DELETE':
+        return remove(response, url, limitHeaders);
+      default:
+        return helixError(response, 405, 'Method Not Allowed', 'method not allowed', limitHeaders);
+    }
+  };
+
+  const token = (request: IncomingMessage, response: ServerResponse, url: URL, body: Buffer) => {
+    if (request.method !== 'POST') return reply(response, 404, { status: 404, message: 'Not Found' });
+    // Twitch reads the parameters from the form body or the query string.
+    const params = new URLSearchParams(url.search);
+    for (const [key, value] of new URLSearchParams(body.toString('utf8'))) params.set(key, value);
+    if (params.get('client_id') !== clientId) return reply(response, 400, { status: 400, message: 'invalid client' });
+    if (!constantTimeEqual(params.get('client_secret') ?? '', clientSecret)) return reply(response, 403, { status: 403, message: 'invalid client secret' });
+    if (params.get('grant_type') !== 'client_credentials') return reply(response, 400, { status: 400, message: 'unsupported grant type' });
+    const accessToken = randomBytes(15).toString('hex');
+    validTokens.add(accessToken);
+    issued++;
+    return reply(response, 200, { access_token: accessToken, expires_in: lifetimeSeconds, token_type: 'bearer' });
+  };
+
+  const totals = () => {
+    const counted = subscriptions.filter((subscription) => subscription.status === 'enabled' || subscription.status === 'webhook_callback_verification_pending');
+    return { total: subscriptions.length, total_cost: counted.reduce((sum, subscription) => sum + subscription.cost, 0), max_total_cost: maxTotalCost };
+  };
+
+  const create = (response: ServerResponse, body: Buffer, headers: Record<string, string>) => {
+    let input: unknown;
+    try {
+      input = JSON.parse(body.toString('utf8'));
+    } catch {
+      return helixError(response, 400, 'Bad Request', 'malformed JSON body', headers);
+    }
+    const problem = validateCreate(input);
+    if (typeof problem === 'string') return helixError(response, 400, 'Bad Request', problem, headers);
+    const duplicate = subscriptions.find(
+      (existing) =>
+        existing.type === problem.type &&
+        existing.version === problem.version &&
+        existing.condition.broadcaster_user_id === problem.broadcasterUserId &&
+        existing.transport.callback === problem.callback,
+    );
+    if (duplicate) return helixError(response, 409, 'Conflict', 'subscription already exists', headers);
+    const subscription: FakeSubscription = {
+      id: randomUUID(),
+      status: 'webhook_callback_verification_pending',
+      type: problem.type,
+      version: problem.version,
+      cost: 1,
+      condition: { broadcaster_user_id: problem.broadcasterUserId },
+      transport: { method: 'webhook', callback: problem.callback },
+      created_at: twitchTimestamp(Date.now()),
+      secret: problem.secret,
+    };
+    subscriptions.push(subscription);
+    reply(response, 202, { data: [publicView(subscription)], ...totals() }, headers);
+    const verifying = verify(subscription).finally(() => inFlight.delete(verifying));
+    inFlight.add(verifying);
+  };
+
+  const verify = async (subscription: FakeSubscription) => {
+    const challenge = randomBytes(24).toString('base64url');
+    let answered: boolean;
+    try {
+      const response = await deliverMessage(subscription, TWITCH_MESSAGE_TYPES.verification, { challenge, subscription: publicView(subscription) }, verificationTimeoutMs);
+      const text = await response.text();
+      answered = response.ok && text === challenge;
+    } catch {
+      answered = false;
+    }
+    if (subscription.status !== 'webhook_callback_verification_pending') return;
+    subscription.status = answered && !forceVerificationFailure ? 'enabled' : 'webhook_callback_verification_failed';
+  };
+
+  const list = (response: ServerResponse, url: URL, headers: Record<string, string>) => {
+    const filters = ['status', 'type', 'user_id', 'subscription_id'].filter((name) => url.searchParams.has(name));
+    if (filters.length > 1) return helixError(response, 400, 'Bad Request', 'only one of status, type, user_id, subscription_id may be given', headers);
+    let matching = subscriptions.slice();
+    const value = filters[0] === undefined ? undefined : url.searchParams.get(filters[0]);
+    if (filters[0] === 'status') matching = matching.filter((subscription) => subscription.status === value);
+    if (filters[0] === 'type') matching = matching.filter((subscription) => subscription.type === value);
+    if (filters[0] === 'user_id') matching = matching.filter((subscription) => subscription.condition.broadcaster_user_id === value);
+    if (filters[0] === 'subscription_id') matching = matching.filter((subscription) => subscription.id === value);
+    const after = url.searchParams.get('after');
+    let start = 0;
+    if (after !== null) {
+      const decoded = decodeCursor(after);
+      if (decoded === undefined) return helixError(response, 400, 'Bad Request', 'invalid cursor', headers);
+      start = decoded;
+    }
+    const page = matching.slice(start, start + pageSize);
+    const next = start + pageSize < matching.length ? encodeCursor(start + pageSize) : undefined;
+    return reply(response, 200, { data: page.map(publicView), ...totals(), total: matching.length, pagination: next === undefined ? {} : { cursor: next } }, headers);
+  };
+
+  const remove = (response: ServerResponse, url: URL, headers: Record<string, string>) => {
+    const id = url.searchParams.get('id');
+    if (!id) return helixError(response, 400, 'Bad Request', 'Missing required parameter "id"', headers);
+    const index = subscriptions.findIndex((subscription) => subscription.id === id);
+    if (index < 0) return helixError(response, 404, 'Not Found', 'subscription not found', headers);
+    subscriptions.splice(index, 1);
+    return write(response, 204, headers, '');
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const find = (id: string) => {
+    const subscription = subscriptions.find((candidate) => candidate.id === id);
+    if (!subscription) throw new Error(`fake Helix has no subscription ${id}`);
+    return subscription;
+  };
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    clientId,
+    clientSecret,
+    requests,
+    subscriptions: () => subscriptions,
+    tokensIssued: () => issued,
+    verificationsSettled: async () => {
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+    expireTokens: () => validTokens.clear(),
+    rateLimitNext: (count, resetInMs) => {
+      rateLimited = { remaining: count, resetAtMs: Date.now() + resetInMs };
+    },
+    respondNext: (status, body, options = {}) => {
+      overrides.push({ method: options.method, status, body, contentType: options.contentType ?? 'application/json' });
+    },
+    failVerification: (fail) => {
+      forceVerificationFailure = fail;
+    },
+    setStatus: (id, status) => {
+      find(id).status = status;
+    },
+    revoke: async (id, status) => {
+      const subscription = find(id);
+      subscription.status = status;
+      const response = await deliverMessage(subscription, TWITCH_MESSAGE_TYPES.revocation, { subscription: publicView(subscription) }, verificationTimeoutMs);
+      await response.arrayBuffer();
+      return response.status;
+    },
+    close: async () => {
+      await Promise.allSettled([...inFlight]);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A message as Twitch POSTs it to a webhook callback: all headers, signed body bytes. */
+async function deliverMessage(subscription: FakeSubscription, messageType: TwitchMessageType, body: Record<string, unknown>, timeoutMs: number): Promise<Response> {
+  const messageId = randomUUID();
+  const timestamp = twitchTimestamp(Date.now());
+  const text = JSON.stringify(body);
+  return fetch(subscription.transport.callback, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      [TWITCH_EVENTSUB_HEADERS.messageId]: messageId,
+      [TWITCH_EVENTSUB_HEADERS.messageRetry]: '0',
+      [TWITCH_EVENTSUB_HEADERS.messageType]: messageType,
+      [TWITCH_EVENTSUB_HEADERS.messageSignature]: twitchSignature(subscription.secret, messageId, timestamp, text),
+      [TWITCH_EVENTSUB_HEADERS.messageTimestamp]: timestamp,
+      [TWITCH_EVENTSUB_HEADERS.subscriptionType]: subscription.type,
+      [TWITCH_EVENTSUB_HEADERS.subscriptionVersion]: subscription.version,
+    },
+    body: text,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+}
+
+/** The subscription as Helix shows it: everything but the secret. */
+function publicView(subscription: FakeSubscription): Record<string, unknown> {
+  const { secret: _secret, ...visible } = subscription;
+  return { ...visible, condition: { ...visible.condition }, transport: { ...visible.transport } };
+}
+
+interface CreateInput {
+  readonly type: string;
+  readonly version: string;
+  readonly broadcasterUserId: string;
+  readonly callback: string;
+  readonly secret: string;
+}
+
+/** Twitch's checks on a create body; a string is the 400 message. */
+function validateCreate(input: unknown): CreateInput | string {
+  if (!isRecord(input)) return 'body must be a JSON object';
+  const { type, version, condition, transport } = input;
+  if (typeof type !== 'string' || typeof version !== 'string') return 'type and version are required';
+  const versions = KNOWN_TYPES[type];
+  if (!versions) return `unsupported subscription type ${type}`;
+  if (!versions.includes(version)) return `unsupported version ${version} for ${type}`;
+  if (!isRecord(condition) || typeof condition['broadcaster_user_id'] !== 'string' || !/^[0-9]{1,20}$/.test(condition['broadcaster_user_id'])) {
+    return 'condition.broadcaster_user_id is required';
+  }
+  if (!isRecord(transport) || transport['method'] !== 'webhook') return 'transport.method must be webhook';
+  const { callback, secret } = transport;
+  if (typeof callback !== 'string' || !/^https?:\/\//.test(callback) || !URL.canParse(callback)) return 'transport.callback must be a URL';
+  if (typeof secret !== 'string' || secret.length < 10 || secret.length > 100 || !/^[\x20-\x7e]+$/.test(secret)) {
+    return 'transport.secret must be 10-100 ASCII characters';
+  }
+  return { type, version, broadcasterUserId: condition['broadcaster_user_id'], callback, secret };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): number | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return isRecord(parsed) && Number.isInteger(parsed['o']) && (parsed['o'] as number) >= 0 ? (parsed['o'] as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
