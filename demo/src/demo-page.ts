@@ -47,4 +47,19 @@ document.querySelector<HTMLFormElement>('#title-form')?.addEventListener('submit
 document.querySelector('#demo-badge')?.addEventListener('live-status-change', (event) => {
   const { status, record } = (event as CustomEvent<{ status: string; record: { title: string | null; seq: number } }>).detail;
   note(`badge: ${status}${record.title ? ` "${record.title}"` : ''} (seq ${record.seq})`);
+  const hint = document.querySelector<HTMLElement>('#stream-hint');
+  if (hint) hint.hidden = status === 'live';
+});
+
+const upload = document.querySelector('#demo-upload');
+upload?.addEventListener('live-clip-ready', (event) => {
+  const { source, durationMs } = (event as CustomEvent<{ source: string; durationMs: number }>).detail;
+  note(`player: ${source} of ${(durationMs / 1000).toFixed(1)} s ready to trim and upload`);
+});
+upload?.addEventListener('live-upload-complete', (event) => {
+  const { uploadId, status } = (event as CustomEvent<{ uploadId: string; status: string }>).detail;
+  note(`player: upload ${uploadId} is in; the server says ${status}`);
+});
+upload?.addEventListener('live-error', (event) => {
+  note(`player: ${(event as CustomEvent<{ message: string }>).detail.message}`);
 });

@@ -28,6 +28,8 @@ export interface QueuedUpload {
   readonly size: number;
   readonly title: string | null;
   readonly clip: { readonly canonicalId: string; readonly fromS: number; readonly toS: number } | null;
+  /** Where in a broadcast the upload comes from: its canonical id and program time, ISO 8601. */
+  readonly provenance: { readonly canonicalId: string; readonly from: string; readonly to: string } | null;
   readonly checks: readonly ModerationCheck[];
   /** When the upload finished (or was created, if it never finished), ISO 8601. */
   readonly uploadedAt: string;
@@ -157,6 +159,15 @@ function parseClip(value: unknown): QueuedUpload['clip'] {
   return { canonicalId, fromS, toS };
 }
 
+function parseProvenance(value: unknown): QueuedUpload['provenance'] {
+  if (!isRecord(value)) return null;
+  const canonicalId = text(value['canonical_id']);
+  const from = text(value['from']);
+  const to = text(value['to']);
+  if (canonicalId === undefined || from === undefined || to === undefined) return null;
+  return { canonicalId, from, to };
+}
+
 /** One queue entry, or undefined when it lacks what the page needs (it is then left out). */
 function parseQueuedUpload(value: unknown): QueuedUpload | undefined {
   if (!isRecord(value)) return undefined;
@@ -171,5 +182,5 @@ function parseQueuedUpload(value: unknown): QueuedUpload | undefined {
   if (channel === undefined || source === undefined || filename === undefined || type === undefined || uploadedAt === undefined) return undefined;
   if (typeof size !== 'number' || !Number.isFinite(size)) return undefined;
   const checks = Array.isArray(value['checks']) ? value['checks'].flatMap((check) => parseCheck(check) ?? []) : [];
-  return { uploadId, channel, source, filename, type, size, title: text(value['title']) ?? null, clip: parseClip(value['clip']), checks, uploadedAt };
+  return { uploadId, channel, source, filename, type, size, title: text(value['title']) ?? null, clip: parseClip(value['clip']), provenance: parseProvenance(value['provenance']), checks, uploadedAt };
 }

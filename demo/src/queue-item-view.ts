@@ -10,6 +10,8 @@ export const QUEUE_ITEM_LABELS = {
   size: 'Size',
   uploaded: 'Uploaded',
   clip: 'Clip',
+  provenance: 'From the broadcast',
+  provenanceSpan: (stream: string, from: Node, to: Node) => [stream, ', ', from, ' to ', to] as const,
   checks: 'Checks',
   noChecks: 'No checks were recorded.',
   loadPreview: 'Load preview',
@@ -45,6 +47,15 @@ function formatSize(bytes: number): string {
 function formatTime(iso: string): HTMLTimeElement {
   const date = new Date(iso);
   const shown = Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  return createElement('time', { attributes: { datetime: iso }, text: shown });
+}
+
+/** A program time with seconds and milliseconds: a clip is seconds long, the date alone says little. */
+function formatProgramTime(iso: string): HTMLTimeElement {
+  const date = new Date(iso);
+  const shown = Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' }) + `.${String(date.getMilliseconds()).padStart(3, '0')}`;
   return createElement('time', { attributes: { datetime: iso }, text: shown });
 }
 
@@ -188,7 +199,7 @@ export class QueueItemView {
 
   private facts(): HTMLDListElement {
     const { upload } = this;
-    const rows: Array<[string, string | Node]> = [
+    const rows: Array<[string, ...Array<string | Node>]> = [
       [QUEUE_ITEM_LABELS.channel, upload.channel],
       [QUEUE_ITEM_LABELS.source, upload.source],
       [QUEUE_ITEM_LABELS.filename, upload.filename],
@@ -196,10 +207,14 @@ export class QueueItemView {
       [QUEUE_ITEM_LABELS.uploaded, formatTime(upload.uploadedAt)],
     ];
     if (upload.clip) rows.push([QUEUE_ITEM_LABELS.clip, `${upload.clip.canonicalId}, ${upload.clip.fromS} s to ${upload.clip.toS} s`]);
+    if (upload.provenance) {
+      const { canonicalId, from, to } = upload.provenance;
+      rows.push([QUEUE_ITEM_LABELS.provenance, ...QUEUE_ITEM_LABELS.provenanceSpan(canonicalId, formatProgramTime(from), formatProgramTime(to))]);
+    }
     return createElement(
       'dl',
       { className: 'facts' },
-      ...rows.flatMap(([term, value]) => [createElement('dt', { text: term }), createElement('dd', {}, value)]),
+      ...rows.flatMap(([term, ...value]) => [createElement('dt', { text: term }), createElement('dd', {}, ...value)]),
     );
   }
 

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
-import { demoRoutes } from './demo/index.js';
+import { DemoLiveStream, demoRoutes, linkDemoPlayback } from './demo/index.js';
 import { createLogger } from './observability/index.js';
 import { startServer } from './start-server.js';
 
@@ -16,16 +16,22 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  const running = await startServer(config, {
+  // The demo's local live stream (demo mode, when ffmpeg runs here); started by the simulated streamer.
+  const live = config.demo ? await DemoLiveStream.open({ logger: logger.child({ component: 'demo-live' }) }) : undefined;
+  const server = await startServer(config, {
     logger,
-    extraRoutes: config.demo ? async (parts) => [await demoRoutes(parts)] : undefined,
+    extraRoutes: config.demo ? async (parts) => [await demoRoutes({ ...parts, live })] : undefined,
+  }).catch(async (error: unknown) => {
+    await live?.close();
+    throw error;
   });
+  if (live) await linkDemoPlayback({ url: server.url, publicUrl: server.config.publicUrl, adminToken: config.adminToken });
 
   if (config.generated.adminToken) {
     // Printed once, to the terminal of whoever started it; never logged as a field.
-    process.stdout.write(`\n  live-upload is running at ${running.url}\n  admin token for this process: ${config.adminToken}\n\n`);
+    process.stdout.write(`\n  live-upload is running at ${server.url}\n  admin token for this process: ${config.adminToken}\n\n`);
   } else {
-    process.stdout.write(`\n  live-upload is running at ${running.url}\n\n`);
+    process.stdout.write(`\n  live-upload is running at ${server.url}\n\n`);
   }
 
   let signals = 0;
@@ -35,7 +41,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const forced = setTimeout(() => process.exit(1), 10_000);
     forced.unref();
-    running.close().then(
+    Promise.all([server.close(), live?.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

@@ -12,6 +12,8 @@ export {
   youtubeLinkSchema,
   blueskyLinkSchema,
   badgeSchema,
+  playbackSchema,
+  playbackUrlSchema,
   fieldSourceSchema,
   summarizeLiveMetadata,
   liveMetadataJsonSchema,
@@ -19,6 +21,9 @@ export {
   type LiveStatusSummary,
   type ProviderLinks,
   type Badge,
+  type Playback,
   type FieldSource,
 } from './live-metadata.js';
 export { defaultBadge } from './badge.js';
+export { isPlaybackUrl, PLAYBACK_URL_MAX_LENGTH } from './playback-url.js';
+export { YOUTUBE_CHANNEL_ID_PATTERN, isYoutubeChannelId, isBlueskyDid } from './provider-ids.js';

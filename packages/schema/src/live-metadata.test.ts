@@ -4,6 +4,7 @@ import { createCanonicalId, parseCanonicalId } from './canonical-id.js';
 import { parseChannelRef } from './channel-ref.js';
 import { defaultBadge } from './badge.js';
 import { liveMetadataJsonSchema, liveMetadataSchema, summarizeLiveMetadata, type LiveMetadata } from './live-metadata.js';
+import { isPlaybackUrl } from './playback-url.js';
 import { SCHEMA_VERSION } from './version.js';
 
 const startedAt = Date.parse('2026-03-01T18:00:00Z');
@@ -86,5 +87,53 @@ describe('live metadata schema', () => {
       assert.ok(field in json.properties, field);
     }
     assert.ok(json.required.includes('canonical_id'));
+  });
+});
+
+describe('playback', () => {
+  it('accepts a record with an http(s) HLS URL, and one without playback (same version)', () => {
+    const withPlayback = record({ playback: { hls: 'https://cdn.example/live/index.m3u8' } });
+    assert.deepEqual(liveMetadataSchema.parse(withPlayback), withPlayback);
+    assert.equal(liveMetadataSchema.safeParse(record({ playback: { hls: 'http://127.0.0.1:8080/demo/live/index.m3u8' } })).success, true);
+    assert.equal('playback' in liveMetadataSchema.parse(record()), false);
+    assert.equal(withPlayback.version, '2026-01-1');
+  });
+
+  it('refuses scripts, data, files, relative paths, credentials, controls and oversize URLs', () => {
+    const hostile: unknown[] = [
+      'javascript:alert(1)',
+      'JAVASCRIPT:alert(1)',
+      'data:application/vnd.apple.mpegurl;base64,I0VYVE0zVQ==',
+      'file:///etc/passwd',
+      'blob:https://a.example/1',
+      'ftp://a.example/x.m3u8',
+      '/demo/live/index.m3u8',
+      '//a.example/x.m3u8',
+      'index.m3u8',
+      'http:/a.example/x.m3u8',
+      'http:a.example',
+      'https://',
+      'https://user:secret@a.example/x.m3u8',
+      'https://a.example/x.m3u8\njavascript:alert(1)',
+      'https://a.example/ x.m3u8',
+      'https://a.example/\u202ex.m3u8',
+      `https://a.example/${'x'.repeat(2048)}`,
+      '',
+      42,
+      null,
+      { href: 'https://a.example/' },
+      ['https://a.example/'],
+    ];
+    for (const hls of hostile) {
+      assert.equal(isPlaybackUrl(hls), false, String(hls));
+      assert.equal(liveMetadataSchema.safeParse(record({ playback: { hls } as never })).success, false, String(hls));
+    }
+    assert.equal(liveMetadataSchema.safeParse(record({ playback: 'https://a.example/x.m3u8' as never })).success, false);
+  });
+
+  it('names playback in the JSON Schema as an optional field', () => {
+    const json = liveMetadataJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    assert.ok('playback' in json.properties);
+    assert.ok(!json.required.includes('playback'));
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CHANNEL_PART_PATTERN, parseChannelRef } from './channel-ref.js';
 import { isCanonicalId } from './canonical-id.js';
+import { PLAYBACK_URL_MAX_LENGTH, isPlaybackUrl } from './playback-url.js';
 import { SCHEMA_VERSION } from './version.js';
 import { LIVE_STATUSES } from './vocabulary.js';
 
@@ -39,6 +40,17 @@ export const providerLinksSchema = z
   })
   .catchall(z.record(z.string(), z.unknown()));
 
+/** An absolute http(s) URL a player may load (see `isPlaybackUrl`). */
+export const playbackUrlSchema = z
+  .string()
+  .max(PLAYBACK_URL_MAX_LENGTH)
+  .refine(isPlaybackUrl, 'must be an absolute http(s) URL without credentials, spaces or control characters');
+
+/** Where viewers watch the channel: an HLS playlist. Optional: a channel may have no player. */
+export const playbackSchema = z.object({
+  hls: playbackUrlSchema.describe('HLS playlist (.m3u8) of the live stream'),
+});
+
 export const badgeSchema = z.object({
   label: z.string(),
   color: z.string(),
@@ -68,6 +80,8 @@ export const liveMetadataSchema = z.object({
   updated_at: isoTime,
   seq: z.number().int().nonnegative(),
   sources: z.record(z.string(), fieldSourceSchema),
+  /** Set from the channel's admin config; absent when the channel has no player. */
+  playback: playbackSchema.optional(),
   signature: z.string().optional(),
   raw_event: z.unknown().optional(),
 });
@@ -76,6 +90,7 @@ export type LiveMetadata = z.infer<typeof liveMetadataSchema>;
 export type ProviderLinks = z.infer<typeof providerLinksSchema>;
 export type { LiveStatus, ProviderName } from './vocabulary.js';
 export type Badge = z.infer<typeof badgeSchema>;
+export type Playback = z.infer<typeof playbackSchema>;
 export type FieldSource = z.infer<typeof fieldSourceSchema>;
 
 /** The small, cacheable projection served by `/status` and used by badges. */

@@ -1,10 +1,20 @@
-import { channelRefSchema } from '@live-upload/schema';
+import { channelRefSchema, isBlueskyDid, isYoutubeChannelId, playbackSchema, playbackUrlSchema } from '@live-upload/schema';
 import { z } from 'zod';
 
 /** Twitch numeric user id and login, as Helix returns them. */
 export const twitchAccountSchema = z.object({
   user_id: z.string().regex(/^[0-9]{1,20}$/, 'must be a numeric Twitch user id'),
   login: z.string().regex(/^[a-z0-9_]{1,25}$/i, 'must be a Twitch login (letters, digits, underscore; max 25)').transform((login) => login.toLowerCase()),
+});
+
+/** A YouTube channel, by its channel id (`UC` + 22 characters). */
+export const youtubeAccountSchema = z.strictObject({
+  channel_id: z.string().max(24).refine(isYoutubeChannelId, 'must be a YouTube channel id (UC followed by 22 letters, digits, - or _)'),
+});
+
+/** A Bluesky account, by its DID (`did:plc:…` or `did:web:{host}`). */
+export const blueskyAccountSchema = z.strictObject({
+  did: z.string().max(261).refine(isBlueskyDid, 'must be a did:plc or host-level did:web DID'),
 });
 
 /**
@@ -20,8 +30,13 @@ export const channelInputSchema = z.strictObject({
   title: z.string().trim().min(1).max(140).nullable().optional(),
   /** Omitted: unchanged (a new channel gets `off`). */
   uploads: z.enum(UPLOAD_POLICIES).optional(),
+  /** Omitted: unchanged; `null`: the channel has no player. */
+  playback: z.strictObject({ hls: playbackUrlSchema }).nullable().optional(),
+  /** The whole set of links: a provider left out is unlinked. */
   providers: z.strictObject({
     twitch: twitchAccountSchema.optional(),
+    youtube: youtubeAccountSchema.optional(),
+    bluesky: blueskyAccountSchema.optional(),
   }),
 });
 export type ChannelInput = z.infer<typeof channelInputSchema>;
@@ -37,11 +52,19 @@ export const twitchLinkConfigSchema = z.object({
   revoked_at: z.string().optional(),
 });
 
+export type TwitchLinkConfig = z.infer<typeof twitchLinkConfigSchema>;
+
 /** What is stored per channel in the `channel-config` bucket. */
 export const channelConfigSchema = z.object({
   channel: channelRefSchema,
   title: z.string().nullable(),
-  providers: z.object({ twitch: twitchLinkConfigSchema.optional() }),
+  providers: z.object({
+    twitch: twitchLinkConfigSchema.optional(),
+    youtube: z.object({ channel_id: z.string() }).optional(),
+    bluesky: z.object({ did: z.string() }).optional(),
+  }),
+  /** Where viewers watch; records written before playback existed read as none. */
+  playback: playbackSchema.nullable().default(null),
   /** Records written before upload policies existed read as `off`. */
   uploads: z.enum(UPLOAD_POLICIES).default(DEFAULT_UPLOAD_POLICY),
   created_at: z.string(),

@@ -1,12 +1,38 @@
 import type { ChannelRef } from '@live-upload/schema';
-import { formatChannelRef } from '@live-upload/schema';
+import { formatChannelRef, isBlueskyDid, isYoutubeChannelId } from '@live-upload/schema';
 import { BUCKETS, KvConflictError, decodeJson, decodeText, encodeJson, type Bus, type KvBucket } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
-import { DEFAULT_UPLOAD_POLICY, channelConfigSchema, type ChannelConfig, type ChannelInput } from './channel-config.js';
+import { DEFAULT_UPLOAD_POLICY, channelConfigSchema, type ChannelConfig, type ChannelInput, type TwitchLinkConfig } from './channel-config.js';
 
-/** Key of a provider account in the `provider-links` bucket. */
-function linkKey(provider: string, accountId: string): string {
-  return `${provider}.${accountId}`;
+/** Providers whose accounts link to one channel each. */
+export const LINKED_PROVIDERS = ['twitch', 'youtube', 'bluesky'] as const;
+export type LinkedProvider = (typeof LINKED_PROVIDERS)[number];
+
+/** Whether `accountId` has the syntax of an account id of `provider`; a lookup for anything else finds nothing. */
+const ACCOUNT_ID_CHECKS: Record<LinkedProvider, (accountId: string) => boolean> = {
+  twitch: (accountId) => /^[0-9]{1,20}$/.test(accountId),
+  youtube: isYoutubeChannelId,
+  bluesky: isBlueskyDid,
+};
+
+/**
+ * Key of a provider account in the `provider-links` bucket. Twitch and YouTube ids are key-safe
+ * as they are; a DID holds `:` (not a KV key character), so it is base64url-encoded.
+ */
+function linkKey(provider: LinkedProvider, accountId: string): string {
+  return `${provider}.${provider === 'bluesky' ? Buffer.from(accountId, 'utf8').toString('base64url') : accountId}`;
+}
+
+/** The account id a channel config links for `provider`, if any. */
+function linkedAccount(providers: ChannelConfig['providers'] | ChannelInput['providers'] | undefined, provider: LinkedProvider): string | undefined {
+  switch (provider) {
+    case 'twitch':
+      return providers?.twitch?.user_id;
+    case 'youtube':
+      return providers?.youtube?.channel_id;
+    case 'bluesky':
+      return providers?.bluesky?.did;
+  }
 }
 
 export interface UpsertResult {
@@ -35,35 +61,55 @@ export class ChannelRegistry {
     return entry && decodeJson(entry.value, channelConfigSchema);
   }
 
-  /** The channel a provider account is linked to. */
-  async findByAccount(provider: 'twitch', accountId: string): Promise<string | undefined> {
-    if (!/^[0-9]{1,20}$/.test(accountId)) return undefined;
+  /**
+   * The channel a provider account is linked to: a Twitch user id, a YouTube channel id
+   * (`UC…`) or a Bluesky DID. An id of the wrong syntax finds nothing.
+   */
+  async findByAccount(provider: LinkedProvider, accountId: string): Promise<string | undefined> {
+    if (!ACCOUNT_ID_CHECKS[provider](accountId)) return undefined;
     const entry = await this.links.get(linkKey(provider, accountId));
     return entry && decodeText(entry.value);
   }
 
-  /** Creates or updates a channel; a provider account already linked elsewhere is a 409. */
+  /**
+   * Creates or updates a channel; a provider account already linked elsewhere is a 409 (and
+   * the accounts claimed on the way are given back). `providers` is the whole set of links:
+   * a provider left out is unlinked and its account freed.
+   */
   async upsert(ref: ChannelRef, input: ChannelInput): Promise<UpsertResult> {
     const channel = formatChannelRef(ref);
     const nowIso = new Date(this.now()).toISOString();
     for (let attempt = 0; attempt < 5; attempt++) {
       const existing = await this.configs.get(channel);
       const previous = existing && decodeJson(existing.value, channelConfigSchema);
-      const twitch = input.providers.twitch;
+      const { twitch, youtube, bluesky } = input.providers;
 
-      if (twitch && previous?.providers.twitch?.user_id !== twitch.user_id) {
-        await this.claim('twitch', twitch.user_id, channel);
+      const claimed: Array<[LinkedProvider, string]> = [];
+      try {
+        for (const provider of LINKED_PROVIDERS) {
+          const account = linkedAccount(input.providers, provider);
+          if (account !== undefined && account !== linkedAccount(previous?.providers, provider)) {
+            await this.claim(provider, account, channel);
+            claimed.push([provider, account]);
+          }
+        }
+      } catch (error) {
+        for (const [provider, account] of claimed) await this.release(provider, account, channel);
+        throw error;
       }
       const config: ChannelConfig = {
         channel,
         title: input.title === undefined ? (previous?.title ?? null) : input.title,
         uploads: input.uploads ?? previous?.uploads ?? DEFAULT_UPLOAD_POLICY,
+        playback: input.playback === undefined ? (previous?.playback ?? null) : input.playback,
         providers: {
           twitch: twitch && {
             user_id: twitch.user_id,
             login: twitch.login,
             state: previous?.providers.twitch?.user_id === twitch.user_id ? previous.providers.twitch.state : 'active',
           },
+          youtube: youtube && { channel_id: youtube.channel_id },
+          bluesky: bluesky && { did: bluesky.did },
         },
         created_at: previous?.created_at ?? nowIso,
         updated_at: nowIso,
@@ -75,11 +121,24 @@ export class ChannelRegistry {
         if (error instanceof KvConflictError) continue;
         throw error;
       }
-      const released = previous?.providers.twitch;
-      if (released && released.user_id !== twitch?.user_id) await this.release('twitch', released.user_id, channel);
+      for (const provider of LINKED_PROVIDERS) {
+        const released = linkedAccount(previous?.providers, provider);
+        if (released !== undefined && released !== linkedAccount(input.providers, provider)) await this.release(provider, released, channel);
+      }
       return { config, created: !existing };
     }
     throw new AppError('conflict', `channel ${channel} is being changed concurrently; retry`);
+  }
+
+  /** Every linked Twitch account with its channel and link state: what EventSub subscriptions should exist for. */
+  async listTwitchLinks(): Promise<Array<TwitchLinkConfig & { channel: string }>> {
+    const links: Array<TwitchLinkConfig & { channel: string }> = [];
+    for (const key of await this.configs.keys()) {
+      const entry = await this.configs.get(key);
+      const config = entry && decodeJson(entry.value, channelConfigSchema);
+      if (config?.providers.twitch) links.push({ ...config.providers.twitch, channel: config.channel });
+    }
+    return links.sort((a, b) => a.channel.localeCompare(b.channel));
   }
 
   /** Marks a provider link revoked (the provider withdrew our subscription). */
@@ -108,7 +167,7 @@ export class ChannelRegistry {
     return channel;
   }
 
-  private async claim(provider: 'twitch', accountId: string, channel: string): Promise<void> {
+  private async claim(provider: LinkedProvider, accountId: string, channel: string): Promise<void> {
     const key = linkKey(provider, accountId);
     try {
       await this.links.create(key, new TextEncoder().encode(channel));
@@ -121,7 +180,7 @@ export class ChannelRegistry {
     }
   }
 
-  private async release(provider: 'twitch', accountId: string, channel: string): Promise<void> {
+  private async release(provider: LinkedProvider, accountId: string, channel: string): Promise<void> {
     const key = linkKey(provider, accountId);
     const owner = await this.links.get(key);
     if (owner && decodeText(owner.value) === channel) await this.links.delete(key);

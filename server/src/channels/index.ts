@@ -1,10 +1,11 @@
-export { ChannelRegistry, type UpsertResult } from './channel-registry.js';
+export { ChannelRegistry, LINKED_PROVIDERS, type LinkedProvider, type UpsertResult } from './channel-registry.js';
 export {
   channelInputSchema,
   channelConfigSchema,
   UPLOAD_POLICIES,
   DEFAULT_UPLOAD_POLICY,
   type ChannelConfig,
+  type TwitchLinkConfig,
   type ChannelInput,
   type UploadPolicy,
 } from './channel-config.js';

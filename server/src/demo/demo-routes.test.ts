@@ -5,19 +5,28 @@ import { loadConfig } from '../config.js';
 import { createLogger } from '../observability/index.js';
 import { startServer, type RunningServer } from '../start-server.js';
 import { openSse } from '../../../test/support/sse-client.js';
+import { playlistSegments, playlistWhen, processRuns } from '../../../test/fixtures/live-playlist.js';
+import { DemoLiveStream } from './demo-live-stream.js';
 import { demoRoutes } from './demo-routes.js';
+import { linkDemoPlayback } from './link-demo-playback.js';
 
 describe('demo mode', () => {
   let server: RunningServer;
+  let live: DemoLiveStream;
 
   before(async () => {
     const config = loadConfig({ PORT: '0', OFFLINE_GRACE_MS: '200', COALESCE_MS: '50', DEMO: '1', LOG_LEVEL: 'silent' });
-    server = await startServer(config, {
-      logger: createLogger({ level: 'silent' }),
-      extraRoutes: async (parts) => [await demoRoutes(parts)],
-    });
+    const logger = createLogger({ level: 'silent' });
+    const opened = await DemoLiveStream.open({ logger });
+    assert.ok(opened, 'ffmpeg is installed on this machine');
+    live = opened;
+    server = await startServer(config, { logger, extraRoutes: async (parts) => [await demoRoutes({ ...parts, live })] });
+    await linkDemoPlayback({ url: server.url, publicUrl: server.config.publicUrl, adminToken: server.config.adminToken });
   });
-  after(() => server.close());
+  after(async () => {
+    await server.close();
+    await live.close();
+  });
 
   const simulate = (body: string, contentType = 'application/json') =>
     fetch(`${server.url}/demo/api/simulate`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
@@ -27,6 +36,16 @@ describe('demo mode', () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await page.text(), /<live-badge channel="acme\/morning-show"/);
+  });
+
+  it('isolates the demo pages (COOP + COEP) so the element gets multi-threaded FFmpeg', async () => {
+    for (const path of ['/', '/moderation']) {
+      const page = await fetch(`${server.url}${path}`);
+      assert.equal(page.status, 200, path);
+      assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin', path);
+      assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp', path);
+      await page.arrayBuffer();
+    }
   });
 
   it('drives the demo channel through the real, signed webhook', async () => {
@@ -66,10 +85,78 @@ describe('demo mode', () => {
     }
   });
 
+  it('links the local live stream as the playback URL of the demo channel', async () => {
+    const record = (await (await fetch(`${server.url}/api/v1/channels/acme/morning-show`)).json()) as LiveMetadata;
+    assert.deepEqual(record.playback, { hls: `${server.url}/demo/live/index.m3u8` });
+  });
+
+  it('starts the live stream when the streamer goes live, serves it, and stops it when they go offline', async () => {
+    let response = await fetch(`${server.url}/demo/live/index.m3u8`);
+    assert.equal(response.status, 404, 'no playlist while offline');
+    await response.arrayBuffer();
+
+    assert.equal((await simulate(JSON.stringify({ action: 'online' }))).status, 202);
+    assert.equal(live.live, true);
+    const pid = live.pid;
+    assert.ok(pid !== undefined && (await processRuns(pid)));
+    await playlistWhen(live.dir, (text) => playlistSegments(text).length >= 1);
+
+    response = await fetch(`${server.url}/demo/live/index.m3u8`, { headers: { Origin: 'https://elsewhere.example' } });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    assert.equal(response.headers.get('access-control-allow-origin'), '*');
+    assert.equal(response.headers.get('cross-origin-resource-policy'), 'cross-origin');
+    const playlist = await response.text();
+    assert.match(playlist, /#EXT-X-PROGRAM-DATE-TIME:/);
+    const segment = playlistSegments(playlist)[0];
+    assert.ok(segment);
+    response = await fetch(`${server.url}/demo/live/${segment}`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'video/mp2t');
+    assert.equal(response.headers.get('cross-origin-resource-policy'), 'cross-origin');
+    assert.equal(new Uint8Array(await response.arrayBuffer())[0], 0x47, 'an MPEG-TS sync byte');
+
+    assert.equal((await simulate(JSON.stringify({ action: 'offline' }))).status, 202);
+    assert.equal(live.live, false);
+    assert.equal(await processRuns(pid), false, 'ffmpeg is gone once offline');
+    response = await fetch(`${server.url}/demo/live/index.m3u8`);
+    assert.equal(response.status, 404);
+    await response.arrayBuffer();
+  });
+
   it('serves only its fixed files: no path reaches the file system', async () => {
-    for (const path of ['/demo/../package.json', '/..%2fpackage.json', '/element/..%2f..%2fpackage.json', '/demo.css%00.js', '/server/src/config.ts']) {
+    for (const path of [
+      '/demo/../package.json', '/..%2fpackage.json', '/element/..%2f..%2fpackage.json', '/demo.css%00.js', '/server/src/config.ts',
+      '/demo/live/..%2f..%2f..%2fetc%2fpasswd', '/demo/live/..%2findex.m3u8', '/demo/live/index.m3u8.tmp', '/demo/live/segment-1.ts%00',
+      '/demo/live/segment-..%2f1.ts', '/demo/live/.', '/demo/live/segment-1.ts.tmp', '/demo/live/SEGMENT-1.TS', '/demo/live/',
+    ]) {
       const response = await fetch(`${server.url}${path}`);
       assert.equal(response.status, 404, path);
     }
+  });
+});
+
+describe('demo mode without ffmpeg', () => {
+  let server: RunningServer;
+
+  before(async () => {
+    const config = loadConfig({ PORT: '0', OFFLINE_GRACE_MS: '200', COALESCE_MS: '50', DEMO: '1', LOG_LEVEL: 'silent' });
+    const logger = createLogger({ level: 'silent' });
+    const live = await DemoLiveStream.open({ logger, ffmpeg: '/nonexistent/ffmpeg' });
+    assert.equal(live, undefined);
+    server = await startServer(config, { logger, extraRoutes: async (parts) => [await demoRoutes({ ...parts, live })] });
+  });
+  after(() => server.close());
+
+  it('still starts and goes live, with no player and no stream', async () => {
+    const record = (await (await fetch(`${server.url}/api/v1/channels/acme/morning-show`)).json()) as LiveMetadata;
+    assert.equal(record.playback, undefined);
+    const online = await fetch(`${server.url}/demo/api/simulate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"action":"online"}' });
+    assert.equal(online.status, 202);
+    await online.arrayBuffer();
+    const playlist = await fetch(`${server.url}/demo/live/index.m3u8`);
+    assert.equal(playlist.status, 404);
+    assert.equal(((await playlist.json()) as { error: { code: string } }).error.code, 'not_found');
   });
 });

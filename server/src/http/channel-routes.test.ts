@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { liveStatusSummarySchema } from '@live-upload/schema';
+import { liveMetadataSchema, liveStatusSummarySchema, type LiveMetadata } from '@live-upload/schema';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { TEST_ADMIN_TOKEN, TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 
@@ -103,6 +103,138 @@ describeEachBus('channel routes', (bus) => {
     // Unlinking from the first frees the account for the second.
     assert.equal((await put('acme/one', { providers: {} })).status, 200);
     assert.equal((await put('acme/two', { providers: { twitch: { user_id: '8080', login: 'shared' } } })).status, 201);
+  });
+
+  const readRecord = async (channel: string) =>
+    (await (await server.request(`/api/v1/channels/${channel}`)).json()) as LiveMetadata;
+
+  it('sets a playback URL, keeps it when omitted, removes it with null', async () => {
+    const hls = 'https://cdn.example/acme/live/index.m3u8?token=a%20b';
+    const created = await put('acme/player', { title: 'Player', playback: { hls }, providers: {} });
+    assert.equal(created.status, 201);
+    assert.deepEqual(((await created.json()) as { playback: unknown }).playback, { hls });
+    assert.deepEqual((await readRecord('acme/player')).playback, { hls });
+    assert.equal(liveMetadataSchema.safeParse(await readRecord('acme/player')).success, true);
+
+    assert.equal((await put('acme/player', { title: 'Player 2', providers: {} })).status, 200);
+    const kept = await readRecord('acme/player');
+    assert.equal(kept.title, 'Player 2');
+    assert.deepEqual(kept.playback, { hls });
+
+    const moved = 'http://127.0.0.1:9/other.m3u8';
+    assert.equal((await put('acme/player', { playback: { hls: moved }, providers: {} })).status, 200);
+    assert.deepEqual((await readRecord('acme/player')).playback, { hls: moved });
+
+    const removed = await put('acme/player', { playback: null, providers: {} });
+    assert.equal(removed.status, 200);
+    assert.equal(((await removed.json()) as { playback: unknown }).playback, null);
+    assert.equal('playback' in (await readRecord('acme/player')), false);
+  });
+
+  it('refuses a playback URL that is not an absolute http(s) URL, with a 400 naming playback.hls', async () => {
+    const hostile: unknown[] = [
+      'javascript:alert(document.cookie)',
+      ' javascript:alert(1)',
+      'data:application/vnd.apple.mpegurl;base64,I0VYVE0zVQo=',
+      'file:///etc/passwd',
+      'blob:https://cdn.example/0d5f',
+      'ftp://cdn.example/live.m3u8',
+      '/demo/live/index.m3u8',
+      '../index.m3u8',
+      '//cdn.example/live.m3u8',
+      'https://admin:hunter2@cdn.example/live.m3u8',
+      'https://cdn.example/live.m3u8\r\nX-Injected: 1',
+      `https://cdn.example/${'a'.repeat(3000)}.m3u8`,
+      '',
+      7,
+      true,
+      ['https://cdn.example/live.m3u8'],
+      { href: 'https://cdn.example/live.m3u8' },
+    ];
+    for (const hls of hostile) {
+      const response = await put('acme/hostile-player', { playback: { hls }, providers: {} });
+      assert.equal(response.status, 400, JSON.stringify(hls).slice(0, 80));
+      const error = ((await response.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'invalid_body');
+      assert.match(error.message, /playback\.hls/);
+    }
+    for (const playback of ['https://cdn.example/live.m3u8', {}, { hls: 'https://cdn.example/a.m3u8', dash: 'https://cdn.example/a.mpd' }, 0]) {
+      const response = await put('acme/hostile-player', { playback, providers: {} });
+      assert.equal(response.status, 400, JSON.stringify(playback));
+      assert.match(((await response.json()) as { error: { message: string } }).error.message, /playback/);
+    }
+    assert.equal((await server.request('/api/v1/channels/acme/hostile-player')).status, 404, 'nothing was created');
+  });
+
+  const YOUTUBE_ID = 'UC_x5XG1OV2P6uZZ5FSM9Ttw';
+  const DID = 'did:plc:z72i7hdynmk6r22z27h6tvur';
+
+  it('links YouTube and Bluesky accounts and shows them in the record', async () => {
+    const created = await put('acme/simulcast', {
+      providers: { twitch: { user_id: '9191', login: 'acme_simulcast' }, youtube: { channel_id: YOUTUBE_ID }, bluesky: { did: DID } },
+    });
+    assert.equal(created.status, 201);
+    const config = (await created.json()) as { providers: Record<string, unknown> };
+    assert.deepEqual(config.providers['youtube'], { channel_id: YOUTUBE_ID });
+    assert.deepEqual(config.providers['bluesky'], { did: DID });
+    const record = await readRecord('acme/simulcast');
+    assert.deepEqual(record.providers.youtube, { id: null, channel_id: YOUTUBE_ID, url: `https://www.youtube.com/channel/${YOUTUBE_ID}` });
+    assert.deepEqual(record.providers.bluesky, { did: DID, post_uri: null });
+    assert.equal(await server.running.channels.findByAccount('youtube', YOUTUBE_ID), 'acme/simulcast');
+    assert.equal(await server.running.channels.findByAccount('bluesky', DID), 'acme/simulcast');
+
+    // Unlinking YouTube keeps the others, and the record follows.
+    assert.equal((await put('acme/simulcast', { providers: { twitch: { user_id: '9191', login: 'acme_simulcast' }, bluesky: { did: DID } } })).status, 200);
+    assert.equal(await server.running.channels.findByAccount('youtube', YOUTUBE_ID), undefined);
+    const after = await readRecord('acme/simulcast');
+    assert.equal(after.providers.youtube, undefined);
+    assert.deepEqual(after.providers.bluesky, { did: DID, post_uri: null });
+    assert.equal(after.providers.twitch?.user_id, '9191');
+  });
+
+  it('links a YouTube channel or a Bluesky DID to one channel only (409), and gives back what a refused write claimed', async () => {
+    const youtube = 'UCaaaaaaaaaaaaaaaaaaaa-_';
+    const did = 'did:web:acme-tv.example';
+    assert.equal((await put('acme/yt-one', { providers: { youtube: { channel_id: youtube }, bluesky: { did } } })).status, 201);
+    let response = await put('acme/yt-two', { providers: { youtube: { channel_id: youtube } } });
+    assert.equal(response.status, 409);
+    assert.equal(await errorCode(response), 'conflict');
+    response = await put('acme/yt-two', { providers: { bluesky: { did } } });
+    assert.equal(response.status, 409);
+
+    // A write that claims a free Twitch account and a taken DID is refused whole: the Twitch account stays free.
+    response = await put('acme/yt-two', { providers: { twitch: { user_id: '5151', login: 'free_account' }, bluesky: { did } } });
+    assert.equal(response.status, 409);
+    assert.equal(await server.running.channels.findByAccount('twitch', '5151'), undefined);
+    assert.equal((await put('acme/yt-three', { providers: { twitch: { user_id: '5151', login: 'free_account' } } })).status, 201);
+
+    // Unlinking frees both accounts for another channel.
+    assert.equal((await put('acme/yt-one', { providers: {} })).status, 200);
+    assert.equal((await put('acme/yt-two', { providers: { youtube: { channel_id: youtube }, bluesky: { did } } })).status, 201);
+    assert.equal(await server.running.channels.findByAccount('youtube', youtube), 'acme/yt-two');
+    assert.equal(await server.running.channels.findByAccount('bluesky', did), 'acme/yt-two');
+  });
+
+  it('refuses malformed YouTube channel ids and DIDs, and finds nothing for them', async () => {
+    const badYoutube: unknown[] = ['', 'UC', 'UC_x5XG1OV2P6uZZ5FSM9Tt', 'UC_x5XG1OV2P6uZZ5FSM9Ttww', 'HC_x5XG1OV2P6uZZ5FSM9Ttw', 'UC_x5XG1OV2P6uZZ5FSM9T.w', '../../etc/passwd', 'UC_x5XG1OV2P6uZZ5FSM9T*w', 123, null];
+    for (const channel_id of badYoutube) {
+      const response = await put('acme/bad-links', { providers: { youtube: { channel_id } } });
+      assert.equal(response.status, 400, String(channel_id));
+      assert.match(((await response.json()) as { error: { message: string } }).error.message, /providers\.youtube\.channel_id/);
+    }
+    const badDids: unknown[] = ['', 'did:plc:short', 'did:plc:Z72I7HDYNMK6R22Z27H6TVUR', 'did:web:localhost', 'did:web:example.com:user:alice', 'did:key:z6Mk', 'at://did:plc:z72i7hdynmk6r22z27h6tvur', `did:web:${'a'.repeat(300)}.com`, 'did:plc:z72i7hdynmk6r22z27h6tvur\n', 5];
+    for (const did of badDids) {
+      const response = await put('acme/bad-links', { providers: { bluesky: { did } } });
+      assert.equal(response.status, 400, String(did));
+      assert.match(((await response.json()) as { error: { message: string } }).error.message, /providers\.bluesky\.did/);
+    }
+    for (const body of [{ providers: { youtube: { channel_id: YOUTUBE_ID, url: 'x' } } }, { providers: { bluesky: { did: DID, post_uri: 'at://x' } } }, { providers: { youtube: YOUTUBE_ID } }]) {
+      assert.equal((await put('acme/bad-links', body)).status, 400, JSON.stringify(body));
+    }
+    for (const id of ['../x', 'youtube.UC_x5XG1OV2P6uZZ5FSM9Ttw', '*', '>', '']) {
+      assert.equal(await server.running.channels.findByAccount('youtube', id), undefined, id);
+      assert.equal(await server.running.channels.findByAccount('bluesky', id), undefined, id);
+    }
   });
 
   it('answers 404 JSON for an unknown channel and an unknown route', async () => {

@@ -75,6 +75,7 @@ export function moderationRoutes(deps: ModerationRouteDeps): Router<AppState> {
         size: record.size,
         title: record.title,
         clip: record.clip,
+        provenance: record.provenance ?? null,
         checks: record.checks,
         created_at: record.created_at,
         completed_at: record.completed_at ?? null,

@@ -93,6 +93,7 @@ export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
       channel: record.channel,
       status: record.status,
       checks: moderator ? record.checks : record.checks.map(({ name, result }) => ({ name, result })),
+      provenance: record.provenance ?? null,
       ...(record.media ? { media: record.media } : {}),
       ...(moderator ? { filename: record.filename, type: record.type, size: record.size, title: record.title, clip: record.clip } : {}),
     };

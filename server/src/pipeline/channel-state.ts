@@ -8,6 +8,7 @@ import {
   type FieldSource,
   type LiveMetadata,
   type LiveStatus,
+  type Playback,
   type ProviderLinks,
 } from '@live-upload/schema';
 import type { CanonicalEvent, CanonicalEventFields } from './canonical-event.js';
@@ -112,7 +113,7 @@ export const channelStateSchema: z.ZodType<ChannelState> = z.object({
 export function initialChannelState(
   channel: string,
   nowMs: number,
-  init: { title?: string | null; providers?: ProviderLinks } = {},
+  init: { title?: string | null; providers?: ProviderLinks; playback?: Playback | null } = {},
 ): ChannelState {
   if (!parseChannelRef(channel)) throw new RangeError(`not a channel: ${channel}`);
   const record: LiveMetadata = {
@@ -132,6 +133,7 @@ export function initialChannelState(
     updated_at: new Date(nowMs).toISOString(),
     seq: 0,
     sources: {},
+    ...(init.playback ? { playback: cloneJson(init.playback) } : {}),
   };
   return {
     record,
@@ -211,7 +213,7 @@ export function applyTimer(state: ChannelState, ctx: StateContext): Transition {
  */
 export function applyChannelConfig(
   state: ChannelState,
-  config: { title: string | null; providers: ProviderLinks },
+  config: { title: string | null; providers: ProviderLinks; playback?: Playback | null },
   ctx: StateContext,
 ): Transition {
   const next = cloneState(state);
@@ -222,7 +224,12 @@ export function applyChannelConfig(
   if (providers.youtube && next.record.providers.youtube?.channel_id === providers.youtube.channel_id) {
     providers.youtube.id = next.record.providers.youtube.id;
   }
+  if (providers.bluesky && next.record.providers.bluesky?.did === providers.bluesky.did) {
+    providers.bluesky.post_uri = next.record.providers.bluesky.post_uri;
+  }
   next.record.providers = providers;
+  if (config.playback) next.record.playback = cloneJson(config.playback);
+  else delete next.record.playback;
   if (next.record.sources.title === undefined) {
     next.record.title = config.title === null ? null : config.title.slice(0, MAX_TITLE_LENGTH);
   }
@@ -500,6 +507,7 @@ function contentOf(record: LiveMetadata) {
     is_public: record.is_public,
     tags: record.tags,
     badge: record.badge,
+    playback: record.playback,
   };
 }
 

@@ -1,4 +1,4 @@
-import { createCanonicalId, parseChannelRef, type LiveMetadata, type ProviderLinks } from '@live-upload/schema';
+import { createCanonicalId, parseChannelRef, type LiveMetadata, type Playback, type ProviderLinks } from '@live-upload/schema';
 import { z } from 'zod';
 import {
   BUCKETS,
@@ -15,6 +15,7 @@ import {
 import type { ChannelConfig, ChannelRegistry } from '../channels/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { mapTwitchNotification } from '../providers/twitch/index.js';
+import { mapYouTubeObservation, readYouTubeRawEvent } from '../providers/youtube/index.js';
 import type { CanonicalEvent } from './canonical-event.js';
 import { applyChannelConfig, applyEvent, applyTimer, initialChannelState, type ChannelState, type StateContext, type Transition } from './channel-state.js';
 import { ChannelStateStore } from './channel-state-store.js';
@@ -165,6 +166,7 @@ export class LivePipeline {
 
   /** Maps a raw event to a canonical one; undefined when it is for no linked channel or an unmapped type. */
   private async toCanonicalEvent(raw: RawProviderEvent): Promise<CanonicalEvent | undefined> {
+    if (raw.provider === 'youtube') return this.toCanonicalYouTubeEvent(raw);
     if (raw.provider !== 'twitch') return undefined;
     // Only the routing key is read here; the mapper validates the whole event.
     const event = (JSON.parse(raw.body) as { event?: unknown } | null)?.event;
@@ -189,6 +191,22 @@ export class LivePipeline {
       });
     } catch (error) {
       this.options.logger.warn({ err: error, message_id: raw.message_id }, 'twitch event does not match its documented shape; ignored');
+      return undefined;
+    }
+  }
+
+  /** A YouTube observation, confirmed through the Data API by the provider before it was published. */
+  private async toCanonicalYouTubeEvent(raw: RawProviderEvent): Promise<CanonicalEvent | undefined> {
+    try {
+      const observation = readYouTubeRawEvent(raw);
+      const channel = await this.options.channels.findByAccount('youtube', observation.channel_id);
+      if (!channel) {
+        this.options.logger.info({ message_id: raw.message_id }, 'youtube observation for an unlinked channel; ignored');
+        return undefined;
+      }
+      return mapYouTubeObservation({ channel, observation });
+    } catch (error) {
+      this.options.logger.warn({ err: error, message_id: raw.message_id }, 'youtube observation does not match its shape; ignored');
       return undefined;
     }
   }
@@ -246,12 +264,11 @@ function statusMsgId(record: LiveMetadata): string {
 }
 
 /** The channel's admin config as the state machine's initial record fields. */
-function initFromConfig(config: ChannelConfig): { title: string | null; providers: ProviderLinks } {
-  const twitch = config.providers.twitch;
-  return {
-    title: config.title,
-    providers: twitch
-      ? { twitch: { id: null, user_id: twitch.user_id, login: twitch.login, url: `https://www.twitch.tv/${twitch.login}` } }
-      : {},
-  };
+function initFromConfig(config: ChannelConfig): { title: string | null; providers: ProviderLinks; playback: Playback | null } {
+  const { twitch, youtube, bluesky } = config.providers;
+  const providers: ProviderLinks = {};
+  if (twitch) providers.twitch = { id: null, user_id: twitch.user_id, login: twitch.login, url: `https://www.twitch.tv/${twitch.login}` };
+  if (youtube) providers.youtube = { id: null, channel_id: youtube.channel_id, url: `https://www.youtube.com/channel/${youtube.channel_id}` };
+  if (bluesky) providers.bluesky = { did: bluesky.did, post_uri: null };
+  return { title: config.title, providers, playback: config.playback };
 }

@@ -10,13 +10,22 @@ export {
   canTransition,
   transitionUpload,
   uploadRecordSchema,
+  provenanceSchema,
   type UploadCheck,
   type UploadRecord,
   type UploadSource,
   type UploadStatus,
 } from './upload-record.js';
 export { UploadStore, UploadStoreConflictError } from './upload-store.js';
-export { uploadRequestSchema, uploadRenewalSchema, type UploadRenewal, type UploadRequest } from './upload-request.js';
+export {
+  uploadRequestSchema,
+  uploadRenewalSchema,
+  uploadProvenanceSchema,
+  MAX_PROVENANCE_SPAN_MS,
+  type UploadProvenance,
+  type UploadRenewal,
+  type UploadRequest,
+} from './upload-request.js';
 export { issueUploadGrant, renewUploadGrant, type IssuedUploadGrant, type IssueUploadGrantDeps, type UploadLimits } from './issue-upload-grant.js';
 export { createClientActor } from './client-actor.js';
 export { uploadCompletedJobSchema, enqueueModerationJob, type UploadCompletedJob } from './moderation-job.js';

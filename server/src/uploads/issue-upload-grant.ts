@@ -1,15 +1,17 @@
-import { parseChannelRef } from '@live-upload/schema';
+import { parseCanonicalId, parseChannelRef } from '@live-upload/schema';
 import { ulid } from 'ulid';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
 import type { ChannelRegistry } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
 import type { UploadGrants } from './upload-grant.js';
 import type { UploadRecord } from './upload-record.js';
-import type { UploadRenewal, UploadRequest } from './upload-request.js';
+import type { UploadProvenance, UploadRenewal, UploadRequest } from './upload-request.js';
 import { UploadStoreConflictError, type UploadStore } from './upload-store.js';
 
 /** A channel at its cap frees places as uploads are checked and decided: minutes, not seconds. */
 const CHANNEL_FULL_RETRY_AFTER_S = 30;
+/** How far apart the clocks of a stream's packager, the viewer and this server may be. */
+const PROVENANCE_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export interface UploadLimits {
   readonly maxBytes: number;
@@ -49,6 +51,7 @@ export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: Uplo
     throw new AppError('unsupported_media_type', `type: ${request.type} is not accepted; use one of ${deps.limits.allowedTypes.join(', ')}`);
   }
   const channel = await openChannel(deps, request.channel);
+  if (request.provenance) checkProvenanceTime(request.provenance, deps.now());
 
   const nowMs = deps.now();
   const nowIso = new Date(nowMs).toISOString();
@@ -62,6 +65,7 @@ export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: Uplo
     size: request.size,
     title: request.title ?? null,
     clip: request.clip ?? null,
+    ...(request.provenance ? { provenance: request.provenance } : {}),
     checks: [],
     created_at: nowIso,
     updated_at: nowIso,
@@ -106,6 +110,20 @@ export async function renewUploadGrant(deps: IssueUploadGrantDeps, renewal: Uplo
   }
   await openChannel(deps, record.channel);
   return grantAndAudit(deps, record, client, true);
+}
+
+/**
+ * Provenance is program time of a broadcast: it cannot end after now (allowing for clocks a
+ * few minutes apart) nor begin before the broadcast did (the canonical id's time part).
+ */
+function checkProvenanceTime(provenance: UploadProvenance, nowMs: number): void {
+  const startedAtMs = parseCanonicalId(provenance.canonical_id)?.startedAtMs ?? 0;
+  if (Date.parse(provenance.to) > nowMs + PROVENANCE_CLOCK_SKEW_MS) {
+    throw new AppError('invalid_body', 'provenance.to: must not be in the future');
+  }
+  if (Date.parse(provenance.from) < startedAtMs - PROVENANCE_CLOCK_SKEW_MS) {
+    throw new AppError('invalid_body', 'provenance.from: must not be before the broadcast started');
+  }
 }
 
 /** The channel `{publisher}/{slug}` when it exists and takes uploads; 400, 404 or 403 otherwise. */

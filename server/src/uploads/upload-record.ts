@@ -51,6 +51,13 @@ export const clipRangeSchema = z.object({
   to_s: z.number(),
 });
 
+/** Where in a broadcast the upload comes from (`UploadProvenance`, as stored). */
+export const provenanceSchema = z.object({
+  canonical_id: z.string(),
+  from: z.string(),
+  to: z.string(),
+});
+
 /** What is kept per upload in the `uploads` KV bucket, keyed by upload id. */
 export const uploadRecordSchema = z.object({
   upload_id: z.string().regex(UPLOAD_ID_PATTERN),
@@ -65,6 +72,8 @@ export const uploadRecordSchema = z.object({
   size: z.number().int().positive(),
   title: z.string().nullable(),
   clip: clipRangeSchema.nullable(),
+  /** Absent on records written before provenance existed, and when the uploader named none. */
+  provenance: provenanceSchema.optional(),
   checks: z.array(uploadCheckSchema),
   /** Set once published: where the promoted media lives. */
   media: z.record(z.string(), z.unknown()).optional(),

@@ -5,6 +5,28 @@ import { UPLOAD_ID_PATTERN, UPLOAD_SOURCES } from './upload-record.js';
 /** C0/C1 controls, and the bidi / zero-width format characters used to disguise a file name. */
 const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
 const MAX_CLIP_SECONDS = 3600;
+/** The longest stretch of a broadcast one upload may claim to come from. */
+export const MAX_PROVENANCE_SPAN_MS = MAX_CLIP_SECONDS * 1000;
+
+const canonicalStreamId = z.string().max(128).refine((value) => parseCanonicalId(value) !== undefined, 'must be a canonical stream id (stream:{publisher}:{slug}:{ulid})');
+/** ISO 8601 with a zone (`Z` or an offset); normalized to UTC milliseconds (`2026-03-01T18:00:05.000Z`). */
+const programTime = z.iso
+  .datetime({ offset: true })
+  .max(40)
+  .transform((value) => new Date(value).toISOString());
+
+/**
+ * Where in a broadcast an upload comes from: the broadcast's canonical id and the program time
+ * (the stream's `EXT-X-PROGRAM-DATE-TIME` clock) of its first and last frame.
+ */
+export const uploadProvenanceSchema = z
+  .strictObject({ canonical_id: canonicalStreamId, from: programTime, to: programTime })
+  .refine((range) => Date.parse(range.from) <= Date.parse(range.to), { message: 'to must not be before from', path: ['to'] })
+  .refine((range) => Date.parse(range.to) - Date.parse(range.from) <= MAX_PROVENANCE_SPAN_MS, {
+    message: `spans at most ${MAX_PROVENANCE_SPAN_MS / 1000} s`,
+    path: ['to'],
+  });
+export type UploadProvenance = z.infer<typeof uploadProvenanceSchema>;
 
 const displayText = (max: number) =>
   z
@@ -38,6 +60,7 @@ export const uploadRequestSchema = z
       .refine((clip) => clip.to_s > clip.from_s, { message: 'to_s must be after from_s', path: ['to_s'] })
       .refine((clip) => clip.to_s - clip.from_s <= MAX_CLIP_SECONDS, { message: `a clip is at most ${MAX_CLIP_SECONDS} s`, path: ['to_s'] })
       .optional(),
+    provenance: uploadProvenanceSchema.optional(),
   })
   .superRefine((request, context) => {
     if (request.source === 'clip' && !request.clip) {
@@ -49,6 +72,13 @@ export const uploadRequestSchema = z
     const stream = request.clip && parseCanonicalId(request.clip.canonical_id);
     if (stream && `${stream.publisher}/${stream.slug}` !== request.channel) {
       context.addIssue({ code: 'custom', path: ['clip', 'canonical_id'], message: 'must be a stream of the same channel' });
+    }
+    const origin = request.provenance && parseCanonicalId(request.provenance.canonical_id);
+    if (origin && `${origin.publisher}/${origin.slug}` !== request.channel) {
+      context.addIssue({ code: 'custom', path: ['provenance', 'canonical_id'], message: 'must be a stream of the channel the upload is for' });
+    }
+    if (request.clip && request.provenance && request.clip.canonical_id !== request.provenance.canonical_id) {
+      context.addIssue({ code: 'custom', path: ['provenance', 'canonical_id'], message: 'must be the stream of clip.canonical_id' });
     }
   });
 export type UploadRequest = z.infer<typeof uploadRequestSchema>;
