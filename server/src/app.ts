@@ -18,6 +18,8 @@ import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import { moderationRoutes } from './http/moderation-routes.js';
 import { outboundRoutes } from './http/outbound-routes.js';
 import type { OutboundAdmin } from './outbound/index.js';
+import { youTubeWebhookRoute } from './http/youtube-webhook-route.js';
+import type { WebSubSubscriptionStore, YouTubeHintQueue, YouTubeMetrics } from './providers/youtube/index.js';
 import type { AuditLog } from './audit/index.js';
 import type { HashBlocklist } from './moderation/index.js';
 import type { LiveStatusHub, SseConnection } from './live/index.js';
@@ -61,6 +63,8 @@ export interface AppDeps {
   readonly moderation: { readonly audit: AuditLog; readonly blocklist: HashBlocklist };
   /** Outbound webhooks' admin side (subscribers, deliveries, dead letters, replay); absent: no `/api/v1/webhooks` routes. */
   readonly outbound?: OutboundAdmin;
+  /** YouTube WebSub (when configured): our subscriptions, the hint queue, its metrics. Absent: no `/webhooks/youtube`. */
+  readonly youtube?: { readonly subscriptions: WebSubSubscriptionStore; readonly hints: YouTubeHintQueue; readonly metrics: YouTubeMetrics };
   /** Extra routers mounted last (the demo site in demo mode). */
   readonly extraRoutes?: readonly Router<AppState>[];
   readonly now?: () => number;
@@ -142,6 +146,17 @@ export function createApp(deps: AppDeps): App {
       now,
     }),
     ...(deps.outbound ? [outboundRoutes({ admin: deps.outbound, requireAdmin })] : []),
+    ...(deps.youtube
+      ? [
+          youTubeWebhookRoute({
+            subscriptions: deps.youtube.subscriptions,
+            hints: deps.youtube.hints,
+            metrics: deps.metrics,
+            youTubeMetrics: deps.youtube.metrics,
+            now,
+          }),
+        ]
+      : []),
     ...(deps.extraRoutes ?? []),
   ];
   // One root router: a request is matched against every route in a single pass, and 405/501

@@ -68,6 +68,21 @@ const environmentSchema = z.object({
     .optional(),
   OUTBOUND_MAX_IN_FLIGHT_PER_SUBSCRIBER: z.coerce.number().int().min(1).max(64).default(8),
   OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  /** Twitch app credentials: with both set, EventSub subscriptions are reconciled through Helix. */
+  TWITCH_CLIENT_ID: z.string().regex(/^[a-z0-9]{10,64}$/, 'must be a Twitch client id (lowercase letters and digits)').optional(),
+  TWITCH_CLIENT_SECRET: z.string().regex(/^[\x21-\x7e]{10,128}$/, 'must be 10-128 printable ASCII characters').optional(),
+  TWITCH_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.twitch.tv'),
+  TWITCH_AUTH_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://id.twitch.tv'),
+  TWITCH_SUBSCRIPTION_RECONCILE_MS: z.coerce.number().int().min(10_000).max(24 * 3600 * 1000).default(10 * 60 * 1000),
+  /** YouTube Data API key: with it set, YouTube WebSub, confirmation and polling run. */
+  YOUTUBE_API_KEY: z.string().regex(/^[A-Za-z0-9_-]{10,128}$/, 'must be a Google API key').optional(),
+  YOUTUBE_WEBSUB_HUB_URL: z.url({ protocol: /^https?$/ }).default('https://pubsubhubbub.appspot.com/subscribe'),
+  YOUTUBE_DATA_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://www.googleapis.com'),
+  YOUTUBE_DAILY_QUOTA_UNITS: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
+  YOUTUBE_POLL_INTERVAL_MS: z.coerce.number().int().min(30_000).max(60_000).default(45_000),
+  YOUTUBE_WEBSUB_LEASE_SECONDS: z.coerce.number().int().min(3600).max(864_000).default(432_000),
+  /** Whether this process polls YouTube (in a fleet, exactly one should). */
+  YOUTUBE_POLL: booleanFlag.default(true),
 });
 
 export interface Config {
@@ -118,6 +133,22 @@ export interface Config {
   readonly lifecycleSweepMs: number;
   /** Signed outbound webhooks: https only in production, the private-range allowlist, timeouts, retries, caps. */
   readonly outbound: OutboundSettings;
+  /** Twitch Helix (EventSub subscriptions); undefined without app credentials. */
+  readonly twitchHelix:
+    | { readonly clientId: string; readonly clientSecret: string; readonly apiBaseUrl: string; readonly authBaseUrl: string; readonly reconcileMs: number }
+    | undefined;
+  /** YouTube WebSub + Data API; undefined without an API key. */
+  readonly youtube:
+    | {
+        readonly apiKey: string;
+        readonly hubUrl: string;
+        readonly dataApiBaseUrl: string;
+        readonly dailyQuotaUnits: number;
+        readonly pollIntervalMs: number;
+        readonly leaseSeconds: number;
+        readonly poll: boolean;
+      }
+    | undefined;
 }
 
 export class ConfigError extends Error {
@@ -144,6 +175,9 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
   const production = env.NODE_ENV === 'production';
   for (const required of ['TWITCH_EVENTSUB_SECRET', 'ADMIN_TOKEN', 'UPLOAD_TOKEN_SECRET'] as const) {
     if (production && env[required] === undefined) throw new ConfigError(required, 'is required when NODE_ENV=production');
+  }
+  if ((env.TWITCH_CLIENT_ID === undefined) !== (env.TWITCH_CLIENT_SECRET === undefined)) {
+    throw new ConfigError(env.TWITCH_CLIENT_ID === undefined ? 'TWITCH_CLIENT_ID' : 'TWITCH_CLIENT_SECRET', 'is required with the other Twitch app credential');
   }
   if (production && env.DEMO === true) throw new ConfigError('DEMO', 'the demo and its simulator cannot run in production');
   const quarantineDir = resolveQuarantineDir(env.QUARANTINE_DIR, cwd);
@@ -192,6 +226,27 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
       maxInFlightPerSubscriber: env.OUTBOUND_MAX_IN_FLIGHT_PER_SUBSCRIBER,
       concurrency: env.OUTBOUND_CONCURRENCY,
     },
+    twitchHelix:
+      env.TWITCH_CLIENT_ID && env.TWITCH_CLIENT_SECRET
+        ? {
+            clientId: env.TWITCH_CLIENT_ID,
+            clientSecret: env.TWITCH_CLIENT_SECRET,
+            apiBaseUrl: env.TWITCH_API_BASE_URL.replace(/\/+$/, ''),
+            authBaseUrl: env.TWITCH_AUTH_BASE_URL.replace(/\/+$/, ''),
+            reconcileMs: env.TWITCH_SUBSCRIPTION_RECONCILE_MS,
+          }
+        : undefined,
+    youtube: env.YOUTUBE_API_KEY
+      ? {
+          apiKey: env.YOUTUBE_API_KEY,
+          hubUrl: env.YOUTUBE_WEBSUB_HUB_URL,
+          dataApiBaseUrl: env.YOUTUBE_DATA_API_BASE_URL.replace(/\/+$/, ''),
+          dailyQuotaUnits: env.YOUTUBE_DAILY_QUOTA_UNITS,
+          pollIntervalMs: env.YOUTUBE_POLL_INTERVAL_MS,
+          leaseSeconds: env.YOUTUBE_WEBSUB_LEASE_SECONDS,
+          poll: env.YOUTUBE_POLL,
+        }
+      : undefined,
   };
 }
 

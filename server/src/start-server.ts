@@ -11,7 +11,8 @@ import { LiveStatusHub } from './live/index.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
 import { LifecycleSweeper, PromotionWorker } from './publishing/index.js';
-import { handleTwitchRevocation } from './providers/twitch/index.js';
+import { AppAccessToken, HelixClient, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
+import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
 import { UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
@@ -127,6 +128,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   await outbound.start();
 
   let publicUrl = config.publicUrl;
+  const ingest = new RawEventIngest(bus, metrics);
+  const youtube = config.youtube
+    ? await YouTubeProvider.open({
+        bus,
+        ingest,
+        directory: await providerLinksDirectory(bus),
+        registry: metrics.registry,
+        logger: logger.child({ component: 'youtube' }),
+        hubUrl: config.youtube.hubUrl,
+        callbackUrl: () => `${publicUrl}/webhooks/youtube`,
+        dataApiBaseUrl: config.youtube.dataApiBaseUrl,
+        apiKey: config.youtube.apiKey,
+        dailyQuotaUnits: config.youtube.dailyQuotaUnits,
+        pollIntervalMs: config.youtube.pollIntervalMs,
+        leaseSeconds: config.youtube.leaseSeconds,
+      })
+    : undefined;
+  // Built after listening (its callback is the public URL); revocations arrive through the app before that only in theory.
+  let twitchSubscriptions: TwitchSubscriptionManager | undefined;
+
   const app = createApp({
     config,
     logger,
@@ -134,9 +155,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bus,
     channels,
     hub,
-    ingest: new RawEventIngest(bus, metrics),
-    onChannelChanged: (channel) => pipeline.refreshChannel(channel),
-    onTwitchRevocation: (subscription, messageId) => handleTwitchRevocation({ channels, audit }, subscription, messageId),
+    ingest,
+    onChannelChanged: async (channel) => {
+      await pipeline.refreshChannel(channel);
+      // A link added or removed: subscribe or unsubscribe now rather than at the next periodic run.
+      twitchSubscriptions?.reconcile().catch((error: unknown) => logger.warn({ err: error }, 'twitch subscription reconcile failed'));
+    },
+    onTwitchRevocation: async (subscription, messageId) => {
+      const channel = await handleTwitchRevocation({ channels, audit }, subscription, messageId);
+      twitchSubscriptions?.handleRevocation(subscription);
+      return channel;
+    },
+    youtube: youtube && { subscriptions: youtube.subscriptions, hints: youtube.hints, metrics: youtube.metrics },
     publicUrl: () => publicUrl,
     uploads: { grants: uploadGrants, store: uploadStore, tus },
     moderation: { audit, blocklist },
@@ -152,6 +182,28 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // PORT=0 without PUBLIC_URL: the default public URL names port 0; the port we got is the real one.
   if (publicUrl.endsWith(':0')) publicUrl = url;
   logger.info({ url, bus: bus.kind, demo: config.demo }, 'listening');
+
+  if (config.twitchHelix) {
+    const helix = config.twitchHelix;
+    twitchSubscriptions = new TwitchSubscriptionManager({
+      helix: new HelixClient({
+        apiBaseUrl: helix.apiBaseUrl,
+        token: new AppAccessToken({ authBaseUrl: helix.authBaseUrl, clientId: helix.clientId, clientSecret: helix.clientSecret }),
+      }),
+      links: async () =>
+        (await channels.listTwitchLinks()).map((link) => ({
+          broadcasterUserId: link.user_id,
+          state: link.state,
+          ...(link.revoked_reason ? { revokedReason: link.revoked_reason } : {}),
+        })),
+      callbackUrl: `${publicUrl}/webhooks/twitch`,
+      secret: config.twitchEventSubSecret,
+      intervalMs: helix.reconcileMs,
+      logger: logger.child({ component: 'twitch-subscriptions' }),
+    });
+    twitchSubscriptions.start();
+  }
+  if (youtube && config.youtube) await youtube.start({ poll: config.youtube.poll });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -171,6 +223,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await sweeper.stop();
       await promotion.stop();
       await outbound.stop();
+      await twitchSubscriptions?.stop();
+      await youtube?.stop();
       hub.stop();
       await pipeline.stop();
       await bus.close();

@@ -27,6 +27,8 @@ export const SUBJECTS = {
   /** One outbound webhook delivery job per subscriber and event: `outbound.deliveries.{subscriber id}` (msg id = delivery id). */
   outboundDelivery: (subscriberId: string) => `outbound.deliveries.${subscriberId}`,
   outboundDeliveryAll: 'outbound.deliveries.>',
+  /** A YouTube WebSub notification named a video: confirm it with the Data API (msg id = the hint's key). */
+  youtubeHints: 'youtube.hints',
 } as const;
 
 /** Streams the server creates at start. */
@@ -86,6 +88,14 @@ export const STREAMS = {
     maxAgeMs: 7 * DAY_MS,
     duplicateWindowMs: DAY_MS,
   },
+  /** Work queue of YouTube hints; an acked hint is gone. Hub retries of one notification dedupe by msg id. */
+  youtubeHints: {
+    name: 'YOUTUBE_HINTS',
+    subjects: [SUBJECTS.youtubeHints],
+    retention: 'workqueue',
+    maxAgeMs: DAY_MS,
+    duplicateWindowMs: 10 * 60 * 1000,
+  },
 } as const satisfies Record<string, StreamConfig>;
 
 /** KV buckets. */
@@ -108,6 +118,10 @@ export const BUCKETS = {
   outboundDeliveries: 'outbound-deliveries',
   /** Per delivery id: deliveries that exhausted their retries or could not be sent; kept until replayed or removed. */
   outboundDeadLetters: 'outbound-dead-letters',
+  /** Per YouTube channel id: our WebSub subscription (secret, pending request, verified lease). */
+  youtubeWebsub: 'youtube-websub',
+  /** Per video id: videos we last saw live (what was published for them), to detect changes and the end. */
+  youtubeLiveVideos: 'youtube-live-videos',
 } as const;
 
 /** Durable consumer names. */
@@ -124,4 +138,6 @@ export const CONSUMERS = {
   outboundClips: 'outbound-clips',
   /** Sends outbound webhook deliveries (the OUTBOUND work queue). */
   outboundDelivery: 'outbound-delivery',
+  /** Confirms YouTube hints through the Data API. */
+  youtubeConfirmer: 'youtube-confirmer',
 } as const;

@@ -1,0 +1,146 @@
+import type { Registry } from 'prom-client';
+import type { Bus, Consumer } from '../../bus/index.js';
+import type { Logger } from '../../observability/index.js';
+import type { RawEventIngest } from '../../pipeline/index.js';
+import { YouTubeDataApi } from './data-api-client.js';
+import { startHintConsumer } from './hint-consumer.js';
+import { LiveVideoStore } from './live-video-store.js';
+import { YouTubeLivePoller, type YouTubeChannelDirectory } from './live-poller.js';
+import { DEFAULT_YOUTUBE_DAILY_QUOTA_UNITS, QuotaBudget } from './quota-budget.js';
+import { VideoConfirmer } from './video-confirmer.js';
+import { WebSubSubscriber } from './websub-subscriber.js';
+import { WebSubSubscriptionStore } from './websub-subscription-store.js';
+import { YouTubeHintQueue } from './youtube-hint.js';
+import { createYouTubeMetrics, type YouTubeMetrics } from './youtube-metrics.js';
+
+/** Production endpoints; tests and operators point these elsewhere. */
+export const YOUTUBE_DEFAULTS = {
+  hubUrl: 'https://pubsubhubbub.appspot.com/subscribe',
+  dataApiBaseUrl: 'https://www.googleapis.com',
+} as const;
+
+export interface YouTubeProviderOptions {
+  readonly bus: Bus;
+  readonly ingest: RawEventIngest;
+  readonly directory: YouTubeChannelDirectory;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** The hub's subscribe endpoint. */
+  readonly hubUrl?: string;
+  /** Our public `/webhooks/youtube` URL (a function when it is known only after listening). */
+  readonly callbackUrl: string | (() => string);
+  readonly dataApiBaseUrl?: string;
+  readonly apiKey: string;
+  readonly dailyQuotaUnits?: number;
+  readonly pollIntervalMs?: number;
+  readonly leaseSeconds?: number;
+  readonly now?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * The YouTube provider assembled: the stores the webhook route reads, the hint queue it
+ * writes, the subscriber, the Data API confirmer and the polling fallback. `start()` begins
+ * consuming hints and ticking (subscriptions, then polling) every poll interval; `tick()`
+ * runs one round now.
+ */
+export class YouTubeProvider {
+  private consumer: Consumer | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: YouTubeProviderOptions,
+    readonly subscriptions: WebSubSubscriptionStore,
+    readonly liveVideos: LiveVideoStore,
+    readonly hints: YouTubeHintQueue,
+    readonly quota: QuotaBudget,
+    readonly metrics: YouTubeMetrics,
+    readonly subscriber: WebSubSubscriber,
+    readonly confirmer: VideoConfirmer,
+    readonly poller: YouTubeLivePoller,
+  ) {}
+
+  static async open(options: YouTubeProviderOptions): Promise<YouTubeProvider> {
+    const now = options.now ?? Date.now;
+    const subscriptions = await WebSubSubscriptionStore.open(options.bus);
+    const liveVideos = await LiveVideoStore.open(options.bus);
+    const quota = new QuotaBudget(options.dailyQuotaUnits ?? DEFAULT_YOUTUBE_DAILY_QUOTA_UNITS, now());
+    const metrics = createYouTubeMetrics(options.registry, quota, now);
+    const api = new YouTubeDataApi({
+      baseUrl: options.dataApiBaseUrl ?? YOUTUBE_DEFAULTS.dataApiBaseUrl,
+      apiKey: options.apiKey,
+      quota,
+      metrics,
+      now,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const subscriber = new WebSubSubscriber({
+      hubUrl: options.hubUrl ?? YOUTUBE_DEFAULTS.hubUrl,
+      callbackUrl: options.callbackUrl,
+      store: subscriptions,
+      metrics,
+      logger: options.logger,
+      now,
+      ...(options.leaseSeconds ? { leaseSeconds: options.leaseSeconds } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const confirmer = new VideoConfirmer({ api, ingest: options.ingest, liveVideos, metrics, logger: options.logger });
+    const poller = new YouTubeLivePoller({
+      api,
+      confirmer,
+      subscriptions,
+      liveVideos,
+      directory: options.directory,
+      metrics,
+      logger: options.logger,
+      now,
+      ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    });
+    return new YouTubeProvider(options, subscriptions, liveVideos, new YouTubeHintQueue(options.bus), quota, metrics, subscriber, confirmer, poller);
+  }
+
+  /**
+   * Starts consuming hints and, unless `poll` is false, the ticking (subscriptions and polling).
+   * In a fleet every process may consume hints, but one should tick: each ticking process
+   * spends its own quota budget.
+   */
+  async start(options: { poll?: boolean } = {}): Promise<void> {
+    this.stopped = false;
+    this.consumer = await startHintConsumer({
+      bus: this.options.bus,
+      confirmer: this.confirmer,
+      liveVideos: this.liveVideos,
+      quota: this.quota,
+      logger: this.options.logger,
+      ...(this.options.now ? { now: this.options.now } : {}),
+    });
+    if (options.poll !== false) this.schedule(0);
+  }
+
+  /** One round: subscriptions reconciled with the linked channels, then the polling fallback. */
+  async tick(): Promise<void> {
+    const linked = await this.options.directory.linkedYouTubeChannelIds();
+    await this.subscriber.reconcile(linked);
+    await this.poller.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.consumer?.stop();
+    this.consumer = undefined;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'youtube tick failed'))
+        .finally(() => this.schedule(this.poller.pollIntervalMs / 3));
+    }, delayMs);
+    this.timer.unref();
+  }
+}
