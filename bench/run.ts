@@ -9,6 +9,7 @@ import { runFanoutBench, formatFanout, FANOUT_GOAL, type FanoutBenchResult } fro
 import { formatIngest, runIngestBench, type IngestBenchResult } from './ingest.js';
 import { BADGE_GZIP_BUDGET_BYTES, measureBadgeSize } from './size.js';
 import { formatUpload, runUploadBench, uploadSummary, type UploadBenchResult } from './upload.js';
+import { formatOutbound, runOutboundBench, type OutboundBenchResult } from './outbound.js';
 import { fmt, fmtInt, verdict } from './support/stats.js';
 
 const startedAt = performance.now();
@@ -55,6 +56,16 @@ try {
   console.log(`upload bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 }
 
+section('outbound: signed webhooks to 100 receivers');
+let outbound: OutboundBenchResult | undefined;
+try {
+  outbound = await runOutboundBench();
+  console.log(formatOutbound(outbound));
+} catch (error) {
+  broken = true;
+  console.log(`outbound bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
 section('summary');
 const summary: string[] = [];
 if (size) {
@@ -93,6 +104,11 @@ for (const row of fanout?.rows ?? []) {
 }
 if (!fanout) summary.push('fanout  not measured');
 summary.push(...uploadSummary(upload));
+summary.push(
+  outbound
+    ? `outbound ours ${fmtInt(outbound.ours.deliveriesPerSecond)} deliveries/s, baseline ${fmtInt(outbound.baseline.deliveriesPerSecond)}/s, ratio ${fmt(outbound.ratio, 2)}`
+    : 'outbound not measured',
+);
 summary.push(`total   ${fmt((performance.now() - startedAt) / 1000)} s`);
 console.log(summary.join('\n'));
 if (broken || (size && size.gzipBytes > BADGE_GZIP_BUDGET_BYTES)) process.exitCode = 1;
