@@ -1,6 +1,13 @@
 // Browser tests for the element, in Debian's Chromium: `npx web-test-runner --config element/web-test-runner.config.mjs`
 // (from the repo root). Tests import TypeScript source; esbuild strips types with the root tsconfig.
-import { existsSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
+import { spawn, execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import process from 'node:process';
+import { setTimeout } from 'node:timers';
 import { fileURLToPath, URL } from 'node:url';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
@@ -8,6 +15,148 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
 const rootTsconfig = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 const testServerModule = new URL('../test/support/test-server.ts', import.meta.url);
+const elementBuildModule = new URL('./scripts/build.ts', import.meta.url);
+
+/**
+ * A REAL local live HLS stream for the clip tests: ffmpeg encodes a test pattern with a tone in
+ * real time (`-re`) into 2 s MPEG-TS segments with EXT-X-PROGRAM-DATE-TIME, into a temp dir,
+ * served (uncached) at `/__live-hls/live` on the test page's origin. Started by the first
+ * `live-hls-url` command (which resolves once three segments exist), stopped with the run.
+ *
+ * Also `POST /__ffprobe`: ffprobe's JSON report (format duration, streams) of the posted bytes,
+ * so tests check the MP4s the browser made with the real ffprobe.
+ */
+function liveHlsStream() {
+  /** @type {{ dir: string, ffmpeg: import('node:child_process').ChildProcess } | undefined} */
+  let stream;
+  const start = () => {
+    if (stream) return stream;
+    const dir = mkdtempSync(join(tmpdir(), 'live-upload-hls-'));
+    const ffmpeg = spawn('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-re',
+      '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
+      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+      '-g', '50', '-keyint_min', '50', '-sc_threshold', '0',
+      '-c:a', 'aac', '-b:a', '64k',
+      '-f', 'hls', '-hls_time', '2', '-hls_list_size', '20', '-hls_flags', 'delete_segments+program_date_time',
+      '-hls_segment_filename', join(dir, 'segment-%05d.ts'), join(dir, 'live.m3u8'),
+    ], { stdio: ['ignore', 'ignore', 'inherit'] });
+    stream = { dir, ffmpeg };
+    return stream;
+  };
+  const stop = () => {
+    if (!stream) return;
+    stream.ffmpeg.kill('SIGKILL');
+    rmSync(stream.dir, { recursive: true, force: true });
+    stream = undefined;
+  };
+  const ready = async () => {
+    const { dir } = start();
+    for (let i = 0; i < 200; i++) {
+      const playlist = await readFile(join(dir, 'live.m3u8'), 'utf8').catch(() => '');
+      if ((playlist.match(/#EXTINF/g) ?? []).length >= 3) return '/__live-hls/live';
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error('ffmpeg did not produce a live HLS stream');
+  };
+  /** @type {import('koa').Middleware} */
+  const middleware = async (ctx, next) => {
+    // The playlist has no extension: wtr marks every path with one as cacheable for a year.
+    const hls = /^\/__live-hls\/(live|segment-\d{5}\.ts)$/.exec(ctx.path);
+    if (hls && stream) {
+      const playlist = hls[1] === 'live';
+      const body = await readFile(join(stream.dir, playlist ? 'live.m3u8' : hls[1])).catch(() => undefined);
+      if (!body) return next();
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = playlist ? 'application/vnd.apple.mpegurl' : 'video/mp2t';
+      ctx.body = body;
+      return;
+    }
+    // Media fixtures made by the real ffmpeg: /__fixture/{seconds}s-{height}p.{mp4|webm}.
+    const fixture = /^\/__fixture\/(\d{1,2})s-(360|720|1080)p\.(mp4|webm)$/.exec(ctx.path);
+    if (fixture) {
+      const [, seconds, height, container] = fixture;
+      const file = join(fixtureDir, `${seconds}-${height}.${container}`);
+      if (!existsSync(file)) {
+        const codecs = container === 'mp4' ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac'] : ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-c:a', 'libopus'];
+        await new Promise((resolve, reject) =>
+          execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${(Number(height) * 16) / 9}x${height}:rate=25`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', seconds, ...codecs, '-y', file], (error) => (error ? reject(error) : resolve(undefined))),
+        );
+      }
+      ctx.type = `video/${container}`;
+      ctx.body = await readFile(file);
+      return;
+    }
+    if (ctx.path === '/__ffprobe' && ctx.method === 'POST') {
+      const chunks = [];
+      for await (const chunk of ctx.req) chunks.push(chunk);
+      const dir = mkdtempSync(join(tmpdir(), 'live-upload-probe-'));
+      try {
+        await writeFile(join(dir, 'media'), Buffer.concat(chunks));
+        const report = await new Promise((resolve, reject) =>
+          execFile('ffprobe', ['-v', 'error', '-show_entries', 'format=duration,format_name:stream=codec_type,codec_name,width,height', '-of', 'json', join(dir, 'media')], (error, stdout) =>
+            error ? reject(error) : resolve(stdout),
+          ),
+        );
+        ctx.type = 'application/json';
+        ctx.body = report;
+      } catch (error) {
+        ctx.status = 422;
+        ctx.body = { error: String(error) };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      return;
+    }
+    return next();
+  };
+  const plugin = {
+    name: 'live-hls-stream',
+    serverStop: stop,
+    async executeCommand({ command, payload, session }) {
+      if (command === 'live-hls-url') return ready();
+      if (command === 'live-network') {
+        // Real network loss for the page (Chrome DevTools Protocol), back after payload.offlineMs.
+        const page = session.browser.getPage(session.id);
+        await page.setOfflineMode(true);
+        setTimeout(() => void page.setOfflineMode(false).catch(() => {}), Number(payload?.offlineMs ?? 1000));
+        return true;
+      }
+      return undefined;
+    },
+  };
+  return { middleware, plugin };
+}
+/**
+ * tus-js-client's browser build imports CommonJS packages (url-parse, js-base64), which the dev
+ * server does not convert; the production bundle gets them through esbuild, and so do the tests:
+ * the bare import is served as one esbuild ESM bundle, exactly as `element/scripts/build.ts` would.
+ */
+function bundleCommonJsDependencies(packages) {
+  const bundles = new Map();
+  return {
+    name: 'bundle-commonjs-dependencies',
+    resolveImport({ source }) {
+      if (packages.includes(source)) return `/__bundled/${source}.js`;
+      return undefined;
+    },
+    async serve(context) {
+      const name = /^\/__bundled\/(.+)\.js$/.exec(context.path)?.[1];
+      if (!name || !packages.includes(name)) return undefined;
+      if (!bundles.has(name)) {
+        const { build } = await import('esbuild');
+        const result = await build({ stdin: { contents: `export * from '${name}';`, resolveDir: rootDir }, bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' });
+        bundles.set(name, result.outputFiles[0].text);
+      }
+      return { body: bundles.get(name), type: 'js' };
+    },
+  };
+}
+
+const fixtureDir = mkdtempSync(join(tmpdir(), 'live-upload-fixtures-'));
+process.once('exit', () => rmSync(fixtureDir, { recursive: true, force: true }));
+const hlsStream = liveHlsStream();
 
 /**
  * Boots the real server (test/support/test-server.ts: Koa app, memory bus, short grace window,
@@ -16,6 +165,38 @@ const testServerModule = new URL('../test/support/test-server.ts', import.meta.u
  * `live-update-title` ({ title }), `live-create-channel` ({ channel, title }).
  * Tests that do not need it never wait for it; a boot failure fails only the tests that ask.
  */
+/**
+ * WORKAROUND, until server/src/uploads/tus-endpoint.ts lets CORS preflights through (it answers
+ * `OPTIONS /uploads` with 401, so no page on another origin can use tus): the test server's
+ * PUBLIC_URL is the test page's origin and `/uploads` is proxied to it, so the browser's tus
+ * requests are same-origin. Grants, status and SSE still go cross-origin to the server itself.
+ * Remove this proxy and the PUBLIC_URL once the preflight is fixed.
+ */
+let pageOrigin = '';
+/** @type {Promise<{ url: string }> | undefined} */
+let testServerReady;
+/** @type {import('koa').Middleware} */
+const tusProxy = async (ctx, next) => {
+  if (!/^\/uploads(\/[0-9A-Z]{26})?\/?$/.test(ctx.path) || !testServerReady) return next();
+  const { url } = await testServerReady;
+  const { request } = await import('node:http');
+  const target = new URL(ctx.path, url);
+  await new Promise((resolve, reject) => {
+    const headers = { ...ctx.req.headers, host: target.host };
+    const upstream = request(target, { method: ctx.method, headers }, (response) => {
+      ctx.status = response.statusCode ?? 502;
+      for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding') ctx.set(name, value);
+      response.on('error', () => {});
+      ctx.body = response;
+      resolve(undefined);
+    });
+    upstream.on('error', reject);
+    ctx.req.on('error', () => upstream.destroy()); // the page paused, cancelled or went offline
+    ctx.res.on('error', () => {});
+    ctx.req.pipe(upstream);
+  });
+};
+
 function liveTestServerPlugin() {
   /** @type {Promise<import('../test/support/test-server.ts').TestServer> | undefined} */
   let booting;
@@ -25,12 +206,18 @@ function liveTestServerPlugin() {
   };
   return {
     name: 'live-test-server',
-    serverStart() {
+    serverStart({ config }) {
       if (!existsSync(testServerModule)) return;
+      pageOrigin = `http://${config.hostname ?? 'localhost'}:${config.port}`;
+      // The server serves element/dist (the FFmpeg worker bundle among it): build it first.
       booting = import('tsx/esm/api')
-        .then(({ tsImport }) => tsImport(testServerModule.href, import.meta.url))
-        .then(({ startTestServer }) => startTestServer());
+        .then(async ({ tsImport }) => {
+          await (await tsImport(elementBuildModule.href, import.meta.url)).buildElement({ sourcemap: false });
+          return tsImport(testServerModule.href, import.meta.url);
+        })
+        .then(({ startTestServer }) => startTestServer({ env: { PUBLIC_URL: pageOrigin, UPLOAD_RATE_LIMIT_PER_MINUTE: '1000', UPLOAD_CHANNEL_MAX_PENDING: '1000' } }));
       booting.catch(() => {}); // reported to the test that asks for it
+      testServerReady = booting;
     },
     async serverStop() {
       if (booting) await (await booting.catch(() => undefined))?.close();
@@ -68,14 +255,16 @@ function liveTestServerPlugin() {
 export default {
   rootDir,
   files: ['element/src/**/*.test.ts'],
-  nodeResolve: true,
+  // `browser`: packages' browser builds (tus-js-client's package.json maps its Node build to one).
+  nodeResolve: { browser: true },
   concurrency: 1,
   browserStartTimeout: 60_000,
   testsStartTimeout: 60_000,
-  testsFinishTimeout: 120_000,
+  testsFinishTimeout: 600_000, // the <live-upload> file clips a live stream and runs FFmpeg.wasm
   testFramework: { config: { timeout: 10_000 } },
   filterBrowserLogs: ({ args }) => !String(args[0] ?? '').startsWith('Lit is in dev mode'),
-  plugins: [esbuildPlugin({ ts: true, tsconfig: rootTsconfig, target: 'es2022' }), liveTestServerPlugin()],
+  middleware: [hlsStream.middleware, tusProxy],
+  plugins: [esbuildPlugin({ ts: true, tsconfig: rootTsconfig, target: 'es2022' }), liveTestServerPlugin(), hlsStream.plugin, bundleCommonJsDependencies(['tus-js-client'])],
   browsers: [
     chromeLauncher({
       launchOptions: {

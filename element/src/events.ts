@@ -6,6 +6,7 @@ export const LIVE_EVENTS = {
   uploadProgress: 'live-upload-progress',
   uploadComplete: 'live-upload-complete',
   error: 'live-error',
+  clipReady: 'live-clip-ready',
 } as const;
 
 export type LiveEventName = (typeof LIVE_EVENTS)[keyof typeof LIVE_EVENTS];
@@ -21,16 +22,35 @@ export interface LiveStatusChangeDetail {
   readonly record: LiveStatusSummary;
 }
 
-/** `live-upload-progress`: declared for `<live-upload>`. */
+/** `live-upload-progress`: bytes the server acknowledged, and the upload's phase (`uploading`, `paused`, `offline`, ...). */
 export interface LiveUploadProgressDetail {
   readonly uploadId: string;
   readonly bytesUploaded: number;
   readonly bytesTotal: number;
+  readonly phase: string;
 }
 
-/** `live-upload-complete`: declared for `<live-upload>`. */
+/** `live-upload-complete`: every byte is in the quarantine; `status` is the server's first word on it. */
 export interface LiveUploadCompleteDetail {
   readonly uploadId: string;
+  readonly status: string;
+}
+
+/** Where a clip came from: the broadcast and its program time (EXT-X-PROGRAM-DATE-TIME), ISO 8601. */
+export interface LiveClipProvenance {
+  readonly canonical_id: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** `live-clip-ready`: a clip or recording is ready to preview, trim and upload. */
+export interface LiveClipReadyDetail {
+  readonly source: 'clip' | 'recording';
+  /** The media as it would upload now (MP4 for clips; the recorder's format for recordings). */
+  readonly blob: Blob;
+  readonly durationMs: number;
+  /** Clips of a broadcast with a canonical id. */
+  readonly provenance: LiveClipProvenance | undefined;
 }
 
 /** `live-error`: something the page may want to surface; `code` comes from the server's error table. */
@@ -44,6 +64,7 @@ export interface LiveEventDetailMap {
   'live-upload-progress': LiveUploadProgressDetail;
   'live-upload-complete': LiveUploadCompleteDetail;
   'live-error': LiveErrorDetail;
+  'live-clip-ready': LiveClipReadyDetail;
 }
 
 /** Creates a typed `live-*` event that bubbles and crosses shadow roots. */
@@ -60,6 +81,7 @@ export interface LiveEventMap {
   'live-upload-progress': CustomEvent<LiveUploadProgressDetail>;
   'live-upload-complete': CustomEvent<LiveUploadCompleteDetail>;
   'live-error': CustomEvent<LiveErrorDetail>;
+  'live-clip-ready': CustomEvent<LiveClipReadyDetail>;
 }
 
 // Declaration merging needs interfaces, and these add members only through `extends`.

@@ -1,8 +1,12 @@
-// The element package's public face. Importing it defines <live-badge>.
+// The element package's public face. Importing it defines <live-badge> and <live-upload>.
 export { LiveBadge } from './live-badge/live-badge.js';
+export { LiveUpload } from './live-upload/live-upload.js';
+export { LIVE_UPLOAD_LABELS, resolveUploadLabels, type LiveUploadLabels } from './live-upload/upload-labels.js';
 export {
   createLiveEvent,
   LIVE_EVENTS,
+  type LiveClipProvenance,
+  type LiveClipReadyDetail,
   type LiveErrorDetail,
   type LiveEventDetailMap,
   type LiveEventMap,

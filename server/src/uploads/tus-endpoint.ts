@@ -165,6 +165,8 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
     namingFunction: async (req) => (await grantOf(req)).uploadId,
     maxSize: async (req) => (await grantOf(req)).maxSize,
     onIncomingRequest: async (req, uploadId) => {
+      // A CORS preflight carries no credentials by design: tus answers it with its CORS headers.
+      if (req.method === 'OPTIONS') return;
       const grant = await grantOf(req);
       if (grant.uploadId !== uploadId) throw new TusRejection(403, 'the upload token is for another upload\n');
       const record = await uploads.get(uploadId);

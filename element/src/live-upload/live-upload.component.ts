@@ -1,0 +1,689 @@
+import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
+import { createLiveEvent, type LiveClipProvenance } from '../events.js';
+import { closestLang, formatLabel } from '../labels.js';
+import { documentLiveStatusRegistry } from '../live-status-connection.js';
+import { ClipBuffer, concatSegments } from './clip-buffer.js';
+import { isUploadReady, type CutRange } from './ffmpeg-args.js';
+import type { LivePlayer } from './live-player.js';
+import { liveUploadStyles } from './live-upload.styles.js';
+import { MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
+import type { MediaRecording, RecordingSource } from './media-recording.js';
+import { PendingUploadStore, type PendingUpload } from './pending-uploads.js';
+import { readPlaybackInfo, type PlaybackInfo } from './playback-record.js';
+import { formatClock, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
+import type { UploadGrantRequest } from './upload-grant-client.js';
+import type { UploadSession, UploadSnapshot } from './upload-session.js';
+
+/** What was clipped or recorded, waiting for trim and upload. */
+interface Candidate {
+  readonly source: 'clip' | 'recording';
+  readonly blob: Blob;
+  readonly url: string;
+  readonly durationMs: number;
+  /** Program time of the first and last frame (clips of a broadcast). */
+  readonly fromMs: number | undefined;
+  readonly canonicalId: string | undefined;
+  readonly startedAtMs: number | undefined;
+}
+
+type Stage = 'idle' | 'recording' | 'preparing' | 'review' | 'uploading';
+
+/** Trim handles never come closer than this. */
+const MIN_TRIM_MS = 500;
+
+const NO_PLAYBACK: PlaybackInfo = { hls: undefined, canonicalId: undefined, startedAtMs: undefined };
+
+/**
+ * @summary The LIVE badge, the channel's live video, and Clip / Record / trim / upload into the
+ * channel's quarantine, with progress, pause, resume and resume after a reload.
+ *
+ * Drop it into any page with one script tag. hls.js, FFmpeg.wasm and tus-js-client load only
+ * when first needed, from `endpoint` (never a CDN). Text from the network is rendered as text.
+ * Labels follow the closest `lang` attribute (en, de, fr; English otherwise).
+ *
+ * @event live-status-change - From the inner `<live-badge>`: the channel's status changed.
+ * @event live-clip-ready - A clip or recording is ready to trim and upload. `detail: { source, blob, durationMs, provenance }`.
+ * @event live-upload-progress - Bytes acknowledged by the server or a phase change. `detail: { uploadId, bytesUploaded, bytesTotal, phase }`.
+ * @event live-upload-complete - Every byte is in the quarantine. `detail: { uploadId, status }`.
+ * @event live-error - Something failed (clip, recording, preparation, upload). `detail: { code, message }`.
+ *
+ * @csspart base - The layout grid around everything.
+ * @csspart badge - The `<live-badge>`; its own parts are exported as `badge-label`, `badge-dot`, `badge-title`, `badge-viewers`.
+ * @csspart player - The live `<video>`.
+ * @csspart actions - The Clip and Record buttons.
+ * @csspart timer - The recording timer.
+ * @csspart preview - The `<video>` previewing the clip or recording.
+ * @csspart trim - The trim handles (start and end sliders).
+ * @csspart title-input - The optional title field.
+ * @csspart controls - Upload, Pause, Resume, Cancel, Discard, Done.
+ * @csspart progress - A progress bar (preparation and upload); its fill is the inner `span`.
+ * @csspart status - The polite status line: what is happening now.
+ * @csspart pending - Uploads stored before a reload, with Resume buttons.
+ * @csspart error - The last error.
+ *
+ * @cssproperty --live-font - `font` shorthand. Default `400 0.9375rem/1.4 system-ui, sans-serif`.
+ * @cssproperty --live-text-color - Text colour. Default: inherited.
+ * @cssproperty --live-accent-color - Primary buttons, progress fill, sliders. Default #1a56db.
+ * @cssproperty --live-accent-text-color - Text on primary buttons. Default #fff.
+ * @cssproperty --live-button-background - Other buttons. Default #fff.
+ * @cssproperty --live-button-color - Text of other buttons. Default #202124.
+ * @cssproperty --live-button-border - Button and field borders. Default #5f6368.
+ * @cssproperty --live-focus-color - The focus ring. Default #1a56db.
+ * @cssproperty --live-track-color - Progress track. Default #e0e0e0.
+ * @cssproperty --live-error-color - Error text. Default #b3261e.
+ * @cssproperty --live-radius - Corner radius. Default 0.25em.
+ * @cssproperty --live-gap - Space between the rows. Default 0.75rem.
+ * @cssproperty --live-max-width - Width cap. Default 40rem.
+ */
+export class LiveUpload extends LitElement {
+  static override styles = liveUploadStyles;
+
+  static override properties: PropertyDeclarations = {
+    channel: {},
+    endpoint: {},
+    src: {},
+    assets: {},
+    clipSeconds: { type: Number, attribute: 'clip-seconds' },
+    maxClipSeconds: { type: Number, attribute: 'max-clip-seconds' },
+    maxRecordSeconds: { type: Number, attribute: 'max-record-seconds' },
+    exactCuts: { type: Boolean, attribute: 'exact-cuts' },
+    targetSize: { type: Number, attribute: 'target-size' },
+    chunkSize: { type: Number, attribute: 'chunk-size' },
+    noClip: { type: Boolean, attribute: 'no-clip' },
+    noRecord: { type: Boolean, attribute: 'no-record' },
+    noUpload: { type: Boolean, attribute: 'no-upload' },
+    labels: { attribute: false },
+    stage: { reflect: true },
+    _playback: { state: true },
+    _status: { state: true },
+    _candidate: { state: true },
+    _progress: { state: true },
+    _upload: { state: true },
+    _elapsedMs: { state: true },
+    _trim: { state: true },
+    _pending: { state: true },
+    _message: { state: true },
+    _error: { state: true },
+    _title: { state: true },
+    _engine: { state: true },
+  };
+
+  /** The channel, `{publisher}/{slug}`. */
+  channel = '';
+
+  /** The live-upload server (origin, optionally with a base path). Empty: this page's origin. */
+  endpoint = '';
+
+  /** An HLS URL to play instead of the channel's `playback.hls`. */
+  src = '';
+
+  /** Where hls.js' sibling assets and FFmpeg.wasm are served. Default `{endpoint}/element/`. */
+  assets = '';
+
+  /** Length of a clip in seconds, at most `max-clip-seconds`. */
+  clipSeconds = 30;
+
+  /** The longest clip; this much of the stream is kept in memory. */
+  maxClipSeconds = 120;
+
+  /** A recording stops by itself after this many seconds. */
+  maxRecordSeconds = 300;
+
+  /** Cut exactly where asked (re-encode) instead of on keyframes (stream copy). */
+  exactCuts = false;
+
+  /** Re-encode to about this many bytes when the media is larger. 0: no target. */
+  targetSize = 0;
+
+  /** Bytes per tus PATCH. */
+  chunkSize = 2 * 1024 * 1024;
+
+  noClip = false;
+  noRecord = false;
+  /** Clip and record, but leave uploading to the page (it gets `live-clip-ready`). */
+  noUpload = false;
+
+  /** Overrides for the labels chosen from `lang`. */
+  labels: Partial<LiveUploadLabels> = {};
+
+  /** What the element is doing, reflected for CSS: idle, recording, preparing, review, uploading. */
+  stage: Stage = 'idle';
+
+  private _playback: PlaybackInfo = NO_PLAYBACK;
+  private _status: string | undefined;
+  private _candidate: Candidate | undefined;
+  /** Preparation progress 0..1, or undefined when not preparing. */
+  private _progress: number | undefined;
+  private _upload: UploadSnapshot | undefined;
+  private _elapsedMs = 0;
+  private _trim: { startMs: number; endMs: number } = { startMs: 0, endMs: 0 };
+  private _pending: PendingUpload[] = [];
+  /** The status line (also the polite live region). */
+  private _message = '';
+  private _error = '';
+  private _title = '';
+  private _engine: LivePlayer['engine'] | undefined;
+
+  /** The current upload's phase (`requesting`, `uploading`, `paused`, `offline`, `checking`, `in_review`, ...), if any. */
+  get uploadPhase(): UploadSnapshot['phase'] | undefined {
+    return this._upload?.phase;
+  }
+
+  #buffer = new ClipBuffer(this.maxClipSeconds * 1000 + 10_000);
+  #player: LivePlayer | undefined;
+  #playerUrl = '';
+  #transcoder: MediaTranscoder | undefined;
+  #recording: MediaRecording | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #session: UploadSession | undefined;
+  #store = new PendingUploadStore();
+  #followed = '';
+  #unfollow: (() => void) | undefined;
+  #focusAfterRender = '';
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#follow();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#follow();
+    this.#detachPlayer();
+    this.#recording?.stop();
+    this.#transcoder?.cancel();
+    this.#transcoder = undefined;
+    this.#session?.dispose();
+    clearInterval(this.#timer);
+    this.#store.close();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('channel') || changed.has('endpoint')) this.#follow();
+    if (changed.has('maxClipSeconds')) this.#buffer = new ClipBuffer(this.maxClipSeconds * 1000 + 10_000);
+  }
+
+  protected override updated(): void {
+    const url = this.#playbackUrl();
+    if (url !== this.#playerUrl) void this.#attachPlayer(url);
+    if (this.#focusAfterRender) {
+      this.renderRoot.querySelector<HTMLElement>(this.#focusAfterRender)?.focus();
+      this.#focusAfterRender = '';
+    }
+  }
+
+  get #labels(): LiveUploadLabels {
+    return resolveUploadLabels(closestLang(this), this.labels);
+  }
+
+  get #assetBase(): string {
+    return this.assets ? new URL(this.assets, location.href).href : new URL(`${this.endpoint.replace(/\/$/, '')}/element/`, location.href).href;
+  }
+
+  /** The live stream to play: `src`, or the channel's `playback.hls` while it is live. */
+  #playbackUrl(): string {
+    if (!this.isConnected) return '';
+    if (this.src) return this.src;
+    return this._status === 'live' ? (this._playback.hls ?? '') : '';
+  }
+
+  #follow(): void {
+    const key = this.isConnected && this.channel ? `${this.endpoint} ${this.channel}` : '';
+    if (key === this.#followed) return;
+    this.#unfollow?.();
+    this.#followed = key;
+    this.#unfollow = undefined;
+    this._playback = NO_PLAYBACK;
+    this._status = undefined;
+    this._pending = [];
+    if (!key) return;
+    const base = new URL(this.endpoint || '/', location.href).href;
+    this.#unfollow = documentLiveStatusRegistry(this.ownerDocument).subscribe(this.endpoint, this.channel, (record) => {
+      this._status = record.status;
+      this._playback = readPlaybackInfo(record, base);
+    });
+    void this.#store.list(this.endpoint, this.channel).then((pending) => {
+      if (this.#followed === key) this._pending = pending;
+    });
+  }
+
+  async #attachPlayer(url: string): Promise<void> {
+    this.#detachPlayer();
+    this.#playerUrl = url;
+    const video = this.renderRoot.querySelector<HTMLVideoElement>('video[part="player"]');
+    if (!url || !video) return;
+    try {
+      const { attachLivePlayer } = await import('./live-player.js');
+      const player = await attachLivePlayer(video, url, this.#buffer, (details) => this.#reportError('playback_failed', details));
+      if (this.#playerUrl !== url) return player.destroy();
+      this.#player = player;
+      this._engine = player.engine;
+      void video.play().catch(() => undefined); // muted autoplay; the controls are there otherwise
+    } catch (error) {
+      this.#reportError('playback_failed', messageOf(error));
+    }
+  }
+
+  #detachPlayer(): void {
+    this.#player?.destroy();
+    this.#player = undefined;
+    this.#playerUrl = '';
+    this._engine = undefined;
+  }
+
+  #transcoderFor(): MediaTranscoder {
+    return (this.#transcoder ??= new MediaTranscoder(this.#assetBase));
+  }
+
+  #say(message: string): void {
+    this._message = message;
+  }
+
+  #reportError(code: string, message: string): void {
+    this._error = formatLabel(this.#labels.error, { message });
+    this.dispatchEvent(createLiveEvent('live-error', { code, message }));
+  }
+
+  /** Clip: the last `clip-seconds` of what was watched, from the segments the player already has. */
+  async clip(): Promise<void> {
+    if (this.stage !== 'idle' && this.stage !== 'review') return;
+    const labels = this.#labels;
+    const seconds = Math.max(1, Math.min(this.clipSeconds, this.maxClipSeconds));
+    const newest = this.#buffer.segments.at(-1);
+    const end = this.#player?.playheadDate() ?? (newest ? newest.programDateMs + newest.durationMs : Number.NaN);
+    const selection = this.#buffer.select(end, seconds * 1000);
+    if (!selection) {
+      this.#say(labels.nothingToClip);
+      return;
+    }
+    this.#discardCandidate();
+    this._error = '';
+    this.stage = 'preparing';
+    this._progress = 0;
+    this.#say(labels.makingClip);
+    const { canonicalId, startedAtMs } = this._playback;
+    try {
+      const input = concatSegments(selection);
+      const cut: CutRange = { startMs: selection.offsetMs, durationMs: selection.durationMs };
+      const transcoder = this.#transcoderFor();
+      const onProgress = (fraction: number) => (this._progress = fraction);
+      const mp4 =
+        this.exactCuts || this.targetSize > 0
+          ? await transcoder.encode(input, { cut, durationMs: cut.durationMs, ...(this.targetSize > 0 ? { targetBytes: this.targetSize } : {}) }, onProgress)
+          : await transcoder.remux(input, cut, onProgress);
+      this.#offer({
+        source: 'clip',
+        blob: new Blob([mp4 as Uint8Array<ArrayBuffer>], { type: 'video/mp4' }),
+        durationMs: selection.durationMs,
+        fromMs: selection.fromMs,
+        canonicalId,
+        startedAtMs,
+      });
+    } catch (error) {
+      this.#preparationFailed(error, 'clip_failed');
+    }
+  }
+
+  /** Record: the camera (and microphone) or a shared screen, up to `max-record-seconds`. */
+  async record(source: RecordingSource): Promise<void> {
+    if (this.stage !== 'idle' && this.stage !== 'review') return;
+    const labels = this.#labels;
+    const { openRecordingStream, MediaRecording } = await import('./media-recording.js');
+    let stream: MediaStream;
+    try {
+      stream = await openRecordingStream(source);
+    } catch (error) {
+      this.#say(formatLabel(labels.noRecorder, { message: messageOf(error) }));
+      this.#reportError('recording_unavailable', messageOf(error));
+      return;
+    }
+    this.#discardCandidate();
+    this._error = '';
+    const recording = new MediaRecording(stream, this.maxRecordSeconds * 1000);
+    this.#recording = recording;
+    this.stage = 'recording';
+    this._elapsedMs = 0;
+    this.#say(labels.recordingStarted);
+    this.#focusAfterRender = '[data-action="stop"]';
+    this.#timer = setInterval(() => (this._elapsedMs = recording.elapsedMs), 250);
+    try {
+      const { blob, durationMs } = await recording.done;
+      this.#offer({ source: 'recording', blob, durationMs, fromMs: undefined, canonicalId: undefined, startedAtMs: undefined });
+    } catch (error) {
+      this.#preparationFailed(error, 'recording_failed');
+    } finally {
+      clearInterval(this.#timer);
+      this.#recording = undefined;
+    }
+  }
+
+  /**
+   * Offers a file the page or viewer already has (from a file picker, say) for trim and upload,
+   * like a recording; it is normalised on upload when it is not H.264/AAC MP4 at most 720p.
+   */
+  async useFile(file: Blob): Promise<void> {
+    if (this.stage !== 'idle' && this.stage !== 'review') return;
+    const durationMs = await mediaDurationMs(file);
+    this.#discardCandidate();
+    this.#offer({ source: 'recording', blob: file, durationMs, fromMs: undefined, canonicalId: undefined, startedAtMs: undefined });
+  }
+
+  /** Stops a recording; it goes to review. */
+  stopRecording(): void {
+    this.#recording?.stop();
+  }
+
+  #offer(candidate: Omit<Candidate, 'url'>): void {
+    const url = URL.createObjectURL(candidate.blob);
+    this._candidate = { ...candidate, url };
+    this._trim = { startMs: 0, endMs: candidate.durationMs };
+    this._progress = undefined;
+    this.stage = 'review';
+    const labels = this.#labels;
+    const seconds = (candidate.durationMs / 1000).toFixed(1);
+    this.#say(formatLabel(candidate.source === 'clip' ? labels.clipReady : labels.recordingReady, { seconds }));
+    this.#focusAfterRender = '[data-action="upload"], [data-action="discard"]';
+    this.dispatchEvent(
+      createLiveEvent('live-clip-ready', { source: candidate.source, blob: candidate.blob, durationMs: candidate.durationMs, provenance: this.#provenance(this._candidate) }),
+    );
+  }
+
+  #provenance(candidate: Candidate | undefined): LiveClipProvenance | undefined {
+    if (!candidate?.canonicalId || candidate.fromMs === undefined) return undefined;
+    const from = candidate.fromMs + this._trim.startMs;
+    return { canonical_id: candidate.canonicalId, from: new Date(from).toISOString(), to: new Date(candidate.fromMs + this._trim.endMs).toISOString() };
+  }
+
+  #preparationFailed(error: unknown, code: string): void {
+    this._progress = undefined;
+    if (error instanceof TranscodeCancelledError) {
+      this.stage = this._candidate ? 'review' : 'idle';
+      this.#say(this.#labels.cancelled);
+      return;
+    }
+    this.stage = this._candidate ? 'review' : 'idle';
+    this.#say('');
+    this.#reportError(code, messageOf(error));
+  }
+
+  #discardCandidate(): void {
+    if (this._candidate) URL.revokeObjectURL(this._candidate.url);
+    this._candidate = undefined;
+  }
+
+  /** Trims, normalises (H.264/AAC MP4, at most 720p) when needed, and uploads the candidate. */
+  async upload(): Promise<void> {
+    const candidate = this._candidate;
+    if (this.stage !== 'review' || !candidate || this.noUpload) return;
+    const labels = this.#labels;
+    this.stage = 'preparing';
+    this._progress = 0;
+    this._error = '';
+    this.#say(labels.preparing);
+    let file: Blob;
+    const provenance = this.#provenance(candidate);
+    try {
+      file = await this.#prepare(candidate);
+    } catch (error) {
+      this.#preparationFailed(error, 'preparation_failed');
+      return;
+    }
+    this._progress = undefined;
+    const slug = this.channel.replace('/', '-');
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const request: Omit<UploadGrantRequest, 'size' | 'type'> = {
+      channel: this.channel,
+      filename: `${candidate.source}-${slug}-${stamp}.mp4`,
+      source: provenance ? 'clip' : candidate.source === 'recording' ? 'recording' : 'file',
+      ...(this._title.trim() ? { title: this._title.trim().slice(0, 140) } : {}),
+      ...(provenance ? { provenance } : {}),
+      ...(provenance && candidate.startedAtMs !== undefined && candidate.fromMs !== undefined
+        ? {
+            clip: {
+              canonical_id: provenance.canonical_id,
+              from_s: Math.max(0, (Date.parse(provenance.from) - candidate.startedAtMs) / 1000),
+              to_s: Math.max(0.001, (Date.parse(provenance.to) - candidate.startedAtMs) / 1000),
+            },
+          }
+        : {}),
+    };
+    const { UploadSession } = await import('./upload-session.js');
+    this.#watch(UploadSession.start(this.#sessionOptions(), file, request));
+  }
+
+  async #prepare(candidate: Candidate): Promise<Blob> {
+    const { startMs, endMs } = this._trim;
+    const trimmed = startMs > 0 || endMs < candidate.durationMs - 50;
+    const cut: CutRange | undefined = trimmed ? { startMs, durationMs: endMs - startMs } : undefined;
+    const transcoder = this.#transcoderFor();
+    const input = new Uint8Array(await candidate.blob.arrayBuffer());
+    const info = await transcoder.probe(input);
+    const tooLarge = this.targetSize > 0 && (cut ? (input.byteLength * cut.durationMs) / candidate.durationMs : input.byteLength) > this.targetSize;
+    const onProgress = (fraction: number) => (this._progress = fraction);
+    let output: Uint8Array = input;
+    if (!isUploadReady(info) || tooLarge || (cut && this.exactCuts)) {
+      const durationMs = info.durationS !== undefined ? info.durationS * 1000 : candidate.durationMs;
+      output = await transcoder.encode(
+        input,
+        { durationMs, ...(cut ? { cut } : {}), ...(tooLarge ? { targetBytes: this.targetSize } : {}) },
+        onProgress,
+      );
+    } else if (cut) {
+      output = await transcoder.remux(input, cut, onProgress);
+    }
+    return new Blob([output as Uint8Array<ArrayBuffer>], { type: 'video/mp4' });
+  }
+
+  #sessionOptions() {
+    return { endpoint: this.endpoint, store: this.#store, chunkSize: this.chunkSize };
+  }
+
+  /** Resumes an upload stored before a reload. */
+  async resumeStored(pending: PendingUpload): Promise<void> {
+    if (this.stage !== 'idle') return;
+    this._pending = this._pending.filter((entry) => entry.key !== pending.key);
+    const { UploadSession } = await import('./upload-session.js');
+    this.#watch(UploadSession.resume(this.#sessionOptions(), pending));
+  }
+
+  async #discardStored(pending: PendingUpload): Promise<void> {
+    this._pending = this._pending.filter((entry) => entry.key !== pending.key);
+    await this.#store.delete(pending.key);
+    for (const key of Object.keys(localStorage)) if (key.startsWith(`tus::live-upload:${pending.key}::`)) localStorage.removeItem(key);
+  }
+
+  #watch(session: UploadSession): void {
+    this.#session?.dispose();
+    this.#session = session;
+    this.stage = 'uploading';
+    this._upload = session.snapshot;
+    this.#focusAfterRender = '[data-action="pause"], [data-action="cancel"]';
+    let last = session.snapshot;
+    session.addEventListener('state', () => {
+      if (this.#session !== session) return;
+      const now = session.snapshot;
+      const previous = last;
+      last = now;
+      this._upload = now;
+      if (now.phase !== previous.phase) {
+        this.#say(this.#phaseText(now));
+        if (now.phase === 'paused') this.#focusAfterRender = '[data-action="resume"]';
+        if (now.phase === 'uploading' && previous.phase === 'paused') this.#focusAfterRender = '[data-action="pause"]';
+        if (['checking', 'failed', 'cancelled'].includes(now.phase)) this.#focusAfterRender = '[data-action="done"]';
+      }
+      // Listeners may act on the upload (pause it, say): events go last, after the view is in step.
+      const { uploadId } = now;
+      if (uploadId && (now.bytesUploaded !== previous.bytesUploaded || now.phase !== previous.phase)) {
+        this.dispatchEvent(createLiveEvent('live-upload-progress', { uploadId, bytesUploaded: now.bytesUploaded, bytesTotal: now.bytesTotal, phase: now.phase }));
+      }
+      if (now.phase !== previous.phase) {
+        if (now.phase === 'checking' && uploadId) this.dispatchEvent(createLiveEvent('live-upload-complete', { uploadId, status: 'checking' }));
+        if (now.phase === 'failed') this.#reportError(now.error?.code ?? 'upload_failed', now.error?.message ?? '');
+      }
+    });
+    this.#say(this.#phaseText(session.snapshot));
+  }
+
+  #phaseText(snapshot: UploadSnapshot): string {
+    const labels = this.#labels;
+    const percent = String(percentOf(snapshot));
+    return formatLabel(labels[snapshot.phase], { percent, message: snapshot.error?.message ?? '' });
+  }
+
+  /** Back to idle after an upload reached its end (the status keeps updating until then). */
+  #done(): void {
+    this.#session?.dispose();
+    this.#session = undefined;
+    this._upload = undefined;
+    this.#discardCandidate();
+    this.stage = 'idle';
+    this.#say('');
+    this.#focusAfterRender = '[data-action="clip"], [data-action="camera"]';
+  }
+
+  #cancelPreparation(): void {
+    this.#transcoder?.cancel();
+    this.#transcoder = undefined;
+  }
+
+  #discard(): void {
+    this.#discardCandidate();
+    this.stage = 'idle';
+    this.#say('');
+    this.#focusAfterRender = '[data-action="clip"], [data-action="camera"]';
+  }
+
+  #onTrim(which: 'startMs' | 'endMs', event: Event): void {
+    const duration = this._candidate?.durationMs ?? 0;
+    const value = Math.round(Number((event.target as HTMLInputElement).value) * 1000);
+    const trim = { ...this._trim };
+    if (which === 'startMs') trim.startMs = Math.max(0, Math.min(value, trim.endMs - MIN_TRIM_MS));
+    else trim.endMs = Math.min(duration, Math.max(value, trim.startMs + MIN_TRIM_MS));
+    this._trim = trim;
+    (event.target as HTMLInputElement).value = String(trim[which] / 1000);
+    const preview = this.renderRoot.querySelector<HTMLVideoElement>('video[part="preview"]');
+    if (preview) preview.currentTime = trim[which] / 1000;
+  }
+
+  protected override render(): TemplateResult {
+    const labels = this.#labels;
+    const playing = Boolean(this.#playbackUrl());
+    return html`<div part="base">
+      <live-badge part="badge" exportparts="label: badge-label, dot: badge-dot, title: badge-title, viewers: badge-viewers" channel=${this.channel} endpoint=${this.endpoint}></live-badge>
+      ${playing
+        ? html`<video part="player" muted autoplay playsinline controls aria-label=${formatLabel(labels.player, { channel: this.channel })}></video>`
+        : nothing}
+      ${this.#renderActions(labels, playing)} ${this.stage === 'review' ? this.#renderReview(labels) : nothing}
+      ${this.stage === 'preparing' ? this.#renderPreparing(labels) : nothing} ${this.stage === 'uploading' ? this.#renderUpload(labels) : nothing}
+      ${this.stage === 'idle' && this._pending.length && !this.noUpload ? this.#renderPending(labels) : nothing}
+      <p part="status" role="status" aria-live="polite">${this._message}</p>
+      ${this._error ? html`<p part="error">${this._error}</p>` : nothing}
+    </div>`;
+  }
+
+  #renderActions(labels: LiveUploadLabels, playing: boolean): TemplateResult | typeof nothing {
+    const canClip = !this.noClip && playing;
+    if (this.stage === 'recording') {
+      return html`<div part="actions" role="group" aria-label=${labels.actions}>
+        <button type="button" class="primary" data-action="stop" @click=${() => this.stopRecording()}>${labels.stopRecording}</button>
+        <span part="timer">${formatLabel(labels.recordingTimer, { elapsed: formatClock(this._elapsedMs), max: formatClock(this.maxRecordSeconds * 1000) })}</span>
+      </div>`;
+    }
+    if (!canClip && this.noRecord) return nothing;
+    const busy = this.stage === 'preparing' || this.stage === 'uploading';
+    const seconds = String(Math.max(1, Math.min(this.clipSeconds, this.maxClipSeconds)));
+    return html`<div part="actions" role="group" aria-label=${labels.actions}>
+      ${canClip
+        ? html`<button type="button" data-action="clip" ?disabled=${busy} @click=${() => this.clip()}>${formatLabel(labels.clip, { seconds })}</button>`
+        : nothing}
+      ${this.noRecord
+        ? nothing
+        : html`<button type="button" data-action="camera" ?disabled=${busy} @click=${() => this.record('camera')}>${labels.recordCamera}</button>
+            ${'getDisplayMedia' in (navigator.mediaDevices ?? {})
+              ? html`<button type="button" data-action="screen" ?disabled=${busy} @click=${() => this.record('screen')}>${labels.recordScreen}</button>`
+              : nothing}`}
+    </div>`;
+  }
+
+  #renderReview(labels: LiveUploadLabels): TemplateResult {
+    const candidate = this._candidate!;
+    const max = candidate.durationMs / 1000;
+    const { startMs, endMs } = this._trim;
+    return html`<video part="preview" controls playsinline src=${candidate.url} aria-label=${labels.preview}></video>
+      <fieldset part="trim">
+        <legend>${labels.trim}</legend>
+        <label for="trim-start">${labels.trimStart}</label>
+        <input id="trim-start" type="range" min="0" max=${max} step="0.1" .value=${String(startMs / 1000)} aria-valuetext=${formatClock(startMs)}
+          @input=${(event: Event) => this.#onTrim('startMs', event)} />
+        <span>${formatClock(startMs)}</span>
+        <label for="trim-end">${labels.trimEnd}</label>
+        <input id="trim-end" type="range" min="0" max=${max} step="0.1" .value=${String(endMs / 1000)} aria-valuetext=${formatClock(endMs)}
+          @input=${(event: Event) => this.#onTrim('endMs', event)} />
+        <span>${formatClock(endMs)}</span>
+        <span></span><span>${formatLabel(labels.trimmedLength, { seconds: ((endMs - startMs) / 1000).toFixed(1) })}</span><span></span>
+      </fieldset>
+      <div part="controls">
+        ${this.noUpload
+          ? nothing
+          : html`<label for="title">${labels.title}</label>
+              <input id="title" part="title-input" type="text" maxlength="140" .value=${this._title} @input=${(event: Event) => (this._title = (event.target as HTMLInputElement).value)} />
+              <button type="button" class="primary" data-action="upload" @click=${() => this.upload()}>${labels.upload}</button>`}
+        <button type="button" data-action="discard" @click=${() => this.#discard()}>${labels.discard}</button>
+      </div>`;
+  }
+
+  #renderPreparing(labels: LiveUploadLabels): TemplateResult {
+    const percent = Math.round((this._progress ?? 0) * 100);
+    return html`${progressBar(labels.prepareProgress, percent)}
+      <div part="controls"><button type="button" data-action="cancel" @click=${() => this.#cancelPreparation()}>${labels.cancel}</button></div>`;
+  }
+
+  #renderUpload(labels: LiveUploadLabels): TemplateResult {
+    const snapshot = this._upload!;
+    const { phase } = snapshot;
+    const sending = phase === 'requesting' || phase === 'uploading' || phase === 'offline';
+    const ended = phase === 'checking' || phase === 'in_review' || phase === 'published' || phase === 'rejected' || phase === 'failed' || phase === 'cancelled';
+    return html`${progressBar(labels.uploadProgress, percentOf(snapshot), phase === 'requesting' ? undefined : `${percentOf(snapshot)}%`)}
+      <div part="controls">
+        ${sending ? html`<button type="button" data-action="pause" ?disabled=${phase !== 'uploading'} @click=${() => this.#session?.pause()}>${labels.pause}</button>` : nothing}
+        ${phase === 'paused' ? html`<button type="button" class="primary" data-action="resume" @click=${() => this.#session?.resume()}>${labels.resume}</button>` : nothing}
+        ${ended ? nothing : html`<button type="button" data-action="cancel" @click=${() => this.#session?.cancel()}>${labels.cancel}</button>`}
+        ${ended ? html`<button type="button" data-action="done" @click=${() => this.#done()}>${labels.done}</button>` : nothing}
+      </div>`;
+  }
+
+  #renderPending(labels: LiveUploadLabels): TemplateResult {
+    return html`<div part="pending">
+      ${this._pending.slice(0, 3).map(
+        (pending) => html`<button type="button" class="primary" data-action="resume-stored" @click=${() => this.resumeStored(pending)}>
+            ${formatLabel(labels.resumeStored, { filename: pending.filename })}</button
+          ><button type="button" data-action="discard-stored" @click=${() => this.#discardStored(pending)}>${formatLabel(labels.discardStored, { filename: pending.filename })}</button>`,
+      )}
+    </div>`;
+  }
+}
+
+function percentOf(snapshot: UploadSnapshot): number {
+  return snapshot.bytesTotal > 0 ? Math.floor((snapshot.bytesUploaded / snapshot.bytesTotal) * 100) : 0;
+}
+
+function progressBar(label: string, percent: number, valueText?: string): TemplateResult {
+  return html`<div part="progress" role="progressbar" aria-label=${label} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${percent}
+    aria-valuetext=${valueText ?? nothing}><span style="width: ${percent}%"></span></div>`;
+}
+
+/** A media file's duration from the browser's own demuxer (0 when it cannot tell). */
+function mediaDurationMs(file: Blob): Promise<number> {
+  const video = document.createElement('video');
+  const url = URL.createObjectURL(file);
+  return new Promise<number>((resolve) => {
+    video.preload = 'metadata';
+    video.onloadedmetadata = () => resolve(Number.isFinite(video.duration) ? video.duration * 1000 : 0);
+    video.onerror = () => resolve(0);
+    video.src = url;
+  }).finally(() => URL.revokeObjectURL(url));
+}
+
+function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 300);
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { buildElement } from '../../../element/scripts/build.js';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../observability/index.js';
+import { startServer, type RunningServer } from '../start-server.js';
+import { TEST_ADMIN_TOKEN, TEST_SECRET } from '../../../test/support/test-server.js';
+
+const coreWasm = fileURLToPath(import.meta.resolve('@ffmpeg/core/wasm'));
+const ORIGIN = { Origin: 'https://customer.example' };
+
+describe('element assets route', () => {
+  let server: RunningServer;
+  let chunks: string[];
+
+  before(async () => {
+    const built = await buildElement();
+    chunks = [...built.files.keys()].filter((name) => name.startsWith('chunks/') && name.endsWith('.js'));
+    const config = loadConfig({ PORT: '0', TWITCH_EVENTSUB_SECRET: TEST_SECRET, ADMIN_TOKEN: TEST_ADMIN_TOKEN, DEMO: '0', LOG_LEVEL: 'silent' });
+    server = await startServer(config, { logger: createLogger({ level: 'silent' }) });
+  });
+  after(() => server.close());
+
+  const get = (path: string) => fetch(`${server.url}${path}`, { headers: ORIGIN });
+
+  it('serves both entry bundles as JavaScript to any origin, cross-origin embeddable, briefly cached', async () => {
+    for (const [path, tag] of [
+      ['/element/live-badge.js', 'live-badge'],
+      ['/element/live-upload.js', 'live-upload'],
+    ] as const) {
+      const response = await get(path);
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*');
+      assert.equal(response.headers.get('cross-origin-resource-policy'), 'cross-origin');
+      assert.match(response.headers.get('content-type') ?? '', /^text\/javascript/);
+      assert.equal(response.headers.get('cache-control'), 'public, max-age=300');
+      assert.match(await response.text(), new RegExp(tag));
+    }
+  });
+
+  it('serves the lazy chunks of this build with a year-long immutable cache', async () => {
+    assert.ok(chunks.length >= 3, `chunks: ${chunks.join(', ')}`);
+    for (const chunk of chunks) {
+      const response = await get(`/element/${chunk}`);
+      assert.equal(response.status, 200, chunk);
+      assert.equal(response.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(response.headers.get('cross-origin-resource-policy'), 'cross-origin');
+      assert.match(response.headers.get('content-type') ?? '', /^text\/javascript/);
+      await response.arrayBuffer();
+    }
+    const upload = await (await get('/element/live-upload.js')).text();
+    const imported = [...upload.matchAll(/["']\.\/(chunks\/[\w-]+\.js)["']/g)].map((match) => match[1]);
+    assert.ok(imported.length > 0);
+    for (const chunk of imported) assert.ok(chunks.includes(chunk!), `${chunk} is served`);
+  });
+
+  it('serves the FFmpeg worker, the single- and multi-thread cores, wasm as application/wasm', async () => {
+    const expected: Array<[string, RegExp]> = [
+      ['/element/ffmpeg/ffmpeg-worker.js', /^text\/javascript/],
+      ['/element/ffmpeg/core/ffmpeg-core.js', /^text\/javascript/],
+      ['/element/ffmpeg/core/ffmpeg-core.wasm', /^application\/wasm$/],
+      ['/element/ffmpeg/core-mt/ffmpeg-core.js', /^text\/javascript/],
+      ['/element/ffmpeg/core-mt/ffmpeg-core.wasm', /^application\/wasm$/],
+      ['/element/ffmpeg/core-mt/ffmpeg-core.worker.js', /^text\/javascript/],
+    ];
+    for (const [path, type] of expected) {
+      const response = await get(path);
+      assert.equal(response.status, 200, path);
+      assert.match(response.headers.get('content-type') ?? '', type, path);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*', path);
+      assert.equal(response.headers.get('cross-origin-resource-policy'), 'cross-origin', path);
+      const body = new Uint8Array(await response.arrayBuffer());
+      if (path.endsWith('.wasm')) assert.deepEqual([...body.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d], 'wasm magic');
+    }
+    const wasm = await get('/element/ffmpeg/core/ffmpeg-core.wasm');
+    assert.equal((await wasm.arrayBuffer()).byteLength, (await readFile(coreWasm)).byteLength);
+  });
+
+  it('serves the Custom Elements Manifest when it was generated', async () => {
+    const response = await get('/element/custom-elements.json');
+    if (response.status === 404) return assert.match((await response.json()).error.message, /npm run build/);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /application\/json/);
+  });
+
+  it('answers 404 for anything outside the table: traversal, sources, unlisted chunks, the asset list', async () => {
+    const hostile = [
+      '/element/../package.json',
+      '/element/..%2f..%2fpackage.json',
+      '/element/chunks/..%2f..%2f..%2fpackage.json',
+      '/element/chunks/../../package.json',
+      '/element/live-upload.ts',
+      '/element/live-upload/live-upload.ts',
+      '/element/assets.json',
+      '/element/chunks/not-built-ABCDEFGH.js',
+      '/element/chunks/x.js%00.map',
+      '/element/ffmpeg/core/ffmpeg-core.d.ts',
+      '/element/ffmpeg/core/../../../package.json',
+      '/element/ffmpeg/core-mt/%2e%2e/package.json',
+      '/element/%2e%2e/%2e%2e/package.json',
+      `/element/${'a'.repeat(5000)}`,
+      '/element/',
+      '/element/constructor',
+      '/element/__proto__',
+      '/element/hasOwnProperty',
+    ];
+    for (const path of hostile) {
+      const response = await fetch(`${server.url}${path}`);
+      assert.equal(response.status, 404, path);
+      const body = await response.text();
+      assert.doesNotMatch(body, /"name":\s*"live-upload"/, path);
+    }
+  });
+
+  it('does not serve with a write method', async () => {
+    const response = await fetch(`${server.url}/element/live-upload.js`, { method: 'POST' });
+    assert.notEqual(response.status, 200);
+  });
+});
