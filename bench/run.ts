@@ -1,13 +1,15 @@
 /**
- * `npm run bench`: every benchmark in sequence (badge size, webhook ingest, SSE fan-out, uploads:
- * tus throughput, moderation latency, transcode speed incl. bench/media.ts), each
+ * `npm run bench`: every benchmark in sequence (element sizes, webhook ingest, SSE fan-out, uploads:
+ * tus throughput, moderation latency, transcode speed incl. bench/media.ts, outbound webhooks,
+ * Clip in Chromium with FFmpeg.wasm vs native ffmpeg), each
  * measuring our code and its baseline in the same run, then one summary block with all
  * figures. Goals print PASS/MISS; a miss does not fail the command (machines are shared and
  * noisy), only a bench that could not run at all does, like the badge over its byte budget.
  */
 import { runFanoutBench, formatFanout, FANOUT_GOAL, type FanoutBenchResult } from './fanout.js';
 import { formatIngest, runIngestBench, type IngestBenchResult } from './ingest.js';
-import { BADGE_GZIP_BUDGET_BYTES, measureBadgeSize } from './size.js';
+import { BADGE_GZIP_BUDGET_BYTES, measureBadgeSize, measureUploadSize, formatUploadSize, UPLOAD_GZIP_BUDGET_BYTES, type UploadSize } from './size.js';
+import { CLIP_GOALS, formatClip, runClipBench, type ClipBenchResult } from './clip.js';
 import { formatUpload, runUploadBench, uploadSummary, type UploadBenchResult } from './upload.js';
 import { formatOutbound, runOutboundBench, type OutboundBenchResult } from './outbound.js';
 import { fmt, fmtInt, verdict } from './support/stats.js';
@@ -16,11 +18,14 @@ const startedAt = performance.now();
 const section = (title: string) => console.log(`\n=== ${title} ===`);
 let broken = false;
 
-section('badge size');
+section('element sizes');
 let size: { bytes: number; gzipBytes: number } | undefined;
+let uploadSize: UploadSize | undefined;
 try {
   size = await measureBadgeSize();
   console.log(`live-badge: ${size.bytes} bytes, ${size.gzipBytes} bytes gzipped (budget ${BADGE_GZIP_BUDGET_BYTES})`);
+  uploadSize = await measureUploadSize();
+  console.log(formatUploadSize(uploadSize));
 } catch (error) {
   broken = true;
   console.log(`size bench failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -66,11 +71,27 @@ try {
   console.log(`outbound bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 }
 
+section('clip: Clip press -> uploadable MP4 in Chromium, re-encode vs native ffmpeg');
+let clip: ClipBenchResult | undefined;
+try {
+  clip = await runClipBench();
+  console.log(formatClip(clip));
+} catch (error) {
+  broken = true;
+  console.log(`clip bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
 section('summary');
 const summary: string[] = [];
 if (size) {
   summary.push(`size    live-badge ${fmtInt(size.gzipBytes)} B gzipped, budget ${fmtInt(BADGE_GZIP_BUDGET_BYTES)} B: ${verdict(size.gzipBytes <= BADGE_GZIP_BUDGET_BYTES)}`);
 } else summary.push('size    not measured');
+if (uploadSize) {
+  summary.push(
+    `size    live-upload first load ${fmtInt(uploadSize.gzipBytes)} B gzipped, budget ${fmtInt(UPLOAD_GZIP_BUDGET_BYTES)} B: ${verdict(uploadSize.gzipBytes <= UPLOAD_GZIP_BUDGET_BYTES)} ` +
+      `(lazy chunks ${fmtInt(uploadSize.lazyGzipBytes)} B)`,
+  );
+}
 for (const row of ingest?.rows ?? []) {
   summary.push(
     row.error
@@ -109,6 +130,14 @@ summary.push(
     ? `outbound ours ${fmtInt(outbound.ours.deliveriesPerSecond)} deliveries/s, baseline ${fmtInt(outbound.baseline.deliveriesPerSecond)}/s, ratio ${fmt(outbound.ratio, 2)}`
     : 'outbound not measured',
 );
+if (clip) {
+  const best = [...clip.cores].sort((a, b) => a.warmMs - b.warmMs)[0];
+  summary.push(
+    `clip    ${clip.clipSeconds} s 720p press -> MP4 warm ${best ? fmt(best.warmMs, 0) : '?'} ms (goal < ${CLIP_GOALS.pressToMp4Ms}): ${verdict(clip.passPress)}; ` +
+      `wasm/native re-encode ${fmt(clip.reencodeRatio, 2)}x (goal <= ${CLIP_GOALS.reencodeRatio}x): ${verdict(clip.passReencode)}`,
+  );
+} else summary.push('clip    not measured');
 summary.push(`total   ${fmt((performance.now() - startedAt) / 1000)} s`);
 console.log(summary.join('\n'));
-if (broken || (size && size.gzipBytes > BADGE_GZIP_BUDGET_BYTES)) process.exitCode = 1;
+const overBudget = (size && size.gzipBytes > BADGE_GZIP_BUDGET_BYTES) || (uploadSize && uploadSize.gzipBytes > UPLOAD_GZIP_BUDGET_BYTES);
+if (broken || overBudget) process.exitCode = 1;
