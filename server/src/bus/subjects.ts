@@ -122,6 +122,14 @@ export const BUCKETS = {
   youtubeWebsub: 'youtube-websub',
   /** Per video id: videos we last saw live (what was published for them), to detect changes and the end. */
   youtubeLiveVideos: 'youtube-live-videos',
+  /** Bluesky Jetstream consumer: the cursor (`time_us` of the last frame published), key `cursor`. */
+  blueskyJetstream: 'bluesky-jetstream',
+  /** Per channel: what the Bluesky status write-back last wrote (canonical id, seq, record present). */
+  blueskyStatus: 'bluesky-status',
+  /** Per provider account (`{provider}.{account id}`): a linked account with its sealed credentials and link status. */
+  linkedAccounts: 'linked-accounts',
+  /** Per OAuth `state`: a pending authorization (channel, provider, PKCE verifier, return_to); one use, TTL'd. */
+  oauthStates: 'oauth-states',
 } as const;
 
 /** Durable consumer names. */
@@ -140,4 +148,6 @@ export const CONSUMERS = {
   outboundDelivery: 'outbound-delivery',
   /** Confirms YouTube hints through the Data API. */
   youtubeConfirmer: 'youtube-confirmer',
+  /** Writes the linked Bluesky account's `app.bsky.actor.status` from `live.status.>`. */
+  blueskyStatusWriter: 'bluesky-status-writer',
 } as const;

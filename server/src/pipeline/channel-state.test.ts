@@ -461,6 +461,49 @@ describe('channel state machine', () => {
     assert.equal(ch.state.record.title, 'Official');
   });
 
+  it('sets the Bluesky post_uri as provenance from an unverified status or post, without making the channel live', () => {
+    const event = eventFactory();
+    const did = 'did:plc:z72i7hdynmk6r22z27h6tvur';
+    const statusUri = `at://${did}/app.bsky.actor.status/self`;
+    const postUri = `at://${did}/app.bsky.feed.post/3lbtnmtpl2k2a`;
+    const ch = new Channel({
+      providers: {
+        twitch: { id: null, user_id: '1337', login: 'cool_user', url: 'https://www.twitch.tv/cool_user' },
+        bluesky: { did, post_uri: null },
+      },
+    });
+    const hint = ch.event(event('online', T0, { provider: 'bluesky', verified: false, providerStreamId: statusUri }), T0);
+    assert.equal(hint.state.record.status, 'offline');
+    assert.equal(hint.state.record.providers.bluesky?.post_uri, statusUri);
+    const live = ch.event(event('online', T0 + 3_000), T0 + 3_000);
+    assert.equal(live.emit?.status, 'live');
+    assert.equal(live.emit?.providers.bluesky?.post_uri, statusUri, 'the provenance goes out with the broadcast');
+    ch.event(event('update', T0 + 4_000, { provider: 'bluesky', verified: false, providerStreamId: postUri }), T0 + 10_000);
+    assert.equal(ch.state.record.providers.bluesky?.post_uri, postUri);
+    const older = ch.event(event('update', T0 + 3_500, { provider: 'bluesky', verified: false, providerStreamId: statusUri }), T0 + 11_000);
+    assert.equal(older.state.record.providers.bluesky?.post_uri, postUri, 'an older signal does not replace a newer one');
+    ch.event(event('offline', T0 + 20_000), T0 + 20_000);
+    const ended = ch.timer(T0 + 20_000 + GRACE_MS);
+    assert.equal(ended.emit?.status, 'offline');
+    assert.equal(ended.emit?.providers.bluesky?.post_uri, null, 'cleared with the broadcast');
+    assert.ok(liveMetadataSchema.safeParse(ended.emit).success);
+  });
+
+  it('clears the Bluesky post_uri when the status it names is deleted, and ignores provenance without a Bluesky link', () => {
+    const event = eventFactory();
+    const did = 'did:plc:z72i7hdynmk6r22z27h6tvur';
+    const statusUri = `at://${did}/app.bsky.actor.status/self`;
+    const ch = new Channel({ providers: { bluesky: { did, post_uri: null } } });
+    ch.event(event('online', T0, { provider: 'bluesky', verified: false, providerStreamId: statusUri }), T0);
+    assert.equal(ch.state.record.providers.bluesky?.post_uri, statusUri);
+    ch.event(event('offline', T0 + 1_000, { provider: 'bluesky', verified: false, providerStreamId: statusUri }), T0 + 1_000);
+    assert.equal(ch.state.record.providers.bluesky?.post_uri, null);
+
+    const unlinked = new Channel();
+    const hint = unlinked.event(event('online', T0, { provider: 'bluesky', verified: false, providerStreamId: statusUri }), T0);
+    assert.equal(hint.state.record.providers.bluesky, undefined);
+  });
+
   it('refuses an event for another channel', () => {
     const state = initialChannelState(channel, T0);
     assert.throws(() => applyEvent(state, { ...eventFactory()('online', T0), channel: 'other/show' }, ctx(T0)), RangeError);

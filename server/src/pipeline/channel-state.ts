@@ -177,6 +177,7 @@ export function applyEvent(state: ChannelState, event: CanonicalEvent, ctx: Stat
       changed = true;
     }
     if (applyFields(next, event)) changed = true;
+    if (applyProvenance(next, event)) changed = true;
     if (!changed) return unchanged(state, ctx, false);
     return finish(state, next, ctx, true);
   }
@@ -190,6 +191,7 @@ export function applyEvent(state: ChannelState, event: CanonicalEvent, ctx: Stat
   if (event.kind === 'online') applyOnline(next, provider, event, ctx);
   if (event.kind === 'offline') applyOffline(next, provider, event, ctx);
   applyFields(next, event);
+  applyProvenance(next, event);
   return finish(state, next, ctx, true);
 }
 
@@ -360,10 +362,32 @@ function setStatus(record: LiveMetadata, status: LiveStatus): void {
   record.badge = defaultBadge(status);
 }
 
-/** Twitch and YouTube links name the current broadcast; other links have no such field. */
+/**
+ * Twitch and YouTube links name the current broadcast; the Bluesky link names the post or
+ * status that announced it (`post_uri`), cleared with the rest when the broadcast ends.
+ */
 function setProviderLinkStreamId(record: LiveMetadata, provider: string, streamId: string | null): void {
   if (provider === 'twitch' && record.providers.twitch) record.providers.twitch.id = streamId;
   if (provider === 'youtube' && record.providers.youtube) record.providers.youtube.id = streamId;
+  if (provider === 'bluesky' && record.providers.bluesky) record.providers.bluesky.post_uri = streamId;
+}
+
+/**
+ * Provenance from Bluesky: an event naming a post or status URI (`providerStreamId`) sets the
+ * link's `post_uri`, newest event wins (`sources.post_uri`), whether or not the channel is
+ * live: it never changes the status. An offline naming the URI now set (the status was
+ * cleared) clears it. True when the record changed.
+ */
+function applyProvenance(state: ChannelState, event: CanonicalEvent): boolean {
+  const link = state.record.providers.bluesky;
+  if (event.provider !== 'bluesky' || event.providerStreamId === undefined || !link) return false;
+  const source = state.record.sources.post_uri;
+  if (source && Date.parse(source.at) > event.eventTimeMs) return false;
+  const postUri = event.kind === 'offline' ? (link.post_uri === event.providerStreamId ? null : link.post_uri) : event.providerStreamId;
+  if (postUri === link.post_uri) return false;
+  link.post_uri = postUri;
+  state.record.sources.post_uri = { provider: event.provider, at: isoTime(event.eventTimeMs) };
+  return true;
 }
 
 type FieldName = 'title' | 'viewer_count' | 'tags' | 'category';

@@ -14,6 +14,7 @@ import {
 } from '../bus/index.js';
 import type { ChannelConfig, ChannelRegistry } from '../channels/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
+import { mapBlueskyEvent, readBlueskyRawEvent } from '../providers/bluesky/index.js';
 import { mapTwitchNotification } from '../providers/twitch/index.js';
 import { mapYouTubeObservation, readYouTubeRawEvent } from '../providers/youtube/index.js';
 import type { CanonicalEvent } from './canonical-event.js';
@@ -167,6 +168,7 @@ export class LivePipeline {
   /** Maps a raw event to a canonical one; undefined when it is for no linked channel or an unmapped type. */
   private async toCanonicalEvent(raw: RawProviderEvent): Promise<CanonicalEvent | undefined> {
     if (raw.provider === 'youtube') return this.toCanonicalYouTubeEvent(raw);
+    if (raw.provider === 'bluesky') return this.toCanonicalBlueskyEvent(raw);
     if (raw.provider !== 'twitch') return undefined;
     // Only the routing key is read here; the mapper validates the whole event.
     const event = (JSON.parse(raw.body) as { event?: unknown } | null)?.event;
@@ -207,6 +209,30 @@ export class LivePipeline {
       return mapYouTubeObservation({ channel, observation });
     } catch (error) {
       this.options.logger.warn({ err: error, message_id: raw.message_id }, 'youtube observation does not match its shape; ignored');
+      return undefined;
+    }
+  }
+
+  /** A Jetstream commit of a linked account: an unverified discovery hint (provenance, never LIVE alone). */
+  private async toCanonicalBlueskyEvent(raw: RawProviderEvent): Promise<CanonicalEvent | undefined> {
+    try {
+      const event = readBlueskyRawEvent(raw);
+      const channel = await this.options.channels.findByAccount('bluesky', event.did);
+      const ref = channel === undefined ? undefined : parseChannelRef(channel);
+      const config = ref && (await this.options.channels.get(ref));
+      if (!channel || !config) {
+        this.options.logger.info({ message_id: raw.message_id }, 'bluesky event for an unlinked account; ignored');
+        return undefined;
+      }
+      const { twitch, youtube } = config.providers;
+      return mapBlueskyEvent({
+        channel,
+        messageId: raw.message_id,
+        event,
+        links: { ...(twitch ? { twitchLogin: twitch.login } : {}), ...(youtube ? { youtubeChannelId: youtube.channel_id } : {}) },
+      });
+    } catch (error) {
+      this.options.logger.warn({ err: error, message_id: raw.message_id }, 'bluesky event does not match its shape; ignored');
       return undefined;
     }
   }
