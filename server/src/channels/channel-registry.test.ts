@@ -57,6 +57,38 @@ describeEachBus('channel registry', (under) => {
     );
   });
 
+  it('links one account at a time, keeping the other links and settings, and unlinks it', async () => {
+    const ref = { publisher: 'link', slug: 'show' };
+    await assert.rejects(registry.linkAccount(ref, { provider: 'twitch', user_id: '90', login: 'x' }), (error) => error instanceof AppError && error.code === 'not_found');
+    assert.equal(await registry.findByAccount('twitch', '90'), undefined, 'nothing claimed for a missing channel');
+    await registry.upsert(ref, { title: 'Show', uploads: 'open', providers: { youtube: { channel_id: YOUTUBE.replace('UC_', 'UCa') } } });
+    const linked = await registry.linkAccount(ref, { provider: 'twitch', user_id: '90', login: 'Link_Show' });
+    assert.deepEqual(linked.providers.twitch, { user_id: '90', login: 'link_show', state: 'active' });
+    assert.equal(linked.providers.youtube?.channel_id, YOUTUBE.replace('UC_', 'UCa'), 'the YouTube link stays');
+    assert.equal(linked.title, 'Show');
+    assert.equal(linked.uploads, 'open');
+    assert.equal(await registry.findByAccount('twitch', '90'), 'link/show');
+
+    // Another Twitch account replaces the first, which is freed.
+    await registry.linkAccount(ref, { provider: 'twitch', user_id: '91', login: 'second' });
+    assert.equal(await registry.findByAccount('twitch', '90'), undefined);
+    assert.equal(await registry.findByAccount('twitch', '91'), 'link/show');
+
+    const unlinked = await registry.unlinkAccount(ref, 'twitch');
+    assert.equal(unlinked.providers.twitch, undefined);
+    assert.equal(unlinked.providers.youtube?.channel_id, YOUTUBE.replace('UC_', 'UCa'));
+    assert.equal(await registry.findByAccount('twitch', '91'), undefined);
+    assert.equal((await registry.unlinkAccount(ref, 'twitch')).providers.twitch, undefined, 'unlinking twice is harmless');
+  });
+
+  it('refuses to link an account that belongs to another channel', async () => {
+    const ref = { publisher: 'link', slug: 'thief' };
+    await registry.upsert(ref, { providers: {} });
+    await assert.rejects(registry.linkAccount(ref, { provider: 'bluesky', did: DID_PLC }), (error) => error instanceof AppError && error.code === 'conflict');
+    assert.equal(await registry.findByAccount('bluesky', DID_PLC), 'acme/all');
+    assert.equal((await registry.get(ref))?.providers.bluesky, undefined);
+  });
+
   it('keeps the playback URL when an update omits it and removes it with null', async () => {
     const ref = { publisher: 'acme', slug: 'player' };
     const hls = 'https://cdn.example/live.m3u8';

@@ -35,6 +35,32 @@ function linkedAccount(providers: ChannelConfig['providers'] | ChannelInput['pro
   }
 }
 
+/** A proven provider account to link: what `linkAccount` takes. */
+export type LinkAccount =
+  | { readonly provider: 'twitch'; readonly user_id: string; readonly login: string }
+  | { readonly provider: 'youtube'; readonly channel_id: string }
+  | { readonly provider: 'bluesky'; readonly did: string };
+
+function providersOf(link: LinkAccount): ChannelInput['providers'] {
+  switch (link.provider) {
+    case 'twitch':
+      return { twitch: { user_id: link.user_id, login: link.login.toLowerCase() } };
+    case 'youtube':
+      return { youtube: { channel_id: link.channel_id } };
+    case 'bluesky':
+      return { bluesky: { did: link.did } };
+  }
+}
+
+/** A stored config's links as admin input (so a write that changes one provider keeps the others). */
+function inputProviders(providers: ChannelConfig['providers']): ChannelInput['providers'] {
+  return {
+    ...(providers.twitch ? { twitch: { user_id: providers.twitch.user_id, login: providers.twitch.login } } : {}),
+    ...(providers.youtube ? { youtube: { channel_id: providers.youtube.channel_id } } : {}),
+    ...(providers.bluesky ? { bluesky: { did: providers.bluesky.did } } : {}),
+  };
+}
+
 export interface UpsertResult {
   readonly config: ChannelConfig;
   readonly created: boolean;
@@ -77,11 +103,41 @@ export class ChannelRegistry {
    * a provider left out is unlinked and its account freed.
    */
   async upsert(ref: ChannelRef, input: ChannelInput): Promise<UpsertResult> {
+    return this.write(ref, () => input);
+  }
+
+  /**
+   * Links one provider account to an existing channel (proven by OAuth or an app password),
+   * keeping its other links and settings. An account linked to another channel is a 409; the
+   * account the channel had for this provider before is freed. 404 when the channel does not exist.
+   */
+  async linkAccount(ref: ChannelRef, link: LinkAccount): Promise<ChannelConfig> {
+    const { config } = await this.write(ref, (previous) => {
+      if (!previous) throw new AppError('not_found', `no channel ${formatChannelRef(ref)}`);
+      return { providers: { ...inputProviders(previous.providers), ...providersOf(link) } };
+    });
+    return config;
+  }
+
+  /** Unlinks a provider from a channel and frees its account; the config unchanged when nothing was linked. */
+  async unlinkAccount(ref: ChannelRef, provider: LinkedProvider): Promise<ChannelConfig> {
+    const { config } = await this.write(ref, (previous) => {
+      if (!previous) throw new AppError('not_found', `no channel ${formatChannelRef(ref)}`);
+      const providers = inputProviders(previous.providers);
+      delete providers[provider];
+      return { providers };
+    });
+    return config;
+  }
+
+  /** One compare-and-set write; `inputFor` sees the current config on each attempt. */
+  private async write(ref: ChannelRef, inputFor: (previous: ChannelConfig | undefined) => ChannelInput): Promise<UpsertResult> {
     const channel = formatChannelRef(ref);
     const nowIso = new Date(this.now()).toISOString();
     for (let attempt = 0; attempt < 5; attempt++) {
       const existing = await this.configs.get(channel);
       const previous = existing && decodeJson(existing.value, channelConfigSchema);
+      const input = inputFor(previous);
       const { twitch, youtube, bluesky } = input.providers;
 
       const claimed: Array<[LinkedProvider, string]> = [];

@@ -11,8 +11,15 @@
  * only if the callback answers 2xx with exactly the challenge, else
  * `webhook_callback_verification_failed`. Signing uses the EventSub sender fake's HMAC and header
  * table, not our production code.
+ *
+ * The id.twitch.tv user-token part (authorization code grant, validate, refresh, revoke) acts for
+ * one configurable test user: `GET /oauth2/authorize` answers at once with a 302 back to the
+ * redirect_uri carrying `code` and `state` (or `error=access_denied` when told to deny). Codes
+ * are one use, expire, and are bound to the client id, redirect_uri and (when a PKCE challenge
+ * was sent; Twitch itself ignores PKCE) the code verifier. Access tokens expire; refresh tokens
+ * rotate; a bad refresh token is 400 `{"status":400,"message":"Invalid refresh token"}`.
  */
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TWITCH_EVENTSUB_HEADERS, TWITCH_MESSAGE_TYPES, twitchSignature, twitchTimestamp, type TwitchMessageType, type TwitchRevocationStatus } from './eventsub.js';
@@ -44,7 +51,17 @@ export interface HelixRequestRecord {
   readonly status: number;
 }
 
+/** The Twitch account a publisher signs in with at the fake's authorization endpoint. */
+export interface FakeTwitchUser {
+  readonly user_id: string;
+  readonly login: string;
+}
+
 export interface FakeHelixOptions {
+  /** Who `GET /oauth2/authorize` signs in as (default user 31, `acme`). */
+  readonly oauthUser?: FakeTwitchUser;
+  /** `expires_in` of user access tokens, seconds (default 4 h, as Twitch). */
+  readonly userTokenLifetimeSeconds?: number;
   readonly clientId?: string;
   readonly clientSecret?: string;
   /** Items per page of `GET /helix/eventsub/subscriptions` (Twitch: up to 100). Small so tests page. */
@@ -77,6 +94,20 @@ export interface FakeHelix {
   respondNext(status: number, body: string, options?: { method?: 'GET' | 'POST' | 'DELETE'; contentType?: string }): void;
   /** New subscriptions fail verification whatever the callback answers. */
   failVerification(fail: boolean): void;
+  /** Who the next authorizations sign in as. */
+  authorizeAs(user: FakeTwitchUser): void;
+  /** While true, the user presses "Cancel": the authorize redirect carries `error=access_denied`. */
+  denyAuthorization(deny: boolean): void;
+  /** Every user access token expires now (validate answers 401; refresh still works). */
+  expireUserTokens(): void;
+  /** Every refresh token becomes invalid (as when the user disconnects the app). */
+  invalidateRefreshTokens(): void;
+  /** While set, `POST /oauth2/revoke` answers this status (e.g. 500) and revokes nothing. */
+  failRevoke(status: number | undefined): void;
+  /** User access and refresh tokens currently valid. */
+  userTokens(): { readonly access: readonly string[]; readonly refresh: readonly string[] };
+  /** Tokens revoked through `POST /oauth2/revoke`, in order. */
+  readonly revokedTokens: readonly string[];
   /** Sets a status as Twitch does when it gives up on a subscription, without telling anyone. */
   setStatus(id: string, status: string): void;
   /**
@@ -105,6 +136,16 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
   const lifetimeSeconds = options.tokenLifetimeSeconds ?? 5_000_000;
   const maxTotalCost = options.maxTotalCost ?? 10_000;
   const verificationTimeoutMs = options.verificationTimeoutMs ?? 5_000;
+  const userTokenLifetimeSeconds = options.userTokenLifetimeSeconds ?? 4 * 3600;
+
+  /** The user-token side of id.twitch.tv. */
+  let oauthUser: FakeTwitchUser = options.oauthUser ?? { user_id: '31', login: 'acme' };
+  let denying = false;
+  let revokeFailure: number | undefined;
+  const codes = new Map<string, { redirectUri: string; user: FakeTwitchUser; scopes: string[]; challenge: string | undefined; expiresAtMs: number }>();
+  const userAccessTokens = new Map<string, { user: FakeTwitchUser; scopes: string[]; expiresAtMs: number; grant: string }>();
+  const userRefreshTokens = new Map<string, { user: FakeTwitchUser; scopes: string[]; grant: string }>();
+  const revokedTokens: string[] = [];
 
   const subscriptions: FakeSubscription[] = [];
   const validTokens = new Set<string>();
@@ -145,6 +186,9 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
     if (body === undefined) return helixError(response, 413, 'Payload Too Large', 'body too large');
 
     if (url.pathname === '/oauth2/token') return token(request, response, url, body);
+    if (url.pathname === '/oauth2/authorize') return authorize(request, response, url);
+    if (url.pathname === '/oauth2/validate') return validate(request, response);
+    if (url.pathname === '/oauth2/revoke') return revokeToken(request, response, url, body);
     if (url.pathname !== SUBSCRIPTIONS_PATH) return helixError(response, 404, 'Not Found', 'no such endpoint');
 
     const overrideAt = overrides.findIndex((candidate) => candidate.method === undefined || candidate.method === request.method);
@@ -188,11 +232,98 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
     for (const [key, value] of new URLSearchParams(body.toString('utf8'))) params.set(key, value);
     if (params.get('client_id') !== clientId) return reply(response, 400, { status: 400, message: 'invalid client' });
     if (!constantTimeEqual(params.get('client_secret') ?? '', clientSecret)) return reply(response, 403, { status: 403, message: 'invalid client secret' });
+    if (params.get('grant_type') === 'authorization_code') return exchangeCode(response, params);
+    if (params.get('grant_type') === 'refresh_token') return refreshUserToken(response, params);
     if (params.get('grant_type') !== 'client_credentials') return reply(response, 400, { status: 400, message: 'unsupported grant type' });
     const accessToken = randomBytes(15).toString('hex');
     validTokens.add(accessToken);
     issued++;
     return reply(response, 200, { access_token: accessToken, expires_in: lifetimeSeconds, token_type: 'bearer' });
+  };
+
+  /** Issues a user access token and a refresh token for one grant. */
+  const issueUserTokens = (response: ServerResponse, user: FakeTwitchUser, scopes: string[], grant: string) => {
+    const accessToken = randomBytes(15).toString('hex');
+    const refreshToken = randomBytes(25).toString('hex');
+    userAccessTokens.set(accessToken, { user, scopes, expiresAtMs: Date.now() + userTokenLifetimeSeconds * 1000, grant });
+    userRefreshTokens.set(refreshToken, { user, scopes, grant });
+    return reply(response, 200, { access_token: accessToken, expires_in: userTokenLifetimeSeconds, refresh_token: refreshToken, scope: scopes, token_type: 'bearer' });
+  };
+
+  const authorize = (request: IncomingMessage, response: ServerResponse, url: URL) => {
+    if (request.method !== 'GET') return reply(response, 404, { status: 404, message: 'Not Found' });
+    const params = url.searchParams;
+    const redirectUri = params.get('redirect_uri');
+    if (params.get('client_id') !== clientId) return reply(response, 400, { status: 400, message: 'invalid client' });
+    if (params.get('response_type') !== 'code') return reply(response, 400, { status: 400, message: 'invalid response type' });
+    if (!redirectUri || !/^https?:\/\//.test(redirectUri) || !URL.canParse(redirectUri)) return reply(response, 400, { status: 400, message: 'Parameter redirect_uri does not match registered URI' });
+    const back = new URL(redirectUri);
+    const state = params.get('state');
+    if (denying) {
+      back.searchParams.set('error', 'access_denied');
+      back.searchParams.set('error_description', 'The user denied you access');
+    } else {
+      const code = randomBytes(15).toString('hex');
+      const scopes = (params.get('scope') ?? '').split(' ').filter(Boolean);
+      const challenge = params.get('code_challenge_method') === 'S256' ? (params.get('code_challenge') ?? undefined) : undefined;
+      codes.set(code, { redirectUri, user: oauthUser, scopes, challenge, expiresAtMs: Date.now() + 10 * 60 * 1000 });
+      back.searchParams.set('code', code);
+      back.searchParams.set('scope', scopes.join(' '));
+    }
+    if (state !== null) back.searchParams.set('state', state);
+    return write(response, 302, { Location: back.toString() }, '');
+  };
+
+  const exchangeCode = (response: ServerResponse, params: URLSearchParams) => {
+    const code = params.get('code') ?? '';
+    const grant = codes.get(code);
+    codes.delete(code);
+    if (!grant || grant.expiresAtMs < Date.now()) return reply(response, 400, { status: 400, message: 'Invalid authorization code' });
+    if (params.get('redirect_uri') !== grant.redirectUri) return reply(response, 400, { status: 400, message: 'Parameter redirect_uri does not match registered URI' });
+    const verifier = params.get('code_verifier');
+    if (grant.challenge !== undefined && verifier !== null && createHash('sha256').update(verifier).digest('base64url') !== grant.challenge) {
+      return reply(response, 400, { status: 400, message: 'Invalid authorization code' });
+    }
+    return issueUserTokens(response, grant.user, grant.scopes, randomUUID());
+  };
+
+  const refreshUserToken = (response: ServerResponse, params: URLSearchParams) => {
+    const presented = params.get('refresh_token') ?? '';
+    const grant = userRefreshTokens.get(presented);
+    if (!grant) return reply(response, 400, { status: 400, message: 'Invalid refresh token' });
+    // Refresh tokens rotate: the one just used is spent.
+    userRefreshTokens.delete(presented);
+    return issueUserTokens(response, grant.user, grant.scopes, grant.grant);
+  };
+
+  const validate = (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method !== 'GET') return reply(response, 404, { status: 404, message: 'Not Found' });
+    const match = /^(?:OAuth|Bearer) (\S+)$/.exec(request.headers['authorization'] ?? '');
+    const found = match ? userAccessTokens.get(match[1]!) : undefined;
+    if (!found || found.expiresAtMs <= Date.now()) return reply(response, 401, { status: 401, message: 'invalid access token' });
+    return reply(response, 200, {
+      client_id: clientId,
+      login: found.user.login,
+      scopes: found.scopes,
+      user_id: found.user.user_id,
+      expires_in: Math.max(0, Math.floor((found.expiresAtMs - Date.now()) / 1000)),
+    });
+  };
+
+  const revokeToken = (request: IncomingMessage, response: ServerResponse, url: URL, body: Buffer) => {
+    if (request.method !== 'POST') return reply(response, 404, { status: 404, message: 'Not Found' });
+    if (revokeFailure !== undefined) return reply(response, revokeFailure, { status: revokeFailure, message: 'revocation failed' });
+    const params = new URLSearchParams(url.search);
+    for (const [key, value] of new URLSearchParams(body.toString('utf8'))) params.set(key, value);
+    if (params.get('client_id') !== clientId) return reply(response, 404, { status: 404, message: 'client does not exist' });
+    const presented = params.get('token') ?? '';
+    const grant = userAccessTokens.get(presented)?.grant ?? userRefreshTokens.get(presented)?.grant;
+    if (grant === undefined) return reply(response, 400, { status: 400, message: 'Invalid token' });
+    // Revoking either token ends the whole grant.
+    for (const [value, entry] of userAccessTokens) if (entry.grant === grant) userAccessTokens.delete(value);
+    for (const [value, entry] of userRefreshTokens) if (entry.grant === grant) userRefreshTokens.delete(value);
+    revokedTokens.push(presented);
+    return write(response, 200, {}, '');
   };
 
   const totals = () => {
@@ -310,6 +441,21 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
     failVerification: (fail) => {
       forceVerificationFailure = fail;
     },
+    authorizeAs: (user) => {
+      oauthUser = user;
+    },
+    denyAuthorization: (deny) => {
+      denying = deny;
+    },
+    expireUserTokens: () => {
+      for (const entry of userAccessTokens.values()) entry.expiresAtMs = Date.now() - 1;
+    },
+    invalidateRefreshTokens: () => userRefreshTokens.clear(),
+    failRevoke: (status) => {
+      revokeFailure = status;
+    },
+    userTokens: () => ({ access: [...userAccessTokens.keys()], refresh: [...userRefreshTokens.keys()] }),
+    revokedTokens,
     setStatus: (id, status) => {
       find(id).status = status;
     },

@@ -4,6 +4,11 @@
  * `playlistItems.list` and `search.list`, with API-key checking, per-method quota costs and
  * Google's JSON error format (403 `quotaExceeded`, 400 `keyInvalid`, ...). Test controls
  * make a channel's video go live, change viewers or title, end, or vanish.
+ *
+ * `channels.list?mine=true` answers for the user of an OAuth `Authorization: Bearer` token
+ * (no API key), as resolved by `resolveUserToken` (the Google OAuth fake's `tokenInfo`):
+ * 401 `authError` for an unknown or expired token, 403 `insufficientPermissions` without a
+ * YouTube scope, 401 `required` for `mine=true` without a token.
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -56,7 +61,16 @@ export interface FakeYouTubeDataApi {
   close(): Promise<void>;
 }
 
-export async function startFakeYouTubeDataApi(options: { apiKey: string; dailyQuota?: number }): Promise<FakeYouTubeDataApi> {
+/** What an OAuth access token stands for: the user's channel and the granted scopes. */
+export type ResolveUserToken = (accessToken: string) => { readonly channelId: string; readonly scopes: readonly string[] } | undefined;
+
+const YOUTUBE_SCOPES = new Set([
+  'https://www.googleapis.com/auth/youtube',
+  'https://www.googleapis.com/auth/youtube.readonly',
+  'https://www.googleapis.com/auth/youtube.force-ssl',
+]);
+
+export async function startFakeYouTubeDataApi(options: { apiKey: string; dailyQuota?: number; resolveUserToken?: ResolveUserToken }): Promise<FakeYouTubeDataApi> {
   const channels = new Map<string, FakeChannel>();
   const videos = new Map<string, FakeVideo>();
   const calls: FakeApiCall[] = [];
@@ -112,7 +126,7 @@ export async function startFakeYouTubeDataApi(options: { apiKey: string; dailyQu
     return { kind, etag: etag(), pageInfo: { totalResults: items.length, resultsPerPage: items.length }, items };
   }
 
-  function handle(resource: Resource, params: URLSearchParams): { status: number; body: unknown } {
+  function handle(resource: Resource, params: URLSearchParams, userChannelId?: string): { status: number; body: unknown } {
     const part = params.get('part');
     if (!part) return googleError(400, 'required', 'youtube.parameter', 'No filter selected. Expected one of: ...', 'INVALID_ARGUMENT');
     const parts = new Set(part.split(','));
@@ -125,11 +139,12 @@ export async function startFakeYouTubeDataApi(options: { apiKey: string; dailyQu
         return { status: 200, body: list('youtube#videoListResponse', items) };
       }
       case 'channels': {
-        const ids = (params.get('id') ?? '').split(',').filter(Boolean);
+        const ids = params.get('mine') === 'true' ? (userChannelId === undefined ? [] : [userChannelId]) : (params.get('id') ?? '').split(',').filter(Boolean);
         const items = ids.map((id) => channels.get(id)).filter((item): item is FakeChannel => item !== undefined).map((item) => ({
           kind: 'youtube#channel',
           etag: etag(),
           id: item.id,
+          ...(parts.has('snippet') ? { snippet: { title: item.title, description: '', publishedAt: '2015-01-01T00:00:00Z', localized: { title: item.title, description: '' } } } : {}),
           ...(parts.has('contentDetails') ? { contentDetails: { relatedPlaylists: { likes: '', uploads: item.uploads } } } : {}),
         }));
         return { status: 200, body: list('youtube#channelListResponse', items) };
@@ -172,13 +187,33 @@ export async function startFakeYouTubeDataApi(options: { apiKey: string; dailyQu
       reply(404, googleError(404, 'notFound', 'global', 'Not Found', 'NOT_FOUND').body);
       return;
     }
+    const bearer = /^Bearer (\S+)$/.exec(req.headers['authorization'] ?? '')?.[1];
+    let userChannelId: string | undefined;
+    if (bearer !== undefined) {
+      const user = options.resolveUserToken?.(bearer);
+      if (!user) {
+        const error = googleError(401, 'authError', 'global', 'Request had invalid authentication credentials. Expected OAuth 2 access token.', 'UNAUTHENTICATED');
+        reply(error.status, error.body);
+        return;
+      }
+      if (!user.scopes.some((scope) => YOUTUBE_SCOPES.has(scope))) {
+        const error = googleError(403, 'insufficientPermissions', 'global', 'Request had insufficient authentication scopes.', 'PERMISSION_DENIED');
+        reply(error.status, error.body);
+        return;
+      }
+      userChannelId = user.channelId;
+    } else if (url.searchParams.get('mine') === 'true') {
+      const error = googleError(401, 'required', 'global', 'Login Required.', 'UNAUTHENTICATED');
+      reply(error.status, error.body);
+      return;
+    }
     const key = url.searchParams.get('key');
-    if (!key) {
+    if (bearer === undefined && !key) {
       const error = googleError(403, 'forbidden', 'global', 'The request is missing a valid API key.', 'PERMISSION_DENIED');
       reply(error.status, error.body);
       return;
     }
-    if (key !== options.apiKey) {
+    if (bearer === undefined && key !== options.apiKey) {
       const error = googleError(400, 'badRequest', 'global', 'API key not valid. Please pass a valid API key.', 'INVALID_ARGUMENT');
       reply(error.status, error.body);
       return;
@@ -195,7 +230,7 @@ export async function startFakeYouTubeDataApi(options: { apiKey: string; dailyQu
       reply(error.status, error.body);
       return;
     }
-    const result = handle(resource, url.searchParams);
+    const result = handle(resource, url.searchParams, userChannelId);
     if (result.status === 200) used += cost;
     reply(result.status, result.body);
   });

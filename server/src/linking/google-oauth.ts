@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { OAuthGrantError, OAuthUnavailableError, type AuthorizeRequest, type OAuthClient, type OAuthIdentity, type OAuthTokens } from './oauth-client.js';
+import { grantRefused, providerReason, providerRequest } from './provider-http.js';
+
+/**
+ * Google OAuth 2.0 for web server apps (https://developers.google.com/identity/protocols/oauth2/web-server)
+ * with PKCE, YouTube read-only, offline access (a refresh token) and a consent prompt (so a
+ * relink gets a refresh token again). Identity: the YouTube channel of the token,
+ * `GET /youtube/v3/channels?part=id,snippet&mine=true` with the Bearer token.
+ */
+
+export const YOUTUBE_READONLY_SCOPE = 'https://www.googleapis.com/auth/youtube.readonly';
+
+export interface GoogleOAuthOptions {
+  /** `https://accounts.google.com` in production (authorization endpoint `/o/oauth2/v2/auth`). */
+  readonly authBaseUrl: string;
+  /** `https://oauth2.googleapis.com` in production (`/token`, `/revoke`). */
+  readonly tokenBaseUrl: string;
+  /** `https://www.googleapis.com` in production (`/youtube/v3/...`). */
+  readonly dataApiBaseUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly fetch?: typeof fetch;
+}
+
+const tokenSchema = z.object({
+  access_token: z.string().min(1).max(4096),
+  refresh_token: z.string().min(1).max(4096).optional(),
+  expires_in: z.number().int().positive().optional(),
+  scope: z.string().optional(),
+});
+
+const channelsSchema = z.object({
+  items: z
+    .array(z.object({ id: z.string().regex(/^UC[A-Za-z0-9_-]{22}$/), snippet: z.object({ title: z.string().max(200) }).optional() }))
+    .optional(),
+});
+
+export class GoogleOAuth implements OAuthClient {
+  readonly provider = 'youtube' as const;
+
+  constructor(private readonly options: GoogleOAuthOptions) {}
+
+  authorizeUrl(request: AuthorizeRequest): string {
+    const url = new URL('/o/oauth2/v2/auth', this.options.authBaseUrl);
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: this.options.clientId,
+      redirect_uri: request.redirectUri,
+      scope: YOUTUBE_READONLY_SCOPE,
+      access_type: 'offline',
+      prompt: 'consent',
+      include_granted_scopes: 'false',
+      state: request.state,
+      code_challenge: request.codeChallenge,
+      code_challenge_method: 'S256',
+    }).toString();
+    return url.toString();
+  }
+
+  async exchangeCode(code: string, codeVerifier: string, redirectUri: string): Promise<OAuthTokens> {
+    return this.token({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: redirectUri }, 'the authorization code');
+  }
+
+  async refresh(refreshToken: string): Promise<OAuthTokens> {
+    return this.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'the refresh token');
+  }
+
+  async identify(accessToken: string): Promise<OAuthIdentity> {
+    const url = new URL('/youtube/v3/channels', this.options.dataApiBaseUrl);
+    url.search = new URLSearchParams({ part: 'id,snippet', mine: 'true' }).toString();
+    const response = await providerRequest('youtube', url, { method: 'GET', headers: { Authorization: `Bearer ${accessToken}` }, ...this.fetchOption() });
+    if (response.status === 401 || response.status === 403) {
+      const error = (response.json as { error?: unknown } | undefined)?.error;
+      throw grantRefused('youtube', response, 'the access token', providerReason(error, 'message'));
+    }
+    if (response.status !== 200) throw new OAuthUnavailableError('youtube', `YouTube channels.list answered ${response.status}`);
+    const parsed = channelsSchema.safeParse(response.json);
+    if (!parsed.success) throw new OAuthUnavailableError('youtube', 'YouTube channels.list answered an unreadable body');
+    const channel = parsed.data.items?.[0];
+    if (!channel) throw new OAuthGrantError('youtube', 200, 'the Google account has no YouTube channel');
+    return { accountId: channel.id, displayName: channel.snippet?.title ?? channel.id };
+  }
+
+  async revoke(token: string): Promise<void> {
+    const response = await providerRequest('youtube', new URL('/revoke', this.options.tokenBaseUrl), { method: 'POST', form: new URLSearchParams({ token }), ...this.fetchOption() });
+    if (response.status !== 200) throw grantRefused('youtube', response, 'the revocation', providerReason(response.json, 'error_description', 'error'));
+  }
+
+  private async token(params: Record<string, string>, what: string): Promise<OAuthTokens> {
+    const response = await providerRequest('youtube', new URL('/token', this.options.tokenBaseUrl), {
+      method: 'POST',
+      form: new URLSearchParams({ client_id: this.options.clientId, client_secret: this.options.clientSecret, ...params }),
+      ...this.fetchOption(),
+    });
+    if (response.status !== 200) {
+      const error = providerReason(response.json, 'error');
+      const reason = `${error}: ${providerReason(response.json, 'error_description')}`;
+      // invalid_grant: the code or refresh token is bad, expired or revoked. Anything else
+      // (invalid_client, unauthorized_client) is our configuration, not the publisher's grant.
+      if (error === 'invalid_grant') throw grantRefused('youtube', response, what, reason);
+      throw new OAuthUnavailableError('youtube', `Google /token answered ${response.status} (${reason})`);
+    }
+    const parsed = tokenSchema.safeParse(response.json);
+    if (!parsed.success) throw new OAuthUnavailableError('youtube', 'Google /token answered without access_token');
+    return {
+      accessToken: parsed.data.access_token,
+      refreshToken: parsed.data.refresh_token ?? null,
+      expiresInSeconds: parsed.data.expires_in ?? null,
+      scopes: parsed.data.scope ? parsed.data.scope.split(' ').filter(Boolean) : [],
+    };
+  }
+
+  private fetchOption(): { fetch?: typeof fetch } {
+    return this.options.fetch ? { fetch: this.options.fetch } : {};
+  }
+}
