@@ -204,6 +204,25 @@ describeEachBus('upload routes and the tus endpoint', (bus) => {
     assert.deepEqual(await readdir(server.quarantineDir).then((names) => names.filter((name) => name.startsWith(grant.upload_id))), [], 'nothing was created');
   });
 
+  it('answers a cross-origin CORS preflight without credentials, so pages on other origins can upload', async () => {
+    for (const path of ['/uploads', `/uploads/${ulid()}`]) {
+      const response = await server.request(path, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: 'https://viewer-site.example',
+          'Access-Control-Request-Method': path === '/uploads' ? 'POST' : 'PATCH',
+          'Access-Control-Request-Headers': 'authorization,tus-resumable,upload-length,upload-metadata,upload-offset,content-type',
+        },
+      });
+      assert.equal(response.status, 204, path);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*');
+      assert.match(response.headers.get('access-control-allow-methods') ?? '', /PATCH/);
+      const allowed = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+      for (const header of ['authorization', 'tus-resumable', 'upload-length', 'upload-offset']) assert.ok(allowed.includes(header), `${path}: ${header}`);
+      assert.match(response.headers.get('access-control-expose-headers') ?? '', /Location/);
+    }
+  });
+
   it('refuses a token for another upload (403), an Upload-Length above the grant (413), a zero length, and GET', async () => {
     const mine = await grantFor(64);
     const other = await grantFor(64);

@@ -163,7 +163,8 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
     relativeLocation: true,
     disableTerminationForFinishedUploads: true,
     namingFunction: async (req) => (await grantOf(req)).uploadId,
-    maxSize: async (req) => (await grantOf(req)).maxSize,
+    // A preflight (OPTIONS) has no grant; the limit that matters is the grant's, checked on POST.
+    maxSize: async (req) => (req.method === 'OPTIONS' ? 0 : (await grantOf(req)).maxSize),
     onIncomingRequest: async (req, uploadId) => {
       // A CORS preflight carries no credentials by design: tus answers it with its CORS headers.
       if (req.method === 'OPTIONS') return;
