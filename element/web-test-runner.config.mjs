@@ -165,38 +165,6 @@ const hlsStream = liveHlsStream();
  * `live-update-title` ({ title }), `live-create-channel` ({ channel, title }).
  * Tests that do not need it never wait for it; a boot failure fails only the tests that ask.
  */
-/**
- * WORKAROUND, until server/src/uploads/tus-endpoint.ts lets CORS preflights through (it answers
- * `OPTIONS /uploads` with 401, so no page on another origin can use tus): the test server's
- * PUBLIC_URL is the test page's origin and `/uploads` is proxied to it, so the browser's tus
- * requests are same-origin. Grants, status and SSE still go cross-origin to the server itself.
- * Remove this proxy and the PUBLIC_URL once the preflight is fixed.
- */
-let pageOrigin = '';
-/** @type {Promise<{ url: string }> | undefined} */
-let testServerReady;
-/** @type {import('koa').Middleware} */
-const tusProxy = async (ctx, next) => {
-  if (!/^\/uploads(\/[0-9A-Z]{26})?\/?$/.test(ctx.path) || !testServerReady) return next();
-  const { url } = await testServerReady;
-  const { request } = await import('node:http');
-  const target = new URL(ctx.path, url);
-  await new Promise((resolve, reject) => {
-    const headers = { ...ctx.req.headers, host: target.host };
-    const upstream = request(target, { method: ctx.method, headers }, (response) => {
-      ctx.status = response.statusCode ?? 502;
-      for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding') ctx.set(name, value);
-      response.on('error', () => {});
-      ctx.body = response;
-      resolve(undefined);
-    });
-    upstream.on('error', reject);
-    ctx.req.on('error', () => upstream.destroy()); // the page paused, cancelled or went offline
-    ctx.res.on('error', () => {});
-    ctx.req.pipe(upstream);
-  });
-};
-
 function liveTestServerPlugin() {
   /** @type {Promise<import('../test/support/test-server.ts').TestServer> | undefined} */
   let booting;
@@ -206,18 +174,16 @@ function liveTestServerPlugin() {
   };
   return {
     name: 'live-test-server',
-    serverStart({ config }) {
+    serverStart() {
       if (!existsSync(testServerModule)) return;
-      pageOrigin = `http://${config.hostname ?? 'localhost'}:${config.port}`;
       // The server serves element/dist (the FFmpeg worker bundle among it): build it first.
       booting = import('tsx/esm/api')
         .then(async ({ tsImport }) => {
           await (await tsImport(elementBuildModule.href, import.meta.url)).buildElement({ sourcemap: false });
           return tsImport(testServerModule.href, import.meta.url);
         })
-        .then(({ startTestServer }) => startTestServer({ env: { PUBLIC_URL: pageOrigin, UPLOAD_RATE_LIMIT_PER_MINUTE: '1000', UPLOAD_CHANNEL_MAX_PENDING: '1000' } }));
+        .then(({ startTestServer }) => startTestServer({ env: { UPLOAD_RATE_LIMIT_PER_MINUTE: '1000', UPLOAD_CHANNEL_MAX_PENDING: '1000' } }));
       booting.catch(() => {}); // reported to the test that asks for it
-      testServerReady = booting;
     },
     async serverStop() {
       if (booting) await (await booting.catch(() => undefined))?.close();
@@ -263,7 +229,7 @@ export default {
   testsFinishTimeout: 600_000, // the <live-upload> file clips a live stream and runs FFmpeg.wasm
   testFramework: { config: { timeout: 10_000 } },
   filterBrowserLogs: ({ args }) => !String(args[0] ?? '').startsWith('Lit is in dev mode'),
-  middleware: [hlsStream.middleware, tusProxy],
+  middleware: [hlsStream.middleware],
   plugins: [esbuildPlugin({ ts: true, tsconfig: rootTsconfig, target: 'es2022' }), liveTestServerPlugin(), hlsStream.plugin, bundleCommonJsDependencies(['tus-js-client'])],
   browsers: [
     chromeLauncher({
