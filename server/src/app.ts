@@ -17,6 +17,8 @@ import { mediaRoute } from './http/media-route.js';
 import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import { moderationRoutes } from './http/moderation-routes.js';
 import { outboundRoutes } from './http/outbound-routes.js';
+import { linkingRoutes } from './http/linking-routes.js';
+import type { AccountLinker } from './linking/index.js';
 import type { OutboundAdmin } from './outbound/index.js';
 import { youTubeWebhookRoute } from './http/youtube-webhook-route.js';
 import type { WebSubSubscriptionStore, YouTubeHintQueue, YouTubeMetrics } from './providers/youtube/index.js';
@@ -65,6 +67,8 @@ export interface AppDeps {
   readonly outbound?: OutboundAdmin;
   /** YouTube WebSub (when configured): our subscriptions, the hint queue, its metrics. Absent: no `/webhooks/youtube`. */
   readonly youtube?: { readonly subscriptions: WebSubSubscriptionStore; readonly hints: YouTubeHintQueue; readonly metrics: YouTubeMetrics };
+  /** Account linking (OAuth, app passwords, unlink); absent: no link routes. */
+  readonly linker?: AccountLinker;
   /** Extra routers mounted last (the demo site in demo mode). */
   readonly extraRoutes?: readonly Router<AppState>[];
   readonly now?: () => number;
@@ -146,6 +150,7 @@ export function createApp(deps: AppDeps): App {
       now,
     }),
     ...(deps.outbound ? [outboundRoutes({ admin: deps.outbound, requireAdmin })] : []),
+    ...(deps.linker ? [linkingRoutes({ linker: deps.linker, requireAdmin, onChannelChanged: deps.onChannelChanged })] : []),
     ...(deps.youtube
       ? [
           youTubeWebhookRoute({

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './config.js';
 
+const TEST_KEY_RING = `k2:${Buffer.alloc(32, 2).toString('base64')},k1:${Buffer.alloc(32, 1).toString('base64url')}`;
+
 describe('loadConfig', () => {
   it('has working defaults for a fresh machine: in-memory bus, demo on, generated secrets', () => {
     const config = loadConfig({});
@@ -58,7 +60,11 @@ describe('loadConfig', () => {
       () => loadConfig({ NODE_ENV: 'production', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32) }),
       /UPLOAD_TOKEN_SECRET/,
     );
-    const secrets = { TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32) };
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32) }),
+      /TOKEN_ENCRYPTION_KEYS/,
+    );
+    const secrets = { TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32), TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING };
     const config = loadConfig({ NODE_ENV: 'production', ...secrets });
     assert.equal(config.demo, false);
     assert.equal(config.generated.adminToken, false);
@@ -138,7 +144,7 @@ describe('loadConfig', () => {
     assert.equal(config.outbound.retryScheduleMs, undefined, 'the outbound module default applies');
     assert.equal(config.outbound.timeoutMs, 15_000);
     assert.equal(config.outbound.connectTimeoutMs, 5_000);
-    const secrets = { TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32) };
+    const secrets = { TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32), TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING };
     assert.equal(loadConfig({ NODE_ENV: 'production', ...secrets }).outbound.requireHttps, true);
     const tuned = loadConfig({ OUTBOUND_ALLOW_PRIVATE_HOSTS: '127.0.0.1, Hooks.Internal ,[::1]', OUTBOUND_RETRY_SCHEDULE_MS: '100, 200', OUTBOUND_TIMEOUT_MS: '1000', OUTBOUND_CONNECT_TIMEOUT_MS: '5000' });
     assert.deepEqual(tuned.outbound.allowPrivateHosts, ['127.0.0.1', 'hooks.internal', '[::1]']);
@@ -156,6 +162,43 @@ describe('loadConfig', () => {
       [{ OUTBOUND_CONCURRENCY: '5000' }, 'OUTBOUND_CONCURRENCY'],
     ] as Array<[Record<string, string>, string]>) {
       assert.throws(() => loadConfig(environment), (error: unknown) => error instanceof ConfigError && error.variable === variable, variable);
+    }
+  });
+
+  it('reads the linking key ring, return origins, OAuth clients and Bluesky settings, naming the bad variable', () => {
+    const defaults = loadConfig({ PUBLIC_URL: 'https://live.example/' });
+    assert.equal(defaults.generated.tokenEncryptionKeys, true);
+    assert.equal(defaults.linking.keys.length, 1);
+    assert.deepEqual(defaults.linking.returnToOrigins, ['https://live.example']);
+    assert.equal(defaults.linking.google, undefined);
+    assert.deepEqual(defaults.bluesky, { serviceUrl: 'https://bsky.social', jetstreamUrl: 'wss://jetstream2.us-east.bsky.network', statusDurationMinutes: undefined });
+
+    const configured = loadConfig({
+      TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING,
+      LINK_RETURN_TO_ORIGINS: 'https://admin.example, http://localhost:3000',
+      GOOGLE_CLIENT_ID: 'client-id-0123456789.apps.googleusercontent.com',
+      GOOGLE_CLIENT_SECRET: 'google-secret-0123',
+      BLUESKY_JETSTREAM_URL: 'off',
+      BLUESKY_STATUS_DURATION_MINUTES: '90',
+    });
+    assert.deepEqual(configured.linking.keys.map((key) => key.id), ['k2', 'k1'], 'the first key seals');
+    assert.equal(configured.generated.tokenEncryptionKeys, false);
+    assert.deepEqual(configured.linking.returnToOrigins, ['https://admin.example', 'http://localhost:3000']);
+    assert.equal(configured.linking.google?.authBaseUrl, 'https://accounts.google.com');
+    assert.equal(configured.bluesky.jetstreamUrl, undefined, 'off in this process');
+    assert.equal(configured.bluesky.statusDurationMinutes, 90);
+
+    for (const [environment, variable] of [
+      [{ TOKEN_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, 'TOKEN_ENCRYPTION_KEYS'],
+      [{ TOKEN_ENCRYPTION_KEYS: 'no-separator' }, 'TOKEN_ENCRYPTION_KEYS'],
+      [{ TOKEN_ENCRYPTION_KEYS: `a:${Buffer.alloc(32).toString('base64')},a:${Buffer.alloc(32).toString('base64')}` }, 'TOKEN_ENCRYPTION_KEYS'],
+      [{ LINK_RETURN_TO_ORIGINS: 'https://ok.example/path' }, 'LINK_RETURN_TO_ORIGINS'],
+      [{ LINK_RETURN_TO_ORIGINS: 'javascript:alert(1)' }, 'LINK_RETURN_TO_ORIGINS'],
+      [{ GOOGLE_CLIENT_ID: 'client-id-0123456789' }, 'GOOGLE_CLIENT_SECRET'],
+      [{ BLUESKY_JETSTREAM_URL: 'http://jetstream.example' }, 'BLUESKY_JETSTREAM_URL'],
+      [{ BLUESKY_STATUS_DURATION_MINUTES: '241' }, 'BLUESKY_STATUS_DURATION_MINUTES'],
+    ] as const) {
+      assert.throws(() => loadConfig(environment), (error: unknown) => error instanceof ConfigError && error.variable === variable, JSON.stringify(environment));
     }
   });
 });

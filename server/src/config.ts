@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { parseReturnToOrigins } from './linking/return-to.js';
+import { parseKeyRing, type VaultKey } from './linking/token-vault.js';
 import type { OutboundSettings } from './outbound/index.js';
 
 const booleanFlag = z
@@ -83,6 +85,24 @@ const environmentSchema = z.object({
   YOUTUBE_WEBSUB_LEASE_SECONDS: z.coerce.number().int().min(3600).max(864_000).default(432_000),
   /** Whether this process polls YouTube (in a fleet, exactly one should). */
   YOUTUBE_POLL: booleanFlag.default(true),
+  /** Keys sealing linked accounts' tokens (AES-256-GCM): `kid:base64-32-bytes,...`; the first seals, all open. */
+  TOKEN_ENCRYPTION_KEYS: z.string().max(4096).optional(),
+  /** Origins an account-linking flow may return to (`return_to`); default: the PUBLIC_URL origin. */
+  LINK_RETURN_TO_ORIGINS: z
+    .string()
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.string().max(2048)).max(50))
+    .optional(),
+  /** Google OAuth client (YouTube read-only linking): both or neither. */
+  GOOGLE_CLIENT_ID: z.string().regex(/^[\x21-\x7e]{10,256}$/, 'must be a Google OAuth client id').optional(),
+  GOOGLE_CLIENT_SECRET: z.string().regex(/^[\x21-\x7e]{10,256}$/, 'must be 10-256 printable ASCII characters').optional(),
+  GOOGLE_AUTH_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://accounts.google.com'),
+  GOOGLE_TOKEN_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://oauth2.googleapis.com'),
+  /** Where Bluesky app passwords sign in (never a user-supplied URL). */
+  BLUESKY_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('https://bsky.social'),
+  /** Jetstream for Bluesky discovery; `off` disables it in this process (in a fleet, one process consumes). */
+  BLUESKY_JETSTREAM_URL: z.union([z.literal('off'), z.url({ protocol: /^wss?$/ })]).default('wss://jetstream2.us-east.bsky.network'),
+  BLUESKY_STATUS_DURATION_MINUTES: z.coerce.number().int().min(1).max(240).optional(),
 });
 
 export interface Config {
@@ -96,7 +116,7 @@ export interface Config {
   readonly twitchEventSubSecret: string;
   readonly adminToken: string;
   /** Which secrets were generated for this process because none was configured. */
-  readonly generated: { readonly twitchEventSubSecret: boolean; readonly adminToken: boolean; readonly uploadTokenSecret: boolean };
+  readonly generated: { readonly twitchEventSubSecret: boolean; readonly adminToken: boolean; readonly uploadTokenSecret: boolean; readonly tokenEncryptionKeys: boolean };
   readonly offlineGraceMs: number;
   readonly coalesceMs: number;
   readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
@@ -149,6 +169,16 @@ export interface Config {
         readonly poll: boolean;
       }
     | undefined;
+  /** Account linking: the token key ring, allowed return origins, OAuth clients (absent: that provider cannot be linked by OAuth). */
+  readonly linking: {
+    readonly keys: readonly VaultKey[];
+    readonly returnToOrigins: readonly string[];
+    readonly google:
+      | { readonly clientId: string; readonly clientSecret: string; readonly authBaseUrl: string; readonly tokenBaseUrl: string; readonly dataApiBaseUrl: string }
+      | undefined;
+  };
+  /** Bluesky: app-password sign-in service, Jetstream (undefined: off in this process), status duration. */
+  readonly bluesky: { readonly serviceUrl: string; readonly jetstreamUrl: string | undefined; readonly statusDurationMinutes: number | undefined };
 }
 
 export class ConfigError extends Error {
@@ -173,21 +203,27 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
   }
   const env = parsed.data;
   const production = env.NODE_ENV === 'production';
-  for (const required of ['TWITCH_EVENTSUB_SECRET', 'ADMIN_TOKEN', 'UPLOAD_TOKEN_SECRET'] as const) {
+  for (const required of ['TWITCH_EVENTSUB_SECRET', 'ADMIN_TOKEN', 'UPLOAD_TOKEN_SECRET', 'TOKEN_ENCRYPTION_KEYS'] as const) {
     if (production && env[required] === undefined) throw new ConfigError(required, 'is required when NODE_ENV=production');
   }
   if ((env.TWITCH_CLIENT_ID === undefined) !== (env.TWITCH_CLIENT_SECRET === undefined)) {
     throw new ConfigError(env.TWITCH_CLIENT_ID === undefined ? 'TWITCH_CLIENT_ID' : 'TWITCH_CLIENT_SECRET', 'is required with the other Twitch app credential');
   }
+  if ((env.GOOGLE_CLIENT_ID === undefined) !== (env.GOOGLE_CLIENT_SECRET === undefined)) {
+    throw new ConfigError(env.GOOGLE_CLIENT_ID === undefined ? 'GOOGLE_CLIENT_ID' : 'GOOGLE_CLIENT_SECRET', 'is required with the other Google OAuth credential');
+  }
   if (production && env.DEMO === true) throw new ConfigError('DEMO', 'the demo and its simulator cannot run in production');
   const quarantineDir = resolveQuarantineDir(env.QUARANTINE_DIR, cwd);
   const mediaDir = resolveMediaDir(env.MEDIA_DIR, cwd, quarantineDir);
+  const publicUrl = (env.PUBLIC_URL ?? `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`).replace(/\/+$/, '');
+  const tokenKeys = parseOr('TOKEN_ENCRYPTION_KEYS', () => (env.TOKEN_ENCRYPTION_KEYS === undefined ? [generatedVaultKey()] : parseKeyRing(env.TOKEN_ENCRYPTION_KEYS)));
+  const returnToOrigins = parseOr('LINK_RETURN_TO_ORIGINS', () => parseReturnToOrigins(env.LINK_RETURN_TO_ORIGINS ?? [new URL(publicUrl).origin]));
 
   return {
     env: env.NODE_ENV,
     port: env.PORT,
     host: env.HOST,
-    publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`).replace(/\/+$/, ''),
+    publicUrl,
     natsUrl: env.NATS_URL,
     twitchEventSubSecret: env.TWITCH_EVENTSUB_SECRET ?? randomBytes(24).toString('base64url'),
     adminToken: env.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
@@ -195,6 +231,7 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
       twitchEventSubSecret: env.TWITCH_EVENTSUB_SECRET === undefined,
       adminToken: env.ADMIN_TOKEN === undefined,
       uploadTokenSecret: env.UPLOAD_TOKEN_SECRET === undefined,
+      tokenEncryptionKeys: env.TOKEN_ENCRYPTION_KEYS === undefined,
     },
     offlineGraceMs: env.OFFLINE_GRACE_MS,
     coalesceMs: env.COALESCE_MS,
@@ -247,7 +284,40 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
           poll: env.YOUTUBE_POLL,
         }
       : undefined,
+    linking: {
+      keys: tokenKeys,
+      returnToOrigins,
+      google:
+        env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET
+          ? {
+              clientId: env.GOOGLE_CLIENT_ID,
+              clientSecret: env.GOOGLE_CLIENT_SECRET,
+              authBaseUrl: env.GOOGLE_AUTH_BASE_URL.replace(/\/+$/, ''),
+              tokenBaseUrl: env.GOOGLE_TOKEN_BASE_URL.replace(/\/+$/, ''),
+              dataApiBaseUrl: env.YOUTUBE_DATA_API_BASE_URL.replace(/\/+$/, ''),
+            }
+          : undefined,
+    },
+    bluesky: {
+      serviceUrl: env.BLUESKY_SERVICE_URL.replace(/\/+$/, ''),
+      jetstreamUrl: env.BLUESKY_JETSTREAM_URL === 'off' ? undefined : env.BLUESKY_JETSTREAM_URL.replace(/\/+$/, ''),
+      statusDurationMinutes: env.BLUESKY_STATUS_DURATION_MINUTES,
+    },
   };
+}
+
+/** A key for this process only: tokens sealed with it cannot be opened after a restart. */
+function generatedVaultKey(): VaultKey {
+  return { id: 'ephemeral', key: randomBytes(32) };
+}
+
+/** Runs a parser of one variable, turning its error into a `ConfigError` naming the variable. */
+function parseOr<T>(variable: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ConfigError(variable, error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Directories under the working directory whose files the server hands to browsers (demo, element bundles, promoted media). */

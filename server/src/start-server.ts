@@ -16,6 +16,20 @@ import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/ind
 import { UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
+import {
+  AccountLinker,
+  BlueskyAppPasswords,
+  GoogleOAuth,
+  LinkedAccountStore,
+  OAuthStateStore,
+  TokenRefresher,
+  TokenVault,
+  TwitchOAuth,
+  blueskyCredentialsLookup,
+  type OAuthClient,
+  type OAuthProviderId,
+} from './linking/index.js';
+import { BlueskyProvider } from './providers/bluesky/index.js';
 
 /** How often expired incomplete uploads are swept from the quarantine. */
 const UPLOAD_CLEANUP_INTERVAL_MS = 5 * 60 * 1000;
@@ -148,6 +162,32 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Built after listening (its callback is the public URL); revocations arrive through the app before that only in theory.
   let twitchSubscriptions: TwitchSubscriptionManager | undefined;
 
+  // Account linking: sealed tokens (re-sealed at start when the key ring rotated), OAuth clients, refresh.
+  if (config.generated.tokenEncryptionKeys && config.natsUrl) {
+    logger.warn('TOKEN_ENCRYPTION_KEYS is not set: linked accounts sealed by this process cannot be opened after a restart');
+  }
+  const linkedAccounts = await LinkedAccountStore.open(bus, new TokenVault(config.linking.keys));
+  await linkedAccounts.rotate();
+  const oauth: Partial<Record<OAuthProviderId, OAuthClient>> = {
+    ...(config.twitchHelix && {
+      twitch: new TwitchOAuth({ authBaseUrl: config.twitchHelix.authBaseUrl, clientId: config.twitchHelix.clientId, clientSecret: config.twitchHelix.clientSecret }),
+    }),
+    ...(config.linking.google && { youtube: new GoogleOAuth(config.linking.google) }),
+  };
+  const linker = new AccountLinker({
+    channels,
+    store: linkedAccounts,
+    states: await OAuthStateStore.open(bus),
+    oauth,
+    bluesky: new BlueskyAppPasswords(config.bluesky.serviceUrl),
+    audit,
+    publicUrl: () => publicUrl,
+    returnToOrigins: config.linking.returnToOrigins,
+    log: logger.child({ component: 'linking' }),
+  });
+  const tokenRefresher = new TokenRefresher({ store: linkedAccounts, oauth, audit, log: logger.child({ component: 'token-refresher' }) });
+  tokenRefresher.start();
+
   const app = createApp({
     config,
     logger,
@@ -171,6 +211,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     uploads: { grants: uploadGrants, store: uploadStore, tus },
     moderation: { audit, blocklist },
     outbound: outbound.admin,
+    linker,
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
   });
 
@@ -204,6 +245,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     twitchSubscriptions.start();
   }
   if (youtube && config.youtube) await youtube.start({ poll: config.youtube.poll });
+  const bluesky = await BlueskyProvider.open({
+    bus,
+    ingest,
+    registry: metrics.registry,
+    logger: logger.child({ component: 'bluesky' }),
+    publicUrl,
+    ...(config.bluesky.jetstreamUrl ? { jetstreamUrl: config.bluesky.jetstreamUrl } : {}),
+    ...(config.bluesky.statusDurationMinutes ? { statusDurationMinutes: config.bluesky.statusDurationMinutes } : {}),
+    credentials: blueskyCredentialsLookup(linkedAccounts, config.bluesky.serviceUrl, logger.child({ component: 'bluesky' })),
+  });
+  await bluesky.start({ jetstream: config.bluesky.jetstreamUrl !== undefined });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -225,6 +277,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await outbound.stop();
       await twitchSubscriptions?.stop();
       await youtube?.stop();
+      await bluesky.stop();
+      await tokenRefresher.stop();
       hub.stop();
       await pipeline.stop();
       await bus.close();

@@ -25,6 +25,11 @@ export const AUDIT_ACTIONS = {
   webhookSubscriberDisabled: 'webhook.subscriber.disabled',
   webhookDeliveryReplayed: 'webhook.delivery.replayed',
   webhookDeadLetterDeleted: 'webhook.dead_letter.deleted',
+  /** A publisher linked a provider account by OAuth or app password, or an admin unlinked it. */
+  providerLinked: 'provider.linked',
+  providerUnlinked: 'provider.unlinked',
+  /** The provider refused a token refresh: the link needs the publisher to authorize again. */
+  providerNeedsReauth: 'provider.needs_reauth',
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

@@ -48,7 +48,7 @@ export interface AccountLinkerDeps {
   readonly bluesky?: BlueskyAppPasswords | undefined;
   readonly audit: AuditLog;
   /** `{publicUrl}/oauth/{provider}/callback` is the redirect URI registered at each provider. */
-  readonly publicUrl: string;
+  readonly publicUrl: string | (() => string);
   /** Exact origins `return_to` may point at. */
   readonly returnToOrigins: readonly string[];
   readonly log?: Logger | undefined;
@@ -70,7 +70,8 @@ export class AccountLinker {
   }
 
   redirectUri(provider: OAuthProviderId): string {
-    return `${this.deps.publicUrl}/oauth/${provider}/callback`;
+    const publicUrl = typeof this.deps.publicUrl === 'function' ? this.deps.publicUrl() : this.deps.publicUrl;
+    return `${publicUrl}/oauth/${provider}/callback`;
   }
 
   /** Starts an OAuth link for an existing channel: the URL to send the publisher to. */
