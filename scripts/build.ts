@@ -1,6 +1,6 @@
 import { build, type BuildResult } from 'esbuild';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildCustomElementsManifest, buildElement } from '../element/scripts/build.js';
+import { buildCustomElementsManifest, buildElement, buildElementTypes } from '../element/scripts/build.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -30,10 +30,11 @@ export function buildDemo(options: { write?: boolean } = {}): Promise<BuildResul
 
 /**
  * Builds what the server serves to browsers: the element bundles (with their lazy chunks and
- * the FFmpeg worker), the element's Custom Elements Manifest, and the demo page scripts.
+ * the FFmpeg worker), the element's Custom Elements Manifest and type declarations, and the
+ * demo page scripts.
  */
 export async function buildAll(): Promise<void> {
-  await Promise.all([buildElement().then(() => buildCustomElementsManifest()), buildDemo()]);
+  await Promise.all([buildElement().then(() => Promise.all([buildCustomElementsManifest(), buildElementTypes()])), buildDemo()]);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -147,10 +147,20 @@ export async function buildCustomElementsManifest(outdir = join(elementDir, 'dis
   return join(outdir, 'custom-elements.json');
 }
 
+/**
+ * Emits the element's TypeScript declarations (`dist/types/`, what `types` in package.json
+ * names) with `tsc -p tsconfig.types.json`: the public classes, events and labels, typed.
+ */
+export async function buildElementTypes(): Promise<string> {
+  const tsc = createRequire(join(elementDir, 'package.json')).resolve('typescript/bin/tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.types.json'], { cwd: elementDir });
+  return join(elementDir, 'dist', 'types', 'index.d.ts');
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const started = performance.now();
   const { files } = await buildElement();
-  await buildCustomElementsManifest();
+  await Promise.all([buildCustomElementsManifest(), buildElementTypes()]);
   for (const name of ['live-badge.js', 'live-upload.js']) {
     console.log(`element/dist/${name}: ${files.get(name)?.byteLength ?? 0} bytes`);
   }
