@@ -200,6 +200,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await pipeline.refreshChannel(channel);
       // A link added or removed: subscribe or unsubscribe now rather than at the next periodic run.
       twitchSubscriptions?.reconcile().catch((error: unknown) => logger.warn({ err: error }, 'twitch subscription reconcile failed'));
+      youtube?.reconcileSubscriptions().catch((error: unknown) => logger.warn({ err: error }, 'youtube subscription reconcile failed'));
     },
     onTwitchRevocation: async (subscription, messageId) => {
       const channel = await handleTwitchRevocation({ channels, audit }, subscription, messageId);

@@ -126,6 +126,18 @@ export class YouTubeProvider {
     await this.poller.tick();
   }
 
+  /**
+   * Subscriptions reconciled now (a channel was linked or unlinked), not at the next tick; runs
+   * after a tick in flight, so two reconciles never overlap.
+   */
+  async reconcileSubscriptions(): Promise<void> {
+    const run = Promise.resolve(this.running)
+      .catch(() => undefined)
+      .then(async () => this.subscriber.reconcile(await this.options.directory.linkedYouTubeChannelIds()));
+    this.running = run.catch(() => undefined);
+    await run;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
