@@ -24,7 +24,7 @@ function linkKey(provider: LinkedProvider, accountId: string): string {
 }
 
 /** The account id a channel config links for `provider`, if any. */
-function linkedAccount(providers: ChannelConfig['providers'] | ChannelInput['providers'] | undefined, provider: LinkedProvider): string | undefined {
+export function linkedAccount(providers: ChannelConfig['providers'] | ChannelInput['providers'] | undefined, provider: LinkedProvider): string | undefined {
   switch (provider) {
     case 'twitch':
       return providers?.twitch?.user_id;

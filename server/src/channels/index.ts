@@ -1,4 +1,4 @@
-export { ChannelRegistry, LINKED_PROVIDERS, type LinkedProvider, type UpsertResult } from './channel-registry.js';
+export { ChannelRegistry, LINKED_PROVIDERS, linkedAccount, type LinkedProvider, type UpsertResult } from './channel-registry.js';
 export {
   channelInputSchema,
   channelConfigSchema,

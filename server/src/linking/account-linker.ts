@@ -1,6 +1,6 @@
 import { formatChannelRef, parseChannelRef, type ChannelRef } from '@live-upload/schema';
 import type { AuditLog } from '../audit/index.js';
-import type { ChannelRegistry } from '../channels/index.js';
+import { linkedAccount, type ChannelRegistry } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import { BlueskySignInError, type BlueskyAppPasswords } from './bluesky-app-password.js';
@@ -143,7 +143,7 @@ export class AccountLinker {
       secrets: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken },
       expiresAtMs: tokens.expiresInSeconds === null ? null : this.now() + tokens.expiresInSeconds * 1000,
     });
-    const replaced = previousAccount(previous?.providers, provider);
+    const replaced = linkedAccount(previous?.providers, provider);
     if (replaced !== undefined && replaced !== identity.accountId) await this.forget(provider, replaced);
     await this.audit('linked', LINK_ACTORS.publisher, channel, provider, identity.accountId);
     return { channel, returnTo, result: { linked } };
@@ -185,7 +185,7 @@ export class AccountLinker {
     if (!config) throw new AppError('not_found', `no channel ${formatChannelRef(ref)}`);
     const views: ChannelLinkView[] = [];
     for (const provider of LINK_PROVIDERS) {
-      const accountId = previousAccount(config.providers, provider);
+      const accountId = linkedAccount(config.providers, provider);
       if (accountId === undefined) continue;
       const stored = await this.deps.store.get(provider, accountId);
       views.push(stored && stored.channel === config.channel ? stored : { provider, account_id: accountId, status: 'manual' });
@@ -201,7 +201,7 @@ export class AccountLinker {
   async unlink(ref: ChannelRef, provider: LinkProvider): Promise<{ revoked: boolean }> {
     const channel = formatChannelRef(ref);
     const config = await this.deps.channels.get(ref);
-    const accountId = previousAccount(config?.providers, provider);
+    const accountId = linkedAccount(config?.providers, provider);
     if (!config || accountId === undefined) throw new AppError('not_found', `${channel} has no ${provider} link`);
     const revoked = await this.forget(provider, accountId);
     await this.deps.channels.unlinkAccount(ref, provider);
@@ -244,16 +244,5 @@ export class AccountLinker {
   private async audit(kind: 'linked' | 'unlinked', actor: string, channel: string, provider: LinkProvider, accountId: string, reason: string | null = null): Promise<void> {
     const { action, link } = LINK_AUDIT[kind];
     await this.deps.audit.record({ actor, action, target: channel, reason, details: { link, provider, account_id: accountId } });
-  }
-}
-
-function previousAccount(providers: { twitch?: { user_id: string }; youtube?: { channel_id: string }; bluesky?: { did: string } } | undefined, provider: LinkProvider): string | undefined {
-  switch (provider) {
-    case 'twitch':
-      return providers?.twitch?.user_id;
-    case 'youtube':
-      return providers?.youtube?.channel_id;
-    case 'bluesky':
-      return providers?.bluesky?.did;
   }
 }
