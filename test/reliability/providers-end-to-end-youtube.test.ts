@@ -15,8 +15,8 @@ const YOUTUBE_CHANNEL = 'UCe2eyoutubeyoutubeyou01';
 const API_KEY = 'AIzaFakeE2eKey0123456789';
 const GRACE_MS = 600;
 /**
- * The shortest poll interval config allows; the provider reconciles WebSub subscriptions every
- * third of it (10 s), so a fresh link reaches the hub within that.
+ * The shortest poll interval config allows. A link change reconciles WebSub subscriptions at
+ * once; the periodic reconcile (every third of this, 10 s) is only the upper bound waited for.
  */
 const POLL_INTERVAL_MS = 30_000;
 
