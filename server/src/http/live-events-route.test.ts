@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { liveMetadataSchema } from '@live-upload/schema';
 import { describeEachBus } from '../../../test/support/each-bus.js';
-import { openSse } from '../../../test/support/sse-client.js';
+import { openSse, type SseClient } from '../../../test/support/sse-client.js';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 
 describeEachBus('GET /api/v1/live/events', (bus) => {
@@ -49,19 +49,25 @@ describeEachBus('GET /api/v1/live/events', (bus) => {
     await probe.next((event) => JSON.parse(event.data).title === 'Missed one');
     probe.close();
 
+    // Under load an earlier test's coalesced update may land after our snapshot too: every
+    // change after it must come, in order, without gaps or a snapshot, up to ours.
+    const missedSince = (sse: SseClient) =>
+      sse.next((event) => JSON.parse(event.data).title === 'Missed one').then(() => sse.events.map((event) => ({ event: event.event, ...(JSON.parse(event.data) as { seq: number; title: string }) })));
     const resumed = await openSse(`${server.url}/api/v1/live/events?channel=${TEST_CHANNEL}`, { 'Last-Event-ID': snapshot.id ?? '' });
     try {
-      const missed = await resumed.next(() => true);
-      assert.equal(missed.event, 'status');
-      assert.equal(JSON.parse(missed.data).seq, seenSeq + 1);
-      assert.equal(JSON.parse(missed.data).title, 'Missed one');
+      const missed = await missedSince(resumed);
+      assert.deepEqual(missed.map((event) => event.event), missed.map(() => 'status'), 'changes, not a snapshot');
+      assert.deepEqual(missed.map((event) => event.seq), missed.map((_, index) => seenSeq + 1 + index), 'from the next seq, without gaps');
+      assert.equal(missed.at(-1)?.title, 'Missed one');
     } finally {
       resumed.close();
     }
     // The same via the query parameter, which a fresh EventSource can set.
     const viaQuery = await openSse(`${server.url}/api/v1/live/events?channel=${TEST_CHANNEL}&last_event_id=${encodeURIComponent(snapshot.id ?? '')}`);
     try {
-      assert.equal(JSON.parse((await viaQuery.next(() => true)).data).seq, seenSeq + 1);
+      const missed = await missedSince(viaQuery);
+      assert.equal(missed[0]?.seq, seenSeq + 1);
+      assert.equal(missed.at(-1)?.title, 'Missed one');
     } finally {
       viaQuery.close();
     }
