@@ -16,7 +16,43 @@ export class TranscodeCancelledError extends Error {
   }
 }
 
+/** ffmpeg ran and exited non-zero: the input or the command, not the core, so no fallback. */
+class FFmpegExitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FFmpegExitError';
+  }
+}
+
 export type ProgressListener = (fraction: number) => void;
+
+/** Which FFmpeg.wasm core ran (or will run) the jobs. */
+export type TranscoderCore = 'core-mt' | 'core';
+
+/** x264 threads on the multi-thread core: one per CPU, at most this many. */
+const MAX_ENCODER_THREADS = 8;
+
+/**
+ * `args` adjusted for `@ffmpeg/core-mt` 0.12.10: when x264 runs more than one lookahead
+ * thread (its default from 6 frame threads up, and with `sliced-threads`) a pthread traps with
+ * "RuntimeError: function signature mismatch" (x264 hands thread jobs over as function
+ * pointers cast to another signature, which WebAssembly's `call_indirect` rejects); the main
+ * thread then unwinds with the string "unwind" and the core's `exec` wrapper, reading
+ * `.message` of it, fails with "Cannot read properties of undefined (reading 'startsWith')".
+ * So libx264 gets `lookahead-threads=1` and one frame thread per CPU (the speed-up). Args
+ * without libx264 are returned as they are.
+ */
+export function multiThreadCoreArgs(args: readonly string[], threads: number): string[] {
+  const codec = args.findIndex((arg, i) => (arg === '-c:v' || arg === '-vcodec') && args[i + 1] === 'libx264');
+  if (codec < 0) return [...args];
+  const count = String(Math.min(MAX_ENCODER_THREADS, Math.max(1, Math.floor(threads) || 1)));
+  const params = args.indexOf('-x264-params');
+  const adjusted = [...args];
+  if (params >= 0 && params + 1 < adjusted.length) adjusted[params + 1] = `${adjusted[params + 1]}:lookahead-threads=1`;
+  const extra = params >= 0 ? ['-threads', count] : ['-threads', count, '-x264-params', 'lookahead-threads=1'];
+  adjusted.splice(codec + 2, 0, ...extra);
+  return adjusted;
+}
 
 /** A same-origin blob: URL with a cross-origin script's text, so workers may start from it. */
 async function scriptBlobUrl(url: string): Promise<string> {
@@ -37,6 +73,9 @@ export class MediaTranscoder {
   #running = 0;
 
   #multiThread: boolean;
+  /** The core the current worker runs, set when its load starts. */
+  #loadedCore: TranscoderCore | undefined;
+  #warnedFallback = false;
 
   /** @param assetBase absolute URL ending in `/` under which `FFMPEG_ASSETS` are served */
   constructor(
@@ -47,23 +86,28 @@ export class MediaTranscoder {
   }
 
   /**
-   * Runs `job`; when the multi-thread core fails it (not a cancel), falls back to the
-   * single-thread core for this and every later job. (@ffmpeg/core-mt 0.12.10 fails some
-   * commands in Chromium with "Cannot read properties of undefined (reading 'startsWith')".)
+   * Runs `job`; when the multi-thread core fails it (not a cancel, nor ffmpeg exiting non-zero
+   * on a bad input), warns once and falls back
+   * to the single-thread core for this and every later job, so an unknown core-mt failure
+   * costs time, not the upload. `core` then says `core`.
    */
   async #withFallback<T>(job: () => Promise<T>): Promise<T> {
     try {
       return await job();
     } catch (error) {
-      if (!this.#multiThread || error instanceof TranscodeCancelledError) throw error;
+      if (!this.#multiThread || error instanceof TranscodeCancelledError || error instanceof FFmpegExitError) throw error;
       this.#multiThread = false;
       this.cancel();
+      if (!this.#warnedFallback) {
+        this.#warnedFallback = true;
+        console.warn('live-upload: the multi-thread FFmpeg.wasm core failed; using the single-thread core from now on', error);
+      }
       return job();
     }
   }
 
-  /** Which core a load uses. */
-  get core(): 'core-mt' | 'core' {
+  /** Which core the jobs run on: `core-mt` until (unless) it fails and the transcoder falls back to `core`. */
+  get core(): TranscoderCore {
     return this.#multiThread ? 'core-mt' : 'core';
   }
 
@@ -76,6 +120,7 @@ export class MediaTranscoder {
         this.#log.push(message);
         this.#progress?.(message);
       });
+      this.#loadedCore = this.core;
       const classWorkerURL = await scriptBlobUrl(url(FFMPEG_ASSETS.classWorker));
       const files = this.#multiThread
         ? {
@@ -102,12 +147,14 @@ export class MediaTranscoder {
     this.#log = [];
     this.#progress = onLine;
     this.#running++;
+    const core = this.#loadedCore;
     try {
-      const code = await ffmpeg.exec(args);
+      const code = await ffmpeg.exec(core === 'core-mt' ? multiThreadCoreArgs(args, navigator.hardwareConcurrency) : args);
       return { code, log: this.#log };
     } catch (error) {
       if (this.#ffmpeg !== generation) throw new TranscodeCancelledError();
-      throw error;
+      // The core's own message is often a symptom (see multiThreadCoreArgs); the log says why.
+      throw new Error(`ffmpeg (${core}) failed: ${error instanceof Error ? error.message : String(error)}; log: ${this.#log.slice(-3).join(' | ')}`, { cause: error });
     } finally {
       this.#running--;
       this.#progress = undefined;
@@ -125,9 +172,9 @@ export class MediaTranscoder {
         const fraction = progressFromLog(line, durationMs);
         if (fraction !== undefined) onProgress?.(fraction);
       });
-      if (code !== 0) throw new Error(`ffmpeg exited with ${code}: ${log.slice(-3).join(' | ')}`);
+      if (code !== 0) throw new FFmpegExitError(`ffmpeg exited with ${code}: ${log.slice(-3).join(' | ')}`);
       const output = await ffmpeg.readFile(outName);
-      if (typeof output === 'string' || output.byteLength === 0) throw new Error('ffmpeg produced no output');
+      if (typeof output === 'string' || output.byteLength === 0) throw new FFmpegExitError('ffmpeg produced no output');
       onProgress?.(1);
       return output;
     } finally {
