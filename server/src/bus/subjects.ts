@@ -130,6 +130,8 @@ export const BUCKETS = {
   linkedAccounts: 'linked-accounts',
   /** Per OAuth `state`: a pending authorization (channel, provider, PKCE verifier, return_to); one use, TTL'd. */
   oauthStates: 'oauth-states',
+  /** Per fleet-wide role (`youtube-poller`): the process holding it, `{ holder, expires_at }`, renewed with compare-and-set. */
+  leases: 'leases',
 } as const;
 
 /** Durable consumer names. */

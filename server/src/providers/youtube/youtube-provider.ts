@@ -5,7 +5,8 @@ import type { RawEventIngest } from '../../pipeline/index.js';
 import { YouTubeDataApi } from './data-api-client.js';
 import { startHintConsumer } from './hint-consumer.js';
 import { LiveVideoStore } from './live-video-store.js';
-import { YouTubeLivePoller, type YouTubeChannelDirectory } from './live-poller.js';
+import { DEFAULT_YOUTUBE_POLL_INTERVAL_MS, YouTubeLivePoller, type YouTubeChannelDirectory } from './live-poller.js';
+import { PollLeaseHolder } from './poll-lease.js';
 import { DEFAULT_YOUTUBE_DAILY_QUOTA_UNITS, QuotaBudget } from './quota-budget.js';
 import { VideoConfirmer } from './video-confirmer.js';
 import { WebSubSubscriber } from './websub-subscriber.js';
@@ -34,6 +35,15 @@ export interface YouTubeProviderOptions {
   readonly dailyQuotaUnits?: number;
   readonly pollIntervalMs?: number;
   readonly leaseSeconds?: number;
+  /**
+   * The fleet-wide poller lease (KV `leases/youtube-poller`): how long it lasts unrenewed.
+   * Default: the poll interval (three ticks). A dead leader is replaced within this plus the skew.
+   */
+  readonly pollLeaseMs?: number;
+  /** How far apart the fleet's clocks may be (default 5 s). */
+  readonly pollLeaseMaxClockSkewMs?: number;
+  /** This process in the lease; default `{host}/{pid}/{ulid}`. */
+  readonly pollLeaseHolder?: string;
   readonly now?: () => number;
   readonly fetch?: typeof fetch;
 }
@@ -49,6 +59,7 @@ export class YouTubeProvider {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private polling = false;
 
   private constructor(
     private readonly options: YouTubeProviderOptions,
@@ -60,6 +71,7 @@ export class YouTubeProvider {
     readonly subscriber: WebSubSubscriber,
     readonly confirmer: VideoConfirmer,
     readonly poller: YouTubeLivePoller,
+    readonly pollLease: PollLeaseHolder,
   ) {}
 
   static async open(options: YouTubeProviderOptions): Promise<YouTubeProvider> {
@@ -98,13 +110,20 @@ export class YouTubeProvider {
       now,
       ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
     });
-    return new YouTubeProvider(options, subscriptions, liveVideos, new YouTubeHintQueue(options.bus), quota, metrics, subscriber, confirmer, poller);
+    const pollLease = await PollLeaseHolder.open(options.bus, {
+      leaseMs: options.pollLeaseMs ?? options.pollIntervalMs ?? DEFAULT_YOUTUBE_POLL_INTERVAL_MS,
+      now,
+      ...(options.pollLeaseMaxClockSkewMs !== undefined ? { maxClockSkewMs: options.pollLeaseMaxClockSkewMs } : {}),
+      ...(options.pollLeaseHolder ? { holder: options.pollLeaseHolder } : {}),
+    });
+    return new YouTubeProvider(options, subscriptions, liveVideos, new YouTubeHintQueue(options.bus), quota, metrics, subscriber, confirmer, poller, pollLease);
   }
 
   /**
    * Starts consuming hints and, unless `poll` is false, the ticking (subscriptions and polling).
-   * In a fleet every process may consume hints, but one should tick: each ticking process
-   * spends its own quota budget.
+   * In a fleet every process may consume hints and may have `poll` on: each tick first takes or
+   * renews the poller lease, and only its holder ticks, so one process spends quota on polling.
+   * `poll: false` never ticks and never takes the lease.
    */
   async start(options: { poll?: boolean } = {}): Promise<void> {
     this.stopped = false;
@@ -116,7 +135,20 @@ export class YouTubeProvider {
       logger: this.options.logger,
       ...(this.options.now ? { now: this.options.now } : {}),
     });
-    if (options.poll !== false) this.schedule(0);
+    this.polling = options.poll !== false;
+    if (this.polling) this.schedule(0);
+  }
+
+  /** One scheduled round: the lease taken or renewed, then a tick if we hold it. */
+  private async tickIfLeader(): Promise<void> {
+    const wasHolder = this.pollLease.isHolder;
+    const outcome = await this.pollLease.hold();
+    if (!this.pollLease.isHolder) {
+      if (wasHolder) this.options.logger.info({ outcome }, 'youtube poller lease lost: another process ticks');
+      return;
+    }
+    if (!wasHolder) this.options.logger.info({ outcome, holder: this.pollLease.holder }, 'youtube poller lease taken: this process ticks');
+    await this.tick();
   }
 
   /** One round: subscriptions reconciled with the linked channels, then the polling fallback. */
@@ -142,6 +174,10 @@ export class YouTubeProvider {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    if (this.polling) {
+      this.polling = false;
+      await this.pollLease.release().catch((error: unknown) => this.options.logger.warn({ err: error }, 'youtube poller lease not released'));
+    }
     await this.consumer?.stop();
     this.consumer = undefined;
   }
@@ -149,7 +185,7 @@ export class YouTubeProvider {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.tick()
+      this.running = this.tickIfLeader()
         .catch((error: unknown) => this.options.logger.warn({ err: error }, 'youtube tick failed'))
         .finally(() => this.schedule(this.poller.pollIntervalMs / 3));
     }, delayMs);
