@@ -356,6 +356,29 @@ describeEachBus('provider linking routes', (under) => {
     assert.equal(await registry.findByAccount('bluesky', DID), undefined);
   });
 
+  it('refuses with 400 naming the reason when the account\'s DID method is not supported, not 503', async () => {
+    const path = '/api/v1/channels/acme/sky/links/bluesky';
+    const unsupported = [
+      { did: 'did:web:example.com:user:alice', handle: 'pathdid.test', reason: /a did:web with a path or port/ },
+      { did: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK', handle: 'keydid.test', reason: /did:key/ },
+    ];
+    for (const account of unsupported) {
+      pds.addAccount({ did: account.did, handle: account.handle, password: APP_PASSWORD });
+      const sessionsBefore = pds.count('com.atproto.server.createSession');
+      const response = await api(path, { method: 'POST', body: { identifier: account.handle, app_password: APP_PASSWORD } });
+      assert.equal(response.status, 400, account.did);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'bad_request');
+      assert.match(body.error.message, /DID method is not supported/);
+      assert.match(body.error.message, account.reason);
+      assert.doesNotMatch(body.error.message, /could not be reached/);
+      assert.ok(!body.error.message.includes(APP_PASSWORD));
+      assert.equal(pds.count('com.atproto.server.createSession'), sessionsBefore + 1, 'the PDS was asked and answered');
+      assert.equal(await registry.findByAccount('bluesky', account.did), undefined);
+      assert.equal(await store.get('bluesky', account.did), undefined);
+    }
+  });
+
   it('unlinks even when the provider refuses the revocation, and audits it', async () => {
     twitch.failRevoke(500);
     try {

@@ -32,7 +32,7 @@ export const blueskyLinkInputSchema = z.strictObject({
 export type BlueskyLinkInput = z.infer<typeof blueskyLinkInputSchema>;
 
 const sessionSchema = z.object({
-  did: z.string().refine(isBlueskyDid),
+  did: z.string().startsWith('did:').max(2048),
   handle: z.string().max(253),
   accessJwt: z.string(),
 });
@@ -88,10 +88,19 @@ export class BlueskyAppPasswords {
     if (!response.ok) throw new BlueskySignInError('unavailable', `Bluesky createSession answered ${response.status}`);
     const session = sessionSchema.safeParse(json);
     if (!session.success) throw new BlueskySignInError('unavailable', 'Bluesky createSession answered without a DID');
+    // A DID we cannot follow (did:key, a did:web with a path or port) is the account's trait, not an outage.
+    if (!isBlueskyDid(session.data.did)) throw new BlueskySignInError('refused', unsupportedDidMessage(session.data.did));
     // A full account password gets `com.atproto.access`; an app password `com.atproto.appPass`.
     if (jwtScope(session.data.accessJwt) === 'com.atproto.access') throw new BlueskySignInError('refused', 'that is the account password; create an app password instead');
     return { did: session.data.did, handle: session.data.handle.toLowerCase() };
   }
+}
+
+/** Names the DID method the account uses, and what we accept instead. */
+function unsupportedDidMessage(did: string): string {
+  const method = /^did:([a-z0-9]{1,32}):/.exec(did)?.[1] ?? 'unknown';
+  const why = method === 'web' ? 'a did:web with a path or port' : `did:${method}`;
+  return `the account's DID method is not supported (${why}); only did:plc and host-level did:web accounts can be linked`;
 }
 
 /** The `scope` claim of a JWT, read without verifying (it only routes a refusal). */
