@@ -13,6 +13,7 @@ import {
   type MessageHandler,
   type StreamConfig,
 } from './bus.js';
+import { batchHandler } from './batch-handler.js';
 import { withTimeout } from '../../../test/support/with-timeout.js';
 
 /** Looks inside an implementation where the `Bus` interface cannot: optional, per implementation. */
@@ -423,6 +424,69 @@ export function busContract(
           inbox.items.map((d) => d.payload),
           ['poison', 'fine'],
         );
+      });
+    });
+
+    describe('consume in batches (batchHandler)', () => {
+      it('hands a burst over in batches, in stream order, none larger than maxBatch, each message once', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const batches: string[][] = [];
+        const all = new Inbox<string>();
+        await consume(
+          { stream: ns.stream, durable: 'batches', maxAckPending: 64 },
+          batchHandler(async (messages) => {
+            batches.push(messages.map((message) => read(message.data) ?? ''));
+            for (const message of messages) all.push(read(message.data) ?? '');
+            await sleep(20); // while this batch runs, the next one fills
+          }, { maxBatch: 16 }),
+        );
+        const payloads = Array.from({ length: 100 }, (_, index) => `m${index}`);
+        await Promise.all(payloads.map((payload) => bus.publish(ns.subject('job'), text(payload))));
+        await all.waitFor(100, 'all 100 messages');
+        await sleep(QUIET_MS);
+        assert.deepEqual(all.items, payloads, 'each message once, in stream order');
+        assert.ok(batches.every((batch) => batch.length >= 1 && batch.length <= 16), `batch sizes ${batches.map((b) => b.length).join(',')}`);
+        assert.ok(batches.length < 100, `a burst should share batches, got ${batches.length} for 100 messages`);
+        if (inspector) await eventually(async () => (await inspector.storedMessageCount(bus, ns.stream)) === 0, 'every batch acked');
+      });
+
+      it('handles a lone message at once, without waiting for a batch to fill', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const inbox = new Inbox<number>();
+        await consume({ stream: ns.stream, durable: 'lone' }, batchHandler(async (messages) => inbox.push(messages.length), { maxBatch: 128 }));
+        const sentAt = Date.now();
+        await bus.publish(ns.subject('job'), text('alone'));
+        const [size] = await inbox.waitFor(1, 'the lone message');
+        assert.equal(size, 1);
+        assert.ok(Date.now() - sentAt < 1_000, 'a lone message is not held back');
+      });
+
+      it('redelivers every message of a batch that threw, and only those a message nak\'ed on its own', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const inbox = new Inbox<Delivery>();
+        await consume(
+          { stream: ns.stream, durable: 'batch-fail' },
+          batchHandler(async (messages) => {
+            for (const message of messages) inbox.push(record(message));
+            const payloads = messages.map((message) => read(message.data));
+            const first = messages.every((message) => message.deliveryCount === 1);
+            if (first && payloads.includes('boom')) throw new Error('the whole batch failed');
+            for (const message of messages) if (read(message.data) === 'again' && message.deliveryCount === 1) message.nak(0);
+          }, { maxBatch: 8 }),
+        );
+        await bus.publish(ns.subject('job'), text('boom'));
+        await inbox.waitFor(2, 'boom twice');
+        await bus.publish(ns.subject('job'), text('again'));
+        await bus.publish(ns.subject('job'), text('fine'));
+        await inbox.waitFor(5, 'again twice and fine once');
+        await sleep(QUIET_MS);
+        const count = (payload: string) => inbox.items.filter((d) => d.payload === payload).map((d) => d.deliveryCount);
+        assert.deepEqual(count('boom'), [1, 2]);
+        assert.deepEqual(count('again'), [1, 2]);
+        assert.deepEqual(count('fine'), [1]);
       });
     });
 

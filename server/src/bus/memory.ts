@@ -213,10 +213,22 @@ interface Attachment {
 class DurableState {
   private deliveredUpTo = 0;
   private readonly deliveryCounts = new Map<number, number>();
-  /** Delivered and not yet acked/terminated: counts against maxAckPending. */
+  /**
+   * Delivered and not yet acked/terminated: counts against maxAckPending. `dueAtMs` is when it
+   * is redelivered if still unsettled; `timer` is set only for a nak with a delay.
+   */
   private readonly pending = new Map<number, { timer: ReturnType<typeof setTimeout> | undefined; dueAtMs: number }>();
   /** Pending messages whose redelivery is due now (nak'ed or ack-wait expired). */
   private readonly due: number[] = [];
+  /**
+   * Ack-wait deadlines in the order they were set. The ack wait is one duration per consumer,
+   * so this is (nearly) sorted by due time and one timer for its head serves every delivery:
+   * a timer per delivery was the largest cost of a message through this bus. Entries whose
+   * message was settled or re-armed since are skipped when they come up.
+   */
+  private readonly deadlines = new DeadlineQueue();
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  private deadlineTimerAtMs = Number.POSITIVE_INFINITY;
   private readonly attachments: Attachment[] = [];
   private nextAttachment = 0;
   private options!: Required<Omit<ConsumerOptions, 'filterSubject'>> & { filterSubject: string | undefined };
@@ -258,6 +270,8 @@ class DurableState {
     const attached = this.attachments.splice(0);
     for (const attachment of attached) attachment.stopped = true;
     for (const entry of this.pending.values()) if (entry.timer) clearTimeout(entry.timer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     await Promise.allSettled(attached.flatMap((attachment) => [...attachment.inFlight]));
   }
 
@@ -322,32 +336,70 @@ class DurableState {
       },
     };
 
-    const run = (async () => {
-      try {
-        await attachment.handler(message);
-        message.ack();
-      } catch {
-        message.nak(redeliveryDelayMs(deliveryCount));
-      }
-    })();
+    let handled: Promise<void>;
+    try {
+      handled = Promise.resolve(attachment.handler(message));
+    } catch (error) {
+      handled = Promise.reject(error);
+    }
+    const run = handled.then(
+      () => message.ack(),
+      () => message.nak(redeliveryDelayMs(deliveryCount)),
+    );
     attachment.inFlight.add(run);
-    void run.finally(() => attachment.inFlight.delete(run));
+    void run.then(() => attachment.inFlight.delete(run));
   }
 
+  /** Redelivers `seq` after `delayMs` unless it is settled first (the ack wait). */
   private armAckWait(seq: number, delayMs: number): void {
     const previous = this.pending.get(seq);
     if (previous?.timer) clearTimeout(previous.timer);
-    const timer = setTimeout(() => this.redeliver(seq), delayMs);
-    timer.unref?.();
-    this.pending.set(seq, { timer, dueAtMs: this.now() + delayMs });
+    const dueAtMs = this.now() + delayMs;
+    this.pending.set(seq, { timer: undefined, dueAtMs });
+    this.deadlines.push(seq, dueAtMs);
+    this.armDeadlineTimer(dueAtMs);
   }
 
+  private armDeadlineTimer(dueAtMs: number): void {
+    if (this.deadlineTimer && this.deadlineTimerAtMs <= dueAtMs) return;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimerAtMs = dueAtMs;
+    this.deadlineTimer = setTimeout(() => this.expireDeadlines(), Math.max(0, dueAtMs - this.now()));
+    this.deadlineTimer.unref?.();
+  }
+
+  private expireDeadlines(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAtMs = Number.POSITIVE_INFINITY;
+    const nowMs = this.now();
+    const expired: number[] = [];
+    for (let head = this.deadlines.peek(); head; head = this.deadlines.peek()) {
+      const entry = this.pending.get(head.seq);
+      if (!entry || entry.timer || entry.dueAtMs !== head.dueAtMs) {
+        this.deadlines.shift(); // settled, nak'ed with a delay, or re-armed since
+        continue;
+      }
+      if (head.dueAtMs > nowMs) {
+        this.armDeadlineTimer(head.dueAtMs);
+        break;
+      }
+      this.deadlines.shift();
+      expired.push(head.seq);
+    }
+    for (const seq of expired) this.redeliver(seq);
+  }
+
+  /** A nak: redelivered now, or after its own delay. */
   private scheduleRedelivery(seq: number, delayMs: number): void {
     if (delayMs <= 0) {
       this.redeliver(seq);
       return;
     }
-    this.armAckWait(seq, delayMs);
+    const previous = this.pending.get(seq);
+    if (previous?.timer) clearTimeout(previous.timer);
+    const timer = setTimeout(() => this.redeliver(seq), delayMs);
+    timer.unref?.();
+    this.pending.set(seq, { timer, dueAtMs: this.now() + delayMs });
   }
 
   private redeliver(seq: number): void {
@@ -361,7 +413,7 @@ class DurableState {
       this.pump();
       return;
     }
-    this.pending.set(seq, { timer: undefined, dueAtMs: this.now() });
+    this.pending.set(seq, { timer: undefined, dueAtMs: Number.NaN });
     this.due.push(seq);
     this.pump();
   }
@@ -371,8 +423,47 @@ class DurableState {
     if (entry?.timer) clearTimeout(entry.timer);
     this.pending.delete(seq);
     this.deliveryCounts.delete(seq);
-    const dueIndex = this.due.indexOf(seq);
-    if (dueIndex >= 0) this.due.splice(dueIndex, 1);
+    if (this.due.length > 0) {
+      const dueIndex = this.due.indexOf(seq);
+      if (dueIndex >= 0) this.due.splice(dueIndex, 1);
+    }
+    if (this.pending.size === 0 && this.deadlineTimer) {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+      this.deadlineTimerAtMs = Number.POSITIVE_INFINITY;
+      this.deadlines.clear();
+    }
+  }
+}
+
+/** A FIFO of (seq, due time) with O(1) push and shift. */
+class DeadlineQueue {
+  private seqs: number[] = [];
+  private dues: number[] = [];
+  private head = 0;
+
+  push(seq: number, dueAtMs: number): void {
+    this.seqs.push(seq);
+    this.dues.push(dueAtMs);
+  }
+
+  peek(): { seq: number; dueAtMs: number } | undefined {
+    return this.head < this.seqs.length ? { seq: this.seqs[this.head]!, dueAtMs: this.dues[this.head]! } : undefined;
+  }
+
+  shift(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.seqs.length) {
+      this.seqs = this.seqs.slice(this.head);
+      this.dues = this.dues.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  clear(): void {
+    this.seqs = [];
+    this.dues = [];
+    this.head = 0;
   }
 }
 

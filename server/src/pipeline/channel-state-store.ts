@@ -74,6 +74,8 @@ export class ChannelStateStore {
   private async drain(channel: string): Promise<void> {
     this.draining.add(channel);
     try {
+      // One microtask first: mutations issued in the same tick (a consumer's batch) share the first write.
+      await undefined;
       for (let batch = this.pending.get(channel); batch; batch = this.pending.get(channel)) {
         this.pending.delete(channel);
         try {

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import {
   BUCKETS,
   CONSUMERS,
+  batchHandler,
+  redeliveryDelayMs,
   STREAMS,
   SUBJECTS,
   decodeJson,
@@ -39,6 +41,10 @@ export interface LivePipelineOptions {
  * mid-handling) gets it redelivered after this, so a status is late by seconds, not minutes.
  */
 const PIPELINE_ACK_WAIT_MS = 5_000;
+
+/** Raw events per batch at most; the consumer keeps twice this in flight so the next batch fills meanwhile. */
+const RAW_BATCH_MAX = 128;
+const SEEN_MARK = new Uint8Array([1]);
 
 const timerMessageSchema = z.object({ channel: z.string(), wake_at_ms: z.number() });
 
@@ -79,8 +85,8 @@ export class LivePipeline {
     const { bus } = this.options;
     this.consumers.push(
       await bus.consume(
-        { stream: STREAMS.liveRaw.name, durable: CONSUMERS.pipeline, ackWaitMs: PIPELINE_ACK_WAIT_MS, maxAckPending: 256 },
-        (message) => this.handleRaw(message),
+        { stream: STREAMS.liveRaw.name, durable: CONSUMERS.pipeline, ackWaitMs: PIPELINE_ACK_WAIT_MS, maxAckPending: 2 * RAW_BATCH_MAX },
+        batchHandler((messages) => this.handleRawBatch(messages), { maxBatch: RAW_BATCH_MAX }),
       ),
       await bus.consume(
         { stream: STREAMS.liveTimers.name, durable: CONSUMERS.timers, ackWaitMs: PIPELINE_ACK_WAIT_MS, maxAckPending: 100_000 },
@@ -120,33 +126,84 @@ export class LivePipeline {
     await this.publishOutcome(channel, result);
   }
 
-  private async handleRaw(message: BusMessage): Promise<void> {
+  /**
+   * A batch of raw events, in stream order: each is decoded, checked against the seen set and
+   * mapped; then all of them go to the state store in one go, so each channel's events are
+   * applied to one read of its state and written with one compare-and-set; then each channel's
+   * outcomes are published in order. A message whose own step fails is nak'ed alone.
+   */
+  private async handleRawBatch(messages: readonly BusMessage[]): Promise<void> {
+    const prepared = await Promise.all(messages.map((message) => this.prepareRaw(message)));
+    const mutations = prepared.map((work) =>
+      work?.event === undefined
+        ? undefined
+        : this.states
+            .mutate(
+              work.event.channel,
+              () => this.initialStateFor(work.event!.channel),
+              (state) => applyEvent(state, work.event!, this.context(work.event!.channel)),
+            )
+            .then(
+              (result) => ({ result }),
+              (error: unknown) => ({ error }),
+            ),
+    );
+    const naked = new Set<BusMessage>();
+    const byChannel = new Map<string, Array<{ message: BusMessage; transition: Promise<{ result: Transition } | { error: unknown }> }>>();
+    prepared.forEach((work, index) => {
+      const transition = mutations[index];
+      if (!work?.event || !transition) return;
+      const list = byChannel.get(work.event.channel);
+      const entry = { message: work.message, transition };
+      if (list) list.push(entry);
+      else byChannel.set(work.event.channel, [entry]);
+    });
+    await Promise.all(
+      [...byChannel].map(async ([channel, entries]) => {
+        for (const { message, transition } of entries) {
+          const outcome = await transition;
+          try {
+            if ('error' in outcome) throw outcome.error;
+            if (!outcome.result.applied && message.deliveryCount > 1) {
+              // A redelivery after a crash between the state write and the publish: publish again
+              // (the status msg id makes this a no-op when it did go out).
+              await this.republishCurrent(channel);
+            }
+            await this.publishOutcome(channel, outcome.result);
+          } catch (error) {
+            this.options.logger.warn({ err: error, channel, seq: message.seq }, 'raw event not applied; redelivering');
+            message.nak(redeliveryDelayMs(message.deliveryCount));
+            naked.add(message);
+          }
+        }
+      }),
+    );
+    await Promise.all(
+      prepared.map(async (work) => {
+        if (!work || work.skipped || naked.has(work.message)) return;
+        try {
+          await this.seen.put(seenKey(work.msgId), SEEN_MARK);
+        } catch (error) {
+          this.options.logger.warn({ err: error, seq: work.message.seq }, 'raw event not marked seen; redelivering');
+          work.message.nak(redeliveryDelayMs(work.message.deliveryCount));
+        }
+      }),
+    );
+  }
+
+  /** Decodes one raw event and maps it; undefined when it is poison (terminated). */
+  private async prepareRaw(message: BusMessage): Promise<{ message: BusMessage; msgId: string; skipped: boolean; event: CanonicalEvent | undefined } | undefined> {
     let raw: RawProviderEvent;
     try {
       raw = decodeJson(message.data, rawProviderEventSchema);
     } catch (error) {
       this.options.logger.error({ err: error, seq: message.seq }, 'malformed raw event; dropped');
       message.term();
-      return;
+      return undefined;
     }
     const msgId = rawEventMsgId(raw);
-    if ((await this.seen.get(seenKey(msgId))) && message.deliveryCount === 1) return;
-
-    const event = await this.toCanonicalEvent(raw);
-    if (event) {
-      const result = await this.states.mutate(
-        event.channel,
-        () => this.initialStateFor(event.channel),
-        (state) => applyEvent(state, event, this.context(event.channel)),
-      );
-      if (!result.applied && message.deliveryCount > 1) {
-        // A redelivery after a crash between the state write and the publish: publish again
-        // (the status msg id makes this a no-op when it did go out).
-        await this.republishCurrent(event.channel);
-      }
-      await this.publishOutcome(event.channel, result);
-    }
-    await this.seen.put(seenKey(msgId), new Uint8Array([1]));
+    if ((await this.seen.get(seenKey(msgId))) && message.deliveryCount === 1) return { message, msgId, skipped: true, event: undefined };
+    return { message, msgId, skipped: false, event: await this.toCanonicalEvent(raw) };
   }
 
   private async handleTimer(message: BusMessage): Promise<void> {
