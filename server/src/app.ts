@@ -11,7 +11,7 @@ import { errorHandler } from './http/middleware/error-handler.js';
 import { requestContext } from './http/middleware/request-context.js';
 import { requireBearer } from './http/middleware/require-bearer.js';
 import { operationsRoutes } from './http/operations-routes.js';
-import { twitchWebhookRoute } from './http/twitch-webhook-route.js';
+import { isTwitchWebhookPath, twitchWebhookIngress, type NodeRequestHandler } from './http/twitch-webhook-ingress.js';
 import { elementAssetsRoute } from './http/element-assets-route.js';
 import { mediaRoute } from './http/media-route.js';
 import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
@@ -76,6 +76,8 @@ export interface AppDeps {
 
 export interface App {
   readonly koa: Koa<AppState>;
+  /** Node's request handler: the provider webhook ingress, and Koa for everything else. */
+  readonly handle: NodeRequestHandler;
   /** Open SSE connections; `main.ts` drains them on shutdown. */
   readonly sseConnections: Set<SseConnection>;
   /** After this, `/readyz` answers 503 so load balancers stop sending traffic. */
@@ -100,13 +102,6 @@ export function createApp(deps: AppDeps): App {
   const routers: Router<AppState>[] = [
     operationsRoutes({ bus: deps.bus, metrics: deps.metrics, isDraining: () => draining }),
     elementAssetsRoute(),
-    twitchWebhookRoute({
-      secret: deps.config.twitchEventSubSecret,
-      ingest: deps.ingest,
-      metrics: deps.metrics,
-      now,
-      onRevocation: deps.onTwitchRevocation,
-    }),
     channelRoutes({
       channels: deps.channels,
       hub: deps.hub,
@@ -171,8 +166,19 @@ export function createApp(deps: AppDeps): App {
   koa.use(root.routes());
   koa.use(root.allowedMethods({ throw: true }));
 
+  const twitchWebhook = twitchWebhookIngress({
+    secret: deps.config.twitchEventSubSecret,
+    ingest: deps.ingest,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    now,
+    onRevocation: deps.onTwitchRevocation,
+  });
+  const koaHandler = koa.callback();
+
   return {
     koa,
+    handle: (request, response) => (isTwitchWebhookPath(request.url) ? twitchWebhook(request, response) : koaHandler(request, response)),
     sseConnections,
     startDraining: () => {
       draining = true;

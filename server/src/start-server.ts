@@ -83,7 +83,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger.child({ component: 'hub' }),
   );
   hub.start();
-  await pipeline.start();
+  if (!process.env.XNOPIPE) await pipeline.start();
 
   const uploadStore = await UploadStore.open(bus);
   const uploadGrants = new UploadGrants({ secret: config.uploadTokenSecret });
@@ -216,7 +216,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
   });
 
-  const server = createServer(app.koa.callback());
+  const server = createServer(app.handle);
   server.keepAliveTimeout = 65_000;
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;

@@ -20,6 +20,24 @@ function isHttpError(error: unknown): error is { status: number; expose?: boolea
   return typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number';
 }
 
+/**
+ * Any thrown value as the `AppError` the client sees: ours as they are, koa/http-errors 4xx by
+ * status, anything else a 500 `internal` (logged by the caller, never shown).
+ */
+export function asAppError(error: unknown): { appError: AppError; unexpected: boolean } {
+  if (error instanceof AppError) return { appError: error, unexpected: false };
+  if (isHttpError(error) && error.status >= 400 && error.status < 500) {
+    const code = CODE_FOR_STATUS[error.status] ?? 'bad_request';
+    return { appError: new AppError(code, error.expose ? error.message : code.replaceAll('_', ' '), { headers: error.headers ?? {} }), unexpected: false };
+  }
+  return { appError: new AppError('internal', 'internal error'), unexpected: true };
+}
+
+/** The JSON body of every error response. */
+export function errorBody(error: AppError): { error: { code: string; message: string } } {
+  return { error: { code: error.code, message: error.message } };
+}
+
 /** The one place errors become responses: `{ "error": { "code", "message" } }`. */
 export function errorHandler(): Middleware<AppState> {
   return async (ctx, next) => {
@@ -29,16 +47,8 @@ export function errorHandler(): Middleware<AppState> {
         throw new AppError('not_found', `no route for ${ctx.method} ${ctx.path}`);
       }
     } catch (error) {
-      let appError: AppError;
-      if (error instanceof AppError) {
-        appError = error;
-      } else if (isHttpError(error) && error.status >= 400 && error.status < 500) {
-        const code = CODE_FOR_STATUS[error.status] ?? 'bad_request';
-        appError = new AppError(code, error.expose ? error.message : code.replaceAll('_', ' '), { headers: error.headers ?? {} });
-      } else {
-        ctx.state.log?.error({ err: error }, 'unhandled error');
-        appError = new AppError('internal', 'internal error');
-      }
+      const { appError, unexpected } = asAppError(error);
+      if (unexpected) ctx.state.log?.error({ err: error }, 'unhandled error');
       if (appError.status >= 500 && appError.code !== 'internal') {
         ctx.state.log?.warn({ code: appError.code, err: appError.cause }, appError.message);
       }
@@ -46,7 +56,7 @@ export function errorHandler(): Middleware<AppState> {
       ctx.status = appError.status;
       ctx.set(appError.headers);
       ctx.type = 'application/json';
-      ctx.body = { error: { code: appError.code, message: appError.message } };
+      ctx.body = errorBody(appError);
     }
   };
 }

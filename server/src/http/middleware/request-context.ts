@@ -1,36 +1,15 @@
-import { randomFillSync } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { ulid } from 'ulid';
 import type { Logger, Metrics } from '../../observability/index.js';
 import type { AppState } from '../app-state.js';
-
-const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-/**
- * ulid's default PRNG makes one `crypto.getRandomValues` call per character (16 per id, tens
- * of µs per request); this one draws the same cryptographic bytes from a pooled buffer.
- */
-function pooledRandomSource(): () => number {
-  const pool = new Uint8Array(4096);
-  let index = pool.length;
-  return () => {
-    if (index >= pool.length) {
-      randomFillSync(pool);
-      index = 0;
-    }
-    return pool[index++]! / 256;
-  };
-}
+import { requestIdFor } from '../request-id.js';
 
 /**
  * Gives every request an id (the caller's `X-Request-Id` when it is sane, else a ULID), a
  * child logger carrying it, and one access-log line with the matched route, never the query.
  */
 export function requestContext(logger: Logger, metrics: Metrics): Middleware<AppState> {
-  const pooledRandom = pooledRandomSource();
   return async (ctx, next) => {
-    const incoming = ctx.get('x-request-id');
-    const requestId = INCOMING_REQUEST_ID.test(incoming) ? incoming : ulid(undefined, pooledRandom);
+    const requestId = requestIdFor(ctx.get('x-request-id'));
     ctx.state.requestId = requestId;
     // The child logger is built on first use: most requests log only the access line below,
     // and a pino child per request was a measurable share of a webhook's cost.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, it } from 'node:test';
 import { liveMetadataSchema, type LiveMetadata } from '@live-upload/schema';
 import {
@@ -128,6 +129,70 @@ describeEachBus('POST /webhooks/twitch', (bus) => {
     await refused(wrongShape, 400, 'invalid_body');
     const badId = withMessageId(server.twitch.channelUpdate(), 'x'.repeat(300), TEST_SECRET);
     await refused(badId, 403, 'signature_invalid');
+  });
+
+  it('answers 413 for a chunked body that passes 1 MB without declaring a length, and stays up', async () => {
+    const request = server.twitch.channelUpdate();
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${server.url}/webhooks/twitch`);
+      const outgoing = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...request.headers, 'transfer-encoding': 'chunked' } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      outgoing.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 2 * 1024 * 1024 && !outgoing.destroyed) {
+          sent += chunk.length;
+          if (!outgoing.write(chunk)) return void outgoing.once('drain', pump);
+        }
+        outgoing.end();
+      };
+      pump();
+    });
+    assert.equal(status, 413);
+    assert.equal((await server.send(server.twitch.verification('stream.online', '1', { challenge: 'still-up' }))).status, 200);
+  });
+
+  it('survives a client that goes away in the middle of the body', async () => {
+    const request = server.twitch.channelUpdate({ title: 'never finished' });
+    const url = new URL(`${server.url}/webhooks/twitch`);
+    await new Promise<void>((resolve) => {
+      const outgoing = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...request.headers, 'content-length': String(request.body.length + 100) } });
+      outgoing.on('error', () => resolve());
+      outgoing.write(request.body.slice(0, 10), () => setTimeout(() => { outgoing.destroy(); resolve(); }, 50));
+    });
+    const response = await server.send(server.twitch.verification('stream.online', '1', { challenge: 'after-abort' }));
+    assert.equal(await response.text(), 'after-abort');
+  });
+
+  it('answers other methods with a JSON 405 naming POST, and OPTIONS with Allow', async () => {
+    const get = await fetch(`${server.url}/webhooks/twitch`);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'POST');
+    assert.equal((await errorOf(get)).code, 'method_not_allowed');
+    const options = await fetch(`${server.url}/webhooks/twitch`, { method: 'OPTIONS' });
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.get('allow'), 'POST');
+    assert.equal(options.headers.get('access-control-allow-origin'), null, 'no CORS: pages have no business calling the webhook');
+  });
+
+  it('gives every answer a request id (the caller\'s when sane), takes a query string or a trailing slash, and counts requests', async () => {
+    const mine = await fetch(`${server.url}/webhooks/twitch`, { method: 'POST', headers: { ...server.twitch.channelUpdate().headers, 'x-request-id': 'twitch-retry-7' }, body: '{}' });
+    assert.equal(mine.headers.get('x-request-id'), 'twitch-retry-7');
+    const hostileId = await fetch(`${server.url}/webhooks/twitch`, { method: 'POST', headers: { 'x-request-id': `a b <script>${'x'.repeat(80)}` }, body: '{}' });
+    assert.equal(hostileId.status, 403);
+    assert.match(hostileId.headers.get('x-request-id') ?? '', /^[0-9A-HJKMNP-TV-Z]{26}$/, 'a hostile id is replaced by a ULID');
+    for (const path of ['/webhooks/twitch?from=twitch', '/webhooks/twitch/']) {
+      const request = server.twitch.verification('stream.online', '1', { challenge: `via ${path}` });
+      const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: request.headers, body: request.body });
+      assert.equal(await response.text(), `via ${path}`);
+    }
+    assert.equal((await fetch(`${server.url}/webhooks/twitchy`, { method: 'POST', body: '{}' })).status, 404, 'only the webhook path is taken out of Koa');
+    const metrics = await (await server.request('/metrics', { admin: true })).text();
+    assert.match(metrics, /live_upload_http_requests_total\{method="POST",route="\/webhooks\/twitch",status="403"\} [1-9]/);
+    assert.match(metrics, /live_upload_webhook_results_total\{provider="twitch",outcome="signature_invalid"\} [1-9]/);
   });
 
   it('acknowledges an unknown subscription type with 204 and ignores it', async () => {
