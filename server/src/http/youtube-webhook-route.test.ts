@@ -9,9 +9,9 @@ import { startFakeYouTubeDataApi, type FakeYouTubeDataApi } from '../../../test/
 import { hubHmac, startFakeWebSubHub, type FakeWebSubHub } from '../../../test/fakes/youtube/websub-hub.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { withTimeout } from '../../../test/support/with-timeout.js';
-import { BUCKETS, STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, type Bus, type Subscription } from '../bus/index.js';
+import { BUCKETS, STREAMS, SUBJECTS, createMemoryBus, createNatsBus, type Bus, type Subscription } from '../bus/index.js';
 import { createLogger, createMetrics, type Metrics } from '../observability/index.js';
-import { RawEventIngest, rawProviderEventSchema, type RawProviderEvent } from '../pipeline/index.js';
+import { RawEventIngest, decodeRawEvent, type RawProviderEvent } from '../pipeline/index.js';
 import {
   YouTubeProvider,
   mapYouTubeObservation,
@@ -51,7 +51,7 @@ describeEachBus('/webhooks/youtube (WebSub) and the YouTube provider', (busUnder
     hub = await startFakeWebSubHub();
     api = await startFakeYouTubeDataApi({ apiKey: API_KEY });
     rawSubscription = bus.subscribe(SUBJECTS.liveRaw('youtube'), (_subject, data) => {
-      raw.push(decodeJson(data, rawProviderEventSchema));
+      raw.push(decodeRawEvent(data));
       for (const wake of [...rawWaiters]) wake();
     });
 

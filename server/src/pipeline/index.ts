@@ -14,4 +14,4 @@ export {
 export { ChannelStateStore } from './channel-state-store.js';
 export { LivePipeline, type LivePipelineOptions } from './live-pipeline.js';
 export { RawEventIngest } from './raw-event-ingest.js';
-export { rawProviderEventSchema, rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';
+export { decodeRawEvent, encodeRawEvent, rawProviderEventSchema, rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   BUCKETS,
   CONSUMERS,
+  KvConflictError,
   batchHandler,
   redeliveryDelayMs,
   STREAMS,
@@ -14,7 +15,7 @@ import {
   type Consumer,
   type KvBucket,
 } from '../bus/index.js';
-import type { ChannelConfig, ChannelRegistry } from '../channels/index.js';
+import type { ChannelConfig, ChannelRegistry, LinkedProvider } from '../channels/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { mapBlueskyEvent, readBlueskyRawEvent } from '../providers/bluesky/index.js';
 import { mapTwitchNotification } from '../providers/twitch/index.js';
@@ -22,7 +23,7 @@ import { mapYouTubeObservation, readYouTubeRawEvent } from '../providers/youtube
 import type { CanonicalEvent } from './canonical-event.js';
 import { applyChannelConfig, applyEvent, applyTimer, initialChannelState, type ChannelState, type StateContext, type Transition } from './channel-state.js';
 import { ChannelStateStore } from './channel-state-store.js';
-import { rawEventMsgId, rawProviderEventSchema, type RawProviderEvent } from './raw-provider-event.js';
+import { decodeRawEvent, rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';
 
 export interface LivePipelineOptions {
   readonly bus: Bus;
@@ -133,7 +134,8 @@ export class LivePipeline {
    * outcomes are published in order. A message whose own step fails is nak'ed alone.
    */
   private async handleRawBatch(messages: readonly BusMessage[]): Promise<void> {
-    const prepared = await Promise.all(messages.map((message) => this.prepareRaw(message)));
+    const findChannel = batchAccountLookup(this.options.channels);
+    const prepared = await Promise.all(messages.map((message) => this.prepareRaw(message, findChannel)));
     const mutations = prepared.map((work) =>
       work?.event === undefined
         ? undefined
@@ -148,7 +150,6 @@ export class LivePipeline {
               (error: unknown) => ({ error }),
             ),
     );
-    const naked = new Set<BusMessage>();
     const byChannel = new Map<string, Array<{ message: BusMessage; transition: Promise<{ result: Transition } | { error: unknown }> }>>();
     prepared.forEach((work, index) => {
       const transition = mutations[index];
@@ -173,37 +174,42 @@ export class LivePipeline {
           } catch (error) {
             this.options.logger.warn({ err: error, channel, seq: message.seq }, 'raw event not applied; redelivering');
             message.nak(redeliveryDelayMs(message.deliveryCount));
-            naked.add(message);
           }
-        }
-      }),
-    );
-    await Promise.all(
-      prepared.map(async (work) => {
-        if (!work || work.skipped || naked.has(work.message)) return;
-        try {
-          await this.seen.put(seenKey(work.msgId), SEEN_MARK);
-        } catch (error) {
-          this.options.logger.warn({ err: error, seq: work.message.seq }, 'raw event not marked seen; redelivering');
-          work.message.nak(redeliveryDelayMs(work.message.deliveryCount));
         }
       }),
     );
   }
 
-  /** Decodes one raw event and maps it; undefined when it is poison (terminated). */
-  private async prepareRaw(message: BusMessage): Promise<{ message: BusMessage; msgId: string; skipped: boolean; event: CanonicalEvent | undefined } | undefined> {
+  /**
+   * Decodes one raw event, claims its provider message id in the seen set and maps it.
+   * Undefined when it is poison (terminated), a replay of one already claimed, or the seen set
+   * could not be written (nak'ed). The claim is a KV create, one round trip that also settles a
+   * race between two copies; a redelivery (its claim is ours, made on the first delivery) is
+   * applied again, the state machine makes that idempotent.
+   */
+  private async prepareRaw(
+    message: BusMessage,
+    findChannel: AccountLookup,
+  ): Promise<{ message: BusMessage; event: CanonicalEvent | undefined } | undefined> {
     let raw: RawProviderEvent;
     try {
-      raw = decodeJson(message.data, rawProviderEventSchema);
+      raw = decodeRawEvent(message.data);
     } catch (error) {
       this.options.logger.error({ err: error, seq: message.seq }, 'malformed raw event; dropped');
       message.term();
       return undefined;
     }
-    const msgId = rawEventMsgId(raw);
-    if ((await this.seen.get(seenKey(msgId))) && message.deliveryCount === 1) return { message, msgId, skipped: true, event: undefined };
-    return { message, msgId, skipped: false, event: await this.toCanonicalEvent(raw) };
+    const key = seenKey(rawEventMsgId(raw));
+    try {
+      if (message.deliveryCount === 1) await this.seen.create(key, SEEN_MARK);
+      else await this.seen.put(key, SEEN_MARK);
+    } catch (error) {
+      if (error instanceof KvConflictError) return undefined;
+      this.options.logger.warn({ err: error, seq: message.seq }, 'raw event not claimed in the seen set; redelivering');
+      message.nak(redeliveryDelayMs(message.deliveryCount));
+      return undefined;
+    }
+    return { message, event: await this.toCanonicalEvent(raw, findChannel) };
   }
 
   private async handleTimer(message: BusMessage): Promise<void> {
@@ -223,9 +229,9 @@ export class LivePipeline {
   }
 
   /** Maps a raw event to a canonical one; undefined when it is for no linked channel or an unmapped type. */
-  private async toCanonicalEvent(raw: RawProviderEvent): Promise<CanonicalEvent | undefined> {
-    if (raw.provider === 'youtube') return this.toCanonicalYouTubeEvent(raw);
-    if (raw.provider === 'bluesky') return this.toCanonicalBlueskyEvent(raw);
+  private async toCanonicalEvent(raw: RawProviderEvent, findChannel: AccountLookup): Promise<CanonicalEvent | undefined> {
+    if (raw.provider === 'youtube') return this.toCanonicalYouTubeEvent(raw, findChannel);
+    if (raw.provider === 'bluesky') return this.toCanonicalBlueskyEvent(raw, findChannel);
     if (raw.provider !== 'twitch') return undefined;
     // Only the routing key is read here; the mapper validates the whole event.
     const event = (JSON.parse(raw.body) as { event?: unknown } | null)?.event;
@@ -234,7 +240,7 @@ export class LivePipeline {
       this.options.logger.info({ message_id: raw.message_id, type: raw.subscription_type }, 'twitch event without broadcaster; ignored');
       return undefined;
     }
-    const channel = await this.options.channels.findByAccount('twitch', broadcaster);
+    const channel = await findChannel('twitch', broadcaster);
     if (!channel) {
       this.options.logger.info({ message_id: raw.message_id }, 'twitch event for an unlinked broadcaster; ignored');
       return undefined;
@@ -255,10 +261,10 @@ export class LivePipeline {
   }
 
   /** A YouTube observation, confirmed through the Data API by the provider before it was published. */
-  private async toCanonicalYouTubeEvent(raw: RawProviderEvent): Promise<CanonicalEvent | undefined> {
+  private async toCanonicalYouTubeEvent(raw: RawProviderEvent, findChannel: AccountLookup): Promise<CanonicalEvent | undefined> {
     try {
       const observation = readYouTubeRawEvent(raw);
-      const channel = await this.options.channels.findByAccount('youtube', observation.channel_id);
+      const channel = await findChannel('youtube', observation.channel_id);
       if (!channel) {
         this.options.logger.info({ message_id: raw.message_id }, 'youtube observation for an unlinked channel; ignored');
         return undefined;
@@ -271,10 +277,10 @@ export class LivePipeline {
   }
 
   /** A Jetstream commit of a linked account: an unverified discovery hint (provenance, never LIVE alone). */
-  private async toCanonicalBlueskyEvent(raw: RawProviderEvent): Promise<CanonicalEvent | undefined> {
+  private async toCanonicalBlueskyEvent(raw: RawProviderEvent, findChannel: AccountLookup): Promise<CanonicalEvent | undefined> {
     try {
       const event = readBlueskyRawEvent(raw);
-      const channel = await this.options.channels.findByAccount('bluesky', event.did);
+      const channel = await findChannel('bluesky', event.did);
       const ref = channel === undefined ? undefined : parseChannelRef(channel);
       const config = ref && (await this.options.channels.get(ref));
       if (!channel || !config) {
@@ -336,6 +342,20 @@ export class LivePipeline {
       newCanonicalId: (startedAtMs) => createCanonicalId(ref, startedAtMs),
     };
   }
+}
+
+/** Which channel a provider account is linked to. */
+type AccountLookup = (provider: LinkedProvider, accountId: string) => Promise<string | undefined>;
+
+/** Looks each account up once per batch: a burst from one broadcaster costs one registry read, not one per event. */
+function batchAccountLookup(channels: ChannelRegistry): AccountLookup {
+  const found = new Map<string, Promise<string | undefined>>();
+  return (provider, accountId) => {
+    const key = `${provider}\u0000${accountId}`;
+    let channel = found.get(key);
+    if (!channel) found.set(key, (channel = channels.findByAccount(provider, accountId)));
+    return channel;
+  };
 }
 
 function seenKey(msgId: string): string {

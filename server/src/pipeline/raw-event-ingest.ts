@@ -1,7 +1,7 @@
-import { BusUnavailableError, STREAMS, SUBJECTS, encodeJson, type Bus } from '../bus/index.js';
+import { BusUnavailableError, STREAMS, SUBJECTS, type Bus } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
 import type { Metrics } from '../observability/index.js';
-import { rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';
+import { encodeRawEvent, rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';
 
 /**
  * The pipeline's front door: a verified provider event is published durably on
@@ -17,7 +17,7 @@ export class RawEventIngest {
   async publish(event: RawProviderEvent): Promise<{ duplicate: boolean }> {
     const stopTimer = this.metrics.publishLatency.startTimer({ stream: STREAMS.liveRaw.name });
     try {
-      const ack = await this.bus.publish(SUBJECTS.liveRaw(event.provider), encodeJson(event), { msgId: rawEventMsgId(event) });
+      const ack = await this.bus.publish(SUBJECTS.liveRaw(event.provider), encodeRawEvent(event), { msgId: rawEventMsgId(event) });
       stopTimer();
       return { duplicate: ack.duplicate };
     } catch (error) {

@@ -19,6 +19,35 @@ export const rawProviderEventSchema = z.object({
 });
 export type RawProviderEvent = z.infer<typeof rawProviderEventSchema>;
 
+const envelopeSchema = rawProviderEventSchema.omit({ body: true });
+const encoder = new TextEncoder();
+/** Strict: the body was valid UTF-8 when it was accepted. */
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const NEWLINE = 0x0a;
+
+/**
+ * A raw event as stored on `live.raw.*`: the envelope (every field but `body`) as one line of
+ * JSON, a newline, then the body exactly as received. The body is never escaped into a JSON
+ * string and parsed back out of it (that was most of the cost of storing and reading one).
+ * `JSON.stringify` never writes a raw newline, so the first one ends the envelope.
+ */
+export function encodeRawEvent(event: RawProviderEvent): Uint8Array {
+  const { body, ...envelope } = event;
+  return encoder.encode(`${JSON.stringify(envelope)}\n${body}`);
+}
+
+/**
+ * Reads what `encodeRawEvent` wrote, and the single JSON object (body inside) that earlier
+ * versions stored, so a stream written before an upgrade is still consumed. Throws when the
+ * bytes are neither.
+ */
+export function decodeRawEvent(data: Uint8Array): RawProviderEvent {
+  const newline = data.indexOf(NEWLINE);
+  if (newline < 0) return rawProviderEventSchema.parse(JSON.parse(decoder.decode(data)));
+  const envelope = envelopeSchema.parse(JSON.parse(decoder.decode(data.subarray(0, newline))));
+  return { ...envelope, body: decoder.decode(data.subarray(newline + 1)) };
+}
+
 export function rawEventMsgId(event: Pick<RawProviderEvent, 'provider' | 'message_id'>): string {
   return `${event.provider}:${event.message_id}`;
 }

@@ -9,7 +9,7 @@ import { withTimeout } from '../../../../test/support/with-timeout.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, type Bus, type Subscription } from '../../bus/index.js';
 import { ChannelRegistry } from '../../channels/index.js';
 import { createLogger, createMetrics, type Metrics } from '../../observability/index.js';
-import { LivePipeline, RawEventIngest, rawProviderEventSchema } from '../../pipeline/index.js';
+import { LivePipeline, RawEventIngest, decodeRawEvent } from '../../pipeline/index.js';
 import { blueskyLinksDirectory } from './bluesky-links-directory.js';
 import { createBlueskyMetrics } from './bluesky-metrics.js';
 import { JetstreamConsumer } from './jetstream-consumer.js';
@@ -143,7 +143,7 @@ describeEachBus('Bluesky signals through the live pipeline', (busUnderTest) => {
     const deletionPublished = withTimeout(
       new Promise<void>((resolve) => {
         const subscription = bus.subscribe(SUBJECTS.liveRaw('bluesky'), (_subject, data) => {
-          if (decodeJson(data, rawProviderEventSchema).subscription_version !== 'delete') return;
+          if (decodeRawEvent(data).subscription_version !== 'delete') return;
           subscription.unsubscribe();
           resolve();
         });

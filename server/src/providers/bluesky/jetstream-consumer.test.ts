@@ -4,10 +4,10 @@ import { Registry } from 'prom-client';
 import { startFakeJetstream, type FakeJetstream, type JetstreamSubscriber } from '../../../../test/fakes/bluesky/jetstream.js';
 import { describeEachBus } from '../../../../test/support/each-bus.js';
 import { withTimeout } from '../../../../test/support/with-timeout.js';
-import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, type Bus, type Subscription } from '../../bus/index.js';
+import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, type Bus, type Subscription } from '../../bus/index.js';
 import { ChannelRegistry } from '../../channels/index.js';
 import { createLogger, createMetrics } from '../../observability/index.js';
-import { RawEventIngest, rawProviderEventSchema, type RawProviderEvent } from '../../pipeline/index.js';
+import { RawEventIngest, decodeRawEvent, type RawProviderEvent } from '../../pipeline/index.js';
 import { blueskyLinksDirectory } from './bluesky-links-directory.js';
 import { createBlueskyMetrics, type BlueskyMetrics, type JetstreamFrameOutcome } from './bluesky-metrics.js';
 import { JetstreamConsumer } from './jetstream-consumer.js';
@@ -64,7 +64,7 @@ describeEachBus('Bluesky Jetstream consumer', (busUnderTest) => {
     registry = await ChannelRegistry.open(bus);
     await registry.upsert({ publisher: 'acme', slug: 'show' }, { providers: { bluesky: { did: LINKED }, twitch: { user_id: '4242', login: 'acme_live' } } });
     rawSubscription = bus.subscribe(SUBJECTS.liveRaw('bluesky'), (_subject, data) => {
-      seen.push(decodeJson(data, rawProviderEventSchema));
+      seen.push(decodeRawEvent(data));
       for (const wake of [...waiters]) wake();
     });
     consumer = await newConsumer();
@@ -101,7 +101,7 @@ describeEachBus('Bluesky Jetstream consumer', (busUnderTest) => {
   /** Every Bluesky raw event stored in LIVE_RAW (what the pipeline will read), oldest first. */
   async function stored(): Promise<RawProviderEvent[]> {
     const messages = await bus.readLatest(STREAMS.liveRaw.name, { limit: 1000 });
-    return messages.filter((message) => message.subject === SUBJECTS.liveRaw('bluesky')).reverse().map((message) => decodeJson(message.data, rawProviderEventSchema));
+    return messages.filter((message) => message.subject === SUBJECTS.liveRaw('bluesky')).reverse().map((message) => decodeRawEvent(message.data));
   }
 
   async function frames(outcome: JetstreamFrameOutcome): Promise<number> {
