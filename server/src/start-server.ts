@@ -83,7 +83,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger.child({ component: 'hub' }),
   );
   hub.start();
-  if (!process.env.XNOPIPE) await pipeline.start();
+  await pipeline.start();
 
   const uploadStore = await UploadStore.open(bus);
   const uploadGrants = new UploadGrants({ secret: config.uploadTokenSecret });
