@@ -20,6 +20,9 @@ import {
   type Subscription,
 } from './bus.js';
 
+/** Distinct subjects whose stream is remembered; past this the memo starts over (subjects carry channel names). */
+const SUBJECT_CACHE_MAX = 10_000;
+
 /**
  * The single-process bus: the default, so `npm start` needs nothing but Node. It keeps the
  * JetStream semantics the rest of the server relies on (msg-id dedupe window, durable
@@ -35,11 +38,20 @@ export function createMemoryBus(options: { now?: () => number } = {}): Bus {
   const buckets = new Map<string, MemoryKv>();
   let closed = false;
 
+  /** Which stream captures a subject, remembered per subject until the streams change (a publish asks every time). */
+  const streamOfSubject = new Map<string, MemoryStream | undefined>();
   function streamFor(subject: string): MemoryStream | undefined {
+    if (streamOfSubject.has(subject)) return streamOfSubject.get(subject);
+    let found: MemoryStream | undefined;
     for (const stream of streams.values()) {
-      if (stream.config.subjects.some((pattern) => subjectMatches(pattern, subject))) return stream;
+      if (stream.config.subjects.some((pattern) => subjectMatches(pattern, subject))) {
+        found = stream;
+        break;
+      }
     }
-    return undefined;
+    if (streamOfSubject.size >= SUBJECT_CACHE_MAX) streamOfSubject.clear();
+    streamOfSubject.set(subject, found);
+    return found;
   }
 
   function assertOpen(): void {
@@ -51,6 +63,7 @@ export function createMemoryBus(options: { now?: () => number } = {}): Bus {
 
     async ensureStreams(configs: readonly StreamConfig[]): Promise<void> {
       assertOpen();
+      streamOfSubject.clear();
       for (const config of configs) {
         const existing = streams.get(config.name);
         if (existing) existing.config = config;
