@@ -3,10 +3,12 @@
  * bare baseline, measured in the same run, on the memory bus and on a real NATS JetStream.
  *
  * Ours: the real `startServer` (via test/support/test-server.ts, the channel created and linked
- * to the fake broadcaster; production coalescing/grace windows), `POST /webhooks/twitch` ->
- * read raw body -> verify HMAC and timestamp -> durable publish on `live.raw.twitch` -> 204,
- * while the pipeline consumes the raw stream concurrently, as in production (map, CAS the
- * channel state, coalesced status emits). Logging is silent, as in the tests.
+ * to the fake broadcaster; production coalescing/grace windows), `POST /webhooks/twitch` (the
+ * ingress answered ahead of Koa) -> read raw body -> verify HMAC and timestamp -> classify and
+ * validate the body -> durable publish on `live.raw.twitch` -> 204, while the pipeline consumes
+ * the raw stream concurrently in the same process, as a single-process deployment does (claim
+ * the message id in the seen set, map, apply to the channel state, coalesced status emits; in
+ * batches of what arrived during one event-loop turn). Logging is silent, as in the tests.
  *
  * Baseline: a bare Koa app (the server's own koa) that reads the raw body, checks the HMAC
  * with node:crypto and answers 204 (bench/baselines/koa-hmac.ts).
@@ -153,11 +155,11 @@ function summarize(samples: readonly RunSample[]): IngestSide {
 }
 
 /**
- * Waits until the pipeline has handled the last accepted deliveries of a run: the pipeline
- * marks every raw event it finished in the `seen-messages` bucket (key: the bus msg id
- * `twitch:<message id>` with characters outside the KV alphabet replaced by `_`). The ids
- * are the run's last accepted ones, so once they are all seen at most the pipeline's
- * in-flight window (max ack pending) is left.
+ * Waits until the pipeline has taken up the last accepted deliveries of a run: the pipeline
+ * claims every raw event's id in the `seen-messages` bucket as it starts on it (key: the bus
+ * msg id `twitch:<message id>` with characters outside the KV alphabet replaced by `_`). The
+ * ids are the run's last accepted ones, so once they are all claimed at most the batch being
+ * applied is left.
  */
 async function waitForPipeline(server: TestServer, ids: readonly string[], timeoutMs: number): Promise<number | undefined> {
   const seen = await server.running.bus.kv(BUCKETS.seenMessages);
