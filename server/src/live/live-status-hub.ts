@@ -48,15 +48,24 @@ export class LiveStatusHub {
     this.subscription = undefined;
   }
 
-  /** The current record (cached, else read once); undefined for an unknown channel. */
+  /**
+   * The current record (cached, else read once); undefined for an unknown channel, which is not
+   * remembered: anyone can ask for any well-formed name, and each one kept would be memory
+   * held for nothing.
+   */
   async current(channel: string): Promise<{ record: LiveMetadata; serialized: string } | undefined> {
+    const cached = this.channels.get(channel);
+    if (cached?.current !== undefined) return { record: cached.current, serialized: cached.serialized! };
+    const record = await this.readRecord(channel);
+    if (record === undefined) return undefined;
     const entry = this.entry(channel);
-    if (entry.current === undefined) {
-      const record = await this.readRecord(channel);
-      if (record === undefined) return undefined;
-      this.remember(entry, record);
-    }
+    this.remember(entry, record);
     return { record: entry.current!, serialized: entry.serialized! };
+  }
+
+  /** Channels this hub holds state for (followed, or known and asked for). */
+  get trackedChannels(): number {
+    return this.channels.size;
   }
 
   /**

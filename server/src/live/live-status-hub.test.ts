@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { LiveMetadata } from '@live-upload/schema';
+import { createMemoryBus } from '../bus/index.js';
+import { createLogger } from '../observability/index.js';
+import { LiveStatusHub } from './live-status-hub.js';
+
+function offline(channel: string): LiveMetadata {
+  return {
+    version: '2026-01-1',
+    canonical_id: null,
+    channel,
+    providers: {},
+    status: 'offline',
+    started_at: null,
+    ended_at: null,
+    title: null,
+    viewer_count: null,
+    latency_ms: null,
+    is_public: true,
+    tags: [],
+    badge: { label: 'OFFLINE', color: '#5f6368', animate: false },
+    updated_at: '2026-11-23T10:00:00.000Z',
+    seq: 0,
+    sources: {},
+  } as unknown as LiveMetadata;
+}
+
+it('holds no state for names that are not channels, however many are asked for', async () => {
+  const bus = createMemoryBus();
+  const known = new Set(['acme/morning-show']);
+  const hub = new LiveStatusHub(bus, async (channel) => (known.has(channel) ? offline(channel) : undefined), offline, createLogger({ level: 'silent' }));
+  try {
+    for (let i = 0; i < 1_000; i++) assert.equal(await hub.current(`acme/made-up-${i}`), undefined);
+    assert.equal(hub.trackedChannels, 0, 'unknown names are not remembered');
+    assert.equal((await hub.current('acme/morning-show'))?.record.channel, 'acme/morning-show');
+    assert.equal(hub.trackedChannels, 1, 'a known channel is cached');
+    const stop = hub.listen('acme/not-yet', () => undefined);
+    assert.equal(hub.trackedChannels, 2, 'a followed name is held while followed');
+    stop();
+    assert.equal(hub.trackedChannels, 1, 'and dropped when nobody follows it');
+  } finally {
+    await bus.close();
+  }
+});
