@@ -18,6 +18,8 @@ import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import { moderationRoutes } from './http/moderation-routes.js';
 import { outboundRoutes } from './http/outbound-routes.js';
 import { linkingRoutes } from './http/linking-routes.js';
+import { landingPageRoute } from './http/landing-page-route.js';
+import { oEmbedRoute } from './http/oembed-route.js';
 import type { AccountLinker } from './linking/index.js';
 import type { OutboundAdmin } from './outbound/index.js';
 import { youTubeWebhookRoute } from './http/youtube-webhook-route.js';
@@ -109,6 +111,8 @@ export function createApp(deps: AppDeps): App {
       statusRateLimitPerMinute: deps.config.statusRateLimitPerMinute,
       onChannelChanged: deps.onChannelChanged,
     }),
+    landingPageRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl }),
+    oEmbedRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl }),
     liveEventsRoute({
       hub: deps.hub,
       metrics: deps.metrics,

@@ -156,7 +156,7 @@ describeEachBus('Bluesky end to end: app-password link, Jetstream provenance, st
     assert.equal((await channelStatus(server, TEST_CHANNEL))['status'], 'offline');
   });
 
-  it('the landing page the Bluesky status links to answers', { todo: 'GET /c/:publisher/:slug (DESIGN.md HTTP surface) is not served yet' }, async () => {
+  it('the landing page the Bluesky status links to answers', async () => {
     assert.ok(landingPageUri, 'the write-back ran');
     const landing = await fetch(landingPageUri);
     await landing.arrayBuffer();

@@ -27,3 +27,25 @@ export {
 export { defaultBadge } from './badge.js';
 export { isPlaybackUrl, PLAYBACK_URL_MAX_LENGTH } from './playback-url.js';
 export { YOUTUBE_CHANNEL_ID_PATTERN, isYoutubeChannelId, isBlueskyDid } from './provider-ids.js';
+export {
+  channelPageUrl,
+  describeChannelPage,
+  oEmbedEndpointUrl,
+  parseChannelPageUrl,
+  channelJsonLd,
+  serializeJsonLd,
+  openGraphTags,
+  channelOEmbed,
+  oEmbedSize,
+  OEMBED_CACHE_AGE_SECONDS,
+  OEMBED_DEFAULT_SIZE,
+  escapeHtml,
+  type ChannelPage,
+  type ChannelPageInput,
+  type Poster,
+  type BroadcastEventJsonLd,
+  type VideoObjectJsonLd,
+  type MetaTag,
+  type OEmbedBounds,
+  type OEmbedResponse,
+} from './discovery/index.js';

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   range_not_satisfiable: 416,
   rate_limited: 429,
   internal: 500,
+  not_implemented: 501,
   bus_unavailable: 503,
   not_ready: 503,
 } as const;

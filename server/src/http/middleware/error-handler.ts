@@ -49,7 +49,7 @@ export function errorHandler(): Middleware<AppState> {
     } catch (error) {
       const { appError, unexpected } = asAppError(error);
       if (unexpected) ctx.state.log?.error({ err: error }, 'unhandled error');
-      if (appError.status >= 500 && appError.code !== 'internal') {
+      if (appError.status >= 500 && appError.code !== 'internal' && appError.code !== 'not_implemented') {
         ctx.state.log?.warn({ code: appError.code, err: appError.cause }, appError.message);
       }
       if (ctx.headerSent || ctx.respond === false) return;

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import {
+  CHANNEL_PART_PATTERN,
+  channelJsonLd,
+  describeChannelPage,
+  escapeHtml,
+  formatChannelRef,
+  openGraphTags,
+  serializeJsonLd,
+  type ChannelPage,
+  type ChannelRef,
+} from '@live-upload/schema';
+import type { ChannelRegistry, UploadPolicy } from '../channels/index.js';
+import { AppError } from '../errors/index.js';
+import type { LiveStatusHub } from '../live/index.js';
+import type { AppState } from './app-state.js';
+import { ifNoneMatchMatches } from './middleware/conditional-get.js';
+
+/** `og:site_name` and the oEmbed `provider_name`. */
+export const SITE_NAME = 'live-upload';
+
+export interface LandingPageDeps {
+  readonly channels: ChannelRegistry;
+  readonly hub: LiveStatusHub;
+  /** Where the outside world reaches this server: canonical URLs, the element's endpoint. */
+  readonly publicUrl: () => string;
+}
+
+/** What one landing page shows, besides the canonical record. */
+export interface LandingPageView {
+  readonly page: ChannelPage;
+  /** `?embed=1`: the minimal page an oEmbed iframe shows (no heading, framable anywhere). */
+  readonly embed: boolean;
+  readonly uploads: UploadPolicy;
+}
+
+/** The page's one inline stylesheet; allowed by its hash in the CSP, like nothing else inline. */
+const PAGE_STYLE =
+  'body{margin:0;font:400 1rem/1.5 system-ui,sans-serif;color:#202124;background:#fff}' +
+  'main{max-width:44rem;margin:0 auto;padding:1.5rem 1rem}' +
+  'h1{font-size:1.5rem;margin:0 0 .25rem}p{margin:0 0 1rem;color:#5f6368}' +
+  'body.embed main{max-width:none;padding:0}' +
+  '@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#202124}p{color:#bdc1c6}}';
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('base64');
+
+const STYLE_HASH = `'sha256-${sha256(PAGE_STYLE)}'`;
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The page's Content-Security-Policy: scripts (the element bundle and its chunks) only from
+ * us; the JSON-LD block is data, never executed, so no inline script is allowed at all; the one
+ * inline stylesheet by hash; media and requests to us and the channel's playback origin
+ * (hls.js fetches the playlist, MSE plays from `blob:`). The full page is not framed by others;
+ * the embed page is, anywhere: that is what oEmbed is for.
+ */
+export function landingPageCsp(view: LandingPageView): string {
+  const sources = (...candidates: Array<string | undefined>) => [...new Set(candidates.filter((source) => source !== undefined))].join(' ');
+  const ours = originOf(view.page.providerUrl);
+  const playback = view.page.record.playback ? originOf(view.page.record.playback.hls) : undefined;
+  return [
+    "default-src 'none'",
+    `script-src ${sources("'self'", ours)}`,
+    `style-src ${STYLE_HASH}`,
+    `img-src ${sources("'self'", ours, 'data:', 'blob:')}`,
+    `media-src ${sources("'self'", ours, playback, 'blob:')}`,
+    `connect-src ${sources("'self'", ours, playback)}`,
+    `worker-src ${sources("'self'", ours, 'blob:')}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    `frame-ancestors ${view.embed ? '*' : "'self'"}`,
+  ].join('; ');
+}
+
+const attribute = (value: string) => `"${escapeHtml(value)}"`;
+
+/**
+ * The landing page as HTML5: title, description, canonical and oEmbed discovery links, the
+ * OpenGraph/Twitter tags, the JSON-LD, and the product itself (`<live-upload>`, or
+ * `<live-badge>` for a channel without a player) from our own `/element/` bundle. Every string
+ * that came from the network is escaped; the JSON-LD is serialized so it cannot end its script.
+ */
+export function renderLandingPage(view: LandingPageView): string {
+  const { page, embed } = view;
+  const base = page.providerUrl;
+  const element = page.hasPlayer ? 'live-upload' : 'live-badge';
+  const elementAttributes = [`channel=${attribute(page.channel)}`, `endpoint=${attribute(base)}`];
+  if (page.hasPlayer && view.uploads === 'off') elementAttributes.push('no-upload');
+  const meta = openGraphTags(page).map((tag) => `<meta ${tag.attribute}=${attribute(tag.key)} content=${attribute(tag.content)}>`);
+  const indexable = page.record.is_public && !embed;
+  const head = [
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(`${page.documentTitle} · ${page.siteName}`)}</title>`,
+    `<meta name="description" content=${attribute(page.description)}>`,
+    ...(indexable ? [] : ['<meta name="robots" content="noindex">']),
+    '<link rel="icon" href="data:,">',
+    `<link rel="canonical" href=${attribute(page.pageUrl)}>`,
+    `<link rel="alternate" type="application/json+oembed" href=${attribute(page.oEmbedUrl)} title=${attribute(page.title)}>`,
+    ...meta,
+    `<script type="application/ld+json">${serializeJsonLd(channelJsonLd(page))}</script>`,
+    `<script type="module" src=${attribute(`${base}/element/${element}.js`)}></script>`,
+    `<style>${PAGE_STYLE}</style>`,
+  ];
+  const product = `<${element} ${elementAttributes.join(' ')}></${element}>`;
+  const main = embed
+    ? product
+    : [`<h1>${escapeHtml(page.title)}</h1>`, `<p>${escapeHtml(page.channelName)}</p>`, product, `<p>${escapeHtml(page.description)}</p>`].join('\n');
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    ...head,
+    '</head>',
+    `<body${embed ? ' class="embed"' : ''}>`,
+    `<main>\n${main}\n</main>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+/** `:publisher/:slug` of a landing page; anything else (traversal, encoded slashes, case, length) is no page: 404. */
+function landingPageChannel(params: Record<string, string | undefined>): ChannelRef {
+  const { publisher, slug } = params;
+  if (publisher === undefined || slug === undefined || !CHANNEL_PART_PATTERN.test(publisher) || !CHANNEL_PART_PATTERN.test(slug)) {
+    throw new AppError('not_found', 'no such page');
+  }
+  return { publisher, slug };
+}
+
+/**
+ * `GET /c/:publisher/:slug` (and HEAD): a channel's public landing page, what the Bluesky
+ * `#live` status and shared links point at. `?embed=1` is the minimal page oEmbed frames.
+ * Revalidated by ETag (the status changes, so the cache is short).
+ */
+export function landingPageRoute(deps: LandingPageDeps): Router<AppState> {
+  const router = new Router<AppState>();
+  router.get('/c/:publisher/:slug', async (ctx) => {
+    const ref = landingPageChannel(ctx.params);
+    const channel = formatChannelRef(ref);
+    // The registry first: an unknown channel never reaches the hub (which would start tracking it).
+    const config = await deps.channels.get(ref);
+    const current = config ? await deps.hub.current(channel) : undefined;
+    if (!config || !current) throw new AppError('not_found', `no channel ${channel}`);
+    const embed = ctx.query['embed'] === '1';
+    const page = describeChannelPage({ record: current.record, publicUrl: deps.publicUrl(), channelTitle: config.title, siteName: SITE_NAME });
+    const view: LandingPageView = { page, embed, uploads: config.uploads };
+    const html = renderLandingPage(view);
+    const etag = `"${sha256(html).slice(0, 27).replaceAll('/', '_').replaceAll('+', '-')}"`;
+    ctx.set('ETag', etag);
+    ctx.set('Cache-Control', 'public, max-age=10, stale-while-revalidate=30');
+    ctx.set('Content-Security-Policy', landingPageCsp(view));
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'strict-origin-when-cross-origin');
+    if (ifNoneMatchMatches(ctx.get('if-none-match'), etag)) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = html;
+  });
+  return router;
+}
