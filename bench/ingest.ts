@@ -14,9 +14,7 @@
  * with node:crypto and answers 204 (bench/baselines/koa-hmac.ts).
  *
  * Load generator: a SEPARATE process (bench/load/webhook-load.ts), so on a 2-core machine the
- * client and the server each get a core instead of sharing one event loop; with `taskset` the
- * two are pinned to one core each (bench/support/cpu-pinning.ts), ours and the baseline alike,
- * so neither borrows the other's core and the scheduler's placement stops swinging the result. It pre-builds
+ * client and the server each get a core instead of sharing one event loop. It pre-builds
  * distinct signed `channel.update` requests (unique message ids, fresh timestamps) and keeps
  * N requests in flight over keep-alive `http.Agent` sockets: warm-up, then a fixed duration
  * (or until the pre-built pool is used up). Both targets get the identical load; runs
@@ -31,7 +29,6 @@ import { startNatsServer, type NatsServerHandle } from '../test/support/nats-ser
 import { startKoaHmacBaseline, type BaselineServer } from './baselines/koa-hmac.js';
 import type { WebhookLoadResult, WebhookLoadRun } from './load/protocol.js';
 import { spawnBenchChild, type BenchChild } from './support/child.js';
-import { pinProcesses } from './support/cpu-pinning.js';
 import { fmt, fmtInt, quantiles, sleep, table, verdict } from './support/stats.js';
 
 export type BusKind = 'memory' | 'nats';
@@ -49,11 +46,6 @@ export interface IngestBenchOptions {
   readonly requestsPerRun?: number;
   /** How long to wait for the pipeline to consume a run's backlog. */
   readonly drainTimeoutMs?: number;
-  /**
-   * Hold the server (this process: ours and the baseline alike) to CPU 0 and the load generator
-   * to CPU 1, when the machine has two CPUs and `taskset`. Default: on unless `BENCH_PIN=0`.
-   */
-  readonly pinCpus?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -88,8 +80,6 @@ export interface IngestBenchResult {
   readonly concurrency: number;
   readonly durationMs: number;
   readonly koaVersion: string;
-  /** How the processes were placed on CPUs. */
-  readonly placement: string;
 }
 
 const GOALS: Record<BusKind, number> = { memory: 0.5, nats: 0.3 };
@@ -188,7 +178,7 @@ async function benchBus(
   bus: BusKind,
   loader: BenchChild<WebhookLoadResult>,
   baseline: BaselineServer,
-  options: Required<Omit<IngestBenchOptions, 'buses' | 'log' | 'pinCpus'>>,
+  options: Required<Omit<IngestBenchOptions, 'buses' | 'log'>>,
   log: (line: string) => void,
 ): Promise<IngestRow> {
   let nats: NatsServerHandle | undefined;
@@ -261,7 +251,7 @@ export function formatIngest(result: IngestBenchResult): string {
     .filter((row) => !row.error && row.baseline.clientCpuShare > 0.9)
     .map((row) => `note (${row.bus}): the load generator used ${fmt(row.baseline.clientCpuShare * 100, 0)}% of a core during the baseline: the baseline figure is partly client-bound, so the ratio is optimistic`);
   return [
-    `ingest: ${result.concurrency} concurrent keep-alive clients in a separate process, ${result.durationMs} ms measured per run, baseline = bare koa ${result.koaVersion} + HMAC; ${result.placement}`,
+    `ingest: ${result.concurrency} concurrent keep-alive clients in a separate process, ${result.durationMs} ms measured per run, baseline = bare koa ${result.koaVersion} + HMAC`,
     table(rows),
     'ours = full path incl. the pipeline consuming concurrently in this process; srv CPU = this process per 1k requests (nats-server excluded);',
     'pipeline caught up = time after the load until every accepted webhook was consumed; pipeline ev/s = accepted / (load + catch-up)',
@@ -281,14 +271,6 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   };
   const log = options.log ?? ((line: string) => console.log(line));
   const loader = spawnBenchChild<WebhookLoadResult>(new URL('./load/webhook-load.ts', import.meta.url));
-  const pinning =
-    (options.pinCpus ?? process.env['BENCH_PIN'] !== '0') && loader.process.pid !== undefined
-      ? pinProcesses([
-          { pid: process.pid, cpu: 0, name: 'server (ours and baseline)' },
-          { pid: loader.process.pid, cpu: 1, name: 'load generator' },
-        ])
-      : undefined;
-  const placement = pinning ? `${pinning.description}, nats-server unpinned` : 'processes not pinned to CPUs (scheduler placement: noisier)';
   const baseline = await startKoaHmacBaseline(TEST_SECRET);
   const rows: IngestRow[] = [];
   try {
@@ -304,9 +286,8 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   } finally {
     await baseline.close();
     await loader.stop();
-    pinning?.restore();
   }
-  return { rows, concurrency: settings.concurrency, durationMs: settings.durationMs, koaVersion: baseline.koaVersion, placement };
+  return { rows, concurrency: settings.concurrency, durationMs: settings.durationMs, koaVersion: baseline.koaVersion };
 }
 
 function emptySide(): IngestSide {
