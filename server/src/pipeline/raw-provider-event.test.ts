@@ -41,6 +41,6 @@ describe('raw provider event on the bus', () => {
       bytes('[]\n{}'),
       new Uint8Array([...bytes(JSON.stringify({ ...event, body: undefined })), 0x0a, 0xff, 0xfe]), // body not UTF-8
     ];
-    for (const data of hostile) assert.throws(() => decodeRawEvent(data), undefined, new TextDecoder().decode(data));
+    for (const data of hostile) assert.throws(() => decodeRawEvent(data), Error, new TextDecoder().decode(data));
   });
 });
