@@ -1,26 +1,13 @@
 import type { Context } from 'koa';
-import getRawBody from 'raw-body';
 import type { z } from 'zod';
 import { AppError } from '../../errors/index.js';
+import { readRequestBody } from '../read-request-body.js';
 
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 
 /** Reads the exact request bytes, refusing more than `limitBytes` with a 413 before buffering them. */
-export async function readRawBody(ctx: Context, limitBytes: number): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || Number.NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    throw new AppError('payload_too_large', `body is larger than ${limitBytes} bytes`);
-  }
-  try {
-    return await getRawBody(ctx.req, { limit: limitBytes, length: Number.isFinite(declared) ? declared : undefined });
-  } catch (error) {
-    const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') throw new AppError('payload_too_large', `body is larger than ${limitBytes} bytes`);
-    if (type === 'request.size.invalid' || type === 'request.aborted') {
-      throw new AppError('bad_request', 'body ended before its declared length', { cause: error });
-    }
-    throw error;
-  }
+export function readRawBody(ctx: Context, limitBytes: number): Promise<Buffer> {
+  return readRequestBody(ctx.req, limitBytes);
 }
 
 /** Parses UTF-8 JSON text; a 400 `invalid_json` when it is not. */
