@@ -136,29 +136,27 @@ export class LivePipeline {
   private async handleRawBatch(messages: readonly BusMessage[]): Promise<void> {
     const findChannel = batchAccountLookup(this.options.channels);
     const prepared = await Promise.all(messages.map((message) => this.prepareRaw(message, findChannel)));
-    const mutations = prepared.map((work) =>
-      work?.event === undefined
-        ? undefined
-        : this.states
-            .mutate(
-              work.event.channel,
-              () => this.initialStateFor(work.event!.channel),
-              (state) => applyEvent(state, work.event!, this.context(work.event!.channel)),
-            )
-            .then(
-              (result) => ({ result }),
-              (error: unknown) => ({ error }),
-            ),
-    );
+    // Every mutation is issued in this one synchronous pass, in stream order, so the store
+    // applies each channel's events of the batch to one read of its state.
     const byChannel = new Map<string, Array<{ message: BusMessage; transition: Promise<{ result: Transition } | { error: unknown }> }>>();
-    prepared.forEach((work, index) => {
-      const transition = mutations[index];
-      if (!work?.event || !transition) return;
-      const list = byChannel.get(work.event.channel);
+    for (const work of prepared) {
+      if (!work?.event) continue;
+      const event = work.event;
+      const transition = this.states
+        .mutate(
+          event.channel,
+          () => this.initialStateFor(event.channel),
+          (state) => applyEvent(state, event, this.context(event.channel)),
+        )
+        .then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        );
       const entry = { message: work.message, transition };
+      const list = byChannel.get(event.channel);
       if (list) list.push(entry);
-      else byChannel.set(work.event.channel, [entry]);
-    });
+      else byChannel.set(event.channel, [entry]);
+    }
     await Promise.all(
       [...byChannel].map(async ([channel, entries]) => {
         for (const { message, transition } of entries) {
