@@ -11,7 +11,7 @@ import {
   type ChannelPage,
   type ChannelRef,
 } from '@live-upload/schema';
-import type { ChannelRegistry, UploadPolicy } from '../channels/index.js';
+import type { ChannelConfig, ChannelRegistry, UploadPolicy } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
 import type { LiveStatusHub } from '../live/index.js';
 import type { AppState } from './app-state.js';
@@ -138,6 +138,21 @@ function landingPageChannel(params: Record<string, string | undefined>): Channel
 }
 
 /**
+ * A channel's landing page data and config; undefined for a channel that does not exist. The
+ * registry is asked first: an unknown name never reaches the hub.
+ */
+export async function readChannelPage(
+  deps: LandingPageDeps,
+  ref: ChannelRef,
+): Promise<{ page: ChannelPage; config: ChannelConfig } | undefined> {
+  const config = await deps.channels.get(ref);
+  const current = config ? await deps.hub.current(formatChannelRef(ref)) : undefined;
+  if (!config || !current) return undefined;
+  const page = describeChannelPage({ record: current.record, publicUrl: deps.publicUrl(), channelTitle: config.title, siteName: SITE_NAME });
+  return { page, config };
+}
+
+/**
  * `GET /c/:publisher/:slug` (and HEAD): a channel's public landing page, what the Bluesky
  * `#live` status and shared links point at. `?embed=1` is the minimal page oEmbed frames.
  * Revalidated by ETag (the status changes, so the cache is short).
@@ -146,14 +161,9 @@ export function landingPageRoute(deps: LandingPageDeps): Router<AppState> {
   const router = new Router<AppState>();
   router.get('/c/:publisher/:slug', async (ctx) => {
     const ref = landingPageChannel(ctx.params);
-    const channel = formatChannelRef(ref);
-    // The registry first: an unknown channel never reaches the hub (which would start tracking it).
-    const config = await deps.channels.get(ref);
-    const current = config ? await deps.hub.current(channel) : undefined;
-    if (!config || !current) throw new AppError('not_found', `no channel ${channel}`);
-    const embed = ctx.query['embed'] === '1';
-    const page = describeChannelPage({ record: current.record, publicUrl: deps.publicUrl(), channelTitle: config.title, siteName: SITE_NAME });
-    const view: LandingPageView = { page, embed, uploads: config.uploads };
+    const found = await readChannelPage(deps, ref);
+    if (!found) throw new AppError('not_found', `no channel ${formatChannelRef(ref)}`);
+    const view: LandingPageView = { page: found.page, embed: ctx.query['embed'] === '1', uploads: found.config.uploads };
     const html = renderLandingPage(view);
     const etag = `"${sha256(html).slice(0, 27).replaceAll('/', '_').replaceAll('+', '-')}"`;
     ctx.set('ETag', etag);

@@ -1,18 +1,12 @@
 import Router from '@koa/router';
-import { OEMBED_CACHE_AGE_SECONDS, channelOEmbed, describeChannelPage, formatChannelRef, parseChannelPageUrl, type OEmbedBounds } from '@live-upload/schema';
+import { OEMBED_CACHE_AGE_SECONDS, channelOEmbed, formatChannelRef, parseChannelPageUrl, type OEmbedBounds } from '@live-upload/schema';
 import { z } from 'zod';
-import type { ChannelRegistry } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
-import type { LiveStatusHub } from '../live/index.js';
 import type { AppState } from './app-state.js';
-import { SITE_NAME } from './landing-page-route.js';
+import { readChannelPage, type LandingPageDeps } from './landing-page-route.js';
 
-export interface OEmbedDeps {
-  readonly channels: ChannelRegistry;
-  readonly hub: LiveStatusHub;
-  /** Our origin: only landing pages under it are embedded. */
-  readonly publicUrl: () => string;
-}
+/** The landing page's own reads; only landing pages under `publicUrl` are embedded. */
+export type OEmbedDeps = LandingPageDeps;
 
 const URL_MAX_LENGTH = 2048;
 
@@ -56,18 +50,15 @@ export function oEmbedRoute(deps: OEmbedDeps): Router<AppState> {
     if (query.format !== undefined && query.format !== 'json') throw new AppError('bad_request', 'format: must be json');
     const ref = parseChannelPageUrl(deps.publicUrl(), query.url);
     if (!ref) throw new AppError('not_found', 'url: not a landing page of this server');
-    const channel = formatChannelRef(ref);
-    const config = await deps.channels.get(ref);
-    const current = config ? await deps.hub.current(channel) : undefined;
-    if (!config || !current) throw new AppError('not_found', `url: no channel ${channel}`);
-    const page = describeChannelPage({ record: current.record, publicUrl: deps.publicUrl(), channelTitle: config.title, siteName: SITE_NAME });
+    const found = await readChannelPage(deps, ref);
+    if (!found) throw new AppError('not_found', `url: no channel ${formatChannelRef(ref)}`);
     const bounds: OEmbedBounds = {
       ...(query.maxwidth !== undefined ? { maxWidth: query.maxwidth } : {}),
       ...(query.maxheight !== undefined ? { maxHeight: query.maxheight } : {}),
     };
     ctx.set('Cache-Control', `public, max-age=${OEMBED_CACHE_AGE_SECONDS}`);
     ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.body = channelOEmbed(page, bounds);
+    ctx.body = channelOEmbed(found.page, bounds);
   });
   return router;
 }
