@@ -494,7 +494,8 @@ interface MemoryKvEntry {
   readonly writtenAtMs: number;
 }
 
-class MemoryKv implements KvBucket {
+/** Exported for its own tests; buses hand it out as a `KvBucket`. */
+export class MemoryKv implements KvBucket {
   private readonly entries = new Map<string, MemoryKvEntry>();
   private readonly watchers = new Set<(event: KvWatchEvent) => void>();
   private revision = 0;
@@ -544,6 +545,11 @@ class MemoryKv implements KvBucket {
     return { unsubscribe: () => this.watchers.delete(onChange) };
   }
 
+  /** Entries held in memory, expired ones not yet dropped included. */
+  get heldEntries(): number {
+    return this.entries.size;
+  }
+
   closeWatches(): void {
     this.watchers.clear();
   }
@@ -560,9 +566,26 @@ class MemoryKv implements KvBucket {
 
   private write(key: string, value: Uint8Array): number {
     const revision = ++this.revision;
-    this.entries.set(key, { value: value.slice(), revision, writtenAtMs: this.now() });
+    const nowMs = this.now();
+    // Re-inserted, so the map stays in write order and the oldest entries are always first.
+    this.entries.delete(key);
+    this.entries.set(key, { value: value.slice(), revision, writtenAtMs: nowMs });
+    this.dropExpired(nowMs);
     this.notify({ key, value: value.slice(), revision });
     return revision;
+  }
+
+  /**
+   * Drops entries whose ttl is over, oldest first, so a bucket nobody reads back (the seen
+   * set: most ids are written once and never asked for again) holds one ttl's worth of keys,
+   * not every key ever written. Amortized O(1) per write.
+   */
+  private dropExpired(nowMs: number): void {
+    if (this.ttlMs <= 0) return;
+    for (const [key, entry] of this.entries) {
+      if (nowMs - entry.writtenAtMs < this.ttlMs) return;
+      this.entries.delete(key);
+    }
   }
 
   private notify(event: KvWatchEvent): void {
