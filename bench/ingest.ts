@@ -6,9 +6,9 @@
  * to the fake broadcaster; production coalescing/grace windows), `POST /webhooks/twitch` (the
  * ingress answered ahead of Koa) -> read raw body -> verify HMAC and timestamp -> classify and
  * validate the body -> durable publish on `live.raw.twitch` -> 204, while the pipeline consumes
- * the raw stream concurrently in the same process, as a single-process deployment does (claim
- * the message id in the seen set, map, apply to the channel state, coalesced status emits; in
- * batches of what arrived during one event-loop turn). Logging is silent, as in the tests.
+ * the raw stream concurrently in the same process, as a single-process deployment does (map,
+ * apply to the channel state and its seen set, coalesced status emits; in batches of what
+ * arrived during one event-loop turn). Logging is silent, as in the tests.
  *
  * Baseline: a bare Koa app (the server's own koa) that reads the raw body, checks the HMAC
  * with node:crypto and answers 204 (bench/baselines/koa-hmac.ts).
@@ -23,9 +23,9 @@
  * Everything is loopback. The ratio is ours / baseline requests per second.
  */
 import { pathToFileURL } from 'node:url';
-import { BUCKETS } from '../server/src/bus/index.js';
 import { TEST_BROADCASTER, TEST_SECRET, startTestServer, type TestServer } from '../test/support/test-server.js';
 import { startNatsServer, type NatsServerHandle } from '../test/support/nats-server.js';
+import { pipelineEventsHandled } from '../test/support/pipeline-progress.js';
 import { startKoaHmacBaseline, type BaselineServer } from './baselines/koa-hmac.js';
 import type { WebhookLoadResult, WebhookLoadRun } from './load/protocol.js';
 import { spawnBenchChild, type BenchChild } from './support/child.js';
@@ -155,20 +155,14 @@ function summarize(samples: readonly RunSample[]): IngestSide {
 }
 
 /**
- * Waits until the pipeline has taken up the last accepted deliveries of a run: the pipeline
- * claims every raw event's id in the `seen-messages` bucket as it starts on it (key: the bus
- * msg id `twitch:<message id>` with characters outside the KV alphabet replaced by `_`). The
- * ids are the run's last accepted ones, so once they are all claimed at most the batch being
- * applied is left.
+ * Waits until the pipeline has handled `count` more raw events than `before` (its own
+ * `live_upload_pipeline_events_total`, whatever the outcome): every accepted webhook of the run
+ * is one raw event. Returns the ms it took, or undefined when not within the timeout.
  */
-async function waitForPipeline(server: TestServer, ids: readonly string[], timeoutMs: number): Promise<number | undefined> {
-  const seen = await server.running.bus.kv(BUCKETS.seenMessages);
-  const keys = ids.map((id) => `twitch:${id}`.replace(/[^-/_=.a-zA-Z0-9]/g, '_'));
+async function waitForPipeline(server: TestServer, before: number, count: number, timeoutMs: number): Promise<number | undefined> {
   const started = performance.now();
-  let index = 0;
   while (performance.now() - started < timeoutMs) {
-    while (index < keys.length && (await seen.get(keys[index]!))) index++;
-    if (index === keys.length) return performance.now() - started;
+    if ((await pipelineEventsHandled(server.running.metrics)) >= before + count) return performance.now() - started;
     await sleep(50);
   }
   return undefined;
@@ -198,9 +192,10 @@ async function benchBus(
       const b = await loadRun(loader, baselineTarget, options, `base-${bus}`, baselineSamples.at(-1));
       baselineSamples.push(b);
       log(`  ${bus} round ${round + 1}: baseline ${fmtInt((b.result.ok * 1000) / b.result.windowMs)} req/s (${fmtInt(b.result.sent)} sent; request pool built in ${fmtInt(b.result.buildMs)} ms)`);
+      const handledBefore = await pipelineEventsHandled(server.running.metrics);
       const o = await loadRun(loader, oursTarget, options, `ours-${bus}`, oursSamples.at(-1));
       oursSamples.push(o);
-      const drained = await waitForPipeline(server, o.result.lastAcceptedIds, options.drainTimeoutMs);
+      const drained = await waitForPipeline(server, handledBefore, o.result.accepted, options.drainTimeoutMs);
       drainMs.push(drained);
       if (drained !== undefined) {
         pipelineEventsPerSecond.push((o.result.accepted * 1000) / (options.warmupMs + o.result.windowMs + drained));

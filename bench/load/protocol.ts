@@ -35,8 +35,6 @@ export interface WebhookLoadResult {
   /** Load generator CPU time during the measured window, ms (user + system). */
   readonly clientCpuMs: number;
   readonly buildMs: number;
-  /** Message ids of the last answered-204 requests (at most 512), so the caller can tell when the pipeline caught up. */
-  readonly lastAcceptedIds: string[];
 }
 
 export type WebhookLoadMessage = WebhookLoadRun;

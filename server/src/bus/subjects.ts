@@ -104,10 +104,11 @@ export const BUCKETS = {
   channelConfig: 'channel-config',
   /** Per provider account: which channel it links to (`{provider}.{account id}`). */
   providerLinks: 'provider-links',
-  /** Per channel: the state machine's state, including the canonical record. */
+  /**
+   * Per channel: the state machine's state, including the canonical record and its seen set
+   * (the provider message ids applied there, TTL'd, behind the raw stream's dup window).
+   */
   channelState: 'channel-state',
-  /** Provider message ids already applied (TTL'd seen-set behind the stream's dup window). */
-  seenMessages: 'seen-messages',
   /** Per upload id: the upload record (channel, grant, status, checks). */
   uploads: 'uploads',
   /** Per blocklist entry id: perceptual hashes of a known bad clip, added by an admin. */

@@ -7,6 +7,7 @@ export const METRIC_NAMES = {
   sseClients: 'live_upload_sse_clients',
   statusEmits: 'live_upload_status_emits_total',
   httpRequests: 'live_upload_http_requests_total',
+  pipelineEvents: 'live_upload_pipeline_events_total',
 } as const;
 
 /** Webhook outcomes, one table. */
@@ -24,6 +25,15 @@ export const WEBHOOK_OUTCOMES = [
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
+/**
+ * What the pipeline did with a raw provider event: `applied` changed the channel's state;
+ * `unchanged` met it and changed nothing (older than what the channel has, a replay of an id
+ * in its seen set, or the same values again); `ignored` concerns no linked channel or a type we
+ * do not map; `malformed` could not be read and was dropped.
+ */
+export const PIPELINE_OUTCOMES = ['applied', 'unchanged', 'ignored', 'malformed'] as const;
+export type PipelineOutcome = (typeof PIPELINE_OUTCOMES)[number];
+
 export interface Metrics {
   readonly registry: Registry;
   readonly webhookResults: Counter<'provider' | 'outcome'>;
@@ -31,6 +41,7 @@ export interface Metrics {
   readonly sseClients: Gauge;
   readonly statusEmits: Counter<'transition'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly pipelineEvents: Counter<'provider' | 'outcome'>;
 }
 
 /** A registry per app instance: no module-level singletons, so tests can build many apps. */
@@ -67,6 +78,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: METRIC_NAMES.httpRequests,
       help: 'HTTP requests by route and status',
       labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    pipelineEvents: new Counter({
+      name: METRIC_NAMES.pipelineEvents,
+      help: 'Raw provider events the pipeline handled, by outcome',
+      labelNames: ['provider', 'outcome'],
       registers: [registry],
     }),
   };

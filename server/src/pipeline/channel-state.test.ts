@@ -7,6 +7,7 @@ import {
   applyTimer,
   channelStateSchema,
   initialChannelState,
+  MAX_SEEN_IDS,
   type ChannelState,
   type StateContext,
   type Transition,
@@ -529,6 +530,85 @@ describe('channel state machine', () => {
     applyEvent(state, event('online', T0), ctx(T0));
     applyTimer(state, ctx(T0 + 100_000));
     assert.deepEqual(state, snapshot);
+  });
+});
+
+describe('channel state machine, the seen set', () => {
+  const title = (text: string): CanonicalEventFields => ({ title: text });
+
+  it('changes nothing for a replayed message id, whatever time the replay claims', () => {
+    const event = eventFactory();
+    const ch = new Channel();
+    ch.event(event('online', T0, { eventId: 'online-1' }), T0);
+    const applied = ch.event(event('update', T0 + 1_000, { eventId: 'update-1', fields: title('First') }), T0 + 1_000);
+    assert.equal(applied.applied, true);
+    // The same id again, with a later time and other content: no provider sends that for a
+    // new event, so it is a replay and must not count as one.
+    const replay = ch.event(event('update', T0 + 9_000, { eventId: 'update-1', fields: title('Other') }), T0 + 9_000);
+    assert.equal(replay.applied, false);
+    assert.equal(replay.state, applied.state, 'the state object itself is kept');
+    assert.equal(ch.state.record.title, 'First');
+    const replayedOnline = ch.event(event('online', T0 + 10_000, { eventId: 'online-1' }), T0 + 10_000);
+    assert.equal(replayedOnline.applied, false);
+    assert.equal(replayedOnline.emit, null);
+  });
+
+  it('marks only what it applied: a stale event is not remembered and stays stale', () => {
+    const event = eventFactory();
+    const ch = new Channel();
+    ch.event(event('online', T0 + 5_000, { eventId: 'late-online' }), T0 + 5_000);
+    const seenBefore = ch.state.seen;
+    const stale = ch.event(event('offline', T0, { eventId: 'old-offline' }), T0 + 6_000);
+    assert.equal(stale.applied, false);
+    assert.equal(ch.state.seen, seenBefore);
+    assert.deepEqual(
+      ch.state.seen.map(([key]) => key),
+      ['twitch:late-online'],
+    );
+  });
+
+  it('forgets an id after the ttl, so the same id later is an event again', () => {
+    const event = eventFactory();
+    const ch = new Channel();
+    const ttl = { seenTtlMs: 60_000 };
+    ch.event(event('update', T0, { eventId: 'u', fields: title('A') }), T0, ttl);
+    assert.equal(ch.event(event('update', T0 + 1, { eventId: 'u', fields: title('B') }), T0 + 59_999, ttl).applied, false);
+    assert.equal(ch.event(event('update', T0 + 2, { eventId: 'u', fields: title('B') }), T0 + 60_000, ttl).applied, true);
+    assert.equal(ch.state.record.title, 'B');
+    assert.deepEqual(ch.state.seen, [['twitch:u', T0 + 60_000]], 'the expired entry is dropped when the next one is added');
+  });
+
+  it(`keeps at most ${MAX_SEEN_IDS} ids per channel, dropping the oldest`, () => {
+    const event = eventFactory();
+    const ch = new Channel();
+    for (let i = 0; i <= MAX_SEEN_IDS; i++) {
+      assert.equal(ch.event(event('update', T0 + i, { eventId: `u-${i}`, fields: title(`t${i}`) }), T0 + i).applied, true);
+    }
+    assert.equal(ch.state.seen.length, MAX_SEEN_IDS);
+    assert.equal(ch.state.seen[0]![0], 'twitch:u-1');
+    assert.equal(ch.state.seen.at(-1)![0], `twitch:u-${MAX_SEEN_IDS}`);
+    // u-0 is forgotten: a replay of it meets the event-time ordering instead, and its title is older.
+    const replay = ch.event(event('update', T0, { eventId: 'u-0', fields: title('t0') }), T0 + 1_000);
+    assert.equal(replay.applied, false);
+    assert.equal(ch.state.record.title, `t${MAX_SEEN_IDS}`);
+  });
+
+  it('tells providers apart: the same message id from two providers is two events', () => {
+    const event = eventFactory();
+    const ch = new Channel();
+    assert.equal(ch.event(event('online', T0, { provider: 'twitch', eventId: 'same' }), T0).applied, true);
+    assert.equal(ch.event(event('online', T0 + 1, { provider: 'youtube', eventId: 'same' }), T0 + 1).applied, true);
+  });
+
+  it('decodes a state stored before it had a seen set, and round-trips one that has', () => {
+    const event = eventFactory();
+    const ch = new Channel();
+    ch.event(event('online', T0, { eventId: 'e-1' }), T0);
+    const { seen, ...stored } = ch.state;
+    const old = channelStateSchema.parse(JSON.parse(JSON.stringify(stored)));
+    assert.deepEqual(old.seen, []);
+    assert.deepEqual(channelStateSchema.parse(JSON.parse(JSON.stringify(ch.state))).seen, seen);
+    assert.equal(channelStateSchema.safeParse({ ...ch.state, seen: [['x', 'not a time']] }).success, false);
   });
 });
 

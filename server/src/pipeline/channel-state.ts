@@ -57,7 +57,18 @@ export interface ChannelState {
   providerTags: string[];
   /** Fingerprint of the content last emitted (initially: of the initial record). */
   emittedFingerprint: string;
+  /**
+   * The seen set: `provider:message id` of the events applied here, with our clock when they
+   * were, oldest first; an id is forgotten after the ttl or when more than `MAX_SEEN_IDS` came
+   * after it. Kept with the state it guards, so an id is marked in the same write that applies
+   * its event. A replay of one of them changes nothing, whatever time it claims.
+   * Never mutated: recording an id makes a new array (clones share it).
+   */
+  seen: SeenIds;
 }
+
+/** `[provider:message id, our clock when applied]`, oldest first. */
+export type SeenIds = ReadonlyArray<readonly [key: string, atMs: number]>;
 
 export interface StateContext {
   /** Our clock (ms since epoch). Timers and coalescing use it; ordering uses event times. */
@@ -68,6 +79,8 @@ export interface StateContext {
   coalesceMs: number;
   /** A new canonical id for a broadcast that started at `startedAtMs`. */
   newCanonicalId(startedAtMs: number): string;
+  /** How long an applied message id is remembered (default `DEFAULT_SEEN_TTL_MS`). */
+  seenTtlMs?: number;
 }
 
 export interface Transition {
@@ -82,6 +95,14 @@ export interface Transition {
 
 /** Same-time event ids remembered per provider; more than this at one millisecond is not a real stream. */
 const MAX_SAME_TIME_IDS = 32;
+/**
+ * Applied message ids a channel remembers at most. A provider resends within minutes, and a
+ * channel has a handful of events an hour; a replay of an id forgotten earlier still meets the
+ * event-time ordering, which holds without the seen set.
+ */
+export const MAX_SEEN_IDS = 64;
+/** How long an applied message id is remembered by default: a day, like Twitch's resend horizon with room to spare. */
+export const DEFAULT_SEEN_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_TAGS = 32;
 const MAX_TAG_LENGTH = 64;
 const MAX_TITLE_LENGTH = 512;
@@ -107,6 +128,8 @@ export const channelStateSchema: z.ZodType<ChannelState> = z.object({
   category: z.string().nullable(),
   providerTags: z.array(z.string()),
   emittedFingerprint: z.string(),
+  // States stored before the seen set moved into them have none.
+  seen: z.array(z.tuple([z.string(), z.number()])).default([]),
 });
 
 /** A channel nobody has heard from yet: offline, no broadcast, `seq` 0. */
@@ -145,6 +168,7 @@ export function initialChannelState(
     category: null,
     providerTags: [],
     emittedFingerprint: contentFingerprint(record),
+    seen: [],
   };
 }
 
@@ -162,7 +186,8 @@ export function applyEvent(state: ChannelState, event: CanonicalEvent, ctx: Stat
   const next = cloneState(state);
   const graceExpired = settleExpiredGrace(next, ctx);
 
-  if (!isUsableTime(event.eventTimeMs)) {
+  const seenKey = `${event.provider}:${event.eventId}`;
+  if (!isUsableTime(event.eventTimeMs) || hasSeen(state.seen, seenKey, ctx)) {
     return graceExpired ? finish(state, next, ctx, false) : unchanged(state, ctx, false);
   }
   if (event.kind === 'update') {
@@ -179,6 +204,7 @@ export function applyEvent(state: ChannelState, event: CanonicalEvent, ctx: Stat
     if (applyFields(next, event)) changed = true;
     if (applyProvenance(next, event)) changed = true;
     if (!changed) return unchanged(state, ctx, false);
+    next.seen = withSeen(state.seen, seenKey, ctx);
     return finish(state, next, ctx, true);
   }
 
@@ -192,6 +218,7 @@ export function applyEvent(state: ChannelState, event: CanonicalEvent, ctx: Stat
   if (event.kind === 'offline') applyOffline(next, provider, event, ctx);
   applyFields(next, event);
   applyProvenance(next, event);
+  next.seen = withSeen(state.seen, seenKey, ctx);
   return finish(state, next, ctx, true);
 }
 
@@ -575,8 +602,43 @@ function cloneJson<T>(value: T): T {
   return copy as T;
 }
 
+/** A deep copy, except the seen set: it is never mutated, so the copy shares it. */
 function cloneState(state: ChannelState): ChannelState {
-  return cloneJson(state);
+  return {
+    record: cloneJson(state.record),
+    providers: cloneJson(state.providers),
+    offlineDeadlineMs: state.offlineDeadlineMs,
+    pendingOffline: cloneJson(state.pendingOffline),
+    lastEmitAtMs: state.lastEmitAtMs,
+    pendingFlush: state.pendingFlush,
+    category: state.category,
+    providerTags: [...state.providerTags],
+    emittedFingerprint: state.emittedFingerprint,
+    seen: state.seen,
+  };
+}
+
+function seenTtlOf(ctx: StateContext): number {
+  return ctx.seenTtlMs ?? DEFAULT_SEEN_TTL_MS;
+}
+
+function hasSeen(seen: SeenIds, key: string, ctx: StateContext): boolean {
+  const cutoff = ctx.nowMs - seenTtlOf(ctx);
+  for (let i = seen.length - 1; i >= 0; i--) {
+    const entry = seen[i]!;
+    if (entry[0] === key) return entry[1] > cutoff;
+  }
+  return false;
+}
+
+/** `seen` with `key` added now, less what is past the ttl and the oldest beyond `MAX_SEEN_IDS`. */
+function withSeen(seen: SeenIds, key: string, ctx: StateContext): SeenIds {
+  const cutoff = ctx.nowMs - seenTtlOf(ctx);
+  let start = Math.max(0, seen.length + 1 - MAX_SEEN_IDS);
+  while (start < seen.length && seen[start]![1] <= cutoff) start++;
+  const next = seen.slice(start);
+  next.push([key, ctx.nowMs]);
+  return next;
 }
 
 function stableStringify(value: unknown): string {

@@ -1,9 +1,7 @@
 import { createCanonicalId, parseChannelRef, type LiveMetadata, type Playback, type ProviderLinks } from '@live-upload/schema';
 import { z } from 'zod';
 import {
-  BUCKETS,
   CONSUMERS,
-  KvConflictError,
   batchHandler,
   redeliveryDelayMs,
   STREAMS,
@@ -13,17 +11,16 @@ import {
   type Bus,
   type BusMessage,
   type Consumer,
-  type KvBucket,
 } from '../bus/index.js';
 import type { ChannelConfig, ChannelRegistry, LinkedProvider } from '../channels/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
+import type { Logger, Metrics, PipelineOutcome } from '../observability/index.js';
 import { mapBlueskyEvent, readBlueskyRawEvent } from '../providers/bluesky/index.js';
 import { mapTwitchNotification } from '../providers/twitch/index.js';
 import { mapYouTubeObservation, readYouTubeRawEvent } from '../providers/youtube/index.js';
 import type { CanonicalEvent } from './canonical-event.js';
 import { applyChannelConfig, applyEvent, applyTimer, initialChannelState, type ChannelState, type StateContext, type Transition } from './channel-state.js';
 import { ChannelStateStore } from './channel-state-store.js';
-import { decodeRawEvent, rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';
+import { decodeRawEvent, type RawProviderEvent } from './raw-provider-event.js';
 
 export interface LivePipelineOptions {
   readonly bus: Bus;
@@ -33,7 +30,7 @@ export interface LivePipelineOptions {
   readonly graceWindowMs: number;
   readonly coalesceMs: number;
   readonly now?: () => number;
-  /** How long an applied provider message id is remembered (behind the stream's dup window). */
+  /** How long a channel remembers an applied provider message id (behind the stream's dup window; default a day). */
   readonly seenTtlMs?: number;
 }
 
@@ -45,7 +42,6 @@ const PIPELINE_ACK_WAIT_MS = 5_000;
 
 /** Raw events per batch at most; the consumer keeps twice this in flight so the next batch fills meanwhile. */
 const RAW_BATCH_MAX = 128;
-const SEEN_MARK = new Uint8Array([1]);
 
 const timerMessageSchema = z.object({ channel: z.string(), wake_at_ms: z.number() });
 
@@ -66,19 +62,18 @@ export class LivePipeline {
    * and publishing each one cost more than the event itself.
    */
   private readonly scheduledWakes = new Map<string, number>();
+  /** prom-client hashes the label set on every inc(); the children are bound once. */
+  private readonly eventCounters = new Map<string, { inc(): void }>();
 
   private constructor(
     private readonly options: LivePipelineOptions,
     private readonly states: ChannelStateStore,
-    private readonly seen: KvBucket,
   ) {
     this.now = options.now ?? Date.now;
   }
 
   static async open(options: LivePipelineOptions): Promise<LivePipeline> {
-    const states = await ChannelStateStore.open(options.bus);
-    const seen = await options.bus.kv(BUCKETS.seenMessages, { ttlMs: options.seenTtlMs ?? 24 * 60 * 60 * 1000 });
-    return new LivePipeline(options, states, seen);
+    return new LivePipeline(options, await ChannelStateStore.open(options.bus));
   }
 
   /** Starts consuming raw events and timers. */
@@ -128,19 +123,23 @@ export class LivePipeline {
   }
 
   /**
-   * A batch of raw events, in stream order: each is decoded, checked against the seen set and
-   * mapped; then all of them go to the state store in one go, so each channel's events are
-   * applied to one read of its state and written with one compare-and-set; then each channel's
-   * outcomes are published in order. A message whose own step fails is nak'ed alone.
+   * A batch of raw events, in stream order: each is decoded and mapped; then all of them go to
+   * the state store in one go, so each channel's events are applied to one read of its state
+   * and written with one compare-and-set (the channel's seen set, which makes a replayed message
+   * id a no-op, is part of that state and that write); then each channel's outcomes are
+   * published in order. A message whose own step fails is nak'ed alone.
    */
   private async handleRawBatch(messages: readonly BusMessage[]): Promise<void> {
     const findChannel = batchAccountLookup(this.options.channels);
     const prepared = await Promise.all(messages.map((message) => this.prepareRaw(message, findChannel)));
     // Every mutation is issued in this one synchronous pass, in stream order, so the store
     // applies each channel's events of the batch to one read of its state.
-    const byChannel = new Map<string, Array<{ message: BusMessage; transition: Promise<{ result: Transition } | { error: unknown }> }>>();
+    const byChannel = new Map<
+      string,
+      Array<{ message: BusMessage; provider: string; transition: Promise<{ result: Transition } | { error: unknown }> }>
+    >();
     for (const work of prepared) {
-      if (!work?.event) continue;
+      if (!work) continue;
       const event = work.event;
       const transition = this.states
         .mutate(
@@ -152,17 +151,18 @@ export class LivePipeline {
           (result) => ({ result }),
           (error: unknown) => ({ error }),
         );
-      const entry = { message: work.message, transition };
+      const entry = { message: work.message, provider: event.provider, transition };
       const list = byChannel.get(event.channel);
       if (list) list.push(entry);
       else byChannel.set(event.channel, [entry]);
     }
     await Promise.all(
       [...byChannel].map(async ([channel, entries]) => {
-        for (const { message, transition } of entries) {
+        for (const { message, provider, transition } of entries) {
           const outcome = await transition;
           try {
             if ('error' in outcome) throw outcome.error;
+            this.countEvent(provider, outcome.result.applied ? 'applied' : 'unchanged');
             if (!outcome.result.applied && message.deliveryCount > 1) {
               // A redelivery after a crash between the state write and the publish: publish again
               // (the status msg id makes this a no-op when it did go out).
@@ -179,35 +179,35 @@ export class LivePipeline {
   }
 
   /**
-   * Decodes one raw event, claims its provider message id in the seen set and maps it.
-   * Undefined when it is poison (terminated), a replay of one already claimed, or the seen set
-   * could not be written (nak'ed). The claim is a KV create, one round trip that also settles a
-   * race between two copies; a redelivery (its claim is ours, made on the first delivery) is
-   * applied again, the state machine makes that idempotent.
+   * Decodes one raw event and maps it. Undefined when it is poison (terminated) or concerns no
+   * linked channel or a type we do not map (acked: nothing to do).
    */
   private async prepareRaw(
     message: BusMessage,
     findChannel: AccountLookup,
-  ): Promise<{ message: BusMessage; event: CanonicalEvent | undefined } | undefined> {
+  ): Promise<{ message: BusMessage; event: CanonicalEvent } | undefined> {
     let raw: RawProviderEvent;
     try {
       raw = decodeRawEvent(message.data);
     } catch (error) {
       this.options.logger.error({ err: error, seq: message.seq }, 'malformed raw event; dropped');
+      this.countEvent('unknown', 'malformed');
       message.term();
       return undefined;
     }
-    const key = seenKey(rawEventMsgId(raw));
-    try {
-      if (message.deliveryCount === 1) await this.seen.create(key, SEEN_MARK);
-      else await this.seen.put(key, SEEN_MARK);
-    } catch (error) {
-      if (error instanceof KvConflictError) return undefined;
-      this.options.logger.warn({ err: error, seq: message.seq }, 'raw event not claimed in the seen set; redelivering');
-      message.nak(redeliveryDelayMs(message.deliveryCount));
+    const event = await this.toCanonicalEvent(raw, findChannel);
+    if (!event) {
+      this.countEvent(raw.provider, 'ignored');
       return undefined;
     }
-    return { message, event: await this.toCanonicalEvent(raw, findChannel) };
+    return { message, event };
+  }
+
+  private countEvent(provider: string, outcome: PipelineOutcome): void {
+    const key = `${provider}\u0000${outcome}`;
+    let counter = this.eventCounters.get(key);
+    if (!counter) this.eventCounters.set(key, (counter = this.options.metrics.pipelineEvents.labels({ provider, outcome })));
+    counter.inc();
   }
 
   private async handleTimer(message: BusMessage): Promise<void> {
@@ -338,6 +338,7 @@ export class LivePipeline {
       graceWindowMs: this.options.graceWindowMs,
       coalesceMs: this.options.coalesceMs,
       newCanonicalId: (startedAtMs) => createCanonicalId(ref, startedAtMs),
+      ...(this.options.seenTtlMs === undefined ? {} : { seenTtlMs: this.options.seenTtlMs }),
     };
   }
 }
@@ -354,10 +355,6 @@ function batchAccountLookup(channels: ChannelRegistry): AccountLookup {
     if (!channel) found.set(key, (channel = channels.findByAccount(provider, accountId)));
     return channel;
   };
-}
-
-function seenKey(msgId: string): string {
-  return msgId.replace(/[^-/_=.a-zA-Z0-9]/g, '_');
 }
 
 function statusMsgId(record: LiveMetadata): string {
