@@ -80,6 +80,7 @@ const environmentSchema = z.object({
   YOUTUBE_API_KEY: z.string().regex(/^[A-Za-z0-9_-]{10,128}$/, 'must be a Google API key').optional(),
   YOUTUBE_WEBSUB_HUB_URL: z.url({ protocol: /^https?$/ }).default('https://pubsubhubbub.appspot.com/subscribe'),
   YOUTUBE_DATA_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://www.googleapis.com'),
+  /** The Google Cloud project's whole daily Data API quota, shared by every process on the bus (a per-day ledger in KV), not a per-process share. */
   YOUTUBE_DAILY_QUOTA_UNITS: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
   YOUTUBE_POLL_INTERVAL_MS: z.coerce.number().int().min(30_000).max(60_000).default(45_000),
   YOUTUBE_WEBSUB_LEASE_SECONDS: z.coerce.number().int().min(3600).max(864_000).default(432_000),

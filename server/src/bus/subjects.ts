@@ -133,6 +133,8 @@ export const BUCKETS = {
   oauthStates: 'oauth-states',
   /** Per fleet-wide role (`youtube-poller`): the process holding it, `{ holder, expires_at }`, renewed with compare-and-set. */
   leases: 'leases',
+  /** Per Pacific day (`quota.{YYYY-MM-DD}`): the YouTube Data API units the fleet claimed, and Google's `quotaExceeded`. */
+  youtubeQuota: 'youtube-quota',
 } as const;
 
 /** Durable consumer names. */

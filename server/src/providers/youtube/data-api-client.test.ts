@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { startFakeYouTubeDataApi, type FakeYouTubeDataApi } from '../../../../test/fakes/youtube/data-api.js';
+import { createMemoryBus, type Bus } from '../../bus/index.js';
 import { YouTubeDataApi } from './data-api-client.js';
 import { QuotaBudget } from './quota-budget.js';
 import { createYouTubeMetrics } from './youtube-metrics.js';
@@ -11,22 +12,27 @@ const CHANNEL = 'UCdatadatadatadatadata01';
 
 describe('YouTubeDataApi against the Data API fake', () => {
   let fake: FakeYouTubeDataApi;
+  const buses: Bus[] = [];
   before(async () => {
     fake = await startFakeYouTubeDataApi({ apiKey: API_KEY });
     fake.addChannel(CHANNEL);
   });
   after(async () => {
     await fake.close();
+    for (const bus of buses) await bus.close();
   });
 
-  function client(options: { key?: string; limit?: number } = {}) {
-    const quota = new QuotaBudget(options.limit ?? 10_000);
+  /** Each client a fleet of its own: its own bus, so budgets do not share a ledger across tests. */
+  async function client(options: { key?: string; limit?: number } = {}) {
+    const bus = createMemoryBus();
+    buses.push(bus);
+    const quota = await QuotaBudget.open(bus, { dailyLimitUnits: options.limit ?? 10_000 });
     const metrics = createYouTubeMetrics(new Registry(), quota);
     return { quota, api: new YouTubeDataApi({ baseUrl: fake.baseUrl, apiKey: options.key ?? API_KEY, quota, metrics }) };
   }
 
   it('reads live details from videos.list, and the uploads playlist through channels.list and playlistItems.list', async () => {
-    const { api, quota } = client();
+    const { api, quota } = await client();
     const live = fake.goLive(CHANNEL, { title: 'On air', viewers: 3 });
     const playlist = await api.uploadsPlaylist(CHANNEL);
     assert.ok(playlist.ok);
@@ -39,11 +45,11 @@ describe('YouTubeDataApi against the Data API fake', () => {
     assert.equal(videos.value.length, 1, 'an unknown id is simply absent');
     assert.equal(videos.value[0]?.liveStreamingDetails?.concurrentViewers, '3');
     assert.equal(videos.value[0]?.snippet.liveBroadcastContent, 'live');
-    assert.equal(quota.snapshot(Date.now()).usedUnits, 3);
+    assert.equal(quota.snapshot(Date.now()).spentUnits, 3);
   });
 
   it('reports a wrong API key as an error without the key in the message, and spends no quota for it at Google', async () => {
-    const { api, quota } = client({ key: 'wrong-key' });
+    const { api, quota } = await client({ key: 'wrong-key' });
     const result = await api.listVideos(['aaaaaaaaaaa']);
     assert.equal(result.ok, false);
     assert.ok(!result.ok && result.outcome === 'error');
@@ -52,7 +58,7 @@ describe('YouTubeDataApi against the Data API fake', () => {
   });
 
   it('marks the budget spent on 403 quotaExceeded and then makes no call at all', async () => {
-    const { api, quota } = client();
+    const { api, quota } = await client();
     fake.setDailyQuota(fake.quotaUsed());
     try {
       const refused = await api.listVideos(['aaaaaaaaaaa']);
@@ -68,7 +74,7 @@ describe('YouTubeDataApi against the Data API fake', () => {
   });
 
   it('refuses calls beyond its own daily budget before Google has to', async () => {
-    const { api } = client({ limit: 1 });
+    const { api } = await client({ limit: 1 });
     assert.ok((await api.listVideos(['aaaaaaaaaaa'])).ok);
     const calls = fake.calls.length;
     const second = await api.listVideos(['aaaaaaaaaaa']);

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { QuotaBudget, YouTubeApiMethod } from './quota-budget.js';
-import { YOUTUBE_QUOTA_COSTS } from './quota-budget.js';
+import type { QuotaBudget } from './quota-budget.js';
+import { YOUTUBE_QUOTA_COSTS, type YouTubeApiMethod } from './quota-ledger.js';
 import {
   QUOTA_EXHAUSTED_REASONS,
   channelResourceSchema,
@@ -15,7 +15,12 @@ import type { YouTubeMetrics } from './youtube-metrics.js';
 export const YOUTUBE_API_MAX_IDS_PER_CALL = 50;
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-export type ApiCallOutcome = 'ok' | 'over_budget' | 'quota_exceeded' | 'error';
+/**
+ * `over_budget`: our budget refused the call (the fleet claimed the whole limit, or Google said
+ * `quotaExceeded` today); `quota_exceeded`: Google refused it; `quota_unavailable`: the fleet's
+ * quota ledger was out of reach (bus down), so the call was not made.
+ */
+export type ApiCallOutcome = 'ok' | 'over_budget' | 'quota_exceeded' | 'quota_unavailable' | 'error';
 
 export type ApiResult<T> =
   | { readonly ok: true; readonly value: T; readonly receivedAtMs: number }
@@ -35,8 +40,9 @@ export interface YouTubeDataApiOptions {
 /**
  * The three Data API v3 calls we make, each 1 quota unit: `videos.list` (confirmation and
  * live details), `channels.list` (a channel's uploads playlist, once) and `playlistItems.list`
- * (its newest uploads). Every call is charged to the budget first and refused when it does
- * not fit; Google's `quotaExceeded` marks the budget spent until the Pacific midnight.
+ * (its newest uploads). Every call is charged to the fleet's budget first and refused when it
+ * does not fit or the budget's ledger is out of reach; Google's `quotaExceeded` marks the
+ * budget spent, for every process, until the Pacific midnight.
  */
 export class YouTubeDataApi {
   private readonly now: () => number;
@@ -75,9 +81,12 @@ export class YouTubeDataApi {
   private async call(method: YouTubeApiMethod, path: string, params: Record<string, string>): Promise<ApiResult<unknown[]>> {
     const { quota, metrics } = this.options;
     const count = (outcome: ApiCallOutcome) => metrics.apiCalls.inc({ method, outcome });
-    if (!quota.tryConsume(YOUTUBE_QUOTA_COSTS[method], this.now())) {
-      count('over_budget');
-      return { ok: false, outcome: 'over_budget', message: 'daily quota budget spent' };
+    const spend = await quota.tryConsume(YOUTUBE_QUOTA_COSTS[method], this.now());
+    if (!spend.ok) {
+      // `over_budget`: our budget said no (limit claimed, or Google's quotaExceeded already seen today).
+      const outcome = spend.reason === 'quota_unavailable' ? 'quota_unavailable' : 'over_budget';
+      count(outcome);
+      return { ok: false, outcome, message: `${method} not called: ${spend.message}` };
     }
     const url = new URL(path, this.options.baseUrl);
     for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
@@ -107,7 +116,7 @@ export class YouTubeDataApi {
       const parsed = googleErrorSchema.safeParse(body);
       const reasons = parsed.success ? (parsed.data.error.errors ?? []).map((entry) => entry.reason ?? '') : [];
       if (response.status === 403 && reasons.some((reason) => QUOTA_EXHAUSTED_REASONS.has(reason))) {
-        quota.markExhausted(receivedAtMs);
+        await quota.markExhausted(receivedAtMs);
         count('quota_exceeded');
         return { ok: false, outcome: 'quota_exceeded', message: `${method}: quota exceeded until the Pacific midnight` };
       }

@@ -20,7 +20,8 @@ export interface HintConsumerOptions {
 /**
  * Works the hint queue: each hint costs one `videos.list`, except a deletion of a video we
  * never saw live, which changes nothing and costs nothing. An API failure is retried with
- * the bus's backoff; a spent quota waits for the Pacific midnight.
+ * the bus's backoff, and so is a call refused because the fleet's quota ledger was out of
+ * reach (`quota_unavailable`); a spent quota waits for the Pacific midnight.
  */
 export async function startHintConsumer(options: HintConsumerOptions): Promise<Consumer> {
   const now = options.now ?? Date.now;

@@ -21,12 +21,17 @@ export {
 export {
   YOUTUBE_QUOTA_COSTS,
   DEFAULT_YOUTUBE_DAILY_QUOTA_UNITS,
-  QuotaBudget,
+  DEFAULT_QUOTA_RESERVATION_UNITS,
   pacificDayKey,
   nextPacificMidnightMs,
-  type QuotaSnapshot,
+  quotaLedgerKey,
+  quotaLedgerSchema,
+  decideQuotaReservation,
+  type QuotaLedger,
+  type QuotaRefusalReason,
   type YouTubeApiMethod,
-} from './quota-budget.js';
+} from './quota-ledger.js';
+export { QuotaBudget, type QuotaBudgetOptions, type QuotaSnapshot, type QuotaSpendResult } from './quota-budget.js';
 export {
   DEFAULT_WEBSUB_LEASE_SECONDS,
   isLeaseFresh,

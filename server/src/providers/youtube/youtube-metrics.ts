@@ -1,10 +1,11 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { QuotaBudget } from './quota-budget.js';
+import type { QuotaBudget, QuotaSnapshot } from './quota-budget.js';
 
 /** The YouTube provider's metric names, one table (to merge into `METRIC_NAMES`). */
 export const YOUTUBE_METRIC_NAMES = {
   apiCalls: 'live_upload_youtube_api_calls_total',
   quotaUsed: 'live_upload_youtube_quota_used_units',
+  quotaHeld: 'live_upload_youtube_quota_held_units',
   quotaRemaining: 'live_upload_youtube_quota_remaining_units',
   quotaLimit: 'live_upload_youtube_quota_limit_units',
   quotaExhausted: 'live_upload_youtube_quota_exhausted',
@@ -36,43 +37,26 @@ export interface YouTubeMetrics {
 }
 
 /**
- * Registers the YouTube metrics on the app's registry. The quota gauges read the budget at
- * scrape time, so a Pacific-midnight reset shows without any event.
+ * Registers the YouTube metrics on the app's registry. The quota gauges read the fleet's
+ * ledger at scrape time (the last one seen when the bus is down), so another process's spend,
+ * Google's `quotaExceeded` there and a Pacific-midnight reset show without any event here.
  */
 export function createYouTubeMetrics(registry: Registry, quota: QuotaBudget, now: () => number = Date.now): YouTubeMetrics {
   const registers = [registry];
-  new Gauge({
-    name: YOUTUBE_METRIC_NAMES.quotaUsed,
-    help: 'YouTube Data API quota units spent today (Pacific day)',
-    registers,
-    collect() {
-      this.set(quota.snapshot(now()).usedUnits);
-    },
-  });
-  new Gauge({
-    name: YOUTUBE_METRIC_NAMES.quotaRemaining,
-    help: 'YouTube Data API quota units left today',
-    registers,
-    collect() {
-      this.set(quota.snapshot(now()).remainingUnits);
-    },
-  });
-  new Gauge({
-    name: YOUTUBE_METRIC_NAMES.quotaLimit,
-    help: 'YouTube Data API daily quota budget',
-    registers,
-    collect() {
-      this.set(quota.snapshot(now()).limitUnits);
-    },
-  });
-  new Gauge({
-    name: YOUTUBE_METRIC_NAMES.quotaExhausted,
-    help: '1 while the YouTube quota is spent (budget or quotaExceeded) until the Pacific midnight',
-    registers,
-    collect() {
-      this.set(quota.snapshot(now()).exhausted ? 1 : 0);
-    },
-  });
+  const quotaGauge = (name: string, help: string, read: (snapshot: QuotaSnapshot) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.set(read(await quota.refresh(now())));
+      },
+    });
+  quotaGauge(YOUTUBE_METRIC_NAMES.quotaUsed, 'YouTube Data API quota units the whole fleet claimed today (Pacific day): spent, or held by a process', (s) => s.claimedUnits);
+  quotaGauge(YOUTUBE_METRIC_NAMES.quotaHeld, 'YouTube Data API quota units this process claimed and has not spent yet (the fleet spent used minus the sum of held)', (s) => s.heldUnits);
+  quotaGauge(YOUTUBE_METRIC_NAMES.quotaRemaining, 'YouTube Data API quota units this process may still spend today: unclaimed by the fleet plus its held units', (s) => s.remainingUnits);
+  quotaGauge(YOUTUBE_METRIC_NAMES.quotaLimit, 'YouTube Data API daily quota of the whole fleet (one Google Cloud project)', (s) => s.limitUnits);
+  quotaGauge(YOUTUBE_METRIC_NAMES.quotaExhausted, '1 while the YouTube quota is spent (whole limit claimed, or quotaExceeded in any process) until the Pacific midnight', (s) => (s.exhausted ? 1 : 0));
   return {
     apiCalls: new Counter({ name: YOUTUBE_METRIC_NAMES.apiCalls, help: 'YouTube Data API calls by method and outcome', labelNames: ['method', 'outcome'], registers }),
     notifications: new Counter({ name: YOUTUBE_METRIC_NAMES.notifications, help: 'WebSub notifications by outcome', labelNames: ['outcome'], registers }),

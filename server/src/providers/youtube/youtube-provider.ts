@@ -7,7 +7,7 @@ import { startHintConsumer } from './hint-consumer.js';
 import { LiveVideoStore } from './live-video-store.js';
 import { DEFAULT_YOUTUBE_POLL_INTERVAL_MS, YouTubeLivePoller, type YouTubeChannelDirectory } from './live-poller.js';
 import { PollLeaseHolder } from './poll-lease.js';
-import { DEFAULT_YOUTUBE_DAILY_QUOTA_UNITS, QuotaBudget } from './quota-budget.js';
+import { QuotaBudget } from './quota-budget.js';
 import { VideoConfirmer } from './video-confirmer.js';
 import { WebSubSubscriber } from './websub-subscriber.js';
 import { WebSubSubscriptionStore } from './websub-subscription-store.js';
@@ -32,7 +32,10 @@ export interface YouTubeProviderOptions {
   readonly callbackUrl: string | (() => string);
   readonly dataApiBaseUrl?: string;
   readonly apiKey: string;
+  /** The Google Cloud project's whole daily quota, shared through the bus by every process (default 10 000). */
   readonly dailyQuotaUnits?: number;
+  /** Units a process claims from the fleet's ledger at a time (default 20; see `QuotaBudget`). */
+  readonly quotaReservationUnits?: number;
   readonly pollIntervalMs?: number;
   readonly leaseSeconds?: number;
   /**
@@ -78,7 +81,15 @@ export class YouTubeProvider {
     const now = options.now ?? Date.now;
     const subscriptions = await WebSubSubscriptionStore.open(options.bus);
     const liveVideos = await LiveVideoStore.open(options.bus);
-    const quota = new QuotaBudget(options.dailyQuotaUnits ?? DEFAULT_YOUTUBE_DAILY_QUOTA_UNITS, now());
+    const quota = await QuotaBudget.open(
+      options.bus,
+      {
+        logger: options.logger,
+        ...(options.dailyQuotaUnits !== undefined ? { dailyLimitUnits: options.dailyQuotaUnits } : {}),
+        ...(options.quotaReservationUnits !== undefined ? { reservationUnits: options.quotaReservationUnits } : {}),
+      },
+      now(),
+    );
     const metrics = createYouTubeMetrics(options.registry, quota, now);
     const api = new YouTubeDataApi({
       baseUrl: options.dataApiBaseUrl ?? YOUTUBE_DEFAULTS.dataApiBaseUrl,
@@ -180,6 +191,8 @@ export class YouTubeProvider {
     }
     await this.consumer?.stop();
     this.consumer = undefined;
+    // Units claimed and not spent go back to the fleet.
+    await this.quota.release();
   }
 
   private schedule(delayMs: number): void {
