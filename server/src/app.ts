@@ -20,6 +20,8 @@ import { outboundRoutes } from './http/outbound-routes.js';
 import { linkingRoutes } from './http/linking-routes.js';
 import { landingPageRoute } from './http/landing-page-route.js';
 import { oEmbedRoute } from './http/oembed-route.js';
+import { streamsRoute } from './http/streams-route.js';
+import type { StreamDirectory } from './discovery/index.js';
 import type { AccountLinker } from './linking/index.js';
 import type { OutboundAdmin } from './outbound/index.js';
 import { youTubeWebhookRoute } from './http/youtube-webhook-route.js';
@@ -56,6 +58,8 @@ export interface AppDeps {
   readonly bus: Bus;
   readonly channels: ChannelRegistry;
   readonly hub: LiveStatusHub;
+  /** The discovery index behind `GET /api/v1/streams`. */
+  readonly streams: StreamDirectory;
   readonly ingest: RawEventIngest;
   readonly onChannelChanged: (channel: string) => Promise<void>;
   readonly onTwitchRevocation: (subscription: EventSubSubscription, messageId: string) => Promise<unknown>;
@@ -113,6 +117,7 @@ export function createApp(deps: AppDeps): App {
     }),
     landingPageRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl }),
     oEmbedRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl }),
+    streamsRoute({ streams: deps.streams, publicUrl: deps.publicUrl, rateLimitPerMinute: deps.config.statusRateLimitPerMinute }),
     liveEventsRoute({
       hub: deps.hub,
       metrics: deps.metrics,

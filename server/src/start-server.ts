@@ -8,6 +8,7 @@ import { ChannelRegistry } from './channels/index.js';
 import type { Config } from './config.js';
 import type { AppState } from './http/app-state.js';
 import { LiveStatusHub } from './live/index.js';
+import { StreamDirectory } from './discovery/index.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
 import { LifecycleSweeper, PromotionWorker } from './publishing/index.js';
@@ -84,6 +85,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   );
   hub.start();
   await pipeline.start();
+  const streams = await StreamDirectory.open({ bus, hub, logger: logger.child({ component: 'discovery' }) });
+  await streams.start();
 
   const uploadStore = await UploadStore.open(bus);
   const uploadGrants = new UploadGrants({ secret: config.uploadTokenSecret });
@@ -195,9 +198,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bus,
     channels,
     hub,
+    streams,
     ingest,
     onChannelChanged: async (channel) => {
       await pipeline.refreshChannel(channel);
+      await streams.refreshChannel(channel);
       // A link added or removed: subscribe or unsubscribe now rather than at the next periodic run.
       twitchSubscriptions?.reconcile().catch((error: unknown) => logger.warn({ err: error }, 'twitch subscription reconcile failed'));
       youtube?.reconcileSubscriptions().catch((error: unknown) => logger.warn({ err: error }, 'youtube subscription reconcile failed'));
@@ -280,6 +285,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await youtube?.stop();
       await bluesky.stop();
       await tokenRefresher.stop();
+      streams.stop();
       hub.stop();
       await pipeline.stop();
       await bus.close();

@@ -22,6 +22,8 @@ interface ChannelEntry {
  */
 export class LiveStatusHub {
   private readonly channels = new Map<string, ChannelEntry>();
+  /** Listeners to every channel's changes (an index kept over all channels), not per channel. */
+  private readonly allChannelListeners = new Set<StatusListener>();
   private subscription: Subscription | undefined;
 
   constructor(
@@ -92,6 +94,14 @@ export class LiveStatusHub {
     };
   }
 
+  /** Every record this hub applies from now on, whatever its channel. */
+  listenAll(listener: StatusListener): () => void {
+    this.allChannelListeners.add(listener);
+    return () => {
+      this.allChannelListeners.delete(listener);
+    };
+  }
+
   /** Applies a record (from the bus); older or equal `seq` is ignored. */
   accept(record: LiveMetadata): void {
     if (!parseChannelRef(record.channel)) return;
@@ -101,6 +111,7 @@ export class LiveStatusHub {
     entry.history.push({ record, serialized });
     if (entry.history.length > this.historySize) entry.history.shift();
     for (const listener of entry.listeners) listener(record, serialized);
+    for (const listener of this.allChannelListeners) listener(record, serialized);
   }
 
   private remember(entry: ChannelEntry, record: LiveMetadata): string {

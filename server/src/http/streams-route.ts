@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import { encodeStreamCursor, pageStreams, parseStreamQuery, summarizeStream, type StreamDirectory } from '../discovery/index.js';
+import type { AppState } from './app-state.js';
+import { ifNoneMatchMatches } from './middleware/conditional-get.js';
+import { rateLimitPerClient } from './middleware/rate-limit.js';
+
+export interface StreamsRouteDeps {
+  readonly streams: StreamDirectory;
+  /** Where the outside world reaches this server: the landing page URLs. */
+  readonly publicUrl: () => string;
+  /** Per client, like the status route. */
+  readonly rateLimitPerMinute: number;
+}
+
+/**
+ * `GET /api/v1/streams?status=&tag=&q=&sort=&limit=&cursor=` (and HEAD): the discovery index,
+ * one page of small stream summaries and the cursor of the next. Thin: parse (400 naming the
+ * parameter), page the in-memory index, revalidate by ETag; cached briefly like `/status`.
+ */
+export function streamsRoute(deps: StreamsRouteDeps): Router<AppState> {
+  const router = new Router<AppState>();
+  router.get('/api/v1/streams', rateLimitPerClient(deps.rateLimitPerMinute, 'streams'), async (ctx) => {
+    const query = parseStreamQuery(ctx.query);
+    const page = pageStreams(deps.streams.sortedBy(query.sort), query);
+    const publicUrl = deps.publicUrl();
+    const body = JSON.stringify({
+      items: page.entries.map((entry) => summarizeStream(entry, publicUrl)),
+      next_cursor: page.next === undefined ? null : encodeStreamCursor(query, page.next),
+    });
+    const etag = `"${createHash('sha256').update(body, 'utf8').digest('base64url').slice(0, 27)}"`;
+    ctx.set('Cache-Control', 'public, max-age=2, stale-while-revalidate=10');
+    ctx.set('ETag', etag);
+    if (ifNoneMatchMatches(ctx.get('if-none-match'), etag)) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.type = 'application/json';
+    ctx.body = body;
+  });
+  return router;
+}
