@@ -14,8 +14,13 @@ import {
   withMessageId,
   withTimestamp,
   withoutHeader,
+  bodyBytes,
+  headerOf,
   type EventSubWebhookRequest,
 } from '../../../test/fakes/twitch/eventsub.js';
+import { SUBJECTS } from '../bus/index.js';
+import { encodeRawEvent } from '../pipeline/index.js';
+import { readEventSubDelivery } from '../providers/twitch/index.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { pipelineEventsHandled } from '../../../test/support/pipeline-progress.js';
 import { openSse, type SseClient } from '../../../test/support/sse-client.js';
@@ -86,6 +91,48 @@ describeEachBus('POST /webhooks/twitch', (bus) => {
     assert.equal((await server.send(server.twitch.channelUpdate({ title: 'After the duplicate' }))).status, 204);
     const next = record(await sse.next((event) => event.event === 'status' && record(event).title === 'After the duplicate', { fromIndex: from + 1 }));
     assert.equal(next.seq, first.seq + 1);
+  });
+
+  it('counts what the pipeline made of each event, and changes nothing for a message id replayed past the dup window', async () => {
+    const outcomes = async (): Promise<Record<string, number>> => {
+      const counts: Record<string, number> = {};
+      for (const sample of (await server.running.metrics.pipelineEvents.get()).values) {
+        const outcome = String(sample.labels['outcome']);
+        counts[outcome] = (counts[outcome] ?? 0) + sample.value;
+      }
+      return counts;
+    };
+    const settle = async (handled: number): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while ((await pipelineEventsHandled(server.running.metrics)) < handled) {
+        assert.ok(Date.now() < deadline, 'the pipeline did not take up the events');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const start = await pipelineEventsHandled(server.running.metrics);
+    const before = await outcomes();
+    const update = server.twitch.channelUpdate({ title: 'Counted once' });
+    const follow = server.twitch.notification('channel.follow', '2', {
+      user_id: '1', user_login: 'fan', user_name: 'Fan',
+      broadcaster_user_id: '4242', broadcaster_user_login: 'acme_live', broadcaster_user_name: 'Acme_Live',
+      followed_at: new Date().toISOString(),
+    });
+    assert.equal((await server.send(update)).status, 204);
+    assert.equal((await server.send(follow)).status, 204);
+    await settle(start + 2);
+    // The same provider message again under another bus msg id: what arrives once the stream's
+    // duplicate window is over. The bus cannot drop it now; the channel's seen set (and the
+    // event-time ordering behind it, pinned in channel-state.test.ts) must make it a no-op.
+    const delivery = readEventSubDelivery({ header: (name) => headerOf(update, name), rawBody: bodyBytes(update), secret: TEST_SECRET, nowMs: Date.now() });
+    assert.equal(delivery.kind, 'notification');
+    if (delivery.kind !== 'notification') return;
+    await server.running.bus.publish(SUBJECTS.liveRaw('twitch'), encodeRawEvent(delivery.event), { msgId: `replayed-later:${delivery.event.message_id}` });
+    await settle(start + 3);
+    const after = await outcomes();
+    const grew = (outcome: string): number => (after[outcome] ?? 0) - (before[outcome] ?? 0);
+    // `unchanged`: the state machine met the replay and left the state as it was.
+    assert.deepEqual({ applied: grew('applied'), ignored: grew('ignored'), unchanged: grew('unchanged') }, { applied: 1, ignored: 1, unchanged: 1 });
+    assert.match(await (await fetch(`${server.url}/metrics`)).text(), /live_upload_pipeline_events_total\{provider="twitch",outcome="unchanged"\} [1-9]/);
   });
 
   it('refuses a re-serialized body whose signature was made over other bytes', async () => {

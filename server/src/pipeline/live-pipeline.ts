@@ -162,13 +162,13 @@ export class LivePipeline {
           const outcome = await transition;
           try {
             if ('error' in outcome) throw outcome.error;
-            this.countEvent(provider, outcome.result.applied ? 'applied' : 'unchanged');
             if (!outcome.result.applied && message.deliveryCount > 1) {
               // A redelivery after a crash between the state write and the publish: publish again
               // (the status msg id makes this a no-op when it did go out).
               await this.republishCurrent(channel);
             }
             await this.publishOutcome(channel, outcome.result);
+            this.countEvent(provider, outcome.result.applied ? 'applied' : 'unchanged');
           } catch (error) {
             this.options.logger.warn({ err: error, channel, seq: message.seq }, 'raw event not applied; redelivering');
             message.nak(redeliveryDelayMs(message.deliveryCount));
