@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { after, before, it } from 'node:test';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { nextStatus } from '../../../test/support/provider-fakes.js';
 import { openSse, type SseClient } from '../../../test/support/sse-client.js';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
+import { rawGet } from '../../../test/support/raw-get.js';
 
 const HOSTILE_TITLE = '</script><img src=x onerror=alert(1)><!-- "quoted" & \'single\' \u2028';
 const PLAYBACK = 'https://cdn.example/acme/live.m3u8';
@@ -51,20 +51,6 @@ function parsePage(html: string): ParsedPage {
   };
 }
 
-/** A GET with the path sent exactly as written (fetch would normalize `..` and `%2e`). */
-function rawGet(baseUrl: string, path: string): Promise<{ status: number; type: string; body: string }> {
-  const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ hostname, port, path, method: 'GET' }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
 
 const cspDirective = (csp: string, name: string) => csp.split(';').map((part) => part.trim()).find((part) => part.startsWith(`${name} `));
 

@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { ulid } from 'ulid';
 import { describeEachBus } from '../../../test/support/each-bus.js';
+import { rawGet } from '../../../test/support/raw-get.js';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 import { publishedMediaUrls } from '../publishing/index.js';
 import { UploadStore, type UploadRecord, type UploadStatus } from '../uploads/index.js';
-
-/** A raw GET: `fetch` would normalise `..` and friends before they ever reached the server. */
-function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path, method: 'GET', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('latin1') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 function record(uploadId: string, status: UploadStatus): UploadRecord {
   const at = new Date().toISOString();

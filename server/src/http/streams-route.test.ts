@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { startNatsServer, type NatsServerHandle } from '../../../test/support/nats-server.js';
@@ -7,6 +6,7 @@ import { eventually, nextStatus } from '../../../test/support/provider-fakes.js'
 import { openSse, type SseClient } from '../../../test/support/sse-client.js';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 import { createEventSubSender, type EventSubSender } from '../../../test/fakes/twitch/eventsub.js';
+import { rawGet } from '../../../test/support/raw-get.js';
 
 const CHESS = 'games/chess';
 const CHESS_BROADCASTER = { id: '5151', login: 'chess_live', name: 'Chess_Live' } as const;
@@ -31,20 +31,6 @@ interface StreamsPage {
   next_cursor: string | null;
 }
 
-/** A GET with the path sent exactly as written (fetch would re-encode the query). */
-function rawGet(baseUrl: string, path: string): Promise<{ status: number; type: string; body: string }> {
-  const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ hostname, port, path, method: 'GET' }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
 
 async function putChannel(server: TestServer, channel: string, body: Record<string, unknown>): Promise<void> {
   const response = await server.request(`/api/v1/channels/${channel}`, {
