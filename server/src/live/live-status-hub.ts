@@ -53,13 +53,17 @@ export class LiveStatusHub {
   /**
    * The current record (cached, else read once); undefined for an unknown channel, which is not
    * remembered: anyone can ask for any well-formed name, and each one kept would be memory
-   * held for nothing.
+   * held for nothing. A channel that never emitted is read each time (see below).
    */
   async current(channel: string): Promise<{ record: LiveMetadata; serialized: string } | undefined> {
     const cached = this.channels.get(channel);
     if (cached?.current !== undefined) return { record: cached.current, serialized: cached.serialized! };
     const record = await this.readRecord(channel);
     if (record === undefined) return undefined;
+    // Never emitted (`seq` 0): the record follows the channel's config (title, links, playback)
+    // with no status event to tell this hub, or another process's, when the admin changes it.
+    // So it is read afresh each time, and kept only from the first emit on.
+    if (record.seq === 0) return { record, serialized: JSON.stringify(record) };
     const entry = this.entry(channel);
     this.remember(entry, record);
     return { record: entry.current!, serialized: entry.serialized! };
