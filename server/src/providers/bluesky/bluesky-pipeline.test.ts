@@ -4,6 +4,7 @@ import { liveMetadataSchema, type LiveMetadata } from '@live-upload/schema';
 import { Registry } from 'prom-client';
 import { startFakeJetstream, type FakeJetstream } from '../../../../test/fakes/bluesky/jetstream.js';
 import { createEventSubSender, type EventSubWebhookRequest } from '../../../../test/fakes/twitch/eventsub.js';
+import { Arrivals } from '../../../../test/support/arrivals.js';
 import { describeEachBus } from '../../../../test/support/each-bus.js';
 import { withTimeout } from '../../../../test/support/with-timeout.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, type Bus, type Subscription } from '../../bus/index.js';
@@ -36,8 +37,7 @@ describeEachBus('Bluesky signals through the live pipeline', (busUnderTest) => {
   let consumer: JetstreamConsumer;
   let pipeline: LivePipeline;
   let statusSubscription: Subscription;
-  const emits: LiveMetadata[] = [];
-  const waiters = new Set<() => void>();
+  const emits = new Arrivals<LiveMetadata>();
   const twitch = createEventSubSender({ secret: 'test-eventsub-secret-0123456789', broadcaster: BROADCASTER });
 
   before(async () => {
@@ -49,7 +49,6 @@ describeEachBus('Bluesky signals through the live pipeline', (busUnderTest) => {
     await channels.upsert(REF, { title: 'Acme show', providers: { twitch: { user_id: BROADCASTER.id, login: BROADCASTER.login }, bluesky: { did: DID } } });
     statusSubscription = bus.subscribe(SUBJECTS.liveStatus(REF), (_subject, data) => {
       emits.push(decodeJson(data, liveMetadataSchema));
-      for (const wake of [...waiters]) wake();
     });
     pipeline = await LivePipeline.open({ bus, channels, logger: createLogger({ level: 'silent' }), metrics, graceWindowMs: 200, coalesceMs: 0 });
     await pipeline.start();
@@ -77,21 +76,7 @@ describeEachBus('Bluesky signals through the live pipeline', (busUnderTest) => {
   });
 
   function nextEmit(predicate: (record: LiveMetadata) => boolean, what: string): Promise<LiveMetadata> {
-    const start = emits.length;
-    return withTimeout(
-      new Promise<LiveMetadata>((resolve) => {
-        const check = () => {
-          const found = emits.slice(start).find(predicate);
-          if (!found) return;
-          waiters.delete(check);
-          resolve(found);
-        };
-        waiters.add(check);
-        check();
-      }),
-      10_000,
-      () => what,
-    );
+    return emits.next(predicate, what, { fromIndex: emits.items.length });
   }
 
   /** A Twitch notification as the webhook route publishes it after verifying it. */

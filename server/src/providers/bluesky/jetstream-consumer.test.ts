@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { startFakeJetstream, type FakeJetstream, type JetstreamSubscriber } from '../../../../test/fakes/bluesky/jetstream.js';
+import { Arrivals } from '../../../../test/support/arrivals.js';
 import { describeEachBus } from '../../../../test/support/each-bus.js';
 import { withTimeout } from '../../../../test/support/with-timeout.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, type Bus, type Subscription } from '../../bus/index.js';
@@ -36,8 +37,7 @@ describeEachBus('Bluesky Jetstream consumer', (busUnderTest) => {
   let consumer: JetstreamConsumer;
   let metrics: BlueskyMetrics;
   let rawSubscription: Subscription;
-  const seen: RawProviderEvent[] = [];
-  const waiters = new Set<() => void>();
+  const seen = new Arrivals<RawProviderEvent>();
 
   async function newConsumer(): Promise<JetstreamConsumer> {
     metrics = createBlueskyMetrics(new Registry());
@@ -65,7 +65,6 @@ describeEachBus('Bluesky Jetstream consumer', (busUnderTest) => {
     await registry.upsert({ publisher: 'acme', slug: 'show' }, { providers: { bluesky: { did: LINKED }, twitch: { user_id: '4242', login: 'acme_live' } } });
     rawSubscription = bus.subscribe(SUBJECTS.liveRaw('bluesky'), (_subject, data) => {
       seen.push(decodeRawEvent(data));
-      for (const wake of [...waiters]) wake();
     });
     consumer = await newConsumer();
   });
@@ -78,20 +77,7 @@ describeEachBus('Bluesky Jetstream consumer', (busUnderTest) => {
   });
 
   function published(messageIdPart: string): Promise<RawProviderEvent> {
-    return withTimeout(
-      new Promise<RawProviderEvent>((resolve) => {
-        const check = () => {
-          const found = seen.find((event) => event.message_id.includes(messageIdPart));
-          if (!found) return;
-          waiters.delete(check);
-          resolve(found);
-        };
-        waiters.add(check);
-        check();
-      }),
-      10_000,
-      () => `a raw Bluesky event ${messageIdPart}`,
-    ).then(async (event) => {
+    return seen.next((event) => event.message_id.includes(messageIdPart), `a raw Bluesky event ${messageIdPart}`).then(async (event) => {
       // The bus may fan out before the publish is acknowledged: let the consumer finish the frame.
       await consumer.idle();
       return event;
