@@ -1,9 +1,9 @@
 import { defaultBadge, type LiveStatus, type LiveStatusSummary } from '@live-upload/schema';
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { emulateMedia } from '@web/test-runner-commands';
-import type { AxeResults } from 'axe-core';
 import type { LiveStatusChangeDetail } from '../events.js';
 import { liveServer, recordEventSources, statusReached, TEST_CHANNEL } from '../testing/live-server.js';
+import { axe } from '../testing/axe.js';
 import { after, afterEach, before, describe, it } from '../testing/mocha.js';
 import { LiveBadge } from './live-badge.js';
 
@@ -28,22 +28,6 @@ const shown = (element: HTMLElement | null): string => (element && element.offse
 
 async function staticBadge(status: LiveStatus, overrides: Partial<LiveStatusSummary> = {}): Promise<LiveBadge> {
   return fixture<LiveBadge>(html`<live-badge .record=${record(status, overrides)}></live-badge>`);
-}
-
-/** axe-core's own script, loaded once into the test page (its UMD build sets `window.axe`). */
-async function axe(): Promise<{ run(context: Element): Promise<AxeResults> }> {
-  const page = window as unknown as { axe?: { run(context: Element): Promise<AxeResults> } };
-  if (!page.axe) {
-    const script = document.createElement('script');
-    script.src = '/node_modules/axe-core/axe.min.js';
-    const loaded = new Promise((resolve, reject) => {
-      script.onload = resolve;
-      script.onerror = reject;
-    });
-    document.head.append(script);
-    await loaded;
-  }
-  return page.axe!;
 }
 
 async function expectNoAxeViolations(badge: LiveBadge): Promise<void> {

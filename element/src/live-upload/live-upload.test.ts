@@ -1,9 +1,9 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
-import type { AxeResults } from 'axe-core';
 import type { LiveClipReadyDetail, LiveUploadCompleteDetail, LiveUploadProgressDetail } from '../events.js';
 import { dropNetwork, ffprobe, liveHls } from '../testing/live-media.js';
 import { liveServer, TEST_CHANNEL } from '../testing/live-server.js';
+import { axe } from '../testing/axe.js';
 import { after, before, describe, it } from '../testing/mocha.js';
 import { LiveUpload } from './live-upload.js';
 import { MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
@@ -12,21 +12,6 @@ const shadow = (element: LiveUpload) => element.shadowRoot!;
 const button = (element: LiveUpload, action: string) => shadow(element).querySelector<HTMLButtonElement>(`[data-action="${action}"]`);
 const statusLine = (element: LiveUpload) => shadow(element).querySelector('[part="status"]')!;
 const progressbar = (element: LiveUpload) => shadow(element).querySelector<HTMLElement>('[role="progressbar"]');
-
-async function axe(): Promise<{ run(context: Element): Promise<AxeResults> }> {
-  const page = window as unknown as { axe?: { run(context: Element): Promise<AxeResults> } };
-  if (!page.axe) {
-    const script = document.createElement('script');
-    script.src = '/node_modules/axe-core/axe.min.js';
-    const loaded = new Promise((resolve, reject) => {
-      script.onload = resolve;
-      script.onerror = reject;
-    });
-    document.head.append(script);
-    await loaded;
-  }
-  return page.axe!;
-}
 
 async function expectNoAxeViolations(element: Element, state: string): Promise<void> {
   const { violations } = await (await axe()).run(element);
