@@ -16,6 +16,7 @@ import {
 } from './bus.js';
 import { silentBusLogger, type BusLogger } from './bus-logger.js';
 import { JetStreamConsumer, ensureJetStreamConsumer } from './nats-consumer.js';
+import { JetStreamPublisher } from './nats-publisher.js';
 import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
 import { openJetStreamKv } from './nats-kv.js';
 import { ensureJetStreams } from './nats-streams.js';
@@ -96,6 +97,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     }
   })();
 
+  const publisher = new JetStreamPublisher(nc, PUBLISH_TIMEOUT_MS);
   const consumers = new Set<JetStreamConsumer>();
   const buckets = new Map<string, Promise<KvBucket>>();
   const consumerContext = { js, jsm, logger, isClosed: () => nc.isClosed() };
@@ -113,11 +115,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     async publish(subject: string, data: Uint8Array, publishOptions: PublishOptions = {}): Promise<PublishAck> {
       if (!isReady()) throw new BusUnavailableError(`NATS at ${where} is not connected; cannot publish to ${subject}`);
       try {
-        const ack = await js.publish(subject, data, {
-          timeout: PUBLISH_TIMEOUT_MS,
-          ...(publishOptions.msgId === undefined ? {} : { msgID: publishOptions.msgId }),
-        });
-        return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+        return await publisher.publish(subject, data, publishOptions.msgId);
       } catch (err) {
         throw new BusUnavailableError(`publish to ${subject} failed: ${describeError(err)}`, { cause: err });
       }
@@ -209,7 +207,10 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       closing ??= (async () => {
         await Promise.allSettled([...consumers].map((consumer) => consumer.stop()));
         consumers.clear();
-        if (nc.isClosed()) return;
+        if (nc.isClosed()) {
+          publisher.close();
+          return;
+        }
         const drained = nc.drain().catch((err: unknown) => {
           logger.warn({ err: describeError(err) }, 'NATS drain failed');
         });
@@ -223,6 +224,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
         // A drain that failed or timed out (the server is gone) leaves the client reconnecting
         // forever: close it for good.
         if (!nc.isClosed()) await nc.close();
+        publisher.close();
       })();
       return closing;
     },
