@@ -2,9 +2,10 @@ import { AppError } from '../../errors/index.js';
 import type { RawProviderEvent } from '../../pipeline/index.js';
 import { EVENTSUB_HEADERS, EVENTSUB_MESSAGE_TYPES, isEventSubMessageType } from './eventsub-headers.js';
 import {
-  eventSubNotificationBodySchema,
+  eventSubNotificationEnvelopeSchema,
   eventSubRevocationBodySchema,
   eventSubVerificationBodySchema,
+  type EventSubNotificationEnvelope,
   type EventSubSubscription,
 } from './eventsub-message.js';
 import { checkEventSubTimestamp, verifyEventSubSignature } from './verify-signature.js';
@@ -16,7 +17,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 export type EventSubDelivery =
   | { readonly kind: 'verification'; readonly challenge: string; readonly subscription: EventSubSubscription }
   | { readonly kind: 'revocation'; readonly subscription: EventSubSubscription; readonly messageId: string }
-  | { readonly kind: 'notification'; readonly event: RawProviderEvent; readonly subscription: EventSubSubscription };
+  | { readonly kind: 'notification'; readonly event: RawProviderEvent; readonly subscription: EventSubNotificationEnvelope['subscription'] };
 
 export interface EventSubRequest {
   /** Case-insensitive header lookup. */
@@ -84,7 +85,7 @@ export function readEventSubDelivery(request: EventSubRequest): EventSubDelivery
       return { kind: 'revocation', subscription: parsed.data.subscription, messageId: messageId! };
     }
     case EVENTSUB_MESSAGE_TYPES.notification: {
-      const parsed = eventSubNotificationBodySchema.safeParse(body);
+      const parsed = eventSubNotificationEnvelopeSchema.safeParse(body);
       if (!parsed.success) throw new AppError('invalid_body', 'notification body needs subscription and event');
       const { subscription } = parsed.data;
       return {

@@ -4,6 +4,7 @@ import { createEventSubSender } from '../../../../test/fakes/twitch/eventsub.js'
 import {
   channelUpdateEventSchema,
   eventSubNotificationBodySchema,
+  eventSubNotificationEnvelopeSchema,
   eventSubRevocationBodySchema,
   eventSubVerificationBodySchema,
   streamOfflineEventSchema,
@@ -100,5 +101,34 @@ describe('EventSub message schemas', () => {
     assert.equal(streamOnlineEventSchema.safeParse({ ...online.event, id: undefined }).success, false);
     assert.equal(eventSubVerificationBodySchema.safeParse({ subscription: online.subscription }).success, false);
     assert.equal(channelUpdateEventSchema.safeParse({ ...online.event, title: 'x' }).success, false);
+  });
+
+  it('the webhook\'s notification envelope reads the type and version and leaves the event as sent', () => {
+    for (const request of [sender.streamOnline(), sender.streamOffline(), sender.channelUpdate({ title: 'T' })]) {
+      const body = bodyOf(request) as { subscription: { type: string; version: string }; event: Record<string, unknown> };
+      const envelope = eventSubNotificationEnvelopeSchema.parse(body);
+      assert.deepEqual(envelope.subscription, { type: body.subscription.type, version: body.subscription.version });
+      assert.equal(envelope.event, body.event, 'the event is not copied');
+    }
+  });
+
+  it('the notification envelope refuses what could not travel as a raw event', () => {
+    const online = bodyOf(sender.streamOnline()) as { subscription: Record<string, unknown>; event: Record<string, unknown> };
+    const subscription = online.subscription;
+    for (const [why, body] of [
+      ['no subscription', { event: online.event }],
+      ['a subscription that is a number', { ...online, subscription: 1 }],
+      ['an empty type', { ...online, subscription: { ...subscription, type: '' } }],
+      ['a type over 128 characters', { ...online, subscription: { ...subscription, type: 'x'.repeat(129) } }],
+      ['a numeric version', { ...online, subscription: { ...subscription, version: 1 } }],
+      ['a version over 16 characters', { ...online, subscription: { ...subscription, version: '1'.repeat(17) } }],
+      ['no event', { subscription }],
+      ['an event that is an array', { ...online, event: [] }],
+      ['an event that is null', { ...online, event: null }],
+      ['an event that is a string', { ...online, event: '{}' }],
+      ['a body that is an array', [online]],
+    ] as const) {
+      assert.equal(eventSubNotificationEnvelopeSchema.safeParse(body).success, false, why);
+    }
   });
 });
