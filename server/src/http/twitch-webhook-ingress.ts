@@ -4,6 +4,7 @@ import type { Logger, Metrics, WebhookOutcome } from '../observability/index.js'
 import type { RawEventIngest } from '../pipeline/index.js';
 import { TWITCH_SUBSCRIPTION_TYPES, readEventSubDelivery, type EventSubSubscription } from '../providers/twitch/index.js';
 import { asAppError, errorBody } from './middleware/error-handler.js';
+import { TurnEnder } from './turn-ender.js';
 import { readRequestBody } from './read-request-body.js';
 import { requestIdFor } from './request-id.js';
 
@@ -121,15 +122,14 @@ function headerOf(request: IncomingMessage, name: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** Answers go out once per event-loop turn, together: see `TurnEnder`. */
+const answers = new TurnEnder();
+
 function send(response: ServerResponse, status: number, headers: Record<string, string> = {}, body?: string): void {
   response.statusCode = status;
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-  if (body === undefined) {
-    response.end();
-    return;
-  }
-  response.setHeader('Content-Length', Buffer.byteLength(body));
-  response.end(body);
+  if (body !== undefined) response.setHeader('Content-Length', Buffer.byteLength(body));
+  answers.end(response, body);
 }
 
 function sendError(response: ServerResponse, error: AppError, extraHeaders: Record<string, string> = {}): void {
