@@ -6,8 +6,9 @@ import type { ServerResponse } from 'node:http';
  * arrived in the same turn back to back: the client's side is woken once for the lot, not
  * once per answer. On loopback, and behind a proxy on the same host, that wake-up is most of
  * what writing a small answer costs the kernel: on the memory bus, where every webhook is
- * answered in the turn its request arrived in, it was a fifth of the webhook's CPU
- * (`bench/ingest`). The answers wait microseconds, never for another request's work.
+ * answered in the turn its request arrived in, it was a fifth of the webhook's CPU in a
+ * profile under `bench/ingest`'s load. The answers wait microseconds, never for another
+ * request's work.
  */
 export class TurnEnder {
   private queued: Array<{ response: ServerResponse; body: string | undefined }> = [];
