@@ -65,6 +65,29 @@ describeEachBus('channel state store: group commit', (busUnderTest) => {
     assert.equal((await store.get(channel))?.record.seq, 3);
   });
 
+  it('mutateInOrder applies a run in order with one write; a throwing transition is skipped, the rest see the state before it', async () => {
+    const store = await ChannelStateStore.open(bus);
+    const kv = await bus.kv(BUCKETS.channelState);
+    const channel = `${CHANNEL}-in-order-${busUnderTest.kind}`;
+    const start = async () => initialChannelState(channel, 0);
+    await store.mutate(channel, start, countUp(0));
+    const created = (await kv.get(channel))!.revision;
+    const outcomes = await store.mutateInOrder(channel, start, [
+      countUp(1),
+      countUp(2),
+      () => {
+        throw new Error('bad event');
+      },
+      countUp(3),
+    ]);
+    assert.deepEqual(
+      outcomes.map((outcome) => ('ok' in outcome ? outcome.ok.state.record.seq : (outcome.error as Error).message)),
+      [2, 3, 'bad event', 4],
+    );
+    assert.equal((await store.get(channel))?.record.seq, 4);
+    assert.equal((await kv.get(channel))!.revision - created, 1, 'one write for the run');
+  });
+
   it('two stores (two processes) on one bucket lose none of each other\'s updates', async () => {
     const [one, two] = [await ChannelStateStore.open(bus), await ChannelStateStore.open(bus)];
     const channel = `${CHANNEL}-race-${busUnderTest.kind}`;

@@ -6,14 +6,16 @@ const MAX_CAS_ATTEMPTS = 20;
 
 type TransitionFn = (state: ChannelState) => Transition;
 
+/** What one transition of `mutateInOrder` came to: the stored transition, or what it threw. */
+export type TransitionOutcome = { readonly ok: Transition } | { readonly error: unknown };
+
 interface PendingMutation {
   readonly initial: () => Promise<ChannelState>;
-  readonly transition: TransitionFn;
-  readonly resolve: (result: Transition) => void;
+  /** Applied in order, each to the state the one before left. */
+  readonly transitions: readonly TransitionFn[];
+  readonly resolve: (outcomes: TransitionOutcome[]) => void;
   readonly reject: (error: unknown) => void;
 }
-
-type Outcome = { readonly ok: Transition } | { readonly error: unknown };
 
 /**
  * Channel state in the `channel-state` KV bucket, changed only by compare-and-set: a
@@ -62,8 +64,21 @@ export class ChannelStateStore {
    * mutations in the same batch are unaffected) or the store cannot be written.
    */
   mutate(channel: string, initial: () => Promise<ChannelState>, transition: TransitionFn): Promise<Transition> {
+    return this.mutateInOrder(channel, initial, [transition]).then(([outcome]) => {
+      if ('ok' in outcome!) return outcome.ok;
+      throw outcome!.error;
+    });
+  }
+
+  /**
+   * `mutate` for a run of transitions of one channel (a consumer's batch): applied in order,
+   * each to the state the one before left, and stored with one write. Resolves with each one's
+   * outcome (a transition that throws is skipped: the next one sees the state before it);
+   * rejects only when the store cannot be written. One promise for the run, not one per event.
+   */
+  mutateInOrder(channel: string, initial: () => Promise<ChannelState>, transitions: readonly TransitionFn[]): Promise<TransitionOutcome[]> {
     return new Promise((resolve, reject) => {
-      const mutation = { initial, transition, resolve, reject };
+      const mutation = { initial, transitions, resolve, reject };
       const queue = this.pending.get(channel);
       if (queue) queue.push(mutation);
       else this.pending.set(channel, [mutation]);
@@ -80,11 +95,7 @@ export class ChannelStateStore {
         this.pending.delete(channel);
         try {
           const outcomes = await this.compareAndSet(channel, batch);
-          batch.forEach((mutation, index) => {
-            const outcome = outcomes[index]!;
-            if ('ok' in outcome) mutation.resolve(outcome.ok);
-            else mutation.reject(outcome.error);
-          });
+          batch.forEach((mutation, index) => mutation.resolve(outcomes[index]!));
         } catch (error) {
           for (const mutation of batch) mutation.reject(error);
         }
@@ -94,20 +105,22 @@ export class ChannelStateStore {
     }
   }
 
-  private async compareAndSet(channel: string, batch: readonly PendingMutation[]): Promise<Outcome[]> {
+  private async compareAndSet(channel: string, batch: readonly PendingMutation[]): Promise<TransitionOutcome[][]> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const entry = await this.kv.get(channel);
       const current = entry ? this.decode(channel, entry) : await batch[0]!.initial();
       let state = current;
-      const outcomes = batch.map((mutation): Outcome => {
-        try {
-          const result = mutation.transition(state);
-          state = result.state;
-          return { ok: result };
-        } catch (error) {
-          return { error };
-        }
-      });
+      const outcomes = batch.map((mutation) =>
+        mutation.transitions.map((transition): TransitionOutcome => {
+          try {
+            const result = transition(state);
+            state = result.state;
+            return { ok: result };
+          } catch (error) {
+            return { error };
+          }
+        }),
+      );
       if (entry && state === current) return outcomes;
       try {
         const revision = entry
