@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** UTF-8 JSON. Buffer.from: small ones come from Node's shared pool, several times cheaper than TextEncoder's fresh ArrayBuffer. */
 export function encodeJson(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
+  return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
 /** Decodes and validates; throws a ZodError when the bytes are not what the schema says. */

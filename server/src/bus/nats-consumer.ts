@@ -185,32 +185,14 @@ export class JetStreamConsumer implements Consumer {
 
   /** Calls the handler with the documented semantics: auto-ack on resolve, backoff nak on throw. */
   private async handle(jsMessage: JsMsg): Promise<void> {
-    const deliveryCount = jsMessage.info.deliveryCount;
-    let settled = false;
-    const settleOnce = (action: (m: JsMsg) => void): void => {
-      if (settled) return;
-      settled = true;
-      this.settle(jsMessage, action);
-    };
-    const message: BusMessage = {
-      subject: jsMessage.subject,
-      data: jsMessage.data,
-      seq: jsMessage.seq,
-      deliveryCount,
-      ack: () => settleOnce((m) => m.ack()),
-      nak: (delayMs = 0) => settleOnce((m) => m.nak(delayMs > 0 ? delayMs : undefined)),
-      working: () => {
-        if (!settled) this.settle(jsMessage, (m) => m.working());
-      },
-      term: () => settleOnce((m) => m.term()),
-    };
+    const message = new NatsBusMessage(jsMessage, this);
     try {
       await this.handler(message);
       message.ack();
     } catch (err) {
-      const delayMs = redeliveryDelayMs(deliveryCount);
+      const delayMs = redeliveryDelayMs(message.deliveryCount);
       this.context.logger.warn(
-        { stream: this.options.stream, durable: this.options.durable, seq: message.seq, deliveryCount, delayMs, err: describeError(err) },
+        { stream: this.options.stream, durable: this.options.durable, seq: message.seq, deliveryCount: message.deliveryCount, delayMs, err: describeError(err) },
         'bus handler failed; message will be redelivered',
       );
       message.nak(delayMs);
@@ -218,7 +200,7 @@ export class JetStreamConsumer implements Consumer {
   }
 
   /** Sends an ack-protocol reply; a closed connection only costs a redelivery later. */
-  private settle(message: JsMsg, action: (m: JsMsg) => void): void {
+  settle(message: JsMsg, action: (m: JsMsg) => void): void {
     try {
       action(message);
     } catch (err) {
@@ -228,4 +210,62 @@ export class JetStreamConsumer implements Consumer {
       );
     }
   }
+}
+
+/**
+ * A JetStream delivery as a `BusMessage`: settled once (ack, nak or term), `working()` any
+ * number of times before that. A class rather than an object of closures: one is made per
+ * message, on the hot path of every event.
+ */
+class NatsBusMessage implements BusMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly seq: number;
+  readonly deliveryCount: number;
+  private settled = false;
+
+  constructor(
+    private readonly jsMessage: JsMsg,
+    private readonly consumer: { settle(message: JsMsg, action: (m: JsMsg) => void): void },
+  ) {
+    this.subject = jsMessage.subject;
+    this.data = jsMessage.data;
+    this.seq = jsMessage.seq;
+    this.deliveryCount = jsMessage.info.deliveryCount;
+  }
+
+  ack(): void {
+    if (this.settleOnce()) this.consumer.settle(this.jsMessage, ackMessage);
+  }
+
+  nak(delayMs = 0): void {
+    if (this.settleOnce()) this.consumer.settle(this.jsMessage, (m) => m.nak(delayMs > 0 ? delayMs : undefined));
+  }
+
+  working(): void {
+    if (!this.settled) this.consumer.settle(this.jsMessage, workingMessage);
+  }
+
+  term(): void {
+    if (this.settleOnce()) this.consumer.settle(this.jsMessage, termMessage);
+  }
+
+  /** True the first time only. */
+  private settleOnce(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    return true;
+  }
+}
+
+function ackMessage(message: JsMsg): void {
+  message.ack();
+}
+
+function workingMessage(message: JsMsg): void {
+  message.working();
+}
+
+function termMessage(message: JsMsg): void {
+  message.term();
 }

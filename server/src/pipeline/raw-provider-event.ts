@@ -20,7 +20,6 @@ export const rawProviderEventSchema = z.object({
 export type RawProviderEvent = z.infer<typeof rawProviderEventSchema>;
 
 const envelopeSchema = rawProviderEventSchema.omit({ body: true });
-const encoder = new TextEncoder();
 /** Strict: the body was valid UTF-8 when it was accepted. */
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const NEWLINE = 0x0a;
@@ -33,7 +32,8 @@ const NEWLINE = 0x0a;
  */
 export function encodeRawEvent(event: RawProviderEvent): Uint8Array {
   const { body, ...envelope } = event;
-  return encoder.encode(`${JSON.stringify(envelope)}\n${body}`);
+  // Buffer.from: small ones come from Node's shared pool, several times cheaper than TextEncoder's fresh ArrayBuffer.
+  return Buffer.from(`${JSON.stringify(envelope)}\n${body}`, 'utf8');
 }
 
 /**
