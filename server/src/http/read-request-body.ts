@@ -12,36 +12,35 @@ export function readRequestBody(request: IncomingMessage, limitBytes: number): P
     request.resume();
     return Promise.reject(new AppError('payload_too_large', `body is larger than ${limitBytes} bytes`));
   }
+  // The listeners are written inline and stay attached: a `done` flag, not removal, ends them
+  // (the 'error' listener keeps a late socket error from going unhandled). Named function
+  // values cost a defineProperty each under tsx (esbuild keepNames), on every request.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
-    const cleanUp = (): void => {
-      request.off('data', onData);
-      request.off('end', onEnd);
-      request.off('aborted', onAborted);
-      request.off('error', onAborted);
-    };
-    function onData(chunk: Buffer): void {
+    let done = false;
+    request.on('data', (chunk: Buffer) => {
+      if (done) return;
       received += chunk.length;
       if (received > limitBytes) {
-        cleanUp();
+        done = true;
         request.resume();
         reject(new AppError('payload_too_large', `body is larger than ${limitBytes} bytes`));
         return;
       }
       chunks.push(chunk);
-    }
-    function onEnd(): void {
-      cleanUp();
+    });
+    request.on('end', () => {
+      if (done) return;
+      done = true;
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+    });
+    for (const event of ['aborted', 'error'] as const) {
+      request.on(event, (error?: Error) => {
+        if (done) return;
+        done = true;
+        reject(new AppError('bad_request', 'body ended before it was complete', error ? { cause: error } : undefined));
+      });
     }
-    function onAborted(error?: Error): void {
-      cleanUp();
-      reject(new AppError('bad_request', 'body ended before it was complete', error ? { cause: error } : undefined));
-    }
-    request.on('data', onData);
-    request.on('end', onEnd);
-    request.on('aborted', onAborted);
-    request.on('error', onAborted);
   });
 }

@@ -66,7 +66,7 @@ export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandle
 
   async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const rawBody = await readRequestBody(request, TWITCH_WEBHOOK_MAX_BODY_BYTES);
-    const delivery = readEventSubDelivery({ header: (name) => headerOf(request, name), rawBody, secret: deps.secret, nowMs: deps.now() });
+    const delivery = readEventSubDelivery({ header: headerReader(request), rawBody, secret: deps.secret, nowMs: deps.now() });
     switch (delivery.kind) {
       case 'verification':
         count('verification');
@@ -117,9 +117,12 @@ export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandle
   };
 }
 
-function headerOf(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name.toLowerCase()];
-  return typeof value === 'string' && value !== '' ? value : undefined;
+/** A request's headers by name, any case; an empty one is missing. */
+function headerReader(request: IncomingMessage): (name: string) => string | undefined {
+  return (name) => {
+    const value = request.headers[name.toLowerCase()];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
 }
 
 /** Answers go out once per event-loop turn, together: see `TurnEnder`. */
