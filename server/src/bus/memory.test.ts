@@ -1,9 +1,100 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { busContract } from './bus.contract.js';
+import type { Bus, BusMessage } from './bus.js';
 import { MemoryKv, createMemoryBus } from './memory.js';
 
 busContract('memory', async () => createMemoryBus());
+
+describe('memory bus: what a stream keeps', () => {
+  const config = (name: string, retention: 'limits' | 'workqueue' = 'limits') => ({
+    name,
+    subjects: [`${name.toLowerCase()}.>`],
+    retention,
+    maxAgeMs: 60 * 60 * 1000,
+    duplicateWindowMs: 60 * 1000,
+  });
+  const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+  const publishAll = async (bus: Bus, subject: (i: number) => string, count: number): Promise<void> => {
+    for (let i = 0; i < count; i++) await bus.publish(subject(i), new TextEncoder().encode(String(i)), { msgId: `m-${i}` });
+  };
+
+  it('keeps the newest messages up to the cap when no consumer needs the rest; the dedupe window is kept apart', async () => {
+    const bus = createMemoryBus({ maxMessagesPerStream: 5 });
+    await bus.ensureStreams([config('KEPT')]);
+    await publishAll(bus, () => 'kept.a', 12);
+    const kept = await bus.readLatest('KEPT', { limit: 100 });
+    assert.deepEqual(kept.map((message) => text(message.data)), ['11', '10', '9', '8', '7']);
+    assert.deepEqual(kept.map((message) => message.seq), [12, 11, 10, 9, 8]);
+    const again = await bus.publish('kept.a', new TextEncoder().encode('0'), { msgId: 'm-0' });
+    assert.deepEqual(again, { stream: 'KEPT', seq: 1, duplicate: true }, 'a dropped message still dedupes inside the window');
+    await bus.close();
+  });
+
+  /** A handler that holds each message until `finish` is called for it (the bus then acks it). */
+  function holdingHandler() {
+    const held: Array<{ message: BusMessage; finish: () => void }> = [];
+    return {
+      held,
+      handler: (message: BusMessage) => new Promise<void>((resolve) => held.push({ message, finish: resolve })),
+      finishAll: () => {
+        for (const entry of held.splice(0)) entry.finish();
+      },
+    };
+  }
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('never drops what a durable consumer has yet to deliver or see acked; drops it once it is done', async () => {
+    const bus = createMemoryBus({ maxMessagesPerStream: 3 });
+    await bus.ensureStreams([config('LAGGING')]);
+    const slow = holdingHandler();
+    await bus.consume({ stream: 'LAGGING', durable: 'slow', maxAckPending: 2 }, slow.handler);
+    await publishAll(bus, () => 'lagging.a', 10);
+    await turn();
+    assert.deepEqual(slow.held.map(({ message }) => text(message.data)), ['0', '1'], 'two in flight, eight waiting');
+    assert.equal((await bus.readLatest('LAGGING', { limit: 100 })).length, 10, 'the whole backlog is kept');
+
+    const delivered: string[] = [];
+    for (let entry = slow.held.shift(); entry; entry = slow.held.shift()) {
+      delivered.push(text(entry.message.data));
+      entry.finish();
+      await turn();
+    }
+    assert.deepEqual(delivered, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], 'every message delivered, in order');
+    await bus.publish('lagging.a', new TextEncoder().encode('10'), { msgId: 'm-10' });
+    assert.deepEqual((await bus.readLatest('LAGGING', { limit: 100 })).map((message) => text(message.data)), ['10', '9', '8']);
+    slow.finishAll();
+    await bus.close();
+  });
+
+  it('a filtered consumer holds only what its filter takes', async () => {
+    const bus = createMemoryBus({ maxMessagesPerStream: 2 });
+    await bus.ensureStreams([config('FILTERED')]);
+    const onlyB = holdingHandler();
+    await bus.consume({ stream: 'FILTERED', durable: 'only-b', filterSubject: 'filtered.b' }, onlyB.handler);
+    await publishAll(bus, () => 'filtered.a', 6);
+    await bus.publish('filtered.b', new TextEncoder().encode('b'), { msgId: 'b' });
+    await turn();
+    assert.deepEqual((await bus.readLatest('FILTERED', { limit: 100 })).map((message) => text(message.data)), ['b', '5']);
+    await bus.publish('filtered.a', new TextEncoder().encode('6'), { msgId: 'm-6' });
+    await bus.publish('filtered.a', new TextEncoder().encode('7'), { msgId: 'm-7' });
+    assert.deepEqual(
+      (await bus.readLatest('FILTERED', { limit: 100 })).map((message) => text(message.data)),
+      ['7', '6', 'b'],
+      'b, not yet acked, stays, and so does what came after it',
+    );
+    onlyB.finishAll();
+    await turn();
+    await bus.publish('filtered.a', new TextEncoder().encode('8'), { msgId: 'm-8' });
+    assert.deepEqual((await bus.readLatest('FILTERED', { limit: 100 })).map((message) => text(message.data)), ['8', '7']);
+    await bus.close();
+  });
+
+  it('refuses a cap that is not a positive integer', () => {
+    assert.throws(() => createMemoryBus({ maxMessagesPerStream: 0 }), RangeError);
+    assert.throws(() => createMemoryBus({ maxMessagesPerStream: 1.5 }), RangeError);
+  });
+});
 
 describe('memory KV with a ttl', () => {
   const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

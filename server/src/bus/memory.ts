@@ -24,14 +24,35 @@ import {
 const SUBJECT_CACHE_MAX = 10_000;
 
 /**
+ * Messages a stream keeps by default once every durable consumer is done with them. RAM holds
+ * them, not disk, and nothing survives the process: a week of raw events (`LIVE_RAW`'s max
+ * age) would be unbounded memory, and every retained message is work for each garbage
+ * collection (a sixth of the webhook's throughput under `bench/ingest`, 100,000 messages in).
+ */
+export const MEMORY_STREAM_MAX_MESSAGES = 10_000;
+
+export interface MemoryBusOptions {
+  readonly now?: () => number;
+  /**
+   * A stream keeps at most this many messages, oldest dropped first, but never one a durable
+   * consumer has yet to deliver or settle: a consumer that lags holds its backlog, whatever
+   * the count. The streams' max age and work-queue retention apply as well.
+   */
+  readonly maxMessagesPerStream?: number;
+}
+
+/**
  * The single-process bus: the default, so `npm start` needs nothing but Node. It keeps the
  * JetStream semantics the rest of the server relies on (msg-id dedupe window, durable
  * consumers with ack / nak(delay) / ack-wait redelivery / max-ack-pending, work-queue
  * retention, KV with revisions and compare-and-set) and is held to the same contract suite
- * as `nats.ts`. Nothing survives the process.
+ * as `nats.ts`. Nothing survives the process, and what a stream keeps for reading back is
+ * bounded (`maxMessagesPerStream`).
  */
-export function createMemoryBus(options: { now?: () => number } = {}): Bus {
+export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   const now = options.now ?? Date.now;
+  const maxMessagesPerStream = options.maxMessagesPerStream ?? MEMORY_STREAM_MAX_MESSAGES;
+  if (!Number.isInteger(maxMessagesPerStream) || maxMessagesPerStream < 1) throw new RangeError('maxMessagesPerStream must be a positive integer');
   const streams = new Map<string, MemoryStream>();
   const durables = new Map<string, DurableState>();
   const subscriptions = new Set<{ pattern: string; handler: (subject: string, data: Uint8Array) => void }>();
@@ -54,6 +75,12 @@ export function createMemoryBus(options: { now?: () => number } = {}): Bus {
     return found;
   }
 
+  /** Whether a durable consumer of `stream` has yet to deliver or settle `message`. */
+  function stillNeeded(stream: MemoryStream, message: StoredMessage): boolean {
+    for (const durable of durables.values()) if (durable.stream === stream && durable.needs(message)) return true;
+    return false;
+  }
+
   function assertOpen(): void {
     if (closed) throw new BusUnavailableError('memory bus is closed');
   }
@@ -67,7 +94,10 @@ export function createMemoryBus(options: { now?: () => number } = {}): Bus {
       for (const config of configs) {
         const existing = streams.get(config.name);
         if (existing) existing.config = config;
-        else streams.set(config.name, new MemoryStream(config, now));
+        else {
+          const stream: MemoryStream = new MemoryStream(config, now, maxMessagesPerStream, (message) => stillNeeded(stream, message));
+          streams.set(config.name, stream);
+        }
       }
     },
 
@@ -154,6 +184,8 @@ class MemoryStream {
   constructor(
     public config: StreamConfig,
     private readonly now: () => number,
+    private readonly maxMessages: number,
+    private readonly stillNeeded: (message: StoredMessage) => boolean,
   ) {}
 
   append(subject: string, data: Uint8Array, msgId: string | undefined): { seq: number; duplicate: boolean } {
@@ -166,7 +198,16 @@ class MemoryStream {
     const seq = ++this.lastSeq;
     this.messages.set(seq, { seq, subject, data: copyBytes(data), storedAtMs: nowMs });
     if (msgId !== undefined) this.recentIds.set(msgId, { seq, atMs: nowMs });
+    if (this.messages.size > this.maxMessages) this.trim();
     return { seq, duplicate: false };
+  }
+
+  /** Lets go of the oldest messages beyond the cap, up to the first one a durable consumer still needs. */
+  private trim(): void {
+    for (const [seq, message] of this.messages) {
+      if (this.messages.size <= this.maxMessages || this.stillNeeded(message)) return;
+      this.messages.delete(seq);
+    }
   }
 
   get(seq: number): StoredMessage | undefined {
@@ -286,6 +327,12 @@ class DurableState {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     await Promise.allSettled(attached.flatMap((attachment) => [...attachment.inFlight]));
+  }
+
+  /** Whether this consumer has yet to deliver `message` (one its filter takes) or to see it settled. */
+  needs(message: StoredMessage): boolean {
+    if (this.pending.has(message.seq)) return true;
+    return message.seq > this.deliveredUpTo && (this.options.filterSubject === undefined || subjectMatches(this.options.filterSubject, message.subject));
   }
 
   /** Delivers as much as the ack-pending cap and the attached handlers allow. */
