@@ -180,6 +180,12 @@ class MemoryStream {
   private readonly messages = new Map<number, StoredMessage>();
   private readonly recentIds = new Map<string, { seq: number; atMs: number }>();
   private lastSeq = 0;
+  /**
+   * Every sequence below this one is gone. Removal walks sequences from here, never a fresh
+   * iteration of `messages`: a Map iterator steps over every deleted slot not yet compacted,
+   * thousands once the stream drops its oldest messages on every append.
+   */
+  private firstSeq = 1;
 
   constructor(
     public config: StreamConfig,
@@ -204,9 +210,10 @@ class MemoryStream {
 
   /** Lets go of the oldest messages beyond the cap, up to the first one a durable consumer still needs. */
   private trim(): void {
-    for (const [seq, message] of this.messages) {
-      if (this.messages.size <= this.maxMessages || this.stillNeeded(message)) return;
-      this.messages.delete(seq);
+    for (; this.messages.size > this.maxMessages && this.firstSeq <= this.lastSeq; this.firstSeq++) {
+      const message = this.messages.get(this.firstSeq);
+      if (message && this.stillNeeded(message)) return;
+      this.messages.delete(this.firstSeq);
     }
   }
 
@@ -217,7 +224,7 @@ class MemoryStream {
   /** The first stored message after `seq` whose subject matches `filter`. */
   nextAfter(seq: number, filter: string | undefined): StoredMessage | undefined {
     this.expire(this.now());
-    for (let candidate = seq + 1; candidate <= this.lastSeq; candidate++) {
+    for (let candidate = Math.max(seq + 1, this.firstSeq); candidate <= this.lastSeq; candidate++) {
       const message = this.messages.get(candidate);
       if (message && (filter === undefined || subjectMatches(filter, message.subject))) return message;
     }
@@ -228,7 +235,7 @@ class MemoryStream {
   latest(limit: number, beforeSeq: number | undefined): StoredBusMessage[] {
     this.expire(this.now());
     const found: StoredBusMessage[] = [];
-    for (let seq = Math.min(this.lastSeq, (beforeSeq ?? Number.POSITIVE_INFINITY) - 1); seq >= 1 && found.length < limit; seq--) {
+    for (let seq = Math.min(this.lastSeq, (beforeSeq ?? Number.POSITIVE_INFINITY) - 1); seq >= this.firstSeq && found.length < limit; seq--) {
       const message = this.messages.get(seq);
       if (message) found.push({ subject: message.subject, data: copyBytes(message.data), seq });
     }
@@ -250,9 +257,10 @@ class MemoryStream {
       this.recentIds.delete(id);
     }
     if (this.config.maxAgeMs <= 0) return;
-    for (const [seq, message] of this.messages) {
-      if (nowMs - message.storedAtMs < this.config.maxAgeMs) break;
-      this.messages.delete(seq);
+    for (; this.firstSeq <= this.lastSeq; this.firstSeq++) {
+      const message = this.messages.get(this.firstSeq);
+      if (message && nowMs - message.storedAtMs < this.config.maxAgeMs) break;
+      this.messages.delete(this.firstSeq);
     }
   }
 }
