@@ -11,7 +11,8 @@
  * arrived during one event-loop turn). Logging is silent, as in the tests.
  *
  * Baseline: a bare Koa app (the server's own koa) that reads the raw body, checks the HMAC
- * with node:crypto and answers 204 (bench/baselines/koa-hmac.ts).
+ * with node:crypto and answers 204 (bench/baselines/koa-hmac.ts), in its own process
+ * (koa-hmac-process.ts), so that neither side pays for the other's garbage collections.
  *
  * Load generator: a SEPARATE process (bench/load/webhook-load.ts), so on a 2-core machine the
  * client and the server each get a core instead of sharing one event loop. It pre-builds
@@ -26,7 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { TEST_BROADCASTER, TEST_SECRET, startTestServer, type TestServer } from '../test/support/test-server.js';
 import { startNatsServer, type NatsServerHandle } from '../test/support/nats-server.js';
 import { pipelineEventsHandled } from '../test/support/pipeline-progress.js';
-import { startKoaHmacBaseline, type BaselineServer } from './baselines/koa-hmac.js';
+import type { BaselineProcessMessage } from './baselines/koa-hmac-process.js';
 import type { WebhookLoadResult, WebhookLoadRun } from './load/protocol.js';
 import { spawnBenchChild, type BenchChild } from './support/child.js';
 import { fmt, fmtInt, quantiles, sleep, table, verdict } from './support/stats.js';
@@ -90,11 +91,47 @@ interface RunSample {
   readonly serverCpuMs: number;
 }
 
+/** A server under load and how to read its process's CPU time (ms). */
+interface Target {
+  readonly host: string;
+  readonly port: number;
+  readonly cpuMs: () => Promise<number>;
+}
+
+interface BaselineProcess extends Target {
+  readonly koaVersion: string;
+  stop(): Promise<void>;
+}
+
+let cpuRequests = 0;
+
+async function startBaselineProcess(): Promise<BaselineProcess> {
+  const child = spawnBenchChild<BaselineProcessMessage>(new URL('./baselines/koa-hmac-process.ts', import.meta.url));
+  child.send({ type: 'start', secret: TEST_SECRET });
+  const ready = await child.next((m): m is Extract<BaselineProcessMessage, { type: 'ready' }> => m.type === 'ready', 30_000);
+  return {
+    host: ready.host,
+    port: ready.port,
+    koaVersion: ready.koaVersion,
+    async cpuMs() {
+      const id = ++cpuRequests;
+      child.send({ type: 'cpu', id });
+      return (await child.next((m): m is Extract<BaselineProcessMessage, { type: 'cpu' }> => m.type === 'cpu' && m.id === id, 10_000)).ms;
+    },
+    stop: () => child.stop(),
+  };
+}
+
+function ownCpuMs(): Promise<number> {
+  const { user, system } = process.cpuUsage();
+  return Promise.resolve((user + system) / 1000);
+}
+
 let runCounter = 0;
 
 async function loadRun(
   loader: BenchChild<WebhookLoadResult>,
-  target: { host: string; port: number },
+  target: Target,
   options: Required<Pick<IngestBenchOptions, 'concurrency' | 'warmupMs' | 'durationMs' | 'requestsPerRun'>>,
   label: string,
   previous: RunSample | undefined,
@@ -121,11 +158,10 @@ async function loadRun(
     durationMs: options.durationMs,
     label: `${label}-${process.pid}-${id}`,
   };
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = await target.cpuMs();
   loader.send(run);
   const result = await loader.next((m): m is WebhookLoadResult => m.type === 'result' && m.id === id, 120_000);
-  const cpu = process.cpuUsage(cpuBefore);
-  return { result, serverCpuMs: (cpu.user + cpu.system) / 1000 };
+  return { result, serverCpuMs: (await target.cpuMs()) - cpuBefore };
 }
 
 function summarize(samples: readonly RunSample[]): IngestSide {
@@ -171,7 +207,7 @@ async function waitForPipeline(server: TestServer, before: number, count: number
 async function benchBus(
   bus: BusKind,
   loader: BenchChild<WebhookLoadResult>,
-  baseline: BaselineServer,
+  baseline: Target,
   options: Required<Omit<IngestBenchOptions, 'buses' | 'log'>>,
   log: (line: string) => void,
 ): Promise<IngestRow> {
@@ -182,14 +218,13 @@ async function benchBus(
     // Production windows (30 s grace, 2 s coalescing): a burst of title updates is mostly coalesced.
     server = await startTestServer({ graceMs: 30_000, coalesceMs: 2_000, ...(nats ? { natsUrl: nats.url } : {}) });
     const ours = new URL(server.url);
-    const oursTarget = { host: ours.hostname, port: Number(ours.port) };
-    const baselineTarget = { host: baseline.host, port: baseline.port };
+    const oursTarget: Target = { host: ours.hostname, port: Number(ours.port), cpuMs: ownCpuMs };
     const oursSamples: RunSample[] = [];
     const baselineSamples: RunSample[] = [];
     const drainMs: Array<number | undefined> = [];
     const pipelineEventsPerSecond: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
-      const b = await loadRun(loader, baselineTarget, options, `base-${bus}`, baselineSamples.at(-1));
+      const b = await loadRun(loader, baseline, options, `base-${bus}`, baselineSamples.at(-1));
       baselineSamples.push(b);
       log(`  ${bus} round ${round + 1}: baseline ${fmtInt((b.result.ok * 1000) / b.result.windowMs)} req/s (${fmtInt(b.result.sent)} sent; request pool built in ${fmtInt(b.result.buildMs)} ms)`);
       const handledBefore = await pipelineEventsHandled(server.running.metrics);
@@ -248,7 +283,7 @@ export function formatIngest(result: IngestBenchResult): string {
   return [
     `ingest: ${result.concurrency} concurrent keep-alive clients in a separate process, ${result.durationMs} ms measured per run, baseline = bare koa ${result.koaVersion} + HMAC`,
     table(rows),
-    'ours = full path incl. the pipeline consuming concurrently in this process; srv CPU = this process per 1k requests (nats-server excluded);',
+    'ours = full path incl. the pipeline consuming concurrently in this process; srv CPU = each server process per 1k requests (nats-server excluded);',
     'pipeline caught up = time after the load until every accepted webhook was consumed; pipeline ev/s = accepted / (load + catch-up)',
     ...notes,
     ...clientBound,
@@ -266,7 +301,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   };
   const log = options.log ?? ((line: string) => console.log(line));
   const loader = spawnBenchChild<WebhookLoadResult>(new URL('./load/webhook-load.ts', import.meta.url));
-  const baseline = await startKoaHmacBaseline(TEST_SECRET);
+  const baseline = await startBaselineProcess();
   const rows: IngestRow[] = [];
   try {
     for (const bus of options.buses ?? (['memory', 'nats'] as const)) {
@@ -279,7 +314,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
       }
     }
   } finally {
-    await baseline.close();
+    await baseline.stop();
     await loader.stop();
   }
   return { rows, concurrency: settings.concurrency, durationMs: settings.durationMs, koaVersion: baseline.koaVersion };
