@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../errors/index.js';
-import type { Logger, Metrics, WebhookOutcome } from '../observability/index.js';
+import type { CounterChild, Logger, Metrics, WebhookOutcome } from '../observability/index.js';
 import type { RawEventIngest } from '../pipeline/index.js';
 import { TWITCH_SUBSCRIPTION_TYPES, readEventSubDelivery, type EventSubSubscription } from '../providers/twitch/index.js';
 import { asAppError, errorBody } from './middleware/error-handler.js';
@@ -49,18 +49,17 @@ export function isTwitchWebhookPath(url: string | undefined): boolean {
  */
 export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandler {
   const { metrics, logger } = deps;
-  // prom-client hashes the label set on every inc(); the children are bound once.
-  const outcomeCounters = new Map<WebhookOutcome, { inc(): void }>();
+  const outcomeCounters = new Map<WebhookOutcome, CounterChild>();
   const count = (outcome: WebhookOutcome): void => {
     let counter = outcomeCounters.get(outcome);
-    if (!counter) outcomeCounters.set(outcome, (counter = metrics.webhookResults.labels({ provider: 'twitch', outcome })));
+    if (!counter) outcomeCounters.set(outcome, (counter = metrics.summed.webhookResults.child({ provider: 'twitch', outcome })));
     counter.inc();
   };
-  const requestCounters = new Map<string, { inc(): void }>();
+  const requestCounters = new Map<string, CounterChild>();
   const countRequest = (method: string, status: number): void => {
     const key = `${method} ${status}`;
     let counter = requestCounters.get(key);
-    if (!counter) requestCounters.set(key, (counter = metrics.httpRequests.labels({ method, route: TWITCH_WEBHOOK_PATH, status: String(status) })));
+    if (!counter) requestCounters.set(key, (counter = metrics.summed.httpRequests.child({ method, route: TWITCH_WEBHOOK_PATH, status: String(status) })));
     counter.inc();
   };
 

@@ -1,2 +1,12 @@
 export { createLogger, type Logger } from './logger.js';
-export { createMetrics, METRIC_NAMES, PIPELINE_OUTCOMES, WEBHOOK_OUTCOMES, type Metrics, type PipelineOutcome, type WebhookOutcome } from './metrics.js';
+export {
+  createMetrics,
+  METRIC_NAMES,
+  PIPELINE_OUTCOMES,
+  SummedCounter,
+  WEBHOOK_OUTCOMES,
+  type CounterChild,
+  type Metrics,
+  type PipelineOutcome,
+  type WebhookOutcome,
+} from './metrics.js';

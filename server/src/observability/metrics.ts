@@ -34,6 +34,50 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 export const PIPELINE_OUTCOMES = ['applied', 'unchanged', 'ignored', 'malformed'] as const;
 export type PipelineOutcome = (typeof PIPELINE_OUTCOMES)[number];
 
+/** One label set of a counter, incremented on a hot path. */
+export interface CounterChild {
+  inc(): void;
+}
+
+/**
+ * Hot-path children of a prom-client counter whose increments are summed in plain numbers and
+ * handed to the counter when the registry is read (`/metrics`, `get()`): prom-client hashes
+ * the label set into a string on every `inc()`, bound children included, and a webhook counted
+ * three of them. Reads see every increment made before them.
+ */
+export class SummedCounter<Label extends string> {
+  private readonly children = new Map<string, { readonly labels: Partial<Record<Label, string>>; count: number }>();
+  private counter: Counter<Label> | undefined;
+
+  /** The counter these children belong to; its `collect` calls `flush`. */
+  bind(counter: Counter<Label>): Counter<Label> {
+    this.counter = counter;
+    return counter;
+  }
+
+  /** The child for `labels`, made once per label set. */
+  child(labels: Partial<Record<Label, string>>): CounterChild {
+    const key = JSON.stringify(labels);
+    let child = this.children.get(key);
+    if (!child) this.children.set(key, (child = { labels, count: 0 }));
+    const entry = child;
+    return {
+      inc() {
+        entry.count++;
+      },
+    };
+  }
+
+  flush(): void {
+    if (!this.counter) return;
+    for (const child of this.children.values()) {
+      if (child.count === 0) continue;
+      this.counter.inc(child.labels, child.count);
+      child.count = 0;
+    }
+  }
+}
+
 export interface Metrics {
   readonly registry: Registry;
   readonly webhookResults: Counter<'provider' | 'outcome'>;
@@ -42,20 +86,35 @@ export interface Metrics {
   readonly statusEmits: Counter<'transition'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly pipelineEvents: Counter<'provider' | 'outcome'>;
+  /** The same counters, for hot paths: see `SummedCounter`. */
+  readonly summed: {
+    readonly webhookResults: SummedCounter<'provider' | 'outcome'>;
+    readonly httpRequests: SummedCounter<'method' | 'route' | 'status'>;
+    readonly pipelineEvents: SummedCounter<'provider' | 'outcome'>;
+  };
 }
 
 /** A registry per app instance: no module-level singletons, so tests can build many apps. */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const summed = {
+    webhookResults: new SummedCounter<'provider' | 'outcome'>(),
+    httpRequests: new SummedCounter<'method' | 'route' | 'status'>(),
+    pipelineEvents: new SummedCounter<'provider' | 'outcome'>(),
+  };
   return {
     registry,
-    webhookResults: new Counter({
-      name: METRIC_NAMES.webhookResults,
-      help: 'Provider webhook deliveries by outcome',
-      labelNames: ['provider', 'outcome'],
-      registers: [registry],
-    }),
+    summed,
+    webhookResults: summed.webhookResults.bind(
+      new Counter({
+        name: METRIC_NAMES.webhookResults,
+        help: 'Provider webhook deliveries by outcome',
+        labelNames: ['provider', 'outcome'],
+        registers: [registry],
+        collect: () => summed.webhookResults.flush(),
+      }),
+    ),
     publishLatency: new Histogram({
       name: METRIC_NAMES.publishLatency,
       help: 'Time from publish to the bus acknowledging it',
@@ -74,17 +133,23 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['transition'],
       registers: [registry],
     }),
-    httpRequests: new Counter({
-      name: METRIC_NAMES.httpRequests,
-      help: 'HTTP requests by route and status',
-      labelNames: ['method', 'route', 'status'],
-      registers: [registry],
-    }),
-    pipelineEvents: new Counter({
-      name: METRIC_NAMES.pipelineEvents,
-      help: 'Raw provider events the pipeline handled, by outcome',
-      labelNames: ['provider', 'outcome'],
-      registers: [registry],
-    }),
+    httpRequests: summed.httpRequests.bind(
+      new Counter({
+        name: METRIC_NAMES.httpRequests,
+        help: 'HTTP requests by route and status',
+        labelNames: ['method', 'route', 'status'],
+        registers: [registry],
+        collect: () => summed.httpRequests.flush(),
+      }),
+    ),
+    pipelineEvents: summed.pipelineEvents.bind(
+      new Counter({
+        name: METRIC_NAMES.pipelineEvents,
+        help: 'Raw provider events the pipeline handled, by outcome',
+        labelNames: ['provider', 'outcome'],
+        registers: [registry],
+        collect: () => summed.pipelineEvents.flush(),
+      }),
+    ),
   };
 }

@@ -13,7 +13,7 @@ import {
   type Consumer,
 } from '../bus/index.js';
 import type { ChannelConfig, ChannelRegistry, LinkedProvider } from '../channels/index.js';
-import type { Logger, Metrics, PipelineOutcome } from '../observability/index.js';
+import type { CounterChild, Logger, Metrics, PipelineOutcome } from '../observability/index.js';
 import { mapBlueskyEvent, readBlueskyRawEvent } from '../providers/bluesky/index.js';
 import { mapTwitchNotification } from '../providers/twitch/index.js';
 import { mapYouTubeObservation, readYouTubeRawEvent } from '../providers/youtube/index.js';
@@ -62,8 +62,7 @@ export class LivePipeline {
    * and publishing each one cost more than the event itself.
    */
   private readonly scheduledWakes = new Map<string, number>();
-  /** prom-client hashes the label set on every inc(); the children are bound once. */
-  private readonly eventCounters = new Map<string, { inc(): void }>();
+  private readonly eventCounters = new Map<string, CounterChild>();
 
   private constructor(
     private readonly options: LivePipelineOptions,
@@ -253,7 +252,7 @@ export class LivePipeline {
   private countEvent(provider: string, outcome: PipelineOutcome): void {
     const key = `${provider}\u0000${outcome}`;
     let counter = this.eventCounters.get(key);
-    if (!counter) this.eventCounters.set(key, (counter = this.options.metrics.pipelineEvents.labels({ provider, outcome })));
+    if (!counter) this.eventCounters.set(key, (counter = this.options.metrics.summed.pipelineEvents.child({ provider, outcome })));
     counter.inc();
   }
 
