@@ -1,6 +1,6 @@
 import { AppError } from '../../errors/index.js';
 import type { RawProviderEvent } from '../../pipeline/index.js';
-import { EVENTSUB_HEADERS, EVENTSUB_MESSAGE_TYPES, isEventSubMessageType } from './eventsub-headers.js';
+import { EVENTSUB_HEADERS, EVENTSUB_HEADERS_LOWER, EVENTSUB_MESSAGE_TYPES, isEventSubMessageType } from './eventsub-headers.js';
 import {
   eventSubNotificationEnvelopeSchema,
   eventSubRevocationBodySchema,
@@ -34,19 +34,22 @@ export interface EventSubRequest {
  * Throws `AppError`: 403 for anything unauthenticated, 400 for a signed but malformed body.
  */
 export function readEventSubDelivery(request: EventSubRequest): EventSubDelivery {
-  const messageId = request.header(EVENTSUB_HEADERS.messageId);
-  const timestamp = request.header(EVENTSUB_HEADERS.messageTimestamp);
-  const signature = request.header(EVENTSUB_HEADERS.messageSignature);
-  const messageType = request.header(EVENTSUB_HEADERS.messageType);
-  for (const [name, value] of [
-    [EVENTSUB_HEADERS.messageId, messageId],
-    [EVENTSUB_HEADERS.messageTimestamp, timestamp],
-    [EVENTSUB_HEADERS.messageSignature, signature],
-    [EVENTSUB_HEADERS.messageType, messageType],
-  ] as const) {
-    if (!value) throw new AppError('signature_invalid', `missing header ${name}`);
+  // Lowercase names: what Node's headers are keyed by, so a lookup lowercases nothing.
+  const messageId = request.header(EVENTSUB_HEADERS_LOWER.messageId);
+  const timestamp = request.header(EVENTSUB_HEADERS_LOWER.messageTimestamp);
+  const signature = request.header(EVENTSUB_HEADERS_LOWER.messageSignature);
+  const messageType = request.header(EVENTSUB_HEADERS_LOWER.messageType);
+  if (!messageId || !timestamp || !signature || !messageType) {
+    const name = !messageId
+      ? EVENTSUB_HEADERS.messageId
+      : !timestamp
+        ? EVENTSUB_HEADERS.messageTimestamp
+        : !signature
+          ? EVENTSUB_HEADERS.messageSignature
+          : EVENTSUB_HEADERS.messageType;
+    throw new AppError('signature_invalid', `missing header ${name}`);
   }
-  if (messageId!.length > 256) throw new AppError('signature_invalid', `${EVENTSUB_HEADERS.messageId} is too long`);
+  if (messageId.length > 256) throw new AppError('signature_invalid', `${EVENTSUB_HEADERS.messageId} is too long`);
 
   const age = checkEventSubTimestamp(timestamp, request.nowMs);
   if (age !== 'ok') {
@@ -54,8 +57,8 @@ export function readEventSubDelivery(request: EventSubRequest): EventSubDelivery
   }
   const verified = verifyEventSubSignature({
     secret: request.secret,
-    messageId: messageId!,
-    timestamp: timestamp!,
+    messageId,
+    timestamp,
     rawBody: request.rawBody,
     signature,
   });
@@ -82,7 +85,7 @@ export function readEventSubDelivery(request: EventSubRequest): EventSubDelivery
     case EVENTSUB_MESSAGE_TYPES.revocation: {
       const parsed = eventSubRevocationBodySchema.safeParse(body);
       if (!parsed.success) throw new AppError('invalid_body', 'revocation body needs subscription');
-      return { kind: 'revocation', subscription: parsed.data.subscription, messageId: messageId! };
+      return { kind: 'revocation', subscription: parsed.data.subscription, messageId };
     }
     case EVENTSUB_MESSAGE_TYPES.notification: {
       const parsed = eventSubNotificationEnvelopeSchema.safeParse(body);
@@ -93,11 +96,11 @@ export function readEventSubDelivery(request: EventSubRequest): EventSubDelivery
         subscription,
         event: {
           provider: 'twitch',
-          message_id: messageId!,
+          message_id: messageId,
           message_type: messageType,
           subscription_type: subscription.type,
           subscription_version: subscription.version,
-          message_timestamp: timestamp!,
+          message_timestamp: timestamp,
           received_at: new Date(request.nowMs).toISOString(),
           body: text,
         },
