@@ -90,6 +90,20 @@ describe('memory bus: what a stream keeps', () => {
     await bus.close();
   });
 
+  it('never caps a work queue: its messages wait for a consumer, however many', async () => {
+    const bus = createMemoryBus({ maxMessagesPerStream: 3 });
+    await bus.ensureStreams([config('JOBS', 'workqueue')]);
+    await publishAll(bus, () => 'jobs.a', 8);
+    const done: string[] = [];
+    const consumer = await bus.consume({ stream: 'JOBS', durable: 'late-worker' }, (message) => {
+      done.push(text(message.data));
+    });
+    for (let i = 0; i < 10 && done.length < 8; i++) await turn();
+    assert.deepEqual(done, ['0', '1', '2', '3', '4', '5', '6', '7']);
+    await consumer.stop();
+    await bus.close();
+  });
+
   it('refuses a cap that is not a positive integer', () => {
     assert.throws(() => createMemoryBus({ maxMessagesPerStream: 0 }), RangeError);
     assert.throws(() => createMemoryBus({ maxMessagesPerStream: 1.5 }), RangeError);

@@ -35,9 +35,10 @@ export const MEMORY_STREAM_MAX_MESSAGES = 10_000;
 export interface MemoryBusOptions {
   readonly now?: () => number;
   /**
-   * A stream keeps at most this many messages, oldest dropped first, but never one a durable
-   * consumer has yet to deliver or settle: a consumer that lags holds its backlog, whatever
-   * the count. The streams' max age and work-queue retention apply as well.
+   * A `limits` stream keeps at most this many messages, oldest dropped first, but never one a
+   * durable consumer has yet to deliver or settle: a consumer that lags holds its backlog,
+   * whatever the count. The streams' max age applies as well. A work queue is not capped: its
+   * messages leave when they are acked.
    */
   readonly maxMessagesPerStream?: number;
 }
@@ -207,7 +208,8 @@ class MemoryStream {
     const seq = ++this.lastSeq;
     this.messages.set(seq, { seq, subject, data: this.arena.copy(data), storedAtMs: nowMs });
     if (msgId !== undefined) this.recentIds.set(msgId, { seq, atMs: nowMs });
-    if (this.messages.size > this.maxMessages) this.trim();
+    // A work queue's messages leave when they are acked: none is dropped before that.
+    if (this.config.retention === 'limits' && this.messages.size > this.maxMessages) this.trim();
     return { seq, duplicate: false };
   }
 

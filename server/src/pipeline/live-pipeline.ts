@@ -131,7 +131,7 @@ export class LivePipeline {
    *
    * Per event this awaits nothing unless it has something to publish: a burst of title updates
    * inside the coalescing window costs the pure steps and one shared write, not a chain of
-   * promises per event (that chain was half of what the pipeline cost per event).
+   * promises per event.
    */
   private async handleRawBatch(messages: readonly BusMessage[]): Promise<void> {
     const routed: RoutedRawEvent[] = [];
@@ -154,9 +154,9 @@ export class LivePipeline {
 
   /** Applies one channel's events of a batch, in order, with one store write; then publishes each outcome. */
   private async applyToChannel(channel: string, work: ReadonlyArray<{ readonly message: BusMessage; readonly event: CanonicalEvent }>): Promise<void> {
-    const ctx = this.context(channel);
     let outcomes: TransitionOutcome[];
     try {
+      const ctx = this.context(channel);
       outcomes = await this.states.mutateInOrder(
         channel,
         () => this.initialStateFor(channel),
