@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
 
 /** Metric names, one table. */
 export const METRIC_NAMES = {
@@ -49,10 +49,10 @@ export class SummedCounter<Label extends string> {
   private readonly children = new Map<string, { readonly labels: Partial<Record<Label, string>>; count: number }>();
   private counter: Counter<Label> | undefined;
 
-  /** The counter these children belong to; its `collect` calls `flush`. */
-  bind(counter: Counter<Label>): Counter<Label> {
-    this.counter = counter;
-    return counter;
+  /** The counter these children belong to, made here so that its `collect` calls `flush`. */
+  createCounter(configuration: Omit<CounterConfiguration<Label>, 'collect'>): Counter<Label> {
+    this.counter = new Counter({ ...configuration, collect: () => this.flush() });
+    return this.counter;
   }
 
   /** The child for `labels`, made once per label set. */
@@ -106,15 +106,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   return {
     registry,
     summed,
-    webhookResults: summed.webhookResults.bind(
-      new Counter({
-        name: METRIC_NAMES.webhookResults,
-        help: 'Provider webhook deliveries by outcome',
-        labelNames: ['provider', 'outcome'],
-        registers: [registry],
-        collect: () => summed.webhookResults.flush(),
-      }),
-    ),
+    webhookResults: summed.webhookResults.createCounter({
+      name: METRIC_NAMES.webhookResults,
+      help: 'Provider webhook deliveries by outcome',
+      labelNames: ['provider', 'outcome'],
+      registers: [registry],
+    }),
     publishLatency: new Histogram({
       name: METRIC_NAMES.publishLatency,
       help: 'Time from publish to the bus acknowledging it',
@@ -133,23 +130,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['transition'],
       registers: [registry],
     }),
-    httpRequests: summed.httpRequests.bind(
-      new Counter({
-        name: METRIC_NAMES.httpRequests,
-        help: 'HTTP requests by route and status',
-        labelNames: ['method', 'route', 'status'],
-        registers: [registry],
-        collect: () => summed.httpRequests.flush(),
-      }),
-    ),
-    pipelineEvents: summed.pipelineEvents.bind(
-      new Counter({
-        name: METRIC_NAMES.pipelineEvents,
-        help: 'Raw provider events the pipeline handled, by outcome',
-        labelNames: ['provider', 'outcome'],
-        registers: [registry],
-        collect: () => summed.pipelineEvents.flush(),
-      }),
-    ),
+    httpRequests: summed.httpRequests.createCounter({
+      name: METRIC_NAMES.httpRequests,
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    pipelineEvents: summed.pipelineEvents.createCounter({
+      name: METRIC_NAMES.pipelineEvents,
+      help: 'Raw provider events the pipeline handled, by outcome',
+      labelNames: ['provider', 'outcome'],
+      registers: [registry],
+    }),
   };
 }
