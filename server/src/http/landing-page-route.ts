@@ -15,7 +15,7 @@ import type { ChannelConfig, ChannelRegistry, UploadPolicy } from '../channels/i
 import { AppError } from '../errors/index.js';
 import type { LiveStatusHub } from '../live/index.js';
 import type { AppState } from './app-state.js';
-import { ifNoneMatchMatches } from './middleware/conditional-get.js';
+import { contentEtag, ifNoneMatchMatches } from './middleware/conditional-get.js';
 
 /** `og:site_name` and the oEmbed `provider_name`. */
 export const SITE_NAME = 'live-upload';
@@ -165,7 +165,7 @@ export function landingPageRoute(deps: LandingPageDeps): Router<AppState> {
     if (!found) throw new AppError('not_found', `no channel ${formatChannelRef(ref)}`);
     const view: LandingPageView = { page: found.page, embed: ctx.query['embed'] === '1', uploads: found.config.uploads };
     const html = renderLandingPage(view);
-    const etag = `"${sha256(html).slice(0, 27).replaceAll('/', '_').replaceAll('+', '-')}"`;
+    const etag = contentEtag(html);
     ctx.set('ETag', etag);
     ctx.set('Cache-Control', 'public, max-age=10, stale-while-revalidate=30');
     ctx.set('Content-Security-Policy', landingPageCsp(view));

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import { encodeStreamCursor, pageStreams, parseStreamQuery, summarizeStream, type StreamDirectory } from '../discovery/index.js';
 import type { AppState } from './app-state.js';
-import { ifNoneMatchMatches } from './middleware/conditional-get.js';
+import { contentEtag, ifNoneMatchMatches } from './middleware/conditional-get.js';
 import { rateLimitPerClient } from './middleware/rate-limit.js';
 
 export interface StreamsRouteDeps {
@@ -28,7 +27,7 @@ export function streamsRoute(deps: StreamsRouteDeps): Router<AppState> {
       items: page.entries.map((entry) => summarizeStream(entry, publicUrl)),
       next_cursor: page.next === undefined ? null : encodeStreamCursor(query, page.next),
     });
-    const etag = `"${createHash('sha256').update(body, 'utf8').digest('base64url').slice(0, 27)}"`;
+    const etag = contentEtag(body);
     ctx.set('Cache-Control', 'public, max-age=2, stale-while-revalidate=10');
     ctx.set('ETag', etag);
     if (ifNoneMatchMatches(ctx.get('if-none-match'), etag)) {

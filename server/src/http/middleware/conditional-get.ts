@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * RFC 9110 §13.1.2: does `If-None-Match` match this entity tag? Weak comparison (a `W/` prefix
  * on either side is ignored), `*` matches anything. Evaluated by the origin whatever the
@@ -9,4 +11,9 @@ export function ifNoneMatchMatches(ifNoneMatch: string, etag: string): boolean {
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
   const target = opaque(etag);
   return ifNoneMatch.split(',').some((candidate) => opaque(candidate) === target);
+}
+
+/** A strong entity tag for a representation: the first 27 base64url characters of its SHA-256 (162 bits). */
+export function contentEtag(body: string): string {
+  return `"${createHash('sha256').update(body, 'utf8').digest('base64url').slice(0, 27)}"`;
 }
