@@ -30,7 +30,7 @@ const SUBJECT_CACHE_MAX = 10_000;
  * age) would be unbounded memory, and every retained message is work for each garbage
  * collection (a sixth of the webhook's throughput under `bench/ingest`, 100,000 messages in).
  */
-export const MEMORY_STREAM_MAX_MESSAGES = 10_000;
+const MEMORY_STREAM_MAX_MESSAGES = 10_000;
 
 export interface MemoryBusOptions {
   readonly now?: () => number;
