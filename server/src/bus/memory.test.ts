@@ -104,6 +104,23 @@ describe('memory bus: what a stream keeps', () => {
     await bus.close();
   });
 
+  it('slides its duplicate window: each id is a duplicate for exactly its own window, whatever came after it', async () => {
+    let nowMs = 0;
+    const bus = createMemoryBus({ now: () => nowMs });
+    await bus.ensureStreams([config('WINDOW')]); // 60 s window
+    const publish = (msgId: string) => bus.publish('window.a', new TextEncoder().encode(msgId), { msgId });
+    for (let i = 0; i < 3_000; i++) {
+      nowMs = i * 100; // one id every 100 ms, for five minutes
+      assert.equal((await publish(`id-${i}`)).duplicate, false);
+      if (i >= 599) {
+        assert.equal((await publish(`id-${i - 599}`)).duplicate, true, `id-${i - 599} is 59.9 s old`);
+        const expired = await publish(`id-${i - 600}`);
+        assert.equal(expired.duplicate, false, `id-${i - 600} is 60 s old: stored again`);
+      }
+    }
+    await bus.close();
+  });
+
   it('refuses a cap that is not a positive integer', () => {
     assert.throws(() => createMemoryBus({ maxMessagesPerStream: 0 }), RangeError);
     assert.throws(() => createMemoryBus({ maxMessagesPerStream: 1.5 }), RangeError);

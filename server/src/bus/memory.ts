@@ -20,6 +20,7 @@ import {
   type Subscription,
 } from './bus.js';
 import { ByteArena } from './byte-arena.js';
+import { TimedQueue } from './timed-queue.js';
 
 /** Distinct subjects whose stream is remembered; past this the memo starts over (subjects carry channel names). */
 const SUBJECT_CACHE_MAX = 10_000;
@@ -180,7 +181,10 @@ interface StoredMessage {
 
 class MemoryStream {
   private readonly messages = new Map<number, StoredMessage>();
-  private readonly recentIds = new Map<string, { seq: number; atMs: number }>();
+  /** Msg ids inside the duplicate window and the sequence each was stored at; `expire` keeps out the rest. */
+  private readonly recentIds = new Map<string, number>();
+  /** The same ids, oldest first, with when each was stored. */
+  private readonly recentIdTimes = new TimedQueue<string>();
   /** Where the stored copies live (see `copyBytes`). */
   private readonly arena = new ByteArena();
   private lastSeq = 0;
@@ -202,12 +206,15 @@ class MemoryStream {
     const nowMs = this.now();
     this.expire(nowMs);
     if (msgId !== undefined) {
-      const seen = this.recentIds.get(msgId);
-      if (seen && nowMs - seen.atMs < this.config.duplicateWindowMs) return { seq: seen.seq, duplicate: true };
+      const seenSeq = this.recentIds.get(msgId);
+      if (seenSeq !== undefined) return { seq: seenSeq, duplicate: true };
     }
     const seq = ++this.lastSeq;
     this.messages.set(seq, { seq, subject, data: this.arena.copy(data), storedAtMs: nowMs });
-    if (msgId !== undefined) this.recentIds.set(msgId, { seq, atMs: nowMs });
+    if (msgId !== undefined) {
+      this.recentIds.set(msgId, seq);
+      this.recentIdTimes.push(msgId, nowMs);
+    }
     // A work queue's messages leave when they are acked: none is dropped before that.
     if (this.config.retention === 'limits' && this.messages.size > this.maxMessages) this.trim();
     return { seq, duplicate: false };
@@ -257,9 +264,10 @@ class MemoryStream {
   }
 
   private expire(nowMs: number): void {
-    for (const [id, seen] of this.recentIds) {
-      if (nowMs - seen.atMs < this.config.duplicateWindowMs) break;
-      this.recentIds.delete(id);
+    const ids = this.recentIdTimes;
+    while (ids.size > 0 && nowMs - ids.headMs! >= this.config.duplicateWindowMs) {
+      this.recentIds.delete(ids.headKey!);
+      ids.shift();
     }
     if (this.config.maxAgeMs <= 0) return;
     for (; this.firstSeq <= this.lastSeq; this.firstSeq++) {
@@ -293,7 +301,7 @@ class DurableState {
    * a timer per delivery was the largest cost of a message through this bus. Entries whose
    * message was settled or re-armed since are skipped when they come up.
    */
-  private readonly deadlines = new DeadlineQueue();
+  private readonly deadlines = new TimedQueue<number>();
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private deadlineTimerAtMs = Number.POSITIVE_INFINITY;
   private readonly attachments: Attachment[] = [];
@@ -437,18 +445,19 @@ class DurableState {
     this.deadlineTimerAtMs = Number.POSITIVE_INFINITY;
     const nowMs = this.now();
     const expired: number[] = [];
-    for (let head = this.deadlines.peek(); head; head = this.deadlines.peek()) {
-      const entry = this.pending.get(head.seq);
-      if (!entry || entry.timer || entry.dueAtMs !== head.dueAtMs) {
+    for (let seq = this.deadlines.headKey; seq !== undefined; seq = this.deadlines.headKey) {
+      const dueAtMs = this.deadlines.headMs!;
+      const entry = this.pending.get(seq);
+      if (!entry || entry.timer || entry.dueAtMs !== dueAtMs) {
         this.deadlines.shift(); // settled, nak'ed with a delay, or re-armed since
         continue;
       }
-      if (head.dueAtMs > nowMs) {
-        this.armDeadlineTimer(head.dueAtMs);
+      if (dueAtMs > nowMs) {
+        this.armDeadlineTimer(dueAtMs);
         break;
       }
       this.deadlines.shift();
-      expired.push(head.seq);
+      expired.push(seq);
     }
     for (const seq of expired) this.redeliver(seq);
   }
@@ -547,37 +556,6 @@ function copyBytes(data: Uint8Array): Uint8Array {
   return Buffer.from(data);
 }
 
-/** A FIFO of (seq, due time) with O(1) push and shift. */
-class DeadlineQueue {
-  private seqs: number[] = [];
-  private dues: number[] = [];
-  private head = 0;
-
-  push(seq: number, dueAtMs: number): void {
-    this.seqs.push(seq);
-    this.dues.push(dueAtMs);
-  }
-
-  peek(): { seq: number; dueAtMs: number } | undefined {
-    return this.head < this.seqs.length ? { seq: this.seqs[this.head]!, dueAtMs: this.dues[this.head]! } : undefined;
-  }
-
-  shift(): void {
-    this.head++;
-    if (this.head > 1024 && this.head * 2 > this.seqs.length) {
-      this.seqs = this.seqs.slice(this.head);
-      this.dues = this.dues.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  clear(): void {
-    this.seqs = [];
-    this.dues = [];
-    this.head = 0;
-  }
-}
-
 const KV_KEY_PATTERN = /^[-/_=.a-zA-Z0-9]+$/;
 
 function assertKvKey(key: string): void {
@@ -595,6 +573,8 @@ interface MemoryKvEntry {
 /** Exported for its own tests; buses hand it out as a `KvBucket`. */
 export class MemoryKv implements KvBucket {
   private readonly entries = new Map<string, MemoryKvEntry>();
+  /** Every write's key, oldest first, with its time: what `dropExpired` walks. */
+  private readonly writes = new TimedQueue<string>();
   private readonly watchers = new Set<(event: KvWatchEvent) => void>();
   private revision = 0;
 
@@ -665,9 +645,8 @@ export class MemoryKv implements KvBucket {
   private write(key: string, value: Uint8Array): number {
     const revision = ++this.revision;
     const nowMs = this.now();
-    // Re-inserted, so the map stays in write order and the oldest entries are always first.
-    this.entries.delete(key);
     this.entries.set(key, { value: copyBytes(value), revision, writtenAtMs: nowMs });
+    if (this.ttlMs > 0) this.writes.push(key, nowMs);
     this.dropExpired(nowMs);
     this.notify({ key, value: copyBytes(value), revision });
     return revision;
@@ -675,14 +654,16 @@ export class MemoryKv implements KvBucket {
 
   /**
    * Drops entries whose ttl is over, oldest first, so a bucket nobody reads back (the seen
-   * set: most ids are written once and never asked for again) holds one ttl's worth of keys,
-   * not every key ever written. Amortized O(1) per write.
+   * set: most ids are written once and never asked for again) holds one ttl's worth of
+   * writes, not every key ever written. Amortized O(1) per write.
    */
   private dropExpired(nowMs: number): void {
-    if (this.ttlMs <= 0) return;
-    for (const [key, entry] of this.entries) {
-      if (nowMs - entry.writtenAtMs < this.ttlMs) return;
-      this.entries.delete(key);
+    const writes = this.writes;
+    while (writes.size > 0 && nowMs - writes.headMs! >= this.ttlMs) {
+      const key = writes.headKey!;
+      // A key written again since has a later write of its own in the queue.
+      if (this.entries.get(key)?.writtenAtMs === writes.headMs) this.entries.delete(key);
+      writes.shift();
     }
   }
 
