@@ -14,9 +14,9 @@ import {
 } from '../bus/index.js';
 import type { ChannelConfig, ChannelRegistry, LinkedProvider } from '../channels/index.js';
 import type { CounterChild, Logger, Metrics, PipelineOutcome } from '../observability/index.js';
-import { mapBlueskyEvent, readBlueskyRawEvent } from '../providers/bluesky/index.js';
+import { mapBlueskyEvent, readBlueskyRawEvent, type JetstreamCommitEvent } from '../providers/bluesky/index.js';
 import { mapTwitchNotification } from '../providers/twitch/index.js';
-import { mapYouTubeObservation, readYouTubeRawEvent } from '../providers/youtube/index.js';
+import { mapYouTubeObservation, readYouTubeRawEvent, type YouTubeObservation } from '../providers/youtube/index.js';
 import type { CanonicalEvent } from './canonical-event.js';
 import { applyChannelConfig, applyEvent, applyTimer, initialChannelState, type ChannelState, type StateContext, type Transition } from './channel-state.js';
 import { ChannelStateStore, type TransitionOutcome } from './channel-state-store.js';
@@ -62,7 +62,8 @@ export class LivePipeline {
    * and publishing each one cost more than the event itself.
    */
   private readonly scheduledWakes = new Map<string, number>();
-  private readonly eventCounters = new Map<string, CounterChild>();
+  /** Per provider, per outcome: no key is built per event. */
+  private readonly eventCounters = new Map<string, Map<PipelineOutcome, CounterChild>>();
 
   private constructor(
     private readonly options: LivePipelineOptions,
@@ -198,9 +199,9 @@ export class LivePipeline {
       message.term();
       return undefined;
     }
-    let route: RawEventRoute | undefined;
+    let route: RoutedRawEvent | undefined;
     try {
-      route = routeRawEvent(raw);
+      route = routeRawEvent(message, raw);
       if (!route) this.options.logger.info({ message_id: raw.message_id, provider: raw.provider, type: raw.subscription_type }, 'raw event names no account; ignored');
     } catch (error) {
       this.options.logger.warn({ err: error, message_id: raw.message_id, provider: raw.provider }, 'raw event does not match its shape; ignored');
@@ -209,7 +210,7 @@ export class LivePipeline {
       this.countEvent(raw.provider, 'ignored');
       return undefined;
     }
-    return { message, raw, ...route };
+    return route;
   }
 
   /** Each account of the batch looked up once: its channel, and the channel's config where a mapping needs it. */
@@ -240,7 +241,7 @@ export class LivePipeline {
       this.options.logger.info({ message_id: raw.message_id, provider: raw.provider }, 'event for an unlinked account; ignored');
     } else {
       try {
-        event = route.map(match.channel, match.config);
+        event = mapRoutedEvent(route, match.channel, match.config);
       } catch (error) {
         this.options.logger.warn({ err: error, message_id: raw.message_id, provider: raw.provider }, 'event does not match its documented shape; ignored');
       }
@@ -250,9 +251,10 @@ export class LivePipeline {
   }
 
   private countEvent(provider: string, outcome: PipelineOutcome): void {
-    const key = `${provider}\u0000${outcome}`;
-    let counter = this.eventCounters.get(key);
-    if (!counter) this.eventCounters.set(key, (counter = this.options.metrics.summed.pipelineEvents.child({ provider, outcome })));
+    let byOutcome = this.eventCounters.get(provider);
+    if (!byOutcome) this.eventCounters.set(provider, (byOutcome = new Map()));
+    let counter = byOutcome.get(outcome);
+    if (!counter) byOutcome.set(outcome, (counter = this.options.metrics.summed.pipelineEvents.child({ provider, outcome })));
     counter.inc();
   }
 
@@ -322,19 +324,16 @@ export class LivePipeline {
   }
 }
 
-/** What mapping a raw event needs: the linked account it concerns, then its channel (and, for Bluesky, the channel's config). */
-interface RawEventRoute {
-  readonly provider: LinkedProvider;
-  readonly accountId: string;
-  readonly needsConfig: boolean;
-  /** Maps once the channel is known; undefined for a type we do not map; throws when the payload does not match its shape. */
-  readonly map: (channel: string, config: ChannelConfig | undefined) => CanonicalEvent | undefined;
-}
-
-interface RoutedRawEvent extends RawEventRoute {
-  readonly message: BusMessage;
-  readonly raw: RawProviderEvent;
-}
+/**
+ * A raw event and the linked account it concerns, with what its mapping reads (the parsed
+ * payload); the channel (and, for Bluesky, the channel's config) comes from the account.
+ * Plain data: no closure is made per event.
+ */
+type RoutedRawEvent = { readonly message: BusMessage; readonly raw: RawProviderEvent; readonly accountId: string } & (
+  | { readonly provider: 'twitch'; readonly needsConfig: false; readonly event: unknown }
+  | { readonly provider: 'youtube'; readonly needsConfig: false; readonly observation: YouTubeObservation }
+  | { readonly provider: 'bluesky'; readonly needsConfig: true; readonly event: JetstreamCommitEvent }
+);
 
 interface AccountMatch {
   readonly channel: string | undefined;
@@ -349,50 +348,55 @@ function accountKey(provider: LinkedProvider, accountId: string): string {
  * Reads, per provider, which account a raw event concerns, without I/O. Undefined for an event
  * that names none (or a provider we do not map); throws when the body cannot be read.
  */
-function routeRawEvent(raw: RawProviderEvent): RawEventRoute | undefined {
+function routeRawEvent(message: BusMessage, raw: RawProviderEvent): RoutedRawEvent | undefined {
   switch (raw.provider) {
     case 'twitch': {
       // Only the routing key is read here; the mapper validates the whole event.
       const event = (JSON.parse(raw.body) as { event?: unknown } | null)?.event;
       const broadcaster = typeof event === 'object' && event !== null ? (event as { broadcaster_user_id?: unknown }).broadcaster_user_id : undefined;
       if (typeof broadcaster !== 'string') return undefined;
-      return {
-        provider: 'twitch',
-        accountId: broadcaster,
-        needsConfig: false,
-        map: (channel) =>
-          mapTwitchNotification({
-            channel,
-            messageId: raw.message_id,
-            messageTimestamp: raw.message_timestamp,
-            subscriptionType: raw.subscription_type,
-            subscriptionVersion: raw.subscription_version,
-            event,
-          }),
-      };
+      return { message, raw, provider: 'twitch', accountId: broadcaster, needsConfig: false, event };
     }
     case 'youtube': {
       // Confirmed through the Data API by the provider before it was published.
       const observation = readYouTubeRawEvent(raw);
-      return { provider: 'youtube', accountId: observation.channel_id, needsConfig: false, map: (channel) => mapYouTubeObservation({ channel, observation }) };
+      return { message, raw, provider: 'youtube', accountId: observation.channel_id, needsConfig: false, observation };
     }
     case 'bluesky': {
       // A Jetstream commit of a linked account: an unverified discovery hint (provenance, never LIVE alone).
       const event = readBlueskyRawEvent(raw);
-      return {
-        provider: 'bluesky',
-        accountId: event.did,
-        needsConfig: true,
-        map: (channel, config) => {
-          const { twitch, youtube } = config!.providers;
-          return mapBlueskyEvent({
-            channel,
-            messageId: raw.message_id,
-            event,
-            links: { ...(twitch ? { twitchLogin: twitch.login } : {}), ...(youtube ? { youtubeChannelId: youtube.channel_id } : {}) },
-          });
-        },
-      };
+      return { message, raw, provider: 'bluesky', accountId: event.did, needsConfig: true, event };
+    }
+  }
+}
+
+/**
+ * The canonical event of a routed raw event once its channel is known (and, for Bluesky, the
+ * channel's config); undefined for a type we do not map; throws when the payload does not
+ * match its documented shape.
+ */
+function mapRoutedEvent(route: RoutedRawEvent, channel: string, config: ChannelConfig | undefined): CanonicalEvent | undefined {
+  const { raw } = route;
+  switch (route.provider) {
+    case 'twitch':
+      return mapTwitchNotification({
+        channel,
+        messageId: raw.message_id,
+        messageTimestamp: raw.message_timestamp,
+        subscriptionType: raw.subscription_type,
+        subscriptionVersion: raw.subscription_version,
+        event: route.event,
+      });
+    case 'youtube':
+      return mapYouTubeObservation({ channel, observation: route.observation });
+    case 'bluesky': {
+      const { twitch, youtube } = config!.providers;
+      return mapBlueskyEvent({
+        channel,
+        messageId: raw.message_id,
+        event: route.event,
+        links: { ...(twitch ? { twitchLogin: twitch.login } : {}), ...(youtube ? { youtubeChannelId: youtube.channel_id } : {}) },
+      });
     }
   }
 }
