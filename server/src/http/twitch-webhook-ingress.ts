@@ -89,7 +89,8 @@ export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandle
     const startedAt = performance.now();
     const requestId = requestIdFor(request.headers['x-request-id']);
     response.setHeader('X-Request-Id', requestId);
-    response.once('finish', () => {
+    // `on`, not `once`: 'finish' comes once per response, and `once` wraps the listener per request.
+    response.on('finish', () => {
       countRequest(request.method ?? 'GET', response.statusCode);
       if (logger.isLevelEnabled('info')) {
         logger.info(
@@ -127,9 +128,9 @@ function headerReader(request: IncomingMessage): (name: string) => string | unde
 /** Answers go out once per event-loop turn, together: see `TurnEnder`. */
 const answers = new TurnEnder();
 
-function send(response: ServerResponse, status: number, headers: Record<string, string> = {}, body?: string): void {
+function send(response: ServerResponse, status: number, headers?: Record<string, string>, body?: string): void {
   response.statusCode = status;
-  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  if (headers) for (const name in headers) response.setHeader(name, headers[name]!);
   if (body !== undefined) response.setHeader('Content-Length', Buffer.byteLength(body));
   answers.end(response, body);
 }

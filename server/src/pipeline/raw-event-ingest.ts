@@ -3,6 +3,8 @@ import { AppError } from '../errors/index.js';
 import type { Metrics } from '../observability/index.js';
 import { encodeRawEvent, rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';
 
+const RAW_STREAM_LABELS = { stream: STREAMS.liveRaw.name };
+
 /**
  * The pipeline's front door: a verified provider event is published durably on
  * `live.raw.{provider}` with the provider's message id as msg id. Resolves only once the bus
@@ -15,10 +17,11 @@ export class RawEventIngest {
   ) {}
 
   async publish(event: RawProviderEvent): Promise<{ duplicate: boolean }> {
-    const stopTimer = this.metrics.publishLatency.startTimer({ stream: STREAMS.liveRaw.name });
+    // Timed by hand: prom-client's startTimer costs two hrtime arrays, a closure and a label copy per call.
+    const startedAt = performance.now();
     try {
       const ack = await this.bus.publish(SUBJECTS.liveRaw(event.provider), encodeRawEvent(event), { msgId: rawEventMsgId(event) });
-      stopTimer();
+      this.metrics.publishLatency.observe(RAW_STREAM_LABELS, (performance.now() - startedAt) / 1000);
       return { duplicate: ack.duplicate };
     } catch (error) {
       if (error instanceof BusUnavailableError) {
