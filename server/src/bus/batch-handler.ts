@@ -11,6 +11,11 @@ export type BatchHandler = (messages: readonly BusMessage[]) => Promise<void>;
 export interface BatchHandlerOptions {
   /** At most this many messages per call. */
   readonly maxBatch: number;
+  /**
+   * Extra event-loop turns a batch may wait to fill while messages keep arriving (default 0).
+   * A turn in which none arrived ends the wait, so a trickle is never held back.
+   */
+  readonly lingerTurns?: number;
 }
 
 interface Queued {
@@ -29,13 +34,21 @@ interface Queued {
  */
 export function batchHandler(handle: BatchHandler, options: BatchHandlerOptions): MessageHandler {
   if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
+  const lingerTurns = options.lingerTurns ?? 0;
+  if (!Number.isInteger(lingerTurns) || lingerTurns < 0) throw new RangeError('lingerTurns must be a non-negative integer');
   let queue: Queued[] = [];
   let running = false;
 
   async function run(): Promise<void> {
     // Wait for the end of this event-loop turn: every delivery of the turn (the requests of all
     // sockets that were readable) joins the first batch. Less than a turn of added latency.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    let queued = queue.length;
+    await nextTurn();
+    // Under a steady flow, a few more turns: the work that is per batch is paid for more messages.
+    for (let turn = 0; turn < lingerTurns && queue.length < options.maxBatch && queue.length > queued; turn++) {
+      queued = queue.length;
+      await nextTurn();
+    }
     while (queue.length > 0) {
       const taken = queue.length <= options.maxBatch ? queue : queue.slice(0, options.maxBatch);
       queue = taken === queue ? [] : queue.slice(options.maxBatch);
@@ -56,4 +69,8 @@ export function batchHandler(handle: BatchHandler, options: BatchHandlerOptions)
       running = true;
       void run();
     });
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -42,6 +42,12 @@ const PIPELINE_ACK_WAIT_MS = 5_000;
 
 /** Raw events per batch at most; the consumer keeps twice this in flight so the next batch fills meanwhile. */
 const RAW_BATCH_MAX = 128;
+/**
+ * Under a burst a batch waits up to this many more event-loop turns to fill (while events keep
+ * coming; never at a trickle): a channel's state is then read, encoded and written once for
+ * several turns' worth of webhooks instead of once per turn.
+ */
+const RAW_BATCH_LINGER_TURNS = 3;
 
 const timerMessageSchema = z.object({ channel: z.string(), wake_at_ms: z.number() });
 
@@ -82,7 +88,7 @@ export class LivePipeline {
     this.consumers.push(
       await bus.consume(
         { stream: STREAMS.liveRaw.name, durable: CONSUMERS.pipeline, ackWaitMs: PIPELINE_ACK_WAIT_MS, maxAckPending: 2 * RAW_BATCH_MAX },
-        batchHandler((messages) => this.handleRawBatch(messages), { maxBatch: RAW_BATCH_MAX }),
+        batchHandler((messages) => this.handleRawBatch(messages), { maxBatch: RAW_BATCH_MAX, lingerTurns: RAW_BATCH_LINGER_TURNS }),
       ),
       await bus.consume(
         { stream: STREAMS.liveTimers.name, durable: CONSUMERS.timers, ackWaitMs: PIPELINE_ACK_WAIT_MS, maxAckPending: 100_000 },
