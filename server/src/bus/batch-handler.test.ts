@@ -18,7 +18,7 @@ describe('batchHandler lingering', () => {
     let seq = 0;
     // Five messages a turn for eight turns: the first batch takes four turns' worth (one plus three lingering).
     for (let turn = 0; turn < 8; turn++) {
-      for (let i = 0; i < 5; i++) done.push(handler(delivery(++seq)));
+      for (let i = 0; i < 5; i++) done.push(Promise.resolve(handler(delivery(++seq))));
       await nextTurn();
     }
     await Promise.all(done);
