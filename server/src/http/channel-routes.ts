@@ -8,7 +8,7 @@ import type { AppState } from './app-state.js';
 import { channelFromParams } from './middleware/channel-param.js';
 import { readJsonBody } from './middleware/read-body.js';
 import { rateLimitPerClient } from './middleware/rate-limit.js';
-import { ifNoneMatchMatches } from './middleware/conditional-get.js';
+import { answeredNotModified } from './middleware/conditional-get.js';
 import type { Middleware } from 'koa';
 
 export interface ChannelRouteDeps {
@@ -52,11 +52,7 @@ export function channelRoutes(deps: ChannelRouteDeps): Router<AppState> {
       const summary = summarizeLiveMetadata(current.record);
       ctx.set('Cache-Control', 'public, max-age=2, stale-while-revalidate=10');
       const etag = `W/"${summary.seq}-${Date.parse(current.record.updated_at).toString(36)}"`;
-      ctx.set('ETag', etag);
-      if (ifNoneMatchMatches(ctx.get('if-none-match'), etag)) {
-        ctx.status = 304;
-        return;
-      }
+      if (answeredNotModified(ctx, etag)) return;
       ctx.body = summary;
     },
   );

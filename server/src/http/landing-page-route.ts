@@ -15,7 +15,7 @@ import type { ChannelConfig, ChannelRegistry, UploadPolicy } from '../channels/i
 import { AppError } from '../errors/index.js';
 import type { LiveStatusHub } from '../live/index.js';
 import type { AppState } from './app-state.js';
-import { contentEtag, ifNoneMatchMatches } from './middleware/conditional-get.js';
+import { answeredNotModified, contentEtag } from './middleware/conditional-get.js';
 
 /** `og:site_name` and the oEmbed `provider_name`. */
 export const SITE_NAME = 'live-upload';
@@ -166,15 +166,11 @@ export function landingPageRoute(deps: LandingPageDeps): Router<AppState> {
     const view: LandingPageView = { page: found.page, embed: ctx.query['embed'] === '1', uploads: found.config.uploads };
     const html = renderLandingPage(view);
     const etag = contentEtag(html);
-    ctx.set('ETag', etag);
     ctx.set('Cache-Control', 'public, max-age=10, stale-while-revalidate=30');
     ctx.set('Content-Security-Policy', landingPageCsp(view));
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'strict-origin-when-cross-origin');
-    if (ifNoneMatchMatches(ctx.get('if-none-match'), etag)) {
-      ctx.status = 304;
-      return;
-    }
+    if (answeredNotModified(ctx, etag)) return;
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = html;
   });

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { encodeStreamCursor, pageStreams, parseStreamQuery, summarizeStream, type StreamDirectory } from '../discovery/index.js';
 import type { AppState } from './app-state.js';
-import { contentEtag, ifNoneMatchMatches } from './middleware/conditional-get.js';
+import { answeredNotModified, contentEtag } from './middleware/conditional-get.js';
 import { rateLimitPerClient } from './middleware/rate-limit.js';
 
 export interface StreamsRouteDeps {
@@ -29,11 +29,7 @@ export function streamsRoute(deps: StreamsRouteDeps): Router<AppState> {
     });
     const etag = contentEtag(body);
     ctx.set('Cache-Control', 'public, max-age=2, stale-while-revalidate=10');
-    ctx.set('ETag', etag);
-    if (ifNoneMatchMatches(ctx.get('if-none-match'), etag)) {
-      ctx.status = 304;
-      return;
-    }
+    if (answeredNotModified(ctx, etag)) return;
     ctx.type = 'application/json';
     ctx.body = body;
   });
