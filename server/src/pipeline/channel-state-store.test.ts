@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachBus } from '../../../test/support/each-bus.js';
-import { BUCKETS, createMemoryBus, createNatsBus, type Bus } from '../bus/index.js';
+import { BUCKETS, createMemoryBus, createNatsBus, encodeJson, type Bus, type KvBucket } from '../bus/index.js';
 import { initialChannelState, type ChannelState, type Transition } from './channel-state.js';
 import { ChannelStateStore } from './channel-state-store.js';
 
@@ -94,6 +94,62 @@ describeEachBus('channel state store: group commit', (busUnderTest) => {
     const start = async () => initialChannelState(channel, 0);
     await Promise.all(Array.from({ length: 60 }, (_, index) => (index % 2 === 0 ? one : two).mutate(channel, start, countUp())));
     assert.equal((await one.get(channel))?.record.seq, 60);
+  });
+
+  it('reads the store once for a run of batches: each write starts from the revision it last wrote', async () => {
+    let reads = 0;
+    const counted = Object.create(bus) as Bus;
+    counted.kv = async (name) => {
+      const kv = await bus.kv(name);
+      return Object.assign(Object.create(kv) as KvBucket, {
+        get: (key: string) => {
+          reads++;
+          return kv.get(key);
+        },
+      });
+    };
+    const store = await ChannelStateStore.open(counted);
+    const channel = `${CHANNEL}-no-reads-${busUnderTest.kind}`;
+    const start = async () => initialChannelState(channel, 0);
+    for (let index = 0; index < 10; index++) await store.mutate(channel, start, countUp(index));
+    assert.equal((await store.get(channel))?.record.seq, 10);
+    assert.equal(reads, 2, 'one read before the first write (nothing stored yet), one by get()');
+  });
+
+  it('another process\'s write between batches is read, not overwritten: the remembered revision conflicts', async () => {
+    const store = await ChannelStateStore.open(bus);
+    const kv = await bus.kv(BUCKETS.channelState);
+    const channel = `${CHANNEL}-overtaken-${busUnderTest.kind}`;
+    const start = async () => initialChannelState(channel, 0);
+    await store.mutate(channel, start, countUp(0));
+    const theirs = initialChannelState(channel, 0);
+    await kv.put(channel, encodeJson({ ...theirs, record: { ...theirs.record, seq: 100 } }));
+    assert.equal((await store.mutate(channel, start, countUp(100))).state.record.seq, 101);
+    assert.equal((await store.get(channel))?.record.seq, 101);
+  });
+
+  it('a batch that changes nothing is judged against the stored state, not the remembered one', async () => {
+    const store = await ChannelStateStore.open(bus);
+    const kv = await bus.kv(BUCKETS.channelState);
+    const channel = `${CHANNEL}-noop-overtaken-${busUnderTest.kind}`;
+    const start = async () => initialChannelState(channel, 0);
+    await store.mutate(channel, start, countUp(0));
+    const theirs = initialChannelState(channel, 0);
+    await kv.put(channel, encodeJson({ ...theirs, record: { ...theirs.record, seq: 7 } }));
+    const seen = await store.mutate(channel, start, (state) => ({ state, emit: null, wakeAtMs: null, applied: false }));
+    assert.equal(seen.state.record.seq, 7);
+  });
+
+  it('a state deleted by another process starts again from initial()', async () => {
+    const store = await ChannelStateStore.open(bus);
+    const kv = await bus.kv(BUCKETS.channelState);
+    const channel = `${CHANNEL}-deleted-${busUnderTest.kind}`;
+    const start = async () => initialChannelState(channel, 0);
+    await store.mutate(channel, start, countUp(0));
+    await store.mutate(channel, start, countUp(1));
+    await kv.delete(channel);
+    assert.equal((await store.mutate(channel, start, countUp(0))).state.record.seq, 1);
+    assert.equal((await store.get(channel))?.record.seq, 1);
   });
 
   it('an unchanged state is not written', async () => {

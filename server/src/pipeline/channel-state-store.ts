@@ -105,10 +105,18 @@ export class ChannelStateStore {
     }
   }
 
+  /**
+   * The first attempt starts from the revision this process last wrote or read, without reading
+   * the store: the compare-and-set itself says whether that revision is still the newest (a
+   * read per batch was a round trip per batch on NATS). When another process wrote meanwhile,
+   * the write conflicts and the next attempt reads. A batch that changes nothing is only
+   * trusted against a fresh read, since it writes nothing that would check it.
+   */
   private async compareAndSet(channel: string, batch: readonly PendingMutation[]): Promise<TransitionOutcome[][]> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const entry = await this.kv.get(channel);
-      const current = entry ? this.decode(channel, entry) : await batch[0]!.initial();
+      const remembered = attempt === 0 ? this.decoded.get(channel) : undefined;
+      const stored = remembered ?? (await this.read(channel));
+      const current = stored ? stored.state : await batch[0]!.initial();
       let state = current;
       const outcomes = batch.map((mutation) =>
         mutation.transitions.map((transition): TransitionOutcome => {
@@ -121,10 +129,13 @@ export class ChannelStateStore {
           }
         }),
       );
-      if (entry && state === current) return outcomes;
+      if (stored && state === current) {
+        if (remembered) continue;
+        return outcomes;
+      }
       try {
-        const revision = entry
-          ? await this.kv.update(channel, encodeJson(state), entry.revision)
+        const revision = stored
+          ? await this.kv.update(channel, encodeJson(state), stored.revision)
           : await this.kv.create(channel, encodeJson(state));
         this.decoded.set(channel, { revision, state });
         return outcomes;
@@ -135,11 +146,17 @@ export class ChannelStateStore {
     throw new Error(`channel ${channel}: gave up after ${MAX_CAS_ATTEMPTS} concurrent writes`);
   }
 
+  private async read(channel: string): Promise<{ revision: number; state: ChannelState } | undefined> {
+    const entry = await this.kv.get(channel);
+    return entry && { revision: entry.revision, state: this.decode(channel, entry) };
+  }
+
   private decode(channel: string, entry: KvEntry): ChannelState {
     const cached = this.decoded.get(channel);
     if (cached?.revision === entry.revision) return cached.state;
     const state = decodeJson(entry.value, channelStateSchema);
-    this.decoded.set(channel, { revision: entry.revision, state });
+    // A read that was overtaken by this process's own write must not replace the newer state.
+    if (!cached || entry.revision > cached.revision) this.decoded.set(channel, { revision: entry.revision, state });
     return state;
   }
 }
