@@ -579,6 +579,20 @@ export function busContract(
         assert.equal(entry?.revision, r2);
       });
 
+      it('update of a deleted key conflicts; a key NATS would refuse is a RangeError on every write, and nothing is stored', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const kv = await bus.kv(ns.bucket);
+        const r1 = await kv.put('gone-then-updated', text('v1'));
+        await kv.delete('gone-then-updated');
+        await assert.rejects(kv.update('gone-then-updated', text('v2'), r1), KvConflictError);
+        assert.equal(await kv.get('gone-then-updated'), undefined);
+        for (const key of ['', 'has space', '.leading', 'trailing.', 'star*', 'gt>', 'ünïcode']) {
+          await assert.rejects(kv.put(key, text('x')), RangeError, `put ${JSON.stringify(key)}`);
+          await assert.rejects(kv.update(key, text('x'), r1), RangeError, `update ${JSON.stringify(key)}`);
+        }
+        assert.deepEqual(await kv.keys(), []);
+      });
+
       it('delete makes a key missing; create works on it again', { timeout: TEST_TIMEOUT_MS }, async () => {
         const ns = namespace();
         const kv = await bus.kv(ns.bucket);

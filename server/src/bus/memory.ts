@@ -19,6 +19,7 @@ import {
   type StreamConfig,
   type Subscription,
 } from './bus.js';
+import { assertKvKey } from './kv-key.js';
 import { ByteArena } from './byte-arena.js';
 import { TimedQueue } from './timed-queue.js';
 
@@ -554,14 +555,6 @@ class MemoryBusMessage implements BusMessage {
  */
 function copyBytes(data: Uint8Array): Uint8Array {
   return Buffer.from(data);
-}
-
-const KV_KEY_PATTERN = /^[-/_=.a-zA-Z0-9]+$/;
-
-function assertKvKey(key: string): void {
-  if (!KV_KEY_PATTERN.test(key) || key.startsWith('.') || key.endsWith('.')) {
-    throw new RangeError(`invalid kv key: ${JSON.stringify(key)}`);
-  }
 }
 
 interface MemoryKvEntry {

@@ -9,22 +9,28 @@ import {
   type Subscription,
 } from './bus.js';
 import type { BusLogger } from './bus-logger.js';
+import { assertKvKey } from './kv-key.js';
 import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
+import { JetStreamPublishError, type JetStreamPublisher } from './nats-publisher.js';
 
 /** JetStream's default duplicate window; a KV stream's window may not exceed its max age. */
 const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+
+/** What a KV bucket uses of the bus that owns it. */
+export interface JetStreamKvContext {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  /** Writes puts and compare-and-sets together with the bus's other publishes. */
+  readonly publisher: JetStreamPublisher;
+  readonly logger: BusLogger;
+}
 
 /**
  * Opens (creating if missing) the JetStream KV bucket `bucket`. The TTL is the bucket stream's
  * max age: when an existing bucket has a different one, the stream is updated to match.
  */
-export async function openJetStreamKv(
-  js: JetStreamClient,
-  jsm: JetStreamManager,
-  bucket: string,
-  options: KvBucketOptions,
-  logger: BusLogger,
-): Promise<KvBucket> {
+export async function openJetStreamKv(context: JetStreamKvContext, bucket: string, options: KvBucketOptions): Promise<KvBucket> {
+  const { js, jsm, logger } = context;
   const ttlMs = options.ttlMs ?? 0;
   const kv = await js.views.kv(bucket, { history: 1, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
   const status = await kv.status();
@@ -35,16 +41,28 @@ export async function openJetStreamKv(
     });
     logger.info({ bucket, ttlMs }, 'updated JetStream KV bucket ttl');
   }
-  return new JetStreamKvBucket(bucket, kv, logger);
+  return new JetStreamKvBucket(bucket, kv, context.publisher, logger);
 }
 
-/** `KvBucket` over a JetStream KV view; deleted and purged entries read as missing. */
+/**
+ * `KvBucket` over a JetStream KV view; deleted and purged entries read as missing. A put or a
+ * compare-and-set is a publish to the key's subject (`$KV.<bucket>.<key>`, with the expected
+ * last sequence for a compare-and-set), so it goes through the bus's publisher: written with
+ * whatever else was published in the same turn, its ack read on the publisher's one reply
+ * subscription. nats.js's `kv.put` is a request per write, with its own timer, and builds (and
+ * throws away) an Error with a stack trace for every request that succeeds.
+ */
 class JetStreamKvBucket implements KvBucket {
+  private readonly subjectPrefix: string;
+
   constructor(
     readonly name: string,
     private readonly kv: KV,
+    private readonly publisher: JetStreamPublisher,
     private readonly logger: BusLogger,
-  ) {}
+  ) {
+    this.subjectPrefix = `$KV.${name}.`;
+  }
 
   async get(key: string): Promise<KvEntry | undefined> {
     try {
@@ -57,8 +75,9 @@ class JetStreamKvBucket implements KvBucket {
   }
 
   async put(key: string, value: Uint8Array): Promise<number> {
+    assertKvKey(key);
     try {
-      return await this.kv.put(key, value);
+      return (await this.publisher.publish(this.subjectPrefix + key, value)).seq;
     } catch (err) {
       throw this.unavailable('put', key, err);
     }
@@ -75,8 +94,9 @@ class JetStreamKvBucket implements KvBucket {
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
     // JetStream reads revision 0 as "must not exist"; for a compare-and-set it can only be stale.
     if (expectedRevision <= 0) throw new KvConflictError(this.name, key);
+    assertKvKey(key);
     try {
-      return await this.kv.update(key, value, expectedRevision);
+      return (await this.publisher.publish(this.subjectPrefix + key, value, { expectedLastSubjectSequence: expectedRevision })).seq;
     } catch (err) {
       throw this.conflictOrUnavailable('update', key, err);
     }
@@ -129,13 +149,14 @@ class JetStreamKvBucket implements KvBucket {
   }
 
   private conflictOrUnavailable(operation: string, key: string, err: unknown): Error {
-    if (jetStreamErrorCode(err) === JETSTREAM_ERROR_CODES.wrongLastSequence) return new KvConflictError(this.name, key);
+    const code = err instanceof JetStreamPublishError ? err.apiErrorCode : jetStreamErrorCode(err);
+    if (code === JETSTREAM_ERROR_CODES.wrongLastSequence) return new KvConflictError(this.name, key);
     return this.unavailable(operation, key, err);
   }
 
   /** Transport and server failures become `BusUnavailableError`; bad input (invalid key) passes through. */
   private unavailable(operation: string, key: string, err: unknown): Error {
-    if (!(err instanceof NatsError)) return err instanceof Error ? err : new Error(String(err));
+    if (!(err instanceof NatsError) && !(err instanceof JetStreamPublishError)) return err instanceof Error ? err : new Error(String(err));
     return new BusUnavailableError(`kv ${operation} ${this.name}/${key} failed: ${describeError(err)}`, { cause: err });
   }
 }

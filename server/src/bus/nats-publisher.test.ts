@@ -17,6 +17,7 @@ describe('readPublishReply', () => {
     assert.ok(error instanceof JetStreamPublishError);
     assert.equal(error.reason, 'api_error');
     assert.match(error.message, /a\.b.*maximum messages exceeded.*10077/);
+    assert.equal(error.apiErrorCode, 10077);
   });
 
   it('reads the server\'s empty 503 as "no stream captures the subject"', () => {
@@ -79,11 +80,31 @@ describe('JetStreamPublisher on a real nats-server', { timeout: 120_000 }, () =>
   it('answers a repeated msg id as a duplicate of the first, across turns and inside one', async () => {
     const publisher = new JetStreamPublisher(nc, 5_000);
     try {
-      const first = await publisher.publish('pub.dup', bytes('one'), 'dup-1');
-      const [again, alsoAgain] = await Promise.all([publisher.publish('pub.dup', bytes('two'), 'dup-1'), publisher.publish('pub.dup', bytes('three'), 'dup-1')]);
+      const first = await publisher.publish('pub.dup', bytes('one'), { msgId: 'dup-1' });
+      const [again, alsoAgain] = await Promise.all([publisher.publish('pub.dup', bytes('two'), { msgId: 'dup-1' }), publisher.publish('pub.dup', bytes('three'), { msgId: 'dup-1' })]);
       assert.equal(first.duplicate, false);
       assert.deepEqual(again, { stream: 'PUB', seq: first.seq, duplicate: true });
       assert.deepEqual(alsoAgain, { stream: 'PUB', seq: first.seq, duplicate: true });
+    } finally {
+      publisher.close();
+    }
+  });
+
+  it('stores a publish expecting the subject\'s last sequence only while it still is the last, refusing with JetStream\'s code', async () => {
+    const publisher = new JetStreamPublisher(nc, 5_000);
+    try {
+      const first = await publisher.publish('pub.cas', bytes('one'));
+      const second = await publisher.publish('pub.cas', bytes('two'), { expectedLastSubjectSequence: first.seq });
+      assert.ok(second.seq > first.seq);
+      const stale = await publisher.publish('pub.cas', bytes('stale'), { expectedLastSubjectSequence: first.seq }).then(
+        () => assert.fail('a stale expected sequence must be refused'),
+        (error: unknown) => error,
+      );
+      assert.ok(stale instanceof JetStreamPublishError && stale.reason === 'api_error');
+      assert.equal(stale.apiErrorCode, 10071, 'wrong last sequence');
+      const jsm = await nc.jetstreamManager();
+      const last = await jsm.streams.getMessage('PUB', { last_by_subj: 'pub.cas' });
+      assert.equal(new TextDecoder().decode(last.data), 'two');
     } finally {
       publisher.close();
     }

@@ -1,4 +1,4 @@
-import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 
 /** What JetStream answers a stored (or deduplicated) publish with. */
 export interface JetStreamPublishAck {
@@ -7,22 +7,34 @@ export interface JetStreamPublishAck {
   readonly duplicate: boolean;
 }
 
+/** What a publish may ask of JetStream besides storing the message. */
+export interface JetStreamPublishOptions {
+  /** `Nats-Msg-Id`: a second publish with this id inside the stream's duplicate window is acked as a duplicate, not stored. */
+  readonly msgId?: string;
+  /** `Nats-Expected-Last-Subject-Sequence`: stored only if the subject's last message has this sequence (a KV compare-and-set). */
+  readonly expectedLastSubjectSequence?: number;
+}
+
 /** Why a publish got no ack: JetStream's own error, nobody listening on the subject, or no answer in time. */
 export class JetStreamPublishError extends Error {
+  /** JetStream's `err_code` when it refused the publish (`api_error`). */
+  readonly apiErrorCode: number | undefined;
+
   constructor(
     message: string,
     readonly reason: 'api_error' | 'no_stream' | 'timeout' | 'closed',
-    options?: ErrorOptions,
+    options?: ErrorOptions & { readonly apiErrorCode?: number },
   ) {
     super(message, options);
     this.name = 'JetStreamPublishError';
+    this.apiErrorCode = options?.apiErrorCode;
   }
 }
 
 interface QueuedPublish {
   readonly subject: string;
   readonly data: Uint8Array;
-  readonly msgId: string | undefined;
+  readonly options: JetStreamPublishOptions;
   readonly resolve: (ack: JetStreamPublishAck) => void;
   readonly reject: (error: JetStreamPublishError) => void;
 }
@@ -35,6 +47,7 @@ interface AwaitedAck {
 }
 
 const MSG_ID_HEADER = 'Nats-Msg-Id';
+const EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER = 'Nats-Expected-Last-Subject-Sequence';
 const UTF8 = new TextDecoder();
 
 /**
@@ -66,12 +79,12 @@ export class JetStreamPublisher {
     this.subscription = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.onReply(err, msg) });
   }
 
-  /** Resolves once JetStream has stored the message (or dropped it as a duplicate of `msgId`). */
-  publish(subject: string, data: Uint8Array, msgId?: string): Promise<JetStreamPublishAck> {
+  /** Resolves once JetStream has stored the message (or dropped it as a duplicate of `options.msgId`). */
+  publish(subject: string, data: Uint8Array, options: JetStreamPublishOptions = {}): Promise<JetStreamPublishAck> {
     if (this.closed) return Promise.reject(new JetStreamPublishError(`cannot publish to ${subject}: the publisher is closed`, 'closed'));
     return new Promise((resolve, reject) => {
       if (this.queued.length === 0) setImmediate(this.flush);
-      this.queued.push({ subject, data, msgId, resolve, reject });
+      this.queued.push({ subject, data, options, resolve, reject });
     });
   }
 
@@ -92,11 +105,12 @@ export class JetStreamPublisher {
     this.queued = [];
     if (this.closed) return;
     const deadlineMs = this.now() + this.timeoutMs;
-    for (const { subject, data, msgId, resolve, reject } of batch) {
+    for (const { subject, data, options, resolve, reject } of batch) {
       const token = (this.nextToken++).toString(36);
-      const options = msgId === undefined ? { reply: `${this.inbox}.${token}` } : { reply: `${this.inbox}.${token}`, headers: msgIdHeader(msgId) };
+      const reply = `${this.inbox}.${token}`;
+      const header = publishHeaders(options);
       try {
-        this.nc.publish(subject, data, options);
+        this.nc.publish(subject, data, header ? { reply, headers: header } : { reply });
       } catch (error) {
         reject(new JetStreamPublishError(`publish to ${subject} failed: ${error instanceof Error ? error.message : String(error)}`, 'closed', { cause: error }));
         continue;
@@ -136,9 +150,11 @@ export class JetStreamPublisher {
   };
 }
 
-function msgIdHeader(msgId: string): ReturnType<typeof headers> {
+function publishHeaders({ msgId, expectedLastSubjectSequence }: JetStreamPublishOptions): MsgHdrs | undefined {
+  if (msgId === undefined && expectedLastSubjectSequence === undefined) return undefined;
   const header = headers();
-  header.set(MSG_ID_HEADER, msgId);
+  if (msgId !== undefined) header.set(MSG_ID_HEADER, msgId);
+  if (expectedLastSubjectSequence !== undefined) header.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(expectedLastSubjectSequence));
   return header;
 }
 
@@ -157,7 +173,8 @@ export function readPublishReply(msg: Pick<Msg, 'data' | 'headers'>, subject: st
   const { error, stream, seq, duplicate } = reply as { error?: { code?: unknown; err_code?: unknown; description?: unknown }; stream?: unknown; seq?: unknown; duplicate?: unknown };
   if (error !== undefined) {
     const description = typeof error?.description === 'string' ? error.description : 'unknown error';
-    return new JetStreamPublishError(`JetStream refused a publish to ${subject}: ${description} (${String(error?.err_code ?? error?.code)})`, 'api_error');
+    const apiErrorCode = typeof error?.err_code === 'number' ? error.err_code : undefined;
+    return new JetStreamPublishError(`JetStream refused a publish to ${subject}: ${description} (${String(error?.err_code ?? error?.code)})`, 'api_error', { apiErrorCode });
   }
   if (typeof stream !== 'string' || typeof seq !== 'number') return new JetStreamPublishError(`publish to ${subject}: the ack names no stream and sequence`, 'api_error');
   return { stream, seq, duplicate: duplicate === true };

@@ -115,7 +115,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     async publish(subject: string, data: Uint8Array, publishOptions: PublishOptions = {}): Promise<PublishAck> {
       if (!isReady()) throw new BusUnavailableError(`NATS at ${where} is not connected; cannot publish to ${subject}`);
       try {
-        return await publisher.publish(subject, data, publishOptions.msgId);
+        return await publisher.publish(subject, data, publishOptions);
       } catch (err) {
         throw new BusUnavailableError(`publish to ${subject} failed: ${describeError(err)}`, { cause: err });
       }
@@ -192,7 +192,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     kv(bucket: string, bucketOptions: KvBucketOptions = {}): Promise<KvBucket> {
       let opened = buckets.get(bucket);
       if (!opened) {
-        opened = openJetStreamKv(js, jsm, bucket, bucketOptions, logger).catch((err: unknown) => {
+        opened = openJetStreamKv({ js, jsm, publisher, logger }, bucket, bucketOptions).catch((err: unknown) => {
           buckets.delete(bucket);
           throw new BusUnavailableError(`cannot open kv bucket ${bucket}: ${describeError(err)}`, { cause: err });
         });
