@@ -98,7 +98,7 @@ for (const row of ingest?.rows ?? []) {
       ? `ingest  ${row.bus.padEnd(6)} not measured: ${row.error}`
       : `ingest  ${row.bus.padEnd(6)} ours ${fmtInt(row.ours.requestsPerSecond)} req/s (p50 ${fmt(row.ours.p50Ms)} / p99 ${fmt(row.ours.p99Ms)} ms), ` +
           `baseline ${fmtInt(row.baseline.requestsPerSecond)} req/s (p50 ${fmt(row.baseline.p50Ms)} / p99 ${fmt(row.baseline.p99Ms)} ms), ` +
-          `ratio ${fmt(row.ratio, 2)} (goal >= ${row.goal}): ${verdict(row.pass)}`,
+          `ratio ${fmt(row.ratio, 2)}, median of rounds ${row.roundRatios.map((ratio) => fmt(ratio, 2)).join(' / ')} (goal >= ${row.goal}): ${verdict(row.pass)}`,
   );
 }
 if (!ingest) summary.push('ingest  not measured');
