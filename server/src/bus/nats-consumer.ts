@@ -220,8 +220,6 @@ export class JetStreamConsumer implements Consumer {
 class NatsBusMessage implements BusMessage {
   readonly subject: string;
   readonly data: Uint8Array;
-  readonly seq: number;
-  readonly deliveryCount: number;
   private settled = false;
 
   constructor(
@@ -230,8 +228,15 @@ class NatsBusMessage implements BusMessage {
   ) {
     this.subject = jsMessage.subject;
     this.data = jsMessage.data;
-    this.seq = jsMessage.seq;
-    this.deliveryCount = jsMessage.info.deliveryCount;
+  }
+
+  /** Read from the delivery's reply subject when asked (parsed once, by nats.js): most handlers never ask. */
+  get seq(): number {
+    return this.jsMessage.seq;
+  }
+
+  get deliveryCount(): number {
+    return this.jsMessage.info.deliveryCount;
   }
 
   ack(): void {
