@@ -619,6 +619,31 @@ export function busContract(
         assert.deepEqual(await kv.keys('nobody/'), []);
       });
 
+      it('keys lists each key once while another writer overwrites and deletes keys', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const kv = await bus.kv(ns.bucket);
+        const names = Array.from({ length: 20 }, (_, index) => `key-${index}`);
+        const stable = names.filter((_, index) => index % 3 !== 0);
+        for (const name of names) await kv.put(name, text('v0'));
+        let writing = true;
+        const writer = (async () => {
+          for (let round = 1; writing; round++) {
+            await Promise.all(names.map((name, index) => (index % 3 === 0 && round % 2 === 0 ? kv.delete(name) : kv.put(name, text(`v${round}`)))));
+          }
+        })();
+        try {
+          for (let listing = 0; listing < 60; listing++) {
+            const keys = await kv.keys();
+            assert.equal(new Set(keys).size, keys.length, `listing ${listing} named a key twice: ${keys.join(',')}`);
+            for (const name of stable) assert.ok(keys.includes(name), `listing ${listing} is missing ${name}, which is never deleted`);
+            for (const key of keys) assert.ok(names.includes(key), `listing ${listing} named ${key}`);
+          }
+        } finally {
+          writing = false;
+          await writer;
+        }
+      });
+
       it('watch reports changes after the call; a delete has an undefined value', { timeout: TEST_TIMEOUT_MS }, async () => {
         const ns = namespace();
         const kv = await bus.kv(ns.bucket);

@@ -13,6 +13,9 @@ import { assertKvKey } from './kv-key.js';
 import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
 import { JetStreamPublishError, type JetStreamPublisher } from './nats-publisher.js';
 
+/** A key listing that receives nothing for this long has everything the server had to send. */
+const KEYS_IDLE_TIMEOUT_MS = 2_000;
+
 /** JetStream's default duplicate window; a KV stream's window may not exceed its max age. */
 const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
@@ -110,14 +113,39 @@ class JetStreamKvBucket implements KvBucket {
     }
   }
 
+  /**
+   * Every live key (starting with `prefix`), each once. nats.js lists keys with an ordered
+   * consumer and ends at the message that reports nothing pending; while other writers
+   * overwrite keys, the same key can come twice, and a listing can wait for that last message
+   * forever (CI saw an admin read hang for 300 s; nats-server#3481 is the same family). So keys
+   * are deduplicated, and a listing that receives nothing for `KEYS_IDLE_TIMEOUT_MS` ends with
+   * what it has, logged: by then the server has sent all it had.
+   */
   async keys(prefix = ''): Promise<string[]> {
-    const keys: string[] = [];
+    const keys = new Set<string>();
+    let listing: Awaited<ReturnType<KV['keys']>>;
     try {
-      for await (const key of await this.kv.keys()) if (key.startsWith(prefix)) keys.push(key);
+      listing = await this.kv.keys();
     } catch (err) {
       throw this.unavailable('keys', prefix, err);
     }
-    return keys;
+    let stalled = false;
+    const watchdog = setTimeout(() => {
+      stalled = true;
+      listing.stop();
+    }, KEYS_IDLE_TIMEOUT_MS);
+    try {
+      for await (const key of listing) {
+        watchdog.refresh();
+        if (key.startsWith(prefix)) keys.add(key);
+      }
+    } catch (err) {
+      throw this.unavailable('keys', prefix, err);
+    } finally {
+      clearTimeout(watchdog);
+    }
+    if (stalled) this.logger.warn({ bucket: this.name, listed: keys.size }, 'kv key listing got no end-of-listing from JetStream; returning the keys received');
+    return [...keys];
   }
 
   async watch(onChange: (event: KvWatchEvent) => void): Promise<Subscription> {
