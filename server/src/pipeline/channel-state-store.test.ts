@@ -26,11 +26,14 @@ describeEachBus('channel state store: group commit', (busUnderTest) => {
     await bus.close();
   });
 
+  /** A store on `on` (default: this bus), the state bucket, and a channel of the test's own, with its initial state. */
+  const ownChannel = async (name: string, on: Bus = bus) => {
+    const channel = `${CHANNEL}-${name}-${busUnderTest.kind}`;
+    return { store: await ChannelStateStore.open(on), kv: await bus.kv(BUCKETS.channelState), channel, start: async () => initialChannelState(channel, 0) };
+  };
+
   it('applies a burst for one channel in call order, with far fewer writes than mutations', async () => {
-    const store = await ChannelStateStore.open(bus);
-    const kv = await bus.kv(BUCKETS.channelState);
-    const channel = `${CHANNEL}-burst-${busUnderTest.kind}`;
-    const start = async () => initialChannelState(channel, 0);
+    const { store, kv, channel, start } = await ownChannel('burst');
     await store.mutate(channel, start, countUp(0));
     const created = (await kv.get(channel))!.revision;
 
@@ -47,9 +50,7 @@ describeEachBus('channel state store: group commit', (busUnderTest) => {
   });
 
   it('a transition that throws rejects only its own caller; the rest of its batch is stored', async () => {
-    const store = await ChannelStateStore.open(bus);
-    const channel = `${CHANNEL}-throws-${busUnderTest.kind}`;
-    const start = async () => initialChannelState(channel, 0);
+    const { store, channel, start } = await ownChannel('throws');
     const outcomes = await Promise.allSettled([
       store.mutate(channel, start, countUp()),
       store.mutate(channel, start, countUp()),
@@ -66,10 +67,7 @@ describeEachBus('channel state store: group commit', (busUnderTest) => {
   });
 
   it('mutateInOrder applies a run in order with one write; a throwing transition is skipped, the rest see the state before it', async () => {
-    const store = await ChannelStateStore.open(bus);
-    const kv = await bus.kv(BUCKETS.channelState);
-    const channel = `${CHANNEL}-in-order-${busUnderTest.kind}`;
-    const start = async () => initialChannelState(channel, 0);
+    const { store, kv, channel, start } = await ownChannel('in-order');
     await store.mutate(channel, start, countUp(0));
     const created = (await kv.get(channel))!.revision;
     const outcomes = await store.mutateInOrder(channel, start, [
@@ -108,19 +106,14 @@ describeEachBus('channel state store: group commit', (busUnderTest) => {
         },
       });
     };
-    const store = await ChannelStateStore.open(counted);
-    const channel = `${CHANNEL}-no-reads-${busUnderTest.kind}`;
-    const start = async () => initialChannelState(channel, 0);
+    const { store, channel, start } = await ownChannel('no-reads', counted);
     for (let index = 0; index < 10; index++) await store.mutate(channel, start, countUp(index));
     assert.equal((await store.get(channel))?.record.seq, 10);
     assert.equal(reads, 2, 'one read before the first write (nothing stored yet), one by get()');
   });
 
   it('another process\'s write between batches is read, not overwritten: the remembered revision conflicts', async () => {
-    const store = await ChannelStateStore.open(bus);
-    const kv = await bus.kv(BUCKETS.channelState);
-    const channel = `${CHANNEL}-overtaken-${busUnderTest.kind}`;
-    const start = async () => initialChannelState(channel, 0);
+    const { store, kv, channel, start } = await ownChannel('overtaken');
     await store.mutate(channel, start, countUp(0));
     const theirs = initialChannelState(channel, 0);
     await kv.put(channel, encodeJson({ ...theirs, record: { ...theirs.record, seq: 100 } }));
@@ -129,10 +122,7 @@ describeEachBus('channel state store: group commit', (busUnderTest) => {
   });
 
   it('a batch that changes nothing is judged against the stored state, not the remembered one', async () => {
-    const store = await ChannelStateStore.open(bus);
-    const kv = await bus.kv(BUCKETS.channelState);
-    const channel = `${CHANNEL}-noop-overtaken-${busUnderTest.kind}`;
-    const start = async () => initialChannelState(channel, 0);
+    const { store, kv, channel, start } = await ownChannel('noop-overtaken');
     await store.mutate(channel, start, countUp(0));
     const theirs = initialChannelState(channel, 0);
     await kv.put(channel, encodeJson({ ...theirs, record: { ...theirs.record, seq: 7 } }));
@@ -141,10 +131,7 @@ describeEachBus('channel state store: group commit', (busUnderTest) => {
   });
 
   it('a state deleted by another process starts again from initial()', async () => {
-    const store = await ChannelStateStore.open(bus);
-    const kv = await bus.kv(BUCKETS.channelState);
-    const channel = `${CHANNEL}-deleted-${busUnderTest.kind}`;
-    const start = async () => initialChannelState(channel, 0);
+    const { store, kv, channel, start } = await ownChannel('deleted');
     await store.mutate(channel, start, countUp(0));
     await store.mutate(channel, start, countUp(1));
     await kv.delete(channel);
