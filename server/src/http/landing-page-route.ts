@@ -15,6 +15,7 @@ import type { ChannelConfig, ChannelRegistry, UploadPolicy } from '../channels/i
 import { AppError } from '../errors/index.js';
 import type { LiveStatusHub } from '../live/index.js';
 import type { AppState } from './app-state.js';
+import { elementPageCsp } from './element-page-csp.js';
 import { answeredNotModified, contentEtag } from './middleware/conditional-get.js';
 
 /** `og:site_name` and the oEmbed `provider_name`. */
@@ -56,28 +57,17 @@ function originOf(url: string): string | undefined {
 }
 
 /**
- * The page's Content-Security-Policy: scripts (the element bundle and its chunks) only from
- * us; the JSON-LD block is data, never executed, so no inline script is allowed at all; the one
- * inline stylesheet by hash; media and requests to us and the channel's playback origin
- * (hls.js fetches the playlist, MSE plays from `blob:`). The full page is not framed by others;
- * the embed page is, anywhere: that is what oEmbed is for.
+ * The page's Content-Security-Policy (see `elementPageCsp`): the JSON-LD block is data, never
+ * executed, so no inline script is allowed at all; the one inline stylesheet by hash. The full
+ * page is not framed by others; the embed page is, anywhere: that is what oEmbed is for.
  */
 export function landingPageCsp(view: LandingPageView): string {
-  const sources = (...candidates: Array<string | undefined>) => [...new Set(candidates.filter((source) => source !== undefined))].join(' ');
-  const ours = originOf(view.page.providerUrl);
-  const playback = view.page.record.playback ? originOf(view.page.record.playback.hls) : undefined;
-  return [
-    "default-src 'none'",
-    `script-src ${sources("'self'", ours)}`,
-    `style-src ${STYLE_HASH}`,
-    `img-src ${sources("'self'", ours, 'data:', 'blob:')}`,
-    `media-src ${sources("'self'", ours, playback, 'blob:')}`,
-    `connect-src ${sources("'self'", ours, playback)}`,
-    `worker-src ${sources("'self'", ours, 'blob:')}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    `frame-ancestors ${view.embed ? '*' : "'self'"}`,
-  ].join('; ');
+  return elementPageCsp({
+    ourOrigin: originOf(view.page.providerUrl),
+    playbackOrigin: view.page.record.playback ? originOf(view.page.record.playback.hls) : undefined,
+    styleHashes: [STYLE_HASH],
+    frameAncestors: view.embed ? '*' : "'self'",
+  });
 }
 
 const attribute = (value: string) => `"${escapeHtml(value)}"`;
