@@ -11,7 +11,7 @@ const TOKEN_STORAGE_KEY = 'live-upload.moderator-token';
 
 const PAGE_LABELS = {
   badToken: 'Enter the token exactly as printed: up to 512 printable characters, without spaces.',
-  refused: 'The server refused this token (401). Enter the admin or moderator token again.',
+  refused: 'That token was not accepted. Check that you copied all of it, then try again.',
   checkingToken: 'Checking the token…',
   tokenForgotten: 'The token was forgotten for this tab.',
   loading: 'Loading the review queue…',
@@ -38,6 +38,7 @@ const page = {
   tokenEntry: required<HTMLDivElement>('#token-entry'),
   tokenForm: required<HTMLFormElement>('#token-form'),
   tokenInput: required<HTMLInputElement>('#token-input'),
+  tokenSubmit: required<HTMLButtonElement>('#token-form button[type="submit"]'),
   tokenError: required<HTMLParagraphElement>('#token-error'),
   tokenHeld: required<HTMLDivElement>('#token-held'),
   forgetToken: required<HTMLButtonElement>('#forget-token'),
@@ -121,10 +122,11 @@ function showQueueFor(token: string): void {
   page.queueSection.hidden = false;
 }
 
-/** Any failure that means "this token is no good": forget it and ask again. */
+/** Any failure that means "this token is no good": forget it, say so (and nothing else), and ask again. */
 function handleUnauthorized(error: unknown): boolean {
   if (!(error instanceof ModerationApiError) || !error.unauthorized) return false;
   tokenStore.clear();
+  announce('');
   askForToken(PAGE_LABELS.refused);
   return true;
 }
@@ -237,27 +239,33 @@ function removeView(view: QueueItemView): void {
 
 page.tokenForm.addEventListener('submit', (event) => {
   event.preventDefault();
+  if (page.tokenSubmit.getAttribute('aria-disabled') === 'true') return;
   const token = parseBearerToken(page.tokenInput.value);
   if (!token) {
     askForToken(PAGE_LABELS.badToken);
     return;
   }
   page.tokenError.textContent = '';
+  page.tokenSubmit.setAttribute('aria-disabled', 'true');
   announce(PAGE_LABELS.checkingToken);
   // Only a token the server accepts is kept.
-  void new ModerationApi(token).queue().then(
-    (uploads) => {
-      tokenStore.set(token);
-      showQueueFor(token);
-      renderQueue(uploads);
-      announce(PAGE_LABELS.waiting(uploads.length));
-      page.queueHeading.focus();
-    },
-    (error: unknown) => {
-      if (handleUnauthorized(error)) return;
-      askForToken(PAGE_LABELS.queueFailed(reasonOf(error)));
-    },
-  );
+  void new ModerationApi(token)
+    .queue()
+    .then(
+      (uploads) => {
+        tokenStore.set(token);
+        showQueueFor(token);
+        renderQueue(uploads);
+        announce(PAGE_LABELS.waiting(uploads.length));
+        page.queueHeading.focus();
+      },
+      (error: unknown) => {
+        if (handleUnauthorized(error)) return;
+        announce('');
+        askForToken(PAGE_LABELS.queueFailed(reasonOf(error)));
+      },
+    )
+    .finally(() => page.tokenSubmit.removeAttribute('aria-disabled'));
 });
 
 page.forgetToken.addEventListener('click', () => {

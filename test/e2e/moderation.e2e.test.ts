@@ -235,9 +235,13 @@ describe('the moderation page served by main.ts', () => {
     const { main, adminToken } = await startModerationDemo(t);
     const { page, errors } = await openModeration(t, main);
     assert.equal(await page.locator('#queue-section').isVisible(), false, 'no queue before a token');
+    assert.equal(await page.locator('#token-held').isVisible(), false, 'nothing says a token is in use before one is given');
+    assert.equal(await page.getByText('A token is in use for this tab.').isVisible(), false);
 
     await enterToken(page, 'not-the-admin-token-0123456789');
-    await page.locator('#token-error').filter({ hasText: /refused this token \(401\)/ }).waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('#token-error').filter({ hasText: /^That token was not accepted\./ }).waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await page.locator('#announcer').textContent(), '', 'no "Checking the token…" left behind once it was refused');
+    assert.equal(await page.locator('#token-held').isVisible(), false, 'a refused token is not "in use"');
     assert.equal(await focused(page), TOKEN_LABEL, 'focus goes back to the token field');
     assert.equal(await page.locator('#token-input').getAttribute('aria-invalid'), 'true');
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'a refused token is not kept');
