@@ -14,6 +14,7 @@ import {
   type StreamConfig,
 } from './bus.js';
 import { batchHandler } from './batch-handler.js';
+import { KvContentionError, SKIP, typedKv, type KvCodec } from './typed-kv.js';
 import { withTimeout } from '../../../test/support/with-timeout.js';
 
 /** Looks inside an implementation where the `Bus` interface cannot: optional, per implementation. */
@@ -686,6 +687,138 @@ export function busContract(
         const lived = Date.now() - writtenAt;
         assert.ok(lived >= ttlMs - EARLY_TOLERANCE_MS, `expired after ${lived} ms, ttl ${ttlMs}`);
         assert.deepEqual(await kv.keys(), []);
+      });
+    });
+
+    describe('typed kv update (TypedKv)', () => {
+      const numbers: KvCodec<number> = { encode: (value) => text(String(value)), decode: (data) => Number(read(data)) };
+      /** Records lost compare-and-sets by bucket, as a prom-client counter would count them. */
+      const conflictCount = () => {
+        const buckets: string[] = [];
+        return { buckets, inc: ({ bucket }: { bucket: string }) => void buckets.push(bucket), get total() { return buckets.length; } };
+      };
+
+      it('concurrent updaters each land exactly once; every lost race is retried and counted', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const conflicts = conflictCount();
+        const counter = typedKv(await bus.kv(ns.bucket), numbers, { conflicts, maxAttempts: 100 });
+        let changes = 0;
+        const writers = 20;
+        const results = await Promise.all(
+          Array.from({ length: writers }, () =>
+            counter.update('hits', (current) => {
+              changes++;
+              return (current ?? 0) + 1;
+            }),
+          ),
+        );
+        assert.equal((await counter.get('hits'))?.value, writers);
+        assert.deepEqual(
+          results.map((result) => result.value).sort((a, b) => a! - b!),
+          Array.from({ length: writers }, (_, index) => index + 1),
+          'each writer wrote its own increment',
+        );
+        assert.equal(results.filter((result) => result.outcome === 'created').length, 1, 'one writer created the key');
+        for (const result of results) assert.equal(result.previous, result.value! - 1 || undefined);
+        assert.ok(conflicts.total > 0, 'the writers raced');
+        assert.ok(conflicts.buckets.every((bucket) => bucket === ns.bucket), 'counted under the bucket');
+        assert.equal(changes, writers + conflicts.total, 'one change per landed write plus one per lost race');
+      });
+
+      it('gives up after maxAttempts lost races with a KvContentionError naming bucket, key and attempts', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const raw = await bus.kv(ns.bucket);
+        const conflicts = conflictCount();
+        const counter = typedKv(raw, numbers, { conflicts, backoffMs: () => 0 });
+        await raw.put('contended', text('0'));
+        let changes = 0;
+        await assert.rejects(
+          counter.update(
+            'contended',
+            async (current) => {
+              changes++;
+              await raw.put('contended', text(String(1000 + changes))); // another writer gets in first, every time
+              return (current ?? 0) + 1;
+            },
+            { maxAttempts: 3 },
+          ),
+          (err: unknown) => {
+            assert.ok(err instanceof KvContentionError);
+            assert.ok(err instanceof KvConflictError, 'still a KvConflictError for code that catches those');
+            assert.equal(err.bucket, ns.bucket);
+            assert.equal(err.key, 'contended');
+            assert.equal(err.attempts, 3);
+            assert.match(err.message, new RegExp(`${ns.bucket}/contended.*3 times`));
+            return true;
+          },
+        );
+        assert.equal(changes, 3);
+        assert.equal(conflicts.total, 3);
+        assert.equal((await counter.get('contended'))?.value, 1003, "the other writer's value stands");
+      });
+
+      it('an absent key created by another writer between read and write: the update builds on it', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const raw = await bus.kv(ns.bucket);
+        const counter = typedKv(raw, numbers, { backoffMs: () => 0 });
+        const seen: Array<number | undefined> = [];
+        const result = await counter.update('fresh', async (current) => {
+          seen.push(current);
+          if (seen.length === 1) await raw.create('fresh', text('41'));
+          return (current ?? 0) + 1;
+        });
+        assert.deepEqual(seen, [undefined, 41]);
+        assert.equal(result.outcome, 'updated');
+        assert.equal(result.previous, 41);
+        assert.equal(result.value, 42);
+        assert.deepEqual(await counter.get('fresh'), { key: 'fresh', value: 42, revision: result.revision });
+      });
+
+      it('a deleted key reads absent and is created again; undefined deletes, SKIP writes nothing', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const raw = await bus.kv(ns.bucket);
+        const counter = typedKv(raw, numbers);
+        await raw.put('gone', text('7'));
+        await raw.delete('gone');
+        const created = await counter.update('gone', (current) => (current ?? 0) + 1);
+        assert.equal(created.outcome, 'created');
+        assert.equal(created.previous, undefined);
+        assert.equal(created.value, 1);
+
+        const skipped = await counter.update('gone', () => SKIP);
+        assert.deepEqual(skipped, { outcome: 'unchanged', value: 1, revision: created.revision, previous: 1 });
+        assert.equal((await raw.get('gone'))?.revision, created.revision, 'SKIP wrote nothing');
+
+        const deleted = await counter.update('gone', () => undefined);
+        assert.deepEqual(deleted, { outcome: 'deleted', value: undefined, revision: undefined, previous: 1 });
+        assert.equal(await raw.get('gone'), undefined);
+        const absent = await counter.update('gone', () => undefined);
+        assert.equal(absent.outcome, 'unchanged');
+        assert.deepEqual(await raw.keys(), []);
+      });
+
+      it('a key the bus would refuse is a RangeError before anything is read or written; a failing change writes nothing', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const raw = await bus.kv(ns.bucket);
+        const counter = typedKv(raw, numbers);
+        let changes = 0;
+        for (const key of ['', 'has space', '.leading', 'trailing.', 'star*', 'gt>', 'ünïcode', '../etc/passwd\u0000', 'a'.repeat(100) + ' ']) {
+          await assert.rejects(
+            counter.update(key, () => ++changes),
+            RangeError,
+            `update ${JSON.stringify(key)}`,
+          );
+        }
+        assert.equal(changes, 0, 'the change never ran');
+        await raw.put('kept', text('5'));
+        await assert.rejects(
+          counter.update('kept', () => {
+            throw new Error('refused by the change');
+          }),
+          /refused by the change/,
+        );
+        assert.equal((await counter.get('kept'))?.value, 5);
+        assert.deepEqual(await raw.keys(), ['kept']);
       });
     });
   });
