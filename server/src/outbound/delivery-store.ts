@@ -1,4 +1,4 @@
-import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket } from '../bus/index.js';
+import { BUCKETS, SKIP, decodeJson, encodeJson, jsonCodec, typedKv, type Bus, type KvBucket, type KvConflictCounter, type TypedKv } from '../bus/index.js';
 import { deliveryRecordSchema, type DeliveryRecord } from './delivery.js';
 
 /** How long delivery states are kept (the retry schedule is about three days). */
@@ -11,15 +11,21 @@ const key = (subscriberId: string, deliveryId: string) => `${subscriberId}.${del
  * `{subscriber id}.{delivery id}` so one subscriber's deliveries list by prefix.
  */
 export class DeliveryStore {
+  private readonly typedDeadLetters: TypedKv<DeliveryRecord>;
+
   private constructor(
     private readonly deliveries: KvBucket,
     private readonly deadLetters: KvBucket,
-  ) {}
+    conflicts: KvConflictCounter | undefined,
+  ) {
+    this.typedDeadLetters = typedKv(deadLetters, jsonCodec(deliveryRecordSchema), { conflicts });
+  }
 
-  static async open(bus: Bus): Promise<DeliveryStore> {
+  static async open(bus: Bus, options: { readonly conflicts?: KvConflictCounter } = {}): Promise<DeliveryStore> {
     return new DeliveryStore(
       await bus.kv(BUCKETS.outboundDeliveries, { ttlMs: DELIVERY_RECORD_TTL_MS }),
       await bus.kv(BUCKETS.outboundDeadLetters),
+      options.conflicts,
     );
   }
 
@@ -45,19 +51,8 @@ export class DeliveryStore {
 
   /** Read-modify-write of a dead letter (marking it replayed); undefined when there is none. */
   async updateDeadLetter(subscriberId: string, deliveryId: string, change: (current: DeliveryRecord) => DeliveryRecord): Promise<DeliveryRecord | undefined> {
-    const id = key(subscriberId, deliveryId);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const entry = await this.deadLetters.get(id);
-      if (!entry) return undefined;
-      const next = change(decodeJson(entry.value, deliveryRecordSchema));
-      try {
-        await this.deadLetters.update(id, encodeJson(next), entry.revision);
-        return next;
-      } catch (error) {
-        if (!(error instanceof KvConflictError)) throw error;
-      }
-    }
-    throw new KvConflictError(BUCKETS.outboundDeadLetters, id);
+    const result = await this.typedDeadLetters.update(key(subscriberId, deliveryId), (current) => (current === undefined ? SKIP : change(current)));
+    return result.value;
   }
 
   async deleteDeadLetter(subscriberId: string, deliveryId: string): Promise<boolean> {

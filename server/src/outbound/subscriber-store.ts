@@ -1,4 +1,4 @@
-import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket, type Subscription } from '../bus/index.js';
+import { BUCKETS, SKIP, encodeJson, jsonCodec, typedKv, type Bus, type KvBucket, type KvConflictCounter, type Subscription, type TypedKv } from '../bus/index.js';
 import { subscriberRecordSchema, type SubscriberRecord } from './subscriber.js';
 
 /**
@@ -9,11 +9,17 @@ import { subscriberRecordSchema, type SubscriberRecord } from './subscriber.js';
 export class SubscriberStore {
   private readonly cache = new Map<string, SubscriberRecord>();
   private watch: Subscription | undefined;
+  private readonly records: TypedKv<SubscriberRecord>;
 
-  private constructor(private readonly kv: KvBucket) {}
+  private constructor(
+    private readonly kv: KvBucket,
+    conflicts: KvConflictCounter | undefined,
+  ) {
+    this.records = typedKv(kv, jsonCodec(subscriberRecordSchema), { conflicts });
+  }
 
-  static async open(bus: Bus): Promise<SubscriberStore> {
-    const store = new SubscriberStore(await bus.kv(BUCKETS.outboundSubscribers));
+  static async open(bus: Bus, options: { readonly conflicts?: KvConflictCounter } = {}): Promise<SubscriberStore> {
+    const store = new SubscriberStore(await bus.kv(BUCKETS.outboundSubscribers), options.conflicts);
     store.watch = await store.kv.watch((event) => {
       if (event.value === undefined) store.cache.delete(event.key);
       else store.remember(event.value);
@@ -50,24 +56,15 @@ export class SubscriberStore {
     this.cache.set(record.id, record);
   }
 
-  /** Read-modify-write by compare-and-set; undefined when there is no such subscriber. */
+  /** Read-modify-write by compare-and-set; undefined when there is no such subscriber. `change` answering its argument writes nothing. */
   async update(id: string, change: (current: SubscriberRecord) => SubscriberRecord): Promise<SubscriberRecord | undefined> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const entry = await this.kv.get(id);
-      if (!entry) return undefined;
-      const current = decodeJson(entry.value, subscriberRecordSchema);
+    const result = await this.records.update(id, (current) => {
+      if (current === undefined) return SKIP;
       const next = change(current);
-      if (next === current) return current;
-      try {
-        await this.kv.update(id, encodeJson(next), entry.revision);
-      } catch (error) {
-        if (error instanceof KvConflictError) continue;
-        throw error;
-      }
-      this.cache.set(id, next);
-      return next;
-    }
-    throw new KvConflictError(BUCKETS.outboundSubscribers, id);
+      return next === current ? SKIP : next;
+    });
+    if (result.outcome === 'updated') this.cache.set(id, result.value!);
+    return result.value;
   }
 
   /** True when it existed. */
