@@ -4,6 +4,7 @@ import type { LiveMetadata } from '@live-upload/schema';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../observability/index.js';
 import { startServer, type RunningServer } from '../start-server.js';
+import { nextStatus } from '../../../test/support/provider-fakes.js';
 import { openSse } from '../../../test/support/sse-client.js';
 import { playlistSegments, playlistWhen, processRuns } from '../../../test/fixtures/live-playlist.js';
 import { DemoLiveStream } from './demo-live-stream.js';
@@ -48,13 +49,76 @@ describe('demo mode', () => {
     }
   });
 
+  const directives = (csp: string | null) => new Map((csp ?? '').split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...sources]) => [name!, sources.join(' ')]));
+
+  it('sends the page with the element a strict CSP (its HLS allowed, nothing inline), no framing, nosniff', async () => {
+    const response = await fetch(`${server.url}/`);
+    await response.arrayBuffer();
+    const csp = directives(response.headers.get('content-security-policy'));
+    assert.equal(csp.get('default-src'), "'none'");
+    assert.equal(csp.get('script-src'), "'self'");
+    assert.equal(csp.get('style-src'), "'self'", 'demo.css, nothing inline');
+    assert.equal(csp.get('connect-src'), `'self' ${new URL(server.url).origin}`, 'the API and the demo channel\'s HLS');
+    assert.equal(csp.get('frame-ancestors'), "'none'");
+    assert.equal(csp.get('base-uri'), "'none'");
+    assert.equal(csp.get('form-action'), "'none'");
+    assert.doesNotMatch(response.headers.get('content-security-policy') ?? '', /unsafe-inline|unsafe-eval/);
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+  });
+
+  it('sends the token page (/moderation) a CSP for its own script, styles, API and blob: previews only, and no referrer', async () => {
+    const response = await fetch(`${server.url}/moderation`);
+    await response.arrayBuffer();
+    assert.deepEqual(
+      Object.fromEntries(directives(response.headers.get('content-security-policy'))),
+      {
+        'default-src': "'none'",
+        'script-src': "'self'",
+        'style-src': "'self'",
+        'img-src': "'self'",
+        'media-src': 'blob:',
+        'connect-src': "'self'",
+        'base-uri': "'none'",
+        'form-action': "'none'",
+        'frame-ancestors': "'none'",
+      },
+    );
+    assert.equal(response.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+    for (const path of ['/demo.css', '/demo.js', '/moderation.js']) {
+      const asset = await fetch(`${server.url}${path}`);
+      await asset.arrayBuffer();
+      assert.equal(asset.headers.get('x-content-type-options'), 'nosniff', path);
+    }
+  });
+
+  it('has no inline script, inline style or style attribute in its pages', async () => {
+    for (const path of ['/', '/moderation']) {
+      const html = await (await fetch(`${server.url}${path}`)).text();
+      for (const [, attributes] of html.matchAll(/<script\b([^>]*)>/g)) assert.match(attributes!, /\bsrc="\/[^"]+"/, `${path}: every script is a file of ours`);
+      assert.doesNotMatch(html, /<style\b/, path);
+      assert.doesNotMatch(html, /\sstyle=/, path);
+      assert.doesNotMatch(html, /\son[a-z]+=/i, `${path}: no inline event handler`);
+    }
+  });
+
+  it('serves a favicon (the SVG the pages link, and at /favicon.ico), not a 404', async () => {
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const response = await fetch(`${server.url}${path}`);
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get('content-type'), 'image/svg+xml', path);
+      assert.match(await response.text(), /^<svg /, path);
+    }
+    assert.match(await (await fetch(`${server.url}/`)).text(), /<link rel="icon" href="\/favicon.svg"/);
+  });
+
   it('drives the demo channel through the real, signed webhook', async () => {
     const sse = await openSse(`${server.url}/api/v1/live/events?channel=acme/morning-show`);
     try {
       await sse.next((event) => event.event === 'snapshot');
       const online = await simulate(JSON.stringify({ action: 'online' }));
       assert.equal(online.status, 202);
-      assert.deepEqual(await online.json(), { action: 'online', webhook_status: 204 });
+      assert.deepEqual(await online.json(), { action: 'online', webhook_status: 204, streamer: { streaming: true, title: null, grace_window_ms: 200, offline_in_ms: null } });
       await sse.next((event) => (JSON.parse(event.data) as LiveMetadata).status === 'live');
       assert.equal((await simulate(JSON.stringify({ action: 'update', title: '<img src=x onerror=alert(1)>' }))).status, 202);
       const titled = await sse.next((event) => (JSON.parse(event.data) as LiveMetadata).title !== 'Acme Morning Show');
@@ -63,6 +127,34 @@ describe('demo mode', () => {
       await sse.next((event) => (JSON.parse(event.data) as LiveMetadata).status === 'offline');
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       assert.match(metrics, /live_upload_webhook_results_total\{provider="twitch",outcome="accepted"\} 3/);
+    } finally {
+      sse.close();
+    }
+  });
+
+  it('Go live with a title goes live with that title, and the streamer state says streaming, then the grace window left', async () => {
+    const sse = await openSse(`${server.url}/api/v1/live/events?channel=acme/morning-show`);
+    try {
+      const snapshot = JSON.parse((await sse.next((event) => event.event === 'snapshot')).data) as LiveMetadata;
+      // An earlier test may have left the channel in its grace window.
+      if (snapshot.status !== 'offline') await nextStatus(sse, (record) => record.status === 'offline');
+      const title = 'Title typed before Go live';
+      const from = sse.events.length;
+      const online = await simulate(JSON.stringify({ action: 'online', title }));
+      assert.equal(online.status, 202);
+      assert.deepEqual(((await online.json()) as { streamer: unknown }).streamer, { streaming: true, title, grace_window_ms: 200, offline_in_ms: null });
+      const live = await nextStatus(sse, (record) => record.status === 'live', { fromIndex: from });
+      assert.equal(live.title, title, 'the first LIVE already carries the typed title');
+
+      const offlineFrom = sse.events.length;
+      const offline = await simulate(JSON.stringify({ action: 'offline' }));
+      const { streamer } = (await offline.json()) as { streamer: { streaming: boolean; offline_in_ms: number } };
+      assert.equal(streamer.streaming, false);
+      assert.ok(streamer.offline_in_ms > 0 && streamer.offline_in_ms <= 200, `the grace window left: ${streamer.offline_in_ms} ms`);
+      await nextStatus(sse, (record) => record.status === 'offline', { fromIndex: offlineFrom });
+      const state = await fetch(`${server.url}/demo/api/streamer`);
+      assert.equal(state.headers.get('cache-control'), 'no-store');
+      assert.deepEqual(await state.json(), { streaming: false, title, grace_window_ms: 200, offline_in_ms: 0 });
     } finally {
       sse.close();
     }

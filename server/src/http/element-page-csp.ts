@@ -6,6 +6,8 @@ export interface ElementPageCspOptions {
   readonly playbackOrigin?: string | undefined;
   /** `'sha256-...'` sources of the page's own inline stylesheets. */
   readonly styleHashes?: readonly string[];
+  /** The page links stylesheets from its own origin (`style-src 'self'`), like the demo pages. */
+  readonly selfStylesheets?: boolean;
   /** Who may frame the page: `'self'` by default, `*` for embeds. */
   readonly frameAncestors?: string;
 }
@@ -22,11 +24,11 @@ export function elementPageCsp(options: ElementPageCspOptions): string {
   return [
     "default-src 'none'",
     `script-src ${sources("'self'", ours)}`,
-    `style-src ${options.styleHashes?.length ? options.styleHashes.join(' ') : "'none'"}`,
+    `style-src ${sources(options.selfStylesheets ? "'self'" : undefined, ...(options.styleHashes ?? [])) || "'none'"}`,
     `img-src ${sources("'self'", ours, 'data:', 'blob:')}`,
     `media-src ${sources("'self'", ours, playback, 'blob:')}`,
     `connect-src ${sources("'self'", ours, playback)}`,
-    `worker-src ${sources("'self'", ours, 'blob:')}`,
+    `worker-src ${sources("'self'", ours)}`,
     "base-uri 'none'",
     "form-action 'none'",
     `frame-ancestors ${options.frameAncestors ?? "'self'"}`,
