@@ -11,6 +11,7 @@ import { LiveStatusHub } from './live/index.js';
 import { StreamDirectory } from './discovery/index.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
+import { PROVIDER_ADAPTERS } from './providers/index.js';
 import { LifecycleSweeper, PromotionWorker } from './publishing/index.js';
 import { AppAccessToken, HelixClient, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
@@ -74,6 +75,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     channels,
     logger: logger.child({ component: 'pipeline' }),
     metrics,
+    adapters: PROVIDER_ADAPTERS,
     graceWindowMs: config.offlineGraceMs,
     coalesceMs: config.coalesceMs,
   });

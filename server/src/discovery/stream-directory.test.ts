@@ -23,7 +23,7 @@ describeEachBus('stream directory', (under) => {
     bus = natsUrl ? await createNatsBus({ url: natsUrl, name: 'stream-directory-test' }) : createMemoryBus();
     await bus.ensureStreams(Object.values(STREAMS));
     registry = await ChannelRegistry.open(bus);
-    pipeline = await LivePipeline.open({ bus, channels: registry, logger, metrics: createMetrics(), graceWindowMs: 200, coalesceMs: 50 });
+    pipeline = await LivePipeline.open({ bus, channels: registry, logger, metrics: createMetrics(), adapters: [], graceWindowMs: 200, coalesceMs: 50 });
     hub = new LiveStatusHub(bus, (channel) => pipeline.readRecord(channel), (channel) => pipeline.placeholderRecord(channel), logger);
     hub.start();
   });

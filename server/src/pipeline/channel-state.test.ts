@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createCanonicalId, liveMetadataSchema, parseCanonicalId, type LiveMetadata, type ProviderName } from '@live-upload/schema';
-import type { CanonicalEvent, CanonicalEventFields } from './canonical-event.js';
+import type { CanonicalEvent, CanonicalEventFields } from '../provider-adapter/index.js';
 import {
   applyEvent,
   applyTimer,

@@ -11,7 +11,7 @@ import {
   type Playback,
   type ProviderLinks,
 } from '@live-upload/schema';
-import type { CanonicalEvent, CanonicalEventFields } from './canonical-event.js';
+import type { CanonicalEvent, CanonicalEventFields } from '../provider-adapter/index.js';
 
 /**
  * The per-channel state machine: pure, JSON-serializable state (stored in KV `channel-state`),

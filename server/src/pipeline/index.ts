@@ -1,4 +1,3 @@
-export type { CanonicalEvent, CanonicalEventFields } from './canonical-event.js';
 export {
   applyChannelConfig,
   applyEvent,
@@ -14,4 +13,5 @@ export {
 export { ChannelStateStore } from './channel-state-store.js';
 export { LivePipeline, type LivePipelineOptions } from './live-pipeline.js';
 export { RawEventIngest } from './raw-event-ingest.js';
-export { decodeRawEvent, encodeRawEvent, rawProviderEventSchema, rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';
+// The raw event codec is the pipeline's input format; it lives with the provider seam.
+export { decodeRawEvent, encodeRawEvent, type RawProviderEvent } from '../provider-adapter/index.js';

@@ -5,7 +5,7 @@ import { describeEachBus } from '../../../test/support/each-bus.js';
 import { pipelineEventsHandled } from '../../../test/support/pipeline-progress.js';
 import { TEST_BROADCASTER, TEST_CHANNEL, TEST_SECRET, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 import { SUBJECTS } from '../bus/index.js';
-import { encodeRawEvent, type RawProviderEvent } from './raw-provider-event.js';
+import { encodeRawEvent, type RawProviderEvent } from '../provider-adapter/index.js';
 
 /** A raw Twitch event as the webhook publishes it, with `body` as given. */
 function rawTwitch(messageId: string, body: string, type = 'channel.update', version = '2'): RawProviderEvent {

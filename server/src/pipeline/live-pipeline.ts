@@ -14,19 +14,17 @@ import {
 } from '../bus/index.js';
 import type { ChannelConfig, ChannelRegistry, LinkedProvider } from '../channels/index.js';
 import type { CounterChild, Logger, Metrics, PipelineOutcome } from '../observability/index.js';
-import { mapBlueskyEvent, readBlueskyRawEvent, type JetstreamCommitEvent } from '../providers/bluesky/index.js';
-import { mapTwitchNotification } from '../providers/twitch/index.js';
-import { mapYouTubeObservation, readYouTubeRawEvent, type YouTubeObservation } from '../providers/youtube/index.js';
-import type { CanonicalEvent } from './canonical-event.js';
+import { decodeRawEvent, type CanonicalEvent, type ProviderEventAdapter, type RawProviderEvent } from '../provider-adapter/index.js';
 import { applyChannelConfig, applyEvent, applyTimer, initialChannelState, type ChannelState, type StateContext, type Transition } from './channel-state.js';
 import { ChannelStateStore, type TransitionOutcome } from './channel-state-store.js';
-import { decodeRawEvent, type RawProviderEvent } from './raw-provider-event.js';
 
 export interface LivePipelineOptions {
   readonly bus: Bus;
   readonly channels: ChannelRegistry;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** One per provider whose raw events are mapped; a raw event of any other provider is ignored. */
+  readonly adapters: readonly ProviderEventAdapter[];
   readonly graceWindowMs: number;
   readonly coalesceMs: number;
   readonly now?: () => number;
@@ -76,6 +74,9 @@ export class LivePipeline {
     private readonly states: ChannelStateStore,
   ) {
     this.now = options.now ?? Date.now;
+    const providers = options.adapters.map((adapter) => adapter.provider);
+    const repeated = providers.find((provider, index) => providers.indexOf(provider) !== index);
+    if (repeated !== undefined) throw new RangeError(`two event adapters for provider ${repeated}`);
   }
 
   static async open(options: LivePipelineOptions): Promise<LivePipeline> {
@@ -149,7 +150,7 @@ export class LivePipeline {
     const accounts = await this.lookUpAccounts(routed);
     const byChannel = new Map<string, Array<{ readonly message: BusMessage; readonly event: CanonicalEvent }>>();
     for (const route of routed) {
-      const event = this.mapRouted(route, accounts.get(accountKey(route.provider, route.accountId)));
+      const event = this.mapRouted(route, accounts.get(accountKey(route.adapter.provider, route.accountId)));
       if (!event) continue;
       const work = { message: route.message, event };
       const list = byChannel.get(event.channel);
@@ -207,7 +208,7 @@ export class LivePipeline {
     }
     let route: RoutedRawEvent | undefined;
     try {
-      route = routeRawEvent(message, raw);
+      route = this.readRoute(message, raw);
       if (!route) this.options.logger.info({ message_id: raw.message_id, provider: raw.provider, type: raw.subscription_type }, 'raw event names no account; ignored');
     } catch (error) {
       this.options.logger.warn({ err: error, message_id: raw.message_id, provider: raw.provider }, 'raw event does not match its shape; ignored');
@@ -219,10 +220,27 @@ export class LivePipeline {
     return route;
   }
 
+  /**
+   * Which account a raw event concerns, read by its provider's adapter without I/O. Undefined
+   * for an event that names none (or of a provider without an adapter); throws when the body
+   * cannot be read.
+   */
+  private readRoute(message: BusMessage, raw: RawProviderEvent): RoutedRawEvent | undefined {
+    // A scan, not a map: a handful of adapters, compared as a switch would.
+    for (const adapter of this.options.adapters) {
+      if (adapter.provider !== raw.provider) continue;
+      const payload = adapter.read(raw);
+      const accountId = adapter.accountOf(payload);
+      return accountId === undefined ? undefined : { message, raw, adapter, accountId, payload };
+    }
+    return undefined;
+  }
+
   /** Each account of the batch looked up once: its channel, and the channel's config where a mapping needs it. */
   private async lookUpAccounts(routed: readonly RoutedRawEvent[]): Promise<Map<string, AccountMatch>> {
     const wanted = new Map<string, { provider: LinkedProvider; accountId: string; needsConfig: boolean }>();
-    for (const { provider, accountId, needsConfig } of routed) {
+    for (const { adapter, accountId } of routed) {
+      const { provider, needsChannelConfig: needsConfig } = adapter;
       const key = accountKey(provider, accountId);
       const entry = wanted.get(key);
       if (entry) entry.needsConfig ||= needsConfig;
@@ -241,13 +259,13 @@ export class LivePipeline {
 
   /** The canonical event of a routed raw event; undefined (counted as ignored) when it maps to nothing. */
   private mapRouted(route: RoutedRawEvent, match: AccountMatch | undefined): CanonicalEvent | undefined {
-    const { raw } = route;
+    const { raw, adapter } = route;
     let event: CanonicalEvent | undefined;
-    if (!match?.channel || (route.needsConfig && !match.config)) {
+    if (!match?.channel || (adapter.needsChannelConfig && !match.config)) {
       this.options.logger.info({ message_id: raw.message_id, provider: raw.provider }, 'event for an unlinked account; ignored');
     } else {
       try {
-        event = mapRoutedEvent(route, match.channel, match.config);
+        event = adapter.map(raw, route.payload, match.channel, match.config);
       } catch (error) {
         this.options.logger.warn({ err: error, message_id: raw.message_id, provider: raw.provider }, 'event does not match its documented shape; ignored');
       }
@@ -331,15 +349,17 @@ export class LivePipeline {
 }
 
 /**
- * A raw event and the linked account it concerns, with what its mapping reads (the parsed
- * payload); the channel (and, for Bluesky, the channel's config) comes from the account.
- * Plain data: no closure is made per event.
+ * A raw event, the adapter of its provider, the linked account it concerns, and what the adapter
+ * parsed of its body; the channel (and, where the adapter needs it, the channel's config) comes
+ * from the account. Plain data: no closure is made per event.
  */
-type RoutedRawEvent = { readonly message: BusMessage; readonly raw: RawProviderEvent; readonly accountId: string } & (
-  | { readonly provider: 'twitch'; readonly needsConfig: false; readonly event: unknown }
-  | { readonly provider: 'youtube'; readonly needsConfig: false; readonly observation: YouTubeObservation }
-  | { readonly provider: 'bluesky'; readonly needsConfig: true; readonly event: JetstreamCommitEvent }
-);
+interface RoutedRawEvent {
+  readonly message: BusMessage;
+  readonly raw: RawProviderEvent;
+  readonly adapter: ProviderEventAdapter;
+  readonly accountId: string;
+  readonly payload: unknown;
+}
 
 interface AccountMatch {
   readonly channel: string | undefined;
@@ -348,63 +368,6 @@ interface AccountMatch {
 
 function accountKey(provider: LinkedProvider, accountId: string): string {
   return `${provider}\u0000${accountId}`;
-}
-
-/**
- * Reads, per provider, which account a raw event concerns, without I/O. Undefined for an event
- * that names none (or a provider we do not map); throws when the body cannot be read.
- */
-function routeRawEvent(message: BusMessage, raw: RawProviderEvent): RoutedRawEvent | undefined {
-  switch (raw.provider) {
-    case 'twitch': {
-      // Only the routing key is read here; the mapper validates the whole event.
-      const event = (JSON.parse(raw.body) as { event?: unknown } | null)?.event;
-      const broadcaster = typeof event === 'object' && event !== null ? (event as { broadcaster_user_id?: unknown }).broadcaster_user_id : undefined;
-      if (typeof broadcaster !== 'string') return undefined;
-      return { message, raw, provider: 'twitch', accountId: broadcaster, needsConfig: false, event };
-    }
-    case 'youtube': {
-      // Confirmed through the Data API by the provider before it was published.
-      const observation = readYouTubeRawEvent(raw);
-      return { message, raw, provider: 'youtube', accountId: observation.channel_id, needsConfig: false, observation };
-    }
-    case 'bluesky': {
-      // A Jetstream commit of a linked account: an unverified discovery hint (provenance, never LIVE alone).
-      const event = readBlueskyRawEvent(raw);
-      return { message, raw, provider: 'bluesky', accountId: event.did, needsConfig: true, event };
-    }
-  }
-}
-
-/**
- * The canonical event of a routed raw event once its channel is known (and, for Bluesky, the
- * channel's config); undefined for a type we do not map; throws when the payload does not
- * match its documented shape.
- */
-function mapRoutedEvent(route: RoutedRawEvent, channel: string, config: ChannelConfig | undefined): CanonicalEvent | undefined {
-  const { raw } = route;
-  switch (route.provider) {
-    case 'twitch':
-      return mapTwitchNotification({
-        channel,
-        messageId: raw.message_id,
-        messageTimestamp: raw.message_timestamp,
-        subscriptionType: raw.subscription_type,
-        subscriptionVersion: raw.subscription_version,
-        event: route.event,
-      });
-    case 'youtube':
-      return mapYouTubeObservation({ channel, observation: route.observation });
-    case 'bluesky': {
-      const { twitch, youtube } = config!.providers;
-      return mapBlueskyEvent({
-        channel,
-        messageId: raw.message_id,
-        event: route.event,
-        links: { ...(twitch ? { twitchLogin: twitch.login } : {}), ...(youtube ? { youtubeChannelId: youtube.channel_id } : {}) },
-      });
-    }
-  }
 }
 
 function statusMsgId(record: LiveMetadata): string {

@@ -4,7 +4,7 @@ import { BusUnavailableError, STREAMS, createMemoryBus } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
 import { createMetrics } from '../observability/index.js';
 import { RawEventIngest } from './raw-event-ingest.js';
-import { decodeRawEvent, type RawProviderEvent } from './raw-provider-event.js';
+import { decodeRawEvent, type RawProviderEvent } from '../provider-adapter/index.js';
 
 const event = (messageId: string): RawProviderEvent => ({
   provider: 'twitch',

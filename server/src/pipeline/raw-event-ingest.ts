@@ -1,7 +1,7 @@
 import { BusUnavailableError, STREAMS, SUBJECTS, type Bus } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
 import type { Metrics } from '../observability/index.js';
-import { encodeRawEvent, rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';
+import { encodeRawEvent, rawEventMsgId, type RawEventSink, type RawProviderEvent } from '../provider-adapter/index.js';
 
 const RAW_STREAM_LABELS = { stream: STREAMS.liveRaw.name };
 
@@ -10,7 +10,7 @@ const RAW_STREAM_LABELS = { stream: STREAMS.liveRaw.name };
  * `live.raw.{provider}` with the provider's message id as msg id. Resolves only once the bus
  * has stored it; a bus that cannot is a 503 so the provider retries.
  */
-export class RawEventIngest {
+export class RawEventIngest implements RawEventSink {
   constructor(
     private readonly bus: Bus,
     private readonly metrics: Metrics,

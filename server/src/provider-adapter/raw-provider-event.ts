@@ -1,3 +1,4 @@
+import { PROVIDERS } from '@live-upload/schema';
 import { z } from 'zod';
 
 /**
@@ -6,7 +7,7 @@ import { z } from 'zod';
  * The bus msg id is `{provider}:{message_id}`.
  */
 export const rawProviderEventSchema = z.object({
-  provider: z.enum(['twitch', 'youtube', 'bluesky']),
+  provider: z.enum(PROVIDERS),
   message_id: z.string().min(1).max(256),
   message_type: z.string().min(1).max(64),
   subscription_type: z.string().max(128),

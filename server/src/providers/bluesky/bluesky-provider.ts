@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { BUCKETS, type Bus, type Subscription } from '../../bus/index.js';
 import type { Logger } from '../../observability/index.js';
-import type { RawEventIngest } from '../../pipeline/index.js';
+import type { RawEventSink } from '../../provider-adapter/index.js';
 import type { BlueskyCredentialsLookup } from './bluesky-credentials.js';
 import { blueskyLinksDirectory, type BlueskyDidDirectory } from './bluesky-links-directory.js';
 import { createBlueskyMetrics, type BlueskyMetrics } from './bluesky-metrics.js';
@@ -16,7 +16,7 @@ export const BLUESKY_DEFAULTS = {
 
 export interface BlueskyProviderOptions {
   readonly bus: Bus;
-  readonly ingest: RawEventIngest;
+  readonly ingest: RawEventSink;
   readonly registry: Registry;
   readonly logger: Logger;
   /** Our public base URL (landing pages `{publicUrl}/c/{publisher}/{slug}`). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RawProviderEvent } from '../../pipeline/index.js';
+import type { RawProviderEvent } from '../../provider-adapter/index.js';
 import { jetstreamCommitEventSchema, type JetstreamCommitEvent } from './jetstream-event.js';
 
 export const BLUESKY_RAW_MESSAGE_TYPE = 'jetstream.commit';

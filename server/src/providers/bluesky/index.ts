@@ -12,6 +12,7 @@ export {
 } from './jetstream-event.js';
 export { BLUESKY_RAW_MESSAGE_TYPE, blueskyMessageId, readBlueskyRawEvent, toBlueskyRawEvent } from './bluesky-raw-event.js';
 export { mapBlueskyEvent, linksChannelStream, type BlueskyEventInput, type ChannelStreamLinks } from './map-bluesky-event.js';
+export { blueskyEventAdapter } from './bluesky-event-adapter.js';
 export {
   BLUESKY_METRIC_NAMES,
   JETSTREAM_FRAME_OUTCOMES,

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { Logger } from '../../observability/index.js';
-import type { RawEventIngest } from '../../pipeline/index.js';
+import type { RawEventSink } from '../../provider-adapter/index.js';
 import type { BlueskyDidDirectory } from './bluesky-links-directory.js';
 import type { BlueskyMetrics, JetstreamFrameOutcome } from './bluesky-metrics.js';
 import { toBlueskyRawEvent } from './bluesky-raw-event.js';
@@ -29,7 +29,7 @@ const HARD_FRAME_LIMIT_FACTOR = 16;
 export interface JetstreamConsumerOptions {
   /** Jetstream base URL, e.g. `wss://jetstream2.us-east.bsky.network` (`/subscribe` is appended). */
   readonly jetstreamUrl: string;
-  readonly ingest: RawEventIngest;
+  readonly ingest: RawEventSink;
   readonly directory: BlueskyDidDirectory;
   readonly cursors: JetstreamCursorStore;
   readonly metrics: BlueskyMetrics;

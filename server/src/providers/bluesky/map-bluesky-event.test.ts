@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CanonicalEvent } from '../../pipeline/index.js';
+import type { CanonicalEvent } from '../../provider-adapter/index.js';
 import { blueskyMessageId, readBlueskyRawEvent, toBlueskyRawEvent } from './bluesky-raw-event.js';
 import { jetstreamCommitEventSchema, type JetstreamCommitEvent } from './jetstream-event.js';
 import { mapBlueskyEvent, type ChannelStreamLinks } from './map-bluesky-event.js';

@@ -1,5 +1,5 @@
 import { parseChannelRef } from '@live-upload/schema';
-import type { CanonicalEvent } from '../../pipeline/index.js';
+import type { CanonicalEvent } from '../../provider-adapter/index.js';
 import {
   BLUESKY_COLLECTIONS,
   BLUESKY_LIVE_STATUS,

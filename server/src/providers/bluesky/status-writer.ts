@@ -209,7 +209,7 @@ export class StatusWriter {
   }
 
   private async signIn(credentials: BlueskyCredentials): Promise<AtpAgent> {
-    // Loaded on first use: the pipeline imports this folder, and most processes never write back.
+    // Loaded on first use: every process imports this folder, and most never write back.
     const { AtpAgent } = await import('@atproto/api');
     const agent = new AtpAgent({ service: credentials.service, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
     await agent.login({ identifier: credentials.identifier, password: credentials.password });

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors/index.js';
-import type { RawProviderEvent } from '../../pipeline/index.js';
+import type { RawProviderEvent } from '../../provider-adapter/index.js';
 import { EVENTSUB_HEADERS, EVENTSUB_HEADERS_LOWER, EVENTSUB_MESSAGE_TYPES, isEventSubMessageType } from './eventsub-headers.js';
 import {
   eventSubNotificationEnvelopeSchema,

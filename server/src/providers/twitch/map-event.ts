@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AppError } from '../../errors/index.js';
-import type { CanonicalEvent } from '../../pipeline/canonical-event.js';
+import type { CanonicalEvent } from '../../provider-adapter/index.js';
 import {
   TWITCH_SUBSCRIPTION_TYPES,
   channelUpdateEventSchema,

@@ -65,6 +65,7 @@ export {
   type YouTubeObservationSource,
 } from './youtube-observation.js';
 export { mapYouTubeObservation, type YouTubeObservationInput } from './map-observation.js';
+export { youTubeEventAdapter } from './youtube-event-adapter.js';
 export { decideObservation, type LiveVideoRecord, type ObservationDecision } from './decide-observation.js';
 export { YouTubeHintQueue, hintFromFeedItem, hintMsgId, youTubeHintSchema, type YouTubeHint } from './youtube-hint.js';
 export {

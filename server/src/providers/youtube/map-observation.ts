@@ -1,5 +1,5 @@
 import { AppError } from '../../errors/index.js';
-import type { CanonicalEvent, CanonicalEventFields } from '../../pipeline/canonical-event.js';
+import type { CanonicalEvent, CanonicalEventFields } from '../../provider-adapter/index.js';
 import { isVideoLive, observationTimeMs, youTubeObservationId, type YouTubeObservation } from './youtube-observation.js';
 
 export interface YouTubeObservationInput {

@@ -1,5 +1,5 @@
 import type { Logger } from '../../observability/index.js';
-import type { RawEventIngest } from '../../pipeline/index.js';
+import type { RawEventSink } from '../../provider-adapter/index.js';
 import { YOUTUBE_API_MAX_IDS_PER_CALL, type ApiResult, type YouTubeDataApi } from './data-api-client.js';
 import type { VideoResource } from './data-api-resources.js';
 import { decideObservation } from './decide-observation.js';
@@ -16,7 +16,7 @@ export interface ConfirmRequest {
 
 export interface VideoConfirmerOptions {
   readonly api: YouTubeDataApi;
-  readonly ingest: RawEventIngest;
+  readonly ingest: RawEventSink;
   readonly liveVideos: LiveVideoStore;
   readonly metrics: YouTubeMetrics;
   readonly logger: Logger;

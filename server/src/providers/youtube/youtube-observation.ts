@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../errors/index.js';
-import type { RawProviderEvent } from '../../pipeline/index.js';
+import type { RawProviderEvent } from '../../provider-adapter/index.js';
 import { videoResourceSchema, type VideoResource } from './data-api-resources.js';
 import { YOUTUBE_CHANNEL_ID_PATTERN, YOUTUBE_VIDEO_ID_PATTERN } from './youtube-ids.js';
 

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Bus, Consumer } from '../../bus/index.js';
 import type { Logger } from '../../observability/index.js';
-import type { RawEventIngest } from '../../pipeline/index.js';
+import type { RawEventSink } from '../../provider-adapter/index.js';
 import { YouTubeDataApi } from './data-api-client.js';
 import { startHintConsumer } from './hint-consumer.js';
 import { LiveVideoStore } from './live-video-store.js';
@@ -22,7 +22,7 @@ export const YOUTUBE_DEFAULTS = {
 
 export interface YouTubeProviderOptions {
   readonly bus: Bus;
-  readonly ingest: RawEventIngest;
+  readonly ingest: RawEventSink;
   readonly directory: YouTubeChannelDirectory;
   readonly registry: Registry;
   readonly logger: Logger;

@@ -1,0 +1,28 @@
+import type { ChannelConfig, LinkedProvider } from '../channels/index.js';
+import type { CanonicalEvent } from './canonical-event.js';
+import type { RawProviderEvent } from './raw-provider-event.js';
+
+/**
+ * What the pipeline knows of one provider: which linked account a raw event concerns, and the
+ * canonical event it means once that account's channel is known. Pure and synchronous: the
+ * pipeline reads a whole batch, looks each account up once, then maps.
+ *
+ * `Payload` is what `read` parsed out of the raw body; the pipeline hands it back to
+ * `accountOf` and `map`, so a body is parsed once.
+ */
+export interface ProviderEventAdapter<Payload = unknown> {
+  /** The `provider` of the raw events this adapter reads (one adapter per provider). */
+  readonly provider: LinkedProvider;
+  /** Whether `map` reads the channel's config (its other links); the pipeline looks it up only then. */
+  readonly needsChannelConfig: boolean;
+  /** Parses the raw event's body. Throws when it cannot be read: the event is ignored, never retried. */
+  read(raw: RawProviderEvent): Payload;
+  /** The provider account id the event concerns (what the channel is found by); undefined when it names none. */
+  accountOf(payload: Payload): string | undefined;
+  /**
+   * The canonical event for `channel` (`{publisher}/{slug}`); `config` is the channel's config
+   * when `needsChannelConfig`. Undefined for an event type not mapped; throws when the payload
+   * does not match its documented shape.
+   */
+  map(raw: RawProviderEvent, payload: Payload, channel: string, config: ChannelConfig | undefined): CanonicalEvent | undefined;
+}
