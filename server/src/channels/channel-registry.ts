@@ -1,6 +1,6 @@
 import type { ChannelRef } from '@live-upload/schema';
 import { formatChannelRef, isBlueskyDid, isYoutubeChannelId } from '@live-upload/schema';
-import { BUCKETS, KvConflictError, decodeJson, decodeText, encodeJson, type Bus, type KvBucket } from '../bus/index.js';
+import { BUCKETS, KvConflictError, KvContentionError, SKIP, decodeText, jsonCodec, typedKv, type Bus, type KvBucket, type KvConflictCounter, type KvUpdateResult, type TypedKv } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
 import { DEFAULT_UPLOAD_POLICY, channelConfigSchema, type ChannelConfig, type ChannelInput, type TwitchLinkConfig } from './channel-config.js';
 
@@ -61,6 +61,31 @@ function inputProviders(providers: ChannelConfig['providers']): ChannelInput['pr
   };
 }
 
+/** Compare-and-sets a channel write tries before answering 409. */
+const WRITE_ATTEMPTS = 5;
+
+/** The config `input` makes of `previous` (absent: a new channel), stamped `nowIso`. */
+function configOf(channel: string, previous: ChannelConfig | undefined, input: ChannelInput, nowIso: string): ChannelConfig {
+  const { twitch, youtube, bluesky } = input.providers;
+  return {
+    channel,
+    title: input.title === undefined ? (previous?.title ?? null) : input.title,
+    uploads: input.uploads ?? previous?.uploads ?? DEFAULT_UPLOAD_POLICY,
+    playback: input.playback === undefined ? (previous?.playback ?? null) : input.playback,
+    providers: {
+      twitch: twitch && {
+        user_id: twitch.user_id,
+        login: twitch.login,
+        state: previous?.providers.twitch?.user_id === twitch.user_id ? previous.providers.twitch.state : 'active',
+      },
+      youtube: youtube && { channel_id: youtube.channel_id },
+      bluesky: bluesky && { did: bluesky.did },
+    },
+    created_at: previous?.created_at ?? nowIso,
+    updated_at: nowIso,
+  };
+}
+
 export interface UpsertResult {
   readonly config: ChannelConfig;
   readonly created: boolean;
@@ -73,18 +98,18 @@ export interface UpsertResult {
  */
 export class ChannelRegistry {
   private constructor(
-    private readonly configs: KvBucket,
+    private readonly configs: TypedKv<ChannelConfig>,
     private readonly links: KvBucket,
     private readonly now: () => number,
   ) {}
 
-  static async open(bus: Bus, now: () => number = Date.now): Promise<ChannelRegistry> {
-    return new ChannelRegistry(await bus.kv(BUCKETS.channelConfig), await bus.kv(BUCKETS.providerLinks), now);
+  static async open(bus: Bus, now: () => number = Date.now, options: { readonly conflicts?: KvConflictCounter } = {}): Promise<ChannelRegistry> {
+    const configs = typedKv(await bus.kv(BUCKETS.channelConfig), jsonCodec(channelConfigSchema), { conflicts: options.conflicts, maxAttempts: WRITE_ATTEMPTS });
+    return new ChannelRegistry(configs, await bus.kv(BUCKETS.providerLinks), now);
   }
 
   async get(ref: ChannelRef): Promise<ChannelConfig | undefined> {
-    const entry = await this.configs.get(formatChannelRef(ref));
-    return entry && decodeJson(entry.value, channelConfigSchema);
+    return (await this.configs.get(formatChannelRef(ref)))?.value;
   }
 
   /**
@@ -130,68 +155,55 @@ export class ChannelRegistry {
     return config;
   }
 
-  /** One compare-and-set write; `inputFor` sees the current config on each attempt. */
+  /**
+   * One compare-and-set write; `inputFor` sees the current config on each attempt. The accounts
+   * a new config links are claimed before it is written (a repeated claim of our own is a
+   * no-op); those it no longer links are freed once it is.
+   */
   private async write(ref: ChannelRef, inputFor: (previous: ChannelConfig | undefined) => ChannelInput): Promise<UpsertResult> {
     const channel = formatChannelRef(ref);
     const nowIso = new Date(this.now()).toISOString();
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.configs.get(channel);
-      const previous = existing && decodeJson(existing.value, channelConfigSchema);
-      const input = inputFor(previous);
-      const { twitch, youtube, bluesky } = input.providers;
-
-      const claimed: Array<[LinkedProvider, string]> = [];
-      try {
-        for (const provider of LINKED_PROVIDERS) {
-          const account = linkedAccount(input.providers, provider);
-          if (account !== undefined && account !== linkedAccount(previous?.providers, provider)) {
-            await this.claim(provider, account, channel);
-            claimed.push([provider, account]);
-          }
-        }
-      } catch (error) {
-        for (const [provider, account] of claimed) await this.release(provider, account, channel);
-        throw error;
-      }
-      const config: ChannelConfig = {
-        channel,
-        title: input.title === undefined ? (previous?.title ?? null) : input.title,
-        uploads: input.uploads ?? previous?.uploads ?? DEFAULT_UPLOAD_POLICY,
-        playback: input.playback === undefined ? (previous?.playback ?? null) : input.playback,
-        providers: {
-          twitch: twitch && {
-            user_id: twitch.user_id,
-            login: twitch.login,
-            state: previous?.providers.twitch?.user_id === twitch.user_id ? previous.providers.twitch.state : 'active',
-          },
-          youtube: youtube && { channel_id: youtube.channel_id },
-          bluesky: bluesky && { did: bluesky.did },
-        },
-        created_at: previous?.created_at ?? nowIso,
-        updated_at: nowIso,
-      };
-      try {
-        if (existing) await this.configs.update(channel, encodeJson(config), existing.revision);
-        else await this.configs.create(channel, encodeJson(config));
-      } catch (error) {
-        if (error instanceof KvConflictError) continue;
-        throw error;
-      }
-      for (const provider of LINKED_PROVIDERS) {
-        const released = linkedAccount(previous?.providers, provider);
-        if (released !== undefined && released !== linkedAccount(input.providers, provider)) await this.release(provider, released, channel);
-      }
-      return { config, created: !existing };
+    let written: KvUpdateResult<ChannelConfig>;
+    try {
+      written = await this.configs.update(channel, async (previous) => {
+        const input = inputFor(previous);
+        await this.claimAll(channel, previous, input);
+        return configOf(channel, previous, input, nowIso);
+      });
+    } catch (error) {
+      if (error instanceof KvContentionError) throw new AppError('conflict', `channel ${channel} is being changed concurrently; retry`);
+      throw error;
     }
-    throw new AppError('conflict', `channel ${channel} is being changed concurrently; retry`);
+    const { previous, value: config } = written;
+    for (const provider of LINKED_PROVIDERS) {
+      const released = linkedAccount(previous?.providers, provider);
+      if (released !== undefined && released !== linkedAccount(config?.providers, provider)) await this.release(provider, released, channel);
+    }
+    return { config: config!, created: written.outcome === 'created' };
+  }
+
+  /** Claims the accounts `input` links that `previous` did not; on a refusal gives back those claimed here and throws. */
+  private async claimAll(channel: string, previous: ChannelConfig | undefined, input: ChannelInput): Promise<void> {
+    const claimed: Array<[LinkedProvider, string]> = [];
+    try {
+      for (const provider of LINKED_PROVIDERS) {
+        const account = linkedAccount(input.providers, provider);
+        if (account !== undefined && account !== linkedAccount(previous?.providers, provider)) {
+          await this.claim(provider, account, channel);
+          claimed.push([provider, account]);
+        }
+      }
+    } catch (error) {
+      for (const [provider, account] of claimed) await this.release(provider, account, channel);
+      throw error;
+    }
   }
 
   /** Every linked Twitch account with its channel and link state: what EventSub subscriptions should exist for. */
   async listTwitchLinks(): Promise<Array<TwitchLinkConfig & { channel: string }>> {
     const links: Array<TwitchLinkConfig & { channel: string }> = [];
-    for (const key of await this.configs.keys()) {
-      const entry = await this.configs.get(key);
-      const config = entry && decodeJson(entry.value, channelConfigSchema);
+    for (const key of await this.configs.bucket.keys()) {
+      const config = (await this.configs.get(key))?.value;
       if (config?.providers.twitch) links.push({ ...config.providers.twitch, channel: config.channel });
     }
     return links.sort((a, b) => a.channel.localeCompare(b.channel));
@@ -201,26 +213,23 @@ export class ChannelRegistry {
   async markRevoked(provider: 'twitch', accountId: string, reason: string): Promise<string | undefined> {
     const channel = await this.findByAccount(provider, accountId);
     if (!channel) return undefined;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = await this.configs.get(channel);
-      if (!entry) return undefined;
-      const config = decodeJson(entry.value, channelConfigSchema);
-      const link = config.providers.twitch;
-      if (!link || link.user_id !== accountId) return undefined;
-      const nowIso = new Date(this.now()).toISOString();
-      const updated: ChannelConfig = {
-        ...config,
-        providers: { ...config.providers, twitch: { ...link, state: 'revoked', revoked_reason: reason, revoked_at: nowIso } },
-        updated_at: nowIso,
-      };
-      try {
-        await this.configs.update(channel, encodeJson(updated), entry.revision);
-        return channel;
-      } catch (error) {
-        if (!(error instanceof KvConflictError)) throw error;
-      }
+    try {
+      const result = await this.configs.update(channel, (config) => {
+        const link = config?.providers.twitch;
+        if (!config || !link || link.user_id !== accountId) return SKIP;
+        const nowIso = new Date(this.now()).toISOString();
+        return {
+          ...config,
+          providers: { ...config.providers, twitch: { ...link, state: 'revoked', revoked_reason: reason, revoked_at: nowIso } },
+          updated_at: nowIso,
+        };
+      });
+      return result.outcome === 'updated' ? channel : undefined;
+    } catch (error) {
+      // Still contended after every attempt: the channel is named all the same (as before the helper).
+      if (error instanceof KvContentionError) return channel;
+      throw error;
     }
-    return channel;
   }
 
   private async claim(provider: LinkedProvider, accountId: string, channel: string): Promise<void> {
