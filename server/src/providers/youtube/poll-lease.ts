@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { ulid } from 'ulid';
 import { z } from 'zod';
-import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket, type KvEntry } from '../../bus/index.js';
+import { BUCKETS, KvContentionError, SKIP, decodeJson, encodeJson, typedKv, type Bus, type KvCodec, type TypedKv } from '../../bus/index.js';
 
 /**
  * Who in a fleet ticks YouTube (WebSub reconcile and polling): one lease in KV, taken and
@@ -78,7 +78,7 @@ export class PollLeaseHolder {
   private held = false;
 
   private constructor(
-    private readonly bucket: KvBucket,
+    private readonly leases: TypedKv<PollLease | null>,
     private readonly options: PollLeaseHolderOptions,
   ) {
     if (!(options.leaseMs > 0)) throw new RangeError('leaseMs must be positive');
@@ -87,7 +87,7 @@ export class PollLeaseHolder {
   }
 
   static async open(bus: Bus, options: PollLeaseHolderOptions): Promise<PollLeaseHolder> {
-    return new PollLeaseHolder(await bus.kv(BUCKETS.leases), options);
+    return new PollLeaseHolder(typedKv(await bus.kv(BUCKETS.leases), leaseCodec), options);
   }
 
   /** True while this process held the lease at its last `hold()`. */
@@ -101,48 +101,52 @@ export class PollLeaseHolder {
    * another process moved first: we do not hold it.
    */
   async hold(): Promise<PollLeaseDecision['action'] | 'lost-race'> {
-    const entry = await this.bucket.get(YOUTUBE_POLLER_LEASE_KEY);
-    const decision = decidePollLease({
-      current: readLease(entry),
-      me: this.holder,
-      nowMs: this.now(),
-      leaseMs: this.options.leaseMs,
-      maxClockSkewMs: this.options.maxClockSkewMs ?? DEFAULT_POLL_LEASE_MAX_CLOCK_SKEW_MS,
-    });
-    if (decision.action === 'wait') {
-      this.held = false;
-      return decision.action;
-    }
+    let decided: PollLeaseDecision['action'] | undefined;
     try {
-      const value = encodeJson(decision.lease);
-      if (entry) await this.bucket.update(YOUTUBE_POLLER_LEASE_KEY, value, entry.revision);
-      else await this.bucket.create(YOUTUBE_POLLER_LEASE_KEY, value);
-      this.held = true;
-      return decision.action;
+      // One attempt: a lost race is an answer here, not something to retry.
+      await this.leases.update(
+        YOUTUBE_POLLER_LEASE_KEY,
+        (current) => {
+          const decision = decidePollLease({
+            current: current ?? undefined,
+            me: this.holder,
+            nowMs: this.now(),
+            leaseMs: this.options.leaseMs,
+            maxClockSkewMs: this.options.maxClockSkewMs ?? DEFAULT_POLL_LEASE_MAX_CLOCK_SKEW_MS,
+          });
+          decided = decision.action;
+          return decision.action === 'wait' ? SKIP : decision.lease;
+        },
+        { maxAttempts: 1 },
+      );
     } catch (error) {
-      this.held = false;
-      if (error instanceof KvConflictError) return 'lost-race';
+      // A failed read leaves `isHolder` as it was; a failed or lost write means we do not hold it.
+      if (decided !== undefined) this.held = false;
+      if (error instanceof KvContentionError) return 'lost-race';
       throw error;
     }
+    this.held = decided !== 'wait';
+    return decided!;
   }
 
   /** Gives the lease up if we hold it, so another process takes over at its next tick. */
   async release(): Promise<void> {
     this.held = false;
-    const entry = await this.bucket.get(YOUTUBE_POLLER_LEASE_KEY);
-    if (readLease(entry)?.holder !== this.holder) return;
-    // Between the read and the delete only an expired lease of ours can change hands; then
-    // the taker's next renew recreates it.
-    await this.bucket.delete(YOUTUBE_POLLER_LEASE_KEY);
+    // Not a compare-and-set (the bus deletes unconditionally): between the read and the delete
+    // only an expired lease of ours can change hands; then the taker's next renew recreates it.
+    await this.leases.update(YOUTUBE_POLLER_LEASE_KEY, (current) => (current?.holder === this.holder ? undefined : SKIP), { maxAttempts: 1 });
   }
 }
 
-/** The stored lease; an unreadable value counts as free (it is overwritten at its revision). */
-function readLease(entry: KvEntry | undefined): PollLease | undefined {
-  if (!entry || entry.value.length === 0) return undefined;
-  try {
-    return decodeJson(entry.value, pollLeaseSchema);
-  } catch {
-    return undefined;
-  }
-}
+/** The stored lease; an unreadable value reads as null, a free lease overwritten at its revision. */
+const leaseCodec: KvCodec<PollLease | null> = {
+  encode: (lease) => encodeJson(lease),
+  decode: (data) => {
+    if (data.length === 0) return null;
+    try {
+      return decodeJson(data, pollLeaseSchema);
+    } catch {
+      return null;
+    }
+  },
+};
