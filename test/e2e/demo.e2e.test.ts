@@ -44,13 +44,23 @@ describe('the demo served by main.ts', () => {
 
   after(() => browser?.close(), { timeout: 15_000 });
 
-  async function openDemo(t: TestContext, main: MainProcess): Promise<{ page: Page; errors: string[] }> {
+  /**
+   * Opens the demo page. `errors` collects uncaught errors and console errors (a CSP refusal,
+   * a 404 favicon), so a test can assert the page ran clean under its own headers.
+   */
+  async function openDemo(t: TestContext, main: MainProcess, path = '/'): Promise<{ page: Page; errors: string[] }> {
     const context = await browser!.newContext({ viewport: { width: 1100, height: 800 } });
     t.after(() => context.close());
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await page.goto(`${main.url}/`, { waitUntil: 'load', timeout: 10_000 });
-    await waitForBadge(page, BADGE, /^Offline$/);
+    page.on('console', (message) => {
+      // The player's own fetches of a stream that just stopped are the element's business (a 404 playlist).
+      if (message.type() === 'error' && !new URL(message.location().url || main.url).pathname.startsWith('/demo/live/')) {
+        errors.push(`console: ${message.text()} (${message.location().url})`);
+      }
+    });
+    await page.goto(`${main.url}${path}`, { waitUntil: 'load', timeout: 10_000 });
+    await waitForBadge(page, BADGE, /^(Offline|Hors ligne)$/);
     return { page, errors };
   }
 
@@ -76,6 +86,70 @@ describe('the demo served by main.ts', () => {
     const heldMs = performance.now() - pressed;
     assert.ok(heldMs >= GRACE_MS - 100, `offline was held for the ${GRACE_MS} ms grace window, not ${Math.round(heldMs)} ms`);
     assert.equal(await badgePillText(page, BADGE), 'OFFLINE');
+    assert.deepEqual(errors, []);
+  });
+
+  test('the streamer panel shows Live, then the grace window counting down, then Offline; Go live takes the typed title', { timeout: 60_000 }, async (t) => {
+    const graceMs = 6_000;
+    const main = await startDemo(t, { OFFLINE_GRACE_MS: String(graceMs) });
+    const { page, errors } = await openDemo(t, main);
+    const state = page.locator('#streamer-state');
+    const goLive = page.getByRole('button', { name: 'Go live' });
+    const goOffline = page.getByRole('button', { name: 'Go offline' });
+    await state.filter({ hasText: /^\s*Offline\s+You are not streaming\.\s*$/ }).waitFor({ timeout: 5_000 });
+    assert.equal(await goLive.getAttribute('aria-pressed'), 'false');
+    assert.equal(await goOffline.getAttribute('aria-pressed'), 'true');
+
+    // The title typed before going live is the title the badge shows, with no Change title.
+    const title = 'Typed before going live';
+    await page.getByLabel('Title').fill(title);
+    await goLive.click();
+    await waitForBadge(page, BADGE, new RegExp(`^Live: ${title}$`));
+    await state.filter({ hasText: /^\s*Live\s+You are streaming\.\s*$/ }).waitFor({ timeout: 5_000 });
+    assert.equal(await goLive.getAttribute('aria-pressed'), 'true');
+    assert.equal(await goOffline.getAttribute('aria-pressed'), 'false');
+    await page.locator('#streamer-announcer').filter({ hasText: /^Live\.$/ }).waitFor({ state: 'attached', timeout: 5_000 });
+
+    await goOffline.click();
+    const counting = state.filter({ hasText: /Offline in (\d+) s/ });
+    await counting.waitFor({ timeout: 5_000 });
+    const first = Number(/Offline in (\d+) s/.exec((await counting.textContent()) ?? '')?.[1]);
+    assert.ok(first >= 1 && first <= graceMs / 1000, `the countdown starts within the ${graceMs / 1000} s grace window, at ${first}`);
+    assert.equal(await badgePillText(page, BADGE), 'LIVE', 'the badge holds Live meanwhile');
+    assert.equal(await goOffline.getAttribute('aria-pressed'), 'true');
+    await page.locator('#streamer-announcer').filter({ hasText: /^Stream stopped\. The badge shows Offline in \d+ seconds\.$/ }).waitFor({ state: 'attached' });
+    // It counts down: a later second shows up while the badge is still Live.
+    await page.waitForFunction(
+      (start) => Number(/Offline in (\d+) s/.exec(document.querySelector('#streamer-state')?.textContent ?? '')?.[1] ?? start) < start,
+      first,
+      { timeout: 5_000 },
+    );
+    await waitForBadge(page, BADGE, /^Offline$/, graceMs + 10_000);
+    await state.filter({ hasText: /^\s*Offline\s+You are not streaming\.\s*$/ }).waitFor({ timeout: 5_000 });
+    await page.locator('#streamer-announcer').filter({ hasText: /^Offline\.$/ }).waitFor({ state: 'attached' });
+    assert.deepEqual(errors, []);
+  });
+
+  test('the language picker sets lang on the page and keeps it in the address; the widgets speak it', { timeout: 60_000 }, async (t) => {
+    const main = await startDemo(t);
+    const { page, errors } = await openDemo(t, main);
+    const picker = page.getByLabel('Language of the widgets');
+    await picker.selectOption({ label: 'Français' });
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+    assert.equal(new URL(page.url()).searchParams.get('lang'), 'fr');
+    // The page's own words stay English, and say so.
+    assert.equal(await page.locator('#simulator').getAttribute('lang'), 'en');
+    assert.equal(await page.locator('header').getAttribute('lang'), 'en');
+
+    await page.reload({ waitUntil: 'load' });
+    assert.equal(await picker.inputValue(), 'fr');
+    await waitForBadge(page, BADGE, /^Hors ligne$/);
+    await page.getByRole('button', { name: 'Go live' }).click();
+    await waitForBadge(page, BADGE, /^En direct\b/);
+
+    await picker.selectOption({ label: 'English' });
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    assert.equal(new URL(page.url()).searchParams.get('lang'), null, 'English, the page\'s own language, needs no parameter');
     assert.deepEqual(errors, []);
   });
 
