@@ -1,4 +1,4 @@
-import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket, type KvEntry, type KvWatchEvent, type Subscription } from '../../bus/index.js';
+import { BUCKETS, KvContentionError, SKIP, decodeJson, encodeJson, typedKv, type Bus, type KvBucket, type KvCodec, type KvUpdateResult, type KvWatchEvent, type Subscription, type TypedKv } from '../../bus/index.js';
 import type { Logger } from '../../observability/index.js';
 import {
   DEFAULT_QUOTA_RESERVATION_UNITS,
@@ -83,6 +83,7 @@ export class QuotaBudget {
   private ledgerTurn: Promise<unknown> = Promise.resolve();
   private watching: Promise<Subscription> | undefined;
   private refreshing: Promise<void> | undefined;
+  private readonly ledgers: TypedKv<StoredLedger>;
 
   private constructor(
     private readonly bus: Bus,
@@ -90,6 +91,9 @@ export class QuotaBudget {
     options: QuotaBudgetOptions,
     nowMs: number,
   ) {
+    // Retried at once, no backoff: a process claims in turns already, and a process that
+    // backed off would leave the day's claims to whichever one did not.
+    this.ledgers = typedKv(bucket, ledgerCodec, { maxAttempts: MAX_LEDGER_ATTEMPTS, backoffMs: () => 0 });
     this.dailyLimitUnits = options.dailyLimitUnits ?? DEFAULT_YOUTUBE_DAILY_QUOTA_UNITS;
     this.reservationUnits = options.reservationUnits ?? DEFAULT_QUOTA_RESERVATION_UNITS;
     if (!Number.isInteger(this.dailyLimitUnits) || this.dailyLimitUnits < 0) throw new RangeError('dailyLimitUnits must be a non-negative integer');
@@ -162,7 +166,7 @@ export class QuotaBudget {
       this.refreshing ??= this.bucket
         .get(quotaLedgerKey(dayKey))
         .then((entry) => {
-          if (entry) this.see(dayKey, readLedger(entry), entry.revision);
+          if (entry) this.see(dayKey, readable(entry.key, entry.value), entry.revision);
         })
         .catch((error: unknown) => this.logger?.warn({ err: error, day: dayKey }, 'youtube quota ledger not refreshed'))
         .finally(() => {
@@ -199,36 +203,32 @@ export class QuotaBudget {
     if (this.spendHeld(units)) return { ok: true };
     if (!this.watching) await this.watch().catch(() => undefined);
     const key = quotaLedgerKey(dayKey);
-    for (let attempt = 0; attempt < MAX_LEDGER_ATTEMPTS; attempt++) {
-      let entry: KvEntry | undefined;
-      let ledger: QuotaLedger | undefined;
-      try {
-        entry = await this.bucket.get(key);
-        ledger = entry && readLedger(entry);
-      } catch (error) {
-        return unavailable(describe(error));
-      }
-      if (entry && ledger) this.see(dayKey, ledger, entry.revision);
-      const decision = decideQuotaReservation({ needUnits: units - this.heldUnits, ledger, limitUnits: this.dailyLimitUnits, reservationUnits: this.reservationUnits });
-      if (decision.action === 'refuse') {
-        return decision.reason === 'quota_exceeded' ? exceeded() : { ok: false, reason: 'over_budget', message: 'the fleet has claimed the whole daily quota' };
-      }
-      let revision: number;
-      try {
-        const value = encodeJson(decision.ledger);
-        revision = entry ? await this.bucket.update(key, value, entry.revision) : await this.bucket.create(key, value);
-      } catch (error) {
-        if (error instanceof KvConflictError) continue;
-        return unavailable(describe(error));
-      }
-      this.see(dayKey, decision.ledger, revision);
-      // Past midnight meanwhile: the call was counted on the old day, the rest of the claim is that day's.
-      if (this.dayKey !== dayKey) return { ok: true };
-      this.heldUnits += decision.grantUnits;
-      this.spendHeld(units);
-      return { ok: true };
+    let refusal: QuotaSpendResult | undefined;
+    let grantUnits = 0;
+    let claimed: KvUpdateResult<StoredLedger>;
+    try {
+      claimed = await this.ledgers.update(key, (stored, entry) => {
+        const ledger = readable(key, stored);
+        if (entry && ledger) this.see(dayKey, ledger, entry.revision);
+        const decision = decideQuotaReservation({ needUnits: units - this.heldUnits, ledger, limitUnits: this.dailyLimitUnits, reservationUnits: this.reservationUnits });
+        if (decision.action === 'refuse') {
+          refusal = decision.reason === 'quota_exceeded' ? exceeded() : { ok: false, reason: 'over_budget', message: 'the fleet has claimed the whole daily quota' };
+          return SKIP;
+        }
+        refusal = undefined;
+        grantUnits = decision.grantUnits;
+        return decision.ledger;
+      });
+    } catch (error) {
+      return unavailable(error instanceof KvContentionError ? stillLosing(key) : describe(error));
     }
-    return unavailable(`still losing the compare-and-set on ${key} after ${MAX_LEDGER_ATTEMPTS} attempts`);
+    if (refusal) return refusal;
+    this.see(dayKey, readable(key, claimed.value), claimed.revision!);
+    // Past midnight meanwhile: the call was counted on the old day, the rest of the claim is that day's.
+    if (this.dayKey !== dayKey) return { ok: true };
+    this.heldUnits += grantUnits;
+    this.spendHeld(units);
+    return { ok: true };
   }
 
   /**
@@ -238,30 +238,21 @@ export class QuotaBudget {
    */
   private async changeLedger(dayKey: string, change: (ledger: QuotaLedger | undefined) => QuotaLedger | undefined): Promise<{ ok: true } | { ok: false; message: string }> {
     const key = quotaLedgerKey(dayKey);
-    for (let attempt = 0; attempt < MAX_LEDGER_ATTEMPTS; attempt++) {
-      try {
-        const entry = await this.bucket.get(key);
-        let current: QuotaLedger | undefined;
-        try {
-          current = entry && readLedger(entry);
-        } catch {
-          current = { reserved_units: this.dailyLimitUnits, exhausted_at: null };
-        }
+    try {
+      const changed = await this.ledgers.update(key, (stored, entry) => {
+        const current = stored instanceof UnreadableLedgerError ? { reserved_units: this.dailyLimitUnits, exhausted_at: null } : stored;
         const next = change(current);
         if (next === undefined || next === current) {
           if (entry && current) this.see(dayKey, current, entry.revision);
-          return { ok: true };
+          return SKIP;
         }
-        const value = encodeJson(next);
-        const revision = entry ? await this.bucket.update(key, value, entry.revision) : await this.bucket.create(key, value);
-        this.see(dayKey, next, revision);
-        return { ok: true };
-      } catch (error) {
-        if (error instanceof KvConflictError) continue;
-        return { ok: false, message: describe(error) };
-      }
+        return next;
+      });
+      if (changed.outcome !== 'unchanged') this.see(dayKey, readable(key, changed.value), changed.revision!);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, message: error instanceof KvContentionError ? stillLosing(key) : describe(error) };
     }
-    return { ok: false, message: `still losing the compare-and-set on ${key} after ${MAX_LEDGER_ATTEMPTS} attempts` };
   }
 
   private spendHeld(units: number): boolean {
@@ -333,12 +324,29 @@ class UnreadableLedgerError extends Error {
   }
 }
 
-function readLedger(entry: KvEntry): QuotaLedger {
-  try {
-    return decodeJson(entry.value, quotaLedgerSchema);
-  } catch (error) {
-    throw new UnreadableLedgerError(entry.key, { cause: error });
-  }
+/** A ledger entry as read: the ledger, or why it could not be read (never written back). */
+type StoredLedger = QuotaLedger | UnreadableLedgerError;
+
+const ledgerCodec: KvCodec<StoredLedger> = {
+  encode: (ledger) => encodeJson(ledger),
+  decode: (data) => {
+    try {
+      return decodeJson(data, quotaLedgerSchema);
+    } catch (error) {
+      return new UnreadableLedgerError('', { cause: error });
+    }
+  },
+};
+
+/** The ledger of `key` as read (bytes or decoded); throws `UnreadableLedgerError` naming `key` when it is not one. */
+function readable(key: string, stored: StoredLedger | Uint8Array | undefined): QuotaLedger | undefined {
+  if (stored instanceof Uint8Array) stored = ledgerCodec.decode(stored);
+  if (stored instanceof UnreadableLedgerError) throw new UnreadableLedgerError(key, { cause: stored.cause });
+  return stored;
+}
+
+function stillLosing(key: string): string {
+  return `still losing the compare-and-set on ${key} after ${MAX_LEDGER_ATTEMPTS} attempts`;
 }
 
 function exceeded(): QuotaSpendResult {
