@@ -21,7 +21,7 @@ import {
 import type { AppState } from './app-state.js';
 import { describeZodError, readJsonBody } from './middleware/read-body.js';
 import { rateLimitPerClient } from './middleware/rate-limit.js';
-import { tokenMatches } from './middleware/require-bearer.js';
+import { presentedBearer, tokenMatches } from './middleware/require-bearer.js';
 
 export interface UploadRouteDeps {
   readonly channels: ChannelRegistry;
@@ -59,7 +59,7 @@ const anyOrigin = cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], 
 export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/uploads' });
   const isModerator = (authorization: string): boolean => {
-    const presented = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization)?.[1];
+    const presented = presentedBearer(authorization);
     return presented !== undefined && deps.moderatorTokens().some((token) => tokenMatches(presented, token));
   };
 

@@ -110,8 +110,11 @@ export class UploadGrants {
   }
 }
 
-/** The token of an `Authorization: Bearer <token>` header value; undefined when there is none. */
+/**
+ * The token of an `Authorization: Bearer <token>` header value; undefined when there is none.
+ * The scheme is case-insensitive (RFC 7235 section 2.1): `bearer` and `BEARER` are accepted.
+ */
 export function bearerToken(authorization: string | null | undefined): string | undefined {
-  const match = /^Bearer ([A-Za-z0-9._-]{1,4096})$/.exec(authorization ?? '');
+  const match = /^bearer +([A-Za-z0-9._-]{1,4096})$/i.exec(authorization ?? '');
   return match?.[1];
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../../errors/index.js';
-import { tokenMatches } from './require-bearer.js';
+import { presentedBearer, tokenMatches } from './require-bearer.js';
 
 /** The admin token and the moderators' tokens, read when a request comes in. */
 export interface ModeratorTokens {
@@ -14,7 +14,7 @@ export interface ModeratorTokens {
  * the audit log). Throws 401 for anything else. Every token is compared, in constant time.
  */
 export function moderatorActor(authorization: string, tokens: ModeratorTokens, options: { adminOnly?: boolean } = {}): string {
-  const presented = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization)?.[1];
+  const presented = presentedBearer(authorization);
   let actor: string | undefined;
   if (presented !== undefined) {
     if (tokenMatches(presented, tokens.admin())) actor = 'admin';

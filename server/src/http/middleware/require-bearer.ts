@@ -12,11 +12,19 @@ export function tokenMatches(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
 
+/**
+ * The token of an `Authorization: Bearer <token>` header (printable ASCII, at most 512
+ * characters); undefined for anything else. The scheme is matched in any case (`bearer`,
+ * `BEARER`), as RFC 7235 section 2.1 says schemes are, and may be followed by several spaces.
+ */
+export function presentedBearer(authorization: string | undefined): string | undefined {
+  return /^bearer +([\x21-\x7e]{1,512})$/i.exec(authorization ?? '')?.[1];
+}
+
 /** `Authorization: Bearer <token>` must be one of the accepted tokens; 401 otherwise. */
 export function requireBearer(acceptedTokens: () => readonly string[], realm = 'live-upload'): Middleware<AppState> {
   return async (ctx, next) => {
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(ctx.get('authorization'));
-    const presented = match?.[1];
+    const presented = presentedBearer(ctx.get('authorization'));
     let ok = false;
     if (presented !== undefined) for (const token of acceptedTokens()) ok = tokenMatches(presented, token) || ok;
     if (!ok) {
