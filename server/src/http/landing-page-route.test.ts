@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, it } from 'node:test';
+import { escapeHtml } from '@live-upload/schema';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { nextStatus } from '../../../test/support/provider-fakes.js';
 import { openSse, type SseClient } from '../../../test/support/sse-client.js';
@@ -122,6 +123,17 @@ describeEachBus('landing page GET /c/:publisher/:slug', (bus) => {
     assert.match(response.headers.get('cache-control') ?? '', /^public, max-age=\d{1,2}\b/);
   });
 
+  it('names the channel once and leaves status and broadcast title to the element: no page text to go stale', async () => {
+    const { parsed } = await page();
+    const body = parsed.html.slice(parsed.html.indexOf('<body'));
+    assert.equal(parsed.h1, 'Acme Morning Show');
+    assert.equal([...body.matchAll(/Acme Morning Show/g)].length, 2, 'the heading, and the no-script line');
+    const scripted = body.replace(/<noscript>[\s\S]*?<\/noscript>/g, '');
+    assert.equal([...scripted.matchAll(/Acme Morning Show/g)].length, 1, 'with script, the heading only');
+    assert.doesNotMatch(scripted, /offline|live now/i, 'no status in the page text: the badge is the status');
+    assert.match(body, /<noscript><p>Acme Morning Show is offline right now\./);
+  });
+
   it('answers 304 to a matching If-None-Match, and HEAD with the same validators and no body', async () => {
     const first = await server.request(`/c/${TEST_CHANNEL}`);
     await first.arrayBuffer();
@@ -159,7 +171,7 @@ describeEachBus('landing page GET /c/:publisher/:slug', (bus) => {
     const { response, parsed } = await page();
     assert.equal(response.status, 200);
     assert.notEqual(response.headers.get('etag'), before.headers.get('etag'), 'the page changed, so did its ETag');
-    assert.equal(parsed.title, 'LIVE: Morning news, live · live-upload');
+    assert.equal(parsed.title, 'Acme Morning Show · live-upload', 'the tab names the channel; only the badge says LIVE');
     assert.deepEqual(parsed.meta.get('og:title'), ['LIVE: Morning news, live']);
     assert.deepEqual(parsed.meta.get('live-upload:status'), ['live']);
     assert.deepEqual(parsed.meta.get('video:release_date'), [live.started_at]);
@@ -193,7 +205,8 @@ describeEachBus('landing page GET /c/:publisher/:slug', (bus) => {
     assert.equal([...parsed.html.matchAll(/<script/g)].length, 2, 'the JSON-LD and the bundle, nothing more');
     assert.equal([...parsed.html.matchAll(/<\/script>/g)].length, 2);
     assert.equal(parsed.jsonLd[0]!['name'], HOSTILE_TITLE, 'the JSON-LD still carries the title exactly');
-    assert.equal(decodeEntities(parsed.h1 ?? ''), HOSTILE_TITLE);
+    assert.equal(parsed.h1, 'Acme Morning Show');
+    assert.ok(parsed.html.includes(`<noscript><p>${escapeHtml(`Live now: Acme Morning Show: ${HOSTILE_TITLE}`)}`), 'escaped in the no-script line');
     assert.deepEqual(parsed.meta.get('og:title'), [`LIVE: ${HOSTILE_TITLE}`]);
     const offlineFrom = sse.events.length;
     await server.goOffline();

@@ -40,7 +40,7 @@ export interface LandingPageView {
 const PAGE_STYLE =
   'body{margin:0;font:400 1rem/1.5 system-ui,sans-serif;color:#202124;background:#fff}' +
   'main{max-width:44rem;margin:0 auto;padding:1.5rem 1rem}' +
-  'h1{font-size:1.5rem;margin:0 0 .25rem}p{margin:0 0 1rem;color:#5f6368}' +
+  'h1{font-size:1.5rem;margin:0 0 .75rem}p{margin:0 0 1rem;color:#5f6368}' +
   'body.embed main{max-width:none;padding:0}' +
   '@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#202124}p{color:#bdc1c6}}';
 
@@ -75,8 +75,11 @@ const attribute = (value: string) => `"${escapeHtml(value)}"`;
 /**
  * The landing page as HTML5: title, description, canonical and oEmbed discovery links, the
  * OpenGraph/Twitter tags, the JSON-LD, and the product itself (`<live-upload>`, or
- * `<live-badge>` for a channel without a player) from our own `/element/` bundle. Every string
- * that came from the network is escaped; the JSON-LD is serialized so it cannot end its script.
+ * `<live-badge>` for a channel without a player) from our own `/element/` bundle under the
+ * channel's name. The live status and the broadcast title are shown by the element only, which
+ * follows the live-status stream; the page's own text never states them (the OpenGraph and
+ * JSON-LD do, for crawlers, as of the render). Every string that came from the network is
+ * escaped; the JSON-LD is serialized so it cannot end its script.
  */
 export function renderLandingPage(view: LandingPageView): string {
   const { page, embed } = view;
@@ -89,7 +92,8 @@ export function renderLandingPage(view: LandingPageView): string {
   const head = [
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(`${page.documentTitle} · ${page.siteName}`)}</title>`,
+    // The channel, never its status: a tab left open must not say LIVE after the stream ended.
+    `<title>${escapeHtml(`${page.channelName} · ${page.siteName}`)}</title>`,
     `<meta name="description" content=${attribute(page.description)}>`,
     ...(indexable ? [] : ['<meta name="robots" content="noindex">']),
     '<link rel="icon" href="data:,">',
@@ -101,9 +105,9 @@ export function renderLandingPage(view: LandingPageView): string {
     `<style>${PAGE_STYLE}</style>`,
   ];
   const product = `<${element} ${elementAttributes.join(' ')}></${element}>`;
-  const main = embed
-    ? product
-    : [`<h1>${escapeHtml(page.title)}</h1>`, `<p>${escapeHtml(page.channelName)}</p>`, product, `<p>${escapeHtml(page.description)}</p>`].join('\n');
+  // The element is the status (badge, broadcast title, player) and keeps itself current; text
+  // written here would be stale after the next change. Without script, the status as rendered.
+  const main = embed ? product : [`<h1>${escapeHtml(page.channelName)}</h1>`, product, `<noscript><p>${escapeHtml(page.description)}</p></noscript>`].join('\n');
   return [
     '<!doctype html>',
     '<html lang="en">',
