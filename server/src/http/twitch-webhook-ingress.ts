@@ -89,6 +89,7 @@ export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandle
     const startedAt = performance.now();
     const requestId = requestIdFor(request.headers['x-request-id']);
     response.setHeader('X-Request-Id', requestId);
+    response.setHeader('X-Content-Type-Options', 'nosniff');
     // `on`, not `once`: 'finish' comes once per response, and `once` wraps the listener per request.
     response.on('finish', () => {
       countRequest(request.method ?? 'GET', response.statusCode);

@@ -6,6 +6,8 @@ import { requestIdFor } from '../request-id.js';
 /**
  * Gives every request an id (the caller's `X-Request-Id` when it is sane, else a ULID), a
  * child logger carrying it, and one access-log line with the matched route, never the query.
+ * Every answer carries `X-Content-Type-Options: nosniff`: a browser takes JSON (and every other
+ * body of ours) for the type we declare, never sniffs it into HTML or script.
  */
 export function requestContext(logger: Logger, metrics: Metrics): Middleware<AppState> {
   return async (ctx, next) => {
@@ -23,6 +25,7 @@ export function requestContext(logger: Logger, metrics: Metrics): Middleware<App
       enumerable: true,
     });
     ctx.set('X-Request-Id', requestId);
+    ctx.set('X-Content-Type-Options', 'nosniff');
     const startedAt = performance.now();
     try {
       await next();
