@@ -112,8 +112,8 @@ export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandle
       if (unexpected) logger.error({ err: error, request_id: requestId }, 'unhandled error');
       else if (appError.status >= 500) logger.warn({ code: appError.code, err: appError.cause, request_id: requestId }, appError.message);
       if (response.headersSent || response.destroyed) return;
-      // A body refused before it was read to the end is not read further: the connection goes.
-      sendError(response, appError, appError.code === 'payload_too_large' ? { Connection: 'close' } : {});
+      // A body refused before it was read to the end carries `Connection: close` (readRequestBody).
+      sendError(response, appError);
     });
   };
 }
