@@ -16,7 +16,17 @@ export type ModeratorDecision = (typeof MODERATOR_DECISIONS)[number];
 export interface ModerationCheck {
   readonly name: string;
   readonly result: string;
+  /** The check's reason, in words (for moderators). */
   readonly detail: string | null;
+  /** Its structured facts (probe summary, blocklist hits), shown only as technical detail. */
+  readonly details: Readonly<Record<string, unknown>> | null;
+}
+
+/** What the media probe found: the clip's length and picture size, when it could tell. */
+export interface ProbedMedia {
+  readonly durationS: number | null;
+  readonly width: number | null;
+  readonly height: number | null;
 }
 
 export interface QueuedUpload {
@@ -31,6 +41,8 @@ export interface QueuedUpload {
   /** Where in a broadcast the upload comes from: its canonical id and program time, ISO 8601. */
   readonly provenance: { readonly canonicalId: string; readonly from: string; readonly to: string } | null;
   readonly checks: readonly ModerationCheck[];
+  /** From the `media-probe` check's facts. */
+  readonly media: ProbedMedia;
   /** When the upload finished (or was created, if it never finished), ISO 8601. */
   readonly uploadedAt: string;
 }
@@ -77,6 +89,23 @@ export class ModerationApi {
       const upload = parseQueuedUpload(entry);
       return upload ? [upload] : [];
     });
+  }
+
+  /**
+   * Channel names (`acme/morning-show` -> `Acme Morning Show`) from the public discovery index,
+   * so the queue shows names; a channel it does not list keeps its handle.
+   */
+  async channelNames(signal?: AbortSignal): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    const response = await fetch('/api/v1/streams?limit=100', { signal, credentials: 'omit', referrerPolicy: 'no-referrer' }).catch(() => undefined);
+    const body = response?.ok ? ((await response.json().catch(() => undefined)) as unknown) : undefined;
+    const items = isRecord(body) && Array.isArray(body['items']) ? body['items'] : [];
+    for (const item of items) {
+      const channel = isRecord(item) ? text(item['channel']) : undefined;
+      const name = isRecord(item) ? text(item['channel_name']) : undefined;
+      if (channel !== undefined && name !== undefined && name.trim() !== '') names.set(channel, name);
+    }
+    return names;
   }
 
   /** The quarantined file, fetched with the token, as a Blob for a `blob:` URL. */
@@ -147,7 +176,17 @@ function parseCheck(value: unknown): ModerationCheck | undefined {
   const name = text(value['name']);
   const result = text(value['result']);
   if (name === undefined || result === undefined) return undefined;
-  return { name, result, detail: text(value['detail']) ?? null };
+  return { name, result, detail: text(value['detail']) ?? null, details: isRecord(value['details']) ? value['details'] : null };
+}
+
+const positive = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null);
+
+/** The length and picture size the media probe reported, as far as they are numbers. */
+function probedMedia(checks: readonly ModerationCheck[]): ProbedMedia {
+  const facts = checks.find((check) => check.name === 'media-probe')?.details;
+  const streams = Array.isArray(facts?.['streams']) ? facts['streams'] : [];
+  const video = streams.find((stream): stream is Record<string, unknown> => isRecord(stream) && stream['kind'] === 'video');
+  return { durationS: positive(facts?.['duration_s']), width: positive(video?.['width']), height: positive(video?.['height']) };
 }
 
 function parseClip(value: unknown): QueuedUpload['clip'] {
@@ -182,5 +221,5 @@ function parseQueuedUpload(value: unknown): QueuedUpload | undefined {
   if (channel === undefined || source === undefined || filename === undefined || type === undefined || uploadedAt === undefined) return undefined;
   if (typeof size !== 'number' || !Number.isFinite(size)) return undefined;
   const checks = Array.isArray(value['checks']) ? value['checks'].flatMap((check) => parseCheck(check) ?? []) : [];
-  return { uploadId, channel, source, filename, type, size, title: text(value['title']) ?? null, clip: parseClip(value['clip']), provenance: parseProvenance(value['provenance']), checks, uploadedAt };
+  return { uploadId, channel, source, filename, type, size, title: text(value['title']) ?? null, clip: parseClip(value['clip']), provenance: parseProvenance(value['provenance']), checks, media: probedMedia(checks), uploadedAt };
 }

@@ -5,6 +5,7 @@
  * rendered with DOM APIs only, and every result is announced.
  */
 import { ModerationApi, ModerationApiError, parseBearerToken, type ModeratorDecision, type QueuedUpload } from './moderation-api.js';
+import { problemMessage } from './problem-message.js';
 import { QueueItemView } from './queue-item-view.js';
 
 const TOKEN_STORAGE_KEY = 'live-upload.moderator-token';
@@ -18,14 +19,14 @@ const PAGE_LABELS = {
   waiting: (count: number) => (count === 1 ? '1 upload is waiting for review.' : `${count} uploads are waiting for review.`),
   loadingPreview: (title: string) => `Loading the preview of “${title}”…`,
   previewReady: (title: string) => `The preview of “${title}” is ready in the player after the button.`,
-  previewFailed: (title: string, why: string) => `The preview of “${title}” could not be loaded: ${why}.`,
+  previewFailed: (title: string, why: string) => `The preview of “${title}” could not be loaded. ${why}`,
   reasonRequired: 'Give a reason to reject this upload.',
   deciding: (decision: ModeratorDecision, title: string) => `${decision === 'approve' ? 'Approving' : 'Rejecting'} “${title}”…`,
   approved: (title: string) => `Approved “${title}”. It is published once it has been transcoded.`,
   rejected: (title: string, reason: string) => `Rejected “${title}”: ${reason}.`,
-  decisionFailed: (title: string, why: string) => `The decision on “${title}” failed: ${why}.`,
+  decisionFailed: (title: string, why: string) => `The decision on “${title}” was not saved. ${why}`,
   alreadyDecided: (title: string) => `“${title}” was already decided elsewhere; the queue was refreshed.`,
-  queueFailed: (why: string) => `The queue could not be loaded: ${why}.`,
+  queueFailed: (why: string) => `The review queue could not be loaded. ${why}`,
 } as const;
 
 function required<T extends Element>(selector: string): T {
@@ -80,6 +81,8 @@ const tokenStore = {
 };
 
 const views = new Map<string, QueueItemView>();
+/** Channel names by handle, from the discovery index; refreshed with the queue. */
+let channelNames = new Map<string, string>();
 let api: ModerationApi | undefined;
 let queueLoad: AbortController | undefined;
 
@@ -91,9 +94,6 @@ function showError(text: string): void {
   page.queueError.textContent = text;
 }
 
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Shows the token form (and nothing of the queue); with `problem`, says what went wrong and puts focus in the field. */
 function askForToken(problem?: string): void {
@@ -146,7 +146,9 @@ function renderQueue(uploads: readonly QueuedUpload[]): void {
     views.delete(uploadId);
   }
   for (const upload of uploads) {
-    const view = views.get(upload.uploadId) ?? new QueueItemView(upload, { onPreview: (item) => void preview(item), onDecide: (item, decision, reason) => void decide(item, decision, reason) });
+    const view =
+      views.get(upload.uploadId) ??
+      new QueueItemView(upload, { onPreview: (item) => void preview(item), onDecide: (item, decision, reason) => void decide(item, decision, reason) }, channelNames.get(upload.channel));
     views.set(upload.uploadId, view);
     page.queueList.append(view.element);
   }
@@ -162,14 +164,15 @@ async function loadQueue(): Promise<void> {
   page.queueList.setAttribute('aria-busy', 'true');
   announce(PAGE_LABELS.loading);
   try {
-    const uploads = await api.queue(controller.signal);
+    const [uploads, names] = await Promise.all([api.queue(controller.signal), api.channelNames(controller.signal)]);
+    channelNames = names;
     showError('');
     renderQueue(uploads);
     announce(PAGE_LABELS.waiting(uploads.length));
   } catch (error) {
     if (controller.signal.aborted || handleUnauthorized(error)) return;
     announce('');
-    showError(PAGE_LABELS.queueFailed(reasonOf(error)));
+    showError(PAGE_LABELS.queueFailed(problemMessage(error)));
   } finally {
     if (queueLoad === controller) {
       queueLoad = undefined;
@@ -192,7 +195,7 @@ async function preview(view: QueueItemView): Promise<void> {
   } catch (error) {
     if (handleUnauthorized(error)) return;
     announce('');
-    showError(PAGE_LABELS.previewFailed(view.title, reasonOf(error)));
+    showError(PAGE_LABELS.previewFailed(view.title, problemMessage(error)));
   } finally {
     view.setBusy(false);
   }
@@ -220,7 +223,7 @@ async function decide(view: QueueItemView, decision: ModeratorDecision, reason: 
       return;
     }
     announce('');
-    showError(PAGE_LABELS.decisionFailed(view.title, reasonOf(error)));
+    showError(PAGE_LABELS.decisionFailed(view.title, problemMessage(error)));
   }
 }
 
@@ -249,10 +252,11 @@ page.tokenForm.addEventListener('submit', (event) => {
   page.tokenSubmit.setAttribute('aria-disabled', 'true');
   announce(PAGE_LABELS.checkingToken);
   // Only a token the server accepts is kept.
-  void new ModerationApi(token)
-    .queue()
+  const checking = new ModerationApi(token);
+  void Promise.all([checking.queue(), checking.channelNames()])
     .then(
-      (uploads) => {
+      ([uploads, names]) => {
+        channelNames = names;
         tokenStore.set(token);
         showQueueFor(token);
         renderQueue(uploads);
@@ -262,7 +266,7 @@ page.tokenForm.addEventListener('submit', (event) => {
       (error: unknown) => {
         if (handleUnauthorized(error)) return;
         announce('');
-        askForToken(PAGE_LABELS.queueFailed(reasonOf(error)));
+        askForToken(PAGE_LABELS.queueFailed(problemMessage(error)));
       },
     )
     .finally(() => page.tokenSubmit.removeAttribute('aria-disabled'));
@@ -284,6 +288,11 @@ window.addEventListener('pagehide', () => clearQueue());
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) void loadQueue();
 });
+
+// "3 minutes ago" stays true while the page is open.
+setInterval(() => {
+  for (const view of views.values()) view.refreshTimes();
+}, 30_000);
 
 const stored = tokenStore.get();
 if (stored) {

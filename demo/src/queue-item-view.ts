@@ -1,19 +1,37 @@
 import { createElement } from './create-element.js';
+import { formatBytes, formatClockTime, formatDateTime, formatDuration, formatRelativeTime, parseTime } from './human-format.js';
 import type { ModeratorDecision, QueuedUpload } from './moderation-api.js';
+import { PreviewUnplayableError } from './problem-message.js';
 
 /** Every word the moderation page shows about a queued upload, in one place. */
 export const QUEUE_ITEM_LABELS = {
   untitled: 'Untitled upload',
   channel: 'Channel',
-  source: 'Source',
-  filename: 'File name',
-  size: 'Size',
   uploaded: 'Uploaded',
-  clip: 'Clip',
+  file: 'File',
   provenance: 'From the broadcast',
-  provenanceSpan: (stream: string, from: Node, to: Node) => [stream, ', ', from, ' to ', to] as const,
+  sources: { clip: 'Clip of the live stream', recording: 'Recording (camera or screen)', file: 'Video file' } as Readonly<Record<string, string>>,
+  otherSource: 'Upload',
+  picture: (width: number, height: number) => `${width} × ${height}`,
   checks: 'Checks',
   noChecks: 'No checks were recorded.',
+  checkNames: {
+    'magic-bytes': 'File type',
+    'media-probe': 'Video format and limits',
+    text: 'Words in the title and file name',
+    'perceptual-hash': 'Known blocked images',
+    classifier: 'Content classifier',
+  } as Readonly<Record<string, string>>,
+  checkResults: { pass: 'Passed', fail: 'Failed', review: 'Needs a look', error: 'Could not check', pending: 'Not run yet' } as Readonly<Record<string, string>>,
+  technical: 'Technical details',
+  uploadId: 'Upload id',
+  channelHandle: 'Channel handle',
+  mediaType: 'Media type',
+  bytes: 'Size in bytes',
+  broadcastId: 'Broadcast id',
+  clipRange: 'Clip range in the broadcast',
+  clipRangeValue: (fromS: number, toS: number) => `${fromS} s to ${toS} s`,
+  checkFacts: (name: string) => `Check ${name}`,
   loadPreview: 'Load preview',
   reloadPreview: 'Reload preview',
   previewOf: (title: string) => `Preview of ${title}`,
@@ -30,33 +48,28 @@ export interface QueueItemHandlers {
   readonly onDecide: (view: QueueItemView, decision: ModeratorDecision, reason: string | undefined) => void;
 }
 
-const sizeFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
-const byteFormat = new Intl.NumberFormat(undefined);
-
-function formatSize(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB'] as const;
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${byteFormat.format(bytes)} bytes` : `${sizeFormat.format(value)} ${units[unit]} (${byteFormat.format(bytes)} bytes)`;
+/** "3 minutes ago · Dec 6, 2026, 7:26 PM" in a `<time>`; the relative part is refreshed by `refreshTimes()`. */
+function uploadedTime(iso: string): HTMLTimeElement {
+  const date = parseTime(iso);
+  const time = createElement('time', { attributes: { datetime: iso }, text: date ? '' : iso });
+  if (date) time.title = formatDateTime(date);
+  return time;
 }
 
-function formatTime(iso: string): HTMLTimeElement {
-  const date = new Date(iso);
-  const shown = Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
-  return createElement('time', { attributes: { datetime: iso }, text: shown });
+function refreshUploadedTime(time: HTMLTimeElement): void {
+  const date = parseTime(time.dateTime);
+  if (date) time.textContent = `${formatRelativeTime(date)} · ${formatDateTime(date)}`;
 }
 
-/** A program time with seconds and milliseconds: a clip is seconds long, the date alone says little. */
-function formatProgramTime(iso: string): HTMLTimeElement {
-  const date = new Date(iso);
-  const shown = Number.isNaN(date.getTime())
-    ? iso
-    : date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' }) + `.${String(date.getMilliseconds()).padStart(3, '0')}`;
-  return createElement('time', { attributes: { datetime: iso }, text: shown });
+/** The program time a clip spans, each end a `<time>`: "7:26:07 PM – 7:26:17 PM" (with the date when not today). */
+function programTimes(fromIso: string, toIso: string): Array<Node | string> {
+  const today = new Date().toDateString();
+  const time = (iso: string) => {
+    const date = parseTime(iso);
+    const shown = !date ? iso : date.toDateString() === today ? formatClockTime(date) : formatDateTime(date, true);
+    return createElement('time', { attributes: { datetime: iso }, text: shown });
+  };
+  return [time(fromIso), ' – ', time(toIso)];
 }
 
 /**
@@ -73,10 +86,13 @@ export class QueueItemView {
   private readonly reasonError: HTMLParagraphElement;
   private readonly buttons: HTMLButtonElement[];
   private previewUrl: string | undefined;
+  private readonly uploadedTime: HTMLTimeElement;
 
+  /** `channelName`: the channel's name from the discovery index, if it lists it. */
   constructor(
     readonly upload: QueuedUpload,
     handlers: QueueItemHandlers,
+    private readonly channelName: string | undefined,
   ) {
     const id = upload.uploadId;
     const titleId = `title-${id}`;
@@ -99,13 +115,17 @@ export class QueueItemView {
     this.buttons = [this.previewButton, approve, reject];
 
     const checksId = `checks-${id}`;
+    this.uploadedTime = uploadedTime(upload.uploadedAt);
+    this.refreshTimes();
     const article = createElement(
       'article',
       { attributes: { 'aria-labelledby': titleId } },
       this.heading,
+      createElement('p', { className: 'item-summary', text: this.summary() }),
       this.facts(),
       createElement('h4', { attributes: { id: checksId }, text: QUEUE_ITEM_LABELS.checks }),
       this.checks(checksId),
+      this.technicalDetails(),
       createElement('div', { className: 'preview' }, this.previewButton, this.video),
       createElement(
         'fieldset',
@@ -162,7 +182,7 @@ export class QueueItemView {
       }, once);
       this.video.addEventListener('error', () => {
         controller.abort();
-        reject(new Error('the browser cannot play this file'));
+        reject(new PreviewUnplayableError());
       }, once);
     });
   }
@@ -175,6 +195,11 @@ export class QueueItemView {
 
   focusHeading(): void {
     this.heading.focus();
+  }
+
+  /** Brings "3 minutes ago" up to date. */
+  refreshTimes(): void {
+    refreshUploadedTime(this.uploadedTime);
   }
 
   /** Stops the player and revokes its `blob:` URL; call when the item leaves the page. */
@@ -197,20 +222,28 @@ export class QueueItemView {
     this.reasonInput.removeAttribute('aria-invalid');
   }
 
+  /** "Clip of the live stream · 10.0 s · 1280 × 720 · 1.2 MB": what it is, at a glance. */
+  private summary(): string {
+    const { upload } = this;
+    const { durationS, width, height } = upload.media;
+    return [
+      QUEUE_ITEM_LABELS.sources[upload.source] ?? QUEUE_ITEM_LABELS.otherSource,
+      ...(durationS === null ? [] : [formatDuration(durationS)]),
+      ...(width === null || height === null ? [] : [QUEUE_ITEM_LABELS.picture(width, height)]),
+      formatBytes(upload.size),
+    ].join(' · ');
+  }
+
   private facts(): HTMLDListElement {
     const { upload } = this;
+    const channel = createElement('a', { attributes: { href: `/c/${upload.channel}` }, text: this.channelName ?? upload.channel });
     const rows: Array<[string, ...Array<string | Node>]> = [
-      [QUEUE_ITEM_LABELS.channel, upload.channel],
-      [QUEUE_ITEM_LABELS.source, upload.source],
-      [QUEUE_ITEM_LABELS.filename, upload.filename],
-      [QUEUE_ITEM_LABELS.size, `${formatSize(upload.size)}, ${upload.type}`],
-      [QUEUE_ITEM_LABELS.uploaded, formatTime(upload.uploadedAt)],
+      [QUEUE_ITEM_LABELS.channel, channel],
+      [QUEUE_ITEM_LABELS.uploaded, this.uploadedTime],
+      [QUEUE_ITEM_LABELS.file, upload.filename],
     ];
-    if (upload.clip) rows.push([QUEUE_ITEM_LABELS.clip, `${upload.clip.canonicalId}, ${upload.clip.fromS} s to ${upload.clip.toS} s`]);
-    if (upload.provenance) {
-      const { canonicalId, from, to } = upload.provenance;
-      rows.push([QUEUE_ITEM_LABELS.provenance, ...QUEUE_ITEM_LABELS.provenanceSpan(canonicalId, formatProgramTime(from), formatProgramTime(to))]);
-    }
+    // Last, so its two <time>s are the list's last.
+    if (upload.provenance) rows.push([QUEUE_ITEM_LABELS.provenance, ...programTimes(upload.provenance.from, upload.provenance.to)]);
     return createElement(
       'dl',
       { className: 'facts' },
@@ -227,12 +260,35 @@ export class QueueItemView {
         createElement(
           'li',
           { className: 'check', attributes: { 'data-result': check.result } },
-          createElement('span', { className: 'check-name', text: check.name }),
+          createElement('span', { className: 'check-result', text: QUEUE_ITEM_LABELS.checkResults[check.result] ?? check.result }),
           ' ',
-          createElement('span', { className: 'check-result', text: check.result }),
+          createElement('span', { className: 'check-name', text: QUEUE_ITEM_LABELS.checkNames[check.name] ?? check.name }),
           ...(check.detail ? [createElement('span', { className: 'check-detail', text: `: ${check.detail}` })] : []),
         ),
       ),
+    );
+  }
+
+  /** Ids, raw type and size, and each check's facts: for whoever needs to look deeper, folded away. */
+  private technicalDetails(): HTMLDetailsElement {
+    const { upload } = this;
+    const rows: Array<[string, string]> = [
+      [QUEUE_ITEM_LABELS.uploadId, upload.uploadId],
+      [QUEUE_ITEM_LABELS.channelHandle, upload.channel],
+      [QUEUE_ITEM_LABELS.mediaType, upload.type],
+      [QUEUE_ITEM_LABELS.bytes, new Intl.NumberFormat().format(upload.size)],
+    ];
+    const broadcast = upload.provenance?.canonicalId ?? upload.clip?.canonicalId;
+    if (broadcast) rows.push([QUEUE_ITEM_LABELS.broadcastId, broadcast]);
+    if (upload.clip) rows.push([QUEUE_ITEM_LABELS.clipRange, QUEUE_ITEM_LABELS.clipRangeValue(upload.clip.fromS, upload.clip.toS)]);
+    for (const check of upload.checks) {
+      if (check.details) rows.push([QUEUE_ITEM_LABELS.checkFacts(check.name), JSON.stringify(check.details)]);
+    }
+    return createElement(
+      'details',
+      { className: 'technical' },
+      createElement('summary', { text: QUEUE_ITEM_LABELS.technical }),
+      createElement('dl', { className: 'technical-facts' }, ...rows.flatMap(([term, value]) => [createElement('dt', { text: term }), createElement('dd', { text: value })])),
     );
   }
 }

@@ -196,7 +196,7 @@ describe('<live-upload> on the demo site served by main.ts', () => {
     assert.equal(await item.count(), 1);
     const facts = await item.locator('.facts').innerText();
     assert.match(facts, /From the broadcast/, 'the queue item shows the provenance');
-    assert.ok(facts.includes(provenance.canonical_id), facts);
+    assert.ok(((await item.locator('.technical-facts').textContent()) ?? '').includes(provenance.canonical_id), 'the broadcast id, under Technical details');
     assert.deepEqual(
       await item.locator('.facts time').evaluateAll((times) => times.map((time) => time.getAttribute('datetime'))).then((values) => values.slice(-2)),
       [provenance.from, provenance.to],

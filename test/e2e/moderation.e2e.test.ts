@@ -140,12 +140,26 @@ describe('the moderation page served by main.ts', () => {
 
       // The hostile strings are text: shown literally, parsed as nothing.
       assert.equal(await item.locator('h3').textContent(), HOSTILE_TITLE);
-      assert.ok((await item.locator('dd').allTextContents()).includes(filename), 'the file name is shown as typed');
-      assert.ok((await item.locator('dd').allTextContents()).includes(DEMO_CHANNEL));
+      const facts = item.locator('.facts');
+      assert.ok((await facts.locator('dd').allTextContents()).includes(filename), 'the file name is shown as typed');
+      // People's words, not ids: the channel by its name (linked to its page), what the upload is, and when.
+      const channel = facts.getByRole('link');
+      assert.equal(await channel.textContent(), 'Acme Morning Show');
+      assert.equal(await channel.getAttribute('href'), `/c/${DEMO_CHANNEL}`);
+      assert.match((await item.locator('.item-summary').textContent()) ?? '', /^Video file · \d+\.\d\s?s · \d+ × \d+ · [\d.]+ (kB|MB)$/);
+      const uploaded = facts.locator('time').first();
+      assert.match((await uploaded.textContent()) ?? '', /^(now|\d+ minutes? ago) · [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M$/, 'relative, then the date and time');
+      assert.ok(Date.parse((await uploaded.getAttribute('datetime')) ?? '') > 0, 'machine-readable as well');
       assert.deepEqual(
         await item.locator('.check').evaluateAll((checks) => checks.map((check) => check.querySelector('.check-result')?.textContent)),
-        ['pass', 'pass', 'pass', 'pass'],
+        ['Passed', 'Passed', 'Passed', 'Passed'],
       );
+      assert.deepEqual((await item.locator('.check-name').allTextContents()).sort(), ['File type', 'Known blocked images', 'Video format and limits', 'Words in the title and file name']);
+      // Ids wait, folded, under Technical details.
+      assert.ok(!(await item.innerText()).includes(uploadId), 'no upload id in sight');
+      await item.locator('summary').filter({ hasText: 'Technical details' }).click();
+      assert.ok((await item.locator('.technical-facts').innerText()).includes(uploadId), 'the upload id is one click away');
+      await item.locator('summary').click();
       assert.equal(await page.locator('#queue-list img, #queue-list script').count(), 0, 'no element was made from the title or file name');
       assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined);
 
