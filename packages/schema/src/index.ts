@@ -3,7 +3,6 @@ export { CHANNEL_PART_PATTERN, parseChannelRef, formatChannelRef, type ChannelRe
 export { PROVIDERS, LIVE_STATUSES, isLiveStatus, type ProviderName, type LiveStatus } from './vocabulary.js';
 export { createCanonicalId, parseCanonicalId, isCanonicalId, type ParsedCanonicalId } from './canonical-id.js';
 export {
-  channelPartSchema,
   channelRefSchema,
   liveMetadataSchema,
   liveStatusSummarySchema,

@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { CHANNEL_PART_PATTERN, parseChannelRef } from './channel-ref.js';
+import { parseChannelRef } from './channel-ref.js';
 import { isCanonicalId } from './canonical-id.js';
 import { PLAYBACK_URL_MAX_LENGTH, isPlaybackUrl } from './playback-url.js';
 import { SCHEMA_VERSION } from './version.js';
 import { LIVE_STATUSES } from './vocabulary.js';
 
-export const channelPartSchema = z.string().regex(CHANNEL_PART_PATTERN, 'must match ^[a-z0-9][a-z0-9-]{0,38}$');
 
 /** `{publisher}/{slug}`: what badges subscribe to. */
 export const channelRefSchema = z

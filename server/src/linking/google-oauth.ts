@@ -1,3 +1,4 @@
+import { YOUTUBE_CHANNEL_ID_PATTERN } from '@live-upload/schema';
 import { z } from 'zod';
 import { OAuthGrantError, OAuthUnavailableError, type AuthorizeRequest, type OAuthClient, type OAuthIdentity, type OAuthTokens } from './oauth-client.js';
 import { grantRefused, providerReason, providerRequest } from './provider-http.js';
@@ -32,7 +33,7 @@ const tokenSchema = z.object({
 
 const channelsSchema = z.object({
   items: z
-    .array(z.object({ id: z.string().regex(/^UC[A-Za-z0-9_-]{22}$/), snippet: z.object({ title: z.string().max(200) }).optional() }))
+    .array(z.object({ id: z.string().regex(YOUTUBE_CHANNEL_ID_PATTERN), snippet: z.object({ title: z.string().max(200) }).optional() }))
     .optional(),
 });
 

@@ -26,14 +26,10 @@ describe('raw provider event on the bus', () => {
     assert.equal(decodeRawEvent(encodeRawEvent({ ...event, body: '' })).body, '');
   });
 
-  it('still reads what earlier versions stored: one JSON object with the body inside', () => {
-    const legacy = new TextEncoder().encode(JSON.stringify(event));
-    assert.deepEqual(decodeRawEvent(legacy), event);
-  });
-
-  it('throws on bytes that are neither, so the pipeline terminates them as poison', () => {
+  it('throws on anything else, so the pipeline terminates it as poison', () => {
     const bytes = (text: string) => new TextEncoder().encode(text);
     const hostile: Uint8Array[] = [
+      bytes(JSON.stringify(event)), // one JSON object with the body inside: no envelope line
       bytes(''),
       bytes('not json at all'),
       bytes('{"provider":"twitch"}\n{}'), // envelope missing its fields

@@ -37,14 +37,10 @@ export function encodeRawEvent(event: RawProviderEvent): Uint8Array {
   return Buffer.from(`${JSON.stringify(envelope)}\n${body}`, 'utf8');
 }
 
-/**
- * Reads what `encodeRawEvent` wrote, and the single JSON object (body inside) that earlier
- * versions stored, so a stream written before an upgrade is still consumed. Throws when the
- * bytes are neither.
- */
+/** Reads what `encodeRawEvent` wrote. Throws when the bytes are not that. */
 export function decodeRawEvent(data: Uint8Array): RawProviderEvent {
   const newline = data.indexOf(NEWLINE);
-  if (newline < 0) return rawProviderEventSchema.parse(JSON.parse(decoder.decode(data)));
+  if (newline < 0) throw new SyntaxError('a raw event is an envelope line, a newline, then the body');
   const envelope = envelopeSchema.parse(JSON.parse(decoder.decode(data.subarray(0, newline))));
   return { ...envelope, body: decoder.decode(data.subarray(newline + 1)) };
 }

@@ -1,21 +1,17 @@
-import { YOUTUBE_CHANNEL_ID_PATTERN, isYoutubeChannelId } from '@live-upload/schema';
+import { YOUTUBE_CHANNEL_ID_PATTERN, isYoutubeChannelId as isYouTubeChannelId } from '@live-upload/schema';
 
 /**
  * YouTube identifiers and the WebSub topic of a channel's feed, as YouTube documents them
  * (https://developers.google.com/youtube/v3/guides/push_notifications).
  */
 
-/** A channel id: `UC` and 22 URL-safe base64 characters (the schema package's pattern). */
-export { YOUTUBE_CHANNEL_ID_PATTERN };
+/** A channel id: `UC` and 22 URL-safe base64 characters (the schema package's pattern and check). */
+export { YOUTUBE_CHANNEL_ID_PATTERN, isYouTubeChannelId };
 /** A video id: 11 URL-safe base64 characters. */
 export const YOUTUBE_VIDEO_ID_PATTERN = /^[A-Za-z0-9_-]{11}$/;
 
 /** The feed every channel publishes, and the topic we subscribe to at the hub. */
 export const YOUTUBE_FEED_TOPIC_BASE = 'https://www.youtube.com/xml/feeds/videos.xml' as const;
-
-export function isYouTubeChannelId(value: unknown): value is string {
-  return typeof value === 'string' && isYoutubeChannelId(value);
-}
 
 export function isYouTubeVideoId(value: unknown): value is string {
   return typeof value === 'string' && YOUTUBE_VIDEO_ID_PATTERN.test(value);
@@ -34,13 +30,4 @@ export function channelIdOfTopic(topic: unknown): string | undefined {
   if (!topic.startsWith(prefix)) return undefined;
   const channelId = topic.slice(prefix.length);
   return isYouTubeChannelId(channelId) ? channelId : undefined;
-}
-
-/**
- * The uploads playlist of a channel. YouTube returns it as
- * `contentDetails.relatedPlaylists.uploads` of `channels.list`; we read it from there
- * rather than rely on the `UC` -> `UU` convention.
- */
-export function isYouTubePlaylistId(value: unknown): value is string {
-  return typeof value === 'string' && /^[A-Za-z0-9_-]{2,64}$/.test(value);
 }
