@@ -15,7 +15,7 @@ export const LIVE_BADGE_ENTRY = join(elementDir, 'src/live-badge/live-badge.ts')
 /** The define file of `<live-upload>` (it registers `<live-badge>` too). */
 export const LIVE_UPLOAD_ENTRY = join(elementDir, 'src/live-upload/live-upload.ts');
 
-/** `@ffmpeg/ffmpeg`'s worker module, bundled into one file so it can start from a blob: URL. */
+/** `@ffmpeg/ffmpeg`'s worker module, bundled into one file: the worker starts from its own URL (see `ffmpegWorkerSource`). */
 const FFMPEG_WORKER_ENTRY = createRequire(join(elementDir, 'package.json')).resolve('@ffmpeg/ffmpeg/worker');
 
 /**

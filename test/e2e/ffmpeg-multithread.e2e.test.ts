@@ -16,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import type { MediaTranscoder } from '../../element/src/live-upload/media-transcoder.js';
+import { FFMPEG_WORKER_HEADERS } from '../../server/src/http/element-assets-route.js';
 import { probeMedia, runFfmpeg, type MediaProbe } from '../../server/src/media/index.js';
 import { ensureBrowserBundles, launchChromium } from '../support/browser.js';
 
@@ -79,7 +80,7 @@ async function makeInput(dir: string, width: number, height: number): Promise<st
   return path;
 }
 
-/** Bundles the transcoder source (with `@ffmpeg/ffmpeg`'s class) into one module for the page. */
+/** Bundles the transcoder source (with its client of `@ffmpeg/ffmpeg`'s worker) into one module for the page. */
 async function bundleTranscoder(): Promise<Uint8Array> {
   const result = await build({
     entryPoints: [join(root, 'element/src/live-upload/media-transcoder.ts')],
@@ -99,8 +100,9 @@ async function startHarness(): Promise<Harness> {
   await ensureBrowserBundles();
   const dir = await mkdtemp(join(tmpdir(), 'ffmpeg-mt-'));
   const [input, input720p, transcoderJs] = await Promise.all([makeInput(dir, 640, 360), makeInput(dir, 1280, 720), bundleTranscoder()]);
-  const send = (res: ServerResponse, status: number, type: string, body: Uint8Array | string, isolated: boolean): void => {
-    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...(isolated ? ISOLATION_HEADERS : {}) });
+  const send = (res: ServerResponse, status: number, type: string, body: Uint8Array | string, isolated: boolean, worker = false): void => {
+    // Worker scripts get what the real route gives them (an isolated page starts only isolated workers).
+    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...(isolated ? ISOLATION_HEADERS : {}), ...(worker ? FFMPEG_WORKER_HEADERS : {}) });
     res.end(body);
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -109,9 +111,9 @@ async function startHarness(): Promise<Harness> {
     if (path === '/transcoder.js') return send(res, 200, 'text/javascript', transcoderJs, false);
     if (path === '/input.mp4') return send(res, 200, 'video/mp4', await readFile(input), false);
     if (path === '/input-720p.mp4') return send(res, 200, 'video/mp4', await readFile(input720p), false);
-    if (path === '/element/ffmpeg/ffmpeg-worker.js') return send(res, 200, 'text/javascript', await readFile(join(elementDist, 'ffmpeg/ffmpeg-worker.js')), false);
+    if (path === '/element/ffmpeg/ffmpeg-worker.js') return send(res, 200, 'text/javascript', await readFile(join(elementDist, 'ffmpeg/ffmpeg-worker.js')), false, true);
     const core = Object.hasOwn(FFMPEG_FILES, path) ? FFMPEG_FILES[path] : undefined;
-    if (core) return send(res, 200, core[1], await readFile(fileURLToPath(import.meta.resolve(core[0]))), false);
+    if (core) return send(res, 200, core[1], await readFile(fileURLToPath(import.meta.resolve(core[0]))), false, path.endsWith('.worker.js'));
     send(res, 404, 'text/plain', 'not found', false);
   };
   const server = createServer((req, res) => {

@@ -9,6 +9,7 @@ import { liveUploadStyles } from './live-upload.styles.js';
 import { MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
 import type { MediaRecording, RecordingSource } from './media-recording.js';
 import { PendingUploadStore, type PendingUpload } from './pending-uploads.js';
+import { styleProperties } from '../style-properties.js';
 import { readPlaybackInfo, type PlaybackInfo } from './playback-record.js';
 import { formatClock, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
 import type { UploadGrantRequest } from './upload-grant-client.js';
@@ -669,7 +670,7 @@ function percentOf(snapshot: UploadSnapshot): number {
 
 function progressBar(label: string, percent: number, valueText?: string): TemplateResult {
   return html`<div part="progress" role="progressbar" aria-label=${label} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${percent}
-    aria-valuetext=${valueText ?? nothing}><span style="width: ${percent}%"></span></div>`;
+    aria-valuetext=${valueText ?? nothing}><span ${styleProperties({ width: `${percent}%` })}></span></div>`;
 }
 
 /** A media file's duration from the browser's own demuxer (0 when it cannot tell). */

@@ -1,5 +1,7 @@
-import type { FFmpeg } from '@ffmpeg/ffmpeg';
 import { encodeArgs, parseMediaInfo, progressFromLog, remuxArgs, type CutRange, type EncodeOptions, type MediaInfo } from './ffmpeg-args.js';
+import { FFmpegWorkerClient, FFmpegWorkerError, type FFmpegCoreUrls } from './ffmpeg-worker-client.js';
+
+export { FFmpegWorkerError };
 
 /** Where the FFmpeg.wasm files are served, relative to the asset base (`{endpoint}/element/`). */
 export const FFMPEG_ASSETS = {
@@ -54,23 +56,48 @@ export function multiThreadCoreArgs(args: readonly string[], threads: number): s
   return adjusted;
 }
 
-/** A same-origin blob: URL with a cross-origin script's text, so workers may start from it. */
-async function scriptBlobUrl(url: string): Promise<string> {
-  const response = await fetch(url, { credentials: 'omit' });
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return URL.createObjectURL(new Blob([await response.arrayBuffer()], { type: 'text/javascript' }));
+/**
+ * Where the FFmpeg worker starts from. A worker's script must be on the page's own origin, so
+ * when the assets are (the element's own pages; a site that serves or proxies `/element/ffmpeg/`
+ * and points `assets` at it) the worker starts from its real URL: nothing for a CSP to allow
+ * but `worker-src` of that origin. From another origin the only way in is a one-line `blob:`
+ * module on the page's origin that imports the worker with CORS, so such a page's CSP must allow
+ * `worker-src blob:` (and `script-src` the asset origin plus `'wasm-unsafe-eval'`, which the
+ * shim inherits). `revoke` frees the shim once the worker runs.
+ */
+export function ffmpegWorkerSource(workerUrl: string, pageOrigin: string = location.origin): { url: string; shim: boolean; revoke(): void } {
+  if (new URL(workerUrl).origin === pageOrigin) return { url: workerUrl, shim: false, revoke: () => {} };
+  const url = URL.createObjectURL(new Blob([`import ${JSON.stringify(workerUrl)};\n`], { type: 'text/javascript' }));
+  return { url, shim: true, revoke: () => URL.revokeObjectURL(url) };
+}
+
+/** How long an idle worker (and the ~30 MB core in it, and the multi-thread core's 32 pthread workers) is kept for the next job. */
+export const FFMPEG_IDLE_MS = 30_000;
+
+export interface MediaTranscoderOptions {
+  /** Terminate the worker after this long without a job. Default `FFMPEG_IDLE_MS`. */
+  readonly idleMs?: number;
 }
 
 /**
- * FFmpeg.wasm in its worker, loaded from `assetBase` (our own origin, never a CDN): the
- * multi-thread core when the page is cross-origin isolated, the single-thread core otherwise.
- * One job at a time. `cancel()` terminates the worker; the next job loads a fresh one.
+ * FFmpeg.wasm in its worker, loaded from `assetBase` (our own origin, never a CDN, never a
+ * `blob:` copy of a core): the multi-thread core when the page is cross-origin isolated and the
+ * worker starts from the assets' own origin, the single-thread core otherwise. One worker, reused
+ * job after job and terminated after `idleMs` without one; `cancel()` and `dispose()` terminate
+ * it at once (the next job loads a fresh one).
  */
 export class MediaTranscoder {
-  #ffmpeg: Promise<FFmpeg> | undefined;
+  #ffmpeg: Promise<FFmpegWorkerClient> | undefined;
+  /** The worker of `#ffmpeg`, from the moment it starts (so a cancel during the load ends it too). */
+  #client: FFmpegWorkerClient | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idleMs: number;
   #log: string[] = [];
   #progress: ((line: string) => void) | undefined;
-  #running = 0;
+  /** Jobs started and not yet settled. */
+  #jobs = 0;
+  /** Bumped by `cancel()`: a job that fails after a cancel rejects with `TranscodeCancelledError`. */
+  #cancels = 0;
 
   #multiThread: boolean;
   /** The core the current worker runs, set when its load starts. */
@@ -81,28 +108,53 @@ export class MediaTranscoder {
   constructor(
     private readonly assetBase: string,
     multiThread: boolean = globalThis.crossOriginIsolated === true,
+    options: MediaTranscoderOptions = {},
   ) {
-    this.#multiThread = multiThread;
+    // The core's pthread workers start from the worker's origin: never through a shim.
+    this.#multiThread = multiThread && new URL(assetBase).origin === location.origin;
+    this.#idleMs = options.idleMs ?? FFMPEG_IDLE_MS;
+  }
+
+  /** Runs one public job: the worker is kept while any runs and for `idleMs` after the last. */
+  async #job<T>(work: () => Promise<T>): Promise<T> {
+    this.#jobs++;
+    clearTimeout(this.#idleTimer);
+    try {
+      return await this.#withFallback(work);
+    } finally {
+      this.#jobs--;
+      this.#idle();
+    }
+  }
+
+  /** Runs `work`; a failure after `cancel()` is the cancel, whatever the worker said. */
+  async #attempt<T>(work: () => Promise<T>): Promise<T> {
+    const cancels = this.#cancels;
+    try {
+      return await work();
+    } catch (error) {
+      if (this.#cancels !== cancels) throw new TranscodeCancelledError();
+      throw error;
+    }
   }
 
   /**
-   * Runs `job`; when the multi-thread core fails it (not a cancel, nor ffmpeg exiting non-zero
-   * on a bad input), warns once and falls back
-   * to the single-thread core for this and every later job, so an unknown core-mt failure
-   * costs time, not the upload. `core` then says `core`.
+   * Runs `work`; when the multi-thread core fails it (not a cancel, nor ffmpeg exiting non-zero
+   * on a bad input), warns once and falls back to the single-thread core for this and every later
+   * job, so an unknown core-mt failure costs time, not the upload. `core` then says `core`.
    */
-  async #withFallback<T>(job: () => Promise<T>): Promise<T> {
+  async #withFallback<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await job();
+      return await this.#attempt(work);
     } catch (error) {
       if (!this.#multiThread || error instanceof TranscodeCancelledError || error instanceof FFmpegExitError) throw error;
       this.#multiThread = false;
-      this.cancel();
+      this.#terminate();
       if (!this.#warnedFallback) {
         this.#warnedFallback = true;
         console.warn('live-upload: the multi-thread FFmpeg.wasm core failed; using the single-thread core from now on', error);
       }
-      return job();
+      return this.#attempt(work);
     }
   }
 
@@ -111,52 +163,68 @@ export class MediaTranscoder {
     return this.#multiThread ? 'core-mt' : 'core';
   }
 
-  #load(): Promise<FFmpeg> {
+  #load(): Promise<FFmpegWorkerClient> {
+    clearTimeout(this.#idleTimer);
     this.#ffmpeg ??= (async () => {
-      const { FFmpeg } = await import('@ffmpeg/ffmpeg');
       const url = (path: string) => new URL(path, this.assetBase).href;
-      const ffmpeg = new FFmpeg();
-      ffmpeg.on('log', ({ message }) => {
-        this.#log.push(message);
-        this.#progress?.(message);
-      });
       this.#loadedCore = this.core;
-      const classWorkerURL = await scriptBlobUrl(url(FFMPEG_ASSETS.classWorker));
-      const files = this.#multiThread
-        ? {
-            coreURL: await scriptBlobUrl(url(FFMPEG_ASSETS.coreMt.js)),
-            wasmURL: url(FFMPEG_ASSETS.coreMt.wasm),
-            workerURL: await scriptBlobUrl(url(FFMPEG_ASSETS.coreMt.worker)),
-          }
-        : { coreURL: await scriptBlobUrl(url(FFMPEG_ASSETS.core.js)), wasmURL: url(FFMPEG_ASSETS.core.wasm) };
-      await ffmpeg.load({ classWorkerURL, ...files });
-      return ffmpeg;
+      const source = ffmpegWorkerSource(url(FFMPEG_ASSETS.classWorker));
+      try {
+        const worker = new FFmpegWorkerClient(source.url, (line) => {
+          this.#log.push(line);
+          this.#progress?.(line);
+        });
+        this.#client = worker;
+        const urls: FFmpegCoreUrls = this.#multiThread
+          ? { coreURL: url(FFMPEG_ASSETS.coreMt.js), wasmURL: url(FFMPEG_ASSETS.coreMt.wasm), workerURL: url(FFMPEG_ASSETS.coreMt.worker) }
+          : { coreURL: url(FFMPEG_ASSETS.core.js), wasmURL: url(FFMPEG_ASSETS.core.wasm) };
+        try {
+          await worker.load(urls);
+        } catch (error) {
+          worker.terminate();
+          throw error;
+        }
+        return worker;
+      } finally {
+        source.revoke();
+      }
     })();
-    this.#ffmpeg.catch(() => (this.#ffmpeg = undefined));
-    return this.#ffmpeg;
+    const loading = this.#ffmpeg;
+    loading.catch(() => {
+      if (this.#ffmpeg !== loading) return;
+      this.#ffmpeg = undefined;
+      this.#client = undefined;
+    });
+    return loading;
+  }
+
+  /** Terminates the worker once no job has run for `idleMs`. */
+  #idle(): void {
+    clearTimeout(this.#idleTimer);
+    if (this.#jobs > 0 || !this.#ffmpeg) return;
+    this.#idleTimer = setTimeout(() => {
+      if (this.#jobs === 0) this.#terminate();
+    }, this.#idleMs);
   }
 
   /** Starts loading the core now (it is ~30 MB), so the first job does not wait for it. */
-  preload(): Promise<unknown> {
-    return this.#load();
+  async preload(): Promise<void> {
+    await this.#load();
+    this.#idle();
   }
 
   async #exec(args: string[], onLine?: (line: string) => void): Promise<{ code: number; log: string[] }> {
     const ffmpeg = await this.#load();
-    const generation = this.#ffmpeg;
     this.#log = [];
     this.#progress = onLine;
-    this.#running++;
     const core = this.#loadedCore;
     try {
       const code = await ffmpeg.exec(core === 'core-mt' ? multiThreadCoreArgs(args, navigator.hardwareConcurrency) : args);
       return { code, log: this.#log };
     } catch (error) {
-      if (this.#ffmpeg !== generation) throw new TranscodeCancelledError();
       // The core's own message is often a symptom (see multiThreadCoreArgs); the log says why.
       throw new Error(`ffmpeg (${core}) failed: ${error instanceof Error ? error.message : String(error)}; log: ${this.#log.slice(-3).join(' | ')}`, { cause: error });
     } finally {
-      this.#running--;
       this.#progress = undefined;
     }
   }
@@ -174,11 +242,11 @@ export class MediaTranscoder {
       });
       if (code !== 0) throw new FFmpegExitError(`ffmpeg exited with ${code}: ${log.slice(-3).join(' | ')}`);
       const output = await ffmpeg.readFile(outName);
-      if (typeof output === 'string' || output.byteLength === 0) throw new FFmpegExitError('ffmpeg produced no output');
+      if (output.byteLength === 0) throw new FFmpegExitError('ffmpeg produced no output');
       onProgress?.(1);
       return output;
     } finally {
-      if (this.#ffmpeg) {
+      if (!ffmpeg.terminated) {
         await ffmpeg.deleteFile(inName).catch(() => {});
         await ffmpeg.deleteFile(outName).catch(() => {});
       }
@@ -187,7 +255,7 @@ export class MediaTranscoder {
 
   /** What ffmpeg reads from `input`: container, codecs, size, duration. */
   probe(input: Uint8Array): Promise<MediaInfo> {
-    return this.#withFallback(() => this.#probe(input));
+    return this.#job(() => this.#probe(input));
   }
 
   async #probe(input: Uint8Array): Promise<MediaInfo> {
@@ -204,23 +272,35 @@ export class MediaTranscoder {
 
   /** Stream copy of `cut` into MP4: no re-encode, starts on a keyframe. */
   remux(input: Uint8Array, cut: CutRange, onProgress?: ProgressListener): Promise<Uint8Array> {
-    return this.#withFallback(() => this.#run(input, (i, o) => remuxArgs(i, o, cut), cut.durationMs, onProgress));
+    return this.#job(() => this.#run(input, (i, o) => remuxArgs(i, o, cut), cut.durationMs, onProgress));
   }
 
   /** Re-encode to H.264/AAC MP4 at most 720p: exact cuts, size targets, normalisation. */
   encode(input: Uint8Array, options: EncodeOptions & { durationMs: number }, onProgress?: ProgressListener): Promise<Uint8Array> {
-    return this.#withFallback(() => this.#run(input, (i, o) => encodeArgs(i, o, options), options.cut?.durationMs ?? options.durationMs, onProgress));
+    return this.#job(() => this.#run(input, (i, o) => encodeArgs(i, o, options), options.cut?.durationMs ?? options.durationMs, onProgress));
   }
 
-  /** Stops the running job (its promise rejects with `TranscodeCancelledError`) and frees the worker. */
+  /** Stops the running job (its promise rejects with `TranscodeCancelledError`) and terminates the worker. */
   cancel(): void {
-    const loading = this.#ffmpeg;
-    if (!loading) return;
-    this.#ffmpeg = undefined;
-    void loading.then((ffmpeg) => ffmpeg.terminate()).catch(() => {});
+    this.#cancels++;
+    this.#terminate();
   }
 
+  /** Terminates the worker (loaded or loading); the next job starts a fresh one. */
+  #terminate(): void {
+    clearTimeout(this.#idleTimer);
+    this.#client?.terminate();
+    this.#client = undefined;
+    this.#ffmpeg = undefined;
+  }
+
+  /** Whether a job is running. */
   get busy(): boolean {
-    return this.#running > 0;
+    return this.#jobs > 0;
+  }
+
+  /** Whether a worker is started or starting (it holds the core's memory and, on `core-mt`, its pthread workers). */
+  get workerAlive(): boolean {
+    return this.#ffmpeg !== undefined;
   }
 }

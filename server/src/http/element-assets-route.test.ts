@@ -78,6 +78,20 @@ describe('element assets route', () => {
     assert.equal((await wasm.arrayBuffer()).byteLength, (await readFile(coreWasm)).byteLength);
   });
 
+  it('gives the scripts workers start from their own policy: isolated (COEP), and a CSP of import, wasm, fetch and pthreads from the same place', async () => {
+    for (const path of ['/element/ffmpeg/ffmpeg-worker.js', '/element/ffmpeg/core-mt/ffmpeg-core.worker.js']) {
+      const response = await get(path);
+      await response.arrayBuffer();
+      assert.equal(response.headers.get('cross-origin-embedder-policy'), 'require-corp', path);
+      assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; worker-src 'self'", path);
+    }
+    for (const path of ['/element/live-upload.js', '/element/ffmpeg/core/ffmpeg-core.js', '/element/ffmpeg/core-mt/ffmpeg-core.js']) {
+      const response = await get(path);
+      await response.arrayBuffer();
+      assert.equal(response.headers.get('content-security-policy'), null, `${path} is imported, not a worker's script: no policy of its own`);
+    }
+  });
+
   it('serves the Custom Elements Manifest when it was generated', async () => {
     const response = await get('/element/custom-elements.json');
     if (response.status === 404) return assert.match((await response.json()).error.message, /npm run build/);

@@ -69,6 +69,22 @@ function chunkList(): () => Promise<ReadonlySet<string>> {
 /** Cross-origin pages load these as module scripts, workers and wasm, also from cross-origin-isolated pages (COEP). */
 const OPEN_HEADERS = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin', 'X-Content-Type-Options': 'nosniff' } as const;
 
+/** The scripts a worker starts from: FFmpeg's class worker and the multi-thread core's pthread worker. */
+export const FFMPEG_WORKER_SCRIPTS: readonly string[] = ['ffmpeg/ffmpeg-worker.js', 'ffmpeg/core-mt/ffmpeg-core.worker.js'];
+
+/**
+ * What a worker started from one of `FFMPEG_WORKER_SCRIPTS` runs under (a worker from a URL gets
+ * the policy and embedder policy of its own response, not its page's):
+ * - `Cross-Origin-Embedder-Policy: require-corp`: a cross-origin-isolated page (the demo) may
+ *   start only a worker that is isolated too, and the multi-thread core needs SharedArrayBuffer;
+ * - a CSP of exactly what FFmpeg.wasm does there: `import()` its core from the same place,
+ *   compile the wasm (`'wasm-unsafe-eval'`), `fetch` the wasm, start its pthread workers.
+ */
+export const FFMPEG_WORKER_HEADERS = {
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Content-Security-Policy': "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; worker-src 'self'",
+} as const;
+
 /**
  * Serves the built element and FFmpeg.wasm to any page, on any origin: `GET /element/{name}`
  * from a fixed table (the entry bundles, the FFmpeg worker, the manifest, the cores from their
@@ -90,7 +106,7 @@ export function elementAssetsRoute(): Router<AppState> {
       // The version is in the package, not the name: cache for a day, revalidate after.
       await sendFile(ctx, { root: dirname(file), path: `/${file.slice(dirname(file).length + 1)}` }, {
         send: { maxAge: 0, immutable: false, cacheControl: false },
-        headers: { ...OPEN_HEADERS, 'Content-Type': type, 'Cache-Control': 'public, max-age=86400' },
+        headers: { ...OPEN_HEADERS, ...(FFMPEG_WORKER_SCRIPTS.includes(name) ? FFMPEG_WORKER_HEADERS : {}), 'Content-Type': type, 'Cache-Control': 'public, max-age=86400' },
       });
       return;
     }
@@ -104,6 +120,7 @@ export function elementAssetsRoute(): Router<AppState> {
     }
     ctx.type = builtType ?? (name.endsWith('.map') ? JSON_TYPE : JS);
     ctx.set(OPEN_HEADERS);
+    if (FFMPEG_WORKER_SCRIPTS.includes(name)) ctx.set(FFMPEG_WORKER_HEADERS);
     ctx.set('Cache-Control', chunk ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
     ctx.body = body;
   });

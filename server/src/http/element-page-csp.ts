@@ -14,9 +14,19 @@ export interface ElementPageCspOptions {
 
 /**
  * The Content-Security-Policy of a page of ours that hosts `<live-badge>` or `<live-upload>`
- * (the landing page, its embed, the demo pages): exactly what the element needs and nothing
- * inline. Scripts (the bundle and its chunks) only from us; media and requests to us and the
- * playback origin (hls.js fetches the playlist, MSE plays from `blob:`).
+ * (the landing page, its embed, the demo pages): exactly what the element needs, nothing inline,
+ * no `blob:` script or worker.
+ * - `script-src`: the bundle and its lazy chunks, from us. No `'wasm-unsafe-eval'`: FFmpeg.wasm
+ *   compiles in its worker, which starts from its own URL on our origin and so runs under the
+ *   policy of its own response, not this one.
+ * - `worker-src`: that worker (and the multi-thread core's pthread workers, started by it).
+ *   Workers must be same-origin with the page, so the element is served here from the page's own
+ *   origin (`PUBLIC_URL`); a page on another origin needs `worker-src blob:` (the README's
+ *   "Embed it").
+ * - `style-src`: the page's own stylesheets only; the element's styles are constructed
+ *   stylesheets and CSSOM writes, which no `style-src` governs.
+ * - `media-src`: the live HLS (MSE plays it from `blob:`) and previews of clips (`blob:`);
+ *   `connect-src`: the API, the SSE stream, tus, the playlist and segments hls.js fetches.
  */
 export function elementPageCsp(options: ElementPageCspOptions): string {
   const sources = (...candidates: Array<string | undefined>) => [...new Set(candidates.filter((source) => source !== undefined))].join(' ');
