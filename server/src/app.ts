@@ -47,6 +47,8 @@ export interface AppDeps {
     | 'uploadAllowedTypes'
     | 'uploadRateLimitPerMinute'
     | 'uploadChannelMaxPending'
+    | 'uploadClientMaxPending'
+    | 'uploadStartWindowMs'
     | 'uploadIncompleteTtlMs'
     | 'uploadTokenSecret'
     | 'moderatorTokens'
@@ -133,6 +135,8 @@ export function createApp(deps: AppDeps): App {
         maxBytes: deps.config.uploadMaxBytes,
         allowedTypes: deps.config.uploadAllowedTypes,
         maxPendingPerChannel: deps.config.uploadChannelMaxPending,
+        maxPendingPerClient: deps.config.uploadClientMaxPending,
+        startWindowMs: deps.config.uploadStartWindowMs,
         incompleteTtlMs: deps.config.uploadIncompleteTtlMs,
       },
       audit: deps.moderation.audit,

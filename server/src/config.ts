@@ -42,6 +42,8 @@ const environmentSchema = z.object({
     .default(['video/mp4', 'video/webm', 'video/quicktime']),
   UPLOAD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10),
   UPLOAD_CHANNEL_MAX_PENDING: z.coerce.number().int().min(1).max(100_000).default(20),
+  UPLOAD_CLIENT_MAX_PENDING: z.coerce.number().int().min(1).max(100_000).default(5),
+  UPLOAD_START_WINDOW_MS: z.coerce.number().int().min(1_000).max(15 * 60 * 1000).default(2 * 60 * 1000),
   UPLOAD_INCOMPLETE_TTL_MS: z.coerce.number().int().min(60_000).max(7 * 24 * 3600 * 1000).default(60 * 60 * 1000),
   MODERATION_POLICY: z.enum(['review', 'auto']).default('review'),
   MODERATOR_TOKENS: z
@@ -136,6 +138,10 @@ export interface Config {
   readonly uploadRateLimitPerMinute: number;
   /** Uploads of one channel still on their way (uploading, checking, in review, approved); a grant beyond this is a 429. */
   readonly uploadChannelMaxPending: number;
+  /** Of those, how many one client (an IPv4 address, an IPv6 /64) may hold in one channel. */
+  readonly uploadClientMaxPending: number;
+  /** A grant whose upload stores no byte within this gives its place up (and can no longer start). */
+  readonly uploadStartWindowMs: number;
   /** An upload still incomplete this long after its creation is deleted. */
   readonly uploadIncompleteTtlMs: number;
   /** `review`: uploads that pass every check wait for a moderator; `auto`: they are approved. A failed check always rejects. */
@@ -247,6 +253,8 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     uploadAllowedTypes: env.UPLOAD_ALLOWED_TYPES,
     uploadRateLimitPerMinute: env.UPLOAD_RATE_LIMIT_PER_MINUTE,
     uploadChannelMaxPending: env.UPLOAD_CHANNEL_MAX_PENDING,
+    uploadClientMaxPending: Math.min(env.UPLOAD_CLIENT_MAX_PENDING, env.UPLOAD_CHANNEL_MAX_PENDING),
+    uploadStartWindowMs: env.UPLOAD_START_WINDOW_MS,
     uploadIncompleteTtlMs: env.UPLOAD_INCOMPLETE_TTL_MS,
     moderationPolicy: env.MODERATION_POLICY,
     moderatorTokens: env.MODERATOR_TOKENS,

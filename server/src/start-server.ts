@@ -95,6 +95,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const tus = await createTusEndpoint({
     quarantineDir: config.quarantineDir,
     incompleteTtlMs: config.uploadIncompleteTtlMs,
+    startWindowMs: config.uploadStartWindowMs,
     grants: uploadGrants,
     uploads: uploadStore,
     bus,

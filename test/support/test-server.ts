@@ -62,6 +62,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(ownQuarantine ? { QUARANTINE_DIR: ownQuarantine } : {}),
     ...(ownMedia ? { MEDIA_DIR: ownMedia } : {}),
     ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
+    // Every test client comes from 127.0.0.1: a test that lifts the channel's cap lifts that client's share with it.
+    ...(options.env?.['UPLOAD_CHANNEL_MAX_PENDING'] ? { UPLOAD_CLIENT_MAX_PENDING: options.env['UPLOAD_CHANNEL_MAX_PENDING'] } : {}),
     ...options.env,
   });
   const running = await startServer(config, { moderationWorker: options.moderationWorker ?? true, logger: createLogger({ level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }) });

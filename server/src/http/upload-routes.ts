@@ -19,6 +19,7 @@ import {
   type UploadStore,
 } from '../uploads/index.js';
 import type { AppState } from './app-state.js';
+import { clientNetwork } from './middleware/client-network.js';
 import { describeZodError, readJsonBody } from './middleware/read-body.js';
 import { rateLimitPerClient } from './middleware/rate-limit.js';
 import { presentedBearer, tokenMatches } from './middleware/require-bearer.js';
@@ -50,8 +51,8 @@ const anyOrigin = cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], 
  * `POST /api/v1/uploads/token` and `GET /api/v1/uploads/:upload_id`. Thin: validation, then one call each.
  *
  * `POST /token` with an upload request grants a new upload (201); 429 with `Retry-After` when the
- * client asks too often or the channel already has `UPLOAD_CHANNEL_MAX_PENDING` uploads on their
- * way. With `{ "upload_id", "channel", "token" }` (the previous grant, possibly expired, as proof of possession) instead it re-grants: a fresh token for that upload, still
+ * client asks too often, the channel already has `UPLOAD_CHANNEL_MAX_PENDING` uploads on their
+ * way, or this client (its network) `UPLOAD_CLIENT_MAX_PENDING` of them. With `{ "upload_id", "channel", "token" }` (the previous grant, possibly expired, as proof of possession) instead it re-grants: a fresh token for that upload, still
  * `uploading` (same id, size and type), so a client whose token expired resumes with tus HEAD and
  * PATCH (200; 404 unknown, 409 no longer uploading or expired; rate-limited like grants).
  * Every grant is audited as `upload.granted`.
@@ -68,7 +69,9 @@ export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
     const body = await readJsonBody(ctx, z.unknown());
     const client = deps.clientActor(ctx.ip);
     const renewal = typeof body === 'object' && body !== null && 'upload_id' in body;
-    const grant = renewal ? await renewUploadGrant(deps, parseBody(uploadRenewalSchema, body), client) : await issueUploadGrant(deps, parseBody(uploadRequestSchema, body), client);
+    const grant = renewal
+      ? await renewUploadGrant(deps, parseBody(uploadRenewalSchema, body), client)
+      : await issueUploadGrant(deps, parseBody(uploadRequestSchema, body), client, deps.clientActor(clientNetwork(ctx.ip)));
     ctx.status = renewal ? 200 : 201;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {

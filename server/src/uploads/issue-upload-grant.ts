@@ -6,10 +6,13 @@ import { AppError } from '../errors/index.js';
 import type { UploadGrants } from './upload-grant.js';
 import type { UploadRecord } from './upload-record.js';
 import type { UploadProvenance, UploadRenewal, UploadRequest } from './upload-request.js';
-import { UploadStoreConflictError, type UploadStore } from './upload-store.js';
+import { UploadStoreConflictError, startLapsed, type PlaceRefusal, type UploadStore } from './upload-store.js';
 
-/** A channel at its cap frees places as uploads are checked and decided: minutes, not seconds. */
-const CHANNEL_FULL_RETRY_AFTER_S = 30;
+/**
+ * When every place is held by an upload being checked or waiting for a decision, none frees at
+ * a known time: a client is told to ask again after this (and the message says why).
+ */
+const PLACES_IN_REVIEW_RETRY_AFTER_S = 60;
 /** How far apart the clocks of a stream's packager, the viewer and this server may be. */
 const PROVENANCE_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
@@ -18,6 +21,10 @@ export interface UploadLimits {
   readonly allowedTypes: readonly string[];
   /** Uploads of one channel in `PENDING_UPLOAD_STATUSES` at once; a grant beyond it is a 429. */
   readonly maxPendingPerChannel: number;
+  /** Places one client (`IssueUploadGrant`'s `placeKey`) may hold in one channel. */
+  readonly maxPendingPerClient: number;
+  /** A grant whose upload stores no byte within this frees its place, and can no longer start. */
+  readonly startWindowMs: number;
   /** An upload still incomplete this long after its creation expires: it can no longer be resumed, nor hold a place. */
   readonly incompleteTtlMs: number;
 }
@@ -39,11 +46,13 @@ export interface IssuedUploadGrant {
 }
 
 /**
- * Checks a request against the limits, the channel's upload policy and its cap of pending
- * uploads, records the upload as `uploading` under a new server-generated id, signs a grant
- * for exactly that upload, and audits it as `upload.granted` by `client` (a `client:` actor).
+ * Checks a request against the limits, the channel's upload policy, its cap of places and the
+ * client's share of them (`placeKey`: the client's network, keyed), records the upload as
+ * `uploading` under a new server-generated id, signs a grant for exactly that upload, and
+ * audits it as `upload.granted` by `client` (a `client:` actor). A refusal is a 429 whose
+ * `Retry-After` is when the first place frees.
  */
-export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: UploadRequest, client: string): Promise<IssuedUploadGrant> {
+export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: UploadRequest, client: string, placeKey: string): Promise<IssuedUploadGrant> {
   if (request.size > deps.limits.maxBytes) {
     throw new AppError('payload_too_large', `size: must be at most ${deps.limits.maxBytes} bytes`);
   }
@@ -70,18 +79,20 @@ export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: Uplo
     created_at: nowIso,
     updated_at: nowIso,
   };
-  let admitted: boolean;
+  let refusal: PlaceRefusal | undefined;
   try {
-    admitted = await deps.uploads.createWithinChannelCap(record, { maxPending: deps.limits.maxPendingPerChannel, uploadingTtlMs: deps.limits.incompleteTtlMs });
+    refusal = await deps.uploads.createWithinCaps(record, {
+      maxPending: deps.limits.maxPendingPerChannel,
+      maxPendingPerClient: deps.limits.maxPendingPerClient,
+      client: placeKey,
+      startWindowMs: deps.limits.startWindowMs,
+      uploadingTtlMs: deps.limits.incompleteTtlMs,
+    });
   } catch (error) {
     if (!(error instanceof UploadStoreConflictError)) throw error;
     throw new AppError('rate_limited', `channel: ${channel} is taking many uploads at once; retry in 1 s`, { cause: error, headers: { 'Retry-After': '1' } });
   }
-  if (!admitted) {
-    throw new AppError('rate_limited', `channel: ${channel} has ${deps.limits.maxPendingPerChannel} uploads waiting; retry in ${CHANNEL_FULL_RETRY_AFTER_S} s`, {
-      headers: { 'Retry-After': String(CHANNEL_FULL_RETRY_AFTER_S) },
-    });
-  }
+  if (refusal) throw placeRefused(deps.limits, channel, refusal, nowMs);
   return grantAndAudit(deps, record, client, false);
 }
 
@@ -105,11 +116,22 @@ export async function renewUploadGrant(deps: IssueUploadGrantDeps, renewal: Uplo
   const record = await deps.uploads.get(renewal.upload_id);
   if (!record || record.channel !== renewal.channel) throw new AppError('not_found', 'upload_id: no such upload in this channel');
   if (record.status !== 'uploading') throw new AppError('conflict', `upload_id: the upload is ${record.status}; only an upload still uploading can be resumed`);
+  if (startLapsed(record, deps.limits.startWindowMs, deps.now())) {
+    throw new AppError('conflict', `upload_id: no byte arrived within ${Math.round(deps.limits.startWindowMs / 1000)} s of the grant, so its place was given up; start a new upload`);
+  }
   if (deps.now() >= Date.parse(record.created_at) + deps.limits.incompleteTtlMs) {
     throw new AppError('conflict', 'upload_id: the incomplete upload has expired; start a new one');
   }
   await openChannel(deps, record.channel);
   return grantAndAudit(deps, record, client, true);
+}
+
+/** The 429 of a full channel or client: `Retry-After` is when the first place frees, or a minute when only a decision frees one. */
+function placeRefused(limits: UploadLimits, channel: string, refusal: PlaceRefusal, nowMs: number): AppError {
+  const holder = refusal.scope === 'client' ? `this client has ${limits.maxPendingPerClient} uploads on their way in ${channel}` : `channel: ${channel} has ${limits.maxPendingPerChannel} uploads on their way`;
+  const retryAfterS = refusal.freesAtMs === undefined ? PLACES_IN_REVIEW_RETRY_AFTER_S : Math.max(1, Math.ceil((refusal.freesAtMs - nowMs) / 1000));
+  const when = refusal.freesAtMs === undefined ? `places free as uploads are checked and reviewed; retry in ${retryAfterS} s` : `the next place frees in ${retryAfterS} s`;
+  return new AppError('rate_limited', `${holder}; ${when}`, { headers: { 'Retry-After': String(retryAfterS) } });
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 import { ERRORS } from '@tus/server';
 
@@ -5,16 +7,40 @@ import { ERRORS } from '@tus/server';
  * The tus `FileStore` over the quarantine directory, with expiration that looks at the bytes
  * on disk: the stock `deleteExpired` compares the size with the offset saved at creation
  * (always 0), so it would also delete complete uploads waiting for moderation. Only
- * incomplete uploads expire here; `onExpired` hears each one.
+ * incomplete uploads expire here; `onExpired` hears each one. `onFirstBytes` hears an upload's
+ * first bytes before they are written (a failure there fails the write).
  */
 export class QuarantineFileStore extends FileStore {
   private readonly onExpired: (uploadId: string) => Promise<void>;
+  private readonly onFirstBytes: ((uploadId: string) => Promise<void>) | undefined;
   private readonly now: () => number;
 
-  constructor(options: { directory: string; expirationPeriodInMilliseconds: number; onExpired?: (uploadId: string) => Promise<void>; now?: () => number }) {
+  constructor(options: {
+    directory: string;
+    expirationPeriodInMilliseconds: number;
+    onExpired?: (uploadId: string) => Promise<void>;
+    onFirstBytes?: (uploadId: string) => Promise<void>;
+    now?: () => number;
+  }) {
     super({ directory: options.directory, expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds });
     this.onExpired = options.onExpired ?? (async () => {});
+    this.onFirstBytes = options.onFirstBytes;
     this.now = options.now ?? Date.now;
+  }
+
+  override write(readable: IncomingMessage | Readable, uploadId: string, offset: number): Promise<number> {
+    const onFirstBytes = this.onFirstBytes;
+    if (offset !== 0 || !onFirstBytes) return super.write(readable, uploadId, offset);
+    let first = true;
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        if (!first || chunk.length === 0) return done(null, chunk);
+        first = false;
+        onFirstBytes(uploadId).then(() => done(null, chunk), done);
+      },
+    });
+    pipeline(readable, tap, () => undefined);
+    return super.write(tap, uploadId, offset);
   }
 
   override async deleteExpired(): Promise<number> {

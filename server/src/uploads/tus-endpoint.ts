@@ -9,7 +9,10 @@ import { enqueueModerationJob } from './moderation-job.js';
 import { QuarantineFileStore } from './quarantine-file-store.js';
 import { UploadGrantError, bearerToken, type UploadGrant, type UploadGrants } from './upload-grant.js';
 import { UPLOAD_ID_PATTERN, UploadTransitionError } from './upload-record.js';
-import type { UploadStore } from './upload-store.js';
+import { startLapsed, type UploadStore } from './upload-store.js';
+
+/** The default of `TusEndpointOptions.startWindowMs` (config `UPLOAD_START_WINDOW_MS`). */
+const DEFAULT_START_WINDOW_MS = 2 * 60 * 1000;
 
 /** Where tus is mounted. */
 export const TUS_PATH = '/uploads';
@@ -33,6 +36,8 @@ export interface TusEndpointOptions {
   readonly quarantineDir: string;
   /** Incomplete uploads older than this are deleted by `cleanUpExpiredUploads()`. */
   readonly incompleteTtlMs: number;
+  /** An upload that stored no byte within this of its grant gave its place up: it can no longer start (410). */
+  readonly startWindowMs?: number;
   readonly grants: UploadGrants;
   readonly uploads: UploadStore;
   readonly bus: Bus;
@@ -80,6 +85,7 @@ function rejectionFor(error: unknown): TusRejection {
 export async function createTusEndpoint(options: TusEndpointOptions): Promise<TusEndpoint> {
   const { grants, uploads, bus, logger } = options;
   const now = options.now ?? Date.now;
+  const startWindowMs = options.startWindowMs ?? DEFAULT_START_WINDOW_MS;
   const audit = options.audit ?? new AuditLog(bus, now);
   /** The requester of the tus request being answered, for the audit of a cancellation. */
   const requester = new AsyncLocalStorage<string>();
@@ -90,6 +96,10 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
     directory: options.quarantineDir,
     expirationPeriodInMilliseconds: options.incompleteTtlMs,
     now,
+    // Stored before the bytes are: from here on the upload keeps its channel place past the start window.
+    onFirstBytes: async (uploadId) => {
+      await uploads.markReceiving(uploadId);
+    },
     onExpired: async (uploadId) => {
       try {
         await uploads.transition(uploadId, 'deleted');
@@ -182,6 +192,12 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
         return;
       }
       if (record.status !== 'uploading') throw new TusRejection(409, 'the upload is complete and can no longer change\n');
+      if ((req.method === 'POST' || req.method === 'PATCH') && startLapsed(record, startWindowMs, now())) {
+        const stored = await datastore.getUpload(uploadId).catch(() => undefined);
+        if (!stored || stored.offset === 0) {
+          throw new TusRejection(410, `no byte arrived within ${Math.round(startWindowMs / 1000)} s of the grant, so its place was given up; ask for a new grant\n`);
+        }
+      }
       if (req.method === 'DELETE') {
         await cancel(uploadId);
         return;

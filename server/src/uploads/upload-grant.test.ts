@@ -62,8 +62,8 @@ describe('UploadGrants', () => {
     assert.equal(await problemOf(grants.verify(wrongAudience)), 'invalid');
   });
 
-  it('reads a bearer token from an Authorization header', () => {
-    assert.equal(bearerToken('Bearer a.b.c'), 'a.b.c');
-    for (const header of [null, undefined, '', 'Basic a.b.c', 'Bearer ', 'bearer a.b.c', 'Bearer a b']) assert.equal(bearerToken(header), undefined);
+  it('reads a bearer token from an Authorization header, the scheme in any case (RFC 7235)', () => {
+    for (const header of ['Bearer a.b.c', 'bearer a.b.c', 'BEARER a.b.c', 'Bearer  a.b.c']) assert.equal(bearerToken(header), 'a.b.c', header);
+    for (const header of [null, undefined, '', 'Basic a.b.c', 'Bearer ', 'Bearera.b.c', 'Bearer a b']) assert.equal(bearerToken(header), undefined);
   });
 });

@@ -80,6 +80,8 @@ export const uploadRecordSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   completed_at: z.string().optional(),
+  /** When its first bytes were stored: from then on it keeps its channel place until the incomplete-upload expiry, not only for the start window. */
+  received_at: z.string().optional(),
 });
 export type UploadRecord = z.infer<typeof uploadRecordSchema>;
 

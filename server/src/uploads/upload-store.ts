@@ -9,13 +9,55 @@ const MAX_INDEX_CAS_ATTEMPTS = 32;
 
 /**
  * Per channel, the ids of its pending uploads (`PENDING_UPLOAD_STATUSES`), in the same bucket
- * under `pending.{publisher}/{slug}`: never an upload id, which is upper-case.
+ * under `pending.{publisher}/{slug}`; per client of a channel, under
+ * `pending-client.{publisher}/{slug}.{client key}`: never an upload id, which is upper-case.
  */
 const PENDING_KEY_PREFIX = 'pending.';
+const CLIENT_PENDING_KEY_PREFIX = 'pending-client.';
 const pendingIndexSchema = z.object({ upload_ids: z.array(z.string().regex(UPLOAD_ID_PATTERN)) });
 
 /** A place reserved for an upload whose record is not written yet is held this long (by the id's ULID time). */
 const RESERVATION_GRACE_MS = 60_000;
+
+/** How long a place is held, by what the upload has done so far. */
+export interface PlaceRules {
+  /** An upload still `uploading` that has received no byte this long after its grant frees its place. */
+  readonly startWindowMs: number;
+  /** An upload still `uploading` this long after its creation frees its place (the incomplete-upload expiry). */
+  readonly uploadingTtlMs: number;
+}
+
+export interface PlaceCaps extends PlaceRules {
+  /** Places of one channel. */
+  readonly maxPending: number;
+  /** Places of one client in one channel. */
+  readonly maxPendingPerClient: number;
+  /** Who asks (an opaque key: `[0-9a-z:]`, never an address). */
+  readonly client: string;
+}
+
+/** Why a grant was refused, and when the first place of that scope frees (undefined: when an upload is checked or decided, no sooner). */
+export type PlaceRefusal = { readonly scope: 'channel' | 'client'; readonly freesAtMs: number | undefined };
+
+/**
+ * When the place of upload `uploadId` frees: `undefined` while it is held with no known end
+ * (checked, in review, approved: until it is decided), a time while it is held until then, or
+ * `0` when it holds none. An upload that started (its first bytes are stored) keeps its place
+ * until the incomplete-upload expiry; one that did not, only for the start window; a place
+ * reserved for a record not written yet, for a minute.
+ */
+export function placeFreesAtMs(uploadId: string, record: UploadRecord | undefined, rules: PlaceRules, nowMs: number): number | undefined {
+  let until: number;
+  if (!record) until = decodeTime(uploadId) + RESERVATION_GRACE_MS;
+  else if (record.status === 'uploading') until = Date.parse(record.created_at) + (record.received_at ? rules.uploadingTtlMs : rules.startWindowMs);
+  else return isPendingUpload(record.status) ? undefined : 0;
+  return until > nowMs ? until : 0;
+}
+
+/** Has an upload still `uploading` let its start window pass without a byte (so it holds no place, and can no longer start)? */
+export function startLapsed(record: UploadRecord, startWindowMs: number, nowMs: number): boolean {
+  return record.status === 'uploading' && !record.received_at && nowMs >= Date.parse(record.created_at) + startWindowMs;
+}
 
 /** A compare-and-set kept losing the race. */
 export class UploadStoreConflictError extends Error {
@@ -42,30 +84,40 @@ export class UploadStore {
   }
 
   /**
-   * Stores a new record if its channel has fewer than `maxPending` pending uploads; false, and
-   * nothing stored, when it has that many. The place is reserved in the channel's pending index
-   * by compare-and-set before the record is written, so concurrent grants cannot overshoot.
-   * Places are freed lazily, so status changes cost nothing extra: when the index is full it is
-   * pruned of ids whose record has left the pending statuses (they never come back), was never
-   * written, or is still `uploading` `uploadingTtlMs` after its creation (abandoned: the
-   * incomplete-upload expiry deletes its file and it can no longer be resumed). A full channel
-   * thus costs up to `maxPending` record reads per grant. Records stored before the index
-   * existed are not counted.
+   * Stores a new record if its channel has fewer than `maxPending` places taken and its client
+   * fewer than `maxPendingPerClient` in that channel; answers why not otherwise (nothing stored).
+   * Places are reserved by compare-and-set in the client's and then the channel's index before
+   * the record is written, so concurrent grants, in this process or another on the same bus,
+   * cannot overshoot; a client reservation whose channel refused is released. Places are freed
+   * lazily, so status changes cost nothing extra: a full index is pruned of ids that hold no
+   * place any more (`placeFreesAtMs`), which costs up to its length in record reads. Records
+   * stored before the indexes existed are not counted.
    */
-  async createWithinChannelCap(record: UploadRecord, cap: { maxPending: number; uploadingTtlMs: number }): Promise<boolean> {
-    const { maxPending } = cap;
-    const reserved = await this.changePendingIndex(record.channel, async (ids) => {
-      const kept = ids.length >= maxPending ? await this.stillPending(ids, cap.uploadingTtlMs) : ids;
-      return kept.length >= maxPending ? undefined : [...kept, record.upload_id];
+  async createWithinCaps(record: UploadRecord, caps: PlaceCaps): Promise<PlaceRefusal | undefined> {
+    const clientKey = `${CLIENT_PENDING_KEY_PREFIX}${record.channel}.${caps.client.replace(/[^0-9a-z]/g, '')}`;
+    const client = await this.reservePlace(clientKey, record.upload_id, caps.maxPendingPerClient, caps);
+    if (client.refused) return { scope: 'client', freesAtMs: client.freesAtMs };
+    const channel = await this.reservePlace(pendingKey(record.channel), record.upload_id, caps.maxPending, caps).catch(async (error: unknown) => {
+      await this.releasePlace(clientKey, record.upload_id).catch(() => undefined);
+      throw error;
     });
-    if (!reserved) return false;
+    if (channel.refused) {
+      await this.releasePlace(clientKey, record.upload_id).catch(() => undefined);
+      return { scope: 'channel', freesAtMs: channel.freesAtMs };
+    }
     try {
       await this.create(record);
     } catch (error) {
-      await this.releasePending(record.channel, record.upload_id).catch(() => undefined);
+      await this.releasePlace(pendingKey(record.channel), record.upload_id).catch(() => undefined);
+      await this.releasePlace(clientKey, record.upload_id).catch(() => undefined);
       throw error;
     }
-    return true;
+    return undefined;
+  }
+
+  /** Marks that an upload's first bytes are stored (once): from now on it keeps its place until the incomplete-upload expiry. */
+  async markReceiving(uploadId: string): Promise<UploadRecord | undefined> {
+    return this.update(uploadId, (record) => (record.received_at ? record : { ...record, received_at: new Date(this.now()).toISOString() }));
   }
 
   async get(uploadId: string): Promise<UploadRecord | undefined> {
@@ -108,25 +160,28 @@ export class UploadStore {
     throw new UploadStoreConflictError(uploadId);
   }
 
-  private releasePending(channel: string, uploadId: string): Promise<boolean> {
-    return this.changePendingIndex(channel, async (ids) => (ids.includes(uploadId) ? ids.filter((id) => id !== uploadId) : undefined));
+  private releasePlace(key: string, uploadId: string): Promise<boolean> {
+    return this.changeIndex(key, async (ids) => (ids.includes(uploadId) ? ids.filter((id) => id !== uploadId) : undefined));
   }
 
-  /** The ids that still hold a place: pending and not abandoned, or not written yet but reserved moments ago. */
-  private async stillPending(ids: readonly string[], uploadingTtlMs: number): Promise<string[]> {
-    const records = await Promise.all(ids.map((id) => this.get(id)));
-    const nowMs = this.now();
-    return ids.filter((id, index) => {
-      const record = records[index];
-      if (!record) return nowMs - decodeTime(id) < RESERVATION_GRACE_MS;
-      if (record.status === 'uploading') return nowMs < Date.parse(record.created_at) + uploadingTtlMs;
-      return isPendingUpload(record.status);
+  /** Adds `uploadId` to the index at `key` unless it holds `max` ids that still hold places; else when the first of them frees. */
+  private async reservePlace(key: string, uploadId: string, max: number, rules: PlaceRules): Promise<{ refused: false } | { refused: true; freesAtMs: number | undefined }> {
+    let freesAtMs: number | undefined;
+    const written = await this.changeIndex(key, async (ids) => {
+      if (ids.length < max) return [...ids, uploadId];
+      const nowMs = this.now();
+      const frees = await Promise.all(ids.map(async (id) => placeFreesAtMs(id, await this.get(id), rules, nowMs)));
+      const kept = ids.filter((_, index) => frees[index] !== 0);
+      if (kept.length < max) return [...kept, uploadId];
+      const known = frees.filter((at): at is number => at !== undefined);
+      freesAtMs = known.length > 0 ? Math.min(...known) : undefined;
+      return undefined;
     });
+    return written ? { refused: false } : { refused: true, freesAtMs };
   }
 
-  /** Applies `change` to a channel's pending ids with compare-and-set; `change` answers undefined to leave them. True when written. */
-  private async changePendingIndex(channel: string, change: (ids: string[]) => Promise<string[] | undefined>): Promise<boolean> {
-    const key = pendingKey(channel);
+  /** Applies `change` to the ids at `key` with compare-and-set; `change` answers undefined to leave them. True when written. */
+  private async changeIndex(key: string, change: (ids: string[]) => Promise<string[] | undefined>): Promise<boolean> {
     for (let attempt = 0; attempt < MAX_INDEX_CAS_ATTEMPTS; attempt++) {
       const entry = await this.bucket.get(key);
       const next = await change(entry ? decodeJson(entry.value, pendingIndexSchema).upload_ids : []);
