@@ -1,7 +1,8 @@
 import { YOUTUBE_CHANNEL_ID_PATTERN } from '@live-upload/schema';
 import { z } from 'zod';
-import { OAuthGrantError, OAuthUnavailableError, type AuthorizeRequest, type OAuthClient, type OAuthIdentity, type OAuthTokens } from './oauth-client.js';
-import { grantRefused, providerReason, providerRequest } from './provider-http.js';
+import { AuthorizationCodeClient, oauthTokens, tokenResponseFields } from './authorization-code-client.js';
+import { OAuthGrantError, OAuthUnavailableError, type OAuthIdentity, type OAuthTokens } from './oauth-client.js';
+import { grantRefused, providerReason, type ProviderResponse } from './provider-http.js';
 
 /**
  * Google OAuth 2.0 for web server apps (https://developers.google.com/identity/protocols/oauth2/web-server)
@@ -24,12 +25,7 @@ export interface GoogleOAuthOptions {
   readonly fetch?: typeof fetch;
 }
 
-const tokenSchema = z.object({
-  access_token: z.string().min(1).max(4096),
-  refresh_token: z.string().min(1).max(4096).optional(),
-  expires_in: z.number().int().positive().optional(),
-  scope: z.string().optional(),
-});
+const tokenSchema = z.object({ ...tokenResponseFields, scope: z.string().optional() });
 
 const channelsSchema = z.object({
   items: z
@@ -37,40 +33,24 @@ const channelsSchema = z.object({
     .optional(),
 });
 
-export class GoogleOAuth implements OAuthClient {
+export class GoogleOAuth extends AuthorizationCodeClient {
   readonly provider = 'youtube' as const;
 
-  constructor(private readonly options: GoogleOAuthOptions) {}
-
-  authorizeUrl(request: AuthorizeRequest): string {
-    const url = new URL('/o/oauth2/v2/auth', this.options.authBaseUrl);
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: this.options.clientId,
-      redirect_uri: request.redirectUri,
-      scope: YOUTUBE_READONLY_SCOPE,
-      access_type: 'offline',
-      prompt: 'consent',
-      include_granted_scopes: 'false',
-      state: request.state,
-      code_challenge: request.codeChallenge,
-      code_challenge_method: 'S256',
-    }).toString();
-    return url.toString();
-  }
-
-  async exchangeCode(code: string, codeVerifier: string, redirectUri: string): Promise<OAuthTokens> {
-    return this.token({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: redirectUri }, 'the authorization code');
-  }
-
-  async refresh(refreshToken: string): Promise<OAuthTokens> {
-    return this.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'the refresh token');
+  constructor(private readonly options: GoogleOAuthOptions) {
+    super({
+      authorizeUrl: new URL('/o/oauth2/v2/auth', options.authBaseUrl),
+      tokenUrl: new URL('/token', options.tokenBaseUrl),
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      authorizeParams: { scope: YOUTUBE_READONLY_SCOPE, access_type: 'offline', prompt: 'consent', include_granted_scopes: 'false' },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
   }
 
   async identify(accessToken: string): Promise<OAuthIdentity> {
     const url = new URL('/youtube/v3/channels', this.options.dataApiBaseUrl);
     url.search = new URLSearchParams({ part: 'id,snippet', mine: 'true' }).toString();
-    const response = await providerRequest('youtube', url, { method: 'GET', headers: { Authorization: `Bearer ${accessToken}` }, ...this.fetchOption() });
+    const response = await this.request(url, { method: 'GET', headers: { Authorization: `Bearer ${accessToken}` } });
     if (response.status === 401 || response.status === 403) {
       const error = (response.json as { error?: unknown } | undefined)?.error;
       throw grantRefused('youtube', response, 'the access token', providerReason(error, 'message'));
@@ -84,16 +64,11 @@ export class GoogleOAuth implements OAuthClient {
   }
 
   async revoke(token: string): Promise<void> {
-    const response = await providerRequest('youtube', new URL('/revoke', this.options.tokenBaseUrl), { method: 'POST', form: new URLSearchParams({ token }), ...this.fetchOption() });
+    const response = await this.request(new URL('/revoke', this.options.tokenBaseUrl), { method: 'POST', form: new URLSearchParams({ token }) });
     if (response.status !== 200) throw grantRefused('youtube', response, 'the revocation', providerReason(response.json, 'error_description', 'error'));
   }
 
-  private async token(params: Record<string, string>, what: string): Promise<OAuthTokens> {
-    const response = await providerRequest('youtube', new URL('/token', this.options.tokenBaseUrl), {
-      method: 'POST',
-      form: new URLSearchParams({ client_id: this.options.clientId, client_secret: this.options.clientSecret, ...params }),
-      ...this.fetchOption(),
-    });
+  protected readTokens(response: ProviderResponse, what: string): OAuthTokens {
     if (response.status !== 200) {
       const error = providerReason(response.json, 'error');
       const reason = `${error}: ${providerReason(response.json, 'error_description')}`;
@@ -104,15 +79,6 @@ export class GoogleOAuth implements OAuthClient {
     }
     const parsed = tokenSchema.safeParse(response.json);
     if (!parsed.success) throw new OAuthUnavailableError('youtube', 'Google /token answered without access_token');
-    return {
-      accessToken: parsed.data.access_token,
-      refreshToken: parsed.data.refresh_token ?? null,
-      expiresInSeconds: parsed.data.expires_in ?? null,
-      scopes: parsed.data.scope ? parsed.data.scope.split(' ').filter(Boolean) : [],
-    };
-  }
-
-  private fetchOption(): { fetch?: typeof fetch } {
-    return this.options.fetch ? { fetch: this.options.fetch } : {};
+    return oauthTokens(parsed.data, parsed.data.scope ? parsed.data.scope.split(' ').filter(Boolean) : []);
   }
 }
