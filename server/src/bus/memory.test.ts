@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { busContract } from './bus.contract.js';
 import type { Bus, BusMessage } from './bus.js';
-import { MemoryKv, createMemoryBus } from './memory.js';
+import { createMemoryBus } from './memory.js';
+import { MemoryKv } from './memory-kv.js';
 
 busContract('memory', async () => createMemoryBus());
 
