@@ -289,6 +289,9 @@ export function formatFanout(result: FanoutBenchResult): string {
   return lines.join('\n');
 }
 
+/** Above the largest N (10,000) measured here: the connection caps must not refuse the bench's own subscribers. */
+const MAX_SUBSCRIBERS_CAP = 100_000;
+
 export async function runFanoutBench(options: FanoutBenchOptions = {}): Promise<FanoutBenchResult> {
   const settings = {
     rounds: options.rounds ?? 20,
@@ -307,7 +310,13 @@ export async function runFanoutBench(options: FanoutBenchOptions = {}): Promise<
   const rows: FanoutRow[] = [];
   try {
     if (bus === 'nats') nats = await startNatsServer();
-    server = await startTestServer({ coalesceMs: COALESCE_MS, graceMs: 30_000, ...(nats ? { natsUrl: nats.url } : {}) });
+    // Every subscriber comes from 127.0.0.1: the caps are raised above N, and still counted on every connection.
+    server = await startTestServer({
+      coalesceMs: COALESCE_MS,
+      graceMs: 30_000,
+      ...(nats ? { natsUrl: nats.url } : {}),
+      env: { SSE_MAX_CONNECTIONS: String(MAX_SUBSCRIBERS_CAP), SSE_MAX_CONNECTIONS_PER_CLIENT: String(MAX_SUBSCRIBERS_CAP) },
+    });
     baseline = await startSseBroadcastBaseline();
     const running = server;
     const base = baseline;

@@ -43,6 +43,8 @@ export interface AppDeps {
     | 'statusRateLimitPerMinute'
     | 'sseMaxChannels'
     | 'sseHeartbeatMs'
+    | 'sseMaxConnections'
+    | 'sseMaxConnectionsPerClient'
     | 'uploadMaxBytes'
     | 'uploadAllowedTypes'
     | 'uploadRateLimitPerMinute'
@@ -125,6 +127,8 @@ export function createApp(deps: AppDeps): App {
       metrics: deps.metrics,
       maxChannels: deps.config.sseMaxChannels,
       heartbeatMs: deps.config.sseHeartbeatMs,
+      maxConnections: deps.config.sseMaxConnections,
+      maxConnectionsPerClient: deps.config.sseMaxConnectionsPerClient,
       connections: sseConnections,
     }),
     uploadRoutes({

@@ -32,6 +32,8 @@ const environmentSchema = z.object({
   STATUS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   SSE_MAX_CHANNELS: z.coerce.number().int().min(1).max(1000).default(50),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(20_000).default(15_000),
+  SSE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  SSE_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(64),
   UPLOAD_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   QUARANTINE_DIR: z.string().refine((value) => !value.includes('\0'), 'must be a path').optional(),
   UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(500 * 1024 * 1024),
@@ -128,6 +130,10 @@ export interface Config {
   readonly statusRateLimitPerMinute: number;
   readonly sseMaxChannels: number;
   readonly sseHeartbeatMs: number;
+  /** Open live-event connections of this process; one more is a 503 (keep it below the open-file limit). */
+  readonly sseMaxConnections: number;
+  /** Open live-event connections of one client (an IPv4 address, an IPv6 /64); one more is a 429. */
+  readonly sseMaxConnectionsPerClient: number;
   /** HS256 key of upload grants. */
   readonly uploadTokenSecret: string;
   /** Absolute path where tus writes uploads; never served. */
@@ -247,6 +253,8 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     statusRateLimitPerMinute: env.STATUS_RATE_LIMIT_PER_MINUTE,
     sseMaxChannels: env.SSE_MAX_CHANNELS,
     sseHeartbeatMs: env.SSE_HEARTBEAT_MS,
+    sseMaxConnections: env.SSE_MAX_CONNECTIONS,
+    sseMaxConnectionsPerClient: env.SSE_MAX_CONNECTIONS_PER_CLIENT,
     uploadTokenSecret: env.UPLOAD_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
     quarantineDir,
     uploadMaxBytes: env.UPLOAD_MAX_BYTES,

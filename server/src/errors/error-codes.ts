@@ -16,10 +16,12 @@ export const ERROR_CODES = {
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
   rate_limited: 429,
+  too_many_connections: 429,
   internal: 500,
   not_implemented: 501,
   bus_unavailable: 503,
   not_ready: 503,
+  over_capacity: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

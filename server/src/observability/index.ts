@@ -3,10 +3,12 @@ export {
   createMetrics,
   METRIC_NAMES,
   PIPELINE_OUTCOMES,
+  SSE_REFUSALS,
   SummedCounter,
   WEBHOOK_OUTCOMES,
   type CounterChild,
   type Metrics,
   type PipelineOutcome,
+  type SseRefusal,
   type WebhookOutcome,
 } from './metrics.js';

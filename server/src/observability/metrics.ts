@@ -5,10 +5,15 @@ export const METRIC_NAMES = {
   webhookResults: 'live_upload_webhook_results_total',
   publishLatency: 'live_upload_bus_publish_seconds',
   sseClients: 'live_upload_sse_clients',
+  sseRefused: 'live_upload_sse_refused_total',
   statusEmits: 'live_upload_status_emits_total',
   httpRequests: 'live_upload_http_requests_total',
   pipelineEvents: 'live_upload_pipeline_events_total',
 } as const;
+
+/** Why a live-events connection was refused: one client's cap, or the whole process's. */
+export const SSE_REFUSALS = ['client_cap', 'global_cap'] as const;
+export type SseRefusal = (typeof SSE_REFUSALS)[number];
 
 /** Webhook outcomes, one table. */
 export const WEBHOOK_OUTCOMES = [
@@ -83,6 +88,7 @@ export interface Metrics {
   readonly webhookResults: Counter<'provider' | 'outcome'>;
   readonly publishLatency: Histogram<'stream'>;
   readonly sseClients: Gauge;
+  readonly sseRefused: Counter<'reason'>;
   readonly statusEmits: Counter<'transition'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly pipelineEvents: Counter<'provider' | 'outcome'>;
@@ -122,6 +128,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     sseClients: new Gauge({
       name: METRIC_NAMES.sseClients,
       help: 'Connected Server-Sent Events clients',
+      registers: [registry],
+    }),
+    sseRefused: new Counter({
+      name: METRIC_NAMES.sseRefused,
+      help: 'Server-Sent Events connections refused, by the cap that refused them (client_cap: 429, global_cap: 503)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     statusEmits: new Counter({
