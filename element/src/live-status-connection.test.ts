@@ -161,6 +161,38 @@ describe('LiveStatusRegistry against the live server', () => {
     expect(new URL(sources.opened[0]!.url).searchParams.has('last_event_id')).to.equal(false);
   });
 
+  it('waits at least the Retry-After of a refusal (429 / 503) before it reconnects, with jitter', async () => {
+    const openedAt: number[] = [];
+    const Recording = window.EventSource;
+    window.EventSource = class TimedEventSource extends Recording {
+      constructor(url: string | URL, init?: EventSourceInit) {
+        super(url, init);
+        openedAt.push(performance.now());
+      }
+    };
+    // The event stream on port 9 fails before it opens, as a refused one does; the one look the
+    // connection takes with fetch gets what the server's cap answers (live-events-route-caps.test.ts).
+    const realFetch = window.fetch;
+    const probes: string[] = [];
+    window.fetch = async (input: RequestInfo | URL) => {
+      probes.push(String(input));
+      return new Response(JSON.stringify({ error: { code: 'too_many_connections', message: 'this client has 64 live-event connections open' } }), {
+        status: 429,
+        headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
+      });
+    };
+    try {
+      follow(TEST_CHANNEL, 'http://127.0.0.1:9');
+      await waitUntil(() => openedAt.length >= 3, 'two retries', { timeout: 6000 });
+    } finally {
+      window.fetch = realFetch;
+    }
+    const gaps = openedAt.slice(1).map((at, i) => at - openedAt[i]!);
+    for (const gap of gaps) expect(gap, 'not before Retry-After (1 s), although the backoff is 40 ms').to.be.at.least(1000);
+    for (const gap of gaps) expect(gap, 'at most half of Retry-After more (jitter)').to.be.at.most(1600);
+    expect(new URL(probes[0]!).pathname).to.equal('/api/v1/live/events');
+  });
+
   it('ignores malformed frames, unknown statuses and channels it did not ask for', async () => {
     const received = follow(TEST_CHANNEL);
     await waitUntil(() => received.length, 'snapshot');

@@ -30,6 +30,8 @@ interface ChannelEntry {
  *   no status rather than failing everyone's connection). With no channel left it closes.
  * - On error the native EventSource is closed (no browser-paced retries) and reopened after an
  *   exponential delay with jitter, with `last_event_id` so the server sends only what was missed.
+ *   A connection refused before it opened (the server's per-client or global cap: 429 / 503) is
+ *   asked once more with `fetch` for its `Retry-After`, and not retried before that has passed.
  * - Frames go through `parseStatusRecord`; malformed ones and channels not asked for are ignored.
  *   One stream is ordered and the server dedupes by seq per connection (also on resume), so the
  *   latest valid frame is the channel's state; a `snapshot` and a `status` are applied alike.
@@ -83,7 +85,9 @@ class EndpointConnection {
   }
 
   #open(): void {
-    const source = new EventSource(liveEventsUrl(this.endpoint, this.#carried, this.#lastEventId));
+    const url = liveEventsUrl(this.endpoint, this.#carried, this.#lastEventId);
+    const source = new EventSource(url);
+    let opened = false;
     const onFrame = (event: MessageEvent<string>): void => {
       this.#lastEventId = event.lastEventId || this.#lastEventId;
       const record = parseStatusRecord(event.data);
@@ -95,13 +99,44 @@ class EndpointConnection {
     };
     source.addEventListener('snapshot', onFrame);
     source.addEventListener('status', onFrame);
+    source.onopen = () => {
+      opened = true;
+    };
     source.onerror = () => {
       source.close();
       if (this.#source !== source) return;
       const ceiling = Math.min(30_000, this.retryDelayMs * 2 ** this.#attempt++);
-      this.#retry = setTimeout(() => this.#open(), ceiling / 2 + (Math.random() * ceiling) / 2);
+      const backoffMs = ceiling / 2 + (Math.random() * ceiling) / 2;
+      // Refused before it opened (too many connections, a busy server)? EventSource cannot say:
+      // ask once with fetch, and wait at least what the server's Retry-After says, plus jitter.
+      const waited = opened ? Promise.resolve(0) : refusalRetryAfterMs(url);
+      void waited.then((retryAfterMs) => {
+        if (this.#source !== source) return;
+        const delayMs = retryAfterMs > 0 ? Math.max(backoffMs, retryAfterMs + (Math.random() * retryAfterMs) / 2) : backoffMs;
+        this.#retry = setTimeout(() => this.#open(), delayMs);
+      });
     };
     this.#source = source;
+  }
+}
+
+/**
+ * How long a refused event stream asks to be left alone: the `Retry-After` (seconds, or an
+ * HTTP date) of a 429 or 503 answer to `url`, in ms; 0 when it was not refused or said nothing.
+ * The stream of an answer that is not a refusal is cancelled at once.
+ */
+async function refusalRetryAfterMs(url: string): Promise<number> {
+  const aborter = new AbortController();
+  try {
+    const response = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: aborter.signal });
+    if (response.status !== 429 && response.status !== 503) return 0;
+    const header = response.headers.get('retry-after') ?? '';
+    const seconds = /^\d{1,6}$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now();
+    return Number.isFinite(seconds) ? Math.min(Math.max(seconds, 0), 10 * 60_000) : 0;
+  } catch {
+    return 0;
+  } finally {
+    aborter.abort();
   }
 }
 
