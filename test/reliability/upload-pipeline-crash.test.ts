@@ -11,22 +11,12 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { STAGING_DIR_NAME } from '../../server/src/publishing/index.js';
 import { mediaFixtures } from '../fixtures/media-fixtures.js';
+import { eventually } from '../support/eventually.js';
 import { startMain, type MainProcess } from '../support/main-process.js';
 import { startNatsServer, type NatsServerHandle } from '../support/nats-server.js';
 import { uploadThroughTus } from '../support/tus-upload.js';
 
 const ADMIN_TOKEN = 'pipeline-crash-admin-token-0123456789';
-
-/** Polls a condition with no event to wait on (another process's disk, its HTTP API), bounded. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 interface UploadStatus {
   readonly status: string;
@@ -98,11 +88,16 @@ describe('the upload pipeline survives kill -9 of the server (NATS)', () => {
 
   async function restartAndAwaitPublished(uploadId: string): Promise<UploadStatus> {
     main = await startMain(env);
-    return eventually(`upload ${uploadId} to be published after the restart`, async () => {
-      const record = await statusOf(uploadId);
-      assert.notEqual(record.status, 'rejected', 'a redelivered job must not be counted as a failure');
-      return record.status === 'published' ? record : undefined;
-    }, 60_000, 250);
+    return eventually(
+      async () => {
+        const record = await statusOf(uploadId);
+        assert.notEqual(record.status, 'rejected', 'a redelivered job must not be counted as a failure');
+        return record.status === 'published' ? record : undefined;
+      },
+      `upload ${uploadId} to be published after the restart`,
+      60_000,
+      { intervalMs: 250 },
+    );
   }
 
   async function assertAppliedOnce(uploadId: string, published: UploadStatus): Promise<void> {
@@ -133,10 +128,14 @@ describe('the upload pipeline survives kill -9 of the server (NATS)', () => {
 
   it('redelivers a promotion job cut off mid-transcode and publishes exactly once', async () => {
     const uploadId = await uploadClip('Crash while transcoding');
-    await eventually('the transcode to start', async () => {
-      const staged = await readdir(join(mediaDir, STAGING_DIR_NAME)).catch(() => []);
-      return staged.some((name) => name.startsWith(uploadId)) ? true : undefined;
-    });
+    await eventually(
+      async () => {
+        const staged = await readdir(join(mediaDir, STAGING_DIR_NAME)).catch(() => []);
+        return staged.some((name) => name.startsWith(uploadId));
+      },
+      'the transcode to start',
+      60_000,
+    );
     await main!.kill();
     main = undefined;
     const published = await restartAndAwaitPublished(uploadId);

@@ -81,19 +81,8 @@ export function deliverForSubscription(subscription: FakeSubscription, event: Re
   });
 }
 
-/**
- * Resolves once `check` returns a value other than undefined, looking again every 25 ms:
- * for state a fake holds but announces no event for (Helix subscriptions, PDS records).
- */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The one wait for a condition (see `eventually.ts`), here too for the provider tests that import it from the fakes. */
+export { eventually } from './eventually.js';
 
 /** The canonical record an SSE `status` or `snapshot` event carries, validated by the one schema. */
 export function recordOf(event: SseEvent): LiveMetadata {

@@ -15,6 +15,7 @@ import {
 } from './bus.js';
 import { batchHandler } from './batch-handler.js';
 import { KvContentionError, SKIP, typedKv, type KvCodec } from './typed-kv.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { withTimeout } from '../../../test/support/with-timeout.js';
 
 /** Looks inside an implementation where the `Bus` interface cannot: optional, per implementation. */
@@ -27,8 +28,6 @@ export interface BusInspector {
 const EARLY_TOLERANCE_MS = 150;
 /** Bound on every wait for something that should happen within a second or two. */
 const WAIT_MS = 8_000;
-/** How long to watch for something that must not happen (absence cannot be awaited). */
-const QUIET_MS = 600;
 /** Per test: a broken implementation fails instead of hanging the run. */
 const TEST_TIMEOUT_MS = 30_000;
 
@@ -66,15 +65,6 @@ function namespace(): {
 }
 
 
-/** Polls `check` until true, bounded: only for state the Bus gives no event for (TTL expiry, retention). */
-async function eventually(check: () => Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** A promise with its resolve function outside. */
 function gate(): { promise: Promise<void>; open: () => void } {
   let open = (): void => undefined;
@@ -87,12 +77,12 @@ function gate(): { promise: Promise<void>; open: () => void } {
 /** Collects items and lets a test await the n-th one. */
 class Inbox<T> {
   readonly items: T[] = [];
-  private readonly waiters: { count: number; resolve: () => void }[] = [];
+  private readonly waiters: { done: () => boolean; resolve: () => void }[] = [];
 
   push(item: T): void {
     this.items.push(item);
     for (const waiter of [...this.waiters]) {
-      if (this.items.length >= waiter.count) {
+      if (waiter.done()) {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         waiter.resolve();
       }
@@ -100,11 +90,20 @@ class Inbox<T> {
   }
 
   async waitFor(count: number, what: string, ms = WAIT_MS): Promise<T[]> {
-    if (this.items.length < count) {
-      const reached = new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
-      await withTimeout(reached, ms, () => `${what} (got ${this.items.length} of ${count})`);
-    }
+    await this.waitUntil(() => this.items.length >= count, ms, () => `${what} (got ${this.items.length} of ${count})`);
     return [...this.items];
+  }
+
+  /** Waits for an item that `match` accepts: the barrier after which a test may say what did not arrive. */
+  async waitForItem(match: (item: T) => boolean, what: string, ms = WAIT_MS): Promise<T[]> {
+    await this.waitUntil(() => this.items.some(match), ms, () => `${what} (got ${this.items.length} items)`);
+    return [...this.items];
+  }
+
+  private async waitUntil(done: () => boolean, ms: number, what: () => string): Promise<void> {
+    if (done()) return;
+    const reached = new Promise<void>((resolve) => this.waiters.push({ done, resolve }));
+    await withTimeout(reached, ms, what);
   }
 }
 
@@ -364,8 +363,13 @@ export function busContract(
         }
         for (let n = 0; n < 20; n++) await bus.publish(ns.subject('job'), text(`job-${n}`));
         await inbox.waitFor(20, 'all 20 jobs');
-        await sleep(QUIET_MS);
-        const payloads = inbox.items.map((d) => d.payload);
+        // The marker comes after every job in stream order, and a redelivery before anything
+        // new: once it is handled and both consumers stopped (in-flight handlers done), any
+        // second delivery of a job would be in the inbox.
+        await bus.publish(ns.subject('job'), text('marker'));
+        await inbox.waitForItem((d) => d.payload === 'marker', 'the marker after the jobs');
+        await Promise.all(consumers.map((consumer) => consumer.stop()));
+        const payloads = inbox.items.map((d) => d.payload).filter((payload) => payload !== 'marker');
         assert.equal(payloads.length, 20, `handled ${payloads.length} times: ${payloads.join(',')}`);
         assert.equal(new Set(payloads).size, 20);
       });
@@ -380,8 +384,6 @@ export function busContract(
         await firstRun.waitFor(3, 'the first run');
         await first.stop();
         for (const n of [4, 5, 6]) await bus.publish(ns.subject('job'), text(`job-${n}`));
-        await sleep(100);
-        assert.equal(firstRun.items.length, 3, 'a stopped consumer takes nothing');
 
         const secondRun = new Inbox<Delivery>();
         await consume(options, (message) => secondRun.push(record(message)));
@@ -390,6 +392,8 @@ export function busContract(
           seen.map((d) => d.payload),
           ['job-4', 'job-5', 'job-6'],
         );
+        // Had the stopped consumer taken (and acked) one of them, the second run would have missed it.
+        assert.equal(firstRun.items.length, 3, 'a stopped consumer takes nothing');
       });
 
       it('stops redelivering after maxDeliver deliveries', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -398,13 +402,16 @@ export function busContract(
         const inbox = new Inbox<Delivery>();
         await consume({ stream: ns.stream, durable: 'poison', maxDeliver: 2 }, (message) => {
           inbox.push(record(message));
-          message.nak(50);
+          if (message.deliveryCount === 1 || read(message.data) === 'always fails') message.nak(50);
         });
         await bus.publish(ns.subject('job'), text('always fails'));
         await inbox.waitFor(2, 'two deliveries');
-        await sleep(QUIET_MS);
+        // A probe nak'ed the same way after the second delivery: a third delivery of the poison
+        // message would be due before the probe's second one.
+        await bus.publish(ns.subject('job'), text('probe'));
+        await inbox.waitForItem((d) => d.payload === 'probe' && d.deliveryCount === 2, "the probe's redelivery");
         assert.deepEqual(
-          inbox.items.map((d) => d.deliveryCount),
+          inbox.items.filter((d) => d.payload === 'always fails').map((d) => d.deliveryCount),
           [1, 2],
         );
       });
@@ -413,16 +420,24 @@ export function busContract(
         const ns = namespace();
         await bus.ensureStreams([ns.streamConfig('workqueue')]);
         const inbox = new Inbox<Delivery>();
-        await consume({ stream: ns.stream, durable: 'terms', ackWaitMs: 300 }, (message) => {
+        const stuck = gate();
+        await consume({ stream: ns.stream, durable: 'terms', ackWaitMs: 300 }, async (message) => {
           inbox.push(record(message));
           if (read(message.data) === 'poison') message.term();
+          if (read(message.data) === 'probe' && message.deliveryCount === 1) await stuck.promise;
         });
-        await bus.publish(ns.subject('job'), text('poison'));
-        await bus.publish(ns.subject('job'), text('fine'));
-        await inbox.waitFor(2, 'both messages');
-        await sleep(QUIET_MS);
+        try {
+          await bus.publish(ns.subject('job'), text('poison'));
+          await bus.publish(ns.subject('job'), text('fine'));
+          // The probe is left unacked, so it comes again after the ack wait: had the poison
+          // message been left unsettled instead of terminated, its ack wait ran out first.
+          await bus.publish(ns.subject('job'), text('probe'));
+          await inbox.waitForItem((d) => d.payload === 'probe' && d.deliveryCount === 2, "the probe's redelivery after the ack wait");
+        } finally {
+          stuck.open();
+        }
         assert.deepEqual(
-          inbox.items.map((d) => d.payload),
+          inbox.items.map((d) => d.payload).filter((payload) => payload !== 'probe'),
           ['poison', 'fine'],
         );
       });
@@ -445,10 +460,13 @@ export function busContract(
         const payloads = Array.from({ length: 100 }, (_, index) => `m${index}`);
         await Promise.all(payloads.map((payload) => bus.publish(ns.subject('job'), text(payload))));
         await all.waitFor(100, 'all 100 messages');
-        await sleep(QUIET_MS);
-        assert.deepEqual(all.items, payloads, 'each message once, in stream order');
+        const burstBatches = batches.length;
+        // A redelivery comes before anything new: once the marker is handled, none is on its way.
+        await bus.publish(ns.subject('job'), text('marker'));
+        await all.waitForItem((payload) => payload === 'marker', 'the marker after the burst');
+        assert.deepEqual(all.items, [...payloads, 'marker'], 'each message once, in stream order');
         assert.ok(batches.every((batch) => batch.length >= 1 && batch.length <= 16), `batch sizes ${batches.map((b) => b.length).join(',')}`);
-        assert.ok(batches.length < 100, `a burst should share batches, got ${batches.length} for 100 messages`);
+        assert.ok(burstBatches < 100, `a burst should share batches, got ${burstBatches} for 100 messages`);
         if (inspector) await eventually(async () => (await inspector.storedMessageCount(bus, ns.stream)) === 0, 'every batch acked');
       });
 
@@ -483,7 +501,9 @@ export function busContract(
         await bus.publish(ns.subject('job'), text('again'));
         await bus.publish(ns.subject('job'), text('fine'));
         await inbox.waitFor(5, 'again twice and fine once');
-        await sleep(QUIET_MS);
+        // A redelivery comes before anything new: once the marker is handled, none is on its way.
+        await bus.publish(ns.subject('job'), text('marker'));
+        await inbox.waitForItem((d) => d.payload === 'marker', 'the marker after the batches');
         const count = (payload: string) => inbox.items.filter((d) => d.payload === payload).map((d) => d.deliveryCount);
         assert.deepEqual(count('boom'), [1, 2]);
         assert.deepEqual(count('again'), [1, 2]);
@@ -525,9 +545,9 @@ export function busContract(
           assert.deepEqual(oneToken.items, [`${ns.subject('status.acme')}=shallow`]);
 
           single.unsubscribe();
+          // `deep` is the barrier: it matches the same publish, so it hears it when `single` would have.
           await bus.publish(ns.subject('status.later'), text('after'));
           await anyDepth.waitFor(3, '> match after the other unsubscribed');
-          await sleep(100);
           assert.equal(oneToken.items.length, 1, 'an unsubscribed handler is not called');
         } finally {
           single.unsubscribe();
@@ -667,9 +687,13 @@ export function busContract(
           assert.equal(seen[0]!.revision, r1);
           assert.equal(seen[2]!.revision, r3);
           assert.ok(seen[1]!.revision > r1 && seen[1]!.revision < r3);
+          const stillOpen = new Inbox<KvWatchEvent>();
+          const barrier = await kv.watch((event) => stillOpen.push(event));
           watch.unsubscribe();
           await kv.put('fresh', text('unwatched'));
-          await sleep(100);
+          // The watch still open hears the put when the unsubscribed one would have.
+          await stillOpen.waitFor(1, 'the put, on the watch still open');
+          barrier.unsubscribe();
           assert.equal(events.items.length, 3, 'no events after unsubscribe');
         } finally {
           watch.unsubscribe();

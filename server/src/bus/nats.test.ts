@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
 import { startNatsServer, type NatsServerHandle } from '../../../test/support/nats-server.js';
 import { BusUnavailableError, type Bus, type BusMessage } from './bus.js';
 import { busContract, type BusInspector } from './bus.contract.js';
 import { createNatsBus } from './nats.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { withTimeout } from '../../../test/support/with-timeout.js';
 
 const decoder = new TextDecoder();
@@ -14,8 +14,6 @@ const read = (message: BusMessage): string => decoder.decode(message.data);
 
 /** Bound on waits for deliveries and reconnects. */
 const WAIT_MS = 15_000;
-/** How long to watch for a duplicate delivery that must not come. */
-const QUIET_MS = 1_000;
 
 describe('NATS JetStream bus', { timeout: 10 * 60_000 }, () => {
   let server: NatsServerHandle;
@@ -66,10 +64,10 @@ describe('NATS JetStream bus', { timeout: 10 * 60_000 }, () => {
           await assert.rejects(bus.publish(`${token}.jobs`, text('during'), { msgId: 'during' }), BusUnavailableError);
           const tookMs = Date.now() - started;
           assert.ok(tookMs < 4_000, `publish failed only after ${tookMs} ms`);
-          await eventually(() => !bus.isReady(), 'isReady() to turn false');
+          await eventually(() => !bus.isReady(), 'isReady() to turn false', WAIT_MS);
 
           await server.restart();
-          await eventually(() => bus.isReady(), 'the bus to reconnect');
+          await eventually(() => bus.isReady(), 'the bus to reconnect', WAIT_MS);
 
           const seen: string[] = [];
           let resolveAll = (): void => undefined;
@@ -81,8 +79,10 @@ describe('NATS JetStream bus', { timeout: 10 * 60_000 }, () => {
           await withTimeout(allJobs, WAIT_MS, () => `the 5 stored jobs (got ${seen.join(',')})`);
           await bus.publish(`${token}.live`, text('after'));
           await withTimeout(live.received, WAIT_MS, () => 'the running consumer to get a message after the restart');
-          await sleep(QUIET_MS);
-          assert.deepEqual(seen.sort(), ['job-0', 'job-1', 'job-2', 'job-3', 'job-4']);
+          // A redelivery comes before anything new: once the marker is handled, none is on its way.
+          await bus.publish(`${token}.jobs`, text('marker'));
+          await eventually(() => seen.includes('marker'), 'the marker after the stored jobs', WAIT_MS);
+          assert.deepEqual(seen.filter((payload) => payload !== 'marker').sort(), ['job-0', 'job-1', 'job-2', 'job-3', 'job-4']);
           await jobs.stop();
           await live.consumer.stop();
         } finally {
@@ -113,10 +113,13 @@ describe('NATS JetStream bus', { timeout: 10 * 60_000 }, () => {
         await until(3);
 
         await server.restart();
-        await eventually(() => bus.isReady(), 'the bus to reconnect');
+        await eventually(() => bus.isReady(), 'the bus to reconnect', WAIT_MS);
         for (const n of [1, 2, 3]) await bus.publish(`${token}.job`, text(`after-${n}`));
         await until(6);
-        await sleep(QUIET_MS);
+        // A redelivery comes before anything new: once the marker is handled, none is on its way.
+        await bus.publish(`${token}.job`, text('marker'));
+        await eventually(() => seen.includes('marker'), 'the marker after the jobs', WAIT_MS);
+        seen.splice(seen.indexOf('marker'), 1);
         const after = seen.filter((payload) => payload.startsWith('after-'));
         assert.deepEqual(after, ['after-1', 'after-2', 'after-3']);
         assert.deepEqual([...new Set(seen)].sort(), ['after-1', 'after-2', 'after-3', 'before-1', 'before-2', 'before-3']);
@@ -144,14 +147,4 @@ async function waitForPayload(
     if (read(message) === payload) resolve();
   });
   return { consumer, received };
-}
-
-
-/** Polls a synchronous state the bus exposes no event for (readiness), bounded. */
-async function eventually(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { parseChannelRef } from '@live-upload/schema';
+import { eventually } from '../../../test/support/eventually.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 import { startFakeReceiver, verifyStandardWebhook, type FakeReceiver, type ReceivedWebhook } from '../../../test/fakes/standard-webhooks/receiver.js';
@@ -36,17 +37,6 @@ function perIdScript(answers: Array<number | 'hang'>) {
     attempts.set(id ?? '', n);
     return answers[Math.min(n, answers.length) - 1]!;
   };
-}
-
-/** Polls an admin read until `check` accepts it (deliveries settle after the receiver answers). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describeEachBus('outbound webhooks', (bus) => {
@@ -186,7 +176,10 @@ describeEachBus('outbound webhooks', (bus) => {
     assert.equal(webhook.payload?.timestamp, webhook.payload?.data?.['updated_at']);
     assert.equal('raw_event' in (webhook.payload?.data ?? {}), false);
     assert.ok(Math.abs(Number(webhook.timestamp) - Date.now() / 1000) < 30);
-    const settled = await eventually(() => deliveries(subscriber.id), (list) => list.some((d) => d.webhook_id === webhook.id && d.status === 'delivered'));
+    const settled = await eventually(async () => {
+      const list = await deliveries(subscriber.id);
+      return list.some((d) => d.webhook_id === webhook.id && d.status === 'delivered') ? list : undefined;
+    }, `the deliveries of ${subscriber.id} to settle`);
     assert.equal(settled.find((d) => d.webhook_id === webhook.id)?.attempts, 1);
     await api(`/subscribers/${subscriber.id}`, { method: 'DELETE' });
   });
@@ -225,7 +218,10 @@ describeEachBus('outbound webhooks', (bus) => {
     assert.deepEqual(attempts.map((w) => w.answer), ['hang', 500, 204]);
     assert.ok(attempts.every((w) => w.verified && w.body === first.body), 'same body, signed afresh each attempt');
     assert.equal(delivered.verified, true);
-    const record = await eventually(() => deliveries(subscriber.id), (list) => list.some((d) => d.webhook_id === first.id && d.status === 'delivered'));
+    const record = await eventually(async () => {
+      const list = await deliveries(subscriber.id);
+      return list.some((d) => d.webhook_id === first.id && d.status === 'delivered') ? list : undefined;
+    }, `the deliveries of ${subscriber.id} to settle`);
     assert.equal(record.find((d) => d.webhook_id === first.id)?.attempts, 3);
     await api(`/subscribers/${subscriber.id}`, { method: 'DELETE' });
   });
@@ -235,7 +231,10 @@ describeEachBus('outbound webhooks', (bus) => {
     const subscriber = await subscribe({ url: target.url, events: ['live.status'], secret: SECRET_A });
     await statusChange();
     const first = await target.waitFor(liveStatus);
-    const [dead] = await eventually(() => deadLetters(subscriber.id), (list) => list.length === 1);
+    const [dead] = await eventually(async () => {
+      const list = await deadLetters(subscriber.id);
+      return list.length === 1 ? list : undefined;
+    }, `the dead letters of ${subscriber.id} to settle`);
     assert.equal(dead!.status, 'dead');
     assert.equal(dead!.dead_reason, 'retries_exhausted');
     assert.equal(dead!.attempts, 3, 'the first attempt and the two scheduled retries');
@@ -254,7 +253,10 @@ describeEachBus('outbound webhooks', (bus) => {
     const again = await target.waitFor((w) => w.id === first.id && w.answer === 200);
     assert.equal(again.verified, true);
     assert.equal(again.body, first.body);
-    await eventually(() => deliveries(subscriber.id), (list) => list.some((d) => d.delivery_id === replayed.delivery_id && d.status === 'delivered'));
+    await eventually(async () => {
+      const list = await deliveries(subscriber.id);
+      return list.some((d) => d.delivery_id === replayed.delivery_id && d.status === 'delivered') ? list : undefined;
+    }, `the deliveries of ${subscriber.id} to settle`);
     const marked = (await (await api(`/subscribers/${subscriber.id}/deliveries/${dead!.delivery_id}`)).json()) as Delivery;
     assert.deepEqual(marked.replayed_as, [replayed.delivery_id]);
     assert.equal((await api(`/subscribers/${subscriber.id}/deliveries/dlv_01ARZ3NDEKTSV4RRFFQ69G5FAV/replay`, { method: 'POST' })).status, 404);
@@ -268,7 +270,10 @@ describeEachBus('outbound webhooks', (bus) => {
     const subscriber = await subscribe({ url: target.url, events: ['live.status'], secret: SECRET_A });
     await statusChange();
     const gone = await target.waitFor(liveStatus);
-    const [dead] = await eventually(() => deadLetters(subscriber.id), (list) => list.length === 1);
+    const [dead] = await eventually(async () => {
+      const list = await deadLetters(subscriber.id);
+      return list.length === 1 ? list : undefined;
+    }, `the dead letters of ${subscriber.id} to settle`);
     assert.equal(dead!.dead_reason, 'gone');
     assert.equal(target.received.filter((w) => w.id === gone.id).length, 1, '410 is not retried');
     const shown = (await (await api(`/subscribers/${subscriber.id}`)).json()) as Subscriber;
