@@ -166,15 +166,20 @@ describe('demo mode', () => {
       [JSON.stringify({ action: 'online', secret: 'x' }), 'application/json', 400],
       [JSON.stringify({ action: 'update', title: 'x'.repeat(141) }), 'application/json', 400],
       [JSON.stringify({ action: 'update', title: '   ' }), 'application/json', 400],
+      [JSON.stringify({ action: 'online', title: 'x'.repeat(141) }), 'application/json', 400],
+      [JSON.stringify({ action: 'online', title: 42 }), 'application/json', 400],
+      [JSON.stringify({ action: 'online', title: ['a', 'b'] }), 'application/json', 400],
       ['{"action":', 'application/json', 400],
       ['action=online', 'application/x-www-form-urlencoded', 415],
       [JSON.stringify({ action: 'online', pad: 'x'.repeat(10_000) }), 'application/json', 413],
     ];
+    const before = await (await fetch(`${server.url}/demo/api/streamer`)).json();
     for (const [body, type, status] of cases) {
       const response = await simulate(body, type);
       assert.equal(response.status, status, body.slice(0, 60));
       assert.equal(typeof ((await response.json()) as { error: { code: string } }).error.code, 'string');
     }
+    assert.deepEqual(await (await fetch(`${server.url}/demo/api/streamer`)).json(), before, 'a refused request changes nothing the streamer shows');
   });
 
   it('links the local live stream as the playback URL of the demo channel', async () => {
