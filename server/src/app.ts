@@ -9,6 +9,7 @@ import { liveEventsRoute } from './http/live-events-route.js';
 import { publicReadCors } from './http/middleware/cors.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { requestContext } from './http/middleware/request-context.js';
+import { RequestBodyDeadline } from './http/middleware/request-body-deadline.js';
 import { requireBearer } from './http/middleware/require-bearer.js';
 import { operationsRoutes } from './http/operations-routes.js';
 import { isTwitchWebhookPath, twitchWebhookIngress, type NodeRequestHandler } from './http/twitch-webhook-ingress.js';
@@ -44,6 +45,8 @@ export interface AppDeps {
     | 'sseMaxChannels'
     | 'sseHeartbeatMs'
     | 'sseMaxConnections'
+    | 'requestBodyTimeoutMs'
+    | 'requestBodyMinBytesPerSecond'
     | 'sseMaxConnectionsPerClient'
     | 'uploadMaxBytes'
     | 'uploadAllowedTypes'
@@ -192,10 +195,15 @@ export function createApp(deps: AppDeps): App {
     onRevocation: deps.onTwitchRevocation,
   });
   const koaHandler = koa.callback();
+  const bodyDeadline = new RequestBodyDeadline({ timeoutMs: deps.config.requestBodyTimeoutMs, minBytesPerSecond: deps.config.requestBodyMinBytesPerSecond });
 
   return {
     koa,
-    handle: (request, response) => (isTwitchWebhookPath(request.url) ? twitchWebhook(request, response) : koaHandler(request, response)),
+    handle: (request, response) => {
+      bodyDeadline.watch(request, response);
+      if (isTwitchWebhookPath(request.url)) twitchWebhook(request, response);
+      else koaHandler(request, response);
+    },
     sseConnections,
     startDraining: () => {
       draining = true;

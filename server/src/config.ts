@@ -32,6 +32,8 @@ const environmentSchema = z.object({
   STATUS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   SSE_MAX_CHANNELS: z.coerce.number().int().min(1).max(1000).default(50),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(20_000).default(15_000),
+  REQUEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * 60 * 1000).default(20_000),
+  REQUEST_BODY_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(1).max(1024 ** 3).default(500),
   SSE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   SSE_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(64),
   UPLOAD_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -130,6 +132,10 @@ export interface Config {
   readonly statusRateLimitPerMinute: number;
   readonly sseMaxChannels: number;
   readonly sseHeartbeatMs: number;
+  /** A request body that sends no byte this long is cut off (408); also the time a body gets before its rate counts. */
+  readonly requestBodyTimeoutMs: number;
+  /** After that, a body (a tus PATCH included) must average at least this many bytes a second. */
+  readonly requestBodyMinBytesPerSecond: number;
   /** Open live-event connections of this process; one more is a 503 (keep it below the open-file limit). */
   readonly sseMaxConnections: number;
   /** Open live-event connections of one client (an IPv4 address, an IPv6 /64); one more is a 429. */
@@ -253,6 +259,8 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     statusRateLimitPerMinute: env.STATUS_RATE_LIMIT_PER_MINUTE,
     sseMaxChannels: env.SSE_MAX_CHANNELS,
     sseHeartbeatMs: env.SSE_HEARTBEAT_MS,
+    requestBodyTimeoutMs: env.REQUEST_BODY_TIMEOUT_MS,
+    requestBodyMinBytesPerSecond: env.REQUEST_BODY_MIN_BYTES_PER_SECOND,
     sseMaxConnections: env.SSE_MAX_CONNECTIONS,
     sseMaxConnectionsPerClient: env.SSE_MAX_CONNECTIONS_PER_CLIENT,
     uploadTokenSecret: env.UPLOAD_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
