@@ -273,6 +273,17 @@ describe('the moderation page served by main.ts', () => {
     await page.keyboard.press('Enter');
     assert.equal(await focused(page), TOKEN_LABEL);
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'forgotten');
+
+    // The server goes away: the page says so in words, with what to do, and no exception text.
+    await page.keyboard.type(adminToken);
+    await page.keyboard.press('Enter');
+    await page.locator('#queue-empty').waitFor({ state: 'visible', timeout: 10_000 });
+    await main.kill();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const problem = page.locator('#queue-error');
+    await problem.filter({ hasText: /\S/ }).waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await problem.textContent(), 'The review queue could not be loaded. The server could not be reached. Check that it is running, then try again.');
+    assert.equal(await page.locator('#announcer').textContent(), '', 'nothing still says it is loading');
     assert.deepEqual(errors, []);
   });
 });
