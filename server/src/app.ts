@@ -46,6 +46,7 @@ export interface AppDeps {
     | 'sseHeartbeatMs'
     | 'sseMaxConnections'
     | 'requestBodyTimeoutMs'
+    | 'metrics'
     | 'requestBodyMinBytesPerSecond'
     | 'sseMaxConnectionsPerClient'
     | 'uploadMaxBytes'
@@ -113,7 +114,12 @@ export function createApp(deps: AppDeps): App {
   koa.use(mediaRoute({ uploads: deps.uploads.store, mediaDir: deps.config.mediaDir }));
 
   const routers: Router<AppState>[] = [
-    operationsRoutes({ bus: deps.bus, metrics: deps.metrics, isDraining: () => draining }),
+    operationsRoutes({
+      bus: deps.bus,
+      metrics: deps.metrics,
+      isDraining: () => draining,
+      metricsAccess: deps.config.metrics.mainPort === 'token' && deps.config.metrics.token ? { mode: 'token', token: deps.config.metrics.token } : { mode: deps.config.metrics.mainPort === 'open' ? 'open' : 'off' },
+    }),
     elementAssetsRoute(),
     channelRoutes({
       channels: deps.channels,

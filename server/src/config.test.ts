@@ -65,12 +65,26 @@ describe('loadConfig', () => {
       /TOKEN_ENCRYPTION_KEYS/,
     );
     const secrets = { TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32), TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING };
-    const config = loadConfig({ NODE_ENV: 'production', ...secrets });
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', ...secrets }), /NATS_URL.*ALLOW_EPHEMERAL_BUS=1/);
+    const config = loadConfig({ NODE_ENV: 'production', ...secrets, NATS_URL: 'nats://nats:4222' });
     assert.equal(config.demo, false);
+    assert.equal(loadConfig({ NODE_ENV: 'production', ...secrets, ALLOW_EPHEMERAL_BUS: '1' }).allowEphemeralBus, true, 'the operator said so');
     assert.equal(config.generated.adminToken, false);
     assert.equal(config.generated.uploadTokenSecret, false);
     assert.equal(config.uploadTokenSecret, 'u'.repeat(32));
-    assert.throws(() => loadConfig({ NODE_ENV: 'production', ...secrets, DEMO: '1' }), /DEMO/);
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', ...secrets, NATS_URL: 'nats://nats:4222', DEMO: '1' }), /DEMO/);
+  });
+
+  it('serves /metrics openly only outside production; a token or its own port otherwise', () => {
+    const secrets = { NODE_ENV: 'production', NATS_URL: 'nats://nats:4222', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32), TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING };
+    assert.equal(loadConfig({}).metrics.mainPort, 'open');
+    assert.equal(loadConfig(secrets).metrics.mainPort, 'off');
+    assert.equal(loadConfig({ ...secrets, METRICS_TOKEN: 'm'.repeat(16) }).metrics.mainPort, 'token');
+    const ownPort = loadConfig({ ...secrets, METRICS_PORT: '9464', HOST: '0.0.0.0' });
+    assert.deepEqual(ownPort.metrics, { token: undefined, port: 9464, host: '0.0.0.0', mainPort: 'off' });
+    assert.throws(() => loadConfig({ METRICS_TOKEN: 'short' }), /METRICS_TOKEN/);
+    assert.throws(() => loadConfig({ METRICS_PORT: '99999' }), /METRICS_PORT/);
+    assert.throws(() => loadConfig({ ALLOW_EPHEMERAL_BUS: 'maybe' }), /ALLOW_EPHEMERAL_BUS/);
   });
 
   it('has upload defaults: generated token secret, quarantine under .data, 500 MB, common video types', () => {
@@ -83,6 +97,8 @@ describe('loadConfig', () => {
     assert.deepEqual(config.uploadAllowedTypes, ['video/mp4', 'video/webm', 'video/quicktime']);
     assert.ok(config.uploadRateLimitPerMinute >= 1);
     assert.equal(config.uploadChannelMaxPending, 20);
+    assert.equal(config.uploadClientMaxPending, 5);
+    assert.equal(config.uploadStartWindowMs, 120_000);
   });
 
   it('reads the upload settings', () => {
@@ -145,7 +161,7 @@ describe('loadConfig', () => {
     assert.equal(config.outbound.timeoutMs, 15_000);
     assert.equal(config.outbound.connectTimeoutMs, 5_000);
     const secrets = { TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32), TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING };
-    assert.equal(loadConfig({ NODE_ENV: 'production', ...secrets }).outbound.requireHttps, true);
+    assert.equal(loadConfig({ NODE_ENV: 'production', ...secrets, NATS_URL: 'nats://nats:4222' }).outbound.requireHttps, true);
     const tuned = loadConfig({ OUTBOUND_ALLOW_PRIVATE_HOSTS: '127.0.0.1, Hooks.Internal ,[::1]', OUTBOUND_RETRY_SCHEDULE_MS: '100, 200', OUTBOUND_TIMEOUT_MS: '1000', OUTBOUND_CONNECT_TIMEOUT_MS: '5000' });
     assert.deepEqual(tuned.outbound.allowPrivateHosts, ['127.0.0.1', 'hooks.internal', '[::1]']);
     assert.deepEqual(tuned.outbound.retryScheduleMs, [100, 200]);

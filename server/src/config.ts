@@ -20,6 +20,11 @@ const environmentSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   NATS_URL: z.string().regex(/^(nats|tls|wss?):\/\//, 'must be a nats://, tls:// or ws(s):// URL').optional(),
+  /** Production on the in-memory bus, which loses its state at every restart: only when the operator says so. */
+  ALLOW_EPHEMERAL_BUS: booleanFlag.default(false),
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16-512 printable ASCII characters').optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).optional(),
   TWITCH_EVENTSUB_SECRET: z
     .string()
     .regex(/^[\x21-\x7e]{10,100}$/, 'must be 10-100 printable ASCII characters, as Twitch requires')
@@ -120,6 +125,14 @@ export interface Config {
   readonly publicUrl: string;
   /** Unset: the in-memory bus. */
   readonly natsUrl: string | undefined;
+  /** Production without `natsUrl`: the operator accepted the in-memory bus (`ALLOW_EPHEMERAL_BUS`); warned about at every start. */
+  readonly allowEphemeralBus: boolean;
+  /**
+   * Prometheus metrics: on their own listener (`port`, the Prometheus way) and/or behind a bearer
+   * `token`. `mainPort` is how the API port serves `/metrics`: `open` (development without
+   * either), `token`, or `off` (on their own port, or production without a token).
+   */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly host: string; readonly mainPort: 'open' | 'token' | 'off' };
   readonly twitchEventSubSecret: string;
   readonly adminToken: string;
   /** Which secrets were generated for this process because none was configured. */
@@ -232,6 +245,12 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     throw new ConfigError(env.GOOGLE_CLIENT_ID === undefined ? 'GOOGLE_CLIENT_ID' : 'GOOGLE_CLIENT_SECRET', 'is required with the other Google OAuth credential');
   }
   if (production && env.DEMO === true) throw new ConfigError('DEMO', 'the demo and its simulator cannot run in production');
+  if (production && env.NATS_URL === undefined && !env.ALLOW_EPHEMERAL_BUS) {
+    throw new ConfigError(
+      'NATS_URL',
+      'is required when NODE_ENV=production: the in-memory bus loses channels, upload records, the audit trail and the records of published media at every restart (set ALLOW_EPHEMERAL_BUS=1 to run on it anyway)',
+    );
+  }
   const quarantineDir = resolveQuarantineDir(env.QUARANTINE_DIR, cwd);
   const mediaDir = resolveMediaDir(env.MEDIA_DIR, cwd, quarantineDir);
   const publicUrl = (env.PUBLIC_URL ?? `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`).replace(/\/+$/, '');
@@ -244,6 +263,13 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     host: env.HOST,
     publicUrl,
     natsUrl: env.NATS_URL,
+    allowEphemeralBus: env.ALLOW_EPHEMERAL_BUS,
+    metrics: {
+      token: env.METRICS_TOKEN,
+      port: env.METRICS_PORT,
+      host: env.METRICS_HOST ?? env.HOST,
+      mainPort: env.METRICS_PORT !== undefined ? 'off' : env.METRICS_TOKEN !== undefined ? 'token' : production ? 'off' : 'open',
+    },
     twitchEventSubSecret: env.TWITCH_EVENTSUB_SECRET ?? randomBytes(24).toString('base64url'),
     adminToken: env.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     generated: {

@@ -27,12 +27,21 @@ async function main(): Promise<void> {
   });
   if (live) await linkDemoPlayback({ url: server.url, publicUrl: server.config.publicUrl, adminToken: config.adminToken });
 
-  if (config.generated.adminToken) {
-    // Printed once, to the terminal of whoever started it; never logged as a field.
-    process.stdout.write(`\n  live-upload is running at ${server.url}\n  admin token for this process: ${config.adminToken}\n\n`);
-  } else {
-    process.stdout.write(`\n  live-upload is running at ${server.url}\n\n`);
+  const banner = [`live-upload is running at ${server.url}`];
+  if (config.demo) banner.push(`moderation page: ${server.url}/moderation (the review queue; paste the admin token)`);
+  // Printed once, to the terminal of whoever started it; never logged as a field.
+  if (config.generated.adminToken) banner.push(`admin token for this process: ${config.adminToken}`);
+  if (server.bus.kind === 'memory') {
+    banner.push('bus: in memory: channels, upload records, the audit trail and published media records are lost when this process stops (NATS_URL: JetStream)');
   }
+  if (config.env === 'production' && server.bus.kind === 'memory') {
+    // The operator opted in (ALLOW_EPHEMERAL_BUS); said loudly at every start, in the log and on the terminal.
+    const warning = 'PRODUCTION ON THE IN-MEMORY BUS (ALLOW_EPHEMERAL_BUS): a restart loses channels, upload records, the audit trail and published media records; webhooks are answered 204 without a durable copy';
+    logger.warn({ bus: 'memory', allow_ephemeral_bus: true }, warning);
+    process.stderr.write(`live-upload: WARNING: ${warning}\n`);
+    banner.unshift(`WARNING: ${warning}`);
+  }
+  process.stdout.write(`\n${banner.map((line) => `  ${line}\n`).join('')}\n`);
 
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {

@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import type { AppState } from './http/app-state.js';
 import { LiveStatusHub } from './live/index.js';
 import { StreamDirectory } from './discovery/index.js';
-import { createLogger, createMetrics, type Logger, type Metrics } from './observability/index.js';
+import { createLogger, createMetrics, startMetricsServer, type Logger, type Metrics, type MetricsServer } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
 import { PROVIDER_ADAPTERS } from './providers/index.js';
 import { LifecycleSweeper, PromotionWorker } from './publishing/index.js';
@@ -45,6 +45,8 @@ export interface RunningServer {
   readonly channels: ChannelRegistry;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Where `/metrics` is served on its own port (`METRICS_PORT`); undefined without one. */
+  readonly metricsUrl: string | undefined;
   /** Stops accepting, drains SSE, stops consumers, closes the bus. Idempotent. */
   close(): Promise<void>;
 }
@@ -133,6 +135,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger: logger.child({ component: 'lifecycle' }),
     quarantineDir: config.quarantineDir,
     ttlMs: config.quarantineTtlMs,
+    orphanTtlMs: Math.min(config.uploadIncompleteTtlMs, config.quarantineTtlMs),
     intervalMs: config.lifecycleSweepMs,
   });
   sweeper.start();
@@ -231,7 +234,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   // PORT=0 without PUBLIC_URL: the default public URL names port 0; the port we got is the real one.
   if (publicUrl.endsWith(':0')) publicUrl = url;
-  logger.info({ url, bus: bus.kind, demo: config.demo }, 'listening');
+  const metricsServer: MetricsServer | undefined =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, registry: metrics.registry, ...(config.metrics.token ? { token: config.metrics.token } : {}) });
+  logger.info({ url, bus: bus.kind, demo: config.demo, metrics: metricsServer?.url ?? config.metrics.mainPort }, 'listening');
+  if (config.metrics.mainPort === 'off' && metricsServer === undefined) {
+    logger.warn('/metrics is off: in production set METRICS_TOKEN (a bearer for /metrics) or METRICS_PORT (a listener of its own)');
+  }
 
   if (config.twitchHelix) {
     const helix = config.twitchHelix;
@@ -277,6 +287,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       server.closeIdleConnections();
       const drainDeadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 5_000);
       await stopped;
+      await metricsServer?.close();
       clearInterval(idleSweep);
       clearTimeout(drainDeadline);
       tus.stop();
@@ -295,7 +306,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger.info('stopped');
     })());
 
-  return { url, port, config: { ...config, publicUrl }, bus, app, channels, logger, metrics, close };
+  return { url, port, config: { ...config, publicUrl }, bus, app, channels, logger, metrics, metricsUrl: metricsServer?.url, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

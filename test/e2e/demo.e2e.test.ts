@@ -217,6 +217,7 @@ describe('the demo served by main.ts', () => {
       ADMIN_TOKEN: 'production-admin-token-0123456789',
       UPLOAD_TOKEN_SECRET: 'production-upload-token-secret-0123456789',
       TOKEN_ENCRYPTION_KEYS: `prod-1:${Buffer.alloc(32, 9).toString('base64')}`,
+      ALLOW_EPHEMERAL_BUS: '1',
     });
     assert.equal((await fetch(`${main.url}/healthz`)).status, 200, 'the server itself is up');
     assert.doesNotMatch(main.output(), /admin token/, 'a configured admin token is never printed');

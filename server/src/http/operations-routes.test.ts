@@ -30,7 +30,9 @@ describe('operations routes, request ids and logs', () => {
     assert.deepEqual(await health.json(), { status: 'ok' });
     const ready = await fetch(`${server.url}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready', bus: 'memory' });
+    const body = (await ready.json()) as { status: string; bus: string; durable: boolean; warning?: string };
+    assert.deepEqual({ ...body, warning: undefined }, { status: 'ready', bus: 'memory', durable: false, warning: undefined }, 'ready, but not claiming durability');
+    assert.match(body.warning ?? '', /lost at restart/);
   });
 
   it('serves Prometheus metrics with our metric names', async () => {

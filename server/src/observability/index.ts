@@ -12,3 +12,4 @@ export {
   type SseRefusal,
   type WebhookOutcome,
 } from './metrics.js';
+export { startMetricsServer, type MetricsServer } from './metrics-server.js';

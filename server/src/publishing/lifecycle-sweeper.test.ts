@@ -27,7 +27,8 @@ describe('quarantineExpiry', () => {
     for (const status of ['uploading', 'checking', 'in_review', 'approved', 'deleted'] as const) {
       assert.deepEqual(quarantineExpiry(record(status, T0, T0 + HOUR_MS), T0, TTL_MS), { atMs: T0 + TTL_MS, reason: 'ttl expired' }, status);
     }
-    assert.deepEqual(quarantineExpiry(undefined, T0 + 5, TTL_MS), { atMs: T0 + 5 + TTL_MS, reason: 'ttl expired' }, 'a file without a record ages from its last write');
+    assert.deepEqual(quarantineExpiry(undefined, T0 + 5, TTL_MS), { atMs: T0 + 5 + TTL_MS, reason: 'orphaned' }, 'a file without a record ages from its last write');
+    assert.deepEqual(quarantineExpiry(undefined, T0 + 5, TTL_MS, HOUR_MS), { atMs: T0 + 5 + HOUR_MS, reason: 'orphaned' }, 'an orphan goes after the incomplete-upload TTL');
   });
 });
 
@@ -117,6 +118,8 @@ describeEachBus('lifecycle sweeper', (busUnderTest) => {
     await writeFile(join(quarantineDir, 'not-an-upload.txt'), 'left alone');
     const deleted = await sweeper.sweep();
     assert.deepEqual(deleted.map((deletion) => deletion.uploadId).sort(), [halfDeleted.upload_id, orphan].sort());
+    assert.equal(deleted.find((deletion) => deletion.uploadId === orphan)?.reason, 'orphaned');
+    assert.deepEqual((await auditOf(orphan)).map((entry) => [entry.action, entry.actor, entry.reason]), [['quarantine.deleted', 'lifecycle', 'orphaned']], 'the orphan deletion is audited');
     assert.equal(await exists(join(quarantineDir, halfDeleted.upload_id)), false);
     assert.equal(await exists(join(quarantineDir, 'not-an-upload.txt')), true);
   });

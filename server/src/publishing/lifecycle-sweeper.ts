@@ -10,6 +10,8 @@ const ACTOR = 'lifecycle';
 export const QUARANTINE_DELETION_REASONS = {
   ttlExpired: 'ttl expired',
   rejectedRetention: 'rejected retention',
+  /** Bytes without an upload record (the in-memory bus forgot them at a restart): never moderated, never resumed. */
+  orphaned: 'orphaned',
 } as const;
 export type QuarantineDeletionReason = (typeof QUARANTINE_DELETION_REASONS)[keyof typeof QUARANTINE_DELETION_REASONS];
 
@@ -20,6 +22,8 @@ export interface LifecycleSweeperOptions {
   readonly quarantineDir: string;
   /** Not promoted within this of creation, or rejected this long ago: deleted (config `QUARANTINE_TTL_MS`). */
   readonly ttlMs: number;
+  /** A file without an upload record is deleted this long after its last write (config `UPLOAD_INCOMPLETE_TTL_MS`: no upload resumes later); default `ttlMs`. */
+  readonly orphanTtlMs?: number;
   /** Between sweeps (config `LIFECYCLE_SWEEP_MS`). */
   readonly intervalMs: number;
   readonly now?: () => number;
@@ -34,10 +38,16 @@ export interface QuarantineDeletion {
  * When a quarantined upload's file is due for deletion, and why; undefined while it is kept.
  * Published uploads are the promotion worker's (it deletes their file); rejected ones are kept
  * for `ttlMs` after the rejection; everything else for `ttlMs` after creation. A file without a
- * record ages from its last write.
+ * record is an orphan (the in-memory bus lost its record at a restart): nothing can moderate or
+ * resume it, so it goes `orphanTtlMs` after its last write.
  */
-export function quarantineExpiry(record: UploadRecord | undefined, fileModifiedMs: number, ttlMs: number): { atMs: number; reason: QuarantineDeletionReason } | undefined {
-  if (!record) return { atMs: fileModifiedMs + ttlMs, reason: QUARANTINE_DELETION_REASONS.ttlExpired };
+export function quarantineExpiry(
+  record: UploadRecord | undefined,
+  fileModifiedMs: number,
+  ttlMs: number,
+  orphanTtlMs: number = ttlMs,
+): { atMs: number; reason: QuarantineDeletionReason } | undefined {
+  if (!record) return { atMs: fileModifiedMs + orphanTtlMs, reason: QUARANTINE_DELETION_REASONS.orphaned };
   switch (record.status) {
     case 'published':
       return undefined;
@@ -69,7 +79,7 @@ export class LifecycleSweeper {
     for (const uploadId of await listQuarantinedUploads(quarantineDir)) {
       const modifiedMs = await quarantineFileModifiedMs(quarantineDir, uploadId);
       if (modifiedMs === undefined) continue;
-      const expiry = quarantineExpiry(await this.options.uploads.get(uploadId), modifiedMs, ttlMs);
+      const expiry = quarantineExpiry(await this.options.uploads.get(uploadId), modifiedMs, ttlMs, this.options.orphanTtlMs);
       if (!expiry || this.now() < expiry.atMs) continue;
       if (!(await this.markDeleted(uploadId))) continue;
       await deleteQuarantineFiles(quarantineDir, uploadId);
@@ -86,18 +96,20 @@ export class LifecycleSweeper {
     return deleted;
   }
 
-  /** Sweeps every `intervalMs` until `stop()`; one sweep at a time. */
+  /** Sweeps once now (a restart may have left orphans) and then every `intervalMs` until `stop()`; one sweep at a time. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
+    const sweepOnce = () => {
       if (this.running) return;
       this.running = this.sweep()
         .catch((error: unknown) => this.options.logger.warn({ err: error }, 'quarantine sweep failed'))
         .finally(() => {
           this.running = undefined;
         });
-    }, this.options.intervalMs);
+    };
+    this.timer = setInterval(sweepOnce, this.options.intervalMs);
     this.timer.unref();
+    sweepOnce();
   }
 
   /** Stops the timer and waits for a sweep in progress. */
