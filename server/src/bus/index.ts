@@ -8,3 +8,4 @@ export type { BusLogger } from './bus-logger.js';
 export { batchHandler, type BatchHandler, type BatchHandlerOptions } from './batch-handler.js';
 export { SKIP, TypedKv, typedKv, jsonCodec, jitteredBackoffMs, KvContentionError, DEFAULT_KV_UPDATE_ATTEMPTS } from './typed-kv.js';
 export type { KvChange, KvCodec, KvConflictCounter, KvUpdateOptions, KvUpdateResult, TypedKvEntry, TypedKvOptions } from './typed-kv.js';
+export { KV_CONFLICTS_METRIC, kvConflictCounter } from './kv-conflict-metric.js';

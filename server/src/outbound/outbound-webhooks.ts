@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { AuditLog } from '../audit/index.js';
-import type { Bus } from '../bus/index.js';
+import { kvConflictCounter, type Bus } from '../bus/index.js';
 import type { Logger } from '../observability/index.js';
 import { DeliveryStore } from './delivery-store.js';
 import type { ResolveHost } from './delivery-target.js';
@@ -50,8 +50,9 @@ export class OutboundWebhooks {
 
   static async open(options: OutboundWebhooksOptions): Promise<OutboundWebhooks> {
     const { bus, audit, logger, settings } = options;
-    const subscribers = await SubscriberStore.open(bus);
-    const deliveries = await DeliveryStore.open(bus);
+    const conflicts = kvConflictCounter(options.registry);
+    const subscribers = await SubscriberStore.open(bus, { conflicts });
+    const deliveries = await DeliveryStore.open(bus, { conflicts });
     const metrics = createOutboundMetrics(options.registry);
     const allowPrivateHosts = new Set(settings.allowPrivateHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, '')));
     const policy: DeliveryPolicy = { ...settings, retryScheduleMs: settings.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS, allowPrivateHosts };
