@@ -75,6 +75,16 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', ...secrets, NATS_URL: 'nats://nats:4222', DEMO: '1' }), /DEMO/);
   });
 
+  it('starts a local nats-server by default outside production, never beside NATS_URL, and only when told to in production', () => {
+    const secrets = { NODE_ENV: 'production', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32), TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING };
+    assert.deepEqual(loadConfig({}, '/srv/app').embeddedNats, { mode: 'auto', storeDir: '/srv/app/.data/nats' });
+    assert.equal(loadConfig({ NATS_URL: 'nats://nats:4222', EMBEDDED_NATS: 'on' }).embeddedNats.mode, 'off');
+    assert.equal(loadConfig({ EMBEDDED_NATS: 'off' }).embeddedNats.mode, 'off');
+    assert.equal(loadConfig({ EMBEDDED_NATS_DIR: 'var/nats' }, '/srv/app').embeddedNats.storeDir, '/srv/app/var/nats');
+    assert.equal(loadConfig({ ...secrets, EMBEDDED_NATS: 'on' }).embeddedNats.mode, 'on', 'a durable local store is enough in production');
+    assert.throws(() => loadConfig({ EMBEDDED_NATS: 'sometimes' }), /EMBEDDED_NATS/);
+  });
+
   it('serves /metrics openly only outside production; a token or its own port otherwise', () => {
     const secrets = { NODE_ENV: 'production', NATS_URL: 'nats://nats:4222', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32), TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING };
     assert.equal(loadConfig({}).metrics.mainPort, 'open');

@@ -22,6 +22,9 @@ const environmentSchema = z.object({
   NATS_URL: z.string().regex(/^(nats|tls|wss?):\/\//, 'must be a nats://, tls:// or ws(s):// URL').optional(),
   /** Production on the in-memory bus, which loses its state at every restart: only when the operator says so. */
   ALLOW_EPHEMERAL_BUS: booleanFlag.default(false),
+  /** Without NATS_URL: start a local `nats-server -js` with a file store (`auto`: when installed, else the in-memory bus). */
+  EMBEDDED_NATS: z.enum(['auto', 'on', 'off']).optional(),
+  EMBEDDED_NATS_DIR: z.string().refine((value) => !value.includes('\0'), 'must be a path').optional(),
   METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16-512 printable ASCII characters').optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().min(1).optional(),
@@ -127,6 +130,12 @@ export interface Config {
   readonly natsUrl: string | undefined;
   /** Production without `natsUrl`: the operator accepted the in-memory bus (`ALLOW_EPHEMERAL_BUS`); warned about at every start. */
   readonly allowEphemeralBus: boolean;
+  /**
+   * Without `natsUrl`: `auto` (the default outside production) starts a local `nats-server -js`
+   * with its file store in `storeDir` when one is installed and falls back to the in-memory bus
+   * when not; `on` requires it; `off` (the default in production) is the in-memory bus.
+   */
+  readonly embeddedNats: { readonly mode: 'auto' | 'on' | 'off'; readonly storeDir: string };
   /**
    * Prometheus metrics: on their own listener (`port`, the Prometheus way) and/or behind a bearer
    * `token`. `mainPort` is how the API port serves `/metrics`: `open` (development without
@@ -245,10 +254,11 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     throw new ConfigError(env.GOOGLE_CLIENT_ID === undefined ? 'GOOGLE_CLIENT_ID' : 'GOOGLE_CLIENT_SECRET', 'is required with the other Google OAuth credential');
   }
   if (production && env.DEMO === true) throw new ConfigError('DEMO', 'the demo and its simulator cannot run in production');
-  if (production && env.NATS_URL === undefined && !env.ALLOW_EPHEMERAL_BUS) {
+  const embeddedNatsMode = env.NATS_URL !== undefined ? 'off' : (env.EMBEDDED_NATS ?? (production ? 'off' : 'auto'));
+  if (production && env.NATS_URL === undefined && embeddedNatsMode !== 'on' && !env.ALLOW_EPHEMERAL_BUS) {
     throw new ConfigError(
       'NATS_URL',
-      'is required when NODE_ENV=production: the in-memory bus loses channels, upload records, the audit trail and the records of published media at every restart (set ALLOW_EPHEMERAL_BUS=1 to run on it anyway)',
+      'is required when NODE_ENV=production: the in-memory bus loses channels, upload records, the audit trail and the records of published media at every restart (EMBEDDED_NATS=on keeps it in a local nats-server; ALLOW_EPHEMERAL_BUS=1 runs on the in-memory bus anyway)',
     );
   }
   const quarantineDir = resolveQuarantineDir(env.QUARANTINE_DIR, cwd);
@@ -264,6 +274,10 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     publicUrl,
     natsUrl: env.NATS_URL,
     allowEphemeralBus: env.ALLOW_EPHEMERAL_BUS,
+    embeddedNats: {
+      mode: embeddedNatsMode,
+      storeDir: env.EMBEDDED_NATS_DIR === undefined ? join(cwd, '.data', 'nats') : resolve(cwd, env.EMBEDDED_NATS_DIR),
+    },
     metrics: {
       token: env.METRICS_TOKEN,
       port: env.METRICS_PORT,

@@ -1,6 +1,23 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startMain } from '../../test/support/main-process.js';
+import { findNatsServer } from './embedded-nats.js';
+
+const ADMIN_TOKEN = 'embedded-admin-token-0123456789';
+
+/** Processes whose command line names `storeDir` (Linux). */
+async function processesUsing(storeDir: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.split('\0').includes(storeDir)) found.push(Number(entry));
+  }
+  return found;
+}
 
 const PRODUCTION = {
   NODE_ENV: 'production',
@@ -40,5 +57,34 @@ describe('main.ts: the bus it runs on, and what it says at start', () => {
     assert.match(main.output(), new RegExp(`moderation page: ${main.url.replace(/[.]/g, '\\.')}/moderation`));
     assert.match(main.output(), /admin token for this process: \S+/);
     assert.match(main.output(), /bus: in memory: .* lost when this process stops/);
+  });
+
+  it('keeps channels across a restart in a local nats-server with a file store; a second process on that store falls back to memory', { skip: (!findNatsServer() || process.platform !== 'linux') && 'needs nats-server and /proc' }, async (t) => {
+    const storeDir = await mkdtemp(join(tmpdir(), 'live-upload-embedded-nats-'));
+    t.after(() => rm(storeDir, { recursive: true, force: true }));
+    const env = { EMBEDDED_NATS: 'auto', EMBEDDED_NATS_DIR: storeDir, DEMO: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN };
+    const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
+
+    const first = await startMain(env);
+    t.after(() => first.kill());
+    assert.match(first.output(), /bus: NATS JetStream, a local nats-server this process started .*state is kept across restarts/);
+    assert.equal(((await (await fetch(`${first.url}/readyz`)).json()) as { durable: boolean }).durable, true);
+    const put = await fetch(`${first.url}/api/v1/channels/acme/kept`, { method: 'PUT', headers: admin, body: JSON.stringify({ title: 'Kept across restarts', providers: {} }) });
+    assert.equal(put.status, 201);
+
+    const second = await startMain(env);
+    t.after(() => second.kill());
+    assert.match(second.output(), /bus: in memory, because .* is in use by live-upload process \d+/, 'one process owns a store');
+    assert.equal((await second.stop()).code, 0);
+
+    assert.equal((await first.stop()).code, 0);
+    assert.deepEqual(await processesUsing(storeDir), [], 'its nats-server stopped with it');
+
+    const again = await startMain(env);
+    t.after(() => again.kill());
+    const channel = await fetch(`${again.url}/api/v1/channels/acme/kept`);
+    assert.equal(channel.status, 200);
+    assert.equal(((await channel.json()) as { title: string }).title, 'Kept across restarts');
+    assert.equal((await again.stop()).code, 0);
   });
 });

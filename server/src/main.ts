@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { DemoLiveStream, demoRoutes, linkDemoPlayback } from './demo/index.js';
+import { EmbeddedNatsUnavailable, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { createLogger } from './observability/index.js';
 import { startServer } from './start-server.js';
 
@@ -16,13 +17,30 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  // Without NATS_URL: a local nats-server with a file store when there is one, so state survives a restart.
+  let embedded: EmbeddedNats | undefined;
+  let busNote = 'bus: in memory: channels, upload records, the audit trail and published media records are lost when this process stops (NATS_URL: JetStream)';
+  if (config.embeddedNats.mode !== 'off') {
+    const startedAt = performance.now();
+    try {
+      embedded = await startEmbeddedNats({ storeDir: config.embeddedNats.storeDir });
+      busNote = `bus: NATS JetStream, a local nats-server this process started (${embedded.url}, file store ${config.embeddedNats.storeDir}, ${Math.round(performance.now() - startedAt)} ms): state is kept across restarts`;
+    } catch (error) {
+      if (config.embeddedNats.mode === 'on' || !(error instanceof EmbeddedNatsUnavailable)) {
+        process.stderr.write(`live-upload: EMBEDDED_NATS: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      }
+      busNote = `bus: in memory, because ${error.message.split('\n')[0]}: channels, upload records, the audit trail and published media records are lost when this process stops (install nats-server to keep them, or set NATS_URL)`;
+    }
+  }
   // The demo's local live stream (demo mode, when ffmpeg runs here); started by the simulated streamer.
   const live = config.demo ? await DemoLiveStream.open({ logger: logger.child({ component: 'demo-live' }) }) : undefined;
-  const server = await startServer(config, {
+  const server = await startServer(embedded ? { ...config, natsUrl: embedded.url } : config, {
     logger,
     extraRoutes: config.demo ? async (parts) => [await demoRoutes({ ...parts, live })] : undefined,
   }).catch(async (error: unknown) => {
     await live?.close();
+    await embedded?.stop();
     throw error;
   });
   if (live) await linkDemoPlayback({ url: server.url, publicUrl: server.config.publicUrl, adminToken: config.adminToken });
@@ -31,9 +49,7 @@ async function main(): Promise<void> {
   if (config.demo) banner.push(`moderation page: ${server.url}/moderation (the review queue; paste the admin token)`);
   // Printed once, to the terminal of whoever started it; never logged as a field.
   if (config.generated.adminToken) banner.push(`admin token for this process: ${config.adminToken}`);
-  if (server.bus.kind === 'memory') {
-    banner.push('bus: in memory: channels, upload records, the audit trail and published media records are lost when this process stops (NATS_URL: JetStream)');
-  }
+  if (server.bus.kind === 'memory' || embedded) banner.push(busNote);
   if (config.env === 'production' && server.bus.kind === 'memory') {
     // The operator opted in (ALLOW_EPHEMERAL_BUS); said loudly at every start, in the log and on the terminal.
     const warning = 'PRODUCTION ON THE IN-MEMORY BUS (ALLOW_EPHEMERAL_BUS): a restart loses channels, upload records, the audit trail and published media records; webhooks are answered 204 without a durable copy';
@@ -50,7 +66,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const forced = setTimeout(() => process.exit(1), 10_000);
     forced.unref();
-    Promise.all([server.close(), live?.close()]).then(
+    Promise.all([server.close().then(() => embedded?.stop()), live?.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

@@ -35,8 +35,8 @@ export interface MainProcess {
 
 /**
  * Spawns the real entry point on the given environment (on top of PATH and the like, with
- * PORT=0, HOST=127.0.0.1 and a temporary QUARANTINE_DIR unless given) and resolves once it
- * prints its URL.
+ * PORT=0, HOST=127.0.0.1, a temporary QUARANTINE_DIR and EMBEDDED_NATS=off unless given) and
+ * resolves once it prints its URL.
  */
 export async function startMain(env: Record<string, string>): Promise<MainProcess> {
   // Uploads land in a directory of this test's own, removed when the process is gone.
@@ -46,6 +46,8 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
     PORT: '0',
     HOST: '127.0.0.1',
     QUARANTINE_DIR: quarantineDir,
+    // The in-memory bus unless a test asks for the embedded nats-server (with a store of its own).
+    EMBEDDED_NATS: 'off',
     ...env,
   };
 
