@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { LiveMetadata } from '@live-upload/schema';
 import { describeEachBus } from '../../../test/support/each-bus.js';
-import { eventually } from '../../../test/support/provider-fakes.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { BUCKETS, STREAMS, createMemoryBus, createNatsBus, type Bus } from '../bus/index.js';
 import { ChannelRegistry } from '../channels/index.js';
 import { LiveStatusHub } from '../live/index.js';
@@ -54,11 +54,11 @@ describeEachBus('stream directory', (under) => {
     // A config written anywhere (the bucket's watch), renamed, then deleted.
     await registry.upsert({ publisher: 'acme', slug: 'three' }, { title: 'Three', providers: {} });
     const found = directory;
-    await eventually(() => (found.size === 3 ? true : undefined), 'the new channel to be indexed');
+    await eventually(() => found.size === 3, 'the new channel to be indexed');
     await registry.upsert({ publisher: 'acme', slug: 'one' }, { title: 'One, renamed', providers: {} });
-    await eventually(() => (names(found).includes('acme/one=One, renamed:offline') ? true : undefined), 'the rename');
+    await eventually(() => names(found).includes('acme/one=One, renamed:offline'), 'the rename');
     await (await bus.kv(BUCKETS.channelConfig)).delete('acme/three');
-    await eventually(() => (found.size === 2 ? true : undefined), 'the deleted channel to leave');
+    await eventually(() => found.size === 2, 'the deleted channel to leave');
     assert.deepEqual(names(directory), ['acme/two=acme/two:live', 'acme/one=One, renamed:offline'], 'the ghost never entered');
 
   });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { startNatsServer, type NatsServerHandle } from '../../../test/support/nats-server.js';
-import { eventually, nextStatus } from '../../../test/support/provider-fakes.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { nextStatus } from '../../../test/support/provider-fakes.js';
 import { openSse, type SseClient } from '../../../test/support/sse-client.js';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 import { createEventSubSender, type EventSubSender } from '../../../test/fakes/twitch/eventsub.js';
@@ -311,7 +312,7 @@ describe('discovery index across a fleet on one NATS JetStream', () => {
     assert.equal((await statusesOn(b)).get(TEST_CHANNEL), 'offline', 'B loaded the channel A created before B started');
 
     await putChannel(a, 'fleet/late-show', { title: 'Late Show', providers: {} });
-    await eventually(async () => ((await statusesOn(b)).has('fleet/late-show') ? true : undefined), 'B to list the channel created on A');
+    await eventually(async () => (await statusesOn(b)).has('fleet/late-show'), 'B to list the channel created on A');
 
     const sse = await openSse(`${b.url}/api/v1/live/events?channel=${TEST_CHANNEL}`);
     try {
