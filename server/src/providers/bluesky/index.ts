@@ -10,8 +10,7 @@ export {
   type JetstreamEvent,
   type JetstreamCommitEvent,
 } from './jetstream-event.js';
-export { BLUESKY_RAW_MESSAGE_TYPE, blueskyMessageId, readBlueskyRawEvent, toBlueskyRawEvent } from './bluesky-raw-event.js';
-export { mapBlueskyEvent, linksChannelStream, type BlueskyEventInput, type ChannelStreamLinks } from './map-bluesky-event.js';
+export { BLUESKY_RAW_MESSAGE_TYPE, blueskyMessageId, toBlueskyRawEvent } from './bluesky-raw-event.js';
 export { blueskyEventAdapter } from './bluesky-event-adapter.js';
 export {
   BLUESKY_METRIC_NAMES,

@@ -39,7 +39,6 @@ export {
   type StreamOfflineEvent,
   type ChannelUpdateEvent,
 } from './eventsub-message.js';
-export { mapTwitchNotification, type TwitchNotification } from './map-event.js';
 export { twitchEventAdapter } from './twitch-event-adapter.js';
 export { readEventSubDelivery, type EventSubDelivery, type EventSubRequest } from './eventsub-delivery.js';
 export { handleTwitchRevocation } from './handle-revocation.js';
