@@ -106,8 +106,7 @@ export class LivePipeline {
   async readRecord(channel: string): Promise<LiveMetadata | undefined> {
     const state = await this.states.get(channel);
     if (state) return state.record;
-    const ref = parseChannelRef(channel);
-    const config = ref && (await this.options.channels.get(ref));
+    const config = await this.configOf(channel);
     return config && initialChannelState(channel, this.now(), initFromConfig(config)).record;
   }
 
@@ -118,8 +117,7 @@ export class LivePipeline {
 
   /** The admin changed a channel: bring its canonical record's links and default title in line. */
   async refreshChannel(channel: string): Promise<void> {
-    const ref = parseChannelRef(channel);
-    const config = ref && (await this.options.channels.get(ref));
+    const config = await this.configOf(channel);
     if (!config) return;
     const result = await this.states.mutate(
       channel,
@@ -330,9 +328,14 @@ export class LivePipeline {
   }
 
   private async initialStateFor(channel: string): Promise<ChannelState> {
-    const ref = parseChannelRef(channel);
-    const config = ref && (await this.options.channels.get(ref));
+    const config = await this.configOf(channel);
     return initialChannelState(channel, this.now(), config ? initFromConfig(config) : {});
+  }
+
+  /** The admin config of a channel; undefined when there is none (or `channel` is not a channel ref). */
+  private async configOf(channel: string): Promise<ChannelConfig | undefined> {
+    const ref = parseChannelRef(channel);
+    return ref ? this.options.channels.get(ref) : undefined;
   }
 
   private context(channel: string): StateContext {
