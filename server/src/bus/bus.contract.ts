@@ -9,6 +9,7 @@ import {
   type BusMessage,
   type Consumer,
   type ConsumerOptions,
+  type KvBucket,
   type KvWatchEvent,
   type MessageHandler,
   type StreamConfig,
@@ -819,6 +820,44 @@ export function busContract(
         const absent = await counter.update('gone', () => undefined);
         assert.equal(absent.outcome, 'unchanged');
         assert.deepEqual(await raw.keys(), []);
+      });
+
+      it('starts from an assumed entry without a read; a stale one costs one lost race and a read; SKIP on it is checked on a fresh read', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const raw = await bus.kv(ns.bucket);
+        let reads = 0;
+        const counting: KvBucket = Object.assign(Object.create(raw) as KvBucket, {
+          get: (key: string) => {
+            reads++;
+            return raw.get(key);
+          },
+        });
+        const counter = typedKv(counting, numbers, { backoffMs: () => 0 });
+        const seen: Array<number | undefined> = [];
+        const increment = (current: number | undefined) => {
+          seen.push(current);
+          return (current ?? 0) + 1;
+        };
+
+        const created = await counter.update('n', increment, { assumed: null });
+        assert.equal(reads, 0, 'an assumed absent key is created without a read');
+        const current = await counter.update('n', increment, { assumed: { key: 'n', value: created.value!, revision: created.revision! } });
+        assert.equal(reads, 0, 'an assumed current entry is updated without a read');
+        assert.equal(current.value, 2);
+
+        await raw.put('n', text('10')); // another writer
+        const stale = await counter.update('n', increment, { assumed: { key: 'n', value: current.value!, revision: current.revision! } });
+        assert.equal(reads, 1, 'the lost race is followed by one read');
+        assert.equal(stale.value, 11);
+        assert.equal(stale.previous, 10);
+
+        reads = 0;
+        seen.length = 0;
+        await raw.put('n', text('20'));
+        const skipped = await counter.update('n', (value) => (seen.push(value), SKIP), { assumed: { key: 'n', value: stale.value!, revision: stale.revision! } });
+        assert.deepEqual(seen, [11, 20], 'decided again on what the bucket holds');
+        assert.equal(reads, 1);
+        assert.equal(skipped.value, 20);
       });
 
       it('a key the bus would refuse is a RangeError before anything is read or written; a failing change writes nothing', { timeout: TEST_TIMEOUT_MS }, async () => {

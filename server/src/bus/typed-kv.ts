@@ -46,9 +46,16 @@ export interface TypedKvEntry<T> {
  */
 export type KvChange<T> = (current: T | undefined, entry: TypedKvEntry<T> | undefined) => T | undefined | typeof SKIP | Promise<T | undefined | typeof SKIP>;
 
-export interface KvUpdateOptions {
+export interface KvUpdateOptions<T> {
   /** Compare-and-sets tried before giving up with `KvContentionError`. */
   readonly maxAttempts?: number;
+  /**
+   * The entry as this caller last wrote or read it (`null`: absent). The first attempt starts
+   * from it without a read, and the compare-and-set itself says whether it was still the
+   * newest; a stale one costs one lost race and a read. A change that writes nothing on it
+   * (`SKIP`, a delete) is decided again on a fresh read, since no write would check it.
+   */
+  readonly assumed?: TypedKvEntry<T> | null;
 }
 
 export interface KvUpdateResult<T> {
@@ -116,19 +123,23 @@ export class TypedKv<T> {
   }
 
   /**
-   * Reads `key`, writes `change(current)` by compare-and-set, and on a lost race reads and
-   * applies `change` again. A delete is not conditional (the bus has no compare-and-delete):
+   * Reads `key` (or starts from `options.assumed`), writes `change(current)` by
+   * compare-and-set, and on a lost race reads and applies `change` again. A delete is not conditional (the bus has no compare-and-delete):
    * it removes whatever is there once `change` has seen the key present. Errors other than a
    * lost race (the bus down, `change` or the codec throwing, a key the bus would refuse: a
    * `RangeError` before anything is read) end the update at once.
    */
-  async update(key: string, change: KvChange<T>, options: KvUpdateOptions = {}): Promise<KvUpdateResult<T>> {
+  async update(key: string, change: KvChange<T>, options: KvUpdateOptions<T> = {}): Promise<KvUpdateResult<T>> {
     assertKvKey(key);
     const maxAttempts = options.maxAttempts === undefined ? this.maxAttempts : checkedAttempts(options.maxAttempts);
-    for (let attempt = 1; ; attempt++) {
-      const entry = await this.get(key);
+    let assumed = options.assumed;
+    for (let attempt = 1; ; ) {
+      const fromAssumed = assumed !== undefined;
+      const entry = fromAssumed ? (assumed ?? undefined) : await this.get(key);
+      assumed = undefined;
       const previous = entry?.value;
       const next = await change(previous, entry);
+      if (fromAssumed && (next === SKIP || next === undefined)) continue;
       try {
         if (next === SKIP) return { outcome: 'unchanged', value: previous, revision: entry?.revision, previous };
         if (next === undefined) {
@@ -143,7 +154,7 @@ export class TypedKv<T> {
         if (!(error instanceof KvConflictError)) throw error;
         this.options.conflicts?.inc({ bucket: this.bucket.name });
         if (attempt >= maxAttempts) throw new KvContentionError(this.bucket.name, key, attempt);
-        const delayMs = this.backoffMs(attempt);
+        const delayMs = this.backoffMs(attempt++);
         if (delayMs > 0) await wait(delayMs);
       }
     }
