@@ -1,4 +1,4 @@
-import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket } from '../../bus/index.js';
+import { BUCKETS, KvContentionError, jsonCodec, typedKv, type Bus, type TypedKv } from '../../bus/index.js';
 import { liveVideoRecordSchema, type LiveVideoRecord } from './decide-observation.js';
 import { isYouTubeVideoId } from './youtube-ids.js';
 
@@ -9,21 +9,21 @@ export interface StoredLiveVideo {
 
 /** Videos we published as live, by video id, in KV (shared by the confirmer and the poller). */
 export class LiveVideoStore {
-  private constructor(private readonly bucket: KvBucket) {}
+  private constructor(private readonly videos: TypedKv<LiveVideoRecord>) {}
 
   static async open(bus: Bus): Promise<LiveVideoStore> {
-    return new LiveVideoStore(await bus.kv(BUCKETS.youtubeLiveVideos));
+    return new LiveVideoStore(typedKv(await bus.kv(BUCKETS.youtubeLiveVideos), jsonCodec(liveVideoRecordSchema, { validateWrites: true })));
   }
 
   async get(videoId: string): Promise<StoredLiveVideo | undefined> {
     if (!isYouTubeVideoId(videoId)) return undefined;
-    const entry = await this.bucket.get(videoId);
-    return entry && { record: decodeJson(entry.value, liveVideoRecordSchema), revision: entry.revision };
+    const entry = await this.videos.get(videoId);
+    return entry && { record: entry.value, revision: entry.revision };
   }
 
   async list(): Promise<LiveVideoRecord[]> {
     const records: LiveVideoRecord[] = [];
-    for (const key of await this.bucket.keys()) {
+    for (const key of await this.videos.bucket.keys()) {
       const stored = await this.get(key);
       if (stored) records.push(stored.record);
     }
@@ -35,21 +35,25 @@ export class LiveVideoStore {
    * another writer got there first: the caller decides again from a fresh read.
    */
   async replace(videoId: string, previous: StoredLiveVideo | undefined, record: LiveVideoRecord | null): Promise<boolean> {
+    if (record === null && !previous) return true;
     try {
-      if (record === null) {
-        if (!previous) return true;
-        const current = await this.bucket.get(videoId);
-        if (current && current.revision !== previous.revision) return false;
-        if (current) await this.bucket.delete(videoId);
-        return true;
-      }
-      const value = encodeJson(liveVideoRecordSchema.parse(record));
-      if (previous) await this.bucket.update(videoId, value, previous.revision);
-      else await this.bucket.create(videoId, value);
+      // One compare-and-set from `previous`, no read; a delete is checked on a fresh read.
+      await this.videos.update(
+        videoId,
+        (_current, entry) => {
+          if (record === null && !entry) return undefined; // already gone
+          if (entry?.revision !== previous?.revision) throw new StaleVideoError();
+          return record ?? undefined;
+        },
+        { assumed: previous ? { key: videoId, value: previous.record, revision: previous.revision } : null, maxAttempts: 1 },
+      );
       return true;
     } catch (error) {
-      if (error instanceof KvConflictError) return false;
+      if (error instanceof KvContentionError || error instanceof StaleVideoError) return false;
       throw error;
     }
   }
 }
+
+/** The video moved on since `previous` was read. */
+class StaleVideoError extends Error {}
