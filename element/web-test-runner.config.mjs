@@ -116,6 +116,11 @@ function liveHlsStream() {
     serverStop: stop,
     async executeCommand({ command, payload, session }) {
       if (command === 'live-hls-url') return ready();
+      if (command === 'live-workers') {
+        // The dedicated workers Chromium runs for the page right now (DevTools targets, not a wrapper in the page).
+        const page = session.browser.getPage(session.id);
+        return page.workers().map((worker) => worker.url());
+      }
       if (command === 'live-network') {
         // Real network loss for the page (Chrome DevTools Protocol), back after payload.offlineMs.
         const page = session.browser.getPage(session.id);
@@ -128,6 +133,85 @@ function liveHlsStream() {
   };
   return { middleware, plugin };
 }
+/**
+ * A live HLS stream on a clock the test controls (the house rule for media tests: made ahead,
+ * served faster than real time). ffmpeg makes 40 one-second MPEG-TS segments once; a stream
+ * `/__ctl-hls/{id}/live` serves a sliding live playlist (6 segments, program date times, no
+ * ENDLIST) ending at its `position`. Commands: `ctl-hls-start` ({ position? }) -> { id, url },
+ * `ctl-hls-set` ({ id, position?, gone? }): move the clock, or take the playlist away (404) and
+ * bring it back; `ctl-hls-requests` ({ id }) -> ms timestamps of every playlist request.
+ */
+function controllableHls() {
+  /** @type {Promise<string> | undefined} */
+  let made;
+  const streams = new Map();
+  const SEGMENTS = 40;
+  const WINDOW = 6;
+  const make = () =>
+    (made ??= (async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'live-upload-ctl-hls-'));
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      await new Promise((resolve, reject) =>
+        execFile('ffmpeg', [
+          '-hide_banner', '-loglevel', 'error',
+          '-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${SEGMENTS}`,
+          '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${SEGMENTS}`,
+          '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0',
+          '-c:a', 'aac', '-b:a', '64k', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0', '-hls_playlist_type', 'vod',
+          '-hls_segment_filename', join(dir, 'segment-%05d.ts'), join(dir, 'all.m3u8'),
+        ], (error) => (error ? reject(error) : resolve(undefined))),
+      );
+      return dir;
+    })());
+  const playlist = (stream) => {
+    const first = Math.max(0, stream.position - WINDOW);
+    const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:1', `#EXT-X-MEDIA-SEQUENCE:${first}`];
+    for (let i = first; i < stream.position; i++) {
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(stream.startedAt + i * 1000).toISOString()}`, '#EXTINF:1.000000,', `segment-${String(i).padStart(5, '0')}.ts`);
+    }
+    return `${lines.join('\n')}\n`;
+  };
+  /** @type {import('koa').Middleware} */
+  const middleware = async (ctx, next) => {
+    const match = /^\/__ctl-hls\/(\d+)\/(live|segment-(\d{5})\.ts)$/.exec(ctx.path);
+    const stream = match && streams.get(match[1]);
+    if (!match || !stream) return next();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Access-Control-Allow-Origin', '*');
+    if (match[2] === 'live') {
+      stream.requests.push(Date.now());
+      if (stream.gone) return next(); // 404
+      ctx.type = 'application/vnd.apple.mpegurl';
+      ctx.body = playlist(stream);
+      return;
+    }
+    const index = Number(match[3]);
+    if (stream.gone || index >= stream.position || index >= SEGMENTS) return next();
+    ctx.type = 'video/mp2t';
+    ctx.body = await readFile(join(await make(), `segment-${match[3]}.ts`));
+  };
+  const plugin = {
+    name: 'controllable-hls',
+    async executeCommand({ command, payload }) {
+      if (command === 'ctl-hls-start') {
+        await make();
+        const id = String(streams.size + 1);
+        streams.set(id, { position: Math.min(SEGMENTS, Number(payload?.position ?? 6)), gone: false, startedAt: Date.now() - 60_000, requests: [] });
+        return { id, url: `/__ctl-hls/${id}/live` };
+      }
+      const stream = payload && streams.get(String(payload.id));
+      if (command === 'ctl-hls-set' && stream) {
+        if (payload.position !== undefined) stream.position = Math.min(SEGMENTS, Number(payload.position));
+        if (payload.gone !== undefined) stream.gone = Boolean(payload.gone);
+        return true;
+      }
+      if (command === 'ctl-hls-requests' && stream) return stream.requests;
+      return undefined;
+    },
+  };
+  return { middleware, plugin };
+}
+
 /**
  * tus-js-client's browser build imports CommonJS packages (url-parse, js-base64), which the dev
  * server does not convert; the production bundle gets them through esbuild, and so do the tests:
@@ -157,6 +241,7 @@ function bundleCommonJsDependencies(packages) {
 const fixtureDir = mkdtempSync(join(tmpdir(), 'live-upload-fixtures-'));
 process.once('exit', () => rmSync(fixtureDir, { recursive: true, force: true }));
 const hlsStream = liveHlsStream();
+const ctlHls = controllableHls();
 
 /**
  * Boots the real server (test/support/test-server.ts: Koa app, memory bus, short grace window,
@@ -201,6 +286,17 @@ function liveTestServerPlugin() {
         case 'live-update-title':
           await (await server()).updateTitle(String(payload?.title ?? ''));
           return true;
+        case 'live-set-playback': {
+          // The test channel as the test server made it, with `playback.hls` when given (an absolute URL).
+          const response = await (await server()).request('/api/v1/channels/acme/morning-show', {
+            method: 'PUT',
+            admin: true,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ title: 'Acme Morning Show', uploads: 'open', providers: { twitch: { user_id: '4242', login: 'acme_live' } }, ...(payload?.hls ? { playback: { hls: payload.hls } } : {}) }),
+          });
+          if (!response.ok) throw new Error(`PUT playback: ${response.status} ${await response.text()}`);
+          return true;
+        }
         case 'live-create-channel': {
           const response = await (await server()).request(`/api/v1/channels/${payload.channel}`, {
             method: 'PUT',
@@ -229,8 +325,8 @@ export default {
   testsFinishTimeout: 600_000, // the <live-upload> file clips a live stream and runs FFmpeg.wasm
   testFramework: { config: { timeout: 10_000 } },
   filterBrowserLogs: ({ args }) => !String(args[0] ?? '').startsWith('Lit is in dev mode'),
-  middleware: [hlsStream.middleware],
-  plugins: [esbuildPlugin({ ts: true, tsconfig: rootTsconfig, target: 'es2022' }), liveTestServerPlugin(), hlsStream.plugin, bundleCommonJsDependencies(['tus-js-client'])],
+  middleware: [hlsStream.middleware, ctlHls.middleware],
+  plugins: [esbuildPlugin({ ts: true, tsconfig: rootTsconfig, target: 'es2022' }), liveTestServerPlugin(), hlsStream.plugin, ctlHls.plugin, bundleCommonJsDependencies(['tus-js-client'])],
   browsers: [
     chromeLauncher({
       launchOptions: {

@@ -1,7 +1,8 @@
 import type { LiveStatus, LiveStatusSummary } from '@live-upload/schema';
 import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { createLiveEvent } from '../events.js';
-import { closestLang, formatLabel, labelLocale, resolveLabels, type LiveLabels } from '../labels.js';
+import { LangController } from '../lang-controller.js';
+import { formatLabel, labelLocale, resolveLabels, type LiveLabels } from '../labels.js';
 import { documentLiveStatusRegistry } from '../live-status-connection.js';
 import { liveBadgeStyles } from './live-badge.styles.js';
 
@@ -9,7 +10,8 @@ import { liveBadgeStyles } from './live-badge.styles.js';
  * @summary Shows whether a channel is live, kept current by the server's live-status stream.
  *
  * Every badge on a page shares one connection per endpoint. Text from the network is rendered
- * as text only. Labels follow the closest `lang` attribute (en, de, fr; English otherwise).
+ * as text only. Labels follow the closest `lang` attribute (en, de, fr; English otherwise), also
+ * when a page changes it after load.
  *
  * @event live-status-change - The channel's status became known or changed.
  *   `detail: { channel, status, record }`. Title and viewer updates re-render without it.
@@ -64,6 +66,7 @@ export class LiveBadge extends LitElement {
 
   #followed = '';
   #unfollow: (() => void) | undefined;
+  #lang = new LangController(this);
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -106,7 +109,7 @@ export class LiveBadge extends LitElement {
 
   protected override render(): unknown {
     const { status, record } = this;
-    const lang = closestLang(this);
+    const lang = this.#lang.lang;
     const labels = resolveLabels(lang, this.labels);
     const statusText = status ? labels[status] : '';
     const title = status !== 'offline' && !this.noTitle ? record?.title : undefined;

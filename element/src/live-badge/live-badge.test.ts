@@ -160,6 +160,23 @@ describe('<live-badge> labels', () => {
     expect(shown(part(wrapper.querySelector('live-badge')!, 'label'))).to.equal('OFFLINE');
   });
 
+  it('follows a lang a page changes after load, on <html> or any ancestor', async () => {
+    const wrapper = await fixture<HTMLDivElement>(html`<div><live-badge .record=${record('live')}></live-badge></div>`);
+    const badge = wrapper.querySelector('live-badge')!;
+    await badge.updateComplete;
+    const root = document.documentElement;
+    const before = root.getAttribute('lang');
+    try {
+      root.setAttribute('lang', 'fr');
+      await waitUntil(() => shown(part(badge, 'label')) === 'EN DIRECT', 'French from <html lang>');
+      wrapper.setAttribute('lang', 'de');
+      await waitUntil(() => region(badge).textContent === 'Live: Morning show, 1.234 Zuschauer', 'German from the nearer ancestor');
+    } finally {
+      if (before === null) root.removeAttribute('lang');
+      else root.setAttribute('lang', before);
+    }
+  });
+
   it('takes label overrides from the labels property', async () => {
     const badge = await fixture<LiveBadge>(
       html`<live-badge .labels=${{ live: 'On air', viewers: '{count} tuned in' }} .record=${record('live')}></live-badge>`,

@@ -1,17 +1,20 @@
 import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import { createLiveEvent, type LiveClipProvenance } from '../events.js';
-import { closestLang, formatLabel } from '../labels.js';
+import { LangController } from '../lang-controller.js';
+import { formatLabel } from '../labels.js';
 import { documentLiveStatusRegistry } from '../live-status-connection.js';
 import { ClipBuffer, concatSegments } from './clip-buffer.js';
 import { isUploadReady, type CutRange } from './ffmpeg-args.js';
-import type { LivePlayer } from './live-player.js';
+import type { LivePlayer, LivePlayerState } from './live-player.js';
 import { liveUploadStyles } from './live-upload.styles.js';
-import { MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
+import { FFmpegWorkerError, MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
 import type { MediaRecording, RecordingSource } from './media-recording.js';
 import { PendingUploadStore, type PendingUpload } from './pending-uploads.js';
 import { styleProperties } from '../style-properties.js';
 import { readPlaybackInfo, type PlaybackInfo } from './playback-record.js';
-import { formatClock, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
+import { formatBytes, formatClock, formatDuration, formatSeconds, formatWholeSeconds, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
+import { UploadRate } from './upload-rate.js';
+import { viewerErrorLabel } from './viewer-errors.js';
 import type { UploadGrantRequest } from './upload-grant-client.js';
 import type { UploadSession, UploadSnapshot } from './upload-session.js';
 
@@ -28,6 +31,20 @@ interface Candidate {
 }
 
 type Stage = 'idle' | 'recording' | 'preparing' | 'review' | 'uploading';
+
+/** An error as the viewer sees it: a translated sentence, and what Try again does (when it helps). */
+interface ViewerError {
+  readonly code: string;
+  readonly retry: (() => void) | undefined;
+}
+
+/** Clip asked for more than is buffered: the viewer confirms the shorter clip first. */
+interface ShortClip {
+  readonly availableMs: number;
+}
+
+/** Ask before clipping when at least this much less than asked is buffered. */
+const SHORT_CLIP_SLACK_MS = 1000;
 
 /** Trim handles never come closer than this. */
 const MIN_TRIM_MS = 500;
@@ -107,6 +124,10 @@ export class LiveUpload extends LitElement {
     _error: { state: true },
     _title: { state: true },
     _engine: { state: true },
+    _playerState: { state: true },
+    _shortClip: { state: true },
+    _lastUpload: { state: true },
+    _uploadDetail: { state: true },
   };
 
   /** The channel, `{publisher}/{slug}`. */
@@ -161,14 +182,24 @@ export class LiveUpload extends LitElement {
   private _pending: PendingUpload[] = [];
   /** The status line (also the polite live region). */
   private _message = '';
-  private _error = '';
+  private _error: ViewerError | undefined;
   private _title = '';
   private _engine: LivePlayer['engine'] | undefined;
+  /** The player's state; `ended` once a stream that played is no longer live. */
+  private _playerState: LivePlayerState | 'ended' | undefined;
+  private _shortClip: ShortClip | undefined;
+  /** The last upload once every byte is in: the server's word on it, a link once published. */
+  private _lastUpload: UploadSnapshot | undefined;
+  /** Uppy's progress line: bytes, speed, time left. */
+  private _uploadDetail = '';
 
   /** The current upload's phase (`requesting`, `uploading`, `paused`, `offline`, `checking`, `in_review`, ...), if any. */
   get uploadPhase(): UploadSnapshot['phase'] | undefined {
-    return this._upload?.phase;
+    return (this._upload ?? this._lastUpload)?.phase;
   }
+
+  #lang = new LangController(this);
+  #rate: UploadRate | undefined;
 
   #buffer = new ClipBuffer(this.maxClipSeconds * 1000 + 10_000);
   #player: LivePlayer | undefined;
@@ -214,7 +245,7 @@ export class LiveUpload extends LitElement {
   }
 
   get #labels(): LiveUploadLabels {
-    return resolveUploadLabels(closestLang(this), this.labels);
+    return resolveUploadLabels(this.#lang.lang, this.labels);
   }
 
   get #assetBase(): string {
@@ -249,20 +280,49 @@ export class LiveUpload extends LitElement {
   }
 
   async #attachPlayer(url: string): Promise<void> {
+    const wasShown = this._playerState !== undefined && this._playerState !== 'ended';
     this.#detachPlayer();
     this.#playerUrl = url;
+    if (!url) {
+      // The stream is over (the channel went offline): a calm word, never an error about it.
+      if (wasShown) {
+        this._playerState = 'ended';
+        if (this._error?.code === 'playback_failed') this._error = undefined;
+        if (this.stage === 'idle') this.#say(this.#labels.streamEnded);
+      }
+      return;
+    }
     const video = this.renderRoot.querySelector<HTMLVideoElement>('video[part="player"]');
-    if (!url || !video) return;
+    if (!video) return;
     try {
       const { attachLivePlayer } = await import('./live-player.js');
-      const player = await attachLivePlayer(video, url, this.#buffer, (details) => this.#reportError('playback_failed', details));
+      const player = await attachLivePlayer(video, url, this.#buffer, {
+        onState: (state) => this.#playerStateChanged(state),
+        onFatal: (detail) => this.#reportError('playback_failed', detail, () => this.#retryPlayback()),
+      });
       if (this.#playerUrl !== url) return player.destroy();
       this.#player = player;
       this._engine = player.engine;
       void video.play().catch(() => undefined); // muted autoplay; the controls are there otherwise
     } catch (error) {
-      this.#reportError('playback_failed', messageOf(error));
+      this.#reportError('playback_failed', messageOf(error), () => this.#retryPlayback());
     }
+  }
+
+  #playerStateChanged(state: LivePlayerState): void {
+    const previous = this._playerState;
+    this._playerState = state;
+    if (state === 'waiting' && previous !== 'waiting') {
+      if (this._error?.code === 'playback_failed') this._error = undefined;
+      if (this.stage === 'idle') this.#say(this.#labels.streamPaused);
+    }
+    if (state === 'playing' && previous === 'waiting' && this._message === this.#labels.streamPaused) this.#say('');
+  }
+
+  #retryPlayback(): void {
+    this._error = undefined;
+    this.#detachPlayer();
+    this.requestUpdate(); // updated() attaches again
   }
 
   #detachPlayer(): void {
@@ -270,6 +330,7 @@ export class LiveUpload extends LitElement {
     this.#player = undefined;
     this.#playerUrl = '';
     this._engine = undefined;
+    this._playerState = undefined;
   }
 
   #transcoderFor(): MediaTranscoder {
@@ -280,25 +341,46 @@ export class LiveUpload extends LitElement {
     this._message = message;
   }
 
-  #reportError(code: string, message: string): void {
-    this._error = formatLabel(this.#labels.error, { message });
+  /**
+   * Shows the viewer a translated sentence for `code` (with Try again when `retry` is given);
+   * the technical `message` goes to the console and the `live-error` event, never on screen.
+   */
+  #reportError(code: string, message: string, retry?: () => void): void {
+    this._error = { code, retry };
+    console.warn(`live-upload: ${code}: ${message}`);
     this.dispatchEvent(createLiveEvent('live-error', { code, message }));
   }
 
-  /** Clip: the last `clip-seconds` of what was watched, from the segments the player already has. */
-  async clip(): Promise<void> {
+  #errorText(error: ViewerError, labels: LiveUploadLabels): string {
+    const upload = ['upload_failed', 'network_error', 'rate_limited', 'not_found', 'forbidden', 'payload_too_large', 'unsupported_media_type'].includes(error.code);
+    return labels[viewerErrorLabel(error.code, upload || this._upload ? 'errorUpload' : 'error')];
+  }
+
+  /**
+   * Clip: the last `clip-seconds` of what was watched, from the segments the player already has.
+   * When less is buffered, the viewer is asked first ("Only 5 s buffered: clip 5 s?"): a clip is
+   * never silently shorter than the button said. `acceptShorter` is that answer.
+   */
+  async clip(acceptShorter = false): Promise<void> {
     if (this.stage !== 'idle' && this.stage !== 'review') return;
     const labels = this.#labels;
     const seconds = Math.max(1, Math.min(this.clipSeconds, this.maxClipSeconds));
     const newest = this.#buffer.segments.at(-1);
     const end = this.#player?.playheadDate() ?? (newest ? newest.programDateMs + newest.durationMs : Number.NaN);
     const selection = this.#buffer.select(end, seconds * 1000);
-    if (!selection) {
+    this._shortClip = undefined;
+    if (!selection || selection.durationMs < 1000) {
       this.#say(labels.nothingToClip);
       return;
     }
+    if (!acceptShorter && selection.durationMs < seconds * 1000 - SHORT_CLIP_SLACK_MS) {
+      this._shortClip = { availableMs: selection.durationMs };
+      this.#say(formatLabel(labels.clipShort, { seconds: formatWholeSeconds(selection.durationMs, this.#lang.lang) }));
+      this.#focusAfterRender = '[data-action="clip-available"]';
+      return;
+    }
     this.#discardCandidate();
-    this._error = '';
+    this._error = undefined;
     this.stage = 'preparing';
     this._progress = 0;
     this.#say(labels.makingClip);
@@ -321,7 +403,7 @@ export class LiveUpload extends LitElement {
         startedAtMs,
       });
     } catch (error) {
-      this.#preparationFailed(error, 'clip_failed');
+      this.#preparationFailed(error, error instanceof FFmpegWorkerError ? 'clipper_unavailable' : 'clip_failed', () => void this.clip(true));
     }
   }
 
@@ -334,12 +416,12 @@ export class LiveUpload extends LitElement {
     try {
       stream = await openRecordingStream(source);
     } catch (error) {
-      this.#say(formatLabel(labels.noRecorder, { message: messageOf(error) }));
+      this.#say('');
       this.#reportError('recording_unavailable', messageOf(error));
       return;
     }
     this.#discardCandidate();
-    this._error = '';
+    this._error = undefined;
     const recording = new MediaRecording(stream, this.maxRecordSeconds * 1000);
     this.#recording = recording;
     this.stage = 'recording';
@@ -381,7 +463,7 @@ export class LiveUpload extends LitElement {
     this._progress = undefined;
     this.stage = 'review';
     const labels = this.#labels;
-    const seconds = (candidate.durationMs / 1000).toFixed(1);
+    const seconds = formatSeconds(candidate.durationMs, this.#lang.lang);
     this.#say(formatLabel(candidate.source === 'clip' ? labels.clipReady : labels.recordingReady, { seconds }));
     this.#focusAfterRender = '[data-action="upload"], [data-action="discard"]';
     this.dispatchEvent(
@@ -395,7 +477,7 @@ export class LiveUpload extends LitElement {
     return { canonical_id: candidate.canonicalId, from: new Date(from).toISOString(), to: new Date(candidate.fromMs + this._trim.endMs).toISOString() };
   }
 
-  #preparationFailed(error: unknown, code: string): void {
+  #preparationFailed(error: unknown, code: string, retry?: () => void): void {
     this._progress = undefined;
     if (error instanceof TranscodeCancelledError) {
       this.stage = this._candidate ? 'review' : 'idle';
@@ -404,7 +486,7 @@ export class LiveUpload extends LitElement {
     }
     this.stage = this._candidate ? 'review' : 'idle';
     this.#say('');
-    this.#reportError(code, messageOf(error));
+    this.#reportError(code, messageOf(error), retry);
   }
 
   #discardCandidate(): void {
@@ -419,14 +501,15 @@ export class LiveUpload extends LitElement {
     const labels = this.#labels;
     this.stage = 'preparing';
     this._progress = 0;
-    this._error = '';
+    this._error = undefined;
+    this._lastUpload = undefined;
     this.#say(labels.preparing);
     let file: Blob;
     const provenance = this.#provenance(candidate);
     try {
       file = await this.#prepare(candidate);
     } catch (error) {
-      this.#preparationFailed(error, 'preparation_failed');
+      this.#preparationFailed(error, error instanceof FFmpegWorkerError ? 'clipper_unavailable' : 'preparation_failed', () => void this.upload());
       return;
     }
     this._progress = undefined;
@@ -498,6 +581,10 @@ export class LiveUpload extends LitElement {
     this.#session = session;
     this.stage = 'uploading';
     this._upload = session.snapshot;
+    this._lastUpload = undefined;
+    this._error = undefined;
+    this.#rate = new UploadRate();
+    this._uploadDetail = '';
     this.#focusAfterRender = '[data-action="pause"], [data-action="cancel"]';
     let last = session.snapshot;
     session.addEventListener('state', () => {
@@ -505,12 +592,13 @@ export class LiveUpload extends LitElement {
       const now = session.snapshot;
       const previous = last;
       last = now;
-      this._upload = now;
+      if (this._upload) this.#showProgress(now);
+      else this._lastUpload = now; // every byte is in: the notice follows the server's word
       if (now.phase !== previous.phase) {
         this.#say(this.#phaseText(now));
         if (now.phase === 'paused') this.#focusAfterRender = '[data-action="resume"]';
         if (now.phase === 'uploading' && previous.phase === 'paused') this.#focusAfterRender = '[data-action="pause"]';
-        if (['checking', 'failed', 'cancelled'].includes(now.phase)) this.#focusAfterRender = '[data-action="done"]';
+        if (this._upload && ['checking', 'failed', 'cancelled'].includes(now.phase)) this.#uploadEnded(now);
       }
       // Listeners may act on the upload (pause it, say): events go last, after the view is in step.
       const { uploadId } = now;
@@ -519,26 +607,69 @@ export class LiveUpload extends LitElement {
       }
       if (now.phase !== previous.phase) {
         if (now.phase === 'checking' && uploadId) this.dispatchEvent(createLiveEvent('live-upload-complete', { uploadId, status: 'checking' }));
-        if (now.phase === 'failed') this.#reportError(now.error?.code ?? 'upload_failed', now.error?.message ?? '');
+        if (now.phase === 'failed') {
+          const retry = this._candidate && !this.noUpload ? () => void this.upload() : undefined;
+          this.#reportError(now.error?.code ?? 'upload_failed', now.error?.message ?? '', retry);
+        }
       }
     });
     this.#say(this.#phaseText(session.snapshot));
   }
 
+  /** Uppy's line under the bar: bytes of bytes, speed, time left. */
+  #showProgress(snapshot: UploadSnapshot): void {
+    this._upload = snapshot;
+    const lang = this.#lang.lang;
+    if (snapshot.phase !== 'uploading' || snapshot.bytesTotal <= 0) {
+      this._uploadDetail = '';
+      return;
+    }
+    const rate = (this.#rate ??= new UploadRate());
+    rate.sample(snapshot.bytesUploaded, performance.now());
+    const labels = this.#labels;
+    const speed = rate.bytesPerSecond;
+    const msLeft = rate.msLeft(snapshot.bytesTotal - snapshot.bytesUploaded);
+    const parts = [formatLabel(labels.uploadDetail, { done: formatBytes(snapshot.bytesUploaded, lang), total: formatBytes(snapshot.bytesTotal, lang), speed: speed ? `${formatBytes(speed, lang)}/s` : '…' })];
+    if (msLeft !== undefined && snapshot.bytesUploaded < snapshot.bytesTotal) parts.push(formatLabel(labels.timeLeft, { time: formatDuration(msLeft, lang) }));
+    this._uploadDetail = parts.join(' · ');
+  }
+
+  /**
+   * The upload is done with this view: every byte is in (back to ready, Clip and Record enabled,
+   * the notice keeps following the server until published or rejected), or it failed or was
+   * cancelled (back to the review of the same clip, to try again or discard).
+   */
+  #uploadEnded(snapshot: UploadSnapshot): void {
+    this._upload = undefined;
+    this._lastUpload = snapshot;
+    this._uploadDetail = '';
+    if (snapshot.phase === 'checking') {
+      this.#discardCandidate();
+      this._title = '';
+      this.stage = 'idle';
+      this.#focusAfterRender = '[data-action="clip"], [data-action="camera"]';
+      return;
+    }
+    this.#session?.dispose();
+    this.#session = undefined;
+    this.stage = this._candidate ? 'review' : 'idle';
+    this.#focusAfterRender = this._candidate ? '[data-action="upload"], [data-action="retry"]' : '[data-action="clip"], [data-action="camera"]';
+  }
+
   #phaseText(snapshot: UploadSnapshot): string {
     const labels = this.#labels;
     const percent = String(percentOf(snapshot));
-    return formatLabel(labels[snapshot.phase], { percent, message: snapshot.error?.message ?? '' });
+    return formatLabel(labels[snapshot.phase], { percent });
   }
 
-  /** Back to idle after an upload reached its end (the status keeps updating until then). */
+  /** Dismisses the last upload's notice (the server status stops being followed). */
   #done(): void {
-    this.#session?.dispose();
-    this.#session = undefined;
-    this._upload = undefined;
-    this.#discardCandidate();
-    this.stage = 'idle';
-    this.#say('');
+    if (!this._upload) {
+      this.#session?.dispose();
+      this.#session = undefined;
+    }
+    this._lastUpload = undefined;
+    if (this.stage === 'idle') this.#say('');
     this.#focusAfterRender = '[data-action="clip"], [data-action="camera"]';
   }
 
@@ -562,6 +693,11 @@ export class LiveUpload extends LitElement {
     else trim.endMs = Math.min(duration, Math.max(value, trim.startMs + MIN_TRIM_MS));
     this._trim = trim;
     (event.target as HTMLInputElement).value = String(trim[which] / 1000);
+    const candidate = this._candidate;
+    if (candidate) {
+      const labels = this.#labels;
+      this.#say(formatLabel(candidate.source === 'clip' ? labels.clipReady : labels.recordingReady, { seconds: formatSeconds(trim.endMs - trim.startMs, this.#lang.lang) }));
+    }
     const preview = this.renderRoot.querySelector<HTMLVideoElement>('video[part="preview"]');
     if (preview) preview.currentTime = trim[which] / 1000;
   }
@@ -576,10 +712,22 @@ export class LiveUpload extends LitElement {
         : nothing}
       ${this.#renderActions(labels, playing)} ${this.stage === 'review' ? this.#renderReview(labels) : nothing}
       ${this.stage === 'preparing' ? this.#renderPreparing(labels) : nothing} ${this.stage === 'uploading' ? this.#renderUpload(labels) : nothing}
+      ${this._lastUpload && !this._upload ? this.#renderLastUpload(labels) : nothing}
       ${this.stage === 'idle' && this._pending.length && !this.noUpload ? this.#renderPending(labels) : nothing}
       <p part="status" role="status" aria-live="polite">${this._message}</p>
-      ${this._error ? html`<p part="error">${this._error}</p>` : nothing}
+      ${this._error
+        ? html`<p part="error">
+            ${this.#errorText(this._error, labels)}
+            ${this._error.retry ? html`<button type="button" data-action="retry" @click=${() => this.#retry()}>${labels.retry}</button>` : nothing}
+          </p>`
+        : nothing}
     </div>`;
+  }
+
+  #retry(): void {
+    const retry = this._error?.retry;
+    this._error = undefined;
+    retry?.();
   }
 
   #renderActions(labels: LiveUploadLabels, playing: boolean): TemplateResult | typeof nothing {
@@ -593,9 +741,15 @@ export class LiveUpload extends LitElement {
     if (!canClip && this.noRecord) return nothing;
     const busy = this.stage === 'preparing' || this.stage === 'uploading';
     const seconds = String(Math.max(1, Math.min(this.clipSeconds, this.maxClipSeconds)));
+    const short = this._shortClip;
     return html`<div part="actions" role="group" aria-label=${labels.actions}>
       ${canClip
         ? html`<button type="button" data-action="clip" ?disabled=${busy} @click=${() => this.clip()}>${formatLabel(labels.clip, { seconds })}</button>`
+        : nothing}
+      ${canClip && short && !busy
+        ? html`<button type="button" class="primary" data-action="clip-available" @click=${() => this.clip(true)}>
+              ${formatLabel(labels.clipAvailable, { seconds: formatWholeSeconds(short.availableMs, this.#lang.lang) })}</button
+            ><button type="button" data-action="clip-cancel" @click=${() => this.#cancelShortClip()}>${labels.cancel}</button>`
         : nothing}
       ${this.noRecord
         ? nothing
@@ -606,22 +760,30 @@ export class LiveUpload extends LitElement {
     </div>`;
   }
 
+  #cancelShortClip(): void {
+    this._shortClip = undefined;
+    this.#say('');
+    this.#focusAfterRender = '[data-action="clip"]';
+  }
+
   #renderReview(labels: LiveUploadLabels): TemplateResult {
     const candidate = this._candidate!;
     const max = candidate.durationMs / 1000;
     const { startMs, endMs } = this._trim;
+    const lang = this.#lang.lang;
+    const seconds = (ms: number) => `${formatSeconds(ms, lang)} s`;
     return html`<video part="preview" controls playsinline src=${candidate.url} aria-label=${labels.preview}></video>
       <fieldset part="trim">
         <legend>${labels.trim}</legend>
         <label for="trim-start">${labels.trimStart}</label>
-        <input id="trim-start" type="range" min="0" max=${max} step="0.1" .value=${String(startMs / 1000)} aria-valuetext=${formatClock(startMs)}
+        <input id="trim-start" type="range" min="0" max=${max} step="0.1" .value=${String(startMs / 1000)} aria-valuetext=${seconds(startMs)}
           @input=${(event: Event) => this.#onTrim('startMs', event)} />
-        <span>${formatClock(startMs)}</span>
+        <span>${seconds(startMs)}</span>
         <label for="trim-end">${labels.trimEnd}</label>
-        <input id="trim-end" type="range" min="0" max=${max} step="0.1" .value=${String(endMs / 1000)} aria-valuetext=${formatClock(endMs)}
+        <input id="trim-end" type="range" min="0" max=${max} step="0.1" .value=${String(endMs / 1000)} aria-valuetext=${seconds(endMs)}
           @input=${(event: Event) => this.#onTrim('endMs', event)} />
-        <span>${formatClock(endMs)}</span>
-        <span></span><span>${formatLabel(labels.trimmedLength, { seconds: ((endMs - startMs) / 1000).toFixed(1) })}</span><span></span>
+        <span>${seconds(endMs)}</span>
+        <span></span><span>${formatLabel(labels.trimmedLength, { seconds: formatSeconds(endMs - startMs, lang) })}</span><span></span>
       </fieldset>
       <div part="controls">
         ${this.noUpload
@@ -645,12 +807,28 @@ export class LiveUpload extends LitElement {
     const sending = phase === 'requesting' || phase === 'uploading' || phase === 'offline';
     const ended = phase === 'checking' || phase === 'in_review' || phase === 'published' || phase === 'rejected' || phase === 'failed' || phase === 'cancelled';
     return html`${progressBar(labels.uploadProgress, percentOf(snapshot), phase === 'requesting' ? undefined : `${percentOf(snapshot)}%`)}
+      ${this._uploadDetail ? html`<p part="progress-detail">${this._uploadDetail}</p>` : nothing}
       <div part="controls">
         ${sending ? html`<button type="button" data-action="pause" ?disabled=${phase !== 'uploading'} @click=${() => this.#session?.pause()}>${labels.pause}</button>` : nothing}
         ${phase === 'paused' ? html`<button type="button" class="primary" data-action="resume" @click=${() => this.#session?.resume()}>${labels.resume}</button>` : nothing}
         ${ended ? nothing : html`<button type="button" data-action="cancel" @click=${() => this.#session?.cancel()}>${labels.cancel}</button>`}
         ${ended ? html`<button type="button" data-action="done" @click=${() => this.#done()}>${labels.done}</button>` : nothing}
       </div>`;
+  }
+
+  /** The upload whose bytes are all in: a full bar, the server's word (the status line), the clip once published. */
+  #renderLastUpload(labels: LiveUploadLabels): TemplateResult {
+    const snapshot = this._lastUpload!;
+    const arrived = snapshot.phase !== 'failed' && snapshot.phase !== 'cancelled';
+    return html`<div part="upload-result">
+      ${arrived ? progressBar(labels.uploadProgress, 100, '100%') : nothing}
+      <div part="controls">
+        ${snapshot.phase === 'published' && snapshot.mediaUrl
+          ? html`<a part="clip-link" href=${snapshot.mediaUrl} target="_blank" rel="noopener">${labels.watchClip}</a>`
+          : nothing}
+        <button type="button" data-action="done" @click=${() => this.#done()}>${labels.done}</button>
+      </div>
+    </div>`;
   }
 
   #renderPending(labels: LiveUploadLabels): TemplateResult {

@@ -99,5 +99,25 @@ export const liveUploadStyles = css`
   [part='error'] {
     margin: 0;
     color: var(--live-error-color,#b3261e);
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem;
+    align-items: center;
+  }
+  [part='progress-detail'] {
+    margin: 0;
+    font-variant-numeric: tabular-nums;
+    opacity: 0.85;
+  }
+  [part='upload-result'] {
+    display: grid;
+    gap: 0.5rem;
+  }
+  a {
+    color: var(--live-accent-color,#1a56db);
+  }
+  a:focus-visible {
+    outline: 3px solid var(--live-focus-color,#1a56db);
+    outline-offset: 2px;
   }
 `;

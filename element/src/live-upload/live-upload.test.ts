@@ -82,6 +82,21 @@ describe('<live-upload> element', () => {
     expect(button(custom, 'camera')!.textContent!.trim()).to.equal('Film me');
   });
 
+  it('follows a lang changed after load (on an ancestor), decimals included', async () => {
+    const wrapper = await fixture<HTMLDivElement>(html`<div lang="en"><live-upload></live-upload></div>`);
+    const element = wrapper.querySelector('live-upload') as LiveUpload;
+    await element.useFile(await mediaFixture('4s-360p.mp4'));
+    await element.updateComplete;
+    expect(shadow(element).querySelector('[part="trim"]')!.textContent).to.contain('4.0 s selected');
+    wrapper.setAttribute('lang', 'de');
+    await waitUntil(() => shadow(element).querySelector('[part="trim"]')!.textContent!.includes('4,0 s ausgewählt'), 'German, with a decimal comma');
+    expect(button(element, 'discard')!.textContent!.trim()).to.equal('Verwerfen');
+    const badge = shadow(element).querySelector('live-badge')!;
+    expect(badge.shadowRoot!.textContent).to.not.contain('Offline'); // no status yet; the badge follows the same lang (see live-badge.test.ts)
+    element.setAttribute('lang', 'fr');
+    await waitUntil(() => button(element, 'discard')!.textContent!.trim() === 'Abandonner', 'its own lang wins');
+  });
+
   it('is styled through --live-* custom properties and ::part names', async () => {
     const element = await fixture<LiveUpload>(html`<live-upload style="--live-focus-color: rgb(1, 2, 3); --live-button-background: rgb(4, 5, 6)"></live-upload>`);
     const camera = button(element, 'camera')!;
@@ -204,12 +219,16 @@ describe('<live-upload> trim', () => {
     for (let i = 0; i < 10; i++) await sendKeys({ press: 'ArrowRight' });
     await element.updateComplete;
     expect(Number(startHandle.value)).to.be.closeTo(1, 0.01);
-    expect(startHandle.getAttribute('aria-valuetext')).to.equal('0:01');
+    expect(startHandle.getAttribute('aria-valuetext'), 'seconds with tenths, not m:ss').to.equal('1.0 s');
+    for (let i = 0; i < 5; i++) await sendKeys({ press: 'ArrowRight' });
+    await element.updateComplete;
+    expect(startHandle.getAttribute('aria-valuetext')).to.equal('1.5 s');
     endHandle.focus();
     await sendKeys({ press: 'Home' });
     await element.updateComplete;
-    expect(Number(endHandle.value), 'end stops 0.5 s after start').to.be.closeTo(1.5, 0.01);
+    expect(Number(endHandle.value), 'end stops 0.5 s after start').to.be.closeTo(2, 0.01);
     expect(shadow(element).querySelector('[part="trim"]')!.textContent).to.contain('0.5 s selected');
+    expect(statusLine(element).textContent, 'the ready line follows the trim').to.equal('Recording ready: 0.5 s');
     await expectNoAxeViolations(element, 'trim');
   });
 });
@@ -252,7 +271,12 @@ describe('<live-upload> upload', () => {
     expect(bar.getAttribute('aria-valuenow')).to.equal('100');
     expect(bar.getAttribute('aria-valuemin')).to.equal('0');
     expect(bar.getAttribute('aria-valuemax')).to.equal('100');
+    // Every byte is in: ready again by itself, Record enabled, while the notice follows the server.
+    expect(element.stage).to.equal('idle');
+    expect(button(element, 'camera')!.disabled).to.equal(false);
+    expect(button(element, 'upload'), 'the clip is gone from review').to.equal(null);
     await phaseReached(element, 'in_review');
+    await element.updateComplete;
     expect(statusLine(element).textContent).to.equal('Uploaded: in review');
     await expectNoAxeViolations(element, 'in review');
     const status = await (await fetch(`${endpoint}/api/v1/uploads/${detail.uploadId}`)).json();
@@ -260,6 +284,7 @@ describe('<live-upload> upload', () => {
     button(element, 'done')!.click();
     await element.updateComplete;
     expect(element.stage).to.equal('idle');
+    expect(shadow(element).querySelector('[part="upload-result"]'), 'Done dismisses the notice').to.equal(null);
   });
 
   it('pauses mid-upload and resumes from where the server is', async function () {
@@ -366,9 +391,17 @@ describe('<live-upload> upload', () => {
     button(element, 'upload')!.click();
     const { detail } = await error;
     expect(detail.code).to.equal('not_found');
+    expect(detail.message, 'the technical detail is in the event').to.contain('no channel acme/no-such-channel');
     await element.updateComplete;
-    expect(shadow(element).querySelector('[part="error"]')!.textContent).to.contain('no channel acme/no-such-channel');
+    const shown = shadow(element).querySelector('[part="error"]')!;
+    expect(shown.textContent, 'a human sentence on screen').to.contain('This channel does not take uploads at the moment.');
+    expect(shown.textContent).to.not.contain('no channel');
+    expect(element.stage, 'back to the same clip').to.equal('review');
+    expect(button(element, 'retry')!.textContent!.trim()).to.equal('Try again');
     await expectNoAxeViolations(element, 'failed');
+    const again = oneEvent(element, 'live-error');
+    button(element, 'retry')!.click(); // Try again uploads the same clip again
+    expect((await again).detail.code).to.equal('not_found');
   });
 });
 

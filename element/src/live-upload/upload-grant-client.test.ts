@@ -15,7 +15,7 @@ describe('upload grant client, against the real server', () => {
     const grant = await requestUploadGrant(endpoint, request);
     expect(grant.upload_id).to.match(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(new URL(grant.upload_url).pathname).to.equal('/uploads');
-    expect(await fetchUploadStatus(endpoint, grant.upload_id)).to.equal('uploading');
+    expect(await fetchUploadStatus(endpoint, grant.upload_id)).to.deep.equal({ status: 'uploading', mp4Url: undefined });
   });
 
   it('sends clip provenance, and retries without it only when the server names it unknown', async () => {

@@ -102,10 +102,23 @@ export async function renewUploadGrant(endpoint: string, renewal: { upload_id: s
 export const UPLOAD_STATUSES = ['uploading', 'checking', 'in_review', 'approved', 'rejected', 'published', 'deleted'] as const;
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 
-export async function fetchUploadStatus(endpoint: string, uploadId: string, signal?: AbortSignal): Promise<UploadStatus> {
+/** An upload's status, and once published the URL of its MP4 (absolute, resolved against the endpoint). */
+export interface UploadStatusReport {
+  readonly status: UploadStatus;
+  readonly mp4Url: string | undefined;
+}
+
+export async function fetchUploadStatus(endpoint: string, uploadId: string, signal?: AbortSignal): Promise<UploadStatusReport> {
   const response = await fetch(api(endpoint, `/${encodeURIComponent(uploadId)}`), { credentials: 'omit', cache: 'no-store', ...(signal ? { signal } : {}) });
   if (!response.ok) throw await serverError(response);
-  const status = ((await response.json()) as { status?: unknown }).status;
+  const body = (await response.json()) as { status?: unknown; media?: { mp4?: unknown } };
+  const status = body.status;
   if (!(UPLOAD_STATUSES as readonly unknown[]).includes(status)) throw new UploadServerError(502, 'bad_status', 'the server sent an unknown upload status');
-  return status as UploadStatus;
+  const mp4 = body.media?.mp4;
+  let mp4Url: string | undefined;
+  if (typeof mp4 === 'string') {
+    const url = new URL(mp4, new URL(`${endpoint.replace(/\/$/, '')}/`, location.href));
+    if (url.protocol === 'https:' || url.protocol === 'http:') mp4Url = url.href;
+  }
+  return { status: status as UploadStatus, mp4Url };
 }

@@ -46,6 +46,26 @@ export interface LiveUploadLabels {
   readonly nothingToClip: string;
   readonly noRecorder: string;
   readonly error: string;
+  /** Less is buffered than the Clip button says: `{seconds}` is what there is. */
+  readonly clipShort: string;
+  readonly clipAvailable: string;
+  readonly streamPaused: string;
+  readonly streamEnded: string;
+  readonly retry: string;
+  readonly uploadDetail: string;
+  readonly timeLeft: string;
+  readonly watchClip: string;
+  readonly errorPlayback: string;
+  readonly errorClip: string;
+  readonly errorClipper: string;
+  readonly errorRecording: string;
+  readonly errorPreparation: string;
+  readonly errorNetwork: string;
+  readonly errorBusy: string;
+  readonly errorChannel: string;
+  readonly errorTooLarge: string;
+  readonly errorUnsupported: string;
+  readonly errorUpload: string;
 }
 
 export const LIVE_UPLOAD_LABELS = {
@@ -86,11 +106,30 @@ export const LIVE_UPLOAD_LABELS = {
     in_review: 'Uploaded: in review',
     published: 'Published',
     rejected: 'Not accepted',
-    failed: 'Upload failed: {message}',
+    failed: 'Upload failed',
     cancelled: 'Upload cancelled',
     nothingToClip: 'Nothing to clip yet: let the stream play a moment',
-    noRecorder: 'Recording is not possible here: {message}',
-    error: 'Something went wrong: {message}',
+    noRecorder: 'Recording is not possible here: allow the camera or screen, or try another browser.',
+    error: 'Something went wrong.',
+    clipShort: 'Only {seconds} s buffered: clip {seconds} s?',
+    clipAvailable: 'Clip {seconds} s',
+    streamPaused: 'The stream paused. It continues here when it is back.',
+    streamEnded: 'The stream has ended.',
+    retry: 'Try again',
+    uploadDetail: '{done} of {total} · {speed}',
+    timeLeft: '{time} left',
+    watchClip: 'Watch the clip',
+    errorPlayback: 'The video could not play here.',
+    errorClip: 'The clip could not be made.',
+    errorClipper: 'Clipping is not available on this page.',
+    errorRecording: 'The recording stopped unexpectedly.',
+    errorPreparation: 'The video could not be prepared for upload.',
+    errorNetwork: 'The connection dropped before the upload finished.',
+    errorBusy: 'Too many uploads right now. Please try again in a minute.',
+    errorChannel: 'This channel does not take uploads at the moment.',
+    errorTooLarge: 'This video is too large to upload.',
+    errorUnsupported: 'This kind of video cannot be uploaded.',
+    errorUpload: 'The upload did not go through.',
   },
   de: {
     player: 'Livevideo von {channel}',
@@ -129,11 +168,30 @@ export const LIVE_UPLOAD_LABELS = {
     in_review: 'Hochgeladen: in Prüfung',
     published: 'Veröffentlicht',
     rejected: 'Nicht angenommen',
-    failed: 'Upload fehlgeschlagen: {message}',
+    failed: 'Upload fehlgeschlagen',
     cancelled: 'Upload abgebrochen',
     nothingToClip: 'Noch nichts zum Clippen: Lassen Sie den Stream kurz laufen',
-    noRecorder: 'Aufnahme hier nicht möglich: {message}',
-    error: 'Etwas ist schiefgegangen: {message}',
+    noRecorder: 'Aufnahme hier nicht möglich: Erlauben Sie Kamera oder Bildschirm, oder nutzen Sie einen anderen Browser.',
+    error: 'Etwas ist schiefgegangen.',
+    clipShort: 'Nur {seconds} s gepuffert: {seconds} s clippen?',
+    clipAvailable: '{seconds} s clippen',
+    streamPaused: 'Der Stream pausiert. Er geht hier weiter, sobald er zurück ist.',
+    streamEnded: 'Der Stream ist beendet.',
+    retry: 'Erneut versuchen',
+    uploadDetail: '{done} von {total} · {speed}',
+    timeLeft: 'noch {time}',
+    watchClip: 'Clip ansehen',
+    errorPlayback: 'Das Video lässt sich hier nicht abspielen.',
+    errorClip: 'Der Clip konnte nicht erstellt werden.',
+    errorClipper: 'Clippen ist auf dieser Seite nicht möglich.',
+    errorRecording: 'Die Aufnahme wurde unerwartet beendet.',
+    errorPreparation: 'Das Video konnte nicht für den Upload vorbereitet werden.',
+    errorNetwork: 'Die Verbindung ist abgebrochen, bevor der Upload fertig war.',
+    errorBusy: 'Gerade laufen zu viele Uploads. Bitte versuchen Sie es in einer Minute noch einmal.',
+    errorChannel: 'Dieser Kanal nimmt gerade keine Uploads an.',
+    errorTooLarge: 'Dieses Video ist zu groß zum Hochladen.',
+    errorUnsupported: 'Diese Art Video kann nicht hochgeladen werden.',
+    errorUpload: 'Der Upload hat nicht geklappt.',
   },
   fr: {
     player: 'Vidéo en direct de {channel}',
@@ -172,11 +230,30 @@ export const LIVE_UPLOAD_LABELS = {
     in_review: 'Envoyé\u00a0: en cours de modération',
     published: 'Publié',
     rejected: 'Refusé',
-    failed: 'Échec de l’envoi\u00a0: {message}',
+    failed: 'Échec de l’envoi',
     cancelled: 'Envoi annulé',
     nothingToClip: 'Rien à extraire pour l’instant\u00a0: laissez le direct tourner un moment',
-    noRecorder: 'Enregistrement impossible ici\u00a0: {message}',
-    error: 'Une erreur est survenue\u00a0: {message}',
+    noRecorder: 'Enregistrement impossible ici\u00a0: autorisez la caméra ou l’écran, ou essayez un autre navigateur.',
+    error: 'Une erreur est survenue.',
+    clipShort: 'Seulement {seconds}\u00a0s en mémoire\u00a0: extraire {seconds}\u00a0s\u00a0?',
+    clipAvailable: 'Extraire {seconds}\u00a0s',
+    streamPaused: 'Le direct est en pause. Il reprendra ici dès son retour.',
+    streamEnded: 'Le direct est terminé.',
+    retry: 'Réessayer',
+    uploadDetail: '{done} sur {total} · {speed}',
+    timeLeft: 'encore {time}',
+    watchClip: 'Voir l’extrait',
+    errorPlayback: 'La vidéo ne peut pas être lue ici.',
+    errorClip: 'L’extrait n’a pas pu être créé.',
+    errorClipper: 'L’extraction n’est pas disponible sur cette page.',
+    errorRecording: 'L’enregistrement s’est arrêté de façon inattendue.',
+    errorPreparation: 'La vidéo n’a pas pu être préparée pour l’envoi.',
+    errorNetwork: 'La connexion a été coupée avant la fin de l’envoi.',
+    errorBusy: 'Trop d’envois en ce moment. Réessayez dans une minute.',
+    errorChannel: 'Cette chaîne n’accepte pas d’envois pour le moment.',
+    errorTooLarge: 'Cette vidéo est trop lourde pour être envoyée.',
+    errorUnsupported: 'Ce type de vidéo ne peut pas être envoyé.',
+    errorUpload: 'L’envoi n’a pas abouti.',
   },
 } as const satisfies Record<string, LiveUploadLabels>;
 
@@ -184,6 +261,38 @@ export const LIVE_UPLOAD_LABELS = {
 export function resolveUploadLabels(lang: string, overrides?: Partial<LiveUploadLabels>): LiveUploadLabels {
   const locale = labelLocale(lang);
   return { ...(Object.hasOwn(LIVE_UPLOAD_LABELS, locale) ? LIVE_UPLOAD_LABELS[locale] : LIVE_UPLOAD_LABELS.en), ...overrides };
+}
+
+/** Seconds with one decimal in `lang`'s way: `10.0` (en), `10,0` (de, fr). */
+export function formatSeconds(ms: number, lang: string): string {
+  return new Intl.NumberFormat(localeOf(lang), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(Math.max(0, ms) / 1000);
+}
+
+/** Whole seconds, rounded down (what a buffer holds): `5`. */
+export function formatWholeSeconds(ms: number, lang: string): string {
+  return new Intl.NumberFormat(localeOf(lang), { maximumFractionDigits: 0 }).format(Math.floor(Math.max(0, ms) / 1000));
+}
+
+/** Bytes as `4.2 MB` in `lang`'s way. */
+export function formatBytes(bytes: number, lang: string): string {
+  const [unit, size] = bytes >= 1e9 ? (['gigabyte', 1e9] as const) : bytes >= 1e6 ? (['megabyte', 1e6] as const) : (['kilobyte', 1e3] as const);
+  return new Intl.NumberFormat(localeOf(lang), { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(bytes / size);
+}
+
+/** A duration as `12 s` or `3 min`, in `lang`'s way. */
+export function formatDuration(ms: number, lang: string): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  const [unit, value] = seconds >= 90 ? (['minute', Math.round(seconds / 60)] as const) : (['second', seconds] as const);
+  return new Intl.NumberFormat(localeOf(lang), { style: 'unit', unit, unitDisplay: 'short' }).format(value);
+}
+
+/** A BCP 47 tag Intl accepts (`lang` attributes may hold anything). */
+function localeOf(lang: string): string {
+  try {
+    return Intl.getCanonicalLocales(lang)[0] ?? 'en';
+  } catch {
+    return 'en';
+  }
 }
 
 /** `m:ss` for timers and trim handles. */

@@ -26,6 +26,8 @@ export interface UploadSnapshot {
   readonly error: { readonly code: string; readonly message: string } | undefined;
   /** True when this session picked up an upload stored before a reload. */
   readonly resumed: boolean;
+  /** Once `published`: where the clip plays (its MP4 under the server's `/media/`). */
+  readonly mediaUrl?: string | undefined;
 }
 
 export interface UploadSessionOptions {
@@ -219,10 +221,10 @@ export class UploadSession extends EventTarget {
     if (!uploadId || this.#abort.signal.aborted) return;
     this.#poll = setTimeout(async () => {
       try {
-        const status = await fetchUploadStatus(this.options.endpoint, uploadId, this.#abort.signal);
+        const { status, mp4Url } = await fetchUploadStatus(this.options.endpoint, uploadId, this.#abort.signal);
         if (this.#abort.signal.aborted) return;
         const phase = phaseOf(status);
-        if (phase !== this.#snapshot.phase) this.#set({ phase });
+        if (phase !== this.#snapshot.phase) this.#set({ phase, ...(phase === 'published' ? { mediaUrl: mp4Url } : {}) });
         if (FINAL_PHASES.includes(phase)) return;
       } catch {
         if (this.#abort.signal.aborted) return; // rate-limited or offline: keep asking, more slowly

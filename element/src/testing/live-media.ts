@@ -20,3 +20,14 @@ export async function ffprobe(media: Blob): Promise<ProbeReport> {
   if (!response.ok) throw new Error(`ffprobe: ${response.status} ${await response.text()}`);
   return (await response.json()) as ProbeReport;
 }
+
+/** A live HLS stream on a clock the test controls (see `controllableHls` in the wtr config). */
+export const controlledHls = {
+  start: (position?: number) => executeServerCommand<{ id: string; url: string }, { position?: number }>('ctl-hls-start', position === undefined ? {} : { position }),
+  set: (id: string, change: { position?: number; gone?: boolean }) => executeServerCommand<boolean, { id: string; position?: number; gone?: boolean }>('ctl-hls-set', { id, ...change }),
+  /** When (ms since the epoch, server clock) each playlist request arrived. */
+  requests: (id: string) => executeServerCommand<number[], { id: string }>('ctl-hls-requests', { id }),
+};
+
+/** The URLs of the dedicated workers Chromium runs for the test page now (from DevTools, not from the page). */
+export const pageWorkers = () => executeServerCommand<string[], undefined>('live-workers');

@@ -14,6 +14,8 @@ export const liveServer = {
   goLive: (title?: string) => executeServerCommand<boolean, { title?: string }>('live-go-live', title === undefined ? {} : { title }),
   goOffline: () => executeServerCommand<boolean, undefined>('live-go-offline'),
   updateTitle: (title: string) => executeServerCommand<boolean, { title: string }>('live-update-title', { title }),
+  /** Sets (or, without `hls`, clears) the test channel's `playback.hls`. */
+  setPlayback: (hls?: string) => executeServerCommand<boolean, { hls?: string }>('live-set-playback', hls === undefined ? {} : { hls }),
   createChannel: (channel: string, title: string) =>
     executeServerCommand<boolean, { channel: string; title: string }>('live-create-channel', { channel, title }),
 };
