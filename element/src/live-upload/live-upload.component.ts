@@ -63,7 +63,7 @@ const NO_PLAYBACK: PlaybackInfo = { hls: undefined, canonicalId: undefined, star
  * @event live-clip-ready - A clip or recording is ready to trim and upload. `detail: { source, blob, durationMs, provenance }`.
  * @event live-upload-progress - Bytes acknowledged by the server or a phase change. `detail: { uploadId, bytesUploaded, bytesTotal, phase }`.
  * @event live-upload-complete - Every byte is in the quarantine. `detail: { uploadId, status }`.
- * @event live-error - Something failed (clip, recording, preparation, upload). `detail: { code, message }`.
+ * @event live-error - Something failed (playback, clip, recording, preparation, upload). `detail: { code, message }`: the technical detail; the viewer reads a translated sentence.
  *
  * @csspart base - The layout grid around everything.
  * @csspart badge - The `<live-badge>`; its own parts are exported as `badge-label`, `badge-dot`, `badge-title`, `badge-viewers`.
@@ -75,9 +75,12 @@ const NO_PLAYBACK: PlaybackInfo = { hls: undefined, canonicalId: undefined, star
  * @csspart title-input - The optional title field.
  * @csspart controls - Upload, Pause, Resume, Cancel, Discard, Done.
  * @csspart progress - A progress bar (preparation and upload); its fill is the inner `span`.
+ * @csspart progress-detail - Under the upload bar: bytes sent of the total, speed, time left.
+ * @csspart upload-result - After every byte is in: the full bar, a link to the clip once published, Done.
+ * @csspart clip-link - The link to the published clip.
  * @csspart status - The polite status line: what is happening now.
  * @csspart pending - Uploads stored before a reload, with Resume buttons.
- * @csspart error - The last error.
+ * @csspart error - The last error, in words for people, with Try again where it helps.
  *
  * @cssproperty --live-font - `font` shorthand. Default `400 0.9375rem/1.4 system-ui, sans-serif`.
  * @cssproperty --live-text-color - Text colour. Default: inherited.
