@@ -173,4 +173,55 @@ describe('Clip under the CSP of our own pages', { timeout: 300_000 }, () => {
       await page.close();
     }
   });
+
+  /** A site of another origin that drops the two tags from the README into a page sent with `csp`. */
+  async function thirdPartySite(csp: string): Promise<string> {
+    const site = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp });
+      response.end(
+        `<!doctype html><html lang="en"><title>A site of its own</title><script type="module" src="${main.url}/element/live-upload.js"></script>` +
+          `<live-upload channel="${CHANNEL}" endpoint="${main.url}"></live-upload></html>`,
+      );
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    after(() => new Promise<void>((resolve) => site.close(() => resolve())));
+    return `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
+  }
+
+  const thirdPartyCsp = (workers: string) =>
+    `default-src 'none'; script-src ${main.url} 'wasm-unsafe-eval'; ${workers}connect-src ${main.url}; media-src ${main.url} blob:; style-src 'none'; img-src data:`;
+
+  test("clips on another origin's page whose CSP is the README's (worker-src blob: and our origin: the shim and its import)", async () => {
+    const page = await context.newPage();
+    const trouble = watchTrouble(page);
+    try {
+      await page.goto(await thirdPartySite(thirdPartyCsp(`worker-src blob: ${main.url}; `)));
+      const { durationMs } = await clipIn(page.mainFrame(), page);
+      assert.ok(durationMs >= (WATCHED_S - 2.5) * 1000, `a clip of ${durationMs} ms`);
+      assert.deepEqual(await violations(page.mainFrame()), []);
+      assert.deepEqual(trouble.pageErrors, []);
+      assert.deepEqual(trouble.console, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("says Clip is not available (at once, no hang) on another origin's page whose CSP refuses the worker shim", async () => {
+    const page = await context.newPage();
+    try {
+      await page.goto(await thirdPartySite(thirdPartyCsp('')));
+      const frame = page.mainFrame();
+      await clipIn(frame, page).then(
+        () => assert.fail('a clip came out although the CSP refuses the worker'),
+        (error: Error) => assert.match(String(error.cause ?? error), /clipper_unavailable/),
+      );
+      const shown = (await elementState(frame)) as { error: string | null; stage: string };
+      assert.match(shown.error ?? '', /Clipping is not available on this page\./);
+      assert.doesNotMatch(shown.error ?? '', /blob|Worker|CSP|Policy/i, 'nothing technical on screen');
+      assert.equal(shown.stage, 'idle');
+      assert.ok((await violations(frame)).some((line) => /^(worker-src|script-src) blocked blob/.test(line)), (await violations(frame)).join('\n'));
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -62,8 +62,9 @@ export function multiThreadCoreArgs(args: readonly string[], threads: number): s
  * and points `assets` at it) the worker starts from its real URL: nothing for a CSP to allow
  * but `worker-src` of that origin. From another origin the only way in is a one-line `blob:`
  * module on the page's origin that imports the worker with CORS, so such a page's CSP must allow
- * `worker-src blob:` (and `script-src` the asset origin plus `'wasm-unsafe-eval'`, which the
- * shim inherits). `revoke` frees the shim once the worker runs.
+ * `worker-src blob: {asset origin}` (Chromium checks a module worker's imports against
+ * `worker-src`), and `script-src` the asset origin plus `'wasm-unsafe-eval'` (the shim inherits
+ * the page's policy). `revoke` frees the shim once the worker runs.
  */
 export function ffmpegWorkerSource(workerUrl: string, pageOrigin: string = location.origin): { url: string; shim: boolean; revoke(): void } {
   if (new URL(workerUrl).origin === pageOrigin) return { url: workerUrl, shim: false, revoke: () => {} };
