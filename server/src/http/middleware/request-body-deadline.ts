@@ -45,19 +45,39 @@ export class RequestBodyDeadline {
     this.tickMs = Math.max(10, Math.min(1000, Math.floor(settings.timeoutMs / 4)));
   }
 
-  /** Starts watching the body of `request`, if it has one. */
+  /**
+   * Starts watching the body of `request`, if it has one. A small body usually arrives with
+   * its headers and is complete before this event-loop turn ends: requests are first only
+   * noted, and at the end of the turn those still incomplete are watched, so a webhook burst
+   * holds no request in the set (nor keeps it from the garbage collector) for a second.
+   */
   watch(request: IncomingMessage, response: ServerResponse): void {
     const headers = request.headers;
     const length = headers['content-length'];
     if (headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return;
+    this.noted.push(request, response);
+    if (this.noted.length === 2) setImmediate(this.admitNoted);
+  }
+
+  /** Requests and responses noted in this turn, in pairs. */
+  private noted: Array<IncomingMessage | ServerResponse> = [];
+
+  private readonly admitNoted = (): void => {
+    const noted = this.noted;
+    this.noted = [];
     const at = this.now();
-    const startBytes = request.socket.bytesRead;
-    this.watched.add({ request, response, startedAt: at, startBytes, lastBytes: startBytes, lastProgressAt: at });
-    if (!this.timer) {
+    for (let i = 0; i < noted.length; i += 2) {
+      const request = noted[i] as IncomingMessage;
+      const response = noted[i + 1] as ServerResponse;
+      if (request.complete || request.destroyed || response.writableEnded) continue;
+      const startBytes = request.socket.bytesRead;
+      this.watched.add({ request, response, startedAt: at, startBytes, lastBytes: startBytes, lastProgressAt: at });
+    }
+    if (this.watched.size > 0 && !this.timer) {
       this.timer = setInterval(() => this.check(), this.tickMs);
       this.timer.unref();
     }
-  }
+  };
 
   /** Bodies being watched (for tests and metrics). */
   get size(): number {
