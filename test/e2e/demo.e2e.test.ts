@@ -130,12 +130,13 @@ describe('the demo served by main.ts', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('the language picker sets lang on the page and keeps it in the address; the widgets speak it', { timeout: 60_000 }, async (t) => {
+  test('the language picker sets lang on the page and keeps it in the address; the widgets speak it at once and after a reload', { timeout: 60_000 }, async (t) => {
     const main = await startDemo(t);
     const { page, errors } = await openDemo(t, main);
     const picker = page.getByLabel('Language of the widgets');
     await picker.selectOption({ label: 'Français' });
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+    await waitForBadge(page, BADGE, /^Hors ligne$/);
     assert.equal(new URL(page.url()).searchParams.get('lang'), 'fr');
     // The page's own words stay English, and say so.
     assert.equal(await page.locator('#simulator').getAttribute('lang'), 'en');
@@ -149,6 +150,7 @@ describe('the demo served by main.ts', () => {
 
     await picker.selectOption({ label: 'English' });
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await waitForBadge(page, BADGE, /^Live\b/);
     assert.equal(new URL(page.url()).searchParams.get('lang'), null, 'English, the page\'s own language, needs no parameter');
     assert.deepEqual(errors, []);
   });
