@@ -1,7 +1,7 @@
 // `cem analyze` (element/scripts/build.ts runs it at build time): the manifest of <live-badge> and
 // <live-upload>, from the JSDoc tags on the component classes.
 export default {
-  globs: ['src/**/*.component.ts', 'src/live-badge/live-badge.ts', 'src/live-upload/live-upload.ts'],
+  globs: ['src/**/*.component.ts', 'src/live-badge/live-badge.ts', 'src/live-upload/live-upload.ts', 'src/trim-range/trim-range.ts'],
   outdir: 'dist',
   litelement: true,
   plugins: [

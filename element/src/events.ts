@@ -7,6 +7,7 @@ export const LIVE_EVENTS = {
   uploadComplete: 'live-upload-complete',
   error: 'live-error',
   clipReady: 'live-clip-ready',
+  trimChange: 'live-trim-change',
 } as const;
 
 export type LiveEventName = (typeof LIVE_EVENTS)[keyof typeof LIVE_EVENTS];
@@ -59,12 +60,19 @@ export interface LiveErrorDetail {
   readonly message: string;
 }
 
+/** `live-trim-change`: a trim range's selection moved (by keyboard or pointer), ms from the media's start. */
+export interface LiveTrimChangeDetail {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
 export interface LiveEventDetailMap {
   'live-status-change': LiveStatusChangeDetail;
   'live-upload-progress': LiveUploadProgressDetail;
   'live-upload-complete': LiveUploadCompleteDetail;
   'live-error': LiveErrorDetail;
   'live-clip-ready': LiveClipReadyDetail;
+  'live-trim-change': LiveTrimChangeDetail;
 }
 
 /** Creates a typed `live-*` event that bubbles and crosses shadow roots. */
@@ -82,6 +90,7 @@ export interface LiveEventMap {
   'live-upload-complete': CustomEvent<LiveUploadCompleteDetail>;
   'live-error': CustomEvent<LiveErrorDetail>;
   'live-clip-ready': CustomEvent<LiveClipReadyDetail>;
+  'live-trim-change': CustomEvent<LiveTrimChangeDetail>;
 }
 
 // Declaration merging needs interfaces, and these add members only through `extends`.

@@ -1,6 +1,7 @@
 // The element package's public face. Importing it defines <live-badge> and <live-upload>.
 export { LiveBadge } from './live-badge/live-badge.js';
 export { LiveUpload } from './live-upload/live-upload.js';
+export { LiveTrimRange } from './trim-range/trim-range.js';
 export { LIVE_UPLOAD_LABELS, resolveUploadLabels, type LiveUploadLabels } from './live-upload/upload-labels.js';
 export {
   createLiveEvent,
@@ -12,6 +13,7 @@ export {
   type LiveEventMap,
   type LiveEventName,
   type LiveStatusChangeDetail,
+  type LiveTrimChangeDetail,
   type LiveUploadCompleteDetail,
   type LiveUploadProgressDetail,
 } from './events.js';

@@ -1,5 +1,6 @@
 import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
-import { createLiveEvent, type LiveClipProvenance } from '../events.js';
+import { createLiveEvent, type LiveClipProvenance, type LiveTrimChangeDetail } from '../events.js';
+import '../trim-range/trim-range.js';
 import { LangController } from '../lang-controller.js';
 import { formatLabel } from '../labels.js';
 import { documentLiveStatusRegistry } from '../live-status-connection.js';
@@ -71,7 +72,7 @@ const NO_PLAYBACK: PlaybackInfo = { hls: undefined, canonicalId: undefined, star
  * @csspart actions - The Clip and Record buttons.
  * @csspart timer - The recording timer.
  * @csspart preview - The `<video>` previewing the clip or recording.
- * @csspart trim - The trim handles (start and end sliders).
+ * @csspart trim - The `<live-trim-range>`: one range with two thumbs over a filmstrip; its parts are exported as `trim-track`, `trim-filmstrip`, `trim-thumb`, `trim-length`.
  * @csspart title-input - The optional title field.
  * @csspart controls - Upload, Pause, Resume, Cancel, Discard, Done.
  * @csspart progress - A progress bar (preparation and upload); its fill is the inner `span`.
@@ -688,21 +689,16 @@ export class LiveUpload extends LitElement {
     this.#focusAfterRender = '[data-action="clip"], [data-action="camera"]';
   }
 
-  #onTrim(which: 'startMs' | 'endMs', event: Event): void {
-    const duration = this._candidate?.durationMs ?? 0;
-    const value = Math.round(Number((event.target as HTMLInputElement).value) * 1000);
-    const trim = { ...this._trim };
-    if (which === 'startMs') trim.startMs = Math.max(0, Math.min(value, trim.endMs - MIN_TRIM_MS));
-    else trim.endMs = Math.min(duration, Math.max(value, trim.startMs + MIN_TRIM_MS));
-    this._trim = trim;
-    (event.target as HTMLInputElement).value = String(trim[which] / 1000);
+  #onTrim({ startMs, endMs }: LiveTrimChangeDetail): void {
+    const moved = startMs !== this._trim.startMs ? startMs : endMs;
+    this._trim = { startMs, endMs };
+    const preview = this.renderRoot.querySelector<HTMLVideoElement>('video[part="preview"]');
+    if (preview) preview.currentTime = moved / 1000;
     const candidate = this._candidate;
     if (candidate) {
       const labels = this.#labels;
-      this.#say(formatLabel(candidate.source === 'clip' ? labels.clipReady : labels.recordingReady, { seconds: formatSeconds(trim.endMs - trim.startMs, this.#lang.lang) }));
+      this.#say(formatLabel(candidate.source === 'clip' ? labels.clipReady : labels.recordingReady, { seconds: formatSeconds(endMs - startMs, this.#lang.lang) }));
     }
-    const preview = this.renderRoot.querySelector<HTMLVideoElement>('video[part="preview"]');
-    if (preview) preview.currentTime = trim[which] / 1000;
   }
 
   protected override render(): TemplateResult {
@@ -771,23 +767,11 @@ export class LiveUpload extends LitElement {
 
   #renderReview(labels: LiveUploadLabels): TemplateResult {
     const candidate = this._candidate!;
-    const max = candidate.durationMs / 1000;
     const { startMs, endMs } = this._trim;
-    const lang = this.#lang.lang;
-    const seconds = (ms: number) => `${formatSeconds(ms, lang)} s`;
     return html`<video part="preview" controls playsinline src=${candidate.url} aria-label=${labels.preview}></video>
-      <fieldset part="trim">
-        <legend>${labels.trim}</legend>
-        <label for="trim-start">${labels.trimStart}</label>
-        <input id="trim-start" type="range" min="0" max=${max} step="0.1" .value=${String(startMs / 1000)} aria-valuetext=${seconds(startMs)}
-          @input=${(event: Event) => this.#onTrim('startMs', event)} />
-        <span>${seconds(startMs)}</span>
-        <label for="trim-end">${labels.trimEnd}</label>
-        <input id="trim-end" type="range" min="0" max=${max} step="0.1" .value=${String(endMs / 1000)} aria-valuetext=${seconds(endMs)}
-          @input=${(event: Event) => this.#onTrim('endMs', event)} />
-        <span>${seconds(endMs)}</span>
-        <span></span><span>${formatLabel(labels.trimmedLength, { seconds: formatSeconds(endMs - startMs, lang) })}</span><span></span>
-      </fieldset>
+      <live-trim-range part="trim" exportparts="track: trim-track, filmstrip: trim-filmstrip, thumb: trim-thumb, length: trim-length"
+        .duration=${candidate.durationMs} .start=${startMs} .end=${endMs} min-length=${MIN_TRIM_MS} src=${candidate.url} .labels=${labels}
+        @live-trim-change=${(event: CustomEvent<LiveTrimChangeDetail>) => this.#onTrim(event.detail)}></live-trim-range>
       <div part="controls">
         ${this.noUpload
           ? nothing

@@ -58,23 +58,6 @@ export const liveUploadStyles = css`
   [part='timer'] {
     font-variant-numeric: tabular-nums;
   }
-  [part='trim'] {
-    display: grid;
-    grid-template-columns: auto 1fr auto;
-    gap: 0.25rem 0.5rem;
-    align-items: center;
-    border: 0;
-    margin: 0;
-    padding: 0;
-  }
-  [part='trim'] legend {
-    padding: 0;
-    font-weight: 600;
-  }
-  input[type='range'] {
-    width: 100%;
-    accent-color: var(--live-accent-color,#1a56db);
-  }
   input[type='text'] {
     font: inherit;
     padding: 0.3em 0.5em;
