@@ -62,8 +62,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(ownQuarantine ? { QUARANTINE_DIR: ownQuarantine } : {}),
     ...(ownMedia ? { MEDIA_DIR: ownMedia } : {}),
     ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
-    // Every test client comes from 127.0.0.1: a test that lifts the channel's cap lifts that client's share with it.
-    ...(options.env?.['UPLOAD_CHANNEL_MAX_PENDING'] ? { UPLOAD_CLIENT_MAX_PENDING: options.env['UPLOAD_CHANNEL_MAX_PENDING'] } : {}),
+    // Every test client comes from 127.0.0.1, so one client's share is the channel's whole cap (config clamps it
+    // to UPLOAD_CHANNEL_MAX_PENDING) unless a test sets UPLOAD_CLIENT_MAX_PENDING itself (upload-routes-places.test.ts).
+    UPLOAD_CLIENT_MAX_PENDING: '100000',
     ...options.env,
   });
   const running = await startServer(config, { moderationWorker: options.moderationWorker ?? true, logger: createLogger({ level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }) });
