@@ -1,18 +1,18 @@
-import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
+import { html, LitElement, nothing, type PropertyDeclarations, type TemplateResult } from 'lit';
 import { createLiveEvent, type LiveClipProvenance, type LiveTrimChangeDetail } from '../events.js';
 import '../trim-range/trim-range.js';
 import { LangController } from '../lang-controller.js';
 import { formatLabel } from '../labels.js';
-import { documentLiveStatusRegistry } from '../live-status-connection.js';
-import { ClipBuffer, concatSegments } from './clip-buffer.js';
+import { ChannelFollowController } from './channel-follow-controller.js';
+import { concatSegments } from './clip-buffer.js';
 import { isUploadReady, type CutRange } from './ffmpeg-args.js';
-import type { LivePlayer, LivePlayerState } from './live-player.js';
+import type { LiveUploadView, Stage } from './live-upload-view.js';
 import { liveUploadStyles } from './live-upload.styles.js';
 import { FFmpegWorkerError, MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
 import type { MediaRecording, RecordingSource } from './media-recording.js';
 import { PendingUploadStore, type PendingUpload } from './pending-uploads.js';
 import { styleProperties } from '../style-properties.js';
-import { readPlaybackInfo, type PlaybackInfo } from './playback-record.js';
+import { PlayerController } from './player-controller.js';
 import { formatBytes, formatClock, formatDuration, formatSeconds, formatWholeSeconds, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
 import { UploadRate } from './upload-rate.js';
 import { viewerErrorLabel } from './viewer-errors.js';
@@ -31,8 +31,6 @@ interface Candidate {
   readonly startedAtMs: number | undefined;
 }
 
-type Stage = 'idle' | 'recording' | 'preparing' | 'review' | 'uploading';
-
 /** An error as the viewer sees it: a translated sentence, and what Try again does (when it helps). */
 interface ViewerError {
   readonly code: string;
@@ -49,8 +47,6 @@ const SHORT_CLIP_SLACK_MS = 1000;
 
 /** Trim handles never come closer than this. */
 const MIN_TRIM_MS = 500;
-
-const NO_PLAYBACK: PlaybackInfo = { hls: undefined, canonicalId: undefined, startedAtMs: undefined };
 
 /**
  * @summary The LIVE badge, the channel's live video, and Clip / Record / trim / upload into the
@@ -116,8 +112,6 @@ export class LiveUpload extends LitElement {
     noUpload: { type: Boolean, attribute: 'no-upload' },
     labels: { attribute: false },
     stage: { reflect: true },
-    _playback: { state: true },
-    _status: { state: true },
     _candidate: { state: true },
     _progress: { state: true },
     _upload: { state: true },
@@ -127,8 +121,6 @@ export class LiveUpload extends LitElement {
     _message: { state: true },
     _error: { state: true },
     _title: { state: true },
-    _engine: { state: true },
-    _playerState: { state: true },
     _shortClip: { state: true },
     _lastUpload: { state: true },
     _uploadDetail: { state: true },
@@ -175,8 +167,6 @@ export class LiveUpload extends LitElement {
   /** What the element is doing, reflected for CSS: idle, recording, preparing, review, uploading. */
   stage: Stage = 'idle';
 
-  private _playback: PlaybackInfo = NO_PLAYBACK;
-  private _status: string | undefined;
   private _candidate: Candidate | undefined;
   /** Preparation progress 0..1, or undefined when not preparing. */
   private _progress: number | undefined;
@@ -188,9 +178,6 @@ export class LiveUpload extends LitElement {
   private _message = '';
   private _error: ViewerError | undefined;
   private _title = '';
-  private _engine: LivePlayer['engine'] | undefined;
-  /** The player's state; `ended` once a stream that played is no longer live. */
-  private _playerState: LivePlayerState | 'ended' | undefined;
   private _shortClip: ShortClip | undefined;
   /** The last upload once every byte is in: the server's word on it, a link once published. */
   private _lastUpload: UploadSnapshot | undefined;
@@ -205,27 +192,36 @@ export class LiveUpload extends LitElement {
   #lang = new LangController(this);
   #rate: UploadRate | undefined;
 
-  #buffer = new ClipBuffer(this.maxClipSeconds * 1000 + 10_000);
-  #player: LivePlayer | undefined;
-  #playerUrl = '';
+  /** What the controllers may do to the view (callbacks, so none of it is public API). */
+  readonly #view: LiveUploadView = {
+    labels: () => this.#labels,
+    lang: () => this.#lang.lang,
+    stage: () => this.stage,
+    setStage: (stage) => (this.stage = stage),
+    message: () => this._message,
+    say: (message) => this.#say(message),
+    reportError: (code, detail, retry) => this.#reportError(code, detail, retry),
+    clearError: (code) => {
+      if (this._error?.code === code) this._error = undefined;
+    },
+    focusAfterRender: (selector) => (this.#focusAfterRender = selector),
+  };
+
+  #follow = new ChannelFollowController(
+    this,
+    () => ({ endpoint: this.endpoint, channel: this.channel }),
+    (key) => this.#loadPending(key),
+  );
+  #player = new PlayerController(this, this.#view, () => this.#playbackUrl(), () => this.maxClipSeconds * 1000);
   #transcoder: MediaTranscoder | undefined;
   #recording: MediaRecording | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #session: UploadSession | undefined;
   #store = new PendingUploadStore();
-  #followed = '';
-  #unfollow: (() => void) | undefined;
   #focusAfterRender = '';
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.#follow();
-  }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.#follow();
-    this.#detachPlayer();
     this.#recording?.stop();
     this.#transcoder?.cancel();
     this.#transcoder = undefined;
@@ -234,14 +230,7 @@ export class LiveUpload extends LitElement {
     this.#store.close();
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('channel') || changed.has('endpoint')) this.#follow();
-    if (changed.has('maxClipSeconds')) this.#buffer = new ClipBuffer(this.maxClipSeconds * 1000 + 10_000);
-  }
-
   protected override updated(): void {
-    const url = this.#playbackUrl();
-    if (url !== this.#playerUrl) void this.#attachPlayer(url);
     if (this.#focusAfterRender) {
       this.renderRoot.querySelector<HTMLElement>(this.#focusAfterRender)?.focus();
       this.#focusAfterRender = '';
@@ -260,81 +249,16 @@ export class LiveUpload extends LitElement {
   #playbackUrl(): string {
     if (!this.isConnected) return '';
     if (this.src) return this.src;
-    return this._status === 'live' ? (this._playback.hls ?? '') : '';
+    return this.#follow.status === 'live' ? (this.#follow.playback.hls ?? '') : '';
   }
 
-  #follow(): void {
-    const key = this.isConnected && this.channel ? `${this.endpoint} ${this.channel}` : '';
-    if (key === this.#followed) return;
-    this.#unfollow?.();
-    this.#followed = key;
-    this.#unfollow = undefined;
-    this._playback = NO_PLAYBACK;
-    this._status = undefined;
+  /** The uploads stored before a reload for what is now followed. */
+  #loadPending(key: string): void {
     this._pending = [];
     if (!key) return;
-    const base = new URL(this.endpoint || '/', location.href).href;
-    this.#unfollow = documentLiveStatusRegistry(this.ownerDocument).subscribe(this.endpoint, this.channel, (record) => {
-      this._status = record.status;
-      this._playback = readPlaybackInfo(record, base);
-    });
     void this.#store.list(this.endpoint, this.channel).then((pending) => {
-      if (this.#followed === key) this._pending = pending;
+      if (this.#follow.following(key)) this._pending = pending;
     });
-  }
-
-  async #attachPlayer(url: string): Promise<void> {
-    const wasShown = this._playerState !== undefined && this._playerState !== 'ended';
-    this.#detachPlayer();
-    this.#playerUrl = url;
-    if (!url) {
-      // The stream is over (the channel went offline): a calm word, never an error about it.
-      if (wasShown) {
-        this._playerState = 'ended';
-        if (this._error?.code === 'playback_failed') this._error = undefined;
-        if (this.stage === 'idle') this.#say(this.#labels.streamEnded);
-      }
-      return;
-    }
-    const video = this.renderRoot.querySelector<HTMLVideoElement>('video[part="player"]');
-    if (!video) return;
-    try {
-      const { attachLivePlayer } = await import('./live-player.js');
-      const player = await attachLivePlayer(video, url, this.#buffer, {
-        onState: (state) => this.#playerStateChanged(state),
-        onFatal: (detail) => this.#reportError('playback_failed', detail, () => this.#retryPlayback()),
-      });
-      if (this.#playerUrl !== url) return player.destroy();
-      this.#player = player;
-      this._engine = player.engine;
-      void video.play().catch(() => undefined); // muted autoplay; the controls are there otherwise
-    } catch (error) {
-      this.#reportError('playback_failed', messageOf(error), () => this.#retryPlayback());
-    }
-  }
-
-  #playerStateChanged(state: LivePlayerState): void {
-    const previous = this._playerState;
-    this._playerState = state;
-    if (state === 'waiting' && previous !== 'waiting') {
-      if (this._error?.code === 'playback_failed') this._error = undefined;
-      if (this.stage === 'idle') this.#say(this.#labels.streamPaused);
-    }
-    if (state === 'playing' && previous === 'waiting' && this._message === this.#labels.streamPaused) this.#say('');
-  }
-
-  #retryPlayback(): void {
-    this._error = undefined;
-    this.#detachPlayer();
-    this.requestUpdate(); // updated() attaches again
-  }
-
-  #detachPlayer(): void {
-    this.#player?.destroy();
-    this.#player = undefined;
-    this.#playerUrl = '';
-    this._engine = undefined;
-    this._playerState = undefined;
   }
 
   #transcoderFor(): MediaTranscoder {
@@ -369,9 +293,10 @@ export class LiveUpload extends LitElement {
     if (this.stage !== 'idle' && this.stage !== 'review') return;
     const labels = this.#labels;
     const seconds = Math.max(1, Math.min(this.clipSeconds, this.maxClipSeconds));
-    const newest = this.#buffer.segments.at(-1);
-    const end = this.#player?.playheadDate() ?? (newest ? newest.programDateMs + newest.durationMs : Number.NaN);
-    const selection = this.#buffer.select(end, seconds * 1000);
+    const { buffer } = this.#player;
+    const newest = buffer.segments.at(-1);
+    const end = this.#player.playheadDate() ?? (newest ? newest.programDateMs + newest.durationMs : Number.NaN);
+    const selection = buffer.select(end, seconds * 1000);
     this._shortClip = undefined;
     if (!selection || selection.durationMs < 1000) {
       this.#say(labels.nothingToClip);
@@ -388,7 +313,7 @@ export class LiveUpload extends LitElement {
     this.stage = 'preparing';
     this._progress = 0;
     this.#say(labels.makingClip);
-    const { canonicalId, startedAtMs } = this._playback;
+    const { canonicalId, startedAtMs } = this.#follow.playback;
     try {
       const input = concatSegments(selection);
       const cut: CutRange = { startMs: selection.offsetMs, durationMs: selection.durationMs };
