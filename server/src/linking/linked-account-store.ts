@@ -1,4 +1,4 @@
-import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket, type KvEntry } from '../bus/index.js';
+import { BUCKETS, KvContentionError, SKIP, jsonCodec, typedKv, type Bus, type TypedKv, type TypedKvEntry } from '../bus/index.js';
 import {
   SECRET_FIELDS,
   accountKey,
@@ -38,7 +38,17 @@ export interface RefreshClaim {
   readonly revision: number;
 }
 
+/** Compare-and-sets `modify` tries before giving up (`KvContentionError`). */
 const MAX_ATTEMPTS = 5;
+
+type StoredAccount = TypedKvEntry<LinkedAccountRecord>;
+
+const accountCodec = jsonCodec(linkedAccountRecordSchema);
+
+/** A record under another account's key (moved in KV) is not this account's. */
+function isAccount(record: LinkedAccountRecord, provider: LinkProvider, accountId: string): boolean {
+  return record.provider === provider && record.account_id === accountId;
+}
 
 /**
  * Linked provider accounts in the `linked-accounts` KV bucket, credentials sealed by the
@@ -47,13 +57,13 @@ const MAX_ATTEMPTS = 5;
  */
 export class LinkedAccountStore {
   private constructor(
-    private readonly bucket: KvBucket,
+    private readonly accounts: TypedKv<LinkedAccountRecord>,
     private readonly vault: TokenVault,
     private readonly now: () => number,
   ) {}
 
   static async open(bus: Bus, vault: TokenVault, now: () => number = Date.now): Promise<LinkedAccountStore> {
-    return new LinkedAccountStore(await bus.kv(BUCKETS.linkedAccounts), vault, now);
+    return new LinkedAccountStore(typedKv(await bus.kv(BUCKETS.linkedAccounts), accountCodec, { maxAttempts: MAX_ATTEMPTS }), vault, now);
   }
 
   /** Creates or replaces the account's record, sealing its secrets; the link is active again. */
@@ -76,22 +86,22 @@ export class LinkedAccountStore {
       expires_at: input.expiresAtMs === null ? null : new Date(input.expiresAtMs).toISOString(),
       status: 'active',
       status_reason: null,
-      linked_at: existing?.record.channel === input.channel ? existing.record.linked_at : nowIso,
+      linked_at: existing?.value.channel === input.channel ? existing.value.linked_at : nowIso,
       updated_at: nowIso,
       refresh_lease_until: null,
     };
-    await this.bucket.put(accountKey(input.provider, input.accountId), encodeJson(record));
+    await this.accounts.bucket.put(accountKey(input.provider, input.accountId), accountCodec.encode(record));
     return viewOf(record);
   }
 
   async get(provider: LinkProvider, accountId: string): Promise<LinkedAccountView | undefined> {
     const found = await this.read(provider, accountId);
-    return found && viewOf(found.record);
+    return found && viewOf(found.value);
   }
 
   /** Every linked account, without credentials. */
   async list(): Promise<LinkedAccountView[]> {
-    return (await this.readAll()).map(({ record }) => viewOf(record));
+    return (await this.readAll()).map(({ value }) => viewOf(value));
   }
 
   /**
@@ -101,11 +111,11 @@ export class LinkedAccountStore {
   async withSecrets<T>(provider: LinkProvider, accountId: string, use: (secrets: LinkSecrets, account: LinkedAccountView) => Promise<T> | T): Promise<T | undefined> {
     const found = await this.read(provider, accountId);
     if (!found) return undefined;
-    return use(this.openAll(found.record), viewOf(found.record));
+    return use(this.openAll(found.value), viewOf(found.value));
   }
 
   async delete(provider: LinkProvider, accountId: string): Promise<void> {
-    await this.bucket.delete(accountKey(provider, accountId));
+    await this.accounts.bucket.delete(accountKey(provider, accountId));
   }
 
   /** Marks the link as needing the publisher to link again; drops any refresh lease. */
@@ -124,17 +134,25 @@ export class LinkedAccountStore {
    * has no refresh token. Throws `TokenVaultError` when the refresh token does not open.
    */
   async claimRefresh(provider: LinkProvider, accountId: string, leaseMs: number): Promise<RefreshClaim | undefined> {
-    const found = await this.read(provider, accountId);
-    if (!found || found.record.status !== 'active' || found.record.refresh_token === null) return undefined;
-    const { record, entry } = found;
-    if (record.refresh_lease_until !== null && Date.parse(record.refresh_lease_until) > this.now()) return undefined;
-    const refreshToken = this.vault.open(record.refresh_token!, { provider, accountId, field: 'refresh_token' });
-    const leased: LinkedAccountRecord = { ...record, refresh_lease_until: new Date(this.now() + leaseMs).toISOString() };
+    let claimed: Omit<RefreshClaim, 'revision'> | undefined;
     try {
-      const revision = await this.bucket.update(entry.key, encodeJson(leased), entry.revision);
-      return { record: leased, refreshToken, revision };
+      // One compare-and-set on one read: a lost race means another instance took the lease (or the link changed).
+      const { revision } = await this.accounts.update(
+        accountKey(provider, accountId),
+        (record) => {
+          claimed = undefined;
+          if (!record || !isAccount(record, provider, accountId) || record.status !== 'active' || record.refresh_token === null) return SKIP;
+          if (record.refresh_lease_until !== null && Date.parse(record.refresh_lease_until) > this.now()) return SKIP;
+          const refreshToken = this.vault.open(record.refresh_token, { provider, accountId, field: 'refresh_token' });
+          const leased: LinkedAccountRecord = { ...record, refresh_lease_until: new Date(this.now() + leaseMs).toISOString() };
+          claimed = { record: leased, refreshToken };
+          return leased;
+        },
+        { maxAttempts: 1 },
+      );
+      return claimed && { ...claimed, revision: revision! };
     } catch (error) {
-      if (error instanceof KvConflictError) return undefined;
+      if (error instanceof KvContentionError) return undefined;
       throw error;
     }
   }
@@ -153,10 +171,12 @@ export class LinkedAccountStore {
       refresh_lease_until: null,
     };
     try {
-      await this.bucket.update(accountKey(record.provider, record.account_id), encodeJson(updated), claim.revision);
+      // One compare-and-set at the claim's revision, no read.
+      const key = accountKey(record.provider, record.account_id);
+      await this.accounts.update(key, () => updated, { assumed: { key, value: record, revision: claim.revision }, maxAttempts: 1 });
       return true;
     } catch (error) {
-      if (error instanceof KvConflictError) return false;
+      if (error instanceof KvContentionError) return false;
       throw error;
     }
   }
@@ -168,7 +188,7 @@ export class LinkedAccountStore {
    */
   async rotate(): Promise<{ resealed: number; current: number; unreadable: number }> {
     const summary = { resealed: 0, current: 0, unreadable: 0 };
-    for (const { entry, record } of await this.readAll()) {
+    for (const { key, value: record, revision } of await this.readAll()) {
       const stale = SECRET_FIELDS.filter((field) => record[field] !== null && this.vault.needsReseal(record[field]!));
       if (stale.length === 0) {
         summary.current++;
@@ -183,11 +203,11 @@ export class LinkedAccountStore {
         continue;
       }
       try {
-        await this.bucket.update(entry.key, encodeJson(updated), entry.revision);
+        await this.accounts.update(key, () => updated, { assumed: { key, value: record, revision }, maxAttempts: 1 });
         summary.resealed++;
       } catch (error) {
         // Changed meanwhile: whoever wrote it sealed with the current key.
-        if (!(error instanceof KvConflictError)) throw error;
+        if (!(error instanceof KvContentionError)) throw error;
         summary.current++;
       }
     }
@@ -203,36 +223,24 @@ export class LinkedAccountStore {
   }
 
   private async modify(provider: LinkProvider, accountId: string, change: (record: LinkedAccountRecord) => LinkedAccountRecord): Promise<LinkedAccountView | undefined> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const found = await this.read(provider, accountId);
-      if (!found) return undefined;
-      const updated = { ...change(found.record), updated_at: this.iso() };
-      try {
-        await this.bucket.update(found.entry.key, encodeJson(updated), found.entry.revision);
-        return viewOf(updated);
-      } catch (error) {
-        if (!(error instanceof KvConflictError)) throw error;
-      }
-    }
-    throw new Error(`linked account ${provider}/${accountId} kept changing; gave up after ${MAX_ATTEMPTS} attempts`);
+    const { outcome, value } = await this.accounts.update(accountKey(provider, accountId), (record) =>
+      record && isAccount(record, provider, accountId) ? { ...change(record), updated_at: this.iso() } : SKIP,
+    );
+    return outcome === 'unchanged' ? undefined : viewOf(value!);
   }
 
-  private async read(provider: LinkProvider, accountId: string): Promise<{ entry: KvEntry; record: LinkedAccountRecord } | undefined> {
-    const entry = await this.bucket.get(accountKey(provider, accountId));
-    if (!entry) return undefined;
-    const record = decodeJson(entry.value, linkedAccountRecordSchema);
-    // A record under another account's key (moved in KV) is not this account's.
-    if (record.provider !== provider || record.account_id !== accountId) return undefined;
-    return { entry, record };
+  private async read(provider: LinkProvider, accountId: string): Promise<StoredAccount | undefined> {
+    const found = await this.accounts.get(accountKey(provider, accountId));
+    return found && isAccount(found.value, provider, accountId) ? found : undefined;
   }
 
-  private async readAll(): Promise<Array<{ entry: KvEntry; record: LinkedAccountRecord }>> {
-    const found: Array<{ entry: KvEntry; record: LinkedAccountRecord }> = [];
-    for (const key of await this.bucket.keys()) {
-      const entry = await this.bucket.get(key);
+  private async readAll(): Promise<StoredAccount[]> {
+    const found: StoredAccount[] = [];
+    for (const key of await this.accounts.bucket.keys()) {
+      const entry = await this.accounts.bucket.get(key);
       if (!entry) continue;
       try {
-        found.push({ entry, record: decodeJson(entry.value, linkedAccountRecordSchema) });
+        found.push({ key, value: accountCodec.decode(entry.value), revision: entry.revision });
       } catch {
         // Not a record (written by hand or by a newer version): skipped, never fatal to a sweep.
       }
