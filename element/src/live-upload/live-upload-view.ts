@@ -18,7 +18,25 @@ export interface LiveUploadView {
   say(message: string): void;
   /** A translated sentence for `code` (and Try again with `retry`); `detail` goes to `live-error` and the console. */
   reportError(code: string, detail: string, retry?: () => void): void;
-  /** Clears the error on screen when it is one of `code`'s. */
+  /** Clears the error on screen when it is one of `code`'s (`'*'`: whichever it is). */
   clearError(code: string): void;
   focusAfterRender(selector: string): void;
+}
+
+/** What was clipped or recorded, waiting for trim and upload. */
+export interface Candidate {
+  readonly source: 'clip' | 'recording';
+  readonly blob: Blob;
+  readonly url: string;
+  readonly durationMs: number;
+  /** Program time of the first frame (clips of a broadcast). */
+  readonly fromMs: number | undefined;
+  readonly canonicalId: string | undefined;
+  readonly startedAtMs: number | undefined;
+}
+
+/** The part of the candidate the viewer keeps, ms from its start. */
+export interface TrimRange {
+  readonly startMs: number;
+  readonly endMs: number;
 }

@@ -6,30 +6,17 @@ import { formatLabel } from '../labels.js';
 import { ChannelFollowController } from './channel-follow-controller.js';
 import { concatSegments } from './clip-buffer.js';
 import { isUploadReady, type CutRange } from './ffmpeg-args.js';
-import type { LiveUploadView, Stage } from './live-upload-view.js';
+import type { Candidate, LiveUploadView, Stage } from './live-upload-view.js';
+import { percentOf, UploadFlowController } from './upload-flow-controller.js';
 import { liveUploadStyles } from './live-upload.styles.js';
 import { FFmpegWorkerError, MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
 import type { MediaRecording, RecordingSource } from './media-recording.js';
-import { PendingUploadStore, type PendingUpload } from './pending-uploads.js';
+import type { PendingUpload } from './pending-uploads.js';
 import { styleProperties } from '../style-properties.js';
 import { PlayerController } from './player-controller.js';
-import { formatBytes, formatClock, formatDuration, formatSeconds, formatWholeSeconds, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
-import { UploadRate } from './upload-rate.js';
+import { formatClock, formatSeconds, formatWholeSeconds, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
 import { viewerErrorLabel } from './viewer-errors.js';
-import type { UploadGrantRequest } from './upload-grant-client.js';
-import type { UploadSession, UploadSnapshot } from './upload-session.js';
-
-/** What was clipped or recorded, waiting for trim and upload. */
-interface Candidate {
-  readonly source: 'clip' | 'recording';
-  readonly blob: Blob;
-  readonly url: string;
-  readonly durationMs: number;
-  /** Program time of the first and last frame (clips of a broadcast). */
-  readonly fromMs: number | undefined;
-  readonly canonicalId: string | undefined;
-  readonly startedAtMs: number | undefined;
-}
+import type { UploadSnapshot } from './upload-session.js';
 
 /** An error as the viewer sees it: a translated sentence, and what Try again does (when it helps). */
 interface ViewerError {
@@ -114,16 +101,13 @@ export class LiveUpload extends LitElement {
     stage: { reflect: true },
     _candidate: { state: true },
     _progress: { state: true },
-    _upload: { state: true },
     _elapsedMs: { state: true },
     _trim: { state: true },
-    _pending: { state: true },
     _message: { state: true },
     _error: { state: true },
     _title: { state: true },
     _shortClip: { state: true },
-    _lastUpload: { state: true },
-    _uploadDetail: { state: true },
+
   };
 
   /** The channel, `{publisher}/{slug}`. */
@@ -170,27 +154,20 @@ export class LiveUpload extends LitElement {
   private _candidate: Candidate | undefined;
   /** Preparation progress 0..1, or undefined when not preparing. */
   private _progress: number | undefined;
-  private _upload: UploadSnapshot | undefined;
   private _elapsedMs = 0;
   private _trim: { startMs: number; endMs: number } = { startMs: 0, endMs: 0 };
-  private _pending: PendingUpload[] = [];
   /** The status line (also the polite live region). */
   private _message = '';
   private _error: ViewerError | undefined;
   private _title = '';
   private _shortClip: ShortClip | undefined;
-  /** The last upload once every byte is in: the server's word on it, a link once published. */
-  private _lastUpload: UploadSnapshot | undefined;
-  /** Uppy's progress line: bytes, speed, time left. */
-  private _uploadDetail = '';
 
   /** The current upload's phase (`requesting`, `uploading`, `paused`, `offline`, `checking`, `in_review`, ...), if any. */
   get uploadPhase(): UploadSnapshot['phase'] | undefined {
-    return (this._upload ?? this._lastUpload)?.phase;
+    return (this.#upload.sending ?? this.#upload.last)?.phase;
   }
 
   #lang = new LangController(this);
-  #rate: UploadRate | undefined;
 
   /** What the controllers may do to the view (callbacks, so none of it is public API). */
   readonly #view: LiveUploadView = {
@@ -202,7 +179,7 @@ export class LiveUpload extends LitElement {
     say: (message) => this.#say(message),
     reportError: (code, detail, retry) => this.#reportError(code, detail, retry),
     clearError: (code) => {
-      if (this._error?.code === code) this._error = undefined;
+      if (code === '*' || this._error?.code === code) this._error = undefined;
     },
     focusAfterRender: (selector) => (this.#focusAfterRender = selector),
   };
@@ -213,11 +190,21 @@ export class LiveUpload extends LitElement {
     (key) => this.#loadPending(key),
   );
   #player = new PlayerController(this, this.#view, () => this.#playbackUrl(), () => this.maxClipSeconds * 1000);
+  #upload = new UploadFlowController(this, this.#view, {
+    settings: () => ({ endpoint: this.endpoint, channel: this.channel, chunkSize: this.chunkSize, noUpload: this.noUpload }),
+    candidate: () => this._candidate,
+    provenance: (candidate) => this.#provenance(candidate),
+    title: () => this._title,
+    prepare: (candidate) => this.#prepare(candidate),
+    preparationFailed: (error, retry) => this.#preparationFailed(error, error instanceof FFmpegWorkerError ? 'clipper_unavailable' : 'preparation_failed', retry),
+    reviewDone: () => {
+      this.#discardCandidate();
+      this._title = '';
+    },
+  });
   #transcoder: MediaTranscoder | undefined;
   #recording: MediaRecording | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #session: UploadSession | undefined;
-  #store = new PendingUploadStore();
   #focusAfterRender = '';
 
   override disconnectedCallback(): void {
@@ -225,9 +212,7 @@ export class LiveUpload extends LitElement {
     this.#recording?.stop();
     this.#transcoder?.cancel();
     this.#transcoder = undefined;
-    this.#session?.dispose();
     clearInterval(this.#timer);
-    this.#store.close();
   }
 
   protected override updated(): void {
@@ -254,11 +239,7 @@ export class LiveUpload extends LitElement {
 
   /** The uploads stored before a reload for what is now followed. */
   #loadPending(key: string): void {
-    this._pending = [];
-    if (!key) return;
-    void this.#store.list(this.endpoint, this.channel).then((pending) => {
-      if (this.#follow.following(key)) this._pending = pending;
-    });
+    this.#upload.loadPending(this.endpoint, key ? this.channel : '', () => this.#follow.following(key));
   }
 
   #transcoderFor(): MediaTranscoder {
@@ -281,7 +262,7 @@ export class LiveUpload extends LitElement {
 
   #errorText(error: ViewerError, labels: LiveUploadLabels): string {
     const upload = ['upload_failed', 'network_error', 'rate_limited', 'not_found', 'forbidden', 'payload_too_large', 'unsupported_media_type'].includes(error.code);
-    return labels[viewerErrorLabel(error.code, upload || this._upload ? 'errorUpload' : 'error')];
+    return labels[viewerErrorLabel(error.code, upload || this.#upload.sending ? 'errorUpload' : 'error')];
   }
 
   /**
@@ -424,44 +405,13 @@ export class LiveUpload extends LitElement {
   }
 
   /** Trims, normalises (H.264/AAC MP4, at most 720p) when needed, and uploads the candidate. */
-  async upload(): Promise<void> {
-    const candidate = this._candidate;
-    if (this.stage !== 'review' || !candidate || this.noUpload) return;
-    const labels = this.#labels;
-    this.stage = 'preparing';
-    this._progress = 0;
-    this._error = undefined;
-    this._lastUpload = undefined;
-    this.#say(labels.preparing);
-    let file: Blob;
-    const provenance = this.#provenance(candidate);
-    try {
-      file = await this.#prepare(candidate);
-    } catch (error) {
-      this.#preparationFailed(error, error instanceof FFmpegWorkerError ? 'clipper_unavailable' : 'preparation_failed', () => void this.upload());
-      return;
-    }
-    this._progress = undefined;
-    const slug = this.channel.replace('/', '-');
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const request: Omit<UploadGrantRequest, 'size' | 'type'> = {
-      channel: this.channel,
-      filename: `${candidate.source}-${slug}-${stamp}.mp4`,
-      source: provenance ? 'clip' : candidate.source === 'recording' ? 'recording' : 'file',
-      ...(this._title.trim() ? { title: this._title.trim().slice(0, 140) } : {}),
-      ...(provenance ? { provenance } : {}),
-      ...(provenance && candidate.startedAtMs !== undefined && candidate.fromMs !== undefined
-        ? {
-            clip: {
-              canonical_id: provenance.canonical_id,
-              from_s: Math.max(0, (Date.parse(provenance.from) - candidate.startedAtMs) / 1000),
-              to_s: Math.max(0.001, (Date.parse(provenance.to) - candidate.startedAtMs) / 1000),
-            },
-          }
-        : {}),
-    };
-    const { UploadSession } = await import('./upload-session.js');
-    this.#watch(UploadSession.start(this.#sessionOptions(), file, request));
+  upload(): Promise<void> {
+    return this.#upload.upload();
+  }
+
+  /** Resumes an upload stored before a reload. */
+  resumeStored(pending: PendingUpload): Promise<void> {
+    return this.#upload.resumeStored(pending);
   }
 
   async #prepare(candidate: Candidate): Promise<Blob> {
@@ -484,122 +434,8 @@ export class LiveUpload extends LitElement {
     } else if (cut) {
       output = await transcoder.remux(input, cut, onProgress);
     }
+    this._progress = undefined;
     return new Blob([output as Uint8Array<ArrayBuffer>], { type: 'video/mp4' });
-  }
-
-  #sessionOptions() {
-    return { endpoint: this.endpoint, store: this.#store, chunkSize: this.chunkSize };
-  }
-
-  /** Resumes an upload stored before a reload. */
-  async resumeStored(pending: PendingUpload): Promise<void> {
-    if (this.stage !== 'idle') return;
-    this._pending = this._pending.filter((entry) => entry.key !== pending.key);
-    const { UploadSession } = await import('./upload-session.js');
-    this.#watch(UploadSession.resume(this.#sessionOptions(), pending));
-  }
-
-  async #discardStored(pending: PendingUpload): Promise<void> {
-    this._pending = this._pending.filter((entry) => entry.key !== pending.key);
-    await this.#store.delete(pending.key);
-    for (const key of Object.keys(localStorage)) if (key.startsWith(`tus::live-upload:${pending.key}::`)) localStorage.removeItem(key);
-  }
-
-  #watch(session: UploadSession): void {
-    this.#session?.dispose();
-    this.#session = session;
-    this.stage = 'uploading';
-    this._upload = session.snapshot;
-    this._lastUpload = undefined;
-    this._error = undefined;
-    this.#rate = new UploadRate();
-    this._uploadDetail = '';
-    this.#focusAfterRender = '[data-action="pause"], [data-action="cancel"]';
-    let last = session.snapshot;
-    session.addEventListener('state', () => {
-      if (this.#session !== session) return;
-      const now = session.snapshot;
-      const previous = last;
-      last = now;
-      if (this._upload) this.#showProgress(now);
-      else this._lastUpload = now; // every byte is in: the notice follows the server's word
-      if (now.phase !== previous.phase) {
-        this.#say(this.#phaseText(now));
-        if (now.phase === 'paused') this.#focusAfterRender = '[data-action="resume"]';
-        if (now.phase === 'uploading' && previous.phase === 'paused') this.#focusAfterRender = '[data-action="pause"]';
-        if (this._upload && ['checking', 'failed', 'cancelled'].includes(now.phase)) this.#uploadEnded(now);
-      }
-      // Listeners may act on the upload (pause it, say): events go last, after the view is in step.
-      const { uploadId } = now;
-      if (uploadId && (now.bytesUploaded !== previous.bytesUploaded || now.phase !== previous.phase)) {
-        this.dispatchEvent(createLiveEvent('live-upload-progress', { uploadId, bytesUploaded: now.bytesUploaded, bytesTotal: now.bytesTotal, phase: now.phase }));
-      }
-      if (now.phase !== previous.phase) {
-        if (now.phase === 'checking' && uploadId) this.dispatchEvent(createLiveEvent('live-upload-complete', { uploadId, status: 'checking' }));
-        if (now.phase === 'failed') {
-          const retry = this._candidate && !this.noUpload ? () => void this.upload() : undefined;
-          this.#reportError(now.error?.code ?? 'upload_failed', now.error?.message ?? '', retry);
-        }
-      }
-    });
-    this.#say(this.#phaseText(session.snapshot));
-  }
-
-  /** Uppy's line under the bar: bytes of bytes, speed, time left. */
-  #showProgress(snapshot: UploadSnapshot): void {
-    this._upload = snapshot;
-    const lang = this.#lang.lang;
-    if (snapshot.phase !== 'uploading' || snapshot.bytesTotal <= 0) {
-      this._uploadDetail = '';
-      return;
-    }
-    const rate = (this.#rate ??= new UploadRate());
-    rate.sample(snapshot.bytesUploaded, performance.now());
-    const labels = this.#labels;
-    const speed = rate.bytesPerSecond;
-    const msLeft = rate.msLeft(snapshot.bytesTotal - snapshot.bytesUploaded);
-    const parts = [formatLabel(labels.uploadDetail, { done: formatBytes(snapshot.bytesUploaded, lang), total: formatBytes(snapshot.bytesTotal, lang), speed: speed ? `${formatBytes(speed, lang)}/s` : '…' })];
-    if (msLeft !== undefined && snapshot.bytesUploaded < snapshot.bytesTotal) parts.push(formatLabel(labels.timeLeft, { time: formatDuration(msLeft, lang) }));
-    this._uploadDetail = parts.join(' · ');
-  }
-
-  /**
-   * The upload is done with this view: every byte is in (back to ready, Clip and Record enabled,
-   * the notice keeps following the server until published or rejected), or it failed or was
-   * cancelled (back to the review of the same clip, to try again or discard).
-   */
-  #uploadEnded(snapshot: UploadSnapshot): void {
-    this._upload = undefined;
-    this._lastUpload = snapshot;
-    this._uploadDetail = '';
-    if (snapshot.phase === 'checking') {
-      this.#discardCandidate();
-      this._title = '';
-      this.stage = 'idle';
-      this.#focusAfterRender = '[data-action="clip"], [data-action="camera"]';
-      return;
-    }
-    this.#session?.dispose();
-    this.#session = undefined;
-    this.stage = this._candidate ? 'review' : 'idle';
-    this.#focusAfterRender = this._candidate ? '[data-action="upload"], [data-action="retry"]' : '[data-action="clip"], [data-action="camera"]';
-  }
-
-  #phaseText(snapshot: UploadSnapshot): string {
-    const labels = this.#labels;
-    const percent = String(percentOf(snapshot));
-    return formatLabel(labels[snapshot.phase], { percent });
-  }
-
-  /** Dismisses the last upload's notice (the server status stops being followed). */
-  #done(): void {
-    if (!this._upload) {
-      this.#session?.dispose();
-      this.#session = undefined;
-    }
-    this._lastUpload = undefined;
-    if (this.stage === 'idle') this.#say('');
-    this.#focusAfterRender = '[data-action="clip"], [data-action="camera"]';
   }
 
   #cancelPreparation(): void {
@@ -635,9 +471,9 @@ export class LiveUpload extends LitElement {
         ? html`<video part="player" muted autoplay playsinline controls aria-label=${formatLabel(labels.player, { channel: this.channel })}></video>`
         : nothing}
       ${this.#renderActions(labels, playing)} ${this.stage === 'review' ? this.#renderReview(labels) : nothing}
-      ${this.stage === 'preparing' ? this.#renderPreparing(labels) : nothing} ${this.stage === 'uploading' ? this.#renderUpload(labels) : nothing}
-      ${this._lastUpload && !this._upload ? this.#renderLastUpload(labels) : nothing}
-      ${this.stage === 'idle' && this._pending.length && !this.noUpload ? this.#renderPending(labels) : nothing}
+      ${this.stage === 'preparing' ? this.#renderPreparing(labels) : nothing} ${this.stage === 'uploading' && this.#upload.sending ? this.#renderUpload(labels, this.#upload.sending) : nothing}
+      ${this.#upload.last && !this.#upload.sending ? this.#renderLastUpload(labels, this.#upload.last) : nothing}
+      ${this.stage === 'idle' && this.#upload.pending.length && !this.noUpload ? this.#renderPending(labels) : nothing}
       <p part="status" role="status" aria-live="polite">${this._message}</p>
       ${this._error
         ? html`<p part="error">
@@ -713,24 +549,22 @@ export class LiveUpload extends LitElement {
       <div part="controls"><button type="button" data-action="cancel" @click=${() => this.#cancelPreparation()}>${labels.cancel}</button></div>`;
   }
 
-  #renderUpload(labels: LiveUploadLabels): TemplateResult {
-    const snapshot = this._upload!;
+  #renderUpload(labels: LiveUploadLabels, snapshot: UploadSnapshot): TemplateResult {
     const { phase } = snapshot;
     const sending = phase === 'requesting' || phase === 'uploading' || phase === 'offline';
     const ended = phase === 'checking' || phase === 'in_review' || phase === 'published' || phase === 'rejected' || phase === 'failed' || phase === 'cancelled';
     return html`${progressBar(labels.uploadProgress, percentOf(snapshot), phase === 'requesting' ? undefined : `${percentOf(snapshot)}%`)}
-      ${this._uploadDetail ? html`<p part="progress-detail">${this._uploadDetail}</p>` : nothing}
+      ${this.#upload.detail ? html`<p part="progress-detail">${this.#upload.detail}</p>` : nothing}
       <div part="controls">
-        ${sending ? html`<button type="button" data-action="pause" ?disabled=${phase !== 'uploading'} @click=${() => this.#session?.pause()}>${labels.pause}</button>` : nothing}
-        ${phase === 'paused' ? html`<button type="button" class="primary" data-action="resume" @click=${() => this.#session?.resume()}>${labels.resume}</button>` : nothing}
-        ${ended ? nothing : html`<button type="button" data-action="cancel" @click=${() => this.#session?.cancel()}>${labels.cancel}</button>`}
-        ${ended ? html`<button type="button" data-action="done" @click=${() => this.#done()}>${labels.done}</button>` : nothing}
+        ${sending ? html`<button type="button" data-action="pause" ?disabled=${phase !== 'uploading'} @click=${() => this.#upload.pause()}>${labels.pause}</button>` : nothing}
+        ${phase === 'paused' ? html`<button type="button" class="primary" data-action="resume" @click=${() => this.#upload.resume()}>${labels.resume}</button>` : nothing}
+        ${ended ? nothing : html`<button type="button" data-action="cancel" @click=${() => this.#upload.cancel()}>${labels.cancel}</button>`}
+        ${ended ? html`<button type="button" data-action="done" @click=${() => this.#upload.done()}>${labels.done}</button>` : nothing}
       </div>`;
   }
 
   /** The upload whose bytes are all in: a full bar, the server's word (the status line), the clip once published. */
-  #renderLastUpload(labels: LiveUploadLabels): TemplateResult {
-    const snapshot = this._lastUpload!;
+  #renderLastUpload(labels: LiveUploadLabels, snapshot: UploadSnapshot): TemplateResult {
     const arrived = snapshot.phase !== 'failed' && snapshot.phase !== 'cancelled';
     return html`<div part="upload-result">
       ${arrived ? progressBar(labels.uploadProgress, 100, '100%') : nothing}
@@ -738,24 +572,20 @@ export class LiveUpload extends LitElement {
         ${snapshot.phase === 'published' && snapshot.mediaUrl
           ? html`<a part="clip-link" href=${snapshot.mediaUrl} target="_blank" rel="noopener">${labels.watchClip}</a>`
           : nothing}
-        <button type="button" data-action="done" @click=${() => this.#done()}>${labels.done}</button>
+        <button type="button" data-action="done" @click=${() => this.#upload.done()}>${labels.done}</button>
       </div>
     </div>`;
   }
 
   #renderPending(labels: LiveUploadLabels): TemplateResult {
     return html`<div part="pending">
-      ${this._pending.slice(0, 3).map(
+      ${this.#upload.pending.slice(0, 3).map(
         (pending) => html`<button type="button" class="primary" data-action="resume-stored" @click=${() => this.resumeStored(pending)}>
             ${formatLabel(labels.resumeStored, { filename: pending.filename })}</button
-          ><button type="button" data-action="discard-stored" @click=${() => this.#discardStored(pending)}>${formatLabel(labels.discardStored, { filename: pending.filename })}</button>`,
+          ><button type="button" data-action="discard-stored" @click=${() => void this.#upload.discardStored(pending)}>${formatLabel(labels.discardStored, { filename: pending.filename })}</button>`,
       )}
     </div>`;
   }
-}
-
-function percentOf(snapshot: UploadSnapshot): number {
-  return snapshot.bytesTotal > 0 ? Math.floor((snapshot.bytesUploaded / snapshot.bytesTotal) * 100) : 0;
 }
 
 function progressBar(label: string, percent: number, valueText?: string): TemplateResult {
