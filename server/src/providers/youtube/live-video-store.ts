@@ -1,4 +1,4 @@
-import { BUCKETS, KvContentionError, jsonCodec, typedKv, type Bus, type TypedKv } from '../../bus/index.js';
+import { BUCKETS, KvContentionError, jsonCodec, typedKv, type Bus, type KvChange, type KvUpdateOptions, type KvUpdateResult, type TypedKv } from '../../bus/index.js';
 import { liveVideoRecordSchema, type LiveVideoRecord } from './decide-observation.js';
 import { isYouTubeVideoId } from './youtube-ids.js';
 
@@ -28,6 +28,11 @@ export class LiveVideoStore {
       if (stored) records.push(stored.record);
     }
     return records;
+  }
+
+  /** Read-modify-write of one video through `TypedKv.update` (retried on a lost race; `KvContentionError` when it gives up). */
+  update(videoId: string, change: KvChange<LiveVideoRecord>, options?: KvUpdateOptions<LiveVideoRecord>): Promise<KvUpdateResult<LiveVideoRecord>> {
+    return this.videos.update(videoId, change, options);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { KvContentionError, SKIP } from '../../bus/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { RawEventSink } from '../../provider-adapter/index.js';
 import { YOUTUBE_API_MAX_IDS_PER_CALL, type ApiResult, type YouTubeDataApi } from './data-api-client.js';
@@ -6,6 +7,9 @@ import { decideObservation } from './decide-observation.js';
 import type { LiveVideoStore } from './live-video-store.js';
 import { toRawProviderEvent, type YouTubeObservationSource } from './youtube-observation.js';
 import type { YouTubeMetrics } from './youtube-metrics.js';
+
+/** Compare-and-sets of one video's record before it is left for the next look. */
+const MAX_ATTEMPTS = 5;
 
 export interface ConfirmRequest {
   readonly videoId: string;
@@ -49,26 +53,42 @@ export class VideoConfirmer {
     return { ok: true, value: published, receivedAtMs };
   }
 
+  /**
+   * Decides on the stored record, publishes, then writes the record by compare-and-set. On a
+   * lost race the helper reads again and this decides and publishes again: the same
+   * observation is deduplicated by its msg id, a different one is what the newer record calls
+   * for. Publishing inside the change keeps "publish, then record" (a crash in between
+   * publishes again rather than recording an observation nobody saw).
+   */
   private async apply(request: ConfirmRequest, video: VideoResource | null, observedAtMs: number): Promise<boolean> {
     const { liveVideos, ingest, metrics } = this.options;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const previous = await liveVideos.get(request.videoId);
-      const decision = decideObservation(previous?.record, video, {
-        videoId: request.videoId,
-        channelId: request.channelId,
-        source: request.source,
-        observedAtMs,
-        deletedAtMs: request.deletedAtMs ?? null,
-      });
-      if (decision.observation) {
-        const { duplicate } = await ingest.publish(toRawProviderEvent(decision.observation));
-        if (!duplicate) metrics.observations.inc({ kind: decision.observation.kind, source: request.source });
-      }
-      if (decision.record === undefined || (await liveVideos.replace(request.videoId, previous, decision.record))) {
-        return decision.observation !== null;
-      }
+    let observed = false;
+    try {
+      await liveVideos.update(
+        request.videoId,
+        async (previous) => {
+          const decision = decideObservation(previous, video, {
+            videoId: request.videoId,
+            channelId: request.channelId,
+            source: request.source,
+            observedAtMs,
+            deletedAtMs: request.deletedAtMs ?? null,
+          });
+          observed = decision.observation !== null;
+          if (decision.observation) {
+            const { duplicate } = await ingest.publish(toRawProviderEvent(decision.observation));
+            if (!duplicate) metrics.observations.inc({ kind: decision.observation.kind, source: request.source });
+          }
+          // decideObservation: undefined leaves the record, null deletes it.
+          return decision.record === undefined ? SKIP : (decision.record ?? undefined);
+        },
+        { maxAttempts: MAX_ATTEMPTS },
+      );
+      return observed;
+    } catch (error) {
+      if (!(error instanceof KvContentionError)) throw error;
+      this.options.logger.warn({ video_id: request.videoId }, 'youtube live video record kept changing; left for the next look');
+      return false;
     }
-    this.options.logger.warn({ video_id: request.videoId }, 'youtube live video record kept changing; left for the next look');
-    return false;
   }
 }
