@@ -111,6 +111,12 @@ export class ChannelStateStore {
    * read per batch was a round trip per batch on NATS). When another process wrote meanwhile,
    * the write conflicts and the next attempt reads. A batch that changes nothing is only
    * trusted against a fresh read, since it writes nothing that would check it.
+   *
+   * The one compare-and-set loop not written with `TypedKv.update` (which does the same with
+   * `assumed` and `backoffMs: () => 0`): the helper decodes every read through its codec, which
+   * sees bytes but no revision, so the fresh read that confirms a no-op batch (and every read
+   * after a restart) would pay the JSON parse and schema validation that `decoded` saves on the
+   * ingest hot path.
    */
   private async compareAndSet(channel: string, batch: readonly PendingMutation[]): Promise<TransitionOutcome[][]> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
