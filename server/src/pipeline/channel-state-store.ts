@@ -114,9 +114,9 @@ export class ChannelStateStore {
    *
    * The one compare-and-set loop not written with `TypedKv.update` (which does the same with
    * `assumed` and `backoffMs: () => 0`): the helper decodes every read through its codec, which
-   * sees bytes but no revision, so the fresh read that confirms a no-op batch (and every read
-   * after a restart) would pay the JSON parse and schema validation that `decoded` saves on the
-   * ingest hot path.
+   * sees bytes but no revision, so the fresh read that confirms a no-op batch (a duplicate or
+   * stale event, common in bursts) would pay again the JSON parse and schema validation that
+   * `decoded` saves when the revision has not moved.
    */
   private async compareAndSet(channel: string, batch: readonly PendingMutation[]): Promise<TransitionOutcome[][]> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
