@@ -62,23 +62,31 @@ export async function startEmbeddedNats(options: { storeDir: string; binary?: st
     if (previous.natsPid !== undefined && (await isNatsServerOf(previous.natsPid, storeDir))) await stopPid(previous.natsPid);
   }
 
-  const port = await freePort();
-  const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await writeFile(ownerFile, JSON.stringify({ pid: process.pid, natsPid: child.pid }), { mode: 0o600 });
-  try {
-    await untilReady(child);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await rm(ownerFile, { force: true });
-    throw error;
+  // A free port can be taken by someone else before nats-server binds it: then another one.
+  let port = 0;
+  let child: ChildProcess | undefined;
+  for (let attempt = 1; !child; attempt++) {
+    port = await freePort();
+    const spawned = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await writeFile(ownerFile, JSON.stringify({ pid: process.pid, natsPid: spawned.pid }), { mode: 0o600 });
+    try {
+      await untilReady(spawned);
+      child = spawned;
+    } catch (error) {
+      spawned.kill('SIGKILL');
+      if (attempt < 3 && error instanceof Error && /address already in use/i.test(error.message)) continue;
+      await rm(ownerFile, { force: true });
+      throw error;
+    }
   }
+  const running = child;
   let stopping: Promise<void> | undefined;
   return {
     url: `nats://127.0.0.1:${port}`,
     storeDir,
     stop: () =>
       (stopping ??= (async () => {
-        await stopChild(child);
+        await stopChild(running);
         await rm(ownerFile, { force: true });
       })()),
   };

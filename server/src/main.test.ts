@@ -67,7 +67,7 @@ describe('main.ts: the bus it runs on, and what it says at start', () => {
 
     const first = await startMain(env);
     t.after(() => first.kill());
-    assert.match(first.output(), /bus: NATS JetStream, a local nats-server this process started .*state is kept across restarts/);
+    assert.match(first.output(), /bus: NATS JetStream, a local nats-server this process started .*state is kept across restarts/, first.output());
     assert.equal(((await (await fetch(`${first.url}/readyz`)).json()) as { durable: boolean }).durable, true);
     const put = await fetch(`${first.url}/api/v1/channels/acme/kept`, { method: 'PUT', headers: admin, body: JSON.stringify({ title: 'Kept across restarts', providers: {} }) });
     assert.equal(put.status, 201);
@@ -78,7 +78,7 @@ describe('main.ts: the bus it runs on, and what it says at start', () => {
     assert.equal((await second.stop()).code, 0);
 
     assert.equal((await first.stop()).code, 0);
-    assert.deepEqual(await processesUsing(storeDir), [], 'its nats-server stopped with it');
+    assert.deepEqual(await processesUsing(storeDir), [], `its nats-server stopped with it; output:\n${first.output()}`);
 
     const again = await startMain(env);
     t.after(() => again.kill());

@@ -45,20 +45,7 @@ async function main(): Promise<void> {
   });
   if (live) await linkDemoPlayback({ url: server.url, publicUrl: server.config.publicUrl, adminToken: config.adminToken });
 
-  const banner = [`live-upload is running at ${server.url}`];
-  if (config.demo) banner.push(`moderation page: ${server.url}/moderation (the review queue; paste the admin token)`);
-  // Printed once, to the terminal of whoever started it; never logged as a field.
-  if (config.generated.adminToken) banner.push(`admin token for this process: ${config.adminToken}`);
-  if (server.bus.kind === 'memory' || embedded) banner.push(busNote);
-  if (config.env === 'production' && server.bus.kind === 'memory') {
-    // The operator opted in (ALLOW_EPHEMERAL_BUS); said loudly at every start, in the log and on the terminal.
-    const warning = 'PRODUCTION ON THE IN-MEMORY BUS (ALLOW_EPHEMERAL_BUS): a restart loses channels, upload records, the audit trail and published media records; webhooks are answered 204 without a durable copy';
-    logger.warn({ bus: 'memory', allow_ephemeral_bus: true }, warning);
-    process.stderr.write(`live-upload: WARNING: ${warning}\n`);
-    banner.unshift(`WARNING: ${warning}`);
-  }
-  process.stdout.write(`\n${banner.map((line) => `  ${line}\n`).join('')}\n`);
-
+  // Handlers first: whoever reads the banner may signal at once.
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
     signals += 1;
@@ -76,6 +63,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+
+  const banner = [`live-upload is running at ${server.url}`];
+  if (config.demo) banner.push(`moderation page: ${server.url}/moderation (the review queue; paste the admin token)`);
+  // Printed once, to the terminal of whoever started it; never logged as a field.
+  if (config.generated.adminToken) banner.push(`admin token for this process: ${config.adminToken}`);
+  if (server.bus.kind === 'memory' || embedded) banner.push(busNote);
+  if (config.env === 'production' && server.bus.kind === 'memory') {
+    // The operator opted in (ALLOW_EPHEMERAL_BUS); said loudly at every start, in the log and on the terminal.
+    const warning = 'PRODUCTION ON THE IN-MEMORY BUS (ALLOW_EPHEMERAL_BUS): a restart loses channels, upload records, the audit trail and published media records; webhooks are answered 204 without a durable copy';
+    logger.warn({ bus: 'memory', allow_ephemeral_bus: true }, warning);
+    process.stderr.write(`live-upload: WARNING: ${warning}\n`);
+    banner.unshift(`WARNING: ${warning}`);
+  }
+  process.stdout.write(`\n${banner.map((line) => `  ${line}\n`).join('')}\n`);
 }
 
 main().catch((error: unknown) => {
