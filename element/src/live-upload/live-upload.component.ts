@@ -1,36 +1,27 @@
 import { html, LitElement, nothing, type PropertyDeclarations, type TemplateResult } from 'lit';
-import { createLiveEvent, type LiveClipProvenance, type LiveTrimChangeDetail } from '../events.js';
+import { createLiveEvent, type LiveTrimChangeDetail } from '../events.js';
 import '../trim-range/trim-range.js';
 import { LangController } from '../lang-controller.js';
 import { formatLabel } from '../labels.js';
-import { ChannelFollowController } from './channel-follow-controller.js';
-import { concatSegments } from './clip-buffer.js';
-import { isUploadReady, type CutRange } from './ffmpeg-args.js';
-import type { Candidate, LiveUploadView, Stage } from './live-upload-view.js';
-import { percentOf, UploadFlowController } from './upload-flow-controller.js';
-import { liveUploadStyles } from './live-upload.styles.js';
-import { FFmpegWorkerError, MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
-import type { MediaRecording, RecordingSource } from './media-recording.js';
-import type { PendingUpload } from './pending-uploads.js';
 import { styleProperties } from '../style-properties.js';
+import { CaptureController } from './capture-controller.js';
+import { ChannelFollowController } from './channel-follow-controller.js';
+import type { LiveUploadView, Stage } from './live-upload-view.js';
+import { liveUploadStyles } from './live-upload.styles.js';
+import { FFmpegWorkerError } from './media-transcoder.js';
+import type { RecordingSource } from './media-recording.js';
+import type { PendingUpload } from './pending-uploads.js';
 import { PlayerController } from './player-controller.js';
-import { formatClock, formatSeconds, formatWholeSeconds, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
-import { viewerErrorLabel } from './viewer-errors.js';
+import { percentOf, UploadFlowController } from './upload-flow-controller.js';
+import { formatClock, formatWholeSeconds, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
 import type { UploadSnapshot } from './upload-session.js';
+import { viewerErrorLabel } from './viewer-errors.js';
 
 /** An error as the viewer sees it: a translated sentence, and what Try again does (when it helps). */
 interface ViewerError {
   readonly code: string;
   readonly retry: (() => void) | undefined;
 }
-
-/** Clip asked for more than is buffered: the viewer confirms the shorter clip first. */
-interface ShortClip {
-  readonly availableMs: number;
-}
-
-/** Ask before clipping when at least this much less than asked is buffered. */
-const SHORT_CLIP_SLACK_MS = 1000;
 
 /** Trim handles never come closer than this. */
 const MIN_TRIM_MS = 500;
@@ -99,14 +90,9 @@ export class LiveUpload extends LitElement {
     noUpload: { type: Boolean, attribute: 'no-upload' },
     labels: { attribute: false },
     stage: { reflect: true },
-    _candidate: { state: true },
-    _progress: { state: true },
-    _elapsedMs: { state: true },
-    _trim: { state: true },
     _message: { state: true },
     _error: { state: true },
     _title: { state: true },
-    _shortClip: { state: true },
 
   };
 
@@ -151,16 +137,10 @@ export class LiveUpload extends LitElement {
   /** What the element is doing, reflected for CSS: idle, recording, preparing, review, uploading. */
   stage: Stage = 'idle';
 
-  private _candidate: Candidate | undefined;
-  /** Preparation progress 0..1, or undefined when not preparing. */
-  private _progress: number | undefined;
-  private _elapsedMs = 0;
-  private _trim: { startMs: number; endMs: number } = { startMs: 0, endMs: 0 };
   /** The status line (also the polite live region). */
   private _message = '';
   private _error: ViewerError | undefined;
   private _title = '';
-  private _shortClip: ShortClip | undefined;
 
   /** The current upload's phase (`requesting`, `uploading`, `paused`, `offline`, `checking`, `in_review`, ...), if any. */
   get uploadPhase(): UploadSnapshot['phase'] | undefined {
@@ -190,30 +170,27 @@ export class LiveUpload extends LitElement {
     (key) => this.#loadPending(key),
   );
   #player = new PlayerController(this, this.#view, () => this.#playbackUrl(), () => this.maxClipSeconds * 1000);
+  #capture = new CaptureController(this, this.#view, this.#player, () => this.#follow.playback, () => ({
+    clipSeconds: this.clipSeconds,
+    maxClipSeconds: this.maxClipSeconds,
+    maxRecordSeconds: this.maxRecordSeconds,
+    exactCuts: this.exactCuts,
+    targetSize: this.targetSize,
+    assetBase: this.#assetBase,
+  }));
   #upload = new UploadFlowController(this, this.#view, {
     settings: () => ({ endpoint: this.endpoint, channel: this.channel, chunkSize: this.chunkSize, noUpload: this.noUpload }),
-    candidate: () => this._candidate,
-    provenance: (candidate) => this.#provenance(candidate),
+    candidate: () => this.#capture.candidate,
+    provenance: (candidate) => this.#capture.provenance(candidate),
     title: () => this._title,
-    prepare: (candidate) => this.#prepare(candidate),
-    preparationFailed: (error, retry) => this.#preparationFailed(error, error instanceof FFmpegWorkerError ? 'clipper_unavailable' : 'preparation_failed', retry),
+    prepare: (candidate) => this.#capture.prepare(candidate),
+    preparationFailed: (error, retry) => this.#capture.preparationFailed(error, error instanceof FFmpegWorkerError ? 'clipper_unavailable' : 'preparation_failed', retry),
     reviewDone: () => {
-      this.#discardCandidate();
+      this.#capture.discard();
       this._title = '';
     },
   });
-  #transcoder: MediaTranscoder | undefined;
-  #recording: MediaRecording | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
   #focusAfterRender = '';
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.#recording?.stop();
-    this.#transcoder?.cancel();
-    this.#transcoder = undefined;
-    clearInterval(this.#timer);
-  }
 
   protected override updated(): void {
     if (this.#focusAfterRender) {
@@ -242,10 +219,6 @@ export class LiveUpload extends LitElement {
     this.#upload.loadPending(this.endpoint, key ? this.channel : '', () => this.#follow.following(key));
   }
 
-  #transcoderFor(): MediaTranscoder {
-    return (this.#transcoder ??= new MediaTranscoder(this.#assetBase));
-  }
-
   #say(message: string): void {
     this._message = message;
   }
@@ -270,138 +243,26 @@ export class LiveUpload extends LitElement {
    * When less is buffered, the viewer is asked first ("Only 5 s buffered: clip 5 s?"): a clip is
    * never silently shorter than the button said. `acceptShorter` is that answer.
    */
-  async clip(acceptShorter = false): Promise<void> {
-    if (this.stage !== 'idle' && this.stage !== 'review') return;
-    const labels = this.#labels;
-    const seconds = Math.max(1, Math.min(this.clipSeconds, this.maxClipSeconds));
-    const { buffer } = this.#player;
-    const newest = buffer.segments.at(-1);
-    const end = this.#player.playheadDate() ?? (newest ? newest.programDateMs + newest.durationMs : Number.NaN);
-    const selection = buffer.select(end, seconds * 1000);
-    this._shortClip = undefined;
-    if (!selection || selection.durationMs < 1000) {
-      this.#say(labels.nothingToClip);
-      return;
-    }
-    if (!acceptShorter && selection.durationMs < seconds * 1000 - SHORT_CLIP_SLACK_MS) {
-      this._shortClip = { availableMs: selection.durationMs };
-      this.#say(formatLabel(labels.clipShort, { seconds: formatWholeSeconds(selection.durationMs, this.#lang.lang) }));
-      this.#focusAfterRender = '[data-action="clip-available"]';
-      return;
-    }
-    this.#discardCandidate();
-    this._error = undefined;
-    this.stage = 'preparing';
-    this._progress = 0;
-    this.#say(labels.makingClip);
-    const { canonicalId, startedAtMs } = this.#follow.playback;
-    try {
-      const input = concatSegments(selection);
-      const cut: CutRange = { startMs: selection.offsetMs, durationMs: selection.durationMs };
-      const transcoder = this.#transcoderFor();
-      const onProgress = (fraction: number) => (this._progress = fraction);
-      const mp4 =
-        this.exactCuts || this.targetSize > 0
-          ? await transcoder.encode(input, { cut, durationMs: cut.durationMs, ...(this.targetSize > 0 ? { targetBytes: this.targetSize } : {}) }, onProgress)
-          : await transcoder.remux(input, cut, onProgress);
-      this.#offer({
-        source: 'clip',
-        blob: new Blob([mp4 as Uint8Array<ArrayBuffer>], { type: 'video/mp4' }),
-        durationMs: selection.durationMs,
-        fromMs: selection.fromMs,
-        canonicalId,
-        startedAtMs,
-      });
-    } catch (error) {
-      this.#preparationFailed(error, error instanceof FFmpegWorkerError ? 'clipper_unavailable' : 'clip_failed', () => void this.clip(true));
-    }
+  clip(acceptShorter = false): Promise<void> {
+    return this.#capture.clip(acceptShorter);
   }
 
   /** Record: the camera (and microphone) or a shared screen, up to `max-record-seconds`. */
-  async record(source: RecordingSource): Promise<void> {
-    if (this.stage !== 'idle' && this.stage !== 'review') return;
-    const labels = this.#labels;
-    const { openRecordingStream, MediaRecording } = await import('./media-recording.js');
-    let stream: MediaStream;
-    try {
-      stream = await openRecordingStream(source);
-    } catch (error) {
-      this.#say('');
-      this.#reportError('recording_unavailable', messageOf(error));
-      return;
-    }
-    this.#discardCandidate();
-    this._error = undefined;
-    const recording = new MediaRecording(stream, this.maxRecordSeconds * 1000);
-    this.#recording = recording;
-    this.stage = 'recording';
-    this._elapsedMs = 0;
-    this.#say(labels.recordingStarted);
-    this.#focusAfterRender = '[data-action="stop"]';
-    this.#timer = setInterval(() => (this._elapsedMs = recording.elapsedMs), 250);
-    try {
-      const { blob, durationMs } = await recording.done;
-      this.#offer({ source: 'recording', blob, durationMs, fromMs: undefined, canonicalId: undefined, startedAtMs: undefined });
-    } catch (error) {
-      this.#preparationFailed(error, 'recording_failed');
-    } finally {
-      clearInterval(this.#timer);
-      this.#recording = undefined;
-    }
+  record(source: RecordingSource): Promise<void> {
+    return this.#capture.record(source);
   }
 
   /**
    * Offers a file the page or viewer already has (from a file picker, say) for trim and upload,
    * like a recording; it is normalised on upload when it is not H.264/AAC MP4 at most 720p.
    */
-  async useFile(file: Blob): Promise<void> {
-    if (this.stage !== 'idle' && this.stage !== 'review') return;
-    const durationMs = await mediaDurationMs(file);
-    this.#discardCandidate();
-    this.#offer({ source: 'recording', blob: file, durationMs, fromMs: undefined, canonicalId: undefined, startedAtMs: undefined });
+  useFile(file: Blob): Promise<void> {
+    return this.#capture.useFile(file);
   }
 
   /** Stops a recording; it goes to review. */
   stopRecording(): void {
-    this.#recording?.stop();
-  }
-
-  #offer(candidate: Omit<Candidate, 'url'>): void {
-    const url = URL.createObjectURL(candidate.blob);
-    this._candidate = { ...candidate, url };
-    this._trim = { startMs: 0, endMs: candidate.durationMs };
-    this._progress = undefined;
-    this.stage = 'review';
-    const labels = this.#labels;
-    const seconds = formatSeconds(candidate.durationMs, this.#lang.lang);
-    this.#say(formatLabel(candidate.source === 'clip' ? labels.clipReady : labels.recordingReady, { seconds }));
-    this.#focusAfterRender = '[data-action="upload"], [data-action="discard"]';
-    this.dispatchEvent(
-      createLiveEvent('live-clip-ready', { source: candidate.source, blob: candidate.blob, durationMs: candidate.durationMs, provenance: this.#provenance(this._candidate) }),
-    );
-  }
-
-  #provenance(candidate: Candidate | undefined): LiveClipProvenance | undefined {
-    if (!candidate?.canonicalId || candidate.fromMs === undefined) return undefined;
-    const from = candidate.fromMs + this._trim.startMs;
-    return { canonical_id: candidate.canonicalId, from: new Date(from).toISOString(), to: new Date(candidate.fromMs + this._trim.endMs).toISOString() };
-  }
-
-  #preparationFailed(error: unknown, code: string, retry?: () => void): void {
-    this._progress = undefined;
-    if (error instanceof TranscodeCancelledError) {
-      this.stage = this._candidate ? 'review' : 'idle';
-      this.#say(this.#labels.cancelled);
-      return;
-    }
-    this.stage = this._candidate ? 'review' : 'idle';
-    this.#say('');
-    this.#reportError(code, messageOf(error), retry);
-  }
-
-  #discardCandidate(): void {
-    if (this._candidate) URL.revokeObjectURL(this._candidate.url);
-    this._candidate = undefined;
+    this.#capture.stopRecording();
   }
 
   /** Trims, normalises (H.264/AAC MP4, at most 720p) when needed, and uploads the candidate. */
@@ -414,52 +275,11 @@ export class LiveUpload extends LitElement {
     return this.#upload.resumeStored(pending);
   }
 
-  async #prepare(candidate: Candidate): Promise<Blob> {
-    const { startMs, endMs } = this._trim;
-    const trimmed = startMs > 0 || endMs < candidate.durationMs - 50;
-    const cut: CutRange | undefined = trimmed ? { startMs, durationMs: endMs - startMs } : undefined;
-    const transcoder = this.#transcoderFor();
-    const input = new Uint8Array(await candidate.blob.arrayBuffer());
-    const info = await transcoder.probe(input);
-    const tooLarge = this.targetSize > 0 && (cut ? (input.byteLength * cut.durationMs) / candidate.durationMs : input.byteLength) > this.targetSize;
-    const onProgress = (fraction: number) => (this._progress = fraction);
-    let output: Uint8Array = input;
-    if (!isUploadReady(info) || tooLarge || (cut && this.exactCuts)) {
-      const durationMs = info.durationS !== undefined ? info.durationS * 1000 : candidate.durationMs;
-      output = await transcoder.encode(
-        input,
-        { durationMs, ...(cut ? { cut } : {}), ...(tooLarge ? { targetBytes: this.targetSize } : {}) },
-        onProgress,
-      );
-    } else if (cut) {
-      output = await transcoder.remux(input, cut, onProgress);
-    }
-    this._progress = undefined;
-    return new Blob([output as Uint8Array<ArrayBuffer>], { type: 'video/mp4' });
-  }
-
-  #cancelPreparation(): void {
-    this.#transcoder?.cancel();
-    this.#transcoder = undefined;
-  }
-
   #discard(): void {
-    this.#discardCandidate();
+    this.#capture.discard();
     this.stage = 'idle';
     this.#say('');
     this.#focusAfterRender = '[data-action="clip"], [data-action="camera"]';
-  }
-
-  #onTrim({ startMs, endMs }: LiveTrimChangeDetail): void {
-    const moved = startMs !== this._trim.startMs ? startMs : endMs;
-    this._trim = { startMs, endMs };
-    const preview = this.renderRoot.querySelector<HTMLVideoElement>('video[part="preview"]');
-    if (preview) preview.currentTime = moved / 1000;
-    const candidate = this._candidate;
-    if (candidate) {
-      const labels = this.#labels;
-      this.#say(formatLabel(candidate.source === 'clip' ? labels.clipReady : labels.recordingReady, { seconds: formatSeconds(endMs - startMs, this.#lang.lang) }));
-    }
   }
 
   protected override render(): TemplateResult {
@@ -495,21 +315,21 @@ export class LiveUpload extends LitElement {
     if (this.stage === 'recording') {
       return html`<div part="actions" role="group" aria-label=${labels.actions}>
         <button type="button" class="primary" data-action="stop" @click=${() => this.stopRecording()}>${labels.stopRecording}</button>
-        <span part="timer">${formatLabel(labels.recordingTimer, { elapsed: formatClock(this._elapsedMs), max: formatClock(this.maxRecordSeconds * 1000) })}</span>
+        <span part="timer">${formatLabel(labels.recordingTimer, { elapsed: formatClock(this.#capture.elapsedMs), max: formatClock(this.maxRecordSeconds * 1000) })}</span>
       </div>`;
     }
     if (!canClip && this.noRecord) return nothing;
     const busy = this.stage === 'preparing' || this.stage === 'uploading';
     const seconds = String(Math.max(1, Math.min(this.clipSeconds, this.maxClipSeconds)));
-    const short = this._shortClip;
+    const shortMs = this.#capture.shortClipMs;
     return html`<div part="actions" role="group" aria-label=${labels.actions}>
       ${canClip
         ? html`<button type="button" data-action="clip" ?disabled=${busy} @click=${() => this.clip()}>${formatLabel(labels.clip, { seconds })}</button>`
         : nothing}
-      ${canClip && short && !busy
+      ${canClip && shortMs !== undefined && !busy
         ? html`<button type="button" class="primary" data-action="clip-available" @click=${() => this.clip(true)}>
-              ${formatLabel(labels.clipAvailable, { seconds: formatWholeSeconds(short.availableMs, this.#lang.lang) })}</button
-            ><button type="button" data-action="clip-cancel" @click=${() => this.#cancelShortClip()}>${labels.cancel}</button>`
+              ${formatLabel(labels.clipAvailable, { seconds: formatWholeSeconds(shortMs ?? 0, this.#lang.lang) })}</button
+            ><button type="button" data-action="clip-cancel" @click=${() => this.#capture.cancelShortClip()}>${labels.cancel}</button>`
         : nothing}
       ${this.noRecord
         ? nothing
@@ -520,19 +340,13 @@ export class LiveUpload extends LitElement {
     </div>`;
   }
 
-  #cancelShortClip(): void {
-    this._shortClip = undefined;
-    this.#say('');
-    this.#focusAfterRender = '[data-action="clip"]';
-  }
-
   #renderReview(labels: LiveUploadLabels): TemplateResult {
-    const candidate = this._candidate!;
-    const { startMs, endMs } = this._trim;
+    const candidate = this.#capture.candidate!;
+    const { startMs, endMs } = this.#capture.trim;
     return html`<video part="preview" controls playsinline src=${candidate.url} aria-label=${labels.preview}></video>
       <live-trim-range part="trim" exportparts="track: trim-track, filmstrip: trim-filmstrip, thumb: trim-thumb, length: trim-length"
         .duration=${candidate.durationMs} .start=${startMs} .end=${endMs} min-length=${MIN_TRIM_MS} src=${candidate.url} .labels=${labels}
-        @live-trim-change=${(event: CustomEvent<LiveTrimChangeDetail>) => this.#onTrim(event.detail)}></live-trim-range>
+        @live-trim-change=${(event: CustomEvent<LiveTrimChangeDetail>) => this.#capture.trimmed(event.detail)}></live-trim-range>
       <div part="controls">
         ${this.noUpload
           ? nothing
@@ -544,9 +358,9 @@ export class LiveUpload extends LitElement {
   }
 
   #renderPreparing(labels: LiveUploadLabels): TemplateResult {
-    const percent = Math.round((this._progress ?? 0) * 100);
+    const percent = Math.round((this.#capture.progress ?? 0) * 100);
     return html`${progressBar(labels.prepareProgress, percent)}
-      <div part="controls"><button type="button" data-action="cancel" @click=${() => this.#cancelPreparation()}>${labels.cancel}</button></div>`;
+      <div part="controls"><button type="button" data-action="cancel" @click=${() => this.#capture.cancelPreparation()}>${labels.cancel}</button></div>`;
   }
 
   #renderUpload(labels: LiveUploadLabels, snapshot: UploadSnapshot): TemplateResult {
@@ -591,20 +405,4 @@ export class LiveUpload extends LitElement {
 function progressBar(label: string, percent: number, valueText?: string): TemplateResult {
   return html`<div part="progress" role="progressbar" aria-label=${label} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${percent}
     aria-valuetext=${valueText ?? nothing}><span ${styleProperties({ width: `${percent}%` })}></span></div>`;
-}
-
-/** A media file's duration from the browser's own demuxer (0 when it cannot tell). */
-function mediaDurationMs(file: Blob): Promise<number> {
-  const video = document.createElement('video');
-  const url = URL.createObjectURL(file);
-  return new Promise<number>((resolve) => {
-    video.preload = 'metadata';
-    video.onloadedmetadata = () => resolve(Number.isFinite(video.duration) ? video.duration * 1000 : 0);
-    video.onerror = () => resolve(0);
-    video.src = url;
-  }).finally(() => URL.revokeObjectURL(url));
-}
-
-function messageOf(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).slice(0, 300);
 }
