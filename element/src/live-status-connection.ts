@@ -30,8 +30,9 @@ interface ChannelEntry {
  *   no status rather than failing everyone's connection). With no channel left it closes.
  * - On error the native EventSource is closed (no browser-paced retries) and reopened after an
  *   exponential delay with jitter, with `last_event_id` so the server sends only what was missed.
- *   A connection refused before it opened (the server's per-client or global cap: 429 / 503) is
- *   asked once more with `fetch` for its `Retry-After`, and not retried before that has passed.
+ *   A connection the server refused (an answer that is no stream, such as the 429 / 503 of its
+ *   per-client and global caps) is asked once more with `fetch` for its `Retry-After`, and not
+ *   retried before that has passed.
  * - Frames go through `parseStatusRecord`; malformed ones and channels not asked for are ignored.
  *   One stream is ordered and the server dedupes by seq per connection (also on resume), so the
  *   latest valid frame is the channel's state; a `snapshot` and a `status` are applied alike.
@@ -87,7 +88,6 @@ class EndpointConnection {
   #open(): void {
     const url = liveEventsUrl(this.endpoint, this.#carried, this.#lastEventId);
     const source = new EventSource(url);
-    let opened = false;
     const onFrame = (event: MessageEvent<string>): void => {
       this.#lastEventId = event.lastEventId || this.#lastEventId;
       const record = parseStatusRecord(event.data);
@@ -99,44 +99,18 @@ class EndpointConnection {
     };
     source.addEventListener('snapshot', onFrame);
     source.addEventListener('status', onFrame);
-    source.onopen = () => {
-      opened = true;
-    };
-    source.onerror = () => {
+    source.onerror = async () => {
+      // CLOSED, not CONNECTING: the server answered, but with no stream (its caps answer 429 /
+      // 503). EventSource hides the answer: one fetch reads its Retry-After (seconds); waitMs is
+      // twice that, and the retry comes at a random point of its second half, never before it.
+      // Otherwise (a network error: nothing to ask) the source is closed at once, before the
+      // browser retries on its own, and the delay doubles per failed attempt from retryDelayMs
+      // up to 30 s, with the same jitter.
+      const waitMs = source.readyState > 1 && this.#source === source && (await fetch(url).then((response) => (response.body?.cancel(), 2e3 * +response.headers.get('retry-after')!), () => 0));
       source.close();
-      if (this.#source !== source) return;
-      const ceiling = Math.min(30_000, this.retryDelayMs * 2 ** this.#attempt++);
-      const backoffMs = ceiling / 2 + (Math.random() * ceiling) / 2;
-      // Refused before it opened (too many connections, a busy server)? EventSource cannot say:
-      // ask once with fetch, and wait at least what the server's Retry-After says, plus jitter.
-      const waited = opened ? Promise.resolve(0) : refusalRetryAfterMs(url);
-      void waited.then((retryAfterMs) => {
-        if (this.#source !== source) return;
-        const delayMs = retryAfterMs > 0 ? Math.max(backoffMs, retryAfterMs + (Math.random() * retryAfterMs) / 2) : backoffMs;
-        this.#retry = setTimeout(() => this.#open(), delayMs);
-      });
+      if (this.#source === source) this.#retry = setTimeout(() => this.#open(), Math.max(Math.min(30_000, this.retryDelayMs * 2 ** this.#attempt++), waitMs || 0) * (1 + Math.random()) / 2);
     };
     this.#source = source;
-  }
-}
-
-/**
- * How long a refused event stream asks to be left alone: the `Retry-After` (seconds, or an
- * HTTP date) of a 429 or 503 answer to `url`, in ms; 0 when it was not refused or said nothing.
- * The stream of an answer that is not a refusal is cancelled at once.
- */
-async function refusalRetryAfterMs(url: string): Promise<number> {
-  const aborter = new AbortController();
-  try {
-    const response = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: aborter.signal });
-    if (response.status !== 429 && response.status !== 503) return 0;
-    const header = response.headers.get('retry-after') ?? '';
-    const seconds = /^\d{1,6}$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now();
-    return Number.isFinite(seconds) ? Math.min(Math.max(seconds, 0), 10 * 60_000) : 0;
-  } catch {
-    return 0;
-  } finally {
-    aborter.abort();
   }
 }
 
