@@ -3,6 +3,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { eventually } from '../../test/support/eventually.js';
 import { startMain } from '../../test/support/main-process.js';
 import { findNatsServer } from './embedded-nats.js';
 
@@ -85,6 +86,27 @@ describe('main.ts: the bus it runs on, and what it says at start', () => {
     const channel = await fetch(`${again.url}/api/v1/channels/acme/kept`);
     assert.equal(channel.status, 200);
     assert.equal(((await channel.json()) as { title: string }).title, 'Kept across restarts');
+    assert.equal((await again.stop()).code, 0);
+  });
+  it('a demo run stopped while LIVE does not come back LIVE with nothing behind it: the simulated streamer ends that broadcast', { skip: !findNatsServer() && 'needs nats-server' }, async (t) => {
+    const storeDir = await mkdtemp(join(tmpdir(), 'live-upload-embedded-nats-'));
+    t.after(() => rm(storeDir, { recursive: true, force: true }));
+    const env = { EMBEDDED_NATS: 'auto', EMBEDDED_NATS_DIR: storeDir, LOG_LEVEL: 'warn', ADMIN_TOKEN, OFFLINE_GRACE_MS: '500' };
+    const status = async (url: string) => ((await (await fetch(`${url}/api/v1/channels/acme/morning-show/status`)).json()) as { status: string }).status;
+
+    const first = await startMain(env);
+    t.after(() => first.kill());
+    const live = await fetch(`${first.url}/demo/api/simulate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ action: 'online' }) });
+    assert.equal(live.status, 202);
+    await eventually(async () => (await status(first.url)) === 'live', 'the demo channel LIVE');
+    assert.equal((await first.stop()).code, 0);
+
+    const again = await startMain(env);
+    t.after(() => again.kill());
+    const streamer = (await (await fetch(`${again.url}/demo/api/streamer`)).json()) as Record<string, unknown>;
+    assert.equal(streamer['streaming'], false, `the panel does not claim a stream: ${JSON.stringify(streamer)}`);
+    assert.equal(typeof streamer['offline_in_ms'], 'number', `the panel counts the grace window down: ${JSON.stringify(streamer)}`);
+    await eventually(async () => (await status(again.url)) === 'offline', 'the previous broadcast ended after the grace window');
     assert.equal((await again.stop()).code, 0);
   });
 });

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
-import { DemoLiveStream, demoRoutes, linkDemoPlayback } from './demo/index.js';
+import { DemoLiveStream, demoRoutes, endPreviousDemoBroadcast, linkDemoPlayback } from './demo/index.js';
 import { EmbeddedNatsUnavailable, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { createLogger } from './observability/index.js';
 import { startServer } from './start-server.js';
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     throw error;
   });
   if (live) await linkDemoPlayback({ url: server.url, publicUrl: server.config.publicUrl, adminToken: config.adminToken });
+  if (config.demo && (await endPreviousDemoBroadcast({ url: server.url }))) logger.info('the demo broadcast a previous run left live was ended');
 
   // Handlers first: whoever reads the banner may signal at once.
   let signals = 0;

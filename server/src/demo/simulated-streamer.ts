@@ -33,7 +33,8 @@ export class SimulatedStreamer {
     if (action === 'online') {
       this.#streaming = true;
       this.#stoppedAtMs = null;
-    } else if (action === 'offline' && this.#streaming) {
+    } else if (action === 'offline' && (this.#streaming || this.#stoppedAtMs === null)) {
+      // The first offline of a run counts down too: it may end a broadcast a previous run left live.
       this.#streaming = false;
       this.#stoppedAtMs = this.now();
     }
