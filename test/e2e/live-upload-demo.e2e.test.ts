@@ -232,4 +232,39 @@ describe('<live-upload> on the demo site served by main.ts', () => {
     assert.deepEqual(errors, []);
     assert.deepEqual(moderationErrors, []);
   });
+
+  test('clips three times on the isolated page with one FFmpeg worker and its pthread pool, and none once the element is gone', { timeout: 300_000 }, async (t) => {
+    const { main } = await startDemo(t);
+    const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${main.url}/`, { waitUntil: 'load', timeout: 15_000 });
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    await page.getByRole('button', { name: 'Go live' }).click();
+    await waitForBadge(page, UPLOADER_BADGE, /^Live\b/, 15_000);
+    await page.waitForFunction((selector) => {
+      const video = document.querySelector(selector)?.shadowRoot?.querySelector<HTMLVideoElement>('video[part="player"]');
+      let total = 0;
+      for (let i = 0; video && i < video.played.length; i++) total += video.played.end(i) - video.played.start(i);
+      return total >= 4;
+    }, UPLOADER, { timeout: 60_000, polling: 250 });
+    // Playwright lists every dedicated worker of the page, the core's pthread workers included.
+    const workers: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.locator(`${UPLOADER} [data-action="clip"]`).click();
+      const shorter = page.locator(`${UPLOADER} [data-action="clip-available"]`);
+      const discard = page.locator(`${UPLOADER} [data-action="discard"]`);
+      await Promise.race([shorter.waitFor({ timeout: 60_000 }).then(() => shorter.click()), discard.waitFor({ timeout: 60_000 })]);
+      await discard.waitFor({ timeout: 60_000 });
+      workers.push(page.workers().length);
+      await discard.click();
+    }
+    assert.deepEqual(workers, [33, 33, 33], 'one FFmpeg worker (core-mt: plus its 32 pthread workers), reused, never a second');
+    await page.evaluate((selector) => document.querySelector(selector)!.remove(), UPLOADER);
+    const deadline = Date.now() + 10_000;
+    while (page.workers().length > 0 && Date.now() < deadline) await page.waitForEvent('worker', { timeout: 250 }).catch(() => undefined);
+    assert.equal(page.workers().length, 0, 'the worker (and its pthreads) end with the element');
+    assert.deepEqual(errors, []);
+  });
 });
