@@ -15,9 +15,8 @@ import { TEST_ADMIN_TOKEN, TEST_CHANNEL, startTestServer, type TestServer } from
  * its fake, so each route answers as in production. The route suites test each route in
  * depth; this file is the list a client author reads.
  *
- * Not in the table yet: tus at `/uploads/`, whose missing (401) or invalid (403) grant is
- * answered by the tus server as text/plain, not JSON; and the `Allow` header, which no 405
- * but the Twitch ingress's carries (the router throws its 405 before setting it).
+ * Not in the table yet: the `Allow` header, which no 405 but the Twitch ingress's carries
+ * (the router throws its 405 before setting it).
  */
 
 const MODERATOR_TOKEN = 'test-moderator-token-0123456789';
@@ -96,6 +95,13 @@ const ROUTE_ERRORS: Readonly<Record<string, readonly ErrorCase[]>> = {
       status: 400,
       code: 'invalid_body',
     },
+  ],
+  '/uploads/ (tus 1.0)': [
+    { method: 'POST', path: '/uploads', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10' }, status: 401, code: 'unauthorized' },
+    { method: 'POST', path: '/uploads', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10', Authorization: 'Bearer not.a.grant' }, status: 403, code: 'forbidden' },
+    { method: 'POST', path: '/uploads', headers: { 'Upload-Length': '10', Authorization: 'Bearer not.a.grant' }, status: 412, code: 'precondition_failed' },
+    { method: 'PATCH', path: `/uploads/${NO_UPLOAD}`, headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': 'minus one', 'Content-Type': 'application/offset+octet-stream' }, body: 'x', status: 400, code: 'bad_request' },
+    { method: 'GET', path: `/uploads/${NO_UPLOAD}`, status: 405, code: 'method_not_allowed' },
   ],
   'GET /api/v1/uploads/:upload_id': [{ method: 'GET', path: `/api/v1/uploads/${NO_UPLOAD}`, status: 404, code: 'not_found' }],
   'GET /api/v1/moderation/queue, POST /api/v1/moderation/:upload_id/decision': [

@@ -2,11 +2,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERRORS, Server, type Upload } from '@tus/server';
+import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { AUDIT_ACTIONS, AuditLog } from '../audit/index.js';
 import type { Bus } from '../bus/index.js';
 import type { Logger } from '../observability/index.js';
 import { enqueueModerationJob } from './moderation-job.js';
 import { QuarantineFileStore } from './quarantine-file-store.js';
+import { tusErrorAsJson } from './tus-error-body.js';
 import { UploadGrantError, bearerToken, type UploadGrant, type UploadGrants } from './upload-grant.js';
 import { UPLOAD_ID_PATTERN, UploadTransitionError } from './upload-record.js';
 import { startLapsed, type UploadStore } from './upload-store.js';
@@ -233,7 +235,12 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
   };
 
   return {
-    handle: (req, res, client) => requester.run(client ?? 'client:unknown', () => tus.handle(req, res)),
+    // As tus.handle(req, res) does, with its plain-text refusals answered as our JSON errors.
+    handle: (req, res, client) =>
+      requester.run(client ?? 'client:unknown', async () => {
+        const response = await tus.handleWeb(new NodeRequest({ req, res }));
+        await sendNodeResponse(res, await tusErrorAsJson(response));
+      }),
     cleanUpExpiredUploads,
     startCleanup: (intervalMs) => {
       if (cleanupTimer) return;
