@@ -6,6 +6,7 @@ import { createLogger } from '../observability/index.js';
 import { startServer, type RunningServer } from '../start-server.js';
 import { nextStatus } from '../../../test/support/provider-fakes.js';
 import { openSse } from '../../../test/support/sse-client.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { playlistSegments, playlistWhen, processRuns } from '../../../test/fixtures/live-playlist.js';
 import { DemoLiveStream } from './demo-live-stream.js';
 import { demoRoutes } from './demo-routes.js';
@@ -152,9 +153,14 @@ describe('demo mode', () => {
       assert.equal(streamer.streaming, false);
       assert.ok(streamer.offline_in_ms > 0 && streamer.offline_in_ms <= 200, `the grace window left: ${streamer.offline_in_ms} ms`);
       await nextStatus(sse, (record) => record.status === 'offline', { fromIndex: offlineFrom });
-      const state = await fetch(`${server.url}/demo/api/streamer`);
-      assert.equal(state.headers.get('cache-control'), 'no-store');
-      assert.deepEqual(await state.json(), { streaming: false, title, grace_window_ms: 200, offline_in_ms: 0 });
+      // The streamer's countdown starts when the webhook answered, a moment after the event's own time that the server's grace counts from.
+      const state = await eventually(async () => {
+        const response = await fetch(`${server.url}/demo/api/streamer`);
+        const view = (await response.json()) as { offline_in_ms: number };
+        return view.offline_in_ms === 0 && { response, view };
+      }, 'the streamer countdown at 0', 2_000);
+      assert.equal(state.response.headers.get('cache-control'), 'no-store');
+      assert.deepEqual(state.view, { streaming: false, title, grace_window_ms: 200, offline_in_ms: 0 });
     } finally {
       sse.close();
     }
