@@ -3,7 +3,6 @@ import { createLiveEvent, type LiveTrimChangeDetail } from '../events.js';
 import '../trim-range/trim-range.js';
 import { LangController } from '../lang-controller.js';
 import { formatLabel } from '../labels.js';
-import { styleProperties } from '../style-properties.js';
 import { CaptureController } from './capture-controller.js';
 import { ChannelFollowController } from './channel-follow-controller.js';
 import type { LiveUploadView, Stage } from './live-upload-view.js';
@@ -12,9 +11,10 @@ import { FFmpegWorkerError } from './media-transcoder.js';
 import type { RecordingSource } from './media-recording.js';
 import type { PendingUpload } from './pending-uploads.js';
 import { PlayerController } from './player-controller.js';
-import { percentOf, UploadFlowController } from './upload-flow-controller.js';
+import { UploadFlowController } from './upload-flow-controller.js';
 import { formatClock, formatWholeSeconds, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
 import type { UploadSnapshot } from './upload-session.js';
+import { lastUploadTemplate, pendingTemplate, progressBar, uploadTemplate } from './upload-templates.js';
 import { viewerErrorLabel } from './viewer-errors.js';
 
 /** An error as the viewer sees it: a translated sentence, and what Try again does (when it helps). */
@@ -291,9 +291,9 @@ export class LiveUpload extends LitElement {
         ? html`<video part="player" muted autoplay playsinline controls aria-label=${formatLabel(labels.player, { channel: this.channel })}></video>`
         : nothing}
       ${this.#renderActions(labels, playing)} ${this.stage === 'review' ? this.#renderReview(labels) : nothing}
-      ${this.stage === 'preparing' ? this.#renderPreparing(labels) : nothing} ${this.stage === 'uploading' && this.#upload.sending ? this.#renderUpload(labels, this.#upload.sending) : nothing}
-      ${this.#upload.last && !this.#upload.sending ? this.#renderLastUpload(labels, this.#upload.last) : nothing}
-      ${this.stage === 'idle' && this.#upload.pending.length && !this.noUpload ? this.#renderPending(labels) : nothing}
+      ${this.stage === 'preparing' ? this.#renderPreparing(labels) : nothing} ${this.stage === 'uploading' && this.#upload.sending ? uploadTemplate(labels, this.#upload.sending, this.#upload) : nothing}
+      ${this.#upload.last && !this.#upload.sending ? lastUploadTemplate(labels, this.#upload.last, this.#upload) : nothing}
+      ${this.stage === 'idle' && this.#upload.pending.length && !this.noUpload ? pendingTemplate(labels, this.#upload.pending, (pending) => void this.resumeStored(pending), this.#upload) : nothing}
       <p part="status" role="status" aria-live="polite">${this._message}</p>
       ${this._error
         ? html`<p part="error">
@@ -362,47 +362,4 @@ export class LiveUpload extends LitElement {
     return html`${progressBar(labels.prepareProgress, percent)}
       <div part="controls"><button type="button" data-action="cancel" @click=${() => this.#capture.cancelPreparation()}>${labels.cancel}</button></div>`;
   }
-
-  #renderUpload(labels: LiveUploadLabels, snapshot: UploadSnapshot): TemplateResult {
-    const { phase } = snapshot;
-    const sending = phase === 'requesting' || phase === 'uploading' || phase === 'offline';
-    const ended = phase === 'checking' || phase === 'in_review' || phase === 'published' || phase === 'rejected' || phase === 'failed' || phase === 'cancelled';
-    return html`${progressBar(labels.uploadProgress, percentOf(snapshot), phase === 'requesting' ? undefined : `${percentOf(snapshot)}%`)}
-      ${this.#upload.detail ? html`<p part="progress-detail">${this.#upload.detail}</p>` : nothing}
-      <div part="controls">
-        ${sending ? html`<button type="button" data-action="pause" ?disabled=${phase !== 'uploading'} @click=${() => this.#upload.pause()}>${labels.pause}</button>` : nothing}
-        ${phase === 'paused' ? html`<button type="button" class="primary" data-action="resume" @click=${() => this.#upload.resume()}>${labels.resume}</button>` : nothing}
-        ${ended ? nothing : html`<button type="button" data-action="cancel" @click=${() => this.#upload.cancel()}>${labels.cancel}</button>`}
-        ${ended ? html`<button type="button" data-action="done" @click=${() => this.#upload.done()}>${labels.done}</button>` : nothing}
-      </div>`;
-  }
-
-  /** The upload whose bytes are all in: a full bar, the server's word (the status line), the clip once published. */
-  #renderLastUpload(labels: LiveUploadLabels, snapshot: UploadSnapshot): TemplateResult {
-    const arrived = snapshot.phase !== 'failed' && snapshot.phase !== 'cancelled';
-    return html`<div part="upload-result">
-      ${arrived ? progressBar(labels.uploadProgress, 100, '100%') : nothing}
-      <div part="controls">
-        ${snapshot.phase === 'published' && snapshot.mediaUrl
-          ? html`<a part="clip-link" href=${snapshot.mediaUrl} target="_blank" rel="noopener">${labels.watchClip}</a>`
-          : nothing}
-        <button type="button" data-action="done" @click=${() => this.#upload.done()}>${labels.done}</button>
-      </div>
-    </div>`;
-  }
-
-  #renderPending(labels: LiveUploadLabels): TemplateResult {
-    return html`<div part="pending">
-      ${this.#upload.pending.slice(0, 3).map(
-        (pending) => html`<button type="button" class="primary" data-action="resume-stored" @click=${() => this.resumeStored(pending)}>
-            ${formatLabel(labels.resumeStored, { filename: pending.filename })}</button
-          ><button type="button" data-action="discard-stored" @click=${() => void this.#upload.discardStored(pending)}>${formatLabel(labels.discardStored, { filename: pending.filename })}</button>`,
-      )}
-    </div>`;
-  }
-}
-
-function progressBar(label: string, percent: number, valueText?: string): TemplateResult {
-  return html`<div part="progress" role="progressbar" aria-label=${label} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${percent}
-    aria-valuetext=${valueText ?? nothing}><span ${styleProperties({ width: `${percent}%` })}></span></div>`;
 }
