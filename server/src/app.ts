@@ -7,7 +7,7 @@ import type { AppState } from './http/app-state.js';
 import { channelRoutes } from './http/channel-routes.js';
 import { liveEventsRoute } from './http/live-events-route.js';
 import { publicReadCors } from './http/middleware/cors.js';
-import { errorHandler } from './http/middleware/error-handler.js';
+import { errorHandler, methodRefusalsAsErrors } from './http/middleware/error-handler.js';
 import { requestContext } from './http/middleware/request-context.js';
 import { RequestBodyDeadline } from './http/middleware/request-body-deadline.js';
 import { requireBearer } from './http/middleware/require-bearer.js';
@@ -189,8 +189,9 @@ export function createApp(deps: AppDeps): App {
   // answers come from one allowedMethods, instead of one dispatch per feature router.
   const root = new Router<AppState>();
   for (const router of routers) root.use(router.routes());
+  koa.use(methodRefusalsAsErrors());
   koa.use(root.routes());
-  koa.use(root.allowedMethods({ throw: true }));
+  koa.use(root.allowedMethods());
 
   const twitchWebhook = twitchWebhookIngress({
     secret: deps.config.twitchEventSubSecret,

@@ -14,9 +14,6 @@ import { TEST_ADMIN_TOKEN, TEST_CHANNEL, startTestServer, type TestServer } from
  * whole server is booted (`startServer` -> `createApp`), every provider configured against
  * its fake, so each route answers as in production. The route suites test each route in
  * depth; this file is the list a client author reads.
- *
- * Not in the table yet: the `Allow` header, which no 405 but the Twitch ingress's carries
- * (the router throws its 405 before setting it).
  */
 
 const MODERATOR_TOKEN = 'test-moderator-token-0123456789';
@@ -245,9 +242,17 @@ describeEachBus('public API errors: the status and { error: { code, message } } 
         const response = await server.request(url, { method, headers, body });
         assert.equal(response.status, status, `${label}: status`);
         assert.equal((await errorOf(response, label)).code, code, `${label}: code`);
+        // RFC 9110 15.5.6: a 405 names the methods the resource has.
+        if (status === 405) assert.match(response.headers.get('allow') ?? '', /^[A-Z]+(, [A-Z]+)*$/, `${label}: Allow`);
       }
     });
   }
+
+  it('a method no route knows is 501 not_implemented, JSON, not an internal error', async () => {
+    const response = await server.request('/api/v1/streams', { method: 'PROPFIND' });
+    assert.equal(response.status, 501);
+    assert.equal((await errorOf(response, 'PROPFIND /api/v1/streams')).code, 'not_implemented');
+  });
 
   it('every JSON body: invalid JSON is 400 invalid_json, the wrong shape 400 invalid_body, another type 415, over the limit 413', async () => {
     const oversize = JSON.stringify({ title: 'x'.repeat(70 * 1024) });

@@ -112,11 +112,14 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 /** Hands `/uploads` and `/uploads/<id>` to tus, which writes the response itself; GET is never served. */
+/** The methods of tus 1.0 (creation, termination, resume). */
+const TUS_METHODS: readonly string[] = ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'];
+
 export function tusUploadMount(endpoint: TusEndpoint, clientActor: (address: string) => string): Middleware<AppState> {
   return async (ctx, next) => {
     if (!isTusPath(ctx.path)) return next();
-    if (!['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'].includes(ctx.method)) {
-      throw new AppError('method_not_allowed', 'uploads in quarantine are never served');
+    if (!TUS_METHODS.includes(ctx.method)) {
+      throw new AppError('method_not_allowed', 'uploads in quarantine are never served', { headers: { Allow: TUS_METHODS.join(', ') } });
     }
     ctx.respond = false;
     await endpoint.handle(ctx.req, ctx.res, clientActor(ctx.ip));

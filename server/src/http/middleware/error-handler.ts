@@ -60,3 +60,18 @@ export function errorHandler(): Middleware<AppState> {
     }
   };
 }
+
+/**
+ * The router's 405 (a known path, another method) and 501 (a method no route has) as our JSON
+ * errors, keeping the `Allow` header it set (RFC 9110: a 405 lists the resource's methods).
+ * Mounted just before the routes, so it sees what `allowedMethods()` answered.
+ */
+export function methodRefusalsAsErrors(): Middleware<AppState> {
+  return async (ctx, next) => {
+    await next();
+    if ((ctx.status !== 405 && ctx.status !== 501) || (ctx.body !== undefined && ctx.body !== null)) return;
+    const headers = { Allow: ctx.response.get('Allow') };
+    if (ctx.status === 405) throw new AppError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`, { headers });
+    throw new AppError('not_implemented', `${ctx.method} is not a method this server knows`, { headers });
+  };
+}
