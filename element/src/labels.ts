@@ -30,11 +30,18 @@ export function resolveLabels(lang: string, overrides?: Partial<LiveLabels>): Li
   return { ...LIVE_LABELS[labelLocale(lang)], ...overrides };
 }
 
-/** The `lang` that applies to an element: its own or its closest ancestor's, across shadow roots. */
-export function closestLang(element: Element): string {
+/**
+ * The `lang` that applies to an element: its own or its closest ancestor's, across shadow roots.
+ * `visit` sees each element looked at, from the element up to the one whose `lang` applies:
+ * exactly those whose `lang` can change the answer.
+ */
+export function closestLang(element: Element, visit?: (element: Element) => void): string {
   for (let node: Node | null = element; node; node = node.parentNode ?? (node as ShadowRoot).host ?? null) {
-    const lang = node instanceof Element && node.getAttribute('lang');
-    if (lang) return lang;
+    if (node instanceof Element) {
+      visit?.(node);
+      const lang = node.getAttribute('lang');
+      if (lang) return lang;
+    }
   }
   return 'en';
 }

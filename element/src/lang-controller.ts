@@ -7,33 +7,25 @@ import { closestLang } from './labels.js';
  * (a page that switches `<html lang>`), observed with a MutationObserver while connected.
  */
 export class LangController implements ReactiveController {
-  #observer: MutationObserver | undefined;
-  #lang = 'en';
+  /** The language that applies now. */
+  lang = 'en';
+
+  /** Watches the elements from the host up to the one whose `lang` applies; looks again on a change (a removed `lang` moves the watch up). */
+  readonly #observer = new MutationObserver(() => this.hostConnected());
 
   constructor(private readonly host: ReactiveControllerHost & HTMLElement) {
     host.addController(this);
   }
 
-  /** The language that applies now. */
-  get lang(): string {
-    return this.#lang;
-  }
-
   hostConnected(): void {
-    this.#lang = closestLang(this.host);
-    this.#observer = new MutationObserver(() => {
-      const lang = closestLang(this.host);
-      if (lang === this.#lang) return;
-      this.#lang = lang;
-      this.host.requestUpdate();
-    });
-    for (let node: Node | null = this.host; node; node = node.parentNode ?? (node as ShadowRoot).host ?? null) {
-      if (node instanceof Element) this.#observer.observe(node, { attributes: true, attributeFilter: ['lang'] });
-    }
+    this.#observer.disconnect();
+    const lang = closestLang(this.host, (element) => this.#observer.observe(element, { attributeFilter: ['lang'] }));
+    if (lang === this.lang) return;
+    this.lang = lang;
+    this.host.requestUpdate();
   }
 
   hostDisconnected(): void {
-    this.#observer?.disconnect();
-    this.#observer = undefined;
+    this.#observer.disconnect();
   }
 }
