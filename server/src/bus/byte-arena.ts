@@ -2,7 +2,7 @@
  * Copies of small byte arrays carved one after another out of larger slabs: one allocation
  * per slab instead of one per copy. What Node's buffer pool does, with slabs sized for a
  * memory bus that copies every message on publish and on delivery (Node's 8 KiB pool made
- * a new `ArrayBuffer` every few messages: 2.4% of the webhook's CPU under `bench/ingest`).
+ * a new `ArrayBuffer` every few messages; what that cost: `bench/README.md`, ingest).
  * A slab is freed by the garbage collector once no copy in it is referenced, so a copy kept
  * long keeps its slab: give an arena only to copies that are let go in the order they were
  * made (a stream's history, dropped oldest first; deliveries, decoded and let go).

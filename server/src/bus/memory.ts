@@ -26,7 +26,7 @@ const SUBJECT_CACHE_MAX = 10_000;
  * Messages a stream keeps by default once every durable consumer is done with them. RAM holds
  * them, not disk, and nothing survives the process: a week of raw events (`LIVE_RAW`'s max
  * age) would be unbounded memory, and every retained message is work for each garbage
- * collection (a sixth of the webhook's throughput under `bench/ingest`, 100,000 messages in).
+ * collection (what that cost under load: `bench/README.md`, ingest).
  */
 const MEMORY_STREAM_MAX_MESSAGES = 10_000;
 

@@ -5,10 +5,9 @@ import type { ServerResponse } from 'node:http';
  * instead of each the moment its request's work is done. A burst route answers requests that
  * arrived in the same turn back to back: the client's side is woken once for the lot, not
  * once per answer. On loopback, and behind a proxy on the same host, that wake-up is most of
- * what writing a small answer costs the kernel: on the memory bus, where every webhook is
- * answered in the turn its request arrived in, it was a fifth of the webhook's CPU in a
- * profile under `bench/ingest`'s load. The answers wait microseconds, never for another
- * request's work.
+ * what writing a small answer costs the kernel, most of all on the memory bus, where every
+ * webhook is answered in the turn its request arrived in (the profile: `bench/README.md`,
+ * ingest). The answers wait microseconds, never for another request's work.
  */
 export class TurnEnder {
   private queued: Array<{ response: ServerResponse; body: string | undefined }> = [];

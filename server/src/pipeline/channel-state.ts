@@ -588,8 +588,8 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * A deep copy of JSON data (what the state is: it round-trips through KV as JSON). Several
- * times faster than `structuredClone` on these small objects, which runs per event.
+ * A deep copy of JSON data (what the state is: it round-trips through KV as JSON). Faster
+ * than `structuredClone` on these small objects, and it runs per event (`bench/README.md`).
  */
 function cloneJson<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
