@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
 import { createApp, type App } from './app.js';
+import { Lifecycle } from './lifecycle.js';
 import { AuditLog } from './audit/index.js';
 import { STREAMS, createMemoryBus, createNatsBus, type Bus } from './bus/index.js';
 import { ChannelRegistry } from './channels/index.js';
@@ -47,7 +48,11 @@ export interface RunningServer {
   readonly metrics: Metrics;
   /** Where `/metrics` is served on its own port (`METRICS_PORT`); undefined without one. */
   readonly metricsUrl: string | undefined;
-  /** Stops accepting, drains SSE, stops consumers, closes the bus. Idempotent. */
+  /**
+   * Stops every service in reverse start order: `/readyz` fails, the providers stop, HTTP
+   * stops accepting and drains (SSE closed), the workers and consumers stop, the bus closes.
+   * Idempotent. Rejects (after stopping all the others) when a service failed to stop in time.
+   */
   close(): Promise<void>;
 }
 
@@ -63,11 +68,26 @@ export interface StartOptions {
   readonly outboundResolve?: ResolveHost;
 }
 
-/** The composition root: connects the bus, starts the pipeline and the hub, listens. */
+/**
+ * The composition root: builds every part and starts each running service through one
+ * `Lifecycle`, in dependency order (the bus first, HTTP and the providers last), so that
+ * `close()` stops them in reverse. A start that fails stops what already started.
+ */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const lifecycle = new Lifecycle({ logger: logger.child({ component: 'lifecycle' }) });
+  try {
+    return await compose(config, options, logger, lifecycle);
+  } catch (error) {
+    await lifecycle.stop();
+    throw error;
+  }
+}
+
+async function compose(config: Config, options: StartOptions, logger: Logger, lifecycle: Lifecycle): Promise<RunningServer> {
   const metrics = createMetrics({ defaultMetrics: true });
   const bus = config.natsUrl ? await createNatsBus({ url: config.natsUrl, name: 'live-upload', logger }) : createMemoryBus();
+  await lifecycle.start({ name: 'bus', stop: () => bus.close() });
   await bus.ensureStreams(Object.values(STREAMS));
 
   const channels = await ChannelRegistry.open(bus);
@@ -87,10 +107,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     (channel) => pipeline.placeholderRecord(channel),
     logger.child({ component: 'hub' }),
   );
-  hub.start();
-  await pipeline.start();
+  await lifecycle.start({ name: 'live-status-hub', start: () => hub.start(), stop: () => hub.stop() });
+  await lifecycle.start({ name: 'pipeline', start: () => pipeline.start(), stop: () => pipeline.stop() });
   const streams = await StreamDirectory.open({ bus, hub, logger: logger.child({ component: 'discovery' }) });
-  await streams.start();
+  await lifecycle.start({ name: 'discovery', start: () => streams.start(), stop: () => streams.stop() });
 
   const uploadStore = await UploadStore.open(bus);
   const uploadGrants = new UploadGrants({ secret: config.uploadTokenSecret });
@@ -104,7 +124,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     audit,
     logger: logger.child({ component: 'uploads' }),
   });
-  tus.startCleanup(UPLOAD_CLEANUP_INTERVAL_MS);
+  await lifecycle.start({ name: 'tus', start: () => tus.startCleanup(UPLOAD_CLEANUP_INTERVAL_MS), stop: () => tus.stop() });
 
   const blocklist = await HashBlocklist.open(bus);
   const moderation = new ModerationWorker({
@@ -117,7 +137,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxInFlightPerChannel: config.moderationChannelMaxInFlight,
     logger: logger.child({ component: 'moderation' }),
   });
-  if (options.moderationWorker ?? true) await moderation.start();
+  if (options.moderationWorker ?? true) await lifecycle.start({ name: 'moderation', start: () => moderation.start(), stop: () => moderation.stop() });
 
   const promotion = new PromotionWorker({
     bus,
@@ -128,7 +148,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     mediaDir: config.mediaDir,
     concurrency: config.transcodeConcurrency,
   });
-  await promotion.start();
+  await lifecycle.start({ name: 'promotion', start: () => promotion.start(), stop: () => promotion.stop() });
   const sweeper = new LifecycleSweeper({
     uploads: uploadStore,
     audit,
@@ -138,7 +158,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     orphanTtlMs: Math.min(config.uploadIncompleteTtlMs, config.quarantineTtlMs),
     intervalMs: config.lifecycleSweepMs,
   });
-  sweeper.start();
+  await lifecycle.start({ name: 'lifecycle-sweeper', start: () => sweeper.start(), stop: () => sweeper.stop() });
 
   const outbound = await OutboundWebhooks.open({
     bus,
@@ -148,7 +168,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     settings: config.outbound,
     resolve: options.outboundResolve,
   });
-  await outbound.start();
+  await lifecycle.start({ name: 'outbound', start: () => outbound.start(), stop: () => outbound.stop() });
 
   let publicUrl = config.publicUrl;
   const ingest = new RawEventIngest(bus, metrics);
@@ -195,7 +215,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     log: logger.child({ component: 'linking' }),
   });
   const tokenRefresher = new TokenRefresher({ store: linkedAccounts, oauth, audit, log: logger.child({ component: 'token-refresher' }) });
-  tokenRefresher.start();
+  await lifecycle.start({ name: 'token-refresher', start: () => tokenRefresher.start(), stop: () => tokenRefresher.stop() });
 
   const app = createApp({
     config,
@@ -227,25 +247,43 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
   });
 
+  // Before HTTP, so that /metrics on its own port still answers while HTTP drains.
+  let metricsServer: MetricsServer | undefined;
+  if (config.metrics.port !== undefined) {
+    const { host, port: metricsPort, token } = config.metrics;
+    await lifecycle.start({
+      name: 'metrics-server',
+      start: async () => {
+        metricsServer = await startMetricsServer({ host, port: metricsPort, registry: metrics.registry, ...(token ? { token } : {}) });
+      },
+      stop: () => metricsServer?.close(),
+    });
+  }
+
   const server = createServer(app.handle);
   server.keepAliveTimeout = 65_000;
-  await listen(server, config.port, config.host);
+  const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+  await lifecycle.start({
+    name: 'http',
+    start: () => listen(server, config.port, config.host),
+    stop: () => drainHttp(server, app, drainTimeoutMs),
+    // The drain closes the sockets left at its own deadline; this one only catches a close that never ends.
+    stopTimeoutMs: drainTimeoutMs + 2_000,
+  });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   // PORT=0 without PUBLIC_URL: the default public URL names port 0; the port we got is the real one.
   if (publicUrl.endsWith(':0')) publicUrl = url;
-  const metricsServer: MetricsServer | undefined =
-    config.metrics.port === undefined
-      ? undefined
-      : await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, registry: metrics.registry, ...(config.metrics.token ? { token: config.metrics.token } : {}) });
   logger.info({ url, bus: bus.kind, demo: config.demo, metrics: metricsServer?.url ?? config.metrics.mainPort }, 'listening');
   if (config.metrics.mainPort === 'off' && metricsServer === undefined) {
     logger.warn('/metrics is off: in production set METRICS_TOKEN (a bearer for /metrics) or METRICS_PORT (a listener of its own)');
   }
 
+  // The providers start after listening: their callbacks name the public URL, known only now when the port is 0.
+  // So they stop before the HTTP drain; `readiness` below (stopped first of all) fails /readyz before either.
   if (config.twitchHelix) {
     const helix = config.twitchHelix;
-    twitchSubscriptions = new TwitchSubscriptionManager({
+    const manager = new TwitchSubscriptionManager({
       helix: new HelixClient({
         apiBaseUrl: helix.apiBaseUrl,
         token: new AppAccessToken({ authBaseUrl: helix.authBaseUrl, clientId: helix.clientId, clientSecret: helix.clientSecret }),
@@ -261,9 +299,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       intervalMs: helix.reconcileMs,
       logger: logger.child({ component: 'twitch-subscriptions' }),
     });
-    twitchSubscriptions.start();
+    twitchSubscriptions = manager;
+    await lifecycle.start({ name: 'twitch-subscriptions', start: () => manager.start(), stop: () => manager.stop() });
   }
-  if (youtube && config.youtube) await youtube.start({ poll: config.youtube.poll });
+  if (youtube && config.youtube) {
+    const { poll } = config.youtube;
+    await lifecycle.start({ name: 'youtube', start: () => youtube.start({ poll }), stop: () => youtube.stop() });
+  }
   const bluesky = await BlueskyProvider.open({
     bus,
     ingest,
@@ -274,39 +316,36 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...(config.bluesky.statusDurationMinutes ? { statusDurationMinutes: config.bluesky.statusDurationMinutes } : {}),
     credentials: blueskyCredentialsLookup(linkedAccounts, config.bluesky.serviceUrl, logger.child({ component: 'bluesky' })),
   });
-  await bluesky.start({ jetstream: config.bluesky.jetstreamUrl !== undefined });
+  await lifecycle.start({ name: 'bluesky', start: () => bluesky.start({ jetstream: config.bluesky.jetstreamUrl !== undefined }), stop: () => bluesky.stop() });
+  // Last to start, first to stop: load balancers see /readyz fail before anything else goes away.
+  await lifecycle.start({ name: 'readiness', stop: () => app.startDraining() });
 
   let closing: Promise<void> | undefined;
   const close = () =>
-    (closing ??= (async () => {
-      app.startDraining();
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const connection of [...app.sseConnections]) connection.close();
-      // Keep-alive sockets close as soon as they are idle; in-flight requests get a bounded drain.
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
-      server.closeIdleConnections();
-      const drainDeadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 5_000);
-      await stopped;
-      await metricsServer?.close();
-      clearInterval(idleSweep);
-      clearTimeout(drainDeadline);
-      tus.stop();
-      await moderation.stop();
-      await sweeper.stop();
-      await promotion.stop();
-      await outbound.stop();
-      await twitchSubscriptions?.stop();
-      await youtube?.stop();
-      await bluesky.stop();
-      await tokenRefresher.stop();
-      streams.stop();
-      hub.stop();
-      await pipeline.stop();
-      await bus.close();
+    (closing ??= lifecycle.stop().then((results) => {
+      const failed = results.filter((result) => result.outcome !== 'stopped');
+      if (failed.length > 0) throw new AggregateError(failed.map((result) => result.error), `did not stop cleanly: ${failed.map((result) => result.name).join(', ')}`);
       logger.info('stopped');
-    })());
+    }));
 
   return { url, port, config: { ...config, publicUrl }, bus, app, channels, logger, metrics, metricsUrl: metricsServer?.url, close };
+}
+
+/** `/readyz` fails, the listener closes, SSE streams end (clients reconnect after their `retry:`), idle keep-alive sockets close, and in-flight requests get `drainTimeoutMs`. */
+async function drainHttp(server: Server, app: App, drainTimeoutMs: number): Promise<void> {
+  app.startDraining();
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const connection of [...app.sseConnections]) connection.close();
+  // Keep-alive sockets close as soon as they are idle; in-flight requests get a bounded drain.
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+  server.closeIdleConnections();
+  const drainDeadline = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
+  try {
+    await stopped;
+  } finally {
+    clearInterval(idleSweep);
+    clearTimeout(drainDeadline);
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
