@@ -16,7 +16,7 @@ export {
   type UploadSource,
   type UploadStatus,
 } from './upload-record.js';
-export { UploadStore, UploadStoreConflictError } from './upload-store.js';
+export { UploadStore } from './upload-store.js';
 export {
   uploadRequestSchema,
   uploadRenewalSchema,

@@ -1,12 +1,13 @@
 import { parseCanonicalId, parseChannelRef } from '@live-upload/schema';
 import { ulid } from 'ulid';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
+import { KvContentionError } from '../bus/index.js';
 import type { ChannelRegistry } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
 import type { UploadGrants } from './upload-grant.js';
 import type { UploadRecord } from './upload-record.js';
 import type { UploadProvenance, UploadRenewal, UploadRequest } from './upload-request.js';
-import { UploadStoreConflictError, startLapsed, type PlaceRefusal, type UploadStore } from './upload-store.js';
+import { startLapsed, type PlaceRefusal, type UploadStore } from './upload-store.js';
 
 /**
  * When every place is held by an upload being checked or waiting for a decision, none frees at
@@ -89,7 +90,7 @@ export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: Uplo
       uploadingTtlMs: deps.limits.incompleteTtlMs,
     });
   } catch (error) {
-    if (!(error instanceof UploadStoreConflictError)) throw error;
+    if (!(error instanceof KvContentionError)) throw error;
     throw new AppError('rate_limited', `channel: ${channel} is taking many uploads at once; retry in 1 s`, { cause: error, headers: { 'Retry-After': '1' } });
   }
   if (refusal) throw placeRefused(deps.limits, channel, refusal, nowMs);

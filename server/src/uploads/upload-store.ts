@@ -1,8 +1,9 @@
 import { decodeTime } from 'ulid';
 import { z } from 'zod';
-import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket } from '../bus/index.js';
+import { BUCKETS, SKIP, decodeJson, encodeJson, jsonCodec, typedKv, type Bus, type KvBucket, type KvCodec, type KvConflictCounter, type TypedKv } from '../bus/index.js';
 import { UPLOAD_ID_PATTERN, isPendingUpload, transitionUpload, uploadRecordSchema, type UploadRecord, type UploadStatus } from './upload-record.js';
 
+/** Compare-and-sets a record change tries before giving up (`KvContentionError`). */
 const MAX_CAS_ATTEMPTS = 8;
 /** Every grant of a channel writes its pending index: a burst of them contends on one key. */
 const MAX_INDEX_CAS_ATTEMPTS = 32;
@@ -15,6 +16,11 @@ const MAX_INDEX_CAS_ATTEMPTS = 32;
 const PENDING_KEY_PREFIX = 'pending.';
 const CLIENT_PENDING_KEY_PREFIX = 'pending-client.';
 const pendingIndexSchema = z.object({ upload_ids: z.array(z.string().regex(UPLOAD_ID_PATTERN)) });
+/** A place index as the ids it holds. */
+const pendingIndexCodec: KvCodec<string[]> = {
+  encode: (ids) => encodeJson(pendingIndexSchema.parse({ upload_ids: ids })),
+  decode: (data) => decodeJson(data, pendingIndexSchema).upload_ids,
+};
 
 /** A place reserved for an upload whose record is not written yet is held this long (by the id's ULID time). */
 const RESERVATION_GRACE_MS = 60_000;
@@ -59,23 +65,31 @@ export function startLapsed(record: UploadRecord, startWindowMs: number, nowMs: 
   return record.status === 'uploading' && !record.received_at && nowMs >= Date.parse(record.created_at) + startWindowMs;
 }
 
-/** A compare-and-set kept losing the race. */
-export class UploadStoreConflictError extends Error {
-  constructor(readonly uploadId: string) {
-    super(`upload ${uploadId} is being changed concurrently`);
-    this.name = 'UploadStoreConflictError';
-  }
+export interface UploadStoreOptions {
+  /** Counts the compare-and-sets lost to another writer (`kvConflictCounter(registry)`). */
+  readonly conflicts?: KvConflictCounter;
 }
 
-/** Upload records in the `uploads` KV bucket; every change is a compare-and-set on the revision read. */
+/**
+ * Upload records in the `uploads` KV bucket; every change is a `TypedKv.update` (a
+ * compare-and-set on the revision read, retried on a lost race; `KvContentionError` when it
+ * keeps losing).
+ */
 export class UploadStore {
+  private readonly records: TypedKv<UploadRecord>;
+  private readonly indexes: TypedKv<string[]>;
+
   private constructor(
     private readonly bucket: KvBucket,
     private readonly now: () => number,
-  ) {}
+    options: UploadStoreOptions,
+  ) {
+    this.records = typedKv(bucket, jsonCodec(uploadRecordSchema, { validateWrites: true }), { conflicts: options.conflicts, maxAttempts: MAX_CAS_ATTEMPTS });
+    this.indexes = typedKv(bucket, pendingIndexCodec, { conflicts: options.conflicts, maxAttempts: MAX_INDEX_CAS_ATTEMPTS });
+  }
 
-  static async open(bus: Bus, now: () => number = Date.now): Promise<UploadStore> {
-    return new UploadStore(await bus.kv(BUCKETS.uploads), now);
+  static async open(bus: Bus, now: () => number = Date.now, options: UploadStoreOptions = {}): Promise<UploadStore> {
+    return new UploadStore(await bus.kv(BUCKETS.uploads), now, options);
   }
 
   /** Stores a new record; throws `KvConflictError` when the id is taken. */
@@ -141,23 +155,15 @@ export class UploadStore {
     return this.update(uploadId, (record) => transitionUpload(record, to, new Date(this.now()).toISOString()));
   }
 
-  /** Applies `change` with compare-and-set, re-reading on a lost race. Unchanged records are not written. */
+  /** Applies `change` with compare-and-set, re-reading on a lost race (`KvContentionError` when it keeps losing). Unchanged records are not written. */
   async update(uploadId: string, change: (record: UploadRecord) => UploadRecord): Promise<UploadRecord | undefined> {
     if (!UPLOAD_ID_PATTERN.test(uploadId)) return undefined;
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const entry = await this.bucket.get(uploadId);
-      if (!entry) return undefined;
-      const current = decodeJson(entry.value, uploadRecordSchema);
+    const written = await this.records.update(uploadId, (current) => {
+      if (!current) return SKIP;
       const next = change(current);
-      if (next === current) return current;
-      try {
-        await this.bucket.update(uploadId, encodeJson(uploadRecordSchema.parse(next)), entry.revision);
-        return next;
-      } catch (error) {
-        if (!(error instanceof KvConflictError)) throw error;
-      }
-    }
-    throw new UploadStoreConflictError(uploadId);
+      return next === current ? SKIP : next;
+    });
+    return written.value;
   }
 
   private releasePlace(key: string, uploadId: string): Promise<boolean> {
@@ -180,22 +186,14 @@ export class UploadStore {
     return written ? { refused: false } : { refused: true, freesAtMs };
   }
 
-  /** Applies `change` to the ids at `key` with compare-and-set; `change` answers undefined to leave them. True when written. */
+  /**
+   * Applies `change` to the ids at `key` with compare-and-set; `change` answers undefined to
+   * leave them. True when written. An emptied index is written empty, never deleted: a delete
+   * is not a compare-and-set, so it could drop a place another grant reserved meanwhile.
+   */
   private async changeIndex(key: string, change: (ids: string[]) => Promise<string[] | undefined>): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_INDEX_CAS_ATTEMPTS; attempt++) {
-      const entry = await this.bucket.get(key);
-      const next = await change(entry ? decodeJson(entry.value, pendingIndexSchema).upload_ids : []);
-      if (next === undefined) return false;
-      const value = encodeJson(pendingIndexSchema.parse({ upload_ids: next }));
-      try {
-        if (entry) await this.bucket.update(key, value, entry.revision);
-        else await this.bucket.create(key, value);
-        return true;
-      } catch (error) {
-        if (!(error instanceof KvConflictError)) throw error;
-      }
-    }
-    throw new UploadStoreConflictError(key);
+    const written = await this.indexes.update(key, async (ids) => (await change(ids ?? [])) ?? SKIP);
+    return written.outcome !== 'unchanged';
   }
 }
 
