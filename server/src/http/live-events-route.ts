@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { parseChannelRef } from '@live-upload/schema';
 import { AppError } from '../errors/index.js';
-import { SseConnection, parseCursor, type LiveStatusHub } from '../live/index.js';
+import { SseConnection, SseFrameCache, parseCursor, type LiveStatusHub } from '../live/index.js';
 import type { Metrics } from '../observability/index.js';
 import type { AppState } from './app-state.js';
 import { clientNetwork } from './middleware/client-network.js';
@@ -37,6 +37,7 @@ export function liveEventsRoute(deps: LiveEventsDeps): Router<AppState> {
   const router = new Router<AppState>();
   /** Open connections per client network; a client leaves the map with its last one. */
   const perClient = new Map<string, number>();
+  const frames = new SseFrameCache();
   const refusedByClientCap = deps.metrics.sseRefused.labels({ reason: 'client_cap' });
   const refusedByGlobalCap = deps.metrics.sseRefused.labels({ reason: 'global_cap' });
 
@@ -84,7 +85,7 @@ export function liveEventsRoute(deps: LiveEventsDeps): Router<AppState> {
       const left = (perClient.get(client) ?? 1) - 1;
       if (left > 0) perClient.set(client, left);
       else perClient.delete(client);
-    });
+    }, frames);
     deps.connections.add(connection);
     perClient.set(client, (perClient.get(client) ?? 0) + 1);
     deps.metrics.sseClients.inc();

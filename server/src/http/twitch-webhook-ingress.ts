@@ -49,6 +49,17 @@ export function isTwitchWebhookPath(url: string | undefined): boolean {
  */
 export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandler {
   const { metrics, logger } = deps;
+  /** Answers go out once per event-loop turn, together: see `TurnEnder`. */
+  const answers = new TurnEnder();
+  const send = (response: ServerResponse, status: number, headers?: Record<string, string>, body?: string): void => {
+    response.statusCode = status;
+    if (headers) for (const name in headers) response.setHeader(name, headers[name]!);
+    if (body !== undefined) response.setHeader('Content-Length', Buffer.byteLength(body));
+    answers.end(response, body);
+  };
+  const sendError = (response: ServerResponse, error: AppError, extraHeaders: Record<string, string> = {}): void => {
+    send(response, error.status, { ...error.headers, ...extraHeaders, 'Content-Type': 'application/json; charset=utf-8' }, JSON.stringify(errorBody(error)));
+  };
   const outcomeCounters = new Map<WebhookOutcome, CounterChild>();
   const count = (outcome: WebhookOutcome): void => {
     let counter = outcomeCounters.get(outcome);
@@ -124,18 +135,4 @@ function headerReader(request: IncomingMessage): (name: string) => string | unde
     const value = request.headers[name.toLowerCase()];
     return typeof value === 'string' && value !== '' ? value : undefined;
   };
-}
-
-/** Answers go out once per event-loop turn, together: see `TurnEnder`. */
-const answers = new TurnEnder();
-
-function send(response: ServerResponse, status: number, headers?: Record<string, string>, body?: string): void {
-  response.statusCode = status;
-  if (headers) for (const name in headers) response.setHeader(name, headers[name]!);
-  if (body !== undefined) response.setHeader('Content-Length', Buffer.byteLength(body));
-  answers.end(response, body);
-}
-
-function sendError(response: ServerResponse, error: AppError, extraHeaders: Record<string, string> = {}): void {
-  send(response, error.status, { ...error.headers, ...extraHeaders, 'Content-Type': 'application/json; charset=utf-8' }, JSON.stringify(errorBody(error)));
 }

@@ -12,15 +12,17 @@ export const SSE_EVENTS = { snapshot: 'snapshot', status: 'status' } as const;
  * The last frame built, encoded once: a change fans out to every connection following the
  * channel in one synchronous loop, and all connections with the same cursor (every
  * single-channel one) send the same bytes, so they share one Buffer instead of each building
- * and encoding its own copy of the record.
+ * and encoding its own copy of the record. One per live-events route, shared by its connections.
  */
-let lastFrame: { event: string; id: string; serialized: string; bytes: Buffer } | undefined;
+export class SseFrameCache {
+  private last: { event: string; id: string; serialized: string; bytes: Buffer } | undefined;
 
-function frameBytes(event: string, id: string, serialized: string): Buffer {
-  if (lastFrame?.serialized !== serialized || lastFrame.id !== id || lastFrame.event !== event) {
-    lastFrame = { event, id, serialized, bytes: Buffer.from(`event: ${event}\nid: ${id}\ndata: ${serialized}\n\n`, 'utf8') };
+  bytes(event: string, id: string, serialized: string): Buffer {
+    const last = this.last;
+    if (last?.serialized === serialized && last.id === id && last.event === event) return last.bytes;
+    this.last = { event, id, serialized, bytes: Buffer.from(`event: ${event}\nid: ${id}\ndata: ${serialized}\n\n`, 'utf8') };
+    return this.last.bytes;
   }
-  return lastFrame.bytes;
 }
 
 /**
@@ -36,6 +38,7 @@ export class SseConnection {
     private readonly response: ServerResponse,
     private readonly cursor: SseCursor,
     private readonly onClose: (connection: SseConnection) => void,
+    private readonly frames: SseFrameCache,
   ) {
     response.on('close', () => this.close());
   }
@@ -80,7 +83,7 @@ export class SseConnection {
     const seen = this.cursor.get(record.channel);
     if (!force && seen !== undefined && record.seq <= seen) return;
     this.cursor.set(record.channel, record.seq);
-    this.write(frameBytes(event, formatCursor(this.cursor), serialized));
+    this.write(this.frames.bytes(event, formatCursor(this.cursor), serialized));
   }
 
   private write(frame: string | Buffer): void {
