@@ -9,3 +9,4 @@ export { batchHandler, type BatchHandler, type BatchHandlerOptions } from './bat
 export { SKIP, TypedKv, typedKv, jsonCodec, jitteredBackoffMs, KvContentionError, DEFAULT_KV_UPDATE_ATTEMPTS } from './typed-kv.js';
 export type { KvChange, KvCodec, KvConflictCounter, KvUpdateOptions, KvUpdateResult, TypedKvEntry, TypedKvOptions } from './typed-kv.js';
 export { KV_CONFLICTS_METRIC, kvConflictCounter } from './kv-conflict-metric.js';
+export { InFlightSlots } from './in-flight-slots.js';

@@ -16,7 +16,6 @@ export { textCheck } from './text-check.js';
 export { perceptualHashCheck } from './perceptual-hash-check.js';
 export { HashBlocklist, blocklistEntrySchema, type BlocklistEntry } from './hash-blocklist.js';
 export { decideModeration, MODERATION_POLICIES, type ModerationDecision, type ModerationOutcome, type ModerationPolicy } from './moderation-policy.js';
-export { ChannelSlots } from './channel-slots.js';
 export { MODERATION_ACTOR, OUTCOME_AUDIT_ACTIONS, auditOutcome, enqueuePromotion } from './promote-upload.js';
 export { applyModeratorDecision, MODERATOR_DECISIONS, type ApplyModeratorDecisionDeps, type ModeratorDecision } from './apply-moderator-decision.js';
 export { ModerationWorker, defaultModerationChecks, type ModerationWorkerOptions } from './moderation-worker.js';

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
-import { CONSUMERS, STREAMS, SUBJECTS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import { CONSUMERS, InFlightSlots, STREAMS, SUBJECTS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import { createJobLimiter, type JobLimiter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import { transitionUpload, uploadCompletedJobSchema, type UploadRecord, type UploadStore } from '../uploads/index.js';
-import { ChannelSlots } from './channel-slots.js';
 import type { HashBlocklist } from './hash-blocklist.js';
 import { magicBytesCheck } from './magic-bytes-check.js';
 import { mediaProbeCheck } from './media-probe-check.js';
@@ -58,13 +57,18 @@ export const MODERATION_ACK_WAIT_MS = 15_000;
 
 export class ModerationWorker {
   private consumer: Consumer | undefined;
-  private readonly slots: ChannelSlots;
+  /** At most `maxInFlightPerChannel` jobs of one channel at once: one channel's burst cannot starve the others. */
+  private readonly slots = new InFlightSlots();
+  private readonly maxInFlightPerChannel: number;
   private readonly limiter: JobLimiter;
   private readonly ackWaitMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: ModerationWorkerOptions) {
-    this.slots = new ChannelSlots(options.maxInFlightPerChannel ?? 2);
+    this.maxInFlightPerChannel = options.maxInFlightPerChannel ?? 2;
+    if (!Number.isInteger(this.maxInFlightPerChannel) || this.maxInFlightPerChannel < 1) {
+      throw new RangeError(`maxInFlightPerChannel must be a positive integer, got ${this.maxInFlightPerChannel}`);
+    }
     this.limiter = createJobLimiter(options.concurrency ?? 2);
     this.ackWaitMs = options.ackWaitMs ?? MODERATION_ACK_WAIT_MS;
     this.now = options.now ?? Date.now;
@@ -115,7 +119,7 @@ export class ModerationWorker {
       return;
     }
     if (record.status !== 'checking') return;
-    if (!this.slots.tryAcquire(record.channel)) {
+    if (!this.slots.tryAcquire(record.channel, this.maxInFlightPerChannel)) {
       message.nak(CHANNEL_BUSY_DELAY_MS);
       return;
     }

@@ -1,4 +1,4 @@
-import { CONSUMERS, STREAMS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import { CONSUMERS, InFlightSlots, STREAMS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import type { AuditLog } from '../audit/index.js';
 import { createJobLimiter, type JobLimiter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
@@ -12,7 +12,6 @@ import { sendWebhook, type SenderAgents, type SendResult } from './send-webhook.
 import { webhookHeaders } from './sign-webhook.js';
 import { signingKeys, type SubscriberRecord } from './subscriber.js';
 import type { SubscriberStore } from './subscriber-store.js';
-import { SubscriberSlots } from './subscriber-slots.js';
 
 /** A job of a subscriber at its in-flight cap comes back after this (plus up to as much jitter). */
 const SUBSCRIBER_BUSY_DELAY_MS = 200;
@@ -61,7 +60,8 @@ export interface DeliveryWorkerOptions {
  */
 export class DeliveryWorker {
   private consumer: Consumer | undefined;
-  private readonly slots = new SubscriberSlots();
+  /** At most the subscriber's cap in flight to one receiver: a slow receiver cannot hold every slot. */
+  private readonly slots = new InFlightSlots();
   private readonly limiter: JobLimiter;
   private readonly now: () => number;
   private readonly random: () => number;
