@@ -1,8 +1,9 @@
 import { ConfigError, loadConfig } from './config.js';
 import { DemoLiveStream, demoRoutes, endPreviousDemoBroadcast, linkDemoPlayback } from './demo/index.js';
 import { EmbeddedNatsUnavailable, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
+import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './observability/index.js';
-import { startServer } from './start-server.js';
+import { startServer, type RunningServer } from './start-server.js';
 
 /** Reads the environment, starts the server (with the demo site in demo mode), stops cleanly on signals. */
 async function main(): Promise<void> {
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  // This process's own parts (the local nats-server, the demo stream, the server), stopped in reverse on a signal.
+  const lifecycle = new Lifecycle({ logger: logger.child({ component: 'lifecycle' }), stopTimeoutMs: 8_000 });
   // Without NATS_URL: a local nats-server with a file store when there is one, so state survives a restart.
   let embedded: EmbeddedNats | undefined;
   let busNote = 'bus: in memory: channels, upload records, the audit trail and published media records are lost when this process stops (NATS_URL: JetStream)';
@@ -24,6 +27,8 @@ async function main(): Promise<void> {
     const startedAt = performance.now();
     try {
       embedded = await startEmbeddedNats({ storeDir: config.embeddedNats.storeDir });
+      const nats = embedded;
+      await lifecycle.start({ name: 'embedded-nats', stop: () => nats.stop() });
       busNote = `bus: NATS JetStream, a local nats-server this process started (${embedded.url}, file store ${config.embeddedNats.storeDir}, ${Math.round(performance.now() - startedAt)} ms): state is kept across restarts`;
     } catch (error) {
       if (config.embeddedNats.mode === 'on' || !(error instanceof EmbeddedNatsUnavailable)) {
@@ -35,13 +40,15 @@ async function main(): Promise<void> {
   }
   // The demo's local live stream (demo mode, when ffmpeg runs here); started by the simulated streamer.
   const live = config.demo ? await DemoLiveStream.open({ logger: logger.child({ component: 'demo-live' }) }) : undefined;
-  const server = await startServer(embedded ? { ...config, natsUrl: embedded.url } : config, {
-    logger,
-    extraRoutes: config.demo ? async (parts) => [await demoRoutes({ ...parts, live })] : undefined,
-  }).catch(async (error: unknown) => {
-    await live?.close();
-    await embedded?.stop();
-    throw error;
+  if (live) await lifecycle.start({ name: 'demo-live', stop: () => live.close() });
+  const serverConfig = embedded ? { ...config, natsUrl: embedded.url } : config;
+  let server!: RunningServer;
+  await lifecycle.start({
+    name: 'server',
+    start: async () => {
+      server = await startServer(serverConfig, { logger, extraRoutes: config.demo ? async (parts) => [await demoRoutes({ ...parts, live })] : undefined });
+    },
+    stop: () => server.close(),
   });
   if (live) await linkDemoPlayback({ url: server.url, publicUrl: server.config.publicUrl, adminToken: config.adminToken });
   if (config.demo && (await endPreviousDemoBroadcast({ url: server.url }))) logger.info('the demo broadcast a previous run left live was ended');
@@ -54,8 +61,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const forced = setTimeout(() => process.exit(1), 10_000);
     forced.unref();
-    Promise.all([server.close().then(() => embedded?.stop()), live?.close()]).then(
-      () => process.exit(0),
+    lifecycle.stop().then(
+      (results) => process.exit(results.every((result) => result.outcome === 'stopped') ? 0 : 1),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
