@@ -3,6 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { processExists } from './process-exists.js';
 
 /** How long a local `nats-server` gets to say it is ready, and to exit when asked. */
 const READY_TIMEOUT_MS = 10_000;
@@ -58,7 +59,7 @@ export async function startEmbeddedNats(options: { storeDir: string; binary?: st
   const ownerFile = join(storeDir, OWNER_FILE);
   const previous = await readOwner(ownerFile);
   if (previous) {
-    if (isRunning(previous.pid)) throw new EmbeddedNatsUnavailable(`${storeDir} is in use by live-upload process ${previous.pid}`);
+    if (processExists(previous.pid)) throw new EmbeddedNatsUnavailable(`${storeDir} is in use by live-upload process ${previous.pid}`);
     if (previous.natsPid !== undefined && (await isNatsServerOf(previous.natsPid, storeDir))) await stopPid(previous.natsPid);
   }
 
@@ -102,18 +103,9 @@ async function readOwner(file: string): Promise<{ pid: number; natsPid?: number 
   }
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Is `pid` a nats-server on `storeDir` (Linux: its command line), so stopping it is ours to do? */
 async function isNatsServerOf(pid: number, storeDir: string): Promise<boolean> {
-  if (!isRunning(pid)) return false;
+  if (!processExists(pid)) return false;
   const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
   const args = commandLine.split('\0');
   return args.some((arg) => arg.endsWith('nats-server')) && args.includes(storeDir);
@@ -122,8 +114,8 @@ async function isNatsServerOf(pid: number, storeDir: string): Promise<boolean> {
 async function stopPid(pid: number): Promise<void> {
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + EXIT_TIMEOUT_MS;
-  while (isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+  while (processExists(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (processExists(pid)) process.kill(pid, 'SIGKILL');
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DEFAULT_MEDIA_BINARIES, runFfmpeg } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import { DEMO_LIVE_PLAYLIST, demoLiveSourceArgs, findClockFont } from './demo-live-source.js';
+import { processExists } from '../process-exists.js';
 
 export interface DemoLiveStreamOptions {
   readonly logger: Logger;
@@ -231,15 +232,5 @@ async function removeAbandonedDirs(logger: Logger): Promise<void> {
     if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid || processExists(owner)) continue;
     await rm(dir, { recursive: true, force: true });
     logger.info({ dir }, 'removed the stream directory of a server that is gone');
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
