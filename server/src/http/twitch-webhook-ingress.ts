@@ -41,9 +41,9 @@ export function isTwitchWebhookPath(url: string | undefined): boolean {
 
 /**
  * `POST /webhooks/twitch`, the EventSub webhook callback exactly as Twitch documents it,
- * answered on node's request itself, ahead of Koa. It is the one route a provider calls in
- * bursts, and Koa's per-request context, our middleware chain and the router's match over every
- * route were most of what a webhook cost beyond its HMAC (`bench/ingest`). What the middleware
+ * answered on node's request itself by the first Koa middleware, ahead of the rest of the chain
+ * (`app.ts`). It is the one route a provider calls in bursts, and our middleware chain and the
+ * router's match over every route were most of what a webhook cost beyond its HMAC (`bench/ingest`). What the middleware
  * gives every other route it keeps: the request id (`X-Request-Id`), the access-log line, the
  * request metrics and errors as `{ "error": { "code", "message" } }`.
  */
