@@ -141,7 +141,7 @@ export async function runClipBench(options: ClipBenchOptions = {}): Promise<Clip
   const presses = options.presses ?? 5;
   const log = options.log ?? (() => {});
   const dir = await mkdtemp(join(tmpdir(), 'live-upload-clip-bench-'));
-  const server = await startTestServer({ moderationWorker: false });
+  const server = await startTestServer({ env: { WORKERS: 'none' } });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   const pages: Server[] = [];
   try {

@@ -223,8 +223,7 @@ async function benchThroughput(
   const rows: ThroughputRow[] = [];
   try {
     server = await startTestServer({
-      moderationWorker: false,
-      env: { ...BENCH_ENV, UPLOAD_MAX_BYTES: String(Math.max(settings.size, 500 * MIB)) },
+      env: { ...BENCH_ENV, WORKERS: 'none', UPLOAD_MAX_BYTES: String(Math.max(settings.size, 500 * MIB)) },
     });
     const ours = server;
     // Warm-up (JIT, sockets, file system metadata) on both sides, not measured.

@@ -135,6 +135,16 @@ describe('loadConfig', () => {
     assert.equal(config.moderationChannelMaxInFlight, 4);
   });
 
+  it('runs every work-queue worker by default; WORKERS picks some, or none for an API-only replica', () => {
+    assert.deepEqual([...loadConfig({}).workers], ['moderation', 'transcode']);
+    assert.deepEqual([...loadConfig({ WORKERS: 'transcode' }).workers], ['transcode']);
+    assert.deepEqual([...loadConfig({ WORKERS: ' Moderation , transcode ' }).workers], ['moderation', 'transcode']);
+    assert.deepEqual([...loadConfig({ WORKERS: 'none' }).workers], []);
+    for (const bad of ['webhooks', 'none,moderation', 'moderation;transcode', ',']) {
+      assert.throws(() => loadConfig({ WORKERS: bad }), (error: unknown) => error instanceof ConfigError && error.variable === 'WORKERS', bad);
+    }
+  });
+
   it('reads the publishing settings: media under .data, one transcode at a time, 72 h quarantine, 10 min sweeps', () => {
     const defaults = loadConfig({}, '/srv/app');
     assert.equal(defaults.mediaDir, '/srv/app/.data/media');

@@ -11,6 +11,10 @@ const booleanFlag = z
 
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
+/** Work-queue workers a process can run; every process runs them all unless `WORKERS` says otherwise. */
+export const WORKER_KINDS = ['moderation', 'transcode'] as const;
+export type WorkerKind = (typeof WORKER_KINDS)[number];
+
 const durationMs = (defaultMs: number) => z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000).default(defaultMs);
 
 /** Every environment variable the server reads, with its default. Nothing else reads `process.env`. */
@@ -66,6 +70,13 @@ const environmentSchema = z.object({
   MODERATION_CHANNEL_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
   MEDIA_DIR: z.string().refine((value) => !value.includes('\0'), 'must be a path').optional(),
   TRANSCODE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** The work-queue workers this process runs: `moderation`, `transcode`, or `none` (an API-only replica of a fleet). */
+  WORKERS: z
+    .string()
+    .transform((value) => value.split(',').map((worker) => worker.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.union([z.tuple([z.literal('none')]), z.array(z.enum(WORKER_KINDS)).min(1)]))
+    .transform((workers) => workers.filter((worker): worker is WorkerKind => worker !== 'none'))
+    .default([...WORKER_KINDS]),
   QUARANTINE_TTL_MS: z.coerce.number().int().min(60_000).max(90 * 24 * 3600 * 1000).default(72 * 3600 * 1000),
   LIFECYCLE_SWEEP_MS: z.coerce.number().int().min(1000).max(24 * 3600 * 1000).default(10 * 60 * 1000),
   OUTBOUND_ALLOW_PRIVATE_HOSTS: z
@@ -188,6 +199,8 @@ export interface Config {
   readonly mediaDir: string;
   /** Transcodes running at once in this process (ffmpeg is CPU-bound: size it to the cores). */
   readonly transcodeConcurrency: number;
+  /** Which work-queue workers run in this process (moderation checks, publish transcodes); the others leave their jobs to other replicas on the bus. */
+  readonly workers: ReadonlySet<WorkerKind>;
   /** Quarantined uploads not promoted are deleted this long after creation; rejected ones this long after rejection. */
   readonly quarantineTtlMs: number;
   /** How often the lifecycle sweeper looks for expired quarantine files. */
@@ -317,6 +330,7 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     moderationChannelMaxInFlight: env.MODERATION_CHANNEL_MAX_IN_FLIGHT,
     mediaDir,
     transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
+    workers: new Set(env.WORKERS),
     quarantineTtlMs: env.QUARANTINE_TTL_MS,
     lifecycleSweepMs: env.LIFECYCLE_SWEEP_MS,
     outbound: {

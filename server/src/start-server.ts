@@ -62,8 +62,6 @@ export interface StartOptions {
   readonly extraRoutes?: (parts: { config: Config; channels: ChannelRegistry; logger: Logger }) => Promise<Router<AppState>[]>;
   /** How long in-flight requests may take to finish at shutdown before their sockets are closed. */
   readonly drainTimeoutMs?: number;
-  /** Run the moderation worker (default true; a test that inspects raw `uploads.completed` jobs turns it off). */
-  readonly moderationWorker?: boolean;
   /** How outbound webhooks resolve receiver host names (default: the OS resolver). */
   readonly outboundResolve?: ResolveHost;
 }
@@ -137,7 +135,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     maxInFlightPerChannel: config.moderationChannelMaxInFlight,
     logger: logger.child({ component: 'moderation' }),
   });
-  if (options.moderationWorker ?? true) await lifecycle.start({ name: 'moderation', start: () => moderation.start(), stop: () => moderation.stop() });
+  if (config.workers.has('moderation')) await lifecycle.start({ name: 'moderation', start: () => moderation.start(), stop: () => moderation.stop() });
 
   const promotion = new PromotionWorker({
     bus,
@@ -148,7 +146,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     mediaDir: config.mediaDir,
     concurrency: config.transcodeConcurrency,
   });
-  await lifecycle.start({ name: 'promotion', start: () => promotion.start(), stop: () => promotion.stop() });
+  if (config.workers.has('transcode')) await lifecycle.start({ name: 'promotion', start: () => promotion.start(), stop: () => promotion.stop() });
   const sweeper = new LifecycleSweeper({
     uploads: uploadStore,
     audit,

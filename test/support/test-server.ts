@@ -21,8 +21,6 @@ export interface TestServerOptions {
   readonly env?: Record<string, string>;
   /** Create TEST_CHANNEL linked to TEST_BROADCASTER, uploads open (default true). */
   readonly withChannel?: boolean;
-  /** Run the moderation worker (default true). */
-  readonly moderationWorker?: boolean;
 }
 
 export interface TestServer {
@@ -67,7 +65,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     UPLOAD_CLIENT_MAX_PENDING: '100000',
     ...options.env,
   });
-  const running = await startServer(config, { moderationWorker: options.moderationWorker ?? true, logger: createLogger({ level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }) });
+  const running = await startServer(config, { logger: createLogger({ level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }) });
   const url = running.url;
   const twitch = createEventSubSender({ secret: TEST_SECRET, callback: `${url}/webhooks/twitch`, broadcaster: TEST_BROADCASTER });
 

@@ -34,9 +34,8 @@ describeEachBus('upload grants: audit, per-channel cap, re-grant to resume', (bu
   before(async () => {
     server = await startTestServer({
       natsUrl: bus.natsUrl(),
-      env: { UPLOAD_RATE_LIMIT_PER_MINUTE: '1000', UPLOAD_CHANNEL_MAX_PENDING: String(CHANNEL_MAX_PENDING) },
-      // Completed uploads stay `checking` (and hold their place in the cap): no worker moves them on.
-      moderationWorker: false,
+      // Completed uploads stay `checking` (and hold their place in the cap): an API-only replica, no moderation worker moves them on.
+      env: { UPLOAD_RATE_LIMIT_PER_MINUTE: '1000', UPLOAD_CHANNEL_MAX_PENDING: String(CHANNEL_MAX_PENDING), WORKERS: 'none' },
     });
   });
   after(() => server.close());

@@ -30,8 +30,8 @@ describeEachBus('upload places: per client as well as per channel, and given up 
   };
 
   before(async () => {
-    // Completed uploads stay `checking` (holding their places): no worker moves them on.
-    server = await startTestServer({ natsUrl: bus.natsUrl(), env, moderationWorker: false });
+    // Completed uploads stay `checking` (holding their places): API-only replicas, no worker moves them on.
+    server = await startTestServer({ natsUrl: bus.natsUrl(), env: { ...env, WORKERS: 'none' } });
   });
   after(() => server.close());
 
@@ -122,7 +122,7 @@ describeEachBus('upload places: per client as well as per channel, and given up 
   it('shares the counts between two server processes on one bus', { skip: bus.kind === 'memory' && 'one process on the memory bus' }, async () => {
     const channel = 'acme/fleet';
     await openChannel(channel);
-    const second = await startTestServer({ natsUrl: bus.natsUrl(), env, moderationWorker: false, withChannel: false });
+    const second = await startTestServer({ natsUrl: bus.natsUrl(), env: { ...env, WORKERS: 'none' }, withChannel: false });
     try {
       await grant(channel, CLIENT_A, server.url);
       await grant(channel, CLIENT_A, second.url);

@@ -13,8 +13,7 @@ describeEachBus('upload provenance', (bus) => {
   before(async () => {
     server = await startTestServer({
       natsUrl: bus.natsUrl(),
-      env: { UPLOAD_RATE_LIMIT_PER_MINUTE: '500', UPLOAD_CHANNEL_MAX_PENDING: '1000' },
-      moderationWorker: false,
+      env: { UPLOAD_RATE_LIMIT_PER_MINUTE: '500', UPLOAD_CHANNEL_MAX_PENDING: '1000', WORKERS: 'none' },
     });
   });
   after(() => server.close());

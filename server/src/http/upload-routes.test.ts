@@ -37,9 +37,8 @@ describeEachBus('upload routes and the tus endpoint', (bus) => {
   before(async () => {
     server = await startTestServer({
       natsUrl: bus.natsUrl(),
-      env: { UPLOAD_MAX_BYTES: String(8 * 1024 * 1024), UPLOAD_RATE_LIMIT_PER_MINUTE: '40', UPLOAD_CHANNEL_MAX_PENDING: '1000' },
-      // These tests read the raw `uploads.completed` jobs (and expect `checking`): no moderation worker takes them.
-      moderationWorker: false,
+      // These tests read the raw `uploads.completed` jobs (and expect `checking`): an API-only replica, no moderation worker takes them.
+      env: { UPLOAD_MAX_BYTES: String(8 * 1024 * 1024), UPLOAD_RATE_LIMIT_PER_MINUTE: '40', UPLOAD_CHANNEL_MAX_PENDING: '1000', WORKERS: 'none' },
     });
   });
   after(() => server.close());
