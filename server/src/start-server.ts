@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import { createApp, type App } from './app.js';
 import { Lifecycle } from './lifecycle.js';
 import { AuditLog } from './audit/index.js';
-import { STREAMS, createMemoryBus, createNatsBus, type Bus } from './bus/index.js';
+import { STREAMS, createMemoryBus, createNatsBus, kvConflictCounter, type Bus } from './bus/index.js';
 import { ChannelRegistry } from './channels/index.js';
 import type { Config } from './config.js';
 import type { AppState } from './http/app-state.js';
@@ -88,7 +88,9 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   await lifecycle.start({ name: 'bus', stop: () => bus.close() });
   await bus.ensureStreams(Object.values(STREAMS));
 
-  const channels = await ChannelRegistry.open(bus);
+  // Every store's lost compare-and-sets in one metric, live_upload_kv_conflicts_total{bucket}.
+  const kvConflicts = kvConflictCounter(metrics.registry);
+  const channels = await ChannelRegistry.open(bus, Date.now, { conflicts: kvConflicts });
   const audit = new AuditLog(bus);
   const pipeline = await LivePipeline.open({
     bus,
@@ -110,7 +112,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   const streams = await StreamDirectory.open({ bus, hub, logger: logger.child({ component: 'discovery' }) });
   await lifecycle.start({ name: 'discovery', start: () => streams.start(), stop: () => streams.stop() });
 
-  const uploadStore = await UploadStore.open(bus);
+  const uploadStore = await UploadStore.open(bus, Date.now, { conflicts: kvConflicts });
   const uploadGrants = new UploadGrants({ secret: config.uploadTokenSecret });
   const tus = await createTusEndpoint({
     quarantineDir: config.quarantineDir,
