@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { freePort } from './free-port.js';
 import { processExists } from './process-exists.js';
 
 /** How long a local `nats-server` gets to say it is ready, and to exit when asked. */
@@ -155,18 +155,5 @@ function untilReady(child: ChildProcess): Promise<void> {
     child.stderr?.on('data', onOutput);
     child.once('exit', onExit);
     child.once('error', (error) => done(new EmbeddedNatsUnavailable(`could not start nats-server: ${error.message}`)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
   });
 }

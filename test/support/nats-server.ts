@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findNatsServer } from '../../server/src/embedded-nats.js';
+import { freePort } from '../../server/src/free-port.js';
 
 /** A real `nats-server` with JetStream, on 127.0.0.1, owned by one test file. */
 export interface NatsServerHandle {
@@ -29,7 +29,13 @@ const EXIT_TIMEOUT_MS = 5_000;
  * accepts clients. Throws a clear error when `nats-server` is not installed.
  */
 export async function startNatsServer(): Promise<NatsServerHandle> {
-  const binary = findNatsServerBinary();
+  const binary = findNatsServer();
+  if (!binary) {
+    throw new Error(
+      'nats-server not found on PATH: the NATS bus tests need a real nats-server (2.9 or newer) with JetStream; ' +
+        'install it (e.g. `apt-get install nats-server`) or put the binary on PATH',
+    );
+  }
   const port = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), 'live-upload-nats-'));
   let child: ChildProcess | undefined = await launch(binary, port, storeDir);
@@ -67,37 +73,6 @@ export async function startNatsServer(): Promise<NatsServerHandle> {
       await halt('SIGKILL');
     },
   };
-}
-
-function findNatsServerBinary(): string {
-  const directories = (process.env['PATH'] ?? '').split(delimiter).filter(Boolean);
-  for (const directory of [...directories, '/usr/bin', '/usr/local/bin']) {
-    const candidate = join(directory, 'nats-server');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error(
-    'nats-server not found on PATH: the NATS bus tests need a real nats-server (2.9 or newer) with JetStream; ' +
-      'install it (e.g. `apt-get install nats-server`) or put the binary on PATH',
-  );
-}
-
-/** An ephemeral port that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
-  });
 }
 
 /** Spawns the server and waits for its "Server is ready" log line, bounded. */
