@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type RequestOptions } from 'node:http';
 
 export interface RawHttpResponse {
   readonly status: number;
@@ -20,20 +20,24 @@ export interface RequestFromOptions {
   readonly localAddress?: string;
 }
 
+/** Request options for `target` on a connection of its own (no agent), from `localAddress` when given. */
+function ownConnection(target: URL, options: { headers?: Record<string, string> | undefined; localAddress?: string | undefined }): RequestOptions {
+  return {
+    hostname: target.hostname,
+    port: target.port,
+    path: `${target.pathname}${target.search}`,
+    headers: options.headers,
+    agent: false,
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  };
+}
+
 /** One HTTP request on its own connection (no agent, no keep-alive), from `localAddress` when given. */
 export function requestFrom(url: string, options: RequestFromOptions = {}): Promise<RawHttpResponse> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const request = httpRequest(
-      {
-        hostname: target.hostname,
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        method: options.method ?? 'GET',
-        headers: options.headers,
-        agent: false,
-        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-      },
+      { ...ownConnection(target, options), method: options.method ?? 'GET' },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -65,14 +69,7 @@ export function holdGet(url: string, options: { headers?: Record<string, string>
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const request = httpRequest(
-      {
-        hostname: target.hostname,
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        headers: options.headers,
-        agent: false,
-        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-      },
+      ownConnection(target, options),
       (response) => {
         let received = '';
         response.setEncoding('utf8');
