@@ -27,6 +27,8 @@ export interface NatsClusterHandle {
   waitForJetStreamMeta(timeoutMs?: number): Promise<void>;
   /** Index of the node that leads `stream`'s replicas now, or undefined while it has no leader. */
   streamLeader(stream: string): Promise<number | undefined>;
+  /** How many copies of `stream` the cluster keeps (its config's `num_replicas`). */
+  streamReplicas(stream: string): Promise<number>;
   /** Stops all three gracefully and removes their stores and configs. Final. */
   stop(): Promise<void>;
 }
@@ -162,6 +164,9 @@ export async function startNatsCluster(): Promise<NatsClusterHandle> {
       const leader = await withConnection(async (nc) => (await (await nc.jetstreamManager({ timeout: 2_000 })).streams.info(stream)).cluster?.leader);
       const index = leader === undefined ? -1 : names.indexOf(leader);
       return index === -1 ? undefined : index;
+    },
+    async streamReplicas(stream) {
+      return withConnection(async (nc) => (await (await nc.jetstreamManager({ timeout: 2_000 })).streams.info(stream)).config.num_replicas);
     },
     async stop() {
       await Promise.all(nodes.map((node) => halt(node, 'SIGTERM')));
