@@ -135,6 +135,11 @@ export const BUCKETS = {
   leases: 'leases',
   /** Per Pacific day (`quota.{YYYY-MM-DD}`): the YouTube Data API units the fleet claimed, and Google's `quotaExceeded`. */
   youtubeQuota: 'youtube-quota',
+  /**
+   * Per upload id: the tus lock of the request writing it, `{ token, expires_at_ms, release_requested }`,
+   * shared by every replica; renewed while held, TTL'd so a dead holder's key goes.
+   */
+  uploadLocks: 'upload-locks',
 } as const;
 
 /** Durable consumer names. */

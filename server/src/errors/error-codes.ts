@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
+  /** A tus upload another request (on any replica) holds and did not let go of in time. */
+  locked: 423,
   checksum_mismatch: 460,
   rate_limited: 429,
   too_many_connections: 429,

@@ -31,3 +31,4 @@ export { createClientActor } from './client-actor.js';
 export { uploadCompletedJobSchema, enqueueModerationJob, type UploadCompletedJob } from './moderation-job.js';
 export { promotionJobSchema, promotionJobMsgId, enqueuePromotionJob, type PromotionJob } from './promotion-job.js';
 export { createTusEndpoint, isTusPath, INCOMPLETE_UPLOAD_EXPIRED, TUS_PATH, TusRejection, type TusEndpoint, type TusEndpointOptions } from './tus-endpoint.js';
+export { BusUploadLocker, UPLOAD_LOCK_BUCKET_TTL_MS, type BusUploadLockerOptions } from './bus-upload-locker.js';

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERRORS, Server, type Upload } from '@tus/server';
+import { ERRORS, Server, type Locker, type Upload } from '@tus/server';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { AUDIT_ACTIONS, AuditLog } from '../audit/index.js';
 import type { Bus } from '../bus/index.js';
@@ -22,6 +22,9 @@ export const TUS_PATH = '/uploads';
 /** Who the audit log names for the expiry of an incomplete upload, and why. */
 const EXPIRY_ACTOR = 'lifecycle';
 export const INCOMPLETE_UPLOAD_EXPIRED = 'incomplete upload expired';
+
+/** The answer to a request that waited for the upload's lock in vain. */
+export const UPLOAD_LOCKED_MESSAGE = 'another request is writing this upload and did not let go in time; retry with HEAD and PATCH\n';
 
 /** A tus-level refusal: `@tus/server` answers with `status_code` and `body`. */
 export class TusRejection extends Error {
@@ -48,6 +51,11 @@ export interface TusEndpointOptions {
   readonly audit?: AuditLog;
   /** The clock of expiry (tests move it forward). */
   readonly now?: () => number;
+  /**
+   * The lock tus takes on every request of an upload. Default: tus's `MemoryLocker`, which only
+   * excludes requests of this process; a fleet passes a `BusUploadLocker` shared by its replicas.
+   */
+  readonly locker?: Locker;
 }
 
 export interface TusEndpoint {
@@ -173,6 +181,7 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
     path: TUS_PATH,
     datastore,
     relativeLocation: true,
+    ...(options.locker ? { locker: options.locker } : {}),
     disableTerminationForFinishedUploads: true,
     namingFunction: async (req) => (await grantOf(req)).uploadId,
     // A preflight (OPTIONS) has no grant; the limit that matters is the grant's, checked on POST.
@@ -222,6 +231,8 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
     },
     onResponseError: (_req, error) => {
       if (error instanceof TusRejection) return { status_code: error.status_code, body: error.body };
+      // tus answers its lock timeout as a 500; it is a busy upload, which tus clients retry on 423.
+      if (error === ERRORS.ERR_LOCK_TIMEOUT) return { status_code: 423, body: UPLOAD_LOCKED_MESSAGE };
       if ('status_code' in error) return undefined;
       logger.error({ err: error }, 'tus request failed');
       return { status_code: ERRORS.UNKNOWN_ERROR.status_code, body: ERRORS.UNKNOWN_ERROR.body };

@@ -13,6 +13,7 @@ const TUS_ERROR_CODES: Readonly<Record<number, ErrorCode>> = {
   412: 'precondition_failed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  423: 'locked',
   460: 'checksum_mismatch',
   500: 'internal',
   503: 'bus_unavailable',
