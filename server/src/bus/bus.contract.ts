@@ -782,6 +782,28 @@ export function busContract(
         assert.equal((await counter.get('contended'))?.value, 1003, "the other writer's value stands");
       });
 
+      it('rememberEntries: an unchanged revision is not decoded again; a write by another process is', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        const raw = await bus.kv(ns.bucket);
+        let decodes = 0;
+        const counting: KvCodec<number> = { encode: numbers.encode, decode: (data) => (decodes++, numbers.decode(data)) };
+        const counter = typedKv(raw, counting, { rememberEntries: true, backoffMs: () => 0 });
+        const written = await counter.update('hot', (current) => (current ?? 0) + 1);
+        assert.deepEqual(counter.rememberedEntry('hot'), { key: 'hot', value: 1, revision: written.revision });
+        assert.equal((await counter.get('hot'))?.value, 1);
+        assert.equal((await counter.get('hot'))?.value, 1);
+        assert.equal(decodes, 0, 'its own write, read back at the same revision, is never decoded');
+        const seen: Array<number | undefined> = [];
+        await raw.put('hot', text('10')); // another process
+        const next = await counter.update('hot', (current) => (seen.push(current), (current ?? 0) + 1), { assumed: counter.rememberedEntry('hot') });
+        assert.deepEqual(seen, [1, 10], 'the stale remembered entry lost its compare-and-set, then the fresh read won');
+        assert.equal(decodes, 1);
+        assert.deepEqual(counter.rememberedEntry('hot'), { key: 'hot', value: 11, revision: next.revision });
+        await counter.update('hot', () => undefined);
+        assert.equal(counter.rememberedEntry('hot'), undefined, 'a delete forgets the key');
+        assert.equal(typedKv(raw, numbers).rememberedEntry('hot'), undefined, 'off by default');
+      });
+
       it('an absent key created by another writer between read and write: the update builds on it', { timeout: TEST_TIMEOUT_MS }, async () => {
         const ns = namespace();
         const raw = await bus.kv(ns.bucket);

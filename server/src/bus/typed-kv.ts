@@ -88,6 +88,13 @@ export interface TypedKvOptions {
   readonly conflicts?: KvConflictCounter;
   /** Milliseconds to wait after the `conflict`th lost race (1, 2, ...). Default: `jitteredBackoffMs`. */
   readonly backoffMs?: (conflict: number) => number;
+  /**
+   * Keep the newest entry this process read or wrote per key, and reuse its value when a read
+   * finds the same revision (no decode: no JSON parse, no schema check). For hot keys whose
+   * values are never mutated in place (the channel states of the pipeline): `remembered(key)`
+   * then gives the `assumed` entry of the next `update`. Costs one value per key in memory.
+   */
+  readonly rememberEntries?: boolean;
 }
 
 export const DEFAULT_KV_UPDATE_ATTEMPTS = 10;
@@ -103,6 +110,8 @@ const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 export class TypedKv<T> {
   private readonly maxAttempts: number;
   private readonly backoffMs: (conflict: number) => number;
+  /** With `rememberEntries`: the newest entry read or written per key. */
+  private readonly remembered: Map<string, TypedKvEntry<T>> | undefined;
 
   constructor(
     readonly bucket: KvBucket,
@@ -111,6 +120,7 @@ export class TypedKv<T> {
   ) {
     this.maxAttempts = checkedAttempts(options.maxAttempts ?? DEFAULT_KV_UPDATE_ATTEMPTS);
     this.backoffMs = options.backoffMs ?? jitteredBackoffMs;
+    this.remembered = options.rememberEntries ? new Map() : undefined;
   }
 
   get name(): string {
@@ -119,7 +129,23 @@ export class TypedKv<T> {
 
   async get(key: string): Promise<TypedKvEntry<T> | undefined> {
     const entry = await this.bucket.get(key);
-    return entry && { key, value: this.codec.decode(entry.value), revision: entry.revision };
+    if (!entry) return undefined;
+    const known = this.remembered?.get(key);
+    if (known?.revision === entry.revision) return known;
+    const read = { key, value: this.codec.decode(entry.value), revision: entry.revision };
+    this.remember(read);
+    return read;
+  }
+
+  /** With `rememberEntries`: the newest entry of `key` this process read or wrote (it may be stale), else undefined. */
+  rememberedEntry(key: string): TypedKvEntry<T> | undefined {
+    return this.remembered?.get(key);
+  }
+
+  /** Keeps `entry` unless a newer revision is already known (a read overtaken by this process's own write). */
+  private remember(entry: TypedKvEntry<T>): void {
+    const known = this.remembered?.get(entry.key);
+    if (this.remembered && (!known || entry.revision > known.revision)) this.remembered.set(entry.key, entry);
   }
 
   /**
@@ -145,10 +171,12 @@ export class TypedKv<T> {
         if (next === undefined) {
           if (!entry) return { outcome: 'unchanged', value: undefined, revision: undefined, previous };
           await this.bucket.delete(key);
+          this.remembered?.delete(key);
           return { outcome: 'deleted', value: undefined, revision: undefined, previous };
         }
         const value = this.codec.encode(next);
         const revision = entry ? await this.bucket.update(key, value, entry.revision) : await this.bucket.create(key, value);
+        this.remember({ key, value: next, revision });
         return { outcome: entry ? 'updated' : 'created', value: next, revision, previous };
       } catch (error) {
         if (!(error instanceof KvConflictError)) throw error;

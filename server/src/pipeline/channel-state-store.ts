@@ -1,4 +1,4 @@
-import { BUCKETS, KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket, type KvEntry } from '../bus/index.js';
+import { BUCKETS, SKIP, jsonCodec, typedKv, type Bus, type KvConflictCounter, type TypedKv } from '../bus/index.js';
 import { channelStateSchema, type ChannelState, type Transition } from './channel-state.js';
 
 /** How many times a transition is recomputed when another worker wrote the channel meanwhile. */
@@ -36,25 +36,30 @@ export class ChannelStateStore {
   private readonly draining = new Set<string>();
 
   /**
-   * The last state this process decoded or wrote per channel, by KV revision. States are never
-   * mutated (transitions clone), so an unchanged revision reuses the object instead of paying
-   * for the JSON parse and schema validation again on every event.
+   * States remembered by KV revision: they are never mutated (transitions clone), so an
+   * unchanged revision reuses the object instead of paying for the JSON parse and schema
+   * validation again on every event.
    */
-  private readonly decoded = new Map<string, { revision: number; state: ChannelState }>();
+  private constructor(private readonly states: TypedKv<ChannelState>) {}
 
-  private constructor(private readonly kv: KvBucket) {}
-
-  static async open(bus: Bus): Promise<ChannelStateStore> {
-    return new ChannelStateStore(await bus.kv(BUCKETS.channelState));
+  static async open(bus: Bus, options: { readonly conflicts?: KvConflictCounter } = {}): Promise<ChannelStateStore> {
+    const bucket = await bus.kv(BUCKETS.channelState);
+    return new ChannelStateStore(
+      typedKv(bucket, jsonCodec(channelStateSchema), {
+        rememberEntries: true,
+        maxAttempts: MAX_CAS_ATTEMPTS,
+        backoffMs: () => 0,
+        ...(options.conflicts ? { conflicts: options.conflicts } : {}),
+      }),
+    );
   }
 
   async get(channel: string): Promise<ChannelState | undefined> {
-    const entry = await this.kv.get(channel);
-    return entry && this.decode(channel, entry);
+    return (await this.states.get(channel))?.value;
   }
 
   async channels(): Promise<string[]> {
-    return this.kv.keys();
+    return this.states.bucket.keys();
   }
 
   /**
@@ -106,63 +111,37 @@ export class ChannelStateStore {
   }
 
   /**
-   * The first attempt starts from the revision this process last wrote or read, without reading
-   * the store: the compare-and-set itself says whether that revision is still the newest (a
-   * read per batch was a round trip per batch on NATS). When another process wrote meanwhile,
-   * the write conflicts and the next attempt reads. A batch that changes nothing is only
-   * trusted against a fresh read, since it writes nothing that would check it.
-   *
-   * The one compare-and-set loop not written with `TypedKv.update` (which does the same with
-   * `assumed` and `backoffMs: () => 0`): the helper decodes every read through its codec, which
-   * sees bytes but no revision, so the fresh read that confirms a no-op batch (a duplicate or
-   * stale event, common in bursts) would pay again the JSON parse and schema validation that
-   * `decoded` saves when the revision has not moved.
+   * One `TypedKv.update` per batch. The first attempt starts from the entry this process last
+   * wrote or read, without reading the store: the compare-and-set itself says whether that
+   * revision is still the newest (a read per batch was a round trip per batch on NATS). When
+   * another process wrote meanwhile, the write conflicts and the next attempt reads, at once (no
+   * backoff: the batch is already this process's group commit). A batch that changes nothing is
+   * only trusted against a fresh read, since it writes nothing that would check it; that read
+   * reuses the decoded state when the revision has not moved.
    */
   private async compareAndSet(channel: string, batch: readonly PendingMutation[]): Promise<TransitionOutcome[][]> {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const remembered = attempt === 0 ? this.decoded.get(channel) : undefined;
-      const stored = remembered ?? (await this.read(channel));
-      const current = stored ? stored.state : await batch[0]!.initial();
-      let state = current;
-      const outcomes = batch.map((mutation) =>
-        mutation.transitions.map((transition): TransitionOutcome => {
-          try {
-            const result = transition(state);
-            state = result.state;
-            return { ok: result };
-          } catch (error) {
-            return { error };
-          }
-        }),
-      );
-      if (stored && state === current) {
-        if (remembered) continue;
-        return outcomes;
-      }
-      try {
-        const revision = stored
-          ? await this.kv.update(channel, encodeJson(state), stored.revision)
-          : await this.kv.create(channel, encodeJson(state));
-        this.decoded.set(channel, { revision, state });
-        return outcomes;
-      } catch (error) {
-        if (!(error instanceof KvConflictError)) throw error;
-      }
-    }
-    throw new Error(`channel ${channel}: gave up after ${MAX_CAS_ATTEMPTS} concurrent writes`);
-  }
-
-  private async read(channel: string): Promise<{ revision: number; state: ChannelState } | undefined> {
-    const entry = await this.kv.get(channel);
-    return entry && { revision: entry.revision, state: this.decode(channel, entry) };
-  }
-
-  private decode(channel: string, entry: KvEntry): ChannelState {
-    const cached = this.decoded.get(channel);
-    if (cached?.revision === entry.revision) return cached.state;
-    const state = decodeJson(entry.value, channelStateSchema);
-    // A read that was overtaken by this process's own write must not replace the newer state.
-    if (!cached || entry.revision > cached.revision) this.decoded.set(channel, { revision: entry.revision, state });
-    return state;
+    let outcomes: TransitionOutcome[][] = [];
+    const assumed = this.states.rememberedEntry(channel);
+    await this.states.update(
+      channel,
+      async (stored) => {
+        const current = stored ?? (await batch[0]!.initial());
+        let state = current;
+        outcomes = batch.map((mutation) =>
+          mutation.transitions.map((transition): TransitionOutcome => {
+            try {
+              const result = transition(state);
+              state = result.state;
+              return { ok: result };
+            } catch (error) {
+              return { error };
+            }
+          }),
+        );
+        return stored && state === current ? SKIP : state;
+      },
+      assumed ? { assumed } : {},
+    );
+    return outcomes;
   }
 }

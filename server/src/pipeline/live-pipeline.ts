@@ -11,6 +11,7 @@ import {
   type Bus,
   type BusMessage,
   type Consumer,
+  type KvConflictCounter,
 } from '../bus/index.js';
 import type { ChannelConfig, ChannelRegistry, LinkedProvider } from '../channels/index.js';
 import type { CounterChild, Logger, Metrics, PipelineOutcome } from '../observability/index.js';
@@ -22,6 +23,8 @@ export interface LivePipelineOptions {
   readonly bus: Bus;
   readonly channels: ChannelRegistry;
   readonly logger: Logger;
+  /** Counts the channel-state writes lost to another replica (`live_upload_kv_conflicts_total`). */
+  readonly conflicts?: KvConflictCounter;
   readonly metrics: Metrics;
   /** One per provider whose raw events are mapped; a raw event of any other provider is ignored. */
   readonly adapters: readonly ProviderEventAdapter[];
@@ -80,7 +83,7 @@ export class LivePipeline {
   }
 
   static async open(options: LivePipelineOptions): Promise<LivePipeline> {
-    return new LivePipeline(options, await ChannelStateStore.open(options.bus));
+    return new LivePipeline(options, await ChannelStateStore.open(options.bus, options.conflicts ? { conflicts: options.conflicts } : {}));
   }
 
   /** Starts consuming raw events and timers. */
