@@ -1,0 +1,106 @@
+import { mkdir } from 'node:fs/promises';
+import { HeadBucketCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { FilesystemObjectStore } from './filesystem-object-store.js';
+import type { ObjectStore } from './object-store.js';
+import { S3ObjectStore } from './s3-object-store.js';
+import type { StorageConfig } from './storage-config.js';
+
+/** How long a connection to the S3 endpoint may take before the request fails (and is retried by the SDK). */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Connections to the S3 endpoint one process keeps at most. Each `/media` response streams from
+ * one (for as long as the viewer downloads), so the SDK's default of 50 would make the 51st
+ * viewer wait for a socket.
+ */
+const MAX_SOCKETS = 512;
+
+/** The two stores of a process and, on S3, what other S3 clients of ours (the tus data store) need. */
+export interface Storage {
+  /** Uploads waiting for moderation; never served. */
+  readonly quarantine: ObjectStore;
+  /** Published media, served under `/media`. */
+  readonly media: ObjectStore;
+  /** On S3: the client configuration (endpoint, region, addressing; credentials from the SDK's default chain). */
+  readonly s3ClientConfig?: S3ClientConfig;
+  /** Closes the S3 client's pooled connections; nothing to do on the file system. */
+  close(): Promise<void>;
+}
+
+/** A bucket that cannot be reached at start: missing, forbidden, or the endpoint is down. */
+export class StorageUnreachableError extends Error {
+  constructor(
+    readonly bucket: string,
+    readonly role: 'quarantine' | 'media',
+    cause: unknown,
+  ) {
+    super(`the ${role} bucket ${JSON.stringify(bucket)} is not reachable: ${describe(cause)}`, { cause });
+    this.name = 'StorageUnreachableError';
+  }
+}
+
+/**
+ * Opens the quarantine and media stores configuration chose. On the file system both
+ * directories are created; on S3 both buckets are checked (HeadBucket), so a missing bucket,
+ * wrong credentials or an unreachable endpoint fail the start with the bucket's name instead of
+ * the first upload.
+ */
+export async function openStorage(config: StorageConfig): Promise<Storage> {
+  if (config.kind === 'filesystem') {
+    await mkdir(config.quarantineDir, { recursive: true });
+    await mkdir(config.mediaDir, { recursive: true });
+    return {
+      quarantine: new FilesystemObjectStore(config.quarantineDir),
+      media: new FilesystemObjectStore(config.mediaDir),
+      close: async () => {},
+    };
+  }
+  const s3ClientConfig = s3ClientConfigFor(config);
+  const client = new S3Client({
+    ...s3ClientConfig,
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS }, httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS } },
+  });
+  try {
+    for (const [role, bucket] of [['quarantine', config.quarantineBucket], ['media', config.mediaBucket]] as const) {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+      } catch (error) {
+        throw new StorageUnreachableError(bucket, role, error);
+      }
+    }
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  return {
+    quarantine: new S3ObjectStore({ client, bucket: config.quarantineBucket }),
+    media: new S3ObjectStore({ client, bucket: config.mediaBucket }),
+    s3ClientConfig,
+    close: async () => client.destroy(),
+  };
+}
+
+/**
+ * The client configuration of an S3 storage config. Checksums only where an operation requires
+ * them: the SDK's default (a CRC32 trailer on every upload, aws-chunked) is not understood by
+ * every S3-compatible server, and TLS plus S3's own MD5 ETags already guard the bytes.
+ */
+export function s3ClientConfigFor(config: Extract<StorageConfig, { kind: 's3' }>): S3ClientConfig {
+  return {
+    region: config.region,
+    forcePathStyle: config.forcePathStyle,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof S3ServiceException) {
+    const status = error.$metadata.httpStatusCode;
+    if (status === 404) return 'no such bucket (404)';
+    if (status === 403) return 'access denied (403): check the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket policy';
+    return `${error.name} (${status ?? 'no status'})`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
