@@ -85,6 +85,18 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ EMBEDDED_NATS: 'sometimes' }), /EMBEDDED_NATS/);
   });
 
+  it('keeps one replica of the bus by default; BUS_REPLICAS takes 1 to 5, and more than 1 only with NATS_URL', () => {
+    assert.equal(loadConfig({}).busReplicas, 1);
+    assert.equal(loadConfig({ NATS_URL: 'nats://nats:4222', BUS_REPLICAS: '3' }).busReplicas, 3);
+    assert.equal(loadConfig({ NATS_URL: 'nats://nats:4222', BUS_REPLICAS: ' 5 ' }).busReplicas, 5);
+    assert.equal(loadConfig({ BUS_REPLICAS: '1' }).busReplicas, 1, 'one copy is what a single process keeps anyway');
+    for (const hostile of ['0', '6', '-1', '2.5', 'three', '1e3', '0x3', '3;rm -rf /', 'NaN', 'Infinity']) {
+      assert.throws(() => loadConfig({ NATS_URL: 'nats://nats:4222', BUS_REPLICAS: hostile }), (error: unknown) => error instanceof ConfigError && error.variable === 'BUS_REPLICAS', hostile);
+    }
+    assert.throws(() => loadConfig({ BUS_REPLICAS: '3' }), /BUS_REPLICAS: is 3 but NATS_URL is not set: .*keep 1 copy/);
+    assert.throws(() => loadConfig({ BUS_REPLICAS: '3', EMBEDDED_NATS: 'on' }), /BUS_REPLICAS/, 'the embedded nats-server is a single node');
+  });
+
   it('serves /metrics openly only outside production; a token or its own port otherwise', () => {
     const secrets = { NODE_ENV: 'production', NATS_URL: 'nats://nats:4222', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32), TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING };
     assert.equal(loadConfig({}).metrics.mainPort, 'open');

@@ -24,6 +24,8 @@ const environmentSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   NATS_URL: z.string().regex(/^(nats|tls|wss?):\/\//, 'must be a nats://, tls:// or ws(s):// URL').optional(),
+  /** Copies NATS JetStream keeps of every stream and KV bucket: 1 on a single server, 3 on a three-node cluster. */
+  BUS_REPLICAS: z.string().trim().regex(/^[1-5]$/, 'must be a whole number from 1 to 5 (JetStream keeps at most 5 replicas)').transform(Number).default(1),
   /** Production on the in-memory bus, which loses its state at every restart: only when the operator says so. */
   ALLOW_EPHEMERAL_BUS: booleanFlag.default(false),
   /** Without NATS_URL: start a local `nats-server -js` with a file store (`auto`: when installed, else the in-memory bus). */
@@ -139,6 +141,8 @@ export interface Config {
   readonly publicUrl: string;
   /** Unset: the in-memory bus. */
   readonly natsUrl: string | undefined;
+  /** Copies JetStream keeps of every stream and KV bucket (checked against the cluster at start); 1 without `natsUrl`. */
+  readonly busReplicas: number;
   /** Production without `natsUrl`: the operator accepted the in-memory bus (`ALLOW_EPHEMERAL_BUS`); warned about at every start. */
   readonly allowEphemeralBus: boolean;
   /**
@@ -268,6 +272,12 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
   }
   if (production && env.DEMO === true) throw new ConfigError('DEMO', 'the demo and its simulator cannot run in production');
   const embeddedNatsMode = env.NATS_URL !== undefined ? 'off' : (env.EMBEDDED_NATS ?? (production ? 'off' : 'auto'));
+  if (env.NATS_URL === undefined && env.BUS_REPLICAS !== 1) {
+    throw new ConfigError(
+      'BUS_REPLICAS',
+      `is ${env.BUS_REPLICAS} but NATS_URL is not set: the in-memory bus and the embedded nats-server are one process on one machine and keep 1 copy; set NATS_URL to a NATS cluster with at least ${env.BUS_REPLICAS} JetStream servers, or BUS_REPLICAS=1`,
+    );
+  }
   if (production && env.NATS_URL === undefined && embeddedNatsMode !== 'on' && !env.ALLOW_EPHEMERAL_BUS) {
     throw new ConfigError(
       'NATS_URL',
@@ -286,6 +296,7 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     host: env.HOST,
     publicUrl,
     natsUrl: env.NATS_URL,
+    busReplicas: env.BUS_REPLICAS,
     allowEphemeralBus: env.ALLOW_EPHEMERAL_BUS,
     embeddedNats: {
       mode: embeddedNatsMode,

@@ -4,9 +4,9 @@ import type Router from '@koa/router';
 import { createApp, type App } from './app.js';
 import { Lifecycle } from './lifecycle.js';
 import { AuditLog } from './audit/index.js';
-import { STREAMS, createMemoryBus, createNatsBus, kvConflictCounter, type Bus } from './bus/index.js';
+import { BusReplicasError, STREAMS, createMemoryBus, createNatsBus, kvConflictCounter, type Bus } from './bus/index.js';
 import { ChannelRegistry } from './channels/index.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import type { AppState } from './http/app-state.js';
 import { LiveStatusHub } from './live/index.js';
 import { StreamDirectory } from './discovery/index.js';
@@ -84,7 +84,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
 async function compose(config: Config, options: StartOptions, logger: Logger, lifecycle: Lifecycle): Promise<RunningServer> {
   const metrics = createMetrics({ defaultMetrics: true });
-  const bus = config.natsUrl ? await createNatsBus({ url: config.natsUrl, name: 'live-upload', logger }) : createMemoryBus();
+  const bus = config.natsUrl ? await openNatsBus(config.natsUrl, config.busReplicas, logger) : createMemoryBus();
   await lifecycle.start({ name: 'bus', stop: () => bus.close() });
   await bus.ensureStreams(Object.values(STREAMS));
 
@@ -356,4 +356,19 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The NATS bus with the configured replica count; a count the cluster cannot keep is a configuration error. */
+async function openNatsBus(url: string, replicas: number, logger: Logger): Promise<Bus> {
+  try {
+    return await createNatsBus({ url, name: 'live-upload', logger, replicas });
+  } catch (error) {
+    if (error instanceof BusReplicasError) {
+      throw new ConfigError(
+        'BUS_REPLICAS',
+        `is ${replicas} but ${error.reason}; set BUS_REPLICAS to at most the number of JetStream servers in the NATS cluster (1 for a single server)`,
+      );
+    }
+    throw error;
+  }
 }

@@ -4,6 +4,7 @@ export { SUBJECTS, STREAMS, BUCKETS, CONSUMERS } from './subjects.js';
 export { createMemoryBus } from './memory.js';
 export { createNatsBus } from './nats.js';
 export type { NatsBusOptions } from './nats.js';
+export { BusReplicasError, MAX_JETSTREAM_REPLICAS } from './nats-replicas.js';
 export type { BusLogger } from './bus-logger.js';
 export { batchHandler, type BatchHandler, type BatchHandlerOptions } from './batch-handler.js';
 export { SKIP, TypedKv, typedKv, jsonCodec, jitteredBackoffMs, KvContentionError, DEFAULT_KV_UPDATE_ATTEMPTS } from './typed-kv.js';

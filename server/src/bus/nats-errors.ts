@@ -8,6 +8,12 @@ export const JETSTREAM_ERROR_CODES = {
   noMessageFound: 10037,
   /** Expected-last-subject-sequence mismatch: a KV create/update lost the race. */
   wrongLastSequence: 10071,
+  /** A stream with more than one replica asked of a server that is not clustered. */
+  replicasNotSupported: 10074,
+  /** The cluster has fewer JetStream servers (with room, in the asked placement) than replicas asked. */
+  noSuitablePeers: 10005,
+  /** The JetStream servers lack the storage or memory a stream asks for. */
+  insufficientResources: 10023,
 } as const;
 
 /** The JetStream API error code carried by `err`, if it is one. */

@@ -12,6 +12,7 @@ import type { BusLogger } from './bus-logger.js';
 import { assertKvKey } from './kv-key.js';
 import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
 import { JetStreamPublishError, type JetStreamPublisher } from './nats-publisher.js';
+import { waitForReplication } from './nats-replicas.js';
 
 /** A key listing that receives nothing for this long has everything the server had to send. */
 const KEYS_IDLE_TIMEOUT_MS = 2_000;
@@ -26,16 +27,19 @@ export interface JetStreamKvContext {
   /** Writes puts and compare-and-sets together with the bus's other publishes. */
   readonly publisher: JetStreamPublisher;
   readonly logger: BusLogger;
+  /** Copies of each bucket's stream; an existing bucket with another count is re-replicated. */
+  readonly replicas: number;
 }
 
 /**
  * Opens (creating if missing) the JetStream KV bucket `bucket`. The TTL is the bucket stream's
- * max age: when an existing bucket has a different one, the stream is updated to match.
+ * max age, and its replica count the bus's: when an existing bucket has a different one, the
+ * stream is updated to match.
  */
 export async function openJetStreamKv(context: JetStreamKvContext, bucket: string, options: KvBucketOptions): Promise<KvBucket> {
-  const { js, jsm, logger } = context;
+  const { js, jsm, logger, replicas } = context;
   const ttlMs = options.ttlMs ?? 0;
-  const kv = await js.views.kv(bucket, { history: 1, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
+  const kv = await js.views.kv(bucket, { history: 1, replicas, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
   const status = await kv.status();
   if (status.ttl !== ttlMs) {
     await jsm.streams.update(status.streamInfo.config.name, {
@@ -43,6 +47,12 @@ export async function openJetStreamKv(context: JetStreamKvContext, bucket: strin
       duplicate_window: nanos(ttlMs > 0 ? Math.min(ttlMs, DEFAULT_DUPLICATE_WINDOW_MS) : DEFAULT_DUPLICATE_WINDOW_MS),
     });
     logger.info({ bucket, ttlMs }, 'updated JetStream KV bucket ttl');
+  }
+  const previousReplicas = status.streamInfo.config.num_replicas;
+  if (previousReplicas !== replicas) {
+    await jsm.streams.update(status.streamInfo.config.name, { num_replicas: replicas });
+    logger.info({ bucket, replicas, previousReplicas }, 'updated JetStream KV bucket: replica count changed');
+    await waitForReplication(jsm, status.streamInfo.config.name, replicas, logger);
   }
   return new JetStreamKvBucket(bucket, kv, context.publisher, logger);
 }

@@ -20,6 +20,7 @@ import { JetStreamPublisher } from './nats-publisher.js';
 import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
 import { openJetStreamKv } from './nats-kv.js';
 import { ensureJetStreams } from './nats-streams.js';
+import { BusReplicasError, assertJetStreamReplicas, assertReplicaCount } from './nats-replicas.js';
 
 /** How long a publish waits for its JetStream ack before the caller gets `BusUnavailableError`. */
 const PUBLISH_TIMEOUT_MS = 2_500;
@@ -40,6 +41,13 @@ export interface NatsBusOptions {
   /** Connection name shown by the server (`nats-server` monitoring, logs). */
   readonly name?: string;
   readonly logger?: BusLogger;
+  /**
+   * Copies JetStream keeps of every stream and KV bucket (1 to 5; default 1): 1 on a single
+   * server, 3 on a three-node cluster so that losing a node loses nothing. Checked against the
+   * server at connect (`BusReplicasError` when it cannot be met); existing streams and buckets
+   * with another count are re-replicated.
+   */
+  readonly replicas?: number;
 }
 
 /**
@@ -49,6 +57,8 @@ export interface NatsBusOptions {
  */
 export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   const logger = options.logger ?? silentBusLogger;
+  const replicas = options.replicas ?? 1;
+  assertReplicaCount(replicas);
   const where = redactUrl(options.url);
   let nc: NatsConnection;
   try {
@@ -74,6 +84,13 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   } catch (err) {
     await nc.close();
     throw new BusUnavailableError(`JetStream is not available at ${where}: ${describeError(err)}`, { cause: err });
+  }
+  try {
+    await assertJetStreamReplicas(jsm, nc.info ?? {}, replicas, where);
+  } catch (err) {
+    await nc.close();
+    if (err instanceof BusReplicasError) throw err;
+    throw new BusUnavailableError(`cannot check ${replicas} JetStream replicas at ${where}: ${describeError(err)}`, { cause: err });
   }
 
   let reconnecting = false;
@@ -109,7 +126,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     kind: 'nats',
 
     async ensureStreams(streams: readonly StreamConfig[]): Promise<void> {
-      await ensureJetStreams(jsm, streams, logger);
+      await ensureJetStreams(jsm, streams, replicas, logger);
     },
 
     async publish(subject: string, data: Uint8Array, publishOptions: PublishOptions = {}): Promise<PublishAck> {
@@ -192,7 +209,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     kv(bucket: string, bucketOptions: KvBucketOptions = {}): Promise<KvBucket> {
       let opened = buckets.get(bucket);
       if (!opened) {
-        opened = openJetStreamKv({ js, jsm, publisher, logger }, bucket, bucketOptions).catch((err: unknown) => {
+        opened = openJetStreamKv({ js, jsm, publisher, logger, replicas }, bucket, bucketOptions).catch((err: unknown) => {
           buckets.delete(bucket);
           throw new BusUnavailableError(`cannot open kv bucket ${bucket}: ${describeError(err)}`, { cause: err });
         });

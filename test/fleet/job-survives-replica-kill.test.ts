@@ -1,0 +1,128 @@
+/**
+ * Issue 20: a job in flight on one replica when that replica is killed with -9 finishes on the
+ * other, applied once. Two replicas of the real entry point on different nodes of a three-node
+ * NATS cluster (every stream and bucket in three copies), both running every worker, sharing
+ * the quarantine and media directories (a shared volume: what both see of one upload).
+ *
+ * Whichever replica takes the promotion job (the transcode) is "A": found by the ffmpeg child
+ * that writes into the staging directory, killed with SIGKILL while it transcodes. The job's ack
+ * wait passes (PROMOTION_ACK_WAIT_MS, 15 s: not configurable), JetStream redelivers it to B,
+ * and B publishes it: one approval and one publish in the audit trail, one published
+ * directory, the media served by B.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { STAGING_DIR_NAME } from '../../server/src/publishing/index.js';
+import { mediaFixtures } from '../fixtures/media-fixtures.js';
+import { eventually } from '../support/eventually.js';
+import type { MainProcess } from '../support/main-process.js';
+import { startNatsCluster, type NatsClusterHandle } from '../support/nats-cluster.js';
+import { uploadThroughTus } from '../support/tus-upload.js';
+import { adminFetch, startReplicas, stopReplica } from './fleet.js';
+
+const CHANNEL = 'acme/fleet-jobs';
+
+interface UploadStatus {
+  readonly status: string;
+  readonly media?: { readonly mp4: string };
+}
+
+/** The pid of an ffmpeg whose parent is `parent` and whose command line names `needle`, if one runs. */
+async function childFfmpeg(parent: number, needle: string): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== parent) continue;
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (cmdline[0]?.endsWith('ffmpeg') && cmdline.some((arg) => arg.includes(needle))) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+describe('a fleet finishes a job whose replica was killed with -9 on the other replica, once', () => {
+  let cluster: NatsClusterHandle;
+  let replicas: Array<MainProcess | undefined> = [];
+  let quarantineDir: string;
+  let mediaDir: string;
+
+  before(async () => {
+    cluster = await startNatsCluster();
+    quarantineDir = await mkdtemp(join(tmpdir(), 'live-upload-fleet-quarantine-'));
+    mediaDir = await mkdtemp(join(tmpdir(), 'live-upload-fleet-media-'));
+    const { a, b } = await startReplicas(cluster, { QUARANTINE_DIR: quarantineDir, MEDIA_DIR: mediaDir, MODERATION_POLICY: 'auto' });
+    replicas = [a, b];
+    const channel = await adminFetch(a, `/api/v1/channels/${CHANNEL}`, { method: 'PUT', body: JSON.stringify({ providers: {}, uploads: 'open' }) });
+    assert.equal(channel.status, 201, await channel.text());
+  });
+  after(async () => {
+    await Promise.all(replicas.map((replica) => stopReplica(replica)));
+    await cluster?.stop();
+    await rm(quarantineDir, { recursive: true, force: true });
+    await rm(mediaDir, { recursive: true, force: true });
+  });
+
+  it('the transcode cut off on A by kill -9 is redelivered to B and published exactly once', async (t) => {
+    const data = await readFile((await mediaFixtures()).validMp4);
+    const grantResponse = await adminFetch(replicas[0]!, '/api/v1/uploads/token', {
+      method: 'POST',
+      body: JSON.stringify({ channel: CHANNEL, filename: 'fleet.mp4', size: data.length, type: 'video/mp4', source: 'file', title: 'Killed mid-transcode' }),
+    });
+    assert.equal(grantResponse.status, 201, await grantResponse.clone().text());
+    const grant = (await grantResponse.json()) as { upload_url: string; token: string; upload_id: string };
+    await uploadThroughTus(grant, data, replicas[0]!.url);
+    const uploadId = grant.upload_id;
+
+    // The replica whose ffmpeg writes this upload's staging directory holds the job: that is A.
+    const staging = join(mediaDir, STAGING_DIR_NAME, uploadId);
+    const transcoder = await eventually(
+      async () => {
+        for (const [index, replica] of replicas.entries()) {
+          if (replica && (await childFfmpeg(replica.pid, staging)) !== undefined) return { index };
+        }
+        return undefined;
+      },
+      'one replica to be transcoding the upload',
+      60_000,
+      { intervalMs: 20 },
+    );
+    const a = replicas[transcoder.index]!;
+    const b = replicas[1 - transcoder.index]!;
+    await a.kill();
+    replicas[transcoder.index] = undefined;
+    const killedAt = Date.now();
+    t.diagnostic(`replica ${transcoder.index === 0 ? "A" : "B"} (on node ${transcoder.index}) held the job and was killed mid-transcode`);
+
+    const statusOf = async (): Promise<UploadStatus> => (await (await adminFetch(b, `/api/v1/uploads/${uploadId}`)).json()) as UploadStatus;
+    const published = await eventually(
+      async () => {
+        const record = await statusOf();
+        assert.notEqual(record.status, 'rejected', 'a redelivered job must not be counted as a failure');
+        return record.status === 'published' ? record : undefined;
+      },
+      'B to publish the upload',
+      45_000,
+      { intervalMs: 250 },
+    );
+    t.diagnostic(`published by B ${Date.now() - killedAt} ms after the kill`);
+
+    const video = await fetch(`${b.url}${published.media!.mp4}`, { headers: { Range: 'bytes=0-99' } });
+    assert.equal(video.status, 206);
+    await video.body?.cancel();
+    const audit = (await (await adminFetch(b, '/api/v1/audit?limit=200')).json()) as { records: Array<{ action: string; target: string }> };
+    const actions = audit.records.filter((record) => record.target === uploadId).map((record) => record.action);
+    for (const action of ['upload.approved', 'upload.published']) {
+      assert.equal(actions.filter((name) => name === action).length, 1, `${action} once: ${actions.join(',')}`);
+    }
+    const publishedDirs = (await readdir(mediaDir)).filter((name) => name.startsWith(uploadId));
+    assert.deepEqual(publishedDirs, [uploadId], 'published into one directory of its own');
+  });
+});
