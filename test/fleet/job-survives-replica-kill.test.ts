@@ -99,7 +99,7 @@ describe('a fleet finishes a job whose replica was killed with -9 on the other r
     await a.kill();
     replicas[transcoder.index] = undefined;
     const killedAt = Date.now();
-    t.diagnostic(`replica ${transcoder.index === 0 ? "A" : "B"} (on node ${transcoder.index}) held the job and was killed mid-transcode`);
+    t.diagnostic(`replica ${transcoder.index === 0 ? 'A' : 'B'} (on node ${transcoder.index}) held the job and was killed mid-transcode`);
 
     const statusOf = async (): Promise<UploadStatus> => (await (await adminFetch(b, `/api/v1/uploads/${uploadId}`)).json()) as UploadStatus;
     const published = await eventually(
