@@ -249,4 +249,67 @@ describe('loadConfig', () => {
       assert.throws(() => loadConfig(environment), (error: unknown) => error instanceof ConfigError && error.variable === variable, JSON.stringify(environment));
     }
   });
+
+  it('keeps quarantine and media on the file system without STORAGE_URL, and reads two S3 buckets with it', () => {
+    assert.deepEqual(loadConfig({}, '/srv/app').storage, { kind: 'filesystem', quarantineDir: '/srv/app/.data/quarantine', mediaDir: '/srv/app/.data/media' });
+    const buckets = { STORAGE_QUARANTINE_BUCKET: 'live-quarantine', STORAGE_MEDIA_BUCKET: 'live-media' };
+    assert.deepEqual(loadConfig({ STORAGE_URL: 'http://minio.internal:9000', ...buckets }).storage, {
+      kind: 's3',
+      endpoint: 'http://minio.internal:9000',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      quarantineBucket: 'live-quarantine',
+      mediaBucket: 'live-media',
+    });
+    assert.deepEqual(loadConfig({ STORAGE_URL: 'https://s3.example.net/', STORAGE_REGION: 'eu-central-1', STORAGE_PATH_STYLE: '0', ...buckets }).storage, {
+      kind: 's3',
+      endpoint: 'https://s3.example.net',
+      region: 'eu-central-1',
+      forcePathStyle: false,
+      quarantineBucket: 'live-quarantine',
+      mediaBucket: 'live-media',
+    });
+    assert.deepEqual(loadConfig({ STORAGE_URL: 's3://', STORAGE_REGION: 'eu-west-3', ...buckets }).storage, {
+      kind: 's3',
+      region: 'eu-west-3',
+      forcePathStyle: false,
+      quarantineBucket: 'live-quarantine',
+      mediaBucket: 'live-media',
+    });
+  });
+
+  it('refuses storage settings that are hostile, incomplete or would serve the quarantine, naming the variable', () => {
+    const buckets = { STORAGE_QUARANTINE_BUCKET: 'live-quarantine', STORAGE_MEDIA_BUCKET: 'live-media' };
+    const cases: Array<[Record<string, string>, string, RegExp?]> = [
+      [{ STORAGE_URL: 'http://AKIAEXAMPLE:secret@minio:9000', ...buckets }, 'STORAGE_URL', /must not hold credentials/],
+      [{ STORAGE_URL: 'https://user@s3.example.net', ...buckets }, 'STORAGE_URL', /must not hold credentials/],
+      [{ STORAGE_URL: 'ftp://minio:9000', ...buckets }, 'STORAGE_URL'],
+      [{ STORAGE_URL: 'file:///var/lib/media', ...buckets }, 'STORAGE_URL'],
+      [{ STORAGE_URL: 's3://live-media', ...buckets }, 'STORAGE_URL'],
+      [{ STORAGE_URL: 'minio:9000', ...buckets }, 'STORAGE_URL'],
+      [{ STORAGE_URL: 'http://minio:9000/live-media', ...buckets }, 'STORAGE_URL'],
+      [{ STORAGE_URL: 'http://minio:9000/?region=eu', ...buckets }, 'STORAGE_URL'],
+      [{ STORAGE_URL: 'http://minio:9000' }, 'STORAGE_QUARANTINE_BUCKET'],
+      [{ STORAGE_URL: 'http://minio:9000', STORAGE_QUARANTINE_BUCKET: 'live-quarantine' }, 'STORAGE_MEDIA_BUCKET'],
+      [{ STORAGE_URL: 'http://minio:9000', STORAGE_QUARANTINE_BUCKET: 'same-bucket', STORAGE_MEDIA_BUCKET: 'same-bucket' }, 'STORAGE_MEDIA_BUCKET', /must differ/],
+      [{ STORAGE_URL: 'http://minio:9000', ...buckets, STORAGE_MEDIA_BUCKET: 'Media_Bucket' }, 'STORAGE_MEDIA_BUCKET'],
+      [{ STORAGE_URL: 'http://minio:9000', ...buckets, STORAGE_MEDIA_BUCKET: '../quarantine' }, 'STORAGE_MEDIA_BUCKET'],
+      [{ STORAGE_URL: 'http://minio:9000', ...buckets, STORAGE_MEDIA_BUCKET: 'ab' }, 'STORAGE_MEDIA_BUCKET'],
+      [{ STORAGE_URL: 'http://minio:9000', ...buckets, STORAGE_QUARANTINE_BUCKET: 'a..b' }, 'STORAGE_QUARANTINE_BUCKET'],
+      [{ STORAGE_URL: 'http://minio:9000', ...buckets, STORAGE_QUARANTINE_BUCKET: '192.168.0.1' }, 'STORAGE_QUARANTINE_BUCKET'],
+      [{ STORAGE_URL: 'http://minio:9000', ...buckets, STORAGE_REGION: 'EU Central' }, 'STORAGE_REGION'],
+      [{ STORAGE_URL: 'http://minio:9000', ...buckets, STORAGE_PATH_STYLE: 'maybe' }, 'STORAGE_PATH_STYLE'],
+      [{ STORAGE_MEDIA_BUCKET: 'live-media' }, 'STORAGE_MEDIA_BUCKET', /only applies with STORAGE_URL/],
+      [{ STORAGE_REGION: 'eu-west-1' }, 'STORAGE_REGION'],
+    ];
+    for (const [environment, variable, message] of cases) {
+      assert.throws(
+        () => loadConfig(environment),
+        (error: unknown) => error instanceof ConfigError && error.variable === variable && (!message || message.test(error.message)),
+        JSON.stringify(environment),
+      );
+    }
+    // The refusal never echoes the secret it found.
+    assert.throws(() => loadConfig({ STORAGE_URL: 'http://AKIAEXAMPLE:supersecret@minio:9000', ...buckets }), (error: unknown) => error instanceof Error && !error.message.includes('supersecret'));
+  });
 });

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { parseReturnToOrigins } from './linking/return-to.js';
 import { parseKeyRing, type VaultKey } from './linking/token-vault.js';
 import type { OutboundSettings } from './outbound/index.js';
+import type { StorageConfig } from './storage/storage-config.js';
+import { InvalidStorageSetting, storageConfigFrom } from './storage/storage-settings.js';
 
 const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -71,6 +73,12 @@ const environmentSchema = z.object({
     .default([]),
   MODERATION_CHANNEL_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
   MEDIA_DIR: z.string().refine((value) => !value.includes('\0'), 'must be a path').optional(),
+  /** Unset: quarantine and media on the file system. `http(s)://host:port` (an S3-compatible server) or `s3://` (Amazon S3): two buckets shared by a fleet. */
+  STORAGE_URL: z.string().max(2048).optional(),
+  STORAGE_QUARANTINE_BUCKET: z.string().max(255).optional(),
+  STORAGE_MEDIA_BUCKET: z.string().max(255).optional(),
+  STORAGE_REGION: z.string().max(64).optional(),
+  STORAGE_PATH_STYLE: booleanFlag.optional(),
   TRANSCODE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** The work-queue workers this process runs: `moderation`, `transcode`, or `none` (an API-only replica of a fleet). */
   WORKERS: z
@@ -201,6 +209,12 @@ export interface Config {
   readonly moderationChannelMaxInFlight: number;
   /** Absolute path of promoted media, served under /media/; never the quarantine or inside it. */
   readonly mediaDir: string;
+  /**
+   * Where the quarantine and the published media live: `quarantineDir` and `mediaDir` (the
+   * default), or two buckets of an S3-compatible store (`STORAGE_URL`), credentials from the AWS
+   * SDK's default chain.
+   */
+  readonly storage: StorageConfig;
   /** Transcodes running at once in this process (ffmpeg is CPU-bound: size it to the cores). */
   readonly transcodeConcurrency: number;
   /** Which work-queue workers run in this process (moderation checks, publish transcodes); the others leave their jobs to other replicas on the bus. */
@@ -286,6 +300,13 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
   }
   const quarantineDir = resolveQuarantineDir(env.QUARANTINE_DIR, cwd);
   const mediaDir = resolveMediaDir(env.MEDIA_DIR, cwd, quarantineDir);
+  let storage: StorageConfig;
+  try {
+    storage = storageConfigFrom(env, { quarantineDir, mediaDir });
+  } catch (error) {
+    if (error instanceof InvalidStorageSetting) throw new ConfigError(error.variable, error.message);
+    throw error;
+  }
   const publicUrl = (env.PUBLIC_URL ?? `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`).replace(/\/+$/, '');
   const tokenKeys = parseOr('TOKEN_ENCRYPTION_KEYS', () => (env.TOKEN_ENCRYPTION_KEYS === undefined ? [generatedVaultKey()] : parseKeyRing(env.TOKEN_ENCRYPTION_KEYS)));
   const returnToOrigins = parseOr('LINK_RETURN_TO_ORIGINS', () => parseReturnToOrigins(env.LINK_RETURN_TO_ORIGINS ?? [new URL(publicUrl).origin]));
@@ -340,6 +361,7 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     moderatorTokens: env.MODERATOR_TOKENS,
     moderationChannelMaxInFlight: env.MODERATION_CHANNEL_MAX_IN_FLIGHT,
     mediaDir,
+    storage,
     transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
     workers: new Set(env.WORKERS),
     quarantineTtlMs: env.QUARANTINE_TTL_MS,
