@@ -32,9 +32,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../test/support/test-server.js';
-import { startNatsServer, type NatsServerHandle } from '../test/support/nats-server.js';
 import { startSseBroadcastBaseline, type SseBroadcastBaseline } from './baselines/sse-broadcast.js';
 import type { SseClientMessage, SsePong, SseReady, SseRound, TriggerSent } from './load/protocol.js';
+import { STREAMS } from '../server/src/bus/subjects.js';
+import { busesFromArgv, startBenchBus, type BenchBus, type BenchBusKind } from './support/bench-bus.js';
 import { spawnBenchChild, type BenchChild } from './support/child.js';
 import { fmt, fmtInt, median, quantiles, sleep, table, verdict, wallNow } from './support/stats.js';
 
@@ -42,7 +43,7 @@ export interface FanoutBenchOptions {
   readonly subscribers?: readonly number[];
   /** Measured rounds per N (plus one warm-up round). */
   readonly rounds?: number;
-  readonly bus?: 'memory' | 'nats';
+  readonly bus?: BenchBusKind;
   /** Connections being opened at once. */
   readonly openBatch?: number;
   readonly openTimeoutMs?: number;
@@ -85,7 +86,7 @@ export interface FanoutRow {
 
 export interface FanoutBenchResult {
   readonly rows: FanoutRow[];
-  readonly bus: 'memory' | 'nats';
+  readonly bus: BenchBusKind;
   readonly rounds: number;
   readonly fdLimit: number | undefined;
   readonly portRange: number | undefined;
@@ -304,19 +305,20 @@ export async function runFanoutBench(options: FanoutBenchOptions = {}): Promise<
   const fdLimit = openFileLimit();
   const portRange = ephemeralPorts();
   const trigger = spawnBenchChild<TriggerSent | SsePong>(new URL('./load/trigger.ts', import.meta.url));
-  let nats: NatsServerHandle | undefined;
+  let started: BenchBus | undefined;
   let server: TestServer | undefined;
   let baseline: SseBroadcastBaseline | undefined;
   const rows: FanoutRow[] = [];
   try {
-    if (bus === 'nats') nats = await startNatsServer();
+    started = await startBenchBus(bus);
     // Every subscriber comes from 127.0.0.1: the caps are raised above N, and still counted on every connection.
     server = await startTestServer({
       coalesceMs: COALESCE_MS,
       graceMs: 30_000,
-      ...(nats ? { natsUrl: nats.url } : {}),
-      env: { SSE_MAX_CONNECTIONS: String(MAX_SUBSCRIBERS_CAP), SSE_MAX_CONNECTIONS_PER_CLIENT: String(MAX_SUBSCRIBERS_CAP) },
+      ...(started.serverOptions.natsUrl === undefined ? {} : { natsUrl: started.serverOptions.natsUrl }),
+      env: { ...started.serverOptions.env, SSE_MAX_CONNECTIONS: String(MAX_SUBSCRIBERS_CAP), SSE_MAX_CONNECTIONS_PER_CLIENT: String(MAX_SUBSCRIBERS_CAP) },
     });
+    if (bus === 'nats-cluster') log(`  ${bus}: ${STREAMS.liveStatus.name} kept in ${await started.replicasOf(STREAMS.liveStatus.name)} copies`);
     baseline = await startSseBroadcastBaseline();
     const running = server;
     const base = baseline;
@@ -377,12 +379,16 @@ export async function runFanoutBench(options: FanoutBenchOptions = {}): Promise<
   } finally {
     await baseline?.close();
     await server?.close();
-    await nats?.stop();
+    await started?.stop();
     await trigger.stop();
   }
   return { rows, bus, rounds: settings.rounds, fdLimit, portRange };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(formatFanout(await runFanoutBench()));
+  const args = process.argv.slice(2);
+  const subscribers = args.find((arg) => arg.startsWith('--subscribers='))?.slice('--subscribers='.length).split(',').map(Number);
+  for (const bus of busesFromArgv(args) ?? ['memory']) {
+    console.log(formatFanout(await runFanoutBench({ bus, ...(subscribers ? { subscribers } : {}) })));
+  }
 }

@@ -1,0 +1,55 @@
+import { startNatsCluster } from '../../test/support/nats-cluster.js';
+import { startNatsServer } from '../../test/support/nats-server.js';
+
+/**
+ * Which bus a bench runs the server on: the in-memory bus, one `nats-server`, or a three-node
+ * JetStream cluster with every stream and bucket in three copies (issue 20's deployment).
+ */
+export type BenchBusKind = 'memory' | 'nats' | 'nats-cluster';
+
+export const BENCH_BUS_KINDS: readonly BenchBusKind[] = ['memory', 'nats', 'nats-cluster'];
+
+/** A started bus and the server configuration that points at it. */
+export interface BenchBus {
+  readonly kind: BenchBusKind;
+  /** For `startTestServer`: NATS_URL and the replica count, or nothing for the memory bus. */
+  readonly serverOptions: { readonly natsUrl?: string; readonly env: Record<string, string> };
+  /** How many copies JetStream keeps of `stream` (1 off a cluster), to print beside the figures. */
+  replicasOf(stream: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the bus a bench asked for. On the cluster the server in the bench process connects to
+ * node 0 (it learns the other two from the cluster and fails over to them) with BUS_REPLICAS=3,
+ * so every publish is acknowledged only once a second node has stored it: the cost measured.
+ */
+export async function startBenchBus(kind: BenchBusKind): Promise<BenchBus> {
+  switch (kind) {
+    case 'memory':
+      return { kind, serverOptions: { env: {} }, replicasOf: () => Promise.resolve(1), stop: () => Promise.resolve() };
+    case 'nats': {
+      const nats = await startNatsServer();
+      return { kind, serverOptions: { natsUrl: nats.url, env: {} }, replicasOf: () => Promise.resolve(1), stop: () => nats.stop() };
+    }
+    case 'nats-cluster': {
+      const cluster = await startNatsCluster();
+      return {
+        kind,
+        serverOptions: { natsUrl: cluster.urls[0]!, env: { BUS_REPLICAS: '3' } },
+        replicasOf: (stream) => cluster.streamReplicas(stream),
+        stop: () => cluster.stop(),
+      };
+    }
+  }
+}
+
+/** `--bus=nats,nats-cluster` from a bench's command line, or undefined when not given. */
+export function busesFromArgv(argv: readonly string[]): BenchBusKind[] | undefined {
+  const flag = argv.find((arg) => arg.startsWith('--bus='));
+  if (!flag) return undefined;
+  const kinds = flag.slice('--bus='.length).split(',').filter(Boolean);
+  const unknown = kinds.filter((kind) => !BENCH_BUS_KINDS.includes(kind as BenchBusKind));
+  if (unknown.length > 0 || kinds.length === 0) throw new Error(`--bus takes a comma-separated list of ${BENCH_BUS_KINDS.join(', ')}; got ${flag}`);
+  return kinds as BenchBusKind[];
+}
