@@ -10,3 +10,4 @@ echo "== build"; npm run --silent build
 echo "== unit, contract and HTTP tests (memory bus and a real nats-server)"; npm run --silent test:unit
 echo "== browser tests (web-test-runner, Chromium)"; npm run --silent test:browser
 echo "== end-to-end (playwright-core, Chromium, NATS)"; npm run --silent test:e2e
+echo "== container image (podman: build the Dockerfile, run it read-only, /healthz, a webhook, SIGTERM)"; npm run --silent test:container

@@ -33,6 +33,7 @@ import type { LiveStatusHub, SseConnection } from './live/index.js';
 import type { Logger, Metrics } from './observability/index.js';
 import type { RawEventIngest } from './pipeline/index.js';
 import type { EventSubSubscription } from './providers/twitch/index.js';
+import type { ObjectStore } from './storage/index.js';
 import { createClientActor, type TusEndpoint, type UploadGrants, type UploadStore } from './uploads/index.js';
 
 /** Everything the HTTP app needs, built and connected by `main.ts` (or a test). */
@@ -59,7 +60,6 @@ export interface AppDeps {
     | 'uploadTokenSecret'
     | 'moderatorTokens'
     | 'quarantineDir'
-    | 'mediaDir'
   >;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -75,6 +75,8 @@ export interface AppDeps {
   /** Where the outside world reaches this server (known only after listening when the port is 0). */
   readonly publicUrl: () => string;
   readonly uploads: { readonly grants: UploadGrants; readonly store: UploadStore; readonly tus: TusEndpoint };
+  /** Published media (`{upload_id}/...`) that `/media` serves: a directory, or the fleet's media bucket. */
+  readonly media: ObjectStore;
   /** Moderation: the audit log (decisions, blocklist changes) and the perceptual-hash blocklist. */
   readonly moderation: { readonly audit: AuditLog; readonly blocklist: HashBlocklist };
   /** Outbound webhooks' admin side (subscribers, deliveries, dead letters, replay); absent: no `/api/v1/webhooks` routes. */
@@ -131,7 +133,7 @@ export function createApp(deps: AppDeps): App {
   koa.use(errorHandler());
   koa.use(publicReadCors());
   koa.use(tusUploadMount(deps.uploads.tus, clientActor));
-  koa.use(mediaRoute({ uploads: deps.uploads.store, mediaDir: deps.config.mediaDir }));
+  koa.use(mediaRoute({ uploads: deps.uploads.store, media: deps.media }));
 
   const routers: Router<AppState>[] = [
     operationsRoutes({

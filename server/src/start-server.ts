@@ -17,6 +17,7 @@ import { LifecycleSweeper, PromotionWorker } from './publishing/index.js';
 import { AppAccessToken, HelixClient, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
 import { UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
+import { openStorage } from './storage/open-storage.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
 import {
@@ -87,6 +88,11 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   const bus = config.natsUrl ? await openNatsBus(config.natsUrl, config.busReplicas, logger) : createMemoryBus();
   await lifecycle.start({ name: 'bus', stop: () => bus.close() });
   await bus.ensureStreams(Object.values(STREAMS));
+  // The quarantine and the published media: two directories, or the two buckets a fleet shares
+  // (both checked now, so a missing bucket or bad credentials fail the start, naming the bucket).
+  const storage = await openStorage(config.storage);
+  await lifecycle.start({ name: 'storage', stop: () => storage.close() });
+  logger.info({ quarantine: storage.quarantine.location, media: storage.media.location }, 'storage opened');
 
   // Every store's lost compare-and-sets in one metric, live_upload_kv_conflicts_total{bucket}.
   const kvConflicts = kvConflictCounter(metrics.registry);
@@ -241,6 +247,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     youtube: youtube && { subscriptions: youtube.subscriptions, hints: youtube.hints, metrics: youtube.metrics },
     publicUrl: () => publicUrl,
     uploads: { grants: uploadGrants, store: uploadStore, tus },
+    media: storage.media,
     moderation: { audit, blocklist },
     outbound: outbound.admin,
     linker,
