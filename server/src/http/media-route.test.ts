@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { ulid } from 'ulid';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { rawGet } from '../../../test/support/raw-get.js';
+import { startS3Server, type S3ServerHandle } from '../../../test/support/s3-server.js';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 import { publishedMediaUrls } from '../publishing/index.js';
+import { openStorage, type Storage } from '../storage/index.js';
 import { UploadStore, type UploadRecord, type UploadStatus } from '../uploads/index.js';
 
 function record(uploadId: string, status: UploadStatus): UploadRecord {
@@ -160,6 +162,105 @@ describeEachBus('GET /media/', (bus) => {
       '/media/.staging/video.mp4',
       '/media/secret.txt',
     ]) {
+      const response = await rawGet(server.url, path);
+      assert.equal(response.status, 404, path);
+      assert.ok(!response.body.includes(SECRET), path);
+    }
+  });
+});
+
+describe('GET /media/ from an S3 media bucket (s3rver)', () => {
+  let s3: S3ServerHandle;
+  let storage: Storage;
+  let server: TestServer;
+  const published = ulid();
+  const rejected = ulid();
+
+  before(async () => {
+    s3 = await startS3Server();
+    storage = await openStorage(s3.storage);
+    server = await startTestServer({ withChannel: false, env: { ...s3.env } });
+    const uploads = await UploadStore.open(server.running.bus);
+    await uploads.create(record(published, 'published'));
+    await uploads.create(record(rejected, 'rejected'));
+    for (const id of [published, rejected]) {
+      await storage.media.put(`${id}/video.mp4`, MP4_BYTES, { contentType: 'video/mp4' });
+      await storage.media.put(`${id}/hls/index.m3u8`, '#EXTM3U\n#EXT-X-ENDLIST\n');
+    }
+    // In the quarantine bucket only: never served, whatever the record says.
+    await storage.quarantine.put(`${published}/poster.jpg`, SECRET);
+  });
+  after(async () => {
+    await server?.close();
+    await storage?.close();
+    await s3?.stop();
+  });
+
+  it('serves the bucket objects with ranges, validators, types and a year of caching', async () => {
+    const full = await server.request(`/media/${published}/video.mp4`);
+    assert.equal(full.status, 200);
+    assert.equal(full.headers.get('content-type'), 'video/mp4');
+    assert.equal(full.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(full.headers.get('accept-ranges'), 'bytes');
+    assert.equal(full.headers.get('content-length'), String(MP4_BYTES.length));
+    const etag = full.headers.get('etag');
+    const lastModified = full.headers.get('last-modified');
+    assert.equal(etag, (await storage.media.head(`${published}/video.mp4`))?.etag, 'the ETag of the bucket');
+    assert.ok(lastModified);
+    assert.deepEqual(Buffer.from(await full.arrayBuffer()), MP4_BYTES);
+
+    const range = await server.request(`/media/${published}/video.mp4`, { headers: { Range: 'bytes=1000-2999' } });
+    assert.equal(range.status, 206);
+    assert.equal(range.headers.get('content-range'), `bytes 1000-2999/${MP4_BYTES.length}`);
+    assert.equal(range.headers.get('content-length'), '2000');
+    assert.deepEqual(Buffer.from(await range.arrayBuffer()), MP4_BYTES.subarray(1000, 3000));
+
+    const suffix = await server.request(`/media/${published}/video.mp4`, { headers: { Range: 'bytes=-10' } });
+    assert.equal(suffix.status, 206);
+    assert.deepEqual(Buffer.from(await suffix.arrayBuffer()), MP4_BYTES.subarray(-10));
+
+    const unsatisfiable = await server.request(`/media/${published}/video.mp4`, { headers: { Range: 'bytes=99999-' } });
+    assert.equal(unsatisfiable.status, 416);
+    assert.equal(unsatisfiable.headers.get('content-range'), `bytes */${MP4_BYTES.length}`);
+    assert.equal(((await unsatisfiable.json()) as { error: { code: string } }).error.code, 'range_not_satisfiable');
+
+    const playlist = await server.request(`/media/${published}/hls/index.m3u8`);
+    assert.equal(playlist.headers.get('content-type'), 'application/vnd.apple.mpegurl', 'the type comes from the name, not the bucket');
+    assert.equal(await playlist.text(), '#EXTM3U\n#EXT-X-ENDLIST\n');
+
+    const head = await server.request(`/media/${published}/video.mp4`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(MP4_BYTES.length));
+    assert.equal(head.headers.get('etag'), etag);
+  });
+
+  it('answers conditional requests: 304 on a match, the whole file when If-Range names another version, 412 on a failed If-Match', async () => {
+    const path = `/media/${published}/video.mp4`;
+    const etag = (await storage.media.head(`${published}/video.mp4`))!.etag;
+    const byTag = await server.request(path, { headers: { 'If-None-Match': `"other", ${etag}` } });
+    assert.equal(byTag.status, 304);
+    assert.equal(await byTag.text(), '');
+    assert.equal(byTag.headers.get('etag'), etag);
+    assert.equal(byTag.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    const byDate = await rawGet(server.url, path, { 'If-Modified-Since': new Date(Date.now() + 60_000).toUTCString() });
+    assert.equal(byDate.status, 304);
+    const changed = await rawGet(server.url, path, { 'If-None-Match': '"not-this-one"' });
+    assert.equal(changed.status, 200);
+
+    const sameVersion = await server.request(path, { headers: { Range: 'bytes=0-9', 'If-Range': etag } });
+    assert.equal(sameVersion.status, 206);
+    await sameVersion.arrayBuffer();
+    const otherVersion = await server.request(path, { headers: { Range: 'bytes=0-9', 'If-Range': '"an-older-version"' } });
+    assert.equal(otherVersion.status, 200);
+    assert.equal((await otherVersion.arrayBuffer()).byteLength, MP4_BYTES.length);
+
+    const ifMatch = await server.request(path, { headers: { 'If-Match': '"an-older-version"' } });
+    assert.equal(ifMatch.status, 412);
+    assert.equal(((await ifMatch.json()) as { error: { code: string } }).error.code, 'precondition_failed');
+  });
+
+  it('answers 404 for an upload that is not published, a file not in the bucket, and anything only the quarantine holds', async () => {
+    for (const path of [`/media/${rejected}/video.mp4`, `/media/${published}/poster.jpg`, `/media/${published}/hls/segment-000.ts`, `/media/${ulid()}/video.mp4`]) {
       const response = await rawGet(server.url, path);
       assert.equal(response.status, 404, path);
       assert.ok(!response.body.includes(SECRET), path);

@@ -1,20 +1,20 @@
-import { join } from 'node:path';
 import cors from '@koa/cors';
 import type { Middleware } from 'koa';
 import { AppError } from '../errors/index.js';
 import { MEDIA_URL_PREFIX, publishedFileFor } from '../publishing/index.js';
+import type { ObjectStore } from '../storage/index.js';
 import { UPLOAD_ID_PATTERN, type UploadStore } from '../uploads/index.js';
 import type { AppState } from './app-state.js';
-import { sendFile } from './send-file.js';
+import { sendObject } from './send-object.js';
 
 export interface MediaRouteDeps {
   readonly uploads: UploadStore;
-  /** Where the promotion worker puts `{upload_id}/`. */
-  readonly mediaDir: string;
+  /** Where the promotion worker puts `{upload_id}/...` (a directory, or the media bucket of a fleet). */
+  readonly media: ObjectStore;
 }
 
 /** Names never change for an upload id, so caches may keep them for a year without asking. */
-const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
+const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 
 /** `/media/{upload_id}/{path in the upload}` on the raw (undecoded) path. */
 const MEDIA_PATH = /^\/media\/([^/]+)\/(.+)$/;
@@ -33,6 +33,14 @@ const anyOrigin = cors({
  * segments, poster), with ranges, validators, exact types and an immutable year of caching.
  * The id must be a ULID and the rest one of the names the transcode writes, compared before
  * anything is decoded; an upload that is not `published` answers 404 like an unknown one.
+ *
+ * The bytes come through us from the media store (a directory, or the media bucket), never as
+ * a redirect to a presigned URL: one origin keeps CORS, the element page's CSP and these cache
+ * headers ours, the published-only check stays on every request (a rejected or deleted upload
+ * stops being served at once, where a presigned URL handed out stays valid until it expires),
+ * HLS playlists' relative segment URLs keep resolving to us, and no bucket has to be reachable
+ * from viewers. What it costs, a replica's bandwidth, is what a CDN in front is for: every
+ * answer is immutable for a year, so it caches each object once.
  */
 export function mediaRoute(deps: MediaRouteDeps): Middleware<AppState> {
   return async (ctx, next) => {
@@ -46,9 +54,12 @@ export function mediaRoute(deps: MediaRouteDeps): Middleware<AppState> {
       if (!file || !UPLOAD_ID_PATTERN.test(uploadId)) throw new AppError('not_found', 'no such media');
       const record = await deps.uploads.get(uploadId);
       if (record?.status !== 'published') throw new AppError('not_found', 'no such media');
-      await sendFile(ctx, { root: join(deps.mediaDir, uploadId), path: `/${file.relativePath}` }, {
-        send: { acceptRanges: true, etag: true, lastModified: true, maxAge: ONE_YEAR_MS, immutable: true },
-        headers: { 'Content-Type': file.contentType, 'X-Content-Type-Options': 'nosniff' },
+      await sendObject(ctx, deps.media, `${uploadId}/${file.relativePath}`, {
+        headers: {
+          'Content-Type': file.contentType,
+          'Cache-Control': `public, max-age=${ONE_YEAR_SECONDS}, immutable`,
+          'X-Content-Type-Options': 'nosniff',
+        },
       });
     });
   };
