@@ -58,7 +58,7 @@ describe('openStorage', () => {
   });
 
   it('on S3: two stores on two buckets, a client config for other S3 clients, and multipart uploads', async () => {
-    const storage = await openStorage(server.storage);
+    const storage = await openStorage(server.storage, { scratchDir: join(dir, 'scratch') });
     try {
       assert.equal(storage.quarantine.location, `s3://${server.quarantineBucket}/`);
       assert.equal(storage.media.location, `s3://${server.mediaBucket}/`);
@@ -75,6 +75,7 @@ describe('openStorage', () => {
       assert.equal((await storage.media.head('u/video.mp4'))?.contentType, 'video/mp4');
       const local = await storage.media.localFile('u/video.mp4');
       assert.ok(local);
+      assert.ok(local.path.startsWith(join(dir, 'scratch') + '/'), 'downloaded into the scratch dir');
       assert.equal((await stat(local.path)).size, object.size);
       await local.release();
       await assert.rejects(stat(local.path), /ENOENT/, 'the download is gone');

@@ -39,13 +39,18 @@ export class StorageUnreachableError extends Error {
   }
 }
 
+export interface OpenStorageOptions {
+  /** Where S3 objects are downloaded for tools that need a local file (default the OS temp dir). */
+  readonly scratchDir?: string;
+}
+
 /**
  * Opens the quarantine and media stores configuration chose. On the file system both
  * directories are created; on S3 both buckets are checked (HeadBucket), so a missing bucket,
  * wrong credentials or an unreachable endpoint fail the start with the bucket's name instead of
  * the first upload.
  */
-export async function openStorage(config: StorageConfig): Promise<Storage> {
+export async function openStorage(config: StorageConfig, options: OpenStorageOptions = {}): Promise<Storage> {
   if (config.kind === 'filesystem') {
     await mkdir(config.quarantineDir, { recursive: true });
     await mkdir(config.mediaDir, { recursive: true });
@@ -72,9 +77,10 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
     client.destroy();
     throw error;
   }
+  const scratch = options.scratchDir ? { scratchDir: options.scratchDir } : {};
   return {
-    quarantine: new S3ObjectStore({ client, bucket: config.quarantineBucket }),
-    media: new S3ObjectStore({ client, bucket: config.mediaBucket }),
+    quarantine: new S3ObjectStore({ client, bucket: config.quarantineBucket, ...scratch }),
+    media: new S3ObjectStore({ client, bucket: config.mediaBucket, ...scratch }),
     s3ClientConfig,
     close: async () => client.destroy(),
   };

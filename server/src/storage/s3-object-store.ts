@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -41,6 +41,11 @@ export interface S3ObjectStoreOptions {
   readonly partBytes?: number;
   /** Parts sent at once by one multipart upload (default 4). */
   readonly partConcurrency?: number;
+  /**
+   * Where `localFile` downloads objects (default the OS temp dir). Uploads run to hundreds of
+   * megabytes: a container's /tmp is often a small tmpfs, so the server points this at its volume.
+   */
+  readonly scratchDir?: string;
 }
 
 /**
@@ -56,12 +61,14 @@ export class S3ObjectStore implements ObjectStore {
   private readonly bucket: string;
   private readonly partBytes: number;
   private readonly partConcurrency: number;
+  private readonly scratchDir: string;
 
   constructor(options: S3ObjectStoreOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
     this.partBytes = Math.max(MIN_PART_BYTES, options.partBytes ?? 8 * 1024 * 1024);
     this.partConcurrency = options.partConcurrency ?? 4;
+    this.scratchDir = options.scratchDir ?? tmpdir();
     this.location = `s3://${options.bucket}/`;
   }
 
@@ -173,7 +180,8 @@ export class S3ObjectStore implements ObjectStore {
   async localFile(key: string): Promise<LocalFile | undefined> {
     const read = await this.get(key);
     if (!read) return undefined;
-    const directory = await mkdtemp(join(tmpdir(), 'live-upload-object-'));
+    await mkdir(this.scratchDir, { recursive: true });
+    const directory = await mkdtemp(join(this.scratchDir, 'download-'));
     const release = () => rm(directory, { recursive: true, force: true });
     try {
       const path = join(directory, key.split('/').at(-1)!);
