@@ -11,3 +11,6 @@ export { SKIP, TypedKv, typedKv, jsonCodec, jitteredBackoffMs, KvContentionError
 export type { KvChange, KvCodec, KvConflictCounter, KvUpdateOptions, KvUpdateResult, TypedKvEntry, TypedKvOptions } from './typed-kv.js';
 export { KV_CONFLICTS_METRIC, kvConflictCounter } from './kv-conflict-metric.js';
 export { InFlightSlots } from './in-flight-slots.js';
+export { BusLease, type BusLeaseOptions } from './lease.js';
+export { DEFAULT_LEASE_MAX_CLOCK_SKEW_MS, decideLease, defaultLeaseHolder, leaseRecordSchema } from './lease-decision.js';
+export type { LeaseAction, LeaseDecision, LeaseDecisionInput, LeaseRecord } from './lease-decision.js';

@@ -1,18 +1,20 @@
 import type { Registry } from 'prom-client';
-import type { Bus, Consumer } from '../../bus/index.js';
+import { BusLease, type Bus, type Consumer } from '../../bus/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { RawEventSink } from '../../provider-adapter/index.js';
 import { YouTubeDataApi } from './data-api-client.js';
 import { startHintConsumer } from './hint-consumer.js';
 import { LiveVideoStore } from './live-video-store.js';
 import { DEFAULT_YOUTUBE_POLL_INTERVAL_MS, YouTubeLivePoller, type YouTubeChannelDirectory } from './live-poller.js';
-import { PollLeaseHolder } from './poll-lease.js';
 import { QuotaBudget } from './quota-budget.js';
 import { VideoConfirmer } from './video-confirmer.js';
 import { WebSubSubscriber } from './websub-subscriber.js';
 import { WebSubSubscriptionStore } from './websub-subscription-store.js';
 import { YouTubeHintQueue } from './youtube-hint.js';
 import { createYouTubeMetrics, type YouTubeMetrics } from './youtube-metrics.js';
+
+/** The poller's key in the `leases` bucket: one process of the fleet ticks. */
+export const YOUTUBE_POLLER_LEASE_KEY = 'youtube-poller';
 
 /** Production endpoints; tests and operators point these elsewhere. */
 export const YOUTUBE_DEFAULTS = {
@@ -74,7 +76,7 @@ export class YouTubeProvider {
     readonly subscriber: WebSubSubscriber,
     readonly confirmer: VideoConfirmer,
     readonly poller: YouTubeLivePoller,
-    readonly pollLease: PollLeaseHolder,
+    readonly pollLease: BusLease,
   ) {}
 
   static async open(options: YouTubeProviderOptions): Promise<YouTubeProvider> {
@@ -121,7 +123,9 @@ export class YouTubeProvider {
       now,
       ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
     });
-    const pollLease = await PollLeaseHolder.open(options.bus, {
+    const pollLease = await BusLease.open(options.bus, {
+      key: YOUTUBE_POLLER_LEASE_KEY,
+      logger: options.logger,
       leaseMs: options.pollLeaseMs ?? options.pollIntervalMs ?? DEFAULT_YOUTUBE_POLL_INTERVAL_MS,
       now,
       ...(options.pollLeaseMaxClockSkewMs !== undefined ? { maxClockSkewMs: options.pollLeaseMaxClockSkewMs } : {}),
