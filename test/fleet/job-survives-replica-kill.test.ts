@@ -4,8 +4,9 @@
  * NATS cluster (every stream and bucket in three copies), both running every worker, sharing
  * the quarantine and media directories (a shared volume: what both see of one upload).
  *
- * Whichever replica takes the promotion job (the transcode) is "A": found by the ffmpeg child
- * that writes into the staging directory, killed with SIGKILL while it transcodes. The job's ack
+ * Whichever replica takes the promotion job (the transcode) is "A": once the upload is approved
+ * (moderation done), the replica with an ffmpeg child working on this upload is transcoding it;
+ * it is killed with SIGKILL while it does. The job's ack
  * wait passes (PROMOTION_ACK_WAIT_MS, 15 s: not configurable), JetStream redelivers it to B,
  * and B publishes it: one approval and one publish in the audit trail, one published
  * directory, the media served by B.
@@ -15,7 +16,6 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { STAGING_DIR_NAME } from '../../server/src/publishing/index.js';
 import { mediaFixtures } from '../fixtures/media-fixtures.js';
 import { eventually } from '../support/eventually.js';
 import type { MainProcess } from '../support/main-process.js';
@@ -81,12 +81,12 @@ describe('a fleet finishes a job whose replica was killed with -9 on the other r
     await uploadThroughTus(grant, data, replicas[0]!.url);
     const uploadId = grant.upload_id;
 
-    // The replica whose ffmpeg writes this upload's staging directory holds the job: that is A.
-    const staging = join(mediaDir, STAGING_DIR_NAME, uploadId);
+    // After approval, the replica whose ffmpeg works on this upload holds the promotion job: that is A.
+    const statusOf = async (replica: MainProcess): Promise<UploadStatus> => (await (await adminFetch(replica, `/api/v1/uploads/${uploadId}`)).json()) as UploadStatus;
     const transcoder = await eventually(
       async () => {
         for (const [index, replica] of replicas.entries()) {
-          if (replica && (await childFfmpeg(replica.pid, staging)) !== undefined) return { index };
+          if (replica && (await statusOf(replica)).status === 'approved' && (await childFfmpeg(replica.pid, uploadId)) !== undefined) return { index };
         }
         return undefined;
       },
@@ -99,12 +99,11 @@ describe('a fleet finishes a job whose replica was killed with -9 on the other r
     await a.kill();
     replicas[transcoder.index] = undefined;
     const killedAt = Date.now();
-    t.diagnostic(`replica ${transcoder.index === 0 ? 'A' : 'B'} (on node ${transcoder.index}) held the job and was killed mid-transcode`);
+    t.diagnostic(`the replica on node ${transcoder.index} held the job and was killed mid-transcode`);
 
-    const statusOf = async (): Promise<UploadStatus> => (await (await adminFetch(b, `/api/v1/uploads/${uploadId}`)).json()) as UploadStatus;
     const published = await eventually(
       async () => {
-        const record = await statusOf();
+        const record = await statusOf(b);
         assert.notEqual(record.status, 'rejected', 'a redelivered job must not be counted as a failure');
         return record.status === 'published' ? record : undefined;
       },
@@ -112,7 +111,7 @@ describe('a fleet finishes a job whose replica was killed with -9 on the other r
       45_000,
       { intervalMs: 250 },
     );
-    t.diagnostic(`published by B ${Date.now() - killedAt} ms after the kill`);
+    t.diagnostic(`published by the replica on node ${1 - transcoder.index} ${Date.now() - killedAt} ms after the kill`);
 
     const video = await fetch(`${b.url}${published.media!.mp4}`, { headers: { Range: 'bytes=0-99' } });
     assert.equal(video.status, 206);
