@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -43,6 +44,16 @@ async function sourceFiles(directory: string): Promise<string[]> {
   return found;
 }
 
+/** Names the production install in `node_modules` by the manifests it came from. */
+const INSTALL_KEY_FILE = '.live-upload-install-key';
+
+/** A digest of what `npm ci` installs from: the lockfile and every workspace's manifest. */
+async function installKey(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const manifest of ['package-lock.json', ...WORKSPACES.map((workspace) => `${workspace}/package.json`)]) hash.update(await readFile(join(root, manifest)));
+  return hash.digest('hex');
+}
+
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -50,13 +61,20 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Builds the app tree in `out` (emptied first) and returns how long each part took. */
+/** Builds the app tree in `out` (emptied first, but for an unchanged production install), saying on stderr how long each part took. */
 export async function prepareApp(out: string): Promise<void> {
   const elementDist = join(root, 'element/dist');
   if (!(await exists(join(elementDist, 'live-upload.js')))) {
     throw new Error(`${relative(root, elementDist)}/live-upload.js is missing: run \`npm run build\` first`);
   }
-  await rm(out, { recursive: true, force: true });
+  // The production install is the slow part (tens of seconds): kept from the last run while the
+  // lockfile and the workspace manifests are the same; everything else is laid out afresh.
+  const key = await installKey();
+  const keyFile = join(out, 'node_modules', INSTALL_KEY_FILE);
+  const keepInstall = (await readFile(keyFile, 'utf8').catch(() => '')) === key;
+  // (npm nests a workspace's own copy of a package under <workspace>/node_modules: kept too.)
+  const generated = keepInstall ? [...COMPILED_SOURCES, 'element/dist'].map((path) => join(out, path)) : [out];
+  for (const path of generated) await rm(path, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
 
   const step = async (name: string, run: () => Promise<void>) => {
@@ -77,11 +95,13 @@ export async function prepareApp(out: string): Promise<void> {
     }
   });
 
-  await step('production dependencies (npm ci --omit=dev --workspace server)', async () => {
+  await step(keepInstall ? 'production dependencies (unchanged lockfile: kept)' : 'production dependencies (npm ci --omit=dev --workspace server)', async () => {
+    if (keepInstall) return;
     await execFileAsync('npm', ['ci', '--omit=dev', '--workspace', 'server', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
       cwd: out,
       maxBuffer: 16 * 1024 * 1024,
     });
+    await writeFile(keyFile, key);
   });
 
   await step('server and schema compiled to JavaScript', async () => {
