@@ -7,5 +7,13 @@ export { OUTBOUND_AUDIT_ACTIONS } from './outbound-audit.js';
 export { OUTBOUND_METRIC_NAMES } from './outbound-metrics.js';
 export { WEBHOOK_HEADERS, signWebhook, webhookHeaders } from './sign-webhook.js';
 export { generateWebhookSecret, parseWebhookSecret, WEBHOOK_SECRET_PREFIX } from './webhook-secret.js';
-export { createSenderAgents, sendWebhook, type SenderAgents } from './send-webhook.js';
-export { resolveDeliveryTarget, parseWebhookUrl, type ResolveHost } from './delivery-target.js';
+export { createSenderAgents, pinnedLookup, sendWebhook, type SenderAgents } from './send-webhook.js';
+export {
+  resolveDeliveryTarget,
+  parseWebhookUrl,
+  DeliveryRefusedError,
+  HostUnresolvedError,
+  WebhookUrlError,
+  type ResolveHost,
+  type ResolvedAddress,
+} from './delivery-target.js';

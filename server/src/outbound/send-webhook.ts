@@ -46,8 +46,12 @@ export function createSenderAgents(maxSockets = 256): SenderAgents {
   };
 }
 
-/** A resolver that answers every name with the pinned address. */
-function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
+/**
+ * A resolver that answers every name with the pinned address: the connection goes to the address
+ * the SSRF guard checked (`resolveDeliveryTarget`), whatever DNS answers now. Also used by the
+ * VOD ingest's guarded GET.
+ */
+export function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
   return (_hostname, options, callback) => {
     if (typeof options === 'object' && options !== null && (options as { all?: boolean }).all) {
       (callback as unknown as (error: null, addresses: { address: string; family: number }[]) => void)(null, [{ address: pinned.address, family: pinned.family }]);
