@@ -119,7 +119,7 @@ const environmentSchema = z.object({
   YOUTUBE_DAILY_QUOTA_UNITS: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
   YOUTUBE_POLL_INTERVAL_MS: z.coerce.number().int().min(30_000).max(60_000).default(45_000),
   YOUTUBE_WEBSUB_LEASE_SECONDS: z.coerce.number().int().min(3600).max(864_000).default(432_000),
-  /** Whether this process polls YouTube (in a fleet, exactly one should). */
+  /** Whether this process takes part in polling YouTube: every replica may keep it on, a lease on the bus (`leases/youtube-poller`) lets one of them poll at a time. */
   YOUTUBE_POLL: booleanFlag.default(true),
   /** Keys sealing linked accounts' tokens (AES-256-GCM): `kid:base64-32-bytes,...`; the first seals, all open. */
   TOKEN_ENCRYPTION_KEYS: z.string().max(4096).optional(),
@@ -136,7 +136,7 @@ const environmentSchema = z.object({
   GOOGLE_TOKEN_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://oauth2.googleapis.com'),
   /** Where Bluesky app passwords sign in (never a user-supplied URL). */
   BLUESKY_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('https://bsky.social'),
-  /** Jetstream for Bluesky discovery; `off` disables it in this process (in a fleet, one process consumes). */
+  /** Jetstream for Bluesky discovery; `off` disables it in this process. Every replica may keep it on: a lease on the bus (`leases/bluesky-jetstream`) lets one read at a time, the others take over from the shared cursor. */
   BLUESKY_JETSTREAM_URL: z.union([z.literal('off'), z.url({ protocol: /^wss?$/ })]).default('wss://jetstream2.us-east.bsky.network'),
   BLUESKY_STATUS_DURATION_MINUTES: z.coerce.number().int().min(1).max(240).optional(),
 });
