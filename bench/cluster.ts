@@ -2,12 +2,14 @@
  * Cluster benchmark (issue 20): what a three-node JetStream cluster with every stream in three
  * copies costs against one nats-server, for the two paths a fleet lives by, in one run:
  *
- * - ingest (bench/ingest.ts): signed webhooks per second into the bus, each bus against the same
- *   bare Koa + HMAC baseline round by round; the cost is the cluster's ours/baseline over the
- *   single node's, round k with round k, so the machine's drift between the runs cancels.
+ * - ingest (bench/ingest.ts): signed webhooks per second into the bus; each round is a run of the
+ *   bare Koa + HMAC baseline, then one of ours on one nats-server and one on the cluster, so the
+ *   cost, the cluster's req/s over the single node's per round, is measured seconds apart.
  * - fan-out (bench/fanout.ts): a webhook to the last of N SSE subscribers (the raw event and the
  *   status each acknowledged by the stream's replicas first), each bus beside a bare SSE
- *   broadcast; the cost is the cluster's time to the last subscriber over the single node's.
+ *   broadcast; the cost is the cluster's time to the last subscriber over the single node's
+ *   (these two run one after the other, so the ratio over each run's own bare broadcast is
+ *   printed too).
  *
  * Everything is on this machine: the three nats-servers share its cores with the server and the
  * load generators, so this is the cost of replication itself (an extra acknowledgement from a
@@ -49,7 +51,7 @@ export function clusterSummary(result: ClusterBenchResult): string[] {
   lines.push(
     ingest && single && cluster
       ? `cluster ingest: ${fmtInt(cluster.ours.requestsPerSecond)} req/s on the cluster vs ${fmtInt(single.ours.requestsPerSecond)} on one node; ` +
-          `cluster/single (each over its round's baseline) per round ${ingest.perRound.map((ratio) => fmt(ratio, 2)).join(', ')}, median ${fmt(ingest.median, 2)}; ` +
+          `cluster/single per round (both right after one baseline run) ${ingest.perRound.map((ratio) => fmt(ratio, 2)).join(', ')}, median ${fmt(ingest.median, 2)}; ` +
           `p50/p99 ${fmt(cluster.ours.p50Ms)} / ${fmt(cluster.ours.p99Ms)} ms vs ${fmt(single.ours.p50Ms)} / ${fmt(single.ours.p99Ms)} ms`
       : 'cluster ingest: not measured on both buses',
   );

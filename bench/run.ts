@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: every benchmark in sequence (element sizes, webhook ingest, SSE fan-out, uploads:
+ * `npm run bench`: every benchmark in sequence (element sizes, webhook ingest on memory, one
+ * nats-server and a three-node cluster, SSE fan-out (memory; one nats-server and the cluster), uploads:
  * tus throughput, moderation latency, transcode speed incl. bench/media.ts, outbound webhooks,
  * Clip in Chromium with FFmpeg.wasm vs native ffmpeg), each
  * measuring our code and its baseline in the same run, then one summary block with all
@@ -8,6 +9,7 @@
  */
 import { runFanoutBench, formatFanout, FANOUT_GOAL, type FanoutBenchResult } from './fanout.js';
 import { formatIngest, runIngestBench, type IngestBenchResult } from './ingest.js';
+import { clusterSummary } from './cluster.js';
 import { BADGE_GZIP_BUDGET_BYTES, measureBadgeSize, measureUploadSize, formatUploadSize, UPLOAD_GZIP_BUDGET_BYTES, type UploadSize } from './size.js';
 import { CLIP_GOALS, formatClip, runClipBench, type ClipBenchResult } from './clip.js';
 import { formatUpload, runUploadBench, uploadSummary, type UploadBenchResult } from './upload.js';
@@ -49,6 +51,19 @@ try {
 } catch (error) {
   broken = true;
   console.log(`fanout bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
+section('fanout on NATS: one nats-server, then the three-node cluster (R3)');
+let natsFanout: { single: FanoutBenchResult; cluster: FanoutBenchResult } | undefined;
+try {
+  const single = await runFanoutBench({ bus: 'nats' });
+  console.log(formatFanout(single));
+  const cluster = await runFanoutBench({ bus: 'nats-cluster' });
+  console.log(formatFanout(cluster));
+  natsFanout = { single, cluster };
+} catch (error) {
+  broken = true;
+  console.log(`cluster fanout bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 }
 
 section('upload: tus throughput, moderation latency, transcode speed');
@@ -95,8 +110,8 @@ if (uploadSize) {
 for (const row of ingest?.rows ?? []) {
   summary.push(
     row.error
-      ? `ingest  ${row.bus.padEnd(6)} not measured: ${row.error}`
-      : `ingest  ${row.bus.padEnd(6)} ours ${fmtInt(row.ours.requestsPerSecond)} req/s (p50 ${fmt(row.ours.p50Ms)} / p99 ${fmt(row.ours.p99Ms)} ms), ` +
+      ? `ingest  ${row.bus.padEnd(12)} not measured: ${row.error}`
+      : `ingest  ${row.bus.padEnd(12)} ours ${fmtInt(row.ours.requestsPerSecond)} req/s (p50 ${fmt(row.ours.p50Ms)} / p99 ${fmt(row.ours.p99Ms)} ms), ` +
           `baseline ${fmtInt(row.baseline.requestsPerSecond)} req/s (p50 ${fmt(row.baseline.p50Ms)} / p99 ${fmt(row.baseline.p99Ms)} ms), ` +
           `ratio ${fmt(row.ratio, 2)}, median of rounds ${row.roundRatios.map((ratio) => fmt(ratio, 2)).join(' / ')} (goal >= ${row.goal}): ${verdict(row.pass)}`,
   );
@@ -124,6 +139,8 @@ for (const row of fanout?.rows ?? []) {
   );
 }
 if (!fanout) summary.push('fanout  not measured');
+if (ingest && natsFanout) summary.push(...clusterSummary({ ingest, fanout: natsFanout }));
+else summary.push('cluster not measured');
 summary.push(...uploadSummary(upload));
 summary.push(
   outbound
