@@ -103,7 +103,13 @@ const environmentSchema = z.object({
     .transform((delays) => delays.map(Number))
     .refine((delays) => delays.reduce((sum, delay) => sum + delay, 0) <= 6 * 24 * 3600 * 1000, 'must add up to at most 6 days (deliveries are kept 7)')
     .optional(),
+  /**
+   * Deliveries to one receiver in flight at once in this process (a subscriber's own
+   * `max_in_flight` wins). Per replica: every replica takes jobs from the one OUTBOUND work
+   * queue and counts its own, so a fleet of N sends a receiver up to N times this at once.
+   */
   OUTBOUND_MAX_IN_FLIGHT_PER_SUBSCRIBER: z.coerce.number().int().min(1).max(64).default(8),
+  /** Delivery attempts in flight in this process across receivers; per replica as well (a fleet: N times this). */
   OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
   /** Twitch app credentials: with both set, EventSub subscriptions are reconciled through Helix. */
   TWITCH_CLIENT_ID: z.string().regex(/^[a-z0-9]{10,64}$/, 'must be a Twitch client id (lowercase letters and digits)').optional(),

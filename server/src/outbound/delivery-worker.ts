@@ -16,7 +16,10 @@ import type { SubscriberStore } from './subscriber-store.js';
 /** A job of a subscriber at its in-flight cap comes back after this (plus up to as much jitter). */
 const SUBSCRIBER_BUSY_DELAY_MS = 200;
 
-/** Jobs held by the consumer at once, most of them waiting out a retry delay (nak'ed, still pending). */
+/**
+ * Jobs held by the consumer at once, most of them waiting out a retry delay (nak'ed, still
+ * pending). The durable consumer is shared by every replica, so this bound is fleet-wide.
+ */
 const MAX_HELD_JOBS = 20_000;
 
 /** A job due this close to now is sent rather than nak'ed again. */
@@ -27,9 +30,13 @@ export interface DeliveryPolicy {
   readonly timeoutMs: number;
   /** Delays before each retry; dead-lettered once spent. */
   readonly retryScheduleMs: readonly number[];
-  /** Default per-subscriber cap (a subscriber's own `max_in_flight` wins). */
+  /**
+   * Default per-subscriber cap (a subscriber's own `max_in_flight` wins), counted in this
+   * process: replicas share the work queue but not their counts, so a fleet of N sends a
+   * subscriber up to N times the cap at once.
+   */
   readonly maxInFlightPerSubscriber: number;
-  /** Attempts in flight in this process across subscribers. */
+  /** Attempts in flight in this process across subscribers (per replica too). */
   readonly concurrency: number;
   /** https only (production). */
   readonly requireHttps: boolean;
@@ -60,7 +67,7 @@ export interface DeliveryWorkerOptions {
  */
 export class DeliveryWorker {
   private consumer: Consumer | undefined;
-  /** At most the subscriber's cap in flight to one receiver: a slow receiver cannot hold every slot. */
+  /** At most the subscriber's cap in flight to one receiver from this process: a slow receiver cannot hold every slot. */
   private readonly slots = new InFlightSlots();
   private readonly limiter: JobLimiter;
   private readonly now: () => number;

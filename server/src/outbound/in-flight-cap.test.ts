@@ -153,3 +153,51 @@ describeEachBus('outbound in-flight cap under load', (busUnderTest) => {
     for (const id of fast.received.keys()) assert.ok(!slow.received.has(id), 'channel filters kept the events apart');
   });
 });
+
+describeEachBus('outbound in-flight cap with two replicas', (busUnderTest) => {
+  const REPLICAS = 2;
+  let buses: Bus[] = [];
+  let replicas: OutboundWebhooks[] = [];
+  let slow: CountingReceiver;
+
+  before(async () => {
+    const natsUrl = busUnderTest.natsUrl();
+    // Each replica has its own connection on NATS; on the memory bus they share the process's bus.
+    const shared = natsUrl ? undefined : createMemoryBus();
+    buses = await Promise.all(Array.from({ length: REPLICAS }, async () => shared ?? (await createNatsBus({ url: natsUrl! }))));
+    await buses[0]!.ensureStreams(Object.values(STREAMS));
+    slow = await startReceiver(HOLD_MS);
+    replicas = await Promise.all(
+      buses.map((bus) =>
+        OutboundWebhooks.open({
+          bus,
+          audit: new AuditLog(bus),
+          logger: createLogger({ level: 'silent' }),
+          registry: new Registry(),
+          settings: { requireHttps: false, allowPrivateHosts: ['127.0.0.1'], connectTimeoutMs: 5_000, timeoutMs: 15_000, retryScheduleMs: undefined, maxInFlightPerSubscriber: 16, concurrency: 32 },
+        }),
+      ),
+    );
+    await replicas[0]!.admin.create({ url: slow.url, events: ['clip.published'], channels: ['acme/fleet'], description: 'slow', max_in_flight: CAP }, 'test');
+    for (const replica of replicas) await replica.start();
+  });
+
+  after(async () => {
+    for (const replica of replicas) await replica.stop();
+    await slow.close();
+    for (const bus of new Set(buses)) await bus.close();
+  });
+
+  it(`counts the cap per replica: a receiver capped at ${CAP} sees at most ${REPLICAS} x ${CAP} at once, each webhook once`, async (t) => {
+    for (let i = 0; i < SLOW_EVENTS; i++) {
+      const event = clipEvent('acme/fleet', i);
+      await buses[0]!.publish(event.subject, encodeJson(event.body), { msgId: event.msgId });
+    }
+    await slow.answered(SLOW_EVENTS, 'the capped subscriber');
+    t.diagnostic(`most requests open at once at the receiver: ${slow.maxConcurrent()}`);
+    assert.ok(slow.maxConcurrent() <= REPLICAS * CAP, `at most ${REPLICAS} x ${CAP} in flight (saw ${slow.maxConcurrent()})`);
+    assert.ok(slow.maxConcurrent() > CAP, `the cap is per replica, not fleet-wide: both replicas sent at once (saw ${slow.maxConcurrent()})`);
+    assert.equal(slow.received.size, SLOW_EVENTS);
+    assert.deepEqual([...new Set(slow.received.values())], [1], 'every webhook-id exactly once across the replicas');
+  });
+});

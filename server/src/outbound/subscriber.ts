@@ -29,7 +29,7 @@ export const subscriberCreateSchema = z.strictObject({
   description: descriptionSchema.default(''),
   /** Absent: we generate one and return it once. */
   secret: webhookSecretSchema.optional(),
-  /** Deliveries to this subscriber in flight at once (default from config). */
+  /** Deliveries to this subscriber in flight at once from each replica (default from config): a fleet of N sends up to N times it. */
   max_in_flight: maxInFlightSchema.optional(),
 });
 export type SubscriberCreate = z.infer<typeof subscriberCreateSchema>;
