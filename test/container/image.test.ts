@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../server/src/free-port.js';
 import { createEventSubSender, deliver, resign } from '../fakes/twitch/eventsub.js';
+import { mediaFixtures } from '../fixtures/media-fixtures.js';
 import { eventually } from '../support/eventually.js';
 import { tokenKeyRing } from '../support/provider-fakes.js';
 import { startNatsServer, type NatsServerHandle } from '../support/nats-server.js';
+import { uploadThroughTus, type TusGrant } from '../support/tus-upload.js';
 import { readRuntimeContract } from './dockerfile-runtime.js';
 import { podman, removeQuietly, run } from './podman.js';
 
@@ -19,7 +21,7 @@ import { podman, removeQuietly, run } from './podman.js';
  * The image of the root Dockerfile, built and run the way an operator runs it: read-only root
  * file system, a tmpfs /tmp, a data volume, production configuration from the environment, a
  * real nats-server. It answers /healthz, accepts a signed Twitch webhook into a channel's live
- * state, runs as a non-root user, has a working HEALTHCHECK, and exits 0 on `podman stop`
+ * state, takes an upload into its quarantine and checks it with its ffmpeg, runs as a non-root user, has a working HEALTHCHECK, and exits 0 on `podman stop`
  * (SIGTERM) within main.ts's deadline. Container, volume and image are removed on every path.
  *
  * Building needs podman, buildah, runc and mmdebstrap (installed with apt when root on Debian)
@@ -108,6 +110,33 @@ function itServes(url: () => string): void {
     );
     assert.equal(status.status, 'live');
   });
+
+  it('takes an upload into its quarantine and checks it with its own ffprobe and ffmpeg', async () => {
+    const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
+    const channel = await fetch(`${url()}/api/v1/channels/container/uploads`, { method: 'PUT', headers: admin, body: JSON.stringify({ providers: {}, uploads: 'open' }) });
+    assert.equal(channel.status, 201, await channel.text());
+    const data = await readFile((await mediaFixtures()).validMp4);
+    const granted = await fetch(`${url()}/api/v1/uploads/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ channel: 'container/uploads', filename: 'clip.mp4', size: data.length, type: 'video/mp4', source: 'file', title: 'Container clip' }),
+    });
+    assert.equal(granted.status, 201, await granted.clone().text());
+    const grant = (await granted.json()) as TusGrant & { upload_id: string };
+    await uploadThroughTus(grant, data, url());
+    // The review policy: every check passed (ffprobe and ffmpeg ran on the quarantined file), now a moderator decides.
+    const record = await eventually(
+      async () => {
+        const upload = (await (await fetch(`${url()}/api/v1/uploads/${grant.upload_id}`, { headers: admin })).json()) as { status: string; checks?: unknown };
+        assert.notEqual(upload.status, 'rejected', `the checks rejected the upload: ${JSON.stringify(upload.checks)}`);
+        return upload.status === 'in_review' && upload;
+      },
+      'the upload to pass its checks',
+      30_000,
+      { intervalMs: 250 },
+    );
+    assert.equal(record.status, 'in_review');
+  });
 }
 
 const support = await containerSupport();
@@ -174,6 +203,7 @@ describe('the container image (podman, read-only root, a data volume)', { skip: 
 
   it('keeps its state in the data volume only: the root file system stays read-only', async () => {
     assert.ok((await podman(['exec', container, 'ls', '/data'])).split('\n').includes('quarantine'), 'the quarantine is in the data volume');
+    assert.notEqual(await podman(['exec', container, 'ls', '/data/quarantine']), '', 'the upload is in the quarantine');
     const write = await run('podman', ['exec', container, 'sh', '-c', 'echo x > /app/written']);
     assert.notEqual(write.code, 0, 'a write to /app must fail');
   });
@@ -247,6 +277,7 @@ describe('the image entry-point contract, as a process', { skip: support.ok && '
 
   it('keeps its state in the data directory, not in its working directory', async () => {
     assert.ok((await readdir(dataDir)).includes('quarantine'), 'the quarantine is in the data directory');
+    assert.notEqual((await readdir(join(dataDir, 'quarantine'))).length, 0, 'the upload is in the quarantine');
     assert.ok(!(await readdir(APP_DIR)).includes('.data'), 'nothing written under the app directory');
   });
 
