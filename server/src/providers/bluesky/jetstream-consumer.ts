@@ -264,7 +264,7 @@ export class JetstreamConsumer {
   private async flushCursor(): Promise<void> {
     const cursor = this.cursorUs;
     if (cursor === undefined || cursor === this.flushedCursorUs) return;
-    await this.options.cursors.put(cursor);
+    await this.options.cursors.advance(cursor);
     this.flushedCursorUs = cursor;
   }
 }
