@@ -8,6 +8,8 @@ export const JETSTREAM_ERROR_CODES = {
   noMessageFound: 10037,
   /** Expected-last-subject-sequence mismatch: a KV create/update lost the race. */
   wrongLastSequence: 10071,
+  /** A stream of that name exists with another configuration. */
+  streamNameInUse: 10058,
   /** A stream with more than one replica asked of a server that is not clustered. */
   replicasNotSupported: 10074,
   /** The cluster has fewer JetStream servers (with room, in the asked placement) than replicas asked. */

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NatsError, connect } from 'nats';
+import { NatsError, StorageType, connect } from 'nats';
 import { startNatsCluster, type NatsClusterHandle } from '../../../test/support/nats-cluster.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { startNatsServer, type NatsServerHandle } from '../../../test/support/nats-server.js';
@@ -187,6 +187,19 @@ describe('bus replica count', () => {
         assert.equal(new TextDecoder().decode(stored?.data), 'stored');
       } finally {
         await after.close();
+      }
+    });
+
+    it('a probe stream left with another count by a check that crashed does not block the start', async () => {
+      const nc = await connect({ servers: cluster.urls[0]! });
+      try {
+        const jsm = await nc.jetstreamManager();
+        await jsm.streams.add({ name: 'LIVE_UPLOAD_REPLICA_PROBE', subjects: ['_live_upload.replica_probe'], storage: StorageType.Memory, num_replicas: 2 });
+        const bus = await createNatsBus({ url: cluster.serversFrom(0), replicas: 3 });
+        await bus.close();
+        await assert.rejects(jsm.streams.info('LIVE_UPLOAD_REPLICA_PROBE'), /stream not found/);
+      } finally {
+        await nc.close();
       }
     });
 

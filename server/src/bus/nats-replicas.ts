@@ -53,6 +53,7 @@ export async function assertJetStreamReplicas(
 ): Promise<void> {
   if (replicas === 1) return;
   const deadline = Date.now() + joinTimeoutMs;
+  let cleared = false;
   for (;;) {
     try {
       await jsm.streams.add({
@@ -65,14 +66,24 @@ export async function assertJetStreamReplicas(
       });
       break;
     } catch (err) {
+      const code = jetStreamErrorCode(err);
+      // Left by a check that crashed before its delete, with another count: remove it, ask again.
+      if (code === JETSTREAM_ERROR_CODES.streamNameInUse && !cleared) {
+        cleared = true;
+        await deleteProbe(jsm);
+        continue;
+      }
       // A cluster that advertises enough servers may still be bringing their JetStream up
       // (the whole fleet starting at once): worth a few more tries. One that advertises too few is refused at once.
-      const code = jetStreamErrorCode(err);
       const mayStillJoin = code !== undefined && isPlacementError(code) && (server.connect_urls?.length ?? 0) >= replicas;
       if (!mayStillJoin || Date.now() >= deadline) throw replicasError(err, server, replicas, where);
       await sleep(PEERS_JOIN_POLL_MS);
     }
   }
+  await deleteProbe(jsm);
+}
+
+async function deleteProbe(jsm: JetStreamManager): Promise<void> {
   try {
     await jsm.streams.delete(PROBE_STREAM);
   } catch (err) {
