@@ -182,6 +182,16 @@ describe('transcodeLadder (real ffmpeg)', () => {
     assert.deepEqual(await readdir(parent), []);
   });
 
+  it('kills an encode past its time limit and leaves nothing behind', async () => {
+    const parent = join(workDir, 'timed-out');
+    await mkdir(parent);
+    await assert.rejects(
+      transcodeLadder(fixtures.landscape480, join(parent, 'vod'), { ...quick, timeoutMs: 50 }),
+      (error: unknown) => error instanceof MediaProcessError && error.kind === 'timeout',
+    );
+    assert.deepEqual(await readdir(parent), []);
+  });
+
   it('stops on abort mid-run and leaves neither the output nor its staging directory', async () => {
     const parent = join(workDir, 'aborted');
     await mkdir(parent);
