@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type Router from '@koa/router';
 import { createApp, type App } from './app.js';
 import { Lifecycle } from './lifecycle.js';
@@ -13,7 +14,7 @@ import { StreamDirectory } from './discovery/index.js';
 import { createLogger, createMetrics, startMetricsServer, type Logger, type Metrics, type MetricsServer } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
 import { PROVIDER_ADAPTERS } from './providers/index.js';
-import { LifecycleSweeper, PromotionWorker } from './publishing/index.js';
+import { LifecycleSweeper, PromotionWorker, STAGING_DIR_NAME } from './publishing/index.js';
 import { AppAccessToken, HelixClient, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
 import { UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
@@ -90,7 +91,9 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   await bus.ensureStreams(Object.values(STREAMS));
   // The quarantine and the published media: two directories, or the two buckets a fleet shares
   // (both checked now, so a missing bucket or bad credentials fail the start, naming the bucket).
-  const storage = await openStorage(config.storage);
+  // Transcodes and S3 downloads in progress: local scratch under MEDIA_DIR (the data volume, not a small /tmp; never served).
+  const stagingDir = join(config.mediaDir, STAGING_DIR_NAME);
+  const storage = await openStorage(config.storage, { scratchDir: stagingDir });
   await lifecycle.start({ name: 'storage', stop: () => storage.close() });
   logger.info({ quarantine: storage.quarantine.location, media: storage.media.location }, 'storage opened');
 
@@ -151,7 +154,8 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     audit,
     logger: logger.child({ component: 'publishing' }),
     quarantineDir: config.quarantineDir,
-    mediaDir: config.mediaDir,
+    media: storage.media,
+    stagingDir,
     concurrency: config.transcodeConcurrency,
   });
   if (config.workers.has('transcode')) await lifecycle.start({ name: 'promotion', start: () => promotion.start(), stop: () => promotion.stop() });

@@ -9,8 +9,9 @@ import { describeEachBus } from '../../../test/support/each-bus.js';
 import { AUDIT_ACTIONS, AuditLog, auditRecordSchema } from '../audit/index.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, type Bus } from '../bus/index.js';
 import { createLogger } from '../observability/index.js';
+import { FilesystemObjectStore } from '../storage/index.js';
 import { UploadStore, enqueuePromotionJob, type UploadRecord } from '../uploads/index.js';
-import { PromotionWorker } from './promotion-worker.js';
+import { PromotionWorker, STAGING_DIR_NAME } from './promotion-worker.js';
 
 describeEachBus('promotion worker stopped mid-job', (busUnderTest) => {
   let bus: Bus;
@@ -57,7 +58,8 @@ describeEachBus('promotion worker stopped mid-job', (busUnderTest) => {
         audit: new AuditLog(bus),
         logger: createLogger({ level: 'silent' }),
         quarantineDir,
-        mediaDir,
+        media: new FilesystemObjectStore(mediaDir),
+        stagingDir: join(mediaDir, STAGING_DIR_NAME),
         concurrency: 1,
         ackWaitMs: 2_000,
       });

@@ -17,9 +17,10 @@ import { TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/su
 import { AUDIT_ACTIONS, AuditLog, auditRecordSchema, type AuditRecord } from '../audit/index.js';
 import { STREAMS, SUBJECTS, decodeJson, encodeJson, type BusMessage, type Subscription } from '../bus/index.js';
 import { createLogger } from '../observability/index.js';
+import { FilesystemObjectStore } from '../storage/index.js';
 import { UploadStore, enqueuePromotionJob, transitionUpload, type PromotionJob, type UploadRecord } from '../uploads/index.js';
 import { clipPublishedEventSchema, type ClipPublishedEvent } from './clip-published-event.js';
-import { PromotionWorker } from './promotion-worker.js';
+import { PromotionWorker, STAGING_DIR_NAME } from './promotion-worker.js';
 import { publishedMediaUrls } from './published-media.js';
 
 interface Grant {
@@ -136,7 +137,8 @@ describeEachBus('promotion worker', (bus) => {
       audit: new AuditLog(server.running.bus),
       logger: createLogger({ level: 'silent' }),
       quarantineDir: server.quarantineDir,
-      mediaDir: server.mediaDir,
+      media: new FilesystemObjectStore(server.mediaDir),
+      stagingDir: join(server.mediaDir, STAGING_DIR_NAME),
       concurrency: 1,
     });
   }

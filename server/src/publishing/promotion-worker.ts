@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseChannelRef } from '@live-upload/schema';
 import { ulid } from 'ulid';
@@ -6,6 +6,7 @@ import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
 import { CONSUMERS, STREAMS, SUBJECTS, encodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import { MediaProcessError, createJobLimiter, transcodeForPublishing, type JobLimiter, type MediaBinaries } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
+import type { ObjectStore } from '../storage/index.js';
 import {
   UploadTransitionError,
   promotionJobSchema,
@@ -16,6 +17,7 @@ import {
 } from '../uploads/index.js';
 import type { ClipPublishedEvent } from './clip-published-event.js';
 import { publishedMediaUrls } from './published-media.js';
+import { hasCompleteOutput, removeOutput, storeOutput } from './published-media-output.js';
 import { deleteQuarantineFiles, quarantineFileModifiedMs, quarantineFilePath } from './quarantine-files.js';
 
 /** Who the audit trail names for what this worker does. */
@@ -30,7 +32,7 @@ export const MAX_TRANSCODE_ATTEMPTS = 3;
  */
 export const PROMOTION_ACK_WAIT_MS = 15_000;
 
-/** Where transcodes write before their output is renamed into place (same file system, so the rename is atomic; never served). */
+/** The directory (under `MEDIA_DIR`) where transcodes write before their files go to the media store: local scratch, never served. */
 export const STAGING_DIR_NAME = '.staging';
 
 export interface PromotionWorkerOptions {
@@ -39,8 +41,10 @@ export interface PromotionWorkerOptions {
   readonly audit: AuditLog;
   readonly logger: Logger;
   readonly quarantineDir: string;
-  /** Published media: `{mediaDir}/{upload_id}/` as the transcode writes it. */
-  readonly mediaDir: string;
+  /** Published media: `{upload_id}/...` as the transcode writes it (a directory, or the fleet's media bucket). */
+  readonly media: ObjectStore;
+  /** Local scratch where a transcode writes before its files go to `media` (each job's own subdirectory, removed after it). */
+  readonly stagingDir: string;
   /** Transcodes at once in this process (config `TRANSCODE_CONCURRENCY`). */
   readonly concurrency: number;
   readonly maxTranscodeAttempts?: number;
@@ -57,11 +61,12 @@ export interface PromotionWorkerOptions {
  * Promotes approved uploads: consumes `uploads.approved` (durable, filtered, so it never
  * overlaps the moderation consumer on the UPLOADS work queue), transcodes the quarantined file
  * of an `approved` upload (any other status is skipped)
- * into a staging directory, renames it to `{mediaDir}/{upload_id}/`, moves the record to
- * `published` by compare-and-set, then announces `clip.published`, audits, and deletes the
- * quarantined file.
+ * into a local staging directory, sends its files to the media store under `{upload_id}/` with
+ * a completion marker last, moves the record to `published` by compare-and-set, then announces
+ * `clip.published`, audits, and deletes the quarantined file.
  *
- * Applied once however often a job is delivered: a finished output directory is reused, the
+ * Applied once however often a job is delivered, on whichever replica: a complete output (its
+ * marker present) is reused, a partial one is overwritten by the next transcode, the
  * record's move is the commit point, the announcement and audit records carry msg ids, and the
  * quarantined file doubles as the "still to announce" marker (a published upload whose file
  * is gone is skipped outright).
@@ -132,9 +137,8 @@ export class PromotionWorker {
     }
 
     const heartbeat = setInterval(() => message.working(), Math.max(250, Math.floor(this.ackWaitMs / 3)));
-    let outputDir: string;
     try {
-      outputDir = await this.produceMedia(record);
+      await this.produceMedia(record);
     } catch (error) {
       if (!(error instanceof MediaProcessError) || this.stopping.signal.aborted) throw error;
       if (message.deliveryCount < this.maxAttempts) {
@@ -161,7 +165,7 @@ export class PromotionWorker {
     }
     if (published?.status !== 'published') {
       // Rejected or deleted while transcoding: nothing may be served.
-      await rm(outputDir, { recursive: true, force: true });
+      await removeOutput(this.options.media, record.upload_id);
       log.info({ upload_id: record.upload_id }, 'upload changed while transcoding; output discarded');
       return;
     }
@@ -169,12 +173,11 @@ export class PromotionWorker {
     await this.announce(published);
   }
 
-  /** The published output directory: reused when a previous delivery finished it, else transcoded now. */
-  private async produceMedia(record: UploadRecord): Promise<string> {
-    const { mediaDir, quarantineDir } = this.options;
-    const outputDir = join(mediaDir, record.upload_id);
-    if (await exists(outputDir)) return outputDir;
-    const staging = join(mediaDir, STAGING_DIR_NAME, `${record.upload_id}.${ulid(this.now())}`);
+  /** The upload's output in the media store: reused when a delivery (here or on another replica) completed it, else transcoded now. */
+  private async produceMedia(record: UploadRecord): Promise<void> {
+    const { media, stagingDir, quarantineDir } = this.options;
+    if (await hasCompleteOutput(media, record.upload_id)) return;
+    const staging = join(stagingDir, `${record.upload_id}.${ulid(this.now())}`);
     await mkdir(staging, { recursive: true });
     try {
       await transcodeForPublishing(quarantineFilePath(quarantineDir, record.upload_id), staging, {
@@ -183,13 +186,7 @@ export class PromotionWorker {
         ...(this.options.transcodeTimeoutMs ? { timeoutMs: this.options.transcodeTimeoutMs } : {}),
         ...(this.options.binaries ? { binaries: this.options.binaries } : {}),
       });
-      try {
-        await rename(staging, outputDir);
-      } catch (error) {
-        // Another delivery renamed its complete output first: keep that one.
-        if (!(await exists(outputDir))) throw error;
-      }
-      return outputDir;
+      await storeOutput(media, record.upload_id, staging);
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
@@ -246,14 +243,5 @@ export class PromotionWorker {
       details: { error: error.message },
       msgId: `audit:${AUDIT_ACTIONS.uploadRejected}:transcode:${record.upload_id}`,
     });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
