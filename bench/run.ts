@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in sequence (element sizes, webhook ingest on memory, one
  * nats-server and a three-node cluster, SSE fan-out (memory; one nats-server and the cluster), uploads:
  * tus throughput, moderation latency, transcode speed incl. bench/media.ts, outbound webhooks,
- * Clip in Chromium with FFmpeg.wasm vs native ffmpeg), each
+ * Clip in Chromium with FFmpeg.wasm vs native ffmpeg, the VOD ladder vs one ffmpeg per rung), each
  * measuring our code and its baseline in the same run, then one summary block with all
  * figures. Goals print PASS/MISS; a miss does not fail the command (machines are shared and
  * noisy), only a bench that could not run at all does, like the badge over its byte budget.
@@ -12,6 +12,7 @@ import { formatIngest, runIngestBench, type IngestBenchResult } from './ingest.j
 import { clusterSummary } from './cluster.js';
 import { BADGE_GZIP_BUDGET_BYTES, measureBadgeSize, measureUploadSize, formatUploadSize, UPLOAD_GZIP_BUDGET_BYTES, type UploadSize } from './size.js';
 import { CLIP_GOALS, formatClip, runClipBench, type ClipBenchResult } from './clip.js';
+import { formatVod, runVodBench, vodSummary, type VodBenchResult } from './vod.js';
 import { formatUpload, runUploadBench, uploadSummary, type UploadBenchResult } from './upload.js';
 import { formatOutbound, runOutboundBench, type OutboundBenchResult } from './outbound.js';
 import { fmt, fmtInt, verdict } from './support/stats.js';
@@ -96,6 +97,16 @@ try {
   console.log(`clip bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 }
 
+section('vod: the single-decode ladder vs one ffmpeg per rung');
+let vod: VodBenchResult | undefined;
+try {
+  vod = await runVodBench();
+  console.log(formatVod(vod));
+} catch (error) {
+  broken = true;
+  console.log(`vod bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
 section('summary');
 const summary: string[] = [];
 if (size) {
@@ -154,6 +165,7 @@ if (clip) {
       `wasm/native re-encode ${fmt(clip.reencodeRatio, 2)}x (goal <= ${CLIP_GOALS.reencodeRatio}x): ${verdict(clip.passReencode)}`,
   );
 } else summary.push('clip    not measured');
+summary.push(vodSummary(vod));
 summary.push(`total   ${fmt((performance.now() - startedAt) / 1000)} s`);
 console.log(summary.join('\n'));
 const overBudget = (size && size.gzipBytes > BADGE_GZIP_BUDGET_BYTES) || (uploadSize && uploadSize.gzipBytes > UPLOAD_GZIP_BUDGET_BYTES);

@@ -25,7 +25,7 @@ describe('ladderFfmpegArgs', () => {
     assert.match(graph, /\[in0\]scale=1280:720,setsar=1,format=yuv420p\[v0\]/);
     assert.match(graph, /\[in2\]scale=640:360,/);
     assert.match(graph, /fps=1\/5,scale=160:90,setsar=1,tile=5x5\[storyboard\]/);
-    assert.match(graph, /select=gte\(t\\,2\.000\)/);
+    assert.match(graph, /select=gte\(t\\,2\.000\)\*isnan\(prev_selected_t\),scale=1280:720/);
   });
 
   it('encodes each rung with its own rates and keyframes only on segment boundaries', () => {

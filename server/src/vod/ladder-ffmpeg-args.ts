@@ -32,7 +32,7 @@ export interface LadderArgsOptions {
 /**
  * The one ffmpeg command of a ladder: the source is decoded once, `split` hands every frame to a
  * `scale` per rung, to the storyboard (`fps=1/N,scale,tile`) and to the poster (`select` at
- * its time), each rung has its own libx264 encoder, and audio is encoded once into its own
+ * its time, one frame only), each rung has its own libx264 encoder, and audio is encoded once into its own
  * rendition that every variant shares (`agroup`). Keyframes sit exactly every `segmentS`
  * seconds in every rung (forced by time, fixed GOP, no scene-cut keyframes), so the HLS muxer
  * cuts all rungs at the same instants. Output is fMP4 (CMAF) HLS, VOD playlists.
@@ -50,7 +50,9 @@ export function ladderFfmpegArgs(plan: LadderPlan, input: string, outputDir: str
     `[0:v:0]${head}split=${branches}${rungs.map((_, i) => `[in${i}]`).join('')}[insb][inposter]`,
     ...rungs.map((rung, i) => `[in${i}]scale=${rung.width}:${rung.height},setsar=1,format=yuv420p[v${i}]`),
     `[insb]fps=1/${sb.intervalS},scale=${sb.tileWidth}:${sb.tileHeight},setsar=1,tile=${sb.columns}x${sb.rows}[storyboard]`,
-    `[inposter]select=gte(t\\,${plan.poster.atS.toFixed(3)}),scale=${plan.poster.width}:${plan.poster.height},setsar=1[poster]`,
+    // Exactly one frame passes (the first at or after the poster time): frames after it are not
+    // converted for an output that is already done.
+    `[inposter]select=gte(t\\,${plan.poster.atS.toFixed(3)})*isnan(prev_selected_t),scale=${plan.poster.width}:${plan.poster.height},setsar=1[poster]`,
   ].join(';');
 
   const perRung = rungs.flatMap((rung, i) => [

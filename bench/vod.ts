@@ -1,0 +1,250 @@
+/**
+ * VOD ladder benchmark (issue 21): on a generated 720p30 H.264/AAC source (24 s by default, encoded
+ * as a streamer's OBS would send it: x264 veryfast at 4 Mbit/s, keyframes every 2 s),
+ *
+ * - ours: `transcodeLadder` with rungs 720/480/360 (`veryfast`): ONE ffmpeg decodes the source
+ *   once and encodes every rung, the shared audio, the storyboard and the poster, then the
+ *   master playlist is measured and written;
+ * - baseline: one ffmpeg per rung, run one after the other on the same source, each decoding it
+ *   again and encoding that rung with the very same per-rung settings into fMP4 HLS (audio only
+ *   in the first run, no storyboard or poster: the baseline does less work than ours).
+ *
+ * Per round: the ratio baseline time / ladder time (goal >= 1.5x) and the ladder's speed as a
+ * multiple of realtime (goal >= 2x on 2 cores with `veryfast`), plus the peak resident memory
+ * (VmHWM) of the ffmpeg processes, read from /proc while they run. Rounds alternate the order.
+ * Not part of `npm test`: `node --import tsx bench/vod.ts [--rounds=N] [--seconds=S]`.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runFfmpeg } from '../server/src/media/index.js';
+import { ladderInputArgs, planLadder, probeLadderSource, transcodeLadder, type LadderPlan } from '../server/src/vod/index.js';
+import { fmt, median, table, verdict } from './support/stats.js';
+
+export const VOD_GOALS = { ratio: 1.5, realtime: 2 } as const;
+
+export interface VodBenchOptions {
+  readonly sourceSeconds?: number;
+  readonly rounds?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface VodBenchRound {
+  readonly ladderMs: number;
+  readonly sequentialMs: number;
+  /** sequential / ladder */
+  readonly ratio: number;
+  /** source seconds / ladder wall seconds */
+  readonly ladderRealtime: number;
+  /** Peak VmHWM of the ladder's ffmpeg, and the largest of the per-rung ffmpegs (KiB); undefined when /proc is unreadable. */
+  readonly ladderPeakRssKiB?: number;
+  readonly sequentialPeakRssKiB?: number;
+}
+
+export interface VodBenchResult {
+  readonly sourceSeconds: number;
+  readonly rungs: readonly string[];
+  readonly rounds: readonly VodBenchRound[];
+  readonly ratio: number;
+  readonly ladderRealtime: number;
+  readonly passRatio: boolean;
+  readonly passRealtime: boolean;
+}
+
+const TIMEOUT_MS = 10 * 60_000;
+const RUNGS = [720, 480, 360];
+
+/**
+ * Watches this process's ffmpeg children and keeps the largest VmHWM (peak resident set) seen.
+ * VmHWM is the kernel's own high-water mark, so polling every 100 ms misses nothing but the
+ * last 100 ms of a process's life.
+ */
+function watchFfmpegPeakRss(): { stop: () => number | undefined } {
+  let peak: number | undefined;
+  let busy = false;
+  const poll = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (const entry of await readdir('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const status = await readFile(`/proc/${entry}/status`, 'utf8');
+          if (!/^Name:\s+ffmpeg$/m.test(status)) continue;
+          if (Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1]) !== process.pid) continue;
+          const hwm = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
+          if (Number.isFinite(hwm)) peak = Math.max(peak ?? 0, hwm);
+        } catch {
+          // The process ended between readdir and read.
+        }
+      }
+    } catch {
+      // No /proc: not measurable here.
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void poll(), 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+/** One rung alone, as a per-rung pipeline would encode it: same scale, encoder and HLS settings. */
+function singleRungArgs(plan: LadderPlan, rungIndex: number, source: string, outputDir: string): string[] {
+  const rung = plan.rungs[rungIndex]!;
+  const audio = rungIndex === 0 ? plan.audio : undefined;
+  return [
+    '-y', '-v', 'error',
+    ...ladderInputArgs(source),
+    '-map', '0:v:0',
+    ...(audio ? ['-map', '0:a:0'] : []),
+    '-vf', `scale=${rung.width}:${rung.height},setsar=1,format=yuv420p`,
+    '-c:v', 'libx264', '-preset', plan.preset, '-profile:v', 'high',
+    '-b:v', `${rung.videoBitrateKbps}k`, '-maxrate', `${rung.maxrateKbps}k`, '-bufsize', `${rung.bufsizeKbps}k`,
+    '-g', String(plan.gop), '-keyint_min', String(plan.gop), '-sc_threshold', '0',
+    '-force_key_frames', `expr:gte(t,n_forced*${plan.segmentS})`,
+    ...(audio ? ['-c:a', 'aac', '-b:a', `${audio.bitrateKbps}k`, '-ar', String(audio.sampleRate), '-ac', '2'] : []),
+    '-f', 'hls', '-hls_segment_type', 'fmp4', '-hls_playlist_type', 'vod', '-hls_time', String(plan.segmentS),
+    '-hls_segment_filename', join(outputDir, 'segment-%05d.m4s'),
+    join(outputDir, 'index.m3u8'),
+  ];
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; peakRssKiB: number | undefined; value: T }> {
+  const watcher = watchFfmpegPeakRss();
+  const started = performance.now();
+  try {
+    const value = await work();
+    return { ms: performance.now() - started, peakRssKiB: watcher.stop(), value };
+  } finally {
+    watcher.stop();
+  }
+}
+
+export async function runVodBench(options: VodBenchOptions = {}): Promise<VodBenchResult> {
+  const sourceSeconds = options.sourceSeconds ?? 24;
+  const roundCount = options.rounds ?? 2;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dir = await mkdtemp(join(tmpdir(), 'live-upload-bench-vod-'));
+  try {
+    const source = join(dir, 'source-720p30.mp4');
+    log(`generating a ${sourceSeconds} s 1280x720 30 fps H.264/AAC source...`);
+    await runFfmpeg(
+      [
+        '-y', '-v', 'error',
+        '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${sourceSeconds}`,
+        '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${sourceSeconds}`,
+        // What a streamer's OBS sends: x264 veryfast, 4 Mbit/s CBR-ish, a keyframe every 2 s, B-frames.
+        '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '4000k', '-maxrate', '4000k', '-bufsize', '8000k', '-g', '60',
+        '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '160k', '-shortest', source,
+      ],
+      { timeoutMs: TIMEOUT_MS },
+    );
+    const probed = await probeLadderSource(source);
+    const planned = planLadder(probed, { rungs: RUNGS });
+    if (!planned.ok) throw new Error(`bench source refused: ${planned.reason}`);
+    const plan = planned.plan;
+
+    const rounds: VodBenchRound[] = [];
+    for (let round = 0; round < roundCount; round += 1) {
+      const ladder = async () => timed(() => transcodeLadder(source, join(dir, `ladder-${round}`), { rungs: RUNGS, source: probed, timeoutMs: TIMEOUT_MS }));
+      const sequential = async () =>
+        timed(async () => {
+          for (const [i, rung] of plan.rungs.entries()) {
+            const out = join(dir, `sequential-${round}`, rung.name);
+            await mkdir(out, { recursive: true });
+            await runFfmpeg(singleRungArgs(plan, i, source, out), { timeoutMs: TIMEOUT_MS });
+          }
+        });
+      // Alternate which goes first, so a machine that speeds up or slows down favours neither.
+      let ours: Awaited<ReturnType<typeof ladder>>;
+      let theirs: Awaited<ReturnType<typeof sequential>>;
+      if (round % 2 === 0) {
+        ours = await ladder();
+        theirs = await sequential();
+      } else {
+        theirs = await sequential();
+        ours = await ladder();
+      }
+      const result: VodBenchRound = {
+        ladderMs: ours.ms,
+        sequentialMs: theirs.ms,
+        ratio: theirs.ms / ours.ms,
+        ladderRealtime: sourceSeconds / (ours.ms / 1000),
+        ...(ours.peakRssKiB !== undefined ? { ladderPeakRssKiB: ours.peakRssKiB } : {}),
+        ...(theirs.peakRssKiB !== undefined ? { sequentialPeakRssKiB: theirs.peakRssKiB } : {}),
+      };
+      rounds.push(result);
+      log(
+        `round ${round + 1}/${roundCount}: ladder ${fmt(ours.ms / 1000, 2)} s (${fmt(result.ladderRealtime, 2)}x realtime, ffmpeg peak RSS ${rss(result.ladderPeakRssKiB)}), ` +
+          `one ffmpeg per rung ${fmt(theirs.ms / 1000, 2)} s (peak RSS ${rss(result.sequentialPeakRssKiB)}), ratio ${fmt(result.ratio, 2)}x`,
+      );
+      await rm(join(dir, `ladder-${round}`), { recursive: true, force: true });
+      await rm(join(dir, `sequential-${round}`), { recursive: true, force: true });
+    }
+
+    const ratio = median(rounds.map((round) => round.ratio));
+    const ladderRealtime = median(rounds.map((round) => round.ladderRealtime));
+    return {
+      sourceSeconds,
+      rungs: plan.rungs.map((rung) => `${rung.name} ${rung.width}x${rung.height} ${rung.videoBitrateKbps}k`),
+      rounds,
+      ratio,
+      ladderRealtime,
+      passRatio: ratio >= VOD_GOALS.ratio,
+      passRealtime: ladderRealtime >= VOD_GOALS.realtime,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function rss(kib: number | undefined): string {
+  return kib === undefined ? 'n/a' : `${fmt(kib / 1024, 0)} MiB`;
+}
+
+export function formatVod(result: VodBenchResult): string {
+  return [
+    `source: ${result.sourceSeconds} s 1280x720 30 fps; rungs ${result.rungs.join(', ')}`,
+    table([
+      ['round', 'ladder s', 'x realtime', 'ladder RSS', 'per-rung s', 'per-rung RSS', 'ratio'],
+      ...result.rounds.map((round, i) => [
+        String(i + 1),
+        fmt(round.ladderMs / 1000, 2),
+        fmt(round.ladderRealtime, 2),
+        rss(round.ladderPeakRssKiB),
+        fmt(round.sequentialMs / 1000, 2),
+        rss(round.sequentialPeakRssKiB),
+        fmt(round.ratio, 2),
+      ]),
+    ]),
+    `ratio one-ffmpeg-per-rung / ladder (median): ${fmt(result.ratio, 2)}x (goal >= ${VOD_GOALS.ratio}x): ${verdict(result.passRatio)}`,
+    `ladder speed (median): ${fmt(result.ladderRealtime, 2)}x realtime (goal >= ${VOD_GOALS.realtime}x): ${verdict(result.passRealtime)}`,
+  ].join('\n');
+}
+
+/** The summary line for `npm run bench`. */
+export function vodSummary(result: VodBenchResult | undefined): string {
+  if (!result) return 'vod     not measured';
+  return (
+    `vod     ${result.sourceSeconds} s 720p30 ladder 720/480/360: ${fmt(result.ladderRealtime, 2)}x realtime (goal >= ${VOD_GOALS.realtime}x): ${verdict(result.passRealtime)}; ` +
+    `one ffmpeg per rung / ladder ${fmt(result.ratio, 2)}x, rounds ${result.rounds.map((round) => fmt(round.ratio, 2)).join(' / ')} (goal >= ${VOD_GOALS.ratio}x): ${verdict(result.passRatio)}`
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const number = (name: string): number | undefined => {
+    const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
+    const parsed = arg ? Number(arg.slice(name.length + 3)) : Number.NaN;
+    return parsed > 0 ? parsed : undefined;
+  };
+  const rounds = number('rounds');
+  const sourceSeconds = number('seconds');
+  const result = await runVodBench({ ...(rounds ? { rounds } : {}), ...(sourceSeconds ? { sourceSeconds } : {}) });
+  console.log(`\n${formatVod(result)}`);
+}
