@@ -6,6 +6,7 @@ export const BLUESKY_METRIC_NAMES = {
   connections: 'live_upload_bluesky_jetstream_connections_total',
   cursor: 'live_upload_bluesky_jetstream_cursor_seconds',
   statusWrites: 'live_upload_bluesky_status_writes_total',
+  reader: 'live_upload_bluesky_jetstream_reader',
 } as const;
 
 /** What happened to a Jetstream frame. */
@@ -37,6 +38,8 @@ export interface BlueskyMetrics {
   /** The cursor (`time_us` of the last frame handled), in seconds. */
   readonly cursor: Gauge;
   readonly statusWrites: Counter<'action' | 'outcome'>;
+  /** 1 while this process holds the Jetstream lease and reads Jetstream: across the fleet, the sum is 1. */
+  readonly reader: Gauge;
 }
 
 /** Registers the Bluesky metrics on the app's registry. */
@@ -52,5 +55,6 @@ export function createBlueskyMetrics(registry: Registry): BlueskyMetrics {
       labelNames: ['action', 'outcome'],
       registers,
     }),
+    reader: new Gauge({ name: BLUESKY_METRIC_NAMES.reader, help: '1 while this process holds the Jetstream lease and reads Jetstream (one process of the fleet)', registers }),
   };
 }

@@ -127,12 +127,14 @@ export class BlueskyProvider {
       if (event.key.startsWith('bluesky.')) void this.refreshLinks();
     });
     await this.jetstream.start();
+    this.metrics.reader.set(1);
   }
 
   /** This process lost or gives up the lease: disconnect, the cursor saved for the next holder. */
   private async stopJetstream(): Promise<void> {
     this.linksWatch?.unsubscribe();
     this.linksWatch = undefined;
+    this.metrics.reader.set(0);
     await this.refreshing;
     await this.jetstream.stop();
   }

@@ -79,6 +79,8 @@ describeEachBus('Bluesky Jetstream in a fleet', (busUnderTest) => {
     const a = await replica('a');
     const b = await replica('b');
     assert.deepEqual([a.jetstreamLease.isHolder, b.jetstreamLease.isHolder], [true, false]);
+    const readers = async () => Promise.all([a, b].map(async (replica) => (await replica.metrics.reader.get()).values[0]?.value));
+    assert.deepEqual(await readers(), [1, 0], 'live_upload_bluesky_jetstream_reader says which replica reads');
     await eventually(() => jetstream.subscribers().length === 1, 'the holder to connect');
     const lastSeen = await postAndSee('one');
     await eventually(() => a.jetstream.cursor === lastSeen, 'a to handle it');
@@ -94,6 +96,7 @@ describeEachBus('Bluesky Jetstream in a fleet', (busUnderTest) => {
     const subscriber = await withTimeout(takenOver, 5_000, () => 'b to connect after a stopped');
     assert.equal(b.jetstreamLease.isHolder, true);
     assert.equal(subscriber.cursor, lastSeen - REWIND_US, 'b resumes where a left off, rewound');
+    await eventually(async () => (await readers()).join() === '0,1', 'the reader gauge to follow the lease');
     await seen.next((raw) => raw.message_id.includes('rev-gap'), 'the post made in the handover published');
     await eventually(() => b.jetstream.cursor !== undefined && b.jetstream.cursor >= gap.time_us, 'b to move the cursor on');
     assert.equal(jetstream.subscribers().length, 1);

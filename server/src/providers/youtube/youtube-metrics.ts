@@ -14,6 +14,7 @@ export const YOUTUBE_METRIC_NAMES = {
   subscribeRequests: 'live_upload_youtube_websub_subscribe_requests_total',
   observations: 'live_upload_youtube_observations_total',
   polls: 'live_upload_youtube_polls_total',
+  poller: 'live_upload_youtube_poller',
 } as const;
 
 /** What happened to a POSTed notification (all but the HTTP-level refusals are answered 2xx). */
@@ -34,6 +35,8 @@ export interface YouTubeMetrics {
   readonly subscribeRequests: Counter<'mode' | 'outcome'>;
   readonly observations: Counter<'kind' | 'source'>;
   readonly polls: Counter<'outcome'>;
+  /** 1 while this process holds the poller lease and ticks: across the fleet, the sum is 1. */
+  readonly poller: Gauge;
 }
 
 /**
@@ -64,5 +67,6 @@ export function createYouTubeMetrics(registry: Registry, quota: QuotaBudget, now
     subscribeRequests: new Counter({ name: YOUTUBE_METRIC_NAMES.subscribeRequests, help: 'Subscribe/unsubscribe requests sent to the hub by outcome', labelNames: ['mode', 'outcome'], registers }),
     observations: new Counter({ name: YOUTUBE_METRIC_NAMES.observations, help: 'Confirmed observations published, by kind and source', labelNames: ['kind', 'source'], registers }),
     polls: new Counter({ name: YOUTUBE_METRIC_NAMES.polls, help: 'Polling-fallback channel checks by outcome', labelNames: ['outcome'], registers }),
+    poller: new Gauge({ name: YOUTUBE_METRIC_NAMES.poller, help: '1 while this process holds the YouTube poller lease and ticks (one process of the fleet)', registers }),
   };
 }

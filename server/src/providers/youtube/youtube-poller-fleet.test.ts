@@ -67,6 +67,8 @@ describeEachBus('YouTube providers in a fleet', (busUnderTest) => {
     assert.equal(b.ticks.count, 0, 'the follower never ticked');
     assert.equal(a.provider.pollLease.isHolder, true);
     assert.equal(b.provider.pollLease.isHolder, false);
+    const pollers = async () => Promise.all([a, b, off].map(async ({ provider }) => (await provider.metrics.poller.get()).values[0]?.value ?? 0));
+    assert.deepEqual(await pollers(), [1, 0, 0], 'live_upload_youtube_poller says which process polls');
 
     const stoppedAt = Date.now();
     await a.provider.stop();
@@ -77,5 +79,6 @@ describeEachBus('YouTube providers in a fleet', (busUnderTest) => {
     assert.equal(a.ticks.count, aTicks, 'the stopped process ticks no more');
     assert.equal(off.ticks.count, 0, 'poll:false never ticks');
     assert.equal(off.provider.pollLease.isHolder, false);
+    assert.deepEqual(await pollers(), [0, 1, 0]);
   });
 });

@@ -157,7 +157,7 @@ export class YouTubeProvider {
   /** One scheduled round: the lease taken or renewed, then a tick if we hold it. */
   private async tickIfLeader(): Promise<void> {
     const wasHolder = this.pollLease.isHolder;
-    const outcome = await this.pollLease.hold();
+    const outcome = await this.pollLease.hold().finally(() => this.metrics.poller.set(this.pollLease.isHolder ? 1 : 0));
     if (!this.pollLease.isHolder) {
       if (wasHolder) this.options.logger.info({ outcome }, 'youtube poller lease lost: another process ticks');
       return;
@@ -191,6 +191,7 @@ export class YouTubeProvider {
     await this.running;
     if (this.polling) {
       this.polling = false;
+      this.metrics.poller.set(0);
       await this.pollLease.release().catch((error: unknown) => this.options.logger.warn({ err: error }, 'youtube poller lease not released'));
     }
     await this.consumer?.stop();
