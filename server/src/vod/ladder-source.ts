@@ -88,6 +88,7 @@ export function parseLadderSource(output: unknown): LadderSource {
   const video = parsed.streams.find((stream) => stream.codec_type === 'video' && stream.disposition?.attached_pic !== 1);
   const hasAudio = parsed.streams.some((stream) => stream.codec_type === 'audio');
   const durationS = parsed.format.duration;
+  const frameRate = video?.avg_frame_rate ?? video?.r_frame_rate;
   return {
     ...(video && video.width !== undefined && video.height !== undefined
       ? {
@@ -96,7 +97,7 @@ export function parseLadderSource(output: unknown): LadderSource {
             height: video.height,
             rotationDeg: rotationOf(video),
             sampleAspectRatio: video.sample_aspect_ratio ?? 1,
-            ...((video.avg_frame_rate ?? video.r_frame_rate) !== undefined ? { frameRate: (video.avg_frame_rate ?? video.r_frame_rate)! } : {}),
+            ...(frameRate !== undefined ? { frameRate } : {}),
           },
         }
       : {}),
