@@ -126,6 +126,23 @@ export class FilesystemObjectStore implements ObjectStore {
     return { path: this.pathOf(key), release: async () => {} };
   }
 
+  /**
+   * Removes temporary files of writes that never finished (their process died) and were last
+   * touched more than `olderThanMs` ago; how many went. A write in progress keeps touching its file.
+   */
+  async removeAbandonedWrites(olderThanMs: number, now: number = Date.now()): Promise<number> {
+    const writing = join(this.root, WRITING_DIR);
+    let removed = 0;
+    for (const name of (await readdir(writing).catch(ignoreMissing)) ?? []) {
+      const path = join(writing, name);
+      const stats = await stat(path).catch(ignoreMissing);
+      if (!stats || now - stats.mtimeMs < olderThanMs) continue;
+      await rm(path, { force: true, recursive: true });
+      removed++;
+    }
+    return removed;
+  }
+
   /** The file of `key` (a checked key: no segment can climb out of `root`). */
   private pathOf(key: string): string {
     return join(this.root, ...key.split('/'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -54,6 +54,17 @@ describe('openStorage', () => {
     await storage.quarantine.put('upload-1', 'quarantined');
     assert.equal(await storage.media.head('upload-1'), undefined);
     assert.equal(storage.media.location, `file://${join(dir, 'media')}`);
+    await storage.close();
+  });
+
+  it('on the file system: removes writes a dead process left behind, and only old ones', async () => {
+    const mediaDir = join(dir, 'abandoned-media');
+    await mkdir(join(mediaDir, '.writing'), { recursive: true });
+    await writeFile(join(mediaDir, '.writing', 'old.part'), 'left by a crash');
+    await utimes(join(mediaDir, '.writing', 'old.part'), new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+    await writeFile(join(mediaDir, '.writing', 'fresh.part'), 'another process is writing this');
+    const storage = await openStorage({ kind: 'filesystem', quarantineDir: join(dir, 'abandoned-quarantine'), mediaDir });
+    assert.deepEqual(await readdir(join(mediaDir, '.writing')), ['fresh.part']);
     await storage.close();
   });
 

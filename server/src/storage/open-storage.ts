@@ -9,11 +9,25 @@ import type { StorageConfig } from './storage-config.js';
 const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
+ * A connection to the S3 endpoint that carries no byte either way this long is cut: a store that
+ * accepts and never answers fails requests instead of holding them (and their `/media` viewers)
+ * forever. Idle, not total: a large part or a long download that moves is never cut; a viewer
+ * paused longer than this loses its response, and its player asks again with a Range.
+ */
+const SOCKET_IDLE_TIMEOUT_MS = 60_000;
+
+/**
  * Connections to the S3 endpoint one process keeps at most. Each `/media` response streams from
  * one (for as long as the viewer downloads), so the SDK's default of 50 would make the 51st
  * viewer wait for a socket.
  */
 const MAX_SOCKETS = 512;
+
+/**
+ * A file-system write not renamed into place for this long was left by a process that died
+ * mid-write; younger ones may be another process's (replicas sharing a directory), so they stay.
+ */
+const ABANDONED_WRITE_MS = 60 * 60 * 1000;
 
 /** The two stores of a process and, on S3, what other S3 clients of ours (the tus data store) need. */
 export interface Storage {
@@ -52,19 +66,16 @@ export interface OpenStorageOptions {
  */
 export async function openStorage(config: StorageConfig, options: OpenStorageOptions = {}): Promise<Storage> {
   if (config.kind === 'filesystem') {
-    await mkdir(config.quarantineDir, { recursive: true });
-    await mkdir(config.mediaDir, { recursive: true });
-    return {
-      quarantine: new FilesystemObjectStore(config.quarantineDir),
-      media: new FilesystemObjectStore(config.mediaDir),
-      close: async () => {},
-    };
+    const quarantine = new FilesystemObjectStore(config.quarantineDir);
+    const media = new FilesystemObjectStore(config.mediaDir);
+    for (const store of [quarantine, media]) {
+      await mkdir(store.root, { recursive: true });
+      await store.removeAbandonedWrites(ABANDONED_WRITE_MS);
+    }
+    return { quarantine, media, close: async () => {} };
   }
   const s3ClientConfig = s3ClientConfigFor(config);
-  const client = new S3Client({
-    ...s3ClientConfig,
-    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS }, httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS } },
-  });
+  const client = new S3Client(s3ClientConfig);
   try {
     for (const [role, bucket] of [['quarantine', config.quarantineBucket], ['media', config.mediaBucket]] as const) {
       try {
@@ -87,9 +98,11 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
 }
 
 /**
- * The client configuration of an S3 storage config. Checksums only where an operation requires
- * them: the SDK's default (a CRC32 trailer on every upload, aws-chunked) is not understood by
- * every S3-compatible server, and TLS plus S3's own MD5 ETags already guard the bytes.
+ * The client configuration of an S3 storage config, for every S3 client of ours (the stores', the
+ * tus data store's): endpoint, region, addressing, the timeouts and connection pool above, and
+ * checksums only where an operation requires them (the SDK's default, a CRC32 trailer on every
+ * upload in aws-chunked encoding, is not understood by every S3-compatible server; TLS and S3's
+ * own MD5 ETags already guard the bytes). No credentials: the SDK's default chain finds them.
  */
 export function s3ClientConfigFor(config: Extract<StorageConfig, { kind: 's3' }>): S3ClientConfig {
   return {
@@ -98,6 +111,12 @@ export function s3ClientConfigFor(config: Extract<StorageConfig, { kind: 's3' }>
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
+      httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+      httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+    },
   };
 }
 
