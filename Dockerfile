@@ -75,5 +75,5 @@ EXPOSE 8080
 # main.ts stops on SIGTERM: /readyz fails first, HTTP drains, SSE streams end with a retry hint,
 # workers hand their jobs back to the bus; it exits 0 within its 10 s deadline.
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 CMD ["node", "/app/deploy/healthcheck.mjs"]
+HEALTHCHECK --interval=15s --timeout=10s --start-period=20s --retries=3 CMD ["node", "/app/deploy/healthcheck.mjs"]
 CMD ["node", "--enable-source-maps", "server/src/main.js"]

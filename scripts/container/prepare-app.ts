@@ -44,6 +44,28 @@ async function sourceFiles(directory: string): Promise<string[]> {
   return found;
 }
 
+/**
+ * Files of installed packages that Node never loads: type declarations, TypeScript sources some
+ * packages ship beside their JavaScript, and source maps. About 60 % of the files of the
+ * production install; leaving them out makes every copy and removal of the image's /app layer
+ * that much faster. Symbolic links (the workspaces' own packages) are not followed.
+ */
+const NEVER_LOADED = /\.(?:[cm]?ts|map)$/;
+
+/** Deletes NEVER_LOADED files under every `node_modules` of `directory`; returns how many. */
+async function pruneNodeModules(directory: string, inside = false): Promise<number> {
+  let count = 0;
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) count += await pruneNodeModules(path, inside || entry.name === 'node_modules');
+    else if (inside && entry.isFile() && NEVER_LOADED.test(entry.name)) {
+      await rm(path);
+      count += 1;
+    }
+  }
+  return count;
+}
+
 /** Names the production install in `node_modules` by the manifests it came from. */
 const INSTALL_KEY_FILE = '.live-upload-install-key';
 
@@ -102,6 +124,8 @@ export async function prepareApp(out: string): Promise<void> {
       maxBuffer: 16 * 1024 * 1024,
     });
     await writeFile(keyFile, key);
+    const pruned = await pruneNodeModules(out);
+    process.stderr.write(`prepare-app: ${pruned} type declarations, TypeScript sources and source maps of dependencies left out\n`);
   });
 
   await step('server and schema compiled to JavaScript', async () => {

@@ -84,6 +84,20 @@ function itServes(url: () => string): void {
     assert.deepEqual(await ready.json(), { status: 'ready', bus: 'nats', durable: true });
   });
 
+  it('serves the browser bundles and the FFmpeg.wasm cores built into it', async () => {
+    for (const [path, type] of [
+      ['/element/live-badge.js', 'text/javascript'],
+      ['/element/live-upload.js', 'text/javascript'],
+      ['/element/ffmpeg/ffmpeg-worker.js', 'text/javascript'],
+      ['/element/ffmpeg/core/ffmpeg-core.wasm', 'application/wasm'],
+      ['/element/ffmpeg/core-mt/ffmpeg-core.worker.js', 'text/javascript'],
+    ] as const) {
+      const response = await fetch(`${url()}${path}`, { method: 'HEAD' });
+      assert.equal(response.status, 200, path);
+      assert.match(response.headers.get('content-type') ?? '', new RegExp(`^${type}`), path);
+    }
+  });
+
   it('accepts a signed Twitch webhook into the channel it is linked to, and refuses a forged one', async () => {
     const created = await fetch(`${url()}/api/v1/channels/container/smoke`, {
       method: 'PUT',
