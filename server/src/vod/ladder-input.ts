@@ -9,6 +9,13 @@ import { ACCEPTED_DEMUXERS, mediaInputArgs } from '../media/index.js';
 export const LADDER_INPUT_FORMATS = [...ACCEPTED_DEMUXERS, 'mpegts'] as const;
 
 /**
+ * Demuxers for a local HLS archive (a media playlist of TS or fMP4 segments, as the live
+ * archiver stores a broadcast). The `hls` demuxer opens every URI the playlist lists with the
+ * `file` protocol, so this is only for playlists we wrote ourselves, never for one handed in.
+ */
+export const HLS_ARCHIVE_INPUT_FORMATS = ['hls', ...LADDER_INPUT_FORMATS] as const;
+
+/**
  * Input options for a ladder source: only the `file` protocol, only `formats` as demuxers, the
  * path as an explicit absolute `file:` URL (see `mediaInputArgs`).
  */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { vodFixtures, type VodFixtures } from '../../../test/fixtures/vod-fixtures.js';
 import { MediaProcessError, runFfprobe } from '../media/index.js';
+import { HLS_ARCHIVE_INPUT_FORMATS } from './ladder-input.js';
 import { parseMediaPlaylist } from './media-playlist.js';
 import { parseStoryboardVtt } from './storyboard.js';
 import { LadderRefusedError, transcodeLadder, type LadderProgress, type VodLadder } from './transcode-ladder.js';
@@ -169,6 +170,16 @@ describe('transcodeLadder (real ffmpeg)', () => {
     const master = await readFile(join(ladder.dir, ladder.master), 'utf8');
     assert.doesNotMatch(master, /EXT-X-MEDIA|mp4a/);
     await assert.rejects(stat(join(ladder.dir, 'audio')));
+  });
+
+  it('ladders a local HLS archive of TS segments when the hls demuxer is allowed, and only then', async () => {
+    const ladder = await transcodeLadder(fixtures.archivePlaylist, join(workDir, 'archive'), { ...quick, inputFormats: HLS_ARCHIVE_INPUT_FORMATS });
+    assert.deepEqual(ladder.renditions.map((rendition) => rendition.name), ['240p']);
+    assert.ok(Math.abs(ladder.durationS - 3) < 0.1, `duration ${ladder.durationS}`);
+    const parent = join(workDir, 'archive-refused');
+    await mkdir(parent);
+    await assert.rejects(transcodeLadder(fixtures.archivePlaylist, join(parent, 'vod'), quick), MediaProcessError);
+    assert.deepEqual(await readdir(parent), []);
   });
 
   it('refuses an audio-only source with a reason and writes nothing', async () => {
