@@ -34,7 +34,7 @@ import type { Logger, Metrics } from './observability/index.js';
 import type { RawEventIngest } from './pipeline/index.js';
 import type { EventSubSubscription } from './providers/twitch/index.js';
 import type { ObjectStore } from './storage/index.js';
-import { createClientActor, type TusEndpoint, type UploadGrants, type UploadStore } from './uploads/index.js';
+import { createClientActor, type QuarantinedUploads, type TusEndpoint, type UploadGrants, type UploadStore } from './uploads/index.js';
 
 /** Everything the HTTP app needs, built and connected by `main.ts` (or a test). */
 export interface AppDeps {
@@ -78,7 +78,7 @@ export interface AppDeps {
   /** Published media (`{upload_id}/...`) that `/media` serves: a directory, or the fleet's media bucket. */
   readonly media: ObjectStore;
   /** Moderation: the audit log (decisions, blocklist changes) and the perceptual-hash blocklist. */
-  readonly moderation: { readonly audit: AuditLog; readonly blocklist: HashBlocklist };
+  readonly moderation: { readonly audit: AuditLog; readonly blocklist: HashBlocklist; readonly quarantine: QuarantinedUploads };
   /** Outbound webhooks' admin side (subscribers, deliveries, dead letters, replay); absent: no `/api/v1/webhooks` routes. */
   readonly outbound?: OutboundAdmin;
   /** YouTube WebSub (when configured): our subscriptions, the hint queue, its metrics. Absent: no `/webhooks/youtube`. */
@@ -187,7 +187,7 @@ export function createApp(deps: AppDeps): App {
       uploads: deps.uploads.store,
       audit: deps.moderation.audit,
       blocklist: deps.moderation.blocklist,
-      quarantineDir: deps.config.quarantineDir,
+      quarantine: deps.moderation.quarantine,
       tokens: { admin: () => deps.config.adminToken, moderators: () => deps.config.moderatorTokens },
       publicUrl: deps.publicUrl,
       now,

@@ -14,10 +14,11 @@ import { StreamDirectory } from './discovery/index.js';
 import { createLogger, createMetrics, startMetricsServer, type Logger, type Metrics, type MetricsServer } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
 import { PROVIDER_ADAPTERS } from './providers/index.js';
-import { LifecycleSweeper, PromotionWorker, STAGING_DIR_NAME } from './publishing/index.js';
+import { LifecycleSweeper, PromotionWorker, STAGING_DIR_NAME, applyQuarantineBucketLifecycle } from './publishing/index.js';
 import { AppAccessToken, HelixClient, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
-import { UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
+import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
+import { s3ClientConfigFor } from './storage/index.js';
 import { openStorage } from './storage/open-storage.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
@@ -106,6 +107,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     channels,
     logger: logger.child({ component: 'pipeline' }),
     metrics,
+    conflicts: kvConflicts,
     adapters: PROVIDER_ADAPTERS,
     graceWindowMs: config.offlineGraceMs,
     coalesceMs: config.coalesceMs,
@@ -123,8 +125,28 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
 
   const uploadStore = await UploadStore.open(bus, Date.now, { conflicts: kvConflicts });
   const uploadGrants = new UploadGrants({ secret: config.uploadTokenSecret });
+  // The quarantine every part reads and deletes through: uploads waiting for moderation, never served.
+  const quarantine = new QuarantinedUploads(storage.quarantine);
+  const storageConfig = config.storage;
+  if (storageConfig.kind === 's3') {
+    await applyQuarantineBucketLifecycle({
+      s3ClientConfig: s3ClientConfigFor(storageConfig),
+      bucket: storageConfig.quarantineBucket,
+      ttlMs: config.quarantineTtlMs,
+      incompleteTtlMs: config.uploadIncompleteTtlMs,
+      logger: logger.child({ component: 'lifecycle' }),
+    });
+  }
+  // The tus lock on the bus: the requests of one upload exclude each other on every replica.
+  const uploadLocker = await BusUploadLocker.open(bus, { logger: logger.child({ component: 'upload-locks' }) });
+  await lifecycle.start({ name: 'upload-locker', stop: () => uploadLocker.close() });
   const tus = await createTusEndpoint({
-    quarantineDir: config.quarantineDir,
+    // tus writes the quarantine itself: FileStore in the directory, S3Store (multipart) in the bucket.
+    quarantine:
+      storageConfig.kind === 'filesystem'
+        ? { kind: 'filesystem', directory: storageConfig.quarantineDir }
+        : { kind: 's3', bucket: storageConfig.quarantineBucket, s3ClientConfig: s3ClientConfigFor(storageConfig) },
+    locker: uploadLocker,
     incompleteTtlMs: config.uploadIncompleteTtlMs,
     startWindowMs: config.uploadStartWindowMs,
     grants: uploadGrants,
@@ -140,7 +162,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     bus,
     uploads: uploadStore,
     audit,
-    quarantineDir: config.quarantineDir,
+    quarantine,
     policy: config.moderationPolicy,
     checks: defaultModerationChecks(blocklist),
     maxInFlightPerChannel: config.moderationChannelMaxInFlight,
@@ -153,7 +175,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     uploads: uploadStore,
     audit,
     logger: logger.child({ component: 'publishing' }),
-    quarantineDir: config.quarantineDir,
+    quarantine,
     media: storage.media,
     stagingDir,
     concurrency: config.transcodeConcurrency,
@@ -163,7 +185,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     uploads: uploadStore,
     audit,
     logger: logger.child({ component: 'lifecycle' }),
-    quarantineDir: config.quarantineDir,
+    quarantine,
     ttlMs: config.quarantineTtlMs,
     orphanTtlMs: Math.min(config.uploadIncompleteTtlMs, config.quarantineTtlMs),
     intervalMs: config.lifecycleSweepMs,
@@ -252,7 +274,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     publicUrl: () => publicUrl,
     uploads: { grants: uploadGrants, store: uploadStore, tus },
     media: storage.media,
-    moderation: { audit, blocklist },
+    moderation: { audit, blocklist, quarantine },
     outbound: outbound.admin,
     linker,
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],

@@ -140,6 +140,11 @@ export const BUCKETS = {
    * shared by every replica; renewed while held, TTL'd so a dead holder's key goes.
    */
   uploadLocks: 'upload-locks',
+  /**
+   * Per upload id of an incomplete upload on S3: the multipart parts stored so far (number, ETag,
+   * size), written by the replica that stored each; gone once the upload completes or expires.
+   */
+  uploadParts: 'upload-parts',
 } as const;
 
 /** Durable consumer names. */

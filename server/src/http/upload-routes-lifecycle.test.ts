@@ -176,7 +176,7 @@ describeEachBus('upload grants: audit, per-channel cap, re-grant to resume', (bu
     const { bus: serverBus, config } = server.running;
     // A second endpoint on the same quarantine and records, its clock past the incomplete-upload TTL.
     const later = await createTusEndpoint({
-      quarantineDir: server.quarantineDir,
+      quarantine: { kind: 'filesystem', directory: server.quarantineDir },
       incompleteTtlMs: config.uploadIncompleteTtlMs,
       grants: new UploadGrants({ secret: TEST_UPLOAD_TOKEN_SECRET }),
       uploads: await UploadStore.open(serverBus),

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
 import { CONSUMERS, InFlightSlots, STREAMS, SUBJECTS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import { createJobLimiter, type JobLimiter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
-import { transitionUpload, uploadCompletedJobSchema, type UploadRecord, type UploadStore } from '../uploads/index.js';
+import { transitionUpload, uploadCompletedJobSchema, type QuarantinedUploads, type UploadRecord, type UploadStore } from '../uploads/index.js';
 import type { HashBlocklist } from './hash-blocklist.js';
 import { magicBytesCheck } from './magic-bytes-check.js';
 import { mediaProbeCheck } from './media-probe-check.js';
@@ -24,11 +23,18 @@ export function defaultModerationChecks(blocklist: HashBlocklist): ModerationChe
   return [magicBytesCheck(), textCheck(), mediaProbeCheck(), perceptualHashCheck(blocklist)];
 }
 
+/** What is recorded for an upload whose bytes are not in the quarantine (deleted meanwhile): the checks cannot run. */
+const NO_QUARANTINED_BYTES_CHECK: ModerationCheck = {
+  name: 'quarantine',
+  run: () => Promise.resolve({ name: 'quarantine', result: 'error', reason: 'the upload has no bytes in the quarantine', duration_ms: 0 }),
+};
+
 export interface ModerationWorkerOptions {
   readonly bus: Bus;
   readonly uploads: UploadStore;
   readonly audit: AuditLog;
-  readonly quarantineDir: string;
+  /** Where the uploads wait (a directory or the fleet's bucket); the checks read a local copy. */
+  readonly quarantine: QuarantinedUploads;
   readonly policy: ModerationPolicy;
   /** Run in order, stopping at the first `fail`. */
   readonly checks: readonly ModerationCheck[];
@@ -135,9 +141,38 @@ export class ModerationWorker {
   private async moderate(record: UploadRecord): Promise<void> {
     const { uploads, audit, logger } = this.options;
     const uploadId = record.upload_id;
-    const input = { path: join(this.options.quarantineDir, uploadId), upload: record, facts: {} as CheckFacts };
+    // ffprobe and ffmpeg need a seekable file: the object's own on the file system, a download from S3.
+    const local = await this.options.quarantine.localFile(uploadId);
+    let results: CheckResult[];
+    try {
+      results = await this.runChecks(record, local?.path);
+    } finally {
+      await local?.release();
+    }
+
+    const decision = decideModeration(results, this.options.policy);
+    const atIso = new Date(this.now()).toISOString();
+    let moved = false;
+    const decided = await uploads.update(uploadId, (current) => {
+      moved = current.status === 'checking';
+      return moved ? transitionUpload(current, decision.outcome, atIso) : current;
+    });
+    if (!decided || !moved) {
+      logger.info({ upload_id: uploadId, status: decided?.status }, 'upload left checking while it was checked; outcome dropped');
+      return;
+    }
+    await auditOutcome(audit, { record: decided, outcome: decision.outcome, actor: MODERATION_ACTOR, reason: decision.reason });
+    if (decision.outcome === 'approved') await enqueuePromotion(this.options.bus, decided, MODERATION_ACTOR, atIso);
+    logger.info({ upload_id: uploadId, channel: decided.channel, outcome: decision.outcome, reason: decision.reason }, 'upload moderated');
+  }
+
+  /** Runs the checks in order up to the first `fail`, recording each on the record and in the audit trail. Without bytes: one `error`. */
+  private async runChecks(record: UploadRecord, path: string | undefined): Promise<CheckResult[]> {
+    const { uploads, audit } = this.options;
+    const uploadId = record.upload_id;
+    const input = { path: path ?? '', upload: record, facts: {} as CheckFacts };
     const results: CheckResult[] = [];
-    for (const check of this.options.checks) {
+    for (const check of path === undefined ? [NO_QUARANTINED_BYTES_CHECK] : this.options.checks) {
       const result = await runModerationCheck(check, input);
       results.push(result);
       const atIso = new Date(this.now()).toISOString();
@@ -155,20 +190,6 @@ export class ModerationWorker {
       });
       if (result.result === 'fail') break;
     }
-
-    const decision = decideModeration(results, this.options.policy);
-    const atIso = new Date(this.now()).toISOString();
-    let moved = false;
-    const decided = await uploads.update(uploadId, (current) => {
-      moved = current.status === 'checking';
-      return moved ? transitionUpload(current, decision.outcome, atIso) : current;
-    });
-    if (!decided || !moved) {
-      logger.info({ upload_id: uploadId, status: decided?.status }, 'upload left checking while it was checked; outcome dropped');
-      return;
-    }
-    await auditOutcome(audit, { record: decided, outcome: decision.outcome, actor: MODERATION_ACTOR, reason: decision.reason });
-    if (decision.outcome === 'approved') await enqueuePromotion(this.options.bus, decided, MODERATION_ACTOR, atIso);
-    logger.info({ upload_id: uploadId, channel: decided.channel, outcome: decision.outcome, reason: decision.reason }, 'upload moderated');
+    return results;
   }
 }

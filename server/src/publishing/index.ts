@@ -9,4 +9,4 @@ export {
 } from './lifecycle-sweeper.js';
 export { clipPublishedEventSchema, type ClipPublishedEvent } from './clip-published-event.js';
 export { MEDIA_URL_PREFIX, publishedMediaUrls, publishedFileFor, type PublishedFile, type PublishedMediaUrls } from './published-media.js';
-export { quarantineFilePath, deleteQuarantineFiles, listQuarantinedUploads } from './quarantine-files.js';
+export { applyQuarantineBucketLifecycle, quarantineLifecycleDays, QUARANTINE_LIFECYCLE_RULE_ID } from './quarantine-bucket-lifecycle.js';

@@ -1,7 +1,6 @@
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
 import type { Logger } from '../observability/index.js';
-import { UploadTransitionError, transitionUpload, type UploadRecord, type UploadStore } from '../uploads/index.js';
-import { deleteQuarantineFiles, listQuarantinedUploads, quarantineFileModifiedMs } from './quarantine-files.js';
+import { UploadTransitionError, transitionUpload, type QuarantinedUploads, type UploadRecord, type UploadStore } from '../uploads/index.js';
 
 /** Who the audit trail names for lifecycle deletions. */
 const ACTOR = 'lifecycle';
@@ -19,7 +18,8 @@ export interface LifecycleSweeperOptions {
   readonly uploads: UploadStore;
   readonly audit: AuditLog;
   readonly logger: Logger;
-  readonly quarantineDir: string;
+  /** The quarantine (a directory, or the bucket a fleet shares: every replica sweeps it, and the record's compare-and-set makes each deletion audited once). */
+  readonly quarantine: QuarantinedUploads;
   /** Not promoted within this of creation, or rejected this long ago: deleted (config `QUARANTINE_TTL_MS`). */
   readonly ttlMs: number;
   /** A file without an upload record is deleted this long after its last write (config `UPLOAD_INCOMPLETE_TTL_MS`: no upload resumes later); default `ttlMs`. */
@@ -74,15 +74,15 @@ export class LifecycleSweeper {
 
   /** One pass over the quarantine; resolves with what was deleted. */
   async sweep(): Promise<QuarantineDeletion[]> {
-    const { quarantineDir, ttlMs } = this.options;
+    const { quarantine, ttlMs } = this.options;
     const deleted: QuarantineDeletion[] = [];
-    for (const uploadId of await listQuarantinedUploads(quarantineDir)) {
-      const modifiedMs = await quarantineFileModifiedMs(quarantineDir, uploadId);
+    for await (const uploadId of quarantine.uploadIds()) {
+      const modifiedMs = await quarantine.lastWrittenMs(uploadId);
       if (modifiedMs === undefined) continue;
       const expiry = quarantineExpiry(await this.options.uploads.get(uploadId), modifiedMs, ttlMs, this.options.orphanTtlMs);
       if (!expiry || this.now() < expiry.atMs) continue;
       if (!(await this.markDeleted(uploadId))) continue;
-      await deleteQuarantineFiles(quarantineDir, uploadId);
+      await quarantine.delete(uploadId);
       await this.options.audit.record({
         actor: ACTOR,
         action: AUDIT_ACTIONS.quarantineDeleted,

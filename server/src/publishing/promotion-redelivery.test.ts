@@ -10,7 +10,7 @@ import { AUDIT_ACTIONS, AuditLog, auditRecordSchema } from '../audit/index.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, type Bus } from '../bus/index.js';
 import { createLogger } from '../observability/index.js';
 import { FilesystemObjectStore } from '../storage/index.js';
-import { UploadStore, enqueuePromotionJob, type UploadRecord } from '../uploads/index.js';
+import { QuarantinedUploads, UploadStore, enqueuePromotionJob, type UploadRecord } from '../uploads/index.js';
 import { PromotionWorker, STAGING_DIR_NAME } from './promotion-worker.js';
 
 describeEachBus('promotion worker stopped mid-job', (busUnderTest) => {
@@ -57,7 +57,7 @@ describeEachBus('promotion worker stopped mid-job', (busUnderTest) => {
         uploads,
         audit: new AuditLog(bus),
         logger: createLogger({ level: 'silent' }),
-        quarantineDir,
+        quarantine: new QuarantinedUploads(new FilesystemObjectStore(quarantineDir)),
         media: new FilesystemObjectStore(mediaDir),
         stagingDir: join(mediaDir, STAGING_DIR_NAME),
         concurrency: 1,

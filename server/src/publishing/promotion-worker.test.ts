@@ -18,7 +18,7 @@ import { AUDIT_ACTIONS, AuditLog, auditRecordSchema, type AuditRecord } from '..
 import { STREAMS, SUBJECTS, decodeJson, encodeJson, type BusMessage, type Subscription } from '../bus/index.js';
 import { createLogger } from '../observability/index.js';
 import { FilesystemObjectStore } from '../storage/index.js';
-import { UploadStore, enqueuePromotionJob, transitionUpload, type PromotionJob, type UploadRecord } from '../uploads/index.js';
+import { QuarantinedUploads, UploadStore, enqueuePromotionJob, transitionUpload, type PromotionJob, type UploadRecord } from '../uploads/index.js';
 import { clipPublishedEventSchema, type ClipPublishedEvent } from './clip-published-event.js';
 import { PromotionWorker, STAGING_DIR_NAME } from './promotion-worker.js';
 import { publishedMediaUrls } from './published-media.js';
@@ -136,7 +136,7 @@ describeEachBus('promotion worker', (bus) => {
       uploads,
       audit: new AuditLog(server.running.bus),
       logger: createLogger({ level: 'silent' }),
-      quarantineDir: server.quarantineDir,
+      quarantine: new QuarantinedUploads(new FilesystemObjectStore(server.quarantineDir)),
       media: new FilesystemObjectStore(server.mediaDir),
       stagingDir: join(server.mediaDir, STAGING_DIR_NAME),
       concurrency: 1,

@@ -12,13 +12,13 @@ import {
   promotionJobSchema,
   transitionUpload,
   type PromotionJob,
+  type QuarantinedUploads,
   type UploadRecord,
   type UploadStore,
 } from '../uploads/index.js';
 import type { ClipPublishedEvent } from './clip-published-event.js';
 import { publishedMediaUrls } from './published-media.js';
 import { hasCompleteOutput, removeOutput, storeOutput } from './published-media-output.js';
-import { deleteQuarantineFiles, quarantineFileModifiedMs, quarantineFilePath } from './quarantine-files.js';
 
 /** Who the audit trail names for what this worker does. */
 const ACTOR = 'publishing';
@@ -40,7 +40,8 @@ export interface PromotionWorkerOptions {
   readonly uploads: UploadStore;
   readonly audit: AuditLog;
   readonly logger: Logger;
-  readonly quarantineDir: string;
+  /** The approved uploads' bytes (a directory or the fleet's bucket); deleted once published. */
+  readonly quarantine: QuarantinedUploads;
   /** Published media: `{upload_id}/...` as the transcode writes it (a directory, or the fleet's media bucket). */
   readonly media: ObjectStore;
   /** Local scratch where a transcode writes before its files go to `media` (each job's own subdirectory, removed after it). */
@@ -175,12 +176,16 @@ export class PromotionWorker {
 
   /** The upload's output in the media store: reused when a delivery (here or on another replica) completed it, else transcoded now. */
   private async produceMedia(record: UploadRecord): Promise<void> {
-    const { media, stagingDir, quarantineDir } = this.options;
+    const { media, stagingDir, quarantine } = this.options;
     if (await hasCompleteOutput(media, record.upload_id)) return;
     const staging = join(stagingDir, `${record.upload_id}.${ulid(this.now())}`);
     await mkdir(staging, { recursive: true });
+    // ffmpeg needs a seekable file: the object's own on the file system, a download from S3.
+    const source = await quarantine.localFile(record.upload_id);
     try {
-      await transcodeForPublishing(quarantineFilePath(quarantineDir, record.upload_id), staging, {
+      // As ffmpeg failing on a missing input did: retried, then the upload is rejected as untranscodable.
+      if (!source) throw new MediaProcessError({ tool: 'ffmpeg', kind: 'spawn', exitCode: null, stderrTail: 'the upload has no bytes in the quarantine' });
+      await transcodeForPublishing(source.path, staging, {
         limiter: this.limiter,
         signal: this.stopping.signal,
         ...(this.options.transcodeTimeoutMs ? { timeoutMs: this.options.transcodeTimeoutMs } : {}),
@@ -188,14 +193,15 @@ export class PromotionWorker {
       });
       await storeOutput(media, record.upload_id, staging);
     } finally {
+      await source?.release();
       await rm(staging, { recursive: true, force: true });
     }
   }
 
   /** After publication: `clip.published`, the audit record, then the quarantined file goes. Each step is idempotent. */
   private async announce(record: UploadRecord): Promise<void> {
-    const { bus, audit, quarantineDir } = this.options;
-    if ((await quarantineFileModifiedMs(quarantineDir, record.upload_id)) === undefined) return;
+    const { bus, audit, quarantine } = this.options;
+    if ((await quarantine.lastWrittenMs(record.upload_id)) === undefined) return;
     const ref = parseChannelRef(record.channel);
     if (!ref) throw new Error(`upload ${record.upload_id} has a malformed channel ${record.channel}`);
     const media = publishedMediaUrls(record.upload_id);
@@ -214,7 +220,7 @@ export class PromotionWorker {
       details: { channel: record.channel, media },
       msgId: `audit:${AUDIT_ACTIONS.uploadPublished}:${record.upload_id}`,
     });
-    await deleteQuarantineFiles(quarantineDir, record.upload_id);
+    await quarantine.delete(record.upload_id);
     await audit.record({
       actor: ACTOR,
       action: AUDIT_ACTIONS.quarantineDeleted,

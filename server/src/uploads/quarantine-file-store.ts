@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { Transform, pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 import { ERRORS } from '@tus/server';
+import { tapFirstBytes } from './tap-first-bytes.js';
 
 /**
  * The tus `FileStore` over the quarantine directory, with expiration that looks at the bytes
@@ -31,16 +32,7 @@ export class QuarantineFileStore extends FileStore {
   override write(readable: IncomingMessage | Readable, uploadId: string, offset: number): Promise<number> {
     const onFirstBytes = this.onFirstBytes;
     if (offset !== 0 || !onFirstBytes) return super.write(readable, uploadId, offset);
-    let first = true;
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        if (!first || chunk.length === 0) return done(null, chunk);
-        first = false;
-        onFirstBytes(uploadId).then(() => done(null, chunk), done);
-      },
-    });
-    pipeline(readable, tap, () => undefined);
-    return super.write(tap, uploadId, offset);
+    return super.write(tapFirstBytes(readable, () => onFirstBytes(uploadId)), uploadId, offset);
   }
 
   override async deleteExpired(): Promise<number> {

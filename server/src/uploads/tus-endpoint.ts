@@ -1,13 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERRORS, Server, type Locker, type Upload } from '@tus/server';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { ERRORS, Server, type DataStore, type Locker, type Upload } from '@tus/server';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { AUDIT_ACTIONS, AuditLog } from '../audit/index.js';
 import type { Bus } from '../bus/index.js';
 import type { Logger } from '../observability/index.js';
 import { enqueueModerationJob } from './moderation-job.js';
 import { QuarantineFileStore } from './quarantine-file-store.js';
+import { QuarantineS3Store } from './quarantine-s3-store.js';
 import { tusErrorAsJson } from './tus-error-body.js';
 import { UploadGrantError, bearerToken, type UploadGrant, type UploadGrants } from './upload-grant.js';
 import { UPLOAD_ID_PATTERN, UploadTransitionError } from './upload-record.js';
@@ -37,8 +39,16 @@ export class TusRejection extends Error {
   }
 }
 
+/**
+ * Where tus keeps the uploads: the quarantine directory of one process, or the quarantine
+ * bucket every replica shares (`openStorage(...).s3ClientConfig` and the bucket's name).
+ */
+export type TusQuarantine =
+  | { readonly kind: 'filesystem'; readonly directory: string }
+  | { readonly kind: 's3'; readonly bucket: string; readonly s3ClientConfig: S3ClientConfig };
+
 export interface TusEndpointOptions {
-  readonly quarantineDir: string;
+  readonly quarantine: TusQuarantine;
   /** Incomplete uploads older than this are deleted by `cleanUpExpiredUploads()`. */
   readonly incompleteTtlMs: number;
   /** An upload that stored no byte within this of its grant gave its place up: it can no longer start (410). */
@@ -99,18 +109,14 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
   const audit = options.audit ?? new AuditLog(bus, now);
   /** The requester of the tus request being answered, for the audit of a cancellation. */
   const requester = new AsyncLocalStorage<string>();
-  // Created before FileStore, which would otherwise create it world-readable, asynchronously.
-  await mkdir(options.quarantineDir, { recursive: true, mode: 0o700 });
-
-  const datastore = new QuarantineFileStore({
-    directory: options.quarantineDir,
+  const hooks = {
     expirationPeriodInMilliseconds: options.incompleteTtlMs,
     now,
     // Stored before the bytes are: from here on the upload keeps its channel place past the start window.
-    onFirstBytes: async (uploadId) => {
+    onFirstBytes: async (uploadId: string) => {
       await uploads.markReceiving(uploadId);
     },
-    onExpired: async (uploadId) => {
+    onExpired: async (uploadId: string) => {
       try {
         await uploads.transition(uploadId, 'deleted');
       } catch (error) {
@@ -127,7 +133,16 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
       });
       logger.info({ upload_id: uploadId }, INCOMPLETE_UPLOAD_EXPIRED);
     },
-  });
+  };
+  const { quarantine } = options;
+  let datastore: DataStore;
+  if (quarantine.kind === 'filesystem') {
+    // Created before FileStore, which would otherwise create it world-readable, asynchronously.
+    await mkdir(quarantine.directory, { recursive: true, mode: 0o700 });
+    datastore = new QuarantineFileStore({ directory: quarantine.directory, ...hooks });
+  } else {
+    datastore = await QuarantineS3Store.open({ bus, bucket: quarantine.bucket, s3ClientConfig: quarantine.s3ClientConfig, logger, ...hooks });
+  }
 
   /**
    * Before tus removes the file of a termination: the record goes `deleted` (so no PATCH can
