@@ -3,6 +3,9 @@
 #
 #   docker build -t live-upload .
 #
+# Needs a builder that skips the stages the target does not use (BuildKit, Docker's default since
+# 23.0; podman and buildah): the two sources of /app below are alternatives.
+#
 # Build arguments:
 # - BASE: the runtime image (default node:22-bookworm-slim). The image test builds on a Debian
 #   base made with mmdebstrap (scripts/container/build-base-image.sh) on machines that reach no
