@@ -8,7 +8,7 @@ import { MediaProcessError, runFfprobe } from '../media/index.js';
 import { HLS_ARCHIVE_INPUT_FORMATS } from './ladder-input.js';
 import { parseMediaPlaylist } from './media-playlist.js';
 import { parseStoryboardVtt } from './storyboard.js';
-import { LadderRefusedError, transcodeLadder, type LadderProgress, type VodLadder } from './transcode-ladder.js';
+import { LadderRefusedError, removeLadderStaging, transcodeLadder, type LadderProgress, type VodLadder } from './transcode-ladder.js';
 
 /** ffprobe over an HLS playlist we wrote: stream facts and the video keyframe times. */
 async function probePlaylist(path: string): Promise<{ width: number; height: number; codec: string; keyframes: number[]; rotation: unknown }> {
@@ -180,6 +180,17 @@ describe('transcodeLadder (real ffmpeg)', () => {
     await mkdir(parent);
     await assert.rejects(transcodeLadder(fixtures.archivePlaylist, join(parent, 'vod'), quick), MediaProcessError);
     assert.deepEqual(await readdir(parent), []);
+  });
+
+  it('removes the staging directories a killed worker left, and nothing else', async () => {
+    const parent = join(workDir, 'killed');
+    await mkdir(join(parent, '.vod.partial-1234', '720p'), { recursive: true });
+    await mkdir(join(parent, '.vod.partial-5678'), { recursive: true });
+    await mkdir(join(parent, 'vod-other'), { recursive: true });
+    await mkdir(join(parent, '.other.partial-1'), { recursive: true });
+    assert.deepEqual((await removeLadderStaging(join(parent, 'vod'))).sort(), ['.vod.partial-1234', '.vod.partial-5678']);
+    assert.deepEqual((await readdir(parent)).sort(), ['.other.partial-1', 'vod-other']);
+    assert.deepEqual(await removeLadderStaging(join(workDir, 'no-such-parent', 'vod')), []);
   });
 
   it('refuses an audio-only source with a reason and writes nothing', async () => {

@@ -102,7 +102,7 @@ async function runLadder(input: string, outputDir: string, options: TranscodeLad
   if (!planned.ok) throw new LadderRefusedError(planned.reason);
   const plan = planned.plan;
 
-  const staging = join(dirname(outputDir), `.${basename(outputDir)}.partial-${randomUUID()}`);
+  const staging = join(dirname(outputDir), `${stagingPrefix(outputDir)}${randomUUID()}`);
   await mkdir(staging, { recursive: true });
   try {
     const startedAt = performance.now();
@@ -233,6 +233,30 @@ function assertAligned(renditions: readonly { name: string; durations: readonly 
       rendition.durations.every((duration, i) => Math.abs(duration - top.durations[i]!) <= frame + 1e-6);
     if (!aligned) throw new Error(`rungs ${top.name} and ${rendition.name} are not keyframe-aligned`);
   }
+}
+
+/** Staging directories of `outputDir` are hidden siblings named after it: `.<name>.partial-<uuid>`. */
+function stagingPrefix(outputDir: string): string {
+  return `.${basename(outputDir)}.partial-`;
+}
+
+/**
+ * Removes what a ladder for `outputDir` left behind when its worker died mid-encode (SIGKILL,
+ * OOM, power): its staging directories. Call it when taking over the job (holding its lease),
+ * before running the ladder again; never while another run for the same output may be going.
+ * Returns the names removed.
+ */
+export async function removeLadderStaging(outputDir: string): Promise<string[]> {
+  const parent = dirname(outputDir);
+  const prefix = stagingPrefix(outputDir);
+  let names: string[];
+  try {
+    names = (await readdir(parent)).filter((name) => name.startsWith(prefix));
+  } catch {
+    return [];
+  }
+  await Promise.all(names.map((name) => rm(join(parent, name), { recursive: true, force: true })));
+  return names;
 }
 
 async function exists(path: string): Promise<boolean> {
