@@ -1,0 +1,21 @@
+export { HlsFollower, type HlsFollowerEvents, type HlsFollowerOptions } from './hls-follower.js';
+export { pullVodPlaylist, type VodPullOptions } from './vod-playlist-puller.js';
+export { SegmentFetcher, type SegmentFetcherOptions, type SegmentFetchResult } from './segment-fetcher.js';
+export { ArchiveSink, readArchive, ARCHIVE_KEYS, DEFAULT_ENTRIES_PER_PAGE, type ArchiveReader, type ArchiveStart } from './archive-sink.js';
+export {
+  ARCHIVE_STATES,
+  GAP_REASONS,
+  type ArchiveEntry,
+  type ArchiveGapEntry,
+  type ArchiveHead,
+  type ArchiveSegmentEntry,
+  type ArchiveState,
+  type ArchiveTotals,
+} from './archive-manifest.js';
+export { type IngestOutcome } from './playlist-archiver.js';
+export { INGEST_FAILURE_REASONS, IngestError, TransientFetchError, type IngestFailureReason } from './ingest-error.js';
+export { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest-limits.js';
+export { systemClock, type IngestClock } from './ingest-clock.js';
+export { parsePlaylist, parseMediaPlaylist, pickVariant, type MediaPlaylist, type MasterPlaylist, type MediaSegmentRef, type PlaylistVariant } from './media-playlist.js';
+export { detectSegmentFormat, SEGMENT_FORMATS, type SegmentFormat } from './segment-format.js';
+export { type SourcePolicy } from './guarded-get.js';
