@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveRange } from './range-header.js';
+import { resolveRange, resolveRangeWithoutSize } from './range-header.js';
 
 describe('resolveRange', () => {
   it('resolves one byte range against the size: closed, open, suffix, cut at the end', () => {
@@ -26,5 +26,15 @@ describe('resolveRange', () => {
     for (const header of [undefined, '', 'bytes=', 'bytes=-', 'bytes=abc-def', 'bytes=9-5', 'items=0-5', 'bytes=0-1,5-9', 'bytes=1e3-', `bytes=${'9'.repeat(30)}-`]) {
       assert.deepEqual(resolveRange(header, 4096), { kind: 'whole' }, String(header));
     }
+  });
+
+  it('resolves all but suffix ranges without the size, leaving the end to the store', () => {
+    assert.deepEqual(resolveRangeWithoutSize(undefined), { kind: 'whole' });
+    assert.deepEqual(resolveRangeWithoutSize('bytes=0-1,5-9'), { kind: 'whole' });
+    assert.deepEqual(resolveRangeWithoutSize('bytes=9-5'), { kind: 'whole' });
+    assert.deepEqual(resolveRangeWithoutSize('bytes=100-299'), { kind: 'range', range: { start: 100, end: 299 } });
+    assert.deepEqual(resolveRangeWithoutSize('bytes=100-'), { kind: 'range', range: { start: 100, end: Number.MAX_SAFE_INTEGER - 1 } });
+    assert.equal(resolveRangeWithoutSize('bytes=-10'), undefined);
+    assert.equal(resolveRangeWithoutSize(' bytes = -0'), undefined);
   });
 });

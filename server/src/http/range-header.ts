@@ -34,3 +34,13 @@ export function resolveRange(header: string | undefined, size: number): RangeReq
   if (start >= size) return { kind: 'unsatisfiable' };
   return { kind: 'range', range: { start, end: Math.min(end, size - 1) } };
 }
+
+/**
+ * The same without knowing the size, where that is possible: everything but a suffix range
+ * (`bytes=-500`), for which this answers undefined. An open or too long end is left for the store
+ * to cut at the object's end.
+ */
+export function resolveRangeWithoutSize(header: string | undefined): RangeRequest | undefined {
+  if (header !== undefined && /^bytes=-\d/.test(header.replace(/\s+/g, ''))) return undefined;
+  return resolveRange(header, Number.MAX_SAFE_INTEGER);
+}

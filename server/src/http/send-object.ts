@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { AppError } from '../errors/index.js';
 import { RangeNotSatisfiableError, type ObjectStore, type StoredObject } from '../storage/index.js';
-import { resolveRange, type RangeRequest } from './range-header.js';
+import { resolveRange, resolveRangeWithoutSize, type RangeRequest } from './range-header.js';
 
 export interface SendObjectOptions {
   /** Headers of every answer that carries the object or stands for it (200, 206, 304): type, caching. */
@@ -15,8 +15,15 @@ export interface SendObjectOptions {
  * byte range (206, `If-Range` honoured; 416 with `Content-Range: bytes *\/size` past the end),
  * `Accept-Ranges`, and the body streamed from the store (Koa ends the store's stream when the
  * client goes away). A key with no object is a 404.
+ *
+ * A plain GET (no condition, no suffix range: what players send) is one read of the store; the
+ * rest look at the object first. On S3 that is one request to the store instead of two.
  */
 export async function sendObject(ctx: Context, store: ObjectStore, key: string, options: SendObjectOptions): Promise<void> {
+  if (ctx.method === 'GET' && !CONDITIONS.some((header) => ctx.get(header))) {
+    const requested = resolveRangeWithoutSize(ctx.get('Range') || undefined);
+    if (requested && requested.kind !== 'unsatisfiable') return streamObject(ctx, store, key, requested, options);
+  }
   const object = await store.head(key);
   if (!object) throw new AppError('not_found', 'no such file');
   const validators = validatorsOf(object);
@@ -37,11 +44,25 @@ export async function sendObject(ctx: Context, store: ObjectStore, key: string, 
     return;
   }
 
+  await streamObject(ctx, store, key, requested, options);
+}
+
+/** Request headers that make a GET conditional. */
+const CONDITIONS = ['If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since', 'If-Range'] as const;
+
+/** Answers 200 or 206 with the bytes `requested` (a range's end past the object is cut by the store). */
+async function streamObject(
+  ctx: Context,
+  store: ObjectStore,
+  key: string,
+  requested: Exclude<RangeRequest, { kind: 'unsatisfiable' }>,
+  options: SendObjectOptions,
+): Promise<void> {
   let read;
   try {
     read = await store.get(key, requested.kind === 'range' ? requested.range : undefined);
   } catch (error) {
-    // Replaced by a shorter object between the two looks.
+    // A range past the end (found by the read itself, or the object shrank since the look).
     if (error instanceof RangeNotSatisfiableError) throw unsatisfiable(error.size);
     throw error;
   }
