@@ -161,6 +161,8 @@ async function launch(directory: string): Promise<{ child: ChildProcess; port: n
     throw error;
   } finally {
     lines.close();
+    // Whatever it writes later is read and dropped, so a full pipe never blocks it.
+    child.stdout?.resume();
   }
 }
 
