@@ -30,7 +30,11 @@ import { tapFirstBytes } from './tap-first-bytes.js';
 
 /** A part as the ledger keeps it. */
 const partSchema = z.strictObject({ number: z.number().int().min(1).max(10_000), etag: z.string().min(1), size: z.number().int().nonnegative() });
-const ledgerSchema = z.strictObject({ parts: z.array(partSchema) });
+const ledgerSchema = z.strictObject({
+  /** When the upload was created: what a ledger left without `.info` (a creation that failed halfway) ages from. */
+  created_at_ms: z.number().int().nonnegative(),
+  parts: z.array(partSchema),
+});
 type PartLedger = z.infer<typeof ledgerSchema>;
 
 export interface QuarantineS3StoreOptions {
@@ -90,7 +94,7 @@ export class QuarantineS3Store extends S3Store {
 
   override async create(upload: Parameters<S3Store['create']>[0]): ReturnType<S3Store['create']> {
     // The ledger first: an upload whose `.info` exists without one reads as complete.
-    await this.ledger.update(upload.id, () => ({ parts: [] }));
+    await this.ledger.update(upload.id, () => ({ created_at_ms: this.now(), parts: [] }));
     return super.create(upload);
   }
 
@@ -104,7 +108,7 @@ export class QuarantineS3Store extends S3Store {
     const etag = await super.uploadPart(metadata, readStream, partNumber);
     await this.ledger.update(metadata.file.id, (current) => {
       if (!current) throw ERRORS.FILE_NOT_FOUND;
-      return { parts: [...current.parts.filter((part) => part.number !== partNumber), { number: partNumber, etag, size }] };
+      return { ...current, parts: [...current.parts.filter((part) => part.number !== partNumber), { number: partNumber, etag, size }] };
     });
     return etag;
   }
@@ -153,8 +157,11 @@ export class QuarantineS3Store extends S3Store {
         createdMs = created ? Date.parse(created) : Number.NaN;
       } catch (error) {
         if (!isNotFound(error)) throw error;
-        // A ledger without `.info`: a removal that stopped halfway, or a creation that failed; nothing to expire but the ledger.
-        await this.ledger.update(id, () => undefined);
+        // A ledger without `.info`: a creation that failed halfway (or is under way: hence its age), a removal
+        // that stopped halfway, or a quarantine deletion of an incomplete upload. Only the ledger is left to
+        // expire here; the multipart upload's parts, if any, go by the bucket's lifecycle rule.
+        const ledger = await this.ledger.get(id);
+        if (ledger && nowMs > ledger.value.created_at_ms + expirationMs) await this.ledger.update(id, () => undefined);
         continue;
       }
       if (!Number.isFinite(createdMs) || nowMs <= createdMs + expirationMs) continue;

@@ -10,7 +10,7 @@ import { describeEachBus } from '../../../test/support/each-bus.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { startS3Server, type S3ServerHandle } from '../../../test/support/s3-server.js';
 import { AuditLog } from '../audit/index.js';
-import { BUCKETS, STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, type Bus } from '../bus/index.js';
+import { BUCKETS, STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, encodeJson, type Bus } from '../bus/index.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from '../moderation/index.js';
 import { createLogger } from '../observability/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
@@ -243,9 +243,17 @@ describeEachBus('tus on the S3 quarantine, two replicas', (busUnderTest) => {
     };
     assert.deepEqual(await keysOf(incomplete.uploadId), [`${incomplete.uploadId}.info`, `${incomplete.uploadId}.part`]);
 
+    // A parts ledger without `.info`: a creation under way (or one that failed halfway) ages from its own time.
+    const ledgers = await busA.kv(BUCKETS.uploadParts);
+    const halfCreated = ulid();
+    await ledgers.put(halfCreated, encodeJson({ created_at_ms: Date.now(), parts: [] }));
+    assert.equal(await b.tus.cleanUpExpiredUploads(), 0);
+    assert.ok(await ledgers.get(halfCreated), 'a creation under way keeps its ledger');
+
     const later = await replica(busB, { now: () => Date.now() + INCOMPLETE_TTL_MS + 1_000 });
     extra.push(later);
     assert.ok((await later.tus.cleanUpExpiredUploads()) >= 1);
+    assert.equal(await ledgers.get(halfCreated), undefined, 'an old ledger without .info goes');
     assert.deepEqual(await keysOf(incomplete.uploadId), []);
     assert.equal(await (await busB.kv(BUCKETS.uploadParts)).get(incomplete.uploadId), undefined);
     assert.equal((await b.uploads.get(incomplete.uploadId))?.status, 'deleted');

@@ -5,7 +5,7 @@ import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { ERRORS, Server, type DataStore, type Locker, type Upload } from '@tus/server';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { AUDIT_ACTIONS, AuditLog } from '../audit/index.js';
-import type { Bus } from '../bus/index.js';
+import { BusUnavailableError, type Bus } from '../bus/index.js';
 import type { Logger } from '../observability/index.js';
 import { enqueueModerationJob } from './moderation-job.js';
 import { QuarantineFileStore } from './quarantine-file-store.js';
@@ -96,11 +96,13 @@ function rejectionFor(error: unknown): TusRejection {
 
 /**
  * The tus 1.0 endpoint (creation, creation-with-upload, termination, expiration) over the
- * quarantine directory. Every request carries an upload grant as a bearer token: creation
- * names the file after the grant's upload id (never anything the client sent), and every
- * later request must address that same id. Completion enqueues one moderation job. A
- * termination by the client marks the record `deleted` and is audited as `upload.cancelled`
- * before the file goes; an expiry is audited as `quarantine.deleted`.
+ * quarantine (a directory, or the bucket a fleet shares). Every request carries an upload
+ * grant as a bearer token: creation names the file after the grant's upload id (never
+ * anything the client sent), and every later request must address that same id. Completion
+ * enqueues one moderation job. A termination by the client marks the record `deleted` and is
+ * audited as `upload.cancelled` before the file goes; an expiry is audited as
+ * `quarantine.deleted`. With a shared `locker` and the S3 quarantine, any replica takes any
+ * request of an upload.
  */
 export async function createTusEndpoint(options: TusEndpointOptions): Promise<TusEndpoint> {
   const { grants, uploads, bus, logger } = options;
@@ -248,6 +250,8 @@ export async function createTusEndpoint(options: TusEndpointOptions): Promise<Tu
       if (error instanceof TusRejection) return { status_code: error.status_code, body: error.body };
       // tus answers its lock timeout as a 500; it is a busy upload, which tus clients retry on 423.
       if (error === ERRORS.ERR_LOCK_TIMEOUT) return { status_code: 423, body: UPLOAD_LOCKED_MESSAGE };
+      // The records, the lock and (on S3) the parts ledger are on the bus: without it nothing is stored; the client retries.
+      if (error instanceof BusUnavailableError) return { status_code: 503, body: 'the message bus is unavailable; retry\n' };
       if ('status_code' in error) return undefined;
       logger.error({ err: error }, 'tus request failed');
       return { status_code: ERRORS.UNKNOWN_ERROR.status_code, body: ERRORS.UNKNOWN_ERROR.body };
