@@ -92,7 +92,7 @@ export class HlsFollower extends EventEmitter<HlsFollowerEvents> {
       }
       targetDurationS = playlist.targetDurationS;
       const listedUpTo = playlist.mediaSequence + playlist.segments.length - 1;
-      const changed = listedUpTo > lastListed;
+      const changed = playlist.segments.length > 0 && listedUpTo > lastListed;
       lastListed = Math.max(lastListed, listedUpTo);
       this.emit('refresh', { mediaSequence: playlist.mediaSequence, segments: playlist.segments.length, changed });
       await archiver.archiveNew(playlist, signal);
