@@ -76,10 +76,8 @@ export class LifecycleSweeper {
   async sweep(): Promise<QuarantineDeletion[]> {
     const { quarantine, ttlMs } = this.options;
     const deleted: QuarantineDeletion[] = [];
-    for await (const uploadId of quarantine.uploadIds()) {
-      const modifiedMs = await quarantine.lastWrittenMs(uploadId);
-      if (modifiedMs === undefined) continue;
-      const expiry = quarantineExpiry(await this.options.uploads.get(uploadId), modifiedMs, ttlMs, this.options.orphanTtlMs);
+    for await (const { uploadId, lastWrittenMs } of quarantine.stored()) {
+      const expiry = quarantineExpiry(await this.options.uploads.get(uploadId), lastWrittenMs, ttlMs, this.options.orphanTtlMs);
       if (!expiry || this.now() < expiry.atMs) continue;
       if (!(await this.markDeleted(uploadId))) continue;
       await quarantine.delete(uploadId);
