@@ -60,7 +60,8 @@ export interface AppDeps {
     | 'uploadTokenSecret'
     | 'moderatorTokens'
     | 'quarantineDir'
-  >;
+  > &
+    Partial<Pick<Config, 'trustProxyHops'>>;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly bus: Bus;
@@ -103,7 +104,10 @@ export interface App {
 /** Builds the Koa app from injected parts. Does no I/O. */
 export function createApp(deps: AppDeps): App {
   const now = deps.now ?? Date.now;
-  const koa = new Koa<AppState>({ proxy: false });
+  // Behind N trusted proxies, the client is the Nth address from the end of X-Forwarded-For
+  // (Koa reads only the last `maxIpsCount`); with none, it is the socket's address.
+  const proxyHops = deps.config.trustProxyHops ?? 0;
+  const koa = new Koa<AppState>(proxyHops > 0 ? { proxy: true, maxIpsCount: proxyHops } : { proxy: false });
   const sseConnections = new Set<SseConnection>();
   let draining = false;
   const requireAdmin = requireBearer(() => [deps.config.adminToken]);

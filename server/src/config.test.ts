@@ -97,6 +97,14 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ BUS_REPLICAS: '3', EMBEDDED_NATS: 'on' }), /BUS_REPLICAS/, 'the embedded nats-server is a single node');
   });
 
+  it('trusts no proxy by default; TRUST_PROXY_HOPS takes 0 to 10', () => {
+    assert.equal(loadConfig({}).trustProxyHops, 0);
+    assert.equal(loadConfig({ TRUST_PROXY_HOPS: '1' }).trustProxyHops, 1);
+    for (const hostile of ['-1', '11', '1.5', 'yes', '1e3']) {
+      assert.throws(() => loadConfig({ TRUST_PROXY_HOPS: hostile }), (error: unknown) => error instanceof ConfigError && error.variable === 'TRUST_PROXY_HOPS', hostile);
+    }
+  });
+
   it('serves /metrics openly only outside production; a token or its own port otherwise', () => {
     const secrets = { NODE_ENV: 'production', NATS_URL: 'nats://nats:4222', TWITCH_EVENTSUB_SECRET: 's3cret-s3cret', ADMIN_TOKEN: 'a'.repeat(32), UPLOAD_TOKEN_SECRET: 'u'.repeat(32), TOKEN_ENCRYPTION_KEYS: TEST_KEY_RING };
     assert.equal(loadConfig({}).metrics.mainPort, 'open');

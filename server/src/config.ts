@@ -52,6 +52,13 @@ const environmentSchema = z.object({
   REQUEST_BODY_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(1).max(1024 ** 3).default(500),
   SSE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   SSE_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(64),
+  /**
+   * Reverse proxies in front of the server whose `X-Forwarded-For` is trusted: 0 (the default)
+   * trusts none and a client is its socket's address; 1 behind one proxy (compose's nginx), and
+   * so on. Only the last N addresses of the header are read, so a client cannot forge its way
+   * past the per-client limits by sending its own `X-Forwarded-For`.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   UPLOAD_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   QUARANTINE_DIR: z.string().refine((value) => !value.includes('\0'), 'must be a path').optional(),
   UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(500 * 1024 * 1024),
@@ -191,6 +198,8 @@ export interface Config {
   readonly sseMaxConnections: number;
   /** Open live-event connections of one client (an IPv4 address, an IPv6 /64); one more is a 429. */
   readonly sseMaxConnectionsPerClient: number;
+  /** Proxies whose `X-Forwarded-For` names the client (`TRUST_PROXY_HOPS`); 0: the socket's address. */
+  readonly trustProxyHops: number;
   /** HS256 key of upload grants. */
   readonly uploadTokenSecret: string;
   /** Absolute path where tus writes uploads; never served. */
@@ -354,6 +363,7 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     requestBodyMinBytesPerSecond: env.REQUEST_BODY_MIN_BYTES_PER_SECOND,
     sseMaxConnections: env.SSE_MAX_CONNECTIONS,
     sseMaxConnectionsPerClient: env.SSE_MAX_CONNECTIONS_PER_CLIENT,
+    trustProxyHops: env.TRUST_PROXY_HOPS,
     uploadTokenSecret: env.UPLOAD_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
     quarantineDir,
     uploadMaxBytes: env.UPLOAD_MAX_BYTES,
