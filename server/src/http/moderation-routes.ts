@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AUDIT_ACTIONS, auditRecordSchema, type AuditLog } from '../audit/index.js';
@@ -6,11 +5,11 @@ import { STREAMS, decodeJson, type Bus } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
 import { ALLOWED_VIDEO_MIME_TYPES, MediaProcessError, perceptualHashSchema, probeMedia, sampleFrameHashes } from '../media/index.js';
 import { MODERATOR_DECISIONS, applyModeratorDecision, type HashBlocklist } from '../moderation/index.js';
-import { RangeNotSatisfiableError, type ByteRange } from '../storage/object-store.js';
 import { UPLOAD_ID_PATTERN, type QuarantinedUploads, type UploadRecord, type UploadStore } from '../uploads/index.js';
 import type { AppState } from './app-state.js';
 import { moderatorActor, type ModeratorTokens } from './middleware/moderator-actor.js';
 import { readJsonBody } from './middleware/read-body.js';
+import { sendObject } from './send-object.js';
 
 export interface ModerationRouteDeps {
   readonly bus: Bus;
@@ -87,41 +86,23 @@ export function moderationRoutes(deps: ModerationRouteDeps): Router<AppState> {
   router.get('/moderation/:upload_id/media', async (ctx) => {
     moderator(ctx.get('authorization'));
     const record = await quarantinedRecord(ctx.params['upload_id']);
-    const stored = await deps.quarantine.bytes(record.upload_id);
-    if (!stored) throw new AppError('not_found', 'the upload has no file in quarantine');
     const type = (ALLOWED_VIDEO_MIME_TYPES as readonly string[]).includes(record.type) ? record.type : 'application/octet-stream';
-    ctx.set({
-      'Content-Type': type,
-      'Cache-Control': 'private, no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': "default-src 'none'; sandbox",
-      'Cross-Origin-Resource-Policy': 'same-origin',
-      'Content-Disposition': type === 'application/octet-stream' ? 'attachment' : 'inline',
-      'Accept-Ranges': 'bytes',
-    });
-    const range = requestedRange(ctx.get('range'), stored.size);
-    let read;
     try {
-      read = await deps.quarantine.read(record.upload_id, range);
+      // Range, ETag and conditional requests from the store, as /media: the directory or the bucket.
+      await sendObject(ctx, deps.quarantine.store, record.upload_id, {
+        headers: {
+          'Content-Type': type,
+          'Cache-Control': 'private, no-store',
+          'X-Content-Type-Options': 'nosniff',
+          'Content-Security-Policy': "default-src 'none'; sandbox",
+          'Cross-Origin-Resource-Policy': 'same-origin',
+          'Content-Disposition': type === 'application/octet-stream' ? 'attachment' : 'inline',
+        },
+      });
     } catch (error) {
-      if (error instanceof RangeNotSatisfiableError) {
-        throw new AppError('range_not_satisfiable', 'the range is outside the file', { headers: { 'Content-Range': `bytes */${error.size}` } });
-      }
+      if (error instanceof AppError && error.code === 'not_found') throw new AppError('not_found', 'the upload has no file in quarantine');
       throw error;
     }
-    if (!read) throw new AppError('not_found', 'the upload has no file in quarantine');
-    ctx.set('ETag', read.object.etag);
-    if (ctx.get('if-none-match') === read.object.etag) {
-      read.body.destroy();
-      ctx.status = 304;
-      return;
-    }
-    ctx.set('Content-Length', String(read.range.end - read.range.start + 1));
-    if (range) ctx.set('Content-Range', `bytes ${read.range.start}-${read.range.end}/${read.object.size}`);
-    ctx.status = range ? 206 : 200;
-    ctx.respond = false;
-    ctx.res.writeHead(ctx.status, ctx.response.headers as Record<string, string>);
-    await pipeline(read.body, ctx.res).catch(() => undefined);
   });
 
   router.post('/moderation/:upload_id/decision', async (ctx) => {
@@ -179,23 +160,6 @@ export function moderationRoutes(deps: ModerationRouteDeps): Router<AppState> {
   });
 
   return router;
-}
-
-/**
- * The one range of a `Range: bytes=…` header (`a-b`, `a-`, `-n`), or undefined for the whole
- * file: no header, another unit, several ranges, or a malformed one (RFC 9110 lets a server
- * ignore those and answer 200). A start past the end is left for the store to refuse (416).
- */
-function requestedRange(header: string, size: number): ByteRange | undefined {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  if (match[1] === '') {
-    const suffix = Number(match[2]);
-    return suffix === 0 ? { start: size, end: size } : { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(match[1]);
-  const end = match[2] === '' ? size - 1 : Number(match[2]);
-  return end < start ? undefined : { start, end };
 }
 
 /** The blocklist hashes of a quarantined upload: its sampled frames. */

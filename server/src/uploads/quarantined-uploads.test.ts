@@ -50,8 +50,10 @@ for (const [name, open] of Object.entries(STORES)) {
       for await (const entry of quarantine.stored()) stored.push(entry);
       assert.deepEqual(stored.map((entry) => entry.uploadId).sort(), [complete, incomplete].sort());
       for (const entry of stored) assert.equal(entry.lastWrittenMs, await quarantine.lastWrittenMs(entry.uploadId));
-      assert.equal((await quarantine.bytes(complete))?.size, 5);
-      assert.equal(await quarantine.bytes(incomplete), undefined, 'an incomplete S3 upload has no bytes object yet');
+      const bytes = await quarantine.read(complete);
+      assert.equal(bytes?.object.size, 5);
+      bytes?.body.destroy();
+      assert.equal(await quarantine.read(incomplete), undefined, 'an incomplete S3 upload has no bytes object yet');
     });
 
     it('deletes the bytes and every tus side object, and says whether the bytes were there', async () => {

@@ -26,11 +26,6 @@ export class QuarantinedUploads {
     return this.store.location;
   }
 
-  /** The upload's complete bytes as stored; undefined while there are none (or, on S3, while it is incomplete). */
-  async bytes(uploadId: string): Promise<{ size: number; lastModifiedMs: number } | undefined> {
-    return this.store.head(keyOf(uploadId));
-  }
-
   /**
    * When anything of the upload was last written (its bytes or a tus side object); undefined
    * when nothing of it is stored. What "still in quarantine" means for the sweeper and promotion.
