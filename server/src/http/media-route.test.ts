@@ -259,6 +259,29 @@ describe('GET /media/ from an S3 media bucket (s3rver)', () => {
     assert.equal(((await ifMatch.json()) as { error: { code: string } }).error.code, 'precondition_failed');
   });
 
+  it('frees the connection to the store when a viewer goes away mid-download (more of them than the pool holds)', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 7);
+    await storage.media.put(`${published}/hls/segment-042.ts`, big);
+    const path = `/media/${published}/hls/segment-042.ts`;
+    // The server keeps at most 512 connections to the store; a leaked one per aborted viewer would exhaust them.
+    const viewers = 520;
+    for (let started = 0; started < viewers; started += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const gone = new AbortController();
+          const response = await server.request(path, { signal: gone.signal });
+          assert.equal(response.status, 200);
+          gone.abort();
+          await response.arrayBuffer().catch(() => undefined);
+        }),
+      );
+    }
+    const startedAt = Date.now();
+    const whole = await server.request(path, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(Buffer.from(await whole.arrayBuffer()).length, big.length);
+    assert.ok(Date.now() - startedAt < 10_000, 'served at once, not after a leaked connection timed out');
+  });
+
   it('answers 404 for an upload that is not published, a file not in the bucket, and anything only the quarantine holds', async () => {
     for (const path of [`/media/${rejected}/video.mp4`, `/media/${published}/poster.jpg`, `/media/${published}/hls/segment-000.ts`, `/media/${ulid()}/video.mp4`]) {
       const response = await rawGet(server.url, path);

@@ -1,6 +1,9 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Context } from 'koa';
 import { AppError } from '../errors/index.js';
 import { RangeNotSatisfiableError, type ObjectStore, type StoredObject } from '../storage/index.js';
+import type { AppState } from './app-state.js';
 import { resolveRange, resolveRangeWithoutSize, type RangeRequest } from './range-header.js';
 
 export interface SendObjectOptions {
@@ -75,8 +78,30 @@ async function streamObject(
   } else {
     ctx.status = 200;
   }
-  ctx.body = read.body;
   ctx.length = Math.max(0, read.range.end - read.range.start + 1);
+  await pipeBody(ctx, read.body, key);
+}
+
+/**
+ * Streams the body to the socket ourselves (Koa stays out, as `send` kept it out before): a viewer
+ * who closes the player mid-download is how media ends every day, not an error for Koa to print
+ * with a stack. Either side ending early destroys the other (the store's connection goes back at
+ * once); only the store breaking off is logged, and its viewer sees the connection close.
+ */
+async function pipeBody(ctx: Context, body: Readable, key: string): Promise<void> {
+  ctx.respond = false;
+  let endedBy: 'viewer' | 'store' | undefined;
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) endedBy ??= 'viewer';
+  });
+  body.once('error', () => {
+    endedBy ??= 'store';
+  });
+  try {
+    await pipeline(body, ctx.res);
+  } catch (error) {
+    if (endedBy === 'store') (ctx.state as Partial<AppState>).log?.warn({ err: error, key }, 'the media store broke off a response');
+  }
 }
 
 interface Validators {
