@@ -57,14 +57,27 @@ describe('openStorage', () => {
     await storage.close();
   });
 
-  it('on the file system: removes writes a dead process left behind, and only old ones', async () => {
+  it('on the file system: removes writes and scratch a dead process left behind, and only old ones', async () => {
     const mediaDir = join(dir, 'abandoned-media');
     await mkdir(join(mediaDir, '.writing'), { recursive: true });
     await writeFile(join(mediaDir, '.writing', 'old.part'), 'left by a crash');
     await utimes(join(mediaDir, '.writing', 'old.part'), new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
     await writeFile(join(mediaDir, '.writing', 'fresh.part'), 'another process is writing this');
-    const storage = await openStorage({ kind: 'filesystem', quarantineDir: join(dir, 'abandoned-quarantine'), mediaDir });
+    const scratchDir = join(mediaDir, '.staging');
+    const hoursAgo = new Date(Date.now() - 2 * 3600_000);
+    // A transcode killed with -9 two hours ago, and a download of that time.
+    await mkdir(join(scratchDir, 'DEAD.01ABC', 'hls'), { recursive: true });
+    await writeFile(join(scratchDir, 'DEAD.01ABC', 'hls', 'segment-000.ts'), 'x');
+    for (const path of [join(scratchDir, 'DEAD.01ABC', 'hls', 'segment-000.ts'), join(scratchDir, 'DEAD.01ABC', 'hls'), join(scratchDir, 'DEAD.01ABC')]) await utimes(path, hoursAgo, hoursAgo);
+    await mkdir(join(scratchDir, 'download-old'));
+    await utimes(join(scratchDir, 'download-old'), hoursAgo, hoursAgo);
+    // Another replica's transcode, running: an old directory whose files ffmpeg is writing now.
+    await mkdir(join(scratchDir, 'LIVE.01DEF', 'hls'), { recursive: true });
+    await writeFile(join(scratchDir, 'LIVE.01DEF', 'hls', 'segment-007.ts'), 'x');
+    await utimes(join(scratchDir, 'LIVE.01DEF'), hoursAgo, hoursAgo);
+    const storage = await openStorage({ kind: 'filesystem', quarantineDir: join(dir, 'abandoned-quarantine'), mediaDir }, { scratchDir });
     assert.deepEqual(await readdir(join(mediaDir, '.writing')), ['fresh.part']);
+    assert.deepEqual(await readdir(scratchDir), ['LIVE.01DEF']);
     await storage.close();
   });
 

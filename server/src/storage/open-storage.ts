@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { HeadBucketCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { removeAbandonedScratch } from './abandoned-scratch.js';
 import { FilesystemObjectStore } from './filesystem-object-store.js';
 import type { ObjectStore } from './object-store.js';
 import { S3ObjectStore } from './s3-object-store.js';
@@ -24,8 +25,9 @@ const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 const MAX_SOCKETS = 512;
 
 /**
- * A file-system write not renamed into place for this long was left by a process that died
- * mid-write; younger ones may be another process's (replicas sharing a directory), so they stay.
+ * A file-system write not renamed into place, or scratch (a staging directory, a download) not
+ * touched, for this long was left by a process that died mid-work; younger ones may be another
+ * live process's (replicas sharing a directory), so they stay. Transcodes time out after 10 min.
  */
 const ABANDONED_WRITE_MS = 60 * 60 * 1000;
 
@@ -54,7 +56,11 @@ export class StorageUnreachableError extends Error {
 }
 
 export interface OpenStorageOptions {
-  /** Where S3 objects are downloaded for tools that need a local file (default the OS temp dir). */
+  /**
+   * Where S3 objects are downloaded for tools that need a local file (default the OS temp dir).
+   * What dead processes left in it is removed at open (see `removeAbandonedScratch`), so share it
+   * only with work that keeps writing while it runs (the transcodes' staging does).
+   */
   readonly scratchDir?: string;
 }
 
@@ -65,6 +71,7 @@ export interface OpenStorageOptions {
  * the first upload.
  */
 export async function openStorage(config: StorageConfig, options: OpenStorageOptions = {}): Promise<Storage> {
+  if (options.scratchDir) await removeAbandonedScratch(options.scratchDir, ABANDONED_WRITE_MS);
   if (config.kind === 'filesystem') {
     const quarantine = new FilesystemObjectStore(config.quarantineDir);
     const media = new FilesystemObjectStore(config.mediaDir);
