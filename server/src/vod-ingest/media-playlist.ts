@@ -10,7 +10,10 @@ export interface MediaSegmentRef {
   /** `EXT-X-DISCONTINUITY` before it: timestamps, codec or format may change here. */
   readonly discontinuity: boolean;
   readonly discontinuitySequence: number;
-  /** `EXT-X-PROGRAM-DATE-TIME` (explicit, or carried forward by the parser), ISO 8601. */
+  /**
+   * `EXT-X-PROGRAM-DATE-TIME`, ISO 8601: the segment's own tag, or the previous segment's date
+   * plus its duration (RFC 8216 4.3.2.6), never carried across a discontinuity.
+   */
   readonly programDateTime?: string;
   /** `EXT-X-MAP`: the fMP4 init section it needs. */
   readonly initUrl?: string;
@@ -117,6 +120,7 @@ function mediaPlaylist(parsed: types.MediaPlaylist, playlistUrl: URL): MediaPlay
   if (!isSequence(mediaSequence) || !isSequence(discontinuitySequence) || !isSequence(mediaSequence + parsed.segments.length)) {
     throw new IngestError(INGEST_FAILURE_REASONS.notAPlaylist, `${where} has an invalid media or discontinuity sequence`);
   }
+  let carried: { atMs: number; durationS: number } | undefined;
   const segments = parsed.segments.map((segment, index): MediaSegmentRef => {
     const sequence = mediaSequence + index;
     if (segment.key && segment.key.method !== 'NONE') {
@@ -128,7 +132,10 @@ function mediaPlaylist(parsed: types.MediaPlaylist, playlistUrl: URL): MediaPlay
     if (!Number.isFinite(segment.duration) || segment.duration < 0 || segment.duration > targetDurationS * MAX_SEGMENT_TARGET_DURATIONS) {
       throw new IngestError(INGEST_FAILURE_REASONS.notAPlaylist, `${where}: segment ${sequence} has an invalid duration (${segment.duration} s against a target of ${targetDurationS} s)`);
     }
-    const programDateTime = segment.programDateTime instanceof Date && !Number.isNaN(segment.programDateTime.getTime()) ? segment.programDateTime.toISOString() : undefined;
+    const explicitMs = segment.programDateTime instanceof Date ? segment.programDateTime.getTime() : Number.NaN;
+    const atMs = !Number.isNaN(explicitMs) ? explicitMs : carried && !segment.discontinuity ? carried.atMs + carried.durationS * 1000 : undefined;
+    carried = atMs === undefined ? undefined : { atMs, durationS: segment.duration };
+    const programDateTime = atMs === undefined ? undefined : new Date(atMs).toISOString();
     return {
       sequence,
       url: absoluteUrl(segment.uri, playlistUrl),
