@@ -19,7 +19,10 @@ export interface BusLeaseOptions {
   readonly holder?: string;
   /** How long a lease lasts without renewal: with the skew, the longest the fleet goes without a holder when one dies. */
   readonly leaseMs: number;
-  /** How far apart the fleet's clocks may be (default 5 s). */
+  /**
+   * How far apart the fleet's clocks may be (default 5 s); it also covers a holder that stops
+   * late (its step-down timer firing late on a loaded machine).
+   */
   readonly maxClockSkewMs?: number;
   /** The clock decisions are made by (tests move it); timers run on real time. */
   readonly now?: () => number;
@@ -61,6 +64,10 @@ export class BusLease {
   private running = false;
   /** What `onChange` was last told (it is told only changes). */
   private announced = false;
+  /** `onChange` calls, one after another (never rejects). */
+  private announcing: Promise<void> = Promise.resolve();
+  /** Fires when the lease we hold runs out: a round stuck on an unanswered request must not keep us working past it. */
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(
     private readonly leases: TypedKv<LeaseRecord | null>,
@@ -88,15 +95,16 @@ export class BusLease {
 
   /**
    * Takes, renews or takes over the lease when the decision says so, and answers what it did
-   * (`isHolder` then says whether we hold it). A lost compare-and-set (`lost-race`) means
-   * another process moved first: we do not hold it. A failed read (the bus unreachable)
-   * throws; we still hold the lease until our last expiry, not after.
+   * (`isHolder` then says whether we hold it). A lost compare-and-set is decided again once,
+   * on a fresh read (a stale read, or our own write whose ack was lost, then costs no
+   * handover); lost twice (`lost-race`), another process moved first: we do not hold it. A
+   * failed read or write (the bus unreachable) throws; we still hold the lease until our last
+   * expiry, not after.
    */
   async hold(): Promise<LeaseAction | 'lost-race'> {
     let decided: LeaseAction | undefined;
     let written: LeaseRecord | undefined;
     try {
-      // One attempt: a lost race is an answer here, not something to retry.
       await this.leases.update(
         this.key,
         (current) => {
@@ -111,12 +119,17 @@ export class BusLease {
           written = decision.action === 'wait' ? undefined : decision.lease;
           return written ?? SKIP;
         },
-        { maxAttempts: 1 },
+        { maxAttempts: 2 },
       );
     } catch (error) {
-      // A failed or lost write means we do not hold it; a failed read, that we hold it until it runs out.
-      if (decided !== undefined || this.now() >= this.heldUntilMs) this.held = false;
-      if (error instanceof KvContentionError) return 'lost-race';
+      // A lost race: another process wrote the lease, we do not hold it. A failed read or write
+      // (the bus unreachable, a stream electing its leader) proves nothing: nobody may take the
+      // lease before our last expiry, so we hold it until then and not after.
+      if (error instanceof KvContentionError) {
+        this.held = false;
+        return 'lost-race';
+      }
+      if (this.now() >= this.heldUntilMs) this.held = false;
       throw error;
     }
     this.held = written !== undefined;
@@ -158,10 +171,12 @@ export class BusLease {
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
     this.watch?.unsubscribe();
     this.watch = undefined;
     await this.round;
-    await this.announce(false).catch((error: unknown) => this.logger.warn({ lease: this.key, err: describe(error) }, 'leased work did not stop cleanly'));
+    await this.settle('stopped');
     if (this.held) {
       await this.release().catch((error: unknown) => this.logger.warn({ lease: this.key, err: describe(error) }, 'lease not released; the others take over when it expires'));
     }
@@ -205,25 +220,57 @@ export class BusLease {
       }
     }
     if (!this.running) return;
-    if (this.held && !this.announced) {
-      this.logger.info({ lease: this.key, holder: this.holder, outcome }, 'lease taken: this process does the work');
-      try {
-        await this.announce(true);
-      } catch (error) {
-        this.logger.warn({ lease: this.key, err: describe(error) }, 'leased work did not start; lease given back');
-        await this.announce(false).catch(() => undefined);
-        await this.release().catch(() => undefined);
-      }
-    } else if (!this.held && this.announced) {
-      this.logger.info({ lease: this.key, outcome }, 'lease lost: another process does the work');
-      await this.announce(false).catch((error: unknown) => this.logger.warn({ lease: this.key, err: describe(error) }, 'leased work did not stop cleanly'));
-    }
+    if (this.held) this.watchExpiry();
+    await this.settle(outcome);
   }
 
-  private async announce(held: boolean): Promise<void> {
-    if (this.announced === held) return;
-    this.announced = held;
-    await this.options.onChange?.(held);
+  /** Steps down when the lease we hold runs out without a renewal (unless a renewal lands first). */
+  private watchExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      if (!this.running || !this.held) return;
+      if (this.now() < this.heldUntilMs) {
+        this.watchExpiry();
+        return;
+      }
+      this.held = false;
+      void this.settle('expired');
+    }, Math.max(0, this.heldUntilMs - this.now()));
+    this.expiryTimer.unref();
+  }
+
+  /**
+   * Brings the work in line with the lease: `onChange` told whether we hold it now (read when
+   * the call's turn comes, so a queued call never acts on an old state), one call at a time.
+   * Work that fails to start gives the lease back. Never rejects.
+   */
+  private settle(outcome: string): Promise<void> {
+    const settled = this.announcing.then(async () => {
+      const held = this.running && this.held;
+      if (held === this.announced) return;
+      this.announced = held;
+      if (held) {
+        this.logger.info({ lease: this.key, holder: this.holder, outcome }, 'lease taken: this process does the work');
+        try {
+          await this.options.onChange?.(true);
+        } catch (error) {
+          this.logger.warn({ lease: this.key, err: describe(error) }, 'leased work did not start; lease given back');
+          this.announced = false;
+          await Promise.resolve(this.options.onChange?.(false)).catch(() => undefined);
+          await this.release().catch(() => undefined);
+        }
+        return;
+      }
+      if (this.running) this.logger.info({ lease: this.key, outcome }, 'lease lost: another process may do the work');
+      try {
+        await this.options.onChange?.(false);
+      } catch (error) {
+        this.logger.warn({ lease: this.key, err: describe(error) }, 'leased work did not stop cleanly');
+      }
+    });
+    this.announcing = settled;
+    return settled;
   }
 }
 
