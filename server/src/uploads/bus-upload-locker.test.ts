@@ -134,6 +134,18 @@ describeEachBus('BusUploadLocker: one tus lock for two replicas', (busUnderTest)
     await lockB.unlock();
   });
 
+  it('a holder that loses the bus ends its request before its lease can be taken over', { skip: busUnderTest.kind === 'memory' && 'the memory bus cannot be cut off' }, async () => {
+    const ownBus = await createNatsBus({ url: busUnderTest.natsUrl()! });
+    const a = await open(ownBus, { leaseMs: 900 });
+    const held = releaseProbe();
+    await a.newLock(UPLOAD_ID).lock(new AbortController().signal, held.requestRelease);
+    const cutAt = Date.now();
+    await ownBus.close();
+    await eventually(() => held.probe.asked === 1, 'the request told to end', 5_000, { intervalMs: 10 });
+    const endedAfterMs = Date.now() - cutAt;
+    assert.ok(endedAfterMs < 900, `told to end ${endedAfterMs} ms after the bus went, past its lease`);
+  });
+
   it('an aborted request stops waiting at once', async () => {
     const a = await open(busA);
     const b = await open(busB);

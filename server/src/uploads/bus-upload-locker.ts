@@ -87,6 +87,8 @@ interface HeldLock {
   readonly requestRelease: RequestRelease;
   releaseAsked: boolean;
   timer: ReturnType<typeof setInterval> | undefined;
+  /** Our clock's end of the lease as last written: past half of it without a renewal, the request ends. */
+  expiresAtMs: number;
 }
 
 /** The `Locker` to give `@tus/server` in a fleet (`TusEndpointOptions.locker`). One per process; `close()` at stop. */
@@ -188,7 +190,7 @@ export class BusUploadLocker implements Locker {
     const previous = this.held.get(id);
     if (previous?.timer) clearInterval(previous.timer);
     if (previous) this.askToRelease(previous);
-    const held: HeldLock = { token, requestRelease, releaseAsked: false, timer: undefined };
+    const held: HeldLock = { token, requestRelease, releaseAsked: false, timer: undefined, expiresAtMs: this.now() + this.leaseMs };
     held.timer = setInterval(() => void this.renew(id, held), Math.max(1, Math.floor(this.leaseMs / 3)));
     held.timer.unref();
     this.held.set(id, held);
@@ -198,6 +200,7 @@ export class BusUploadLocker implements Locker {
   private async renew(id: string, held: HeldLock): Promise<void> {
     let lost = false;
     let asked = false;
+    let writtenExpiryMs = held.expiresAtMs;
     try {
       await this.locks.update(
         id,
@@ -205,14 +208,20 @@ export class BusUploadLocker implements Locker {
           lost = current?.token !== held.token;
           if (lost) return SKIP;
           asked = current!.release_requested;
-          return { ...current!, expires_at_ms: this.now() + this.leaseMs };
+          writtenExpiryMs = this.now() + this.leaseMs;
+          return { ...current!, expires_at_ms: writtenExpiryMs };
         },
         { maxAttempts: 3 },
       );
     } catch (error) {
-      this.options.logger?.warn({ err: error, upload_id: id }, 'could not renew an upload lock');
+      // A lease we cannot renew will be taken over once it ran out: the request holding it stops
+      // first (tus ends it after its drain delay), so that two replicas never write one upload.
+      const endangered = this.now() >= held.expiresAtMs - this.leaseMs / 2;
+      this.options.logger?.warn({ err: error, upload_id: id, ending_request: endangered }, 'could not renew an upload lock');
+      if (endangered) this.askToRelease(held);
       return;
     }
+    if (!lost) held.expiresAtMs = writtenExpiryMs;
     if (this.held.get(id) !== held) return;
     if (lost) {
       this.options.logger?.warn({ upload_id: id }, 'an upload lock was taken over while held; its request ends');
