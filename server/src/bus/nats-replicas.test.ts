@@ -203,6 +203,13 @@ describe('bus replica count', () => {
       }
     });
 
+    it('two replicas checking at the same moment both start (JetStream answers neither the add nor the delete of a probe being placed)', async () => {
+      for (let round = 0; round < 2; round++) {
+        const buses = await Promise.all([createNatsBus({ url: cluster.serversFrom(0), replicas: 3 }), createNatsBus({ url: cluster.serversFrom(1), replicas: 3 })]);
+        await Promise.all(buses.map((bus) => bus.close()));
+      }
+    });
+
     it('BUS_REPLICAS=5 on three servers is refused with the size of the cluster', async () => {
       await assert.rejects(createNatsBus({ url: cluster.serversFrom(0), replicas: 5 }), (error: unknown) => {
         assert.ok(error instanceof BusReplicasError);
