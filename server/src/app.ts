@@ -8,6 +8,7 @@ import { channelRoutes } from './http/channel-routes.js';
 import { liveEventsRoute } from './http/live-events-route.js';
 import { publicReadCors } from './http/middleware/cors.js';
 import { errorHandler, methodRefusalsAsErrors } from './http/middleware/error-handler.js';
+import { lateErrorLog } from './http/middleware/late-error-log.js';
 import { requestContext } from './http/middleware/request-context.js';
 import { RequestBodyDeadline } from './http/middleware/request-body-deadline.js';
 import { requireBearer } from './http/middleware/require-bearer.js';
@@ -108,6 +109,7 @@ export function createApp(deps: AppDeps): App {
   // (Koa reads only the last `maxIpsCount`); with none, it is the socket's address.
   const proxyHops = deps.config.trustProxyHops ?? 0;
   const koa = new Koa<AppState>(proxyHops > 0 ? { proxy: true, maxIpsCount: proxyHops } : { proxy: false });
+  koa.on('error', lateErrorLog(deps.logger));
   const sseConnections = new Set<SseConnection>();
   let draining = false;
   const requireAdmin = requireBearer(() => [deps.config.adminToken]);
