@@ -89,6 +89,8 @@ interface HeldLock {
   timer: ReturnType<typeof setInterval> | undefined;
   /** Our clock's end of the lease as last written: past half of it without a renewal, the request ends. */
   expiresAtMs: number;
+  /** A renewal is on its way (one at a time: a hanging bus must not pile them up). */
+  renewing: boolean;
 }
 
 /** The `Locker` to give `@tus/server` in a fleet (`TusEndpointOptions.locker`). One per process; `close()` at stop. */
@@ -190,8 +192,16 @@ export class BusUploadLocker implements Locker {
     const previous = this.held.get(id);
     if (previous?.timer) clearInterval(previous.timer);
     if (previous) this.askToRelease(previous);
-    const held: HeldLock = { token, requestRelease, releaseAsked: false, timer: undefined, expiresAtMs: this.now() + this.leaseMs };
-    held.timer = setInterval(() => void this.renew(id, held), Math.max(1, Math.floor(this.leaseMs / 3)));
+    const held: HeldLock = { token, requestRelease, releaseAsked: false, timer: undefined, expiresAtMs: this.now() + this.leaseMs, renewing: false };
+    held.timer = setInterval(() => {
+      // Renewals land every third of the lease; one that has not for half of it is failing or hanging (a bus cut off).
+      if (this.now() >= held.expiresAtMs - this.leaseMs / 2) this.endangered(id, held);
+      if (held.renewing) return;
+      held.renewing = true;
+      void this.renew(id, held).finally(() => {
+        held.renewing = false;
+      });
+    }, Math.max(1, Math.floor(this.leaseMs / 3)));
     held.timer.unref();
     this.held.set(id, held);
   }
@@ -216,9 +226,8 @@ export class BusUploadLocker implements Locker {
     } catch (error) {
       // A lease we cannot renew will be taken over once it ran out: the request holding it stops
       // first (tus ends it after its drain delay), so that two replicas never write one upload.
-      const endangered = this.now() >= held.expiresAtMs - this.leaseMs / 2;
-      this.options.logger?.warn({ err: error, upload_id: id, ending_request: endangered }, 'could not renew an upload lock');
-      if (endangered) this.askToRelease(held);
+      this.options.logger?.warn({ err: error, upload_id: id }, 'could not renew an upload lock');
+      if (this.now() >= held.expiresAtMs - this.leaseMs / 2) this.endangered(id, held);
       return;
     }
     if (!lost) held.expiresAtMs = writtenExpiryMs;
@@ -244,6 +253,13 @@ export class BusUploadLocker implements Locker {
       // The request's work is done; the lease ends on its own.
       this.options.logger?.warn({ err: error, upload_id: id }, 'could not release an upload lock; it expires with its lease');
     }
+  }
+
+  /** The lease may run out unrenewed: the request holding it ends now, before another replica may take the lock over. */
+  private endangered(id: string, held: HeldLock): void {
+    if (held.releaseAsked) return;
+    this.options.logger?.warn({ upload_id: id }, 'an upload lock could not be renewed for half its lease; its request ends');
+    this.askToRelease(held);
   }
 
   private askToRelease(held: HeldLock): void {
