@@ -167,6 +167,8 @@ describe('bus replica count', () => {
         const kv = await before.kv(`${name.toLowerCase()}-kv`);
         await kv.put('kept', new TextEncoder().encode('yes'));
         await before.publish(`${name.toLowerCase()}.one`, new TextEncoder().encode('stored'));
+        // A durable consumer made at one replica: the work a replica picks up goes through it.
+        await (await before.consume({ stream: name, durable: 'worker', filterSubject: `${name.toLowerCase()}.none` }, () => undefined)).stop();
       } finally {
         await before.close();
       }
@@ -185,6 +187,16 @@ describe('bus replica count', () => {
         assert.ok(logged.includes('updated JetStream KV bucket: replica count changed'), logged.join('; '));
         const [stored] = await after.readLatest(name, { limit: 1 });
         assert.equal(new TextDecoder().decode(stored?.data), 'stored');
+        // Its consumers follow the stream (they inherit its count): none is left on one node.
+        await eventually(async () => {
+          const nc = await connect({ servers: cluster.urls[0]! });
+          try {
+            const info = await (await nc.jetstreamManager()).consumers.info(name, 'worker');
+            return 1 + (info.cluster?.replicas?.length ?? 0) === 3;
+          } finally {
+            await nc.close();
+          }
+        }, 'the durable consumer on three nodes');
       } finally {
         await after.close();
       }
