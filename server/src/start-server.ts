@@ -17,7 +17,7 @@ import { PROVIDER_ADAPTERS } from './providers/index.js';
 import { LifecycleSweeper, PromotionWorker, STAGING_DIR_NAME, applyQuarantineBucketLifecycle } from './publishing/index.js';
 import { AppAccessToken, HelixClient, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
-import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createTusEndpoint } from './uploads/index.js';
+import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createTusEndpoint, uploadLockEvents } from './uploads/index.js';
 import { s3ClientConfigFor } from './storage/index.js';
 import { openStorage } from './storage/open-storage.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
@@ -138,7 +138,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     });
   }
   // The tus lock on the bus: the requests of one upload exclude each other on every replica.
-  const uploadLocker = await BusUploadLocker.open(bus, { logger: logger.child({ component: 'upload-locks' }) });
+  const uploadLocker = await BusUploadLocker.open(bus, { logger: logger.child({ component: 'upload-locks' }), events: uploadLockEvents(metrics.registry) });
   await lifecycle.start({ name: 'upload-locker', stop: () => uploadLocker.close() });
   const tus = await createTusEndpoint({
     // tus writes the quarantine itself: FileStore in the directory, S3Store (multipart) in the bucket.

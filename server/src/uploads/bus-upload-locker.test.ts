@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ERRORS } from '@tus/server';
+import { Registry } from 'prom-client';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { BUCKETS, createMemoryBus, createNatsBus, type Bus } from '../bus/index.js';
 import { BusUploadLocker, decideUploadLock, type BusUploadLockerOptions, type UploadLock } from './bus-upload-locker.js';
+import { UPLOAD_LOCK_EVENTS_METRIC, uploadLockEvents } from './upload-lock-metric.js';
+
+/** The counts of `live_upload_tus_lock_events_total` in `registry`, by event. */
+async function lockEvents(registry: Registry): Promise<Record<string, number>> {
+  const metric = registry.getSingleMetric(UPLOAD_LOCK_EVENTS_METRIC);
+  if (!metric) return {};
+  return Object.fromEntries((await metric.get()).values.map((value) => [String(value.labels['event']), value.value]));
+}
 
 const T0 = Date.UTC(2026, 11, 6, 12, 0);
 const LEASE_MS = 10_000;
@@ -106,8 +115,9 @@ describeEachBus('BusUploadLocker: one tus lock for two replicas', (busUnderTest)
   });
 
   it("a holder that does not let go makes the waiter fail with tus's lock timeout, and its lease is renewed past one lease", async () => {
+    const registry = new Registry();
     const a = await open(busA, { leaseMs: 300 });
-    const b = await open(busB, { leaseMs: 300, acquireTimeoutMs: 1_200, maxClockSkewMs: 0 });
+    const b = await open(busB, { leaseMs: 300, acquireTimeoutMs: 1_200, maxClockSkewMs: 0, events: uploadLockEvents(registry) });
     const held = releaseProbe();
     const lockA = a.newLock(UPLOAD_ID);
     await lockA.lock(new AbortController().signal, held.requestRelease);
@@ -116,12 +126,14 @@ describeEachBus('BusUploadLocker: one tus lock for two replicas', (busUnderTest)
     assert.ok(Date.now() - started >= 1_100, `B gave up after ${Date.now() - started} ms`);
     assert.ok(held.probe.asked >= 1);
     assert.deepEqual(a.heldUploadIds(), [UPLOAD_ID]);
+    assert.deepEqual(await lockEvents(registry), { release_requested: 1, timeout: 1 });
     await lockA.unlock();
   });
 
   it('the lock of a holder that died (stopped renewing) is taken over once its lease ran out', async () => {
+    const registry = new Registry();
     const a = await open(busA, { leaseMs: 400 });
-    const b = await open(busB, { leaseMs: 400, maxClockSkewMs: 100 });
+    const b = await open(busB, { leaseMs: 400, maxClockSkewMs: 100, events: uploadLockEvents(registry) });
     await a.newLock(UPLOAD_ID).lock(new AbortController().signal, () => {});
     const diedAt = Date.now();
     // What a crash leaves: the key, with nobody renewing it or listening for release requests.
@@ -131,12 +143,14 @@ describeEachBus('BusUploadLocker: one tus lock for two replicas', (busUnderTest)
     const waitedMs = Date.now() - diedAt;
     assert.ok(waitedMs >= 300, `B took the lock ${waitedMs} ms after A died, before A's lease ran out`);
     assert.ok(waitedMs < 5_000, `B took ${waitedMs} ms`);
+    assert.equal((await lockEvents(registry))['take_over'], 1);
     await lockB.unlock();
   });
 
   it('a holder that loses the bus ends its request before its lease can be taken over', { skip: busUnderTest.kind === 'memory' && 'the memory bus cannot be cut off' }, async () => {
     const ownBus = await createNatsBus({ url: busUnderTest.natsUrl()! });
-    const a = await open(ownBus, { leaseMs: 900 });
+    const registry = new Registry();
+    const a = await open(ownBus, { leaseMs: 900, events: uploadLockEvents(registry) });
     const held = releaseProbe();
     await a.newLock(UPLOAD_ID).lock(new AbortController().signal, held.requestRelease);
     const cutAt = Date.now();
@@ -144,6 +158,7 @@ describeEachBus('BusUploadLocker: one tus lock for two replicas', (busUnderTest)
     await eventually(() => held.probe.asked === 1, 'the request told to end', 5_000, { intervalMs: 10 });
     const endedAfterMs = Date.now() - cutAt;
     assert.ok(endedAfterMs < 900, `told to end ${endedAfterMs} ms after the bus went, past its lease`);
+    assert.equal((await lockEvents(registry))['renewal_lost'], 1);
   });
 
   it('an aborted request stops waiting at once', async () => {

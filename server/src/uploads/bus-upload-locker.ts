@@ -4,6 +4,7 @@ import { ulid } from 'ulid';
 import { z } from 'zod';
 import { BUCKETS, KvContentionError, SKIP, jsonCodec, typedKv, type Bus, type KvWatchEvent, type Subscription, type TypedKv } from '../bus/index.js';
 import type { Logger } from '../observability/index.js';
+import type { UploadLockEvents } from './upload-lock-metric.js';
 
 /**
  * The tus upload lock shared by every replica of a fleet: one KV key per upload id in the
@@ -78,6 +79,8 @@ export interface BusUploadLockerOptions {
   /** Names this process in the lock tokens (default `{host}/{pid}`). */
   readonly processName?: string;
   readonly logger?: Logger;
+  /** Counts timeouts, release requests, take-overs and lost renewals (`uploadLockEvents(registry)`). */
+  readonly events?: UploadLockEvents;
   readonly now?: () => number;
 }
 
@@ -162,7 +165,10 @@ export class BusUploadLocker implements Locker {
   private async acquire(id: string, token: string, signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
     const deadline = this.now() + this.acquireTimeoutMs;
     for (;;) {
-      if (signal.aborted || this.closed || this.now() >= deadline) throw ERRORS.ERR_LOCK_TIMEOUT;
+      if (signal.aborted || this.closed || this.now() >= deadline) {
+        if (!signal.aborted && !this.closed) this.options.events?.inc({ event: 'timeout' });
+        throw ERRORS.ERR_LOCK_TIMEOUT;
+      }
       let decision: UploadLockDecision | undefined;
       try {
         await this.locks.update(
@@ -179,10 +185,14 @@ export class BusUploadLocker implements Locker {
         decision = undefined;
       }
       if (decision?.action === 'acquire' || decision?.action === 'take-over') {
-        if (decision.action === 'take-over') this.options.logger?.warn({ upload_id: id, from: decision.from }, 'took over an upload lock whose lease ran out');
+        if (decision.action === 'take-over') {
+          this.options.logger?.warn({ upload_id: id, from: decision.from }, 'took over an upload lock whose lease ran out');
+          this.options.events?.inc({ event: 'take_over' });
+        }
         this.hold(id, token, requestRelease);
         return;
       }
+      if (decision?.action === 'request-release') this.options.events?.inc({ event: 'release_requested' });
       await this.changeOf(id, Math.min(this.pollMs, deadline - this.now()), signal);
     }
   }
@@ -259,6 +269,7 @@ export class BusUploadLocker implements Locker {
   private endangered(id: string, held: HeldLock): void {
     if (held.releaseAsked) return;
     this.options.logger?.warn({ upload_id: id }, 'an upload lock could not be renewed for half its lease; its request ends');
+    this.options.events?.inc({ event: 'renewal_lost' });
     this.askToRelease(held);
   }
 

@@ -32,5 +32,6 @@ export { uploadCompletedJobSchema, enqueueModerationJob, type UploadCompletedJob
 export { promotionJobSchema, promotionJobMsgId, enqueuePromotionJob, type PromotionJob } from './promotion-job.js';
 export { createTusEndpoint, isTusPath, INCOMPLETE_UPLOAD_EXPIRED, TUS_PATH, TusRejection, type TusEndpoint, type TusEndpointOptions } from './tus-endpoint.js';
 export { BusUploadLocker, UPLOAD_LOCK_BUCKET_TTL_MS, type BusUploadLockerOptions } from './bus-upload-locker.js';
+export { UPLOAD_LOCK_EVENTS_METRIC, uploadLockEvents, type UploadLockEvent, type UploadLockEvents } from './upload-lock-metric.js';
 export { QuarantinedUploads } from './quarantined-uploads.js';
 export type { TusQuarantine } from './tus-endpoint.js';
