@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { HlsOrigin } from '../../../test/fakes/hls-origin/hls-origin.js';
 import { ManualClock } from '../../../test/fakes/hls-origin/manual-clock.js';
 import { sourceSegments, type SourceSegment } from '../../../test/fakes/hls-origin/source-segments.js';
+import type { ResolveHost } from '../outbound/index.js';
 import { FilesystemObjectStore } from '../storage/index.js';
 import { ArchiveSink, DEFAULT_INGEST_LIMITS, HlsFollower, SegmentFetcher, pullVodPlaylist, readArchive, type IngestLimits, type IngestOutcome } from './index.js';
 
@@ -29,7 +30,7 @@ describe('hostile HLS sources', () => {
   });
 
   let runs = 0;
-  async function setUp(options: { allowPrivateHosts?: ReadonlySet<string>; limits?: Partial<IngestLimits> } = {}) {
+  async function setUp(options: { allowPrivateHosts?: ReadonlySet<string>; limits?: Partial<IngestLimits>; resolve?: ResolveHost } = {}) {
     const clock = new ManualClock();
     const origin = await HlsOrigin.start({ clock, segments });
     const store = new FilesystemObjectStore(join(root, `run-${runs++}`));
@@ -37,6 +38,7 @@ describe('hostile HLS sources', () => {
       limits: { ...DEFAULT_INGEST_LIMITS, ...options.limits },
       clock,
       allowPrivateHosts: options.allowPrivateHosts ?? new Set(['127.0.0.1']),
+      ...(options.resolve ? { resolve: options.resolve } : {}),
     });
     cleanups.push(async () => {
       fetcher.close();
@@ -110,6 +112,25 @@ describe('hostile HLS sources', () => {
     assert.match(outcome.failure!.message, /169\.254\.169\.254.*link_local/);
     const keys = await assertFailed(store, outcome, 'refused_address');
     assert.equal(keys.length, 1);
+  });
+
+  it('refuses a host name that resolves to a private address among public ones, and pins an allowed name to the checked address', async () => {
+    const resolve: ResolveHost = async (host) =>
+      host === 'cdn.test'
+        ? [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.9', family: 4 }]
+        : host === 'origin.test'
+          ? [{ address: '127.0.0.1', family: 4 }]
+          : [];
+    const refused = await setUp({ resolve });
+    const url = `http://cdn.test:${new URL(refused.origin.baseUrl).port}/vod/index.m3u8`;
+    const outcome = await refused.pull(url);
+    assert.match(outcome.failure!.message, /cdn\.test .*private/);
+    await assertFailed(refused.store, outcome, 'refused_address');
+
+    const allowed = await setUp({ resolve, allowPrivateHosts: new Set(['origin.test']) });
+    const pulled = await allowed.pull(`http://origin.test:${new URL(allowed.origin.baseUrl).port}/vod/index.m3u8`);
+    assert.equal(pulled.state, 'ended', pulled.failure?.message);
+    assert.equal(pulled.totals.segments, 6);
   });
 
   it('stops a redirect loop after the redirect cap', async () => {
