@@ -2,7 +2,7 @@
  * Issue 20: an upload started on replica A and resumed on replica B finishes byte-identical and
  * is moderated once. Two replicas of the real entry point on different nodes of a three-node NATS
  * cluster (every stream and bucket in three copies), sharing one S3-compatible store (s3rver,
- * STORAGE_URL) for the quarantine, the media and the tus data, and nothing on local disk.
+ * STORAGE_URL) for the quarantine, the media and the tus data; no directory is shared.
  *
  * The client sends the first half through A (tus creation and PATCHes), goes away, and comes
  * back on B: B's HEAD answers the offset A acknowledged, and B's PATCH takes the rest. Moderation
