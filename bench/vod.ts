@@ -17,7 +17,7 @@
  * `node --import tsx bench/vod.ts [--rounds=N] [--seconds=S] [--rss-at=S1,S2]`.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runFfmpeg } from '../server/src/media/index.js';
@@ -48,6 +48,9 @@ export interface VodBenchRound {
   /** Peak VmHWM of the ladder's ffmpeg, and the largest of the per-rung ffmpegs (KiB); undefined when /proc is unreadable. */
   readonly ladderPeakRssKiB?: number;
   readonly sequentialPeakRssKiB?: number;
+  /** CPU seconds of the ffmpeg processes (user + system): the work done, whatever else the machine runs. */
+  readonly ladderCpuS?: number;
+  readonly sequentialCpuS?: number;
 }
 
 export interface VodBenchRssPoint {
@@ -63,6 +66,9 @@ export interface VodBenchResult {
   readonly rounds: readonly VodBenchRound[];
   readonly ratio: number;
   readonly ladderRealtime: number;
+  /** Medians of the CPU-time figures (NaN when /proc is unreadable). */
+  readonly cpuRatio: number;
+  readonly idleRealtime: number;
   readonly passRatio: boolean;
   readonly passRealtime: boolean;
 }
@@ -70,13 +76,24 @@ export interface VodBenchResult {
 const TIMEOUT_MS = 10 * 60_000;
 const RUNGS = [720, 480, 360];
 
+/** Kernel clock ticks per second in /proc/<pid>/stat (`getconf CLK_TCK`: 100 on Linux). */
+const CLOCK_TICKS_PER_S = 100;
+
+interface FfmpegUsage {
+  /** Largest VmHWM (peak resident set) of any one ffmpeg child, KiB. */
+  readonly peakRssKiB?: number;
+  /** CPU seconds (user + system) of all ffmpeg children together. */
+  readonly cpuS?: number;
+}
+
 /**
- * Watches this process's ffmpeg children and keeps the largest VmHWM (peak resident set) seen.
- * VmHWM is the kernel's own high-water mark, so polling every 100 ms misses nothing but the
- * last 100 ms of a process's life.
+ * Watches this process's ffmpeg children: the largest VmHWM (the kernel's own high-water mark)
+ * and the CPU time each used, summed. Polling every 100 ms misses at most the last 100 ms of a
+ * process's CPU time. CPU time, unlike wall time, does not depend on what else the machine runs.
  */
-function watchFfmpegPeakRss(): { stop: () => number | undefined } {
-  let peak: number | undefined;
+function watchFfmpegUsage(): { stop: () => FfmpegUsage } {
+  let peakRssKiB: number | undefined;
+  const cpuTicks = new Map<string, number>();
   let busy = false;
   const poll = async (): Promise<void> => {
     if (busy) return;
@@ -89,7 +106,12 @@ function watchFfmpegPeakRss(): { stop: () => number | undefined } {
           if (!/^Name:\s+ffmpeg$/m.test(status)) continue;
           if (Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1]) !== process.pid) continue;
           const hwm = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
-          if (Number.isFinite(hwm)) peak = Math.max(peak ?? 0, hwm);
+          if (Number.isFinite(hwm)) peakRssKiB = Math.max(peakRssKiB ?? 0, hwm);
+          // Fields after "(comm)": state is field 3, utime 14 and stime 15.
+          const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          const ticks = Number(fields[11]) + Number(fields[12]);
+          if (Number.isFinite(ticks)) cpuTicks.set(entry, Math.max(cpuTicks.get(entry) ?? 0, ticks));
         } catch {
           // The process ended between readdir and read.
         }
@@ -104,7 +126,8 @@ function watchFfmpegPeakRss(): { stop: () => number | undefined } {
   return {
     stop: () => {
       clearInterval(timer);
-      return peak;
+      const ticks = [...cpuTicks.values()].reduce((sum, value) => sum + value, 0);
+      return { ...(peakRssKiB !== undefined ? { peakRssKiB } : {}), ...(cpuTicks.size > 0 ? { cpuS: ticks / CLOCK_TICKS_PER_S } : {}) };
     },
   };
 }
@@ -130,12 +153,12 @@ function singleRungArgs(plan: LadderPlan, rungIndex: number, source: string, out
   ];
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; peakRssKiB: number | undefined; value: T }> {
-  const watcher = watchFfmpegPeakRss();
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; usage: FfmpegUsage; value: T }> {
+  const watcher = watchFfmpegUsage();
   const started = performance.now();
   try {
     const value = await work();
-    return { ms: performance.now() - started, peakRssKiB: watcher.stop(), value };
+    return { ms: performance.now() - started, usage: watcher.stop(), value };
   } finally {
     watcher.stop();
   }
@@ -180,13 +203,17 @@ export async function runVodBench(options: VodBenchOptions = {}): Promise<VodBen
         sequentialMs: theirs.ms,
         ratio: theirs.ms / ours.ms,
         ladderRealtime: sourceSeconds / (ours.ms / 1000),
-        ...(ours.peakRssKiB !== undefined ? { ladderPeakRssKiB: ours.peakRssKiB } : {}),
-        ...(theirs.peakRssKiB !== undefined ? { sequentialPeakRssKiB: theirs.peakRssKiB } : {}),
+        ...(ours.usage.peakRssKiB !== undefined ? { ladderPeakRssKiB: ours.usage.peakRssKiB } : {}),
+        ...(theirs.usage.peakRssKiB !== undefined ? { sequentialPeakRssKiB: theirs.usage.peakRssKiB } : {}),
+        ...(ours.usage.cpuS !== undefined ? { ladderCpuS: ours.usage.cpuS } : {}),
+        ...(theirs.usage.cpuS !== undefined ? { sequentialCpuS: theirs.usage.cpuS } : {}),
       };
       rounds.push(result);
       log(
-        `round ${round + 1}/${roundCount}: ladder ${fmt(ours.ms / 1000, 2)} s (${fmt(result.ladderRealtime, 2)}x realtime, ffmpeg peak RSS ${rss(result.ladderPeakRssKiB)}), ` +
-          `one ffmpeg per rung ${fmt(theirs.ms / 1000, 2)} s (peak RSS ${rss(result.sequentialPeakRssKiB)}), ratio ${fmt(result.ratio, 2)}x`,
+        `round ${round + 1}/${roundCount}: ladder ${fmt(ours.ms / 1000, 2)} s wall / ${fmt(result.ladderCpuS ?? Number.NaN, 1)} s CPU ` +
+          `(${fmt(result.ladderRealtime, 2)}x realtime, ffmpeg peak RSS ${rss(result.ladderPeakRssKiB)}), ` +
+          `one ffmpeg per rung ${fmt(theirs.ms / 1000, 2)} s wall / ${fmt(result.sequentialCpuS ?? Number.NaN, 1)} s CPU (peak RSS ${rss(result.sequentialPeakRssKiB)}), ` +
+          `ratio ${fmt(result.ratio, 2)}x wall, ${fmt(cpuRatio(result), 2)}x CPU`,
       );
       await rm(join(dir, `ladder-${round}`), { recursive: true, force: true });
       await rm(join(dir, `sequential-${round}`), { recursive: true, force: true });
@@ -197,7 +224,7 @@ export async function runVodBench(options: VodBenchOptions = {}): Promise<VodBen
       const longer = join(dir, `source-${seconds}s.mp4`);
       await generateSource(longer, seconds, log);
       const run = await timed(() => transcodeLadder(longer, join(dir, `ladder-${seconds}s`), { rungs: RUNGS, timeoutMs: Math.max(TIMEOUT_MS, seconds * 4000) }));
-      const point = { sourceSeconds: seconds, ladderRealtime: seconds / (run.ms / 1000), ...(run.peakRssKiB !== undefined ? { peakRssKiB: run.peakRssKiB } : {}) };
+      const point = { sourceSeconds: seconds, ladderRealtime: seconds / (run.ms / 1000), ...(run.usage.peakRssKiB !== undefined ? { peakRssKiB: run.usage.peakRssKiB } : {}) };
       rssBySourceLength.push(point);
       log(`ladder alone on ${seconds} s: ${fmt(point.ladderRealtime, 2)}x realtime, ffmpeg peak RSS ${rss(point.peakRssKiB)}`);
       await rm(join(dir, `ladder-${seconds}s`), { recursive: true, force: true });
@@ -213,6 +240,8 @@ export async function runVodBench(options: VodBenchOptions = {}): Promise<VodBen
       rounds,
       ratio,
       ladderRealtime,
+      cpuRatio: median(rounds.map(cpuRatio)),
+      idleRealtime: median(rounds.map((round) => idleRealtime(round, sourceSeconds))),
       passRatio: ratio >= VOD_GOALS.ratio,
       passRealtime: ladderRealtime >= VOD_GOALS.realtime,
     };
@@ -236,6 +265,20 @@ async function generateSource(path: string, seconds: number, log: (line: string)
   );
 }
 
+/** Sequential CPU seconds / ladder CPU seconds: the work the single decode saves. */
+function cpuRatio(round: VodBenchRound): number {
+  return round.ladderCpuS && round.sequentialCpuS ? round.sequentialCpuS / round.ladderCpuS : Number.NaN;
+}
+
+/**
+ * The ladder's speed on this machine were it idle: source seconds per CPU second, times the
+ * cores (what ffmpeg could use with nothing else running). Wall time on a shared, loaded box
+ * measures the neighbours; this measures the work.
+ */
+function idleRealtime(round: VodBenchRound, sourceSeconds: number): number {
+  return round.ladderCpuS ? (sourceSeconds / round.ladderCpuS) * availableParallelism() : Number.NaN;
+}
+
 function rss(kib: number | undefined): string {
   return kib === undefined ? 'n/a' : `${fmt(kib / 1024, 0)} MiB`;
 }
@@ -244,19 +287,25 @@ export function formatVod(result: VodBenchResult): string {
   return [
     `source: ${result.sourceSeconds} s 1280x720 30 fps; rungs ${result.rungs.join(', ')}`,
     table([
-      ['round', 'ladder s', 'x realtime', 'ladder RSS', 'per-rung s', 'per-rung RSS', 'ratio'],
+      ['round', 'ladder wall s', 'CPU s', 'x realtime', 'idle est.', 'RSS', 'per-rung wall s', 'CPU s', 'RSS', 'ratio wall', 'ratio CPU'],
       ...result.rounds.map((round, i) => [
         String(i + 1),
         fmt(round.ladderMs / 1000, 2),
+        fmt(round.ladderCpuS ?? Number.NaN, 1),
         fmt(round.ladderRealtime, 2),
+        fmt(idleRealtime(round, result.sourceSeconds), 2),
         rss(round.ladderPeakRssKiB),
         fmt(round.sequentialMs / 1000, 2),
+        fmt(round.sequentialCpuS ?? Number.NaN, 1),
         rss(round.sequentialPeakRssKiB),
         fmt(round.ratio, 2),
+        fmt(cpuRatio(round), 2),
       ]),
     ]),
+    `idle est. = source s / ffmpeg CPU s x ${availableParallelism()} cores: the ladder's speed were the machine idle (wall time on a shared box measures the neighbours)`,
     `ratio one-ffmpeg-per-rung / ladder (median): ${fmt(result.ratio, 2)}x (goal >= ${VOD_GOALS.ratio}x): ${verdict(result.passRatio)}`,
     `ladder speed (median): ${fmt(result.ladderRealtime, 2)}x realtime (goal >= ${VOD_GOALS.realtime}x): ${verdict(result.passRealtime)}`,
+    `by CPU time (median): one-ffmpeg-per-rung / ladder ${fmt(result.cpuRatio, 2)}x; ladder ${fmt(result.idleRealtime, 2)}x realtime were the machine idle`,
     ...result.rssBySourceLength.map((point) => `ladder alone on ${point.sourceSeconds} s of source: ${fmt(point.ladderRealtime, 2)}x realtime, ffmpeg peak RSS ${rss(point.peakRssKiB)}`),
   ].join('\n');
 }
@@ -266,7 +315,8 @@ export function vodSummary(result: VodBenchResult | undefined): string {
   if (!result) return 'vod     not measured';
   return (
     `vod     ${result.sourceSeconds} s 720p30 ladder 720/480/360: ${fmt(result.ladderRealtime, 2)}x realtime (goal >= ${VOD_GOALS.realtime}x): ${verdict(result.passRealtime)}; ` +
-    `one ffmpeg per rung / ladder ${fmt(result.ratio, 2)}x, rounds ${result.rounds.map((round) => fmt(round.ratio, 2)).join(' / ')} (goal >= ${VOD_GOALS.ratio}x): ${verdict(result.passRatio)}`
+    `one ffmpeg per rung / ladder ${fmt(result.ratio, 2)}x, rounds ${result.rounds.map((round) => fmt(round.ratio, 2)).join(' / ')} (goal >= ${VOD_GOALS.ratio}x): ${verdict(result.passRatio)}; ` +
+    `by CPU time ${fmt(result.cpuRatio, 2)}x, ${fmt(result.idleRealtime, 2)}x realtime idle estimate`
   );
 }
 
