@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HlsOrigin } from '../../../test/fakes/hls-origin/hls-origin.js';
 import { ManualClock } from '../../../test/fakes/hls-origin/manual-clock.js';
-import { sourceSegments, type SourceSegment } from '../../../test/fakes/hls-origin/source-segments.js';
+import { sourceInitSection, sourceSegments, type SourceSegment } from '../../../test/fakes/hls-origin/source-segments.js';
 import { FilesystemObjectStore } from '../storage/index.js';
 import {
   ArchiveSink,
@@ -54,9 +54,9 @@ describe('HlsFollower', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function rig(name: string, source = segments, windowSize = 4): Promise<Rig> {
+  async function rig(name: string, source = segments, windowSize = 4, initSection?: Buffer): Promise<Rig> {
     const clock = new ManualClock();
-    const origin = await HlsOrigin.start({ clock, segments: source, windowSize });
+    const origin = await HlsOrigin.start({ clock, segments: source, windowSize, ...(initSection ? { initSection } : {}) });
     const store = new FilesystemObjectStore(join(root, name));
     const fetchers: SegmentFetcher[] = [];
     cleanups.push(async () => {
@@ -252,6 +252,21 @@ describe('HlsFollower', () => {
     assert.equal(outcome.state, 'ended');
     assert.equal(outcome.totals.segments, 3);
     assert.equal(sink.head.mediaUrl, r.origin.liveUrl);
+  });
+
+  it('archives an fMP4 (CMAF) source with its init section once, each segment naming it', async () => {
+    const r = await rig('fmp4', await sourceSegments('fmp4', 4), 4, await sourceInitSection(4));
+    r.origin.endAfter = 105;
+    const { follower, sink } = await follow(r, 'b/');
+    const outcome = await r.clock.runWhileIdle(follower.run());
+    assert.equal(outcome.state, 'ended', JSON.stringify(outcome.failure));
+    const archived = segmentsOf(await entriesOf(r.store, 'b/'));
+    assert.equal(archived.length, 6);
+    assert.ok(archived.every((entry) => entry.format === 'fmp4' && entry.key.endsWith('.m4s') && entry.initKey === 'init/0000.mp4'));
+    assert.equal(r.origin.initRequests, 1);
+    assert.deepEqual(Object.values(sink.head.initSections), ['init/0000.mp4']);
+    const init = await r.store.get('b/init/0000.mp4');
+    assert.deepEqual(Buffer.concat(await init!.body.toArray()), await sourceInitSection(4));
   });
 
   for (const kind of ['audio-only', 'video-only'] as const) {

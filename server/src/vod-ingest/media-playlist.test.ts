@@ -62,6 +62,11 @@ describe('parsePlaylist', () => {
     assert.deepEqual(playlist.segments.map((segment) => segment.gap), [false, true]);
   });
 
+  it('reads a playlist whose EXT-X-MAP comes before any segment as empty', () => {
+    const playlist = parseMediaPlaylist('#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:100\n#EXT-X-MAP:URI="init.mp4"\n', BASE, LIMITS);
+    assert.deepEqual(playlist.segments, []);
+  });
+
   it('refuses a master playlist where a media playlist is expected, and picks the highest-bandwidth variant', () => {
     const text = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\n360p.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2500000,RESOLUTION=1280x720\n720p.m3u8\n#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=9000000,URI="iframes.m3u8"\n';
     assert.equal(reasonOf(() => parseMediaPlaylist(text, BASE, LIMITS)), 'master_playlist');

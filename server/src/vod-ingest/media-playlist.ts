@@ -120,12 +120,16 @@ function mediaPlaylist(parsed: types.MediaPlaylist, playlistUrl: URL): MediaPlay
   if (!isSequence(mediaSequence) || !isSequence(discontinuitySequence) || !isSequence(mediaSequence + parsed.segments.length)) {
     throw new IngestError(INGEST_FAILURE_REASONS.notAPlaylist, `${where} has an invalid media or discontinuity sequence`);
   }
+  // Segment tags after the last URI (an `EXT-X-MAP` in a playlist with no segment yet) come back
+  // from hls-parser as a segment without a URI: nothing to fetch, dropped. Elsewhere it is invalid.
+  const listed = parsed.segments.at(-1)?.uri === '' ? parsed.segments.slice(0, -1) : parsed.segments;
   let carried: { atMs: number; durationS: number } | undefined;
-  const segments = parsed.segments.map((segment, index): MediaSegmentRef => {
+  const segments = listed.map((segment, index): MediaSegmentRef => {
     const sequence = mediaSequence + index;
     if (segment.key && segment.key.method !== 'NONE') {
       throw new IngestError(INGEST_FAILURE_REASONS.unsupportedPlaylist, `${where}: segment ${sequence} is encrypted (${segment.key.method}); encrypted sources are not archived`);
     }
+    if (!segment.uri) throw new IngestError(INGEST_FAILURE_REASONS.notAPlaylist, `${where}: segment ${sequence} has no URI`);
     if (segment.byterange) {
       throw new IngestError(INGEST_FAILURE_REASONS.unsupportedPlaylist, `${where}: segment ${sequence} is a byte range; byte-range sources are not archived`);
     }

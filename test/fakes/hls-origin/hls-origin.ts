@@ -13,6 +13,8 @@ export interface HlsOriginOptions {
   readonly windowSize?: number;
   /** Media sequence number of the broadcast's first segment. Default 100. */
   readonly firstSequence?: number;
+  /** fMP4 segments' init section: the playlists carry `EXT-X-MAP:URI="init.mp4"`. */
+  readonly initSection?: Buffer;
 }
 
 /** What the origin reports: a request, and a stalled segment body that will never end. */
@@ -52,6 +54,8 @@ export class HlsOrigin extends EventEmitter<HlsOriginEvents> {
   endAfter: number | undefined;
   /** Requests per segment sequence (live and VOD alike). */
   readonly segmentRequests = new Map<number, number>();
+  /** Requests of the init section. */
+  initRequests = 0;
 
   private readonly startedAtMs: number;
   private readonly durationsMs: number[];
@@ -145,33 +149,38 @@ export class HlsOrigin extends EventEmitter<HlsOriginEvents> {
     if (path === '/vod/index.m3u8') return this.text(response, this.vodPlaylist());
     if (path === '/master.m3u8') return this.text(response, this.masterPlaylist());
     if (path === '/huge/index.m3u8') return this.hugePlaylist(response);
-    const segment = /^\/(live|vod|huge)\/seg-(\d+)\.ts$/.exec(path);
+    if (/^\/(live|vod)\/init\.mp4$/.test(path) && this.options.initSection) {
+      this.initRequests++;
+      response.writeHead(200, { 'content-type': 'video/mp4' }).end(this.options.initSection);
+      return;
+    }
+    const segment = /^\/(live|vod|huge)\/seg-(\d+)\.(ts|m4s)$/.exec(path);
     if (segment) return this.segment(response, segment[1] as 'live' | 'vod' | 'huge', Number(segment[2]));
     response.writeHead(404).end();
   }
 
   private livePlaylist(): string {
     const last = this.publishedUpTo;
-    const lines = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-TARGETDURATION:${this.targetDurationS}`];
-    if (last === undefined) return [...lines, `#EXT-X-MEDIA-SEQUENCE:${this.firstSequence}`, ''].join('\n');
+    const lines = ['#EXTM3U', this.version, `#EXT-X-TARGETDURATION:${this.targetDurationS}`];
+    if (last === undefined) return [...lines, `#EXT-X-MEDIA-SEQUENCE:${this.firstSequence}`, ...this.map, ''].join('\n');
     const first = Math.max(this.firstSequence, last - this.windowSize + 1);
     let discontinuities = 0;
     for (let sequence = this.firstSequence; sequence < first; sequence++) if (this.hasDiscontinuity(sequence)) discontinuities++;
-    lines.push(`#EXT-X-MEDIA-SEQUENCE:${first}`, `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuities}`);
+    lines.push(`#EXT-X-MEDIA-SEQUENCE:${first}`, `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuities}`, ...this.map);
     for (let sequence = first; sequence <= last; sequence++) {
       if (this.hasDiscontinuity(sequence)) lines.push('#EXT-X-DISCONTINUITY');
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(this.startedAtMs + this.startOffsetMs(sequence)).toISOString()}`);
-      lines.push(`#EXTINF:${(this.durationOf(sequence) / 1000).toFixed(3)},`, this.segmentUriOverride.get(sequence) ?? `seg-${sequence}.ts`);
+      lines.push(`#EXTINF:${(this.durationOf(sequence) / 1000).toFixed(3)},`, this.segmentUriOverride.get(sequence) ?? `seg-${sequence}.${this.extension}`);
     }
     if (this.endAfter !== undefined && last >= this.endAfter) lines.push('#EXT-X-ENDLIST');
     return `${lines.join('\n')}\n`;
   }
 
   private vodPlaylist(): string {
-    const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-PLAYLIST-TYPE:VOD', `#EXT-X-TARGETDURATION:${this.targetDurationS}`, '#EXT-X-MEDIA-SEQUENCE:0'];
+    const lines = ['#EXTM3U', this.version, '#EXT-X-PLAYLIST-TYPE:VOD', `#EXT-X-TARGETDURATION:${this.targetDurationS}`, '#EXT-X-MEDIA-SEQUENCE:0', ...this.map];
     this.options.segments.forEach((segment, index) => {
       if (this.discontinuityBefore.has(index)) lines.push('#EXT-X-DISCONTINUITY');
-      lines.push(`#EXTINF:${segment.durationS.toFixed(3)},`, this.segmentUriOverride.get(index) ?? `seg-${index}.ts`);
+      lines.push(`#EXTINF:${segment.durationS.toFixed(3)},`, this.segmentUriOverride.get(index) ?? `seg-${index}.${this.extension}`);
     });
     lines.push('#EXT-X-ENDLIST');
     return `${lines.join('\n')}\n`;
@@ -258,6 +267,19 @@ export class HlsOrigin extends EventEmitter<HlsOriginEvents> {
     const last = this.publishedUpTo;
     if (last === undefined || sequence < this.firstSequence || sequence > last) return undefined;
     return segments[(sequence - this.firstSequence) % segments.length]!.data;
+  }
+
+  private get extension(): string {
+    return this.options.initSection ? 'm4s' : 'ts';
+  }
+
+  private get version(): string {
+    return this.options.initSection ? '#EXT-X-VERSION:7' : '#EXT-X-VERSION:3';
+  }
+
+  /** After the playlist's header tags, where ffmpeg writes it; also in a playlist with no segment yet. */
+  private get map(): string[] {
+    return this.options.initSection ? ['#EXT-X-MAP:URI="init.mp4"'] : [];
   }
 
   private hasDiscontinuity(sequence: number): boolean {
