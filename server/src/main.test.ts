@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually } from '../../test/support/eventually.js';
 import { startMain } from '../../test/support/main-process.js';
+import { startNatsServer } from '../../test/support/nats-server.js';
 import { findNatsServer } from './embedded-nats.js';
 
 const ADMIN_TOKEN = 'embedded-admin-token-0123456789';
@@ -35,6 +36,17 @@ describe('main.ts: the bus it runs on, and what it says at start', () => {
       assert.match(error.message, /exited before it was ready \(code 78/);
       assert.match(error.message, /NATS_URL: is required when NODE_ENV=production/);
       assert.match(error.message, /ALLOW_EPHEMERAL_BUS=1/);
+      return true;
+    });
+  });
+
+  it('a setting the running system refutes (BUS_REPLICAS=3 on one nats-server) stops the start with one line and exit 78, like a bad variable', async (t) => {
+    const nats = await startNatsServer();
+    t.after(() => nats.stop());
+    await assert.rejects(startMain({ NATS_URL: nats.url, BUS_REPLICAS: '3', DEMO: '0' }), (error: Error) => {
+      assert.match(error.message, /exited before it was ready \(code 78/);
+      assert.match(error.message, /live-upload: invalid environment variable BUS_REPLICAS: is 3 but/);
+      assert.doesNotMatch(error.message, /\n\s+at /, 'no stack trace');
       return true;
     });
   });

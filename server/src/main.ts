@@ -88,6 +88,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A setting that only the running system can refute (BUS_REPLICAS against the cluster, a storage
+  // bucket that is not there) is a configuration error like one caught at load: one line, exit 78.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`live-upload: ${error.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`live-upload failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   process.exit(1);
 });
