@@ -1,3 +1,13 @@
+/**
+ * The VOD ingest's fetch half (issue 21): HLS sources into an archive in an `ObjectStore`.
+ *
+ * A worker opens one `SegmentFetcher` per job (limits, clock, and the outbound webhooks' SSRF
+ * policy: `allowPrivateHosts` from OUTBOUND_ALLOW_PRIVATE_HOSTS), opens the broadcast's
+ * `ArchiveSink` at its prefix (which resumes one a crashed replica left `following`), and runs
+ * either an `HlsFollower` (a live channel's playlist, until ENDLIST or `stop()` at offline) or
+ * `pullVodPlaylist` (a finished VOD URL). Both resolve with an `IngestOutcome`: `ended` (usable),
+ * or `failed` with a reason (delete the prefix). The ladder reads the result with `readArchive`.
+ */
 export { HlsFollower, type HlsFollowerEvents, type HlsFollowerOptions } from './hls-follower.js';
 export { pullVodPlaylist, type VodPullOptions } from './vod-playlist-puller.js';
 export { SegmentFetcher, type SegmentFetcherOptions, type SegmentFetchResult } from './segment-fetcher.js';
