@@ -182,6 +182,13 @@ describe('transcodeLadder (real ffmpeg)', () => {
     assert.deepEqual(await readdir(parent), []);
   });
 
+  it('ladders an archive whose encoder restarted (timestamps from zero again after a discontinuity) into one continuous replay', async () => {
+    const ladder = await transcodeLadder(fixtures.discontinuityPlaylist, join(workDir, 'restarted'), { ...quick, inputFormats: HLS_ARCHIVE_INPUT_FORMATS });
+    assert.ok(Math.abs(ladder.durationS - 4) < 0.1, `duration ${ladder.durationS}`);
+    const segments = parseMediaPlaylist(await readFile(join(ladder.dir, ladder.renditions[0]!.playlist), 'utf8')).segments;
+    assert.deepEqual(segments.slice(0, 4).map((segment) => segment.durationS), [1, 1, 1, 1]);
+  });
+
   it('removes the staging directories a killed worker left, and nothing else', async () => {
     const parent = join(workDir, 'killed');
     await mkdir(join(parent, '.vod.partial-1234', '720p'), { recursive: true });
