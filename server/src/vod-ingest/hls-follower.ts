@@ -3,9 +3,8 @@ import type { ArchiveEntry } from './archive-manifest.js';
 import type { ArchiveSink } from './archive-sink.js';
 import type { IngestClock } from './ingest-clock.js';
 import { INGEST_FAILURE_REASONS, IngestError, TransientFetchError } from './ingest-error.js';
-import type { MediaPlaylist } from './media-playlist.js';
+import { parseMediaPlaylist, type MediaPlaylist } from './media-playlist.js';
 import { PlaylistArchiver, finishIngest, loadMediaPlaylist, type IngestOutcome } from './playlist-archiver.js';
-import { parseMediaPlaylist } from './media-playlist.js';
 import type { SegmentFetcher } from './segment-fetcher.js';
 
 export interface HlsFollowerOptions {

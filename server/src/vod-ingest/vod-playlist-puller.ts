@@ -1,7 +1,7 @@
+import type { ArchiveEntry } from './archive-manifest.js';
 import type { ArchiveSink } from './archive-sink.js';
 import { INGEST_FAILURE_REASONS, IngestError, TransientFetchError } from './ingest-error.js';
 import { PlaylistArchiver, finishIngest, loadMediaPlaylist, type IngestOutcome } from './playlist-archiver.js';
-import type { ArchiveEntry } from './archive-manifest.js';
 import type { SegmentFetcher } from './segment-fetcher.js';
 
 export interface VodPullOptions {
@@ -35,7 +35,7 @@ export function pullVodPlaylist(options: VodPullOptions): Promise<IngestOutcome>
         if (failures > limits.maxPlaylistFailures) {
           throw new IngestError(INGEST_FAILURE_REASONS.sourceUnavailable, `the playlist failed ${failures} times in a row; last: ${error.message}`, { cause: error });
         }
-        await options.fetcher.sleep(limits.retryDelayMs * 2 ** (failures - 1), signal);
+        await fetcher.sleep(limits.retryDelayMs * 2 ** (failures - 1), signal);
       }
     }
     if (!loaded.playlist.endlist) {
