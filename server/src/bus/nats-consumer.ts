@@ -12,6 +12,7 @@ import {
 import { redeliveryDelayMs, type BusMessage, type Consumer, type ConsumerOptions, type MessageHandler } from './bus.js';
 import type { BusLogger } from './bus-logger.js';
 import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
+import { createWhenAnswered } from './nats-unanswered.js';
 
 /** Defaults documented on `ConsumerOptions`. */
 const CONSUMER_DEFAULTS = { ackWaitMs: 30_000, maxDeliver: -1, maxAckPending: 64 } as const;
@@ -51,7 +52,7 @@ export async function ensureJetStreamConsumer(jsm: JetStreamManager, options: Co
     existing = await jsm.consumers.info(options.stream, options.durable);
   } catch (err) {
     if (jetStreamErrorCode(err) !== JETSTREAM_ERROR_CODES.consumerNotFound) throw err;
-    return jsm.consumers.add(options.stream, wanted);
+    return createWhenAnswered(() => jsm.consumers.add(options.stream, wanted));
   }
   const current = existing.config;
   const unchanged =

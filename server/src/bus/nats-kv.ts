@@ -11,6 +11,7 @@ import {
 import type { BusLogger } from './bus-logger.js';
 import { assertKvKey } from './kv-key.js';
 import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
+import { createWhenAnswered } from './nats-unanswered.js';
 import { JetStreamPublishError, type JetStreamPublisher } from './nats-publisher.js';
 import { waitForReplication } from './nats-replicas.js';
 
@@ -39,7 +40,7 @@ export interface JetStreamKvContext {
 export async function openJetStreamKv(context: JetStreamKvContext, bucket: string, options: KvBucketOptions): Promise<KvBucket> {
   const { js, jsm, logger, replicas } = context;
   const ttlMs = options.ttlMs ?? 0;
-  const kv = await js.views.kv(bucket, { history: 1, replicas, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
+  const kv = await createWhenAnswered(() => js.views.kv(bucket, { history: 1, replicas, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) }));
   const status = await kv.status();
   if (status.ttl !== ttlMs) {
     await jsm.streams.update(status.streamInfo.config.name, {

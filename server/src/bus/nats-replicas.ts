@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCode, NatsError, StorageType, type JetStreamManager, type ServerInfo } from 'nats';
+import { StorageType, type JetStreamManager, type ServerInfo } from 'nats';
 import type { BusLogger } from './bus-logger.js';
 import { JETSTREAM_ERROR_CODES, describeError, jetStreamErrorCode } from './nats-errors.js';
+import { isUnanswered } from './nats-unanswered.js';
 
 /** Most replicas JetStream keeps of a stream. */
 export const MAX_JETSTREAM_REPLICAS = 5;
@@ -79,7 +80,7 @@ export async function assertJetStreamReplicas(
       // Two replicas checking at the same moment: while one's add is being placed, JetStream
       // answers neither it nor the other's delete of the probe (2 of 7 fleets of two started at
       // once on a fresh three-node cluster failed their start here, both replicas). Ask again.
-      if (!(mayStillJoin || isTimeout(err)) || Date.now() >= deadline) throw replicasError(err, server, replicas, where);
+      if (!(mayStillJoin || isUnanswered(err)) || Date.now() >= deadline) throw replicasError(err, server, replicas, where);
       await sleep(PEERS_JOIN_POLL_MS);
     }
   }
@@ -93,13 +94,8 @@ async function deleteProbe(jsm: JetStreamManager): Promise<void> {
     // Another process checking at the same moment may have deleted it first, or be adding it
     // (then this delete is never answered). The add that came before answered the question; a
     // probe left behind is removed by the next check.
-    if (jetStreamErrorCode(err) !== JETSTREAM_ERROR_CODES.streamNotFound && !isTimeout(err)) throw err;
+    if (jetStreamErrorCode(err) !== JETSTREAM_ERROR_CODES.streamNotFound && !isUnanswered(err)) throw err;
   }
-}
-
-/** A JetStream API request that got no answer in time (nats.js's request timeout). */
-function isTimeout(err: unknown): boolean {
-  return err instanceof NatsError && err.code === ErrorCode.Timeout;
 }
 
 /** How long a re-replicated stream gets to elect a leader and bring its new replicas up to date. */

@@ -9,6 +9,7 @@ import {
 import type { StreamConfig } from './bus.js';
 import type { BusLogger } from './bus-logger.js';
 import { JETSTREAM_ERROR_CODES, jetStreamErrorCode } from './nats-errors.js';
+import { createWhenAnswered } from './nats-unanswered.js';
 import { waitForReplication } from './nats-replicas.js';
 
 /**
@@ -50,7 +51,7 @@ export async function ensureJetStreams(
       existing = (await jsm.streams.info(config.name)).config;
     } catch (err) {
       if (jetStreamErrorCode(err) !== JETSTREAM_ERROR_CODES.streamNotFound) throw err;
-      await jsm.streams.add(wanted);
+      await createWhenAnswered(() => jsm.streams.add(wanted));
       logger.info({ stream: config.name, replicas }, 'created JetStream stream');
       continue;
     }
