@@ -5,7 +5,7 @@ import type Router from '@koa/router';
 import { createApp, type App } from './app.js';
 import { Lifecycle } from './lifecycle.js';
 import { AuditLog } from './audit/index.js';
-import { BusReplicasError, STREAMS, createMemoryBus, createNatsBus, kvConflictCounter, type Bus } from './bus/index.js';
+import { BusLease, BusReplicasError, STREAMS, createMemoryBus, createNatsBus, kvConflictCounter, type Bus } from './bus/index.js';
 import { ChannelRegistry } from './channels/index.js';
 import { ConfigError, type Config } from './config.js';
 import type { AppState } from './http/app-state.js';
@@ -15,7 +15,7 @@ import { createLogger, createMetrics, startMetricsServer, type Logger, type Metr
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
 import { PROVIDER_ADAPTERS } from './providers/index.js';
 import { LifecycleSweeper, PromotionWorker, STAGING_DIR_NAME, applyQuarantineBucketLifecycle } from './publishing/index.js';
-import { AppAccessToken, HelixClient, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
+import { AppAccessToken, HelixClient, TWITCH_SUBSCRIPTIONS_LEASE_KEY, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
 import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createTusEndpoint, uploadLockEvents } from './uploads/index.js';
 import { s3ClientConfigFor } from './storage/index.js';
@@ -330,6 +330,9 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
       callbackUrl: `${publicUrl}/webhooks/twitch`,
       secret: config.twitchEventSubSecret,
       intervalMs: helix.reconcileMs,
+      // Twice the interval: the holder renews at every round, long before it runs out; a dead
+      // holder's rounds pass to another replica within two intervals.
+      lease: await BusLease.open(bus, { key: TWITCH_SUBSCRIPTIONS_LEASE_KEY, leaseMs: 2 * helix.reconcileMs, logger: logger.child({ component: 'twitch-subscriptions' }) }),
       logger: logger.child({ component: 'twitch-subscriptions' }),
     });
     twitchSubscriptions = manager;

@@ -131,7 +131,7 @@ export const BUCKETS = {
   linkedAccounts: 'linked-accounts',
   /** Per OAuth `state`: a pending authorization (channel, provider, PKCE verifier, return_to); one use, TTL'd. */
   oauthStates: 'oauth-states',
-  /** Per fleet-wide role (`youtube-poller`): the process holding it, `{ holder, expires_at }`, renewed with compare-and-set. */
+  /** Per fleet-wide role (`youtube-poller`, `bluesky-jetstream`, `twitch-subscriptions`): the process holding it, `{ holder, expires_at }`, renewed with compare-and-set. */
   leases: 'leases',
   /** Per Pacific day (`quota.{YYYY-MM-DD}`): the YouTube Data API units the fleet claimed, and Google's `quotaExceeded`. */
   youtubeQuota: 'youtube-quota',

@@ -49,6 +49,8 @@ export {
   planSubscriptions,
   wantedSubscriptions,
   DEFAULT_RECONCILE_INTERVAL_MS,
+  TWITCH_SUBSCRIPTIONS_LEASE_KEY,
+  type PeriodicLease,
   type ReconcileReport,
   type RevocationOutcome,
   type SubscriptionManagerOptions,

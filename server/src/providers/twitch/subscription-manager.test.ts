@@ -5,12 +5,15 @@ import { after, before, describe, it } from 'node:test';
 import { parseChannelRef } from '@live-upload/schema';
 import { startFakeHelix, type FakeHelix, type FakeSubscription } from '../../../../test/fakes/twitch/helix.js';
 import { TEST_BROADCASTER, TEST_CHANNEL, TEST_SECRET, startTestServer, type TestServer } from '../../../../test/support/test-server.js';
+import { eventually } from '../../../../test/support/eventually.js';
+import { BusLease, createMemoryBus } from '../../bus/index.js';
 import { createLogger } from '../../observability/index.js';
 import { AppAccessToken } from './app-access-token.js';
 import type { EventSubSubscription } from './eventsub-message.js';
 import { HELIX_ERROR_KINDS, HelixClient, HelixError } from './helix-client.js';
 import {
   DELETE_REASONS,
+  TWITCH_SUBSCRIPTIONS_LEASE_KEY,
   TwitchSubscriptionManager,
   planSubscriptions,
   wantedSubscriptions,
@@ -390,6 +393,43 @@ describe('TwitchSubscriptionManager end to end (fake Helix, real server as the c
       assert.equal(calls, 2);
       scheduled.start();
       assert.equal(calls, 2, 'a stopped manager does not start again');
+    });
+
+    it('in a fleet, one replica runs the periodic reconcile (a lease on the bus); when it stops, another takes the rounds over', async () => {
+      const bus = createMemoryBus();
+      const leaseFor = (holder: string) => BusLease.open(bus, { key: TWITCH_SUBSCRIPTIONS_LEASE_KEY, holder, leaseMs: 60_000 });
+      const rounds = { a: 0, b: 0 };
+      const replica = async (name: 'a' | 'b') =>
+        managerWith({
+          intervalMs: 15,
+          lease: await leaseFor(name),
+          links: async () => {
+            rounds[name]++;
+            return [];
+          },
+        });
+      const [a, b] = [await replica('a'), await replica('b')];
+      try {
+        a.start();
+        await eventually(() => rounds.a >= 3, 'replica a reconciles round after round');
+        b.start();
+        const bAtStart = rounds.b;
+        const aBefore = rounds.a;
+        await eventually(() => rounds.a >= aBefore + 3, 'a keeps reconciling');
+        assert.equal(rounds.b, bAtStart, 'b stands by while a holds the lease');
+        assert.equal(bAtStart, 0);
+        await a.stop();
+        await eventually(() => rounds.b >= 2, 'b takes the periodic rounds over once a gave the lease back');
+        const aStopped = rounds.a;
+        await eventually(() => rounds.b >= 4, 'b goes on');
+        assert.equal(rounds.a, aStopped, 'a stopped');
+        // A reconcile asked for (a link changed on this replica) runs where it is asked, lease or not.
+        await a.reconcile();
+        assert.equal(rounds.a, aStopped + 1);
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
+        await bus.close();
+      }
     });
 
     it('runs asked for during a run are queued once behind it', async () => {

@@ -159,7 +159,21 @@ export interface SubscriptionManagerOptions {
   readonly secret: string;
   /** Between periodic reconciles (default 10 min). */
   readonly intervalMs?: number;
+  /**
+   * Who of a fleet runs the periodic reconcile (a `BusLease` on `twitch-subscriptions`): a
+   * round asks `hold()` first and reconciles only while `isHolder`, so N replicas do not list
+   * and re-create subscriptions N times every interval. Reconciles asked for (a link changed, a
+   * revocation) run where they are asked. Absent: this process reconciles on its own.
+   */
+  readonly lease?: PeriodicLease;
   readonly logger: Logger;
+}
+
+/** The part of `BusLease` the periodic reconcile uses. */
+export interface PeriodicLease {
+  hold(): Promise<unknown>;
+  readonly isHolder: boolean;
+  release(): Promise<void>;
 }
 
 export interface ReconcileFailure {
@@ -187,10 +201,15 @@ export type RevocationOutcome =
 
 export const DEFAULT_RECONCILE_INTERVAL_MS = 10 * 60 * 1000;
 
+/** The periodic reconcile's key in the `leases` bucket: one replica of a fleet runs it. */
+export const TWITCH_SUBSCRIPTIONS_LEASE_KEY = 'twitch-subscriptions';
+
 export class TwitchSubscriptionManager {
   private current: Promise<ReconcileReport> | undefined;
   private next: Promise<ReconcileReport> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The periodic round in flight (lease, then reconcile). */
+  private round: Promise<void> | undefined;
   private started = false;
   private stopped = false;
   /** Revoked by Twitch but perhaps not yet marked in the registry: not re-subscribed meanwhile. */
@@ -205,12 +224,13 @@ export class TwitchSubscriptionManager {
     this.tick();
   }
 
-  /** No more runs; waits for the one in flight. */
+  /** No more runs; waits for the one in flight, then gives the lease back so another replica takes the periodic runs at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    await Promise.allSettled([this.current, this.next].filter((run) => run !== undefined));
+    await Promise.allSettled([this.current, this.next, this.round].filter((run) => run !== undefined));
+    await this.options.lease?.release().catch((error: unknown) => this.options.logger.warn({ err: error }, 'twitch subscriptions lease not released'));
   }
 
   /**
@@ -247,15 +267,25 @@ export class TwitchSubscriptionManager {
     return { action: 'ignored', reason };
   }
 
+  /** One periodic round: the lease (when there is one) taken or renewed, then a reconcile if this process holds it. */
   private tick(): void {
-    this.reconcile()
-      .then((report) => this.logReport(report))
+    this.round = this.periodicRound()
       .catch((error: unknown) => this.options.logger.warn({ err: error }, 'twitch subscription reconcile failed'))
       .finally(() => {
+        this.round = undefined;
         if (this.stopped) return;
         this.timer = setTimeout(() => this.tick(), this.options.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS);
         this.timer.unref();
       });
+  }
+
+  private async periodicRound(): Promise<void> {
+    const { lease } = this.options;
+    if (lease) {
+      await lease.hold();
+      if (!lease.isHolder || this.stopped) return;
+    }
+    this.logReport(await this.reconcile());
   }
 
   private begin(): Promise<ReconcileReport> {
