@@ -27,6 +27,11 @@ export interface NatsClusterHandle {
   waitForJetStreamMeta(timeoutMs?: number): Promise<void>;
   /** Index of the node that leads `stream`'s replicas now, or undefined while it has no leader. */
   streamLeader(stream: string): Promise<number | undefined>;
+  /**
+   * Makes node `node` the leader of `stream` (asks the leader to step down until JetStream elects
+   * that node, bounded): a test then chooses which node's death also takes a leader with it.
+   */
+  moveStreamLeader(stream: string, node: number, timeoutMs?: number): Promise<void>;
   /** How many copies of `stream` the cluster keeps (its config's `num_replicas`). */
   streamReplicas(stream: string): Promise<number>;
   /** Stops all three gracefully and removes their stores and configs. Final. */
@@ -164,6 +169,17 @@ export async function startNatsCluster(): Promise<NatsClusterHandle> {
       const leader = await withConnection(async (nc) => (await (await nc.jetstreamManager({ timeout: 2_000 })).streams.info(stream)).cluster?.leader);
       const index = leader === undefined ? -1 : names.indexOf(leader);
       return index === -1 ? undefined : index;
+    },
+    async moveStreamLeader(stream, node, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const leader = await handle.streamLeader(stream).catch(() => undefined);
+        if (leader === node) return;
+        if (Date.now() > deadline) throw new Error(`${stream}'s leader is node ${leader}, not node ${node}, after ${timeoutMs} ms of step-downs`);
+        // Only with a leader to step down; the election after one takes a moment, and may pick any node.
+        if (leader !== undefined) await withConnection((nc) => nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 2_000 })).catch(() => undefined);
+        await sleep(250);
+      }
     },
     async streamReplicas(stream) {
       return withConnection(async (nc) => (await (await nc.jetstreamManager({ timeout: 2_000 })).streams.info(stream)).config.num_replicas);
