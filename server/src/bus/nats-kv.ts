@@ -55,7 +55,7 @@ export async function openJetStreamKv(context: JetStreamKvContext, bucket: strin
     logger.info({ bucket, replicas, previousReplicas }, 'updated JetStream KV bucket: replica count changed');
     await waitForReplication(jsm, status.streamInfo.config.name, replicas, logger);
   }
-  return new JetStreamKvBucket(bucket, kv, context.publisher, logger);
+  return new JetStreamKvBucket(bucket, kv, context.publisher, logger, jsm, status.streamInfo.config.name);
 }
 
 /**
@@ -74,6 +74,8 @@ class JetStreamKvBucket implements KvBucket {
     private readonly kv: KV,
     private readonly publisher: JetStreamPublisher,
     private readonly logger: BusLogger,
+    private readonly jsm: JetStreamManager,
+    private readonly stream: string,
   ) {
     this.subjectPrefix = `$KV.${name}.`;
   }
@@ -126,16 +128,21 @@ class JetStreamKvBucket implements KvBucket {
 
   /**
    * Every live key (starting with `prefix`), each once. nats.js lists keys with an ordered
-   * consumer and ends at the message that reports nothing pending; while other writers
-   * overwrite keys, the same key can come twice, and a listing can wait for that last message
+   * consumer (last message per subject) and ends at the message that reports nothing pending.
+   * While other writers work, that listing is not exact: the same key can come twice; a key
+   * overwritten during the listing can be missed (its old message is gone before it is sent, and
+   * the new one came after "nothing pending"); and a listing can wait for its last message
    * forever (CI saw an admin read hang for 300 s; nats-server#3481 is the same family). So keys
-   * are deduplicated, and a listing that receives nothing for `KEYS_IDLE_TIMEOUT_MS` ends with
-   * what it has, logged: by then the server has sent all it had.
+   * are deduplicated; a listing that receives nothing for `KEYS_IDLE_TIMEOUT_MS` ends with what
+   * it has, logged; and when the stream moved during the listing, the subjects the stream holds
+   * are compared with it and each one it missed is read (a deleted key's marker reads as missing).
    */
   async keys(prefix = ''): Promise<string[]> {
     const keys = new Set<string>();
+    let lastSeqBefore: number;
     let listing: Awaited<ReturnType<KV['keys']>>;
     try {
+      lastSeqBefore = (await this.jsm.streams.info(this.stream)).state.last_seq;
       listing = await this.kv.keys();
     } catch (err) {
       throw this.unavailable('keys', prefix, err);
@@ -156,7 +163,25 @@ class JetStreamKvBucket implements KvBucket {
       clearTimeout(watchdog);
     }
     if (stalled) this.logger.warn({ bucket: this.name, listed: keys.size }, 'kv key listing got no end-of-listing from JetStream; returning the keys received');
+    await this.addKeysMissedWhileWritten(keys, prefix, lastSeqBefore);
     return [...keys];
+  }
+
+  /** When the bucket's stream moved since `lastSeqBefore`, reads each key the stream holds that `keys` lacks. */
+  private async addKeysMissedWhileWritten(keys: Set<string>, prefix: string, lastSeqBefore: number): Promise<void> {
+    let subjects: Record<string, number>;
+    try {
+      const info = await this.jsm.streams.info(this.stream, { subjects_filter: `${this.subjectPrefix}>` });
+      if (info.state.last_seq === lastSeqBefore) return;
+      subjects = info.state.subjects ?? {};
+    } catch (err) {
+      throw this.unavailable('keys', prefix, err);
+    }
+    for (const subject of Object.keys(subjects)) {
+      const key = subject.slice(this.subjectPrefix.length);
+      if (keys.has(key) || !key.startsWith(prefix)) continue;
+      if (await this.get(key)) keys.add(key);
+    }
   }
 
   async watch(onChange: (event: KvWatchEvent) => void): Promise<Subscription> {
