@@ -1,0 +1,36 @@
+import { isCanonicalId, parseCanonicalId } from '@live-upload/schema';
+import { z } from 'zod';
+
+/**
+ * One broadcast to turn into a replay: the work-queue job of the VOD worker, one per broadcast
+ * (its msg id is `vod:{canonical_id}`, so a second enqueue of the same broadcast is a
+ * duplicate the bus drops). Where the media comes from:
+ * - `live-archive`: the segments an `HlsFollower` archived while the channel was LIVE, under
+ *   `archive_prefix` in the media ObjectStore (never served as such);
+ * - `vod-playlist`: a finished HLS VOD an admin or publisher handed in, pulled segment by segment.
+ */
+export const vodJobSchema = z.strictObject({
+  canonical_id: z.string().refine(isCanonicalId, 'must be stream:{publisher}:{slug}:{ulid}'),
+  /** `publisher/slug`. */
+  channel: z.string().min(3).max(130),
+  source: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('live-archive'), archive_prefix: z.string().min(2).max(300).endsWith('/') }),
+    z.strictObject({ kind: z.literal('vod-playlist'), url: z.url({ protocol: /^https?$/ }).max(2048) }),
+  ]),
+  started_at: z.iso.datetime(),
+  ended_at: z.iso.datetime().optional(),
+  title: z.string().max(300).optional(),
+  requested_at: z.iso.datetime(),
+});
+export type VodJob = z.infer<typeof vodJobSchema>;
+
+/**
+ * The object-key path of a broadcast: `{publisher}/{slug}/{ulid}` (a canonical id has `:`,
+ * which object keys do not take). Archives live under `vod-archives/{path}/`, replays under
+ * `vods/{path}/`.
+ */
+export function broadcastKeyPath(canonicalId: string): string {
+  const parsed = parseCanonicalId(canonicalId);
+  if (!parsed) throw new RangeError(`not a canonical id: ${canonicalId}`);
+  return `${parsed.publisher}/${parsed.slug}/${parsed.ulid}`;
+}
