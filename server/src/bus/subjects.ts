@@ -29,6 +29,11 @@ export const SUBJECTS = {
   outboundDeliveryAll: 'outbound.deliveries.>',
   /** A YouTube WebSub notification named a video: confirm it with the Data API (msg id = the hint's key). */
   youtubeHints: 'youtube.hints',
+  /** One replay job per broadcast (issue 21): the VOD worker's work queue (msg id `vod:{canonical_id}`). */
+  vodJobs: 'vod.jobs',
+  /** A replay's transcode progress, throttled: `vod.progress.{publisher}.{slug}` (for SSE relays; losing one is harmless). */
+  vodProgress: (ref: ChannelRef) => `vod.progress.${ref.publisher}.${ref.slug}`,
+  vodProgressAll: 'vod.progress.>',
 } as const;
 
 /** Streams the server creates at start. */
@@ -96,6 +101,25 @@ export const STREAMS = {
     maxAgeMs: DAY_MS,
     duplicateWindowMs: 10 * 60 * 1000,
   },
+  /**
+   * Work queue of replay jobs, one per broadcast: an acked job is gone. The day-long window makes
+   * a second enqueue of the same broadcast (a repeated OFFLINE) a duplicate.
+   */
+  vodJobs: {
+    name: 'VOD_JOBS',
+    subjects: [SUBJECTS.vodJobs],
+    retention: 'workqueue',
+    maxAgeMs: 7 * DAY_MS,
+    duplicateWindowMs: DAY_MS,
+  },
+  /** Replay transcode progress, for relays that join late; kept an hour. */
+  vodProgress: {
+    name: 'VOD_PROGRESS',
+    subjects: [SUBJECTS.vodProgressAll],
+    retention: 'limits',
+    maxAgeMs: 60 * 60 * 1000,
+    duplicateWindowMs: 60 * 1000,
+  },
 } as const satisfies Record<string, StreamConfig>;
 
 /** KV buckets. */
@@ -145,6 +169,10 @@ export const BUCKETS = {
    * size), written by the replica that stored each; gone once the upload completes or expires.
    */
   uploadParts: 'upload-parts',
+  /** Per broadcast (`{publisher}.{slug}.{ulid}`): its replay record (state, progress, renditions, URLs), newest ulid first per channel. */
+  vods: 'vods',
+  /** Per publisher (`{publisher}`): the VOD jobs transcoding for it across the fleet (slots with expiry), for the per-account cap. */
+  vodSlots: 'vod-slots',
 } as const;
 
 /** Durable consumer names. */
@@ -165,4 +193,6 @@ export const CONSUMERS = {
   youtubeConfirmer: 'youtube-confirmer',
   /** Writes the linked Bluesky account's `app.bsky.actor.status` from `live.status.>`. */
   blueskyStatusWriter: 'bluesky-status-writer',
+  /** The VOD worker: `vod.jobs` (VOD_JOBS). */
+  vodWorker: 'vod-worker',
 } as const;

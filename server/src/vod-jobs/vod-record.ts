@@ -1,0 +1,59 @@
+import { isCanonicalId } from '@live-upload/schema';
+import { z } from 'zod';
+
+/** Where a replay is: queued (job enqueued), transcoding (a worker holds it), then one of the three ends. */
+export const VOD_STATES = ['queued', 'transcoding', 'published', 'failed', 'cancelled'] as const;
+export type VodState = (typeof VOD_STATES)[number];
+
+/** States a replay does not leave (a new job of the same broadcast changes nothing). */
+export function isFinalVodState(state: VodState): boolean {
+  return state === 'published' || state === 'failed' || state === 'cancelled';
+}
+
+/** Why a replay failed, for the publisher and for alerts. */
+export const VOD_FAILURE_REASONS = [
+  /** The archive or VOD playlist held nothing usable (no segments, a failed ingest, too short). */
+  'no-media',
+  /** The source was refused or unreachable (SSRF guard, limits, HTTP errors). */
+  'source-failed',
+  /** ffmpeg failed on every attempt. */
+  'transcode-failed',
+  /** The job itself was malformed. */
+  'invalid-job',
+] as const;
+export type VodFailureReason = (typeof VOD_FAILURE_REASONS)[number];
+
+export const vodRenditionSchema = z.strictObject({
+  name: z.string().min(1).max(40),
+  width: z.number().int().nonnegative(),
+  height: z.number().int().nonnegative(),
+  bandwidth: z.number().int().nonnegative(),
+  average_bandwidth: z.number().int().nonnegative(),
+  codecs: z.string().max(200),
+  frame_rate: z.number().nonnegative(),
+});
+export type VodRendition = z.infer<typeof vodRenditionSchema>;
+
+/**
+ * The replay of one broadcast, in the `vods` KV bucket: what the channel's VOD listing shows
+ * and what the replay route checks (only `published` ones are served). Written by
+ * `enqueueVodJob` (queued), the VOD worker (transcoding, progress, published, failed) and
+ * `cancelVod`; every change is a compare-and-set (`VodStore.update`).
+ */
+export const vodRecordSchema = z.strictObject({
+  canonical_id: z.string().refine(isCanonicalId, 'must be stream:{publisher}:{slug}:{ulid}'),
+  /** `publisher/slug`. */
+  channel: z.string().min(3).max(130),
+  state: z.enum(VOD_STATES),
+  progress: z.strictObject({ percent: z.number().min(0).max(100), speed: z.number().nonnegative().optional() }).optional(),
+  started_at: z.iso.datetime(),
+  ended_at: z.iso.datetime().optional(),
+  title: z.string().max(300).optional(),
+  duration_s: z.number().nonnegative().optional(),
+  renditions: z.array(vodRenditionSchema).max(20).optional(),
+  /** Absolute paths on this server (`/vod/{publisher}/{slug}/{ulid}/...`). */
+  urls: z.strictObject({ master: z.string(), poster: z.string().optional(), storyboard: z.string().optional() }).optional(),
+  failure: z.strictObject({ reason: z.enum(VOD_FAILURE_REASONS), message: z.string().max(1000) }).optional(),
+  updated_at: z.iso.datetime(),
+});
+export type VodRecord = z.infer<typeof vodRecordSchema>;
