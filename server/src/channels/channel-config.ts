@@ -25,11 +25,25 @@ export const UPLOAD_POLICIES = ['open', 'off'] as const;
 export type UploadPolicy = (typeof UPLOAD_POLICIES)[number];
 export const DEFAULT_UPLOAD_POLICY: UploadPolicy = 'off';
 
+/**
+ * What becomes of a channel's broadcasts once they end (issue 21): `public` (archived, made a
+ * replay, listed to everyone), `unlisted` (archived and made a replay, served to whoever has its
+ * link, listed only to the admin), `off` (nothing is archived). The default is `unlisted`: the
+ * issue asks that every broadcast becomes a replay, and that a replay is public only when the
+ * channel's policy says so; `unlisted` does both for channels that never chose (their replays
+ * exist and can be published by switching to `public`, nothing shows up in public listings).
+ */
+export const VOD_POLICIES = ['public', 'unlisted', 'off'] as const;
+export type VodPolicy = (typeof VOD_POLICIES)[number];
+export const DEFAULT_VOD_POLICY: VodPolicy = 'unlisted';
+
 /** What the admin API takes: `PUT /api/v1/channels/:publisher/:slug`. */
 export const channelInputSchema = z.strictObject({
   title: z.string().trim().min(1).max(140).nullable().optional(),
   /** Omitted: unchanged (a new channel gets `off`). */
   uploads: z.enum(UPLOAD_POLICIES).optional(),
+  /** Omitted: unchanged (a new channel gets `unlisted`). */
+  vod: z.enum(VOD_POLICIES).optional(),
   /** Omitted: unchanged; `null`: the channel has no player. */
   playback: z.strictObject({ hls: playbackUrlSchema }).nullable().optional(),
   /** The whole set of links: a provider left out is unlinked. */
@@ -67,6 +81,8 @@ export const channelConfigSchema = z.object({
   playback: playbackSchema.nullable().default(null),
   /** Records written before upload policies existed read as `off`. */
   uploads: z.enum(UPLOAD_POLICIES).default(DEFAULT_UPLOAD_POLICY),
+  /** Records written before VOD policies existed read as the default (`unlisted`). */
+  vod: z.enum(VOD_POLICIES).default(DEFAULT_VOD_POLICY),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -3,6 +3,7 @@ import { after, before, it } from 'node:test';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { createMemoryBus, createNatsBus, type Bus } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
+import { channelInputSchema } from './channel-config.js';
 import { ChannelRegistry } from './channel-registry.js';
 
 const YOUTUBE = 'UC_x5XG1OV2P6uZZ5FSM9Ttw';
@@ -95,5 +96,14 @@ describeEachBus('channel registry', (under) => {
     assert.deepEqual((await registry.upsert(ref, { playback: { hls }, providers: {} })).config.playback, { hls });
     assert.deepEqual((await registry.upsert(ref, { title: 'x', providers: {} })).config.playback, { hls });
     assert.equal((await registry.upsert(ref, { playback: null, providers: {} })).config.playback, null);
+  });
+
+  it('gives a new channel the unlisted VOD policy, keeps a set one when an update omits it, and refuses an unknown one', async () => {
+    const ref = { publisher: 'acme', slug: 'replays' };
+    assert.equal((await registry.upsert(ref, { providers: {} })).config.vod, 'unlisted');
+    assert.equal((await registry.upsert(ref, { vod: 'public', providers: {} })).config.vod, 'public');
+    assert.equal((await registry.upsert(ref, { title: 'x', providers: {} })).config.vod, 'public');
+    assert.equal((await registry.upsert(ref, { vod: 'off', providers: {} })).config.vod, 'off');
+    for (const bad of ['Public', 'private', '', null, 1]) assert.equal(channelInputSchema.safeParse({ vod: bad, providers: {} }).success, false, String(bad));
   });
 });

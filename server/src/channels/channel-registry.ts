@@ -2,7 +2,7 @@ import type { ChannelRef } from '@live-upload/schema';
 import { formatChannelRef, isBlueskyDid, isYoutubeChannelId } from '@live-upload/schema';
 import { BUCKETS, KvConflictError, KvContentionError, SKIP, decodeText, jsonCodec, typedKv, type Bus, type KvBucket, type KvConflictCounter, type KvUpdateResult, type TypedKv } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
-import { DEFAULT_UPLOAD_POLICY, channelConfigSchema, type ChannelConfig, type ChannelInput, type TwitchLinkConfig } from './channel-config.js';
+import { DEFAULT_UPLOAD_POLICY, DEFAULT_VOD_POLICY, channelConfigSchema, type ChannelConfig, type ChannelInput, type TwitchLinkConfig } from './channel-config.js';
 
 /** Providers whose accounts link to one channel each. */
 export const LINKED_PROVIDERS = ['twitch', 'youtube', 'bluesky'] as const;
@@ -71,6 +71,7 @@ function configOf(channel: string, previous: ChannelConfig | undefined, input: C
     channel,
     title: input.title === undefined ? (previous?.title ?? null) : input.title,
     uploads: input.uploads ?? previous?.uploads ?? DEFAULT_UPLOAD_POLICY,
+    vod: input.vod ?? previous?.vod ?? DEFAULT_VOD_POLICY,
     playback: input.playback === undefined ? (previous?.playback ?? null) : input.playback,
     providers: {
       twitch: twitch && {
