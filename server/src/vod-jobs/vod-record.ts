@@ -54,6 +54,8 @@ export const vodRecordSchema = z.strictObject({
   /** Absolute paths on this server (`/vod/{publisher}/{slug}/{ulid}/...`). */
   urls: z.strictObject({ master: z.string(), poster: z.string().optional(), storyboard: z.string().optional() }).optional(),
   failure: z.strictObject({ reason: z.enum(VOD_FAILURE_REASONS), message: z.string().max(1000) }).optional(),
+  /** Transcodes of this replay that failed so far (the worker gives up at its maximum). */
+  attempts: z.number().int().nonnegative().optional(),
   updated_at: z.iso.datetime(),
 });
 export type VodRecord = z.infer<typeof vodRecordSchema>;
