@@ -16,6 +16,7 @@ import { operationsRoutes } from './http/operations-routes.js';
 import { isTwitchWebhookPath, twitchWebhookIngress, type NodeRequestHandler } from './http/twitch-webhook-ingress.js';
 import { elementAssetsRoute } from './http/element-assets-route.js';
 import { mediaRoute } from './http/media-route.js';
+import { vodReplayRoute, type VodStore } from './vod-jobs/index.js';
 import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import { moderationRoutes } from './http/moderation-routes.js';
 import { outboundRoutes } from './http/outbound-routes.js';
@@ -79,6 +80,8 @@ export interface AppDeps {
   readonly uploads: { readonly grants: UploadGrants; readonly store: UploadStore; readonly tus: TusEndpoint };
   /** Published media (`{upload_id}/...`) that `/media` serves: a directory, or the fleet's media bucket. */
   readonly media: ObjectStore;
+  /** Replay records (issue 21); absent: no `/vod` route. */
+  readonly vods?: VodStore;
   /** Moderation: the audit log (decisions, blocklist changes) and the perceptual-hash blocklist. */
   readonly moderation: { readonly audit: AuditLog; readonly blocklist: HashBlocklist; readonly quarantine: QuarantinedUploads };
   /** Outbound webhooks' admin side (subscribers, deliveries, dead letters, replay); absent: no `/api/v1/webhooks` routes. */
@@ -140,6 +143,7 @@ export function createApp(deps: AppDeps): App {
   koa.use(publicReadCors());
   koa.use(tusUploadMount(deps.uploads.tus, clientActor));
   koa.use(mediaRoute({ uploads: deps.uploads.store, media: deps.media }));
+  if (deps.vods) koa.use(vodReplayRoute({ vods: deps.vods, media: deps.media }));
 
   const routers: Router<AppState>[] = [
     operationsRoutes({

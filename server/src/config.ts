@@ -13,8 +13,12 @@ const booleanFlag = z
 
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
-/** Work-queue workers a process can run; every process runs them all unless `WORKERS` says otherwise. */
-export const WORKER_KINDS = ['moderation', 'transcode'] as const;
+/**
+ * Work-queue workers a process can run; every process runs them all unless `WORKERS` says otherwise.
+ * `vod-capture`: follows live channels' HLS into replay archives (one replica per broadcast, by lease).
+ * `vod`: turns finished broadcasts' archives into replay ladders (the VOD_JOBS work queue).
+ */
+export const WORKER_KINDS = ['moderation', 'transcode', 'vod-capture', 'vod'] as const;
 export type WorkerKind = (typeof WORKER_KINDS)[number];
 
 const durationMs = (defaultMs: number) => z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000).default(defaultMs);
@@ -87,7 +91,11 @@ const environmentSchema = z.object({
   STORAGE_REGION: z.string().max(64).optional(),
   STORAGE_PATH_STYLE: booleanFlag.optional(),
   TRANSCODE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
-  /** The work-queue workers this process runs: `moderation`, `transcode`, or `none` (an API-only replica of a fleet). */
+  /** Replay ladders running at once in this process (each is one ffmpeg encoding every rung). */
+  VOD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  /** Replay ladders of one publisher running at once across the whole fleet. */
+  VOD_PER_PUBLISHER_LIMIT: z.coerce.number().int().min(1).max(64).default(2),
+  /** The work-queue workers this process runs: `moderation`, `transcode`, `vod-capture`, `vod`, or `none` (an API-only replica of a fleet). */
   WORKERS: z
     .string()
     .transform((value) => value.split(',').map((worker) => worker.trim().toLowerCase()).filter(Boolean))
@@ -232,6 +240,10 @@ export interface Config {
   readonly storage: StorageConfig;
   /** Transcodes running at once in this process (ffmpeg is CPU-bound: size it to the cores). */
   readonly transcodeConcurrency: number;
+  /** Replay ladders at once in this process (`VOD_CONCURRENCY`). */
+  readonly vodConcurrency: number;
+  /** Replay ladders of one publisher at once across the fleet (`VOD_PER_PUBLISHER_LIMIT`). */
+  readonly vodPerPublisherLimit: number;
   /** Which work-queue workers run in this process (moderation checks, publish transcodes); the others leave their jobs to other replicas on the bus. */
   readonly workers: ReadonlySet<WorkerKind>;
   /** Quarantined uploads not promoted are deleted this long after creation; rejected ones this long after rejection. */
@@ -379,6 +391,8 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     mediaDir,
     storage,
     transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
+    vodConcurrency: env.VOD_CONCURRENCY,
+    vodPerPublisherLimit: env.VOD_PER_PUBLISHER_LIMIT,
     workers: new Set(env.WORKERS),
     quarantineTtlMs: env.QUARANTINE_TTL_MS,
     lifecycleSweepMs: env.LIFECYCLE_SWEEP_MS,

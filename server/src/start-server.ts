@@ -20,6 +20,7 @@ import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/ind
 import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createTusEndpoint, uploadLockEvents } from './uploads/index.js';
 import { s3ClientConfigFor } from './storage/index.js';
 import { openStorage } from './storage/open-storage.js';
+import { VodSlots, VodStore, VodWorker } from './vod-jobs/index.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
 import {
@@ -181,6 +182,21 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     concurrency: config.transcodeConcurrency,
   });
   if (config.workers.has('transcode')) await lifecycle.start({ name: 'promotion', start: () => promotion.start(), stop: () => promotion.stop() });
+
+  // Replays (issue 21): finished broadcasts' archives become ladders under vods/ in the media store.
+  const vods = await VodStore.open(bus, { conflicts: kvConflicts });
+  const vodWorker = new VodWorker({
+    bus,
+    vods,
+    slots: await VodSlots.open(bus),
+    media: storage.media,
+    stagingDir,
+    logger: logger.child({ component: 'vod' }),
+    concurrency: config.vodConcurrency,
+    perPublisherLimit: config.vodPerPublisherLimit,
+    sourcePolicy: { allowPrivateHosts: new Set(config.outbound.allowPrivateHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, ''))), ...(options.outboundResolve ? { resolve: options.outboundResolve } : {}) },
+  });
+  if (config.workers.has('vod')) await lifecycle.start({ name: 'vod', start: () => vodWorker.start(), stop: () => vodWorker.stop() });
   const sweeper = new LifecycleSweeper({
     uploads: uploadStore,
     audit,
@@ -274,6 +290,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     publicUrl: () => publicUrl,
     uploads: { grants: uploadGrants, store: uploadStore, tus },
     media: storage.media,
+    vods,
     moderation: { audit, blocklist, quarantine },
     outbound: outbound.admin,
     linker,

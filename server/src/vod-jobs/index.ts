@@ -19,3 +19,9 @@ export {
   type VodRendition,
   type VodState,
 } from './vod-record.js';
+export { VodWorker, MAX_VOD_TRANSCODE_ATTEMPTS, VOD_ACK_WAIT_MS, VOD_PROGRESS_INTERVAL_MS, type VodProgressEvent, type VodWorkerOptions } from './vod-worker.js';
+export { VodSlots } from './vod-slots.js';
+export { VOD_URL_PREFIX, vodArchivePrefix, vodOutputPrefix, vodReplayUrls, vodFileFor, type VodFile, type VodReplayUrls } from './vod-files.js';
+export { VOD_OUTPUT_MARKER, readVodOutputMarker, removeVodOutput, storeVodOutput, type VodOutputMarker } from './vod-output.js';
+export { materializeArchive, type LocalArchivePlaylist } from './archive-playlist.js';
+export { vodReplayRoute, type VodReplayRouteDeps } from './vod-replay-route.js';
