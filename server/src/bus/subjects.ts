@@ -173,6 +173,11 @@ export const BUCKETS = {
   vods: 'vods',
   /** Per publisher (`{publisher}`): the VOD jobs transcoding for it across the fleet (slots with expiry), for the per-account cap. */
   vodSlots: 'vod-slots',
+  /**
+   * Per broadcast being archived (`{publisher}.{slug}.{ulid}`): the live capture's record (HLS URL,
+   * following or ending), written from `live.status.>`, watched by every replica; gone once its job is enqueued.
+   */
+  vodCaptures: 'vod-captures',
 } as const;
 
 /** Durable consumer names. */
@@ -195,4 +200,6 @@ export const CONSUMERS = {
   blueskyStatusWriter: 'bluesky-status-writer',
   /** The VOD worker: `vod.jobs` (VOD_JOBS). */
   vodWorker: 'vod-worker',
+  /** The live capture: `live.status.>` into capture records (which broadcasts to archive, which ended). */
+  vodCapture: 'vod-capture',
 } as const;

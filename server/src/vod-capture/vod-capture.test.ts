@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { liveMetadataSchema, type LiveMetadata } from '@live-upload/schema';
+import { HlsOrigin } from '../../../test/fakes/hls-origin/hls-origin.js';
+import { sourceSegments } from '../../../test/fakes/hls-origin/source-segments.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { TEST_BROADCASTER, TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
+import { BUCKETS, STREAMS, decodeJson } from '../bus/index.js';
+import { createLogger } from '../observability/index.js';
+import { FilesystemObjectStore } from '../storage/index.js';
+import { readArchive, type ArchiveSegmentEntry } from '../vod-ingest/index.js';
+import { VodStore, vodJobSchema, type VodJob } from '../vod-jobs/index.js';
+import { vodArchivePrefix } from '../vod-jobs/vod-files.js';
+import { VodCapture, captureKeyOf, type VodCaptureEvents } from './index.js';
+
+const GRACE_MS = 1_500;
+
+/**
+ * The capture against the real pipeline (Twitch webhooks into the test server, the grace window,
+ * the canonical LIVE_STATUS stream), a fake HLS origin publishing one ~1 s segment a second on
+ * real time, and capture services made here as replicas on the server's bus (the server's own
+ * is off: WORKERS=moderation), so each one's following can be counted.
+ */
+describe('VOD capture', () => {
+  let server: TestServer;
+  let origin: HlsOrigin;
+  let mediaDir: string;
+  let media: FilesystemObjectStore;
+  const services: VodCapture[] = [];
+
+  before(async () => {
+    origin = await HlsOrigin.start({ clock: { now: () => Date.now() }, segments: await sourceSegments('audio-video', 6), windowSize: 6 });
+    server = await startTestServer({ graceMs: GRACE_MS, env: { WORKERS: 'moderation', OUTBOUND_ALLOW_PRIVATE_HOSTS: '127.0.0.1' } });
+    mediaDir = await mkdtemp(join(tmpdir(), 'vod-capture-'));
+    media = new FilesystemObjectStore(mediaDir);
+  });
+  after(async () => {
+    for (const service of services) await service.stop();
+    await server.close();
+    await origin.close();
+    await rm(mediaDir, { recursive: true, force: true });
+  });
+
+  async function setChannel(vod: 'public' | 'unlisted' | 'off'): Promise<void> {
+    const response = await server.request(`/api/v1/channels/${TEST_CHANNEL}`, {
+      method: 'PUT',
+      admin: true,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ vod, playback: { hls: origin.liveUrl }, providers: { twitch: { user_id: TEST_BROADCASTER.id, login: TEST_BROADCASTER.login } } }),
+    });
+    assert.ok(response.ok, `channel update answered ${response.status}`);
+  }
+
+  /** A capture service (a replica) on the server's bus, with its events counted. */
+  async function replica(): Promise<{ service: VodCapture; refreshes: () => number; events: Array<keyof VodCaptureEvents> }> {
+    const service = await VodCapture.open({
+      bus: server.running.bus,
+      channels: server.running.channels,
+      media,
+      source: { allowPrivateHosts: new Set(['127.0.0.1']) },
+      logger: createLogger({ level: 'silent' }),
+      leaseMs: 4_000,
+      checkEveryMs: 500,
+    });
+    let refreshes = 0;
+    const events: Array<keyof VodCaptureEvents> = [];
+    service.on('refresh', () => refreshes++);
+    for (const name of ['following', 'handed-over', 'enqueued', 'recorded', 'skipped'] as const) service.on(name, () => events.push(name));
+    services.push(service);
+    await service.start();
+    return { service, refreshes: () => refreshes, events };
+  }
+
+  async function current(): Promise<LiveMetadata> {
+    return liveMetadataSchema.parse(await (await server.request(`/api/v1/channels/${TEST_CHANNEL}`)).json());
+  }
+
+  async function liveBroadcast(): Promise<string> {
+    const record = await eventually(async () => {
+      const now = await current();
+      return now.status === 'live' && now.canonical_id;
+    }, 'the channel to be LIVE');
+    return record;
+  }
+
+  async function archivedSegments(canonicalId: string): Promise<ArchiveSegmentEntry[]> {
+    const archive = await readArchive(media, vodArchivePrefix(canonicalId));
+    const segments: ArchiveSegmentEntry[] = [];
+    if (!archive) return segments;
+    for await (const entry of archive.entries()) if (entry.kind === 'segment') segments.push(entry);
+    return segments;
+  }
+
+  async function jobsFor(canonicalId: string): Promise<VodJob[]> {
+    const messages = await server.running.bus.readLatest(STREAMS.vodJobs.name, { limit: 100 });
+    return messages.map((message) => decodeJson(message.data, vodJobSchema)).filter((job) => job.canonical_id === canonicalId);
+  }
+
+  async function statusesOf(canonicalId: string): Promise<string[]> {
+    const messages = await server.running.bus.readLatest(STREAMS.liveStatus.name, { limit: 500 });
+    return messages
+      .map((message) => decodeJson(message.data, liveMetadataSchema))
+      .filter((record) => record.canonical_id === canonicalId)
+      .reverse()
+      .map((record) => record.status);
+  }
+
+  it('archives a LIVE broadcast as it grows, and at the canonical OFFLINE ends the archive and enqueues one job', async () => {
+    await setChannel('unlisted');
+    const { events } = await replica();
+    await server.goLive('Morning replay');
+    const canonicalId = await liveBroadcast();
+    const requestsBefore = new Map(origin.segmentRequests);
+    const growing = await eventually(async () => {
+      const segments = await archivedSegments(canonicalId);
+      return segments.length >= 3 && segments;
+    }, 'three segments archived', 15_000);
+    await server.goOffline();
+    await eventually(async () => (await jobsFor(canonicalId)).length > 0, 'the VOD job', 15_000);
+
+    const [job, ...more] = await jobsFor(canonicalId);
+    assert.equal(more.length, 0, 'one job');
+    assert.deepEqual(job!.source, { kind: 'live-archive', archive_prefix: `vod-archives/acme/morning-show/${canonicalId.split(':')[3]}/` });
+    assert.equal(job!.channel, TEST_CHANNEL);
+    assert.equal(job!.title, 'Morning replay');
+    const offline = await current();
+    assert.equal(offline.status, 'offline');
+    assert.equal(job!.ended_at, offline.ended_at);
+    assert.equal(job!.started_at, offline.started_at);
+
+    const archive = await readArchive(media, vodArchivePrefix(canonicalId));
+    assert.equal(archive!.head.state, 'ended');
+    assert.equal(archive!.head.endedBy, 'stop');
+    const archived = await archivedSegments(canonicalId);
+    assert.ok(archived.length >= growing.length);
+    for (const entry of archived) assert.equal((origin.segmentRequests.get(entry.sequence) ?? 0) - (requestsBefore.get(entry.sequence) ?? 0), 1, `segment ${entry.sequence} fetched once`);
+
+    const record = await (await VodStore.open(server.running.bus)).get(canonicalId);
+    assert.equal(record?.state, 'queued');
+    await eventually(async () => (await (await server.running.bus.kv(BUCKETS.vodCaptures)).get(captureKeyOf(canonicalId))) === undefined, 'the capture record to go');
+    assert.deepEqual(events.filter((event) => event === 'following' || event === 'enqueued'), ['following', 'enqueued']);
+  });
+
+  it('keeps a broadcast that flaps inside the grace window one broadcast, one archive, one job', async () => {
+    await setChannel('public');
+    await replica();
+    await server.goLive('Flappy');
+    const canonicalId = await liveBroadcast();
+    await eventually(async () => (await archivedSegments(canonicalId)).length >= 1, 'a segment archived', 15_000);
+    await server.goOffline();
+    await server.goLive();
+    // Past the grace window by the archive's own clock: three more segments take three seconds.
+    const before = (await archivedSegments(canonicalId)).length;
+    await eventually(async () => (await archivedSegments(canonicalId)).length >= before + 3, 'the archive to go on growing past the grace window', 15_000);
+    const still = await current();
+    assert.equal(still.status, 'live');
+    assert.equal(still.canonical_id, canonicalId, 'the same broadcast');
+    assert.ok(!(await statusesOf(canonicalId)).includes('offline'), 'no OFFLINE inside the grace window');
+
+    await server.goOffline();
+    await eventually(async () => (await jobsFor(canonicalId)).length > 0, 'the VOD job', 15_000);
+    assert.equal((await jobsFor(canonicalId)).length, 1);
+    assert.deepEqual((await statusesOf(canonicalId)).filter((status) => status === 'offline'), ['offline']);
+    const page = await (await VodStore.open(server.running.bus)).list(TEST_CHANNEL);
+    assert.equal(page.vods.filter((vod) => vod.canonical_id === canonicalId).length, 1);
+  });
+
+  it('archives nothing for a channel whose VOD policy is off', async () => {
+    await setChannel('off');
+    const { events, refreshes } = await replica();
+    const requestsBefore = [...origin.segmentRequests.values()].reduce((sum, count) => sum + count, 0);
+    await server.goLive('Not kept');
+    const canonicalId = await liveBroadcast();
+    await eventually(() => events.includes('skipped'), 'the LIVE record to be skipped');
+    await server.goOffline();
+    await eventually(async () => (await current()).status === 'offline', 'OFFLINE', 10_000);
+    assert.equal(await readArchive(media, vodArchivePrefix(canonicalId)), undefined, 'no archive');
+    assert.equal((await (await server.running.bus.kv(BUCKETS.vodCaptures)).get(captureKeyOf(canonicalId))), undefined, 'no capture record');
+    assert.equal((await jobsFor(canonicalId)).length, 0, 'no job');
+    assert.equal(refreshes(), 0);
+    assert.equal([...origin.segmentRequests.values()].reduce((sum, count) => sum + count, 0), requestsBefore, 'the origin was not asked');
+  });
+
+  it('lets one replica of two follow a broadcast, and the other resume the archive when it stops, without fetching a segment again', async () => {
+    for (const service of services.splice(0)) await service.stop();
+    await setChannel('unlisted');
+    const a = await replica();
+    const b = await replica();
+    // The origin's one broadcast runs across the tests: count this test's requests only.
+    const requestsBefore = new Map(origin.segmentRequests);
+    await server.goLive('Two replicas');
+    const canonicalId = await liveBroadcast();
+    await eventually(async () => (await archivedSegments(canonicalId)).length >= 3, 'three segments archived', 15_000);
+    const [holder, standby] = a.refreshes() > 0 ? [a, b] : [b, a];
+    assert.ok(holder.refreshes() > 0);
+    assert.equal(standby.refreshes(), 0, 'the other replica never loaded the playlist');
+    assert.deepEqual(holder.service.following, [canonicalId]);
+    assert.deepEqual(standby.service.following, []);
+
+    await holder.service.stop();
+    const byFirst = await archivedSegments(canonicalId);
+    const holderRefreshes = holder.refreshes();
+    await eventually(() => standby.events.includes('following'), 'the other replica to take over', 10_000);
+    const last = byFirst.at(-1)!.sequence;
+    await eventually(async () => (await archivedSegments(canonicalId)).some((entry) => entry.sequence >= last + 2), 'the resumed archive to grow', 15_000);
+    assert.equal(holder.refreshes(), holderRefreshes, 'the stopped replica loads nothing more');
+    assert.ok(standby.refreshes() > 0);
+
+    await server.goOffline();
+    await eventually(async () => (await jobsFor(canonicalId)).length > 0, 'the VOD job', 15_000);
+    const archived = await archivedSegments(canonicalId);
+    const sequences = archived.map((entry) => entry.sequence);
+    assert.deepEqual(sequences, [...new Set(sequences)].sort((x, y) => x - y), 'each sequence once, in order');
+    const requests = (sequence: number) => (origin.segmentRequests.get(sequence) ?? 0) - (requestsBefore.get(sequence) ?? 0);
+    for (const entry of byFirst) assert.equal(requests(entry.sequence), 1, `segment ${entry.sequence} (archived before the hand-over) fetched once`);
+    assert.equal((await readArchive(media, vodArchivePrefix(canonicalId)))!.head.state, 'ended');
+    assert.ok(standby.events.includes('enqueued'));
+    assert.ok(!holder.events.includes('enqueued'));
+  });
+});

@@ -1,0 +1,280 @@
+import { EventEmitter } from 'node:events';
+import { liveMetadataSchema, parseCanonicalId, parseChannelRef, type LiveMetadata } from '@live-upload/schema';
+import {
+  BUCKETS,
+  CONSUMERS,
+  SKIP,
+  STREAMS,
+  decodeJson,
+  jsonCodec,
+  typedKv,
+  type Bus,
+  type BusMessage,
+  type Consumer,
+  type KvConflictCounter,
+  type Subscription,
+  type TypedKv,
+} from '../bus/index.js';
+import { DEFAULT_VOD_POLICY, type ChannelRegistry } from '../channels/index.js';
+import type { Logger } from '../observability/index.js';
+import { ChannelStateStore } from '../pipeline/index.js';
+import type { ObjectStore } from '../storage/index.js';
+import { DEFAULT_INGEST_LIMITS, systemClock, type ArchiveEntry, type IngestClock, type IngestLimits, type IngestOutcome, type SourcePolicy } from '../vod-ingest/index.js';
+import { VodStore, type VodJob } from '../vod-jobs/index.js';
+import { BroadcastCapture } from './broadcast-capture.js';
+import { vodArchivePrefix } from '../vod-jobs/vod-files.js';
+import { CAPTURE_STATES, captureKeyOf, captureRecordSchema, type CaptureRecord } from './capture-record.js';
+
+export const VOD_CAPTURE_DEFAULTS = {
+  /** A dead holder's broadcast passes to another replica within this (plus the clock skew). */
+  leaseMs: 30_000,
+  /** The holder's check that its broadcast is still live (the backstop for a missed OFFLINE). */
+  checkEveryMs: 15_000,
+  retryDelayMs: 5_000,
+} as const;
+
+export interface VodCaptureOptions {
+  readonly bus: Bus;
+  /** For each channel's VOD policy (`off`: nothing archived). */
+  readonly channels: ChannelRegistry;
+  /** The media store: archives go under `vod-archives/{publisher}/{slug}/{ulid}/`. */
+  readonly media: ObjectStore;
+  /** Who may be fetched: the outbound webhooks' SSRF policy (OUTBOUND_ALLOW_PRIVATE_HOSTS). */
+  readonly source: SourcePolicy;
+  readonly logger: Logger;
+  readonly limits?: IngestLimits;
+  /** The followers' clock (tests move it); leases and checks run on real time. */
+  readonly clock?: IngestClock;
+  readonly leaseMs?: number;
+  readonly checkEveryMs?: number;
+  readonly retryDelayMs?: number;
+  readonly conflicts?: KvConflictCounter;
+  readonly now?: () => number;
+}
+
+/** Why a LIVE record started no capture. */
+export type CaptureSkipReason = 'policy-off' | 'no-channel' | 'not-current';
+
+/** What the service reports: for logs, metrics and tests (who follows what, what was enqueued). */
+export interface VodCaptureEvents {
+  /** This process took a broadcast's lease and follows its playlist. */
+  following: [event: { readonly canonical_id: string; readonly holder: string }];
+  /** This process gave a broadcast's lease back (stopping, or lost it): the archive stays `following`. */
+  'handed-over': [event: { readonly canonical_id: string; readonly holder: string }];
+  /** A playlist load of a follower of this process. */
+  refresh: [event: { readonly canonical_id: string; readonly holder: string }];
+  /** An archive entry written by a follower of this process. */
+  entry: [event: { readonly canonical_id: string; readonly entry: ArchiveEntry }];
+  /** This process ended a broadcast's archive and enqueued its job. */
+  enqueued: [event: { readonly canonical_id: string; readonly job: VodJob; readonly archive: IngestOutcome }];
+  /** A capture record was written from a status record (`created` at LIVE, `ending` at OFFLINE). */
+  recorded: [event: { readonly canonical_id: string; readonly state: CaptureRecord['state'] }];
+  /** A LIVE record with an HLS URL started no capture, and why. */
+  skipped: [event: { readonly canonical_id: string; readonly reason: CaptureSkipReason }];
+}
+
+/**
+ * Server-side VOD capture (issue 21): every broadcast of a channel with `playback.hls` and a VOD
+ * policy other than `off` is archived while LIVE and becomes a VOD job at its OFFLINE.
+ *
+ * Two halves, both on every replica:
+ * - a durable consumer of `live.status.>` (shared: each status record is handled once in the
+ *   fleet) turns a LIVE record into a capture record (`vod-captures` bucket, KV create: the
+ *   first wins, so a URL changed mid-broadcast is not followed) and the canonical OFFLINE of
+ *   that broadcast into `ending`. The pipeline sends OFFLINE only after the grace window, so a
+ *   flap is one broadcast, one capture, one job. A LIVE record that is no longer the channel's
+ *   current state (the consumer replaying history when first created) starts nothing.
+ * - a watch of the bucket gives each capture record a `BroadcastCapture`, which contends for
+ *   the broadcast's lease: exactly one replica follows; when it stops, another resumes the
+ *   archive from its manifest; the holder finishes an `ending` one (enqueue, delete).
+ */
+export class VodCapture extends EventEmitter<VodCaptureEvents> {
+  private consumer: Consumer | undefined;
+  private watch: Subscription | undefined;
+  private readonly running = new Map<string, BroadcastCapture>();
+  private started = false;
+  /** Bucket changes, applied one at a time in order. */
+  private applying: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly options: VodCaptureOptions,
+    private readonly captures: TypedKv<CaptureRecord>,
+    private readonly states: ChannelStateStore,
+    private readonly vods: VodStore,
+  ) {
+    super();
+    this.now = options.now ?? Date.now;
+  }
+
+  static async open(options: VodCaptureOptions): Promise<VodCapture> {
+    const conflicts = options.conflicts ? { conflicts: options.conflicts } : {};
+    const captures = typedKv(await options.bus.kv(BUCKETS.vodCaptures), jsonCodec(captureRecordSchema), conflicts);
+    return new VodCapture(options, captures, await ChannelStateStore.open(options.bus, conflicts), await VodStore.open(options.bus, conflicts));
+  }
+
+  /** Broadcasts this process follows now (holds the lease of). */
+  get following(): string[] {
+    return [...this.running.values()].filter((capture) => capture.isHolder).map((capture) => capture.canonicalId);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const bucket = this.captures.bucket;
+    // Watch first, then list: a record written in between is seen by one or the other.
+    this.watch = await bucket.watch((event) => {
+      this.apply(event.key, event.value === undefined ? undefined : this.decode(event.value));
+    });
+    for (const key of await bucket.keys()) {
+      const entry = await this.captures.get(key).catch(() => undefined);
+      this.apply(key, entry?.value);
+    }
+    this.consumer = await this.options.bus.consume(
+      { stream: STREAMS.liveStatus.name, durable: CONSUMERS.vodCapture, ackWaitMs: 60_000, maxAckPending: 64 },
+      (message) => this.handleStatus(message),
+    );
+  }
+
+  /** Stops taking status records, then gives back every lease (each archive left `following` for another replica). */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.consumer?.stop();
+    this.consumer = undefined;
+    this.watch?.unsubscribe();
+    this.watch = undefined;
+    await this.applying;
+    const captures = [...this.running.values()];
+    this.running.clear();
+    await Promise.all(captures.map((capture) => capture.stop()));
+  }
+
+  private decode(data: Uint8Array): CaptureRecord | undefined {
+    try {
+      return decodeJson(data, captureRecordSchema);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'malformed VOD capture record ignored');
+      return undefined;
+    }
+  }
+
+  /** A capture record appeared, changed or went: start, update or stop its `BroadcastCapture`. */
+  private apply(key: string, record: CaptureRecord | undefined): void {
+    this.applying = this.applying.then(async () => {
+      if (!this.started) return;
+      const existing = this.running.get(key);
+      if (!record) {
+        if (!existing) return;
+        this.running.delete(key);
+        await existing.stop();
+        return;
+      }
+      if (existing) {
+        existing.update(record);
+        return;
+      }
+      const capture = new BroadcastCapture(record, {
+        bus: this.options.bus,
+        captures: this.captures,
+        vods: this.vods,
+        media: this.options.media,
+        source: this.options.source,
+        limits: this.options.limits ?? DEFAULT_INGEST_LIMITS,
+        clock: this.options.clock ?? systemClock,
+        leaseMs: this.options.leaseMs ?? VOD_CAPTURE_DEFAULTS.leaseMs,
+        checkEveryMs: this.options.checkEveryMs ?? VOD_CAPTURE_DEFAULTS.checkEveryMs,
+        retryDelayMs: this.options.retryDelayMs ?? VOD_CAPTURE_DEFAULTS.retryDelayMs,
+        isStillLive: (current) => this.isStillLive(current),
+        logger: this.options.logger.child({ canonical_id: record.canonical_id }),
+        now: this.now,
+        events: {
+          following: (canonicalId, holder) => this.emit('following', { canonical_id: canonicalId, holder }),
+          handedOver: (canonicalId, holder) => this.emit('handed-over', { canonical_id: canonicalId, holder }),
+          refresh: (canonicalId, holder) => this.emit('refresh', { canonical_id: canonicalId, holder }),
+          entry: (canonicalId, entry) => this.emit('entry', { canonical_id: canonicalId, entry }),
+          enqueued: (canonicalId, job, archive) => this.emit('enqueued', { canonical_id: canonicalId, job, archive }),
+        },
+      });
+      this.running.set(key, capture);
+      // Not awaited: a lease round on a slow bus must not hold up the other records.
+      capture.start().catch((error: unknown) => this.options.logger.warn({ err: error, canonical_id: record.canonical_id }, 'VOD capture lease not started'));
+    });
+  }
+
+  private async handleStatus(message: BusMessage): Promise<void> {
+    let record: LiveMetadata;
+    try {
+      record = decodeJson(message.data, liveMetadataSchema);
+    } catch (error) {
+      this.options.logger.warn({ err: error, seq: message.seq }, 'malformed live status; no VOD capture');
+      message.term();
+      return;
+    }
+    const canonicalId = record.canonical_id;
+    if (canonicalId === null || !parseCanonicalId(canonicalId)) return;
+    if (record.status === 'live' && record.playback?.hls) await this.onLive(record, canonicalId, record.playback.hls);
+    else if (record.status === 'offline') await this.onOffline(record, canonicalId);
+  }
+
+  private async onLive(record: LiveMetadata, canonicalId: string, url: string): Promise<void> {
+    const ref = parseChannelRef(record.channel);
+    if (!ref) return;
+    // Only the channel's current broadcast: a replayed LIVE of one long over must not start a capture.
+    const current = (await this.states.get(record.channel))?.record;
+    if (!current || current.status !== 'live' || current.canonical_id !== canonicalId) {
+      this.emit('skipped', { canonical_id: canonicalId, reason: 'not-current' });
+      return;
+    }
+    const config = await this.options.channels.get(ref);
+    if (!config) {
+      this.emit('skipped', { canonical_id: canonicalId, reason: 'no-channel' });
+      return;
+    }
+    if ((config.vod ?? DEFAULT_VOD_POLICY) === 'off') {
+      this.emit('skipped', { canonical_id: canonicalId, reason: 'policy-off' });
+      return;
+    }
+    const nowIso = new Date(this.now()).toISOString();
+    const capture: CaptureRecord = {
+      canonical_id: canonicalId,
+      channel: record.channel,
+      url,
+      archive_prefix: vodArchivePrefix(canonicalId),
+      state: CAPTURE_STATES.following,
+      started_at: record.started_at ?? new Date(parseCanonicalId(canonicalId)!.startedAtMs).toISOString(),
+      ...(record.title ? { title: record.title } : {}),
+      updated_at: nowIso,
+    };
+    // Create only: a later LIVE record of the same broadcast (a title change, a new URL) changes nothing.
+    const result = await this.captures.update(captureKeyOf(canonicalId), (current) => (current ? SKIP : capture));
+    if (result.outcome !== 'created') return;
+    this.emit('recorded', { canonical_id: canonicalId, state: CAPTURE_STATES.following });
+  }
+
+  private async onOffline(record: LiveMetadata, canonicalId: string): Promise<void> {
+    const nowIso = new Date(this.now()).toISOString();
+    const result = await this.captures.update(captureKeyOf(canonicalId), (current) =>
+      current?.state === CAPTURE_STATES.following
+        ? {
+            ...current,
+            state: CAPTURE_STATES.ending,
+            ended_at: record.ended_at ?? nowIso,
+            ...(record.title ? { title: record.title } : {}),
+            updated_at: nowIso,
+          }
+        : SKIP,
+    );
+    if (result.outcome === 'updated') this.emit('recorded', { canonical_id: canonicalId, state: CAPTURE_STATES.ending });
+  }
+
+  /** Whether a capture's broadcast is still its channel's live one (what the pipeline holds now). */
+  private async isStillLive(capture: CaptureRecord): Promise<{ live: true } | { live: false; ended_at?: string; title?: string }> {
+    const current = (await this.states.get(capture.channel))?.record;
+    if (current?.status === 'live' && current.canonical_id === capture.canonical_id) return { live: true };
+    if (current?.canonical_id === capture.canonical_id) {
+      return { live: false, ...(current.ended_at ? { ended_at: current.ended_at } : {}), ...(current.title ? { title: current.title } : {}) };
+    }
+    return { live: false };
+  }
+}
