@@ -10,7 +10,8 @@ import Koa from 'koa';
 import { createCanonicalId } from '@live-upload/schema';
 import { eventually } from '../../../test/support/eventually.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
-import { sourceSegments, type SourceKind } from '../../../test/fakes/hls-origin/source-segments.js';
+import { HlsOrigin } from '../../../test/fakes/hls-origin/hls-origin.js';
+import { sourceInitSection, sourceSegments, type SourceKind } from '../../../test/fakes/hls-origin/source-segments.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, type Bus, type BusMessage } from '../bus/index.js';
 import type { AppState } from '../http/app-state.js';
 import { errorHandler } from '../http/middleware/error-handler.js';
@@ -35,13 +36,15 @@ async function writeArchive(media: ObjectStore, canonicalId: string, kind: Sourc
   const prefix = vodArchivePrefix(canonicalId);
   const sink = await ArchiveSink.open(media, prefix, { kind: 'live', source: 'https://origin.example/live.m3u8' }, { clock });
   const segments = await sourceSegments(kind, 4);
+  const initKey = kind === 'fmp4' ? await sink.putInit('https://origin.example/init.mp4', Readable.from([await sourceInitSection(4)])) : undefined;
+  const format = kind === 'fmp4' ? SEGMENT_FORMATS.fragmentedMp4 : SEGMENT_FORMATS.mpegTs;
   for (const [index, segment] of segments.entries()) {
     const sequence = index < 2 ? index : index + 1;
     if (index === 2) {
       await sink.append({ kind: 'gap', fromSequence: 2, toSequence: 2, reason: GAP_REASONS.segmentUnavailable, durationS: 1, durationEstimated: false });
     }
-    const key = await sink.putSegment(sequence, SEGMENT_FORMATS.mpegTs, Readable.from([segment.data]));
-    await sink.append({ kind: 'segment', sequence, key, format: SEGMENT_FORMATS.mpegTs, durationS: segment.durationS, bytes: segment.data.length, discontinuity: false, discontinuitySequence: 0 });
+    const key = await sink.putSegment(sequence, format, Readable.from([segment.data]));
+    await sink.append({ kind: 'segment', sequence, key, format, durationS: segment.durationS, bytes: segment.data.length, discontinuity: false, discontinuitySequence: 0, ...(initKey ? { initKey } : {}) });
   }
   if (state === 'failed') await sink.fail('source_unavailable', 'the origin went away');
   else await sink.end('stop');
@@ -185,13 +188,41 @@ describeEachBus('VodWorker (real ffmpeg)', (under) => {
     }
   });
 
+  it('publishes an fMP4 archive (init section, a gap) and a VOD playlist pulled from an origin', async () => {
+    const origin = await HlsOrigin.start({ clock, segments: await sourceSegments('audio-video', 4) });
+    origin.discontinuityBefore.add(2);
+    const running = worker({ sourcePolicy: { allowPrivateHosts: new Set(['127.0.0.1']) } });
+    await running.start();
+    try {
+      const fmp4 = newBroadcast();
+      await writeArchive(media, fmp4.id, 'fmp4');
+      await enqueueVodJob(bus, jobFor(fmp4.id, fmp4.startedMs), { vods });
+      const pulled = newBroadcast();
+      await enqueueVodJob(bus, { ...jobFor(pulled.id, pulled.startedMs), source: { kind: 'vod-playlist', url: origin.vodUrl } }, { vods });
+      for (const { id } of [fmp4, pulled]) {
+        const record = await eventually(async () => {
+          const current = await vods.get(id);
+          return current?.state === 'published' || current?.state === 'failed' ? current : undefined;
+        }, `${id} published`, 30_000);
+        assert.equal(record.state, 'published', JSON.stringify(record.failure));
+        assert.ok(record.duration_s! > 3 && record.duration_s! < 5, `duration ${record.duration_s}`);
+        await eventually(async () => (await keysUnder(media, vodArchivePrefix(id))).length === 0, 'the archive removed', 10_000);
+      }
+    } finally {
+      await running.stop();
+      await origin.close();
+    }
+  });
+
   it('a worker stopped mid-transcode leaves the job, and the next worker publishes it once', async () => {
     const { id, startedMs } = newBroadcast();
     await writeArchive(media, id, 'audio-video');
     const first = worker();
     await first.start();
     await enqueueVodJob(bus, jobFor(id, startedMs), { vods });
-    await eventually(async () => (await vods.get(id))?.state === 'transcoding', 'the first worker transcoding', 20_000, { intervalMs: 5 });
+    // ffmpeg is running once the ladder's staging directory exists (it is made right before).
+    const scratch = join(dir, 'media', '.staging', `vod-${id.split(':').slice(1).join('-')}`);
+    await eventually(async () => (await readdir(scratch).catch(() => [])).some((name) => name.startsWith('.ladder.partial-')), 'the first worker in ffmpeg', 20_000, { intervalMs: 2 });
     await first.stop();
     assert.equal((await vods.get(id))?.state, 'transcoding');
     assert.equal(await media.head(`${vodOutputPrefix(id)}${VOD_OUTPUT_MARKER}`), undefined);
