@@ -20,6 +20,8 @@ import { vodReplayRoute, type VodStore } from './vod-jobs/index.js';
 import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import { moderationRoutes } from './http/moderation-routes.js';
 import { outboundRoutes } from './http/outbound-routes.js';
+import { vodRoutes } from './http/vod-routes.js';
+import type { SourcePolicy } from './vod-ingest/index.js';
 import { linkingRoutes } from './http/linking-routes.js';
 import { landingPageRoute } from './http/landing-page-route.js';
 import { oEmbedRoute } from './http/oembed-route.js';
@@ -80,8 +82,10 @@ export interface AppDeps {
   readonly uploads: { readonly grants: UploadGrants; readonly store: UploadStore; readonly tus: TusEndpoint };
   /** Published media (`{upload_id}/...`) that `/media` serves: a directory, or the fleet's media bucket. */
   readonly media: ObjectStore;
-  /** Replay records (issue 21); absent: no `/vod` route. */
+  /** Replay records (issue 21); absent: no `/vod` route and no `/api/v1/channels/.../vods` routes. */
   readonly vods?: VodStore;
+  /** Who a VOD playlist handed in may be fetched from (the outbound SSRF policy); default: public hosts only. */
+  readonly vodSources?: SourcePolicy;
   /** Moderation: the audit log (decisions, blocklist changes) and the perceptual-hash blocklist. */
   readonly moderation: { readonly audit: AuditLog; readonly blocklist: HashBlocklist; readonly quarantine: QuarantinedUploads };
   /** Outbound webhooks' admin side (subscribers, deliveries, dead letters, replay); absent: no `/api/v1/webhooks` routes. */
@@ -203,6 +207,20 @@ export function createApp(deps: AppDeps): App {
       now,
     }),
     ...(deps.outbound ? [outboundRoutes({ admin: deps.outbound, requireAdmin })] : []),
+    ...(deps.vods
+      ? [
+          vodRoutes({
+            bus: deps.bus,
+            channels: deps.channels,
+            vods: deps.vods,
+            requireAdmin,
+            adminToken: () => deps.config.adminToken,
+            sources: deps.vodSources ?? { allowPrivateHosts: new Set() },
+            rateLimitPerMinute: deps.config.statusRateLimitPerMinute,
+            now,
+          }),
+        ]
+      : []),
     ...(deps.linker ? [linkingRoutes({ linker: deps.linker, requireAdmin, onChannelChanged: deps.onChannelChanged })] : []),
     ...(deps.youtube
       ? [

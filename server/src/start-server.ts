@@ -23,6 +23,8 @@ import { openStorage } from './storage/open-storage.js';
 import { VodSlots, VodStore, VodWorker } from './vod-jobs/index.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
+import { VodCapture } from './vod-capture/index.js';
+import type { SourcePolicy } from './vod-ingest/index.js';
 import {
   AccountLinker,
   BlueskyAppPasswords,
@@ -183,6 +185,8 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   });
   if (config.workers.has('transcode')) await lifecycle.start({ name: 'promotion', start: () => promotion.start(), stop: () => promotion.stop() });
 
+  // Replay sources (live HLS, VOD playlists) are fetched under the outbound webhooks' SSRF rules (OUTBOUND_ALLOW_PRIVATE_HOSTS).
+  const vodSources: SourcePolicy = { allowPrivateHosts: new Set(config.outbound.allowPrivateHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, ''))), ...(options.outboundResolve ? { resolve: options.outboundResolve } : {}) };
   // Replays (issue 21): finished broadcasts' archives become ladders under vods/ in the media store.
   const vods = await VodStore.open(bus, { conflicts: kvConflicts });
   const vodWorker = new VodWorker({
@@ -194,7 +198,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     logger: logger.child({ component: 'vod' }),
     concurrency: config.vodConcurrency,
     perPublisherLimit: config.vodPerPublisherLimit,
-    sourcePolicy: { allowPrivateHosts: new Set(config.outbound.allowPrivateHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, ''))), ...(options.outboundResolve ? { resolve: options.outboundResolve } : {}) },
+    sourcePolicy: vodSources,
   });
   if (config.workers.has('vod')) await lifecycle.start({ name: 'vod', start: () => vodWorker.start(), stop: () => vodWorker.stop() });
   const sweeper = new LifecycleSweeper({
@@ -217,6 +221,17 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     resolve: options.outboundResolve,
   });
   await lifecycle.start({ name: 'outbound', start: () => outbound.start(), stop: () => outbound.stop() });
+
+  // Live broadcasts archived for their replays: one replica follows each (a lease per broadcast).
+  const vodCapture = await VodCapture.open({
+    bus,
+    channels,
+    media: storage.media,
+    source: vodSources,
+    conflicts: kvConflicts,
+    logger: logger.child({ component: 'vod-capture' }),
+  });
+  if (config.workers.has('vod-capture')) await lifecycle.start({ name: 'vod-capture', start: () => vodCapture.start(), stop: () => vodCapture.stop() });
 
   let publicUrl = config.publicUrl;
   const ingest = new RawEventIngest(bus, metrics);
@@ -291,6 +306,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     uploads: { grants: uploadGrants, store: uploadStore, tus },
     media: storage.media,
     vods,
+    vodSources,
     moderation: { audit, blocklist, quarantine },
     outbound: outbound.admin,
     linker,
