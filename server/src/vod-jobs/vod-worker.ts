@@ -28,7 +28,7 @@ import type { VodStore } from './vod-store.js';
 /** Transcodes of one replay that may fail (ffmpeg errors) before it is recorded `failed`. */
 export const MAX_VOD_TRANSCODE_ATTEMPTS = 3;
 /** Heartbeats (`working()` every third of this) keep a long job; a dead worker's job goes to another after at most this long. */
-export const VOD_ACK_WAIT_MS = 30_000;
+export const VOD_ACK_WAIT_MS = 15_000;
 /** How often progress is written to the record and announced, and a cancel is looked for. */
 export const VOD_PROGRESS_INTERVAL_MS = 2_000;
 /** A job whose publisher has all its slots taken is offered again after this. */
