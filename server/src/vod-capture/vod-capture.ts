@@ -220,6 +220,8 @@ export class VodCapture extends EventEmitter<VodCaptureEvents> {
   private async onLive(record: LiveMetadata, canonicalId: string, url: string): Promise<void> {
     const ref = parseChannelRef(record.channel);
     if (!ref) return;
+    // Most LIVE records are updates of a broadcast already captured (title, viewers): one read settles them.
+    if (await this.captures.get(captureKeyOf(canonicalId))) return;
     // Only the channel's current broadcast: a replayed LIVE of one long over must not start a capture.
     const current = (await this.states.get(record.channel))?.record;
     if (!current || current.status !== 'live' || current.canonical_id !== canonicalId) {
