@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, it } from 'node:test';
 import { liveMetadataSchema, type LiveMetadata } from '@live-upload/schema';
 import { HlsOrigin } from '../../../test/fakes/hls-origin/hls-origin.js';
 import { sourceSegments } from '../../../test/fakes/hls-origin/source-segments.js';
+import { describeEachBus } from '../../../test/support/each-bus.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { TEST_BROADCASTER, TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 import { BUCKETS, STREAMS, decodeJson } from '../bus/index.js';
@@ -24,7 +25,7 @@ const GRACE_MS = 1_500;
  * real time, and capture services made here as replicas on the server's bus (the server's own
  * is off: WORKERS=moderation), so each one's following can be counted.
  */
-describe('VOD capture', () => {
+describeEachBus('VOD capture', (bus) => {
   let server: TestServer;
   let origin: HlsOrigin;
   let mediaDir: string;
@@ -33,9 +34,13 @@ describe('VOD capture', () => {
 
   before(async () => {
     origin = await HlsOrigin.start({ clock: { now: () => Date.now() }, segments: await sourceSegments('audio-video', 6), windowSize: 6 });
-    server = await startTestServer({ graceMs: GRACE_MS, env: { WORKERS: 'moderation', OUTBOUND_ALLOW_PRIVATE_HOSTS: '127.0.0.1' } });
+    server = await startTestServer({ natsUrl: bus.natsUrl(), graceMs: GRACE_MS, env: { WORKERS: 'moderation', OUTBOUND_ALLOW_PRIVATE_HOSTS: '127.0.0.1' } });
     mediaDir = await mkdtemp(join(tmpdir(), 'vod-capture-'));
     media = new FilesystemObjectStore(mediaDir);
+  });
+  // Each test's replicas are its own: the durable consumer shares status records among all attached.
+  beforeEach(async () => {
+    for (const service of services.splice(0)) await service.stop();
   });
   after(async () => {
     for (const service of services) await service.stop();
@@ -185,7 +190,6 @@ describe('VOD capture', () => {
   });
 
   it('lets one replica of two follow a broadcast, and the other resume the archive when it stops, without fetching a segment again', async () => {
-    for (const service of services.splice(0)) await service.stop();
     await setChannel('unlisted');
     const a = await replica();
     const b = await replica();
