@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, it } from 'node:test';
-import { liveMetadataSchema, type LiveMetadata } from '@live-upload/schema';
+import { createCanonicalId, liveMetadataSchema, type LiveMetadata } from '@live-upload/schema';
 import { HlsOrigin } from '../../../test/fakes/hls-origin/hls-origin.js';
 import { sourceSegments } from '../../../test/fakes/hls-origin/source-segments.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { TEST_BROADCASTER, TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
-import { BUCKETS, STREAMS, decodeJson } from '../bus/index.js';
+import { BUCKETS, STREAMS, SUBJECTS, decodeJson, encodeJson } from '../bus/index.js';
 import { createLogger } from '../observability/index.js';
 import { FilesystemObjectStore } from '../storage/index.js';
 import { readArchive, type ArchiveSegmentEntry } from '../vod-ingest/index.js';
@@ -60,7 +60,7 @@ describeEachBus('VOD capture', (bus) => {
   }
 
   /** A capture service (a replica) on the server's bus, with its events counted. */
-  async function replica(): Promise<{ service: VodCapture; refreshes: () => number; events: Array<keyof VodCaptureEvents> }> {
+  async function replica(): Promise<{ service: VodCapture; refreshes: () => number; events: Array<keyof VodCaptureEvents>; skips: string[] }> {
     const service = await VodCapture.open({
       bus: server.running.bus,
       channels: server.running.channels,
@@ -72,11 +72,13 @@ describeEachBus('VOD capture', (bus) => {
     });
     let refreshes = 0;
     const events: Array<keyof VodCaptureEvents> = [];
+    const skips: string[] = [];
     service.on('refresh', () => refreshes++);
+    service.on('skipped', (event) => skips.push(event.reason));
     for (const name of ['following', 'handed-over', 'enqueued', 'recorded', 'skipped'] as const) service.on(name, () => events.push(name));
     services.push(service);
     await service.start();
-    return { service, refreshes: () => refreshes, events };
+    return { service, refreshes: () => refreshes, events, skips };
   }
 
   async function current(): Promise<LiveMetadata> {
@@ -175,11 +177,12 @@ describeEachBus('VOD capture', (bus) => {
 
   it('archives nothing for a channel whose VOD policy is off', async () => {
     await setChannel('off');
-    const { events, refreshes } = await replica();
+    const { events, refreshes, skips } = await replica();
     const requestsBefore = [...origin.segmentRequests.values()].reduce((sum, count) => sum + count, 0);
     await server.goLive('Not kept');
     const canonicalId = await liveBroadcast();
     await eventually(() => events.includes('skipped'), 'the LIVE record to be skipped');
+    assert.deepEqual([...new Set(skips)], ['policy-off']);
     await server.goOffline();
     await eventually(async () => (await current()).status === 'offline', 'OFFLINE', 10_000);
     assert.equal(await readArchive(media, vodArchivePrefix(canonicalId)), undefined, 'no archive');
@@ -223,5 +226,26 @@ describeEachBus('VOD capture', (bus) => {
     assert.equal((await readArchive(media, vodArchivePrefix(canonicalId)))!.head.state, 'ended');
     assert.ok(standby.events.includes('enqueued'));
     assert.ok(!holder.events.includes('enqueued'));
+  });
+
+  it('starts no capture for a LIVE record that is not its channel\'s current broadcast (the consumer replaying old history)', async () => {
+    const ref = { publisher: 'acme', slug: 'stale-show' };
+    const created = await server.request('/api/v1/channels/acme/stale-show', {
+      method: 'PUT',
+      admin: true,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ vod: 'public', playback: { hls: origin.liveUrl }, providers: {} }),
+    });
+    assert.equal(created.status, 201);
+    const { events, refreshes, skips } = await replica();
+    const placeholder = liveMetadataSchema.parse(await (await server.request('/api/v1/channels/acme/stale-show')).json());
+    const canonicalId = createCanonicalId(ref, Date.now() - 3 * 24 * 3600 * 1000);
+    const stale: LiveMetadata = { ...placeholder, status: 'live', canonical_id: canonicalId, started_at: new Date(Date.now() - 3 * 24 * 3600 * 1000).toISOString(), seq: 1 };
+    await server.running.bus.publish(SUBJECTS.liveStatus(ref), encodeJson(stale));
+    await eventually(() => events.includes('skipped'), 'the stale LIVE record to be skipped');
+    assert.deepEqual(skips, ['not-current']);
+    assert.equal(await (await server.running.bus.kv(BUCKETS.vodCaptures)).get(captureKeyOf(canonicalId)), undefined);
+    assert.equal(await readArchive(media, vodArchivePrefix(canonicalId)), undefined);
+    assert.equal(refreshes(), 0);
   });
 });
