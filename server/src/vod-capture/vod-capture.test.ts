@@ -9,7 +9,8 @@ import { sourceSegments } from '../../../test/fakes/hls-origin/source-segments.j
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { TEST_BROADCASTER, TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
-import { BUCKETS, STREAMS, SUBJECTS, decodeJson, encodeJson } from '../bus/index.js';
+import { BUCKETS, STREAMS, SUBJECTS, createNatsBus, decodeJson, encodeJson } from '../bus/index.js';
+import { ChannelRegistry } from '../channels/index.js';
 import { createLogger } from '../observability/index.js';
 import { FilesystemObjectStore } from '../storage/index.js';
 import { readArchive, type ArchiveSegmentEntry } from '../vod-ingest/index.js';
@@ -248,4 +249,48 @@ describeEachBus('VOD capture', (bus) => {
     assert.equal(await readArchive(media, vodArchivePrefix(canonicalId)), undefined);
     assert.equal(refreshes(), 0);
   });
+
+  // A replica that loses the bus (its process hung, its network cut) without giving the lease back:
+  // its own lease runs out and it fences its writes; the other takes over once the lease expired
+  // (plus the clock skew) and resumes the archive. Real NATS only: a bus of its own to cut.
+  if (bus.kind === 'nats') {
+    it('hands a broadcast over when its holder loses the bus: the holder fences itself, the other resumes after the lease runs out', async () => {
+      await setChannel('unlisted');
+      const cutBus = await createNatsBus({ url: bus.natsUrl()!, name: 'vod-capture-cut-replica' });
+      const cut = await VodCapture.open({
+        bus: cutBus,
+        channels: await ChannelRegistry.open(cutBus),
+        media,
+        source: { allowPrivateHosts: new Set(['127.0.0.1']) },
+        logger: createLogger({ level: 'silent' }),
+        leaseMs: 3_000,
+        checkEveryMs: 500,
+      });
+      const cutEvents: Array<keyof VodCaptureEvents> = [];
+      for (const name of ['following', 'handed-over', 'enqueued'] as const) cut.on(name, () => cutEvents.push(name));
+      await cut.start();
+      try {
+        await server.goLive('Cut replica');
+        const canonicalId = await liveBroadcast();
+        await eventually(() => cutEvents.includes('following'), 'the first replica to follow');
+        await eventually(async () => (await archivedSegments(canonicalId)).length >= 2, 'two segments archived', 15_000);
+        const other = await replica();
+        await cutBus.close();
+        await eventually(() => cutEvents.includes('handed-over'), 'the cut replica to step down when its lease ran out', 10_000);
+        await eventually(() => other.events.includes('following'), 'the other replica to take over', 15_000);
+        const byCut = await archivedSegments(canonicalId);
+        const last = byCut.at(-1)!.sequence;
+        await eventually(async () => (await archivedSegments(canonicalId)).some((entry) => entry.sequence >= last + 2), 'the resumed archive to grow', 15_000);
+        await server.goOffline();
+        await eventually(async () => (await jobsFor(canonicalId)).length > 0, 'the VOD job', 15_000);
+        const sequences = (await archivedSegments(canonicalId)).map((entry) => entry.sequence);
+        assert.deepEqual(sequences, [...new Set(sequences)].sort((x, y) => x - y), 'each sequence once, in order');
+        assert.equal((await readArchive(media, vodArchivePrefix(canonicalId)))!.head.state, 'ended');
+        assert.ok(other.events.includes('enqueued'));
+        assert.ok(!cutEvents.includes('enqueued'));
+      } finally {
+        await cut.stop().catch(() => undefined);
+      }
+    });
+  }
 });
