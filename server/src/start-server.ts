@@ -186,7 +186,9 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   if (config.workers.has('transcode')) await lifecycle.start({ name: 'promotion', start: () => promotion.start(), stop: () => promotion.stop() });
 
   // Replay sources (live HLS, VOD playlists) are fetched under the outbound webhooks' SSRF rules (OUTBOUND_ALLOW_PRIVATE_HOSTS).
-  const vodSources: SourcePolicy = { allowPrivateHosts: new Set(config.outbound.allowPrivateHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, ''))), ...(options.outboundResolve ? { resolve: options.outboundResolve } : {}) };
+  // The demo streams from this server itself (its public URL, a loopback host when run locally): that host is allowed in demo mode.
+  const vodAllowedHosts = [...config.outbound.allowPrivateHosts, ...(config.demo ? [new URL(config.publicUrl).hostname] : [])];
+  const vodSources: SourcePolicy = { allowPrivateHosts: new Set(vodAllowedHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, ''))), ...(options.outboundResolve ? { resolve: options.outboundResolve } : {}) };
   // Replays (issue 21): finished broadcasts' archives become ladders under vods/ in the media store.
   const vods = await VodStore.open(bus, { conflicts: kvConflicts });
   const vodWorker = new VodWorker({
