@@ -49,7 +49,7 @@ export async function ensureJetStreamConsumer(jsm: JetStreamManager, options: Co
   };
   let existing: ConsumerInfo;
   try {
-    existing = await jsm.consumers.info(options.stream, options.durable);
+    existing = await createWhenAnswered(() => jsm.consumers.info(options.stream, options.durable));
   } catch (err) {
     if (jetStreamErrorCode(err) !== JETSTREAM_ERROR_CODES.consumerNotFound) throw err;
     return createWhenAnswered(() => jsm.consumers.add(options.stream, wanted));

@@ -41,7 +41,14 @@ export async function openJetStreamKv(context: JetStreamKvContext, bucket: strin
   const { js, jsm, logger, replicas } = context;
   const ttlMs = options.ttlMs ?? 0;
   const kv = await createWhenAnswered(() => js.views.kv(bucket, { history: 1, replicas, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) }));
-  const status = await kv.status();
+  // A read, as idempotent as the create: on a cluster under load its answer can be as late, and
+  // when another replica's create of the same bucket won, its stream can take a moment to be
+  // found (nats.js's view returned on "already in use", the info still says "not found").
+  const status = await createWhenAnswered(
+    () => kv.status(),
+    undefined,
+    (err) => jetStreamErrorCode(err) === JETSTREAM_ERROR_CODES.streamNotFound,
+  );
   if (status.ttl !== ttlMs) {
     await jsm.streams.update(status.streamInfo.config.name, {
       max_age: nanos(ttlMs),

@@ -48,7 +48,7 @@ export async function ensureJetStreams(
     const wanted = toJetStreamConfig(config, replicas);
     let existing: JetStreamConfig;
     try {
-      existing = (await jsm.streams.info(config.name)).config;
+      existing = (await createWhenAnswered(() => jsm.streams.info(config.name))).config;
     } catch (err) {
       if (jetStreamErrorCode(err) !== JETSTREAM_ERROR_CODES.streamNotFound) throw err;
       await createWhenAnswered(() => jsm.streams.add(wanted));
