@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from 'nats';
 import { findNatsServer } from '../../server/src/embedded-nats.js';
 import { freePort } from '../../server/src/free-port.js';
+import { spawnNatsServer } from './nats-server.js';
 
 /**
  * Three real `nats-server` processes on 127.0.0.1 forming one JetStream cluster (routes between
@@ -207,46 +208,6 @@ export async function startNatsCluster(): Promise<NatsClusterHandle> {
 }
 
 /** Spawns one node on its config file and waits for its "Server is ready" log line, bounded. */
-async function launch(binary: string, node: Node): Promise<ChildProcess> {
-  const child = spawn(binary, ['-c', node.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      fail(new Error(`nats-server ${node.name} did not become ready within ${READY_TIMEOUT_MS} ms:\n${log}`));
-      child.kill('SIGKILL');
-    }, READY_TIMEOUT_MS);
-    function onOutput(chunk: Buffer): void {
-      log += chunk.toString('utf8');
-      if (log.includes('Server is ready')) finish();
-    }
-    function onExit(code: number | null, signal: NodeJS.Signals | null): void {
-      fail(new Error(`nats-server ${node.name} exited before it was ready (code ${code}, signal ${signal}):\n${log}`));
-    }
-    function onError(err: Error): void {
-      fail(new Error(`could not start ${binary}: ${err.message}`));
-    }
-    function cleanUp(): void {
-      clearTimeout(timer);
-      child.stdout?.off('data', onOutput);
-      child.stderr?.off('data', onOutput);
-      child.off('exit', onExit);
-      child.off('error', onError);
-      // Keep draining the pipes so a chatty server never blocks on a full pipe.
-      child.stdout?.resume();
-      child.stderr?.resume();
-    }
-    function finish(): void {
-      cleanUp();
-      resolve();
-    }
-    function fail(err: Error): void {
-      cleanUp();
-      reject(err);
-    }
-    child.stdout?.on('data', onOutput);
-    child.stderr?.on('data', onOutput);
-    child.once('exit', onExit);
-    child.once('error', onError);
-  });
-  return child;
+function launch(binary: string, node: Node): Promise<ChildProcess> {
+  return spawnNatsServer(binary, ['-c', node.configPath], `nats-server ${node.name}`, READY_TIMEOUT_MS);
 }

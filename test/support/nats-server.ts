@@ -76,21 +76,29 @@ export async function startNatsServer(): Promise<NatsServerHandle> {
 }
 
 /** Spawns the server and waits for its "Server is ready" log line, bounded. */
-async function launch(binary: string, port: number, storeDir: string): Promise<ChildProcess> {
-  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+function launch(binary: string, port: number, storeDir: string): Promise<ChildProcess> {
+  return spawnNatsServer(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], 'nats-server');
+}
+
+/**
+ * Spawns `binary args` and resolves once it logs "Server is ready"; rejects (and SIGKILLs it)
+ * when it exits first or stays silent past `readyTimeoutMs`, with what it logged. `label` names it
+ * in those errors (`nats-server n1`). Its pipes keep draining afterwards.
+ */
+export async function spawnNatsServer(binary: string, args: readonly string[], label: string, readyTimeoutMs = READY_TIMEOUT_MS): Promise<ChildProcess> {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      fail(new Error(`nats-server did not become ready within ${READY_TIMEOUT_MS} ms:\n${log}`));
+      fail(new Error(`${label} did not become ready within ${readyTimeoutMs} ms:\n${log}`));
       child.kill('SIGKILL');
-    }, READY_TIMEOUT_MS);
+    }, readyTimeoutMs);
     function onOutput(chunk: Buffer): void {
       log += chunk.toString('utf8');
       if (log.includes('Server is ready')) finish();
     }
     function onExit(code: number | null, signal: NodeJS.Signals | null): void {
-      fail(new Error(`nats-server exited before it was ready (code ${code}, signal ${signal}):\n${log}`));
+      fail(new Error(`${label} exited before it was ready (code ${code}, signal ${signal}):\n${log}`));
     }
     function onError(err: Error): void {
       fail(new Error(`could not start ${binary}: ${err.message}`));
