@@ -250,6 +250,28 @@ describeEachBus('VOD capture', (bus) => {
     assert.equal(refreshes(), 0);
   });
 
+  it('ends a capture whose OFFLINE it never saw: the holder finds the broadcast no longer live and enqueues its job', async () => {
+    const { events } = await replica();
+    // A capture record left behind (its OFFLINE lost in a race): the channel is offline now.
+    const canonicalId = createCanonicalId({ publisher: 'acme', slug: 'morning-show' }, Date.now() - 60_000);
+    const record = {
+      canonical_id: canonicalId,
+      channel: TEST_CHANNEL,
+      url: origin.liveUrl,
+      archive_prefix: vodArchivePrefix(canonicalId),
+      state: 'following',
+      started_at: new Date(Date.now() - 60_000).toISOString(),
+      updated_at: new Date().toISOString(),
+    };
+    await (await server.running.bus.kv(BUCKETS.vodCaptures)).create(captureKeyOf(canonicalId), encodeJson(record));
+    await eventually(async () => (await jobsFor(canonicalId)).length > 0, 'the VOD job of the orphaned capture', 15_000);
+    assert.ok(events.includes('following') && events.includes('enqueued'));
+    const [job] = await jobsFor(canonicalId);
+    assert.ok(job!.ended_at, 'an end time');
+    assert.equal((await readArchive(media, vodArchivePrefix(canonicalId)))!.head.state, 'ended');
+    await eventually(async () => (await (await server.running.bus.kv(BUCKETS.vodCaptures)).get(captureKeyOf(canonicalId))) === undefined, 'the capture record to go');
+  });
+
   // A replica that loses the bus (its process hung, its network cut) without giving the lease back:
   // its own lease runs out and it fences its writes; the other takes over once the lease expired
   // (plus the clock skew) and resumes the archive. Real NATS only: a bus of its own to cut.
