@@ -19,8 +19,8 @@ const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 /** `/media/{upload_id}/{path in the upload}` on the raw (undecoded) path. */
 const MEDIA_PATH = /^\/media\/([^/]+)\/(.+)$/;
 
-/** Players on any page fetch media, with ranges; no credentials are involved. */
-const anyOrigin = cors({
+/** CORS of published media (`/media`, `/vod`): players on any page fetch it, with ranges; no credentials are involved. */
+export const anyOriginMediaCors = cors({
   origin: '*',
   allowMethods: ['GET', 'HEAD', 'OPTIONS'],
   allowHeaders: ['Range', 'If-None-Match', 'If-Modified-Since', 'If-Range'],
@@ -46,7 +46,7 @@ export function mediaRoute(deps: MediaRouteDeps): Middleware<AppState> {
   return async (ctx, next) => {
     if (ctx.path !== MEDIA_URL_PREFIX && !ctx.path.startsWith(`${MEDIA_URL_PREFIX}/`)) return next();
     ctx._matchedRoute = `${MEDIA_URL_PREFIX}/:upload_id/:file`;
-    await anyOrigin(ctx, async () => {
+    await anyOriginMediaCors(ctx, async () => {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new AppError('method_not_allowed', 'media is read-only');
       const match = MEDIA_PATH.exec(ctx.path);
       const uploadId = match?.[1] ?? '';

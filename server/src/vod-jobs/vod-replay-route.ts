@@ -1,8 +1,8 @@
-import cors from '@koa/cors';
 import type { Middleware } from 'koa';
 import { isCanonicalId } from '@live-upload/schema';
 import { AppError } from '../errors/index.js';
 import type { AppState } from '../http/app-state.js';
+import { anyOriginMediaCors } from '../http/media-route.js';
 import { sendObject } from '../http/send-object.js';
 import type { ObjectStore } from '../storage/index.js';
 import { VOD_URL_PREFIX, vodFileFor, vodOutputPrefix } from './vod-files.js';
@@ -20,15 +20,6 @@ const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 /** `/vod/{publisher}/{slug}/{ulid}/{path in the replay}` on the raw (undecoded) path. */
 const VOD_PATH = /^\/vod\/([a-z0-9][a-z0-9-]{0,38})\/([a-z0-9][a-z0-9-]{0,38})\/([0-9A-HJKMNP-TV-Z]{26})\/(.+)$/;
 
-/** Players on any page fetch replays, with ranges; no credentials are involved. */
-const anyOrigin = cors({
-  origin: '*',
-  allowMethods: ['GET', 'HEAD', 'OPTIONS'],
-  allowHeaders: ['Range', 'If-None-Match', 'If-Modified-Since', 'If-Range'],
-  exposeHeaders: ['Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag', 'Last-Modified'],
-  maxAge: 600,
-});
-
 /**
  * `GET /vod/{publisher}/{slug}/{ulid}/...`: the files of published replays only (master and
  * rendition playlists, init sections, CMAF segments, poster, storyboard), from the media store
@@ -40,7 +31,7 @@ export function vodReplayRoute(deps: VodReplayRouteDeps): Middleware<AppState> {
   return async (ctx, next) => {
     if (ctx.path !== VOD_URL_PREFIX && !ctx.path.startsWith(`${VOD_URL_PREFIX}/`)) return next();
     ctx._matchedRoute = `${VOD_URL_PREFIX}/:publisher/:slug/:ulid/:file`;
-    await anyOrigin(ctx, async () => {
+    await anyOriginMediaCors(ctx, async () => {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new AppError('method_not_allowed', 'replays are read-only');
       const match = VOD_PATH.exec(ctx.path);
       const file = match?.[4] === undefined ? undefined : vodFileFor(match[4]);
