@@ -57,6 +57,8 @@ export class BroadcastCapture {
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private finishing = false;
+  /** The job is enqueued and the record deleted: nothing more to do here. */
+  private finished = false;
 
   constructor(
     record: CaptureRecord,
@@ -219,7 +221,7 @@ export class BroadcastCapture {
 
   /** Ends the archive (stopping the follower), enqueues the job, deletes the record. Holder only. */
   private async finish(): Promise<void> {
-    if (!this.holding || this.stopped) return;
+    if (!this.holding || this.stopped || this.finished) return;
     this.finishing = true;
     clearTimeout(this.checkTimer);
     const { deps } = this;
@@ -252,6 +254,7 @@ export class BroadcastCapture {
       deps.logger.info({ canonical_id: record.canonical_id, archive: outcome.state, segments: outcome.totals.segments }, 'VOD capture finished: job enqueued');
       deps.events.enqueued(record.canonical_id, job, outcome);
       await deps.captures.update(captureKeyOf(record.canonical_id), (stored) => (stored?.canonical_id === record.canonical_id ? undefined : SKIP));
+      this.finished = true;
     } catch (error) {
       this.finishing = false;
       this.retryLater(error);
