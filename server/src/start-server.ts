@@ -23,7 +23,7 @@ import { openStorage } from './storage/open-storage.js';
 import { VodSlots, VodStore, VodWorker } from './vod-jobs/index.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
-import { VodCapture } from './vod-capture/index.js';
+import { VodCapture, recordVodCaptureMetrics } from './vod-capture/index.js';
 import type { SourcePolicy } from './vod-ingest/index.js';
 import {
   AccountLinker,
@@ -233,6 +233,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     conflicts: kvConflicts,
     logger: logger.child({ component: 'vod-capture' }),
   });
+  recordVodCaptureMetrics(vodCapture, metrics.registry);
   if (config.workers.has('vod-capture')) await lifecycle.start({ name: 'vod-capture', start: () => vodCapture.start(), stop: () => vodCapture.stop() });
 
   let publicUrl = config.publicUrl;

@@ -133,7 +133,8 @@ export class BroadcastCapture {
       await current.run;
       current.fetcher.close();
     }
-    if (wasHolding) {
+    // After the finish the lease is given back with nothing left to hand over.
+    if (wasHolding && !this.finished) {
       this.deps.logger.info({ canonical_id: this.canonicalId }, 'VOD capture handed over: the archive is left following for the next holder');
       this.deps.events.handedOver(this.canonicalId, this.lease!.holder);
     }

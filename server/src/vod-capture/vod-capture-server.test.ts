@@ -10,6 +10,7 @@ import { FilesystemObjectStore } from '../storage/index.js';
 import { readArchive } from '../vod-ingest/index.js';
 import { VodStore, vodJobSchema } from '../vod-jobs/index.js';
 import { vodArchivePrefix } from '../vod-jobs/vod-files.js';
+import { VOD_CAPTURE_EVENTS_METRIC, VOD_CAPTURE_FOLLOWING_METRIC } from './index.js';
 
 /** The capture as start-server wires it (WORKERS has vod-capture; the VOD worker is off, so the job stays queued). */
 describe('VOD capture in a running server', () => {
@@ -50,5 +51,10 @@ describe('VOD capture in a running server', () => {
     assert.equal((await readArchive(media, vodArchivePrefix(canonicalId)))?.head.state, 'ended');
     const listing = (await (await server.request(`/api/v1/channels/${TEST_CHANNEL}/vods`, { admin: true })).json()) as { vods: Array<{ canonical_id: string }> };
     assert.deepEqual(listing.vods.map((vod) => vod.canonical_id), [canonicalId]);
+
+    const registry = server.running.metrics.registry;
+    const counted = Object.fromEntries((await registry.getSingleMetric(VOD_CAPTURE_EVENTS_METRIC)!.get()).values.map((sample) => [String(sample.labels['event']), sample.value]));
+    assert.deepEqual(counted, { following: 1, enqueued: 1 });
+    await eventually(async () => (await registry.getSingleMetric(VOD_CAPTURE_FOLLOWING_METRIC)!.get()).values[0]?.value === 0, 'nothing followed after OFFLINE');
   });
 });
