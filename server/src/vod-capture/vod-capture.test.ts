@@ -50,12 +50,12 @@ describeEachBus('VOD capture', (bus) => {
     await rm(mediaDir, { recursive: true, force: true });
   });
 
-  async function setChannel(vod: 'public' | 'unlisted' | 'off'): Promise<void> {
+  async function setChannel(vod: 'public' | 'unlisted' | 'off', hls = origin.liveUrl): Promise<void> {
     const response = await server.request(`/api/v1/channels/${TEST_CHANNEL}`, {
       method: 'PUT',
       admin: true,
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ vod, playback: { hls: origin.liveUrl }, providers: { twitch: { user_id: TEST_BROADCASTER.id, login: TEST_BROADCASTER.login } } }),
+      body: JSON.stringify({ vod, playback: { hls }, providers: { twitch: { user_id: TEST_BROADCASTER.id, login: TEST_BROADCASTER.login } } }),
     });
     assert.ok(response.ok, `channel update answered ${response.status}`);
   }
@@ -126,6 +126,10 @@ describeEachBus('VOD capture', (bus) => {
       const segments = await archivedSegments(canonicalId);
       return segments.length >= 3 && segments;
     }, 'three segments archived', 15_000);
+    // The playback URL changed mid-broadcast: the archive keeps its first source (one archive, one origin).
+    await setChannel('unlisted', `${origin.baseUrl}/elsewhere/index.m3u8`);
+    await eventually(async () => (await current()).playback?.hls.endsWith('/elsewhere/index.m3u8'), 'the new playback URL in the record');
+    await eventually(async () => (await archivedSegments(canonicalId)).length >= growing.length + 1, 'the archive to go on from the first URL', 15_000);
     await server.goOffline();
     await eventually(async () => (await jobsFor(canonicalId)).length > 0, 'the VOD job', 15_000);
 
@@ -142,6 +146,7 @@ describeEachBus('VOD capture', (bus) => {
     const archive = await readArchive(media, vodArchivePrefix(canonicalId));
     assert.equal(archive!.head.state, 'ended');
     assert.equal(archive!.head.endedBy, 'stop');
+    assert.equal(archive!.head.source, origin.liveUrl);
     const archived = await archivedSegments(canonicalId);
     assert.ok(archived.length >= growing.length);
     for (const entry of archived) assert.equal((origin.segmentRequests.get(entry.sequence) ?? 0) - (requestsBefore.get(entry.sequence) ?? 0), 1, `segment ${entry.sequence} fetched once`);
