@@ -117,8 +117,9 @@ describe('VOD routes', () => {
   it('lists a public channel\'s published replays to everyone, newest first, paged; the admin sees every state with progress', async () => {
     const ids = await seed('public-show', ['published', 'queued', 'published', 'transcoding', 'published', 'failed', 'published', 'published']);
     const published = ids.filter((_, index) => [0, 2, 4, 6, 7].includes(index)).reverse();
-    const first = await server.request('/api/v1/channels/acme/public-show/vods?limit=2');
+    const first = await server.request('/api/v1/channels/acme/public-show/vods?limit=2', { headers: { Origin: 'https://blog.example' } });
     assert.equal(first.status, 200);
+    assert.equal(first.headers.get('access-control-allow-origin'), '*');
     const page1 = (await first.json()) as { vods: VodRecord[]; next: string | null };
     assert.deepEqual(page1.vods.map((vod) => vod.canonical_id), published.slice(0, 2));
     assert.equal(page1.next, ulidOf(published[1]!));
@@ -133,8 +134,9 @@ describe('VOD routes', () => {
     assert.deepEqual(admin.vods.find((vod) => vod.state === 'transcoding')?.progress, { percent: 40, speed: 2 });
     assert.equal(admin.next, null);
 
-    const one = await server.request(`/api/v1/channels/acme/public-show/vods/${ulidOf(published[0]!)}`);
+    const one = await server.request(`/api/v1/channels/acme/public-show/vods/${ulidOf(published[0]!)}`, { headers: { Origin: 'https://blog.example' } });
     assert.equal(one.status, 200);
+    assert.equal(one.headers.get('access-control-allow-origin'), '*', 'a page on any origin (the element) reads replays');
     assert.equal(((await one.json()) as VodRecord).canonical_id, published[0]);
     assert.equal((await server.request(`/api/v1/channels/acme/public-show/vods/${ulidOf(ids[3]!)}`)).status, 404, 'transcoding: not public');
     assert.equal((await server.request(`/api/v1/channels/acme/public-show/vods/${ulidOf(ids[3]!)}`, { admin: true })).status, 200);

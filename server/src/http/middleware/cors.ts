@@ -2,8 +2,8 @@ import cors from '@koa/cors';
 import type { Middleware } from 'koa';
 import type { AppState } from '../app-state.js';
 
-/** Paths any origin may read (and preflight): the element bundles, the public read API, the live events, the schema, oEmbed. */
-const PUBLIC_READ_PATHS = [/^\/element\/[a-z0-9.-]+$/, /^\/api\/v1\/channels\/[^/]+\/[^/]+(\/status)?$/, /^\/api\/v1\/live\/events$/, /^\/schema\/[^/]+\.json$/, /^\/oembed$/, /^\/api\/v1\/streams$/];
+/** Paths any origin may read (and preflight): the element bundles, the public read API (replay listings included), the live events, the schema, oEmbed. */
+const PUBLIC_READ_PATHS = [/^\/element\/[a-z0-9.-]+$/, /^\/api\/v1\/channels\/[^/]+\/[^/]+(\/status|\/vods(\/[^/]+)?)?$/, /^\/api\/v1\/live\/events$/, /^\/schema\/[^/]+\.json$/, /^\/oembed$/, /^\/api\/v1\/streams$/];
 
 /**
  * Public reads are open to every origin (no credentials); the validators and the SSE cursor
