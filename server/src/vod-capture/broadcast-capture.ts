@@ -128,8 +128,11 @@ export class BroadcastCapture {
     const current = this.follower;
     this.follower = undefined;
     if (current) {
-      await current.store.fence();
+      // Fenced at once (no write from here on), then the follower stopped (a download in flight
+      // aborted, its `ended` refused), then the writes already under way waited for.
+      const drained = current.store.fence();
       await current.follower.stop().catch(() => undefined);
+      await drained;
       await current.run;
       current.fetcher.close();
     }

@@ -41,6 +41,7 @@ describe('FencedObjectStore', () => {
     });
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(fenced, false, 'a write is still under way');
+    await assert.rejects(store.put('b/after.ts', 'x'), FencedWriteError, 'refused from the moment fence() was called');
     body.end(Buffer.from('late bytes'));
     await writing;
     await fencing;

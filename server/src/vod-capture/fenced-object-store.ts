@@ -32,7 +32,7 @@ export class FencedObjectStore implements ObjectStore {
     return this.fenced;
   }
 
-  /** Refuses every later write; resolves once the writes under way have settled. */
+  /** Refuses every later write from the moment it is called; resolves once the writes under way have settled. */
   async fence(): Promise<void> {
     this.fenced = true;
     await Promise.allSettled([...this.inFlight]);
