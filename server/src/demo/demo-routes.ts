@@ -21,6 +21,8 @@ export const DEMO_CHANNEL = { publisher: 'acme', slug: 'morning-show' } as const
 export const DEMO_CHANNEL_INPUT = {
   title: 'Acme Morning Show',
   uploads: 'open',
+  // The demo shows what a replay is: its broadcasts are listed at /api/v1/channels/acme/morning-show/vods.
+  vod: 'public',
   providers: { twitch: { user_id: DEMO_BROADCASTER.user_id, login: DEMO_BROADCASTER.login } },
 } as const satisfies ChannelInput;
 
