@@ -18,8 +18,7 @@ import { LifecycleSweeper, PromotionWorker, STAGING_DIR_NAME, applyQuarantineBuc
 import { AppAccessToken, HelixClient, TWITCH_SUBSCRIPTIONS_LEASE_KEY, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
 import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createTusEndpoint, uploadLockEvents } from './uploads/index.js';
-import { s3ClientConfigFor } from './storage/index.js';
-import { openStorage } from './storage/open-storage.js';
+import { openStorage, s3ClientConfigFor } from './storage/index.js';
 import { VodSlots, VodStore, VodWorker } from './vod-jobs/index.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
