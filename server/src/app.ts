@@ -217,6 +217,7 @@ export function createApp(deps: AppDeps): App {
             adminToken: () => deps.config.adminToken,
             sources: deps.vodSources ?? { allowPrivateHosts: new Set() },
             rateLimitPerMinute: deps.config.statusRateLimitPerMinute,
+            audit: deps.moderation.audit,
             now,
           }),
         ]

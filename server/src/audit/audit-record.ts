@@ -30,6 +30,8 @@ export const AUDIT_ACTIONS = {
   providerUnlinked: 'provider.unlinked',
   /** The provider refused a token refresh: the link needs the publisher to authorize again. */
   providerNeedsReauth: 'provider.needs_reauth',
+  /** A VOD playlist was handed in to become a replay of the channel. */
+  vodRequested: 'vod.requested',
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

@@ -68,6 +68,12 @@ describe('VOD routes', () => {
     assert.equal(mine.length, 1);
     assert.deepEqual(mine[0]!.source, { kind: 'vod-playlist', url });
 
+    const audit = (await (await server.request('/api/v1/audit?limit=50', { admin: true })).json()) as { records: Array<{ action: string; actor: string; target: string; details?: Record<string, unknown> }> };
+    const requested = audit.records.filter((record) => record.action === 'vod.requested' && record.target === body.vod.canonical_id);
+    assert.equal(requested.length, 1, 'the hand-in is audited once');
+    assert.equal(requested[0]!.actor, 'admin');
+    assert.deepEqual(requested[0]!.details, { channel: 'acme/ask-show', source_url: url });
+
     const asAdmin = await server.request(location!, { admin: true });
     assert.equal(asAdmin.status, 200);
     assert.equal(((await asAdmin.json()) as VodRecord).state, 'queued');

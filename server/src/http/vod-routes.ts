@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { createCanonicalId, formatChannelRef, parseCanonicalId, type ChannelRef } from '@live-upload/schema';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
+import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
 import type { Bus } from '../bus/index.js';
 import { DEFAULT_VOD_POLICY, type ChannelConfig, type ChannelRegistry } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
@@ -34,6 +35,8 @@ export interface VodRouteDeps {
   /** The outbound webhooks' SSRF policy (OUTBOUND_ALLOW_PRIVATE_HOSTS), applied to a VOD URL when it is handed in. */
   readonly sources: SourcePolicy;
   readonly rateLimitPerMinute: number;
+  /** A handed-in VOD playlist is audited (`vod.requested`: who, which channel, the source URL). */
+  readonly audit: AuditLog;
   readonly now?: () => number;
 }
 
@@ -74,6 +77,13 @@ export function vodRoutes(deps: VodRouteDeps): Router<AppState> {
       },
       { vods: deps.vods, now },
     );
+    await deps.audit.record({
+      actor: 'admin',
+      action: AUDIT_ACTIONS.vodRequested,
+      target: canonicalId,
+      details: { channel: config.channel, source_url: url },
+      msgId: `audit:${AUDIT_ACTIONS.vodRequested}:${canonicalId}`,
+    });
     const location = `/api/v1/channels/${config.channel}/vods/${parseCanonicalId(canonicalId)!.ulid}`;
     ctx.status = 202;
     ctx.set('Location', location);
