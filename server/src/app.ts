@@ -164,7 +164,7 @@ export function createApp(deps: AppDeps): App {
       statusRateLimitPerMinute: deps.config.statusRateLimitPerMinute,
       onChannelChanged: deps.onChannelChanged,
     }),
-    landingPageRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl }),
+    landingPageRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl, ...(deps.vods ? { vods: deps.vods } : {}) }),
     oEmbedRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl }),
     streamsRoute({ streams: deps.streams, publicUrl: deps.publicUrl, rateLimitPerMinute: deps.config.statusRateLimitPerMinute }),
     liveEventsRoute({

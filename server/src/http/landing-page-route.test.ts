@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, it } from 'node:test';
-import { escapeHtml } from '@live-upload/schema';
+import { after, before, describe, it } from 'node:test';
+import { createCanonicalId, escapeHtml } from '@live-upload/schema';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { nextStatus } from '../../../test/support/provider-fakes.js';
 import { openSse, type SseClient } from '../../../test/support/sse-client.js';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
 import { rawGet } from '../../../test/support/raw-get.js';
+import { VodStore, type VodRecord, type VodState } from '../vod-jobs/index.js';
 
 const HOSTILE_TITLE = '</script><img src=x onerror=alert(1)><!-- "quoted" & \'single\' \u2028';
 const PLAYBACK = 'https://cdn.example/acme/live.m3u8';
@@ -266,5 +267,120 @@ describeEachBus('landing page GET /c/:publisher/:slug', (bus) => {
     assert.equal(framed.status, 200);
     await framed.arrayBuffer();
     assert.match(framed.headers.get('content-security-policy') ?? '', /frame-ancestors \*/);
+  });
+});
+
+/** The offline page's replay (issue 21): shown for `public` replays only, on the real app with the VOD worker off. */
+describe('landing page of an offline channel: its latest replay', () => {
+  const REPLAY_TITLE = '</script><script>alert(1)</script> & "last night"';
+  let server: TestServer;
+  let vods: VodStore;
+
+  before(async () => {
+    server = await startTestServer({ withChannel: false, env: { WORKERS: 'moderation' } });
+    vods = await VodStore.open(server.running.bus);
+    for (const [slug, vod] of [['public-show', 'public'], ['unlisted-show', 'unlisted'], ['empty-show', 'public']] as const) {
+      const response = await server.request(`/api/v1/channels/acme/${slug}`, {
+        method: 'PUT',
+        admin: true,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ title: `Acme ${slug}`, vod, providers: {} }),
+      });
+      assert.equal(response.status, 201, await response.clone().text());
+    }
+  });
+  after(() => server.close());
+
+  /** A replay of `acme/{slug}` started `minute` minutes after noon, 2026-01-01, in `state`. */
+  async function seed(slug: string, minute: number, state: VodState, extra: Partial<VodRecord> = {}): Promise<VodRecord> {
+    const startedMs = Date.UTC(2026, 0, 1, 12, minute);
+    const canonicalId = createCanonicalId({ publisher: 'acme', slug }, startedMs);
+    const ulid = canonicalId.split(':').at(-1)!;
+    const record: VodRecord = {
+      canonical_id: canonicalId,
+      channel: `acme/${slug}`,
+      state,
+      started_at: new Date(startedMs).toISOString(),
+      updated_at: new Date(startedMs + 3_600_000).toISOString(),
+      ...(state === 'published'
+        ? { urls: { master: `/vod/acme/${slug}/${ulid}/master.m3u8`, poster: `/vod/acme/${slug}/${ulid}/poster.jpg` } }
+        : {}),
+      ...extra,
+    };
+    await vods.update(canonicalId, () => record);
+    return record;
+  }
+
+  const page = async (slug: string) => {
+    const response = await server.request(`/c/acme/${slug}`);
+    assert.equal(response.status, 200);
+    return { response, parsed: parsePage(await response.text()) };
+  };
+
+  it('shows the newest published public replay: a VideoObject with exact fields, and a poster link', async () => {
+    await seed('public-show', 0, 'published', { title: 'Older show', duration_s: 60, ended_at: '2026-01-01T12:01:00.000Z' });
+    const shown = await seed('public-show', 10, 'published', { title: REPLAY_TITLE, duration_s: 3_725.4, ended_at: '2026-01-01T13:12:05.000Z' });
+    await seed('public-show', 20, 'transcoding', { progress: { percent: 50 } });
+    const { response, parsed } = await page('public-show');
+    assert.equal(parsed.jsonLd.length, 2, 'the channel, then its replay');
+    assert.equal(parsed.jsonLd[0]!['name'], 'Acme public-show');
+    assert.deepEqual(parsed.jsonLd[1], {
+      '@context': 'https://schema.org',
+      '@type': 'VideoObject',
+      name: REPLAY_TITLE,
+      description: `Replay of a broadcast on Acme public-show: ${REPLAY_TITLE}`,
+      uploadDate: '2026-01-01T13:12:05.000Z',
+      contentUrl: `${server.url}${shown.urls!.master}`,
+      thumbnailUrl: `${server.url}${shown.urls!.poster!}`,
+      duration: 'PT1H2M5S',
+    });
+    const body = parsed.html.slice(parsed.html.indexOf('<body'));
+    assert.ok(
+      body.includes(
+        `<p class="replay"><a href="${server.url}${shown.urls!.master}"><img src="${server.url}${shown.urls!.poster!}" alt="" width="640" height="360">Watch the replay: ${escapeHtml(REPLAY_TITLE)}</a></p>`,
+      ),
+      body,
+    );
+    assert.doesNotMatch(parsed.html, /<script>|alert\(1\)<\/script>/, 'the hostile title is inert');
+    assert.equal([...parsed.html.matchAll(/<script/g)].length, 3, 'two JSON-LD blocks and the bundle, nothing more');
+    assert.equal([...parsed.html.matchAll(/<\/script>/g)].length, 3);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    assert.equal(cspDirective(csp, 'style-src'), `style-src 'sha256-${createHash('sha256').update(parsed.styles[0]!, 'utf8').digest('base64')}'`);
+    assert.match(cspDirective(csp, 'img-src') ?? '', new RegExp(`'self' ${server.url}( |$)`), 'the poster is ours');
+  });
+
+  it('uses the record\'s last change when the broadcast has no end, and leaves out what is unknown', async () => {
+    const record = await seed('empty-show', 0, 'published', { urls: { master: '/vod/acme/empty-show/x/master.m3u8' } });
+    const { parsed } = await page('empty-show');
+    assert.deepEqual(parsed.jsonLd[1], {
+      '@context': 'https://schema.org',
+      '@type': 'VideoObject',
+      name: 'Acme empty-show (replay)',
+      description: 'Replay of a broadcast on Acme empty-show: Acme empty-show (replay)',
+      uploadDate: record.updated_at,
+      contentUrl: `${server.url}/vod/acme/empty-show/x/master.m3u8`,
+    });
+    assert.doesNotMatch(parsed.html, /<img/, 'no poster, no image');
+  });
+
+  it('shows no replay for unlisted replays, nor for a channel with none published', async () => {
+    await seed('unlisted-show', 0, 'published', { title: 'By link only', duration_s: 10 });
+    const unlisted = await page('unlisted-show');
+    assert.equal(unlisted.parsed.jsonLd.length, 1, 'the channel only');
+    assert.equal(unlisted.parsed.jsonLd[0]!['contentUrl'], undefined);
+    assert.doesNotMatch(unlisted.parsed.html, /Watch the replay|By link only|\/vod\//);
+
+    const response = await server.request('/api/v1/channels/acme/nothing-show', {
+      method: 'PUT',
+      admin: true,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ vod: 'public', providers: {} }),
+    });
+    assert.equal(response.status, 201);
+    await seed('nothing-show', 0, 'failed');
+    await seed('nothing-show', 1, 'queued');
+    const none = await page('nothing-show');
+    assert.equal(none.parsed.jsonLd.length, 1);
+    assert.doesNotMatch(none.parsed.html, /Watch the replay/);
   });
 });
