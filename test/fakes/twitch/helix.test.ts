@@ -80,4 +80,27 @@ describe('fake Helix', () => {
     assert.ok(Number(limited.headers.get('Ratelimit-Reset')) * 1000 >= Date.now());
     assert.equal((await helix('')).status, 200);
   });
+
+  it('lists videos as Get Videos does: auth checked, one selector, type filter, first and a cursor', async () => {
+    twitch.addVideo({ user_id: '8001', id: '801', stream_id: '61', created_at: '2026-04-01T00:00:00Z' });
+    twitch.addVideo({ user_id: '8001', id: '802', stream_id: '62', created_at: '2026-04-02T00:00:00Z' });
+    twitch.addVideo({ user_id: '8001', id: '803', stream_id: null, created_at: '2026-04-03T00:00:00Z', type: 'highlight' });
+    const videos = (query: string, init: { token?: string; clientId?: string } = {}) =>
+      fetch(`${twitch.url}/helix/videos?${query}`, { headers: { 'Client-Id': init.clientId ?? twitch.clientId, Authorization: `Bearer ${init.token ?? token}` } });
+    assert.equal((await videos('user_id=8001', { token: 'forged' })).status, 401);
+    assert.equal((await videos('user_id=8001', { clientId: 'other-client' })).status, 401);
+    assert.equal((await videos('')).status, 400);
+    assert.equal((await videos('user_id=8001&id=801')).status, 400);
+    assert.equal((await videos('user_id=8001&first=101')).status, 400);
+    assert.equal((await videos('user_id=8001&type=live')).status, 400);
+    const first = await videos('user_id=8001&type=archive&first=1');
+    const firstPage = (await first.json()) as { data: { id: string; stream_id: string | null; duration: string }[]; pagination: { cursor?: string } };
+    assert.deepEqual(firstPage.data.map((video) => video.id), ['802']);
+    assert.ok(firstPage.pagination.cursor);
+    const second = (await (await videos(`user_id=8001&type=archive&first=1&after=${firstPage.pagination.cursor}`)).json()) as typeof firstPage;
+    assert.deepEqual(second.data.map((video) => [video.id, video.stream_id]), [['801', '61']]);
+    assert.deepEqual(second.pagination, {});
+    const all = (await (await videos('user_id=8001')).json()) as typeof firstPage;
+    assert.deepEqual(all.data.map((video) => video.id), ['803', '802', '801']);
+  });
 });

@@ -18,6 +18,12 @@
  * are one use, expire, and are bound to the client id, redirect_uri and (when a PKCE challenge
  * was sent; Twitch itself ignores PKCE) the code verifier. Access tokens expire; refresh tokens
  * rotate; a bad refresh token is 400 `{"status":400,"message":"Invalid refresh token"}`.
+ *
+ * `GET /helix/videos` (https://dev.twitch.tv/docs/api/reference/#get-videos) lists the videos a
+ * test added (`addVideo`): exactly one of `id`, `user_id`, `game_id`; `type` (all, archive,
+ * highlight, upload) and `first` (1-100, default 20) with `user_id`; newest first; a
+ * `pagination.cursor` for `after` while more remain. Same app-token and `Client-Id` checks,
+ * rate limits and `respondNext` overrides as the EventSub endpoints.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -43,6 +49,27 @@ export interface FakeSubscription {
   readonly created_at: string;
   /** Never listed by Helix; kept to sign deliveries. */
   readonly secret: string;
+}
+
+/** A video as Helix Get Videos lists it (every documented field). */
+export interface FakeVideo {
+  readonly id: string;
+  readonly stream_id: string | null;
+  readonly user_id: string;
+  readonly user_login: string;
+  readonly user_name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly created_at: string;
+  readonly published_at: string;
+  readonly url: string;
+  readonly thumbnail_url: string;
+  readonly viewable: 'public';
+  readonly view_count: number;
+  readonly language: string;
+  readonly type: 'archive' | 'highlight' | 'upload';
+  readonly duration: string;
+  readonly muted_segments: null | { readonly duration: number; readonly offset: number }[];
 }
 
 export interface HelixRequestRecord {
@@ -80,6 +107,11 @@ export interface FakeHelix {
   readonly clientSecret: string;
   /** Every subscription in creation order (the live objects; do not mutate in tests). */
   subscriptions(): readonly FakeSubscription[];
+  /**
+   * Adds a video to Get Videos (listed newest `created_at` first). Fields not given are filled
+   * like Twitch's example; an archive's `stream_id` should be given.
+   */
+  addVideo(video: Partial<FakeVideo> & { readonly user_id: string }): FakeVideo;
   /** Every request answered, in order. */
   readonly requests: readonly HelixRequestRecord[];
   /** How many access tokens were issued. */
@@ -126,6 +158,8 @@ interface ReplyOverride {
 }
 
 const SUBSCRIPTIONS_PATH = '/helix/eventsub/subscriptions';
+const VIDEOS_PATH = '/helix/videos';
+const VIDEO_TYPES = ['all', 'archive', 'highlight', 'upload'];
 const MAX_BODY_BYTES = 64 * 1024;
 const TOTAL_LIMIT = 800;
 
@@ -148,6 +182,7 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
   const revokedTokens: string[] = [];
 
   const subscriptions: FakeSubscription[] = [];
+  const videos: FakeVideo[] = [];
   const validTokens = new Set<string>();
   const requests: HelixRequestRecord[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -189,7 +224,7 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
     if (url.pathname === '/oauth2/authorize') return authorize(request, response, url);
     if (url.pathname === '/oauth2/validate') return validate(request, response);
     if (url.pathname === '/oauth2/revoke') return revokeToken(request, response, url, body);
-    if (url.pathname !== SUBSCRIPTIONS_PATH) return helixError(response, 404, 'Not Found', 'no such endpoint');
+    if (url.pathname !== SUBSCRIPTIONS_PATH && url.pathname !== VIDEOS_PATH) return helixError(response, 404, 'Not Found', 'no such endpoint');
 
     const overrideAt = overrides.findIndex((candidate) => candidate.method === undefined || candidate.method === request.method);
     const override = overrideAt < 0 ? undefined : overrides.splice(overrideAt, 1)[0];
@@ -213,6 +248,9 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
     if (bearer === undefined || !validTokens.has(bearer)) return helixError(response, 401, 'Unauthorized', 'Invalid OAuth token', limitHeaders);
     if (request.headers['client-id'] !== clientId) return helixError(response, 401, 'Unauthorized', 'Client ID and OAuth token do not match', limitHeaders);
 
+    if (url.pathname === VIDEOS_PATH) {
+      return request.method === 'GET' ? listVideos(response, url, limitHeaders) : helixError(response, 405, 'Method Not Allowed', 'method not allowed', limitHeaders);
+    }
     switch (request.method) {
       case 'POST':
         return create(response, body, limitHeaders);
@@ -400,6 +438,38 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
     return reply(response, 200, { data: page.map(publicView), ...totals(), total: matching.length, pagination: next === undefined ? {} : { cursor: next } }, headers);
   };
 
+  const listVideos = (response: ServerResponse, url: URL, headers: Record<string, string>) => {
+    const selectors = ['id', 'user_id', 'game_id'].filter((name) => url.searchParams.has(name));
+    if (selectors.length !== 1) return helixError(response, 400, 'Bad Request', 'exactly one of id, user_id, game_id is required', headers);
+    const type = url.searchParams.get('type') ?? 'all';
+    if (!VIDEO_TYPES.includes(type)) return helixError(response, 400, 'Bad Request', 'invalid type', headers);
+    const firstText = url.searchParams.get('first') ?? '20';
+    const first = /^\d{1,3}$/.test(firstText) ? Number(firstText) : Number.NaN;
+    if (!(first >= 1 && first <= 100)) return helixError(response, 400, 'Bad Request', 'first must be 1-100', headers);
+    let matching: FakeVideo[];
+    if (selectors[0] === 'id') {
+      const ids = url.searchParams.getAll('id');
+      matching = videos.filter((video) => ids.includes(video.id));
+      if (matching.length === 0) return helixError(response, 404, 'Not Found', 'videos not found', headers);
+    } else if (selectors[0] === 'user_id') {
+      const userId = url.searchParams.get('user_id');
+      matching = videos.filter((video) => video.user_id === userId && (type === 'all' || video.type === type));
+    } else {
+      matching = [];
+    }
+    matching.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
+    const after = url.searchParams.get('after');
+    let start = 0;
+    if (after !== null) {
+      const decoded = decodeCursor(after);
+      if (decoded === undefined) return helixError(response, 400, 'Bad Request', 'invalid cursor', headers);
+      start = decoded;
+    }
+    const page = matching.slice(start, start + first);
+    const next = start + first < matching.length ? encodeCursor(start + first) : undefined;
+    return reply(response, 200, { data: page, pagination: next === undefined ? {} : { cursor: next } }, headers);
+  };
+
   const remove = (response: ServerResponse, url: URL, headers: Record<string, string>) => {
     const id = url.searchParams.get('id');
     if (!id) return helixError(response, 400, 'Bad Request', 'Missing required parameter "id"', headers);
@@ -427,6 +497,32 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
     clientSecret,
     requests,
     subscriptions: () => subscriptions,
+    addVideo: (video) => {
+      const id = video.id ?? String(300_000_000 + videos.length);
+      const createdAt = video.created_at ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const login = video.user_login ?? `user${video.user_id}`;
+      const full: FakeVideo = {
+        stream_id: null,
+        user_login: login,
+        user_name: login,
+        title: 'A past broadcast',
+        description: '',
+        published_at: createdAt,
+        url: `https://www.twitch.tv/videos/${id}`,
+        thumbnail_url: `https://static-cdn.jtvnw.net/cf_vods/d2nvs31859zcd8/${login}/${id}/thumb/index-0000000000-%{width}x%{height}.jpg`,
+        viewable: 'public',
+        view_count: 0,
+        language: 'en',
+        type: 'archive',
+        duration: '1h0m0s',
+        muted_segments: null,
+        ...video,
+        id,
+        created_at: createdAt,
+      };
+      videos.push(full);
+      return full;
+    },
     tokensIssued: () => issued,
     verificationsSettled: async () => {
       while (inFlight.size > 0) await Promise.all([...inFlight]);

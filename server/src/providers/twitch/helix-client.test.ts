@@ -174,6 +174,36 @@ describe('HelixClient against the fake Helix', () => {
     assert.deepEqual(await client.listSubscriptions(), []);
   });
 
+  it('lists a broadcaster\'s archives newest first, page by page, with the app token and Client-Id', async () => {
+    twitch.addVideo({ user_id: '7001', id: '901', stream_id: '41', created_at: '2026-03-01T10:00:00Z', duration: '3h8m33s' });
+    twitch.addVideo({ user_id: '7001', id: '902', stream_id: '42', created_at: '2026-03-02T10:00:00Z' });
+    twitch.addVideo({ user_id: '7001', id: '903', stream_id: null, created_at: '2026-03-03T10:00:00Z', type: 'upload' });
+    twitch.addVideo({ user_id: '7001', id: '904', stream_id: '43', created_at: '2026-03-04T10:00:00Z' });
+    twitch.addVideo({ user_id: '7002', id: '905', stream_id: '44', created_at: '2026-03-05T10:00:00Z' });
+    const start = twitch.requests.length;
+    const one = await client.getArchiveVideos('7001', { first: 2 });
+    assert.deepEqual(one.map((video) => video.id), ['904', '902']);
+    const all = await client.getArchiveVideos('7001', { first: 2, pages: 5 });
+    assert.deepEqual(all.map((video) => [video.id, video.stream_id, video.type]), [['904', '43', 'archive'], ['902', '42', 'archive'], ['901', '41', 'archive']]);
+    assert.equal(all[2]?.duration, '3h8m33s');
+    assert.match(all[2]?.thumbnail_url ?? '', /%\{width\}x%\{height\}/);
+    assert.deepEqual(requestsSince(start).map((request) => [request.method, request.path, request.status]), [
+      ['GET', '/helix/videos', 200],
+      ['GET', '/helix/videos', 200],
+      ['GET', '/helix/videos', 200],
+    ]);
+  });
+
+  it('refreshes the app token once on a 401 from Get Videos, and reports errors and malformed pages as HelixErrors', async () => {
+    twitch.addVideo({ user_id: '7101', id: '911', stream_id: '51' });
+    twitch.expireTokens();
+    assert.deepEqual((await client.getArchiveVideos('7101')).map((video) => video.id), ['911']);
+    twitch.respondNext(500, JSON.stringify({ error: 'Internal Server Error', status: 500, message: '' }));
+    await assert.rejects(client.getArchiveVideos('7101'), isHelixError(HELIX_ERROR_KINDS.server, 500));
+    twitch.respondNext(200, JSON.stringify({ data: [{ id: 'not-a-number' }], pagination: {} }));
+    await assert.rejects(client.getArchiveVideos('7101'), isHelixError(HELIX_ERROR_KINDS.malformedResponse));
+  });
+
   it('reports an unreachable Helix as unreachable', async () => {
     const offline = new HelixClient({
       apiBaseUrl: 'http://127.0.0.1:9',

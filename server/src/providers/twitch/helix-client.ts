@@ -4,7 +4,8 @@ import { eventSubSubscriptionSchema, type EventSubSubscription } from './eventsu
 
 /**
  * The three Helix EventSub endpoints we use
- * (https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription and its neighbours),
+ * (https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription and its neighbours)
+ * and Get Videos for a broadcast's archive (https://dev.twitch.tv/docs/api/reference/#get-videos),
  * with an app access token and the `Client-Id` header. Twitch's error body
  * `{ error, status, message }` becomes a `HelixError` with a `kind`; a 401 refreshes the token
  * once; a 429 waits until `Ratelimit-Reset` (bounded) and retries a bounded number of times.
@@ -51,6 +52,39 @@ const subscriptionPageSchema = z.object({
   pagination: z.object({ cursor: z.string().min(1).max(1024).optional() }).optional(),
 });
 
+/**
+ * One video of `GET /helix/videos` (https://dev.twitch.tv/docs/api/reference/#get-videos): the
+ * fields we use, checked; Twitch's others (description, view_count, muted_segments...) pass.
+ * `stream_id` is the broadcast an archive recorded (null for uploads and highlights).
+ */
+export const helixVideoSchema = z.object({
+  id: z.string().regex(/^\d{1,20}$/),
+  stream_id: z.string().max(40).nullable(),
+  user_id: z.string().max(40),
+  title: z.string().max(1000),
+  created_at: z.string().max(40),
+  published_at: z.string().max(40),
+  url: z.string().max(2048),
+  /** A template: `%{width}x%{height}` stands for the size wanted. */
+  thumbnail_url: z.string().max(2048),
+  type: z.string().max(40),
+  /** Like `3h8m33s` (see `parseTwitchDuration`). */
+  duration: z.string().max(40),
+});
+export type HelixVideo = z.infer<typeof helixVideoSchema>;
+
+const videoPageSchema = z.object({
+  data: z.array(helixVideoSchema),
+  pagination: z.object({ cursor: z.string().min(1).max(1024).optional() }).optional(),
+});
+
+export interface ArchiveVideoQuery {
+  /** Videos per page, 1-100 (Twitch's default 20). */
+  readonly first?: number;
+  /** Pages fetched at most (default 1: the newest archives are the ones wanted). */
+  readonly pages?: number;
+}
+
 const createdSchema = subscriptionPageSchema.extend({ data: z.array(eventSubSubscriptionSchema).length(1) });
 
 /** A subscription as Helix lists it (the same object EventSub messages carry). */
@@ -95,6 +129,7 @@ export interface HelixClientOptions {
 }
 
 const SUBSCRIPTIONS_PATH = '/helix/eventsub/subscriptions';
+const VIDEOS_PATH = '/helix/videos';
 
 interface HelixAnswer {
   readonly status: number;
@@ -167,12 +202,37 @@ export class HelixClient {
     await this.call('DELETE', new URLSearchParams({ id }));
   }
 
-  private async call(method: 'GET' | 'POST' | 'DELETE', query: URLSearchParams, body?: string): Promise<HelixAnswer> {
+  /**
+   * `GET /helix/videos?user_id=&type=archive&first=`: a broadcaster's past-broadcast archives,
+   * newest first, following `pagination.cursor` (`after`) for at most `pages` pages.
+   */
+  async getArchiveVideos(userId: string, query: ArchiveVideoQuery = {}): Promise<HelixVideo[]> {
+    const first = Math.min(100, Math.max(1, Math.floor(query.first ?? 20)));
+    const pages = Math.min(this.options.maxPages ?? 100, Math.max(1, Math.floor(query.pages ?? 1)));
+    const found: HelixVideo[] = [];
+    const seenCursors = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < pages; page++) {
+      const params = new URLSearchParams({ user_id: userId, type: 'archive', first: String(first) });
+      if (cursor !== undefined) params.set('after', cursor);
+      const answer = await this.call('GET', params, undefined, VIDEOS_PATH);
+      const parsed = videoPageSchema.safeParse(answer.json);
+      if (!parsed.success) throw malformed('get videos', parsed.error);
+      found.push(...parsed.data.data);
+      cursor = parsed.data.pagination?.cursor;
+      if (cursor === undefined || parsed.data.data.length === 0) break;
+      if (seenCursors.has(cursor)) throw new HelixError(HELIX_ERROR_KINDS.malformedResponse, answer.status, 'Helix repeated a pagination cursor');
+      seenCursors.add(cursor);
+    }
+    return found;
+  }
+
+  private async call(method: 'GET' | 'POST' | 'DELETE', query: URLSearchParams, body?: string, path: string = SUBSCRIPTIONS_PATH): Promise<HelixAnswer> {
     const maxRetries = this.options.maxRateLimitRetries ?? 3;
     let refreshed = false;
     for (let rateLimited = 0; ; ) {
       const token = await this.options.token.get();
-      const response = await this.send(method, query, token, body);
+      const response = await this.send(method, path, query, token, body);
       if (response.status === 401 && !refreshed) {
         await response.body?.cancel();
         this.options.token.invalidate(token);
@@ -194,12 +254,12 @@ export class HelixClient {
           throw new HelixError(HELIX_ERROR_KINDS.malformedResponse, response.status, `Helix ${method} answered ${response.status} with a body that is not JSON`, { cause: error });
         }
       }
-      throw errorFromResponse(method, response.status, text);
+      throw errorFromResponse(method, path, response.status, text);
     }
   }
 
-  private async send(method: string, query: URLSearchParams, token: string, body: string | undefined): Promise<Response> {
-    const url = new URL(SUBSCRIPTIONS_PATH, this.options.apiBaseUrl);
+  private async send(method: string, path: string, query: URLSearchParams, token: string, body: string | undefined): Promise<Response> {
+    const url = new URL(path, this.options.apiBaseUrl);
     url.search = query.toString();
     const headers: Record<string, string> = {
       'Client-Id': this.options.token.clientId,
@@ -256,7 +316,7 @@ function kindForStatus(status: number): HelixErrorKind {
 }
 
 /** Twitch's `{ error, status, message }`, or whatever came instead, as a typed error. */
-function errorFromResponse(method: string, status: number, text: string): HelixError {
+function errorFromResponse(method: string, path: string, status: number, text: string): HelixError {
   let detail = 'no error body';
   try {
     const parsed = helixErrorBodySchema.safeParse(JSON.parse(text));
@@ -264,5 +324,5 @@ function errorFromResponse(method: string, status: number, text: string): HelixE
   } catch {
     detail = 'error body is not JSON';
   }
-  return new HelixError(kindForStatus(status), status, `Helix ${method} ${SUBSCRIPTIONS_PATH} answered ${status} (${detail})`);
+  return new HelixError(kindForStatus(status), status, `Helix ${method} ${path} answered ${status} (${detail})`);
 }

@@ -43,7 +43,8 @@ export { twitchEventAdapter } from './twitch-event-adapter.js';
 export { readEventSubDelivery, type EventSubDelivery, type EventSubRequest } from './eventsub-delivery.js';
 export { handleTwitchRevocation } from './handle-revocation.js';
 export { AppAccessToken, TwitchAuthError, type AppAccessTokenOptions } from './app-access-token.js';
-export { HelixClient, HelixError, type HelixClientOptions, type HelixSubscription } from './helix-client.js';
+export { HelixClient, HelixError, type ArchiveVideoQuery, type HelixClientOptions, type HelixSubscription, type HelixVideo } from './helix-client.js';
+export { parseTwitchDuration } from './twitch-duration.js';
 export {
   TwitchSubscriptionManager,
   planSubscriptions,
