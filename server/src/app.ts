@@ -163,6 +163,8 @@ export function createApp(deps: AppDeps): App {
       requireAdmin,
       statusRateLimitPerMinute: deps.config.statusRateLimitPerMinute,
       onChannelChanged: deps.onChannelChanged,
+      publicUrl: deps.publicUrl,
+      ...(deps.vods ? { vods: deps.vods } : {}),
     }),
     landingPageRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl, ...(deps.vods ? { vods: deps.vods } : {}) }),
     oEmbedRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl }),

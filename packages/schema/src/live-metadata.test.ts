@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createCanonicalId, parseCanonicalId } from './canonical-id.js';
 import { parseChannelRef } from './channel-ref.js';
 import { defaultBadge } from './badge.js';
-import { liveMetadataJsonSchema, liveMetadataSchema, summarizeLiveMetadata, type LiveMetadata } from './live-metadata.js';
+import { liveMetadataJsonSchema, liveMetadataSchema, liveStatusSummarySchema, summarizeLiveMetadata, type LiveMetadata } from './live-metadata.js';
 import { isPlaybackUrl } from './playback-url.js';
 import { SCHEMA_VERSION } from './version.js';
 
@@ -79,6 +79,23 @@ describe('live metadata schema', () => {
     assert.deepEqual(Object.keys(summarizeLiveMetadata(record())).sort(), [
       'badge', 'channel', 'seq', 'started_at', 'status', 'title', 'viewer_count',
     ]);
+  });
+
+  it('lets a status summary list its latest replay, or null, or leave it out; the canonical record never carries it', () => {
+    const summary = summarizeLiveMetadata(record());
+    const replay = {
+      canonical_id: createCanonicalId({ publisher: 'acme', slug: 'show' }, Date.UTC(2026, 0, 1)),
+      url: 'https://live.example/vod/acme/show/x/master.m3u8',
+      poster: null,
+      duration_s: 12.5,
+      ended_at: '2026-01-01T01:00:00.000Z',
+    };
+    assert.deepEqual(liveStatusSummarySchema.strict().parse({ ...summary, latest_replay: replay }).latest_replay, replay);
+    assert.equal(liveStatusSummarySchema.strict().parse({ ...summary, latest_replay: null }).latest_replay, null);
+    assert.equal(liveStatusSummarySchema.strict().safeParse(summary).success, true, 'the stream\'s summaries leave it out');
+    assert.equal(liveStatusSummarySchema.safeParse({ ...summary, latest_replay: { ...replay, canonical_id: 'stream:acme' } }).success, false);
+    assert.equal(liveStatusSummarySchema.safeParse({ ...summary, latest_replay: { ...replay, duration_s: -1 } }).success, false);
+    assert.ok(!('latest_replay' in (liveMetadataJsonSchema() as { properties: Record<string, unknown> }).properties), 'not part of the signed record');
   });
 
   it('exports a JSON Schema naming every field', () => {

@@ -92,16 +92,36 @@ export type Badge = z.infer<typeof badgeSchema>;
 export type Playback = z.infer<typeof playbackSchema>;
 export type FieldSource = z.infer<typeof fieldSourceSchema>;
 
-/** The small, cacheable projection served by `/status` and used by badges. */
-export const liveStatusSummarySchema = liveMetadataSchema.pick({
-  channel: true,
-  status: true,
-  title: true,
-  started_at: true,
-  viewer_count: true,
-  badge: true,
-  seq: true,
+/**
+ * A channel's newest published replay, as `/status` lists it: only replays its channel makes
+ * public (an unlisted one is served by its own link, never listed). URLs absolute.
+ */
+export const latestReplaySchema = z.object({
+  canonical_id: z.string().refine(isCanonicalId, 'must be stream:{publisher}:{slug}:{ulid}'),
+  /** The replay's master playlist (HLS, every rendition). */
+  url: z.string(),
+  poster: z.string().nullable(),
+  duration_s: z.number().nonnegative().nullable(),
+  ended_at: isoTime.nullable(),
 });
+export type LatestReplay = z.infer<typeof latestReplaySchema>;
+
+/**
+ * The small, cacheable projection served by `/status` and used by badges. `latest_replay` is
+ * added by `/status` (null: no public replay); it is optional because the live-status stream's
+ * summaries do not carry it and because a server without replays leaves it out.
+ */
+export const liveStatusSummarySchema = liveMetadataSchema
+  .pick({
+    channel: true,
+    status: true,
+    title: true,
+    started_at: true,
+    viewer_count: true,
+    badge: true,
+    seq: true,
+  })
+  .extend({ latest_replay: latestReplaySchema.nullable().optional() });
 export type LiveStatusSummary = z.infer<typeof liveStatusSummarySchema>;
 
 export function summarizeLiveMetadata(record: LiveMetadata): LiveStatusSummary {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { liveMetadataSchema, liveStatusSummarySchema, type LiveMetadata } from '@live-upload/schema';
+import { after, before, describe, it } from 'node:test';
+import { createCanonicalId, liveMetadataSchema, liveStatusSummarySchema, type LiveMetadata } from '@live-upload/schema';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { TEST_ADMIN_TOKEN, TEST_CHANNEL, startTestServer, type TestServer } from '../../../test/support/test-server.js';
+import { VodStore, type VodRecord, type VodState } from '../vod-jobs/index.js';
 
 async function errorCode(response: Response): Promise<string> {
   assert.match(response.headers.get('content-type') ?? '', /application\/json/);
@@ -284,5 +285,84 @@ describeEachBus('channel routes', (bus) => {
     });
     assert.ok(response.status === 204 || response.status === 200);
     assert.equal(response.headers.get('access-control-allow-origin'), '*');
+  });
+});
+
+/** `/status` lists the channel's latest public replay (issue 21), on the real app with the VOD worker off. */
+describe('channel status: latest_replay', () => {
+  let server: TestServer;
+  let vods: VodStore;
+
+  before(async () => {
+    server = await startTestServer({ withChannel: false, env: { WORKERS: 'moderation', STATUS_RATE_LIMIT_PER_MINUTE: '1000' } });
+    vods = await VodStore.open(server.running.bus);
+    for (const [slug, vod] of [['public-show', 'public'], ['unlisted-show', 'unlisted']] as const) {
+      const response = await server.request(`/api/v1/channels/acme/${slug}`, { method: 'PUT', admin: true, headers: json, body: JSON.stringify({ vod, providers: {} }) });
+      assert.equal(response.status, 201);
+    }
+  });
+  after(() => server.close());
+
+  /** A replay of `acme/{slug}` started `minute` minutes after noon, 2026-01-01. */
+  async function seed(slug: string, minute: number, state: VodState, extra: Partial<VodRecord> = {}): Promise<VodRecord> {
+    const startedMs = Date.UTC(2026, 0, 1, 12, minute);
+    const canonicalId = createCanonicalId({ publisher: 'acme', slug }, startedMs);
+    const record: VodRecord = {
+      canonical_id: canonicalId,
+      channel: `acme/${slug}`,
+      state,
+      started_at: new Date(startedMs).toISOString(),
+      updated_at: new Date().toISOString(),
+      ...extra,
+    };
+    await vods.update(canonicalId, () => record);
+    return record;
+  }
+
+  const status = async (slug: string, headers: Record<string, string> = {}) => {
+    const response = await server.request(`/api/v1/channels/acme/${slug}/status`, { headers });
+    return { response, summary: response.status === 200 ? liveStatusSummarySchema.strict().parse(await response.json()) : undefined };
+  };
+
+  it('is null until a replay is published, then names the newest published one with absolute URLs, and changes the ETag', async () => {
+    const empty = await status('public-show');
+    assert.equal(empty.summary?.latest_replay, null);
+    await seed('public-show', 0, 'failed');
+    await seed('public-show', 1, 'transcoding', { progress: { percent: 10 } });
+    await seed('public-show', 1, 'cancelled');
+    const etag = (await status('public-show')).response.headers.get('etag')!;
+    assert.equal((await status('public-show', { 'If-None-Match': etag })).response.status, 304, 'nothing published: same answer');
+
+    const published = await seed('public-show', 1, 'published', {
+      ended_at: '2026-01-01T13:01:00.000Z',
+      duration_s: 3600,
+      urls: { master: '/vod/acme/public-show/a/master.m3u8', poster: '/vod/acme/public-show/a/poster.jpg' },
+    });
+    await seed('public-show', 2, 'queued');
+    const after = await status('public-show', { 'If-None-Match': etag });
+    assert.equal(after.response.status, 200, 'a newly published replay is a new answer');
+    assert.notEqual(after.response.headers.get('etag'), etag);
+    assert.deepEqual(after.summary?.latest_replay, {
+      canonical_id: published.canonical_id,
+      url: `${server.url}/vod/acme/public-show/a/master.m3u8`,
+      poster: `${server.url}/vod/acme/public-show/a/poster.jpg`,
+      duration_s: 3600,
+      ended_at: '2026-01-01T13:01:00.000Z',
+    });
+
+    const newer = await seed('public-show', 3, 'published', { urls: { master: '/vod/acme/public-show/b/master.m3u8' } });
+    const newest = await status('public-show');
+    assert.deepEqual(newest.summary?.latest_replay, {
+      canonical_id: newer.canonical_id,
+      url: `${server.url}/vod/acme/public-show/b/master.m3u8`,
+      poster: null,
+      duration_s: null,
+      ended_at: null,
+    });
+  });
+
+  it('is null for a channel whose replays are unlisted, published or not', async () => {
+    await seed('unlisted-show', 0, 'published', { urls: { master: '/vod/acme/unlisted-show/a/master.m3u8' } });
+    assert.equal((await status('unlisted-show')).summary?.latest_replay, null);
   });
 });
