@@ -33,7 +33,7 @@ import { youTubeWebhookRoute } from './http/youtube-webhook-route.js';
 import type { WebSubSubscriptionStore, YouTubeHintQueue, YouTubeMetrics } from './providers/youtube/index.js';
 import type { AuditLog } from './audit/index.js';
 import type { HashBlocklist } from './moderation/index.js';
-import type { LiveStatusHub, SseConnection } from './live/index.js';
+import type { LiveStatusHub, SseConnection, VodProgressRelay } from './live/index.js';
 import type { Logger, Metrics } from './observability/index.js';
 import type { RawEventIngest } from './pipeline/index.js';
 import type { EventSubSubscription } from './providers/twitch/index.js';
@@ -71,6 +71,8 @@ export interface AppDeps {
   readonly bus: Bus;
   readonly channels: ChannelRegistry;
   readonly hub: LiveStatusHub;
+  /** Replay transcode progress for the live-events stream (issue 21); absent: status only. */
+  readonly vodProgress?: VodProgressRelay;
   /** The discovery index behind `GET /api/v1/streams`. */
   readonly streams: StreamDirectory;
   readonly ingest: RawEventIngest;
@@ -171,6 +173,7 @@ export function createApp(deps: AppDeps): App {
     streamsRoute({ streams: deps.streams, publicUrl: deps.publicUrl, rateLimitPerMinute: deps.config.statusRateLimitPerMinute }),
     liveEventsRoute({
       hub: deps.hub,
+      ...(deps.vodProgress ? { vodProgress: deps.vodProgress } : {}),
       metrics: deps.metrics,
       maxChannels: deps.config.sseMaxChannels,
       heartbeatMs: deps.config.sseHeartbeatMs,

@@ -9,7 +9,7 @@ import { BusLease, BusReplicasError, STREAMS, createMemoryBus, createNatsBus, kv
 import { ChannelRegistry } from './channels/index.js';
 import { ConfigError, type Config } from './config.js';
 import type { AppState } from './http/app-state.js';
-import { LiveStatusHub } from './live/index.js';
+import { LiveStatusHub, VodProgressRelay } from './live/index.js';
 import { StreamDirectory } from './discovery/index.js';
 import { createLogger, createMetrics, startMetricsServer, type Logger, type Metrics, type MetricsServer } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
@@ -121,6 +121,9 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     logger.child({ component: 'hub' }),
   );
   await lifecycle.start({ name: 'live-status-hub', start: () => hub.start(), stop: () => hub.stop() });
+  // The VOD worker's progress (whichever process runs it), relayed to the channel's live events.
+  const vodProgress = new VodProgressRelay(bus, logger.child({ component: 'vod-progress' }));
+  await lifecycle.start({ name: 'vod-progress-relay', start: () => vodProgress.start(), stop: () => vodProgress.stop() });
   await lifecycle.start({ name: 'pipeline', start: () => pipeline.start(), stop: () => pipeline.stop() });
   const streams = await StreamDirectory.open({ bus, hub, logger: logger.child({ component: 'discovery' }) });
   await lifecycle.start({ name: 'discovery', start: () => streams.start(), stop: () => streams.stop() });
@@ -289,6 +292,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     bus,
     channels,
     hub,
+    vodProgress,
     streams,
     ingest,
     onChannelChanged: async (channel) => {

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { parseChannelRef } from '@live-upload/schema';
 import { AppError } from '../errors/index.js';
-import { SseConnection, SseFrameCache, parseCursor, type LiveStatusHub } from '../live/index.js';
+import { SseConnection, SseFrameCache, parseCursor, type LiveStatusHub, type VodProgressRelay } from '../live/index.js';
 import type { Metrics } from '../observability/index.js';
 import type { AppState } from './app-state.js';
 import { clientNetwork } from './middleware/client-network.js';
@@ -12,6 +12,8 @@ const GLOBAL_CAP_RETRY_AFTER_S = 30;
 
 export interface LiveEventsDeps {
   readonly hub: LiveStatusHub;
+  /** The VOD worker's progress events; absent: the stream carries status only. */
+  readonly vodProgress?: VodProgressRelay;
   readonly metrics: Metrics;
   readonly maxChannels: number;
   readonly heartbeatMs: number;
@@ -26,7 +28,9 @@ export interface LiveEventsDeps {
 /**
  * `GET /api/v1/live/events?channel=a/b&channel=c/d`: snapshot per channel, then changes. A
  * well-formed channel that does not exist (yet) gets an offline snapshot rather than failing
- * the connection, which a page shares between all its badges.
+ * the connection, which a page shares between all its badges. A channel's replay transcode
+ * progress follows as `vod-progress` events (`{ canonical_id, state, percent?, speed?, at }`, no
+ * `id`), as the VOD worker publishes them.
  *
  * Each connection holds a socket (a file descriptor) for as long as the viewer stays, so they
  * are capped in this process: per client, a 429 `too_many_connections`, and over all, a 503
@@ -89,7 +93,7 @@ export function liveEventsRoute(deps: LiveEventsDeps): Router<AppState> {
     deps.connections.add(connection);
     perClient.set(client, (perClient.get(client) ?? 0) + 1);
     deps.metrics.sseClients.inc();
-    await connection.start(deps.hub, channels, deps.heartbeatMs);
+    await connection.start(deps.hub, channels, deps.heartbeatMs, deps.vodProgress);
   });
 
   return router;

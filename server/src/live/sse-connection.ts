@@ -2,11 +2,12 @@ import type { ServerResponse } from 'node:http';
 import type { LiveMetadata } from '@live-upload/schema';
 import type { LiveStatusHub } from './live-status-hub.js';
 import { formatCursor, type SseCursor } from './sse-cursor.js';
+import { VOD_PROGRESS_EVENT, type VodProgressRelay } from './vod-progress-relay.js';
 
 /** A slow client whose unsent buffer grows past this is dropped; it reconnects with its cursor. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 
-export const SSE_EVENTS = { snapshot: 'snapshot', status: 'status' } as const;
+export const SSE_EVENTS = { snapshot: 'snapshot', status: 'status', vodProgress: VOD_PROGRESS_EVENT } as const;
 
 /**
  * The last frame built, encoded once: a change fans out to every connection following the
@@ -43,12 +44,17 @@ export class SseConnection {
     response.on('close', () => this.close());
   }
 
-  /** Replays what the client missed per channel, then follows live changes. */
-  async start(hub: LiveStatusHub, channels: readonly string[], heartbeatMs: number): Promise<void> {
+  /**
+   * Replays what the client missed per channel, then follows live changes, and the channels'
+   * replay progress when a relay is given (`vod-progress` events, without an id: they are not
+   * replayed and do not move the cursor).
+   */
+  async start(hub: LiveStatusHub, channels: readonly string[], heartbeatMs: number, progress?: VodProgressRelay): Promise<void> {
     this.response.write('retry: 3000\n\n');
     for (const channel of channels) {
       // Listen first so nothing emitted while the snapshot is read is lost; seq ordering dedupes.
       this.unlisten.push(hub.listen(channel, (record, serialized) => this.send(SSE_EVENTS.status, record, serialized)));
+      if (progress) this.unlisten.push(progress.listen(channel, (frame) => this.write(frame)));
     }
     for (const channel of channels) {
       const known = this.cursor.get(channel);
