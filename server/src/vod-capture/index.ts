@@ -7,4 +7,14 @@
 export { VodCapture, VOD_CAPTURE_DEFAULTS, type VodCaptureEvents, type VodCaptureOptions, type CaptureSkipReason } from './vod-capture.js';
 export { CAPTURE_STATES, captureKeyOf, captureLeaseKeyOf, captureRecordSchema, type CaptureRecord } from './capture-record.js';
 export { FencedObjectStore, FencedWriteError } from './fenced-object-store.js';
+export {
+  TwitchArchiveLookup,
+  TWITCH_ARCHIVE_LOOKUP_CONSUMER,
+  TWITCH_ARCHIVE_LOOKUP_DEFAULTS,
+  TWITCH_BROADCASTS_BUCKET,
+  toTwitchArchive,
+  type ArchiveVideoSource,
+  type TwitchArchiveLookupOptions,
+  type TwitchArchiveOutcome,
+} from './twitch-archive-lookup.js';
 export { recordVodCaptureMetrics, VOD_CAPTURE_EVENTS_METRIC, VOD_CAPTURE_FOLLOWING_METRIC } from './vod-capture-metrics.js';

@@ -14,6 +14,8 @@ export {
   isFinalVodState,
   vodRecordSchema,
   vodRenditionSchema,
+  twitchArchiveSchema,
+  type TwitchArchive,
   type VodFailureReason,
   type VodRecord,
   type VodRendition,

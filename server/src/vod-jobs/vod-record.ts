@@ -1,8 +1,12 @@
 import { isCanonicalId } from '@live-upload/schema';
 import { z } from 'zod';
 
-/** Where a replay is: queued (job enqueued), transcoding (a worker holds it), then one of the three ends. */
-export const VOD_STATES = ['queued', 'transcoding', 'published', 'failed', 'cancelled'] as const;
+/**
+ * Where a replay is: queued (job enqueued), transcoding (a worker holds it), then one of the three
+ * ends. `external`: no job of ours, only the broadcast's archive elsewhere (`twitch_archive`, for
+ * a channel without an HLS source); not final, so a job of the same broadcast still runs.
+ */
+export const VOD_STATES = ['queued', 'transcoding', 'published', 'failed', 'cancelled', 'external'] as const;
 export type VodState = (typeof VOD_STATES)[number];
 
 /** States a replay does not leave (a new job of the same broadcast changes nothing). */
@@ -35,6 +39,23 @@ export const vodRenditionSchema = z.strictObject({
 export type VodRendition = z.infer<typeof vodRenditionSchema>;
 
 /**
+ * The broadcast's past-broadcast archive on Twitch, as Helix Get Videos described it when the
+ * broadcast ended (the archive whose `stream_id` is the Twitch stream of this broadcast).
+ */
+export const twitchArchiveSchema = z.strictObject({
+  /** The Twitch video id. */
+  id: z.string().regex(/^\d{1,20}$/),
+  /** `https://www.twitch.tv/videos/{id}`. */
+  url: z.url({ protocol: /^https?$/ }).max(2048),
+  duration_s: z.number().int().nonnegative(),
+  /** A template: `%{width}x%{height}` stands for the size wanted. */
+  thumbnail_url: z.string().max(2048),
+  title: z.string().max(300),
+  created_at: z.iso.datetime({ offset: true }),
+});
+export type TwitchArchive = z.infer<typeof twitchArchiveSchema>;
+
+/**
  * The replay of one broadcast, in the `vods` KV bucket: what the channel's VOD listing shows
  * and what the replay route checks (only `published` ones are served). Written by
  * `enqueueVodJob` (queued), the VOD worker (transcoding, progress, published, failed) and
@@ -56,6 +77,8 @@ export const vodRecordSchema = z.strictObject({
   failure: z.strictObject({ reason: z.enum(VOD_FAILURE_REASONS), message: z.string().max(1000) }).optional(),
   /** Transcodes of this replay that failed so far (the worker gives up at its maximum). */
   attempts: z.number().int().nonnegative().optional(),
+  /** The broadcast's Twitch archive, when the channel has a Twitch link (see `TwitchArchiveLookup`). */
+  twitch_archive: twitchArchiveSchema.optional(),
   updated_at: z.iso.datetime(),
 });
 export type VodRecord = z.infer<typeof vodRecordSchema>;
