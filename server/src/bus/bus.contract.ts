@@ -639,6 +639,15 @@ export function busContract(
         assert.deepEqual((await kv.keys()).sort(), ['acme/evening', 'acme/morning', 'other/show']);
         assert.deepEqual((await kv.keys('acme/')).sort(), ['acme/evening', 'acme/morning']);
         assert.deepEqual(await kv.keys('nobody/'), []);
+        // Dotted keys: a prefix of whole tokens (filtered by JetStream on NATS) and one that cuts a token.
+        await kv.put('acme.show.01', text('4'));
+        await kv.put('acme.show.02', text('5'));
+        await kv.put('acme.showtime.01', text('6'));
+        await kv.put('acme.show', text('7'));
+        assert.deepEqual((await kv.keys('acme.show.')).sort(), ['acme.show.01', 'acme.show.02']);
+        assert.deepEqual((await kv.keys('acme.show')).sort(), ['acme.show', 'acme.show.01', 'acme.show.02', 'acme.showtime.01']);
+        await kv.delete('acme.show.02');
+        assert.deepEqual(await kv.keys('acme.show.'), ['acme.show.01']);
       });
 
       it('keys lists each key once while another writer overwrites and deletes keys', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -150,7 +150,8 @@ class JetStreamKvBucket implements KvBucket {
     let listing: Awaited<ReturnType<KV['keys']>>;
     try {
       lastSeqBefore = (await this.jsm.streams.info(this.stream)).state.last_seq;
-      listing = await this.kv.keys();
+      // A prefix of whole tokens (`acme.show.`) is filtered by the server; any other prefix here.
+      listing = await this.kv.keys(tokenPrefixFilter(prefix));
     } catch (err) {
       throw this.unavailable('keys', prefix, err);
     }
@@ -178,7 +179,7 @@ class JetStreamKvBucket implements KvBucket {
   private async addKeysMissedWhileWritten(keys: Set<string>, prefix: string, lastSeqBefore: number): Promise<void> {
     let subjects: Record<string, number>;
     try {
-      const info = await this.jsm.streams.info(this.stream, { subjects_filter: `${this.subjectPrefix}>` });
+      const info = await this.jsm.streams.info(this.stream, { subjects_filter: `${this.subjectPrefix}${tokenPrefixFilter(prefix)}` });
       if (info.state.last_seq === lastSeqBefore) return;
       subjects = info.state.subjects ?? {};
     } catch (err) {
@@ -230,4 +231,9 @@ class JetStreamKvBucket implements KvBucket {
     if (!(err instanceof NatsError) && !(err instanceof JetStreamPublishError)) return err instanceof Error ? err : new Error(String(err));
     return new BusUnavailableError(`kv ${operation} ${this.name}/${key} failed: ${describeError(err)}`, { cause: err });
   }
+}
+
+/** The KV key filter for a key prefix: `acme.show.` -> `acme.show.>` (the server filters by tokens); anything else -> `>`. */
+function tokenPrefixFilter(prefix: string): string {
+  return prefix.endsWith('.') && prefix.length > 1 ? `${prefix}>` : '>';
 }
