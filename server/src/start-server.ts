@@ -22,7 +22,7 @@ import { openStorage, s3ClientConfigFor } from './storage/index.js';
 import { VodSlots, VodStore, VodWorker } from './vod-jobs/index.js';
 import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
-import { VodCapture, recordVodCaptureMetrics } from './vod-capture/index.js';
+import { TwitchArchiveLookup, VodCapture, recordVodCaptureMetrics } from './vod-capture/index.js';
 import type { SourcePolicy } from './vod-ingest/index.js';
 import {
   AccountLinker,
@@ -237,6 +237,20 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   });
   recordVodCaptureMetrics(vodCapture, metrics.registry);
   if (config.workers.has('vod-capture')) await lifecycle.start({ name: 'vod-capture', start: () => vodCapture.start(), stop: () => vodCapture.stop() });
+  // A broadcast's Twitch archive linked to its replay record at its OFFLINE (Helix Get Videos: needs the app credentials).
+  if (config.twitchHelix && config.workers.has('vod-capture')) {
+    const helix = config.twitchHelix;
+    const twitchArchives = await TwitchArchiveLookup.open({
+      bus,
+      helix: new HelixClient({
+        apiBaseUrl: helix.apiBaseUrl,
+        token: new AppAccessToken({ authBaseUrl: helix.authBaseUrl, clientId: helix.clientId, clientSecret: helix.clientSecret }),
+      }),
+      conflicts: kvConflicts,
+      logger: logger.child({ component: 'twitch-archive-lookup' }),
+    });
+    await lifecycle.start({ name: 'twitch-archive-lookup', start: () => twitchArchives.start(), stop: () => twitchArchives.stop() });
+  }
 
   let publicUrl = config.publicUrl;
   const ingest = new RawEventIngest(bus, metrics);
