@@ -37,6 +37,12 @@ describeEachBus('TwitchArchiveLookup', (under) => {
   /** Runs at each wait between look-ups (a test publishes the archive there). */
   let onSleep: (attempt: number) => void | Promise<void>;
   let startMs: number;
+  let helix: HelixClient;
+  const openReplica = async (sleep: (ms: number, signal: AbortSignal) => Promise<void>) => {
+    const replica = await TwitchArchiveLookup.open({ bus, helix, logger: createLogger({ level: 'silent' }), retryDelaysMs: DELAYS, sleep });
+    await replica.start();
+    return replica;
+  };
 
   before(async () => {
     twitch = await startFakeHelix();
@@ -50,23 +56,16 @@ describeEachBus('TwitchArchiveLookup', (under) => {
     sleeps = [];
     onSleep = () => undefined;
     startMs = Date.now() - 2 * 3_600_000 + Math.floor(Math.random() * 1_000_000);
-    const helix = new HelixClient({
+    helix = new HelixClient({
       apiBaseUrl: twitch.url,
       token: new AppAccessToken({ authBaseUrl: twitch.url, clientId: twitch.clientId, clientSecret: twitch.clientSecret }),
       sleep: async () => undefined,
     });
-    lookup = await TwitchArchiveLookup.open({
-      bus,
-      helix,
-      logger: createLogger({ level: 'silent' }),
-      retryDelaysMs: DELAYS,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-        await onSleep(sleeps.length);
-      },
-    });
     vods = await VodStore.open(bus);
-    await lookup.start();
+    lookup = await openReplica(async (ms, signal) => {
+      sleeps.push(ms);
+      await Promise.race([onSleep(sleeps.length), aborted(signal)]);
+    });
   });
   afterEach(async () => {
     await lookup.stop();
@@ -148,6 +147,34 @@ describeEachBus('TwitchArchiveLookup', (under) => {
     assert.equal(await vods.get(hostile.canonicalId), undefined);
   });
 
+  it('hands a look-up waiting on a stopping replica to another one (the OFFLINE is offered again), and each OFFLINE is handled once', async () => {
+    const streamId = String(45_000_000_000 + Math.floor(Math.random() * 1e9));
+    const { canonicalId, live, offline } = broadcast(startMs, streamId, TWITCH_USER);
+    onSleep = () => new Promise<void>(() => undefined);
+    await play([live, offline]);
+    await eventually(() => sleeps.length === 1 || undefined, 'the first replica waiting to ask again');
+    const other = await openReplica(async () => undefined);
+    try {
+      twitch.addVideo({ user_id: TWITCH_USER, id: '6900', stream_id: streamId });
+      await lookup.stop();
+      await eventually(() => other.outcomes.find((entry) => entry.canonical_id === canonicalId)?.outcome, 'the other replica\'s look-up');
+      assert.deepEqual(lookup.outcomes, []);
+      assert.equal((await vods.get(canonicalId))?.twitch_archive?.id, '6900');
+
+      // Two replicas, one OFFLINE: one look-up in the fleet.
+      await lookup.start();
+      const next = broadcast(startMs + 3_000, String(Number(streamId) + 1), TWITCH_USER);
+      twitch.addVideo({ user_id: TWITCH_USER, id: '6901', stream_id: String(Number(streamId) + 1) });
+      const before = twitch.requests.filter((request) => request.path === '/helix/videos').length;
+      await play([next.live, next.offline]);
+      await eventually(() => [...lookup.outcomes, ...other.outcomes].some((entry) => entry.canonical_id === next.canonicalId) || undefined, 'the look-up of the next broadcast');
+      assert.equal([...lookup.outcomes, ...other.outcomes].filter((entry) => entry.canonical_id === next.canonicalId).length, 1);
+      assert.equal(twitch.requests.filter((request) => request.path === '/helix/videos').length - before, 1);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('retries a Helix that answers 401 or 500, then logs and goes on with the next broadcast', async () => {
     const streamId = String(44_000_000_000 + Math.floor(Math.random() * 1e9));
     const { canonicalId, live, offline } = broadcast(startMs, streamId, TWITCH_USER);
@@ -172,3 +199,10 @@ describeEachBus('TwitchArchiveLookup', (under) => {
     assert.equal(await outcomeOf(next.canonicalId), 'attached');
   });
 });
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
