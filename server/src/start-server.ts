@@ -2,11 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type Router from '@koa/router';
+import { parseChannelRef } from '@live-upload/schema';
 import { createApp, type App } from './app.js';
 import { Lifecycle } from './lifecycle.js';
 import { AuditLog } from './audit/index.js';
 import { BusLease, BusReplicasError, STREAMS, createMemoryBus, createNatsBus, kvConflictCounter, type Bus } from './bus/index.js';
-import { ChannelRegistry } from './channels/index.js';
+import { ChannelRegistry, DEFAULT_VOD_POLICY } from './channels/index.js';
 import { ConfigError, type Config } from './config.js';
 import type { AppState } from './http/app-state.js';
 import { LiveStatusHub, VodProgressRelay } from './live/index.js';
@@ -246,6 +247,11 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
         apiBaseUrl: helix.apiBaseUrl,
         token: new AppAccessToken({ authBaseUrl: helix.authBaseUrl, clientId: helix.clientId, clientSecret: helix.clientSecret }),
       }),
+      keepsReplays: async (channel) => {
+        const ref = parseChannelRef(channel);
+        const channelConfig = ref ? await channels.get(ref) : undefined;
+        return (channelConfig?.vod ?? DEFAULT_VOD_POLICY) !== 'off';
+      },
       conflicts: kvConflicts,
       logger: logger.child({ component: 'twitch-archive-lookup' }),
     });

@@ -99,6 +99,27 @@ describeEachBus('TwitchArchiveLookup', (under) => {
     assert.deepEqual(sleeps, [], 'found at the first look-up');
   });
 
+  it('makes no external record for a channel that keeps no replays (vod: off)', async () => {
+    await lookup.stop();
+    const asked: string[] = [];
+    lookup = await TwitchArchiveLookup.open({
+      bus,
+      helix,
+      logger: createLogger({ level: 'silent' }),
+      retryDelaysMs: DELAYS,
+      sleep: async () => undefined,
+      keepsReplays: async (channel) => (asked.push(channel), false),
+    });
+    await lookup.start();
+    const streamId = String(40_000_000_000 + Math.floor(Math.random() * 1e9));
+    const { canonicalId, live, offline } = broadcast(startMs, streamId, TWITCH_USER);
+    twitch.addVideo({ user_id: TWITCH_USER, id: '1950', stream_id: streamId, created_at: new Date(startMs).toISOString().replace(/\.\d+Z$/, 'Z') });
+    await play([live, offline]);
+    assert.equal(await outcomeOf(canonicalId), 'attached', 'the archive was found');
+    assert.deepEqual(asked, [CHANNEL]);
+    assert.equal(await vods.get(canonicalId), undefined, 'but no record was made for it');
+  });
+
   it('adds the archive to the record of a broadcast that has a VOD job, leaving its state', async () => {
     const streamId = String(41_000_000_000 + Math.floor(Math.random() * 1e9));
     const { canonicalId, live, offline } = broadcast(startMs, streamId, TWITCH_USER);

@@ -44,6 +44,12 @@ export interface ArchiveVideoSource {
 export interface TwitchArchiveLookupOptions {
   readonly bus: Bus;
   readonly helix: ArchiveVideoSource;
+  /**
+   * Whether the channel keeps replays (its `vod` policy is not `off`). A broadcast of a channel
+   * that keeps none gets no `external` record; one that has a record already gets the archive
+   * attached (its policy hides it anyway). Default: every channel keeps them.
+   */
+  readonly keepsReplays?: (channel: string) => Promise<boolean>;
   readonly logger: Logger;
   readonly retryDelaysMs?: readonly number[];
   readonly maxAgeMs?: number;
@@ -198,8 +204,10 @@ export class TwitchArchiveLookup {
 
   private async attach(record: LiveMetadata, canonicalId: string, archive: TwitchArchive): Promise<void> {
     const nowIso = new Date(this.now()).toISOString();
+    const keeps = this.options.keepsReplays ? await this.options.keepsReplays(record.channel) : true;
     await this.vods.update(canonicalId, (current): VodRecord | typeof SKIP => {
       if (current) return current.twitch_archive?.id === archive.id ? SKIP : { ...current, twitch_archive: archive, updated_at: nowIso };
+      if (!keeps) return SKIP;
       return {
         canonical_id: canonicalId,
         channel: record.channel,
