@@ -426,16 +426,9 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
     if (filters[0] === 'type') matching = matching.filter((subscription) => subscription.type === value);
     if (filters[0] === 'user_id') matching = matching.filter((subscription) => subscription.condition.broadcaster_user_id === value);
     if (filters[0] === 'subscription_id') matching = matching.filter((subscription) => subscription.id === value);
-    const after = url.searchParams.get('after');
-    let start = 0;
-    if (after !== null) {
-      const decoded = decodeCursor(after);
-      if (decoded === undefined) return helixError(response, 400, 'Bad Request', 'invalid cursor', headers);
-      start = decoded;
-    }
-    const page = matching.slice(start, start + pageSize);
-    const next = start + pageSize < matching.length ? encodeCursor(start + pageSize) : undefined;
-    return reply(response, 200, { data: page.map(publicView), ...totals(), total: matching.length, pagination: next === undefined ? {} : { cursor: next } }, headers);
+    const paged = pageOf(matching, url, pageSize);
+    if (!paged) return helixError(response, 400, 'Bad Request', 'invalid cursor', headers);
+    return reply(response, 200, { data: paged.page.map(publicView), ...totals(), total: matching.length, pagination: paged.pagination }, headers);
   };
 
   const listVideos = (response: ServerResponse, url: URL, headers: Record<string, string>) => {
@@ -458,16 +451,9 @@ export async function startFakeHelix(options: FakeHelixOptions = {}): Promise<Fa
       matching = [];
     }
     matching.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
-    const after = url.searchParams.get('after');
-    let start = 0;
-    if (after !== null) {
-      const decoded = decodeCursor(after);
-      if (decoded === undefined) return helixError(response, 400, 'Bad Request', 'invalid cursor', headers);
-      start = decoded;
-    }
-    const page = matching.slice(start, start + first);
-    const next = start + first < matching.length ? encodeCursor(start + first) : undefined;
-    return reply(response, 200, { data: page, pagination: next === undefined ? {} : { cursor: next } }, headers);
+    const paged = pageOf(matching, url, first);
+    if (!paged) return helixError(response, 400, 'Bad Request', 'invalid cursor', headers);
+    return reply(response, 200, { data: paged.page, pagination: paged.pagination }, headers);
   };
 
   const remove = (response: ServerResponse, url: URL, headers: Record<string, string>) => {
@@ -633,6 +619,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function encodeCursor(offset: number): string {
   return Buffer.from(JSON.stringify({ o: offset }), 'utf8').toString('base64url');
+}
+
+/** One page of `items` from the `after` cursor, as Helix pages: undefined for a cursor it never gave. */
+function pageOf<T>(items: readonly T[], url: URL, size: number): { page: T[]; pagination: { cursor?: string } } | undefined {
+  const after = url.searchParams.get('after');
+  const start = after === null ? 0 : decodeCursor(after);
+  if (start === undefined) return undefined;
+  const next = start + size < items.length ? encodeCursor(start + size) : undefined;
+  return { page: items.slice(start, start + size), pagination: next === undefined ? {} : { cursor: next } };
 }
 
 function decodeCursor(cursor: string): number | undefined {
