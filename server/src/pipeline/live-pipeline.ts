@@ -296,6 +296,12 @@ export class LivePipeline {
       () => this.initialStateFor(timer.channel),
       (current) => applyTimer(current, this.context(timer.channel)),
     );
+    if (!result.emit && message.deliveryCount > 1) {
+      // A redelivery after the state write committed a coalesced or grace-window emit whose
+      // publish failed (a stream electing its leader): the timer is now a no-op, so publish the
+      // current status again (its msg id makes this a no-op when it did go out).
+      await this.republishCurrent(timer.channel);
+    }
     await this.publishOutcome(timer.channel, result);
   }
 

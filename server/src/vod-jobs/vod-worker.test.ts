@@ -237,6 +237,8 @@ describeEachBus('VodWorker (real ffmpeg)', (under) => {
         return current?.state === 'published' || current?.state === 'failed' ? current : undefined;
       }, 'the second worker publishing', 30_000);
       assert.equal(record.state, 'published', JSON.stringify(record.failure));
+      // The event follows the record's write, on a subscription of its own: it may come a moment later.
+      await eventually(() => progress.some((event) => event.canonical_id === id && event.state === 'published'), 'the published progress event');
       assert.equal(progress.filter((event) => event.canonical_id === id && event.state === 'published').length, 1);
     } finally {
       await second.stop();
