@@ -105,8 +105,18 @@ describe('a fleet resumes an upload started on one replica on the other, and mod
     assert.equal(decision.status, 200, await decision.text());
     await eventually(async () => (await statusOn(a!)).status === 'published', 'the approved upload to be published', 45_000, { intervalMs: 250 });
 
-    const audit = (await (await adminFetch(b, '/api/v1/audit?limit=200')).json()) as { records: Array<{ action: string; target: string; details?: { check?: string } }> };
-    const ours = audit.records.filter((record) => record.target === uploadId);
+    // The record turns published before its audit entry is appended: wait for the entry, not the status.
+    type AuditRecord = { action: string; target: string; details?: { check?: string } };
+    const ours = await eventually(
+      async () => {
+        const audit = (await (await adminFetch(b!, '/api/v1/audit?limit=200')).json()) as { records: AuditRecord[] };
+        const records = audit.records.filter((record) => record.target === uploadId);
+        return records.some((record) => record.action === 'upload.published') ? records : undefined;
+      },
+      'the upload.published audit entry',
+      10_000,
+      { intervalMs: 100 },
+    );
     const checks = ours.filter((record) => record.action === 'upload.check').map((record) => record.details?.check ?? '?');
     assert.ok(checks.length > 0, 'the moderation checks ran');
     assert.equal(new Set(checks).size, checks.length, `each check once: ${checks.join(',')}`);
