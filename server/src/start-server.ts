@@ -21,7 +21,7 @@ import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/ind
 import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createTusEndpoint, uploadLockEvents } from './uploads/index.js';
 import { openStorage, s3ClientConfigFor } from './storage/index.js';
 import { VodSlots, VodStore, VodWorker } from './vod-jobs/index.js';
-import { HashBlocklist, ModerationWorker, defaultModerationChecks } from './moderation/index.js';
+import { HashBlocklist, ModerationWorker, builtInModerationRules, defaultModerationChecks, fixedModerationRules } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
 import { TwitchArchiveLookup, VodCapture, recordVodCaptureMetrics } from './vod-capture/index.js';
 import type { SourcePolicy } from './vod-ingest/index.js';
@@ -169,7 +169,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     uploads: uploadStore,
     audit,
     quarantine,
-    policy: config.moderationPolicy,
+    rules: fixedModerationRules(builtInModerationRules(config.moderationPolicy)),
     checks: defaultModerationChecks(blocklist),
     maxInFlightPerChannel: config.moderationChannelMaxInFlight,
     logger: logger.child({ component: 'moderation' }),

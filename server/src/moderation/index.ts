@@ -19,3 +19,14 @@ export { decideModeration, MODERATION_POLICIES, type ModerationDecision, type Mo
 export { MODERATION_ACTOR, OUTCOME_AUDIT_ACTIONS, auditOutcome, enqueuePromotion } from './promote-upload.js';
 export { applyModeratorDecision, MODERATOR_DECISIONS, type ApplyModeratorDecisionDeps, type ModeratorDecision } from './apply-moderator-decision.js';
 export { ModerationWorker, defaultModerationChecks, type ModerationWorkerOptions } from './moderation-worker.js';
+export {
+  builtInModerationRules,
+  fixedModerationRules,
+  moderationRulesSchema,
+  scoreBand,
+  scoreBandsSchema,
+  type ModerationRules,
+  type ModerationRulesSource,
+  type ResolvedModerationRules,
+  type ScoreBands,
+} from './moderation-rules.js';

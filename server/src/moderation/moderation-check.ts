@@ -1,8 +1,13 @@
 import type { MediaProbe } from '../media/index.js';
 import type { UploadCheck, UploadRecord } from '../uploads/index.js';
+import type { ResolvedModerationRules } from './moderation-rules.js';
 
-/** What a check concluded. `error`: it could not decide (a tool failed or timed out). */
-export const CHECK_OUTCOMES = ['pass', 'fail', 'error'] as const;
+/**
+ * What a check concluded. `review`: it found something a human must look at (a score in the
+ * review band, a face); `error`: it could not decide (a tool failed or timed out, a model did
+ * not load). Both send the upload to review, never to approval.
+ */
+export const CHECK_OUTCOMES = ['pass', 'review', 'fail', 'error'] as const;
 export type CheckOutcome = (typeof CHECK_OUTCOMES)[number];
 
 /** One check's result, recorded on the upload and in the audit log. `reason` is shown to moderators. */
@@ -24,6 +29,8 @@ export interface ModerationCheckInput {
   readonly path: string;
   readonly upload: UploadRecord;
   readonly facts: CheckFacts;
+  /** The rules this job runs with (read once when the job started): thresholds and which checks are on. */
+  readonly rules: ResolvedModerationRules;
 }
 
 /**

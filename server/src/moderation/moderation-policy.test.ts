@@ -20,4 +20,10 @@ describe('decideModeration', () => {
     assert.equal(decideModeration([...passed, check('classifier', 'error')], 'auto').outcome, 'in_review');
     assert.equal(decideModeration([], 'auto').outcome, 'in_review');
   });
+
+  it('sends a flagged check (review) to a human even under auto, naming each flag and each check that could not decide', () => {
+    const flagged = [check('magic-bytes', 'pass'), check('faces', 'review', '2 faces at 3.5 s'), check('nudity', 'error')];
+    assert.deepEqual(decideModeration(flagged, 'auto'), { outcome: 'in_review', reason: 'faces: 2 faces at 3.5 s; could not decide: nudity' });
+    assert.equal(decideModeration([...flagged, check('audio-fingerprint', 'fail', 'matches reference r1')], 'auto').outcome, 'rejected');
+  });
 });

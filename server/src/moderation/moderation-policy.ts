@@ -14,15 +14,22 @@ export interface ModerationDecision {
 }
 
 /**
- * The decision from the check results. Pure. Any `fail` rejects; a check that could not decide
- * (`error`) or no checks at all send the upload to a human whatever the policy; otherwise the
- * policy approves (`auto`) or asks for review.
+ * The decision from the check results. Pure. Any `fail` rejects; a check that asks for a human
+ * (`review`), one that could not decide (`error`) or no checks at all send the upload to a human
+ * whatever the policy; otherwise the policy approves (`auto`) or asks for review.
  */
 export function decideModeration(results: readonly CheckResult[], policy: ModerationPolicy): ModerationDecision {
   const failed = results.find((result) => result.result === 'fail');
   if (failed) return { outcome: 'rejected', reason: `${failed.name}: ${failed.reason ?? 'failed'}` };
+  const flagged = results.filter((result) => result.result === 'review');
   const errored = results.filter((result) => result.result === 'error');
-  if (errored.length > 0) return { outcome: 'in_review', reason: `could not decide: ${errored.map((result) => result.name).join(', ')}` };
+  if (flagged.length > 0 || errored.length > 0) {
+    const reasons = [
+      ...flagged.map((result) => `${result.name}: ${result.reason ?? 'flagged'}`),
+      ...(errored.length > 0 ? [`could not decide: ${errored.map((result) => result.name).join(', ')}`] : []),
+    ];
+    return { outcome: 'in_review', reason: reasons.join('; ') };
+  }
   if (results.length === 0) return { outcome: 'in_review', reason: 'no checks ran' };
   if (policy === 'auto') return { outcome: 'approved', reason: 'every check passed; policy auto' };
   return { outcome: 'in_review', reason: 'every check passed; policy review' };

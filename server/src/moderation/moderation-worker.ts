@@ -7,7 +7,8 @@ import type { HashBlocklist } from './hash-blocklist.js';
 import { magicBytesCheck } from './magic-bytes-check.js';
 import { mediaProbeCheck } from './media-probe-check.js';
 import { runModerationCheck, toUploadCheck, type CheckFacts, type CheckResult, type ModerationCheck } from './moderation-check.js';
-import { decideModeration, type ModerationPolicy } from './moderation-policy.js';
+import { decideModeration } from './moderation-policy.js';
+import type { ModerationRulesSource, ResolvedModerationRules } from './moderation-rules.js';
 import { perceptualHashCheck } from './perceptual-hash-check.js';
 import { MODERATION_ACTOR, auditOutcome, enqueuePromotion } from './promote-upload.js';
 import { textCheck } from './text-check.js';
@@ -35,7 +36,8 @@ export interface ModerationWorkerOptions {
   readonly audit: AuditLog;
   /** Where the uploads wait (a directory or the fleet's bucket); the checks read a local copy. */
   readonly quarantine: QuarantinedUploads;
-  readonly policy: ModerationPolicy;
+  /** The rules of a channel's job (approval, thresholds, which checks run), read when the job starts. */
+  readonly rules: ModerationRulesSource;
   /** Run in order, stopping at the first `fail`. */
   readonly checks: readonly ModerationCheck[];
   readonly logger: Logger;
@@ -143,14 +145,15 @@ export class ModerationWorker {
     const uploadId = record.upload_id;
     // ffprobe and ffmpeg need a seekable file: the object's own on the file system, a download from S3.
     const local = await this.options.quarantine.localFile(uploadId);
+    const rules = await this.options.rules.forChannel(record.channel);
     let results: CheckResult[];
     try {
-      results = await this.runChecks(record, local?.path);
+      results = await this.runChecks(record, local?.path, rules);
     } finally {
       await local?.release();
     }
 
-    const decision = decideModeration(results, this.options.policy);
+    const decision = decideModeration(results, rules.rules.approval);
     const atIso = new Date(this.now()).toISOString();
     let moved = false;
     const decided = await uploads.update(uploadId, (current) => {
@@ -161,16 +164,16 @@ export class ModerationWorker {
       logger.info({ upload_id: uploadId, status: decided?.status }, 'upload left checking while it was checked; outcome dropped');
       return;
     }
-    await auditOutcome(audit, { record: decided, outcome: decision.outcome, actor: MODERATION_ACTOR, reason: decision.reason });
+    await auditOutcome(audit, { record: decided, outcome: decision.outcome, actor: MODERATION_ACTOR, reason: decision.reason, rules });
     if (decision.outcome === 'approved') await enqueuePromotion(this.options.bus, decided, MODERATION_ACTOR, atIso);
     logger.info({ upload_id: uploadId, channel: decided.channel, outcome: decision.outcome, reason: decision.reason }, 'upload moderated');
   }
 
   /** Runs the checks in order up to the first `fail`, recording each on the record and in the audit trail. Without bytes: one `error`. */
-  private async runChecks(record: UploadRecord, path: string | undefined): Promise<CheckResult[]> {
+  private async runChecks(record: UploadRecord, path: string | undefined, rules: ResolvedModerationRules): Promise<CheckResult[]> {
     const { uploads, audit } = this.options;
     const uploadId = record.upload_id;
-    const input = { path: path ?? '', upload: record, facts: {} as CheckFacts };
+    const input = { path: path ?? '', upload: record, facts: {} as CheckFacts, rules };
     const results: CheckResult[] = [];
     for (const check of path === undefined ? [NO_QUARANTINED_BYTES_CHECK] : this.options.checks) {
       const result = await runModerationCheck(check, input);

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/index.js';
 import { AUDIT_ACTIONS } from '../audit/index.js';
 import type { Bus } from '../bus/index.js';
 import { enqueuePromotionJob, type UploadRecord } from '../uploads/index.js';
+import type { ResolvedModerationRules } from './moderation-rules.js';
 
 /** The actor of automatic moderation in audit records and `approved_by`. */
 export const MODERATION_ACTOR = 'moderation';
@@ -25,14 +26,24 @@ export async function enqueuePromotion(bus: Bus, record: UploadRecord, approvedB
 /** The audit record of a moderation outcome; the msg id makes a retried write of the same outcome a duplicate. */
 export async function auditOutcome(
   audit: AuditLog,
-  entry: { record: UploadRecord; outcome: keyof typeof OUTCOME_AUDIT_ACTIONS; actor: string; reason: string | null },
+  entry: {
+    record: UploadRecord;
+    outcome: keyof typeof OUTCOME_AUDIT_ACTIONS;
+    actor: string;
+    reason: string | null;
+    /** The moderation rules the checks ran with: the decision names their version. */
+    rules?: ResolvedModerationRules;
+  },
 ): Promise<void> {
   await audit.record({
     actor: entry.actor,
     action: OUTCOME_AUDIT_ACTIONS[entry.outcome],
     target: entry.record.upload_id,
     reason: entry.reason,
-    details: { channel: entry.record.channel },
+    details: {
+      channel: entry.record.channel,
+      ...(entry.rules ? { policy_version: entry.rules.version, policy_scope: entry.rules.scope } : {}),
+    },
     msgId: `audit:${entry.outcome}:${entry.record.upload_id}`,
   });
 }

@@ -11,7 +11,7 @@ import { eventually } from '../../../test/support/eventually.js';
 import { startS3Server, type S3ServerHandle } from '../../../test/support/s3-server.js';
 import { AuditLog } from '../audit/index.js';
 import { BUCKETS, STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, encodeJson, type Bus } from '../bus/index.js';
-import { HashBlocklist, ModerationWorker, defaultModerationChecks } from '../moderation/index.js';
+import { HashBlocklist, ModerationWorker, builtInModerationRules, defaultModerationChecks, fixedModerationRules } from '../moderation/index.js';
 import { createLogger } from '../observability/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { BusUploadLocker } from './bus-upload-locker.js';
@@ -273,7 +273,7 @@ describeEachBus('tus on the S3 quarantine, two replicas', (busUnderTest) => {
       uploads: a.uploads,
       audit: new AuditLog(busA),
       quarantine,
-      policy: 'review',
+      rules: fixedModerationRules(builtInModerationRules('review')),
       checks: defaultModerationChecks(await HashBlocklist.open(busA)),
       logger: silent,
     });
