@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** Where an upload came from in the element. */
-export const UPLOAD_SOURCES = ['clip', 'recording', 'file'] as const;
+/**
+ * Where an upload came from: `clip`, `recording` and `file` are viewers' (the element's);
+ * `broadcast` is a recording of the channel's own broadcast uploaded by its publisher (with a
+ * publisher grant), which becomes a replay ladder instead of a clip.
+ */
+export const UPLOAD_SOURCES = ['clip', 'recording', 'file', 'broadcast'] as const;
 export type UploadSource = (typeof UPLOAD_SOURCES)[number];
 
 /** The life of an upload, as its uploader sees it. */
@@ -77,6 +81,23 @@ export const uploadRecordSchema = z.object({
   checks: z.array(uploadCheckSchema),
   /** Set once published: where the promoted media lives. */
   media: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * A `broadcast` upload, once promoted: the replay it became (its canonical id, and the replay
+   * record's API path, which tells the replay's own state: queued, transcoding, published...).
+   */
+  replay: z.object({ canonical_id: z.string(), vod: z.string() }).optional(),
+  /**
+   * The moderation rules the automatic decision ran with (issue 22): the bus revision of the
+   * rules document (0: the built-in default) and whose it was (`default` or the channel). Absent
+   * on records decided before the rules were versioned, and while the checks run.
+   */
+  moderation: z.object({ policy_version: z.number().int().nonnegative(), policy_scope: z.string() }).optional(),
+  /**
+   * How the published renditions are made, as a moderator decided (issue 22): `blur_faces` when
+   * the upload was approved with faces blurred; the publishing transcode blurs every rendition
+   * (MP4, HLS, poster) then, and the quarantined original stays as it was. Absent: published as uploaded.
+   */
+  publish_options: z.object({ blur_faces: z.boolean() }).optional(),
   created_at: z.string(),
   updated_at: z.string(),
   completed_at: z.string().optional(),
