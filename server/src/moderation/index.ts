@@ -11,11 +11,11 @@ export {
   type ModerationCheckInput,
 } from './moderation-check.js';
 export { magicBytesCheck } from './magic-bytes-check.js';
-export { mediaProbeCheck, type MediaProbeCheckOptions } from './media-probe-check.js';
+export { mediaProbeCheck, REPLAY_UPLOAD_MAX_DURATION_S, type MediaProbeCheckOptions } from './media-probe-check.js';
 export { textCheck } from './text-check.js';
 export { perceptualHashCheck } from './perceptual-hash-check.js';
 export { HashBlocklist, blocklistEntrySchema, type BlocklistEntry } from './hash-blocklist.js';
-export { decideModeration, MODERATION_POLICIES, type ModerationDecision, type ModerationOutcome, type ModerationPolicy } from './moderation-policy.js';
+export { approvalFor, decideModeration, MODERATION_POLICIES, type ModerationDecision, type ModerationOutcome, type ModerationPolicy } from './moderation-policy.js';
 export { MODERATION_ACTOR, OUTCOME_AUDIT_ACTIONS, auditOutcome, enqueuePromotion } from './promote-upload.js';
 export { applyModeratorDecision, MODERATOR_DECISIONS, type ApplyModeratorDecisionDeps, type ModeratorDecision } from './apply-moderator-decision.js';
 export { ModerationWorker, defaultModerationChecks, type ModerationWorkerOptions } from './moderation-worker.js';

@@ -1,8 +1,14 @@
-import { checkMediaFile, type MediaLimits, type MediaProbe } from '../media/index.js';
+import { DEFAULT_MEDIA_LIMITS, checkMediaFile, type MediaLimits, type MediaProbe } from '../media/index.js';
 import { timedCheck, type CheckVerdict, type ModerationCheck } from './moderation-check.js';
 
+/** The longest publisher recording (`broadcast` upload) by default: a long broadcast, not a clip. */
+export const REPLAY_UPLOAD_MAX_DURATION_S = 12 * 3600;
+
 export interface MediaProbeCheckOptions {
+  /** Viewers' uploads (clips, recordings, files); default `DEFAULT_MEDIA_LIMITS` (a clip is at most 10 min). */
   readonly limits?: MediaLimits;
+  /** A publisher's `broadcast` upload: no clip length; default `limits` with `REPLAY_UPLOAD_MAX_DURATION_S`. */
+  readonly replayLimits?: MediaLimits;
   readonly timeoutMs?: number;
 }
 
@@ -16,10 +22,11 @@ export function mediaProbeCheck(options: MediaProbeCheckOptions = {}): Moderatio
   const name = 'media-probe';
   return {
     name,
-    run: ({ path, facts }) =>
+    run: ({ path, facts, upload }) =>
       timedCheck(name, async (): Promise<CheckVerdict> => {
+        const limits = options.limits ?? DEFAULT_MEDIA_LIMITS;
         const checked = await checkMediaFile(path, {
-          ...(options.limits ? { limits: options.limits } : {}),
+          limits: upload.source === 'broadcast' ? (options.replayLimits ?? { ...limits, maxDurationS: REPLAY_UPLOAD_MAX_DURATION_S }) : limits,
           ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         });
         const details = checked.probe ? summarize(checked.probe) : undefined;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CheckResult } from './moderation-check.js';
-import { decideModeration } from './moderation-policy.js';
+import { approvalFor, decideModeration } from './moderation-policy.js';
 
 const check = (name: string, result: CheckResult['result'], reason?: string): CheckResult => ({ name, result, duration_ms: 1, ...(reason ? { reason } : {}) });
 
@@ -25,5 +25,14 @@ describe('decideModeration', () => {
     const flagged = [check('magic-bytes', 'pass'), check('faces', 'review', '2 faces at 3.5 s'), check('nudity', 'error')];
     assert.deepEqual(decideModeration(flagged, 'auto'), { outcome: 'in_review', reason: 'faces: 2 faces at 3.5 s; could not decide: nudity' });
     assert.equal(decideModeration([...flagged, check('audio-fingerprint', 'fail', 'matches reference r1')], 'auto').outcome, 'rejected');
+  });
+});
+
+describe('approvalFor', () => {
+  it("approves a publisher's broadcast recording that passes, whatever the channel's approval; a viewer's upload keeps it", () => {
+    assert.equal(approvalFor({ source: 'broadcast' }, 'review'), 'auto');
+    for (const source of ['clip', 'recording', 'file'] as const) assert.equal(approvalFor({ source }, 'review'), 'review');
+    const flagged = [check('magic-bytes', 'pass'), check('classifier', 'error')];
+    assert.equal(decideModeration(flagged, approvalFor({ source: 'broadcast' }, 'review')).outcome, 'in_review');
   });
 });

@@ -1,8 +1,19 @@
+import type { UploadRecord } from '../uploads/index.js';
 import type { CheckResult } from './moderation-check.js';
 
 /** `review`: a human approves what passes every check (the default); `auto`: the checks approve. */
 export const MODERATION_POLICIES = ['review', 'auto'] as const;
 export type ModerationPolicy = (typeof MODERATION_POLICIES)[number];
+
+/**
+ * The approval that applies to `upload`: a `broadcast` upload is the channel's publisher's own
+ * recording (asked for with a publisher grant or the admin token), trusted for their own channel,
+ * so passing every check approves it (`auto`) whatever the channel's approval; a `fail` still
+ * rejects it and a `review` or `error` still sends it to a human (`decideModeration`).
+ */
+export function approvalFor(upload: Pick<UploadRecord, 'source'>, approval: ModerationPolicy): ModerationPolicy {
+  return upload.source === 'broadcast' ? 'auto' : approval;
+}
 
 /** Where the checks leave an upload. */
 export type ModerationOutcome = 'rejected' | 'in_review' | 'approved';

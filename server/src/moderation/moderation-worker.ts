@@ -5,9 +5,9 @@ import type { Logger } from '../observability/index.js';
 import { transitionUpload, uploadCompletedJobSchema, type QuarantinedUploads, type UploadRecord, type UploadStore } from '../uploads/index.js';
 import type { HashBlocklist } from './hash-blocklist.js';
 import { magicBytesCheck } from './magic-bytes-check.js';
-import { mediaProbeCheck } from './media-probe-check.js';
+import { mediaProbeCheck, type MediaProbeCheckOptions } from './media-probe-check.js';
 import { runModerationCheck, toUploadCheck, type CheckFacts, type CheckResult, type ModerationCheck } from './moderation-check.js';
-import { decideModeration } from './moderation-policy.js';
+import { approvalFor, decideModeration } from './moderation-policy.js';
 import type { ModerationRulesSource, ResolvedModerationRules } from './moderation-rules.js';
 import { perceptualHashCheck } from './perceptual-hash-check.js';
 import { MODERATION_ACTOR, auditOutcome, enqueuePromotion } from './promote-upload.js';
@@ -20,8 +20,8 @@ const CHANNEL_BUSY_DELAY_MS = 500;
  * The built-in checks, cheapest and safest first: the magic bytes gate every tool that parses
  * the file. Append classifiers to this list (see `ModerationCheck`).
  */
-export function defaultModerationChecks(blocklist: HashBlocklist): ModerationCheck[] {
-  return [magicBytesCheck(), textCheck(), mediaProbeCheck(), perceptualHashCheck(blocklist)];
+export function defaultModerationChecks(blocklist: HashBlocklist, probe: MediaProbeCheckOptions = {}): ModerationCheck[] {
+  return [magicBytesCheck(), textCheck(), mediaProbeCheck(probe), perceptualHashCheck(blocklist)];
 }
 
 /** What is recorded for an upload whose bytes are not in the quarantine (deleted meanwhile): the checks cannot run. */
@@ -153,7 +153,7 @@ export class ModerationWorker {
       await local?.release();
     }
 
-    const decision = decideModeration(results, rules.rules.approval);
+    const decision = decideModeration(results, approvalFor(record, rules.rules.approval));
     const atIso = new Date(this.now()).toISOString();
     let moved = false;
     const decided = await uploads.update(uploadId, (current) => {

@@ -69,6 +69,9 @@ export const uploadRequestSchema = z
     if (request.source !== 'clip' && request.clip) {
       context.addIssue({ code: 'custom', path: ['clip'], message: 'is only for source clip' });
     }
+    if (request.source === 'broadcast' && request.provenance) {
+      context.addIssue({ code: 'custom', path: ['provenance'], message: 'is not for source broadcast: a publisher recording becomes a replay of its own' });
+    }
     const stream = request.clip && parseCanonicalId(request.clip.canonical_id);
     if (stream && `${stream.publisher}/${stream.slug}` !== request.channel) {
       context.addIssue({ code: 'custom', path: ['clip', 'canonical_id'], message: 'must be a stream of the same channel' });
