@@ -137,6 +137,11 @@ export const BUCKETS = {
   uploads: 'uploads',
   /** Per blocklist entry id: perceptual hashes of a known bad clip, added by an admin. */
   hashBlocklist: 'hash-blocklist',
+  /**
+   * The moderation rules (issue 22): key `default`, and `{publisher}/{slug}` for a channel with its
+   * own; `{ rules, updated_by, updated_at }`, versioned by the KV revision, written by compare-and-set.
+   */
+  moderationRules: 'moderation-rules',
   /** Per subscriber id: an outbound webhook subscriber (URL, filters, secrets). */
   outboundSubscribers: 'outbound-subscribers',
   /** Per delivery id: the state of an outbound webhook delivery (TTL'd). */

@@ -30,3 +30,12 @@ export {
   type ResolvedModerationRules,
   type ScoreBands,
 } from './moderation-rules.js';
+export {
+  DEFAULT_RULES_SCOPE,
+  ModerationRulesStore,
+  StaleModerationRulesError,
+  storedModerationRulesSchema,
+  type ModerationRulesChange,
+  type ModerationRulesDocument,
+  type StoredModerationRules,
+} from './moderation-rules-store.js';
