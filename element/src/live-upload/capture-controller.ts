@@ -24,6 +24,13 @@ export interface CaptureSettings {
   readonly assetBase: string;
 }
 
+/** The replay a clip is taken from: its master playlist, its broadcast, and when that broadcast started (ms since the epoch). */
+export interface ReplayClipTarget {
+  readonly masterUrl: string;
+  readonly canonicalId: string;
+  readonly startedAtMs: number;
+}
+
 /**
  * Clip and record for `<live-upload>`, and the review they lead to: the clip from the player's
  * buffer (asking first when less is buffered than the button says), camera or screen
@@ -41,6 +48,8 @@ export class CaptureController implements ReactiveController {
   #transcoder: MediaTranscoder | undefined;
   #recording: MediaRecording | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The segment downloads of a replay clip being made (Cancel aborts them). */
+  #replayFetch: AbortController | undefined;
 
   constructor(
     private readonly host: ReactiveControllerHost & HTMLElement & { readonly renderRoot: HTMLElement | DocumentFragment },
@@ -118,6 +127,43 @@ export class CaptureController implements ReactiveController {
       });
     } catch (error) {
       this.preparationFailed(error, error instanceof FFmpegWorkerError ? 'clipper_unavailable' : 'clip_failed', () => void this.clip(true));
+    }
+  }
+
+  /**
+   * Clip on a replay: `[fromMs, toMs)` of the replay's timeline, cut (stream copy) from only the
+   * segments of one rung (and of the audio rendition) that overlap the range, then offered for
+   * review like a live clip. Its provenance is the broadcast (`canonicalId`) and, on its clock
+   * (`startedAtMs`, the broadcast's start), the range: the upload's `clip` names those seconds.
+   */
+  async clipReplay(replay: ReplayClipTarget, fromMs: number, toMs: number): Promise<void> {
+    const stage = this.view.stage();
+    if (stage !== 'idle' && stage !== 'review') return;
+    this.#discardCandidate();
+    this.view.clearError('*');
+    this.view.setStage('preparing');
+    this.#set(() => (this.progress = 0));
+    this.view.say(this.view.labels().makingClip);
+    const abort = new AbortController();
+    this.#replayFetch = abort;
+    try {
+      const { fetchReplayClipSource } = await import('./replay-clip.js');
+      const source = await fetchReplayClipSource(replay.masterUrl, fromMs, toMs, abort.signal);
+      const onProgress = (fraction: number) => this.#set(() => (this.progress = fraction));
+      const mp4 = await this.#transcoderFor().remuxReplay(source.video, source.audio, onProgress);
+      this.#offer({
+        source: 'clip',
+        blob: new Blob([mp4 as Uint8Array<ArrayBuffer>], { type: 'video/mp4' }),
+        durationMs: source.video.cut.durationMs,
+        fromMs: replay.startedAtMs + fromMs,
+        canonicalId: replay.canonicalId,
+        startedAtMs: replay.startedAtMs,
+      });
+    } catch (error) {
+      const cancelled = abort.signal.aborted ? new TranscodeCancelledError() : error;
+      this.preparationFailed(cancelled, error instanceof FFmpegWorkerError ? 'clipper_unavailable' : 'clip_failed', () => void this.clipReplay(replay, fromMs, toMs));
+    } finally {
+      if (this.#replayFetch === abort) this.#replayFetch = undefined;
     }
   }
 
@@ -261,6 +307,7 @@ export class CaptureController implements ReactiveController {
 
   /** Cancel during a clip or a preparation: ends the worker (the job rejects as cancelled). */
   cancelPreparation(): void {
+    this.#replayFetch?.abort();
     this.#transcoder?.cancel();
     this.#transcoder = undefined;
   }

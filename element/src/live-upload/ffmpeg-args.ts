@@ -69,6 +69,21 @@ export function remuxArgs(input: string, output: string, cut: CutRange): string[
   return ['-hide_banner', '-ss', seconds(cut.startMs), '-i', input, '-t', seconds(cut.durationMs), '-map', '0:v:0', '-map', '0:a:0?', '-c', 'copy', '-movflags', '+faststart', '-y', output];
 }
 
+/**
+ * Stream copy of a replay clip into MP4: the video rung's part and, when the ladder has one, the
+ * audio rendition's part (encoded apart, so a second input), each cut at its own offset into its
+ * first segment (both start on the replay's timeline, so the cuts land on the same instant).
+ */
+export function replayRemuxArgs(video: { readonly name: string; readonly cut: CutRange }, audio: { readonly name: string; readonly cut: CutRange } | undefined, output: string): string[] {
+  return [
+    '-hide_banner',
+    '-ss', seconds(video.cut.startMs), '-t', seconds(video.cut.durationMs), '-i', video.name,
+    ...(audio ? ['-ss', seconds(audio.cut.startMs), '-t', seconds(audio.cut.durationMs), '-i', audio.name] : []),
+    '-map', '0:v:0', ...(audio ? ['-map', '1:a:0'] : ['-map', '0:a:0?']),
+    '-c', 'copy', '-movflags', '+faststart', '-y', output,
+  ];
+}
+
 export interface EncodeOptions {
   /** A cut; the whole input when absent. Re-encoding cuts exactly, on any frame. */
   readonly cut?: CutRange;

@@ -30,7 +30,7 @@ export interface LivePlayerEvents {
  * (1 s, 2 s, 4 s at most), never the tight loop of requests a vanished playlist otherwise
  * draws. A load it gives up becomes our own slower recovery (`RECOVERY_DELAYS_MS`).
  */
-function loadPolicy(maxNumRetry: number): LoadPolicy {
+export function loadPolicy(maxNumRetry: number): LoadPolicy {
   return {
     default: {
       maxTimeToFirstByteMs: 10_000,
@@ -45,7 +45,7 @@ function loadPolicy(maxNumRetry: number): LoadPolicy {
 export const RECOVERY_DELAYS_MS = [2000, 4000, 8000, 15_000] as const;
 
 /** Whether hls.js can play here: Media Source Extensions (or Apple's Managed Media Source) with H.264. */
-function hasMediaSource(): boolean {
+export function hasMediaSource(): boolean {
   const global = globalThis as typeof globalThis & { ManagedMediaSource?: typeof MediaSource };
   const source = global.MediaSource ?? global.ManagedMediaSource;
   return typeof source?.isTypeSupported === 'function' && source.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');

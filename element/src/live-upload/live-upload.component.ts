@@ -11,6 +11,8 @@ import { FFmpegWorkerError } from './media-transcoder.js';
 import type { RecordingSource } from './media-recording.js';
 import type { PendingUpload } from './pending-uploads.js';
 import { PlayerController } from './player-controller.js';
+import { ReplayController } from './replay-controller.js';
+import { replayTemplate } from './replay-templates.js';
 import { UploadFlowController } from './upload-flow-controller.js';
 import { formatClock, formatWholeSeconds, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
 import type { UploadSnapshot } from './upload-session.js';
@@ -32,7 +34,9 @@ const MIN_TRIM_MS = 500;
  *
  * Drop it into any page with one script tag. hls.js, FFmpeg.wasm and tus-js-client load only
  * when first needed, from `endpoint` (never a CDN). Text from the network is rendered as text.
- * Labels follow the closest `lang` attribute (en, de, fr; English otherwise).
+ * Labels follow the closest `lang` attribute (en, de, fr; English otherwise). While the channel is
+ * offline it offers its latest replay (Watch the replay, a quality menu, Clip on the replay's
+ * timeline); when the channel goes live again the live player takes the replay's place.
  *
  * @event live-status-change - From the inner `<live-badge>`: the channel's status changed.
  * @event live-clip-ready - A clip or recording is ready to trim and upload. `detail: { source, blob, durationMs, provenance }`.
@@ -43,6 +47,12 @@ const MIN_TRIM_MS = 500;
  * @csspart base - The layout grid around everything.
  * @csspart badge - The `<live-badge>`; its own parts are exported as `badge-label`, `badge-dot`, `badge-title`, `badge-viewers`.
  * @csspart player - The live `<video>`.
+ * @csspart watch-replay - While the channel is offline and has a public replay: the Watch the replay button.
+ * @csspart replay - The replay's `<video>` (hls.js, ABR over its ladder).
+ * @csspart replay-controls - Under the replay: the quality menu and Clip from the replay.
+ * @csspart replay-quality - The quality `<select>`: Auto and each rung by its height.
+ * @csspart replay-clip - The range picked on the replay's timeline, with Make clip and Cancel.
+ * @csspart replay-range - The `<live-trim-range>` over the replay's timeline; its parts are exported as `replay-range-track`, `replay-range-thumb`, `replay-range-length`.
  * @csspart actions - The Clip and Record buttons.
  * @csspart timer - The recording timer.
  * @csspart preview - The `<video>` previewing the clip or recording.
@@ -190,6 +200,14 @@ export class LiveUpload extends LitElement {
       this._title = '';
     },
   });
+  #replay = new ReplayController(this, this.#view, this.#capture, () => ({
+    endpoint: this.endpoint,
+    channel: this.channel,
+    status: this.#follow.status,
+    hasSrc: Boolean(this.src),
+    clipSeconds: this.clipSeconds,
+    maxClipSeconds: this.maxClipSeconds,
+  }));
   #focusAfterRender = '';
 
   protected override updated(): void {
@@ -289,7 +307,7 @@ export class LiveUpload extends LitElement {
       <live-badge part="badge" exportparts="label: badge-label, dot: badge-dot, title: badge-title, viewers: badge-viewers" channel=${this.channel} endpoint=${this.endpoint}></live-badge>
       ${playing
         ? html`<video part="player" muted autoplay playsinline controls aria-label=${formatLabel(labels.player, { channel: this.channel })}></video>`
-        : nothing}
+        : replayTemplate(labels, this.channel, this.#replay, { canClip: !this.noClip, busy: this.stage !== 'idle' && this.stage !== 'review' })}
       ${this.#renderActions(labels, playing)} ${this.stage === 'review' ? this.#renderReview(labels) : nothing}
       ${this.stage === 'preparing' ? this.#renderPreparing(labels) : nothing} ${this.stage === 'uploading' && this.#upload.sending ? uploadTemplate(labels, this.#upload.sending, this.#upload) : nothing}
       ${this.#upload.last && !this.#upload.sending ? lastUploadTemplate(labels, this.#upload.last, this.#upload) : nothing}

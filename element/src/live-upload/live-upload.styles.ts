@@ -25,6 +25,7 @@ export const liveUploadStyles = css`
   }
   [part='actions'],
   [part='controls'],
+  [part='replay-controls'],
   [part='pending'] {
     display: flex;
     flex-wrap: wrap;
@@ -51,12 +52,25 @@ export const liveUploadStyles = css`
   }
   button:focus-visible,
   input:focus-visible,
+  select:focus-visible,
   video:focus-visible {
     outline: 3px solid var(--live-focus-color,#1a56db);
     outline-offset: 2px;
   }
   [part='timer'] {
     font-variant-numeric: tabular-nums;
+  }
+  select {
+    font: inherit;
+    padding: 0.3em 0.5em;
+    border: 1px solid var(--live-button-border,#5f6368);
+    border-radius: var(--live-radius,0.25em);
+    background: var(--live-button-background,#fff);
+    color: var(--live-button-color,#202124);
+  }
+  [part='replay-clip'] {
+    display: grid;
+    gap: 0.5rem;
   }
   input[type='text'] {
     font: inherit;

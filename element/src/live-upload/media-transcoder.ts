@@ -1,4 +1,4 @@
-import { encodeArgs, parseMediaInfo, progressFromLog, remuxArgs, type CutRange, type EncodeOptions, type MediaInfo } from './ffmpeg-args.js';
+import { encodeArgs, parseMediaInfo, progressFromLog, remuxArgs, replayRemuxArgs, type CutRange, type EncodeOptions, type MediaInfo } from './ffmpeg-args.js';
 import { FFmpegWorkerClient, FFmpegWorkerError, type FFmpegCoreUrls } from './ffmpeg-worker-client.js';
 
 export { FFmpegWorkerError };
@@ -231,13 +231,18 @@ export class MediaTranscoder {
   }
 
   async #run(input: Uint8Array, args: (inName: string, outName: string) => string[], durationMs: number, onProgress?: ProgressListener): Promise<Uint8Array> {
+    return this.#runInputs([input], ([inName], outName) => args(inName!, outName), durationMs, onProgress);
+  }
+
+  /** Writes each input as its own file, runs `args` over their names, and reads the MP4 it wrote. */
+  async #runInputs(inputs: readonly Uint8Array[], args: (inNames: readonly string[], outName: string) => string[], durationMs: number, onProgress?: ProgressListener): Promise<Uint8Array> {
     const ffmpeg = await this.#load();
     const job = crypto.randomUUID().slice(0, 8);
-    const inName = `in-${job}`;
+    const inNames = inputs.map((_input, index) => `in-${job}-${index}`);
     const outName = `out-${job}.mp4`;
-    await ffmpeg.writeFile(inName, input.slice());
     try {
-      const { code, log } = await this.#exec(args(inName, outName), (line) => {
+      for (const [index, input] of inputs.entries()) await ffmpeg.writeFile(inNames[index]!, input.slice());
+      const { code, log } = await this.#exec(args(inNames, outName), (line) => {
         const fraction = progressFromLog(line, durationMs);
         if (fraction !== undefined) onProgress?.(fraction);
       });
@@ -248,7 +253,7 @@ export class MediaTranscoder {
       return output;
     } finally {
       if (!ffmpeg.terminated) {
-        await ffmpeg.deleteFile(inName).catch(() => {});
+        for (const inName of inNames) await ffmpeg.deleteFile(inName).catch(() => {});
         await ffmpeg.deleteFile(outName).catch(() => {});
       }
     }
@@ -274,6 +279,14 @@ export class MediaTranscoder {
   /** Stream copy of `cut` into MP4: no re-encode, starts on a keyframe. */
   remux(input: Uint8Array, cut: CutRange, onProgress?: ProgressListener): Promise<Uint8Array> {
     return this.#job(() => this.#run(input, (i, o) => remuxArgs(i, o, cut), cut.durationMs, onProgress));
+  }
+
+  /** Stream copy of a replay clip: the video rung's part and the audio rendition's part (when there is one) into one MP4. */
+  remuxReplay(video: { readonly bytes: Uint8Array; readonly cut: CutRange }, audio: { readonly bytes: Uint8Array; readonly cut: CutRange } | undefined, onProgress?: ProgressListener): Promise<Uint8Array> {
+    const inputs = audio ? [video.bytes, audio.bytes] : [video.bytes];
+    return this.#job(() =>
+      this.#runInputs(inputs, ([videoName, audioName], out) => replayRemuxArgs({ name: videoName!, cut: video.cut }, audio && audioName ? { name: audioName, cut: audio.cut } : undefined, out), video.cut.durationMs, onProgress),
+    );
   }
 
   /** Re-encode to H.264/AAC MP4 at most 720p: exact cuts, size targets, normalisation. */

@@ -66,6 +66,22 @@ export interface LiveUploadLabels {
   readonly errorTooLarge: string;
   readonly errorUnsupported: string;
   readonly errorUpload: string;
+  /** The offline channel's latest replay: the button that plays it. */
+  readonly watchReplay: string;
+  /** The replay's `<video>`: `{channel}`. */
+  readonly replayPlayer: string;
+  readonly replayStarted: string;
+  /** The quality menu's label, its ABR choice, a rung (`{height}`), and the announcement of a change (`{quality}`). */
+  readonly replayQuality: string;
+  readonly qualityAuto: string;
+  readonly qualityRung: string;
+  readonly qualityChanged: string;
+  /** Clip on the replay: the button, the range's group label, the hint, and Make clip. */
+  readonly replayClip: string;
+  readonly replayRange: string;
+  readonly replayRangeHint: string;
+  readonly replayCut: string;
+  readonly backToLive: string;
 }
 
 export const LIVE_UPLOAD_LABELS = {
@@ -130,6 +146,18 @@ export const LIVE_UPLOAD_LABELS = {
     errorTooLarge: 'This video is too large to upload.',
     errorUnsupported: 'This kind of video cannot be uploaded.',
     errorUpload: 'The upload did not go through.',
+    watchReplay: 'Watch the replay',
+    replayPlayer: 'Replay of {channel}',
+    replayStarted: 'Playing the replay',
+    replayQuality: 'Quality',
+    qualityAuto: 'Auto',
+    qualityRung: '{height}p',
+    qualityChanged: 'Quality: {quality}',
+    replayClip: 'Clip from the replay',
+    replayRange: 'Part of the replay to clip',
+    replayRangeHint: 'Move Start and End, then make the clip: {seconds} s selected',
+    replayCut: 'Make clip',
+    backToLive: 'The channel is live again.',
   },
   de: {
     player: 'Livevideo von {channel}',
@@ -192,6 +220,18 @@ export const LIVE_UPLOAD_LABELS = {
     errorTooLarge: 'Dieses Video ist zu groß zum Hochladen.',
     errorUnsupported: 'Diese Art Video kann nicht hochgeladen werden.',
     errorUpload: 'Der Upload hat nicht geklappt.',
+    watchReplay: 'Aufzeichnung ansehen',
+    replayPlayer: 'Aufzeichnung von {channel}',
+    replayStarted: 'Die Aufzeichnung läuft',
+    replayQuality: 'Qualität',
+    qualityAuto: 'Automatisch',
+    qualityRung: '{height}p',
+    qualityChanged: 'Qualität: {quality}',
+    replayClip: 'Clip aus der Aufzeichnung',
+    replayRange: 'Teil der Aufzeichnung für den Clip',
+    replayRangeHint: 'Anfang und Ende verschieben, dann den Clip erstellen: {seconds} s ausgewählt',
+    replayCut: 'Clip erstellen',
+    backToLive: 'Der Kanal ist wieder live.',
   },
   fr: {
     player: 'Vidéo en direct de {channel}',
@@ -254,6 +294,18 @@ export const LIVE_UPLOAD_LABELS = {
     errorTooLarge: 'Cette vidéo est trop lourde pour être envoyée.',
     errorUnsupported: 'Ce type de vidéo ne peut pas être envoyé.',
     errorUpload: 'L’envoi n’a pas abouti.',
+    watchReplay: 'Voir la rediffusion',
+    replayPlayer: 'Rediffusion de {channel}',
+    replayStarted: 'Lecture de la rediffusion',
+    replayQuality: 'Qualité',
+    qualityAuto: 'Automatique',
+    qualityRung: '{height}p',
+    qualityChanged: 'Qualité\u00a0: {quality}',
+    replayClip: 'Extrait de la rediffusion',
+    replayRange: 'Partie de la rediffusion à extraire',
+    replayRangeHint: 'Déplacez Début et Fin, puis créez l’extrait\u00a0: {seconds}\u00a0s sélectionnées',
+    replayCut: 'Créer l’extrait',
+    backToLive: 'La chaîne est de nouveau en direct.',
   },
 } as const satisfies Record<string, LiveUploadLabels>;
 
