@@ -183,6 +183,8 @@ export const BUCKETS = {
    * following or ending), written from `live.status.>`, watched by every replica; gone once its job is enqueued.
    */
   vodCaptures: 'vod-captures',
+  /** Per broadcast Twitch carried (`{publisher}.{slug}.{ulid}`): the Twitch user and stream ids its LIVE records named, for the archive look-up at OFFLINE; TTL'd. */
+  twitchBroadcasts: 'twitch-broadcasts',
 } as const;
 
 /** Durable consumer names. */
@@ -207,4 +209,6 @@ export const CONSUMERS = {
   vodWorker: 'vod-worker',
   /** The live capture: `live.status.>` into capture records (which broadcasts to archive, which ended). */
   vodCapture: 'vod-capture',
+  /** Looks up the Twitch archive (Helix Get Videos) of a broadcast that went OFFLINE from `live.status.>`. */
+  twitchArchiveLookup: 'twitch-archive-lookup',
 } as const;

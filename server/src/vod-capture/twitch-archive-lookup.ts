@@ -1,18 +1,18 @@
 import { liveMetadataSchema, parseCanonicalId, type LiveMetadata } from '@live-upload/schema';
 import { z } from 'zod';
-import { SKIP, STREAMS, decodeJson, jsonCodec, typedKv, type Bus, type BusMessage, type Consumer, type KvConflictCounter, type TypedKv } from '../bus/index.js';
+import { BUCKETS, CONSUMERS, SKIP, STREAMS, decodeJson, jsonCodec, typedKv, type Bus, type BusMessage, type Consumer, type KvConflictCounter, type TypedKv } from '../bus/index.js';
 import type { Logger } from '../observability/index.js';
 import { parseTwitchDuration, type HelixVideo } from '../providers/twitch/index.js';
 import { VodStore, twitchArchiveSchema, vodRecordKey, type TwitchArchive, type VodRecord } from '../vod-jobs/index.js';
 
 /** Durable consumer of `live.status.>` shared by every replica: each status record is handled once in the fleet. */
-export const TWITCH_ARCHIVE_LOOKUP_CONSUMER = 'twitch-archive-lookup';
+export const TWITCH_ARCHIVE_LOOKUP_CONSUMER = CONSUMERS.twitchArchiveLookup;
 /**
  * Per broadcast (`{publisher}.{slug}.{ulid}`): the Twitch user and the Twitch stream ids its LIVE
  * records named. Kept because the canonical OFFLINE record no longer names them (the pipeline
  * clears a provider link's stream id when that provider goes offline). Entries expire.
  */
-export const TWITCH_BROADCASTS_BUCKET = 'twitch-broadcasts';
+export const TWITCH_BROADCASTS_BUCKET = BUCKETS.twitchBroadcasts;
 
 export const TWITCH_ARCHIVE_LOOKUP_DEFAULTS = {
   /** Waits before the 2nd, 3rd... look-up: Twitch may publish the archive a little after the stream ends. */
