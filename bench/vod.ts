@@ -13,8 +13,10 @@
  * multiple of realtime (goal >= 2x on 2 cores with `veryfast`), plus the peak resident memory
  * (VmHWM) of the ffmpeg processes, read from /proc while they run. Rounds alternate the order.
  * `--rss-at=60,600` also runs the ladder alone on sources of those lengths and reports its peak
- * RSS (flat as a broadcast grows). Not part of `npm test`:
- * `node --import tsx bench/vod.ts [--rounds=N] [--seconds=S] [--rss-at=S1,S2]`.
+ * RSS (flat as a broadcast grows). The worker's own memory as the broadcast grows (archive live,
+ * then the ladder, in a child process: bench/vod-worker-memory.ts) at 1 and 10 minutes of source
+ * by default (`--memory-at=S1,S2`, `--memory-at=` for none). Not part of `npm test`:
+ * `node --import tsx bench/vod.ts [--rounds=N] [--seconds=S] [--rss-at=S1,S2] [--memory-at=S1,S2]`.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { runFfmpeg } from '../server/src/media/index.js';
 import { ladderInputArgs, planLadder, probeLadderSource, transcodeLadder, type LadderPlan } from '../server/src/vod/index.js';
 import { fmt, median, table, verdict } from './support/stats.js';
+import { formatVodWorkerMemory, runVodWorkerMemoryBench, vodWorkerMemorySummary, type VodWorkerMemoryResult } from './vod-worker-memory.js';
 
 export const VOD_GOALS = { ratio: 1.5, realtime: 2 } as const;
 
@@ -35,6 +38,11 @@ export interface VodBenchOptions {
    * default: a 600 s source takes minutes to generate and to ladder on 2 cores.
    */
   readonly rssAtSeconds?: readonly number[];
+  /**
+   * The worker's memory (archiving a live playlist, then the ladder, in a child process) with
+   * broadcasts of these lengths (issue 21 asks for 60 and 600, the default); empty: not measured.
+   */
+  readonly workerMemoryAtSeconds?: readonly number[];
   readonly log?: (line: string) => void;
 }
 
@@ -62,6 +70,8 @@ export interface VodBenchRssPoint {
 export interface VodBenchResult {
   readonly sourceSeconds: number;
   readonly rssBySourceLength: readonly VodBenchRssPoint[];
+  /** The worker's own RSS as the broadcast grows; undefined when not measured. */
+  readonly workerMemory?: VodWorkerMemoryResult;
   readonly rungs: readonly string[];
   readonly rounds: readonly VodBenchRound[];
   readonly ratio: number;
@@ -231,11 +241,15 @@ export async function runVodBench(options: VodBenchOptions = {}): Promise<VodBen
       await rm(longer, { force: true });
     }
 
+    const memoryAt = options.workerMemoryAtSeconds ?? [60, 600];
+    const workerMemory = memoryAt.length > 0 ? await runVodWorkerMemoryBench({ atSeconds: memoryAt, log }) : undefined;
+
     const ratio = median(rounds.map((round) => round.ratio));
     const ladderRealtime = median(rounds.map((round) => round.ladderRealtime));
     return {
       sourceSeconds,
       rssBySourceLength,
+      ...(workerMemory ? { workerMemory } : {}),
       rungs: plan.rungs.map((rung) => `${rung.name} ${rung.width}x${rung.height} ${rung.videoBitrateKbps}k`),
       rounds,
       ratio,
@@ -307,6 +321,7 @@ export function formatVod(result: VodBenchResult): string {
     `ladder speed (median): ${fmt(result.ladderRealtime, 2)}x realtime (goal >= ${VOD_GOALS.realtime}x): ${verdict(result.passRealtime)}`,
     `by CPU time (median): one-ffmpeg-per-rung / ladder ${fmt(result.cpuRatio, 2)}x; ladder ${fmt(result.idleRealtime, 2)}x realtime were the machine idle`,
     ...result.rssBySourceLength.map((point) => `ladder alone on ${point.sourceSeconds} s of source: ${fmt(point.ladderRealtime, 2)}x realtime, ffmpeg peak RSS ${rss(point.peakRssKiB)}`),
+    ...(result.workerMemory ? [formatVodWorkerMemory(result.workerMemory)] : []),
   ].join('\n');
 }
 
@@ -316,7 +331,8 @@ export function vodSummary(result: VodBenchResult | undefined): string {
   return (
     `vod     ${result.sourceSeconds} s 720p30 ladder 720/480/360: ${fmt(result.ladderRealtime, 2)}x realtime (goal >= ${VOD_GOALS.realtime}x): ${verdict(result.passRealtime)}; ` +
     `one ffmpeg per rung / ladder ${fmt(result.ratio, 2)}x, rounds ${result.rounds.map((round) => fmt(round.ratio, 2)).join(' / ')} (goal >= ${VOD_GOALS.ratio}x): ${verdict(result.passRatio)}; ` +
-    `by CPU time ${fmt(result.cpuRatio, 2)}x, ${fmt(result.idleRealtime, 2)}x realtime idle estimate`
+    `by CPU time ${fmt(result.cpuRatio, 2)}x, ${fmt(result.idleRealtime, 2)}x realtime idle estimate` +
+    (result.workerMemory ? `; ${vodWorkerMemorySummary(result.workerMemory)}` : '')
   );
 }
 
@@ -330,6 +346,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const sourceSeconds = number('seconds');
   const rssArg = process.argv.find((value) => value.startsWith('--rss-at='));
   const rssAtSeconds = rssArg ? rssArg.slice('--rss-at='.length).split(',').map(Number).filter((value) => value > 0) : [];
-  const result = await runVodBench({ ...(rounds ? { rounds } : {}), ...(sourceSeconds ? { sourceSeconds } : {}), rssAtSeconds });
+  const memoryArg = process.argv.find((value) => value.startsWith('--memory-at='));
+  const workerMemoryAtSeconds = memoryArg ? memoryArg.slice('--memory-at='.length).split(',').map(Number).filter((value) => value > 0) : undefined;
+  const result = await runVodBench({ ...(rounds ? { rounds } : {}), ...(sourceSeconds ? { sourceSeconds } : {}), rssAtSeconds, ...(workerMemoryAtSeconds ? { workerMemoryAtSeconds } : {}) });
   console.log(`\n${formatVod(result)}`);
 }
