@@ -32,6 +32,12 @@ export const AUDIT_ACTIONS = {
   providerNeedsReauth: 'provider.needs_reauth',
   /** A VOD playlist was handed in to become a replay of the channel. */
   vodRequested: 'vod.requested',
+  /** An admin wrote the default or a channel's moderation rules (old and new version, what changed, the document). */
+  moderationRulesChanged: 'moderation_rules.changed',
+  /** An admin removed a channel's own moderation rules: its jobs run with the default again. */
+  moderationRulesDeleted: 'moderation_rules.deleted',
+  /** An admin gave the host page a publisher grant for a channel (its id, capabilities and expiry; never the token). */
+  publisherGranted: 'publisher.granted',
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

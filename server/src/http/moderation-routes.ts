@@ -76,6 +76,8 @@ export function moderationRoutes(deps: ModerationRouteDeps): Router<AppState> {
         clip: record.clip,
         provenance: record.provenance ?? null,
         checks: record.checks,
+        /** The rules version the automatic checks ran with (null on records decided before rules were versioned). */
+        moderation: record.moderation ?? null,
         created_at: record.created_at,
         completed_at: record.completed_at ?? null,
         preview_url: `${deps.publicUrl()}/api/v1/moderation/${record.upload_id}/media`,

@@ -39,3 +39,4 @@ export {
   type ModerationRulesDocument,
   type StoredModerationRules,
 } from './moderation-rules-store.js';
+export { moderationRulesChanges, type ModerationRulesChangeEntry } from './moderation-rules-diff.js';

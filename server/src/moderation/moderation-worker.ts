@@ -158,7 +158,8 @@ export class ModerationWorker {
     let moved = false;
     const decided = await uploads.update(uploadId, (current) => {
       moved = current.status === 'checking';
-      return moved ? transitionUpload(current, decision.outcome, atIso) : current;
+      // The record names the rules version its decision used, as the audit entry does.
+      return moved ? { ...transitionUpload(current, decision.outcome, atIso), moderation: { policy_version: rules.version, policy_scope: rules.scope } } : current;
     });
     if (!decided || !moved) {
       logger.info({ upload_id: uploadId, status: decided?.status }, 'upload left checking while it was checked; outcome dropped');
