@@ -244,15 +244,77 @@ const hlsStream = liveHlsStream();
 const ctlHls = controllableHls();
 
 /**
+ * A REAL replay of the test channel, published by the test server's own VOD worker: ffmpeg makes
+ * a 12 s 854x480 broadcast as 2 s MPEG-TS segments, they are archived exactly as the live
+ * archiver writes them (`ArchiveSink` under the broadcast's archive prefix, in the server's media
+ * store), and a VOD job is enqueued on the server's bus; the worker transcodes its ladder (480p
+ * and 360p rungs by the defaults, fMP4, audio apart, poster, storyboard). Resolves once the job
+ * is enqueued (a command answers within 20 s): the test waits for its master playlist. One
+ * replay per run (cached).
+ */
+async function publishTestReplay(server) {
+  const { tsImport } = await import('tsx/esm/api');
+  const load = (path) => tsImport(new URL(path, import.meta.url).href, import.meta.url);
+  const [{ createCanonicalId }, { FilesystemObjectStore }, { ArchiveSink, SEGMENT_FORMATS }, { enqueueVodJob }, { vodArchivePrefix }] = await Promise.all([
+    load('../packages/schema/src/index.ts'),
+    load('../server/src/storage/index.ts'),
+    load('../server/src/vod-ingest/index.ts'),
+    load('../server/src/vod-jobs/enqueue-vod-job.ts'),
+    load('../server/src/vod-jobs/vod-files.ts'),
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'live-upload-replay-source-'));
+  try {
+    await new Promise((resolve, reject) =>
+      execFile('ffmpeg', [
+        '-hide_banner', '-loglevel', 'error',
+        '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=25:duration=12',
+        '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=12',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0',
+        '-c:a', 'aac', '-b:a', '64k', '-f', 'hls', '-hls_time', '2', '-hls_playlist_type', 'vod',
+        '-hls_segment_filename', join(dir, 'seg-%d.ts'), join(dir, 'index.m3u8'),
+      ], (error) => (error ? reject(error) : resolve(undefined))),
+    );
+    const playlist = await readFile(join(dir, 'index.m3u8'), 'utf8');
+    const durations = [...playlist.matchAll(/^#EXTINF:([0-9.]+),/gm)].map((match) => Number(match[1]));
+    const names = playlist.split('\n').filter((line) => /^seg-\d+\.ts$/.test(line));
+    const startedMs = Date.now() - 60_000;
+    const id = createCanonicalId({ publisher: 'acme', slug: 'morning-show' }, startedMs);
+    const prefix = vodArchivePrefix(id);
+    const { Readable } = await import('node:stream');
+    const sink = await ArchiveSink.open(new FilesystemObjectStore(server.mediaDir), prefix, { kind: 'live', source: 'https://origin.example/live.m3u8' }, { clock: { now: () => Date.now() } });
+    for (const [sequence, name] of names.entries()) {
+      const data = await readFile(join(dir, name));
+      const key = await sink.putSegment(sequence, SEGMENT_FORMATS.mpegTs, Readable.from([data]));
+      await sink.append({ kind: 'segment', sequence, key, format: SEGMENT_FORMATS.mpegTs, durationS: durations[sequence], bytes: data.length, discontinuity: false, discontinuitySequence: 0 });
+    }
+    await sink.end('stop');
+    await enqueueVodJob(server.running.bus, {
+      canonical_id: id,
+      channel: 'acme/morning-show',
+      source: { kind: 'live-archive', archive_prefix: prefix },
+      started_at: new Date(startedMs).toISOString(),
+      requested_at: new Date().toISOString(),
+    });
+    return { canonical_id: id, master: `${server.url}/vod/${id.split(':').slice(1).join('/')}/master.m3u8` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Boots the real server (test/support/test-server.ts: Koa app, memory bus, short grace window,
  * signed Twitch EventSub webhooks) once per run, and lets tests drive it through
  * `executeServerCommand`: `live-server-url`, `live-go-live` ({ title? }), `live-go-offline`,
- * `live-update-title` ({ title }), `live-create-channel` ({ channel, title }).
+ * `live-update-title` ({ title }), `live-create-channel` ({ channel, title }), `live-set-playback`
+ * ({ hls?, vod? }), `live-publish-replay` -> { canonical_id, master } (`publishTestReplay`), and
+ * `live-upload-record` ({ id }): an upload's record as a moderator reads it (with its `clip`).
  * Tests that do not need it never wait for it; a boot failure fails only the tests that ask.
  */
 function liveTestServerPlugin() {
   /** @type {Promise<import('../test/support/test-server.ts').TestServer> | undefined} */
   let booting;
+  /** @type {Promise<{ canonical_id: string, master: string }> | undefined} */
+  let replay;
   const server = () => {
     if (!booting) throw new Error(`${fileURLToPath(testServerModule)} is missing: the live-server tests cannot run`);
     return booting;
@@ -292,10 +354,27 @@ function liveTestServerPlugin() {
             method: 'PUT',
             admin: true,
             headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify({ title: 'Acme Morning Show', uploads: 'open', providers: { twitch: { user_id: '4242', login: 'acme_live' } }, ...(payload?.hls ? { playback: { hls: payload.hls } } : {}) }),
+            body: JSON.stringify({
+              title: 'Acme Morning Show',
+              uploads: 'open',
+              providers: { twitch: { user_id: '4242', login: 'acme_live' } },
+              ...(payload?.hls ? { playback: { hls: payload.hls } } : {}),
+              ...(payload?.vod ? { vod: payload.vod } : {}),
+            }),
           });
           if (!response.ok) throw new Error(`PUT playback: ${response.status} ${await response.text()}`);
           return true;
+        }
+        case 'live-publish-replay': {
+          const running = await server();
+          replay ??= publishTestReplay(running);
+          replay.catch(() => (replay = undefined));
+          return replay;
+        }
+        case 'live-upload-record': {
+          const response = await (await server()).request(`/api/v1/uploads/${encodeURIComponent(String(payload?.id ?? ''))}`, { admin: true });
+          if (!response.ok) throw new Error(`GET upload ${payload?.id}: ${response.status} ${await response.text()}`);
+          return response.json();
         }
         case 'live-create-channel': {
           const response = await (await server()).request(`/api/v1/channels/${payload.channel}`, {

@@ -49,7 +49,8 @@ export function readLatestReplay(summary: unknown, base: string): LatestReplayIn
 /** `GET /api/v1/channels/:publisher/:slug/status`'s latest replay (undefined: none, or the server lists none). */
 export async function fetchLatestReplay(endpoint: string, channel: string, signal?: AbortSignal): Promise<LatestReplayInfo | undefined> {
   const base = new URL(`${endpoint.replace(/\/$/, '')}/`, location.href).href;
-  const response = await fetch(new URL(`api/v1/channels/${channel}/status`, base), { credentials: 'omit', ...(signal ? { signal } : {}) });
+  // Revalidated (its ETag names the replay): a replay published a moment ago is not hidden by a cached answer.
+  const response = await fetch(new URL(`api/v1/channels/${channel}/status`, base), { credentials: 'omit', cache: 'no-cache', ...(signal ? { signal } : {}) });
   if (!response.ok) return undefined;
   return readLatestReplay(await response.json(), base);
 }

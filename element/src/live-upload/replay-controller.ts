@@ -63,10 +63,10 @@ export class ReplayController implements ReactiveController {
     return !settings.hasSrc && settings.status !== undefined && settings.status !== 'live' && Boolean(settings.channel) && this.host.isConnected;
   }
 
-  hostUpdated(): void {
+  /** Before the render: the replay goes when the channel is live, and is looked up when it is offline. */
+  hostUpdate(): void {
     const settings = this.settings();
-    const offline = this.#offline(settings);
-    if (!offline) {
+    if (!this.#offline(settings)) {
       if (this.replay || this.watching) this.#backToLive(settings.status === 'live');
       this.#lookedUp = '';
       return;
@@ -74,9 +74,13 @@ export class ReplayController implements ReactiveController {
     const key = `${settings.endpoint} ${settings.channel}`;
     if (key !== this.#lookedUp) {
       this.#lookedUp = key;
-      if (this.replay?.url && this.watching) this.stop();
+      if (this.watching) this.stop();
       void this.#lookUp(settings);
     }
+  }
+
+  /** After the render: the replay's `<video>` exists once Watch was pressed, and gets its player. */
+  hostUpdated(): void {
     if (this.watching && !this.#player && !this.#attaching) void this.#attach();
   }
 

@@ -14,8 +14,24 @@ export const liveServer = {
   goLive: (title?: string) => executeServerCommand<boolean, { title?: string }>('live-go-live', title === undefined ? {} : { title }),
   goOffline: () => executeServerCommand<boolean, undefined>('live-go-offline'),
   updateTitle: (title: string) => executeServerCommand<boolean, { title: string }>('live-update-title', { title }),
-  /** Sets (or, without `hls`, clears) the test channel's `playback.hls`. */
-  setPlayback: (hls?: string) => executeServerCommand<boolean, { hls?: string }>('live-set-playback', hls === undefined ? {} : { hls }),
+  /** Sets (or, without `hls`, clears) the test channel's `playback.hls`; `vod` sets its replay policy (default `unlisted` otherwise). */
+  setPlayback: (hls?: string, vod?: 'public' | 'unlisted' | 'off') =>
+    executeServerCommand<boolean, { hls?: string; vod?: string }>('live-set-playback', { ...(hls === undefined ? {} : { hls }), ...(vod === undefined ? {} : { vod }) }),
+  /**
+   * A real replay of the test channel (ffmpeg source, the server's own VOD worker makes its
+   * ladder), one per run: resolves once its master playlist is served.
+   */
+  publishReplay: async (timeoutMs = 150_000) => {
+    const replay = await executeServerCommand<{ canonical_id: string; master: string }, undefined>('live-publish-replay');
+    const deadline = Date.now() + timeoutMs;
+    while ((await fetch(replay.master, { cache: 'no-store' })).status !== 200) {
+      if (Date.now() > deadline) throw new Error(`the test replay ${replay.canonical_id} was not published within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return replay;
+  },
+  /** An upload's record as a moderator reads it (`clip`, `provenance`, `status`, ...). */
+  uploadRecord: (id: string) => executeServerCommand<Record<string, unknown>, { id: string }>('live-upload-record', { id }),
   createChannel: (channel: string, title: string) =>
     executeServerCommand<boolean, { channel: string; title: string }>('live-create-channel', { channel, title }),
 };
