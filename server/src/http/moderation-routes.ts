@@ -27,7 +27,7 @@ const reasonText = z.string().trim().min(1).max(500);
 
 const decisionSchema = z
   .strictObject({ decision: z.enum(MODERATOR_DECISIONS), reason: reasonText.optional() })
-  .refine((body) => body.decision === 'approve' || body.reason !== undefined, { message: 'is required to reject', path: ['reason'] });
+  .refine((body) => body.decision !== 'reject' || body.reason !== undefined, { message: 'is required to reject', path: ['reason'] });
 
 const blocklistAddSchema = z.union([
   z.strictObject({ upload_id: z.string().regex(UPLOAD_ID_PATTERN, 'must be an upload id'), label: reasonText.optional() }),
@@ -107,13 +107,40 @@ export function moderationRoutes(deps: ModerationRouteDeps): Router<AppState> {
     }
   });
 
+  // A check's evidence (flagged frames the vision checks wrote beside the upload in the quarantine):
+  // moderators and the admin only, never cached, and only under this upload's own evidence prefix.
+  router.get('/moderation/:upload_id/evidence/:name', async (ctx) => {
+    moderator(ctx.get('authorization'));
+    const uploadId = ctx.params['upload_id'];
+    const record = uploadId !== undefined && UPLOAD_ID_PATTERN.test(uploadId) ? await deps.uploads.get(uploadId) : undefined;
+    if (!record) throw new AppError('not_found', 'no such upload');
+    const name = ctx.params['name'] ?? '';
+    const type = evidenceImageType(name);
+    if (!type) throw new AppError('not_found', 'no such evidence');
+    try {
+      await sendObject(ctx, deps.quarantine.store, evidenceKey(record.upload_id, name), {
+        headers: {
+          'Content-Type': type,
+          'Cache-Control': 'private, no-store',
+          'X-Content-Type-Options': 'nosniff',
+          'Content-Security-Policy': "default-src 'none'; sandbox",
+          'Cross-Origin-Resource-Policy': 'same-origin',
+          'Content-Disposition': 'inline',
+        },
+      });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'not_found') throw new AppError('not_found', 'no such evidence');
+      throw error;
+    }
+  });
+
   router.post('/moderation/:upload_id/decision', async (ctx) => {
     const actor = moderator(ctx.get('authorization'));
     const body = await readJsonBody(ctx, decisionSchema);
     const uploadId = ctx.params['upload_id'] ?? '';
     if (!UPLOAD_ID_PATTERN.test(uploadId)) throw new AppError('not_found', 'no such upload');
     const record = await applyModeratorDecision(deps, { uploadId, decision: body.decision, reason: body.reason ?? null, actor });
-    ctx.body = { upload_id: record.upload_id, status: record.status };
+    ctx.body = { upload_id: record.upload_id, status: record.status, ...(record.publish_options ? { publish_options: record.publish_options } : {}) };
   });
 
   router.get('/moderation/blocklist', async (ctx) => {
@@ -162,6 +189,25 @@ export function moderationRoutes(deps: ModerationRouteDeps): Router<AppState> {
   });
 
   return router;
+}
+
+/**
+ * An evidence file's name: one path segment (no `/`, no `..`, nothing encoded), an image by its
+ * extension. The key is then always `evidence/{upload_id}/{name}`: nothing outside the upload's
+ * own evidence prefix (its bytes, another upload's frames, tus objects) can be named.
+ */
+const EVIDENCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,95}(?:\.[A-Za-z0-9_-]{1,16})*\.(jpe?g|png|webp)$/;
+const EVIDENCE_TYPES: Readonly<Record<string, string>> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+
+/** The media type of an evidence image named `name`, or undefined when the name is not one an evidence file may have. */
+export function evidenceImageType(name: string): string | undefined {
+  const match = EVIDENCE_NAME_PATTERN.exec(name);
+  return match ? EVIDENCE_TYPES[match[1]!.toLowerCase()] : undefined;
+}
+
+/** Where an upload's evidence file `name` lives in the quarantine store (the prefix the vision checks write under). */
+export function evidenceKey(uploadId: string, name: string): string {
+  return `evidence/${uploadId}/${name}`;
 }
 
 /** The blocklist hashes of a quarantined upload: its sampled frames. */

@@ -43,6 +43,8 @@ export async function auditOutcome(
     details: {
       channel: entry.record.channel,
       ...(entry.rules ? { policy_version: entry.rules.version, policy_scope: entry.rules.scope } : {}),
+      // How it is to be published (approved with faces blurred), as the record says.
+      ...(entry.record.publish_options ? { publish_options: entry.record.publish_options } : {}),
     },
     msgId: `audit:${entry.outcome}:${entry.record.upload_id}`,
   });
