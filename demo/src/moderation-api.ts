@@ -10,8 +10,42 @@ const UPLOAD_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** What the server accepts after `Bearer ` (printable ASCII, as `moderatorActor` reads it). */
 const BEARER_TOKEN = /^[\x21-\x7e]{1,512}$/;
 
-export const MODERATOR_DECISIONS = ['approve', 'reject'] as const;
+/** `approve_blurred`: approved, published with every face blurred (the quarantined original stays as it is). */
+export const MODERATOR_DECISIONS = ['approve', 'approve_blurred', 'reject'] as const;
 export type ModeratorDecision = (typeof MODERATOR_DECISIONS)[number];
+
+/** Evidence file names as the server serves them: one segment, an image extension (`evidenceImageType` on the server). */
+const EVIDENCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,95}(?:\.[A-Za-z0-9_-]{1,16})*\.(jpe?g|png|webp)$/;
+/** At most this many of a check's scores and frames are shown: a hostile or broken answer cannot flood the page. */
+const MAX_SCORES = 12;
+const MAX_FRAMES = 24;
+
+/** A frame a vision check flagged: its evidence file's name (under the upload's evidence prefix), where in the clip, why. */
+export interface EvidenceFrame {
+  readonly uploadId: string;
+  readonly name: string;
+  readonly t: number;
+  readonly label: string | null;
+  readonly score: number | null;
+}
+
+/** The audio reference a fingerprint matched, and which span of the upload matched which span of it. */
+export interface AudioMatch {
+  readonly referenceId: string;
+  readonly title: string | null;
+  readonly score: number;
+  readonly clipFromS: number;
+  readonly clipToS: number;
+  readonly referenceFromS: number;
+  readonly referenceToS: number;
+}
+
+/** What a check found, as far as the page can show it: per-label scores, an audio match, flagged frames. */
+export interface CheckEvidence {
+  readonly scores: ReadonlyArray<readonly [string, number]>;
+  readonly match: AudioMatch | null;
+  readonly frames: readonly EvidenceFrame[];
+}
 
 export interface ModerationCheck {
   readonly name: string;
@@ -20,6 +54,8 @@ export interface ModerationCheck {
   readonly detail: string | null;
   /** Its structured facts (probe summary, blocklist hits), shown only as technical detail. */
   readonly details: Readonly<Record<string, unknown>> | null;
+  /** What of `details` is shown as evidence. */
+  readonly evidence: CheckEvidence;
 }
 
 /** What the media probe found: the clip's length and picture size, when it could tell. */
@@ -45,6 +81,8 @@ export interface QueuedUpload {
   readonly media: ProbedMedia;
   /** When the upload finished (or was created, if it never finished), ISO 8601. */
   readonly uploadedAt: string;
+  /** The moderation rules the checks ran with: their version and whose (`default` or the channel); null when not recorded. */
+  readonly policy: { readonly version: number; readonly scope: string } | null;
 }
 
 /** A failed call: `status` is the HTTP status (0 when the request never got an answer). */
@@ -70,6 +108,12 @@ export function parseBearerToken(typed: string): string | undefined {
 
 export function isUploadId(value: string): boolean {
   return UPLOAD_ID.test(value);
+}
+
+/** The same-origin path of one evidence image of an upload. */
+export function evidencePath(frame: EvidenceFrame): string {
+  if (!isUploadId(frame.uploadId) || !EVIDENCE_NAME.test(frame.name)) throw new ModerationApiError(0, 'not an evidence file');
+  return `/api/v1/moderation/${frame.uploadId}/evidence/${frame.name}`;
 }
 
 /** The same-origin preview path of an upload (the queue's absolute `preview_url` may name another host). */
@@ -111,6 +155,12 @@ export class ModerationApi {
   /** The quarantined file, fetched with the token, as a Blob for a `blob:` URL. */
   async preview(uploadId: string, signal?: AbortSignal): Promise<Blob> {
     const response = await this.send(previewPath(uploadId), { signal });
+    return response.blob();
+  }
+
+  /** A flagged frame, fetched with the token, as a Blob for a `blob:` URL. */
+  async evidence(frame: EvidenceFrame, signal?: AbortSignal): Promise<Blob> {
+    const response = await this.send(evidencePath(frame), { signal });
     return response.blob();
   }
 
@@ -171,12 +221,67 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-function parseCheck(value: unknown): ModerationCheck | undefined {
+const finite = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+/** Per-label scores (`details.scores: { Porn: 0.91, ... }`) and a single `details.score`, numbers only. */
+function parseScores(details: Readonly<Record<string, unknown>>): Array<readonly [string, number]> {
+  const scores: Array<readonly [string, number]> = [];
+  if (isRecord(details['scores'])) {
+    for (const [label, score] of Object.entries(details['scores'])) {
+      const value = finite(score);
+      if (value !== null) scores.push([label, value]);
+    }
+  }
+  const single = finite(details['score']);
+  if (single !== null) scores.push(['score', single]);
+  return scores.slice(0, MAX_SCORES);
+}
+
+/** `details.match`: the matched reference, when every span end is a number. */
+function parseMatch(value: unknown): AudioMatch | null {
+  if (!isRecord(value)) return null;
+  const referenceId = text(value['reference_id']);
+  const [score, clipFromS, clipToS, referenceFromS, referenceToS] = ['score', 'clip_from_s', 'clip_to_s', 'reference_from_s', 'reference_to_s'].map((key) => finite(value[key]));
+  if (referenceId === undefined || score == null || clipFromS == null || clipToS == null || referenceFromS == null || referenceToS == null) return null;
+  return { referenceId, title: text(value['title']) ?? null, score, clipFromS, clipToS, referenceFromS, referenceToS };
+}
+
+/**
+ * `details.evidence: [{ key, t, label, score }]`: the frames the check wrote under
+ * `evidence/{upload_id}/`. A key outside that prefix, or a name the server would not serve, is left out.
+ */
+function parseFrames(uploadId: string, value: unknown): EvidenceFrame[] {
+  if (!Array.isArray(value)) return [];
+  const prefix = `evidence/${uploadId}/`;
+  return value
+    .flatMap((entry): EvidenceFrame[] => {
+      if (!isRecord(entry)) return [];
+      const key = text(entry['key']);
+      const t = finite(entry['t']);
+      const name = key?.startsWith(prefix) ? key.slice(prefix.length) : key;
+      if (name === undefined || t === null || !EVIDENCE_NAME.test(name)) return [];
+      return [{ uploadId, name, t, label: text(entry['label']) ?? null, score: finite(entry['score']) }];
+    })
+    .slice(0, MAX_FRAMES);
+}
+
+function parseCheck(uploadId: string, value: unknown): ModerationCheck | undefined {
   if (!isRecord(value)) return undefined;
   const name = text(value['name']);
   const result = text(value['result']);
   if (name === undefined || result === undefined) return undefined;
-  return { name, result, detail: text(value['detail']) ?? null, details: isRecord(value['details']) ? value['details'] : null };
+  const details = isRecord(value['details']) ? value['details'] : null;
+  const evidence: CheckEvidence = details
+    ? { scores: parseScores(details), match: parseMatch(details['match']), frames: parseFrames(uploadId, details['evidence']) }
+    : { scores: [], match: null, frames: [] };
+  return { name, result, detail: text(value['detail']) ?? null, details, evidence };
+}
+
+function parsePolicy(value: unknown): QueuedUpload['policy'] {
+  if (!isRecord(value)) return null;
+  const version = finite(value['policy_version']);
+  const scope = text(value['policy_scope']);
+  return version === null || scope === undefined ? null : { version, scope };
 }
 
 const positive = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null);
@@ -220,6 +325,20 @@ function parseQueuedUpload(value: unknown): QueuedUpload | undefined {
   if (uploadId === undefined || !isUploadId(uploadId)) return undefined;
   if (channel === undefined || source === undefined || filename === undefined || type === undefined || uploadedAt === undefined) return undefined;
   if (typeof size !== 'number' || !Number.isFinite(size)) return undefined;
-  const checks = Array.isArray(value['checks']) ? value['checks'].flatMap((check) => parseCheck(check) ?? []) : [];
-  return { uploadId, channel, source, filename, type, size, title: text(value['title']) ?? null, clip: parseClip(value['clip']), provenance: parseProvenance(value['provenance']), checks, media: probedMedia(checks), uploadedAt };
+  const checks = Array.isArray(value['checks']) ? value['checks'].flatMap((check) => parseCheck(uploadId, check) ?? []) : [];
+  return {
+    uploadId,
+    channel,
+    source,
+    filename,
+    type,
+    size,
+    title: text(value['title']) ?? null,
+    clip: parseClip(value['clip']),
+    provenance: parseProvenance(value['provenance']),
+    checks,
+    media: probedMedia(checks),
+    uploadedAt,
+    policy: parsePolicy(value['moderation']),
+  };
 }

@@ -1,7 +1,9 @@
 /**
  * The demo's moderation page: a moderator (or the admin) enters a token, kept in this tab's
  * sessionStorage only, then reviews the queue: previews each quarantined clip through the
- * authenticated preview endpoint (never /media) and approves or rejects it. Network data is
+ * authenticated preview endpoint (never /media), looks at each check's evidence (scores, the
+ * matched audio reference, flagged frames blurred until revealed) and approves, approves with
+ * faces blurred, or rejects it, with the buttons or the keyboard (A, B, R). Network data is
  * rendered with DOM APIs only, and every result is announced.
  */
 import { ModerationApi, ModerationApiError, parseBearerToken, type ModeratorDecision, type QueuedUpload } from './moderation-api.js';
@@ -21,8 +23,9 @@ const PAGE_LABELS = {
   previewReady: (title: string) => `The preview of “${title}” is ready in the player after the button.`,
   previewFailed: (title: string, why: string) => `The preview of “${title}” could not be loaded. ${why}`,
   reasonRequired: 'Give a reason to reject this upload.',
-  deciding: (decision: ModeratorDecision, title: string) => `${decision === 'approve' ? 'Approving' : 'Rejecting'} “${title}”…`,
+  deciding: (decision: ModeratorDecision, title: string) => `${decision === 'reject' ? 'Rejecting' : 'Approving'} “${title}”…`,
   approved: (title: string) => `Approved “${title}”. It is published once it has been transcoded.`,
+  approvedBlurred: (title: string) => `Approved “${title}” with faces blurred. It is published, blurred, once it has been transcoded.`,
   rejected: (title: string, reason: string) => `Rejected “${title}”: ${reason}.`,
   decisionFailed: (title: string, why: string) => `The decision on “${title}” was not saved. ${why}`,
   alreadyDecided: (title: string) => `“${title}” was already decided elsewhere; the queue was refreshed.`,
@@ -148,7 +151,15 @@ function renderQueue(uploads: readonly QueuedUpload[]): void {
   for (const upload of uploads) {
     const view =
       views.get(upload.uploadId) ??
-      new QueueItemView(upload, { onPreview: (item) => void preview(item), onDecide: (item, decision, reason) => void decide(item, decision, reason) }, channelNames.get(upload.channel));
+      new QueueItemView(
+        upload,
+        {
+          onPreview: (item) => void preview(item),
+          onDecide: (item, decision, reason) => void decide(item, decision, reason),
+          loadEvidence: (frame) => (api ? api.evidence(frame) : Promise.reject(new ModerationApiError(401, 'no token'))),
+        },
+        channelNames.get(upload.channel),
+      );
     views.set(upload.uploadId, view);
     page.queueList.append(view.element);
   }
@@ -212,7 +223,9 @@ async function decide(view: QueueItemView, decision: ModeratorDecision, reason: 
   announce(PAGE_LABELS.deciding(decision, view.title));
   try {
     await api.decide(view.upload.uploadId, decision, reason);
-    announce(decision === 'approve' ? PAGE_LABELS.approved(view.title) : PAGE_LABELS.rejected(view.title, reason ?? ''));
+    announce(
+      decision === 'approve' ? PAGE_LABELS.approved(view.title) : decision === 'approve_blurred' ? PAGE_LABELS.approvedBlurred(view.title) : PAGE_LABELS.rejected(view.title, reason ?? ''),
+    );
     removeView(view);
   } catch (error) {
     if (handleUnauthorized(error)) return;
@@ -277,6 +290,31 @@ page.forgetToken.addEventListener('click', () => {
   askForToken();
   announce(PAGE_LABELS.tokenForgotten);
   page.tokenInput.focus();
+});
+
+/** The decision each shortcut key makes (documented on the page, and on each button's `aria-keyshortcuts`). */
+const SHORTCUTS: Readonly<Record<string, ModeratorDecision>> = { a: 'approve', b: 'approve_blurred', r: 'reject' };
+
+/** True while the key goes into something being typed in: a field, an editable element, a select. */
+function typingIn(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
+}
+
+/** The item a shortcut applies to: the one holding focus, else the first in the queue. */
+function shortcutTarget(): QueueItemView | undefined {
+  const queued = [...views.values()];
+  return queued.find((view) => view.element.contains(document.activeElement)) ?? queued[0];
+}
+
+document.addEventListener('keydown', (event) => {
+  if (event.defaultPrevented || event.repeat || event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
+  const decision = SHORTCUTS[event.key.toLowerCase()];
+  if (!decision || !api || page.queueSection.hidden) return;
+  const view = shortcutTarget();
+  if (!view) return;
+  event.preventDefault();
+  view.decide(decision);
 });
 
 page.refresh.addEventListener('click', () => {

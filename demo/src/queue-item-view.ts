@@ -1,3 +1,4 @@
+import { CheckEvidenceView, type EvidenceLoader } from './check-evidence-view.js';
 import { createElement } from './create-element.js';
 import { formatBytes, formatClockTime, formatDateTime, formatDuration, formatRelativeTime, parseTime } from './human-format.js';
 import type { ModeratorDecision, QueuedUpload } from './moderation-api.js';
@@ -21,6 +22,9 @@ export const QUEUE_ITEM_LABELS = {
     text: 'Words in the title and file name',
     'perceptual-hash': 'Known blocked images',
     classifier: 'Content classifier',
+    nudity: 'Nudity',
+    faces: 'Faces (privacy)',
+    'audio-fingerprint': 'Copyrighted audio',
   } as Readonly<Record<string, string>>,
   checkResults: { pass: 'Passed', fail: 'Failed', review: 'Needs a look', error: 'Could not check', pending: 'Not run yet' } as Readonly<Record<string, string>>,
   technical: 'Technical details',
@@ -32,12 +36,15 @@ export const QUEUE_ITEM_LABELS = {
   clipRange: 'Clip range in the broadcast',
   clipRangeValue: (fromS: number, toS: number) => `${fromS} s to ${toS} s`,
   checkFacts: (name: string) => `Check ${name}`,
+  policy: 'Moderation rules',
+  policyValue: (version: number, scope: string) => `version ${version} (${scope === 'default' ? 'the default rules' : `${scope}’s own rules`})`,
   loadPreview: 'Load preview',
   reloadPreview: 'Reload preview',
   previewOf: (title: string) => `Preview of ${title}`,
   decision: 'Decision',
   reason: 'Reason (required to reject)',
   approve: 'Approve',
+  approveBlurred: 'Approve with faces blurred',
   reject: 'Reject',
 } as const;
 
@@ -46,6 +53,8 @@ export interface QueueItemHandlers {
   readonly onPreview: (view: QueueItemView) => void;
   /** The moderator pressed Approve or Reject; `reason` is trimmed, undefined when empty. */
   readonly onDecide: (view: QueueItemView, decision: ModeratorDecision, reason: string | undefined) => void;
+  /** Fetches a flagged frame with the token (the view shows it from a `blob:` URL). */
+  readonly loadEvidence: EvidenceLoader;
 }
 
 /** "3 minutes ago · Dec 6, 2026, 7:26 PM" in a `<time>`; the relative part is refreshed by `refreshTimes()`. */
@@ -87,11 +96,12 @@ export class QueueItemView {
   private readonly buttons: HTMLButtonElement[];
   private previewUrl: string | undefined;
   private readonly uploadedTime: HTMLTimeElement;
+  private readonly evidenceViews: CheckEvidenceView[] = [];
 
   /** `channelName`: the channel's name from the discovery index, if it lists it. */
   constructor(
     readonly upload: QueuedUpload,
-    handlers: QueueItemHandlers,
+    private readonly handlers: QueueItemHandlers,
     private readonly channelName: string | undefined,
   ) {
     const id = upload.uploadId;
@@ -108,11 +118,14 @@ export class QueueItemView {
     this.reasonInput = createElement('input', { attributes: { id: reasonId, type: 'text', maxlength: '500', autocomplete: 'off', 'aria-describedby': reasonErrorId } });
     this.reasonInput.addEventListener('input', () => this.clearReasonError());
     this.reasonError = createElement('p', { className: 'error-text', attributes: { id: reasonErrorId } });
-    const approve = createElement('button', { attributes: { type: 'button', 'aria-describedby': titleId }, text: QUEUE_ITEM_LABELS.approve });
-    const reject = createElement('button', { className: 'danger', attributes: { type: 'button', 'aria-describedby': titleId }, text: QUEUE_ITEM_LABELS.reject });
-    approve.addEventListener('click', () => handlers.onDecide(this, 'approve', this.reason));
-    reject.addEventListener('click', () => handlers.onDecide(this, 'reject', this.reason));
-    this.buttons = [this.previewButton, approve, reject];
+    // The page's shortcuts (A, B, R) decide on the item with focus, else the first: `aria-keyshortcuts` says so to assistive technology.
+    const approve = createElement('button', { attributes: { type: 'button', 'aria-describedby': titleId, 'aria-keyshortcuts': 'A' }, text: QUEUE_ITEM_LABELS.approve });
+    const approveBlurred = createElement('button', { attributes: { type: 'button', 'aria-describedby': titleId, 'aria-keyshortcuts': 'B' }, text: QUEUE_ITEM_LABELS.approveBlurred });
+    const reject = createElement('button', { className: 'danger', attributes: { type: 'button', 'aria-describedby': titleId, 'aria-keyshortcuts': 'R' }, text: QUEUE_ITEM_LABELS.reject });
+    approve.addEventListener('click', () => this.decide('approve'));
+    approveBlurred.addEventListener('click', () => this.decide('approve_blurred'));
+    reject.addEventListener('click', () => this.decide('reject'));
+    this.buttons = [this.previewButton, approve, approveBlurred, reject];
 
     const checksId = `checks-${id}`;
     this.uploadedTime = uploadedTime(upload.uploadedAt);
@@ -134,7 +147,7 @@ export class QueueItemView {
         createElement('label', { attributes: { for: reasonId }, text: QUEUE_ITEM_LABELS.reason }),
         this.reasonInput,
         this.reasonError,
-        createElement('div', { className: 'decision-buttons' }, approve, reject),
+        createElement('div', { className: 'decision-buttons' }, approve, approveBlurred, reject),
       ),
     );
     this.element = createElement('li', { className: 'queue-item' }, article);
@@ -147,6 +160,11 @@ export class QueueItemView {
 
   get reason(): string | undefined {
     return this.reasonInput.value.trim() || undefined;
+  }
+
+  /** Decides as the buttons do (the page's keyboard shortcuts call this too). */
+  decide(decision: ModeratorDecision): void {
+    this.handlers.onDecide(this, decision, this.reason);
   }
 
   /** aria-disabled, not disabled: disabling the focused button would drop keyboard focus to the page. */
@@ -205,6 +223,7 @@ export class QueueItemView {
   /** Stops the player and revokes its `blob:` URL; call when the item leaves the page. */
   dispose(): void {
     this.revokePreview();
+    for (const view of this.evidenceViews.splice(0)) view.dispose();
     this.element.remove();
   }
 
@@ -264,9 +283,18 @@ export class QueueItemView {
           ' ',
           createElement('span', { className: 'check-name', text: QUEUE_ITEM_LABELS.checkNames[check.name] ?? check.name }),
           ...(check.detail ? [createElement('span', { className: 'check-detail', text: `: ${check.detail}` })] : []),
+          ...this.evidenceOf(check),
         ),
       ),
     );
+  }
+
+  /** The check's scores, matched reference and flagged frames, when it has any. */
+  private evidenceOf(check: QueuedUpload['checks'][number]): HTMLElement[] {
+    const view = new CheckEvidenceView(check.evidence, this.handlers.loadEvidence);
+    if (!view.element) return [];
+    this.evidenceViews.push(view);
+    return [view.element];
   }
 
   /** Ids, raw type and size, and each check's facts: for whoever needs to look deeper, folded away. */
@@ -281,6 +309,7 @@ export class QueueItemView {
     const broadcast = upload.provenance?.canonicalId ?? upload.clip?.canonicalId;
     if (broadcast) rows.push([QUEUE_ITEM_LABELS.broadcastId, broadcast]);
     if (upload.clip) rows.push([QUEUE_ITEM_LABELS.clipRange, QUEUE_ITEM_LABELS.clipRangeValue(upload.clip.fromS, upload.clip.toS)]);
+    if (upload.policy) rows.push([QUEUE_ITEM_LABELS.policy, QUEUE_ITEM_LABELS.policyValue(upload.policy.version, upload.policy.scope)]);
     for (const check of upload.checks) {
       if (check.details) rows.push([QUEUE_ITEM_LABELS.checkFacts(check.name), JSON.stringify(check.details)]);
     }

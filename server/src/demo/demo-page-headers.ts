@@ -13,13 +13,13 @@ const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-
 /**
  * The moderation page takes the admin token, and hosts no element: its own bundle and
  * stylesheet, the API of this origin, previews played from `blob:` (fetched with the token),
- * the favicon; nothing inline, never framed, no forms posted anywhere.
+ * evidence frames shown from `blob:` (fetched with the token too), the favicon; nothing inline, never framed, no forms posted anywhere.
  */
 export const MODERATION_PAGE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self'",
+  "img-src 'self' blob:",
   "media-src blob:",
   "connect-src 'self'",
   "base-uri 'none'",

@@ -82,7 +82,8 @@ describeEachBus('moderation rules API', (bus) => {
     assert.ok(second.version > first.version);
 
     // A second admin who read version `first` and writes after the change: refused, told the version to read.
-    for (const precondition of [{ 'If-Match': `"${first.version}"` }, { 'If-None-Match': '*' }]) {
+    const preconditions: Array<Record<string, string>> = [{ 'If-Match': `"${first.version}"` }, { 'If-None-Match': '*' }];
+    for (const precondition of preconditions) {
       const stale = await put(server, '/api/v1/moderation/rules', withNudityReview(0.9), precondition);
       assert.equal(stale.status, 412);
       assert.equal(stale.headers.get('etag'), `"${second.version}"`);
