@@ -6,7 +6,7 @@
  * never leave a face unblurred between two samples:
  *
  * 1. **Tracking.** Boxes of consecutive samples are matched greedily, closest first: two boxes
- *    are the same face when their centres are at most `matchDistance` face sizes apart
+ *    are the same face when their centres are at most `matchDistance` (1.5) face sizes apart
  *    (distance measured in units of the boxes' mean width and height, so it does not depend
  *    on the frame's aspect) and neither is more than `maxSizeRatio` times the other. A face
  *    missed on one sample simply ends its track and starts a new one: the holds below cover
@@ -68,7 +68,7 @@ export const FACE_BLUR_DEFAULTS: FaceBlurPlanOptions = {
   minRegionSize: 0.04,
   maxRegions: 8,
   timeMarginS: 0.1,
-  matchDistance: 1,
+  matchDistance: 1.5,
   maxSizeRatio: 2,
 };
 
