@@ -1,4 +1,4 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFfmpeg, type MediaBinaries } from './ffmpeg-runner.js';
 import type { JobLimiter } from './job-limiter.js';
@@ -34,6 +34,13 @@ export const PUBLISHED_FILES = {
   poster: 'poster.jpg',
 } as const;
 
+/**
+ * Where the MP4 encode reads its video filtergraph from when `videoFilter` is given (a face blur
+ * can outgrow the 128 KiB limit of one command-line argument). Written into the output directory
+ * and removed right after the encode, before anything reads the directory.
+ */
+const VIDEO_FILTER_SCRIPT = '.video-filter.txt';
+
 export interface TranscodeOptions {
   /** Limit for the main encode; the HLS and poster steps get a quarter of it each. Default 10 min. */
   readonly timeoutMs?: number;
@@ -45,6 +52,12 @@ export interface TranscodeOptions {
   /** Bounded concurrency across transcodes: the whole job runs inside one slot. */
   readonly limiter?: JobLimiter;
   readonly binaries?: Partial<MediaBinaries>;
+  /**
+   * ffmpeg filters applied to every frame after the publishing scale (frames at the output size,
+   * `yuv420p`), appended to that chain after a comma: the face blur (`faceBlurFilter`). The HLS
+   * rendition and the poster are cut from the MP4, so they carry whatever this does.
+   */
+  readonly videoFilter?: string;
 }
 
 export interface PublishedMedia {
@@ -82,16 +95,22 @@ async function transcode(input: string, outputDir: string, options: TranscodeOpt
   await mkdir(hlsDir, { recursive: true });
 
   const { onProgress, inputDurationS } = options;
-  await runFfmpeg([...mp4EncodeArgs(input), mediaOutputArg(mp4Path)], {
-    timeoutMs,
-    ...common,
-    ...(onProgress
-      ? {
-          onProgress: (seconds: number) =>
-            onProgress(inputDurationS && inputDurationS > 0 ? { seconds, fraction: Math.min(1, seconds / inputDurationS) } : { seconds }),
-        }
-      : {}),
-  });
+  const filterScriptPath = options.videoFilter === undefined ? undefined : join(outputDir, VIDEO_FILTER_SCRIPT);
+  if (filterScriptPath) await writeFile(filterScriptPath, publishingVideoFilter(options.videoFilter));
+  try {
+    await runFfmpeg([...mp4EncodeArgs(input, filterScriptPath ? { videoFilterScript: filterScriptPath } : {}), mediaOutputArg(mp4Path)], {
+      timeoutMs,
+      ...common,
+      ...(onProgress
+        ? {
+            onProgress: (seconds: number) =>
+              onProgress(inputDurationS && inputDurationS > 0 ? { seconds, fraction: Math.min(1, seconds / inputDurationS) } : { seconds }),
+          }
+        : {}),
+    });
+  } finally {
+    if (filterScriptPath) await rm(filterScriptPath, { force: true });
+  }
 
   const probe = await probeMedia(mp4Path, common);
   const video = probe.streams.find((stream) => stream.kind === 'video');
@@ -119,12 +138,25 @@ async function transcode(input: string, outputDir: string, options: TranscodeOpt
   };
 }
 
-/** ffmpeg arguments up to (not including) the MP4 output path. */
-export function mp4EncodeArgs(input: string): string[] {
+/**
+ * The publishing video filter chain: scale into the box (long edge <= 1280, short edge <= 720,
+ * never upscaled, aspect kept, even sizes), square pixels, yuv420p; then `extra` if given.
+ */
+export function publishingVideoFilter(extra?: string): string {
   const p = PUBLISHING_PROFILE;
-  // Box: long edge <= 1280, short edge <= 720, never upscaled; then shrink to fit, keeping aspect.
   const boxWidth = `if(gte(iw\\,ih)\\,min(${p.maxLongEdgePx}\\,iw)\\,min(${p.maxShortEdgePx}\\,iw))`;
   const boxHeight = `if(gte(iw\\,ih)\\,min(${p.maxShortEdgePx}\\,ih)\\,min(${p.maxLongEdgePx}\\,ih))`;
+  const scaled = `scale=w='${boxWidth}':h='${boxHeight}':force_original_aspect_ratio=decrease:force_divisible_by=2,setsar=1,format=yuv420p`;
+  return extra === undefined ? scaled : `${scaled},${extra}`;
+}
+
+/**
+ * ffmpeg arguments up to (not including) the MP4 output path. The video filters are
+ * `publishingVideoFilter()` inline, or read from `videoFilterScript` (a file holding a longer
+ * chain built with `publishingVideoFilter(extra)`).
+ */
+export function mp4EncodeArgs(input: string, options: { readonly videoFilterScript?: string } = {}): string[] {
+  const p = PUBLISHING_PROFILE;
   return [
     '-y',
     '-v', 'error',
@@ -134,7 +166,7 @@ export function mp4EncodeArgs(input: string): string[] {
     '-map_metadata', '-1',
     '-map_chapters', '-1',
     '-sn', '-dn',
-    '-vf', `scale=w='${boxWidth}':h='${boxHeight}':force_original_aspect_ratio=decrease:force_divisible_by=2,setsar=1,format=yuv420p`,
+    ...(options.videoFilterScript === undefined ? ['-vf', publishingVideoFilter()] : ['-filter_script:v', options.videoFilterScript]),
     '-c:v', 'libx264',
     '-preset', p.preset,
     '-profile:v', 'high',
