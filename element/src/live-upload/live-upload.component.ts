@@ -297,7 +297,7 @@ export class LiveUpload extends LitElement {
     this.#capture.discard();
     this.stage = 'idle';
     this.#say('');
-    this.#focusAfterRender = '[data-action="clip"], [data-action="camera"]';
+    this.#focusAfterRender = '[data-action="clip"], [data-action="camera"], [data-action="replay-clip"], [part="watch-replay"]';
   }
 
   protected override render(): TemplateResult {

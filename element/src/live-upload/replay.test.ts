@@ -61,6 +61,10 @@ describe('<live-upload> replay of an offline channel', () => {
     expect(watch.textContent!.trim()).to.equal('Watch the replay');
     expect(part(element, 'player'), 'no live player while offline').to.equal(null);
     await expectNoAxeViolations(element, 'offered');
+    const french = (await fixture<HTMLElement>(html`<div lang="fr"><live-upload endpoint=${endpoint} channel=${TEST_CHANNEL} no-record></live-upload></div>`)).querySelector<LiveUpload>('live-upload')!;
+    await waitUntil(() => part(french, 'watch-replay'), 'offered in French', { timeout: 20_000, interval: 100 });
+    expect(part(french, 'watch-replay')!.textContent!.trim()).to.equal('Voir la rediffusion');
+    french.remove();
 
     // It plays (hls.js over the ladder), poster shown until the first frame.
     watch.click();

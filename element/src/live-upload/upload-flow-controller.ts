@@ -212,14 +212,14 @@ export class UploadFlowController implements ReactiveController {
     if (snapshot.phase === 'checking') {
       this.source.reviewDone();
       this.view.setStage('idle');
-      this.view.focusAfterRender('[data-action="clip"], [data-action="camera"]');
+      this.view.focusAfterRender('[data-action="clip"], [data-action="camera"], [data-action="replay-clip"], [part="watch-replay"]');
       return;
     }
     this.#session?.dispose();
     this.#session = undefined;
     const reviewing = Boolean(this.source.candidate());
     this.view.setStage(reviewing ? 'review' : 'idle');
-    this.view.focusAfterRender(reviewing ? '[data-action="upload"], [data-action="retry"]' : '[data-action="clip"], [data-action="camera"]');
+    this.view.focusAfterRender(reviewing ? '[data-action="upload"], [data-action="retry"]' : '[data-action="clip"], [data-action="camera"], [data-action="replay-clip"], [part="watch-replay"]');
   }
 
   #phaseText(snapshot: UploadSnapshot): string {
@@ -234,7 +234,7 @@ export class UploadFlowController implements ReactiveController {
     }
     this.last = undefined;
     if (this.view.stage() === 'idle') this.view.say('');
-    this.view.focusAfterRender('[data-action="clip"], [data-action="camera"]');
+    this.view.focusAfterRender('[data-action="clip"], [data-action="camera"], [data-action="replay-clip"], [part="watch-replay"]');
     this.host.requestUpdate();
   }
 }
