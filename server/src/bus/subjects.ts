@@ -137,6 +137,8 @@ export const BUCKETS = {
   uploads: 'uploads',
   /** Per blocklist entry id: perceptual hashes of a known bad clip, added by an admin. */
   hashBlocklist: 'hash-blocklist',
+  /** Per audio reference id: the Chromaprint fingerprint of audio a rights holder or admin added (never the file), its title and owner. */
+  audioReferences: 'audio-references',
   /**
    * The moderation rules (issue 22): key `default`, and `{publisher}/{slug}` for a channel with its
    * own; `{ rules, updated_by, updated_at }`, versioned by the KV revision, written by compare-and-set.

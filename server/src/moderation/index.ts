@@ -20,6 +20,19 @@ export { MODERATION_ACTOR, OUTCOME_AUDIT_ACTIONS, auditOutcome, enqueuePromotion
 export { applyModeratorDecision, MODERATOR_DECISIONS, type ApplyModeratorDecisionDeps, type ModeratorDecision } from './apply-moderator-decision.js';
 export { ModerationWorker, defaultModerationChecks, type ModerationWorkerOptions } from './moderation-worker.js';
 export {
+  AUDIO_REFERENCE_DEMUXERS,
+  AUDIO_REFERENCE_ID_PATTERN,
+  AudioReferences,
+  audioFingerprintCheck,
+  audioReferenceSchema,
+  fingerprintAudioFile,
+  type AudioFileFingerprint,
+  type AudioFingerprintCheckOptions,
+  type AudioReference,
+  type AudioReferencePage,
+  type AudioReferenceSummary,
+} from './audio/index.js';
+export {
   builtInModerationRules,
   fixedModerationRules,
   moderationRulesSchema,

@@ -3,6 +3,7 @@ import { CONSUMERS, InFlightSlots, STREAMS, SUBJECTS, decodeJson, type Bus, type
 import { createJobLimiter, type JobLimiter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import { transitionUpload, uploadCompletedJobSchema, type QuarantinedUploads, type UploadRecord, type UploadStore } from '../uploads/index.js';
+import { audioFingerprintCheck, type AudioReferences } from './audio/index.js';
 import type { HashBlocklist } from './hash-blocklist.js';
 import { magicBytesCheck } from './magic-bytes-check.js';
 import { mediaProbeCheck, type MediaProbeCheckOptions } from './media-probe-check.js';
@@ -20,8 +21,19 @@ const CHANNEL_BUSY_DELAY_MS = 500;
  * The built-in checks, cheapest and safest first: the magic bytes gate every tool that parses
  * the file. Append classifiers to this list (see `ModerationCheck`).
  */
-export function defaultModerationChecks(blocklist: HashBlocklist, probe: MediaProbeCheckOptions = {}): ModerationCheck[] {
-  return [magicBytesCheck(), textCheck(), mediaProbeCheck(probe), perceptualHashCheck(blocklist)];
+export function defaultModerationChecks(
+  blocklist: HashBlocklist,
+  probe: MediaProbeCheckOptions = {},
+  /** Reference lists of the checks that match against one; a check whose list is absent is left out. */
+  references: { readonly audio?: AudioReferences } = {},
+): ModerationCheck[] {
+  return [
+    magicBytesCheck(),
+    textCheck(),
+    mediaProbeCheck(probe),
+    perceptualHashCheck(blocklist),
+    ...(references.audio ? [audioFingerprintCheck(references.audio)] : []),
+  ];
 }
 
 /** What is recorded for an upload whose bytes are not in the quarantine (deleted meanwhile): the checks cannot run. */
