@@ -17,6 +17,13 @@ export interface ReplayClipSource {
   readonly fetched: readonly string[];
 }
 
+/**
+ * The most segments one rendition may contribute to a clip. The ladder's 4 s segments make 30 for
+ * the longest clip (120 s); a playlist claiming many tiny segments in the range is refused rather
+ * than fetched.
+ */
+export const MAX_CLIP_SEGMENTS = 120;
+
 /** A replay's files are served by our own server or a CDN in front of it: no cookies go along. */
 async function fetchOk(url: string, fetched: string[], signal: AbortSignal | undefined): Promise<Response> {
   fetched.push(url);
@@ -29,6 +36,7 @@ async function rendition(playlistUrl: string, fromMs: number, toMs: number, fetc
   const playlist = parseReplayMediaPlaylist(await (await fetchOk(playlistUrl, fetched, signal)).text(), playlistUrl);
   const selection = selectReplaySegments(playlist, fromMs, toMs);
   if (!selection) throw new Error(`${playlistUrl}: the range ${fromMs}-${toMs} ms is outside the replay`);
+  if (selection.segments.length > MAX_CLIP_SEGMENTS) throw new Error(`${playlistUrl}: ${selection.segments.length} segments in the range, more than ${MAX_CLIP_SEGMENTS}`);
   return { bytes: await concatenated(selection, fetched, signal), cut: { startMs: selection.offsetMs, durationMs: selection.durationMs } };
 }
 
