@@ -1,6 +1,7 @@
 import type { MediaProbe } from '../media/index.js';
 import type { UploadCheck, UploadRecord } from '../uploads/index.js';
 import type { ResolvedModerationRules } from './moderation-rules.js';
+import type { SampledFrame } from './vision/frame-sampler.js';
 
 /**
  * What a check concluded. `review`: it found something a human must look at (a score in the
@@ -22,6 +23,8 @@ export interface CheckResult {
 /** Facts one check learns and a later one may use (the probe, so the hash check need not probe again). */
 export interface CheckFacts {
   probe?: MediaProbe;
+  /** The frames the vision checks look at, decoded once per job by the first of them (see `sharedFrames`). */
+  sampledFrames?: Promise<readonly SampledFrame[]>;
 }
 
 export interface ModerationCheckInput {
