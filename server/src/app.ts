@@ -38,6 +38,8 @@ import type { Logger, Metrics } from './observability/index.js';
 import type { RawEventIngest } from './pipeline/index.js';
 import type { EventSubSubscription } from './providers/twitch/index.js';
 import type { ObjectStore } from './storage/index.js';
+import { PublisherGrants } from './publishers/index.js';
+import { publisherGrantRoutes } from './http/publisher-grant-routes.js';
 import { createClientActor, type QuarantinedUploads, type TusEndpoint, type UploadGrants, type UploadStore } from './uploads/index.js';
 
 /** Everything the HTTP app needs, built and connected by `main.ts` (or a test). */
@@ -62,6 +64,7 @@ export interface AppDeps {
     | 'uploadStartWindowMs'
     | 'uploadIncompleteTtlMs'
     | 'uploadTokenSecret'
+    | 'vodUploadMaxBytes'
     | 'moderatorTokens'
     | 'quarantineDir'
   > &
@@ -123,6 +126,8 @@ export function createApp(deps: AppDeps): App {
   let draining = false;
   const requireAdmin = requireBearer(() => [deps.config.adminToken]);
   const clientActor = createClientActor(deps.config.uploadTokenSecret);
+  // Publisher grants are signed with a key derived from the upload secret (their own audience and label).
+  const publisherGrants = new PublisherGrants({ secret: deps.config.uploadTokenSecret, now });
 
   // `POST /webhooks/twitch` first, on node's request and response: it is the one route a provider
   // calls in bursts, and the middleware chain below (context, error handler, CORS, tus, media, the
@@ -199,8 +204,10 @@ export function createApp(deps: AppDeps): App {
       statusRateLimitPerMinute: deps.config.statusRateLimitPerMinute,
       publicUrl: deps.publicUrl,
       moderatorTokens: () => [deps.config.adminToken, ...deps.config.moderatorTokens],
+      replays: { publisherGrants, adminToken: () => deps.config.adminToken, limits: { maxBytes: deps.config.vodUploadMaxBytes } },
       now,
     }),
+    publisherGrantRoutes({ channels: deps.channels, grants: publisherGrants, requireAdmin, audit: deps.moderation.audit }),
     moderationRoutes({
       bus: deps.bus,
       uploads: deps.uploads.store,

@@ -76,6 +76,12 @@ const environmentSchema = z.object({
   UPLOAD_CLIENT_MAX_PENDING: z.coerce.number().int().min(1).max(100_000).default(5),
   UPLOAD_START_WINDOW_MS: z.coerce.number().int().min(1_000).max(15 * 60 * 1000).default(2 * 60 * 1000),
   UPLOAD_INCOMPLETE_TTL_MS: z.coerce.number().int().min(60_000).max(7 * 24 * 3600 * 1000).default(60 * 60 * 1000),
+  /** The longest viewer upload (a clip, a recording, a file) the media check accepts, in seconds. */
+  UPLOAD_MAX_DURATION_S: z.coerce.number().int().min(1).max(24 * 3600).default(600),
+  /** The largest publisher recording (`source: broadcast`, a replay upload), in bytes: a whole broadcast, not a clip. */
+  VOD_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(8 * 1024 * 1024 * 1024),
+  /** The longest publisher recording the media check accepts, in seconds (no clip length applies to it). */
+  VOD_UPLOAD_MAX_DURATION_S: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(12 * 3600),
   MODERATION_POLICY: z.enum(['review', 'auto']).default('review'),
   MODERATOR_TOKENS: z
     .string()
@@ -224,6 +230,12 @@ export interface Config {
   readonly uploadStartWindowMs: number;
   /** An upload still incomplete this long after its creation is deleted. */
   readonly uploadIncompleteTtlMs: number;
+  /** The longest viewer upload the media check accepts (seconds; `UPLOAD_MAX_DURATION_S`, default 600). */
+  readonly uploadMaxDurationS: number;
+  /** The largest publisher recording (`source: broadcast`) a grant allows (`VOD_UPLOAD_MAX_BYTES`, default 8 GiB). */
+  readonly vodUploadMaxBytes: number;
+  /** The longest publisher recording the media check accepts (seconds; `VOD_UPLOAD_MAX_DURATION_S`, default 12 h). */
+  readonly vodUploadMaxDurationS: number;
   /** `review`: uploads that pass every check wait for a moderator; `auto`: they are approved. A failed check always rejects. */
   readonly moderationPolicy: 'review' | 'auto';
   /** Bearer tokens of moderators (queue, decisions, previews), accepted alongside the admin token. */
@@ -385,6 +397,9 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     uploadClientMaxPending: Math.min(env.UPLOAD_CLIENT_MAX_PENDING, env.UPLOAD_CHANNEL_MAX_PENDING),
     uploadStartWindowMs: env.UPLOAD_START_WINDOW_MS,
     uploadIncompleteTtlMs: env.UPLOAD_INCOMPLETE_TTL_MS,
+    uploadMaxDurationS: env.UPLOAD_MAX_DURATION_S,
+    vodUploadMaxBytes: env.VOD_UPLOAD_MAX_BYTES,
+    vodUploadMaxDurationS: env.VOD_UPLOAD_MAX_DURATION_S,
     moderationPolicy: env.MODERATION_POLICY,
     moderatorTokens: env.MODERATOR_TOKENS,
     moderationChannelMaxInFlight: env.MODERATION_CHANNEL_MAX_IN_FLIGHT,

@@ -20,7 +20,8 @@ import { AppAccessToken, HelixClient, TWITCH_SUBSCRIPTIONS_LEASE_KEY, TwitchSubs
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
 import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createTusEndpoint, uploadLockEvents } from './uploads/index.js';
 import { openStorage, s3ClientConfigFor } from './storage/index.js';
-import { VodSlots, VodStore, VodWorker } from './vod-jobs/index.js';
+import { VodSlots, VodStore, VodWorker, enqueueVodJob } from './vod-jobs/index.js';
+import { DEFAULT_MEDIA_LIMITS } from './media/index.js';
 import { HashBlocklist, ModerationWorker, builtInModerationRules, defaultModerationChecks, fixedModerationRules } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
 import { TwitchArchiveLookup, VodCapture, recordVodCaptureMetrics } from './vod-capture/index.js';
@@ -170,12 +171,18 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     audit,
     quarantine,
     rules: fixedModerationRules(builtInModerationRules(config.moderationPolicy)),
-    checks: defaultModerationChecks(blocklist),
+    // Viewers' uploads are clips (UPLOAD_MAX_DURATION_S); a publisher's recording has its own length (VOD_UPLOAD_MAX_DURATION_S).
+    checks: defaultModerationChecks(blocklist, {
+      limits: { ...DEFAULT_MEDIA_LIMITS, maxDurationS: config.uploadMaxDurationS },
+      replayLimits: { ...DEFAULT_MEDIA_LIMITS, maxDurationS: config.vodUploadMaxDurationS },
+    }),
     maxInFlightPerChannel: config.moderationChannelMaxInFlight,
     logger: logger.child({ component: 'moderation' }),
   });
   if (config.workers.has('moderation')) await lifecycle.start({ name: 'moderation', start: () => moderation.start(), stop: () => moderation.stop() });
 
+  // Replay records (issue 21): a publisher's broadcast upload is promoted into a replay job, which the VOD worker makes.
+  const vods = await VodStore.open(bus, { conflicts: kvConflicts });
   const promotion = new PromotionWorker({
     bus,
     uploads: uploadStore,
@@ -185,6 +192,12 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     media: storage.media,
     stagingDir,
     concurrency: config.transcodeConcurrency,
+    replays: {
+      enqueue: ({ upload_id, ...job }) => enqueueVodJob(bus, { ...job, source: { kind: 'upload', upload_id } }, { vods }),
+      cancel: async (canonicalId) => {
+        await vods.cancel(canonicalId);
+      },
+    },
   });
   if (config.workers.has('transcode')) await lifecycle.start({ name: 'promotion', start: () => promotion.start(), stop: () => promotion.stop() });
 
@@ -193,7 +206,6 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   const vodAllowedHosts = [...config.outbound.allowPrivateHosts, ...(config.demo ? [new URL(config.publicUrl).hostname] : [])];
   const vodSources: SourcePolicy = { allowPrivateHosts: new Set(vodAllowedHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, ''))), ...(options.outboundResolve ? { resolve: options.outboundResolve } : {}) };
   // Replays (issue 21): finished broadcasts' archives become ladders under vods/ in the media store.
-  const vods = await VodStore.open(bus, { conflicts: kvConflicts });
   const vodWorker = new VodWorker({
     bus,
     vods,
@@ -204,6 +216,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     concurrency: config.vodConcurrency,
     perPublisherLimit: config.vodPerPublisherLimit,
     sourcePolicy: vodSources,
+    uploads: { quarantine, audit },
   });
   if (config.workers.has('vod')) await lifecycle.start({ name: 'vod', start: () => vodWorker.start(), stop: () => vodWorker.stop() });
   const sweeper = new LifecycleSweeper({

@@ -5,16 +5,19 @@ import { z } from 'zod';
 import type { AuditLog } from '../audit/index.js';
 import type { ChannelRegistry } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
+import { authorizePublisher, type PublisherGrants } from '../publishers/index.js';
 import {
   TUS_PATH,
   UPLOAD_ID_PATTERN,
   isTusPath,
+  issueReplayUploadGrant,
   issueUploadGrant,
   renewUploadGrant,
   uploadRenewalSchema,
   uploadRequestSchema,
   type TusEndpoint,
   type UploadGrants,
+  type ReplayUploadLimits,
   type UploadLimits,
   type UploadStore,
 } from '../uploads/index.js';
@@ -41,11 +44,16 @@ export interface UploadRouteDeps {
   readonly publicUrl: () => string;
   /** Moderators see check details. */
   readonly moderatorTokens: () => readonly string[];
+  /**
+   * Publisher recordings (`source: broadcast`): the grants that allow them (`replay-upload`),
+   * the admin token (which may too) and their own limits (`VOD_UPLOAD_MAX_BYTES`).
+   */
+  readonly replays: { readonly publisherGrants: PublisherGrants; readonly adminToken: () => string; readonly limits: ReplayUploadLimits };
   readonly now: () => number;
 }
 
 /** Pages on any origin ask for grants and read status; no credentials are involved. */
-const anyOrigin = cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['Content-Type'], exposeHeaders: ['Retry-After'], maxAge: 600 });
+const anyOrigin = cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'Authorization'], exposeHeaders: ['Retry-After'], maxAge: 600 });
 
 /**
  * `POST /api/v1/uploads/token` and `GET /api/v1/uploads/:upload_id`. Thin: validation, then one call each.
@@ -56,6 +64,12 @@ const anyOrigin = cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], 
  * `uploading` (same id, size and type), so a client whose token expired resumes with tus HEAD and
  * PATCH (200; 404 unknown, 409 no longer uploading or expired; rate-limited like grants).
  * Every grant is audited as `upload.granted`.
+ *
+ * `source: "broadcast"` asks for a publisher's recording of their broadcast, which becomes a replay
+ * ladder: it takes `Authorization: Bearer <publisher grant>` (with `replay-upload`, for this
+ * channel) or the admin token (401 without, or expired; 403 forged or out of scope), its size
+ * limit is `VOD_UPLOAD_MAX_BYTES`, and the channel needs a vod policy other than `off` (409),
+ * whatever its viewer upload policy.
  */
 export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/uploads' });
@@ -69,9 +83,20 @@ export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
     const body = await readJsonBody(ctx, z.unknown());
     const client = deps.clientActor(ctx.ip);
     const renewal = typeof body === 'object' && body !== null && 'upload_id' in body;
-    const grant = renewal
-      ? await renewUploadGrant(deps, parseBody(uploadRenewalSchema, body), client)
-      : await issueUploadGrant(deps, parseBody(uploadRequestSchema, body), client, deps.clientActor(clientNetwork(ctx.ip)));
+    const request = renewal ? undefined : parseBody(uploadRequestSchema, body);
+    let grant;
+    if (request?.source === 'broadcast') {
+      const publisher = await authorizePublisher(
+        { grants: deps.replays.publisherGrants, adminToken: deps.replays.adminToken },
+        ctx.get('authorization') || undefined,
+        { channel: request.channel, capability: 'replay-upload' },
+      );
+      grant = await issueReplayUploadGrant(deps, deps.replays.limits, request, publisher.actor);
+    } else {
+      grant = request
+        ? await issueUploadGrant(deps, request, client, deps.clientActor(clientNetwork(ctx.ip)))
+        : await renewUploadGrant(deps, parseBody(uploadRenewalSchema, body), client);
+    }
     ctx.status = renewal ? 200 : 201;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
@@ -98,6 +123,7 @@ export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
       checks: moderator ? record.checks : record.checks.map(({ name, result }) => ({ name, result })),
       provenance: record.provenance ?? null,
       ...(record.media ? { media: record.media } : {}),
+      ...(record.replay ? { replay: record.replay } : {}),
       ...(moderator ? { filename: record.filename, type: record.type, size: record.size, title: record.title, clip: record.clip } : {}),
     };
   });

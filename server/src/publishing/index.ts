@@ -10,3 +10,4 @@ export {
 export { clipPublishedEventSchema, type ClipPublishedEvent } from './clip-published-event.js';
 export { MEDIA_URL_PREFIX, publishedMediaUrls, publishedFileFor, type PublishedFile, type PublishedMediaUrls } from './published-media.js';
 export { applyQuarantineBucketLifecycle, quarantineLifecycleDays, QUARANTINE_LIFECYCLE_RULE_ID } from './quarantine-bucket-lifecycle.js';
+export { replayOfUpload, type UploadReplay, type UploadReplayRequest, type UploadReplays } from './replay-of-upload.js';

@@ -19,6 +19,7 @@ import {
 import type { ClipPublishedEvent } from './clip-published-event.js';
 import { publishedMediaUrls } from './published-media.js';
 import { hasCompleteOutput, removeOutput, storeOutput } from './published-media-output.js';
+import { replayOfUpload, type UploadReplays } from './replay-of-upload.js';
 
 /** Who the audit trail names for what this worker does. */
 const ACTOR = 'publishing';
@@ -55,6 +56,8 @@ export interface PromotionWorkerOptions {
   /** Per transcode; default the transcode's own (10 min). */
   readonly transcodeTimeoutMs?: number;
   readonly binaries?: Partial<MediaBinaries>;
+  /** Where a publisher's `broadcast` upload becomes a replay job. Without it such an upload waits (its job is retried). */
+  readonly replays?: UploadReplays;
   readonly now?: () => number;
 }
 
@@ -71,6 +74,11 @@ export interface PromotionWorkerOptions {
  * record's move is the commit point, the announcement and audit records carry msg ids, and the
  * quarantined file doubles as the "still to announce" marker (a published upload whose file
  * is gone is skipped outright).
+ *
+ * A publisher's `broadcast` upload (a recording of their broadcast) is not transcoded here: it
+ * becomes a replay job (`upload` source) under the canonical id `replayOfUpload` gives it, and
+ * the upload moves to `published` with `replay` naming that replay. The VOD worker makes the
+ * ladder from the quarantined bytes and deletes them; no `clip.published` goes out.
  */
 export class PromotionWorker {
   private consumer: Consumer | undefined;
@@ -128,6 +136,10 @@ export class PromotionWorker {
       message.term();
       return;
     }
+    if (record.source === 'broadcast') {
+      await this.promoteReplay(record);
+      return;
+    }
     if (record.status === 'published') {
       await this.announce(record);
       return;
@@ -174,10 +186,61 @@ export class PromotionWorker {
     await this.announce(published);
   }
 
+  /**
+   * A `broadcast` upload: its replay job first (the replay's record `queued`, one job on
+   * VOD_JOBS; both idempotent), then the upload `published` with `replay`, then the audit. Each
+   * step repeats harmlessly, so a crash anywhere is finished by the redelivery.
+   */
+  private async promoteReplay(record: UploadRecord): Promise<void> {
+    const log = this.options.logger;
+    if (record.status !== 'approved' && record.status !== 'published') {
+      log.info({ upload_id: record.upload_id, status: record.status }, 'replay promotion skipped: the upload is not approved');
+      return;
+    }
+    const replays = this.options.replays;
+    if (!replays) throw new Error('this promotion worker queues no replays; a broadcast upload waits for one that does');
+    const replay = replayOfUpload(record);
+    if (record.status === 'approved') {
+      const nowIso = new Date(this.now()).toISOString();
+      await replays.enqueue({
+        canonical_id: replay.canonical_id,
+        channel: record.channel,
+        upload_id: record.upload_id,
+        started_at: record.created_at,
+        ...(record.title ? { title: record.title } : {}),
+        requested_at: nowIso,
+      });
+      let published: UploadRecord | undefined;
+      try {
+        published = await this.options.uploads.update(record.upload_id, (current) => {
+          if (current.status === 'published') return current;
+          if (current.status !== 'approved') throw new UploadTransitionError(current.status, 'published');
+          return { ...transitionUpload(current, 'published', nowIso), replay: { ...replay } };
+        });
+      } catch (error) {
+        if (!(error instanceof UploadTransitionError)) throw error;
+        // Rejected or deleted meanwhile: its replay must not be made.
+        await replays.cancel(replay.canonical_id);
+        log.info({ upload_id: record.upload_id, from: error.from }, 'broadcast upload changed before its replay was queued; replay cancelled');
+        return;
+      }
+      if (published?.status !== 'published') return;
+      log.info({ upload_id: record.upload_id, channel: record.channel, canonical_id: replay.canonical_id }, 'broadcast upload handed to its replay');
+    }
+    await this.options.audit.record({
+      actor: ACTOR,
+      action: AUDIT_ACTIONS.uploadPublished,
+      target: record.upload_id,
+      details: { channel: record.channel, replay },
+      msgId: `audit:${AUDIT_ACTIONS.uploadPublished}:${record.upload_id}`,
+    });
+  }
+
   /** The upload's output in the media store: reused when a delivery (here or on another replica) completed it, else transcoded now. */
   private async produceMedia(record: UploadRecord): Promise<void> {
     const { media, stagingDir, quarantine } = this.options;
     if (await hasCompleteOutput(media, record.upload_id)) return;
+    // Approved "with faces blurred": every rendition is cut from the blurred MP4; no face data, no publication.
     const staging = join(stagingDir, `${record.upload_id}.${ulid(this.now())}`);
     await mkdir(staging, { recursive: true });
     // ffmpeg needs a seekable file: the object's own on the file system, a download from S3.

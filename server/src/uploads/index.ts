@@ -27,6 +27,8 @@ export {
   type UploadRequest,
 } from './upload-request.js';
 export { issueUploadGrant, renewUploadGrant, type IssuedUploadGrant, type IssueUploadGrantDeps, type UploadLimits } from './issue-upload-grant.js';
+export { issueReplayUploadGrant, type ReplayUploadLimits } from './issue-replay-upload-grant.js';
+export { openReplayChannel } from './open-replay-channel.js';
 export { createClientActor } from './client-actor.js';
 export { uploadCompletedJobSchema, enqueueModerationJob, type UploadCompletedJob } from './moderation-job.js';
 export { promotionJobSchema, promotionJobMsgId, enqueuePromotionJob, type PromotionJob } from './promotion-job.js';

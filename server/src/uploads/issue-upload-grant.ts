@@ -4,6 +4,7 @@ import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
 import { KvContentionError } from '../bus/index.js';
 import type { ChannelRegistry } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
+import { openReplayChannel } from './open-replay-channel.js';
 import type { UploadGrants } from './upload-grant.js';
 import type { UploadRecord } from './upload-record.js';
 import type { UploadProvenance, UploadRenewal, UploadRequest } from './upload-request.js';
@@ -123,12 +124,13 @@ export async function renewUploadGrant(deps: IssueUploadGrantDeps, renewal: Uplo
   if (deps.now() >= Date.parse(record.created_at) + deps.limits.incompleteTtlMs) {
     throw new AppError('conflict', 'upload_id: the incomplete upload has expired; start a new one');
   }
-  await openChannel(deps, record.channel);
+  if (record.source === 'broadcast') await openReplayChannel(deps.channels, record.channel);
+  else await openChannel(deps, record.channel);
   return grantAndAudit(deps, record, client, true);
 }
 
 /** The 429 of a full channel or client: `Retry-After` is when the first place frees, or a minute when only a decision frees one. */
-function placeRefused(limits: UploadLimits, channel: string, refusal: PlaceRefusal, nowMs: number): AppError {
+export function placeRefused(limits: UploadLimits, channel: string, refusal: PlaceRefusal, nowMs: number): AppError {
   const holder = refusal.scope === 'client' ? `this client has ${limits.maxPendingPerClient} uploads on their way in ${channel}` : `channel: ${channel} has ${limits.maxPendingPerChannel} uploads on their way`;
   const retryAfterS = refusal.freesAtMs === undefined ? PLACES_IN_REVIEW_RETRY_AFTER_S : Math.max(1, Math.ceil((refusal.freesAtMs - nowMs) / 1000));
   const when = refusal.freesAtMs === undefined ? `places free as uploads are checked and reviewed; retry in ${retryAfterS} s` : `the next place frees in ${retryAfterS} s`;
@@ -159,7 +161,8 @@ async function openChannel(deps: IssueUploadGrantDeps, name: string): Promise<st
   return channel.channel;
 }
 
-async function grantAndAudit(deps: IssueUploadGrantDeps, record: UploadRecord, client: string, resumed: boolean): Promise<IssuedUploadGrant> {
+/** Signs the grant of `record`'s upload and audits it as `upload.granted` by `actor`. */
+export async function grantAndAudit(deps: IssueUploadGrantDeps, record: UploadRecord, client: string, resumed: boolean): Promise<IssuedUploadGrant> {
   const signed = await deps.grants.sign({
     uploadId: record.upload_id,
     channel: record.channel,

@@ -28,6 +28,7 @@ export async function enqueueVodJob(bus: Bus, job: VodJob, options: { readonly v
           started_at: parsed.started_at,
           ...(parsed.ended_at ? { ended_at: parsed.ended_at } : {}),
           ...(parsed.title ? { title: parsed.title } : {}),
+          ...(parsed.source.kind === 'upload' ? { upload_id: parsed.source.upload_id } : {}),
           updated_at: nowIso,
         },
   );

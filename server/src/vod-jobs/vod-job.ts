@@ -1,5 +1,6 @@
 import { isCanonicalId, parseCanonicalId } from '@live-upload/schema';
 import { z } from 'zod';
+import { UPLOAD_ID_PATTERN } from '../uploads/index.js';
 
 /**
  * One broadcast to turn into a replay: the work-queue job of the VOD worker, one per broadcast
@@ -7,7 +8,10 @@ import { z } from 'zod';
  * duplicate the bus drops). Where the media comes from:
  * - `live-archive`: the segments an `HlsFollower` archived while the channel was LIVE, under
  *   `archive_prefix` in the media ObjectStore (never served as such);
- * - `vod-playlist`: a finished HLS VOD an admin or publisher handed in, pulled segment by segment.
+ * - `vod-playlist`: a finished HLS VOD an admin or publisher handed in, pulled segment by segment;
+ * - `upload`: a publisher's recording of their broadcast (a `broadcast` upload, moderated and
+ *   approved), read from the quarantine, which the worker empties once the replay is made. Its
+ *   canonical id's ULID is the upload id, so a redelivered promotion asks for the same replay.
  */
 export const vodJobSchema = z.strictObject({
   canonical_id: z.string().refine(isCanonicalId, 'must be stream:{publisher}:{slug}:{ulid}'),
@@ -16,6 +20,7 @@ export const vodJobSchema = z.strictObject({
   source: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('live-archive'), archive_prefix: z.string().min(2).max(300).endsWith('/') }),
     z.strictObject({ kind: z.literal('vod-playlist'), url: z.url({ protocol: /^https?$/ }).max(2048) }),
+    z.strictObject({ kind: z.literal('upload'), upload_id: z.string().regex(UPLOAD_ID_PATTERN) }),
   ]),
   started_at: z.iso.datetime(),
   ended_at: z.iso.datetime().optional(),

@@ -77,6 +77,8 @@ export const vodRecordSchema = z.strictObject({
   failure: z.strictObject({ reason: z.enum(VOD_FAILURE_REASONS), message: z.string().max(1000) }).optional(),
   /** Transcodes of this replay that failed so far (the worker gives up at its maximum). */
   attempts: z.number().int().nonnegative().optional(),
+  /** The publisher's upload this replay was made of (a `broadcast` upload: `GET /api/v1/uploads/{upload_id}`). */
+  upload_id: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/).optional(),
   /** The broadcast's Twitch archive, when the channel has a Twitch link (see `TwitchArchiveLookup`). */
   twitch_archive: twitchArchiveSchema.optional(),
   updated_at: z.iso.datetime(),

@@ -1,10 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCanonicalId, type ParsedCanonicalId } from '@live-upload/schema';
+import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
 import { CONSUMERS, SKIP, STREAMS, SUBJECTS, encodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import { MediaProcessError, createJobLimiter, type JobLimiter, type MediaBinaries } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import type { ObjectStore } from '../storage/index.js';
+import type { QuarantinedUploads } from '../uploads/index.js';
 import { HLS_ARCHIVE_INPUT_FORMATS, LadderRefusedError, removeLadderStaging, transcodeLadder, type LadderOptions, type VodLadder } from '../vod/index.js';
 import {
   ARCHIVE_STATES,
@@ -69,7 +71,24 @@ export interface VodWorkerOptions {
   readonly busyRetryMs?: number;
   readonly followingGraceMs?: number;
   readonly binaries?: Partial<MediaBinaries>;
+  /**
+   * The quarantine of `upload` jobs (a publisher's recording): the ladder reads the upload from
+   * it, and its bytes are deleted (audited `quarantine.deleted`) once the replay is published or
+   * cancelled. Without it an `upload` job fails as `invalid-job`.
+   */
+  readonly uploads?: { readonly quarantine: QuarantinedUploads; readonly audit: AuditLog };
   readonly now?: () => number;
+}
+
+/** Who the audit trail names for the quarantine deletions this worker does. */
+const ACTOR = 'vod';
+
+/** A job's source as one local file ffmpeg reads; `release()` when done. */
+interface LocalLadderSource {
+  readonly path: string;
+  /** Demuxers it may be opened with; default the ladder's (the upload containers). */
+  readonly inputFormats?: readonly string[];
+  release(): Promise<void>;
 }
 
 /** The job cannot become a replay, for good: recorded `failed` with this reason. */
@@ -86,7 +105,8 @@ class VodSourceError extends Error {
 /**
  * Turns broadcasts into replays: consumes the VOD_JOBS work queue (durable consumer
  * `vod-worker`), and for each job reads the broadcast's archive (a `vod-playlist` job pulls its
- * playlist into one first), downloads it to local scratch as an HLS playlist, runs the ladder,
+ * playlist into one first), downloads it to local scratch as an HLS playlist (an `upload` job
+ * reads the publisher's recording from the quarantine instead), runs the ladder,
  * sends the ladder to the media store under `vods/{publisher}/{slug}/{ulid}/` with a completion
  * marker last, moves the record to `published`, then deletes the archive.
  *
@@ -94,7 +114,7 @@ class VodSourceError extends Error {
  * killed mid-way (kill -9) lets it go to another after the ack wait; that one removes the dead
  * one's scratch and staging, reuses a complete output (marker present) or transcodes again over
  * a partial one (same keys), and moves the record by compare-and-set; a redelivery of a
- * published replay only finishes the archive's removal. `stop()` aborts running ladders and
+ * published replay only finishes the archive's removal (an upload's quarantined bytes). `stop()` aborts running ladders and
  * leaves their jobs for redelivery. A cancel (`VodStore.cancel`) is seen within a progress
  * interval: the ladder is aborted and whatever was written is removed. Failures are final for
  * sources that hold nothing usable (no archive, a failed ingest, no segments, no video), and
@@ -196,6 +216,7 @@ export class VodWorker {
             started_at: job.started_at,
             ...(job.ended_at ? { ended_at: job.ended_at } : {}),
             ...(job.title ? { title: job.title } : {}),
+            ...(job.source.kind === 'upload' ? { upload_id: job.source.upload_id } : {}),
             updated_at: this.isoNow(),
           },
     );
@@ -337,27 +358,21 @@ export class VodWorker {
     await removeLadderStaging(ladderDir);
     await rm(scratch, { recursive: true, force: true });
     try {
-      const prefix = await this.archiveOf(job, signal);
-      const archive = await readArchive(media, prefix);
-      if (!archive) throw new VodSourceError('no-media', `no archive at ${prefix}`);
-      if (archive.head.state === ARCHIVE_STATES.failed) {
-        throw new VodSourceError('source-failed', `the ingest failed: ${archive.head.failure?.reason ?? 'unknown'}: ${archive.head.failure?.message ?? ''}`);
+      const source = await this.localSource(job, scratch, signal);
+      let ladder: VodLadder;
+      try {
+        const { threads, ...ladderOptions } = this.options.ladder ?? {};
+        ladder = await transcodeLadder(source.path, ladderDir, {
+          ...ladderOptions,
+          ...(threads !== undefined ? { threads } : {}),
+          ...(source.inputFormats ? { inputFormats: source.inputFormats } : {}),
+          signal,
+          onProgress: (progress) => onProgress({ percent: Math.round((progress.percent ?? 0) * 10) / 10, speed: Math.round(progress.speed * 100) / 100 }),
+          ...(this.options.binaries ? { binaries: this.options.binaries } : {}),
+        });
+      } finally {
+        await source.release();
       }
-      if (archive.head.state === ARCHIVE_STATES.following && this.now() - archive.head.updatedAtMs < (this.options.followingGraceMs ?? VOD_FOLLOWING_GRACE_MS)) {
-        throw new Error(`the archive at ${prefix} is still being written; retried later`);
-      }
-      if (archive.totals.segments === 0) throw new VodSourceError('no-media', 'the archive holds no segments');
-      const local = await materializeArchive(media, prefix, archive, join(scratch, 'source'), { signal });
-      if (local.segments === 0) throw new VodSourceError('no-media', 'no archived segment could be read');
-      const { threads, ...ladderOptions } = this.options.ladder ?? {};
-      const ladder = await transcodeLadder(local.playlist, ladderDir, {
-        ...ladderOptions,
-        ...(threads !== undefined ? { threads } : {}),
-        inputFormats: HLS_ARCHIVE_INPUT_FORMATS,
-        signal,
-        onProgress: (progress) => onProgress({ percent: Math.round((progress.percent ?? 0) * 10) / 10, speed: Math.round(progress.speed * 100) / 100 }),
-        ...(this.options.binaries ? { binaries: this.options.binaries } : {}),
-      });
       signal.throwIfAborted();
       const facts = { canonical_id: job.canonical_id, duration_s: Math.round(ladder.durationS * 1000) / 1000, renditions: renditionsOf(ladder) };
       const stored = await storeVodOutput(media, ladder.dir, facts);
@@ -368,15 +383,44 @@ export class VodWorker {
   }
 
   /**
+   * The job's source as a local file: the upload's bytes from the quarantine (a local copy when
+   * it is a bucket), or the broadcast's archive written out under `scratch` as an HLS playlist.
+   */
+  private async localSource(job: VodJob, scratch: string, signal: AbortSignal): Promise<LocalLadderSource> {
+    const { media } = this.options;
+    if (job.source.kind === 'upload') {
+      const quarantine = this.options.uploads?.quarantine;
+      if (!quarantine) throw new VodSourceError('invalid-job', 'this worker reads no quarantine, so it cannot make a replay of an upload');
+      const file = await quarantine.localFile(job.source.upload_id);
+      if (!file) throw new VodSourceError('no-media', `upload ${job.source.upload_id} has no bytes in the quarantine`);
+      return { path: file.path, release: () => file.release() };
+    }
+    const prefix = await this.archiveOf(job, job.source, signal);
+    const archive = await readArchive(media, prefix);
+    if (!archive) throw new VodSourceError('no-media', `no archive at ${prefix}`);
+    if (archive.head.state === ARCHIVE_STATES.failed) {
+      throw new VodSourceError('source-failed', `the ingest failed: ${archive.head.failure?.reason ?? 'unknown'}: ${archive.head.failure?.message ?? ''}`);
+    }
+    if (archive.head.state === ARCHIVE_STATES.following && this.now() - archive.head.updatedAtMs < (this.options.followingGraceMs ?? VOD_FOLLOWING_GRACE_MS)) {
+      throw new Error(`the archive at ${prefix} is still being written; retried later`);
+    }
+    if (archive.totals.segments === 0) throw new VodSourceError('no-media', 'the archive holds no segments');
+    const local = await materializeArchive(media, prefix, archive, join(scratch, 'source'), { signal });
+    if (local.segments === 0) throw new VodSourceError('no-media', 'no archived segment could be read');
+    // Removed with the scratch directory.
+    return { path: local.playlist, inputFormats: HLS_ARCHIVE_INPUT_FORMATS, release: () => Promise.resolve() };
+  }
+
+  /**
    * The archive prefix of the job: a live archive's own (which must be under `vod-archives/`:
    * the worker deletes it at the end), or, for a VOD playlist, the broadcast's archive pulled
    * now (reused when a previous delivery pulled it whole).
    */
-  private async archiveOf(job: VodJob, signal: AbortSignal): Promise<string> {
+  private async archiveOf(job: VodJob, source: Exclude<VodJob['source'], { kind: 'upload' }>, signal: AbortSignal): Promise<string> {
     const { media } = this.options;
-    if (job.source.kind === 'live-archive') {
-      if (!job.source.archive_prefix.startsWith('vod-archives/')) throw new VodSourceError('invalid-job', `archive_prefix must be under vod-archives/: ${job.source.archive_prefix}`);
-      return job.source.archive_prefix;
+    if (source.kind === 'live-archive') {
+      if (!source.archive_prefix.startsWith('vod-archives/')) throw new VodSourceError('invalid-job', `archive_prefix must be under vod-archives/: ${source.archive_prefix}`);
+      return source.archive_prefix;
     }
     const prefix = vodArchivePrefix(job.canonical_id);
     const existing = await readArchive(media, prefix);
@@ -385,8 +429,8 @@ export class VodWorker {
     }
     const fetcher = new SegmentFetcher({ ...this.options.sourcePolicy, limits: this.options.ingestLimits ?? DEFAULT_INGEST_LIMITS, clock: systemClock });
     try {
-      const sink = await ArchiveSink.open(media, prefix, { kind: 'vod', source: job.source.url }, { clock: systemClock });
-      await pullVodPlaylist({ url: job.source.url, sink, fetcher, signal });
+      const sink = await ArchiveSink.open(media, prefix, { kind: 'vod', source: source.url }, { clock: systemClock });
+      await pullVodPlaylist({ url: source.url, sink, fetcher, signal });
     } finally {
       fetcher.close();
     }
@@ -398,7 +442,22 @@ export class VodWorker {
     return prefix;
   }
 
+  /** The job's source once its replay ended: the archive, or an upload's quarantined bytes (audited once, when they were there). */
   private async removeArchive(job: VodJob): Promise<void> {
+    if (job.source.kind === 'upload') {
+      const uploadId = job.source.upload_id;
+      const uploads = this.options.uploads;
+      if (!uploads || !(await uploads.quarantine.delete(uploadId))) return;
+      await uploads.audit.record({
+        actor: ACTOR,
+        action: AUDIT_ACTIONS.quarantineDeleted,
+        target: uploadId,
+        reason: 'promoted',
+        details: { canonical_id: job.canonical_id },
+        msgId: `audit:${AUDIT_ACTIONS.quarantineDeleted}:${uploadId}`,
+      });
+      return;
+    }
     const prefix = job.source.kind === 'live-archive' ? job.source.archive_prefix : vodArchivePrefix(job.canonical_id);
     if (!prefix.startsWith('vod-archives/')) return;
     await this.options.media.deletePrefix(prefix);
