@@ -97,6 +97,12 @@ describeEachBus('publisher grants and replay upload grants', (bus) => {
       assert.equal(granted?.actor, `publisher:${grant.grant_id}`);
       assert.equal(granted?.details?.['source'], 'broadcast');
     }
+    // A page on another origin may send its grant: the preflight allows the Authorization header.
+    const preflight = await server.request('/api/v1/uploads/token', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://host.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+    });
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Authorization/i);
     const byAdmin = await askUpload(recording(TEST_CHANNEL), `Bearer ${TEST_ADMIN_TOKEN}`);
     assert.equal(byAdmin.status, 201, 'the admin token may upload a recording too');
 
