@@ -24,3 +24,23 @@ export function faceBlurForUpload(record: UploadRecord): FaceBlurForUpload {
   const plan = planFaceBlur(evidence.samples);
   return { blur: true, plan, videoFilter: faceBlurFilter(plan) };
 }
+
+/** A blur was asked for that cannot be made (no face data): the promotion rejects the upload instead of publishing it unblurred. */
+export class FaceBlurRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FaceBlurRefusedError';
+  }
+}
+
+/**
+ * The transcode's `videoFilter` for an upload: undefined when nothing is to be blurred (no blur
+ * asked for, or the check saw no face). Throws `FaceBlurRefusedError` when a blur was asked
+ * for without face data to plan it from.
+ */
+export function faceBlurVideoFilter(record: UploadRecord): string | undefined {
+  const decision = faceBlurForUpload(record);
+  if (!decision.blur) return undefined;
+  if ('refused' in decision) throw new FaceBlurRefusedError(decision.refused);
+  return decision.videoFilter;
+}

@@ -17,6 +17,7 @@ import {
   type UploadStore,
 } from '../uploads/index.js';
 import type { ClipPublishedEvent } from './clip-published-event.js';
+import { FaceBlurRefusedError, faceBlurVideoFilter } from './face-blur-for-upload.js';
 import { publishedMediaUrls } from './published-media.js';
 import { hasCompleteOutput, removeOutput, storeOutput } from './published-media-output.js';
 import { replayOfUpload, type UploadReplays } from './replay-of-upload.js';
@@ -153,12 +154,17 @@ export class PromotionWorker {
     try {
       await this.produceMedia(record);
     } catch (error) {
+      if (error instanceof FaceBlurRefusedError) {
+        await this.rejectUnpublishable(record, 'faces blur impossible', error, 'faces-blur');
+        return;
+      }
       if (!(error instanceof MediaProcessError) || this.stopping.signal.aborted) throw error;
       if (message.deliveryCount < this.maxAttempts) {
         log.warn({ err: error, upload_id: record.upload_id, attempt: message.deliveryCount }, 'transcode failed; will retry');
         throw error;
       }
-      await this.rejectUntranscodable(record, error);
+      this.options.logger.warn({ err: error, upload_id: record.upload_id, attempts: this.maxAttempts }, 'transcode failed for good');
+      await this.rejectUnpublishable(record, 'transcode failed', error, 'transcode');
       return;
     } finally {
       clearInterval(heartbeat);
@@ -241,6 +247,7 @@ export class PromotionWorker {
     const { media, stagingDir, quarantine } = this.options;
     if (await hasCompleteOutput(media, record.upload_id)) return;
     // Approved "with faces blurred": every rendition is cut from the blurred MP4; no face data, no publication.
+    const videoFilter = faceBlurVideoFilter(record);
     const staging = join(stagingDir, `${record.upload_id}.${ulid(this.now())}`);
     await mkdir(staging, { recursive: true });
     // ffmpeg needs a seekable file: the object's own on the file system, a download from S3.
@@ -253,6 +260,7 @@ export class PromotionWorker {
         signal: this.stopping.signal,
         ...(this.options.transcodeTimeoutMs ? { timeoutMs: this.options.transcodeTimeoutMs } : {}),
         ...(this.options.binaries ? { binaries: this.options.binaries } : {}),
+        ...(videoFilter ? { videoFilter } : {}),
       });
       await storeOutput(media, record.upload_id, staging);
     } finally {
@@ -280,7 +288,7 @@ export class PromotionWorker {
       actor: ACTOR,
       action: AUDIT_ACTIONS.uploadPublished,
       target: record.upload_id,
-      details: { channel: record.channel, media },
+      details: { channel: record.channel, media, ...(record.publish_options?.blur_faces ? { faces_blurred: true } : {}) },
       msgId: `audit:${AUDIT_ACTIONS.uploadPublished}:${record.upload_id}`,
     });
     await quarantine.delete(record.upload_id);
@@ -293,14 +301,19 @@ export class PromotionWorker {
     });
   }
 
-  private async rejectUntranscodable(record: UploadRecord, error: MediaProcessError): Promise<void> {
-    this.options.logger.warn({ err: error, upload_id: record.upload_id, attempts: this.maxAttempts }, 'transcode failed for good; upload rejected');
+  /**
+   * Rejects an approved upload that cannot be published (its transcode keeps failing, or a faces
+   * blur was asked for without face data), audited once with `reason` (`kind` keys the msg id).
+   * The quarantined file stays for the rejected retention, then the sweeper deletes it.
+   */
+  private async rejectUnpublishable(record: UploadRecord, reason: string, error: Error, kind: string): Promise<void> {
+    this.options.logger.warn({ err: error, upload_id: record.upload_id, reason }, 'approved upload cannot be published; rejected');
     let rejected: UploadRecord | undefined;
     try {
       rejected = await this.options.uploads.transition(record.upload_id, 'rejected');
     } catch (transitionError) {
       if (!(transitionError instanceof UploadTransitionError)) throw transitionError;
-      this.options.logger.info({ upload_id: record.upload_id, from: transitionError.from }, 'untranscodable upload changed meanwhile; left as it is');
+      this.options.logger.info({ upload_id: record.upload_id, from: transitionError.from }, 'unpublishable upload changed meanwhile; left as it is');
       return;
     }
     if (rejected?.status !== 'rejected') return;
@@ -308,9 +321,9 @@ export class PromotionWorker {
       actor: ACTOR,
       action: AUDIT_ACTIONS.uploadRejected,
       target: record.upload_id,
-      reason: 'transcode failed',
+      reason,
       details: { error: error.message },
-      msgId: `audit:${AUDIT_ACTIONS.uploadRejected}:transcode:${record.upload_id}`,
+      msgId: `audit:${AUDIT_ACTIONS.uploadRejected}:${kind}:${record.upload_id}`,
     });
   }
 }
