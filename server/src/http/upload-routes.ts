@@ -125,6 +125,9 @@ export function uploadRoutes(deps: UploadRouteDeps): Router<AppState> {
       ...(record.media ? { media: record.media } : {}),
       ...(record.replay ? { replay: record.replay } : {}),
       ...(moderator ? { filename: record.filename, type: record.type, size: record.size, title: record.title, clip: record.clip } : {}),
+      // Which moderation rules version decided it, and how it is to be published (approved with faces blurred): moderators only.
+      ...(moderator && record.moderation ? { moderation: record.moderation } : {}),
+      ...(moderator && record.publish_options ? { publish_options: record.publish_options } : {}),
     };
   });
 
