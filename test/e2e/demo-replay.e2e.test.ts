@@ -185,6 +185,11 @@ describe('the demo: live, offline, and its replay within a minute', () => {
       [UPLOADER, startedAt] as const,
       { timeout: 10_000, polling: 250 },
     );
+    // The quality menu lists the ladder the server made of the demo's stream: Auto, then each rung by its height.
+    const rungHeights = [...masterText.matchAll(/#EXT-X-STREAM-INF:.*RESOLUTION=\d+x(\d+)/g)].map((match) => `${match[1]}p`);
+    const qualities = await page.locator(`${UPLOADER} [part~="replay-quality"] option`).allTextContents();
+    assert.match(qualities[0] ?? '', /^Auto\b/, `the quality menu starts with Auto: ${JSON.stringify(qualities)}`);
+    assert.deepEqual(qualities.slice(1).sort(), rungHeights.sort(), 'then one entry per rung of the master playlist');
     const playingS = sinceOfflineS();
     t.diagnostic(`the replay plays ${playingS} s after Offline (${((performance.now() - pressed) / 1000).toFixed(1)} s after Go offline)`);
     assert.ok(Number(playingS) * 1000 <= REPLAY_WITHIN_MS, `the replay plays within a minute of Offline, not ${playingS} s`);
