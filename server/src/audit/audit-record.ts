@@ -10,6 +10,9 @@ export const AUDIT_ACTIONS = {
   uploadApproved: 'upload.approved',
   blocklistAdded: 'blocklist.added',
   blocklistRemoved: 'blocklist.removed',
+  /** An admin added an audio reference (its fingerprint; never the file) for the fingerprint check to match, or removed one. */
+  audioReferenceAdded: 'audio_reference.added',
+  audioReferenceRemoved: 'audio_reference.removed',
   uploadPublished: 'upload.published',
   quarantineDeleted: 'quarantine.deleted',
   /** A client was given an upload grant (a new upload, or a fresh token to resume one). */
