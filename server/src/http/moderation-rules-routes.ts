@@ -79,7 +79,7 @@ export function moderationRulesRoutes(deps: ModerationRulesRouteDeps): Router<Ap
       if (error instanceof StaleModerationRulesError) throw staleWrite(error);
       throw error;
     }
-    const current = change.current!;
+    const current = change.current;
     const previous = change.previous ?? before;
     await deps.audit.record({
       actor,
@@ -133,7 +133,7 @@ export function moderationRulesRoutes(deps: ModerationRulesRouteDeps): Router<Ap
     const expected = expectedVersion(ctx);
     let removed;
     try {
-      removed = await deps.rules.removeChannelRules(channel, expected);
+      removed = await deps.rules.removeChannelRules(channel, expected, { actor, atIso: new Date(deps.now()).toISOString() });
     } catch (error) {
       if (error instanceof StaleModerationRulesError) throw staleWrite(error);
       throw error;

@@ -48,26 +48,26 @@ describeEachBus('the moderation rules store', (busUnderTest) => {
   it('versions each write by its revision; a job started on the other replica right after the write reads it', async () => {
     const created = await replicaA.write('default', stricter(0.3), 0, BY);
     assert.equal(created.previous, undefined);
-    assert.ok(created.current && created.current.version > 0, 'a stored document has a version above the built-in 0');
+    assert.ok(created.current.version > 0, 'a stored document has a version above the built-in 0');
     // No wait, no watch: the next job on replica B reads the bucket.
     const seenByB = await replicaB.forChannel(CHANNEL);
     assert.deepEqual(seenByB, { rules: stricter(0.3), version: created.current.version, scope: 'default' });
 
     const updated = await replicaB.write('default', stricter(0.2), created.current.version, { actor: 'moderator:abc123', atIso: BY.atIso });
-    assert.ok(updated.current!.version > created.current.version);
+    assert.ok(updated.current.version > created.current.version);
     assert.deepEqual(updated.previous?.rules, stricter(0.3));
     assert.equal((await replicaA.defaultRules()).updated_by, 'moderator:abc123');
-    assert.equal((await replicaA.forChannel(CHANNEL)).version, updated.current!.version);
+    assert.equal((await replicaA.forChannel(CHANNEL)).version, updated.current.version);
   });
 
   it('refuses a write at a stale version, naming the current one, and keeps what was stored', async () => {
     const first = await replicaA.write('default', stricter(0.3), 0, BY);
     await assert.rejects(replicaB.write('default', stricter(0.1), 0, BY), (error: unknown) => {
       assert.ok(error instanceof StaleModerationRulesError);
-      assert.equal(error.currentVersion, first.current!.version);
+      assert.equal(error.currentVersion, first.current.version);
       return true;
     });
-    await assert.rejects(replicaB.write('default', stricter(0.1), first.current!.version + 7, BY), StaleModerationRulesError);
+    await assert.rejects(replicaB.write('default', stricter(0.1), first.current.version + 7, BY), StaleModerationRulesError);
     assert.deepEqual((await replicaA.defaultRules()).rules, stricter(0.3));
   });
 
@@ -81,16 +81,31 @@ describeEachBus('the moderation rules store', (busUnderTest) => {
   it("a channel's own document replaces the default for its jobs only; deleting it falls back to the default", async () => {
     const fallback = await replicaA.write('default', stricter(0.3), 0, BY);
     const own = await replicaA.write(CHANNEL, stricter(0.1), 0, BY);
-    assert.deepEqual(await replicaB.forChannel(CHANNEL), { rules: stricter(0.1), version: own.current!.version, scope: CHANNEL });
-    assert.deepEqual(await replicaB.forChannel('acme/other'), { rules: stricter(0.3), version: fallback.current!.version, scope: 'default' });
+    assert.deepEqual(await replicaB.forChannel(CHANNEL), { rules: stricter(0.1), version: own.current.version, scope: CHANNEL });
+    assert.deepEqual(await replicaB.forChannel('acme/other'), { rules: stricter(0.3), version: fallback.current.version, scope: 'default' });
 
-    await assert.rejects(replicaB.removeChannelRules(CHANNEL, own.current!.version - 1), StaleModerationRulesError);
-    const removed = await replicaB.removeChannelRules(CHANNEL, own.current!.version);
-    assert.equal(removed?.version, own.current!.version);
-    assert.equal(await replicaA.removeChannelRules(CHANNEL, own.current!.version), undefined, 'nothing left to delete');
-    assert.deepEqual(await replicaA.forChannel(CHANNEL), { rules: stricter(0.3), version: fallback.current!.version, scope: 'default' });
+    await assert.rejects(replicaB.removeChannelRules(CHANNEL, own.current.version - 1, BY), StaleModerationRulesError);
+    const removed = await replicaB.removeChannelRules(CHANNEL, own.current.version, BY);
+    assert.equal(removed?.version, own.current.version);
+    assert.equal(await replicaA.removeChannelRules(CHANNEL, own.current.version, BY), undefined, 'nothing left to delete');
+    assert.equal(await replicaA.channelRules(CHANNEL), undefined);
+    assert.deepEqual(await replicaA.forChannel(CHANNEL), { rules: stricter(0.3), version: fallback.current.version, scope: 'default' });
     // Written again after the delete: created from version 0.
-    assert.ok((await replicaA.write(CHANNEL, stricter(0.2), 0, BY)).current!.version > own.current!.version);
+    assert.ok((await replicaA.write(CHANNEL, stricter(0.2), 0, BY)).current.version > own.current.version);
+  });
+
+  it('a removal at a version someone wrote after never removes the newer document', async () => {
+    const own = await replicaA.write(CHANNEL, stricter(0.1), 0, BY);
+    const newer = await replicaB.write(CHANNEL, stricter(0.2), own.current.version, BY);
+    await assert.rejects(replicaA.removeChannelRules(CHANNEL, own.current.version, BY), (error: unknown) => {
+      assert.ok(error instanceof StaleModerationRulesError);
+      assert.equal(error.currentVersion, newer.current.version);
+      return true;
+    });
+    assert.deepEqual((await replicaA.forChannel(CHANNEL)).rules, stricter(0.2));
+    // A removal and a write from the same version at once: one of them lands, the other is stale.
+    const outcomes = await Promise.allSettled([replicaA.removeChannelRules(CHANNEL, newer.current.version, BY), replicaB.write(CHANNEL, stricter(0.3), newer.current.version, BY)]);
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1, JSON.stringify(outcomes));
   });
 
   it('refuses a scope that is neither the default nor a channel, and rules the schema refuses, before the bucket', async () => {

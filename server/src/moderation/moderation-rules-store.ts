@@ -6,9 +6,14 @@ import { moderationRulesSchema, type ModerationRules, type ModerationRulesSource
 /** The key of the rules every channel without its own runs with. Channel keys are `publisher/slug`, so none is `default`. */
 export const DEFAULT_RULES_SCOPE = 'default';
 
-/** A rules document as stored: the rules, and who wrote them when (shown by the admin API and the audit trail). */
+/**
+ * A rules document as stored: the rules, and who wrote them when (shown by the admin API and the
+ * audit trail). `rules: null` is a channel's document removed: its jobs run with the default. A
+ * removal is a compare-and-set write like any other (the bus has no compare-and-delete), so it
+ * cannot remove a document written after the version its admin read.
+ */
 export const storedModerationRulesSchema = z.object({
-  rules: moderationRulesSchema,
+  rules: moderationRulesSchema.nullable(),
   updated_by: z.string(),
   updated_at: z.string(),
 });
@@ -32,10 +37,10 @@ export class StaleModerationRulesError extends Error {
   }
 }
 
-/** What a write or a delete changed, for the answer and the audit record. */
+/** What a write changed, for the answer and the audit record: `previous` is undefined when the scope had no document. */
 export interface ModerationRulesChange {
   readonly previous: ModerationRulesDocument | undefined;
-  readonly current: ModerationRulesDocument | undefined;
+  readonly current: ModerationRulesDocument;
 }
 
 /**
@@ -86,57 +91,64 @@ export class ModerationRulesStore implements ModerationRulesSource {
    */
   async write(scope: string, rules: ModerationRules, expectedVersion: number, by: { actor: string; atIso: string }): Promise<ModerationRulesChange> {
     const key = scopeKey(scope);
-    const next: StoredModerationRules = { rules: moderationRulesSchema.parse(rules), updated_by: by.actor, updated_at: by.atIso };
-    let seen: StoredModerationRules | undefined;
-    let seenVersion = 0;
+    const next: StoredModerationRules & { rules: ModerationRules } = { rules: moderationRulesSchema.parse(rules), updated_by: by.actor, updated_at: by.atIso };
+    let seen: ModerationRulesDocument | undefined;
     try {
       const result = await this.kv.update(
         key,
         (current, entry) => {
-          seen = current;
-          seenVersion = entry?.revision ?? 0;
+          // A removed document is no document: it is created again from version 0.
+          seen = current && entry ? toDocument(key, current, entry.revision) : undefined;
+          const seenVersion = seen?.version ?? 0;
           if (seenVersion !== expectedVersion) throw new StaleModerationRulesError(key, expectedVersion, seenVersion);
           return next;
         },
         // One attempt: a lost compare-and-set means someone wrote after the version the client read.
         { maxAttempts: 1 },
       );
-      return {
-        previous: seen && toDocument(key, seen, seenVersion),
-        current: toDocument(key, next, result.revision ?? 0),
-      };
+      return { previous: seen, current: { rules: next.rules, version: result.revision ?? 0, scope: key, updated_by: next.updated_by, updated_at: next.updated_at } };
     } catch (error) {
-      if (error instanceof KvContentionError) throw new StaleModerationRulesError(key, expectedVersion, (await this.kv.get(key))?.revision ?? 0);
+      if (error instanceof KvContentionError) throw new StaleModerationRulesError(key, expectedVersion, (await this.read(key))?.version ?? 0);
       throw error;
     }
   }
 
   /**
-   * Removes a channel's own document if it is at `expectedVersion`, so the channel runs with the
-   * default again. The bus has no compare-and-delete: the version is checked on a read just
-   * before the delete (a write landing in between is deleted too; the audit record names it).
-   * Undefined when there was nothing to delete.
+   * Removes a channel's own document if it is still at `expectedVersion`, so the channel runs
+   * with the default again: a compare-and-set of a removal marker (`rules: null`), so a write
+   * since the admin's read is never removed unseen (`StaleModerationRulesError`). Undefined when
+   * the channel had no document of its own.
    */
-  async removeChannelRules(channel: string, expectedVersion: number): Promise<ModerationRulesDocument | undefined> {
+  async removeChannelRules(channel: string, expectedVersion: number, by: { actor: string; atIso: string }): Promise<ModerationRulesDocument | undefined> {
     const key = channelScope(channel);
     let removed: ModerationRulesDocument | undefined;
-    await this.kv.update(key, (current, entry) => {
-      if (!current || !entry) return SKIP;
-      if (entry.revision !== expectedVersion) throw new StaleModerationRulesError(key, expectedVersion, entry.revision);
-      removed = toDocument(key, current, entry.revision);
-      return undefined;
-    });
+    try {
+      await this.kv.update(
+        key,
+        (current, entry) => {
+          removed = current && entry ? toDocument(key, current, entry.revision) : undefined;
+          if (!removed) return SKIP;
+          if (removed.version !== expectedVersion) throw new StaleModerationRulesError(key, expectedVersion, removed.version);
+          return { rules: null, updated_by: by.actor, updated_at: by.atIso };
+        },
+        { maxAttempts: 1 },
+      );
+    } catch (error) {
+      if (error instanceof KvContentionError) throw new StaleModerationRulesError(key, expectedVersion, (await this.read(key))?.version ?? 0);
+      throw error;
+    }
     return removed;
   }
 
   private async read(key: string): Promise<ModerationRulesDocument | undefined> {
     const entry = await this.kv.get(key);
-    return entry && toDocument(key, entry.value, entry.revision);
+    return entry ? toDocument(key, entry.value, entry.revision) : undefined;
   }
 }
 
-function toDocument(scope: string, stored: StoredModerationRules, version: number): ModerationRulesDocument {
-  return { rules: stored.rules, version, scope, updated_by: stored.updated_by, updated_at: stored.updated_at };
+/** The document of a stored entry; undefined for a removal marker. */
+function toDocument(scope: string, stored: StoredModerationRules, version: number): ModerationRulesDocument | undefined {
+  return stored.rules ? { rules: stored.rules, version, scope, updated_by: stored.updated_by, updated_at: stored.updated_at } : undefined;
 }
 
 /** A channel's key (`publisher/slug`); anything else is refused before it reaches the bucket. */
