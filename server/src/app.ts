@@ -19,6 +19,8 @@ import { mediaRoute } from './http/media-route.js';
 import { vodReplayRoute, type VodStore } from './vod-jobs/index.js';
 import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import { moderationRoutes } from './http/moderation-routes.js';
+import { audioReferenceRoutes } from './http/audio-reference-routes.js';
+import { moderationRulesRoutes } from './http/moderation-rules-routes.js';
 import { outboundRoutes } from './http/outbound-routes.js';
 import { vodRoutes } from './http/vod-routes.js';
 import type { SourcePolicy } from './vod-ingest/index.js';
@@ -32,7 +34,7 @@ import type { OutboundAdmin } from './outbound/index.js';
 import { youTubeWebhookRoute } from './http/youtube-webhook-route.js';
 import type { WebSubSubscriptionStore, YouTubeHintQueue, YouTubeMetrics } from './providers/youtube/index.js';
 import type { AuditLog } from './audit/index.js';
-import type { HashBlocklist } from './moderation/index.js';
+import type { AudioReferences, HashBlocklist, ModerationRulesStore } from './moderation/index.js';
 import type { LiveStatusHub, SseConnection, VodProgressRelay } from './live/index.js';
 import type { Logger, Metrics } from './observability/index.js';
 import type { RawEventIngest } from './pipeline/index.js';
@@ -92,7 +94,15 @@ export interface AppDeps {
   /** Who a VOD playlist handed in may be fetched from (the outbound SSRF policy); default: public hosts only. */
   readonly vodSources?: SourcePolicy;
   /** Moderation: the audit log (decisions, blocklist changes) and the perceptual-hash blocklist. */
-  readonly moderation: { readonly audit: AuditLog; readonly blocklist: HashBlocklist; readonly quarantine: QuarantinedUploads };
+  readonly moderation: {
+    readonly audit: AuditLog;
+    readonly blocklist: HashBlocklist;
+    readonly quarantine: QuarantinedUploads;
+    /** The versioned moderation rules (issue 22); absent: no `/api/v1/moderation/rules` routes. */
+    readonly rules?: ModerationRulesStore;
+    /** The audio references the fingerprint check matches (issue 22); absent: no `/api/v1/moderation/audio-references` routes. */
+    readonly audioReferences?: AudioReferences;
+  };
   /** Outbound webhooks' admin side (subscribers, deliveries, dead letters, replay); absent: no `/api/v1/webhooks` routes. */
   readonly outbound?: OutboundAdmin;
   /** YouTube WebSub (when configured): our subscriptions, the hint queue, its metrics. Absent: no `/webhooks/youtube`. */
@@ -208,6 +218,26 @@ export function createApp(deps: AppDeps): App {
       now,
     }),
     publisherGrantRoutes({ channels: deps.channels, grants: publisherGrants, requireAdmin, audit: deps.moderation.audit }),
+    // Before the moderation routes: `/moderation/rules` is not an upload id's `/moderation/:upload_id`.
+    ...(deps.moderation.rules
+      ? [
+          moderationRulesRoutes({
+            rules: deps.moderation.rules,
+            audit: deps.moderation.audit,
+            tokens: { admin: () => deps.config.adminToken, moderators: () => deps.config.moderatorTokens },
+            now,
+          }),
+        ]
+      : []),
+    ...(deps.moderation.audioReferences
+      ? [
+          audioReferenceRoutes({
+            references: deps.moderation.audioReferences,
+            audit: deps.moderation.audit,
+            tokens: { admin: () => deps.config.adminToken, moderators: () => deps.config.moderatorTokens },
+          }),
+        ]
+      : []),
     moderationRoutes({
       bus: deps.bus,
       uploads: deps.uploads.store,
