@@ -22,7 +22,7 @@ import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createT
 import { openStorage, s3ClientConfigFor } from './storage/index.js';
 import { VodSlots, VodStore, VodWorker, enqueueVodJob } from './vod-jobs/index.js';
 import { DEFAULT_MEDIA_LIMITS } from './media/index.js';
-import { HashBlocklist, ModerationWorker, builtInModerationRules, defaultModerationChecks, fixedModerationRules } from './moderation/index.js';
+import { AudioReferences, HashBlocklist, ModerationRulesStore, ModerationWorker, builtInModerationRules, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
 import { TwitchArchiveLookup, VodCapture, recordVodCaptureMetrics } from './vod-capture/index.js';
 import type { SourcePolicy } from './vod-ingest/index.js';
@@ -165,17 +165,27 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   await lifecycle.start({ name: 'tus', start: () => tus.startCleanup(UPLOAD_CLEANUP_INTERVAL_MS), stop: () => tus.stop() });
 
   const blocklist = await HashBlocklist.open(bus);
+  // Fingerprints of audio rights holders added (issue 22): on the bus, so every replica's check matches every reference.
+  const audioReferences = await AudioReferences.open(bus);
+  // Versioned on the bus and read per job: an admin's change applies to the next job on every replica (issue 22).
+  const moderationRules = await ModerationRulesStore.open(bus, builtInModerationRules(config.moderationPolicy));
   const moderation = new ModerationWorker({
     bus,
     uploads: uploadStore,
     audit,
     quarantine,
-    rules: fixedModerationRules(builtInModerationRules(config.moderationPolicy)),
+    rules: moderationRules,
     // Viewers' uploads are clips (UPLOAD_MAX_DURATION_S); a publisher's recording has its own length (VOD_UPLOAD_MAX_DURATION_S).
-    checks: defaultModerationChecks(blocklist, {
-      limits: { ...DEFAULT_MEDIA_LIMITS, maxDurationS: config.uploadMaxDurationS },
-      replayLimits: { ...DEFAULT_MEDIA_LIMITS, maxDurationS: config.vodUploadMaxDurationS },
-    }),
+    checks: defaultModerationChecks(
+      blocklist,
+      {
+        limits: { ...DEFAULT_MEDIA_LIMITS, maxDurationS: config.uploadMaxDurationS },
+        replayLimits: { ...DEFAULT_MEDIA_LIMITS, maxDurationS: config.vodUploadMaxDurationS },
+      },
+      { audio: audioReferences },
+      // The flagged frames (nudity, faces) are kept beside the upload in the quarantine, for moderators only.
+      { evidence: storage.quarantine },
+    ),
     maxInFlightPerChannel: config.moderationChannelMaxInFlight,
     logger: logger.child({ component: 'moderation' }),
   });
@@ -346,7 +356,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     media: storage.media,
     vods,
     vodSources,
-    moderation: { audit, blocklist, quarantine },
+    moderation: { audit, blocklist, quarantine, rules: moderationRules, audioReferences },
     outbound: outbound.admin,
     linker,
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],

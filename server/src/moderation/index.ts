@@ -53,3 +53,16 @@ export {
   type StoredModerationRules,
 } from './moderation-rules-store.js';
 export { moderationRulesChanges, type ModerationRulesChangeEntry } from './moderation-rules-diff.js';
+export {
+  nudityCheck,
+  facesCheck,
+  readEvidence,
+  deleteEvidence,
+  evidencePrefix,
+  type EvidenceEntry,
+  type FaceBox,
+  type FacesCheckOptions,
+  type FacesOnFrame,
+  type NudityCheckOptions,
+  type NudityModelSource,
+} from './vision/index.js';

@@ -2,6 +2,7 @@ import { AUDIT_ACTIONS, type AuditLog } from '../audit/index.js';
 import { CONSUMERS, InFlightSlots, STREAMS, SUBJECTS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import { createJobLimiter, type JobLimiter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
+import type { ObjectStore } from '../storage/index.js';
 import { transitionUpload, uploadCompletedJobSchema, type QuarantinedUploads, type UploadRecord, type UploadStore } from '../uploads/index.js';
 import { audioFingerprintCheck, type AudioReferences } from './audio/index.js';
 import type { HashBlocklist } from './hash-blocklist.js';
@@ -13,6 +14,7 @@ import type { ModerationRulesSource, ResolvedModerationRules } from './moderatio
 import { perceptualHashCheck } from './perceptual-hash-check.js';
 import { MODERATION_ACTOR, auditOutcome, enqueuePromotion } from './promote-upload.js';
 import { textCheck } from './text-check.js';
+import { facesCheck, nudityCheck } from './vision/index.js';
 
 /** A job of a channel at its in-flight cap comes back after this. */
 const CHANNEL_BUSY_DELAY_MS = 500;
@@ -26,6 +28,8 @@ export function defaultModerationChecks(
   probe: MediaProbeCheckOptions = {},
   /** Reference lists of the checks that match against one; a check whose list is absent is left out. */
   references: { readonly audio?: AudioReferences } = {},
+  /** Where the vision checks keep the flagged frames for moderators (the quarantine store); without it, only scores, times and boxes are recorded. */
+  vision: { readonly evidence?: ObjectStore } = {},
 ): ModerationCheck[] {
   return [
     magicBytesCheck(),
@@ -33,6 +37,9 @@ export function defaultModerationChecks(
     mediaProbeCheck(probe),
     perceptualHashCheck(blocklist),
     ...(references.audio ? [audioFingerprintCheck(references.audio)] : []),
+    // The heaviest last (models on sampled frames), so a blocklisted or malformed file never reaches them.
+    nudityCheck(vision),
+    facesCheck(vision),
   ];
 }
 

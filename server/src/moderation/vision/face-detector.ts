@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type * as FaceApiModule from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import type { SampledFrame } from './frame-sampler.js';
 import { tensorflowRuntime } from './tensorflow-runtime.js';
 
 const require = createRequire(import.meta.url);
 
-type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
+type FaceApi = typeof FaceApiModule;
 
 /** A face on a frame: its box normalized to 0..1 of the frame (top-left origin), and the detector's confidence. */
 export interface FaceBox {

@@ -4,7 +4,7 @@ import type { ModerationRules } from '../moderation-rules.js';
 
 /** One decoded frame, small, as packed 8-bit RGB rows (top-left first). */
 export interface SampledFrame {
-  /** Presentation time in seconds, as ffmpeg's filters see it (`pts_time`): what a blur's `enable='between(t,…)'` uses. */
+  /** Presentation time in seconds, as ffmpeg's filters see it (`pts_time`, a negative one as 0): what a blur's `enable='between(t,…)'` uses. */
   readonly t: number;
   readonly width: number;
   readonly height: number;
@@ -94,7 +94,7 @@ export async function* sampleFrames(path: string, options: FrameSamplingOptions)
     pendingLine = lines.pop() ?? '';
     for (const line of lines) {
       const header = SHOWINFO_LINE.exec(line);
-      if (header) headers.push({ t: Number(header[1]), width: Number(header[2]), height: Number(header[3]) });
+      if (header) headers.push({ t: Math.max(0, Number(header[1])), width: Number(header[2]), height: Number(header[3]) });
       else stderrTail = (stderrTail + line + '\n').slice(-STDERR_TAIL_BYTES);
     }
     wake?.();

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type * as TensorFlowModule from '@tensorflow/tfjs';
 
 const require = createRequire(import.meta.url);
 
-type TensorFlow = typeof import('@tensorflow/tfjs');
+type TensorFlow = typeof TensorFlowModule;
 
 let ready: Promise<TensorFlow> | undefined;
 
