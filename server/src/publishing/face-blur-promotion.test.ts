@@ -58,9 +58,10 @@ describe('promotion with faces blurred', () => {
   });
 
   /** An upload approved with faces blurred, in the quarantine, and its promotion job. */
-  async function approvedWithBlur(checks: UploadRecord['checks']): Promise<UploadRecord> {
+  async function approvedWithBlur(checks: UploadRecord['checks'], source: UploadRecord['source'] = 'file'): Promise<UploadRecord> {
     const record = uploadRecordFixture({
       upload_id: ulid(),
+      source,
       channel: TEST_CHANNEL,
       status: 'approved',
       size: (await stat(clip)).size,
@@ -98,5 +99,14 @@ describe('promotion with faces blurred', () => {
     assert.equal(await exists(join(server.mediaDir, record.upload_id)), false, 'nothing published');
     assert.equal(await exists(join(server.quarantineDir, record.upload_id)), true, 'the original stays in the quarantine until its retention ends');
     assert.equal((await server.request(`/media/${record.upload_id}/video.mp4`)).status, 404);
+  });
+
+  it("rejects a publisher's broadcast upload approved with faces blurred: its replay ladder is made unblurred, so it is not made", async () => {
+    const record = await approvedWithBlur([{ name: 'faces', result: 'review', details: faceCheckDetails() }], 'broadcast');
+    const rejected = await auditEntry((entry) => entry.target === record.upload_id && entry.action === AUDIT_ACTIONS.uploadRejected);
+    assert.equal(rejected.reason, 'faces blur impossible');
+    const after = await uploads.get(record.upload_id);
+    assert.equal(after?.status, 'rejected');
+    assert.equal(after?.replay, undefined, 'no replay queued');
   });
 });

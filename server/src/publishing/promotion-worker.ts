@@ -203,6 +203,11 @@ export class PromotionWorker {
       log.info({ upload_id: record.upload_id, status: record.status }, 'replay promotion skipped: the upload is not approved');
       return;
     }
+    if (record.status === 'approved' && record.publish_options?.blur_faces) {
+      // The replay ladder is made from the quarantined bytes as they are: it cannot blur, so it must not be made.
+      await this.rejectUnpublishable(record, 'faces blur impossible', new Error('faces blur is not applied to replay ladders'), 'faces-blur');
+      return;
+    }
     const replays = this.options.replays;
     if (!replays) throw new Error('this promotion worker queues no replays; a broadcast upload waits for one that does');
     const replay = replayOfUpload(record);
