@@ -67,7 +67,7 @@ describe('demo mode', () => {
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
   });
 
-  it('sends the token page (/moderation) a CSP for its own script, styles, API and blob: previews only, and no referrer', async () => {
+  it('sends the token page (/moderation) a CSP for its own script, styles, API and blob: previews and evidence frames only, and no referrer', async () => {
     const response = await fetch(`${server.url}/moderation`);
     await response.arrayBuffer();
     assert.deepEqual(
@@ -76,7 +76,7 @@ describe('demo mode', () => {
         'default-src': "'none'",
         'script-src': "'self'",
         'style-src': "'self'",
-        'img-src': "'self'",
+        'img-src': "'self' blob:",
         'media-src': 'blob:',
         'connect-src': "'self'",
         'base-uri': "'none'",
