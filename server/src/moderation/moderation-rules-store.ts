@@ -53,7 +53,11 @@ export interface ModerationRulesChange {
  * `default` when it has none), not a cache: a write acknowledged on replica A is stored in
  * JetStream before the admin's answer, so a job any replica starts after that reads it. Two KV
  * gets per job cost nothing next to the checks' ffmpeg runs, and a cache fed by a watch would
- * only be as fresh as its last event, with no bound a job could check.
+ * only be as fresh as its last event, with no bound a job could check. The one window left:
+ * KV gets are JetStream direct gets, which on a replicated bucket (`NATS_REPLICAS` 3) any
+ * replica may answer, and the replica outside the write's quorum can be behind by its
+ * replication delay; a job started within that delay of a write may run with the previous
+ * version. Its decision then names that version (record and audit), so it is never hidden.
  */
 export class ModerationRulesStore implements ModerationRulesSource {
   private constructor(
