@@ -86,6 +86,18 @@ export const archivePageSchema = z.object({
 });
 export type ArchivePage = { readonly index: number; readonly entries: ArchiveEntry[]; readonly totals: ArchiveTotals };
 
+/**
+ * The source started its media sequence over (an encoder restart): archive sequence = source
+ * sequence + `offset` from `atSequence` on (the first segment after it, marked a discontinuity).
+ * The latest one only; `count` says how many there were. See media-sequence-restart.ts.
+ */
+export const sourceRestartSchema = z.object({
+  offset: z.number().int(),
+  atSequence: z.number().int().nonnegative(),
+  count: z.number().int().positive(),
+});
+export type SourceRestart = z.infer<typeof sourceRestartSchema>;
+
 export const archiveHeadSchema = z.object({
   version: z.literal(1),
   kind: z.enum(['live', 'vod']),
@@ -101,5 +113,7 @@ export const archiveHeadSchema = z.object({
   pageCount: z.number().int().nonnegative(),
   /** Init section URL -> its archived key. */
   initSections: z.record(z.string(), z.string()),
+  /** Set once the source restarted its media sequence; a resumed follower goes on with it. */
+  sourceRestart: sourceRestartSchema.optional(),
 });
 export type ArchiveHead = z.infer<typeof archiveHeadSchema> & { readonly state: ArchiveState };

@@ -10,6 +10,7 @@ import {
   type ArchiveHead,
   type ArchivePage,
   type ArchiveTotals,
+  type SourceRestart,
 } from './archive-manifest.js';
 import type { IngestFailureReason } from './ingest-error.js';
 import { SEGMENT_EXTENSIONS, type SegmentFormat } from './segment-format.js';
@@ -108,6 +109,12 @@ export class ArchiveSink {
   async setMediaUrl(url: string): Promise<void> {
     if (this.headState.mediaUrl === url) return;
     this.headState = { ...this.headState, mediaUrl: url };
+    await this.writeHead();
+  }
+
+  /** Records that the source restarted its media sequence (the numbering from here on), before anything of it is archived. */
+  async setSourceRestart(restart: SourceRestart): Promise<void> {
+    this.headState = { ...this.headState, sourceRestart: restart };
     await this.writeHead();
   }
 

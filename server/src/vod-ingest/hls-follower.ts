@@ -4,6 +4,7 @@ import type { ArchiveSink } from './archive-sink.js';
 import type { IngestClock } from './ingest-clock.js';
 import { INGEST_FAILURE_REASONS, IngestError, TransientFetchError } from './ingest-error.js';
 import { parseMediaPlaylist, type MediaPlaylist } from './media-playlist.js';
+import { MediaSequenceRestarts } from './media-sequence-restart.js';
 import { PlaylistArchiver, finishIngest, loadMediaPlaylist, type IngestOutcome } from './playlist-archiver.js';
 import type { SegmentFetcher } from './segment-fetcher.js';
 
@@ -22,6 +23,11 @@ export interface HlsFollowerEvents {
   refresh: [refresh: { readonly mediaSequence: number; readonly segments: number; readonly changed: boolean }];
   /** An entry written to the manifest: a segment archived, or a gap recorded. */
   entry: [entry: ArchiveEntry];
+  /**
+   * The source started its media sequence over (an encoder restart): its sequence `fromSourceSequence`
+   * is archived as `atSequence`, after a discontinuity. A stale copy of the playlist is not one.
+   */
+  restart: [restart: { readonly fromSourceSequence: number; readonly atSequence: number; readonly count: number }];
   /** A playlist load failed transiently and will be tried again. */
   retry: [retry: { readonly failures: number; readonly message: string }];
 }
@@ -32,7 +38,9 @@ export interface HlsFollowerEvents {
  * changed, half of it after one that did not). Segments stream from the origin into the sink,
  * one at a time, never the broadcast in memory; each is fetched once, by media sequence, and a
  * resumed follower starts after the manifest's last sequence. Rollover, discontinuities,
- * missed refreshes and failing segments are recorded (see `PlaylistArchiver`); a hostile
+ * missed refreshes and failing segments are recorded (see `PlaylistArchiver`); a source that
+ * starts its media sequence over goes on being archived after a discontinuity, and a stale
+ * copy of the playlist is ignored (see `MediaSequenceRestarts`); a hostile
  * source fails the archive with a reason. Ends at `EXT-X-ENDLIST` or `stop()`.
  */
 export class HlsFollower extends EventEmitter<HlsFollowerEvents> {
@@ -62,6 +70,7 @@ export class HlsFollower extends EventEmitter<HlsFollowerEvents> {
     const { sink, fetcher, clock } = this.options;
     const signal = this.stopping.signal;
     const archiver = new PlaylistArchiver(sink, fetcher, (entry) => this.emit('entry', entry));
+    const restarts = new MediaSequenceRestarts(sink.head.sourceRestart);
     const limits = fetcher.limits;
     let mediaUrl: string | undefined = sink.head.mediaUrl;
     let failures = 0;
@@ -69,13 +78,13 @@ export class HlsFollower extends EventEmitter<HlsFollowerEvents> {
     let targetDurationS = 2;
     while (!signal.aborted) {
       const loadStartedAt = clock.now();
-      let playlist: MediaPlaylist;
+      let loadedPlaylist: MediaPlaylist;
       try {
         if (mediaUrl === undefined) {
-          ({ playlist, mediaUrl } = await loadMediaPlaylist(fetcher, this.options.url, sink, signal));
+          ({ playlist: loadedPlaylist, mediaUrl } = await loadMediaPlaylist(fetcher, this.options.url, sink, signal));
         } else {
           const loaded = await fetcher.fetchPlaylist(mediaUrl, signal);
-          playlist = parseMediaPlaylist(loaded.text, loaded.url, limits);
+          loadedPlaylist = parseMediaPlaylist(loaded.text, loaded.url, limits);
         }
         failures = 0;
       } catch (error) {
@@ -89,7 +98,21 @@ export class HlsFollower extends EventEmitter<HlsFollowerEvents> {
         await clock.sleep(Math.min(limits.retryDelayMs * 2 ** (failures - 1), targetDurationS * 1000 * 4), signal);
         continue;
       }
-      targetDurationS = playlist.targetDurationS;
+      targetDurationS = loadedPlaylist.targetDurationS;
+      const sequenced = restarts.next(loadedPlaylist, sink.lastSequence);
+      if (sequenced.kind === 'stale') {
+        this.emit('refresh', { mediaSequence: loadedPlaylist.mediaSequence, segments: loadedPlaylist.segments.length, changed: false });
+        await clock.sleep(Math.max(0, 0.5 * targetDurationS * 1000 - (clock.now() - loadStartedAt)), signal);
+        continue;
+      }
+      if (sequenced.kind === 'restarted') {
+        await sink.setSourceRestart(sequenced.restart);
+        const { atSequence, count } = sequenced.restart;
+        this.emit('restart', { fromSourceSequence: loadedPlaylist.mediaSequence, atSequence, count });
+        // The old numbering's high-water mark means nothing in the new one.
+        lastListed = atSequence - 1;
+      }
+      const playlist = sequenced.playlist;
       const listedUpTo = playlist.mediaSequence + playlist.segments.length - 1;
       const changed = playlist.segments.length > 0 && listedUpTo > lastListed;
       lastListed = Math.max(lastListed, listedUpTo);

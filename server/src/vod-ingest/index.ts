@@ -21,7 +21,9 @@ export {
   type ArchiveSegmentEntry,
   type ArchiveState,
   type ArchiveTotals,
+  type SourceRestart,
 } from './archive-manifest.js';
+export { MediaSequenceRestarts, type SequencedPlaylist } from './media-sequence-restart.js';
 export { type IngestOutcome } from './playlist-archiver.js';
 export { INGEST_FAILURE_REASONS, IngestError, TransientFetchError, type IngestFailureReason } from './ingest-error.js';
 export { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest-limits.js';
