@@ -91,15 +91,8 @@ describeEachBus("a publisher's long recording becomes a replay ladder (real ffmp
       assert.ok(!['rejected', 'in_review', 'deleted'].includes(status.status), `the recording went ${status.status}`);
       return status.status === 'published' && status;
     }, 'the recording handed to its replay', 60_000);
-    assert.deepEqual(
-      handed.checks.map((check) => [check.name, check.result]),
-      [
-        ['magic-bytes', 'pass'],
-        ['text', 'pass'],
-        ['media-probe', 'pass'],
-        ['perceptual-hash', 'pass'],
-      ],
-    );
+    for (const name of ['magic-bytes', 'text', 'media-probe', 'perceptual-hash']) assert.ok(handed.checks.some((check) => check.name === name), `${name} ran`);
+    for (const check of handed.checks) assert.equal(check.result, 'pass', check.name);
     const expected = replayOfUpload({ upload_id: uploadId, channel: TEST_CHANNEL });
     assert.deepEqual(handed.replay, expected);
     assert.equal(handed.media, undefined, 'no clip rendition');
