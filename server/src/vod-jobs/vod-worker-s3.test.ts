@@ -1,7 +1,8 @@
 /**
  * The VOD worker on S3 (s3rver): a broadcast's archive in the media bucket becomes a replay in
  * the same bucket, every file with its type, and the server (on the same bucket, running no
- * workers itself) serves it under /vod with ranges.
+ * workers itself) serves it under /vod with ranges; a publisher's recording in the quarantine
+ * bucket becomes a replay the same way.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,12 +11,16 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createCanonicalId } from '@live-upload/schema';
+import { ulid } from 'ulid';
+import { vodFixtures } from '../../../test/fixtures/vod-fixtures.js';
 import { sourceSegments } from '../../../test/fakes/hls-origin/source-segments.js';
 import { startS3Server, type S3ServerHandle } from '../../../test/support/s3-server.js';
 import { startTestServer, type TestServer } from '../../../test/support/test-server.js';
+import { AuditLog } from '../audit/index.js';
 import { SUBJECTS, encodeJson, type BusMessage } from '../bus/index.js';
 import { createLogger } from '../observability/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
+import { QuarantinedUploads } from '../uploads/index.js';
 import { ArchiveSink, SEGMENT_FORMATS } from '../vod-ingest/index.js';
 import { enqueueVodJob } from './enqueue-vod-job.js';
 import { vodArchivePrefix, vodFileFor, vodOutputPrefix } from './vod-files.js';
@@ -110,5 +115,39 @@ describe('VOD worker on S3 (s3rver)', () => {
     assert.equal(ranged.headers.get('content-type'), 'video/iso.segment');
     assert.equal((await ranged.arrayBuffer()).byteLength, 10);
     assert.equal((await server.request(`${path}/master.m3u8`)).status, 200);
+  });
+
+  it("makes a publisher's recording in the quarantine bucket a replay in the media bucket, then deletes the recording", async () => {
+    const uploadId = ulid();
+    const id = `stream:acme:morning-show:${uploadId}`;
+    const quarantine = new QuarantinedUploads(storage.quarantine);
+    await storage.quarantine.putFile(uploadId, (await vodFixtures()).small240);
+    const bus = server.running.bus;
+    const vods = await VodStore.open(bus);
+    const nowIso = new Date().toISOString();
+    const job: VodJob = { canonical_id: id, channel: 'acme/morning-show', source: { kind: 'upload', upload_id: uploadId }, started_at: nowIso, requested_at: nowIso };
+    await enqueueVodJob(bus, job, { vods });
+    const worker = new VodWorker({
+      bus,
+      vods,
+      slots: await VodSlots.open(bus),
+      media: storage.media,
+      stagingDir,
+      logger: createLogger({ level: 'silent' }),
+      concurrency: 1,
+      perPublisherLimit: 1,
+      sourcePolicy: { allowPrivateHosts: new Set() },
+      ladder: { rungs: [240], segmentS: 1, preset: 'ultrafast' },
+      uploads: { quarantine, audit: new AuditLog(bus) },
+    });
+    const message = delivery(job);
+    await worker.handle(message);
+    assert.deepEqual(message.settled, []);
+    const record = await vods.get(id);
+    assert.equal(record?.state, 'published', JSON.stringify(record?.failure));
+    assert.equal(record?.upload_id, uploadId);
+    assert.ok((await storage.media.head(`${vodOutputPrefix(id)}master.m3u8`)) !== undefined);
+    assert.equal(await quarantine.lastWrittenMs(uploadId), undefined, 'the recording left the quarantine bucket');
+    assert.equal((await server.request(`/vod/acme/morning-show/${uploadId}/master.m3u8`)).status, 200);
   });
 });
