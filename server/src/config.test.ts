@@ -144,6 +144,26 @@ describe('loadConfig', () => {
     assert.equal(config.uploadChannelMaxPending, 5);
   });
 
+  it("reads the clip length and the publisher recordings' own limits (8 GiB, 12 h by default), naming a bad one", () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.uploadMaxDurationS, 600);
+    assert.equal(defaults.vodUploadMaxBytes, 8 * 1024 ** 3);
+    assert.equal(defaults.vodUploadMaxDurationS, 12 * 3600);
+    const config = loadConfig({ UPLOAD_MAX_DURATION_S: '30', VOD_UPLOAD_MAX_BYTES: '2000000000', VOD_UPLOAD_MAX_DURATION_S: '7200' });
+    assert.deepEqual([config.uploadMaxDurationS, config.vodUploadMaxBytes, config.vodUploadMaxDurationS], [30, 2_000_000_000, 7200]);
+    for (const [name, value] of [
+      ['UPLOAD_MAX_DURATION_S', '0'],
+      ['VOD_UPLOAD_MAX_BYTES', 'lots'],
+      ['VOD_UPLOAD_MAX_DURATION_S', '-5'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (error: unknown) => error instanceof ConfigError && error.message.includes(name),
+        name,
+      );
+    }
+  });
+
   it('reads the moderation settings: review policy and no moderators by default', () => {
     const defaults = loadConfig({});
     assert.equal(defaults.moderationPolicy, 'review');
