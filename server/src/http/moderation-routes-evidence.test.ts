@@ -120,7 +120,6 @@ describe('moderation: evidence images and approval with faces blurred', () => {
 
   it('evidence names: one segment, an image extension', () => {
     assert.equal(evidenceImageType('frame-0003.jpg'), 'image/jpeg');
-    assert.equal(evidenceImageType('face.t12.5.png'), 'image/png');
     assert.equal(evidenceImageType('frame.webp'), 'image/webp');
     for (const name of ['../x.jpg', 'a/b.jpg', '.x.jpg', 'x.jpg.html', 'x', 'x.svg', 'x..jpg', `${'a'.repeat(200)}.jpg`, 'x .jpg', 'x\u0000.jpg']) {
       assert.equal(evidenceImageType(name), undefined, name);

@@ -5,6 +5,7 @@ import { STREAMS, decodeJson, type Bus } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
 import { ALLOWED_VIDEO_MIME_TYPES, MediaProcessError, perceptualHashSchema, probeMedia, sampleFrameHashes } from '../media/index.js';
 import { MODERATOR_DECISIONS, applyModeratorDecision, type HashBlocklist } from '../moderation/index.js';
+import { readEvidence } from '../moderation/vision/check-evidence.js';
 import { UPLOAD_ID_PATTERN, type QuarantinedUploads, type UploadRecord, type UploadStore } from '../uploads/index.js';
 import type { AppState } from './app-state.js';
 import { moderatorActor, type ModeratorTokens } from './middleware/moderator-actor.js';
@@ -117,21 +118,25 @@ export function moderationRoutes(deps: ModerationRouteDeps): Router<AppState> {
     const name = ctx.params['name'] ?? '';
     const type = evidenceImageType(name);
     if (!type) throw new AppError('not_found', 'no such evidence');
+    let read;
     try {
-      await sendObject(ctx, deps.quarantine.store, evidenceKey(record.upload_id, name), {
-        headers: {
-          'Content-Type': type,
-          'Cache-Control': 'private, no-store',
-          'X-Content-Type-Options': 'nosniff',
-          'Content-Security-Policy': "default-src 'none'; sandbox",
-          'Cross-Origin-Resource-Policy': 'same-origin',
-          'Content-Disposition': 'inline',
-        },
-      });
+      // The vision checks' own reader: it refuses any key outside `evidence/{upload_id}/` (a RangeError).
+      read = await readEvidence(deps.quarantine.store, record.upload_id, evidenceKey(record.upload_id, name));
     } catch (error) {
-      if (error instanceof AppError && error.code === 'not_found') throw new AppError('not_found', 'no such evidence');
+      if (error instanceof RangeError) throw new AppError('not_found', 'no such evidence');
       throw error;
     }
+    if (!read) throw new AppError('not_found', 'no such evidence');
+    ctx.set({
+      'Cache-Control': 'private, no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Content-Disposition': 'inline',
+    });
+    ctx.type = type;
+    ctx.length = read.object.size;
+    ctx.body = read.body;
   });
 
   router.post('/moderation/:upload_id/decision', async (ctx) => {
