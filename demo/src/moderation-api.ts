@@ -223,15 +223,28 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 
 const finite = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
-/** Per-label scores (`details.scores: { Porn: 0.91, ... }`) and a single `details.score`, numbers only. */
+/** The numbers of a `{ label: score }` record, in its order. */
+function labelScores(value: unknown): Array<readonly [string, number]> {
+  if (!isRecord(value)) return [];
+  return Object.entries(value).flatMap(([label, score]) => {
+    const number = finite(score);
+    return number === null ? [] : [[label, number] as const];
+  });
+}
+
+/**
+ * The scores worth a glance: the check's highest score (`details.max_score`), then the per-label
+ * scores of its worst frame (the nudity check's `worst_frames[0]`, looked up in `frames`), or a
+ * check's own `details.scores` / `details.score`. Numbers only.
+ */
 function parseScores(details: Readonly<Record<string, unknown>>): Array<readonly [string, number]> {
   const scores: Array<readonly [string, number]> = [];
-  if (isRecord(details['scores'])) {
-    for (const [label, score] of Object.entries(details['scores'])) {
-      const value = finite(score);
-      if (value !== null) scores.push([label, value]);
-    }
-  }
+  const highest = finite(details['max_score']);
+  if (highest !== null) scores.push(['highest score', highest]);
+  const worst = Array.isArray(details['worst_frames']) && isRecord(details['worst_frames'][0]) ? finite(details['worst_frames'][0]['t']) : null;
+  const frames = Array.isArray(details['frames']) ? details['frames'] : [];
+  const worstFrame = worst === null ? undefined : frames.find((frame): frame is Record<string, unknown> => isRecord(frame) && frame['t'] === worst);
+  scores.push(...labelScores(worstFrame?.['scores']), ...labelScores(details['scores']));
   const single = finite(details['score']);
   if (single !== null) scores.push(['score', single]);
   return scores.slice(0, MAX_SCORES);

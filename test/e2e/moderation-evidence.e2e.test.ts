@@ -81,18 +81,31 @@ describe('the moderation page shows each check’s evidence and decides from the
 
     const frame = join(dir, 'frame.jpg');
     await promisify(execFile)('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x90', '-frames:v', '1', frame]);
-    await new FilesystemObjectStore(join(dir, 'quarantine')).put(`evidence/${uploadId}/frame-0002.jpg`, await readFile(frame));
+    await new FilesystemObjectStore(join(dir, 'quarantine')).put(`evidence/${uploadId}/nudity-2500.jpg`, await readFile(frame));
     const uploads = typedKv(await server.bus.kv(BUCKETS.uploads), jsonCodec(uploadRecordSchema));
     await uploads.update(uploadId, (record) =>
       record && {
         ...record,
         checks: [
-          ...record.checks,
+          // In place of what the real checks recorded for this synthetic clip (nothing flagged).
+          ...record.checks.filter((check) => check.name !== 'nudity' && check.name !== 'audio-fingerprint'),
           {
             name: 'nudity',
             result: 'review',
             detail: 'a frame scored 0.72 for explicit content',
-            details: { scores: { Porn: 0.72, Sexy: 0.4 }, evidence: [{ key: `evidence/${uploadId}/frame-0002.jpg`, t: 2.5, label: 'Porn', score: 0.72 }] },
+            // As the nudity check records them (server/src/moderation/vision/nudity-check.ts).
+            details: {
+              sampled_frames: 2,
+              frame_times: [0, 2.5],
+              max_score: 0.72,
+              bands: { review: 0.5, block: 0.9 },
+              worst_frames: [{ t: 2.5, label: 'Porn', score: 0.72 }],
+              frames: [
+                { t: 0, scores: { Drawing: 0.01, Hentai: 0, Neutral: 0.98, Porn: 0.01, Sexy: 0 } },
+                { t: 2.5, scores: { Drawing: 0, Hentai: 0.02, Neutral: 0.18, Porn: 0.72, Sexy: 0.08 } },
+              ],
+              evidence: [{ key: `evidence/${uploadId}/nudity-2500.jpg`, t: 2.5, label: 'Porn', score: 0.72 }],
+            },
           },
           {
             name: 'audio-fingerprint',
@@ -122,8 +135,9 @@ describe('the moderation page shows each check’s evidence and decides from the
     // Scores and the matched reference, as text (the reference's title is not markup).
     const nudity = item.locator('.check').filter({ hasText: 'Nudity' });
     assert.equal(await nudity.locator('.check-result').textContent(), 'Needs a look');
-    assert.deepEqual(await nudity.locator('.evidence-scores dt').allTextContents(), ['Porn', 'Sexy']);
-    assert.deepEqual(await nudity.locator('.evidence-scores dd').allTextContents(), ['0.72', '0.40']);
+    // The highest score, then the worst frame's score per label.
+    assert.deepEqual(await nudity.locator('.evidence-scores dt').allTextContents(), ['highest score', 'Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
+    assert.deepEqual(await nudity.locator('.evidence-scores dd').allTextContents(), ['0.72', '0.00', '0.02', '0.18', '0.72', '0.08']);
     const match = item.locator('.evidence-match');
     assert.equal(await match.locator('cite').textContent(), 'Summer Song <b>live</b>');
     assert.match((await match.textContent()) ?? '', /this upload 1\.0 s–11\.0 s matches the reference 30\.0 s–40\.0 s, match score 0\.83/);
