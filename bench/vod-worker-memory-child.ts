@@ -8,6 +8,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createCanonicalId } from '@live-upload/schema';
 import { STREAMS, createMemoryBus } from '../server/src/bus/index.js';
 import { createLogger } from '../server/src/observability/index.js';
@@ -41,6 +43,12 @@ export interface WorkerMemoryResult {
   readonly rssArchivePeakBytes: number;
   readonly rssTranscodePeakBytes: number;
   readonly rssEndBytes: number;
+  /**
+   * The JavaScript heap still in use after a full garbage collection, at the end of each phase:
+   * what the worker holds on to (RSS also counts garbage not yet collected and freed pages kept).
+   */
+  readonly heapRetainedArchiveBytes: number;
+  readonly heapRetainedTranscodeBytes: number;
   /** The kernel's high-water mark of this process (VmHWM), bytes. */
   readonly rssHighWaterBytes: number;
   /** The largest VmHWM of its ffmpeg children, KiB; undefined without /proc. */
@@ -87,6 +95,15 @@ async function ffmpegChildrenPeakKiB(): Promise<number | undefined> {
   return peak;
 }
 
+/** A full garbage collection (the child is not started with --expose-gc: the flag is set, and `gc` taken from a fresh context). */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+function retainedHeapBytes(): number {
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}
+
 async function ownHighWaterBytes(): Promise<number> {
   const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
   const kib = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
@@ -113,7 +130,7 @@ async function run(message: WorkerMemoryRun): Promise<WorkerMemoryResult> {
     }
   };
   const sampler = setInterval(() => void sample(), 100);
-  global.gc?.();
+  collectGarbage();
   const rssStartBytes = process.memoryUsage().rss;
 
   try {
@@ -126,6 +143,7 @@ async function run(message: WorkerMemoryRun): Promise<WorkerMemoryResult> {
     const archiveWallS = (performance.now() - archiveStarted) / 1000;
     if (outcome.state !== 'ended') throw new Error(`the archive ${outcome.state}: ${outcome.failure?.reason} ${outcome.failure?.message}`);
     await sample();
+    const heapRetainedArchiveBytes = retainedHeapBytes();
 
     phase = 'transcode';
     const vods = await VodStore.open(bus);
@@ -163,6 +181,7 @@ async function run(message: WorkerMemoryRun): Promise<WorkerMemoryResult> {
     const transcodeWallS = (performance.now() - transcodeStarted) / 1000;
     await worker.stop();
     await sample();
+    const heapRetainedTranscodeBytes = retainedHeapBytes();
     return {
       type: 'result',
       segments: outcome.totals.segments,
@@ -174,6 +193,8 @@ async function run(message: WorkerMemoryRun): Promise<WorkerMemoryResult> {
       rssArchivePeakBytes: peaks.archive,
       rssTranscodePeakBytes: peaks.transcode,
       rssEndBytes: process.memoryUsage().rss,
+      heapRetainedArchiveBytes,
+      heapRetainedTranscodeBytes,
       rssHighWaterBytes: await ownHighWaterBytes(),
       ...(ffmpegPeakRssKiB !== undefined ? { ffmpegPeakRssKiB } : {}),
     };

@@ -68,7 +68,8 @@ export async function runVodWorkerMemoryBench(options: { readonly atSeconds?: re
       points.push(point);
       log(
         `${seconds} s of source: archived ${point.segments} segments (${point.gaps} gaps) in ${fmt(point.archiveWallS, 1)} s, transcoded in ${fmt(point.transcodeWallS, 1)} s; ` +
-          `worker RSS ${mib(point.rssArchivePeakBytes)} archiving, ${mib(point.rssTranscodePeakBytes)} transcoding, high-water ${mib(point.rssHighWaterBytes)}; ffmpeg peak ${kibToMib(point.ffmpegPeakRssKiB)}`,
+          `worker RSS ${mib(point.rssArchivePeakBytes)} archiving, ${mib(point.rssTranscodePeakBytes)} transcoding, high-water ${mib(point.rssHighWaterBytes)}; ` +
+          `heap retained ${mib(point.heapRetainedArchiveBytes)} / ${mib(point.heapRetainedTranscodeBytes)}; ffmpeg peak ${kibToMib(point.ffmpegPeakRssKiB)}`,
       );
     } finally {
       await child.stop();
@@ -101,7 +102,7 @@ export function formatVodWorkerMemory(result: VodWorkerMemoryResult): string {
   return [
     `worker memory (archive live, then VodWorker ladder, in a child process; ${result.shape}):`,
     table([
-      ['source s', 'segments', 'archive wall s', 'ladder wall s', 'RSS start', 'RSS archiving', 'RSS transcoding', 'RSS high-water', 'ffmpeg peak'],
+      ['source s', 'segments', 'archive wall s', 'ladder wall s', 'RSS start', 'RSS archiving', 'RSS transcoding', 'RSS high-water', 'heap kept (archive/ladder)', 'ffmpeg peak'],
       ...result.points.map((point) => [
         String(point.sourceSeconds),
         String(point.segments),
@@ -111,6 +112,7 @@ export function formatVodWorkerMemory(result: VodWorkerMemoryResult): string {
         mib(point.rssArchivePeakBytes),
         mib(point.rssTranscodePeakBytes),
         mib(point.rssHighWaterBytes),
+        `${mib(point.heapRetainedArchiveBytes)} / ${mib(point.heapRetainedTranscodeBytes)}`,
         kibToMib(point.ffmpegPeakRssKiB),
       ]),
     ]),
