@@ -152,6 +152,27 @@ describe('vision checks (nudity and faces) on real clips', { timeout: 240_000 },
     assert.throws(() => readEvidence(store, UPLOAD_ID, `evidence/${UPLOAD_ID}/../${UPLOAD_ID}`), RangeError);
   });
 
+  it("nudity bands decide: a score in the review band asks a human, at block it fails, and the worst frames are kept as evidence", async () => {
+    // No explicit picture ships with the tests: bands at 0 put the synthetic clip's small scores in the review and block bands.
+    const rules = builtInModerationRules();
+    const store = new FilesystemObjectStore(join(dir, 'quarantine-nudity'));
+    const review = await runModerationCheck(nudityCheck({ evidence: store, maxEvidenceFrames: 2 }), jobInput(synthetic, { ...rules, nudity: { enabled: true, bands: { review: 0, block: 1.01 } } }));
+    assert.equal(review.result, 'review', JSON.stringify(review));
+    assert.match(review.reason ?? '', /^possible explicit content: (Porn|Hentai|Sexy) [0-9.]+ at [0-9.]+ s \(review from 0\)$/);
+    const evidence = review.details?.['evidence'] as Array<{ key: string; t: number; label: string; score: number }>;
+    assert.equal(evidence.length, 2);
+    const worst = review.details?.['worst_frames'] as Array<{ t: number; label: string; score: number }>;
+    assert.deepEqual(new Set(evidence.map((entry) => entry.t)), new Set(worst.slice(0, 2).map((frame) => frame.t)), 'the two worst frames');
+    for (const entry of evidence) {
+      assert.match(entry.key, new RegExp(`^evidence/${UPLOAD_ID}/nudity-\\d+\\.jpg$`));
+      assert.ok(await readEvidence(store, UPLOAD_ID, entry.key));
+    }
+
+    const block = await runModerationCheck(nudityCheck(), jobInput(synthetic, { ...rules, nudity: { enabled: true, bands: { review: 0, block: 0 } } }));
+    assert.equal(block.result, 'fail');
+    assert.match(block.reason ?? '', /^explicit content: .* \(block at 0\)$/);
+  });
+
   it('a channel that allows faces passes, with the faces recorded; a check turned off says so', async () => {
     const rules = builtInModerationRules();
     const allowed = await runModerationCheck(facesCheck(), jobInput(faces, { ...rules, faces: { ...rules.faces, allow: true } }));
