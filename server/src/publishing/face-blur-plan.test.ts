@@ -71,6 +71,14 @@ describe('planFaceBlur', () => {
     assertCoveredThroughout(plan, frameInstants(0, 4), face);
   });
 
+  it('covers the path of a face that moved farther between two samples than the tracker matches (a bridge between the two tracks)', () => {
+    // 0.14 of the frame per 2 s sample gap: more than twice the face's width.
+    const face = (t: number): FaceBox => ({ x: 0.05 + 0.07 * t, y: 0.2 + 0.01 * t, w: 0.06, h: 0.1 });
+    const times = [0, 2, 4, 6];
+    const plan = planFaceBlur({ frames: times.map((t) => ({ t, boxes: [face(t)] })), frameTimes: times });
+    assertCoveredThroughout(plan, frameInstants(0, 6), face);
+  });
+
   it('tracks two faces in two regions, each blurred throughout, never swapped', () => {
     const left = (t: number): FaceBox => ({ x: 0.1 + 0.05 * t, y: 0.1, w: 0.1, h: 0.15 });
     const right = (t: number): FaceBox => ({ x: 0.8 - 0.05 * t, y: 0.6, w: 0.12, h: 0.2 });

@@ -10,7 +10,9 @@
  *    (distance measured in units of the boxes' mean width and height, so it does not depend
  *    on the frame's aspect) and neither is more than `maxSizeRatio` times the other. A face
  *    missed on one sample simply ends its track and starts a new one: the holds below cover
- *    the gap.
+ *    the gap. A face that moved farther than that also ends one track and starts another;
+ *    a "bridge" region then moves from the ended track's last box to the started one's first
+ *    between the two samples (see `bridges`), so its path is covered too.
  * 2. **Between two samples that both see a face**, its box moves and resizes linearly.
  * 3. **Around a track**, the first box is held back to the previous sample (where the face was
  *    absent, or the clip's start) and the last one forward to the next sample (or the clip's
@@ -202,15 +204,45 @@ function trackFaces(samples: FaceSamples, options: FaceBlurPlanOptions): Track[]
       continued.add(track);
       placed.add(box);
     }
-    for (const track of active) if (!continued.has(track)) track.nextSampleS = t;
+    const ended = active.filter((track) => !continued.has(track));
+    for (const track of ended) track.nextSampleS = t;
     const started = boxes
       .filter((box) => !placed.has(box))
       .map((box): Track => ({ keys: [{ t, box }], previousSampleS: previousS, nextSampleS: Infinity }));
-    tracks.push(...started);
+    tracks.push(...started, ...bridges(ended, started, previousS, t, options));
     active = [...continued, ...started];
     previousS = t;
   }
   return tracks;
+}
+
+/**
+ * A face that moved farther between two samples than `matchDistance` ends one track and starts
+ * another; each is held in place, so the path between them would stay unblurred. A bridge
+ * covers that path: each ended track is paired (closest first, sizes within `maxSizeRatio`) with
+ * a track started on the next sample, and a region moves from the one to the other in between.
+ * When they were in fact two faces, a strip of background is blurred for one sample gap: the
+ * safe mistake.
+ */
+function bridges(ended: readonly Track[], started: readonly Track[], fromS: number, toS: number, options: FaceBlurPlanOptions): Track[] {
+  const pairs: Array<{ from: FaceBox; to: FaceBox; distance: number }> = [];
+  for (const track of ended) {
+    const from = track.keys[track.keys.length - 1]?.box;
+    for (const next of started) {
+      const to = next.keys[0]?.box;
+      if (from && to && similarSize(from, to, options.maxSizeRatio)) pairs.push({ from, to, distance: centreDistance(from, to) });
+    }
+  }
+  pairs.sort((a, b) => a.distance - b.distance);
+  const used = new Set<FaceBox>();
+  const made: Track[] = [];
+  for (const { from, to } of pairs) {
+    if (used.has(from) || used.has(to)) continue;
+    used.add(from);
+    used.add(to);
+    made.push({ keys: [{ t: fromS, box: from }, { t: toS, box: to }], previousSampleS: fromS, nextSampleS: toS });
+  }
+  return made;
 }
 
 /** Centre distance in units of the two boxes' mean size (1: moved by its own width or height). */
