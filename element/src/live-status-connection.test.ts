@@ -6,6 +6,7 @@ import {
   LiveStatusRegistry,
   MAX_CHANNELS_PER_CONNECTION,
 } from './live-status-connection.js';
+import type { ReplayProgress } from './status-record.js';
 import { liveServer, recordEventSources, TEST_CHANNEL } from './testing/live-server.js';
 import { after, afterEach, before, beforeEach, describe, it } from './testing/mocha.js';
 
@@ -217,6 +218,31 @@ describe('LiveStatusRegistry against the live server', () => {
       source.dispatchEvent(new MessageEvent('status', { data }));
     }
     expect(received.length).to.equal(1);
+  });
+
+  it('hands the replay progress of a channel (vod-progress) to its progress listeners; malformed frames and other channels are ignored', async () => {
+    const progress: ReplayProgress[] = [];
+    const received: LiveStatusSummary[] = [];
+    subscriptions.push(registry.subscribe(endpoint, TEST_CHANNEL, (record) => received.push(record), (item) => progress.push(item)));
+    await waitUntil(() => received.length, 'snapshot');
+    const source = sources.opened[0]!;
+    const [publisher, slug] = TEST_CHANNEL.split('/');
+    const ours = `stream:${publisher}:${slug}:01JABCDEFGHJKMNPQRSTVWXYZ0`;
+    for (const data of [
+      'not json',
+      JSON.stringify({ canonical_id: 'stream:other:show:01JABCDEFGHJKMNPQRSTVWXYZ0', state: 'published', at: '2026-12-07T00:00:00.000Z' }),
+      JSON.stringify({ canonical_id: 'not-a-stream', state: 'published' }),
+      JSON.stringify({ canonical_id: ours, state: 42 }),
+      JSON.stringify({ canonical_id: ours, state: 'transcoding', percent: 40, at: '2026-12-07T00:00:00.000Z' }),
+      JSON.stringify({ canonical_id: ours, state: 'published', percent: 400, at: '2026-12-07T00:00:01.000Z' }),
+    ]) {
+      source.dispatchEvent(new MessageEvent('vod-progress', { data }));
+    }
+    expect(progress).to.deep.equal([
+      { channel: TEST_CHANNEL, canonicalId: ours, state: 'transcoding', percent: 40 },
+      { channel: TEST_CHANNEL, canonicalId: ours, state: 'published', percent: undefined },
+    ]);
+    expect(received.length, 'progress is not a status').to.equal(1);
   });
 
   it('never sends an invalid channel (its 400 would fail the shared connection)', async () => {

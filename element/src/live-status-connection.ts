@@ -1,8 +1,10 @@
 import type { LiveStatusSummary } from '@live-upload/schema';
-import { isChannel, parseStatusRecord } from './status-record.js';
+import { isChannel, parseReplayProgress, parseStatusRecord, type ReplayProgress } from './status-record.js';
 
 /** Receives a channel's record: the last known one at once on subscribe, then each one that arrives. */
 export type LiveStatusListener = (record: LiveStatusSummary) => void;
+/** Receives a channel's replay progress as it comes (nothing is replayed on subscribe: progress is superseded by the next). */
+export type ReplayProgressListener = (progress: ReplayProgress) => void;
 
 /** The server answers 400 above this many channels on one connection. */
 export const MAX_CHANNELS_PER_CONNECTION = 50;
@@ -19,6 +21,7 @@ export function liveEventsUrl(endpoint: string, channels: readonly string[], las
 
 interface ChannelEntry {
   readonly listeners: Set<LiveStatusListener>;
+  readonly progressListeners: Set<ReplayProgressListener>;
   record?: LiveStatusSummary;
 }
 
@@ -53,14 +56,16 @@ class EndpointConnection {
     private readonly retryDelayMs: number,
   ) {}
 
-  subscribe(channel: string, listener: LiveStatusListener): () => void {
+  subscribe(channel: string, listener: LiveStatusListener, onProgress?: ReplayProgressListener): () => void {
     let entry = this.#channels.get(channel);
-    if (!entry) this.#channels.set(channel, (entry = { listeners: new Set() }));
-    const { listeners } = entry;
+    if (!entry) this.#channels.set(channel, (entry = { listeners: new Set(), progressListeners: new Set() }));
+    const { listeners, progressListeners } = entry;
     listeners.add(listener);
+    if (onProgress) progressListeners.add(onProgress);
     if (entry.record) listener(entry.record);
     this.#queueFlush();
     return () => {
+      if (onProgress) progressListeners.delete(onProgress);
       if (listeners.delete(listener) && !listeners.size) {
         this.#channels.delete(channel);
         this.#queueFlush();
@@ -99,6 +104,11 @@ class EndpointConnection {
     };
     source.addEventListener('snapshot', onFrame);
     source.addEventListener('status', onFrame);
+    source.addEventListener('vod-progress', (event: MessageEvent<string>) => {
+      const progress = parseReplayProgress(event.data);
+      const entry = progress && this.#carried.includes(progress.channel) && this.#channels.get(progress.channel);
+      if (entry) for (const listener of [...entry.progressListeners]) listener(progress);
+    });
     source.onerror = async () => {
       // CLOSED, not CONNECTING: the server answered, but with no stream (its caps answer 429 /
       // 503). EventSource hides the answer: one fetch reads its Retry-After (seconds); waitMs is
@@ -128,12 +138,13 @@ export class LiveStatusRegistry {
   /**
    * Follows `channel` on `endpoint` ('' = same origin); returns the unsubscribe function. An
    * invalid channel is never sent (a 400 would fail the connection every badge shares): no-op.
+   * `onProgress` also hears the channel's replay progress (`vod-progress` events).
    */
-  subscribe(endpoint: string, channel: string, listener: LiveStatusListener): () => void {
+  subscribe(endpoint: string, channel: string, listener: LiveStatusListener, onProgress?: ReplayProgressListener): () => void {
     if (!isChannel(channel)) return () => {};
     let connection = this.#connections.get(endpoint);
     if (!connection) this.#connections.set(endpoint, (connection = new EndpointConnection(endpoint, this.retryDelayMs)));
-    return connection.subscribe(channel, listener);
+    return connection.subscribe(channel, listener, onProgress);
   }
 }
 

@@ -1,4 +1,4 @@
-import { isLiveStatus, parseChannelRef, type LiveStatusSummary } from '@live-upload/schema';
+import { isLiveStatus, parseCanonicalId, parseChannelRef, type LiveStatusSummary } from '@live-upload/schema';
 
 /*
  * A small hand-written check instead of the zod schema, which would add ~440 KB to the badge
@@ -42,4 +42,27 @@ export function parseStatusRecord(data: string): LiveStatusSummary | undefined {
     // not JSON, or not an object: ignored like any other malformed frame
   }
   return undefined;
+}
+
+/** A replay's transcode progress, as the live-events stream relays it (`event: vod-progress`). */
+export interface ReplayProgress {
+  /** `{publisher}/{slug}`, read from the canonical id. */
+  readonly channel: string;
+  readonly canonicalId: string;
+  /** `queued`, `transcoding`, `published`, `failed`, ... */
+  readonly state: string;
+  readonly percent: number | undefined;
+}
+
+/** Reads one `vod-progress` payload; undefined when it is not one (ignored like a malformed status). */
+export function parseReplayProgress(data: string): ReplayProgress | undefined {
+  try {
+    const frame = JSON.parse(data) as { canonical_id?: unknown; state?: unknown; percent?: unknown };
+    const stream = typeof frame.canonical_id === 'string' ? parseCanonicalId(frame.canonical_id) : undefined;
+    if (!stream || typeof frame.state !== 'string' || frame.state.length > 32) return undefined;
+    const percent = typeof frame.percent === 'number' && frame.percent >= 0 && frame.percent <= 100 ? frame.percent : undefined;
+    return { channel: `${stream.publisher}/${stream.slug}`, canonicalId: frame.canonical_id as string, state: frame.state, percent };
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { documentLiveStatusRegistry } from '../live-status-connection.js';
+import type { ReplayProgress } from '../status-record.js';
 import { readPlaybackInfo, type PlaybackInfo } from './playback-record.js';
 
 const NO_PLAYBACK: PlaybackInfo = { hls: undefined, canonicalId: undefined, startedAtMs: undefined };
@@ -20,6 +21,8 @@ export class ChannelFollowController implements ReactiveController {
     private readonly target: () => { endpoint: string; channel: string },
     /** Called with the new key (`''`: nothing followed) whenever what is followed changes. */
     private readonly onFollow: (key: string) => void = () => {},
+    /** The followed channel's replay progress (a replay published: the offline element can offer it at once). */
+    private readonly onReplayProgress: (progress: ReplayProgress) => void = () => {},
   ) {
     host.addController(this);
   }
@@ -48,11 +51,16 @@ export class ChannelFollowController implements ReactiveController {
     this.onFollow(key);
     if (!key) return;
     const base = new URL(endpoint || '/', location.href).href;
-    this.#unfollow = documentLiveStatusRegistry(this.host.ownerDocument).subscribe(endpoint, channel, (record) => {
-      this.status = record.status;
-      this.playback = readPlaybackInfo(record, base);
-      this.host.requestUpdate();
-    });
+    this.#unfollow = documentLiveStatusRegistry(this.host.ownerDocument).subscribe(
+      endpoint,
+      channel,
+      (record) => {
+        this.status = record.status;
+        this.playback = readPlaybackInfo(record, base);
+        this.host.requestUpdate();
+      },
+      (progress) => this.onReplayProgress(progress),
+    );
   }
 
   /** Whether `key` (from `onFollow`) is still what is followed. */

@@ -178,6 +178,7 @@ export class LiveUpload extends LitElement {
     this,
     () => ({ endpoint: this.endpoint, channel: this.channel }),
     (key) => this.#loadPending(key),
+    (progress) => this.#replay.replayProgressed(progress),
   );
   #player = new PlayerController(this, this.#view, () => this.#playbackUrl(), () => this.maxClipSeconds * 1000);
   #capture = new CaptureController(this, this.#view, this.#player, () => this.#follow.playback, () => ({

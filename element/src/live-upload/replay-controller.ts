@@ -1,12 +1,17 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { LiveTrimChangeDetail } from '../events.js';
 import { formatLabel } from '../labels.js';
+import type { ReplayProgress } from '../status-record.js';
 import type { CaptureController } from './capture-controller.js';
 import { fetchLatestReplay, type LatestReplayInfo } from './latest-replay.js';
 import type { LiveUploadView, TrimRange } from './live-upload-view.js';
 import { AUTO_QUALITY, type ReplayPlayer, type ReplayRung } from './replay-player.js';
 
-/** While the channel is offline and no replay is being watched, `/status` is asked again this often (a replay is published a while after the broadcast ends). */
+/**
+ * While the channel is offline and no replay is being watched, `/status` is asked again this
+ * often: the backstop. A replay published while the element follows the channel is looked up at
+ * once, from its `vod-progress` event (`replayProgressed`).
+ */
 export const REPLAY_REFRESH_MS = 30_000;
 
 /** What the replay reads from the element. */
@@ -113,6 +118,13 @@ export class ReplayController implements ReactiveController {
     this.#refresh = setTimeout(() => {
       if (!this.watching && this.#lookedUp === key) void this.#lookUp(this.settings());
     }, REPLAY_REFRESH_MS);
+  }
+
+  /** The channel's replay progress (SSE): a replay just published is looked up now, not at the next refresh. */
+  replayProgressed(progress: ReplayProgress): void {
+    if (progress.state !== 'published' || this.watching || progress.canonicalId === this.replay?.canonicalId) return;
+    const settings = this.settings();
+    if (this.#offline(settings) && progress.channel === settings.channel) void this.#lookUp(settings);
   }
 
   /** Watch the replay: shows its `<video>` (the next update attaches hls.js to it). */

@@ -3,7 +3,7 @@ import { sendKeys } from '@web/test-runner-commands';
 import type { LiveClipReadyDetail, LiveUploadCompleteDetail } from '../events.js';
 import { axe } from '../testing/axe.js';
 import { ffprobe, liveHls } from '../testing/live-media.js';
-import { liveServer, TEST_CHANNEL } from '../testing/live-server.js';
+import { liveServer, recordEventSources, TEST_CHANNEL } from '../testing/live-server.js';
 import { after, before, describe, it } from '../testing/mocha.js';
 import type { LiveUpload } from './live-upload.js';
 import './live-upload.js';
@@ -147,5 +147,27 @@ describe('<live-upload> replay of an offline channel', () => {
     expect(part(element, 'watch-replay')).to.equal(null);
     expect(statusText(element)).to.equal('The channel is live again.');
     await expectNoAxeViolations(element, 'live again');
+  });
+
+  it('offers a replay published while it follows the channel at once, from its vod-progress event, not at the next /status refresh', async function () {
+    this.timeout(60_000);
+    await liveServer.goOffline();
+    const hls = new URL(await liveHls.url(), location.href).href;
+    await liveServer.setPlayback(hls, 'unlisted'); // listed nowhere: /status names no replay
+    const sources = recordEventSources();
+    try {
+      const element = await fixture<LiveUpload>(html`<live-upload endpoint=${endpoint} channel=${TEST_CHANNEL} no-record></live-upload>`);
+      await waitUntil(() => sources.opened.at(-1)?.readyState === EventSource.OPEN && statusText(element) !== null, 'following the offline channel', { timeout: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // its first /status look-up found nothing
+      expect(part(element, 'watch-replay'), 'no public replay yet').to.equal(null);
+
+      await liveServer.setPlayback(hls, 'public');
+      const data = JSON.stringify({ canonical_id: replay.canonical_id, state: 'published', percent: 100, at: new Date().toISOString() });
+      sources.opened.at(-1)!.dispatchEvent(new MessageEvent('vod-progress', { data }));
+      // Well before the 30 s backstop refresh.
+      await waitUntil(() => part(element, 'watch-replay'), 'Watch the replay offered after the published event', { timeout: 5_000, interval: 50 });
+    } finally {
+      sources.restore();
+    }
   });
 });
