@@ -152,9 +152,17 @@ describe('the moderation page served by main.ts', () => {
       assert.ok(Date.parse((await uploaded.getAttribute('datetime')) ?? '') > 0, 'machine-readable as well');
       assert.deepEqual(
         await item.locator('.check').evaluateAll((checks) => checks.map((check) => check.querySelector('.check-result')?.textContent)),
-        ['Passed', 'Passed', 'Passed', 'Passed'],
+        ['Passed', 'Passed', 'Passed', 'Passed', 'Passed', 'Passed', 'Passed'],
       );
-      assert.deepEqual((await item.locator('.check-name').allTextContents()).sort(), ['File type', 'Known blocked images', 'Video format and limits', 'Words in the title and file name']);
+      assert.deepEqual((await item.locator('.check-name').allTextContents()).sort(), [
+        'Copyrighted audio',
+        'Faces (privacy)',
+        'File type',
+        'Known blocked images',
+        'Nudity',
+        'Video format and limits',
+        'Words in the title and file name',
+      ]);
       // Ids wait, folded, under Technical details.
       assert.ok(!(await item.innerText()).includes(uploadId), 'no upload id in sight');
       await item.locator('summary').filter({ hasText: 'Technical details' }).click();
