@@ -31,6 +31,7 @@ import { ManualClock } from '../fakes/hls-origin/manual-clock.js';
 import { broadcastSegments, type BroadcastShape } from '../support/broadcast-segments.js';
 import { launchChromium } from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
+import { withTimeout } from '../support/with-timeout.js';
 import { TEST_BROADCASTER, TEST_CHANNEL, startTestServer, type TestServer } from '../support/test-server.js';
 
 /** 10 minutes at 360p, 10 fps, 4 s segments: 150 segments, about 37 MB. */
@@ -119,11 +120,13 @@ describe('VOD of a live broadcast (real ffmpeg, hls.js in Chromium)', () => {
     });
     assert.ok(response.ok, `channel update answered ${response.status}`);
 
+    // Done once the broadcast's last sequence is accounted for (archived, or a gap: the assertions below tell which).
+    const lastSequence = FIRST_SEQUENCE + segmentCount - 1;
     const entries: ArchiveEntry[] = [];
     const allArchived = new Promise<void>((resolve) => {
       capture.on('entry', ({ entry }) => {
         entries.push(entry);
-        if (entries.length >= segmentCount) resolve();
+        if ((entry.kind === 'segment' ? entry.sequence : entry.toSequence) >= lastSequence) resolve();
       });
     });
     await server.goLive('Ten minutes live');
@@ -135,7 +138,7 @@ describe('VOD of a live broadcast (real ffmpeg, hls.js in Chromium)', () => {
 
     // The broadcast's 10 minutes, on the origin's clock: it moves whenever the follower waits for its next poll.
     const archiveStarted = performance.now();
-    await clock.runWhileIdle(allArchived);
+    await withTimeout(clock.runWhileIdle(allArchived), 120_000, () => `the archive to reach sequence ${lastSequence} (${entries.length} entries so far)`);
     const archiveS = (performance.now() - archiveStarted) / 1000;
     t.diagnostic(`archived ${segmentCount} live segments (${BROADCAST.seconds} s of broadcast) in ${archiveS.toFixed(1)} s (at ${elapsedS()} s)`);
     assert.deepEqual(
