@@ -1,10 +1,10 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ObjectStore } from '../../storage/index.js';
 import { timedCheck, type CheckVerdict, type ModerationCheck } from '../moderation-check.js';
 import { saveEvidence, type EvidenceEntry, type EvidenceOptions } from './check-evidence.js';
-import { faceDetector, type FaceBox } from './face-detector.js';
+import type { FaceBox } from './face-detector.js';
 import type { SampledFrame } from './frame-sampler.js';
 import { sharedFrames, type SharedFrameOptions } from './shared-frames.js';
+import { visionInferenceThread } from './vision-inference-thread.js';
 
 export interface FacesCheckOptions {
   /** The folder of face-api's SSD MobileNet v1 weights; default the one in `@vladmandic/face-api`. */
@@ -25,7 +25,8 @@ export interface FacesOnFrame {
 
 /**
  * Faces on the sampled frames (privacy: the people filmed did not all agree to be published),
- * by face-api's SSD MobileNet v1 on TensorFlow.js WASM, the weights shipped in the package. A
+ * by face-api's SSD MobileNet v1 on TensorFlow.js WASM, the weights shipped in the package (run
+ * in the process's inference thread). A
  * clip with a face at or above the rules' `min_confidence` goes to `review` unless the rules
  * `allow` faces (then it passes and the faces are still recorded).
  *
@@ -43,15 +44,13 @@ export function facesCheck(options: FacesCheckOptions = {}): ModerationCheck {
       timedCheck(name, async (): Promise<CheckVerdict> => {
         const rules = input.rules.rules.faces;
         if (!rules.enabled) return { result: 'pass', reason: 'turned off by the moderation rules', details: { enabled: false } };
-        const detector = await faceDetector(options.modelFolder);
+        const detector = await visionInferenceThread().faces(options.modelFolder);
         const frames = await sharedFrames(input, options.frames);
         const startedAt = performance.now();
         const withFaces: Array<{ frame: SampledFrame; boxes: FaceBox[] }> = [];
         for (const frame of frames) {
           const boxes = await detector.detect(frame, rules.min_confidence);
           if (boxes.length > 0) withFaces.push({ frame, boxes });
-          // Inference is synchronous WASM: let the server's other work in between frames.
-          await nextTurn();
         }
         const msPerFrame = (performance.now() - startedAt) / frames.length;
 

@@ -7,3 +7,4 @@ export { nudityCheck, explicitScore, type NudityCheckOptions } from './nudity-ch
 export { facesCheck, type FacesCheckOptions, type FacesOnFrame } from './faces-check.js';
 export { saveEvidence, readEvidence, deleteEvidence, evidencePrefix, type EvidenceEntry, type EvidenceOptions } from './check-evidence.js';
 export { modelArtifactsFromFolder } from './model-artifacts.js';
+export { VisionInferenceThread, visionInferenceThread } from './vision-inference-thread.js';

@@ -1,11 +1,11 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ObjectStore } from '../../storage/index.js';
 import { timedCheck, type CheckVerdict, type ModerationCheck } from '../moderation-check.js';
 import { scoreBand } from '../moderation-rules.js';
 import { saveEvidence, type EvidenceEntry, type EvidenceOptions } from './check-evidence.js';
 import type { SampledFrame } from './frame-sampler.js';
-import { NUDITY_LABELS, nudityClassifier, type NudityLabel, type NudityModelSource, type NudityScores } from './nudity-classifier.js';
+import { NUDITY_LABELS, type NudityLabel, type NudityModelSource, type NudityScores } from './nudity-classifier.js';
 import { sharedFrames, type SharedFrameOptions } from './shared-frames.js';
+import { visionInferenceThread } from './vision-inference-thread.js';
 
 export interface NudityCheckOptions {
   /** Default: nsfwjs's bundled MobileNetV2. */
@@ -36,7 +36,7 @@ export function explicitScore(scores: NudityScores): { score: number; label: Nud
 
 /**
  * Nudity on the sampled frames, by nsfwjs (MobileNetV2, on TensorFlow.js WASM, the model shipped
- * in the package). Each frame gets the five labels' scores; the clip's score is its worst frame's
+ * in the package, run in the process's inference thread). Each frame gets the five labels' scores; the clip's score is its worst frame's
  * explicit score (`Porn`, `Hentai`, half of `Sexy`), and the rules' bands decide: `fail` at or
  * above `block`, `review` at or above `review`. The frames in the review band or worse are kept
  * as evidence. A model that does not load, or a frame that cannot be classified, throws: the
@@ -53,15 +53,13 @@ export function nudityCheck(options: NudityCheckOptions = {}): ModerationCheck {
       timedCheck(name, async (): Promise<CheckVerdict> => {
         const rules = input.rules.rules.nudity;
         if (!rules.enabled) return { result: 'pass', reason: 'turned off by the moderation rules', details: { enabled: false } };
-        const classifier = await nudityClassifier(options.model);
+        const classifier = await visionInferenceThread().nudity(options.model);
         const frames = await sharedFrames(input, options.frames);
         const startedAt = performance.now();
         const scored: Array<{ frame: SampledFrame; scores: NudityScores; explicit: { score: number; label: NudityLabel } }> = [];
         for (const frame of frames) {
           const scores = await classifier.classify(frame);
           scored.push({ frame, scores, explicit: explicitScore(scores) });
-          // Inference is synchronous WASM: let the server's other work in between frames.
-          await nextTurn();
         }
         const msPerFrame = (performance.now() - startedAt) / frames.length;
         const worstFirst = [...scored].sort((a, b) => b.explicit.score - a.explicit.score);
