@@ -4,8 +4,13 @@
  * rest).
  */
 
-/** Providers a channel can be linked to. The table is open: later providers add a row. */
-export const PROVIDERS = ['twitch', 'youtube', 'bluesky'] as const;
+/**
+ * Providers whose signals make a channel live (the provenance a record's `sources` name).
+ * Twitch, YouTube and Bluesky are accounts linked to a channel; `origin` is our own WHIP origin
+ * (issue 23), which needs no account: the channel itself goes live. The table is open: later
+ * providers add a row.
+ */
+export const PROVIDERS = ['twitch', 'youtube', 'bluesky', 'origin'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export const LIVE_STATUSES = ['live', 'offline', 'scheduled'] as const;

@@ -4,6 +4,7 @@ import {
   defaultBadge,
   fieldSourceSchema,
   liveMetadataSchema,
+  playbackSchema,
   parseChannelRef,
   type FieldSource,
   type LiveMetadata,
@@ -65,6 +66,12 @@ export interface ChannelState {
    * Never mutated: recording an id makes a new array (clones share it).
    */
   seen: SeenIds;
+  /**
+   * The channel's configured player, kept while a provider that serves its own (our origin)
+   * has `record.playback` for its broadcast, and put back when that broadcast ends. Absent in
+   * states stored before: those had only the configured one.
+   */
+  configPlayback?: Playback | null;
 }
 
 /** `[provider:message id, our clock when applied]`, oldest first. */
@@ -130,6 +137,7 @@ export const channelStateSchema: z.ZodType<ChannelState> = z.object({
   emittedFingerprint: z.string(),
   // States stored before the seen set moved into them have none.
   seen: z.array(z.tuple([z.string(), z.number()])).default([]),
+  configPlayback: playbackSchema.nullable().optional(),
 });
 
 /** A channel nobody has heard from yet: offline, no broadcast, `seq` 0. */
@@ -169,6 +177,7 @@ export function initialChannelState(
     providerTags: [],
     emittedFingerprint: contentFingerprint(record),
     seen: [],
+    configPlayback: init.playback ? cloneJson(init.playback) : null,
   };
 }
 
@@ -257,8 +266,12 @@ export function applyChannelConfig(
     providers.bluesky.post_uri = next.record.providers.bluesky.post_uri;
   }
   next.record.providers = providers;
-  if (config.playback) next.record.playback = cloneJson(config.playback);
-  else delete next.record.playback;
+  next.configPlayback = config.playback ? cloneJson(config.playback) : null;
+  // A provider's own player (our origin's playlist) stays while its broadcast goes on.
+  if (next.record.sources.playback === undefined) {
+    if (config.playback) next.record.playback = cloneJson(config.playback);
+    else delete next.record.playback;
+  }
   if (next.record.sources.title === undefined) {
     next.record.title = config.title === null ? null : config.title.slice(0, MAX_TITLE_LENGTH);
   }
@@ -315,6 +328,19 @@ function applyOnline(state: ChannelState, provider: ProviderState, event: Canoni
     state.pendingOffline = null;
   }
   setProviderLinkStreamId(record, event.provider, provider.streamId);
+  if (event.fields.playback) {
+    record.playback = cloneJson(event.fields.playback);
+    record.sources.playback = { provider: event.provider, at: isoTime(event.eventTimeMs) };
+  }
+}
+
+/** The broadcast whose player a provider served is over (or that provider is): the configured player comes back. */
+function restoreConfigPlayback(state: ChannelState, provider?: string): void {
+  const source = state.record.sources.playback;
+  if (source === undefined || (provider !== undefined && source.provider !== provider)) return;
+  delete state.record.sources.playback;
+  if (state.configPlayback) state.record.playback = cloneJson(state.configPlayback);
+  else delete state.record.playback;
 }
 
 function startBroadcast(state: ChannelState, event: CanonicalEvent, ctx: StateContext): void {
@@ -349,8 +375,9 @@ function applyOffline(state: ChannelState, provider: ProviderState, event: Canon
 
   const source: FieldSource = { provider: event.provider, at: isoTime(event.eventTimeMs) };
   if (anyVerifiedProviderLive(state)) {
-    // Still live through another provider: this one's broadcast id is gone now.
+    // Still live through another provider: this one's broadcast id (and player, if it served one) is gone now.
     setProviderLinkStreamId(state.record, event.provider, null);
+    restoreConfigPlayback(state, event.provider);
     return;
   }
   if (state.offlineDeadlineMs === null) {
@@ -375,6 +402,7 @@ function settleExpiredGrace(state: ChannelState, ctx: StateContext): boolean {
   for (const [name, provider] of Object.entries(state.providers)) {
     if (!(provider.live && provider.verified)) setProviderLinkStreamId(record, name, null);
   }
+  restoreConfigPlayback(state);
   state.offlineDeadlineMs = null;
   state.pendingOffline = null;
   return true;
@@ -615,6 +643,7 @@ function cloneState(state: ChannelState): ChannelState {
     providerTags: [...state.providerTags],
     emittedFingerprint: state.emittedFingerprint,
     seen: state.seen,
+    ...(state.configPlayback === undefined ? {} : { configPlayback: cloneJson(state.configPlayback) }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { createCanonicalId, parseChannelRef, type LiveMetadata, type Playback, type ProviderLinks } from '@live-upload/schema';
+import { createCanonicalId, parseChannelRef, type LiveMetadata, type Playback, type ProviderLinks, type ProviderName } from '@live-upload/schema';
 import { z } from 'zod';
 import {
   CONSUMERS,
@@ -13,7 +13,7 @@ import {
   type Consumer,
   type KvConflictCounter,
 } from '../bus/index.js';
-import type { ChannelConfig, ChannelRegistry, LinkedProvider } from '../channels/index.js';
+import type { ChannelConfig, ChannelRegistry } from '../channels/index.js';
 import type { CounterChild, Logger, Metrics, PipelineOutcome } from '../observability/index.js';
 import { decodeRawEvent, type CanonicalEvent, type ProviderEventAdapter, type RawProviderEvent } from '../provider-adapter/index.js';
 import { applyChannelConfig, applyEvent, applyTimer, initialChannelState, type ChannelState, type StateContext, type Transition } from './channel-state.js';
@@ -239,18 +239,23 @@ export class LivePipeline {
 
   /** Each account of the batch looked up once: its channel, and the channel's config where a mapping needs it. */
   private async lookUpAccounts(routed: readonly RoutedRawEvent[]): Promise<Map<string, AccountMatch>> {
-    const wanted = new Map<string, { provider: LinkedProvider; accountId: string; needsConfig: boolean }>();
+    const wanted = new Map<string, { adapter: ProviderEventAdapter; accountId: string; needsConfig: boolean }>();
     for (const { adapter, accountId } of routed) {
-      const { provider, needsChannelConfig: needsConfig } = adapter;
-      const key = accountKey(provider, accountId);
+      const key = accountKey(adapter.provider, accountId);
       const entry = wanted.get(key);
-      if (entry) entry.needsConfig ||= needsConfig;
-      else wanted.set(key, { provider, accountId, needsConfig });
+      if (entry) entry.needsConfig ||= adapter.needsChannelConfig;
+      else wanted.set(key, { adapter, accountId, needsConfig: adapter.needsChannelConfig });
     }
     const { channels } = this.options;
     const found = await Promise.all(
-      [...wanted].map(async ([key, { provider, accountId, needsConfig }]): Promise<[string, AccountMatch]> => {
-        const channel = await channels.findByAccount(provider, accountId);
+      [...wanted].map(async ([key, { adapter, accountId, needsConfig }]): Promise<[string, AccountMatch]> => {
+        if (adapter.accountIsChannel) {
+          // Our origin: the account is the channel; it is mapped when the channel is configured.
+          const ref = parseChannelRef(accountId);
+          const config = ref ? await channels.get(ref) : undefined;
+          return [key, { channel: config ? accountId : undefined, config }];
+        }
+        const channel = await channels.findByAccount(adapter.provider, accountId);
         const ref = needsConfig && channel !== undefined ? parseChannelRef(channel) : undefined;
         return [key, { channel, config: ref ? await channels.get(ref) : undefined }];
       }),
@@ -378,7 +383,7 @@ interface AccountMatch {
   readonly config: ChannelConfig | undefined;
 }
 
-function accountKey(provider: LinkedProvider, accountId: string): string {
+function accountKey(provider: ProviderName, accountId: string): string {
   return `${provider}\u0000${accountId}`;
 }
 

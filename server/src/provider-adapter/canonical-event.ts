@@ -1,4 +1,4 @@
-import type { ProviderName } from '@live-upload/schema';
+import type { Playback, ProviderName } from '@live-upload/schema';
 
 /**
  * One provider signal, normalized: what the state machine consumes. Produced by a provider's
@@ -28,4 +28,10 @@ export interface CanonicalEventFields {
   readonly started_at?: string;
   /** Category / game name, kept as a tag-like field. */
   readonly category?: string | null;
+  /**
+   * Where viewers watch this broadcast, for a provider that serves it itself (our origin's
+   * master playlist). Set by a verified online; the channel's configured player comes back
+   * when the broadcast ends.
+   */
+  readonly playback?: Playback;
 }

@@ -4,6 +4,6 @@
  * pipeline both import this folder; neither imports the other.
  */
 export type { CanonicalEvent, CanonicalEventFields } from './canonical-event.js';
-export type { ProviderEventAdapter } from './provider-event-adapter.js';
+export type { ChannelAccountEventAdapter, LinkedAccountEventAdapter, ProviderEventAdapter } from './provider-event-adapter.js';
 export type { RawEventSink } from './raw-event-sink.js';
 export { decodeRawEvent, encodeRawEvent, rawProviderEventSchema, rawEventMsgId, type RawProviderEvent } from './raw-provider-event.js';

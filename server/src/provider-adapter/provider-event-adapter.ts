@@ -1,3 +1,4 @@
+import type { ProviderName } from '@live-upload/schema';
 import type { ChannelConfig, LinkedProvider } from '../channels/index.js';
 import type { CanonicalEvent } from './canonical-event.js';
 import type { RawProviderEvent } from './raw-provider-event.js';
@@ -10,9 +11,26 @@ import type { RawProviderEvent } from './raw-provider-event.js';
  * `Payload` is what `read` parsed out of the raw body; the pipeline hands it back to
  * `accountOf` and `map`, so a body is parsed once.
  */
-export interface ProviderEventAdapter<Payload = unknown> {
+export type ProviderEventAdapter<Payload = unknown> = LinkedAccountEventAdapter<Payload> | ChannelAccountEventAdapter<Payload>;
+
+/** A provider whose accounts are linked to channels (Twitch, YouTube, Bluesky): the channel is found by the link. */
+export interface LinkedAccountEventAdapter<Payload = unknown> extends EventAdapterBase<Payload> {
   /** The `provider` of the raw events this adapter reads (one adapter per provider). */
   readonly provider: LinkedProvider;
+  readonly accountIsChannel?: false;
+}
+
+/**
+ * A provider with no account of its own: our origin (issue 23), where the channel itself goes
+ * live. `accountOf` names the channel (`{publisher}/{slug}`); the pipeline maps the event when
+ * that channel is configured, with no link record to look up.
+ */
+export interface ChannelAccountEventAdapter<Payload = unknown> extends EventAdapterBase<Payload> {
+  readonly provider: Exclude<ProviderName, LinkedProvider>;
+  readonly accountIsChannel: true;
+}
+
+interface EventAdapterBase<Payload> {
   /** Whether `map` reads the channel's config (its other links); the pipeline looks it up only then. */
   readonly needsChannelConfig: boolean;
   /** Parses the raw event's body. Throws when it cannot be read: the event is ignored, never retried. */
