@@ -37,9 +37,11 @@ describe('planFaceBlur', () => {
     const frames: FaceFrame[] = times.map((t) => ({ t, boxes: [{ ...face(t), score: 0.9 }] }));
     const plan = planFaceBlur({ frames, frameTimes: times });
 
-    assert.equal(plan.lanes.length, 1);
+    // Its track, and where it would be had it kept moving after the last sample.
+    assert.equal(plan.lanes.length, 2);
     assert.deepEqual(plan.wholeFrame, []);
     assertCoveredThroughout(plan, frameInstants(0, 5), face);
+    assertCoveredThroughout(plan, frameInstants(5, 5.5), face);
     const [rect] = blurRectsAt(plan, 2.25);
     assert.ok(rect && rect.w <= 0.1 * 1.5 + EPSILON && rect.h <= 0.18 * 1.5 + EPSILON, `padded by a quarter per side, no more: ${JSON.stringify(rect)}`);
     assert.ok(rect && rect.x < 0.325 && rect.x + rect.w > 0.425, 'the region moved with the face (interpolated, not the union of the two samples)');
@@ -79,6 +81,17 @@ describe('planFaceBlur', () => {
     assertCoveredThroughout(plan, frameInstants(0, 6), face);
   });
 
+  it('covers a face that keeps moving after it was last seen: until the next sample, and for a sampling gap after the last one', () => {
+    const face = (t: number): FaceBox => ({ x: 0.1 + 0.08 * t, y: 0.3, w: 0.08, h: 0.12 });
+    // Seen at 0, 1 and 2 s; sampled (absent, say it was missed) at 3 s; the clip's samples end at 4 s.
+    const times = [0, 1, 2, 3, 4];
+    const plan = planFaceBlur({ frames: [0, 1, 2].map((t) => ({ t, boxes: [face(t)] })), frameTimes: times });
+    assertCoveredThroughout(plan, frameInstants(0, 3), face);
+    const lastSeen = (t: number): FaceBox => ({ x: 0.5 + 0.08 * (t - 4), y: 0.3, w: 0.08, h: 0.12 });
+    const seenLast = planFaceBlur({ frames: [2, 3, 4].map((t) => ({ t, boxes: [lastSeen(t)] })), frameTimes: times });
+    assertCoveredThroughout(seenLast, frameInstants(4, 5), lastSeen);
+  });
+
   it('tracks two faces in two regions, each blurred throughout, never swapped', () => {
     const left = (t: number): FaceBox => ({ x: 0.1 + 0.05 * t, y: 0.1, w: 0.1, h: 0.15 });
     const right = (t: number): FaceBox => ({ x: 0.8 - 0.05 * t, y: 0.6, w: 0.12, h: 0.2 });
@@ -86,10 +99,10 @@ describe('planFaceBlur', () => {
     const frames: FaceFrame[] = times.map((t) => ({ t, boxes: [right(t), left(t)] }));
     const plan = planFaceBlur({ frames, frameTimes: times });
 
-    assert.equal(plan.lanes.length, 2);
     assert.deepEqual(plan.wholeFrame, []);
     assertCoveredThroughout(plan, frameInstants(0, 4), left);
     assertCoveredThroughout(plan, frameInstants(0, 4), right);
+    assert.equal(blurRectsAt(plan, 1.75).length, 2);
     for (const rect of blurRectsAt(plan, 1.75)) assert.ok(rect.w < 0.25 && rect.h < 0.35, `each region holds one face: ${JSON.stringify(rect)}`);
   });
 

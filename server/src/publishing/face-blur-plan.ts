@@ -16,7 +16,9 @@
  * 2. **Between two samples that both see a face**, its box moves and resizes linearly.
  * 3. **Around a track**, the first box is held back to the previous sample (where the face was
  *    absent, or the clip's start) and the last one forward to the next sample (or the clip's
- *    end), plus `timeMarginS`: when in doubt, blur.
+ *    end), plus `timeMarginS`: when in doubt, blur. A moving face also gets a region that
+ *    carries on at its velocity over those gaps (`extrapolations`: the face that left the
+ *    frame, or kept walking after the last sample), unless a bridge already accounts for it.
  * 4. **Padding**: each box grows by `paddingShare` of its size on every side (detectors box the
  *    face tightly; hair, ears and chin identify too), and is at least `minRegionSize`.
  * 5. **Lanes**: ffmpeg's crop cannot change size mid-stream, so each region is realised by a
@@ -132,6 +134,9 @@ interface Track {
   readonly previousSampleS: number;
   /** The sample after the last key, or Infinity; set when the track ends. */
   nextSampleS: number;
+  /** The other end of a bridge into its first key / out of its last key (see `bridges`). */
+  bridgedFrom?: TrackKey;
+  bridgedTo?: TrackKey;
 }
 
 /** Plans the face blur of a clip; an empty plan when the check saw no face. Pure. */
@@ -213,7 +218,47 @@ function trackFaces(samples: FaceSamples, options: FaceBlurPlanOptions): Track[]
     active = [...continued, ...started];
     previousS = t;
   }
-  return tracks;
+  const gaps = times.slice(1).map((t, index) => t - (times[index] ?? t));
+  const longestGapS = gaps.length > 0 ? Math.max(...gaps) : 2;
+  const seen = tracks.filter((track) => !track.bridgedFrom || !track.bridgedTo);
+  return [...tracks, ...seen.flatMap((track) => extrapolations(track, longestGapS, options))];
+}
+
+/**
+ * Where a moving face may have gone where no sample looked: after it was last seen (until the
+ * next sample, or for the longest sampling gap after the last one) and before it was first
+ * seen, when no bridge accounts for it. The track's held box covers a face that stopped; this
+ * covers one that kept moving as it did between its last (first) two samples. None for a face
+ * that would stay inside its held box's padding, nor before the clip's start.
+ */
+function extrapolations(track: Track, longestGapS: number, options: FaceBlurPlanOptions): Track[] {
+  // A face's velocity comes from its own last (first) two keys, or through the bridge it came from (went to).
+  const keys = track.keys;
+  const made: Track[] = [];
+  const [first, second] = [keys[0], keys[1] ?? track.bridgedTo];
+  const [beforeLast, last] = [keys[keys.length - 2] ?? track.bridgedFrom, keys[keys.length - 1]];
+  const beyondPadding = (held: FaceBox, away: FaceBox) => Math.abs(away.x - held.x) > options.paddingShare * held.w || Math.abs(away.y - held.y) > options.paddingShare * held.h;
+  if (!track.bridgedTo && beforeLast && last) {
+    const untilS = Number.isFinite(track.nextSampleS) ? track.nextSampleS : last.t + longestGapS;
+    const away = moved(beforeLast, last, untilS);
+    if (beyondPadding(last.box, away)) made.push({ keys: [last, { t: untilS, box: away }], previousSampleS: last.t, nextSampleS: untilS });
+  }
+  if (!track.bridgedFrom && first && second) {
+    const fromS = Number.isFinite(track.previousSampleS) ? track.previousSampleS : Math.max(0, first.t - longestGapS);
+    const away = moved(second, first, fromS);
+    if (fromS < first.t && beyondPadding(first.box, away)) made.push({ keys: [{ t: fromS, box: away }, first], previousSampleS: fromS, nextSampleS: first.t });
+  }
+  return made;
+}
+
+/** `to`'s box at `atS`, its centre carried on at the velocity it had from `from`; its size kept. */
+function moved(from: TrackKey, to: TrackKey, atS: number): FaceBox {
+  const span = to.t - from.t;
+  if (span === 0) return to.box;
+  const share = (atS - to.t) / span;
+  const dx = (to.box.x + to.box.w / 2 - (from.box.x + from.box.w / 2)) * share;
+  const dy = (to.box.y + to.box.h / 2 - (from.box.y + from.box.h / 2)) * share;
+  return { x: to.box.x + dx, y: to.box.y + dy, w: to.box.w, h: to.box.h };
 }
 
 /**
@@ -225,21 +270,20 @@ function trackFaces(samples: FaceSamples, options: FaceBlurPlanOptions): Track[]
  * safe mistake.
  */
 function bridges(ended: readonly Track[], started: readonly Track[], fromS: number, toS: number, options: FaceBlurPlanOptions): Track[] {
-  const pairs: Array<{ from: FaceBox; to: FaceBox; distance: number }> = [];
+  const pairs: Array<{ track: Track; next: Track; from: FaceBox; to: FaceBox; distance: number }> = [];
   for (const track of ended) {
     const from = track.keys[track.keys.length - 1]?.box;
     for (const next of started) {
       const to = next.keys[0]?.box;
-      if (from && to && similarSize(from, to, options.maxSizeRatio)) pairs.push({ from, to, distance: centreDistance(from, to) });
+      if (from && to && similarSize(from, to, options.maxSizeRatio)) pairs.push({ track, next, from, to, distance: centreDistance(from, to) });
     }
   }
   pairs.sort((a, b) => a.distance - b.distance);
-  const used = new Set<FaceBox>();
   const made: Track[] = [];
-  for (const { from, to } of pairs) {
-    if (used.has(from) || used.has(to)) continue;
-    used.add(from);
-    used.add(to);
+  for (const { track, next, from, to } of pairs) {
+    if (track.bridgedTo || next.bridgedFrom) continue;
+    track.bridgedTo = { t: toS, box: to };
+    next.bridgedFrom = { t: fromS, box: from };
     made.push({ keys: [{ t: fromS, box: from }, { t: toS, box: to }], previousSampleS: fromS, nextSampleS: toS });
   }
   return made;
