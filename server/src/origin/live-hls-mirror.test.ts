@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ulid } from 'ulid';
+import { eventually } from '../../../test/support/eventually.js';
+import { FIXTURE_RUNGS, feedLiveLadder, initsOf, writeLiveLadderFixture } from '../../../test/support/origin-ladder-fixture.js';
+import { startS3Server, type S3ServerHandle } from '../../../test/support/s3-server.js';
+import { FilesystemObjectStore, openStorage, type ObjectStore, type Storage } from '../storage/index.js';
+import { LiveHlsMirror, ORIGIN_ARCHIVE_PLAYLIST, parseMediaPlaylist } from './live-hls-mirror.js';
+import { originKeyPrefix } from './origin-session.js';
+
+const WINDOW = 3;
+
+async function text(store: ObjectStore, key: string): Promise<string | undefined> {
+  const read = await store.get(key);
+  if (!read) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of read.body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function bytes(store: ObjectStore, key: string): Promise<Buffer | undefined> {
+  const read = await store.get(key);
+  if (!read) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of read.body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The mirror's contract on one store: run on the file system and on an S3-compatible server. */
+function mirrorContract(name: string, openStore: () => Promise<ObjectStore>) {
+  describe(`LiveHlsMirror on ${name}`, () => {
+    let ladder: string;
+    let scratch: string;
+    let store: ObjectStore;
+
+    before(async () => {
+      ladder = await writeLiveLadderFixture(6);
+      scratch = await mkdtemp(join(tmpdir(), 'origin-mirror-'));
+      store = await openStore();
+    });
+    after(async () => {
+      await rm(ladder, { recursive: true, force: true });
+      await rm(scratch, { recursive: true, force: true });
+    });
+
+    it('stores every file with its type, keeps every segment for the replay, and closes with ENDLIST and a complete archive playlist', async () => {
+      const prefix = originKeyPrefix('acme/studio', ulid());
+      const mirror = new LiveHlsMirror(store, prefix);
+      const names = await feedLiveLadder(ladder, mirror, WINDOW, scratch);
+      // A store that keeps types (S3) has each file's; the route answers by name either way.
+      assert.ok([undefined, 'application/vnd.apple.mpegurl'].includes((await store.head(`${prefix}master.m3u8`))!.contentType));
+      for (const rung of FIXTURE_RUNGS) {
+        const segments = names.get(rung)!;
+        assert.ok(segments.length >= 5, `${rung}: ${segments.length} segments`);
+        const [init] = await initsOf(ladder, rung);
+        assert.ok([undefined, 'video/mp4'].includes((await store.head(`${prefix}${rung}/${init}`))!.contentType));
+        for (const segment of segments) {
+          const stored = await bytes(store, `${prefix}${rung}/${segment}`);
+          assert.deepEqual(stored, await readFile(join(ladder, rung, segment)), `${rung}/${segment} byte for byte, kept after it left the window`);
+        }
+        const live = parseMediaPlaylist((await text(store, `${prefix}${rung}/index.m3u8`))!);
+        assert.deepEqual(live.segments.map(([segment]) => segment), segments.slice(-WINDOW), `${rung}: the live playlist is the window`);
+        assert.equal(live.ended, false);
+      }
+
+      await mirror.close();
+      for (const rung of FIXTURE_RUNGS) {
+        const segments = names.get(rung)!;
+        const final = parseMediaPlaylist((await text(store, `${prefix}${rung}/index.m3u8`))!);
+        assert.equal(final.ended, true, `${rung}: the final live playlist ends`);
+        assert.deepEqual(final.segments.map(([segment]) => segment), segments.slice(-WINDOW));
+        const archiveText = (await text(store, `${prefix}${rung}/${ORIGIN_ARCHIVE_PLAYLIST}`))!;
+        const archive = parseMediaPlaylist(archiveText);
+        assert.equal(archive.ended, true);
+        assert.match(archiveText, /#EXT-X-PLAYLIST-TYPE:VOD/);
+        assert.match(archiveText, /#EXT-X-MAP:URI="init_\d\.mp4"/);
+        assert.doesNotMatch(archiveText, /#EXT-X-MEDIA-SEQUENCE:[1-9]/);
+        assert.deepEqual(archive.segments.map(([segment]) => segment), segments, `${rung}: the archive lists every segment`);
+        assert.ok(archive.segments.every(([, lines]) => lines.some((line) => line.startsWith('#EXTINF:'))));
+      }
+      await assert.rejects(mirror.fileWritten('360p/seg-99.m4s', join(ladder, 'master.m3u8')), /closed/);
+    });
+
+    it('without a replay to make, deletes a segment that left the live window after the delay, never one still listed', async () => {
+      const prefix = originKeyPrefix('acme/studio', ulid());
+      const mirror = new LiveHlsMirror(store, prefix, { keepForReplay: false, deleteDelayMs: 100 });
+      const names = await feedLiveLadder(ladder, mirror, WINDOW, scratch);
+      for (const rung of FIXTURE_RUNGS) {
+        const segments = names.get(rung)!;
+        const gone = segments.slice(0, -WINDOW);
+        await eventually(async () => (await Promise.all(gone.map((segment) => store.head(`${prefix}${rung}/${segment}`)))).every((object) => object === undefined), `${rung}: segments out of the window deleted`);
+        for (const segment of segments.slice(-WINDOW)) assert.ok(await store.head(`${prefix}${rung}/${segment}`), `${rung}/${segment} still listed, still there`);
+        for (const init of await initsOf(ladder, rung)) assert.ok(await store.head(`${prefix}${rung}/${init}`));
+      }
+      await mirror.close();
+      mirror.dispose();
+    });
+
+    it('refuses a path that is no file of a ladder', async () => {
+      const mirror = new LiveHlsMirror(store, originKeyPrefix('acme/studio', ulid()));
+      for (const hostile of ['../secret.m3u8', '360p/../../x.m4s', '/etc/passwd', '360p/seg-1.ts', '360p/.hidden.m4s', 'a/b/index.m3u8', '']) {
+        await assert.rejects(mirror.fileWritten(hostile, join(ladder, 'master.m3u8')), /not a file of a live ladder/, hostile);
+      }
+    });
+  });
+}
+
+mirrorContract('the file system', async () => new FilesystemObjectStore(await mkdtemp(join(tmpdir(), 'origin-media-'))));
+
+describe('LiveHlsMirror on S3', () => {
+  let s3: S3ServerHandle;
+  let storage: Storage;
+  before(async () => {
+    s3 = await startS3Server();
+    storage = await openStorage(s3.storage);
+  });
+  after(async () => {
+    await storage?.close();
+    await s3?.stop();
+  });
+  mirrorContract('an S3-compatible server', async () => storage.media);
+});

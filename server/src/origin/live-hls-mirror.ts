@@ -1,0 +1,170 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '../observability/index.js';
+import { assertObjectKey, type ObjectStore } from '../storage/index.js';
+import type { LiveHlsSink } from './origin-session.js';
+
+/** The content type each file of an origin ladder is stored (and served) with. */
+export function originContentType(path: string): string | undefined {
+  if (path.endsWith('.m3u8')) return 'application/vnd.apple.mpegurl';
+  if (path.endsWith('.m4s')) return 'video/iso.segment';
+  if (path.endsWith('.mp4')) return 'video/mp4';
+  if (path.endsWith('.jpg')) return 'image/jpeg';
+  if (path.endsWith('.vtt')) return 'text/vtt';
+  return undefined;
+}
+
+/** A rung's complete playlist, every segment since the start, written at `close` (what the replay is made from). */
+export const ORIGIN_ARCHIVE_PLAYLIST = 'archive.m3u8';
+
+/** Where a ladder file may be: `master.m3u8`, or `{rung}/{index.m3u8|init.mp4|seg-{n}.m4s}`. */
+const LADDER_FILE = /^(?:master\.m3u8|[A-Za-z0-9_][A-Za-z0-9_-]{0,31}\/(?:index\.m3u8|init(?:_\d{1,3})?\.mp4|seg-\d{1,9}\.m4s))$/;
+
+export interface LiveHlsMirrorOptions {
+  /**
+   * Keep every segment in the store after it left the live window (default true): the replay
+   * is made from these very segments (`origin-ladder` VOD job), which removes the prefix once
+   * it is published. False: a segment that left its rung's playlist is deleted after
+   * `deleteDelayMs` (a broadcast that makes no replay).
+   */
+  readonly keepForReplay?: boolean;
+  /** How long a segment that left the live window stays, so a viewer mid-download is not cut (default 30 s). */
+  readonly deleteDelayMs?: number;
+  readonly logger?: Logger;
+}
+
+interface RungArchive {
+  /** The playlist's header lines up to the first segment (version, target duration, map, ...). */
+  header: string[];
+  /** Every segment ever listed, in order: its own lines (`#EXTINF`, date-time) then its URI. */
+  readonly segments: Map<string, string[]>;
+  /** The segments the last live playlist listed. */
+  window: Set<string>;
+}
+
+/**
+ * Mirrors a live ladder ffmpeg writes on the terminating replica into the media ObjectStore
+ * under `prefix` (`originKeyPrefix`), where every replica serves it (`/origin/...`). The
+ * watcher hands segments before the playlists that list them, so a playlist in the store never
+ * names a segment that is not there yet. Rung playlists are kept as the live window ffmpeg
+ * writes; each rung's complete list of segments is remembered so that `close` can store, beside
+ * the final live playlists (with `EXT-X-ENDLIST`), an `archive.m3u8` per rung naming every
+ * segment of the broadcast: the replay is made from it with no second transcode.
+ *
+ * Errors reject `fileWritten` (the watcher retries the file on its next pass).
+ */
+export class LiveHlsMirror implements LiveHlsSink {
+  private readonly rungs = new Map<string, RungArchive>();
+  private readonly pendingDeletes = new Set<NodeJS.Timeout>();
+  private master: string | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly prefix: string,
+    private readonly options: LiveHlsMirrorOptions = {},
+  ) {
+    if (!prefix.endsWith('/')) throw new RangeError(`a key prefix ends in "/": ${prefix}`);
+  }
+
+  async fileWritten(relativePath: string, absolutePath: string): Promise<void> {
+    if (this.closed) throw new Error(`the ladder of ${this.prefix} was closed; ${relativePath} came after`);
+    if (!LADDER_FILE.test(relativePath)) throw new RangeError(`not a file of a live ladder: ${JSON.stringify(relativePath)}`);
+    const key = `${this.prefix}${relativePath}`;
+    assertObjectKey(key);
+    const contentType = originContentType(relativePath)!;
+    if (!relativePath.endsWith('.m3u8')) {
+      await this.store.putFile(key, absolutePath, { contentType });
+      return;
+    }
+    const text = await readFile(absolutePath, 'utf8');
+    await this.store.put(key, text, { contentType });
+    if (relativePath === 'master.m3u8') {
+      this.master = text;
+      return;
+    }
+    const rung = relativePath.slice(0, relativePath.indexOf('/'));
+    const left = this.remember(rung, text);
+    if (left.length > 0 && this.options.keepForReplay === false) this.deleteLater(left.map((name) => `${this.prefix}${rung}/${name}`));
+  }
+
+  /**
+   * The broadcast ended: each rung's last live playlist again with `EXT-X-ENDLIST` (players
+   * stop waiting for more) and its `archive.m3u8`, every segment of the broadcast as a VOD
+   * playlist. Pending deletions of segments that left the window still happen.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [rung, archive] of this.rungs) {
+      const window = [...archive.segments].filter(([name]) => archive.window.has(name));
+      await this.store.put(`${this.prefix}${rung}/index.m3u8`, playlistText(archive.header, window, true), { contentType: originContentType('.m3u8')! });
+      const all = [...archive.segments].filter(([name]) => this.options.keepForReplay !== false || archive.window.has(name));
+      const vodHeader = archive.header.filter((line) => !line.startsWith('#EXT-X-MEDIA-SEQUENCE') && !line.startsWith('#EXT-X-PLAYLIST-TYPE'));
+      vodHeader.push('#EXT-X-PLAYLIST-TYPE:VOD');
+      await this.store.put(`${this.prefix}${rung}/${ORIGIN_ARCHIVE_PLAYLIST}`, playlistText(vodHeader, all, true), { contentType: originContentType('.m3u8')! });
+    }
+  }
+
+  /** The master playlist last stored (undefined before the ladder was playable). */
+  get masterPlaylist(): string | undefined {
+    return this.master;
+  }
+
+  /** Stops pending deletions (the process is stopping; the replay job or a later sweep removes the prefix). */
+  dispose(): void {
+    for (const timer of this.pendingDeletes) clearTimeout(timer);
+    this.pendingDeletes.clear();
+  }
+
+  /** Adds a rung playlist's segments to its archive; answers the segments that left the live window. */
+  private remember(rung: string, text: string): string[] {
+    const parsed = parseMediaPlaylist(text);
+    let archive = this.rungs.get(rung);
+    if (!archive) this.rungs.set(rung, (archive = { header: parsed.header, segments: new Map(), window: new Set() }));
+    archive.header = parsed.header;
+    for (const [name, lines] of parsed.segments) archive.segments.set(name, lines);
+    const window = new Set(parsed.segments.map(([name]) => name));
+    const left = [...archive.window].filter((name) => !window.has(name));
+    archive.window = window;
+    return left;
+  }
+
+  private deleteLater(keys: readonly string[]): void {
+    const timer = setTimeout(() => {
+      this.pendingDeletes.delete(timer);
+      void Promise.all(keys.map((key) => this.store.delete(key))).catch((error: unknown) =>
+        this.options.logger?.warn({ err: error, prefix: this.prefix }, 'origin: a segment that left the live window was not deleted'),
+      );
+    }, this.options.deleteDelayMs ?? 30_000);
+    timer.unref();
+    this.pendingDeletes.add(timer);
+  }
+}
+
+/** A media playlist's header lines and its segments (each with the tag lines before its URI). */
+export function parseMediaPlaylist(text: string): { header: string[]; segments: Array<[string, string[]]>; ended: boolean } {
+  const header: string[] = [];
+  const segments: Array<[string, string[]]> = [];
+  let pending: string[] = [];
+  let ended = false;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '') continue;
+    if (line === '#EXT-X-ENDLIST') {
+      ended = true;
+      continue;
+    }
+    if (line.startsWith('#')) {
+      if (segments.length === 0 && !line.startsWith('#EXTINF') && !line.startsWith('#EXT-X-PROGRAM-DATE-TIME') && pending.length === 0) header.push(line);
+      else pending.push(line);
+      continue;
+    }
+    segments.push([line, [...pending, line]]);
+    pending = [];
+  }
+  return { header, segments, ended };
+}
+
+function playlistText(header: readonly string[], segments: ReadonlyArray<[string, string[]]>, ended: boolean): string {
+  return `${[...header, ...segments.flatMap(([, lines]) => lines), ...(ended ? ['#EXT-X-ENDLIST'] : [])].join('\n')}\n`;
+}
