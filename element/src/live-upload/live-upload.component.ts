@@ -11,6 +11,10 @@ import { FFmpegWorkerError } from './media-transcoder.js';
 import type { RecordingSource } from './media-recording.js';
 import type { PendingUpload } from './pending-uploads.js';
 import { PlayerController } from './player-controller.js';
+import { PublishController, type PublishGrantSource, type PublishState } from './publish-controller.js';
+import { DEFAULT_PUBLISH_MAX_KBPS } from './publish-encoding.js';
+import { publishErrorLabel } from './publish-labels.js';
+import { publishTemplate } from './publish-templates.js';
 import { ReplayController } from './replay-controller.js';
 import { replayTemplate } from './replay-templates.js';
 import { UploadFlowController } from './upload-flow-controller.js';
@@ -37,6 +41,16 @@ const MIN_TRIM_MS = 500;
  * Labels follow the closest `lang` attribute (en, de, fr; English otherwise). While the channel is
  * offline it offers its latest replay (Watch the replay, a quality menu, Clip on the replay's
  * timeline); when the channel goes live again the live player takes the replay's place.
+ *
+ * With `publish`, it is the publisher's side instead: camera or screen and a microphone (each
+ * from a picker), a preview, a level meter, Go live / End, the connection state and the bitrate
+ * sent. Going live is WHIP (RFC 9725) to `{endpoint}/api/v1/channels/{channel}/whip`, H.264
+ * preferred (VP8 otherwise) with Opus, capped by `publish-max-kbps` and the server's answer;
+ * a lost connection becomes a new session after a backoff, until End. The grant is never an
+ * attribute (it would sit in the DOM for any script or extension to read, and a grant is
+ * single-use while every reconnect needs one): set the `publishGrant` property to a function
+ * that asks the host page's backend for a fresh `go-live` publisher grant and returns its token.
+ * The badge shows LIVE once the server's pipeline says so, like any other broadcast.
  *
  * @event live-status-change - From the inner `<live-badge>`: the channel's status changed.
  * @event live-clip-ready - A clip or recording is ready to trim and upload. `detail: { source, blob, durationMs, provenance }`.
@@ -66,6 +80,12 @@ const MIN_TRIM_MS = 500;
  * @csspart status - The polite status line: what is happening now.
  * @csspart pending - Uploads stored before a reload, with Resume buttons.
  * @csspart error - The last error, in words for people, with Try again where it helps.
+ * @csspart publish - With `publish`: the publisher's panel (a labelled group).
+ * @csspart publish-preview - The muted preview `<video>` of the camera or screen.
+ * @csspart publish-devices - The video source and microphone pickers and the level meter.
+ * @csspart publish-level - The microphone level `<meter>` (0..100).
+ * @csspart publish-actions - Start camera, Go live, End broadcast, Stop camera.
+ * @csspart publish-connection - While broadcasting: the connection state and the bitrate sent (updated every second; not a live region).
  *
  * @cssproperty --live-font - `font` shorthand. Default `400 0.9375rem/1.4 system-ui, sans-serif`.
  * @cssproperty --live-text-color - Text colour. Default: inherited.
@@ -99,6 +119,10 @@ export class LiveUpload extends LitElement {
     noRecord: { type: Boolean, attribute: 'no-record' },
     noUpload: { type: Boolean, attribute: 'no-upload' },
     labels: { attribute: false },
+    publish: { type: Boolean },
+    publishGrant: { attribute: false },
+    publishMaxKbps: { type: Number, attribute: 'publish-max-kbps' },
+    publishState: { reflect: true, attribute: 'publish-state' },
     stage: { reflect: true },
     _message: { state: true },
     _error: { state: true },
@@ -140,6 +164,28 @@ export class LiveUpload extends LitElement {
   noRecord = false;
   /** Clip and record, but leave uploading to the page (it gets `live-clip-ready`). */
   noUpload = false;
+
+  /** Publisher mode: go live from this element (WHIP) instead of watching, clipping and recording. */
+  publish = false;
+
+  /**
+   * Gives a fresh publisher grant's token (`go-live` capability) each time it is called: on
+   * Go live and on every reconnect (grants are single-use). The host page asks its own backend,
+   * which calls `POST /api/v1/channels/{channel}/publisher-grants` with the admin token. A
+   * property, never an attribute, so the token is not in the DOM.
+   */
+  publishGrant: PublishGrantSource | undefined = undefined;
+
+  /** The video bitrate sent, at most (kbps); the server's answer (`b=AS`) can lower it. */
+  publishMaxKbps = DEFAULT_PUBLISH_MAX_KBPS;
+
+  /** Where the publisher is, reflected for CSS as `publish-state`: idle, previewing, connecting, live, reconnecting, ending. */
+  publishState: PublishState = 'idle';
+
+  /** The WHIP session's resource URL while one is open (RFC 9725 `Location`). */
+  get publishSessionUrl(): string | undefined {
+    return this.#publisher.sessionUrl;
+  }
 
   /** Overrides for the labels chosen from `lang`. */
   labels: Partial<LiveUploadLabels> = {};
@@ -209,6 +255,12 @@ export class LiveUpload extends LitElement {
     clipSeconds: this.clipSeconds,
     maxClipSeconds: this.maxClipSeconds,
   }));
+  #publisher = new PublishController(
+    this,
+    this.#view,
+    () => ({ endpoint: this.endpoint, channel: this.channel, grant: this.publishGrant, maxKbps: this.publishMaxKbps, maxShortSidePx: 720 }),
+    (state) => (this.publishState = state),
+  );
   #focusAfterRender = '';
 
   protected override updated(): void {
@@ -228,7 +280,7 @@ export class LiveUpload extends LitElement {
 
   /** The live stream to play: `src`, or the channel's `playback.hls` while it is live. */
   #playbackUrl(): string {
-    if (!this.isConnected) return '';
+    if (!this.isConnected || this.publish) return '';
     if (this.src) return this.src;
     return this.#follow.status === 'live' ? (this.#follow.playback.hls ?? '') : '';
   }
@@ -253,6 +305,7 @@ export class LiveUpload extends LitElement {
   }
 
   #errorText(error: ViewerError, labels: LiveUploadLabels): string {
+    if (error.code.startsWith('publish_')) return labels[publishErrorLabel(error.code)];
     const upload = ['upload_failed', 'network_error', 'rate_limited', 'not_found', 'forbidden', 'payload_too_large', 'unsupported_media_type'].includes(error.code);
     return labels[viewerErrorLabel(error.code, upload || this.#upload.sending ? 'errorUpload' : 'error')];
   }
@@ -301,8 +354,29 @@ export class LiveUpload extends LitElement {
     this.#focusAfterRender = '[data-action="clip"], [data-action="camera"], [data-action="replay-clip"], [part="watch-replay"]';
   }
 
+  /** Turns on the camera (or screen) and microphone for the publisher's preview (`publish` mode). */
+  startPreview(): Promise<void> {
+    return this.#publisher.startPreview();
+  }
+
+  /** Go live with a fresh grant from `publishGrant` (`publish` mode, after `startPreview`). */
+  goLive(): Promise<void> {
+    return this.#publisher.goLive();
+  }
+
+  /** Ends the broadcast: the WHIP session is deleted; the preview stays on. */
+  endLive(): Promise<void> {
+    return this.#publisher.end();
+  }
+
+  /** Turns the publisher's capture off (ending a broadcast first). */
+  stopPreview(): Promise<void> {
+    return this.#publisher.stopPreview();
+  }
+
   protected override render(): TemplateResult {
     const labels = this.#labels;
+    if (this.publish) return this.#renderPublisher(labels);
     const playing = Boolean(this.#playbackUrl());
     return html`<div part="base">
       <live-badge part="badge" exportparts="label: badge-label, dot: badge-dot, title: badge-title, viewers: badge-viewers" channel=${this.channel} endpoint=${this.endpoint}></live-badge>
@@ -313,6 +387,20 @@ export class LiveUpload extends LitElement {
       ${this.stage === 'preparing' ? this.#renderPreparing(labels) : nothing} ${this.stage === 'uploading' && this.#upload.sending ? uploadTemplate(labels, this.#upload.sending, this.#upload) : nothing}
       ${this.#upload.last && !this.#upload.sending ? lastUploadTemplate(labels, this.#upload.last, this.#upload) : nothing}
       ${this.stage === 'idle' && this.#upload.pending.length && !this.noUpload ? pendingTemplate(labels, this.#upload.pending, (pending) => void this.resumeStored(pending), this.#upload) : nothing}
+      <p part="status" role="status" aria-live="polite">${this._message}</p>
+      ${this._error
+        ? html`<p part="error">
+            ${this.#errorText(this._error, labels)}
+            ${this._error.retry ? html`<button type="button" data-action="retry" @click=${() => this.#retry()}>${labels.retry}</button>` : nothing}
+          </p>`
+        : nothing}
+    </div>`;
+  }
+
+  #renderPublisher(labels: LiveUploadLabels): TemplateResult {
+    return html`<div part="base">
+      <live-badge part="badge" exportparts="label: badge-label, dot: badge-dot, title: badge-title, viewers: badge-viewers" channel=${this.channel} endpoint=${this.endpoint}></live-badge>
+      ${publishTemplate(labels, this.#publisher, this.#lang.lang)}
       <p part="status" role="status" aria-live="polite">${this._message}</p>
       ${this._error
         ? html`<p part="error">

@@ -24,6 +24,8 @@ export const liveUploadStyles = css`
     border-radius: var(--live-radius,0.25em);
   }
   [part='actions'],
+  [part='publish-devices'],
+  [part='publish-actions'],
   [part='controls'],
   [part='replay-controls'],
   [part='pending'] {
@@ -67,6 +69,20 @@ export const liveUploadStyles = css`
     border-radius: var(--live-radius,0.25em);
     background: var(--live-button-background,#fff);
     color: var(--live-button-color,#202124);
+  }
+  [part='publish'] {
+    display: grid;
+    gap: 0.5rem;
+  }
+  :host([publish-state='live']) [part='publish-preview'] {
+    outline: 3px solid var(--live-error-color,#b3261e);
+  }
+  [part='publish-level'] {
+    width: 8rem;
+  }
+  [part='publish-connection'] {
+    margin: 0;
+    font-variant-numeric: tabular-nums;
   }
   [part='replay-clip'] {
     display: grid;

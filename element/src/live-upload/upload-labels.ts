@@ -1,10 +1,11 @@
 import { labelLocale } from '../labels.js';
+import { PUBLISH_LABELS, type PublishLabels } from './publish-labels.js';
 
 /**
  * The strings of `<live-upload>` in one locale. `{name}` placeholders are filled with plain text
  * (see `formatLabel`); the template renders them escaped.
  */
-export interface LiveUploadLabels {
+export interface LiveUploadLabels extends PublishLabels {
   readonly player: string;
   readonly actions: string;
   readonly clip: string;
@@ -86,6 +87,7 @@ export interface LiveUploadLabels {
 
 export const LIVE_UPLOAD_LABELS = {
   en: {
+    ...PUBLISH_LABELS.en,
     player: 'Live video of {channel}',
     actions: 'Clip or record',
     clip: 'Clip last {seconds} s',
@@ -160,6 +162,7 @@ export const LIVE_UPLOAD_LABELS = {
     backToLive: 'The channel is live again.',
   },
   de: {
+    ...PUBLISH_LABELS.de,
     player: 'Livevideo von {channel}',
     actions: 'Clip oder Aufnahme',
     clip: 'Letzte {seconds} s clippen',
@@ -234,6 +237,7 @@ export const LIVE_UPLOAD_LABELS = {
     backToLive: 'Der Kanal ist wieder live.',
   },
   fr: {
+    ...PUBLISH_LABELS.fr,
     player: 'Vidéo en direct de {channel}',
     actions: 'Extrait ou enregistrement',
     clip: 'Extraire les {seconds} dernières s',

@@ -1,0 +1,57 @@
+/**
+ * What the publisher's browser is asked to send: H.264 (packetization-mode 1, what the origin's
+ * ffmpeg takes without a transcode of the input) preferred, VP8 otherwise, Opus for sound; at
+ * most the bitrate the server's answer allows (`b=AS`) and the element's own cap, and never more
+ * than `maxShortSidePx` on the short side (a 4K screen is scaled down by the encoder, not sent).
+ */
+
+/** Without a word from the server, video is capped here: a clean 720p30 for the live ladder. */
+export const DEFAULT_PUBLISH_MAX_KBPS = 2500;
+
+/** What Opus takes of the server's overall ceiling (`b=AS` counts video and audio together). */
+const AUDIO_KBPS = 64;
+
+/** The video codecs in the order we want them, RTX kept (it carries retransmissions for whichever is chosen). */
+export function preferredVideoCodecs(codecs: readonly RTCRtpCodec[]): RTCRtpCodec[] {
+  const h264 = codecs.filter((codec) => /^video\/h264$/i.test(codec.mimeType) && /packetization-mode=1/.test(codec.sdpFmtpLine ?? ''));
+  const vp8 = codecs.filter((codec) => /^video\/vp8$/i.test(codec.mimeType));
+  const rtx = codecs.filter((codec) => /^video\/rtx$/i.test(codec.mimeType));
+  return [...h264, ...vp8, ...rtx];
+}
+
+/** Opus only: the origin takes nothing else. */
+export function preferredAudioCodecs(codecs: readonly RTCRtpCodec[]): RTCRtpCodec[] {
+  return codecs.filter((codec) => /^audio\/opus$/i.test(codec.mimeType));
+}
+
+/** Sets codec preferences on a transceiver when the browser allows it (Safari before 17 has no setCodecPreferences). */
+export function preferCodecs(transceiver: RTCRtpTransceiver, kind: 'video' | 'audio'): void {
+  const capabilities = RTCRtpSender.getCapabilities(kind);
+  if (!capabilities || typeof transceiver.setCodecPreferences !== 'function') return;
+  const preferred = kind === 'video' ? preferredVideoCodecs(capabilities.codecs) : preferredAudioCodecs(capabilities.codecs);
+  if (preferred.length === 0) return; // offer what the browser has; the server says 422 if none fits
+  transceiver.setCodecPreferences(preferred);
+}
+
+/** The video bitrate to ask the encoder for (bits per second). */
+export function videoBitrateCap(elementCapKbps: number, serverCeilingKbps: number | undefined): number {
+  const fromServer = serverCeilingKbps === undefined ? Infinity : Math.max(100, serverCeilingKbps - AUDIO_KBPS);
+  return Math.round(Math.min(elementCapKbps > 0 ? elementCapKbps : DEFAULT_PUBLISH_MAX_KBPS, fromServer) * 1000);
+}
+
+/** How much to scale a `width` x `height` source down so its short side is at most `maxShortSidePx` (1: as it is). */
+export function scaleDownBy(width: number | undefined, height: number | undefined, maxShortSidePx: number): number {
+  if (!width || !height) return 1;
+  return Math.max(1, Math.min(width, height) / maxShortSidePx);
+}
+
+/** Applies the bitrate and size caps to a video sender's (single) encoding. */
+export async function limitVideoSender(sender: RTCRtpSender, maxBitrate: number, scaleResolutionDownBy: number): Promise<void> {
+  const parameters = sender.getParameters();
+  if (!parameters.encodings || parameters.encodings.length === 0) parameters.encodings = [{}];
+  for (const encoding of parameters.encodings) {
+    encoding.maxBitrate = maxBitrate;
+    encoding.scaleResolutionDownBy = scaleResolutionDownBy;
+  }
+  await sender.setParameters(parameters);
+}
