@@ -1,9 +1,8 @@
 import type { UploadRecord } from '../uploads/index.js';
 import type { CheckResult } from './moderation-check.js';
+import type { ModerationPolicy } from './moderation-rules.js';
 
-/** `review`: a human approves what passes every check (the default); `auto`: the checks approve. */
-export const MODERATION_POLICIES = ['review', 'auto'] as const;
-export type ModerationPolicy = (typeof MODERATION_POLICIES)[number];
+export { MODERATION_POLICIES, type ModerationPolicy } from './moderation-rules.js';
 
 /**
  * The approval that applies to `upload`: a `broadcast` upload is the channel's publisher's own

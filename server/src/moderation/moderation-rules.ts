@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { MODERATION_POLICIES } from './moderation-policy.js';
+
+/**
+ * What happens after every check passed: `review` (a human approves; the default) or `auto` (the
+ * checks approve). Here, with the rules that carry it, so the checks and the decision both read
+ * it from one place without importing each other.
+ */
+export const MODERATION_POLICIES = ['review', 'auto'] as const;
+export type ModerationPolicy = (typeof MODERATION_POLICIES)[number];
 
 /**
  * Score bands of a classifier, each a score in [0, 1]: at or above `block` the check fails (the
