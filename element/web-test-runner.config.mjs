@@ -16,6 +16,7 @@ const rootDir = fileURLToPath(new URL('..', import.meta.url));
 const rootTsconfig = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 const testServerModule = new URL('../test/support/test-server.ts', import.meta.url);
 const elementBuildModule = new URL('./scripts/build.ts', import.meta.url);
+const whipTestServerModule = new URL('../test/support/whip-test-server.ts', import.meta.url);
 
 /**
  * A REAL local live HLS stream for the clip tests: ffmpeg encodes a test pattern with a tone in
@@ -393,6 +394,49 @@ function liveTestServerPlugin() {
   };
 }
 
+/**
+ * A second real server for going live (issue 23): `startWhipTestServer` (test/support) runs the
+ * real routes with the origin worker (WHIP endpoint, werift, the ffmpeg live ladder) and records
+ * what the origin signals to the pipeline and hands to its HLS sink. Booted by the first
+ * `whip-server-url` command, which answers `null` while that module does not exist (the tests
+ * that need it are then pending). `whip-grant` ({ channel?, capabilities? }): a publisher grant
+ * from the admin API, as the host page's backend would get it. `whip-session` ({ sessionId }):
+ * how often the origin signalled it online and offline, and the ladder files its sink got.
+ */
+function whipTestServerPlugin() {
+  /** @type {Promise<import('../test/support/whip-test-server.ts').WhipTestServer> | undefined} */
+  let booting;
+  const server = () =>
+    (booting ??= import('tsx/esm/api')
+      .then(({ tsImport }) => tsImport(whipTestServerModule.href, import.meta.url))
+      .then(({ startWhipTestServer }) => startWhipTestServer({ env: { WHIP_OFFERS_PER_MINUTE: '1000', ORIGIN_MEDIA_TIMEOUT_MS: '5000' } })));
+  return {
+    name: 'whip-test-server',
+    async serverStop() {
+      if (booting) await (await booting.catch(() => undefined))?.close();
+    },
+    async executeCommand({ command, payload }) {
+      switch (command) {
+        case 'whip-server-url':
+          return existsSync(whipTestServerModule) ? (await server()).url : null;
+        case 'whip-grant':
+          return (await server()).grant({ ...(payload?.channel ? { channel: payload.channel } : {}), ...(payload?.capabilities ? { capabilities: payload.capabilities } : {}) });
+        case 'whip-session': {
+          const { collaborators } = await server();
+          const sessionId = String(payload?.sessionId ?? '');
+          return {
+            online: collaborators.signals.onlineFor(sessionId).length,
+            offline: collaborators.signals.offlineFor(sessionId).length,
+            files: collaborators.sinks.get(sessionId)?.handed ?? [],
+          };
+        }
+        default:
+          return undefined;
+      }
+    },
+  };
+}
+
 export default {
   rootDir,
   files: ['element/src/**/*.test.ts'],
@@ -405,7 +449,7 @@ export default {
   testFramework: { config: { timeout: 10_000 } },
   filterBrowserLogs: ({ args }) => !String(args[0] ?? '').startsWith('Lit is in dev mode'),
   middleware: [hlsStream.middleware, ctlHls.middleware],
-  plugins: [esbuildPlugin({ ts: true, tsconfig: rootTsconfig, target: 'es2022' }), liveTestServerPlugin(), hlsStream.plugin, ctlHls.plugin, bundleCommonJsDependencies(['tus-js-client'])],
+  plugins: [esbuildPlugin({ ts: true, tsconfig: rootTsconfig, target: 'es2022' }), liveTestServerPlugin(), whipTestServerPlugin(), hlsStream.plugin, ctlHls.plugin, bundleCommonJsDependencies(['tus-js-client'])],
   browsers: [
     chromeLauncher({
       launchOptions: {

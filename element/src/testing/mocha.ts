@@ -5,6 +5,8 @@
  */
 export interface MochaContext {
   timeout(ms: number): void;
+  /** Marks the test pending (and stops it). */
+  skip(): never;
 }
 
 type Body = (this: MochaContext) => void | Promise<void>;
