@@ -4,7 +4,8 @@ import type { LiveErrorDetail } from '../events.js';
 import { axe } from '../testing/axe.js';
 import { TEST_CHANNEL } from '../testing/live-server.js';
 import { afterEach, describe, it } from '../testing/mocha.js';
-import { LiveUpload } from './live-upload.js';
+import './live-upload.js';
+import type { LiveUpload } from './live-upload.js';
 import { limitVideoSender, preferCodecs } from './publish-encoding.js';
 import { bitrateBetween, sampleOutgoing } from './publish-stats.js';
 
