@@ -77,15 +77,17 @@ describe('faceBlurFilter', () => {
     assert.ok(!filter.endsWith(']'), 'the last overlay is the chain output');
   });
 
-  it('blurs exactly where the plan says, frame by frame, on real ffmpeg (moving and appearing faces)', async () => {
+  it('blurs exactly where the plan says, frame by frame, on real ffmpeg (faces moving right and left, one appearing)', async () => {
     const times = [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5];
     const frames: FaceFrame[] = times.map((t) => ({
       t,
-      boxes: [{ x: 0.05 + 0.15 * t, y: 0.1 + 0.05 * t, w: 0.12, h: 0.2 }, ...(t >= 2 ? [{ x: 0.85, y: 0.05, w: 0.1, h: 0.18 }] : [])],
+      boxes: [{ x: 0.05 + 0.15 * t, y: 0.1 + 0.05 * t, w: 0.12, h: 0.2 }, ...(t >= 2 ? [{ x: 0.85 - 0.1 * (t - 2), y: 0.3 - 0.05 * (t - 2), w: 0.1, h: 0.18 }] : [])],
     }));
     const plan = planFaceBlur({ frames, frameTimes: times });
     assert.ok(plan.lanes.length >= 2);
-    assertRendersPlan(await renderThrough(faceBlurFilter(plan) ?? ''), plan);
+    const filter = faceBlurFilter(plan) ?? '';
+    assert.match(filter, /\+\(-0\.\d+\)\*\(t-/, 'a negative speed, as ffmpeg must parse it');
+    assertRendersPlan(await renderThrough(filter), plan);
   });
 
   it('blurs the whole frame above the cap, and only during the extra face', async () => {
