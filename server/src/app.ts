@@ -16,6 +16,7 @@ import { operationsRoutes } from './http/operations-routes.js';
 import { isTwitchWebhookPath, twitchWebhookIngress, type NodeRequestHandler } from './http/twitch-webhook-ingress.js';
 import { elementAssetsRoute } from './http/element-assets-route.js';
 import { mediaRoute } from './http/media-route.js';
+import { originMediaRoute } from './http/origin-media-route.js';
 import { vodReplayRoute, type VodStore } from './vod-jobs/index.js';
 import { tusUploadMount, uploadRoutes } from './http/upload-routes.js';
 import { moderationRoutes } from './http/moderation-routes.js';
@@ -42,6 +43,8 @@ import type { EventSubSubscription } from './providers/twitch/index.js';
 import type { ObjectStore } from './storage/index.js';
 import { PublisherGrants } from './publishers/index.js';
 import { publisherGrantRoutes } from './http/publisher-grant-routes.js';
+import { whipRoutes, type WhipRouteDeps } from './http/whip-routes.js';
+import type { WhipOrigin } from './origin/index.js';
 import { createClientActor, type QuarantinedUploads, type TusEndpoint, type UploadGrants, type UploadStore } from './uploads/index.js';
 
 /** Everything the HTTP app needs, built and connected by `main.ts` (or a test). */
@@ -111,6 +114,8 @@ export interface AppDeps {
   readonly linker?: AccountLinker;
   /** Extra routers mounted last (the demo site in demo mode). */
   readonly extraRoutes?: readonly Router<AppState>[];
+  /** Our origin's WHIP sessions (issue 23) and the limits of its endpoint; absent: no WHIP routes. */
+  readonly origin?: { readonly whip: WhipOrigin; readonly limits: WhipRouteDeps['limits'] };
   readonly now?: () => number;
 }
 
@@ -164,6 +169,8 @@ export function createApp(deps: AppDeps): App {
   koa.use(publicReadCors());
   koa.use(tusUploadMount(deps.uploads.tus, clientActor));
   koa.use(mediaRoute({ uploads: deps.uploads.store, media: deps.media }));
+  // Our origin's live ladders (issue 23), from the media store: every replica serves every session.
+  koa.use(originMediaRoute({ media: deps.media }));
   if (deps.vods) koa.use(vodReplayRoute({ vods: deps.vods, media: deps.media }));
 
   const routers: Router<AppState>[] = [
@@ -218,6 +225,9 @@ export function createApp(deps: AppDeps): App {
       now,
     }),
     publisherGrantRoutes({ channels: deps.channels, grants: publisherGrants, requireAdmin, audit: deps.moderation.audit }),
+    ...(deps.origin
+      ? [whipRoutes({ origin: deps.origin.whip, channels: deps.channels, grants: publisherGrants, adminToken: () => deps.config.adminToken, limits: deps.origin.limits })]
+      : []),
     // Before the moderation routes: `/moderation/rules` is not an upload id's `/moderation/:upload_id`.
     ...(deps.moderation.rules
       ? [

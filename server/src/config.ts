@@ -17,9 +17,25 @@ const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]
  * Work-queue workers a process can run; every process runs them all unless `WORKERS` says otherwise.
  * `vod-capture`: follows live channels' HLS into replay archives (one replica per broadcast, by lease).
  * `vod`: turns finished broadcasts' archives into replay ladders (the VOD_JOBS work queue).
+ * `origin`: takes WHIP offers and terminates WebRTC sessions into live ladders (issue 23; `ORIGIN_*`).
  */
-export const WORKER_KINDS = ['moderation', 'transcode', 'vod-capture', 'vod'] as const;
+export const WORKER_KINDS = ['moderation', 'transcode', 'vod-capture', 'vod', 'origin'] as const;
 export type WorkerKind = (typeof WORKER_KINDS)[number];
+
+/** Our origin's settings (issue 23): see the `ORIGIN_*` and `WHIP_*` variables. */
+export interface OriginConfig {
+  readonly mediaTimeoutMs: number;
+  readonly maxBitrateKbps: number;
+  readonly maxShortSidePx: number;
+  readonly ladderRungs: readonly number[];
+  readonly ladderPreset: string;
+  readonly maxSessions: number;
+  readonly heartbeatMs: number;
+  /** At least two heartbeats. */
+  readonly staleAfterMs: number;
+  readonly whipMaxOfferBytes: number;
+  readonly whipOffersPerMinute: number;
+}
 
 const durationMs = (defaultMs: number) => z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000).default(defaultMs);
 
@@ -101,7 +117,30 @@ const environmentSchema = z.object({
   VOD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
   /** Replay ladders of one publisher running at once across the whole fleet. */
   VOD_PER_PUBLISHER_LIMIT: z.coerce.number().int().min(1).max(64).default(2),
-  /** The work-queue workers this process runs: `moderation`, `transcode`, `vod-capture`, `vod`, or `none` (an API-only replica of a fleet). */
+  /** Our origin (issue 23): no RTP for this long ends a WHIP session (`media-timeout`). */
+  ORIGIN_MEDIA_TIMEOUT_MS: z.coerce.number().int().min(1000).max(10 * 60 * 1000).default(10_000),
+  /** The most a publisher may send (video + audio, kbit/s): asked for in the answer (`b=AS`), a sustained 25 % more ends the session (`limit`). */
+  ORIGIN_MAX_BITRATE_KBPS: z.coerce.number().int().min(100).max(100_000).default(8000),
+  /** The largest picture a publisher may send, by its short side in pixels (1080: 1920x1080 or portrait 1080x1920). */
+  ORIGIN_MAX_SHORT_SIDE_PX: z.coerce.number().int().min(144).max(4320).default(1080),
+  /** The live ladder's rungs by short side, never above the publisher's own size (comma-separated). */
+  ORIGIN_LADDER_RUNGS: z
+    .string()
+    .transform((value) => value.split(',').map((rung) => Number(rung.trim())))
+    .pipe(z.array(z.number().int().min(144).max(4320)).min(1).max(6))
+    .default([1080, 720, 480, 360]),
+  /** x264 preset of the live ladder: it must keep up in real time. */
+  ORIGIN_LADDER_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
+  /** WHIP sessions this process terminates at once (each is one ffmpeg encoding every rung); more get a 503. */
+  ORIGIN_MAX_SESSIONS: z.coerce.number().int().min(1).max(256).default(4),
+  /** The terminating replica rewrites each session's heartbeat this often; a session silent for ORIGIN_STALE_AFTER_MS is ended by another replica. */
+  ORIGIN_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(5000),
+  ORIGIN_STALE_AFTER_MS: z.coerce.number().int().min(1000).max(10 * 60 * 1000).default(20_000),
+  /** The largest WHIP SDP offer taken (bytes); a browser's is 4 to 10 KiB. */
+  WHIP_MAX_OFFER_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+  /** WHIP offers per client address a minute, then 429. */
+  WHIP_OFFERS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** The work-queue workers this process runs: `moderation`, `transcode`, `vod-capture`, `vod`, `origin`, or `none` (an API-only replica of a fleet). */
   WORKERS: z
     .string()
     .transform((value) => value.split(',').map((worker) => worker.trim().toLowerCase()).filter(Boolean))
@@ -258,6 +297,8 @@ export interface Config {
   readonly vodPerPublisherLimit: number;
   /** Which work-queue workers run in this process (moderation checks, publish transcodes); the others leave their jobs to other replicas on the bus. */
   readonly workers: ReadonlySet<WorkerKind>;
+  /** Our origin (issue 23): WHIP limits and the live ladder (`ORIGIN_*`, `WHIP_*`). */
+  readonly origin: OriginConfig;
   /** Quarantined uploads not promoted are deleted this long after creation; rejected ones this long after rejection. */
   readonly quarantineTtlMs: number;
   /** How often the lifecycle sweeper looks for expired quarantine files. */
@@ -409,6 +450,18 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     vodConcurrency: env.VOD_CONCURRENCY,
     vodPerPublisherLimit: env.VOD_PER_PUBLISHER_LIMIT,
     workers: new Set(env.WORKERS),
+    origin: {
+      mediaTimeoutMs: env.ORIGIN_MEDIA_TIMEOUT_MS,
+      maxBitrateKbps: env.ORIGIN_MAX_BITRATE_KBPS,
+      maxShortSidePx: env.ORIGIN_MAX_SHORT_SIDE_PX,
+      ladderRungs: env.ORIGIN_LADDER_RUNGS,
+      ladderPreset: env.ORIGIN_LADDER_PRESET,
+      maxSessions: env.ORIGIN_MAX_SESSIONS,
+      heartbeatMs: env.ORIGIN_HEARTBEAT_MS,
+      staleAfterMs: Math.max(env.ORIGIN_STALE_AFTER_MS, 2 * env.ORIGIN_HEARTBEAT_MS),
+      whipMaxOfferBytes: env.WHIP_MAX_OFFER_BYTES,
+      whipOffersPerMinute: env.WHIP_OFFERS_PER_MINUTE,
+    },
     quarantineTtlMs: env.QUARANTINE_TTL_MS,
     lifecycleSweepMs: env.LIFECYCLE_SWEEP_MS,
     outbound: {

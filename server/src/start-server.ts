@@ -19,7 +19,7 @@ import { LifecycleSweeper, PromotionWorker, STAGING_DIR_NAME, applyQuarantineBuc
 import { AppAccessToken, HelixClient, TWITCH_SUBSCRIPTIONS_LEASE_KEY, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
 import { BusUploadLocker, QuarantinedUploads, UploadGrants, UploadStore, createTusEndpoint, uploadLockEvents } from './uploads/index.js';
-import { openStorage, s3ClientConfigFor } from './storage/index.js';
+import { openStorage, s3ClientConfigFor, type ObjectStore } from './storage/index.js';
 import { VodSlots, VodStore, VodWorker, enqueueVodJob } from './vod-jobs/index.js';
 import { DEFAULT_MEDIA_LIMITS } from './media/index.js';
 import { AudioReferences, HashBlocklist, ModerationRulesStore, ModerationWorker, builtInModerationRules, defaultModerationChecks } from './moderation/index.js';
@@ -40,6 +40,7 @@ import {
   type OAuthProviderId,
 } from './linking/index.js';
 import { BlueskyProvider } from './providers/bluesky/index.js';
+import { DEFAULT_LIVE_LADDER_OPTIONS, GoLiveGrantLedger, OriginSessions, WhipOrigin, type OriginCollaborators } from './origin/index.js';
 
 /** How often expired incomplete uploads are swept from the quarantine. */
 const UPLOAD_CLEANUP_INTERVAL_MS = 5 * 60 * 1000;
@@ -71,6 +72,12 @@ export interface StartOptions {
   readonly drainTimeoutMs?: number;
   /** How outbound webhooks resolve receiver host names (default: the OS resolver). */
   readonly outboundResolve?: ResolveHost;
+  /**
+   * Our origin's collaborators (issue 23): where a WHIP session's ladder is stored and how its
+   * start and end reach the pipeline. With them and `WORKERS` including `origin`, this process
+   * takes WHIP offers; without them the WHIP routes are not mounted.
+   */
+  readonly origin?: (parts: { config: Config; bus: Bus; media: ObjectStore; ingest: RawEventIngest; logger: Logger }) => OriginCollaborators;
 }
 
 /**
@@ -328,6 +335,33 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   const tokenRefresher = new TokenRefresher({ store: linkedAccounts, oauth, audit, log: logger.child({ component: 'token-refresher' }) });
   await lifecycle.start({ name: 'token-refresher', start: () => tokenRefresher.start(), stop: () => tokenRefresher.stop() });
 
+  // Our origin (issue 23): WHIP sessions terminated here, their ladders handed to the sink the caller plugs in.
+  let whipOrigin: WhipOrigin | undefined;
+  if (config.workers.has('origin') && options.origin) {
+    const collaborators = options.origin({ config, bus, media: storage.media, ingest, logger: logger.child({ component: 'origin' }) });
+    const origin = await WhipOrigin.start({
+      bus,
+      sessions: await OriginSessions.open(bus),
+      grants: await GoLiveGrantLedger.open(bus),
+      sinkFor: collaborators.sinkFor,
+      signals: collaborators.signals,
+      limits: {
+        mediaTimeoutMs: config.origin.mediaTimeoutMs,
+        maxBitrateKbps: config.origin.maxBitrateKbps,
+        maxShortSidePx: config.origin.maxShortSidePx,
+        ladder: { ...DEFAULT_LIVE_LADDER_OPTIONS, rungs: config.origin.ladderRungs, preset: config.origin.ladderPreset },
+      },
+      workRoot: join(stagingDir, 'origin'),
+      heartbeatMs: config.origin.heartbeatMs,
+      staleAfterMs: config.origin.staleAfterMs,
+      logger: logger.child({ component: 'origin' }),
+    });
+    whipOrigin = origin;
+    await lifecycle.start({ name: 'origin', stop: () => origin.stop() });
+  } else if (config.workers.has('origin')) {
+    logger.info('origin: no ladder sink and signals plugged in (StartOptions.origin), so this process takes no WHIP offers');
+  }
+
   const app = createApp({
     config,
     logger,
@@ -360,6 +394,9 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     outbound: outbound.admin,
     linker,
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
+    ...(whipOrigin
+      ? { origin: { whip: whipOrigin, limits: { maxOfferBytes: config.origin.whipMaxOfferBytes, offersPerMinute: config.origin.whipOffersPerMinute, maxSessions: config.origin.maxSessions } } }
+      : {}),
   });
 
   // Before HTTP, so that /metrics on its own port still answers while HTTP drains.

@@ -34,6 +34,9 @@ export const SUBJECTS = {
   /** A replay's transcode progress, throttled: `vod.progress.{publisher}.{slug}` (for SSE relays; losing one is harmless). */
   vodProgress: (ref: ChannelRef) => `vod.progress.${ref.publisher}.${ref.slug}`,
   vodProgressAll: 'vod.progress.>',
+  /** Our origin (issue 23): a request to the replica terminating a WHIP session (`origin.control.{replica token}`), e.g. a DELETE another replica received. */
+  originControl: (replicaToken: string) => `origin.control.${replicaToken}`,
+  originControlAll: 'origin.control.>',
 } as const;
 
 /** Streams the server creates at start. */
@@ -120,6 +123,14 @@ export const STREAMS = {
     maxAgeMs: 60 * 60 * 1000,
     duplicateWindowMs: 60 * 1000,
   },
+  /** Requests between origin replicas (end this WHIP session): read by a live subscription, so kept only a minute. */
+  originControl: {
+    name: 'ORIGIN_CONTROL',
+    subjects: [SUBJECTS.originControlAll],
+    retention: 'limits',
+    maxAgeMs: 60 * 1000,
+    duplicateWindowMs: 60 * 1000,
+  },
 } as const satisfies Record<string, StreamConfig>;
 
 /** KV buckets. */
@@ -187,6 +198,10 @@ export const BUCKETS = {
   vodCaptures: 'vod-captures',
   /** Per broadcast Twitch carried (`{publisher}.{slug}.{ulid}`): the Twitch user and stream ids its LIVE records named, for the archive look-up at OFFLINE; TTL'd. */
   twitchBroadcasts: 'twitch-broadcasts',
+  /** Per channel (`{publisher}.{slug}`): its WHIP session of our origin (issue 23, `originSessionSchema`), claimed and ended by compare-and-set; TTL'd a day after the last write. */
+  originSessions: 'origin-sessions',
+  /** Per go-live grant id: the grant opened a session (create-only: a grant goes live once, fleet-wide); TTL'd past every grant's life. */
+  originUsedGrants: 'origin-used-grants',
 } as const;
 
 /** Durable consumer names. */

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
+  /** Well-formed but unusable: a WHIP offer without a codec we take (issue 23). */
+  unprocessable: 422,
   /** A tus upload another request (on any replica) holds and did not let go of in time. */
   locked: 423,
   checksum_mismatch: 460,

@@ -57,7 +57,8 @@ describe('PublisherGrants', () => {
     const { token } = await grants.sign({ channel: 'other/show', capabilities: ['replay-upload'] });
     assert.equal(await problemOf(grants.verify(token, required)), 'out-of-scope');
     assert.equal(await problemOf(grants.verify(token, { channel: 'acme/show-2', capability: 'replay-upload' })), 'out-of-scope');
-    assert.equal(await problemOf(grants.verify(await handMade({ cap: ['go-live'] }), required)), 'invalid', 'an unknown capability is not a grant');
+    assert.equal(await problemOf(grants.verify(await handMade({ cap: ['go-live'] }), required)), 'out-of-scope', 'a go-live grant does not allow replay uploads');
+    assert.equal(await problemOf(grants.verify(await handMade({ cap: ['go-back'] }), required)), 'invalid', 'an unknown capability is not a grant');
   });
 
   it('refuses a missing, forged, altered, unsigned, over-long or malformed token, and any token of another audience', async () => {

@@ -9,8 +9,11 @@ import { z } from 'zod';
  * more: a host page that only uploads recordings asks for `replay-upload` alone.
  * - `replay-upload`: ask `POST /api/v1/uploads/token` for a `broadcast` upload (a recording that
  *   becomes a replay ladder of the channel).
+ * - `go-live` (issue 23): open one WHIP session into our own origin
+ *   (`POST /api/v1/channels/:publisher/:slug/whip`). Single-use: the origin records the grant id
+ *   on the bus when a session opens, and refuses a second offer with the same grant on any replica.
  */
-export const PUBLISHER_CAPABILITIES = ['replay-upload'] as const;
+export const PUBLISHER_CAPABILITIES = ['replay-upload', 'go-live'] as const;
 export type PublisherCapability = (typeof PUBLISHER_CAPABILITIES)[number];
 
 /** A grant lives this long unless the admin asks for less (or more, up to the maximum). */

@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import { planLadder, type LadderPlan } from '../vod/index.js';
+import type { FrameSize } from './video-frame-size.js';
+
+/** The live ladder's knobs (config: `ORIGIN_*`). */
+export interface LiveLadderOptions {
+  /** Rung short sides; the source's own size is never exceeded (the VOD ladder's rule). */
+  readonly rungs: readonly number[];
+  /** HLS segment length: 2 s keeps the glass-to-glass delay low. */
+  readonly segmentS: number;
+  /** Segments a live playlist lists (the live window). */
+  readonly playlistSegments: number;
+  /** x264 preset; live has to keep up in real time on 2 cores. */
+  readonly preset: string;
+  /** Output frame rate (WebRTC frame rates vary; the ladder is constant). */
+  readonly frameRate: number;
+}
+
+export const DEFAULT_LIVE_LADDER_OPTIONS: LiveLadderOptions = {
+  rungs: [1080, 720, 480, 360],
+  segmentS: 2,
+  playlistSegments: 10,
+  preset: 'veryfast',
+  frameRate: 30,
+};
+
+/** File names inside a live session's output directory (the `LiveHlsSink` contract). */
+export const LIVE_LADDER_FILES = {
+  master: 'master.m3u8',
+  variantPlaylist: 'index.m3u8',
+  segmentPattern: 'seg-%d.m4s',
+  init: 'init.mp4',
+  audioName: 'audio',
+} as const;
+
+/**
+ * Plans the live ladder from the publisher's picture size with the VOD ladder's rung planning
+ * (`planLadder`: rungs by the short side, never upscaled, a rung at the source's own size when
+ * a configured one had to be skipped), at the live segment length and a fixed frame rate.
+ */
+export function planLiveLadder(size: FrameSize, hasAudio: boolean, options: LiveLadderOptions = DEFAULT_LIVE_LADDER_OPTIONS): LadderPlan {
+  const result = planLadder(
+    { video: { width: size.width, height: size.height, rotationDeg: 0, sampleAspectRatio: 1, frameRate: options.frameRate }, hasAudio },
+    { rungs: options.rungs, segmentS: options.segmentS, preset: options.preset, maxFrameRate: options.frameRate },
+  );
+  if (!result.ok) throw new RangeError(`no live ladder for ${size.width}x${size.height}: ${result.reason}`);
+  return result.plan;
+}
+
+export interface RtpInputPorts {
+  readonly video: number;
+  readonly audio?: number;
+}
+
+export interface RtpInputCodecs {
+  readonly video: { readonly codec: 'h264' | 'vp8'; readonly payloadType: number };
+  readonly audio?: { readonly payloadType: number; readonly channels: number };
+}
+
+/**
+ * The SDP ffmpeg reads the forwarded RTP with: plain RTP/AVP on loopback, the payload types
+ * the WebRTC session negotiated, RTCP on port + 1 (the publisher's sender reports, for lip sync).
+ */
+export function rtpInputSdp(ports: RtpInputPorts, codecs: RtpInputCodecs): string {
+  const video = codecs.video;
+  const lines = [
+    'v=0',
+    'o=- 0 0 IN IP4 127.0.0.1',
+    's=live-upload origin',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=video ${ports.video} RTP/AVP ${video.payloadType}`,
+    `a=rtpmap:${video.payloadType} ${video.codec === 'h264' ? 'H264' : 'VP8'}/90000`,
+    ...(video.codec === 'h264' ? [`a=fmtp:${video.payloadType} packetization-mode=1`] : []),
+  ];
+  if (codecs.audio && ports.audio !== undefined) {
+    lines.push(`m=audio ${ports.audio} RTP/AVP ${codecs.audio.payloadType}`, `a=rtpmap:${codecs.audio.payloadType} opus/48000/${codecs.audio.channels}`);
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * The one ffmpeg command of a live session: RTP in (the SDP file), decoded once, a `scale` per
+ * rung, libx264 per rung with keyframes exactly every segment (forced by time, no scene cuts,
+ * `zerolatency`), Opus to AAC once (its own rendition every variant shares), out as live fMP4
+ * HLS: 2 s segments, `EXT-X-PROGRAM-DATE-TIME`, `EXT-X-INDEPENDENT-SEGMENTS`, `temp_file` (a
+ * segment or playlist appears whole, by rename), a sliding window (old segments deleted here;
+ * the sink keeps what it needs), and ffmpeg's master playlist (BANDWIDTH, RESOLUTION, CODECS).
+ * Pure.
+ */
+export function liveLadderFfmpegArgs(plan: LadderPlan, sdpPath: string, outputDir: string, options: Pick<LiveLadderOptions, 'playlistSegments'>): string[] {
+  const rungs = plan.rungs;
+  const graph = [
+    `[0:v:0]fps=${plan.frameRate},split=${rungs.length}${rungs.map((_, i) => `[in${i}]`).join('')}`,
+    ...rungs.map((rung, i) => `[in${i}]scale=${rung.width}:${rung.height},setsar=1,format=yuv420p[v${i}]`),
+  ].join(';');
+  const audio = plan.audio;
+  const streamMap = [
+    ...rungs.map((rung, i) => `v:${i},${audio ? 'agroup:audio,' : ''}name:${rung.name}`),
+    ...(audio ? [`a:0,agroup:audio,name:${LIVE_LADDER_FILES.audioName},default:yes`] : []),
+  ].join(' ');
+  return [
+    '-y',
+    '-v', 'warning',
+    '-protocol_whitelist', 'file,udp,rtp',
+    // Packets reordered on the way in (loopback after werift's NACK recovery) are put back in order here.
+    '-reorder_queue_size', '512',
+    '-analyzeduration', '1000000',
+    '-probesize', '1000000',
+    '-fflags', '+genpts',
+    '-i', sdpPath,
+    '-filter_complex', graph,
+    ...rungs.flatMap((_, i) => ['-map', `[v${i}]`]),
+    ...(audio ? ['-map', '0:a:0'] : []),
+    '-c:v', 'libx264',
+    '-preset', plan.preset,
+    '-tune', 'zerolatency',
+    '-profile:v', 'high',
+    ...rungs.flatMap((rung, i) => [`-b:v:${i}`, `${rung.videoBitrateKbps}k`, `-maxrate:v:${i}`, `${rung.maxrateKbps}k`, `-bufsize:v:${i}`, `${rung.bufsizeKbps}k`]),
+    '-g', String(plan.gop),
+    '-keyint_min', String(plan.gop),
+    '-sc_threshold', '0',
+    '-force_key_frames', `expr:gte(t,n_forced*${plan.segmentS})`,
+    ...(audio ? ['-c:a', 'aac', '-b:a', `${audio.bitrateKbps}k`, '-ar', String(audio.sampleRate), '-ac', String(audio.channels)] : []),
+    '-f', 'hls',
+    '-hls_segment_type', 'fmp4',
+    '-hls_time', String(plan.segmentS),
+    '-hls_list_size', String(options.playlistSegments),
+    '-hls_delete_threshold', '2',
+    '-hls_flags', 'independent_segments+program_date_time+temp_file+delete_segments',
+    '-hls_fmp4_init_filename', LIVE_LADDER_FILES.init,
+    '-hls_segment_filename', join(outputDir, '%v', LIVE_LADDER_FILES.segmentPattern),
+    '-master_pl_name', LIVE_LADDER_FILES.master,
+    '-var_stream_map', streamMap,
+    join(outputDir, '%v', LIVE_LADDER_FILES.variantPlaylist),
+  ];
+}

@@ -1,0 +1,359 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI, type MediaStreamTrack, type RTCRtpTransceiver, type RtcpPacket, type RtpPacket } from 'werift';
+import type { Logger } from '../observability/index.js';
+import { liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
+import { LiveHlsWatcher } from './live-hls-watcher.js';
+import type { LiveHlsSink, OriginSession, OriginSignals } from './origin-session.js';
+import type { OriginSessions } from './origin-sessions.js';
+import { freeRtpPortPair } from './rtp-ports.js';
+import { h264SpsSize, vp8KeyframeSize, type FrameSize } from './video-frame-size.js';
+
+/** What one session may use and how long it waits (config: `ORIGIN_*`). */
+export interface WhipSessionLimits {
+  /** No RTP for this long ends the session (`media-timeout`). */
+  readonly mediaTimeoutMs: number;
+  /** Video + audio; the answer asks the publisher for at most this (`b=AS`), and a sustained 25 % more ends the session (`limit`). */
+  readonly maxBitrateKbps: number;
+  /** The largest picture taken, by its short side (1080: a 1920x1080 or a portrait 1080x1920 camera). */
+  readonly maxShortSidePx: number;
+  readonly ladder: LiveLadderOptions;
+}
+
+export interface WhipSessionDeps {
+  readonly sessions: OriginSessions;
+  readonly sink: LiveHlsSink;
+  readonly signals: OriginSignals;
+  readonly limits: WhipSessionLimits;
+  /** A directory of this session's own (ffmpeg's output, the SDP); removed at the end. */
+  readonly workDir: string;
+  readonly ffmpegPath?: string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** Called once, after the session has ended and signalled its end. */
+  readonly onEnded?: (session: OriginSession | undefined, reason: string) => void;
+}
+
+/** The offer could not be answered (werift refused it): a 422 for the publisher. */
+export class UnanswerableOfferError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnanswerableOfferError';
+  }
+}
+
+/** Keyframe requests while ffmpeg waits for its first picture. */
+const KEYFRAME_REQUEST_EVERY_MS = 1000;
+/** The bitrate limit is judged over this window. */
+const BITRATE_WINDOW_MS = 5000;
+const BITRATE_TOLERANCE = 1.25;
+/** ffmpeg gets this long to write its last segments and `EXT-X-ENDLIST` after SIGINT. */
+const FFMPEG_FINISH_MS = 10_000;
+const STDERR_TAIL_BYTES = 4096;
+
+type VideoCodec = 'h264' | 'vp8';
+
+interface ReceivedTrack {
+  readonly track: MediaStreamTrack;
+  readonly transceiver: RTCRtpTransceiver;
+  readonly payloadType: number;
+}
+
+/**
+ * One WHIP session on the replica that answered its offer: a werift peer connection that
+ * receives one video (H.264 or VP8) and at most one Opus track, and a live ladder made of them.
+ * Nothing runs until the first keyframe tells the picture size (the ladder's rungs depend on
+ * it); then ffmpeg is started on an SDP of loopback RTP ports, the received RTP (NACK-repaired
+ * by werift, reordered by ffmpeg) is forwarded there with the publisher's sender reports, and
+ * keyframes are requested (PLI) until the ladder is playable. A `LiveHlsWatcher` hands the
+ * files to the sink; once the master playlist is stored the session is `live` on the bus and
+ * `OriginSignals.online` is called. It ends once, for one reason (DELETE, media timeout, peer
+ * gone, limit, ffmpeg failing): media stops, ffmpeg finishes the playlists, the sink closes,
+ * the record is ended by compare-and-set, and whoever ended it signals `offline` (when it had
+ * been online).
+ */
+export class WhipSession {
+  private readonly now: () => number;
+  private readonly pc: RTCPeerConnection;
+  private video: ReceivedTrack | undefined;
+  private audio: ReceivedTrack | undefined;
+  private videoCodec: VideoCodec | undefined;
+  private size: FrameSize | undefined;
+  private ffmpeg: ChildProcess | undefined;
+  private ffmpegExited: Promise<void> | undefined;
+  private stderrTail = '';
+  private watcher: LiveHlsWatcher | undefined;
+  private socket: Socket | undefined;
+  private ports: { video: number; audio?: number } | undefined;
+  private playable = false;
+  private online = false;
+  private lastMediaAtMs: number;
+  private readonly windowBytes: { atMs: number; bytes: number }[] = [];
+  private lastKeyframeRequestMs = 0;
+  private readonly ticker: NodeJS.Timeout;
+  private ending: Promise<void> | undefined;
+  private startedAtMs: number;
+  /** When the first segment was stored (for the offer-to-live measurement). */
+  liveAfterMs: number | undefined;
+
+  private constructor(
+    public record: OriginSession,
+    private readonly deps: WhipSessionDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.startedAtMs = this.now();
+    this.lastMediaAtMs = this.startedAtMs;
+    this.pc = new RTCPeerConnection({
+      codecs: {
+        video: [
+          new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90_000, rtcpFeedback: [useNACK(), usePLI()], parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' }),
+          new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90_000, rtcpFeedback: [useNACK(), usePLI()] }),
+        ],
+        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
+      },
+    });
+    this.ticker = setInterval(() => this.tick(), 500);
+  }
+
+  get sessionId(): string {
+    return this.record.session_id;
+  }
+
+  get channel(): string {
+    return this.record.channel;
+  }
+
+  get ended(): boolean {
+    return this.ending !== undefined;
+  }
+
+  /** Answers `offerSdp` for the claimed `record`; the session then runs until it ends. */
+  static async answer(record: OriginSession, offerSdp: string, deps: WhipSessionDeps): Promise<{ session: WhipSession; answerSdp: string }> {
+    const session = new WhipSession(record, deps);
+    try {
+      return { session, answerSdp: await session.negotiate(offerSdp) };
+    } catch (error) {
+      await session.end('error');
+      if (error instanceof UnanswerableOfferError) throw error;
+      throw new UnanswerableOfferError(`the offer could not be answered: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  private async negotiate(offerSdp: string): Promise<string> {
+    this.pc.onTrack.subscribe((track) => {
+      const transceiver = this.pc.getTransceivers().find((candidate) => candidate.receiver.track === track || candidate.receiver.tracks.includes(track));
+      const codec = track.codec;
+      if (!transceiver || !codec) return;
+      const received = { track, transceiver, payloadType: codec.payloadType };
+      if (track.kind === 'video' && !this.video) {
+        this.video = received;
+        this.videoCodec = codec.mimeType.toLowerCase() === 'video/h264' ? 'h264' : 'vp8';
+        track.onReceiveRtp.subscribe((packet) => this.onVideoRtp(packet));
+        track.onReceiveRtcp.subscribe((packet) => this.forwardSenderReport(packet, this.ports?.video));
+        this.requestKeyframe(true);
+      } else if (track.kind === 'audio' && !this.audio) {
+        this.audio = received;
+        track.onReceiveRtp.subscribe((packet) => this.onAudioRtp(packet));
+        track.onReceiveRtcp.subscribe((packet) => this.forwardSenderReport(packet, this.ports?.audio));
+      }
+    });
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === 'failed' || state === 'closed') void this.end('peer-closed');
+    });
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    const transceivers = this.pc.getTransceivers();
+    const videoTransceiver = transceivers.find((transceiver) => transceiver.kind === 'video');
+    if (!videoTransceiver || videoTransceiver.codecs.length === 0) throw new UnanswerableOfferError('the offer has no video we can receive (H.264 packetization-mode 1 or VP8)');
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    const local = this.pc.localDescription;
+    if (!local) throw new UnanswerableOfferError('no answer was made');
+    return withBitrateCeiling(local.sdp, this.deps.limits.maxBitrateKbps);
+  }
+
+  private onVideoRtp(packet: RtpPacket): void {
+    if (this.ending || !this.video || packet.header.payloadType !== this.video.payloadType) return;
+    this.countMedia(packet.serializeSize);
+    const size = this.videoCodec === 'h264' ? h264SpsSize(packet.payload) : vp8KeyframeSize(packet.payload);
+    if (size) this.onPictureSize(size);
+    if (this.ports && this.socket) this.socket.send(packet.serialize(), this.ports.video, '127.0.0.1');
+    else if (!this.size) this.requestKeyframe(false);
+  }
+
+  private onAudioRtp(packet: RtpPacket): void {
+    if (this.ending || !this.audio || packet.header.payloadType !== this.audio.payloadType) return;
+    this.countMedia(packet.serializeSize);
+    if (this.ports?.audio !== undefined && this.socket) this.socket.send(packet.serialize(), this.ports.audio, '127.0.0.1');
+  }
+
+  /** The publisher's sender reports go to ffmpeg's RTCP port: they are what lines audio up with video. */
+  private forwardSenderReport(packet: RtcpPacket, rtpPort: number | undefined): void {
+    if (this.ending || rtpPort === undefined || !this.socket || packet.type !== 200) return;
+    this.socket.send(packet.serialize(), rtpPort + 1, '127.0.0.1');
+  }
+
+  private countMedia(bytes: number): void {
+    const nowMs = this.now();
+    this.lastMediaAtMs = nowMs;
+    const last = this.windowBytes.at(-1);
+    if (last && nowMs - last.atMs < 100) last.bytes += bytes;
+    else this.windowBytes.push({ atMs: nowMs, bytes });
+  }
+
+  private onPictureSize(size: FrameSize): void {
+    if (Math.min(size.width, size.height) > this.deps.limits.maxShortSidePx) {
+      this.deps.logger.info({ session_id: this.sessionId, width: size.width, height: size.height }, 'origin session over the picture size limit');
+      void this.end('limit');
+      return;
+    }
+    if (this.size) return;
+    this.size = size;
+    void this.startLadder(size).catch((error: unknown) => {
+      this.deps.logger.error({ err: error, session_id: this.sessionId }, 'origin session could not start its ladder');
+      void this.end('error');
+    });
+  }
+
+  private async startLadder(size: FrameSize): Promise<void> {
+    const plan = planLiveLadder(size, this.audio !== undefined, this.deps.limits.ladder);
+    const outputDir = join(this.deps.workDir, 'hls');
+    await mkdir(outputDir, { recursive: true });
+    const videoPort = await freeRtpPortPair();
+    const audioPort = this.audio ? await freeRtpPortPair() : undefined;
+    const sdpPath = join(this.deps.workDir, 'input.sdp');
+    await writeFile(
+      sdpPath,
+      rtpInputSdp(
+        { video: videoPort, ...(audioPort !== undefined ? { audio: audioPort } : {}) },
+        { video: { codec: this.videoCodec!, payloadType: this.video!.payloadType }, ...(this.audio ? { audio: { payloadType: this.audio.payloadType, channels: 2 } } : {}) },
+      ),
+    );
+    if (this.ending) return;
+    const child = spawn(this.deps.ffmpegPath ?? 'ffmpeg', ['-nostdin', '-hide_banner', ...liveLadderFfmpegArgs(plan, sdpPath, outputDir, this.deps.limits.ladder)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      shell: false,
+    });
+    this.ffmpeg = child;
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+    this.ffmpegExited = new Promise((resolve) => {
+      child.once('error', (error) => this.deps.logger.error({ err: error, session_id: this.sessionId }, 'ffmpeg could not be started'));
+      child.once('close', (code, signal) => {
+        if (!this.ending) {
+          this.deps.logger.error({ session_id: this.sessionId, code, signal, stderr: this.stderrTail }, 'ffmpeg of an origin session stopped');
+          void this.end('error');
+        }
+        resolve();
+      });
+    });
+    this.watcher = new LiveHlsWatcher(outputDir, join(this.deps.workDir, 'playlists'), this.deps.sink, {
+      onPlayable: () => void this.goLive(),
+      onError: (error) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'origin ladder file could not be stored'),
+    });
+    this.watcher.start();
+    this.socket = createSocket('udp4');
+    this.socket.on('error', (error) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'origin RTP forwarding failed'));
+    // ffmpeg binds its ports while it starts; a keyframe sent before is lost, so ask again until the ladder is playable.
+    this.ports = { video: videoPort, ...(audioPort !== undefined ? { audio: audioPort } : {}) };
+    this.requestKeyframe(true);
+  }
+
+  private async goLive(): Promise<void> {
+    if (this.playable || this.ending) return;
+    this.playable = true;
+    this.liveAfterMs = this.now() - this.startedAtMs;
+    const media = {
+      video: this.size && this.videoCodec ? { codec: this.videoCodec, width: this.size.width, height: this.size.height } : null,
+      audio: this.audio ? { codec: 'opus' as const } : null,
+    };
+    const live = await this.deps.sessions.markLive(this.channel, this.sessionId, this.now(), media);
+    if (!live) {
+      // Ended elsewhere meanwhile (a relayed DELETE raced us, or a reaper): stop here too.
+      void this.end('ended-elsewhere');
+      return;
+    }
+    this.record = live;
+    this.deps.logger.info({ session_id: this.sessionId, channel: this.channel, live_after_ms: this.liveAfterMs }, 'origin session is live');
+    await this.deps.signals.online(live);
+    this.online = true;
+  }
+
+  private requestKeyframe(force: boolean): void {
+    const nowMs = this.now();
+    if (!this.video?.track.ssrc || (!force && nowMs - this.lastKeyframeRequestMs < KEYFRAME_REQUEST_EVERY_MS)) return;
+    this.lastKeyframeRequestMs = nowMs;
+    this.video.transceiver.receiver.sendRtcpPLI(this.video.track.ssrc).catch(() => {
+      // The transport is not up yet or already gone: the next tick asks again.
+    });
+  }
+
+  private tick(): void {
+    if (this.ending) return;
+    const nowMs = this.now();
+    if (nowMs - this.lastMediaAtMs > this.deps.limits.mediaTimeoutMs) {
+      void this.end('media-timeout');
+      return;
+    }
+    while (this.windowBytes.length > 0 && nowMs - this.windowBytes[0]!.atMs > BITRATE_WINDOW_MS) this.windowBytes.shift();
+    const spanMs = Math.min(BITRATE_WINDOW_MS, nowMs - this.startedAtMs);
+    if (spanMs >= BITRATE_WINDOW_MS) {
+      const kbps = (this.windowBytes.reduce((sum, entry) => sum + entry.bytes, 0) * 8) / spanMs;
+      if (kbps > this.deps.limits.maxBitrateKbps * BITRATE_TOLERANCE) {
+        this.deps.logger.info({ session_id: this.sessionId, kbps: Math.round(kbps) }, 'origin session over its bitrate limit');
+        void this.end('limit');
+        return;
+      }
+    }
+    if (!this.playable) this.requestKeyframe(false);
+  }
+
+  /** Ends the session once (later calls wait for the first); `reason` goes on the record. */
+  end(reason: string): Promise<void> {
+    this.ending ??= this.finish(reason);
+    return this.ending;
+  }
+
+  private async finish(reason: string): Promise<void> {
+    clearInterval(this.ticker);
+    await this.pc.close().catch(() => undefined);
+    const child = this.ffmpeg;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), FFMPEG_FINISH_MS);
+      await this.ffmpegExited;
+      clearTimeout(killer);
+    }
+    this.socket?.close();
+    await this.watcher?.stop().catch((error: unknown) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'the last origin ladder files could not be stored'));
+    await this.deps.sink.close().catch((error: unknown) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'the origin sink did not close'));
+    let ended: OriginSession | undefined;
+    try {
+      ended = await this.deps.sessions.end(this.channel, this.sessionId, reason, this.now());
+      if (ended && this.online) await this.deps.signals.offline(ended);
+    } catch (error) {
+      this.deps.logger.error({ err: error, session_id: this.sessionId }, 'origin session end could not be recorded');
+    }
+    if (ended) this.record = ended;
+    await rm(this.deps.workDir, { recursive: true, force: true }).catch(() => undefined);
+    this.deps.logger.info({ session_id: this.sessionId, channel: this.channel, reason }, 'origin session ended');
+    this.deps.onEnded?.(ended, reason);
+  }
+}
+
+/** Adds `b=AS:{kbps}` to the answer's video section: browsers and GStreamer cap their send rate to it. */
+export function withBitrateCeiling(sdp: string, kbps: number): string {
+  const lines = sdp.split('\r\n');
+  const out: string[] = [];
+  let inVideo = false;
+  for (const line of lines) {
+    if (line.startsWith('m=')) inVideo = line.startsWith('m=video');
+    if (inVideo && line.startsWith('b=')) continue;
+    out.push(line);
+    if (inVideo && line.startsWith('c=')) out.push(`b=AS:${kbps}`);
+  }
+  return out.join('\r\n');
+}
