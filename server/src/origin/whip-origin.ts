@@ -41,6 +41,8 @@ export interface WhipOriginDeps {
   /** A session whose replica has not beaten for this long is ended by any other replica (`replica-stopped`). */
   readonly staleAfterMs: number;
   readonly ffmpegPath?: string;
+  /** How long a replica that relayed a DELETE waits for the session to end before ending it itself (its replica presumed gone); default 15 s. */
+  readonly relayWaitMs?: number;
   /** This process; default `{host}/{pid}/{ulid}`. */
   readonly replica?: string;
   readonly logger: Logger;
@@ -49,8 +51,7 @@ export interface WhipOriginDeps {
 
 const controlSchema = z.strictObject({ action: z.literal('end'), session_id: z.string(), reason: z.string().max(64) });
 
-/** How long a replica that relayed a DELETE waits to see the session end before ending it itself (its replica presumed gone). */
-const RELAY_WAIT_MS = 15_000;
+const DEFAULT_RELAY_WAIT_MS = 15_000;
 
 /** A replica id as one subject token. */
 export function replicaToken(replica: string): string {
@@ -152,7 +153,7 @@ export class WhipOrigin {
     const record = await this.deps.sessions.findById(sessionId);
     if (!record || record.state === 'ended') return 'not-found';
     await this.deps.bus.publish(SUBJECTS.originControl(replicaToken(record.replica)), encodeJson({ action: 'end', session_id: sessionId, reason }));
-    const deadline = this.now() + RELAY_WAIT_MS;
+    const deadline = Date.now() + (this.deps.relayWaitMs ?? DEFAULT_RELAY_WAIT_MS);
     while (Date.now() < deadline) {
       const current = await this.deps.sessions.get(record.channel);
       if (!current || current.session_id !== sessionId || current.state === 'ended') return 'ended';

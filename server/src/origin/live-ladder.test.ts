@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_LIVE_LADDER_OPTIONS, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp } from './live-ladder.js';
+
+describe('the live ladder', () => {
+  it('takes its rungs from the VOD rung plan: by the short side, never upscaled, 2 s GOPs', () => {
+    const rungsOf = (width: number, height: number) => planLiveLadder({ width, height }, true).rungs.map((rung) => `${rung.width}x${rung.height}`);
+    assert.deepEqual(rungsOf(1920, 1080), ['1920x1080', '1280x720', '854x480', '640x360']);
+    assert.deepEqual(rungsOf(1280, 720), ['1280x720', '854x480', '640x360']);
+    assert.deepEqual(rungsOf(640, 480), ['640x480', '480x360']);
+    assert.deepEqual(rungsOf(720, 1280), ['720x1280', '480x854', '360x640'], 'a portrait phone');
+    assert.deepEqual(rungsOf(320, 240), ['320x240'], 'smaller than every rung: its own size only');
+    const plan = planLiveLadder({ width: 1280, height: 720 }, true);
+    assert.equal(plan.segmentS, 2);
+    assert.equal(plan.gop, 60);
+    assert.ok(plan.audio);
+    assert.equal(planLiveLadder({ width: 1280, height: 720 }, false).audio, undefined);
+  });
+
+  it('asks ffmpeg for live fMP4 HLS: 2 s segments, program date-times, independent segments, temp files, a master playlist', () => {
+    const plan = planLiveLadder({ width: 1280, height: 720 }, true);
+    const args = liveLadderFfmpegArgs(plan, '/work/input.sdp', '/work/hls', DEFAULT_LIVE_LADDER_OPTIONS);
+    const value = (flag: string) => args[args.indexOf(flag) + 1];
+    assert.equal(value('-protocol_whitelist'), 'file,udp,rtp');
+    assert.equal(value('-i'), '/work/input.sdp');
+    assert.equal(value('-hls_segment_type'), 'fmp4');
+    assert.equal(value('-hls_time'), '2');
+    assert.equal(value('-hls_flags'), 'independent_segments+program_date_time+temp_file+delete_segments');
+    assert.equal(value('-master_pl_name'), 'master.m3u8');
+    assert.equal(value('-var_stream_map'), 'v:0,agroup:audio,name:720p v:1,agroup:audio,name:480p v:2,agroup:audio,name:360p a:0,agroup:audio,name:audio,default:yes');
+    assert.equal(value('-force_key_frames'), 'expr:gte(t,n_forced*2)');
+    assert.equal(args.at(-1), '/work/hls/%v/index.m3u8');
+    assert.ok(!args.includes('-hls_playlist_type'), 'a live playlist, not a VOD one');
+  });
+
+  it('describes the forwarded RTP in an SDP ffmpeg reads', () => {
+    const sdp = rtpInputSdp({ video: 40_000, audio: 40_002 }, { video: { codec: 'h264', payloadType: 102 }, audio: { payloadType: 111, channels: 2 } });
+    assert.match(sdp, /\r\nm=video 40000 RTP\/AVP 102\r\na=rtpmap:102 H264\/90000\r\na=fmtp:102 packetization-mode=1\r\n/);
+    assert.match(sdp, /\r\nm=audio 40002 RTP\/AVP 111\r\na=rtpmap:111 opus\/48000\/2\r\n$/);
+    assert.doesNotMatch(rtpInputSdp({ video: 40_000 }, { video: { codec: 'vp8', payloadType: 96 } }), /m=audio/);
+  });
+});
