@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, afterEach, before, it } from 'node:test';
 import { ulid } from 'ulid';
 import { describeEachBus } from '../../../test/support/each-bus.js';
-import { eventually } from '../../../test/support/eventually.js';
 import { TestOriginCollaborators } from '../../../test/support/whip-origin-collaborators.js';
 import { createMemoryBus, createNatsBus, type Bus } from '../bus/index.js';
 import { createLogger } from '../observability/index.js';
@@ -93,7 +92,7 @@ describeEachBus('OriginSessions and the go-live grant ledger', (busUnderTest) =>
     const longAgo = Date.now() - 60_000;
     const live = await claim(sessions, channelLive, 'replica-that-died', longAgo);
     await sessions.markLive(channelLive, live.session_id, longAgo, {});
-    const connecting = await claim(sessions, channelConnecting, 'replica-that-died', longAgo);
+    await claim(sessions, channelConnecting, 'replica-that-died', longAgo);
     const fresh = await claim(sessions, `acme/healthy-${busUnderTest.kind}`, 'replica-alive', Date.now());
 
     const origins = await Promise.all(
