@@ -4,7 +4,7 @@ import { saveEvidence, type EvidenceEntry, type EvidenceOptions } from './check-
 import type { FaceBox } from './face-detector.js';
 import type { SampledFrame } from './frame-sampler.js';
 import { sharedFrames, type SharedFrameOptions } from './shared-frames.js';
-import { visionInferenceThread } from './vision-inference-thread.js';
+import { visionInferenceThread, type VisionInferenceThread } from './vision-inference-thread.js';
 
 export interface FacesCheckOptions {
   /** The folder of face-api's SSD MobileNet v1 weights; default the one in `@vladmandic/face-api`. */
@@ -15,6 +15,8 @@ export interface FacesCheckOptions {
   readonly maxEvidenceFrames?: number;
   readonly frames?: SharedFrameOptions;
   readonly evidenceOptions?: EvidenceOptions;
+  /** Where the model runs; default the process's shared inference thread. */
+  readonly inference?: VisionInferenceThread;
 }
 
 /** The faces of one sampled frame, as recorded in `details.faces.frames`. */
@@ -26,9 +28,9 @@ export interface FacesOnFrame {
 /**
  * Faces on the sampled frames (privacy: the people filmed did not all agree to be published),
  * by face-api's SSD MobileNet v1 on TensorFlow.js WASM, the weights shipped in the package (run
- * in the process's inference thread). A
- * clip with a face at or above the rules' `min_confidence` goes to `review` unless the rules
- * `allow` faces (then it passes and the faces are still recorded).
+ * in the process's inference thread). A clip with a face at or above the rules' `min_confidence`
+ * goes to `review` unless the rules `allow` faces (then it passes and the faces are still
+ * recorded).
  *
  * The details are what the blur on approval reads: `faces.frames` lists, in time order, each
  * sampled frame with at least one face and its boxes (x, y, w, h normalized to 0..1 of the
@@ -44,7 +46,7 @@ export function facesCheck(options: FacesCheckOptions = {}): ModerationCheck {
       timedCheck(name, async (): Promise<CheckVerdict> => {
         const rules = input.rules.rules.faces;
         if (!rules.enabled) return { result: 'pass', reason: 'turned off by the moderation rules', details: { enabled: false } };
-        const detector = await visionInferenceThread().faces(options.modelFolder);
+        const detector = await (options.inference ?? visionInferenceThread()).faces(options.modelFolder);
         const frames = await sharedFrames(input, options.frames);
         const startedAt = performance.now();
         const withFaces: Array<{ frame: SampledFrame; boxes: FaceBox[] }> = [];

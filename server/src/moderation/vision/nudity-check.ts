@@ -5,7 +5,7 @@ import { saveEvidence, type EvidenceEntry, type EvidenceOptions } from './check-
 import type { SampledFrame } from './frame-sampler.js';
 import { NUDITY_LABELS, type NudityLabel, type NudityModelSource, type NudityScores } from './nudity-classifier.js';
 import { sharedFrames, type SharedFrameOptions } from './shared-frames.js';
-import { visionInferenceThread } from './vision-inference-thread.js';
+import { visionInferenceThread, type VisionInferenceThread } from './vision-inference-thread.js';
 
 export interface NudityCheckOptions {
   /** Default: nsfwjs's bundled MobileNetV2. */
@@ -16,6 +16,8 @@ export interface NudityCheckOptions {
   readonly maxEvidenceFrames?: number;
   readonly frames?: SharedFrameOptions;
   readonly evidenceOptions?: EvidenceOptions;
+  /** Where the model runs; default the process's shared inference thread. */
+  readonly inference?: VisionInferenceThread;
 }
 
 /** The labels that count, and their weight: `Sexy` (underwear, swimwear) at half, as the rules' bands assume. */
@@ -36,9 +38,9 @@ export function explicitScore(scores: NudityScores): { score: number; label: Nud
 
 /**
  * Nudity on the sampled frames, by nsfwjs (MobileNetV2, on TensorFlow.js WASM, the model shipped
- * in the package, run in the process's inference thread). Each frame gets the five labels' scores; the clip's score is its worst frame's
- * explicit score (`Porn`, `Hentai`, half of `Sexy`), and the rules' bands decide: `fail` at or
- * above `block`, `review` at or above `review`. The frames in the review band or worse are kept
+ * in the package, run in the process's inference thread). Each frame gets the five labels'
+ * scores; the clip's score is its worst frame's explicit score (`Porn`, `Hentai`, half of
+ * `Sexy`), and the rules' bands decide: `fail` at or above `block`, `review` at or above `review`. The frames in the review band or worse are kept
  * as evidence. A model that does not load, or a frame that cannot be classified, throws: the
  * worker records `error` and the upload goes to review, never to approval.
  *
@@ -53,7 +55,7 @@ export function nudityCheck(options: NudityCheckOptions = {}): ModerationCheck {
       timedCheck(name, async (): Promise<CheckVerdict> => {
         const rules = input.rules.rules.nudity;
         if (!rules.enabled) return { result: 'pass', reason: 'turned off by the moderation rules', details: { enabled: false } };
-        const classifier = await visionInferenceThread().nudity(options.model);
+        const classifier = await (options.inference ?? visionInferenceThread()).nudity(options.model);
         const frames = await sharedFrames(input, options.frames);
         const startedAt = performance.now();
         const scored: Array<{ frame: SampledFrame; scores: NudityScores; explicit: { score: number; label: NudityLabel } }> = [];

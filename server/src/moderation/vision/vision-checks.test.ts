@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { runFfmpeg } from '../../media/index.js';
 import { FilesystemObjectStore } from '../../storage/index.js';
 import type { UploadRecord } from '../../uploads/index.js';
+import { eventually } from '../../../../test/support/eventually.js';
 import { uploadRecordFixture } from '../../../../test/support/upload-record-fixture.js';
 import { runModerationCheck, type CheckFacts, type CheckResult, type ModerationCheckInput } from '../moderation-check.js';
 import { builtInModerationRules, type ModerationRules } from '../moderation-rules.js';
@@ -14,6 +15,7 @@ import { readEvidence } from './check-evidence.js';
 import { facesCheck } from './faces-check.js';
 import { sampleFrames } from './frame-sampler.js';
 import { nudityCheck } from './nudity-check.js';
+import { VisionInferenceThread } from './vision-inference-thread.js';
 
 const ASTRONAUT = fileURLToPath(new URL('../../../../test/fixtures/faces/astronaut.jpg', import.meta.url));
 const UPLOAD_ID = '01JABCDEFGHJKMNPQRSTVWXYZ0';
@@ -165,7 +167,9 @@ describe('vision checks (nudity and faces) on real clips', { timeout: 240_000 },
     assert.deepEqual(new Set(evidence.map((entry) => entry.t)), new Set(worst.slice(0, 2).map((frame) => frame.t)), 'the two worst frames');
     for (const entry of evidence) {
       assert.match(entry.key, new RegExp(`^evidence/${UPLOAD_ID}/nudity-\\d+\\.jpg$`));
-      assert.ok(await readEvidence(store, UPLOAD_ID, entry.key));
+      const read = await readEvidence(store, UPLOAD_ID, entry.key);
+      assert.ok(read, `evidence ${entry.key} is stored`);
+      assert.ok((await read.body.toArray()).length > 0);
     }
 
     const block = await runModerationCheck(nudityCheck(), jobInput(synthetic, { ...rules, nudity: { enabled: true, bands: { review: 0, block: 0 } } }));
@@ -196,6 +200,20 @@ describe('vision checks (nudity and faces) on real clips', { timeout: 240_000 },
       assert.equal(result.result, 'error', JSON.stringify(result));
       assert.match(result.reason ?? '', /model did not load/);
     }
+    // The inference thread dying mid-check (here: ended while the faces check waits on it) is an error too, and the next check gets a new thread.
+    const inference = new VisionInferenceThread();
+    try {
+      const running = runModerationCheck(facesCheck({ inference }), jobInput(faces));
+      await eventually(() => inference.busy, 'the faces check waiting on its thread');
+      await inference.close();
+      const crashed = await running;
+      assert.equal(crashed.result, 'error', JSON.stringify(crashed));
+      assert.match(crashed.reason ?? '', /the vision inference thread exited/);
+      assert.equal((await runModerationCheck(facesCheck({ inference }), jobInput(faces))).result, 'review');
+    } finally {
+      await inference.close();
+    }
+
     const notVideo = join(dir, 'not-a-video.mp4');
     await runFfmpeg(['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=1', notVideo], { timeoutMs: 30_000 });
     const undecodable = await runModerationCheck(nudityCheck(), jobInput(notVideo));

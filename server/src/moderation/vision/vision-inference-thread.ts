@@ -40,7 +40,12 @@ export class VisionInferenceThread {
     return { detect: async (frame, minConfidence) => (await this.request({ kind: 'detect', modelFolder, frame, minConfidence })) as FaceBox[] };
   }
 
-  /** Ends the thread (its models go with it); the next request starts a new one. */
+  /** Whether a request is waiting on the thread: a check is using it. */
+  get busy(): boolean {
+    return (this.running?.pending.size ?? 0) > 0;
+  }
+
+  /** Ends the thread (its models go with it, and the requests it held are rejected); the next request starts a new one. */
   async close(): Promise<void> {
     const running = this.running;
     this.running = undefined;
