@@ -96,7 +96,9 @@ function startWorker(): Worker {
   const extension = extname(fileURLToPath(import.meta.url));
   const entry = new URL(`./inference-thread${extension}`, import.meta.url);
   if (extension !== '.ts') return new Worker(entry);
-  return new Worker(`import('tsx/esm/api').then((tsx) => tsx.register()).then(() => import(${JSON.stringify(entry.href)}))`, { eval: true });
+  // Resolved here, from this file: the eval'd code would resolve it from wherever the process was started.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => tsx.register()).then(() => import(${JSON.stringify(entry.href)}))`, { eval: true });
 }
 
 let shared: VisionInferenceThread | undefined;
