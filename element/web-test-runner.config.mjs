@@ -402,6 +402,7 @@ function liveTestServerPlugin() {
  * that need it are then pending). `whip-grant` ({ channel?, capabilities? }): a publisher grant
  * from the admin API, as the host page's backend would get it. `whip-session` ({ sessionId }):
  * how often the origin signalled it online and offline, and the ladder files its sink got.
+ * `whip-create-channel` ({ channel }): another channel there.
  */
 function whipTestServerPlugin() {
   /** @type {Promise<import('../test/support/whip-test-server.ts').WhipTestServer> | undefined} */
@@ -421,6 +422,17 @@ function whipTestServerPlugin() {
           return existsSync(whipTestServerModule) ? (await server()).url : null;
         case 'whip-grant':
           return (await server()).grant({ ...(payload?.channel ? { channel: payload.channel } : {}), ...(payload?.capabilities ? { capabilities: payload.capabilities } : {}) });
+        case 'whip-create-channel': {
+          // Another channel on the origin's server, so a test's broadcast never meets another test's session.
+          const response = await (await server()).request(`/api/v1/channels/${payload.channel}`, {
+            method: 'PUT',
+            admin: true,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ title: payload.channel, uploads: 'open', providers: {} }),
+          });
+          if (!response.ok) throw new Error(`PUT channel ${payload.channel}: ${response.status} ${await response.text()}`);
+          return true;
+        }
         case 'whip-session': {
           const { collaborators } = await server();
           const sessionId = String(payload?.sessionId ?? '');

@@ -57,6 +57,8 @@ const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 /** A first Go live that never connected gives up after this many attempts; one that was live keeps trying until End. */
 const FIRST_CONNECT_ATTEMPTS = 3;
+/** End waits this long for the server to confirm, at most (it ends an unconfirmed session itself when media stops). */
+const END_TIMEOUT_MS = 15_000;
 
 /** The host page gave no grant (no `publishGrant`, or it failed or gave nothing). */
 class PublishGrantError extends Error {
@@ -250,7 +252,7 @@ export class PublishController implements ReactiveController {
     this.#dropConnection(false);
     if (sessionUrl) {
       // Not ended at the server (offline, say): it ends itself when no media arrives (ORIGIN_MEDIA_TIMEOUT_MS).
-      await deleteWhipSession(sessionUrl).catch((error: unknown) => console.warn(`live-upload: ending the WHIP session: ${messageOf(error)}`));
+      await deleteWhipSession(sessionUrl, AbortSignal.timeout(END_TIMEOUT_MS)).catch((error: unknown) => console.warn(`live-upload: ending the WHIP session: ${messageOf(error)}`));
     }
     this.attempt = 0;
     this.#setState('previewing', this.view.labels().publishEnded);
@@ -441,6 +443,10 @@ export class PublishController implements ReactiveController {
         break;
       case 'failed':
         this.#lost();
+        break;
+      case 'new':
+        // Back to new after being connected: every transport closed under us (the server closed DTLS).
+        if (this.state === 'live') this.#lost();
         break;
       default:
         break;

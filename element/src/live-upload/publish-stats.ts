@@ -36,7 +36,7 @@ export function bitrateBetween(earlier: OutgoingSample, later: OutgoingSample): 
   return Math.max(0, ((later.bytesSent - earlier.bytesSent) * 8) / seconds);
 }
 
-/** `2.4 Mbit/s` or `640 kbit/s` in `lang`'s way. */
+/** `2.4 Mb/s` or `640 kb/s` in `lang`'s way (`2,4 Mbit/s` in French). */
 export function formatBitrate(bitsPerSecond: number, lang: string): string {
   const mega = bitsPerSecond >= 1e6;
   let locale = 'en';

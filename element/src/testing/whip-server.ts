@@ -16,6 +16,8 @@ export const whipServer = {
   url: () => executeServerCommand<string | null, undefined>('whip-server-url'),
   /** A publisher grant's token, as the host page's backend gets it (admin API; `go-live` unless told otherwise). */
   grant: (options: { channel?: string; capabilities?: string[] } = {}) => executeServerCommand<string, { channel?: string; capabilities?: string[] }>('whip-grant', options),
+  /** Creates `channel` ({publisher}/{slug}) on that server, open to uploads, with no provider. */
+  createChannel: (channel: string) => executeServerCommand<boolean, { channel: string }>('whip-create-channel', { channel }),
   session: (sessionId: string) => executeServerCommand<WhipSessionReport, { sessionId: string }>('whip-session', { sessionId }),
 };
 
