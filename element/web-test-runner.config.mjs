@@ -308,7 +308,9 @@ async function publishTestReplay(server) {
  * `executeServerCommand`: `live-server-url`, `live-go-live` ({ title? }), `live-go-offline`,
  * `live-update-title` ({ title }), `live-create-channel` ({ channel, title }), `live-set-playback`
  * ({ hls?, vod? }), `live-publish-replay` -> { canonical_id, master } (`publishTestReplay`), and
- * `live-upload-record` ({ id }): an upload's record as a moderator reads it (with its `clip`).
+ * `live-upload-record` ({ id }): an upload's record as a moderator reads it (with its `clip`),
+ * `live-publisher-grant` ({ channel }) -> a `go-live` publisher grant's token (the origin runs in
+ * this server too: every worker kind, the pipeline's origin provider).
  * Tests that do not need it never wait for it; a boot failure fails only the tests that ask.
  */
 function liveTestServerPlugin() {
@@ -376,6 +378,17 @@ function liveTestServerPlugin() {
           const response = await (await server()).request(`/api/v1/uploads/${encodeURIComponent(String(payload?.id ?? ''))}`, { admin: true });
           if (!response.ok) throw new Error(`GET upload ${payload?.id}: ${response.status} ${await response.text()}`);
           return response.json();
+        }
+        case 'live-publisher-grant': {
+          // A go-live publisher grant for payload.channel, as the host page's backend would ask for it (admin token).
+          const response = await (await server()).request(`/api/v1/channels/${payload.channel}/publisher-grants`, {
+            method: 'POST',
+            admin: true,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ capabilities: ['go-live'] }),
+          });
+          if (response.status !== 201) throw new Error(`POST publisher-grants ${payload.channel}: ${response.status} ${await response.text()}`);
+          return (await response.json()).token;
         }
         case 'live-create-channel': {
           const response = await (await server()).request(`/api/v1/channels/${payload.channel}`, {

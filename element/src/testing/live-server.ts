@@ -32,6 +32,8 @@ export const liveServer = {
   },
   /** An upload's record as a moderator reads it (`clip`, `provenance`, `status`, ...). */
   uploadRecord: (id: string) => executeServerCommand<Record<string, unknown>, { id: string }>('live-upload-record', { id }),
+  /** A `go-live` publisher grant's token for `channel`, as the host page's backend gets it (admin API). */
+  publisherGrant: (channel: string) => executeServerCommand<string, { channel: string }>('live-publisher-grant', { channel }),
   createChannel: (channel: string, title: string) =>
     executeServerCommand<boolean, { channel: string; title: string }>('live-create-channel', { channel, title }),
 };
