@@ -50,7 +50,7 @@ describe('<live-upload publish> goes live into our origin', () => {
     endpoint = found;
   });
 
-  it('goes live from the keyboard, shows the connection and bitrate, the origin makes its ladder; a second publisher gets 409; End ends it', async function () {
+  it('goes live from the keyboard, shows the connection and bitrate, the origin makes its ladder; a second publisher gets 409; the screen replaces the camera live; End ends it', async function () {
     this.timeout(180_000);
     const { element, grants } = await publisher(endpoint);
     opened.push(element);
@@ -98,6 +98,15 @@ describe('<live-upload publish> goes live into our origin', () => {
     expect(query(second.element, '[part="error"]')!.textContent).to.contain('This channel is already live from somewhere else.');
     expect(second.element.publishState).to.equal('previewing');
     expect(element.publishState, 'the first publisher is undisturbed').to.equal('live');
+
+    // Camera to screen while live: the same session carries the new track (no new offer, no new grant).
+    const videoSelect = query<HTMLSelectElement>(element, '#publish-video')!;
+    videoSelect.focus();
+    await sendKeys({ press: 'End' }); // Share screen
+    await waitUntil(() => videoSelect.value === 'screen' && (query<HTMLVideoElement>(element, 'video')!.srcObject as MediaStream).getVideoTracks()[0]!.getSettings().displaySurface !== undefined, 'sharing the screen', { timeout: 10_000 });
+    const filesBefore = (await whipServer.session(sessionId)).files.length;
+    await waitUntil(async () => (await whipServer.session(sessionId)).files.length > filesBefore + 3, 'the ladder goes on with the screen', { timeout: 30_000, interval: 500 });
+    expect([element.publishState, element.publishSessionUrl], 'the same session, still live').to.deep.equal(['live', sessionUrl]);
 
     const endedAt = performance.now();
     await pressButton(element, 'end');

@@ -106,6 +106,28 @@ describe('<live-upload publish>: the publisher before going live', () => {
     await expectNoAxeViolations(element, 'device pickers');
   });
 
+  it('shares the screen instead of the camera, picked from the keyboard, and goes back to a camera', async function () {
+    this.timeout(30_000);
+    const element = await previewing();
+    opened.push(element);
+    const videoSelect = query<HTMLSelectElement>(element, '#publish-video')!;
+    const preview = query<HTMLVideoElement>(element, 'video[part="publish-preview"]')!;
+    const cameraTrack = () => (query<HTMLVideoElement>(element, 'video[part="publish-preview"]')!.srcObject as MediaStream).getVideoTracks()[0]!;
+    const camera = cameraTrack();
+    expect(camera.getSettings().displaySurface).to.equal(undefined);
+    expect([...videoSelect.options].at(-1)!.textContent!.trim()).to.equal('Share screen');
+    videoSelect.focus();
+    await sendKeys({ press: 'End' }); // Share screen, the last option
+    await waitUntil(() => cameraTrack() !== camera, 'the preview shows another track', { timeout: 10_000 });
+    expect(cameraTrack().getSettings().displaySurface, 'a display capture').to.be.a('string');
+    expect(camera.readyState, 'the camera was turned off').to.equal('ended');
+    expect(videoSelect.value).to.equal('screen');
+    await sendKeys({ press: 'Home' });
+    await waitUntil(() => cameraTrack().getSettings().displaySurface === undefined, 'a camera again', { timeout: 10_000 });
+    expect(element.publishState).to.equal('previewing');
+    expect(preview.isConnected).to.equal(true);
+  });
+
   it('shows the fake microphone’s beeps on an accessible level meter', async function () {
     this.timeout(30_000);
     const element = await previewing();
