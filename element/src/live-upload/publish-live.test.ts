@@ -150,6 +150,49 @@ describe('<live-upload publish> goes live into our origin', () => {
   });
 });
 
+describe('<live-upload publish>: caps and cleanup', () => {
+  let endpoint = '';
+  before(async function (this: MochaContext) {
+    this.timeout(60_000);
+    const found = await whipServer.url();
+    if (!found) this.skip();
+    endpoint = found;
+  });
+
+  it('sends at most publish-max-kbps, and a publisher element taken out of the page ends its session', async function () {
+    this.timeout(120_000);
+    const channel = 'acme/capped-show';
+    await whipServer.createChannel(channel);
+    const grant = () => whipServer.grant({ channel });
+    const element = await fixture<LiveUpload>(html`<live-upload publish publish-max-kbps="100" endpoint=${endpoint} channel=${channel} .publishGrant=${grant}></live-upload>`);
+    await element.startPreview();
+    await element.goLive();
+    await waitUntil(() => element.publishState === 'live', 'live', { timeout: 30_000 });
+    const sessionUrl = element.publishSessionUrl!;
+    // The connection line, every second: "Connection: connected · sending 123 kb/s".
+    const sentKbps = () => {
+      const match = /sending ([\d.]+) (Mb|kb)\/s$/.exec(query(element, '[part="publish-connection"]')?.textContent ?? '');
+      return match ? Number(match[1]) * (match[2] === 'Mb' ? 1000 : 1) : undefined;
+    };
+    await waitUntil(() => sentKbps() !== undefined, 'bitrate shown', { timeout: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // the encoder settles on the cap
+    const readings: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      readings.push(sentKbps()!);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    console.log(`publish-max-kbps=100: sent ${readings.join(', ')} kb/s (video, Opus and RTP headers)`);
+    const sorted = [...readings].sort((a, b) => a - b);
+    expect(sorted[2], 'median under the video cap plus Opus and headers').to.be.below(100 + 70);
+
+    const sessionId = whipSessionId(sessionUrl);
+    await waitUntil(async () => (await whipServer.session(sessionId)).online === 1, 'the origin has the session live', { timeout: 60_000, interval: 500 });
+    element.remove(); // the page navigates away or drops the element: nothing is left live
+    await waitUntil(async () => (await whipServer.session(sessionId)).offline === 1, 'the session ended at the server', { timeout: 30_000, interval: 250 });
+    expect((await fetch(sessionUrl, { method: 'DELETE' })).status, 'gone').to.equal(404);
+  });
+});
+
 async function expectNoAxe(element: Element, state: string): Promise<void> {
   const { violations } = await (await axe()).run(element);
   expect(violations.map((violation) => `${violation.id}: ${violation.help}`), state).to.deep.equal([]);
