@@ -187,7 +187,11 @@ export class PublishController implements ReactiveController {
 
   /** Turns capture off (ending a broadcast first). */
   async stopPreview(): Promise<void> {
-    if (this.broadcasting) await this.end();
+    if (this.broadcasting) {
+      const ending = this.end();
+      // Leaving the page: capture stops now; the DELETE is already on its way (keepalive).
+      if (this.host.isConnected) await ending;
+    }
     this.#stopCapture();
     if (this.state === 'idle') return;
     this.#setState('idle', '');
@@ -255,6 +259,7 @@ export class PublishController implements ReactiveController {
       await deleteWhipSession(sessionUrl, AbortSignal.timeout(END_TIMEOUT_MS)).catch((error: unknown) => console.warn(`live-upload: ending the WHIP session: ${messageOf(error)}`));
     }
     this.attempt = 0;
+    if (this.state !== 'ending') return; // capture was turned off meanwhile (the element left the page)
     this.#setState('previewing', this.view.labels().publishEnded);
     this.view.focusAfterRender('[data-action="go-live"]');
   }
