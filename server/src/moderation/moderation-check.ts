@@ -34,6 +34,11 @@ export interface ModerationCheckInput {
   readonly facts: CheckFacts;
   /** The rules this job runs with (read once when the job started): thresholds and which checks are on. */
   readonly rules: ResolvedModerationRules;
+  /**
+   * Aborted when the worker stops (SIGTERM, a deploy): a long check (ffmpeg, a model) stops
+   * waiting and the job goes back to the queue for another replica, undecided.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**

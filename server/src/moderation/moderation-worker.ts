@@ -84,6 +84,7 @@ export const MODERATION_ACK_WAIT_MS = 15_000;
 
 export class ModerationWorker {
   private consumer: Consumer | undefined;
+  private stopping = new AbortController();
   /** At most `maxInFlightPerChannel` jobs of one channel at once: one channel's burst cannot starve the others. */
   private readonly slots = new InFlightSlots();
   private readonly maxInFlightPerChannel: number;
@@ -121,7 +122,10 @@ export class ModerationWorker {
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    // Checks in flight stop waiting; their jobs are handed back undecided (redelivered elsewhere).
+    this.stopping.abort(new Error('the moderation worker is stopping'));
     await consumer?.stop();
+    this.stopping = new AbortController();
   }
 
   private async handle(message: BusMessage): Promise<void> {
@@ -193,10 +197,11 @@ export class ModerationWorker {
   private async runChecks(record: UploadRecord, path: string | undefined, rules: ResolvedModerationRules): Promise<CheckResult[]> {
     const { uploads, audit } = this.options;
     const uploadId = record.upload_id;
-    const input = { path: path ?? '', upload: record, facts: {} as CheckFacts, rules };
+    const signal = this.stopping.signal;
+    const input = { path: path ?? '', upload: record, facts: {} as CheckFacts, rules, signal };
     const results: CheckResult[] = [];
     for (const check of path === undefined ? [NO_QUARANTINED_BYTES_CHECK] : this.options.checks) {
-      const result = await runModerationCheck(check, input);
+      const result = await untilAborted(runModerationCheck(check, input), signal);
       results.push(result);
       const atIso = new Date(this.now()).toISOString();
       await uploads.update(uploadId, (current) =>
@@ -214,5 +219,26 @@ export class ModerationWorker {
       if (result.result === 'fail') break;
     }
     return results;
+  }
+}
+
+/**
+ * `work`, unless `signal` aborts first: then it rejects at once (what `work` still does is left
+ * to end on its own; its result is not used). Also rejects when `work` ends after the abort: a
+ * check that failed because it was stopped is not a result.
+ */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const result = await Promise.race([work, aborted]);
+    signal.throwIfAborted();
+    return result;
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
   }
 }

@@ -19,7 +19,8 @@ export function sharedFrames(input: ModerationCheckInput, options: SharedFrameOp
 async function collect(input: ModerationCheckInput, options: SharedFrameOptions): Promise<readonly SampledFrame[]> {
   const frames: SampledFrame[] = [];
   const durationS = input.facts.probe?.durationS;
-  for await (const frame of sampleFrames(input.path, { ...options, sampling: input.rules.rules.sampling, ...(durationS === undefined ? {} : { durationS }) })) {
+  const sampling = { ...options, sampling: input.rules.rules.sampling, ...(durationS === undefined ? {} : { durationS }), ...(input.signal ? { signal: input.signal } : {}) };
+  for await (const frame of sampleFrames(input.path, sampling)) {
     frames.push(frame);
   }
   if (frames.length === 0) throw new Error('no video frame could be decoded');
