@@ -35,5 +35,5 @@ export { promotionJobSchema, promotionJobMsgId, enqueuePromotionJob, type Promot
 export { createTusEndpoint, isTusPath, INCOMPLETE_UPLOAD_EXPIRED, TUS_PATH, TusRejection, type TusEndpoint, type TusEndpointOptions } from './tus-endpoint.js';
 export { BusUploadLocker, UPLOAD_LOCK_BUCKET_TTL_MS, type BusUploadLockerOptions } from './bus-upload-locker.js';
 export { UPLOAD_LOCK_EVENTS_METRIC, uploadLockEvents, type UploadLockEvent, type UploadLockEvents } from './upload-lock-metric.js';
-export { QuarantinedUploads } from './quarantined-uploads.js';
+export { QuarantinedUploads, evidencePrefixOf } from './quarantined-uploads.js';
 export type { TusQuarantine } from './tus-endpoint.js';

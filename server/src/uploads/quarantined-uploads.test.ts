@@ -56,11 +56,16 @@ for (const [name, open] of Object.entries(STORES)) {
       assert.equal(await quarantine.read(incomplete), undefined, 'an incomplete S3 upload has no bytes object yet');
     });
 
-    it('deletes the bytes and every tus side object, and says whether the bytes were there', async () => {
+    it('deletes the bytes, every tus side object and the evidence of the checks, and says whether the bytes were there', async () => {
       const uploadId = ulid();
-      for (const key of [uploadId, `${uploadId}.json`, `${uploadId}.info`, `${uploadId}.part`]) await store.put(key, 'x');
+      const other = ulid();
+      for (const key of [uploadId, `${uploadId}.json`, `${uploadId}.info`, `${uploadId}.part`, `evidence/${uploadId}/faces-1500.jpg`, `evidence/${other}/faces-0.jpg`]) {
+        await store.put(key, 'x');
+      }
       assert.equal(await quarantine.delete(uploadId), true);
       assert.equal(await quarantine.lastWrittenMs(uploadId), undefined);
+      assert.equal(await store.head(`evidence/${uploadId}/faces-1500.jpg`), undefined, 'its evidence went with it');
+      assert.ok(await store.head(`evidence/${other}/faces-0.jpg`), "another upload's evidence stays");
       assert.equal(await quarantine.delete(uploadId), false);
     });
 

@@ -52,6 +52,8 @@ export class QuarantinedUploads {
     const key = keyOf(uploadId);
     const existed = await this.store.delete(key);
     for (const suffix of TUS_SIDE_OBJECT_SUFFIXES) await this.store.delete(key + suffix);
+    // What the checks saw goes with what they looked at (frames of faces, of nudity).
+    await this.store.deletePrefix(evidencePrefixOf(uploadId));
     return existed;
   }
 
@@ -77,6 +79,15 @@ export class QuarantinedUploads {
     }
     if (current) yield current;
   }
+}
+
+/**
+ * Where the moderation checks keep an upload's evidence (flagged frames) in the quarantine:
+ * `evidence/{upload_id}/`. Outside the upload-id keys, so listings of uploads skip it; removed
+ * with the upload.
+ */
+export function evidencePrefixOf(uploadId: string): string {
+  return `evidence/${keyOf(uploadId)}/`;
 }
 
 function keyOf(uploadId: string): string {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { DEFAULT_MEDIA_BINARIES, MediaProcessError, type MediaBinaries } from '../../media/index.js';
 import type { ObjectRead, ObjectStore } from '../../storage/index.js';
-import { UPLOAD_ID_PATTERN } from '../../uploads/index.js';
+import { evidencePrefixOf } from '../../uploads/index.js';
 import type { SampledFrame } from './frame-sampler.js';
 
 /** One flagged frame kept for moderators, as listed in a check's `details.evidence`. */
@@ -17,8 +17,7 @@ export interface EvidenceEntry {
 
 /** The folder of an upload's evidence in the quarantine store. */
 export function evidencePrefix(uploadId: string): string {
-  if (!UPLOAD_ID_PATTERN.test(uploadId)) throw new RangeError(`not an upload id: ${uploadId}`);
-  return `evidence/${uploadId}/`;
+  return evidencePrefixOf(uploadId);
 }
 
 export interface EvidenceOptions {
