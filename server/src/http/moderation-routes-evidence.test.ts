@@ -20,7 +20,7 @@ describe('moderation: evidence images and approval with faces blurred', () => {
   let quarantine: FilesystemObjectStore;
 
   before(async () => {
-    server = await startTestServer({ env: { MODERATOR_TOKENS: MODERATOR_TOKEN, MODERATION_POLICY: 'review', WORKERS: 'moderation', UPLOAD_RATE_LIMIT_PER_MINUTE: '100' } });
+    server = await startTestServer({ env: { MODERATOR_TOKENS: MODERATOR_TOKEN, MODERATION_POLICY: 'review', WORKERS: 'moderation', UPLOAD_RATE_LIMIT_PER_MINUTE: '100', STATUS_RATE_LIMIT_PER_MINUTE: '10000' } });
     quarantine = new FilesystemObjectStore(server.quarantineDir);
   });
   after(() => server.close());
@@ -38,8 +38,8 @@ describe('moderation: evidence images and approval with faces blurred', () => {
     await eventually(
       async () => ((await (await server.request(`/api/v1/uploads/${grant.upload_id}`, { headers: asAdmin })).json()) as { status: string }).status === 'in_review',
       `upload ${grant.upload_id} in review`,
-      40_000,
-      { intervalMs: 100 },
+      60_000,
+      { intervalMs: 250 },
     );
     return grant.upload_id;
   }

@@ -186,7 +186,7 @@ describeEachBus('moderation rules applied to the next job', (bus) => {
   let sharedDir: string;
   before(async () => {
     sharedDir = await mkdtemp(join(tmpdir(), 'live-upload-rules-'));
-    const env = { MODERATION_POLICY: 'review', QUARANTINE_DIR: join(sharedDir, 'quarantine'), MEDIA_DIR: join(sharedDir, 'media'), UPLOAD_RATE_LIMIT_PER_MINUTE: '100' };
+    const env = { MODERATION_POLICY: 'review', QUARANTINE_DIR: join(sharedDir, 'quarantine'), MEDIA_DIR: join(sharedDir, 'media'), UPLOAD_RATE_LIMIT_PER_MINUTE: '100', STATUS_RATE_LIMIT_PER_MINUTE: '10000' };
     checker = await startTestServer({ natsUrl: bus.natsUrl(), env: { ...env, WORKERS: 'moderation,transcode' } });
     api = bus.kind === 'nats' ? await startTestServer({ natsUrl: bus.natsUrl(), env: { ...env, WORKERS: 'none' } }) : checker;
   });
@@ -214,12 +214,13 @@ describeEachBus('moderation rules applied to the next job', (bus) => {
     return eventually(
       async () => {
         const response = await api.request(`/api/v1/uploads/${uploadId}`, { headers: asAdmin });
+        assert.equal(response.status, 200, await response.clone().text());
         const record = (await response.json()) as { status: string; moderation?: { policy_version: number; policy_scope: string } };
         return ['uploading', 'checking'].includes(record.status) ? undefined : record;
       },
       `upload ${uploadId} decided`,
-      40_000,
-      { intervalMs: 100 },
+      60_000,
+      { intervalMs: 250 },
     );
   }
 
