@@ -415,7 +415,8 @@ function liveTestServerPlugin() {
  * that need it are then pending). `whip-grant` ({ channel?, capabilities? }): a publisher grant
  * from the admin API, as the host page's backend would get it. `whip-session` ({ sessionId }):
  * how often the origin signalled it online and offline, and the ladder files its sink got.
- * `whip-create-channel` ({ channel }): another channel there.
+ * `whip-create-channel` ({ channel }): another channel there. `whip-end-session` ({ sessionId }):
+ * DELETE it from the server's side of the network -> the status.
  */
 function whipTestServerPlugin() {
   /** @type {Promise<import('../test/support/whip-test-server.ts').WhipTestServer> | undefined} */
@@ -445,6 +446,11 @@ function whipTestServerPlugin() {
           });
           if (!response.ok) throw new Error(`PUT channel ${payload.channel}: ${response.status} ${await response.text()}`);
           return true;
+        }
+        case 'whip-end-session': {
+          // Ends a session from the server's side of the network (the page may be offline meanwhile).
+          const response = await (await server()).request(`/api/v1/whip/sessions/${encodeURIComponent(String(payload?.sessionId ?? ''))}`, { method: 'DELETE' });
+          return response.status;
         }
         case 'whip-session': {
           const { collaborators } = await server();

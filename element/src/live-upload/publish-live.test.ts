@@ -2,6 +2,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import type { LiveErrorDetail } from '../events.js';
 import { axe } from '../testing/axe.js';
+import { dropNetwork } from '../testing/live-media.js';
 import { TEST_CHANNEL } from '../testing/live-server.js';
 import { afterEach, before, describe, it, type MochaContext } from '../testing/mocha.js';
 import { whipServer, whipSessionId } from '../testing/whip-server.js';
@@ -147,6 +148,64 @@ describe('<live-upload publish> goes live into our origin', () => {
     expect(grants.length, 'a fresh grant for the new session').to.equal(2);
     await element.endLive();
     expect(element.publishState).to.equal('previewing');
+  });
+});
+
+describe('<live-upload publish>: offline and back', () => {
+  let endpoint = '';
+  before(async function (this: MochaContext) {
+    this.timeout(60_000);
+    const found = await whipServer.url();
+    if (!found) this.skip();
+    endpoint = found;
+  });
+
+  it('keeps retrying with backoff while the page is offline, and reconnects as soon as it is back online', async function () {
+    this.timeout(150_000);
+    const channel = 'acme/offline-show';
+    await whipServer.createChannel(channel);
+    const grants: string[] = [];
+    // As a host page's grant source behaves: its backend cannot be reached while the page is offline.
+    const grant = async () => {
+      if (!navigator.onLine) throw new TypeError('Failed to fetch');
+      const token = await whipServer.grant({ channel });
+      grants.push(token);
+      return token;
+    };
+    const element = await fixture<LiveUpload>(html`<live-upload publish endpoint=${endpoint} channel=${channel} .publishGrant=${grant}></live-upload>`);
+    opened.push(element);
+    await element.startPreview();
+    await element.goLive();
+    await waitUntil(() => element.publishState === 'live', 'live', { timeout: 30_000 });
+    const first = element.publishSessionUrl!;
+
+    const announced: string[] = [];
+    const observer = new MutationObserver(() => announced.push(statusLine(element) ?? ''));
+    observer.observe(query(element, '[part="status"]')!, { childList: true, characterData: true, subtree: true });
+    let onlineAt = 0;
+    let wentOffline = false;
+    window.addEventListener('offline', () => (wentOffline = true), { once: true });
+    window.addEventListener('online', () => (onlineAt = performance.now()), { once: true });
+    // The session is gone at the server and the page loses its network (Chrome's offline mode; a
+    // command's answer waits for the network, so the session is ended first).
+    expect(await whipServer.endSession(whipSessionId(first))).to.equal(200);
+    const offlineMs = 18_000;
+    const offlineAt = performance.now();
+    await dropNetwork(offlineMs);
+    await waitUntil(() => onlineAt > 0, 'back online (the page’s online event)', { timeout: 30_000, interval: 50 });
+    expect(wentOffline, 'the page went offline').to.equal(true);
+    await waitUntil(() => element.publishState === 'live', 'live again', { timeout: 20_000, interval: 50 });
+    const liveAfterOnlineMs = performance.now() - onlineAt;
+    observer.disconnect();
+    const attempts = announced.filter((text) => text.startsWith('Connection lost'));
+    console.log(
+      `offline ${Math.round(onlineAt - offlineAt)} ms: ${attempts.length} attempts (after ${attempts.map((text) => /in (\d+) s/.exec(text)?.[1]).join(', ')} s); back online -> live ${Math.round(liveAfterOnlineMs)} ms`,
+    );
+    expect(attempts.length, attempts.join(' | ')).to.be.at.least(3);
+    expect(attempts.map((text) => Number(/in (\d+) s/.exec(text)?.[1])), 'the backoff doubles').to.deep.equal(attempts.map((_, i) => 2 ** i));
+    expect(liveAfterOnlineMs, 'reconnects at once when back online, not at the next backoff').to.be.below(5000);
+    expect(element.publishSessionUrl).to.not.equal(first);
+    expect(grants.length, 'a grant for the first session and one for the new one').to.equal(2);
   });
 });
 

@@ -18,6 +18,8 @@ export const whipServer = {
   grant: (options: { channel?: string; capabilities?: string[] } = {}) => executeServerCommand<string, { channel?: string; capabilities?: string[] }>('whip-grant', options),
   /** Creates `channel` ({publisher}/{slug}) on that server, open to uploads, with no provider. */
   createChannel: (channel: string) => executeServerCommand<boolean, { channel: string }>('whip-create-channel', { channel }),
+  /** Ends a session from the server's side (works while the page is offline): the DELETE's status. */
+  endSession: (sessionId: string) => executeServerCommand<number, { sessionId: string }>('whip-end-session', { sessionId }),
   session: (sessionId: string) => executeServerCommand<WhipSessionReport, { sessionId: string }>('whip-session', { sessionId }),
 };
 
