@@ -42,6 +42,8 @@ export async function startWhipTestServer(options: { env?: Record<string, string
     ORIGIN_LADDER_RUNGS: '360,240',
     ORIGIN_HEARTBEAT_MS: '500',
     ORIGIN_STALE_AFTER_MS: '2000',
+    // Every test client is 127.0.0.1: one address's offer rate would be the whole suite's (the 429 test sets its own).
+    WHIP_OFFERS_PER_MINUTE: '10000',
     ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
     ...options.env,
   });
