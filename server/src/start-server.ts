@@ -14,7 +14,7 @@ import { LiveStatusHub, VodProgressRelay } from './live/index.js';
 import { StreamDirectory } from './discovery/index.js';
 import { createLogger, createMetrics, startMetricsServer, type Logger, type Metrics, type MetricsServer } from './observability/index.js';
 import { LivePipeline, RawEventIngest } from './pipeline/index.js';
-import { PROVIDER_ADAPTERS } from './providers/index.js';
+import { providerEventAdapters } from './providers/index.js';
 import { LifecycleSweeper, PromotionWorker, STAGING_DIR_NAME, applyQuarantineBucketLifecycle } from './publishing/index.js';
 import { AppAccessToken, HelixClient, TWITCH_SUBSCRIPTIONS_LEASE_KEY, TwitchSubscriptionManager, handleTwitchRevocation } from './providers/twitch/index.js';
 import { YouTubeProvider, providerLinksDirectory } from './providers/youtube/index.js';
@@ -40,6 +40,7 @@ import {
   type OAuthProviderId,
 } from './linking/index.js';
 import { BlueskyProvider } from './providers/bluesky/index.js';
+import { productOriginCollaborators } from './origin/origin-signals-wiring.js';
 import { DEFAULT_LIVE_LADDER_OPTIONS, GoLiveGrantLedger, OriginSessions, WhipOrigin, type OriginCollaborators } from './origin/index.js';
 
 /** How often expired incomplete uploads are swept from the quarantine. */
@@ -74,8 +75,9 @@ export interface StartOptions {
   readonly outboundResolve?: ResolveHost;
   /**
    * Our origin's collaborators (issue 23): where a WHIP session's ladder is stored and how its
-   * start and end reach the pipeline. With them and `WORKERS` including `origin`, this process
-   * takes WHIP offers; without them the WHIP routes are not mounted.
+   * start and end reach the pipeline. Default: the product's (`productOriginCollaborators`: the
+   * ladder mirrored into the media store, raw events `provider: 'origin'` into the pipeline).
+   * With `WORKERS` including `origin`, this process takes WHIP offers.
    */
   readonly origin?: (parts: { config: Config; bus: Bus; media: ObjectStore; ingest: RawEventIngest; logger: Logger }) => OriginCollaborators;
 }
@@ -113,13 +115,15 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   const kvConflicts = kvConflictCounter(metrics.registry);
   const channels = await ChannelRegistry.open(bus, Date.now, { conflicts: kvConflicts });
   const audit = new AuditLog(bus);
+  // Our public base URL; a server listening on port 0 learns its own after `listen` (below).
+  let publicUrl = config.publicUrl;
   const pipeline = await LivePipeline.open({
     bus,
     channels,
     logger: logger.child({ component: 'pipeline' }),
     metrics,
     conflicts: kvConflicts,
-    adapters: PROVIDER_ADAPTERS,
+    adapters: providerEventAdapters(() => publicUrl),
     graceWindowMs: config.offlineGraceMs,
     coalesceMs: config.coalesceMs,
   });
@@ -288,7 +292,6 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     await lifecycle.start({ name: 'twitch-archive-lookup', start: () => twitchArchives.start(), stop: () => twitchArchives.stop() });
   }
 
-  let publicUrl = config.publicUrl;
   const ingest = new RawEventIngest(bus, metrics);
   const youtube = config.youtube
     ? await YouTubeProvider.open({
@@ -335,10 +338,11 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   const tokenRefresher = new TokenRefresher({ store: linkedAccounts, oauth, audit, log: logger.child({ component: 'token-refresher' }) });
   await lifecycle.start({ name: 'token-refresher', start: () => tokenRefresher.start(), stop: () => tokenRefresher.stop() });
 
-  // Our origin (issue 23): WHIP sessions terminated here, their ladders handed to the sink the caller plugs in.
+  // Our origin (issue 23): WHIP sessions terminated here, their ladders mirrored to the media store (or the sink the caller plugs in).
   let whipOrigin: WhipOrigin | undefined;
-  if (config.workers.has('origin') && options.origin) {
-    const collaborators = options.origin({ config, bus, media: storage.media, ingest, logger: logger.child({ component: 'origin' }) });
+  if (config.workers.has('origin')) {
+    const plugOrigin = options.origin ?? productOriginCollaborators;
+    const collaborators = plugOrigin({ config, bus, media: storage.media, ingest, logger: logger.child({ component: 'origin' }) });
     const origin = await WhipOrigin.start({
       bus,
       sessions: await OriginSessions.open(bus),
@@ -358,8 +362,6 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     });
     whipOrigin = origin;
     await lifecycle.start({ name: 'origin', stop: () => origin.stop() });
-  } else if (config.workers.has('origin')) {
-    logger.info('origin: no ladder sink and signals plugged in (StartOptions.origin), so this process takes no WHIP offers');
   }
 
   const app = createApp({

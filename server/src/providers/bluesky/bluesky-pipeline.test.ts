@@ -12,7 +12,7 @@ import { ChannelRegistry } from '../../channels/index.js';
 import { createLogger, createMetrics, type Metrics } from '../../observability/index.js';
 import { LivePipeline, RawEventIngest } from '../../pipeline/index.js';
 import { decodeRawEvent } from '../../provider-adapter/index.js';
-import { PROVIDER_ADAPTERS } from '../index.js';
+import { providerEventAdapters } from '../index.js';
 import { blueskyLinksDirectory } from './bluesky-links-directory.js';
 import { createBlueskyMetrics } from './bluesky-metrics.js';
 import { JetstreamConsumer } from './jetstream-consumer.js';
@@ -52,7 +52,7 @@ describeEachBus('Bluesky signals through the live pipeline', (busUnderTest) => {
     statusSubscription = bus.subscribe(SUBJECTS.liveStatus(REF), (_subject, data) => {
       emits.push(decodeJson(data, liveMetadataSchema));
     });
-    pipeline = await LivePipeline.open({ bus, channels, logger: createLogger({ level: 'silent' }), metrics, adapters: PROVIDER_ADAPTERS, graceWindowMs: 200, coalesceMs: 0 });
+    pipeline = await LivePipeline.open({ bus, channels, logger: createLogger({ level: 'silent' }), metrics, adapters: providerEventAdapters(() => 'http://127.0.0.1:8080'), graceWindowMs: 200, coalesceMs: 0 });
     await pipeline.start();
     jetstream = await startFakeJetstream();
     consumer = new JetstreamConsumer({
