@@ -36,6 +36,12 @@ export const captureRecordSchema = z.object({
    */
   url: z.string(),
   archive_prefix: z.string(),
+  /**
+   * A broadcast of our own origin (issue 23): its ladder is already in the media store under
+   * this prefix (`origin/{publisher}/{slug}/{session_id}/`), so nothing is followed; at OFFLINE
+   * the job is an `origin-ladder` one, enqueued by the status consumer itself.
+   */
+  origin_prefix: z.string().optional(),
   state: z.enum([CAPTURE_STATES.following, CAPTURE_STATES.ending]),
   started_at: z.string(),
   /** From the OFFLINE record (absent while following). */

@@ -20,7 +20,7 @@ import type { Logger } from '../observability/index.js';
 import { ChannelStateStore } from '../pipeline/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { DEFAULT_INGEST_LIMITS, systemClock, type ArchiveEntry, type IngestClock, type IngestLimits, type IngestOutcome, type SourcePolicy } from '../vod-ingest/index.js';
-import { VodStore, type VodJob } from '../vod-jobs/index.js';
+import { VodStore, enqueueVodJob, type VodJob } from '../vod-jobs/index.js';
 import { BroadcastCapture } from './broadcast-capture.js';
 import { vodArchivePrefix } from '../vod-jobs/vod-files.js';
 import { CAPTURE_STATES, captureKeyOf, captureRecordSchema, type CaptureRecord } from './capture-record.js';
@@ -87,6 +87,11 @@ export interface VodCaptureEvents {
  * - a watch of the bucket gives each capture record a `BroadcastCapture`, which contends for
  *   the broadcast's lease: exactly one replica follows; when it stops, another resumes the
  *   archive from its manifest; the holder finishes an `ending` one (enqueue, delete).
+ *
+ * A broadcast of our own origin (issue 23; its player set by the `origin` provider) is not
+ * followed over HTTP: its ladder is in the media store already. Its capture record names the
+ * ladder's prefix, and its OFFLINE enqueues an `origin-ladder` job (the replay copies the rungs,
+ * no second transcode), or removes the ladder when the channel's VOD policy is `off`.
  */
 export class VodCapture extends EventEmitter<VodCaptureEvents> {
   private consumer: Consumer | undefined;
@@ -174,6 +179,8 @@ export class VodCapture extends EventEmitter<VodCaptureEvents> {
         existing.update(record);
         return;
       }
+      // Our own origin's broadcast: its ladder is in the store already; nothing to follow.
+      if (record.origin_prefix !== undefined) return;
       const capture = new BroadcastCapture(record, {
         bus: this.options.bus,
         captures: this.captures,
@@ -233,7 +240,9 @@ export class VodCapture extends EventEmitter<VodCaptureEvents> {
       this.emit('skipped', { canonical_id: canonicalId, reason: 'no-channel' });
       return;
     }
-    if ((config.vod ?? DEFAULT_VOD_POLICY) === 'off') {
+    // Our origin's ladder is recorded whatever the policy: its end removes it (policy off) or makes the replay of it.
+    const originPrefix = originLadderPrefixOf(record);
+    if ((config.vod ?? DEFAULT_VOD_POLICY) === 'off' && !originPrefix) {
       this.emit('skipped', { canonical_id: canonicalId, reason: 'policy-off' });
       return;
     }
@@ -243,6 +252,7 @@ export class VodCapture extends EventEmitter<VodCaptureEvents> {
       channel: record.channel,
       url,
       archive_prefix: vodArchivePrefix(canonicalId),
+      ...(originPrefix ? { origin_prefix: originPrefix } : {}),
       state: CAPTURE_STATES.following,
       started_at: record.started_at ?? new Date(parseCanonicalId(canonicalId)!.startedAtMs).toISOString(),
       ...(record.title ? { title: record.title } : {}),
@@ -256,6 +266,12 @@ export class VodCapture extends EventEmitter<VodCaptureEvents> {
 
   private async onOffline(record: LiveMetadata, canonicalId: string): Promise<void> {
     const nowIso = new Date(this.now()).toISOString();
+    const key = captureKeyOf(canonicalId);
+    const existing = await this.captures.get(key);
+    if (existing?.value.origin_prefix !== undefined) {
+      await this.enqueueOriginReplay(existing.value, existing.value.origin_prefix, record, nowIso);
+      return;
+    }
     const result = await this.captures.update(captureKeyOf(canonicalId), (current) =>
       current?.state === CAPTURE_STATES.following
         ? {
@@ -270,6 +286,37 @@ export class VodCapture extends EventEmitter<VodCaptureEvents> {
     if (result.outcome === 'updated') this.emit('recorded', { canonical_id: canonicalId, state: CAPTURE_STATES.ending });
   }
 
+  /**
+   * The end of a broadcast of our own origin: its replay is made from the ladder already in the
+   * store (an `origin-ladder` job, no HLS followed, no second transcode). Enqueued here, then the
+   * capture record goes; a redelivered OFFLINE enqueues again, a duplicate the bus drops. A
+   * channel whose VOD policy is `off` by then gets no replay, and its live ladder is removed.
+   */
+  private async enqueueOriginReplay(capture: CaptureRecord, prefix: string, record: LiveMetadata, nowIso: string): Promise<void> {
+    const ref = parseChannelRef(capture.channel);
+    const config = ref ? await this.options.channels.get(ref) : undefined;
+    if (!config || (config.vod ?? DEFAULT_VOD_POLICY) === 'off') {
+      // No replay wanted (the policy when the broadcast ended): the live ladder has no further use.
+      await this.options.media.deletePrefix(prefix);
+      await this.captures.update(captureKeyOf(capture.canonical_id), (stored) => (stored?.canonical_id === capture.canonical_id ? undefined : SKIP));
+      this.emit('skipped', { canonical_id: capture.canonical_id, reason: config ? 'policy-off' : 'no-channel' });
+      return;
+    }
+    const title = record.title ?? capture.title;
+    const job: VodJob = {
+      canonical_id: capture.canonical_id,
+      channel: capture.channel,
+      source: { kind: 'origin-ladder', prefix },
+      started_at: capture.started_at,
+      ended_at: record.ended_at ?? nowIso,
+      ...(title ? { title: title.slice(0, 300) } : {}),
+      requested_at: nowIso,
+    };
+    await enqueueVodJob(this.options.bus, job, { vods: this.vods, now: this.now });
+    await this.captures.update(captureKeyOf(capture.canonical_id), (stored) => (stored?.canonical_id === capture.canonical_id ? undefined : SKIP));
+    this.emit('recorded', { canonical_id: capture.canonical_id, state: CAPTURE_STATES.ending });
+  }
+
   /** Whether a capture's broadcast is still its channel's live one (what the pipeline holds now). */
   private async isStillLive(capture: CaptureRecord): Promise<{ live: true } | { live: false; ended_at?: string; title?: string }> {
     const current = (await this.states.get(capture.channel))?.record;
@@ -279,4 +326,22 @@ export class VodCapture extends EventEmitter<VodCaptureEvents> {
     }
     return { live: false };
   }
+}
+
+/**
+ * The media-store prefix of a LIVE record's broadcast when our own origin serves it (issue 23):
+ * the pipeline set its player from the origin (`sources.playback` is `origin`) and the URL is the
+ * origin's `/origin/{publisher}/{slug}/{session_id}/master.m3u8`. Undefined for any other player.
+ */
+export function originLadderPrefixOf(record: LiveMetadata): string | undefined {
+  if (record.sources['playback']?.provider !== 'origin' || !record.playback) return undefined;
+  let path: string;
+  try {
+    path = new URL(record.playback.hls).pathname;
+  } catch {
+    return undefined;
+  }
+  const match = /^\/origin\/([a-z0-9][a-z0-9-]{0,38})\/([a-z0-9][a-z0-9-]{0,38})\/([0-9A-HJKMNP-TV-Z]{26})\/master\.m3u8$/.exec(path);
+  if (!match || `${match[1]}/${match[2]}` !== record.channel) return undefined;
+  return `origin/${match[1]}/${match[2]}/${match[3]}/`;
 }

@@ -12,7 +12,13 @@ import { UPLOAD_ID_PATTERN } from '../uploads/index.js';
  * - `upload`: a publisher's recording of their broadcast (a `broadcast` upload, moderated and
  *   approved), read from the quarantine, which the worker empties once the replay is made. Its
  *   canonical id's ULID is the upload id, so a redelivered promotion asks for the same replay.
+ * - `origin-ladder`: a broadcast of our own origin (issue 23): its live ladder is already in the
+ *   media store under `prefix` (`origin/{publisher}/{slug}/{session_id}/`); the replay is its
+ *   segments copied into the replay layout, no second transcode, and the prefix goes after.
  */
+/** Where the origin's `LiveHlsMirror` stores a session's ladder (`originKeyPrefix`). */
+const ORIGIN_LADDER_PREFIX = /^origin\/[a-z0-9][a-z0-9-]{0,38}\/[a-z0-9][a-z0-9-]{0,38}\/[0-9A-HJKMNP-TV-Z]{26}\/$/;
+
 export const vodJobSchema = z.strictObject({
   canonical_id: z.string().refine(isCanonicalId, 'must be stream:{publisher}:{slug}:{ulid}'),
   /** `publisher/slug`. */
@@ -21,6 +27,7 @@ export const vodJobSchema = z.strictObject({
     z.strictObject({ kind: z.literal('live-archive'), archive_prefix: z.string().min(2).max(300).endsWith('/') }),
     z.strictObject({ kind: z.literal('vod-playlist'), url: z.url({ protocol: /^https?$/ }).max(2048) }),
     z.strictObject({ kind: z.literal('upload'), upload_id: z.string().regex(UPLOAD_ID_PATTERN) }),
+    z.strictObject({ kind: z.literal('origin-ladder'), prefix: z.string().regex(ORIGIN_LADDER_PREFIX) }),
   ]),
   started_at: z.iso.datetime(),
   ended_at: z.iso.datetime().optional(),

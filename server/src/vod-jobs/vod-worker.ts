@@ -20,6 +20,7 @@ import {
   type SourcePolicy,
 } from '../vod-ingest/index.js';
 import { materializeArchive } from './archive-playlist.js';
+import { OriginLadderMissingError, assembleOriginReplay } from './origin-ladder-replay.js';
 import { vodArchivePrefix, vodReplayUrls } from './vod-files.js';
 import { broadcastKeyPath, vodJobSchema, type VodJob } from './vod-job.js';
 import { readVodOutputMarker, removeVodOutput, storeVodOutput, type VodOutputMarker } from './vod-output.js';
@@ -358,6 +359,7 @@ export class VodWorker {
     await removeLadderStaging(ladderDir);
     await rm(scratch, { recursive: true, force: true });
     try {
+      if (job.source.kind === 'origin-ladder') return await this.assembleFromOrigin(job, job.source.prefix, ladderDir, signal);
       const source = await this.localSource(job, scratch, signal);
       let ladder: VodLadder;
       try {
@@ -383,11 +385,31 @@ export class VodWorker {
   }
 
   /**
+   * An origin broadcast's replay from its own live ladder: the rungs' segments copied, no
+   * transcode (`assembleOriginReplay`), then stored like a ladder with its marker.
+   */
+  private async assembleFromOrigin(job: VodJob, prefix: string, ladderDir: string, signal: AbortSignal): Promise<VodOutputMarker> {
+    let assembled;
+    try {
+      assembled = await assembleOriginReplay(this.options.media, prefix, ladderDir, { signal, ...(this.options.binaries ? { binaries: this.options.binaries } : {}) });
+    } catch (error) {
+      if (error instanceof OriginLadderMissingError) throw new VodSourceError('no-media', error.message);
+      throw error;
+    }
+    signal.throwIfAborted();
+    const facts = { canonical_id: job.canonical_id, duration_s: assembled.durationS, renditions: assembled.renditions };
+    const stored = await storeVodOutput(this.options.media, ladderDir, facts);
+    this.options.logger.info({ canonical_id: job.canonical_id, prefix, files: stored.length }, 'vod made from the origin ladder, no transcode');
+    return { ...facts, files: stored.map(({ key, size, etag }) => ({ key, size, etag })) };
+  }
+
+  /**
    * The job's source as a local file: the upload's bytes from the quarantine (a local copy when
    * it is a bucket), or the broadcast's archive written out under `scratch` as an HLS playlist.
    */
   private async localSource(job: VodJob, scratch: string, signal: AbortSignal): Promise<LocalLadderSource> {
     const { media } = this.options;
+    if (job.source.kind === 'origin-ladder') throw new VodSourceError('invalid-job', 'an origin ladder is copied, not transcoded');
     if (job.source.kind === 'upload') {
       const quarantine = this.options.uploads?.quarantine;
       if (!quarantine) throw new VodSourceError('invalid-job', 'this worker reads no quarantine, so it cannot make a replay of an upload');
@@ -416,7 +438,7 @@ export class VodWorker {
    * the worker deletes it at the end), or, for a VOD playlist, the broadcast's archive pulled
    * now (reused when a previous delivery pulled it whole).
    */
-  private async archiveOf(job: VodJob, source: Exclude<VodJob['source'], { kind: 'upload' }>, signal: AbortSignal): Promise<string> {
+  private async archiveOf(job: VodJob, source: Exclude<VodJob['source'], { kind: 'upload' | 'origin-ladder' }>, signal: AbortSignal): Promise<string> {
     const { media } = this.options;
     if (source.kind === 'live-archive') {
       if (!source.archive_prefix.startsWith('vod-archives/')) throw new VodSourceError('invalid-job', `archive_prefix must be under vod-archives/: ${source.archive_prefix}`);
@@ -456,6 +478,11 @@ export class VodWorker {
         details: { canonical_id: job.canonical_id },
         msgId: `audit:${AUDIT_ACTIONS.quarantineDeleted}:${uploadId}`,
       });
+      return;
+    }
+    if (job.source.kind === 'origin-ladder') {
+      // The live ladder the replay was copied from (kept by the mirror until now).
+      if (job.source.prefix.startsWith('origin/')) await this.options.media.deletePrefix(job.source.prefix);
       return;
     }
     const prefix = job.source.kind === 'live-archive' ? job.source.archive_prefix : vodArchivePrefix(job.canonical_id);
