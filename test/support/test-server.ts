@@ -63,6 +63,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // Every test client comes from 127.0.0.1, so one client's share is the channel's whole cap (config clamps it
     // to UPLOAD_CHANNEL_MAX_PENDING) unless a test sets UPLOAD_CLIENT_MAX_PENDING itself (upload-routes-places.test.ts).
     UPLOAD_CLIENT_MAX_PENDING: '100000',
+    // Tests poll an upload's status until its checks decide, which with the vision checks takes
+    // seconds: at the default 120 a minute their polls would be 429s. Tests of the limit set their own.
+    STATUS_RATE_LIMIT_PER_MINUTE: '100000',
     ...options.env,
   });
   const running = await startServer(config, { logger: createLogger({ level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }) });
