@@ -1,41 +1,15 @@
-import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 /**
  * A WHIP publisher that is not ours: Google's libwebrtc (the `@roamhq/wrtc` prebuilt, as in
- * Chrome) driven by a plain RFC 9725 exchange: one POST with the complete offer (all
- * candidates in it, no trickle), the answer applied, then synthetic frames (a moving gradient)
- * and a tone pushed through its video and audio sources. Debian's `simple-whip-client` would be
- * the GStreamer one, but bookworm's package aborts at start (it links libsoup 2 while libnice
- * links libsoup 3: "Using libsoup2 and libsoup3 in the same process is not supported").
+ * Chrome) driven by a plain RFC 9725 exchange: one POST with the complete offer, the answer
+ * applied, then synthetic frames and a tone (`whip-wrtc-publisher-child.ts`). It runs in a child
+ * process: after a connection, libwebrtc's native threads kept the test process alive for minutes
+ * after its tests ended, and stopping its tracks first made it crash at exit instead; a child is
+ * killed when its publication is closed, and the test process exits on time.
  */
-
-interface WrtcVideoSource {
-  createTrack(): unknown;
-  onFrame(frame: { width: number; height: number; data: Uint8Array }): void;
-}
-interface WrtcAudioSource {
-  createTrack(): unknown;
-  onData(data: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }): void;
-}
-interface WrtcPeerConnection {
-  addTrack(track: unknown, stream: unknown): unknown;
-  addTransceiver(track: unknown, init: { direction: string; streams: unknown[] }): unknown;
-  createOffer(): Promise<{ type: string; sdp: string }>;
-  setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
-  setRemoteDescription(description: { type: string; sdp: string }): Promise<void>;
-  readonly localDescription: { type: string; sdp: string } | null;
-  readonly iceGatheringState: string;
-  readonly connectionState: string;
-  onicegatheringstatechange: (() => void) | null;
-  close(): void;
-}
-interface Wrtc {
-  RTCPeerConnection: new (config?: object) => WrtcPeerConnection;
-  MediaStream: new () => unknown;
-  nonstandard: { RTCVideoSource: new () => WrtcVideoSource; RTCAudioSource: new () => WrtcAudioSource };
-}
-
-const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as Wrtc;
 
 export interface WhipPublication {
   /** The POST's status and body (the answer on 201, a JSON error otherwise). */
@@ -43,12 +17,13 @@ export interface WhipPublication {
   readonly body: string;
   readonly location: string | undefined;
   readonly etag: string | undefined;
+  /** The peer connection's state, as last reported by the child (every 250 ms). */
   readonly connectionState: () => string;
-  /** Frames pushed so far. */
+  /** Frames pushed so far, as last reported. */
   readonly frames: () => number;
   /** Stops the media (the server then sees no RTP: its media timeout). */
   stopMedia(): void;
-  /** Stops the media and closes the peer connection, without a DELETE. */
+  /** Stops the media and closes the peer connection, without a DELETE; the child is gone shortly after. */
   close(): void;
 }
 
@@ -57,76 +32,45 @@ export interface WhipPublishOptions {
   readonly height?: number;
   readonly fps?: number;
   readonly audio?: boolean;
-  /** Replace the offer before it is posted (hostile-input tests). */
-  readonly mungeOffer?: (sdp: string) => string;
 }
+
+const CHILD = fileURLToPath(new URL('./whip-wrtc-publisher-child.ts', import.meta.url));
 
 /** Offers to `endpoint` with `token` and, when answered, publishes until closed. */
 export async function publishWithLibwebrtc(endpoint: string, token: string | undefined, options: WhipPublishOptions = {}): Promise<WhipPublication> {
-  const width = options.width ?? 640;
-  const height = options.height ?? 360;
-  const fps = options.fps ?? 30;
-  const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
-  const stream = new wrtc.MediaStream();
-  const video = new wrtc.nonstandard.RTCVideoSource();
-  pc.addTransceiver(video.createTrack(), { direction: 'sendonly', streams: [stream] });
-  const audio = options.audio === false ? undefined : new wrtc.nonstandard.RTCAudioSource();
-  if (audio) pc.addTransceiver(audio.createTrack(), { direction: 'sendonly', streams: [stream] });
-
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise<void>((resolve) => {
-    if (pc.iceGatheringState === 'complete') return resolve();
-    pc.onicegatheringstatechange = () => {
-      if (pc.iceGatheringState === 'complete') resolve();
-    };
-    setTimeout(resolve, 3000);
-  });
-  const offer = pc.localDescription!.sdp;
-  const response = await fetch(endpoint, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/sdp', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: options.mungeOffer ? options.mungeOffer(offer) : offer,
-  });
-  const body = await response.text();
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, endpoint, token ?? '', JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
   let frames = 0;
-  const timers: NodeJS.Timeout[] = [];
-  const stopMedia = () => timers.forEach((timer) => clearInterval(timer));
-  if (response.status === 201) {
-    await pc.setRemoteDescription({ type: 'answer', sdp: body });
-    const frame = new Uint8Array(width * height * 1.5);
-    timers.push(
-      setInterval(() => {
-        const shift = frames * 4;
-        for (let row = 0; row < height; row += 1) frame.fill((row + shift) & 0xff, row * width, row * width + width);
-        frame.fill(128, width * height);
-        video.onFrame({ width, height, data: frame });
-        frames += 1;
-      }, 1000 / fps),
-    );
-    if (audio) {
-      let phase = 0;
-      timers.push(
-        setInterval(() => {
-          const samples = new Int16Array(480);
-          for (let index = 0; index < samples.length; index += 1) samples[index] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * phase++) / 48_000));
-          audio.onData({ samples, sampleRate: 48_000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
-        }, 10),
-      );
-    }
-  } else {
-    pc.close();
-  }
+  let connectionState = 'new';
+  const first = await new Promise<{ status: number; body: string; location?: string; etag?: string }>((resolve, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`the libwebrtc publisher exited before answering (${code ?? signal})`)));
+    lines.once('line', (line) => resolve(JSON.parse(line) as { status: number; body: string; location?: string; etag?: string }));
+  });
+  lines.on('line', (line) => {
+    const update = JSON.parse(line) as { frames: number; connectionState: string };
+    frames = update.frames;
+    connectionState = update.connectionState;
+  });
+  child.removeAllListeners('exit');
+  const send = (command: string): void => {
+    if (child.exitCode === null && child.signalCode === null) child.stdin.write(`${command}\n`);
+  };
+  const close = (): void => {
+    send('close');
+    // Time for its close to reach the server (DTLS close), then it goes whatever its threads do.
+    setTimeout(() => child.kill('SIGKILL'), 500).unref();
+    child.stdin.end();
+    child.unref();
+  };
+  if (first.status !== 201) close();
   return {
-    status: response.status,
-    body,
-    location: response.headers.get('location') ?? undefined,
-    etag: response.headers.get('etag') ?? undefined,
-    connectionState: () => pc.connectionState,
+    status: first.status,
+    body: first.body,
+    location: first.location,
+    etag: first.etag,
+    connectionState: () => connectionState,
     frames: () => frames,
-    stopMedia,
-    close: () => {
-      stopMedia();
-      pc.close();
-    },
+    stopMedia: () => send('stopMedia'),
+    close,
   };
 }
