@@ -1,7 +1,6 @@
 import { ulid } from 'ulid';
-import { KvContentionError } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
-import { grantAndAudit, placeRefused, type IssueUploadGrantDeps, type IssuedUploadGrant } from './issue-upload-grant.js';
+import { createInAPlace, grantAndAudit, type IssueUploadGrantDeps, type IssuedUploadGrant } from './issue-upload-grant.js';
 import { openReplayChannel } from './open-replay-channel.js';
 import type { UploadRecord } from './upload-record.js';
 import type { UploadRequest } from './upload-request.js';
@@ -48,19 +47,6 @@ export async function issueReplayUploadGrant(deps: IssueUploadGrantDeps, limits:
     created_at: nowIso,
     updated_at: nowIso,
   };
-  let refusal;
-  try {
-    refusal = await deps.uploads.createWithinCaps(record, {
-      maxPending: deps.limits.maxPendingPerChannel,
-      maxPendingPerClient: deps.limits.maxPendingPerClient,
-      client: PUBLISHER_PLACE_KEY,
-      startWindowMs: deps.limits.startWindowMs,
-      uploadingTtlMs: deps.limits.incompleteTtlMs,
-    });
-  } catch (error) {
-    if (!(error instanceof KvContentionError)) throw error;
-    throw new AppError('rate_limited', `channel: ${channel} is taking many uploads at once; retry in 1 s`, { cause: error, headers: { 'Retry-After': '1' } });
-  }
-  if (refusal) throw placeRefused(deps.limits, channel, refusal, nowMs);
+  await createInAPlace(deps, record, PUBLISHER_PLACE_KEY, nowMs);
   return grantAndAudit(deps, record, actor, false);
 }

@@ -81,6 +81,16 @@ export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: Uplo
     created_at: nowIso,
     updated_at: nowIso,
   };
+  await createInAPlace(deps, record, placeKey, nowMs);
+  return grantAndAudit(deps, record, client, false);
+}
+
+/**
+ * Records a new upload if its channel has a place for it and the client (`placeKey`) its share
+ * of them; a 429 with Retry-After otherwise (`placeRefused`), or when the channel's places are
+ * contended right now.
+ */
+export async function createInAPlace(deps: IssueUploadGrantDeps, record: UploadRecord, placeKey: string, nowMs: number): Promise<void> {
   let refusal: PlaceRefusal | undefined;
   try {
     refusal = await deps.uploads.createWithinCaps(record, {
@@ -92,10 +102,9 @@ export async function issueUploadGrant(deps: IssueUploadGrantDeps, request: Uplo
     });
   } catch (error) {
     if (!(error instanceof KvContentionError)) throw error;
-    throw new AppError('rate_limited', `channel: ${channel} is taking many uploads at once; retry in 1 s`, { cause: error, headers: { 'Retry-After': '1' } });
+    throw new AppError('rate_limited', `channel: ${record.channel} is taking many uploads at once; retry in 1 s`, { cause: error, headers: { 'Retry-After': '1' } });
   }
-  if (refusal) throw placeRefused(deps.limits, channel, refusal, nowMs);
-  return grantAndAudit(deps, record, client, false);
+  if (refusal) throw placeRefused(deps.limits, record.channel, refusal, nowMs);
 }
 
 /**
