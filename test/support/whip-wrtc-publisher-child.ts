@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { WhipPublication, WhipPublishOptions } from './whip-wrtc-publisher.js';
 
 /**
  * The child process of `publishWithLibwebrtc` (see there: libwebrtc's threads keep a process
@@ -42,30 +43,6 @@ interface Wrtc {
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as Wrtc;
 
-interface WhipPublication {
-  /** The POST's status and body (the answer on 201, a JSON error otherwise). */
-  readonly status: number;
-  readonly body: string;
-  readonly location: string | undefined;
-  readonly etag: string | undefined;
-  readonly connectionState: () => string;
-  /** Frames pushed so far. */
-  readonly frames: () => number;
-  /** Stops the media (the server then sees no RTP: its media timeout). */
-  stopMedia(): void;
-  /** Stops the media and closes the peer connection, without a DELETE. */
-  close(): void;
-}
-
-interface WhipPublishOptions {
-  readonly width?: number;
-  readonly height?: number;
-  readonly fps?: number;
-  readonly audio?: boolean;
-  /** Replace the offer before it is posted (hostile-input tests). */
-  readonly mungeOffer?: (sdp: string) => string;
-}
-
 /** Offers to `endpoint` with `token` and, when answered, publishes until closed. */
 async function publishInThisProcess(endpoint: string, token: string | undefined, options: WhipPublishOptions = {}): Promise<WhipPublication> {
   const width = options.width ?? 640;
@@ -90,7 +67,7 @@ async function publishInThisProcess(endpoint: string, token: string | undefined,
   const response = await fetch(endpoint, {
     method: 'POST',
     headers: { 'Content-Type': 'application/sdp', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: options.mungeOffer ? options.mungeOffer(offer) : offer,
+    body: offer,
   });
   const body = await response.text();
   let frames = 0;
