@@ -201,7 +201,7 @@ describe('<live-upload> on the demo site served by main.ts', () => {
       await item.locator('.facts time').evaluateAll((times) => times.map((time) => time.getAttribute('datetime'))).then((values) => values.slice(-2)),
       [provenance.from, provenance.to],
     );
-    await item.getByRole('button', { name: 'Approve' }).click();
+    await item.getByRole('button', { name: 'Approve', exact: true }).click();
     await moderation.locator('#announcer').filter({ hasText: /^Approved / }).waitFor({ state: 'attached', timeout: 15_000 });
 
     const published = (await waitForUploadStatus(main.url, uploadId, ['published', 'rejected', 'deleted'], TRANSCODE_MS)) as unknown as UploadRecordView;
