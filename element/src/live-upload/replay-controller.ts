@@ -168,7 +168,14 @@ export class ReplayController implements ReactiveController {
       if (!this.watching || this.replay !== replay) return player.destroy();
       this.#player = player;
       this.quality = AUTO_QUALITY;
-      void video.play().catch(() => undefined); // the viewer pressed Watch; the controls are there otherwise
+      // The viewer pressed Watch, but loading hls.js and the ladder can outlast the browser's
+      // transient activation (about 5 s in Chromium): a refused play is retried muted, as the
+      // live player autoplays, and the controls unmute it.
+      void video.play().catch((error: unknown) => {
+        if (!(error instanceof DOMException && error.name === 'NotAllowedError') || !this.watching) return;
+        video.muted = true;
+        return video.play().catch(() => undefined);
+      });
     } catch (error) {
       this.view.reportError('playback_failed', error instanceof Error ? error.message : String(error), () => this.#retry());
     } finally {

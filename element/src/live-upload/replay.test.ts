@@ -74,7 +74,10 @@ describe('<live-upload> replay of an offline channel', () => {
     expect(video.getAttribute('aria-label')).to.equal(`Replay of ${TEST_CHANNEL}`);
     expect(statusText(element)).to.equal('Playing the replay');
     video.muted = true;
-    await waitUntil(() => video.currentTime > 1, `replay plays (currentTime ${video.currentTime})`, { timeout: 30_000, interval: 100 });
+    await waitUntil(() => video.currentTime > 1, 'replay plays', { timeout: 30_000, interval: 100 }).catch((error: Error) => {
+      const state = `currentTime ${video.currentTime}, paused ${video.paused}, readyState ${video.readyState}, error ${video.error?.message ?? 'none'}, status "${statusText(element)}"`;
+      throw new Error(`${error.message} (${state})`);
+    });
 
     // The quality menu: Auto and each rung by height, operated with the keyboard, the change announced.
     const quality = part<HTMLSelectElement>(element, 'replay-quality')!;
