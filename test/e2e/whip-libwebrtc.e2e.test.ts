@@ -21,7 +21,7 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
     await server.close();
   });
 
-  it('publishes for about 10 s: a 2 s fMP4 ladder by the source size (360p, 240p) with audio, DELETE ends it, online and offline once', { skip: 'known bug, issue 23: in about 3 runs of 10 the origin ladder never starts (the session connects and sends, ffmpeg writes nothing); skipped until it is found so main stays green', timeout: 90_000 }, async () => {
+  it('publishes for about 10 s: a 2 s fMP4 ladder by the source size (360p, 240p) with audio, DELETE ends it, online and offline once', { timeout: 90_000 }, async () => {
     const startedAt = Date.now();
     const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 640, height: 360 });
     try {

@@ -52,8 +52,6 @@ describe('<live-upload publish> goes live into our origin', () => {
   });
 
   it('goes live from the keyboard, shows the connection and bitrate, the origin makes its ladder; a second publisher gets 409; the screen replaces the camera live; End ends it', async function () {
-    // known bug, issue 23: in about 3 runs of 10 the origin's ladder never starts (the session connects and sends, ffmpeg writes nothing); skipped until it is found so main stays green.
-    this.skip();
     this.timeout(180_000);
     const { element, grants } = await publisher(endpoint);
     opened.push(element);
@@ -126,8 +124,6 @@ describe('<live-upload publish> goes live into our origin', () => {
   });
 
   it('when the server ends the session under it, reconnects with a new grant and a new session, until End', async function () {
-    // known bug, issue 23: in about 3 runs of 10 the origin's ladder never starts (the session connects and sends, ffmpeg writes nothing); skipped until it is found so main stays green.
-    this.skip();
     this.timeout(180_000);
     const channel = 'acme/reconnect-show';
     await whipServer.createChannel(channel);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, it } from 'node:test';
 import { ulid } from 'ulid';
+import { RTCPeerConnection } from 'werift';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { TestOriginCollaborators } from '../../../test/support/whip-origin-collaborators.js';
 import { createMemoryBus, createNatsBus, type Bus } from '../bus/index.js';
@@ -158,6 +159,49 @@ describeEachBus('OriginSessions and the go-live grant ledger', (busUnderTest) =>
       assert.equal(await origin.end(record.session_id, 'deleted'), 'not-found', 'ended already');
       assert.equal(await origin.end(ulid(), 'deleted'), 'not-found');
     } finally {
+      await origin.stop();
+    }
+  });
+
+  it('never takes an offer it is still answering for an orphan: heartbeat rounds during the answer leave the new session alone', async () => {
+    const channel = `acme/answering-${busUnderTest.kind}`;
+    const bus = await open();
+    const sessions = await OriginSessions.open(bus);
+    const collaborators = new TestOriginCollaborators(join(scratch, 'answering'));
+    const origin = await WhipOrigin.start({
+      bus,
+      sessions,
+      grants: await GoLiveGrantLedger.open(bus),
+      sinkFor: collaborators.sinkFor,
+      signals: collaborators.signals,
+      limits: { mediaTimeoutMs: 30_000, maxBitrateKbps: 4000, maxShortSidePx: 1080, ladder: DEFAULT_LIVE_LADDER_OPTIONS },
+      workRoot: join(scratch, 'work-answering'),
+      heartbeatMs: 60_000,
+      staleAfterMs: 60_000,
+      logger: silent,
+    });
+    // A real offer, from another WebRTC stack (werift as a publisher).
+    const publisher = new RTCPeerConnection();
+    publisher.addTransceiver('video', { direction: 'sendonly' });
+    await publisher.setLocalDescription(await publisher.createOffer());
+    try {
+      let answered = false;
+      let rounds = 0;
+      const offering = origin.offer({ channel, grantId: ulid(), sdp: publisher.localDescription!.sdp }).finally(() => (answered = true));
+      // Back-to-back rounds for as long as the answer takes: some run between the claim and the answer.
+      while (!answered) {
+        await origin.housekeeping();
+        rounds += 1;
+        await new Promise((resolve) => setImmediate(resolve)); // the answer's own I/O runs between rounds
+      }
+      const { session } = await offering;
+      assert.ok(rounds > 1, `rounds during the answer: ${rounds}`);
+      assert.equal(session.ended, false);
+      const record = await sessions.get(channel);
+      assert.equal(record?.session_id, session.sessionId);
+      assert.equal(record?.state, 'connecting', `ended as ${record?.ended_reason}`);
+    } finally {
+      await publisher.close();
       await origin.stop();
     }
   });

@@ -69,6 +69,8 @@ export class WhipOrigin {
   readonly replica: string;
   private readonly now: () => number;
   private readonly local = new Map<string, WhipSession>();
+  /** Sessions claimed here whose offer is still being answered: theirs, not orphans, though not yet in `local`. */
+  private readonly answering = new Set<string>();
   private control: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -115,6 +117,15 @@ export class WhipOrigin {
   async offer(request: { readonly channel: string; readonly grantId: string | undefined; readonly sdp: string }): Promise<{ session: WhipSession; answerSdp: string }> {
     if (this.stopped) throw new Error('the origin is stopping');
     const sessionId = ulid();
+    this.answering.add(sessionId);
+    try {
+      return await this.claimAndAnswer(sessionId, request);
+    } finally {
+      this.answering.delete(sessionId);
+    }
+  }
+
+  private async claimAndAnswer(sessionId: string, request: { readonly channel: string; readonly grantId: string | undefined; readonly sdp: string }): Promise<{ session: WhipSession; answerSdp: string }> {
     const record = await this.deps.sessions.claim({ channel: request.channel, sessionId, replica: this.replica, grantId: request.grantId ?? 'admin', nowMs: this.now() });
     try {
       if (request.grantId !== undefined && !(await this.deps.grants.spend(request.grantId, { channel: request.channel, sessionId, nowMs: this.now() }))) {
@@ -175,7 +186,8 @@ export class WhipOrigin {
       }),
     );
     for (const record of await this.deps.sessions.list()) {
-      if (record.state === 'ended' || this.local.has(record.session_id)) continue;
+      // An offer still being answered here is claimed before it is local: a round that runs meanwhile must not take it for an orphan.
+      if (record.state === 'ended' || this.local.has(record.session_id) || this.answering.has(record.session_id)) continue;
       if (record.replica !== this.replica && nowMs - Date.parse(record.heartbeat_at) <= this.deps.staleAfterMs) continue;
       await this.endForeign(record, 'replica-stopped');
     }

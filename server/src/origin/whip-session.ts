@@ -338,6 +338,10 @@ export class WhipSession {
       this.deps.logger.error({ err: error, session_id: this.sessionId }, 'origin session end could not be recorded');
     }
     if (ended) this.record = ended;
+    if (!this.playable && this.ffmpeg) {
+      // The ladder never became playable: what ffmpeg said is the one clue to why.
+      this.deps.logger.warn({ session_id: this.sessionId, reason, stderr: this.stderrTail }, 'origin session ended before its ladder was playable');
+    }
     await rm(this.deps.workDir, { recursive: true, force: true }).catch(() => undefined);
     this.deps.logger.info({ session_id: this.sessionId, channel: this.channel, reason }, 'origin session ended');
     this.deps.onEnded?.(ended, reason);
