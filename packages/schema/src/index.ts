@@ -29,6 +29,19 @@ export { defaultBadge } from './badge.js';
 export { isPlaybackUrl, PLAYBACK_URL_MAX_LENGTH } from './playback-url.js';
 export { YOUTUBE_CHANNEL_ID_PATTERN, isYoutubeChannelId, isBlueskyDid } from './provider-ids.js';
 export {
+  BEACON_EVENTS,
+  BEACON_SURFACES,
+  BEACON_HEARTBEAT_S,
+  REFERRAL_PROVIDERS,
+  VIEWING_SESSION_PATTERN,
+  referralSourceOf,
+  originOf,
+  type BeaconEvent,
+  type BeaconSurface,
+  type ReferralProvider,
+  type ReferralSource,
+} from './audience.js';
+export {
   channelPageUrl,
   describeChannelPage,
   oEmbedEndpointUrl,
