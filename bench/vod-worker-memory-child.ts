@@ -14,7 +14,7 @@ import { createCanonicalId } from '@live-upload/schema';
 import { STREAMS, createMemoryBus } from '../server/src/bus/index.js';
 import { createLogger } from '../server/src/observability/index.js';
 import { FilesystemObjectStore } from '../server/src/storage/index.js';
-import { ArchiveSink, DEFAULT_INGEST_LIMITS, HlsFollower, SegmentFetcher, type IngestClock } from '../server/src/vod-ingest/index.js';
+import { ArchiveSink, DEFAULT_INGEST_LIMITS, HlsFollower, SegmentFetcher, scaledClock } from '../server/src/vod-ingest/index.js';
 import { VodSlots, VodStore, VodWorker, enqueueVodJob, vodArchivePrefix } from '../server/src/vod-jobs/index.js';
 import { parentChannel } from './support/child.js';
 
@@ -58,28 +58,6 @@ export interface WorkerMemoryResult {
 export interface WorkerMemoryFailure {
   readonly type: 'error';
   readonly message: string;
-}
-
-/** Real time, with waits `speedup` times shorter: the follower polls a fast-moving origin as it would a live one. */
-function fastClock(speedup: number): IngestClock {
-  return {
-    now: () => Date.now(),
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (signal?.aborted) return resolve();
-        const done = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, ms / speedup);
-        signal?.addEventListener('abort', done, { once: true });
-      }),
-    deadline: (ms, onExpired) => {
-      const timer = setTimeout(onExpired, ms);
-      return () => clearTimeout(timer);
-    },
-  };
 }
 
 /** The largest VmHWM among this process's ffmpeg children, read from /proc. */
@@ -134,7 +112,7 @@ async function run(message: WorkerMemoryRun): Promise<WorkerMemoryResult> {
   const rssStartBytes = process.memoryUsage().rss;
 
   try {
-    const clock = fastClock(message.speedup);
+    const clock = scaledClock(message.speedup);
     const fetcher = new SegmentFetcher({ limits: DEFAULT_INGEST_LIMITS, clock, allowPrivateHosts: new Set(['127.0.0.1']) });
     const archiveStarted = performance.now();
     const sink = await ArchiveSink.open(media, prefix, { kind: 'live', source: message.url }, { clock });

@@ -27,7 +27,7 @@ export { MediaSequenceRestarts, type SequencedPlaylist } from './media-sequence-
 export { type IngestOutcome } from './playlist-archiver.js';
 export { INGEST_FAILURE_REASONS, IngestError, TransientFetchError, type IngestFailureReason } from './ingest-error.js';
 export { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest-limits.js';
-export { systemClock, type IngestClock } from './ingest-clock.js';
+export { scaledClock, systemClock, type IngestClock } from './ingest-clock.js';
 export { parsePlaylist, parseMediaPlaylist, pickVariant, type MediaPlaylist, type MasterPlaylist, type MediaSegmentRef, type PlaylistVariant } from './media-playlist.js';
 export { detectSegmentFormat, SEGMENT_FORMATS, type SegmentFormat } from './segment-format.js';
 export { type SourcePolicy } from './guarded-get.js';

@@ -14,22 +14,31 @@ export interface IngestClock {
   deadline(ms: number, onExpired: () => void): () => void;
 }
 
+/**
+ * Wall-clock `now`, with waits `speedup` times shorter than asked: a follower polls a live
+ * playlist that is served faster than real time (benches) at the pace the playlist moves.
+ * Deadlines stay real: they cap requests, which take real time.
+ */
+export function scaledClock(speedup: number): IngestClock {
+  return {
+    now: () => Date.now(),
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms / speedup);
+        signal?.addEventListener('abort', done, { once: true });
+      }),
+    deadline: (ms, onExpired) => {
+      const timer = setTimeout(onExpired, ms);
+      return () => clearTimeout(timer);
+    },
+  };
+}
+
 /** Wall-clock time and real timers. */
-export const systemClock: IngestClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-    }),
-  deadline: (ms, onExpired) => {
-    const timer = setTimeout(onExpired, ms);
-    return () => clearTimeout(timer);
-  },
-};
+export const systemClock: IngestClock = scaledClock(1);
