@@ -44,6 +44,8 @@ import type { ObjectStore } from './storage/index.js';
 import { PublisherGrants } from './publishers/index.js';
 import { publisherGrantRoutes } from './http/publisher-grant-routes.js';
 import { whipRoutes, type WhipRouteDeps } from './http/whip-routes.js';
+import { audienceRoutes } from './http/audience-routes.js';
+import type { AudienceStore, BeaconIntake } from './audience/index.js';
 import type { WhipOrigin } from './origin/index.js';
 import { createClientActor, type QuarantinedUploads, type TusEndpoint, type UploadGrants, type UploadStore } from './uploads/index.js';
 
@@ -54,6 +56,7 @@ export interface AppDeps {
     | 'twitchEventSubSecret'
     | 'adminToken'
     | 'statusRateLimitPerMinute'
+    | 'beaconRateLimitPerMinute'
     | 'sseMaxChannels'
     | 'sseHeartbeatMs'
     | 'sseMaxConnections'
@@ -72,6 +75,7 @@ export interface AppDeps {
     | 'vodUploadMaxBytes'
     | 'moderatorTokens'
     | 'quarantineDir'
+    | 'origin'
   > &
     Partial<Pick<Config, 'trustProxyHops'>>;
   readonly logger: Logger;
@@ -116,6 +120,8 @@ export interface AppDeps {
   readonly extraRoutes?: readonly Router<AppState>[];
   /** Our origin's WHIP sessions (issue 23) and the limits of its endpoint; absent: no WHIP routes. */
   readonly origin?: { readonly whip: WhipOrigin; readonly limits: WhipRouteDeps['limits'] };
+  /** Audience beacons in, a broadcast's audience report out (issue 27); absent: no beacon or audience routes. */
+  readonly audience?: { readonly intake: BeaconIntake; readonly store: AudienceStore };
   readonly now?: () => number;
 }
 
@@ -188,6 +194,7 @@ export function createApp(deps: AppDeps): App {
       statusRateLimitPerMinute: deps.config.statusRateLimitPerMinute,
       onChannelChanged: deps.onChannelChanged,
       publicUrl: deps.publicUrl,
+      originLimitCeiling: { maxBitrateKbps: deps.config.origin.maxBitrateKbps, maxShortSidePx: deps.config.origin.maxShortSidePx },
       ...(deps.vods ? { vods: deps.vods } : {}),
     }),
     landingPageRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl, ...(deps.vods ? { vods: deps.vods } : {}) }),
@@ -225,6 +232,19 @@ export function createApp(deps: AppDeps): App {
       now,
     }),
     publisherGrantRoutes({ channels: deps.channels, grants: publisherGrants, requireAdmin, audit: deps.moderation.audit }),
+    ...(deps.audience
+      ? [
+          audienceRoutes({
+            intake: deps.audience.intake,
+            store: deps.audience.store,
+            grants: publisherGrants,
+            adminToken: () => deps.config.adminToken,
+            publicUrl: deps.publicUrl,
+            beaconsPerMinute: deps.config.beaconRateLimitPerMinute,
+            now,
+          }),
+        ]
+      : []),
     ...(deps.origin
       ? [whipRoutes({ origin: deps.origin.whip, channels: deps.channels, grants: publisherGrants, adminToken: () => deps.config.adminToken, limits: deps.origin.limits })]
       : []),

@@ -176,7 +176,7 @@ describe('loadConfig', () => {
   });
 
   it('runs every work-queue worker by default; WORKERS picks some, or none for an API-only replica', () => {
-    assert.deepEqual([...loadConfig({}).workers], ['moderation', 'transcode', 'vod-capture', 'vod', 'origin']);
+    assert.deepEqual([...loadConfig({}).workers], ['moderation', 'transcode', 'vod-capture', 'vod', 'origin', 'audience']);
     assert.deepEqual([...loadConfig({ WORKERS: 'transcode' }).workers], ['transcode']);
     assert.deepEqual([...loadConfig({ WORKERS: ' Moderation , transcode ' }).workers], ['moderation', 'transcode']);
     assert.deepEqual([...loadConfig({ WORKERS: 'none' }).workers], []);

@@ -18,8 +18,9 @@ const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]
  * `vod-capture`: follows live channels' HLS into replay archives (one replica per broadcast, by lease).
  * `vod`: turns finished broadcasts' archives into replay ladders (the VOD_JOBS work queue).
  * `origin`: takes WHIP offers and terminates WebRTC sessions into live ladders (issue 23; `ORIGIN_*`).
+ * `audience`: folds audience beacons into per-minute counters (issue 27; the AUDIENCE_BEACONS work queue).
  */
-export const WORKER_KINDS = ['moderation', 'transcode', 'vod-capture', 'vod', 'origin'] as const;
+export const WORKER_KINDS = ['moderation', 'transcode', 'vod-capture', 'vod', 'origin', 'audience'] as const;
 export type WorkerKind = (typeof WORKER_KINDS)[number];
 
 /** Our origin's settings (issue 23): see the `ORIGIN_*` and `WHIP_*` variables. */
@@ -66,6 +67,8 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEMO: booleanFlag.optional(),
   STATUS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+  /** Audience beacons a client network may send a minute (issue 27); a viewer sends about two; a NAT shares one allowance. */
+  BEACON_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   SSE_MAX_CHANNELS: z.coerce.number().int().min(1).max(1000).default(50),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(20_000).default(15_000),
   REQUEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * 60 * 1000).default(20_000),
@@ -140,7 +143,7 @@ const environmentSchema = z.object({
   WHIP_MAX_OFFER_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
   /** WHIP offers per client address a minute, then 429. */
   WHIP_OFFERS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
-  /** The work-queue workers this process runs: `moderation`, `transcode`, `vod-capture`, `vod`, `origin`, or `none` (an API-only replica of a fleet). */
+  /** The work-queue workers this process runs: `moderation`, `transcode`, `vod-capture`, `vod`, `origin`, `audience`, or `none` (an API-only replica of a fleet). */
   WORKERS: z
     .string()
     .transform((value) => value.split(',').map((worker) => worker.trim().toLowerCase()).filter(Boolean))
@@ -241,6 +244,8 @@ export interface Config {
   /** The demo site and the simulated streamer: on by default, off in production. */
   readonly demo: boolean;
   readonly statusRateLimitPerMinute: number;
+  /** `BEACON_RATE_LIMIT_PER_MINUTE`: audience beacons per client network a minute (issue 27). */
+  readonly beaconRateLimitPerMinute: number;
   readonly sseMaxChannels: number;
   readonly sseHeartbeatMs: number;
   /** A request body that sends no byte this long is cut off (408); also the time a body gets before its rate counts. */
@@ -422,6 +427,7 @@ export function loadConfig(environment: Record<string, string | undefined>, cwd:
     logLevel: env.LOG_LEVEL,
     demo: env.DEMO ?? !production,
     statusRateLimitPerMinute: env.STATUS_RATE_LIMIT_PER_MINUTE,
+    beaconRateLimitPerMinute: env.BEACON_RATE_LIMIT_PER_MINUTE,
     sseMaxChannels: env.SSE_MAX_CHANNELS,
     sseHeartbeatMs: env.SSE_HEARTBEAT_MS,
     requestBodyTimeoutMs: env.REQUEST_BODY_TIMEOUT_MS,

@@ -25,6 +25,7 @@ import { DEFAULT_MEDIA_LIMITS } from './media/index.js';
 import { AudioReferences, HashBlocklist, ModerationRulesStore, ModerationWorker, builtInModerationRules, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
 import { TwitchArchiveLookup, VodCapture, recordVodCaptureMetrics } from './vod-capture/index.js';
+import { AudienceAggregator, AudienceStore, BeaconIntake } from './audience/index.js';
 import type { SourcePolicy } from './vod-ingest/index.js';
 import {
   AccountLinker,
@@ -292,6 +293,11 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     await lifecycle.start({ name: 'twitch-archive-lookup', start: () => twitchArchives.start(), stop: () => twitchArchives.stop() });
   }
 
+  // Audience analytics (issue 27): beacons onto a work queue, folded per broadcast minute by whichever replicas run `audience`.
+  const audienceStore = await AudienceStore.open(bus, { conflicts: kvConflicts });
+  const audienceAggregator = new AudienceAggregator({ bus, store: audienceStore, logger: logger.child({ component: 'audience' }) });
+  if (config.workers.has('audience')) await lifecycle.start({ name: 'audience', start: () => audienceAggregator.start(), stop: () => audienceAggregator.stop() });
+
   const ingest = new RawEventIngest(bus, metrics);
   const youtube = config.youtube
     ? await YouTubeProvider.open({
@@ -396,6 +402,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     outbound: outbound.admin,
     linker,
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
+    audience: { intake: new BeaconIntake(bus, channels), store: audienceStore },
     ...(whipOrigin
       ? { origin: { whip: whipOrigin, limits: { maxOfferBytes: config.origin.whipMaxOfferBytes, offersPerMinute: config.origin.whipOffersPerMinute, maxSessions: config.origin.maxSessions } } }
       : {}),

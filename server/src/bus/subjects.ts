@@ -37,6 +37,9 @@ export const SUBJECTS = {
   /** Our origin (issue 23): a request to the replica terminating a WHIP session (`origin.control.{replica token}`), e.g. a DELETE another replica received. */
   originControl: (replicaToken: string) => `origin.control.${replicaToken}`,
   originControlAll: 'origin.control.>',
+  /** Audience beacons (issue 27), reduced by the beacon route: `audience.beacons.{publisher}.{slug}`; aggregated, then gone. */
+  audienceBeacons: (ref: ChannelRef) => `audience.beacons.${ref.publisher}.${ref.slug}`,
+  audienceBeaconsAll: 'audience.beacons.>',
 } as const;
 
 /** Streams the server creates at start. */
@@ -131,6 +134,18 @@ export const STREAMS = {
     maxAgeMs: 60 * 1000,
     duplicateWindowMs: 60 * 1000,
   },
+  /**
+   * Audience beacons (issue 27): a work queue, so an aggregated beacon is removed at once; one
+   * not aggregated within an hour is dropped too (raw beacons are never kept). The short window
+   * dedupes a beacon a client sent twice (msg id from its session, event and number).
+   */
+  audienceBeacons: {
+    name: 'AUDIENCE_BEACONS',
+    subjects: [SUBJECTS.audienceBeaconsAll],
+    retention: 'workqueue',
+    maxAgeMs: 60 * 60 * 1000,
+    duplicateWindowMs: 2 * 60 * 1000,
+  },
 } as const satisfies Record<string, StreamConfig>;
 
 /** KV buckets. */
@@ -202,6 +217,10 @@ export const BUCKETS = {
   originSessions: 'origin-sessions',
   /** Per go-live grant id: the grant opened a session (create-only: a grant goes live once, fleet-wide); TTL'd past every grant's life. */
   originUsedGrants: 'origin-used-grants',
+  /** Per broadcast minute (`{publisher}.{slug}.{ulid}.{epoch minute}`): our viewers by source and surface, clips, uploads, providers' viewer counts (issue 27); TTL'd. */
+  audienceMinutes: 'audience-minutes',
+  /** Per broadcast (`{publisher}.{slug}.{ulid}`): its running engagement (watch time, clips, uploads, viewers now) for trending (issue 27); TTL'd. */
+  audienceTotals: 'audience-totals',
 } as const;
 
 /** Durable consumer names. */
@@ -228,4 +247,8 @@ export const CONSUMERS = {
   vodCapture: 'vod-capture',
   /** Looks up the Twitch archive (Helix Get Videos) of a broadcast that went OFFLINE from `live.status.>`. */
   twitchArchiveLookup: 'twitch-archive-lookup',
+  /** Folds audience beacons (AUDIENCE_BEACONS) into per-minute counters (issue 27). */
+  audienceBeacons: 'audience-beacons',
+  /** Records the providers' viewer counts from `live.status.>` beside ours, per minute (issue 27). */
+  audienceProviderViewers: 'audience-provider-viewers',
 } as const;

@@ -62,7 +62,7 @@ describeEachBus('publisher grants and replay upload grants', (bus) => {
   it('gives an admin a short-lived grant for a channel, audited without the token; refuses anyone else, an unknown channel and a bad body', async () => {
     const grant = await grantFor(TEST_CHANNEL);
     assert.equal(grant.channel, TEST_CHANNEL);
-    assert.deepEqual(grant.capabilities, ['replay-upload', 'go-live']);
+    assert.deepEqual(grant.capabilities, ['replay-upload', 'go-live', 'audience']);
     const lifetimeMs = Date.parse(grant.expires_at) - Date.now();
     assert.ok(lifetimeMs > 14 * 60_000 && lifetimeMs <= 15 * 60_000, `15 minutes by default, got ${lifetimeMs} ms`);
     const short = await grantFor(TEST_CHANNEL, { capabilities: ['replay-upload'], ttl_s: 120 });

@@ -12,8 +12,10 @@ import { z } from 'zod';
  * - `go-live` (issue 23): open one WHIP session into our own origin
  *   (`POST /api/v1/channels/:publisher/:slug/whip`). Single-use: the origin records the grant id
  *   on the bus when a session opens, and refuses a second offer with the same grant on any replica.
+ * - `audience` (issue 27): read the channel's broadcasts' audience numbers
+ *   (`GET /api/v1/channels/:publisher/:slug/broadcasts/:canonical_id/audience`).
  */
-export const PUBLISHER_CAPABILITIES = ['replay-upload', 'go-live'] as const;
+export const PUBLISHER_CAPABILITIES = ['replay-upload', 'go-live', 'audience'] as const;
 export type PublisherCapability = (typeof PUBLISHER_CAPABILITIES)[number];
 
 /** A grant lives this long unless the admin asks for less (or more, up to the maximum). */

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { madeIn, viewersOf, type AudienceMinute } from './audience-minute.js';
+
+/** Recent minutes kept in the totals: trending's "viewers now" is the higher of the last two. */
+const RECENT_MINUTES = 2;
+
+/**
+ * A broadcast's running engagement (KV `audience-totals`, key `{publisher}.{slug}.{ulid}`),
+ * what discovery's trending order reads without scanning minutes: viewer-minutes (watch time),
+ * clips and uploads made, and our viewers in the latest minutes. Kept from the changes of the
+ * minute records; the audience report itself always sums the minutes.
+ */
+export const audienceTotalsSchema = z.object({
+  canonical_id: z.string(),
+  viewer_minutes: z.number().int().nonnegative(),
+  clips: z.number().int().nonnegative(),
+  uploads: z.number().int().nonnegative(),
+  /** The newest minutes seen, newest first: `{ minute, viewers }`. */
+  recent: z.array(z.object({ minute: z.number().int().nonnegative(), viewers: z.number().int().nonnegative() })),
+});
+export type AudienceTotals = z.infer<typeof audienceTotalsSchema>;
+
+/** What a minute record's change adds to its broadcast's totals. Pure. */
+export function minuteDelta(previous: AudienceMinute | undefined, next: AudienceMinute): { minute: number; viewers: number; viewerMinutes: number; clips: number; uploads: number } {
+  const before = previous ? viewersOf(previous) : 0;
+  const after = viewersOf(next);
+  const madeBefore = previous ? madeIn(previous) : { clips: 0, uploads: 0 };
+  const madeAfter = madeIn(next);
+  return {
+    minute: next.minute,
+    viewers: after,
+    viewerMinutes: Math.max(0, after - before),
+    clips: Math.max(0, madeAfter.clips - madeBefore.clips),
+    uploads: Math.max(0, madeAfter.uploads - madeBefore.uploads),
+  };
+}
+
+/** `current` with a minute's delta added. Pure. */
+export function addMinuteDelta(current: AudienceTotals | undefined, canonicalId: string, delta: ReturnType<typeof minuteDelta>): AudienceTotals {
+  const base: AudienceTotals = current ?? { canonical_id: canonicalId, viewer_minutes: 0, clips: 0, uploads: 0, recent: [] };
+  const recent = [...base.recent.filter((entry) => entry.minute !== delta.minute), { minute: delta.minute, viewers: delta.viewers }]
+    .sort((a, b) => b.minute - a.minute)
+    .slice(0, RECENT_MINUTES);
+  // A late minute (an older one than those kept) adds to the sums but not to "now".
+  const kept = recent.some((entry) => entry.minute === delta.minute) ? recent : base.recent;
+  return {
+    canonical_id: canonicalId,
+    viewer_minutes: base.viewer_minutes + delta.viewerMinutes,
+    clips: base.clips + delta.clips,
+    uploads: base.uploads + delta.uploads,
+    recent: kept,
+  };
+}
+
+/** Our viewers now: the higher of the newest minutes (the current one is still filling). */
+export function currentViewersOf(totals: AudienceTotals): number {
+  return Math.max(0, ...totals.recent.map((entry) => entry.viewers));
+}
