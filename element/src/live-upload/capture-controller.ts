@@ -4,6 +4,7 @@ import { formatLabel } from '../labels.js';
 import { concatSegments } from './clip-buffer.js';
 import { isUploadReady, type CutRange } from './ffmpeg-args.js';
 import type { Candidate, LiveUploadView, TrimRange } from './live-upload-view.js';
+import { ClipperPreload } from './clipper-preload.js';
 import { FFmpegWorkerError, MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
 import type { MediaRecording, RecordingSource } from './media-recording.js';
 import type { PlaybackInfo } from './playback-record.js';
@@ -22,6 +23,8 @@ export interface CaptureSettings {
   readonly targetSize: number;
   /** Where FFmpeg.wasm is served (absolute, ending in `/`). */
   readonly assetBase: string;
+  /** Whether the live player's Clip is offered (`no-clip` not set): only then is FFmpeg.wasm loaded ahead. */
+  readonly clipEnabled: boolean;
 }
 
 /** The replay a clip is taken from: its master playlist, its broadcast, and when that broadcast started (ms since the epoch). */
@@ -50,6 +53,8 @@ export class CaptureController implements ReactiveController {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** The segment downloads of a replay clip being made (Cancel aborts them). */
   #replayFetch: AbortController | undefined;
+  /** FFmpeg.wasm loaded while the live player plays, so the first Clip press does not wait for it. */
+  readonly #preload = new ClipperPreload(() => this.#transcoderFor());
 
   constructor(
     private readonly host: ReactiveControllerHost & HTMLElement & { readonly renderRoot: HTMLElement | DocumentFragment },
@@ -61,7 +66,15 @@ export class CaptureController implements ReactiveController {
     host.addController(this);
   }
 
+  hostUpdated(): void {
+    // From the player's first frames (not while its first segments load) until the stream ends.
+    const { state } = this.player;
+    const live = state === 'playing' || ((state === 'waiting' || state === 'loading') && this.#preload.active);
+    this.#preload.update(live && this.settings().clipEnabled);
+  }
+
   hostDisconnected(): void {
+    this.#preload.stop();
     this.#recording?.stop();
     this.cancelPreparation();
     clearInterval(this.#timer);

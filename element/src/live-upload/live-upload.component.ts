@@ -234,6 +234,7 @@ export class LiveUpload extends LitElement {
     exactCuts: this.exactCuts,
     targetSize: this.targetSize,
     assetBase: this.#assetBase,
+    clipEnabled: !this.noClip,
   }));
   #upload = new UploadFlowController(this, this.#view, {
     settings: () => ({ endpoint: this.endpoint, channel: this.channel, chunkSize: this.chunkSize, noUpload: this.noUpload }),

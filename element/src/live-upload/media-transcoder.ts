@@ -97,6 +97,8 @@ export class MediaTranscoder {
   #progress: ((line: string) => void) | undefined;
   /** Jobs started and not yet settled. */
   #jobs = 0;
+  /** `keepWarm()` holds not yet released: the worker is kept past `idleMs` while any is. */
+  #holds = 0;
   /** Bumped by `cancel()`: a job that fails after a cancel rejects with `TranscodeCancelledError`. */
   #cancels = 0;
 
@@ -202,9 +204,9 @@ export class MediaTranscoder {
   /** Terminates the worker once no job has run for `idleMs`. */
   #idle(): void {
     clearTimeout(this.#idleTimer);
-    if (this.#jobs > 0 || !this.#ffmpeg) return;
+    if (this.#jobs > 0 || this.#holds > 0 || !this.#ffmpeg) return;
     this.#idleTimer = setTimeout(() => {
-      if (this.#jobs === 0) this.#terminate();
+      if (this.#jobs === 0 && this.#holds === 0) this.#terminate();
     }, this.#idleMs);
   }
 
@@ -212,6 +214,26 @@ export class MediaTranscoder {
   async preload(): Promise<void> {
     await this.#load();
     this.#idle();
+  }
+
+  /**
+   * Starts loading the core now and keeps the worker, past `idleMs`, until the returned release
+   * is called (then the idle time applies as after a job): the element holds it while its live
+   * player plays, so the first Clip press finds the core loaded instead of waiting 2-3 s for it.
+   * A load that fails here is not reported: the next job loads again (falling back from
+   * `core-mt` as it does) and reports its own failure.
+   */
+  keepWarm(): () => void {
+    this.#holds++;
+    clearTimeout(this.#idleTimer);
+    this.#load().catch(() => {});
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      this.#idle();
+    };
   }
 
   async #exec(args: string[], onLine?: (line: string) => void): Promise<{ code: number; log: string[] }> {
