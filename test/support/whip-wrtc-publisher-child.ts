@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { paintClock } from '../../bench/origin-clock-code.js';
 import type { WhipPublication, WhipPublishOptions } from './whip-wrtc-publisher.js';
 
 /**
@@ -9,8 +10,8 @@ import type { WhipPublication, WhipPublishOptions } from './whip-wrtc-publisher.
  *
  * A WHIP publisher that is not ours: Google's libwebrtc (the `@roamhq/wrtc` prebuilt, as in
  * Chrome) driven by a plain RFC 9725 exchange: one POST with the complete offer (all
- * candidates in it, no trickle), the answer applied, then synthetic frames (a moving gradient)
- * and a tone pushed through its video and audio sources. Debian's `simple-whip-client` would be
+ * candidates in it, no trickle), the answer applied, then synthetic frames (a moving gradient,
+ * with the `clock` option the time each frame is pushed burnt into it) and a tone pushed through its video and audio sources. Debian's `simple-whip-client` would be
  * the GStreamer one, but bookworm's package aborts at start (it links libsoup 2 while libnice
  * links libsoup 3: "Using libsoup2 and libsoup3 in the same process is not supported").
  */
@@ -81,6 +82,7 @@ async function publishInThisProcess(endpoint: string, token: string | undefined,
         const shift = frames * 4;
         for (let row = 0; row < height; row += 1) frame.fill((row + shift) & 0xff, row * width, row * width + width);
         frame.fill(128, width * height);
+        if (options.clock) paintClock(frame, width, height, Date.now());
         video.onFrame({ width, height, data: frame });
         frames += 1;
       }, 1000 / fps),

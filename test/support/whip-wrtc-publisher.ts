@@ -32,6 +32,11 @@ export interface WhipPublishOptions {
   readonly height?: number;
   readonly fps?: number;
   readonly audio?: boolean;
+  /**
+   * Burn the wall-clock ms each frame is handed to libwebrtc into its top third
+   * (`bench/origin-clock-code.ts`), for glass-to-glass latency read back from the ladder.
+   */
+  readonly clock?: boolean;
 }
 
 const CHILD = fileURLToPath(new URL('./whip-wrtc-publisher-child.ts', import.meta.url));
