@@ -37,6 +37,21 @@ export const VOD_POLICIES = ['public', 'unlisted', 'off'] as const;
 export type VodPolicy = (typeof VOD_POLICIES)[number];
 export const DEFAULT_VOD_POLICY: VodPolicy = 'unlisted';
 
+/**
+ * A channel's own limits for going live into our origin (issue 23: "a maximum bitrate and
+ * resolution per channel"). Each is optional and can only lower the server-wide limit
+ * (`ORIGIN_MAX_BITRATE_KBPS`, `ORIGIN_MAX_SHORT_SIDE_PX`): the admin API refuses a value above
+ * it, and a session takes the lower of the two anyway (the server's limit may be lowered
+ * after a channel was written). The bounds are those of the server-wide settings.
+ */
+export const channelOriginLimitsInputSchema = z.strictObject({
+  /** Video + audio, kbps: the answer's `b=AS`, and 25 % more for 5 s ends the session. */
+  max_bitrate_kbps: z.number().int().min(100).max(100_000).optional(),
+  /** The largest picture taken, by its short side (720: a 1280x720 or a portrait 720x1280 camera). */
+  max_short_side_px: z.number().int().min(144).max(4320).optional(),
+});
+export type ChannelOriginLimitsInput = z.infer<typeof channelOriginLimitsInputSchema>;
+
 /** What the admin API takes: `PUT /api/v1/channels/:publisher/:slug`. */
 export const channelInputSchema = z.strictObject({
   title: z.string().trim().min(1).max(140).nullable().optional(),
@@ -46,6 +61,8 @@ export const channelInputSchema = z.strictObject({
   vod: z.enum(VOD_POLICIES).optional(),
   /** Omitted: unchanged; `null`: the channel has no player. */
   playback: z.strictObject({ hls: playbackUrlSchema }).nullable().optional(),
+  /** Omitted: unchanged; `null` (or `{}`): the server-wide origin limits. */
+  origin_limits: channelOriginLimitsInputSchema.nullable().optional(),
   /** The whole set of links: a provider left out is unlinked. */
   providers: z.strictObject({
     twitch: twitchAccountSchema.optional(),
@@ -83,6 +100,11 @@ export const channelConfigSchema = z.object({
   uploads: z.enum(UPLOAD_POLICIES).default(DEFAULT_UPLOAD_POLICY),
   /** Records written before VOD policies existed read as the default (`unlisted`). */
   vod: z.enum(VOD_POLICIES).default(DEFAULT_VOD_POLICY),
+  /** The channel's own origin limits (below the server's); records written before they existed read as none. */
+  origin_limits: z
+    .object({ max_bitrate_kbps: z.number().int().positive().optional(), max_short_side_px: z.number().int().positive().optional() })
+    .nullable()
+    .default(null),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -2,7 +2,7 @@ import type { ChannelRef } from '@live-upload/schema';
 import { formatChannelRef, isBlueskyDid, isYoutubeChannelId } from '@live-upload/schema';
 import { BUCKETS, KvConflictError, KvContentionError, SKIP, decodeText, jsonCodec, typedKv, type Bus, type KvBucket, type KvConflictCounter, type KvUpdateResult, type TypedKv } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
-import { DEFAULT_UPLOAD_POLICY, DEFAULT_VOD_POLICY, channelConfigSchema, type ChannelConfig, type ChannelInput, type TwitchLinkConfig } from './channel-config.js';
+import { DEFAULT_UPLOAD_POLICY, DEFAULT_VOD_POLICY, channelConfigSchema, type ChannelConfig, type ChannelInput, type ChannelOriginLimitsInput, type TwitchLinkConfig } from './channel-config.js';
 
 /** Providers whose accounts link to one channel each. */
 export const LINKED_PROVIDERS = ['twitch', 'youtube', 'bluesky'] as const;
@@ -73,6 +73,7 @@ function configOf(channel: string, previous: ChannelConfig | undefined, input: C
     uploads: input.uploads ?? previous?.uploads ?? DEFAULT_UPLOAD_POLICY,
     vod: input.vod ?? previous?.vod ?? DEFAULT_VOD_POLICY,
     playback: input.playback === undefined ? (previous?.playback ?? null) : input.playback,
+    origin_limits: input.origin_limits === undefined ? (previous?.origin_limits ?? null) : storedOriginLimits(input.origin_limits),
     providers: {
       twitch: twitch && {
         user_id: twitch.user_id,
@@ -85,6 +86,15 @@ function configOf(channel: string, previous: ChannelConfig | undefined, input: C
     created_at: previous?.created_at ?? nowIso,
     updated_at: nowIso,
   };
+}
+
+/** The limits as stored: only those set, none at all as `null` (so `{}` and `null` both mean the server's). */
+function storedOriginLimits(limits: ChannelOriginLimitsInput | null): ChannelConfig['origin_limits'] {
+  const stored = {
+    ...(limits?.max_bitrate_kbps !== undefined ? { max_bitrate_kbps: limits.max_bitrate_kbps } : {}),
+    ...(limits?.max_short_side_px !== undefined ? { max_short_side_px: limits.max_short_side_px } : {}),
+  };
+  return Object.keys(stored).length > 0 ? stored : null;
 }
 
 export interface UpsertResult {

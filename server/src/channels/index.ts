@@ -2,6 +2,8 @@ export { ChannelRegistry, LINKED_PROVIDERS, linkedAccount, type LinkedProvider, 
 export {
   channelInputSchema,
   channelConfigSchema,
+  channelOriginLimitsInputSchema,
+  type ChannelOriginLimitsInput,
   UPLOAD_POLICIES,
   DEFAULT_UPLOAD_POLICY,
   VOD_POLICIES,

@@ -132,6 +132,53 @@ describeEachBus('channel routes', (bus) => {
     assert.equal('playback' in (await readRecord('acme/player')), false);
   });
 
+  it('sets a channel\'s origin limits below the server\'s, keeps them when omitted, clears them with null; never in the public record', async () => {
+    type Limits = { origin_limits: unknown };
+    const created = await put('acme/limited', { title: 'Limited', origin_limits: { max_bitrate_kbps: 2500, max_short_side_px: 720 }, providers: {} });
+    assert.equal(created.status, 201);
+    assert.deepEqual(((await created.json()) as Limits).origin_limits, { max_bitrate_kbps: 2500, max_short_side_px: 720 });
+    assert.equal('origin_limits' in (await readRecord('acme/limited')), false, 'an admin setting, not part of the published record');
+
+    const kept = await put('acme/limited', { title: 'Limited 2', providers: {} });
+    assert.deepEqual(((await kept.json()) as Limits).origin_limits, { max_bitrate_kbps: 2500, max_short_side_px: 720 });
+    const atCeiling = await put('acme/limited', { origin_limits: { max_bitrate_kbps: 8000 }, providers: {} });
+    assert.equal(atCeiling.status, 200, 'the server\'s own limit is allowed');
+    assert.deepEqual(((await atCeiling.json()) as Limits).origin_limits, { max_bitrate_kbps: 8000 });
+    const emptied = await put('acme/limited', { origin_limits: {}, providers: {} });
+    assert.equal(((await emptied.json()) as Limits).origin_limits, null, '{} means the server\'s limits');
+    await put('acme/limited', { origin_limits: { max_short_side_px: 360 }, providers: {} });
+    const cleared = await put('acme/limited', { origin_limits: null, providers: {} });
+    assert.equal(((await cleared.json()) as Limits).origin_limits, null);
+  });
+
+  it('refuses hostile origin limits with a 400 naming the field, and limits above the server\'s with its maximum named', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ max_bitrate_kbps: -1 }, /origin_limits\.max_bitrate_kbps/],
+      [{ max_bitrate_kbps: 0 }, /origin_limits\.max_bitrate_kbps/],
+      [{ max_bitrate_kbps: 99 }, /origin_limits\.max_bitrate_kbps/],
+      [{ max_bitrate_kbps: 2500.5 }, /origin_limits\.max_bitrate_kbps/],
+      [{ max_bitrate_kbps: '2500' }, /origin_limits\.max_bitrate_kbps/],
+      [{ max_bitrate_kbps: 1e308 }, /origin_limits\.max_bitrate_kbps/],
+      [{ max_bitrate_kbps: null }, /origin_limits\.max_bitrate_kbps/],
+      [{ max_short_side_px: 100 }, /origin_limits\.max_short_side_px/],
+      [{ max_short_side_px: 10_000 }, /origin_limits\.max_short_side_px/],
+      [{ max_short_side_px: [720] }, /origin_limits\.max_short_side_px/],
+      [{ max_bitrate_kbps: 1000, __proto__: { x: 1 }, fps: 60 }, /origin_limits|unrecognized/i],
+      ['fast', /origin_limits/],
+      [[1000, 720], /origin_limits/],
+      [{ max_bitrate_kbps: 9000 }, /origin_limits\.max_bitrate_kbps: 9000 is above this server's maximum of 8000 \(ORIGIN_MAX_BITRATE_KBPS\)/],
+      [{ max_short_side_px: 2160 }, /origin_limits\.max_short_side_px: 2160 is above this server's maximum of 1080/],
+    ];
+    for (const [limits, field] of cases) {
+      const response = await put('acme/hostile-limits', { origin_limits: limits, providers: {} });
+      assert.equal(response.status, 400, JSON.stringify(limits));
+      const error = ((await response.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'invalid_body');
+      assert.match(error.message, field, JSON.stringify(limits));
+    }
+    assert.equal((await server.request('/api/v1/channels/acme/hostile-limits')).status, 404, 'nothing refused was written');
+  });
+
   it('refuses a playback URL that is not an absolute http(s) URL, with a 400 naming playback.hls', async () => {
     const hostile: unknown[] = [
       'javascript:alert(document.cookie)',

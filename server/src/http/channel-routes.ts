@@ -4,6 +4,7 @@ import type { ChannelRegistry } from '../channels/index.js';
 import { channelInputSchema } from '../channels/index.js';
 import { AppError } from '../errors/index.js';
 import type { LiveStatusHub } from '../live/index.js';
+import { originLimitsAboveCeiling, type OriginLimitCeiling } from '../origin/origin-limits.js';
 import type { VodStore } from '../vod-jobs/index.js';
 import type { AppState } from './app-state.js';
 import { latestPublicReplay, type PublicReplay } from './latest-public-replay.js';
@@ -24,6 +25,8 @@ export interface ChannelRouteDeps {
   readonly vods?: VodStore;
   /** Where the outside world reaches this server: the replay's URLs are made absolute under it. */
   readonly publicUrl: () => string;
+  /** The server-wide origin limits: a channel's `origin_limits` above them is a 400 (a channel lowers them, never raises). */
+  readonly originLimitCeiling: OriginLimitCeiling;
 }
 
 /** A published replay as `/status` lists it, its paths on this server made absolute under `base`. */
@@ -50,6 +53,8 @@ export function channelRoutes(deps: ChannelRouteDeps): Router<AppState> {
   router.put('/:publisher/:slug', deps.requireAdmin, async (ctx) => {
     const ref = channelFromParams(ctx.params);
     const input = await readJsonBody(ctx, channelInputSchema);
+    const aboveCeiling = originLimitsAboveCeiling(input.origin_limits, deps.originLimitCeiling);
+    if (aboveCeiling) throw new AppError('invalid_body', aboveCeiling);
     const { config, created } = await deps.channels.upsert(ref, input);
     await deps.onChannelChanged(config.channel);
     ctx.status = created ? 201 : 200;

@@ -100,12 +100,14 @@ export function whipRoutes(deps: WhipRouteDeps): Router<AppState> {
       if (!sdp.startsWith('v=0')) throw new AppError('bad_request', 'the body is not an SDP offer (it must start with v=0)');
       const inspection = inspectWhipOffer(sdp);
       if (!inspection.ok) throw new AppError('unprocessable', inspection.reason);
-      if (!(await deps.channels.get(ref))) throw new AppError('not_found', `no channel ${channel}`);
+      // Read from the bus for each offer (not cached): every replica answers with the channel's current limits.
+      const config = await deps.channels.get(ref);
+      if (!config) throw new AppError('not_found', `no channel ${channel}`);
       if (deps.origin.localSessions.size >= deps.limits.maxSessions) {
         throw new AppError('over_capacity', 'this server is terminating as many live sessions as it can; retry shortly', { headers: { 'Retry-After': '10' } });
       }
       try {
-        const { session, answerSdp } = await deps.origin.offer({ channel, grantId: actor.grantId, sdp });
+        const { session, answerSdp } = await deps.origin.offer({ channel, grantId: actor.grantId, sdp, channelLimits: config.origin_limits });
         ctx.status = 201;
         ctx.type = 'application/sdp';
         ctx.set('Location', whipSessionPath(session.sessionId));

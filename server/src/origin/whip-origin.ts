@@ -6,6 +6,7 @@ import type { Logger } from '../observability/index.js';
 import type { GoLiveGrantLedger } from './go-live-grant-ledger.js';
 import type { LiveHlsSink, OriginSession, OriginSignals } from './origin-session.js';
 import type { OriginSessions } from './origin-sessions.js';
+import { effectiveOriginLimits, type ChannelOriginLimits } from './origin-limits.js';
 import { WhipSession, type WhipSessionLimits } from './whip-session.js';
 
 /** The grant was used before (on this replica or another): a go-live grant opens one session. */
@@ -33,6 +34,7 @@ export interface WhipOriginDeps {
   /** The sink a session's ladder goes to (the origin's ObjectStore mirror in production). */
   readonly sinkFor: (session: OriginSession) => LiveHlsSink;
   readonly signals: OriginSignals;
+  /** The server-wide limits; a channel's own (`OfferRequest.channelLimits`) can only lower them. */
   readonly limits: WhipSessionLimits;
   /** Local directory under which each session gets its own work directory. */
   readonly workRoot: string;
@@ -52,6 +54,16 @@ export interface WhipOriginDeps {
 const controlSchema = z.strictObject({ action: z.literal('end'), session_id: z.string(), reason: z.string().max(64) });
 
 const DEFAULT_RELAY_WAIT_MS = 15_000;
+
+/** One offer to answer. */
+export interface OfferRequest {
+  readonly channel: string;
+  /** The go-live grant's id; undefined for the admin token. */
+  readonly grantId: string | undefined;
+  readonly sdp: string;
+  /** The channel's own limits, from its record as just read from the bus (absent: the server's). */
+  readonly channelLimits?: ChannelOriginLimits | null | undefined;
+}
 
 /** A replica id as one subject token. */
 export function replicaToken(replica: string): string {
@@ -114,7 +126,7 @@ export class WhipOrigin {
    * the grant (`GrantAlreadyUsedError`; `grantId` undefined for the admin token), answers the
    * offer (`UnanswerableOfferError`). Nothing is left behind by a refusal: the claim is ended.
    */
-  async offer(request: { readonly channel: string; readonly grantId: string | undefined; readonly sdp: string }): Promise<{ session: WhipSession; answerSdp: string }> {
+  async offer(request: OfferRequest): Promise<{ session: WhipSession; answerSdp: string }> {
     if (this.stopped) throw new Error('the origin is stopping');
     const sessionId = ulid();
     this.answering.add(sessionId);
@@ -125,7 +137,7 @@ export class WhipOrigin {
     }
   }
 
-  private async claimAndAnswer(sessionId: string, request: { readonly channel: string; readonly grantId: string | undefined; readonly sdp: string }): Promise<{ session: WhipSession; answerSdp: string }> {
+  private async claimAndAnswer(sessionId: string, request: OfferRequest): Promise<{ session: WhipSession; answerSdp: string }> {
     const record = await this.deps.sessions.claim({ channel: request.channel, sessionId, replica: this.replica, grantId: request.grantId ?? 'admin', nowMs: this.now() });
     try {
       if (request.grantId !== undefined && !(await this.deps.grants.spend(request.grantId, { channel: request.channel, sessionId, nowMs: this.now() }))) {
@@ -139,7 +151,7 @@ export class WhipOrigin {
       sessions: this.deps.sessions,
       sink: this.deps.sinkFor(record),
       signals: this.deps.signals,
-      limits: this.deps.limits,
+      limits: effectiveOriginLimits(this.deps.limits, request.channelLimits),
       workDir: join(this.deps.workRoot, sessionId),
       ...(this.deps.ffmpegPath ? { ffmpegPath: this.deps.ffmpegPath } : {}),
       logger: this.deps.logger,

@@ -6,12 +6,13 @@ import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI, type MediaSt
 import type { Logger } from '../observability/index.js';
 import { liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
 import { LiveHlsWatcher } from './live-hls-watcher.js';
+import { DEFAULT_KEYFRAME_REQUEST_OPTIONS, KeyframeRequestSchedule, ffmpegReportsDamage } from './keyframe-requests.js';
 import type { LiveHlsSink, OriginSession, OriginSignals } from './origin-session.js';
 import type { OriginSessions } from './origin-sessions.js';
 import { freeRtpPortPair } from './rtp-ports.js';
 import { h264SpsSize, vp8KeyframeSize, type FrameSize } from './video-frame-size.js';
 
-/** What one session may use and how long it waits (config: `ORIGIN_*`). */
+/** What one session may use and how long it waits (config: `ORIGIN_*`, lowered by the channel's `origin_limits`: `effectiveOriginLimits`). */
 export interface WhipSessionLimits {
   /** No RTP for this long ends the session (`media-timeout`). */
   readonly mediaTimeoutMs: number;
@@ -44,8 +45,6 @@ export class UnanswerableOfferError extends Error {
   }
 }
 
-/** Keyframe requests while ffmpeg waits for its first picture. */
-const KEYFRAME_REQUEST_EVERY_MS = 1000;
 /** The bitrate limit is judged over this window. */
 const BITRATE_WINDOW_MS = 5000;
 const BITRATE_TOLERANCE = 1.25;
@@ -67,7 +66,8 @@ interface ReceivedTrack {
  * Nothing runs until the first keyframe tells the picture size (the ladder's rungs depend on
  * it); then ffmpeg is started on an SDP of loopback RTP ports, the received RTP (NACK-repaired
  * by werift, reordered by ffmpeg) is forwarded there with the publisher's sender reports, and
- * keyframes are requested (PLI) until the ladder is playable. A `LiveHlsWatcher` hands the
+ * keyframes are requested (PLI) until the ladder is playable, then when ffmpeg reports damage
+ * and as a slow refresh (`KeyframeRequestSchedule`: why, and why not on new viewers). A `LiveHlsWatcher` hands the
  * files to the sink; once the master playlist is stored the session is `live` on the bus and
  * `OriginSignals.online` is called. It ends once, for one reason (DELETE, media timeout, peer
  * gone, limit, ffmpeg failing): media stops, ffmpeg finishes the playlists, the sink closes,
@@ -84,6 +84,8 @@ export class WhipSession {
   private ffmpeg: ChildProcess | undefined;
   private ffmpegExited: Promise<void> | undefined;
   private stderrTail = '';
+  /** The part of ffmpeg's stderr after its last newline (a line split across chunks). */
+  private stderrLine = '';
   private watcher: LiveHlsWatcher | undefined;
   private socket: Socket | undefined;
   private ports: { video: number; audio?: number } | undefined;
@@ -91,7 +93,8 @@ export class WhipSession {
   private online = false;
   private lastMediaAtMs: number;
   private readonly windowBytes: { atMs: number; bytes: number }[] = [];
-  private lastKeyframeRequestMs = 0;
+  /** Keyframe requests: until playable, on damage ffmpeg reports, and a slow refresh (see `keyframe-requests.ts`). */
+  readonly keyframes: KeyframeRequestSchedule;
   private readonly ticker: NodeJS.Timeout;
   private ending: Promise<void> | undefined;
   private startedAtMs: number;
@@ -105,6 +108,7 @@ export class WhipSession {
     this.now = deps.now ?? Date.now;
     this.startedAtMs = this.now();
     this.lastMediaAtMs = this.startedAtMs;
+    this.keyframes = new KeyframeRequestSchedule({ ...DEFAULT_KEYFRAME_REQUEST_OPTIONS, segmentMs: deps.limits.ladder.segmentS * 1000 });
     this.pc = new RTCPeerConnection({
       codecs: {
         video: [
@@ -239,6 +243,7 @@ export class WhipSession {
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+      this.onFfmpegStderr(chunk);
     });
     this.ffmpegExited = new Promise((resolve) => {
       child.once('error', (error) => this.deps.logger.error({ err: error, session_id: this.sessionId }, 'ffmpeg could not be started'));
@@ -282,10 +287,20 @@ export class WhipSession {
     this.online = true;
   }
 
+  /** Lines of ffmpeg's stderr that say its input was damaged ask the publisher for a keyframe (once per segment at most). */
+  private onFfmpegStderr(chunk: string): void {
+    const lines = (this.stderrLine + chunk).split('\n');
+    this.stderrLine = (lines.pop() ?? '').slice(-STDERR_TAIL_BYTES);
+    if (!lines.some(ffmpegReportsDamage)) return;
+    this.keyframes.damaged();
+    this.requestKeyframe(false);
+  }
+
   private requestKeyframe(force: boolean): void {
-    const nowMs = this.now();
-    if (!this.video?.track.ssrc || (!force && nowMs - this.lastKeyframeRequestMs < KEYFRAME_REQUEST_EVERY_MS)) return;
-    this.lastKeyframeRequestMs = nowMs;
+    if (!this.video?.track.ssrc) return;
+    const reason = this.keyframes.due(this.now(), { playable: this.playable, force });
+    if (!reason) return;
+    if (reason !== 'startup') this.deps.logger.debug({ session_id: this.sessionId, reason }, 'origin session asks the publisher for a keyframe');
     this.video.transceiver.receiver.sendRtcpPLI(this.video.track.ssrc).catch(() => {
       // The transport is not up yet or already gone: the next tick asks again.
     });
@@ -308,7 +323,7 @@ export class WhipSession {
         return;
       }
     }
-    if (!this.playable) this.requestKeyframe(false);
+    this.requestKeyframe(false);
   }
 
   /** Ends the session once (later calls wait for the first); `reason` goes on the record. */
