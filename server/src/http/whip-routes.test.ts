@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { OriginSessions } from '../origin/index.js';
 import { PublisherGrants } from '../publishers/index.js';
+import { startNatsServer, type NatsServerHandle } from '../../../test/support/nats-server.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { TEST_ADMIN_TOKEN, TEST_CHANNEL, TEST_UPLOAD_TOKEN_SECRET } from '../../../test/support/test-server.js';
 import { startWhipTestServer, type WhipTestServer } from '../../../test/support/whip-test-server.js';
@@ -159,5 +161,76 @@ describe('WHIP routes: too many offers', () => {
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     assert.equal((await errorOf(limited)).code, 'rate_limited');
     await eventually(() => server.collaborators.sinks.size === 0, 'no session was opened');
+  });
+});
+
+describe('WHIP routes: a channel\'s own origin limits, read from the bus by whichever replica answers (two replicas on NATS)', () => {
+  let nats: NatsServerHandle;
+  let first: WhipTestServer;
+  let second: WhipTestServer;
+  const LIMITED = 'acme/limited';
+  before(async () => {
+    nats = await startNatsServer();
+    first = await startWhipTestServer({ natsUrl: nats.url });
+    second = await startWhipTestServer({ natsUrl: nats.url });
+  });
+  after(async () => {
+    await second?.close();
+    await first?.close();
+    await nats?.stop();
+  });
+  const setLimits = async (server: WhipTestServer, origin_limits: unknown) => {
+    const response = await server.request(`/api/v1/channels/${LIMITED}`, { method: 'PUT', admin: true, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ title: 'Limited', origin_limits, providers: {} }) });
+    assert.ok(response.ok, await response.text());
+  };
+  const bitrateCeilingOf = (answer: string) => [...answer.matchAll(/\r\nb=AS:(\d+)\r\n/g)].map((match) => Number(match[1]));
+
+  it('answers a limited channel\'s offer with its lower b=AS on the other replica, and a changed limit at the next offer', async () => {
+    await setLimits(first, { max_bitrate_kbps: 600 });
+    const limited = await publishWithLibwebrtc(second.whipUrl(LIMITED), await first.grant({ channel: LIMITED }), { width: 320, height: 180 });
+    try {
+      assert.equal(limited.status, 201, limited.body);
+      assert.deepEqual(bitrateCeilingOf(limited.body), [600]);
+      assert.equal((await fetch(`${first.url}${limited.location}`, { method: 'DELETE' })).status, 200);
+    } finally {
+      limited.close();
+    }
+
+    await setLimits(second, { max_bitrate_kbps: 300 });
+    const lowered = await publishWithLibwebrtc(first.whipUrl(LIMITED), await second.grant({ channel: LIMITED }), { width: 320, height: 180 });
+    try {
+      assert.equal(lowered.status, 201, lowered.body);
+      assert.deepEqual(bitrateCeilingOf(lowered.body), [300], 'the limit written on the other replica, not one remembered');
+      assert.equal((await fetch(`${second.url}${lowered.location}`, { method: 'DELETE' })).status, 200);
+    } finally {
+      lowered.close();
+    }
+
+    const unlimited = await publishWithLibwebrtc(first.whipUrl(), await first.grant(), { width: 320, height: 180 });
+    try {
+      assert.equal(unlimited.status, 201, unlimited.body);
+      assert.deepEqual(bitrateCeilingOf(unlimited.body), [8000], 'a channel without limits: the server\'s ORIGIN_MAX_BITRATE_KBPS');
+      assert.equal((await fetch(`${first.url}${unlimited.location}`, { method: 'DELETE' })).status, 200);
+    } finally {
+      unlimited.close();
+    }
+  });
+
+  it('ends a session whose picture is larger than the channel\'s max_short_side_px (limit), though the server\'s allows it', async () => {
+    await setLimits(second, { max_short_side_px: 144 });
+    const publication = await publishWithLibwebrtc(first.whipUrl(LIMITED), await first.grant({ channel: LIMITED }), { width: 320, height: 180 });
+    try {
+      assert.equal(publication.status, 201, publication.body);
+      const sessionId = publication.location!.split('/').at(-1)!;
+      const sessions = await OriginSessions.open(second.running.bus);
+      const ended = await eventually(async () => {
+        const record = await sessions.findById(sessionId);
+        return record?.state === 'ended' ? record : undefined;
+      }, 'the session ended for its picture size', 20_000, { intervalMs: 200 });
+      assert.equal(ended.ended_reason, 'limit');
+    } finally {
+      publication.close();
+      await setLimits(first, null);
+    }
   });
 });
