@@ -25,7 +25,7 @@ import { DEFAULT_MEDIA_LIMITS } from './media/index.js';
 import { AudioReferences, HashBlocklist, ModerationRulesStore, ModerationWorker, builtInModerationRules, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
 import { TwitchArchiveLookup, VodCapture, recordVodCaptureMetrics } from './vod-capture/index.js';
-import { AudienceAggregator, AudienceStore, BeaconIntake } from './audience/index.js';
+import { AudienceAggregator, AudienceStore, BeaconIntake, audienceEngagement } from './audience/index.js';
 import type { SourcePolicy } from './vod-ingest/index.js';
 import {
   AccountLinker,
@@ -139,7 +139,9 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   const vodProgress = new VodProgressRelay(bus, logger.child({ component: 'vod-progress' }));
   await lifecycle.start({ name: 'vod-progress-relay', start: () => vodProgress.start(), stop: () => vodProgress.stop() });
   await lifecycle.start({ name: 'pipeline', start: () => pipeline.start(), stop: () => pipeline.stop() });
-  const streams = await StreamDirectory.open({ bus, hub, logger: logger.child({ component: 'discovery' }) });
+  // Audience numbers (issue 27): what trending ranks by, and what the audience worker writes.
+  const audienceStore = await AudienceStore.open(bus, { conflicts: kvConflicts });
+  const streams = await StreamDirectory.open({ bus, hub, logger: logger.child({ component: 'discovery' }), engagement: audienceEngagement(audienceStore) });
   await lifecycle.start({ name: 'discovery', start: () => streams.start(), stop: () => streams.stop() });
 
   const uploadStore = await UploadStore.open(bus, Date.now, { conflicts: kvConflicts });
@@ -294,7 +296,6 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   }
 
   // Audience analytics (issue 27): beacons onto a work queue, folded per broadcast minute by whichever replicas run `audience`.
-  const audienceStore = await AudienceStore.open(bus, { conflicts: kvConflicts });
   const audienceAggregator = new AudienceAggregator({ bus, store: audienceStore, logger: logger.child({ component: 'audience' }) });
   if (config.workers.has('audience')) await lifecycle.start({ name: 'audience', start: () => audienceAggregator.start(), stop: () => audienceAggregator.stop() });
 

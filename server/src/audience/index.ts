@@ -9,5 +9,6 @@ export { AudienceStore, AUDIENCE_TTL_MS } from './audience-store.js';
 export { audienceReport, type AudienceReport, type AudienceReportMinute, type AudienceBreakdown, type AudiencePeak } from './audience-report.js';
 export { currentViewersOf, type AudienceTotals } from './audience-totals.js';
 export { BeaconIntake } from './beacon-intake.js';
+export { audienceEngagement } from './engagement-source.js';
 export { MAX_BEACON_BODY_BYTES, beaconBodySchema, reduceBeacon, sessionHash, type AudienceBeacon, type BeaconBody, type BeaconContext } from './beacon.js';
 export { foldBeacons, foldProviderViewers, minuteOf, MINUTE_MS, type AudienceMinute } from './audience-minute.js';

@@ -3,6 +3,7 @@ import { BUCKETS, decodeJson, type Bus, type KvBucket, type KvWatchEvent, type S
 import { channelConfigSchema, type ChannelConfig } from '../channels/index.js';
 import type { LiveStatusHub } from '../live/index.js';
 import type { Logger } from '../observability/index.js';
+import type { Engagement, EngagementSource } from './engagement.js';
 import { streamEntry, type StreamEntry } from './stream-entry.js';
 import { sortStreams, type StreamSort } from './stream-index.js';
 
@@ -13,6 +14,8 @@ export interface StreamDirectoryDeps {
   readonly bus: Bus;
   readonly hub: LiveStatusHub;
   readonly logger: Logger;
+  /** Our audience's engagement per broadcast, for `trending` (issue 27); absent: trending ranks by the providers' viewer counts. */
+  readonly engagement?: EngagementSource;
 }
 
 /**
@@ -31,21 +34,28 @@ export class StreamDirectory {
   private readonly loading = new Set<string>();
   private stopListening: (() => void) | undefined;
   private configWatch: Subscription | undefined;
+  private engagementWatch: Subscription | undefined;
+  /** The current broadcast of each listed channel: canonical id -> channel. */
+  private readonly broadcasts = new Map<string, string>();
+  /** Engagement of the listed channels' current broadcasts, by canonical id. */
+  private readonly engagements = new Map<string, Engagement>();
 
   private constructor(
     private readonly configs: KvBucket,
     private readonly hub: LiveStatusHub,
     private readonly logger: Logger,
+    private readonly engagementSource: EngagementSource | undefined,
   ) {}
 
   static async open(deps: StreamDirectoryDeps): Promise<StreamDirectory> {
-    return new StreamDirectory(await deps.bus.kv(BUCKETS.channelConfig), deps.hub, deps.logger);
+    return new StreamDirectory(await deps.bus.kv(BUCKETS.channelConfig), deps.hub, deps.logger, deps.engagement);
   }
 
   /** Follows status and config changes, then loads every configured channel once. */
   async start(): Promise<void> {
     if (this.stopListening) return;
     this.stopListening = this.hub.listenAll((record) => this.acceptRecord(record));
+    this.engagementWatch = await this.engagementSource?.watch((canonicalId, engagement) => this.acceptEngagement(canonicalId, engagement));
     this.configWatch = await this.configs.watch((event) => void this.acceptConfigChange(event));
     const channels = await this.configs.keys();
     for (let index = 0; index < channels.length; index += LOAD_CONCURRENCY) {
@@ -58,6 +68,8 @@ export class StreamDirectory {
     this.stopListening = undefined;
     this.configWatch?.unsubscribe();
     this.configWatch = undefined;
+    this.engagementWatch?.unsubscribe();
+    this.engagementWatch = undefined;
   }
 
   /** Channels in the index. */
@@ -125,11 +137,45 @@ export class StreamDirectory {
   private put(channel: string, channelTitle: string | null, record: LiveMetadata | StreamEntry['record']): void {
     const known = this.entries.get(channel);
     const newest = known && known.record.seq > record.seq ? known.record : record;
-    this.entries.set(channel, streamEntry(newest, channelTitle));
+    const broadcast = newest.canonical_id;
+    if (known?.record.canonical_id && known.record.canonical_id !== broadcast) this.forgetBroadcast(known.record.canonical_id);
+    if (broadcast !== null && !this.broadcasts.has(broadcast)) {
+      this.broadcasts.set(broadcast, channel);
+      this.loadEngagement(broadcast);
+    }
+    this.entries.set(channel, streamEntry(newest, channelTitle, broadcast === null ? undefined : this.engagements.get(broadcast)));
     this.version++;
   }
 
   private remove(channel: string): void {
+    const known = this.entries.get(channel);
+    if (known?.record.canonical_id) this.forgetBroadcast(known.record.canonical_id);
     if (this.entries.delete(channel)) this.version++;
+  }
+
+  private forgetBroadcast(canonicalId: string): void {
+    this.broadcasts.delete(canonicalId);
+    this.engagements.delete(canonicalId);
+  }
+
+  /** A listed broadcast's engagement changed (any replica's aggregator): its entry is re-scored. */
+  private acceptEngagement(canonicalId: string, engagement: Engagement): void {
+    const channel = this.broadcasts.get(canonicalId);
+    const known = channel === undefined ? undefined : this.entries.get(channel);
+    if (!known || known.record.canonical_id !== canonicalId) return;
+    this.engagements.set(canonicalId, engagement);
+    this.entries.set(known.channel, streamEntry(known.record, known.channelTitle, engagement));
+    this.version++;
+  }
+
+  /** The engagement counted so far for a broadcast newly listed. Never throws. */
+  private loadEngagement(canonicalId: string): void {
+    if (!this.engagementSource) return;
+    this.engagementSource.current(canonicalId).then(
+      (engagement) => {
+        if (engagement && !this.engagements.has(canonicalId)) this.acceptEngagement(canonicalId, engagement);
+      },
+      (error: unknown) => this.logger.warn({ err: error, canonicalId }, 'discovery index: could not read a broadcast\'s engagement'),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { channelPageUrl, type Badge, type LiveMetadata, type LiveStatus } from '@live-upload/schema';
+import { trendingScore, type Engagement } from './engagement.js';
 
 /** The fields of a canonical record the discovery index keeps (not the providers, sources or raw event). */
 export type StreamRecord = Pick<
@@ -21,6 +22,10 @@ export interface StreamEntry {
   readonly searchText: string;
   /** The tags, folded, for `tag`. */
   readonly tagKeys: readonly string[];
+  /** What our audience beacons counted for the current broadcast (issue 27); undefined: nothing yet. */
+  readonly engagement: Engagement | undefined;
+  /** `trendingScore` of the viewer count and the engagement; null: neither known. */
+  readonly trendingScore: number | null;
 }
 
 /** One stream as `GET /api/v1/streams` lists it. */
@@ -49,8 +54,8 @@ function timeMs(iso: string | null): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-/** The index entry of a channel from its canonical record and configured title. Pure. */
-export function streamEntry(record: StreamRecord, channelTitle: string | null): StreamEntry {
+/** The index entry of a channel from its canonical record, configured title and current broadcast's engagement. Pure. */
+export function streamEntry(record: StreamRecord, channelTitle: string | null, engagement?: Engagement): StreamEntry {
   const channelName = channelTitle ?? record.channel;
   const kept: StreamRecord = {
     channel: record.channel,
@@ -74,6 +79,8 @@ export function streamEntry(record: StreamRecord, channelTitle: string | null): 
     updatedMs: timeMs(record.updated_at) ?? 0,
     searchText: foldText([record.title ?? '', channelName, record.channel].join('\n')),
     tagKeys: record.tags.map(foldText),
+    engagement,
+    trendingScore: trendingScore(record.viewer_count, engagement),
   };
 }
 

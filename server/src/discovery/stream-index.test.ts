@@ -5,6 +5,7 @@ import type { LiveStatus } from '@live-upload/schema';
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
 import { foldText, streamEntry, summarizeStream, type StreamEntry, type StreamRecord } from './stream-entry.js';
 import { pageStreams, queryStreams, sortStreams, type StreamPageRequest, type StreamSort } from './stream-index.js';
+import { trendingScore, type Engagement } from './engagement.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -21,6 +22,8 @@ interface Fixture {
   readonly tags?: string[];
   readonly isPublic?: boolean;
   readonly seq?: number;
+  /** What our audience beacons counted (issue 27). */
+  readonly engagement?: Engagement;
 }
 
 function entry(fixture: Fixture): StreamEntry {
@@ -38,7 +41,7 @@ function entry(fixture: Fixture): StreamEntry {
     updated_at: at(fixture.updated ?? 0),
     seq: fixture.seq ?? 1,
   };
-  return streamEntry(record, fixture.name ?? null);
+  return streamEntry(record, fixture.name ?? null, fixture.engagement);
 }
 
 const request = (overrides: Partial<StreamPageRequest> = {}): StreamPageRequest => ({ sort: 'trending', limit: 20, tags: [], ...overrides });
@@ -255,5 +258,31 @@ describe('summarizeStream', () => {
       url: 'https://live.example/c/acme/morning-show',
     });
     assert.equal(summarizeStream(entry({ channel: 'a/b' }), 'https://live.example').channel_name, 'a/b', 'no configured title: the channel ref');
+  });
+});
+
+describe('trending by engagement (issue 27)', () => {
+  it('scores viewers x (1 + clips + watch hours), the higher of theirs and our viewers', () => {
+    assert.equal(trendingScore(null, undefined), null);
+    assert.equal(trendingScore(120, undefined), 120);
+    assert.equal(trendingScore(0, undefined), 0);
+    assert.equal(trendingScore(100, { viewers: 10, clips: 2, watchMinutes: 90 }), 450);
+    assert.equal(trendingScore(null, { viewers: 10, clips: 0, watchMinutes: 30 }), 15);
+    assert.equal(trendingScore(5, { viewers: 40, clips: 1, watchMinutes: 0 }), 80);
+  });
+
+  it('pins the order: engagement lifts a smaller stream above a bigger idle one; unknown last; live before offline', () => {
+    const fleet = [
+      entry({ channel: 'a/big-idle', status: 'live', viewers: 300, started: 10 }),
+      entry({ channel: 'a/clipped', status: 'live', viewers: 100, started: 20, engagement: { viewers: 60, clips: 3, watchMinutes: 120 } }),
+      entry({ channel: 'a/watched', status: 'live', viewers: 200, started: 30, engagement: { viewers: 150, clips: 0, watchMinutes: 60 } }),
+      entry({ channel: 'a/ours-only', status: 'live', viewers: null, started: 40, engagement: { viewers: 50, clips: 1, watchMinutes: 30 } }),
+      entry({ channel: 'a/unknown', status: 'live', viewers: null, started: 50 }),
+      entry({ channel: 'a/tie-old', status: 'live', viewers: 125, started: 1 }),
+      entry({ channel: 'a/ended', status: 'offline', viewers: null, started: 5, engagement: { viewers: 900, clips: 50, watchMinutes: 9000 } }),
+    ];
+    // clipped 100 x (1 + 3 + 2) = 600; watched 200 x 2 = 400; big-idle 300; ours-only 50 x 1.5 = 125 (newer start than tie-old's 125).
+    assert.deepEqual(channels(sortStreams(fleet, 'trending')), ['a/clipped', 'a/watched', 'a/big-idle', 'a/ours-only', 'a/tie-old', 'a/unknown', 'a/ended']);
+    assert.deepEqual(allPages(fleet, request({ limit: 2 })).flat(), ['a/clipped', 'a/watched', 'a/big-idle', 'a/ours-only', 'a/tie-old', 'a/unknown', 'a/ended']);
   });
 });

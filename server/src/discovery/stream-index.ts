@@ -5,8 +5,9 @@ import type { StreamEntry } from './stream-entry.js';
  * Orders of the discovery index. Every order ends with the channel name (`a/b` before `a/c`),
  * which is unique, so the order is total: equal keys never reorder between pages.
  *
- * - `trending`: live first, then scheduled, then offline; within each, most viewers first (an
- *   unknown count after every known one), then the most recent start (never started last).
+ * - `trending`: live first, then scheduled, then offline; within each, the highest trending score
+ *   first (viewers x engagement, see `trendingScore`; an unknown score after every known one),
+ *   then the most recent start (never started last).
  * - `recent`: the most recent start first (never started last), then the most recent update.
  */
 export const STREAM_SORTS = ['trending', 'recent'] as const;
@@ -52,7 +53,7 @@ const descending = (value: number | null) => (value === null ? 1 : -value);
 export function sortKey(entry: StreamEntry, sort: StreamSort): number[] {
   switch (sort) {
     case 'trending':
-      return [STATUS_RANK[entry.record.status], descending(entry.record.viewer_count), descending(entry.startedMs)];
+      return [STATUS_RANK[entry.record.status], descending(entry.trendingScore), descending(entry.startedMs)];
     case 'recent':
       return [descending(entry.startedMs), descending(entry.updatedMs)];
   }
