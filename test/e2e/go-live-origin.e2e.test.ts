@@ -1,0 +1,246 @@
+/**
+ * Issue 23, "what must be shown": a real Chromium with fake media devices. A publisher page's
+ * `<live-upload publish>` goes live through WHIP into our own origin; within a few seconds a
+ * second page's `<live-upload>` (a viewer of the channel) shows LIVE and its player plays our
+ * HLS (time advancing, a picture of the ladder's size); the publisher ends; the viewer's badge
+ * turns offline after the (shortened) grace window; the replay exists: it is the channel's
+ * `latest_replay` on `/status`, made of the origin's own ladder (an `origin-ladder` job, no second
+ * transcode), its master playlist and a segment are served, and the viewer page offers Watch the
+ * replay, which plays it.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { LatestReplay, LiveMetadata } from '@live-upload/schema';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_PATH, ensureBrowserBundles } from '../support/browser.js';
+import { eventually } from '../support/eventually.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import { collectPageErrors, waitForBadge } from './helpers/badge.js';
+
+const CHANNEL = 'acme/origin-show';
+/** The grace window of this test's server: short, so the test sees OFFLINE soon after End. */
+const GRACE_MS = 3_000;
+/** "Within a few seconds": from the publisher connected to the viewer's badge saying Live. */
+const LIVE_WITHIN_MS = 8_000;
+/** How long the publisher stays live after the viewer plays: a replay of several 2 s segments. */
+const LIVE_SECONDS = 8;
+const VIEWER = 'live-upload';
+const VIEWER_BADGE = `${VIEWER} live-badge`;
+
+/** What the viewer element shows, for failure messages. */
+function viewerState(page: Page): Promise<unknown> {
+  return page.evaluate((selector) => {
+    const root = document.querySelector(selector)?.shadowRoot;
+    return {
+      parts: [...(root?.querySelectorAll('[part]') ?? [])].map((element) => element.getAttribute('part')),
+      error: root?.querySelector('[part="error"]')?.textContent,
+      videos: [...(root?.querySelectorAll('video') ?? [])].map((video) => ({
+        part: video.getAttribute('part'),
+        readyState: video.readyState,
+        paused: video.paused,
+        currentTime: video.currentTime,
+        size: `${video.videoWidth}x${video.videoHeight}`,
+        error: video.error?.message,
+      })),
+    };
+  }, VIEWER);
+}
+
+/** The video of `part` in the viewer's shadow root: its time and picture size (undefined: none yet). */
+function videoOf(page: Page, part: string): Promise<{ currentTime: number; width: number; height: number; paused: boolean } | undefined> {
+  return page.evaluate(
+    ([selector, wanted]) => {
+      const video = document.querySelector(selector!)?.shadowRoot?.querySelector<HTMLVideoElement>(`video[part~="${wanted}"]`);
+      return video ? { currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight, paused: video.paused } : undefined;
+    },
+    [VIEWER, part] as const,
+  );
+}
+
+async function latestReplay(url: string): Promise<LatestReplay | undefined> {
+  const response = await fetch(`${url}/api/v1/channels/${CHANNEL}/status`);
+  if (response.status === 429) return undefined;
+  assert.equal(response.status, 200, `/status answered ${response.status}`);
+  return ((await response.json()) as { latest_replay?: LatestReplay | null }).latest_replay ?? undefined;
+}
+
+describe('go live from <live-upload publish> into our origin, watched from a second page', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let site: Server;
+  let siteUrl = '';
+
+  before(
+    async () => {
+      await ensureBrowserBundles();
+      server = await startTestServer({
+        graceMs: GRACE_MS,
+        env: { ORIGIN_LADDER_PRESET: 'ultrafast', ORIGIN_LADDER_RUNGS: '360,240', ORIGIN_MEDIA_TIMEOUT_MS: '5000' },
+      });
+      const created = await server.request(`/api/v1/channels/${CHANNEL}`, {
+        method: 'PUT',
+        admin: true,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ title: 'Acme Origin Show', uploads: 'open', vod: 'public', providers: {} }),
+      });
+      assert.ok(created.ok, `the channel: ${created.status} ${await created.text()}`);
+      // The host site (another origin): one page publishes, the other watches.
+      site = createServer((request, response) => {
+        const publisher = request.url === '/publish';
+        response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+        response.end(
+          `<!doctype html><html lang="en"><title>${publisher ? 'Studio' : 'Watch'}</title>` +
+            `<script type="module" src="${server.url}/element/live-upload.js"></script>` +
+            `<live-upload ${publisher ? 'publish ' : ''}channel="${CHANNEL}" endpoint="${server.url}"></live-upload></html>`,
+        );
+      });
+      await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+      siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+      browser = await chromium.launch({
+        executablePath: CHROMIUM_PATH,
+        headless: true,
+        timeout: 30_000,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+      });
+    },
+    { timeout: 120_000 },
+  );
+  after(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve()));
+    await server?.close();
+  }, { timeout: 30_000 });
+
+  test('live within seconds on the viewer page, plays our HLS, End, offline after the grace window, the replay plays', { timeout: 300_000 }, async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    t.after(() => context.close());
+    const viewer = await context.newPage();
+    const viewerErrors = collectPageErrors(viewer);
+    await viewer.goto(`${siteUrl}/watch`, { waitUntil: 'load' });
+    await waitForBadge(viewer, VIEWER_BADGE, /^Offline$/, 15_000);
+    assert.equal(await latestReplay(server.url), undefined, 'no replay before the broadcast');
+
+    const publisher = await context.newPage();
+    const publisherErrors = collectPageErrors(publisher);
+    const grants: string[] = [];
+    // The host page's grant source: its own back end asks our admin API for a go-live grant.
+    await publisher.exposeFunction('fetchGoLiveGrant', async () => {
+      const response = await server.request(`/api/v1/channels/${CHANNEL}/publisher-grants`, {
+        method: 'POST',
+        admin: true,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ capabilities: ['go-live'] }),
+      });
+      assert.equal(response.status, 201, await response.clone().text());
+      const { token } = (await response.json()) as { token: string };
+      grants.push(token);
+      return token;
+    });
+    await publisher.goto(`${siteUrl}/publish`, { waitUntil: 'load' });
+    await publisher.waitForFunction(() => customElements.get('live-upload') !== undefined);
+    const connectedMs = await publisher.evaluate(async () => {
+      type Publisher = HTMLElement & { publishGrant: () => Promise<string>; publishState: string; startPreview(): Promise<void>; goLive(): Promise<void> };
+      const element = document.querySelector('live-upload') as Publisher;
+      element.publishGrant = () => (window as unknown as { fetchGoLiveGrant(): Promise<string> }).fetchGoLiveGrant();
+      await element.startPreview();
+      const pressedAt = performance.now();
+      await element.goLive();
+      while (element.publishState !== 'live') {
+        if (performance.now() - pressedAt > 30_000) throw new Error(`the publisher is ${element.publishState} 30 s after Go live`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return performance.now() - pressedAt;
+    });
+    const connectedAt = performance.now();
+    t.diagnostic(`Go live -> publisher connected: ${Math.round(connectedMs)} ms`);
+
+    await waitForBadge(viewer, VIEWER_BADGE, /^Live\b/, LIVE_WITHIN_MS);
+    const badgeLiveMs = performance.now() - connectedAt;
+    t.diagnostic(`publisher connected -> the viewer page's badge Live: ${Math.round(badgeLiveMs)} ms`);
+    const live = (await (await fetch(`${server.url}/api/v1/channels/${CHANNEL}`)).json()) as LiveMetadata;
+    assert.equal(live.status, 'live');
+    assert.match(new URL(live.playback!.hls!).pathname, /^\/origin\/acme\/origin-show\/[0-9A-HJKMNP-TV-Z]{26}\/master\.m3u8$/, 'playback.hls is our own origin');
+
+    // The viewer's player plays our HLS: its time advances, with a picture of one of the ladder's rungs.
+    const firstPlay = await eventually(
+      async () => {
+        const video = await videoOf(viewer, 'player');
+        return video && video.currentTime > 1 && video.width > 0 ? video : undefined;
+      },
+      'the viewer page to play the origin’s HLS',
+      60_000,
+      { intervalMs: 200 },
+    ).catch(async (error: unknown) => {
+      throw new Error(`the viewer did not play: ${JSON.stringify(await viewerState(viewer))}`, { cause: error });
+    });
+    t.diagnostic(`publisher connected -> the viewer plays: ${Math.round(performance.now() - connectedAt)} ms (${firstPlay.width}x${firstPlay.height})`);
+    assert.ok(['640x360', '426x240'].includes(`${firstPlay.width}x${firstPlay.height}`), `a rung of the ladder: ${firstPlay.width}x${firstPlay.height}`);
+    await eventually(
+      async () => ((await videoOf(viewer, 'player'))?.currentTime ?? 0) >= firstPlay.currentTime + LIVE_SECONDS,
+      `the viewer to play ${LIVE_SECONDS} s more`,
+      LIVE_SECONDS * 1000 + 30_000,
+      { intervalMs: 250 },
+    );
+
+    const endMs = await publisher.evaluate(async () => {
+      const element = document.querySelector('live-upload') as HTMLElement & { endLive(): Promise<void>; publishState: string };
+      const pressedAt = performance.now();
+      await element.endLive();
+      if (element.publishState !== 'previewing') throw new Error(`after End the publisher is ${element.publishState}`);
+      return performance.now() - pressedAt;
+    });
+    const endedAt = performance.now();
+    t.diagnostic(`End -> the session ended (DELETE answered): ${Math.round(endMs)} ms`);
+    await waitForBadge(viewer, VIEWER_BADGE, /^Offline$/, GRACE_MS + 20_000);
+    const offlineMs = performance.now() - endedAt;
+    t.diagnostic(`End done -> the viewer page's badge Offline: ${Math.round(offlineMs)} ms (grace ${GRACE_MS} ms)`);
+    assert.ok(offlineMs + endMs >= GRACE_MS - 500, `offline only after the grace window: ${Math.round(offlineMs + endMs)} ms after End`);
+    assert.equal(grants.length, 1, 'one grant, one session');
+
+    // The replay: listed on /status, of this broadcast, its master playlist and a segment served.
+    const replay = await eventually(() => latestReplay(server.url), '/status to list the replay', 60_000, { intervalMs: 500 });
+    t.diagnostic(`Offline -> latest_replay on /status: ${Math.round(performance.now() - endedAt - offlineMs)} ms`);
+    assert.equal(replay.canonical_id, live.canonical_id, 'the replay is of the broadcast that just ended');
+    assert.ok(replay.duration_s !== null && replay.duration_s >= LIVE_SECONDS, `the replay holds the broadcast: ${replay.duration_s} s`);
+    const master = await fetch(replay.url);
+    assert.equal(master.status, 200);
+    const masterText = await master.text();
+    assert.match(masterText, /RESOLUTION=640x360/, masterText);
+    assert.match(masterText, /RESOLUTION=426x240/, masterText);
+    assert.doesNotMatch(masterText, /RESOLUTION=1280x720/, 'never upscaled');
+    const rungUri = /^[^#\s].*\.m3u8$/m.exec(masterText)?.[0];
+    assert.ok(rungUri, masterText);
+    const rung = await fetch(new URL(rungUri, replay.url));
+    assert.equal(rung.status, 200);
+    const rungText = await rung.text();
+    assert.match(rungText, /#EXT-X-ENDLIST/, 'a finished VOD playlist');
+    const segmentUri = /^[^#\s].*\.m4s$/m.exec(rungText)?.[0];
+    assert.ok(segmentUri, rungText);
+    const segment = await fetch(new URL(segmentUri, new URL(rungUri, replay.url)));
+    assert.equal(segment.status, 200);
+    assert.ok((await segment.arrayBuffer()).byteLength > 1000, 'a segment with media in it');
+
+    // The viewer page offers Watch the replay, and it plays.
+    const watch = viewer.locator(`${VIEWER} [part~="watch-replay"]`);
+    await watch.waitFor({ state: 'visible', timeout: 30_000 }).catch(async (error: unknown) => {
+      throw new Error(`no Watch the replay: ${JSON.stringify(await viewerState(viewer))}`, { cause: error });
+    });
+    await watch.click();
+    const replayStart = await eventually(
+      async () => {
+        const video = await videoOf(viewer, 'replay');
+        return video && !video.paused && video.currentTime > 0.5 && video.width > 0 ? video : undefined;
+      },
+      'the replay to play',
+      30_000,
+      { intervalMs: 250 },
+    ).catch(async (error: unknown) => {
+      throw new Error(`the replay did not play: ${JSON.stringify(await viewerState(viewer))}`, { cause: error });
+    });
+    await eventually(async () => ((await videoOf(viewer, 'replay'))?.currentTime ?? 0) > replayStart.currentTime + 1, 'the replay to keep playing', 10_000, { intervalMs: 250 });
+    assert.deepEqual(viewerErrors, []);
+    assert.deepEqual(publisherErrors, []);
+  });
+});
