@@ -12,8 +12,11 @@
  * Baseline: the same (event, receiver) pairs signed with node:crypto and POSTed over a
  * keep-alive `http.Agent` with the same concurrency, no bus, no records.
  *
- * The ratio is ours / baseline deliveries per second. Run it with `runOutboundBench()` and
- * print it with `formatOutbound(result)`; `node --import tsx bench/outbound.ts` does both.
+ * Both sides run once before the clock (JIT, keep-alive sockets to every receiver), then in
+ * alternating rounds: a baseline run, then ours. The ratio is ours / baseline deliveries per
+ * second of each round, the verdict on the median round. Run it with `runOutboundBench()` and
+ * print it with `formatOutbound(result)`; `node --import tsx bench/outbound.ts [--bus=memory,nats]`
+ * does both (NATS on a nats-server of its own).
  */
 import { createHmac } from 'node:crypto';
 import { Agent, createServer, request, type Server } from 'node:http';
@@ -24,7 +27,8 @@ import { AuditLog } from '../server/src/audit/index.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, encodeJson, type Bus } from '../server/src/bus/index.js';
 import { createLogger } from '../server/src/observability/index.js';
 import { OutboundWebhooks, generateWebhookSecret, parseWebhookSecret } from '../server/src/outbound/index.js';
-import { fmt, fmtInt } from './support/stats.js';
+import { busesFromArgv, startBenchBus } from './support/bench-bus.js';
+import { fmt, fmtInt, median } from './support/stats.js';
 
 export interface OutboundBenchOptions {
   readonly receivers?: number;
@@ -34,6 +38,8 @@ export interface OutboundBenchOptions {
   /** Unset: the memory bus. */
   readonly natsUrl?: string;
   readonly timeoutMs?: number;
+  /** Measured pairs (a baseline run, then ours), after one pair not counted. */
+  readonly rounds?: number;
 }
 
 export interface OutboundSide {
@@ -49,8 +55,10 @@ export interface OutboundBenchResult {
   readonly concurrency: number;
   readonly ours: OutboundSide;
   readonly baseline: OutboundSide;
-  /** ours / baseline deliveries per second. */
+  /** ours / baseline deliveries per second: the median of `roundRatios`. */
   readonly ratio: number;
+  /** Per round: ours / baseline deliveries per second of a baseline run and the run of ours right after it. */
+  readonly roundRatios: readonly number[];
 }
 
 interface Receivers {
@@ -113,8 +121,10 @@ async function startReceivers(count: number): Promise<Receivers> {
   };
 }
 
+let eventCounter = 0;
+
 function clipEvent(index: number): { subject: string; body: Record<string, unknown>; msgId: string } {
-  const uploadId = `up_bench_${index}_${Date.now()}`;
+  const uploadId = `up_bench_${index}_${Date.now()}_${++eventCounter}`;
   return {
     subject: SUBJECTS.clipPublished({ publisher: 'bench', slug: 'outbound' }),
     msgId: uploadId,
@@ -127,7 +137,13 @@ function clipEvent(index: number): { subject: string; body: Record<string, unkno
   };
 }
 
-async function runOurs(bus: Bus, receivers: Receivers, events: number, concurrency: number, timeoutMs: number): Promise<OutboundSide> {
+/** Our outbound service with one subscriber per receiver, opened once and measured round after round. */
+interface OursService {
+  run(events: number): Promise<OutboundSide>;
+  stop(): Promise<void>;
+}
+
+async function startOurs(bus: Bus, receivers: Receivers, concurrency: number, timeoutMs: number): Promise<OursService> {
   await bus.ensureStreams(Object.values(STREAMS));
   const outbound = await OutboundWebhooks.open({
     bus,
@@ -147,19 +163,26 @@ async function runOurs(bus: Bus, receivers: Receivers, events: number, concurren
   try {
     for (const url of receivers.urls) await outbound.admin.create({ url, events: ['clip.published'], channels: [], description: 'bench' }, 'bench');
     await outbound.start();
-    receivers.reset();
-    const wanted = events * receivers.urls.length;
-    const startedAt = performance.now();
-    for (let i = 0; i < events; i++) {
-      const event = clipEvent(i);
-      await bus.publish(event.subject, encodeJson(event.body), { msgId: event.msgId });
-    }
-    await receivers.waitForTotal(wanted, timeoutMs);
-    const elapsedMs = performance.now() - startedAt;
-    return { deliveries: wanted, elapsedMs, deliveriesPerSecond: (wanted / elapsedMs) * 1000 };
-  } finally {
+  } catch (error) {
     await outbound.stop();
+    throw error;
   }
+  return {
+    /** Timed from the first publish until every receiver has had every event. */
+    async run(events) {
+      receivers.reset();
+      const wanted = events * receivers.urls.length;
+      const startedAt = performance.now();
+      for (let i = 0; i < events; i++) {
+        const event = clipEvent(i);
+        await bus.publish(event.subject, encodeJson(event.body), { msgId: event.msgId });
+      }
+      await receivers.waitForTotal(wanted, timeoutMs);
+      const elapsedMs = performance.now() - startedAt;
+      return { deliveries: wanted, elapsedMs, deliveriesPerSecond: (wanted / elapsedMs) * 1000 };
+    },
+    stop: () => outbound.stop(),
+  };
 }
 
 /** The bare loop: sign with node:crypto, POST over keep-alive sockets, `concurrency` at a time. */
@@ -210,26 +233,44 @@ export async function runOutboundBench(options: OutboundBenchOptions = {}): Prom
   const events = options.events ?? 20;
   const concurrency = options.concurrency ?? 64;
   const timeoutMs = options.timeoutMs ?? 120_000;
+  const rounds = options.rounds ?? 5;
   const receivers = await startReceivers(receiverCount);
   const bus = options.natsUrl ? await createNatsBus({ url: options.natsUrl, name: 'outbound-bench' }) : createMemoryBus();
+  let ours: OursService | undefined;
   try {
-    // Warm both paths (JIT, sockets) on a small run first, then measure.
-    await runBaseline(receivers, 1, concurrency);
-    const baseline = await runBaseline(receivers, events, concurrency);
-    const ours = await runOurs(bus, receivers, events, concurrency, timeoutMs);
+    ours = await startOurs(bus, receivers, concurrency, timeoutMs);
+    // Warm both paths (JIT, keep-alive sockets to every receiver) on a pair of runs not counted.
+    await runBaseline(receivers, events, concurrency);
+    await ours.run(events);
+    const baselines: OutboundSide[] = [];
+    const oursRuns: OutboundSide[] = [];
+    for (let round = 0; round < rounds; round++) {
+      baselines.push(await runBaseline(receivers, events, concurrency));
+      oursRuns.push(await ours.run(events));
+    }
+    const roundRatios = oursRuns.map((side, round) => side.deliveriesPerSecond / baselines[round]!.deliveriesPerSecond);
     return {
       bus: options.natsUrl ? 'nats' : 'memory',
       receivers: receiverCount,
       events,
       concurrency,
-      ours,
-      baseline,
-      ratio: ours.deliveriesPerSecond / baseline.deliveriesPerSecond,
+      ours: together(oursRuns),
+      baseline: together(baselines),
+      ratio: median(roundRatios),
+      roundRatios,
     };
   } finally {
+    await ours?.stop();
     await bus.close();
     await receivers.close();
   }
+}
+
+/** Runs of one side added up. */
+function together(runs: readonly OutboundSide[]): OutboundSide {
+  const deliveries = runs.reduce((sum, run) => sum + run.deliveries, 0);
+  const elapsedMs = runs.reduce((sum, run) => sum + run.elapsedMs, 0);
+  return { deliveries, elapsedMs, deliveriesPerSecond: (deliveries / elapsedMs) * 1000 };
 }
 
 export function formatOutbound(result: OutboundBenchResult): string {
@@ -239,10 +280,19 @@ export function formatOutbound(result: OutboundBenchResult): string {
     `outbound webhooks, ${result.bus} bus: ${result.events} events x ${result.receivers} receivers, concurrency ${result.concurrency}`,
     side('ours', result.ours),
     side('baseline', result.baseline),
-    `ratio ours/baseline ${fmt(result.ratio, 2)}`,
+    `ratio ours/baseline ${fmt(result.ratio, 2)} (median round; per round ${result.roundRatios.map((ratio) => fmt(ratio, 2)).join(', ')})`,
   ].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(formatOutbound(await runOutboundBench()));
+  // `--bus=memory,nats`: the NATS row runs on a nats-server of its own.
+  for (const kind of busesFromArgv(process.argv.slice(2)) ?? ['memory']) {
+    if (kind === 'nats-cluster') throw new Error('outbound runs on memory or nats');
+    const started = await startBenchBus(kind);
+    try {
+      console.log(formatOutbound(await runOutboundBench({ natsUrl: started.serverOptions.natsUrl })));
+    } finally {
+      await started.stop();
+    }
+  }
 }

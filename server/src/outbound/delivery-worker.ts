@@ -17,6 +17,13 @@ import type { SubscriberStore } from './subscriber-store.js';
 const SUBSCRIBER_BUSY_DELAY_MS = 200;
 
 /**
+ * Jobs of one subscriber at its cap that wait in this process for one of its slots rather than
+ * going back to the queue for SUBSCRIBER_BUSY_DELAY_MS: a burst (one event to every subscriber,
+ * twenty events in a row) is sent as soon as the receiver answers. Beyond this, busy naks.
+ */
+const SUBSCRIBER_WAITING_MAX = 64;
+
+/**
  * Jobs held by the consumer at once, most of them waiting out a retry delay (nak'ed, still
  * pending). The durable consumer is shared by every replica, so this bound is fleet-wide.
  */
@@ -43,6 +50,11 @@ export interface DeliveryPolicy {
   /** Hosts allowed to resolve to private ranges (tests, on-prem). Lowercase names or literal addresses. */
   readonly allowPrivateHosts: ReadonlySet<string>;
 }
+
+/** What one attempt came to, before it is recorded. */
+type AttemptOutcome =
+  | { readonly kind: 'dead'; readonly record: DeliveryRecord; readonly reason: DeadLetterReason; readonly error: string | null }
+  | { readonly kind: 'sent'; readonly subscriber: SubscriberRecord; readonly result: SendResult; readonly attempts: number; readonly attemptedAt: string };
 
 export interface DeliveryWorkerOptions {
   readonly bus: Bus;
@@ -73,6 +85,8 @@ export class DeliveryWorker {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly ackWaitMs: number;
+  /** Parsed URLs by subscriber record (a changed subscriber is a new record object). */
+  private readonly urls = new WeakMap<SubscriberRecord, URL>();
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.limiter = createJobLimiter(options.policy.concurrency);
@@ -92,6 +106,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    this.slots.abandonWaiting();
     await consumer?.stop();
   }
 
@@ -121,29 +136,42 @@ export class DeliveryWorker {
       return;
     }
     const cap = subscriber.max_in_flight ?? this.options.policy.maxInFlightPerSubscriber;
-    if (!this.slots.tryAcquire(subscriber.id, cap)) {
-      this.options.metrics.attempts.inc({ event: job.event_type, outcome: 'busy' });
-      message.nak(Math.round(SUBSCRIBER_BUSY_DELAY_MS * (1 + this.random())));
-      return;
-    }
     const heartbeat = setInterval(() => message.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
     try {
-      await this.limiter.run(() => this.attempt(message, record, subscriber));
+      if (!(await this.slots.acquire(subscriber.id, cap, SUBSCRIBER_WAITING_MAX))) {
+        this.options.metrics.attempts.inc({ event: job.event_type, outcome: 'busy' });
+        message.nak(Math.round(SUBSCRIBER_BUSY_DELAY_MS * (1 + this.random())));
+        return;
+      }
+      let outcome: AttemptOutcome;
+      try {
+        // The subscriber may have changed (or gone) while this job waited for its slot.
+        const current = await subscribers.get(job.subscriber_id);
+        outcome =
+          !current || current.status !== 'enabled'
+            ? { kind: 'dead', record, reason: DEAD_LETTER_REASONS.subscriberDisabled, error: null }
+            : await this.limiter.run(() => this.send(record, current));
+      } finally {
+        this.slots.release(subscriber.id);
+      }
+      // Recorded with the slots free: on NATS a record write is a round trip, and a sending
+      // slot held through it sat idle.
+      if (outcome.kind === 'dead') await this.deadLetter(outcome.record, outcome.reason, outcome.error);
+      else await this.settle(message, record, outcome);
     } finally {
       clearInterval(heartbeat);
-      this.slots.release(subscriber.id);
     }
   }
 
-  private async attempt(message: BusMessage, record: DeliveryRecord, subscriber: SubscriberRecord): Promise<void> {
+  /** Signs and POSTs one attempt: what came of it, to be recorded by `settle`. */
+  private async send(record: DeliveryRecord, subscriber: SubscriberRecord): Promise<AttemptOutcome> {
     const { policy, metrics } = this.options;
     let url: URL;
     try {
-      url = parseWebhookUrl(subscriber.url, { requireHttps: policy.requireHttps });
+      url = this.urlOf(subscriber);
     } catch (error) {
       if (!(error instanceof WebhookUrlError)) throw error;
-      await this.deadLetter(record, DEAD_LETTER_REASONS.urlRefused, error.message);
-      return;
+      return { kind: 'dead', record, reason: DEAD_LETTER_REASONS.urlRefused, error: error.message };
     }
     const attempts = record.attempts + 1;
     const attemptedAt = new Date(this.now()).toISOString();
@@ -160,12 +188,28 @@ export class DeliveryWorker {
     } catch (error) {
       if (error instanceof DeliveryRefusedError) {
         metrics.attempts.inc({ event: record.event_type, outcome: 'refused' });
-        await this.deadLetter({ ...record, attempts, last_attempt_at: attemptedAt }, DEAD_LETTER_REASONS.addressRefused, error.message);
-        return;
+        return { kind: 'dead', record: { ...record, attempts, last_attempt_at: attemptedAt }, reason: DEAD_LETTER_REASONS.addressRefused, error: error.message };
       }
       if (!(error instanceof HostUnresolvedError)) throw error;
       result = { kind: 'failed', reason: 'connection', message: error.message, durationMs: 0 };
     }
+    return { kind: 'sent', subscriber, result, attempts, attemptedAt };
+  }
+
+  /** The subscriber's URL, parsed (and checked) once per subscriber record. */
+  private urlOf(subscriber: SubscriberRecord): URL {
+    let url = this.urls.get(subscriber);
+    if (!url) {
+      url = parseWebhookUrl(subscriber.url, { requireHttps: this.options.policy.requireHttps });
+      this.urls.set(subscriber, url);
+    }
+    return url;
+  }
+
+  /** Records an attempt: delivered, gone (410: the subscriber is disabled), or nak'ed for its retry. */
+  private async settle(message: BusMessage, record: DeliveryRecord, sent: Extract<AttemptOutcome, { kind: 'sent' }>): Promise<void> {
+    const { policy, metrics } = this.options;
+    const { subscriber, result, attempts, attemptedAt } = sent;
     if (result.durationMs > 0) metrics.attemptSeconds.observe({ event: record.event_type }, result.durationMs / 1000);
 
     const attempted: DeliveryRecord = {

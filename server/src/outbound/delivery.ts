@@ -59,10 +59,22 @@ export const deliveryRecordSchema = deliveryJobSchema.extend({
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
-/** A job's record before any attempt. */
+/**
+ * A job's record before any attempt. Written field by field: a spread of the parsed job gave a
+ * record slow to build and to stringify (in a profile of the outbound bench, 1.7% of the
+ * process's busy time in this function alone, and its record's `encodeJson` four times the
+ * job's).
+ */
 export function pendingRecord(job: DeliveryJob): DeliveryRecord {
   return {
-    ...job,
+    delivery_id: job.delivery_id,
+    webhook_id: job.webhook_id,
+    subscriber_id: job.subscriber_id,
+    event_type: job.event_type,
+    channel: job.channel,
+    body: job.body,
+    created_at: job.created_at,
+    replay_of: job.replay_of,
     status: 'pending',
     attempts: 0,
     last_attempt_at: null,

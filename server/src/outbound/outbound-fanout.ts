@@ -77,11 +77,17 @@ export class OutboundFanout {
     return undefined;
   }
 
-  /** One job per subscriber that wants the event and existed when it happened. */
+  /**
+   * One job per subscriber that wants the event and existed when it happened. The publishes go
+   * out together and are awaited together (on NATS one round trip for all, not one per
+   * subscriber: with 100 subscribers the serial acks were most of an event's fan-out); any
+   * failure fails the event once all have settled, and its redelivery makes the same delivery
+   * ids, which the bus drops as duplicates.
+   */
   async fanOut(event: OutboundEvent): Promise<number> {
     const happenedAtMs = Date.parse(event.timestamp);
     const createdAt = new Date(this.now()).toISOString();
-    let jobs = 0;
+    const publishes: Promise<void>[] = [];
     for (const subscriber of this.options.subscribers.list()) {
       if (!subscriberWants(subscriber, event.type, event.channel)) continue;
       if (!(Date.parse(subscriber.created_at) <= happenedAtMs)) continue;
@@ -95,10 +101,14 @@ export class OutboundFanout {
         created_at: createdAt,
         replay_of: null,
       };
-      await this.options.bus.publish(SUBJECTS.outboundDelivery(subscriber.id), encodeJson(job), { msgId: job.delivery_id });
-      this.options.metrics.fannedOut.inc({ event: event.type });
-      jobs++;
+      publishes.push(
+        this.options.bus.publish(SUBJECTS.outboundDelivery(subscriber.id), encodeJson(job), { msgId: job.delivery_id }).then(() => {
+          this.options.metrics.fannedOut.inc({ event: event.type });
+        }),
+      );
     }
-    return jobs;
+    const failed = (await Promise.allSettled(publishes)).find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    return publishes.length;
   }
 }

@@ -61,6 +61,32 @@ export function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
   };
 }
 
+/** What a request to one URL always has: worked out once per URL object rather than per attempt. */
+interface UrlParts {
+  readonly https: boolean;
+  readonly hostname: string;
+  readonly port: number | undefined;
+  readonly path: string;
+  readonly host: string;
+}
+
+const urlParts = new WeakMap<URL, UrlParts>();
+
+function partsOf(url: URL): UrlParts {
+  let parts = urlParts.get(url);
+  if (!parts) {
+    parts = {
+      https: url.protocol === 'https:',
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      host: url.host,
+    };
+    urlParts.set(url, parts);
+  }
+  return parts;
+}
+
 class AttemptError extends Error {
   constructor(readonly reason: 'connect_timeout' | 'timeout') {
     super(reason === 'connect_timeout' ? 'connect timed out' : 'delivery timed out');
@@ -74,7 +100,8 @@ class AttemptError extends Error {
 export function sendWebhook(webhook: WebhookRequest, limits: SendLimits, agents: SenderAgents): Promise<SendResult> {
   const startedAt = performance.now();
   const elapsed = () => Math.round(performance.now() - startedAt);
-  const https = webhook.url.protocol === 'https:';
+  const parts = partsOf(webhook.url);
+  const https = parts.https;
   const body = Buffer.from(webhook.body, 'utf8');
   return new Promise((resolve) => {
     let settled = false;
@@ -95,22 +122,22 @@ export function sendWebhook(webhook: WebhookRequest, limits: SendLimits, agents:
       connectTimer,
       setTimeout(() => request?.destroy(new AttemptError('timeout')), limits.timeoutMs),
     );
+    const headers: Record<string, string> = {};
+    for (const name in webhook.headers) headers[name] = webhook.headers[name]!;
+    headers.host = parts.host;
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(body.length);
+    headers['user-agent'] = 'live-upload-webhooks/1';
     const options = {
       method: 'POST',
-      protocol: webhook.url.protocol,
-      hostname: webhook.url.hostname.replace(/^\[|\]$/g, ''),
-      port: webhook.url.port === '' ? undefined : Number(webhook.url.port),
-      path: `${webhook.url.pathname}${webhook.url.search}`,
-      headers: {
-        ...webhook.headers,
-        host: webhook.url.host,
-        'content-type': 'application/json',
-        'content-length': String(body.length),
-        'user-agent': 'live-upload-webhooks/1',
-      },
+      protocol: https ? 'https:' : 'http:',
+      hostname: parts.hostname,
+      port: parts.port,
+      path: parts.path,
+      headers,
       lookup: pinnedLookup(webhook.pinned),
       agent: https ? agents.https : agents.http,
-      ...(https ? { servername: webhook.url.hostname.replace(/^\[|\]$/g, '') } : {}),
+      ...(https ? { servername: parts.hostname } : {}),
     };
     try {
       request = (https ? httpsRequest : httpRequest)(options, (response: IncomingMessage) => {

@@ -85,12 +85,32 @@ export function publicSubscriber(record: SubscriberRecord): Record<string, unkno
   return { ...rest, secrets: secrets.map((secret) => ({ created_at: secret.created_at, expires_at: secret.expires_at })) };
 }
 
+type StoredSecret = SubscriberRecord['secrets'][number];
+
+/**
+ * Key bytes of each stored secret, decoded (and checked) once per stored object rather than on
+ * every delivery: a subscriber record is kept as one object until it changes.
+ */
+const decodedKeys = new WeakMap<StoredSecret, Buffer | null>();
+
+function keyOf(secret: StoredSecret): Buffer | undefined {
+  let key = decodedKeys.get(secret);
+  if (key === undefined) {
+    key = parseWebhookSecret(secret.secret) ?? null;
+    decodedKeys.set(secret, key);
+  }
+  return key ?? undefined;
+}
+
 /** The keys that sign now: the current one and any previous one not yet expired. */
 export function signingKeys(record: SubscriberRecord, nowMs: number): Buffer[] {
-  return record.secrets
-    .filter((secret) => secret.expires_at === null || Date.parse(secret.expires_at) > nowMs)
-    .map((secret) => parseWebhookSecret(secret.secret))
-    .filter((key): key is Buffer => key !== undefined);
+  const keys: Buffer[] = [];
+  for (const secret of record.secrets) {
+    if (secret.expires_at !== null && !(Date.parse(secret.expires_at) > nowMs)) continue;
+    const key = keyOf(secret);
+    if (key !== undefined) keys.push(key);
+  }
+  return keys;
 }
 
 /** Does this subscriber want this event? */
