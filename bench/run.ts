@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark in sequence (element sizes, webhook ingest on memory, one
  * nats-server and a three-node cluster, SSE fan-out (memory; one nats-server and the cluster), uploads:
  * tus throughput, moderation latency, transcode speed incl. bench/media.ts, outbound webhooks,
- * Clip in Chromium with FFmpeg.wasm vs native ffmpeg, the VOD ladder vs one ffmpeg per rung), each
+ * Clip in Chromium with FFmpeg.wasm vs native ffmpeg, the VOD ladder vs one ffmpeg per rung, our
+ * WHIP origin's glass-to-glass latency and capacity), each
  * measuring our code and its baseline in the same run, then one summary block with all
  * figures. Goals print PASS/MISS; a miss does not fail the command (machines are shared and
  * noisy), only a bench that could not run at all does, like the badge over its byte budget.
@@ -13,6 +14,7 @@ import { clusterSummary } from './cluster.js';
 import { BADGE_GZIP_BUDGET_BYTES, measureBadgeSize, measureUploadSize, formatUploadSize, UPLOAD_GZIP_BUDGET_BYTES, type UploadSize } from './size.js';
 import { CLIP_GOALS, formatClip, runClipBench, type ClipBenchResult } from './clip.js';
 import { formatVod, runVodBench, vodSummary, type VodBenchResult } from './vod.js';
+import { formatOrigin, originSummary, runOriginBench, type OriginBenchResult } from './origin.js';
 import { formatUpload, runUploadBench, uploadSummary, type UploadBenchResult } from './upload.js';
 import { formatOutbound, runOutboundBench, type OutboundBenchResult } from './outbound.js';
 import { fmt, fmtInt, verdict } from './support/stats.js';
@@ -107,6 +109,16 @@ try {
   console.log(`vod bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 }
 
+section('origin: WHIP publisher frame -> HLS viewer latency, concurrent 720p publishers and viewers');
+let origin: OriginBenchResult | undefined;
+try {
+  origin = await runOriginBench();
+  console.log(formatOrigin(origin));
+} catch (error) {
+  broken = true;
+  console.log(`origin bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
 section('summary');
 const summary: string[] = [];
 if (size) {
@@ -166,6 +178,7 @@ if (clip) {
   );
 } else summary.push('clip    not measured');
 summary.push(vodSummary(vod));
+summary.push(originSummary(origin));
 summary.push(`total   ${fmt((performance.now() - startedAt) / 1000)} s`);
 console.log(summary.join('\n'));
 const overBudget = (size && size.gzipBytes > BADGE_GZIP_BUDGET_BYTES) || (uploadSize && uploadSize.gzipBytes > UPLOAD_GZIP_BUDGET_BYTES);
