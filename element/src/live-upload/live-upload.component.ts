@@ -18,6 +18,8 @@ import { publishTemplate } from './publish-templates.js';
 import { ReplayController } from './replay-controller.js';
 import { replayTemplate } from './replay-templates.js';
 import { UploadFlowController } from './upload-flow-controller.js';
+import { ViewingBeacons } from './viewing-beacons.js';
+import type { BeaconSurface } from '@live-upload/schema';
 import { formatClock, formatWholeSeconds, resolveUploadLabels, type LiveUploadLabels } from './upload-labels.js';
 import type { UploadSnapshot } from './upload-session.js';
 import { lastUploadTemplate, pendingTemplate, progressBar, uploadTemplate } from './upload-templates.js';
@@ -118,6 +120,8 @@ export class LiveUpload extends LitElement {
     noClip: { type: Boolean, attribute: 'no-clip' },
     noRecord: { type: Boolean, attribute: 'no-record' },
     noUpload: { type: Boolean, attribute: 'no-upload' },
+    noBeacons: { type: Boolean, attribute: 'no-beacons' },
+    beaconSurface: { attribute: 'beacon-surface' },
     labels: { attribute: false },
     publish: { type: Boolean },
     publishGrant: { attribute: false },
@@ -164,6 +168,16 @@ export class LiveUpload extends LitElement {
   noRecord = false;
   /** Clip and record, but leave uploading to the page (it gets `live-clip-ready`). */
   noUpload = false;
+
+  /**
+   * Send no audience beacons (issue 27). Otherwise, while a broadcast with a canonical id plays,
+   * the element sends `start`, a heartbeat every 30 s, and one beacon per clip made and upload
+   * done: no cookie, no user id, the referrer reduced to a provider or an origin.
+   */
+  noBeacons = false;
+
+  /** Where the element is watched, for the publisher's audience numbers: `embed` (default), `landing`, `oembed`. */
+  beaconSurface: BeaconSurface = 'embed';
 
   /** Publisher mode: go live from this element (WHIP) instead of watching, clipping and recording. */
   publish = false;
@@ -248,6 +262,14 @@ export class LiveUpload extends LitElement {
       this._title = '';
     },
   });
+  /** Audience beacons (issue 27): a controller that listens to the player and to this element's own clip and upload events. */
+  readonly beacons = new ViewingBeacons(this, () => ({
+    endpoint: this.endpoint,
+    channel: this.channel,
+    canonicalId: this.#follow.playback.canonicalId,
+    surface: this.beaconSurface,
+    disabled: this.noBeacons || this.publish || Boolean(this.src),
+  }));
   #replay = new ReplayController(this, this.#view, this.#capture, () => ({
     endpoint: this.endpoint,
     channel: this.channel,

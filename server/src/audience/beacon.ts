@@ -94,7 +94,10 @@ export function reduceBeacon(body: BeaconBody, context: BeaconContext): { ok: tr
   if (!parsed) return { ok: false, problem: 'canonical_id' };
   if (parsed.publisher !== ref.publisher || parsed.slug !== ref.slug) return { ok: false, problem: 'foreign_canonical_id' };
   if (parsed.startedAtMs > context.now + FUTURE_SLACK_MS) return { ok: false, problem: 'future_canonical_id' };
-  const host = body.surface === 'landing' ? null : (originOf(context.requestOrigin) ?? originOf(body.host_origin) ?? null);
+  // An embed's beacon comes from the host page (its Origin header is the host); the oEmbed iframe's
+  // comes from our own page, so only the body can name who embeds it.
+  const fromHeader = body.surface === 'embed' || body.surface === 'badge' ? originOf(context.requestOrigin) : undefined;
+  const host = body.surface === 'landing' ? null : (fromHeader ?? originOf(body.host_origin) ?? null);
   const pageOrigin = body.surface === 'landing' ? context.publicOrigin : (host ?? undefined);
   const counted: BeaconEvent[] = ['clip', 'upload'];
   return {

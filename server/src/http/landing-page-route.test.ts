@@ -182,7 +182,7 @@ describeEachBus('landing page GET /c/:publisher/:slug', (bus) => {
     assert.equal(ld['contentUrl'], PLAYBACK);
     assert.equal(ld['uploadDate'], live.started_at);
     assert.deepEqual(ld['publication'], [{ '@type': 'BroadcastEvent', isLiveBroadcast: true, startDate: live.started_at }]);
-    assert.match(parsed.html, new RegExp(`<live-upload channel="${TEST_CHANNEL}" endpoint="${server.url}"></live-upload>`));
+    assert.match(parsed.html, new RegExp(`<live-upload channel="${TEST_CHANNEL}" endpoint="${server.url}" beacon-surface="landing"></live-upload>`));
     assert.ok(parsed.scripts.some((script) => script['src'] === `${server.url}/element/live-upload.js`));
     const csp = response.headers.get('content-security-policy') ?? '';
     assert.equal(cspDirective(csp, 'media-src'), `media-src 'self' ${server.url} https://cdn.example blob:`);
