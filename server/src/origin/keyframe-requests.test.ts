@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../../../test/support/eventually.js';
 import { DEFAULT_KEYFRAME_REQUEST_OPTIONS, KeyframeRequestSchedule, ffmpegReportsDamage } from './keyframe-requests.js';
+import { rtpInputSdp } from './live-ladder.js';
+import { freeRtpPortPair } from './rtp-ports.js';
 
 const SEGMENT_MS = 2000;
 const schedule = () => new KeyframeRequestSchedule({ ...DEFAULT_KEYFRAME_REQUEST_OPTIONS, segmentMs: SEGMENT_MS });
@@ -48,15 +52,31 @@ describe('keyframe requests of a WHIP session', () => {
   });
 });
 
-/** Runs ffmpeg, returns its stderr lines. */
+/** Runs ffmpeg (killed after 30 s: a test never hangs on it), returns its stderr lines. */
 function ffmpegStderr(args: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const child = spawn('ffmpeg', ['-nostdin', '-hide_banner', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => (stderr += chunk));
     child.once('error', reject);
-    child.once('close', () => resolve(stderr.split('\n')));
+    child.once('close', () => {
+      clearTimeout(killer);
+      resolve(stderr.split('\n'));
+    });
+  });
+}
+
+/** Whether a UDP port on loopback is free (false once ffmpeg has bound it). */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createSocket('udp4');
+    probe.once('error', () => {
+      probe.close();
+      resolve(false);
+    });
+    probe.bind(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
 }
 
@@ -87,11 +107,39 @@ describe('ffmpeg damage reports (real ffmpeg decoding a damaged stream)', () => 
     assert.ok(damagedLines.some(ffmpegReportsDamage), `no damage seen in:\n${damagedLines.join('\n')}`);
   });
 
-  it('knows the RTP demuxer\'s lines for a gap its reorder queue gave up on (libavformat rtpdec)', () => {
-    assert.ok(ffmpegReportsDamage('[sdp @ 0x55d0c8a4e2c0] RTP: missed 3 packets'));
+  it('sees an RTP loss NACK did not repair: ffmpeg reading an SDP (as the ladder does) from a sender whose packets are dropped now and then', async () => {
+    const relayPort = await freeRtpPortPair();
+    const ladderPort = await freeRtpPortPair();
+    const sdpPath = join(dir, 'input.sdp');
+    await writeFile(sdpPath, rtpInputSdp({ video: ladderPort }, { video: { codec: 'h264', payloadType: 96 } }));
+    // The loss: every 100th packet of the sender is not passed on (after the first keyframe's).
+    const relay = createSocket('udp4');
+    const out = createSocket('udp4');
+    let packets = 0;
+    relay.on('message', (packet) => {
+      packets += 1;
+      if (packets > 200 && packets % 100 === 0) return;
+      out.send(packet, ladderPort, '127.0.0.1');
+    });
+    await new Promise<void>((resolve) => relay.bind(relayPort, '127.0.0.1', resolve));
+    try {
+      const receiver = ffmpegStderr(['-v', 'warning', '-protocol_whitelist', 'file,udp,rtp', '-reorder_queue_size', '512', '-i', sdpPath, '-t', '4', '-f', 'null', '-']);
+      await eventually(async () => !(await canBind(ladderPort)), 'the ladder-side ffmpeg listening', 10_000, { intervalMs: 50 });
+      // One keyframe only, as a libwebrtc publisher that is never asked.
+      await ffmpegStderr(['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=5', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '100000', '-bsf:v', 'h264_mp4toannexb', '-f', 'rtp', '-payload_type', '96', `rtp://127.0.0.1:${relayPort}`]);
+      const lines = await receiver;
+      const damage = lines.filter(ffmpegReportsDamage);
+      assert.ok(damage.some((line) => /RTP: missed \d+ packets/.test(line)), `no RTP gap seen in:\n${lines.join('\n')}`);
+    } finally {
+      relay.close();
+      out.close();
+    }
+  });
+
+  it('knows the lines it has not seen here: a packet after its gap was given up, and VP8 without a keyframe', () => {
     assert.ok(ffmpegReportsDamage('[sdp @ 0x55d0c8a4e2c0] RTP: dropping old packet received too late'));
     assert.ok(ffmpegReportsDamage('[vp8 @ 0x5581] Discarding interframe without a prior keyframe!'));
-    assert.ok(!ffmpegReportsDamage('[hls @ 0x5581] Opening \'seg-3.m4s.tmp\' for writing'));
+    assert.ok(!ffmpegReportsDamage("[hls @ 0x5581] Opening 'seg-3.m4s.tmp' for writing"));
     assert.ok(!ffmpegReportsDamage('frame=  120 fps= 30 q=-1.0 size=N/A time=00:00:04.00 bitrate=N/A speed=   1x'));
   });
 });

@@ -48,8 +48,15 @@ export class UnanswerableOfferError extends Error {
 /** The bitrate limit is judged over this window. */
 const BITRATE_WINDOW_MS = 5000;
 const BITRATE_TOLERANCE = 1.25;
-/** ffmpeg gets this long to write its last segments and `EXT-X-ENDLIST` after SIGINT. */
-const FFMPEG_FINISH_MS = 10_000;
+/**
+ * ffmpeg gets this long to write its last segments and `EXT-X-ENDLIST` after SIGINT. It reads
+ * SIGINT between input packets, and forwarding stops when the session ends, so it only sees it
+ * when its RTP read gives up: ffmpeg 5.1's SDP demuxer times out after 10 s of no packets
+ * (measured: 9.8 s from SIGINT to a clean exit). Longer than that, so the clean exit (final
+ * playlists, last segment) wins over SIGKILL (a second SIGINT interrupts the muxer's writes too:
+ * empty playlists).
+ */
+const FFMPEG_FINISH_MS = 13_000;
 const STDERR_TAIL_BYTES = 4096;
 
 type VideoCodec = 'h264' | 'vp8';
@@ -334,14 +341,28 @@ export class WhipSession {
 
   private async finish(reason: string): Promise<void> {
     clearInterval(this.ticker);
-    await this.pc.close().catch(() => undefined);
     const child = this.ffmpeg;
     if (child && child.exitCode === null && child.signalCode === null) {
+      // ffmpeg reads SIGINT between input packets: the publisher's media, while it still comes,
+      // is forwarded until ffmpeg exits, so it ends within a packet (not at its 10 s input timeout)
+      // and writes its last segment and EXT-X-ENDLIST. The peer connection closes after.
       child.kill('SIGINT');
+      const socket = this.socket;
+      const forwarding: Array<{ unSubscribe(): void }> = [];
+      for (const [received, port] of [[this.video, this.ports?.video], [this.audio, this.ports?.audio]] as const) {
+        if (!received || port === undefined || !socket) continue;
+        forwarding.push(
+          received.track.onReceiveRtp.subscribe((packet) => {
+            if (packet.header.payloadType === received.payloadType) socket.send(packet.serialize(), port, '127.0.0.1');
+          }),
+        );
+      }
       const killer = setTimeout(() => child.kill('SIGKILL'), FFMPEG_FINISH_MS);
       await this.ffmpegExited;
       clearTimeout(killer);
+      for (const subscription of forwarding) subscription.unSubscribe();
     }
+    await this.pc.close().catch(() => undefined);
     this.socket?.close();
     await this.watcher?.stop().catch((error: unknown) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'the last origin ladder files could not be stored'));
     await this.deps.sink.close().catch((error: unknown) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'the origin sink did not close'));
@@ -358,7 +379,7 @@ export class WhipSession {
       this.deps.logger.warn({ session_id: this.sessionId, reason, stderr: this.stderrTail }, 'origin session ended before its ladder was playable');
     }
     await rm(this.deps.workDir, { recursive: true, force: true }).catch(() => undefined);
-    this.deps.logger.info({ session_id: this.sessionId, channel: this.channel, reason }, 'origin session ended');
+    this.deps.logger.info({ session_id: this.sessionId, channel: this.channel, reason, keyframe_requests: this.keyframes.counts }, 'origin session ended');
     this.deps.onEnded?.(ended, reason);
   }
 }
