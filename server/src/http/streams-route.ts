@@ -16,6 +16,10 @@ export interface StreamsRouteDeps {
  * `GET /api/v1/streams?status=&tag=&q=&sort=&limit=&cursor=` (and HEAD): the discovery index,
  * one page of small stream summaries and the cursor of the next. Thin: parse (400 naming the
  * parameter), page the in-memory index, revalidate by ETag; cached briefly like `/status`.
+ * `sort=trending` (the default) ranks live, then scheduled, then offline channels by
+ * `floor(viewers x (1 + clips + watch_minutes / 60))` (issue 27; `trendingScore` in
+ * `discovery/engagement.ts`): viewers the higher of the providers' count and our audience's,
+ * clips and viewer-minutes of the current broadcast from the audience beacons.
  */
 export function streamsRoute(deps: StreamsRouteDeps): Router<AppState> {
   const router = new Router<AppState>();
