@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { LiveMetadata } from '@live-upload/schema';
+import { createCanonicalId, type LiveMetadata } from '@live-upload/schema';
+import { AudienceStore, audienceEngagement, foldBeacons, minuteOf, type AudienceBeacon } from '../audience/index.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { BUCKETS, STREAMS, createMemoryBus, createNatsBus, type Bus } from '../bus/index.js';
@@ -61,5 +62,28 @@ describeEachBus('stream directory', (under) => {
     await eventually(() => found.size === 2, 'the deleted channel to leave');
     assert.deepEqual(names(directory), ['acme/two=acme/two:live', 'acme/one=One, renamed:offline'], 'the ghost never entered');
 
+  });
+
+  it('re-ranks trending when the audience aggregate of a listed broadcast changes anywhere (issue 27)', async () => {
+    directory?.stop();
+    const store = await AudienceStore.open(bus);
+    await registry.upsert({ publisher: 'acme', slug: 'big' }, { providers: {} });
+    await registry.upsert({ publisher: 'acme', slug: 'small' }, { providers: {} });
+    const big = createCanonicalId({ publisher: 'acme', slug: 'big' }, Date.now() - 60_000);
+    const small = createCanonicalId({ publisher: 'acme', slug: 'small' }, Date.now() - 30_000);
+    hub.accept({ ...liveRecord('acme/big', 20), canonical_id: big, viewer_count: 30 });
+    hub.accept({ ...liveRecord('acme/small', 20), canonical_id: small, viewer_count: 10 });
+    const found = (directory = await StreamDirectory.open({ bus, hub, logger, engagement: audienceEngagement(store) }));
+    await found.start();
+    const live = () => found.sortedBy('trending').filter((entry) => entry.record.status === 'live').map((entry) => entry.channel);
+    assert.deepEqual(live().slice(0, 2), ['acme/big', 'acme/small'], 'by viewer count while nothing is counted');
+
+    // The small stream's viewers clip: 10 x (1 + 3 + 1/60) = 40 > 30.
+    const minute = minuteOf(Date.now());
+    const beacons: AudienceBeacon[] = ['a', 'b', 'c'].map((session, index) => ({ canonical_id: small, channel: 'acme/small', event: 'clip', surface: 'landing', host: null, source: 'direct', session, n: index + 1, at: Date.now() }));
+    await store.updateMinute(small, minute, (current) => foldBeacons(current, small, minute, beacons));
+    await eventually(() => live()[0] === 'acme/small', 'the engaged stream to rank first');
+    const entry = found.sortedBy('trending')[0]!;
+    assert.equal(entry.trendingScore, 40);
   });
 });
