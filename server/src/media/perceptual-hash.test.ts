@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { mediaFixtures, type MediaFixtures } from '../../../test/fixtures/media-fixtures.js';
-import { dHash, hammingDistance, matchesBlocklist, sampleFrameHashes } from './perceptual-hash.js';
+import { runFfmpeg } from './ffmpeg-runner.js';
+import { dHash, hammingDistance, matchesBlocklist, PERCEPTUAL_HASH_DEFAULTS, sampleFrameHashes, sampleUploadFrameHashes } from './perceptual-hash.js';
 
 /** A 9x8 grey frame from a function of (row, col). */
 function frame(pixel: (row: number, col: number) => number): Uint8Array {
@@ -64,7 +68,7 @@ describe('sampleFrameHashes with real ffmpeg', () => {
   let original: string[];
   before(async () => {
     fixtures = await mediaFixtures();
-    original = await sampleFrameHashes(fixtures.validMp4, { durationS: 5 });
+    original = await sampleFrameHashes(fixtures.validMp4, { durationS: 5, frameCount: 8 });
   });
 
   it('samples 8 frames in one ffmpeg run', () => {
@@ -72,8 +76,13 @@ describe('sampleFrameHashes with real ffmpeg', () => {
     for (const hash of original) assert.match(hash, /^[0-9a-f]{16}$/);
   });
 
+  it('hashes referenceFrameCount frames for a blocklist reference by default', async () => {
+    const reference = await sampleFrameHashes(fixtures.validMp4, { durationS: 5 });
+    assert.equal(reference.length, PERCEPTUAL_HASH_DEFAULTS.referenceFrameCount);
+  });
+
   it('still matches the original after a re-encode at a lower bitrate and 1280x720 -> 640x360', async () => {
-    const reencoded = await sampleFrameHashes(fixtures.reencodedMp4, { durationS: 5 });
+    const reencoded = await sampleFrameHashes(fixtures.reencodedMp4, { durationS: 5, frameCount: 8 });
     const match = matchesBlocklist(reencoded, original);
     assert.equal(match.matched, true);
     assert.equal(match.matchingFrames, reencoded.length);
@@ -81,14 +90,59 @@ describe('sampleFrameHashes with real ffmpeg', () => {
   });
 
   it('matches the same clip in another container and codec (VP9 WebM)', async () => {
-    const webm = await sampleFrameHashes(fixtures.validWebm, { durationS: 5 });
+    const webm = await sampleFrameHashes(fixtures.validWebm, { durationS: 5, frameCount: 8 });
     assert.equal(matchesBlocklist(webm, original).matched, true);
   });
 
   it('does not match a different clip', async () => {
-    const different = await sampleFrameHashes(fixtures.differentMp4, { durationS: 5 });
+    const different = await sampleFrameHashes(fixtures.differentMp4, { durationS: 5, frameCount: 8 });
     assert.ok(different.length >= 2);
     const match = matchesBlocklist(different, original);
     assert.equal(match.matched, false, JSON.stringify(match.hits));
+  });
+});
+
+describe('sampleUploadFrameHashes (the check\'s sampler) against blocklist references', () => {
+  let fixtures: MediaFixtures;
+  let reference: string[];
+  let workDir: string;
+  /** `validMp4` re-encoded at 640x360 with a keyframe every 0.5 s, as a phone or an editor would cut it. */
+  let denseKeyframes: string;
+  before(async () => {
+    fixtures = await mediaFixtures();
+    reference = await sampleFrameHashes(fixtures.validMp4, { durationS: 5 });
+    workDir = await mkdtemp(join(tmpdir(), 'live-upload-phash-'));
+    denseKeyframes = join(workDir, 'keyframes-every-half-second.mp4');
+    await runFfmpeg(
+      ['-y', '-v', 'error', '-i', fixtures.validMp4, '-vf', 'scale=640:360', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '15', '-b:v', '400k', '-threads', '1', '-an', denseKeyframes],
+      { timeoutMs: 60_000 },
+    );
+  });
+  after(async () => {
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('decodes only keyframes when there are enough of them, and still matches the reference', async () => {
+    const { hashes, sampling } = await sampleUploadFrameHashes(denseKeyframes, { durationS: 5 });
+    assert.equal(sampling, 'keyframes');
+    assert.equal(hashes.length, 8);
+    const match = matchesBlocklist(hashes, reference);
+    assert.equal(match.matched, true);
+    assert.equal(match.matchingFrames, hashes.length, JSON.stringify(match.hits));
+  });
+
+  it('falls back to decoding every frame for a clip that is one GOP, and still matches the reference', async () => {
+    const { hashes, sampling } = await sampleUploadFrameHashes(fixtures.reencodedMp4, { durationS: 5 });
+    assert.equal(sampling, 'all-frames');
+    assert.equal(hashes.length, 8);
+    const match = matchesBlocklist(hashes, reference);
+    assert.equal(match.matched, true);
+    assert.equal(match.matchingFrames, hashes.length, JSON.stringify(match.hits));
+  });
+
+  it('does not match a different clip', async () => {
+    const { hashes } = await sampleUploadFrameHashes(fixtures.differentMp4, { durationS: 5 });
+    assert.ok(hashes.length >= 2);
+    assert.equal(matchesBlocklist(hashes, reference).matched, false);
   });
 });

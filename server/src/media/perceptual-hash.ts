@@ -8,7 +8,17 @@ import { mediaInputArgs } from './media-input.js';
  *
  * Hash: 64-bit dHash. Each sampled frame is scaled (area average) to 9x8 grey; bit (row, col)
  * is 1 when pixel (row, col) is brighter than pixel (row, col + 1). Written as 16 lowercase hex
- * digits, row 0 in the high bits.
+ * digits, row 0 in the high bits. The hash of a frame is the same whichever sampler picked the
+ * frame, so blocklist entries stored before the keyframe sampler existed keep their meaning.
+ *
+ * Two samplers, because the two sides of a match have different budgets:
+ * - a blocklist reference (`sampleFrameHashes`) is made once, by an admin: every frame is
+ *   decoded and `referenceFrameCount` frames spread evenly over the clip are hashed, so that
+ *   whatever frame an upload is sampled at, a reference frame lies close to it in time;
+ * - every upload is checked (`sampleUploadFrameHashes`): only its keyframes are decoded
+ *   (`-skip_frame nokey`), so a 30 s 720p clip costs a handful of frame decodes instead of 900.
+ *   When the clip has too few keyframes to spread samples over (one GOP for the whole clip),
+ *   it falls back to decoding every frame.
  */
 
 /** A 64-bit perceptual hash as 16 lowercase hex digits. */
@@ -16,8 +26,20 @@ export const perceptualHashSchema = z.string().regex(/^[0-9a-f]{16}$/, 'a 64-bit
 export type PerceptualHash = z.infer<typeof perceptualHashSchema>;
 
 export const PERCEPTUAL_HASH_DEFAULTS = {
-  /** Frames sampled per video, at the middle of N equal slices of its duration. */
+  /** Frames sampled per uploaded video: keyframes spread over N equal slices of its duration. */
   frameCount: 8,
+  /**
+   * Frames hashed for a blocklist reference, at the middle of N equal slices of its duration:
+   * dense, so an upload's keyframe (anywhere in a slice) has a reference frame within half a
+   * slice of it (under 0.25 s on a 30 s clip). At most 256 (a blocklist entry's limit).
+   */
+  referenceFrameCount: 64,
+  /**
+   * An upload whose keyframes give fewer informative hashes than this is sampled again with
+   * every frame decoded (`sampleFrameHashes` at `frameCount`): too few keyframes to spread the
+   * samples over (a single GOP, a screen recording with keyframes minutes apart).
+   */
+  minKeyframeHashes: 4,
   /**
    * A frame matches a blocklisted hash within this many differing bits (of 64). Re-encodes and
    * resizes of our test clips land at 0-4; unrelated frames at ~32 (random) and rarely under 16.
@@ -80,26 +102,59 @@ export interface FrameHashOptions {
   /** The file's duration in seconds (from the probe); frames are spread over it. */
   readonly durationS: number;
   readonly frameCount?: number;
-  /** Default 30 s: the video is decoded once, start to end. */
+  /** Default 30 s: the video may be decoded once, start to end. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
   readonly binaries?: Partial<MediaBinaries>;
 }
 
 /**
- * Samples `frameCount` frames evenly over the video (the first frame at or after the middle of
- * each of N equal slices of the duration) with ONE ffmpeg call, and hashes them. Flat frames
- * (see `minLumaRange`) are left out, so the result may be shorter than `frameCount`.
+ * Blocklist reference hashes: samples `frameCount` (default `referenceFrameCount`) frames evenly
+ * over the video (the first frame at or after the middle of each of N equal slices of the
+ * duration) with ONE ffmpeg call that decodes every frame, and hashes them. Flat frames (see
+ * `minLumaRange`) are left out, so the result may be shorter than `frameCount`.
  */
 export async function sampleFrameHashes(path: string, options: FrameHashOptions): Promise<PerceptualHash[]> {
-  const frameCount = options.frameCount ?? PERCEPTUAL_HASH_DEFAULTS.frameCount;
+  const frameCount = options.frameCount ?? PERCEPTUAL_HASH_DEFAULTS.referenceFrameCount;
   if (!(options.durationS > 0)) throw new RangeError(`durationS must be positive, got ${options.durationS}`);
   const step = options.durationS / frameCount;
   // `selected_n` counts the frames selected so far, so this picks the first frame past each slice middle.
-  const select = `select='gte(t\\,(selected_n+0.5)*${step.toFixed(6)})'`;
+  return hashSelectedFrames(path, [], `select='gte(t\\,(selected_n+0.5)*${step.toFixed(6)})'`, frameCount, options);
+}
+
+/** How `sampleUploadFrameHashes` sampled: keyframes only, or every frame decoded (too few keyframes). */
+export type FrameSampling = 'keyframes' | 'all-frames';
+
+/**
+ * An upload's hashes for the blocklist check: up to `frameCount` (default 8) keyframes, the
+ * first keyframe at or after the start of each of N equal slices of the duration, with only
+ * keyframes decoded. Falls back to `sampleFrameHashes` at `frameCount` (every frame decoded)
+ * when the keyframes give fewer than `minKeyframeHashes` informative hashes.
+ */
+export async function sampleUploadFrameHashes(path: string, options: FrameHashOptions): Promise<{ hashes: PerceptualHash[]; sampling: FrameSampling }> {
+  const frameCount = options.frameCount ?? PERCEPTUAL_HASH_DEFAULTS.frameCount;
+  if (!(options.durationS > 0)) throw new RangeError(`durationS must be positive, got ${options.durationS}`);
+  const step = options.durationS / frameCount;
+  // Only keyframes reach the filter; this keeps the first one at or after each slice start.
+  const select = `select='gte(t\\,selected_n*${step.toFixed(6)})'`;
+  const keyframes = await hashSelectedFrames(path, ['-skip_frame', 'nokey'], select, frameCount, options);
+  const enough = Math.min(PERCEPTUAL_HASH_DEFAULTS.minKeyframeHashes, frameCount);
+  if (keyframes.length >= enough) return { hashes: keyframes, sampling: 'keyframes' };
+  return { hashes: await sampleFrameHashes(path, { ...options, frameCount }), sampling: 'all-frames' };
+}
+
+/** Runs ffmpeg with `select` over the video, scales the selected frames to 9x8 grey and dHashes the informative ones. */
+async function hashSelectedFrames(
+  path: string,
+  decoderArgs: readonly string[],
+  select: string,
+  frameCount: number,
+  options: FrameHashOptions,
+): Promise<PerceptualHash[]> {
   const { stdout } = await runFfmpeg(
     [
       '-v', 'error',
+      ...decoderArgs,
       ...mediaInputArgs(path),
       '-map', '0:v:0',
       '-an', '-sn', '-dn',
