@@ -268,7 +268,7 @@ export class LiveUpload extends LitElement {
     channel: this.channel,
     canonicalId: this.#follow.playback.canonicalId,
     surface: this.beaconSurface,
-    disabled: this.noBeacons || this.publish || Boolean(this.src),
+    disabled: this.noBeacons || this.publish,
   }));
   #replay = new ReplayController(this, this.#view, this.#capture, () => ({
     endpoint: this.endpoint,
