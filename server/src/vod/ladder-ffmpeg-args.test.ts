@@ -41,6 +41,18 @@ describe('ladderFfmpegArgs', () => {
     assert.equal(valueOf(args, '-hls_time'), '2');
   });
 
+  it('searches motion cheaply on the lower rungs and only trims the search on the top one (veryfast only)', () => {
+    assert.equal(valueOf(args, '-preset'), 'veryfast');
+    assert.equal(valueOf(args, '-x264-params:v:0'), 'me=dia');
+    assert.equal(valueOf(args, '-x264-params:v:1'), 'me=dia:subme=1:partitions=i8x8,i4x4');
+    assert.equal(valueOf(args, '-x264-params:v:2'), 'me=dia:subme=1:partitions=i8x8,i4x4');
+    const slower = planLadder({ video: { width: 1280, height: 720, rotationDeg: 0, sampleAspectRatio: 1, frameRate: 30 }, hasAudio: false, durationS: 20 }, { rungs: [720, 360], preset: 'medium' });
+    assert.ok(slower.ok);
+    const slowerArgs = ladderFfmpegArgs(slower.plan, '/work/source.mp4', '/work/out');
+    assert.equal(valueOf(slowerArgs, '-preset'), 'medium');
+    assert.ok(!slowerArgs.some((arg) => arg.startsWith('-x264-params')), 'a configured slower preset keeps its own search');
+  });
+
   it('maps every rung into one fMP4 VOD HLS output with one shared audio group', () => {
     assert.deepEqual(
       args.filter((arg, i) => args[i - 1] === '-map'),

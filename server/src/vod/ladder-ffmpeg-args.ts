@@ -22,6 +22,35 @@ export function storyboardSheetName(sheet: number): string {
   return `storyboard-${String(sheet).padStart(3, '0')}.jpg`;
 }
 
+/**
+ * libx264 settings on top of the `veryfast` preset, per rung (issue 21, bench/vod). Where a
+ * 720p30 ladder's CPU goes (24 s source, CPU seconds): decoding the source 1.8, scaling to
+ * 480p and 360p 1.2, audio 0.3, storyboard and poster under 0.3, and the three libx264 encodes
+ * about 9 (720p), 4.6 (480p) and 2.9 (360p): the encoders are ~85% of the work, so one decode
+ * instead of three only saves ~20%. Motion search is the cheap knob that keeps `veryfast`'s
+ * lookahead and macroblock tree (what holds quality at a fixed bitrate):
+ *
+ * - the top rung: diamond instead of hexagon search, ~10% of its encode, -0.09 dB PSNR and
+ *   -0.0001 SSIM against the source on the bench source (invisible);
+ * - the lower rungs: also sub-pixel refinement 1 and no inter sub-partitions, ~35% of their
+ *   encode, -0.4 dB PSNR and -0.0006 SSIM at 44 dB (the same as `superfast`'s loss, without
+ *   dropping the macroblock tree). The same on the top rung would cost 0.8 dB: not done there.
+ *
+ * Applied to `veryfast` only, the preset it was measured on: a configured slower preset asks
+ * for quality over speed and gets its own search settings.
+ */
+export const LADDER_X264_TUNING = {
+  preset: 'veryfast',
+  topRung: 'me=dia',
+  lowerRungs: 'me=dia:subme=1:partitions=i8x8,i4x4',
+} as const;
+
+/** The `-x264-params` of rung `index` (0 is the top), or undefined to keep the preset's own. */
+export function rungX264Params(preset: string, index: number): string | undefined {
+  if (preset !== LADDER_X264_TUNING.preset) return undefined;
+  return index === 0 ? LADDER_X264_TUNING.topRung : LADDER_X264_TUNING.lowerRungs;
+}
+
 export interface LadderArgsOptions {
   /** Demuxers the source may be opened with (see `ladderInputArgs`). */
   readonly inputFormats?: readonly string[];
@@ -35,7 +64,8 @@ export interface LadderArgsOptions {
  * its time, one frame only), each rung has its own libx264 encoder, and audio is encoded once into its own
  * rendition that every variant shares (`agroup`). Keyframes sit exactly every `segmentS`
  * seconds in every rung (forced by time, fixed GOP, no scene-cut keyframes), so the HLS muxer
- * cuts all rungs at the same instants. Output is fMP4 (CMAF) HLS, VOD playlists.
+ * cuts all rungs at the same instants. Output is fMP4 (CMAF) HLS, VOD playlists. Each rung's
+ * motion search is tuned for its size (`LADDER_X264_TUNING`).
  *
  * ffmpeg's own master playlist (Debian's 5.1) has no AVERAGE-BANDWIDTH or FRAME-RATE and a
  * BANDWIDTH from the configured rates rather than the encoded bytes, so it is not asked for:
@@ -55,11 +85,15 @@ export function ladderFfmpegArgs(plan: LadderPlan, input: string, outputDir: str
     `[inposter]select=gte(t\\,${plan.poster.atS.toFixed(3)})*isnan(prev_selected_t),scale=${plan.poster.width}:${plan.poster.height},setsar=1[poster]`,
   ].join(';');
 
-  const perRung = rungs.flatMap((rung, i) => [
-    `-b:v:${i}`, `${rung.videoBitrateKbps}k`,
-    `-maxrate:v:${i}`, `${rung.maxrateKbps}k`,
-    `-bufsize:v:${i}`, `${rung.bufsizeKbps}k`,
-  ]);
+  const perRung = rungs.flatMap((rung, i) => {
+    const x264Params = rungX264Params(plan.preset, i);
+    return [
+      `-b:v:${i}`, `${rung.videoBitrateKbps}k`,
+      `-maxrate:v:${i}`, `${rung.maxrateKbps}k`,
+      `-bufsize:v:${i}`, `${rung.bufsizeKbps}k`,
+      ...(x264Params !== undefined ? [`-x264-params:v:${i}`, x264Params] : []),
+    ];
+  });
   const audio = plan.audio;
   const streamMap = [
     ...rungs.map((rung, i) => `v:${i},${audio ? 'agroup:audio,' : ''}name:${rung.name}`),
