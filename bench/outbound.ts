@@ -46,6 +46,11 @@ export interface OutboundSide {
   readonly deliveries: number;
   readonly elapsedMs: number;
   readonly deliveriesPerSecond: number;
+  /**
+   * This process's CPU (ms) per 1,000 deliveries during the runs: the receivers' share is in
+   * both sides alike; steadier than the rate when neighbours take the cores (nats-server not included).
+   */
+  readonly cpuMsPer1k: number;
 }
 
 export interface OutboundBenchResult {
@@ -173,13 +178,14 @@ async function startOurs(bus: Bus, receivers: Receivers, concurrency: number, ti
       receivers.reset();
       const wanted = events * receivers.urls.length;
       const startedAt = performance.now();
+      const cpuBefore = process.cpuUsage();
       for (let i = 0; i < events; i++) {
         const event = clipEvent(i);
         await bus.publish(event.subject, encodeJson(event.body), { msgId: event.msgId });
       }
       await receivers.waitForTotal(wanted, timeoutMs);
       const elapsedMs = performance.now() - startedAt;
-      return { deliveries: wanted, elapsedMs, deliveriesPerSecond: (wanted / elapsedMs) * 1000 };
+      return { deliveries: wanted, elapsedMs, deliveriesPerSecond: (wanted / elapsedMs) * 1000, cpuMsPer1k: cpuMsPer1k(cpuBefore, wanted) };
     },
     stop: () => outbound.stop(),
   };
@@ -217,6 +223,7 @@ async function runBaseline(receivers: Receivers, events: number, concurrency: nu
     });
   receivers.reset();
   const startedAt = performance.now();
+  const cpuBefore = process.cpuUsage();
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -225,7 +232,7 @@ async function runBaseline(receivers: Receivers, events: number, concurrency: nu
   );
   const elapsedMs = performance.now() - startedAt;
   agent.destroy();
-  return { deliveries: jobs.length, elapsedMs, deliveriesPerSecond: (jobs.length / elapsedMs) * 1000 };
+  return { deliveries: jobs.length, elapsedMs, deliveriesPerSecond: (jobs.length / elapsedMs) * 1000, cpuMsPer1k: cpuMsPer1k(cpuBefore, jobs.length) };
 }
 
 export async function runOutboundBench(options: OutboundBenchOptions = {}): Promise<OutboundBenchResult> {
@@ -270,12 +277,18 @@ export async function runOutboundBench(options: OutboundBenchOptions = {}): Prom
 function together(runs: readonly OutboundSide[]): OutboundSide {
   const deliveries = runs.reduce((sum, run) => sum + run.deliveries, 0);
   const elapsedMs = runs.reduce((sum, run) => sum + run.elapsedMs, 0);
-  return { deliveries, elapsedMs, deliveriesPerSecond: (deliveries / elapsedMs) * 1000 };
+  const cpuMs = runs.reduce((sum, run) => sum + (run.cpuMsPer1k * run.deliveries) / 1000, 0);
+  return { deliveries, elapsedMs, deliveriesPerSecond: (deliveries / elapsedMs) * 1000, cpuMsPer1k: (cpuMs * 1000) / deliveries };
+}
+
+function cpuMsPer1k(before: NodeJS.CpuUsage, deliveries: number): number {
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / deliveries;
 }
 
 export function formatOutbound(result: OutboundBenchResult): string {
   const side = (name: string, s: OutboundSide) =>
-    `${name.padEnd(9)} ${fmtInt(s.deliveries)} deliveries in ${fmt(s.elapsedMs, 0)} ms = ${fmtInt(s.deliveriesPerSecond)} deliveries/s`;
+    `${name.padEnd(9)} ${fmtInt(s.deliveries)} deliveries in ${fmt(s.elapsedMs, 0)} ms = ${fmtInt(s.deliveriesPerSecond)} deliveries/s, CPU ${fmtInt(s.cpuMsPer1k)} ms per 1k`;
   return [
     `outbound webhooks, ${result.bus} bus: ${result.events} events x ${result.receivers} receivers, concurrency ${result.concurrency}`,
     side('ours', result.ours),

@@ -2,28 +2,27 @@
  * The webhook load generator, run as its own process by bench/ingest.ts so it does not take
  * CPU from the server under test inside one event loop (on 2 cores: one for it, one for the
  * server). It pre-builds distinct, correctly signed Twitch EventSub requests (unique message
- * ids, fresh timestamps) with the independent fake sender, then keeps `concurrency` requests
- * in flight over keep-alive `http.Agent` sockets: a warm-up, then a measured window that ends
- * when the duration is up or the pre-built pool is used up, whichever comes first.
+ * ids, fresh timestamps) with the independent fake sender, serialized to the bytes on the wire,
+ * then keeps `concurrency` requests in flight, one per keep-alive connection: a warm-up, then a
+ * measured window that ends when the duration is up or the pre-built pool is used up,
+ * whichever comes first. The connections write prepared bytes and read only each answer's
+ * status (raw-http-connection.ts): with node's `http.request` client the generator itself used
+ * about a full core during the baseline, so the baseline's figure was partly the client's.
  */
-import { Agent, request } from 'node:http';
 import { createEventSubSender } from '../../test/fakes/twitch/eventsub.js';
 import { parentChannel } from '../support/child.js';
 import type { WebhookLoadMessage, WebhookLoadResult, WebhookLoadRun } from './protocol.js';
+import { RawHttpConnection, serializePost } from './raw-http-connection.js';
 
-interface PreparedRequest {
-  readonly messageId: string;
-  readonly headers: Record<string, string>;
-  readonly body: Buffer;
-}
+/** A whole signed request as written on the socket. */
+type PreparedRequest = Buffer;
 
 function prepare(run: WebhookLoadRun): PreparedRequest[] {
   const sender = createEventSubSender({ secret: run.secret, broadcaster: run.broadcaster, callback: `http://${run.host}:${run.port}${run.path}` });
   const prepared: PreparedRequest[] = [];
   for (let i = 0; i < run.requests; i++) {
     const twitchRequest = sender.channelUpdate({ messageId: `${run.label}-${i}`, title: `bench ${run.label} ${i}` });
-    const body = Buffer.from(twitchRequest.body, 'utf8');
-    prepared.push({ messageId: twitchRequest.messageId, headers: { ...twitchRequest.headers, 'Content-Length': String(body.byteLength) }, body });
+    prepared.push(serializePost(run.host, run.port, run.path, twitchRequest.headers, Buffer.from(twitchRequest.body, 'utf8')));
   }
   return prepared;
 }
@@ -32,7 +31,7 @@ async function execute(run: WebhookLoadRun): Promise<WebhookLoadResult> {
   const builtAt = performance.now();
   const pool = prepare(run);
   const buildMs = performance.now() - builtAt;
-  const agent = new Agent({ keepAlive: true, maxSockets: run.concurrency, maxFreeSockets: run.concurrency, scheduling: 'fifo' });
+  const connections = Array.from({ length: run.concurrency }, () => new RawHttpConnection(run.host, run.port));
 
   const latencies = new Float64Array(pool.length);
   let measured = 0;
@@ -48,21 +47,7 @@ async function execute(run: WebhookLoadRun): Promise<WebhookLoadResult> {
   let lastDoneAt = measureFrom;
   let cpuAtMeasure: NodeJS.CpuUsage | undefined;
 
-  const one = (prepared: PreparedRequest) =>
-    new Promise<number>((resolve) => {
-      const req = request(
-        { agent, host: run.host, port: run.port, path: run.path, method: 'POST', headers: prepared.headers },
-        (res) => {
-          res.resume();
-          res.once('end', () => resolve(res.statusCode ?? 0));
-          res.once('error', () => resolve(-1));
-        },
-      );
-      req.once('error', () => resolve(-1));
-      req.end(prepared.body);
-    });
-
-  const worker = async () => {
+  const worker = async (connection: RawHttpConnection) => {
     for (;;) {
       const now = performance.now();
       if (now >= stopAt || next >= pool.length) return;
@@ -70,7 +55,7 @@ async function execute(run: WebhookLoadRun): Promise<WebhookLoadResult> {
       const prepared = pool[next++]!;
       const began = now;
       sent++;
-      const status = await one(prepared);
+      const status = await connection.send(prepared);
       const done = performance.now();
       if (status === 204) accepted++;
       if (began >= measureFrom) {
@@ -85,9 +70,9 @@ async function execute(run: WebhookLoadRun): Promise<WebhookLoadResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: run.concurrency }, worker));
+  await Promise.all(connections.map(worker));
   const cpu = process.cpuUsage(cpuAtMeasure);
-  agent.destroy();
+  for (const connection of connections) connection.close();
   return {
     type: 'result',
     id: run.id,
