@@ -35,8 +35,10 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
       assert.deepEqual(online.audio, { codec: 'opus' });
       const sink = server.collaborators.sinks.get(sessionId)!;
       await eventually(() => sink.handed.filter((path) => path.startsWith('360p/seg-')).length >= 4, 'four 360p segments', 40_000, { intervalMs: 200 });
+      const deleteAt = Date.now();
       const ended = await fetch(`${server.url}${publication.location}`, { method: 'DELETE' });
       assert.equal(ended.status, 200);
+      const deleteMs = Date.now() - deleteAt;
       const offline = await eventually(() => signals.offlineFor(sessionId)[0], 'the end signalled', 20_000);
       assert.equal(offline.ended_reason, 'deleted');
       assert.equal(signals.onlineFor(sessionId).length, 1);
@@ -52,7 +54,9 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
       assert.match(media, /#EXT-X-TARGETDURATION:2\n/);
       assert.match(media, /#EXT-X-INDEPENDENT-SEGMENTS/);
       assert.match(media, /#EXT-X-PROGRAM-DATE-TIME:/);
-      // Known gap: the playlist ffmpeg writes after SIGINT (with EXT-X-ENDLIST) does not reach the sink yet.
+      // ffmpeg's own last playlist (after SIGINT: EXT-X-ENDLIST, the last segment) reached the sink, and every segment it names.
+      assert.match(media, /#EXT-X-ENDLIST\n$/, media);
+      for (const uri of media.split('\n').filter((line) => line.endsWith('.m4s'))) assert.ok(sink.handed.includes(`360p/${uri}`), `${uri} handed`);
       const durations = [...media.matchAll(/#EXTINF:([\d.]+),/g)].map((match) => Number(match[1]));
       assert.ok(durations.slice(0, -1).every((duration) => Math.abs(duration - 2) < 0.05), `2 s segments: ${durations.join(', ')}`);
       for (const path of sink.handed.filter((handed) => handed.endsWith('.m4s'))) {
@@ -65,7 +69,7 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
       const videos = streams.filter((stream) => stream.codec_type === 'video').map((stream) => `${stream.codec_name} ${stream.width}x${stream.height}`);
       assert.deepEqual([...new Set(videos)].sort(), ['h264 426x240', 'h264 640x360']);
       assert.ok(streams.some((stream) => stream.codec_type === 'audio' && stream.codec_name === 'aac'));
-      console.log(`# offer to live (master playlist stored): ${liveAfterMs} ms`);
+      console.log(`# offer to live (master playlist stored): ${liveAfterMs} ms; DELETE answered in ${deleteMs} ms`);
     } finally {
       publication.close();
     }

@@ -65,8 +65,68 @@ describe('LiveHlsWatcher', () => {
     assert.equal(playable, 1);
   });
 
+  it('stop() while polling hands ffmpeg’s final playlists (EXT-X-ENDLIST) after the last segments, the sink failing once on them', async () => {
+    const dir = join(root, 'final');
+    let failures = 0;
+    const sink = new (class extends RecordingSink {
+      override async fileWritten(relativePath: string, absolutePath: string): Promise<void> {
+        // The store fails once on the final playlist: no poll follows the last scan, so stop() tries again.
+        if (relativePath === '360p/index.m3u8' && (await readFile(absolutePath, 'utf8')).includes('#EXT-X-ENDLIST') && failures++ === 0) throw new Error('store unavailable');
+        await super.fileWritten(relativePath, absolutePath);
+      }
+    })();
+    const errors: unknown[] = [];
+    const watcher = new LiveHlsWatcher(dir, join(root, 'final-snapshots'), sink, { pollMs: 20, onError: (error) => errors.push(error) });
+    await mkdir(join(dir, '360p'), { recursive: true });
+    await writeFile(join(dir, '360p', 'init_0.mp4'), 'init');
+    await writeFile(join(dir, '360p', 'seg-0.m4s'), 'zero');
+    await writeFile(join(dir, '360p', 'index.m3u8'), playlist([0]));
+    await writeFile(join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000000\n360p/index.m3u8\n');
+    watcher.start();
+    const deadline = Date.now() + 5_000;
+    while (!sink.handed.some((file) => file.path === 'master.m3u8') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(sink.handed.some((file) => file.path === 'master.m3u8'), 'the ladder was handed while polling');
+
+    // What ffmpeg writes as it exits after SIGINT: the last (short) segment, then the playlist with EXT-X-ENDLIST.
+    await writeFile(join(dir, '360p', 'seg-1.m4s'), 'last');
+    await rename(await writeTemporary(join(dir, '360p', 'index.m3u8'), playlist([0, 1], true)), join(dir, '360p', 'index.m3u8'));
+    await watcher.stop();
+    const paths = sink.handed.map((file) => file.path);
+    assert.ok(paths.includes('360p/seg-1.m4s'), `the last segment reached the sink: ${paths.join(', ')}`);
+    const final = sink.handed.findLast((file) => file.path === '360p/index.m3u8')!;
+    assert.match(final.text, /seg-1\.m4s\n#EXT-X-ENDLIST$/, 'the final playlist reached the sink');
+    assert.ok(paths.indexOf('360p/seg-1.m4s') < paths.lastIndexOf('360p/index.m3u8'), 'the last segment before the playlist naming it');
+    assert.equal(failures, 2, 'the failed final playlist was tried again');
+    const count = sink.handed.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(sink.handed.length, count, 'no poll after stop()');
+  });
+
+  it('stop() gives up with the sink’s error after a few attempts', async () => {
+    const dir = join(root, 'failing');
+    await mkdir(join(dir, '360p'), { recursive: true });
+    await writeFile(join(dir, '360p', 'init_0.mp4'), 'init');
+    await writeFile(join(dir, '360p', 'seg-0.m4s'), 'zero');
+    let attempts = 0;
+    const watcher = new LiveHlsWatcher(dir, join(root, 'failing-snapshots'), {
+      fileWritten: async () => {
+        attempts += 1;
+        throw new Error('store gone');
+      },
+      close: async () => {},
+    }, { pollMs: 5 });
+    await assert.rejects(watcher.stop(), /store gone/);
+    assert.equal(attempts, 3);
+  });
+
   it('reads the URIs a playlist names', () => {
     assert.deepEqual(playlistUris(playlist([3, 4])), ['init_0.mp4', 'seg-3.m4s', 'seg-4.m4s']);
     assert.deepEqual(playlistUris(master), ['audio/index.m3u8', '360p/index.m3u8']);
   });
 });
+
+/** Writes `text` beside `path` as ffmpeg's `temp_file` does; answers the temporary file's path. */
+async function writeTemporary(path: string, text: string): Promise<string> {
+  await writeFile(`${path}.tmp`, text);
+  return `${path}.tmp`;
+}

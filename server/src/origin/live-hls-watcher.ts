@@ -2,6 +2,9 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LiveHlsSink } from './origin-session.js';
 
+/** How many times the last scan (after ffmpeg exited) is tried before its error is the caller's. */
+const FINAL_SCAN_ATTEMPTS = 3;
+
 /**
  * Hands the files ffmpeg's live HLS muxer writes in a directory to a `LiveHlsSink`, each once it
  * is complete and in an order a viewer can rely on: a rung's init segment and media segments
@@ -45,12 +48,25 @@ export class LiveHlsWatcher {
     this.timer = setTimeout(tick, 0);
   }
 
-  /** Stops polling after a last scan (ffmpeg has exited: its final playlists are on disk). */
+  /**
+   * Stops polling after a last scan: ffmpeg has exited, its final playlists (with
+   * `EXT-X-ENDLIST`) and last segments are on disk. No poll follows this one, so a sink that
+   * fails now (a store's passing error) is tried again a few times before the error is thrown.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    await this.scan();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.scan();
+        return;
+      } catch (error) {
+        if (attempt >= FINAL_SCAN_ATTEMPTS) throw error;
+        this.options.onError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, (this.options.pollMs ?? 250) * attempt));
+      }
+    }
   }
 
   /** One pass: new segments, then changed rung playlists whose segments are all handed, then the master. */
