@@ -29,7 +29,8 @@
  * Viewers: one publisher live; levels of N players in a separate process
  * (`origin-viewers.ts`) reloading the top rung's playlist every 2 s and fetching each new
  * segment; a level holds while there are no errors and the segment fetch p95 stays under the
- * threshold.
+ * threshold. Baseline: the same players, right after at the same level, on a bare `node:http`
+ * file server over the same files (`origin-static-baseline.ts`); each level prints the ratio.
  *
  * `node --import tsx bench/origin.ts [--rounds=2] [--seconds=16] [--publishers=1,2,3]
  * [--publisher-seconds=16] [--viewers=25,50,100,200,400] [--viewer-seconds=8]
@@ -48,6 +49,7 @@ import type { LadderPlan } from '../server/src/vod/index.js';
 import { TEST_ADMIN_TOKEN, TEST_UPLOAD_TOKEN_SECRET } from '../test/support/test-server.js';
 import { publishWithLibwebrtc, type WhipPublication } from '../test/support/whip-wrtc-publisher.js';
 import { startLocalLadder } from './origin-baseline.js';
+import { startStaticBaseline } from './origin-static-baseline.js';
 import { ClockProbe, PlaylistArrivals, type ClockedSegment, type LadderReader } from './origin-clock-probe.js';
 import { childCpu, cpuBetween } from './origin-process-cpu.js';
 import type { ViewersResult } from './origin-viewers.js';
@@ -121,6 +123,9 @@ export interface ViewerLevel {
   readonly firstError: string | undefined;
   readonly mbitPerS: number;
   readonly originCores: number;
+  /** The bare file server at the same level, right after: segment fetch p95, and ours / it. */
+  readonly baselineSegmentP95: number;
+  readonly ratio: number;
   readonly held: boolean;
 }
 
@@ -152,6 +157,8 @@ interface OriginServer {
   readonly running: RunningServer;
   /** Where the origin's sessions write their ladder before it is mirrored (`{workRoot}/{session_id}/hls`). */
   readonly workRoot: string;
+  /** The media store's directory (the mirror's copy, what `/origin/...` serves). */
+  readonly mediaDir: string;
   createChannel(slug: string): Promise<string>;
   grant(channel: string): Promise<string>;
   close(): Promise<void>;
@@ -183,6 +190,7 @@ async function startOriginServer(rungs: readonly number[], preset: string): Prom
     url: running.url,
     running,
     workRoot: join(scratch, 'media', STAGING_DIR_NAME, 'origin'),
+    mediaDir: join(scratch, 'media'),
     createChannel: async (slug) => {
       const channel = `bench/${slug}`;
       const created = await admin(`/api/v1/channels/${channel}`, 'PUT', { title: `Origin bench ${slug}`, uploads: 'open', providers: {} });
@@ -407,21 +415,28 @@ export async function runOriginBench(options: OriginBenchOptions = {}): Promise<
       const threshold = options.viewerP95Ms ?? 1000;
       const channel = await server.createChannel('viewers');
       const live = await goLive(server, channel, top);
-      const sessionBase = `${server.url}/origin/${channel}/${live.publication.location!.split('/').at(-1)!}/${top}/`;
+      const rungPath = `/origin/${channel}/${live.publication.location!.split('/').at(-1)!}/${top}/`;
+      const bare = await startStaticBaseline(server.mediaDir);
       const viewers = spawnBenchChild<ViewersResult>(new URL('./origin-viewers.ts', import.meta.url));
+      const watch = async (base: string, n: number) => {
+        viewers.send({ type: 'run', rungUrl: `${base}${rungPath}`, viewers: n, seconds: viewerSeconds, segmentS: plan.segmentS });
+        return viewers.next((message): message is ViewersResult => message.type === 'result', (viewerSeconds + 60) * 1000);
+      };
       log(`viewers: levels ${(options.viewers ?? [25, 50, 100, 200, 400]).join(', ')} of players on the ${top} rung, ${viewerSeconds} s each, hold while segment p95 < ${threshold} ms`);
       try {
         for (const n of options.viewers ?? [25, 50, 100, 200, 400]) {
           const cpuBefore = childCpu();
           const ownBefore = process.cpuUsage();
           const startedAt = Date.now();
-          viewers.send({ type: 'run', rungUrl: sessionBase, viewers: n, seconds: viewerSeconds, segmentS: plan.segmentS });
-          const run = await viewers.next((message): message is ViewersResult => message.type === 'result', (viewerSeconds + 60) * 1000);
+          const run = await watch(server.url, n);
           const elapsedS = (Date.now() - startedAt) / 1000;
           const own = process.cpuUsage(ownBefore);
           const originCores = (own.user + own.system) / 1e6 / elapsedS + cpuBetween(cpuBefore, childCpu(), isLadderFfmpeg) / elapsedS;
           const segmentP95 = quantile(run.segmentMs, 0.95);
+          const baselineSegmentP95 = quantile((await watch(bare.url, n)).segmentMs, 0.95);
           const level: ViewerLevel = {
+            baselineSegmentP95,
+            ratio: segmentP95 / baselineSegmentP95,
             viewers: n,
             playlistP95: quantile(run.playlistMs, 0.95),
             segmentP50: median(run.segmentMs),
@@ -436,7 +451,8 @@ export async function runOriginBench(options: OriginBenchOptions = {}): Promise<
           result.viewerLevels.push(level);
           log(
             `  ${n} viewers: playlist p95 ${fmtInt(level.playlistP95)} ms, segment p50 ${fmtInt(level.segmentP50)} / p95 ${fmtInt(segmentP95)} ms (${level.segments} segments), ` +
-              `${fmt(level.mbitPerS, 0)} Mbit/s, ${run.errors} errors${run.firstError ? ` (${run.firstError})` : ''}, origin ${fmt(originCores, 2)} cores: ${level.held ? 'held' : 'NOT held'}`,
+              `${fmt(level.mbitPerS, 0)} Mbit/s, ${run.errors} errors${run.firstError ? ` (${run.firstError})` : ''}, origin ${fmt(originCores, 2)} cores; ` +
+              `bare file server segment p95 ${fmtInt(baselineSegmentP95)} ms, ratio ${fmt(level.ratio, 2)}: ${level.held ? 'held' : 'NOT held'}`,
           );
           if (!level.held) break;
           result.heldViewers = n;
@@ -444,6 +460,7 @@ export async function runOriginBench(options: OriginBenchOptions = {}): Promise<
         result.heldViewers ??= 0;
       } finally {
         await viewers.stop();
+        await bare.close();
         await live.end();
       }
     }
@@ -495,7 +512,7 @@ export function formatOrigin(result: OriginBenchResult): string {
   if (result.viewerLevels.length > 0) {
     lines.push(
       table([
-        ['viewers', 'playlist p95', 'segment p50', 'segment p95', 'Mbit/s', 'errors', 'origin cores', 'held'],
+        ['viewers', 'playlist p95', 'segment p50', 'segment p95', 'Mbit/s', 'errors', 'origin cores', 'bare p95', 'ratio', 'held'],
         ...result.viewerLevels.map((level) => [
           String(level.viewers),
           `${fmtInt(level.playlistP95)} ms`,
@@ -504,6 +521,8 @@ export function formatOrigin(result: OriginBenchResult): string {
           fmt(level.mbitPerS, 0),
           String(level.errors),
           fmt(level.originCores, 2),
+          `${fmtInt(level.baselineSegmentP95)} ms`,
+          fmt(level.ratio, 2),
           level.held ? 'yes' : 'no',
         ]),
       ]),
