@@ -183,14 +183,15 @@ describe('WHIP routes: a channel\'s own origin limits, read from the bus by whic
     const response = await server.request(`/api/v1/channels/${LIMITED}`, { method: 'PUT', admin: true, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ title: 'Limited', origin_limits, providers: {} }) });
     assert.ok(response.ok, await response.text());
   };
-  const bitrateCeilingOf = (answer: string) => [...answer.matchAll(/\r\nb=AS:(\d+)\r\n/g)].map((match) => Number(match[1]));
+  /** The answer's `b=AS` summed over its media sections (video and audio share the limit). */
+  const bitrateCeilingOf = (answer: string) => [...answer.matchAll(/\r\nb=AS:(\d+)\r\n/g)].reduce((sum, match) => sum + Number(match[1]), 0);
 
   it('answers a limited channel\'s offer with its lower b=AS on the other replica, and a changed limit at the next offer', async () => {
     await setLimits(first, { max_bitrate_kbps: 600 });
     const limited = await publishWithLibwebrtc(second.whipUrl(LIMITED), await first.grant({ channel: LIMITED }), { width: 320, height: 180 });
     try {
       assert.equal(limited.status, 201, limited.body);
-      assert.deepEqual(bitrateCeilingOf(limited.body), [600]);
+      assert.equal(bitrateCeilingOf(limited.body), 600);
       assert.equal((await fetch(`${first.url}${limited.location}`, { method: 'DELETE' })).status, 200);
     } finally {
       limited.close();
@@ -200,7 +201,7 @@ describe('WHIP routes: a channel\'s own origin limits, read from the bus by whic
     const lowered = await publishWithLibwebrtc(first.whipUrl(LIMITED), await second.grant({ channel: LIMITED }), { width: 320, height: 180 });
     try {
       assert.equal(lowered.status, 201, lowered.body);
-      assert.deepEqual(bitrateCeilingOf(lowered.body), [300], 'the limit written on the other replica, not one remembered');
+      assert.equal(bitrateCeilingOf(lowered.body), 300, 'the limit written on the other replica, not one remembered');
       assert.equal((await fetch(`${second.url}${lowered.location}`, { method: 'DELETE' })).status, 200);
     } finally {
       lowered.close();
@@ -209,10 +210,30 @@ describe('WHIP routes: a channel\'s own origin limits, read from the bus by whic
     const unlimited = await publishWithLibwebrtc(first.whipUrl(), await first.grant(), { width: 320, height: 180 });
     try {
       assert.equal(unlimited.status, 201, unlimited.body);
-      assert.deepEqual(bitrateCeilingOf(unlimited.body), [8000], 'a channel without limits: the server\'s ORIGIN_MAX_BITRATE_KBPS');
+      assert.equal(bitrateCeilingOf(unlimited.body), 8000, 'a channel without limits: the server\'s ORIGIN_MAX_BITRATE_KBPS');
       assert.equal((await fetch(`${first.url}${unlimited.location}`, { method: 'DELETE' })).status, 200);
     } finally {
       unlimited.close();
+    }
+  });
+
+  it('keeps a publisher that honours the lowest channel limit (100 kbps, audio and video) past the 5 s bitrate window', async () => {
+    await setLimits(first, { max_bitrate_kbps: 100 });
+    const publication = await publishWithLibwebrtc(second.whipUrl(LIMITED), await second.grant({ channel: LIMITED }), { width: 320, height: 180 });
+    try {
+      assert.equal(publication.status, 201, publication.body);
+      assert.equal(bitrateCeilingOf(publication.body), 100);
+      const sessionId = publication.location!.split('/').at(-1)!;
+      const sessions = await OriginSessions.open(first.running.bus);
+      await eventually(async () => {
+        const record = await sessions.findById(sessionId);
+        assert.ok(record, 'the session record');
+        assert.notEqual(record.state, 'ended', `ended early: ${record.ended_reason ?? ''}`);
+        return Date.now() - Date.parse(record.created_at) > 8000 && record.state === 'live';
+      }, 'the session live past its bitrate window', 30_000, { intervalMs: 250 });
+      assert.equal((await fetch(`${first.url}${publication.location}`, { method: 'DELETE' })).status, 200);
+    } finally {
+      publication.close();
     }
   });
 

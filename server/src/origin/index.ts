@@ -11,6 +11,6 @@ export { inspectWhipOffer, MAX_OFFER_MEDIA_SECTIONS, type OfferInspection, type 
 export { WhipOrigin, GrantAlreadyUsedError, replicaToken, type OfferRequest, type OriginCollaborators, type WhipOriginDeps } from './whip-origin.js';
 export { KeyframeRequestSchedule, DEFAULT_KEYFRAME_REQUEST_OPTIONS, ffmpegReportsDamage, type KeyframeRequestOptions, type KeyframeRequestReason } from './keyframe-requests.js';
 export { effectiveOriginLimits, originLimitsAboveCeiling, type ChannelOriginLimits, type OriginLimitCeiling } from './origin-limits.js';
-export { WhipSession, UnanswerableOfferError, withBitrateCeiling, type WhipSessionDeps, type WhipSessionLimits } from './whip-session.js';
+export { WhipSession, UnanswerableOfferError, withBitrateCeiling, audioShareKbps, type WhipSessionDeps, type WhipSessionLimits } from './whip-session.js';
 export { planLiveLadder, liveLadderFfmpegArgs, rtpInputSdp, DEFAULT_LIVE_LADDER_OPTIONS, LIVE_LADDER_FILES, type LiveLadderOptions } from './live-ladder.js';
 export { LiveHlsWatcher, playlistUris } from './live-hls-watcher.js';

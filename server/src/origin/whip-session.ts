@@ -16,7 +16,7 @@ import { h264SpsSize, vp8KeyframeSize, type FrameSize } from './video-frame-size
 export interface WhipSessionLimits {
   /** No RTP for this long ends the session (`media-timeout`). */
   readonly mediaTimeoutMs: number;
-  /** Video + audio; the answer asks the publisher for at most this (`b=AS`), and a sustained 25 % more ends the session (`limit`). */
+  /** Video + audio; the answer asks the publisher for at most this (`b=AS`, shared between video and audio: `withBitrateCeiling`), and a sustained 25 % more ends the session (`limit`). */
   readonly maxBitrateKbps: number;
   /** The largest picture taken, by its short side (1080: a 1920x1080 or a portrait 1080x1920 camera). */
   readonly maxShortSidePx: number;
@@ -384,16 +384,32 @@ export class WhipSession {
   }
 }
 
-/** Adds `b=AS:{kbps}` to the answer's video section: browsers and GStreamer cap their send rate to it. */
+/**
+ * Opus's share of a session's bitrate limit when the answer takes audio: 64 kbps (stereo Opus
+ * at a high quality) or a quarter of a low limit. The limit is judged on video and audio
+ * together, so a publisher keeping to a video `b=AS` of the whole limit would be over it by
+ * its audio (with a channel's low limit, past the 25 % tolerance: ended for a limit it kept).
+ */
+export function audioShareKbps(kbps: number): number {
+  return Math.min(64, Math.floor(kbps / 4));
+}
+
+/**
+ * Adds `b=AS` to the answer's media sections so that video and audio together stay within
+ * `kbps`: browsers (libwebrtc) and GStreamer cap each stream's send rate to its section's.
+ * Audio (a section with a port, not rejected) gets `audioShareKbps`, video the rest.
+ */
 export function withBitrateCeiling(sdp: string, kbps: number): string {
   const lines = sdp.split('\r\n');
+  const audio = lines.some((line) => /^m=audio [1-9]/.test(line)) ? audioShareKbps(kbps) : 0;
+  const shares: Record<string, number> = { video: kbps - audio, ...(audio > 0 ? { audio } : {}) };
   const out: string[] = [];
-  let inVideo = false;
+  let share: number | undefined;
   for (const line of lines) {
-    if (line.startsWith('m=')) inVideo = line.startsWith('m=video');
-    if (inVideo && line.startsWith('b=')) continue;
+    if (line.startsWith('m=')) share = shares[line.slice(2).split(' ')[0] ?? ''];
+    if (share !== undefined && line.startsWith('b=')) continue;
     out.push(line);
-    if (inVideo && line.startsWith('c=')) out.push(`b=AS:${kbps}`);
+    if (share !== undefined && line.startsWith('c=')) out.push(`b=AS:${share}`);
   }
   return out.join('\r\n');
 }
