@@ -65,6 +65,9 @@ function whipCors(methods: string): Middleware<AppState> {
  *   (not `application/sdp`), 400 (not SDP), 422 (no H.264/VP8 video, audio not Opus, more
  *   than one track of a kind, no ICE or DTLS attributes, or werift could not answer), 429 (too
  *   many offers from one address), 503 (this replica terminates `ORIGIN_MAX_SESSIONS` already).
+ *   The session runs under the channel's `origin_limits` where they are lower than the server's
+ *   (`effectiveOriginLimits`): the channel is read from the bus for each offer, so whichever
+ *   replica answers applies the limits an admin last wrote on any replica.
  * - `DELETE /api/v1/whip/sessions/:id` ends the session (200), on whichever replica terminates it.
  *   The resource URL is the capability (a ULID with 80 random bits), as RFC 9725 allows: a
  *   publisher whose grant expired during a long broadcast can still end it.
