@@ -321,6 +321,7 @@ export class CaptureController implements ReactiveController {
   /** Cancel during a clip or a preparation: ends the worker (the job rejects as cancelled). */
   cancelPreparation(): void {
     this.#replayFetch?.abort();
+    this.#preload.stop(); // held the ended worker; the next update preloads a fresh one while the player plays
     this.#transcoder?.cancel();
     this.#transcoder = undefined;
   }
