@@ -57,6 +57,10 @@ const BITRATE_TOLERANCE = 1.25;
  * empty playlists).
  */
 const FFMPEG_FINISH_MS = 13_000;
+/** After SIGINT with no media arriving, how often `finish()` repeats the last Opus packet to wake ffmpeg's read. */
+const FFMPEG_WAKE_MS = 300;
+/** One 20 ms Opus frame in RTP timestamp units (48 kHz). */
+const OPUS_FRAME_TICKS = 960;
 const STDERR_TAIL_BYTES = 4096;
 
 type VideoCodec = 'h264' | 'vp8';
@@ -90,6 +94,8 @@ export class WhipSession {
   private size: FrameSize | undefined;
   private ffmpeg: ChildProcess | undefined;
   private ffmpegExited: Promise<void> | undefined;
+  /** The publisher's last Opus packet: `finish()` sends it again, a frame later, to an ffmpeg waiting for input. */
+  private lastAudioRtp: RtpPacket | undefined;
   private stderrTail = '';
   /** The part of ffmpeg's stderr after its last newline (a line split across chunks). */
   private stderrLine = '';
@@ -247,6 +253,10 @@ export class WhipSession {
       shell: false,
     });
     this.ffmpeg = child;
+    const audio = this.audio;
+    audio?.track.onReceiveRtp.subscribe((packet) => {
+      if (packet.header.payloadType === audio.payloadType) this.lastAudioRtp = packet;
+    });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
@@ -357,9 +367,22 @@ export class WhipSession {
           }),
         );
       }
+      // No media coming (the publisher closed first; media-timeout): the last Opus packet again, one
+      // 20 ms frame later each time, is the input ffmpeg needs to see SIGINT (measured: 10 s -> under 1 s).
+      let repeats = 0;
+      const waker = setInterval(() => {
+        const last = this.lastAudioRtp;
+        if (!last || this.ports?.audio === undefined || !socket) return;
+        repeats += 1;
+        const bytes = last.serialize();
+        bytes.writeUInt16BE((last.header.sequenceNumber + repeats) & 0xffff, 2);
+        bytes.writeUInt32BE((last.header.timestamp + OPUS_FRAME_TICKS * repeats) >>> 0, 4);
+        socket.send(bytes, this.ports.audio, '127.0.0.1');
+      }, FFMPEG_WAKE_MS);
       const killer = setTimeout(() => child.kill('SIGKILL'), FFMPEG_FINISH_MS);
       await this.ffmpegExited;
       clearTimeout(killer);
+      clearInterval(waker);
       for (const subscription of forwarding) subscription.unSubscribe();
     }
     await this.pc.close().catch(() => undefined);
