@@ -1,8 +1,14 @@
 import type { Engagement, EngagementSource } from '../discovery/index.js';
 import type { AudienceStore } from './audience-store.js';
+import { MINUTE_MS } from './audience-minute.js';
 import { currentViewersOf, type AudienceTotals } from './audience-totals.js';
 
-const engagementOf = (totals: AudienceTotals): Engagement => ({ viewers: currentViewersOf(totals), clips: totals.clips, watchMinutes: totals.viewer_minutes });
+const engagementOf = (totals: AudienceTotals): Engagement => ({
+  viewers: currentViewersOf(totals),
+  clips: totals.clips,
+  watchMinutes: totals.viewer_minutes,
+  viewersAtMs: Math.max(0, ...totals.recent.map((entry) => entry.minute)) * MINUTE_MS,
+});
 
 /** The audience totals as discovery's trending reads them (issue 27): current per broadcast, and every change fleet-wide. */
 export function audienceEngagement(store: AudienceStore): EngagementSource {

@@ -8,6 +8,17 @@ export interface Engagement {
   readonly clips: number;
   /** Watch time in viewer-minutes. */
   readonly watchMinutes: number;
+  /** When `viewers` was counted (ms since the epoch): the start of its minute. */
+  readonly viewersAtMs: number;
+}
+
+/** Our viewer count is "now" for this long after its minute began; older, no heartbeat came since and it counts 0. */
+export const ENGAGEMENT_VIEWERS_FRESH_MS = 3 * 60_000;
+
+/** `engagement` as of `nowMs`: its viewers dropped to 0 once no beacon counted them for `ENGAGEMENT_VIEWERS_FRESH_MS`. Pure. */
+export function engagementAt(engagement: Engagement | undefined, nowMs: number): Engagement | undefined {
+  if (!engagement || nowMs - engagement.viewersAtMs <= ENGAGEMENT_VIEWERS_FRESH_MS) return engagement;
+  return { ...engagement, viewers: 0 };
 }
 
 /** Where the directory reads engagement from: the audience totals, current and as they change fleet-wide. */

@@ -1,5 +1,5 @@
 export { StreamDirectory, type StreamDirectoryDeps } from './stream-directory.js';
-export { trendingScore, type Engagement, type EngagementSource } from './engagement.js';
+export { ENGAGEMENT_VIEWERS_FRESH_MS, engagementAt, trendingScore, type Engagement, type EngagementSource } from './engagement.js';
 export { streamEntry, summarizeStream, foldText, type StreamEntry, type StreamRecord, type StreamSummary } from './stream-entry.js';
 export {
   STREAM_SORTS,

@@ -3,7 +3,7 @@ import { BUCKETS, decodeJson, type Bus, type KvBucket, type KvWatchEvent, type S
 import { channelConfigSchema, type ChannelConfig } from '../channels/index.js';
 import type { LiveStatusHub } from '../live/index.js';
 import type { Logger } from '../observability/index.js';
-import type { Engagement, EngagementSource } from './engagement.js';
+import { engagementAt, type Engagement, type EngagementSource } from './engagement.js';
 import { streamEntry, type StreamEntry } from './stream-entry.js';
 import { sortStreams, type StreamSort } from './stream-index.js';
 
@@ -143,7 +143,8 @@ export class StreamDirectory {
       this.broadcasts.set(broadcast, channel);
       this.loadEngagement(broadcast);
     }
-    this.entries.set(channel, streamEntry(newest, channelTitle, broadcast === null ? undefined : this.engagements.get(broadcast)));
+    // Re-scored at each status change (at least every viewer count update): our viewers age out once no beacon counts them.
+    this.entries.set(channel, streamEntry(newest, channelTitle, broadcast === null ? undefined : engagementAt(this.engagements.get(broadcast), Date.now())));
     this.version++;
   }
 
@@ -164,7 +165,7 @@ export class StreamDirectory {
     const known = channel === undefined ? undefined : this.entries.get(channel);
     if (!known || known.record.canonical_id !== canonicalId) return;
     this.engagements.set(canonicalId, engagement);
-    this.entries.set(known.channel, streamEntry(known.record, known.channelTitle, engagement));
+    this.entries.set(known.channel, streamEntry(known.record, known.channelTitle, engagementAt(engagement, Date.now())));
     this.version++;
   }
 

@@ -5,7 +5,7 @@ import type { LiveStatus } from '@live-upload/schema';
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
 import { foldText, streamEntry, summarizeStream, type StreamEntry, type StreamRecord } from './stream-entry.js';
 import { pageStreams, queryStreams, sortStreams, type StreamPageRequest, type StreamSort } from './stream-index.js';
-import { trendingScore, type Engagement } from './engagement.js';
+import { engagementAt, trendingScore, type Engagement } from './engagement.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -266,20 +266,27 @@ describe('trending by engagement (issue 27)', () => {
     assert.equal(trendingScore(null, undefined), null);
     assert.equal(trendingScore(120, undefined), 120);
     assert.equal(trendingScore(0, undefined), 0);
-    assert.equal(trendingScore(100, { viewers: 10, clips: 2, watchMinutes: 90 }), 450);
-    assert.equal(trendingScore(null, { viewers: 10, clips: 0, watchMinutes: 30 }), 15);
-    assert.equal(trendingScore(5, { viewers: 40, clips: 1, watchMinutes: 0 }), 80);
+    assert.equal(trendingScore(100, { viewers: 10, clips: 2, watchMinutes: 90, viewersAtMs: 0 }), 450);
+    assert.equal(trendingScore(null, { viewers: 10, clips: 0, watchMinutes: 30, viewersAtMs: 0 }), 15);
+    assert.equal(trendingScore(5, { viewers: 40, clips: 1, watchMinutes: 0, viewersAtMs: 0 }), 80);
+  });
+
+  it('ages our viewers out when no beacon counted them for three minutes, keeping clips and watch time', () => {
+    const engagement = { viewers: 40, clips: 1, watchMinutes: 60, viewersAtMs: T0 };
+    assert.equal(engagementAt(engagement, T0 + 3 * 60_000), engagement);
+    assert.deepEqual(engagementAt(engagement, T0 + 3 * 60_000 + 1), { ...engagement, viewers: 0 });
+    assert.equal(engagementAt(undefined, T0), undefined);
   });
 
   it('pins the order: engagement lifts a smaller stream above a bigger idle one; unknown last; live before offline', () => {
     const fleet = [
       entry({ channel: 'a/big-idle', status: 'live', viewers: 300, started: 10 }),
-      entry({ channel: 'a/clipped', status: 'live', viewers: 100, started: 20, engagement: { viewers: 60, clips: 3, watchMinutes: 120 } }),
-      entry({ channel: 'a/watched', status: 'live', viewers: 200, started: 30, engagement: { viewers: 150, clips: 0, watchMinutes: 60 } }),
-      entry({ channel: 'a/ours-only', status: 'live', viewers: null, started: 40, engagement: { viewers: 50, clips: 1, watchMinutes: 30 } }),
+      entry({ channel: 'a/clipped', status: 'live', viewers: 100, started: 20, engagement: { viewers: 60, clips: 3, watchMinutes: 120, viewersAtMs: 0 } }),
+      entry({ channel: 'a/watched', status: 'live', viewers: 200, started: 30, engagement: { viewers: 150, clips: 0, watchMinutes: 60, viewersAtMs: 0 } }),
+      entry({ channel: 'a/ours-only', status: 'live', viewers: null, started: 40, engagement: { viewers: 50, clips: 1, watchMinutes: 30, viewersAtMs: 0 } }),
       entry({ channel: 'a/unknown', status: 'live', viewers: null, started: 50 }),
       entry({ channel: 'a/tie-old', status: 'live', viewers: 125, started: 1 }),
-      entry({ channel: 'a/ended', status: 'offline', viewers: null, started: 5, engagement: { viewers: 900, clips: 50, watchMinutes: 9000 } }),
+      entry({ channel: 'a/ended', status: 'offline', viewers: null, started: 5, engagement: { viewers: 900, clips: 50, watchMinutes: 9000, viewersAtMs: 0 } }),
     ];
     // clipped 100 x (1 + 3 + 2) = 600; watched 200 x 2 = 400; big-idle 300; ours-only 50 x 1.5 = 125 (newer start than tie-old's 125).
     assert.deepEqual(channels(sortStreams(fleet, 'trending')), ['a/clipped', 'a/watched', 'a/big-idle', 'a/ours-only', 'a/tie-old', 'a/unknown', 'a/ended']);
