@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { mediaFixtures, type MediaFixtures } from '../../../test/fixtures/media-fixtures.js';
 import { createJobLimiter } from './job-limiter.js';
 import { readMp4BoxLayout } from './mp4-boxes.js';
+import { runFfprobe } from './ffmpeg-runner.js';
 import { probeMedia } from './probe.js';
 import { transcodeForPublishing, type PublishedMedia } from './transcode.js';
 
@@ -65,9 +66,32 @@ describe('transcodeForPublishing', () => {
     for (const duration of durations.slice(0, -1)) assert.ok(duration >= 2 && duration <= 4, `segment of ${duration} s`);
   });
 
-  it('writes a JPEG poster', async () => {
+  it('writes a JPEG poster at the video\'s size', async () => {
     const bytes = await readFile(published.posterPath);
     assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+    const poster = await runFfprobe(['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', published.posterPath], { timeoutMs: 30_000 });
+    assert.equal(poster.stdout.toString().trim(), `${published.width},${published.height}`);
+  });
+
+  it('starts every HLS segment on a keyframe, with the same H.264 / AAC streams as the MP4', async () => {
+    for (const path of published.hlsSegmentPaths) {
+      const streams = await runFfprobe(['-v', 'error', '-show_entries', 'stream=codec_type,codec_name', '-of', 'csv=p=0', path], { timeoutMs: 30_000 });
+      // MPEG-TS lists its streams twice: under the program and on their own.
+      assert.deepEqual([...new Set(streams.stdout.toString().split('\n').filter((line) => line.length > 0))], ['h264,video', 'aac,audio']);
+      const firstVideoPacket = await runFfprobe(
+        ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1', '-show_entries', 'packet=flags', '-of', 'csv=p=0', path],
+        { timeoutMs: 30_000 },
+      );
+      assert.match(firstVideoPacket.stdout.toString().trim(), /^K/, path);
+    }
+  });
+
+  it('writes into a directory whose name holds the characters the tee muxer splits on', async () => {
+    const odd = await transcodeForPublishing(fixtures.validWebm, join(workDir, "it's: a|b [c] d\\e"), { inputDurationS: 5 });
+    assert.ok((await stat(odd.mp4Path)).size > 0);
+    assert.ok(odd.hlsSegmentPaths.length >= 2, odd.hlsSegmentPaths.join());
+    assert.match(await readFile(odd.hlsPlaylistPath, 'utf8'), /^segment-000\.ts$/m);
+    assert.ok((await stat(odd.posterPath)).size > 0);
   });
 
   it('reports progress as a share of the input duration', () => {

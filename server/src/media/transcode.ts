@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFfmpeg, type MediaBinaries } from './ffmpeg-runner.js';
 import type { JobLimiter } from './job-limiter.js';
@@ -35,27 +35,29 @@ export const PUBLISHED_FILES = {
 } as const;
 
 /**
- * Where the MP4 encode reads its video filtergraph from when `videoFilter` is given (a face blur
- * can outgrow the 128 KiB limit of one command-line argument). Written into the output directory
- * and removed right after the encode, before anything reads the directory.
+ * Where the encode reads its video filtergraphs from when `videoFilter` is given (a face blur
+ * can outgrow the 128 KiB limit of one command-line argument): one for the published video, one
+ * for the poster. Written into the output directory and removed right after the encode, before
+ * anything reads the directory.
  */
 const VIDEO_FILTER_SCRIPT = '.video-filter.txt';
+const POSTER_FILTER_SCRIPT = '.poster-filter.txt';
 
 export interface TranscodeOptions {
-  /** Limit for the main encode; the HLS and poster steps get a quarter of it each. Default 10 min. */
+  /** Limit for the encode (which writes the MP4, the HLS rendition and the poster). Default 10 min. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
   /** Encode progress as a share 0..1 of the input duration (when known), else as seconds. */
   readonly onProgress?: (progress: { readonly seconds: number; readonly fraction?: number }) => void;
-  /** Input duration (from the moderation probe): used for progress and the poster position. */
+  /** Input duration (from the moderation probe): used for progress and the poster position; probed when missing. */
   readonly inputDurationS?: number;
   /** Bounded concurrency across transcodes: the whole job runs inside one slot. */
   readonly limiter?: JobLimiter;
   readonly binaries?: Partial<MediaBinaries>;
   /**
    * ffmpeg filters applied to every frame after the publishing scale (frames at the output size,
-   * `yuv420p`), appended to that chain after a comma: the face blur (`faceBlurFilter`). The HLS
-   * rendition and the poster are cut from the MP4, so they carry whatever this does.
+   * `yuv420p`), appended to that chain after a comma: the face blur (`faceBlurFilter`). The MP4
+   * and the HLS rendition share one encode of this chain, and the poster goes through it too.
    */
   readonly videoFilter?: string;
 }
@@ -74,7 +76,14 @@ export interface PublishedMedia {
 /**
  * Transcodes an approved upload into `outputDir` (created if missing): an H.264 High / AAC MP4
  * with `+faststart` (at most 1280x720, or 720x1280 portrait, aspect kept, even sizes, metadata
- * stripped), a VOD HLS rendition segmented from that MP4 without re-encoding, and a JPEG poster.
+ * stripped), a VOD HLS rendition of the same encoded packets, and a JPEG poster.
+ *
+ * One ffmpeg run decodes and encodes once: the `tee` muxer writes the encoded packets both to
+ * the MP4 and to the HLS segmenter, and the poster is a second output fed by the same decoder
+ * (one frame at `posterAt` of the duration, through the same filter chain). Before this, the
+ * MP4 was encoded first and then read again twice (an HLS remux and a poster decode), which
+ * cost a quarter of a bare encode's speed.
+ *
  * Publishing is the caller's job: write into a staging directory, then rename it under /media/.
  */
 export async function transcodeForPublishing(input: string, outputDir: string, options: TranscodeOptions = {}): Promise<PublishedMedia> {
@@ -94,33 +103,46 @@ async function transcode(input: string, outputDir: string, options: TranscodeOpt
   const posterPath = join(outputDir, PUBLISHED_FILES.poster);
   await mkdir(hlsDir, { recursive: true });
 
-  const { onProgress, inputDurationS } = options;
-  const filterScriptPath = options.videoFilter === undefined ? undefined : join(outputDir, VIDEO_FILTER_SCRIPT);
-  if (filterScriptPath) await writeFile(filterScriptPath, publishingVideoFilter(options.videoFilter));
+  const { onProgress } = options;
+  const inputDurationS = options.inputDurationS ?? (await probeMedia(input, common)).durationS;
+  const posterAtS = inputDurationS && inputDurationS > 0 ? inputDurationS * PUBLISHING_PROFILE.posterAt : 0;
+  const scripts =
+    options.videoFilter === undefined
+      ? undefined
+      : { video: join(outputDir, VIDEO_FILTER_SCRIPT), poster: join(outputDir, POSTER_FILTER_SCRIPT) };
+  if (scripts) {
+    await writeFile(scripts.video, publishingVideoFilter(options.videoFilter));
+    await writeFile(scripts.poster, posterVideoFilter(posterAtS, options.videoFilter));
+  }
   try {
-    await runFfmpeg([...mp4EncodeArgs(input, filterScriptPath ? { videoFilterScript: filterScriptPath } : {}), mediaOutputArg(mp4Path)], {
-      timeoutMs,
-      ...common,
-      ...(onProgress
-        ? {
-            onProgress: (seconds: number) =>
-              onProgress(inputDurationS && inputDurationS > 0 ? { seconds, fraction: Math.min(1, seconds / inputDurationS) } : { seconds }),
-          }
-        : {}),
-    });
+    await runFfmpeg(
+      [
+        ...mp4EncodeArgs(input, scripts ? { videoFilterScript: scripts.video } : {}),
+        publishedOutputsTee(mp4Path, hlsDir, hlsPlaylistPath),
+        ...posterOutputArgs(posterAtS, scripts ? { videoFilterScript: scripts.poster } : {}),
+        mediaOutputArg(posterPath),
+      ],
+      {
+        timeoutMs,
+        ...common,
+        ...(onProgress
+          ? {
+              onProgress: (seconds: number) =>
+                onProgress(inputDurationS && inputDurationS > 0 ? { seconds, fraction: Math.min(1, seconds / inputDurationS) } : { seconds }),
+            }
+          : {}),
+      },
+    );
   } finally {
-    if (filterScriptPath) await rm(filterScriptPath, { force: true });
+    if (scripts) await Promise.all([rm(scripts.video, { force: true }), rm(scripts.poster, { force: true })]);
   }
 
   const probe = await probeMedia(mp4Path, common);
   const video = probe.streams.find((stream) => stream.kind === 'video');
   const durationS = probe.durationS ?? inputDurationS ?? 0;
-  const posterAtS = durationS > 0 ? durationS * PUBLISHING_PROFILE.posterAt : 0;
-
-  await Promise.all([
-    runFfmpeg(hlsArgs(mp4Path, hlsDir, hlsPlaylistPath), { timeoutMs: timeoutMs / 4, ...common }),
-    runFfmpeg(posterArgs(mp4Path, posterPath, posterAtS), { timeoutMs: timeoutMs / 4, ...common }),
-  ]);
+  // The input's duration can overstate its video (a longer audio track): no frame reached the
+  // poster's time, so it is cut from the MP4 at the share of the duration it really has.
+  if (!(await exists(posterPath))) await runFfmpeg(posterFromMp4Args(mp4Path, posterPath, durationS * PUBLISHING_PROFILE.posterAt), { timeoutMs: timeoutMs / 4, ...common });
 
   const hlsSegmentPaths = (await readdir(hlsDir))
     .filter((name) => name.endsWith('.ts'))
@@ -138,6 +160,14 @@ async function transcode(input: string, outputDir: string, options: TranscodeOpt
   };
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).size > 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The publishing video filter chain: scale into the box (long edge <= 1280, short edge <= 720,
  * never upscaled, aspect kept, even sizes), square pixels, yuv420p; then `extra` if given.
@@ -151,9 +181,22 @@ export function publishingVideoFilter(extra?: string): string {
 }
 
 /**
- * ffmpeg arguments up to (not including) the MP4 output path. The video filters are
- * `publishingVideoFilter()` inline, or read from `videoFilterScript` (a file holding a longer
- * chain built with `publishingVideoFilter(extra)`).
+ * The poster's filter chain: the frames from `atS` on, the first of them only, then the
+ * publishing chain (with `extra`: the same face blur as the video). Trimming first keeps the
+ * scale (and blur) to that one frame; the frames keep their timestamps, so a blur keyed on time
+ * blurs the poster where it blurs the video.
+ */
+export function posterVideoFilter(atS: number, extra?: string): string {
+  return `trim=start=${atS.toFixed(3)},select='eq(n\\,0)',${publishingVideoFilter(extra)}`;
+}
+
+/**
+ * ffmpeg arguments up to (not including) the published outputs (`publishedOutputsTee`): one
+ * encode whose packets the `tee` muxer writes to the MP4 and to the HLS segmenter. The video
+ * filters are `publishingVideoFilter()` inline, or read from `videoFilterScript` (a file holding
+ * a longer chain built with `publishingVideoFilter(extra)`). The encoders write their headers
+ * out of band (`+global_header`): the MP4 needs them there, and the HLS (MPEG-TS) muxer puts them
+ * back in front of every keyframe.
  */
 export function mp4EncodeArgs(input: string, options: { readonly videoFilterScript?: string } = {}): string[] {
   const p = PUBLISHING_PROFILE;
@@ -179,30 +222,59 @@ export function mp4EncodeArgs(input: string, options: { readonly videoFilterScri
     '-b:a', p.audioBitrate,
     '-ar', String(p.audioSampleRate),
     '-ac', '2',
-    '-movflags', '+faststart',
+    '-flags', '+global_header',
     '-threads', String(p.threads),
-    '-f', 'mp4',
+    '-f', 'tee',
   ];
 }
 
-function hlsArgs(mp4Path: string, hlsDir: string, playlistPath: string): string[] {
+/**
+ * The `tee` output: the MP4 with `+faststart` (the muxer moves `moov` in front once the
+ * encode ends: a second pass over the file, I/O only) and the VOD HLS rendition, MPEG-TS
+ * segments cut at the keyframes every `hlsSegmentS`.
+ */
+export function publishedOutputsTee(mp4Path: string, hlsDir: string, playlistPath: string): string {
+  const p = PUBLISHING_PROFILE;
+  const hlsOptions = [
+    'f=hls',
+    `hls_time=${p.hlsSegmentS}`,
+    'hls_playlist_type=vod',
+    'hls_flags=independent_segments',
+    'hls_segment_type=mpegts',
+    `hls_segment_filename=${teeOptionValue(join(hlsDir, PUBLISHED_FILES.hlsSegmentPattern))}`,
+  ];
+  const slaves = [`[f=mp4:movflags=+faststart]${mediaOutputArg(mp4Path)}`, `[${hlsOptions.join(':')}]${mediaOutputArg(playlistPath)}`];
+  return slaves.map(teeSlave).join('|');
+}
+
+/**
+ * Escapes for ffmpeg's `av_get_token`, which the tee muxer runs twice over an option value
+ * (once splitting the outputs on `|`, once splitting the options on `:` and `]`): a backslash
+ * before each special character, here the ones that split options.
+ */
+function teeOptionValue(value: string): string {
+  return value.replace(/[\\':\]]/g, '\\$&');
+}
+
+/** Escapes one tee output (options and file name) for the split on `|`. */
+function teeSlave(slave: string): string {
+  return slave.replace(/[\\'|]/g, '\\$&');
+}
+
+/** The poster output's options (the path follows): one JPEG frame from `posterVideoFilter`, fed by the encode's decoder. */
+function posterOutputArgs(atS: number, options: { readonly videoFilterScript?: string }): string[] {
   return [
-    '-y',
-    '-v', 'error',
-    ...mediaInputArgs(mp4Path),
-    '-map', '0',
-    '-c', 'copy',
-    '-f', 'hls',
-    '-hls_time', String(PUBLISHING_PROFILE.hlsSegmentS),
-    '-hls_playlist_type', 'vod',
-    '-hls_flags', 'independent_segments',
-    '-hls_segment_type', 'mpegts',
-    '-hls_segment_filename', join(hlsDir, PUBLISHED_FILES.hlsSegmentPattern),
-    mediaOutputArg(playlistPath),
+    '-map', '0:v:0',
+    ...(options.videoFilterScript === undefined ? ['-vf', posterVideoFilter(atS)] : ['-filter_script:v', options.videoFilterScript]),
+    '-frames:v', '1',
+    '-q:v', '3',
+    '-f', 'image2',
+    '-c:v', 'mjpeg',
   ];
 }
 
-function posterArgs(mp4Path: string, posterPath: string, atS: number): string[] {
+/** A poster cut from the published MP4 (which carries the face blur already). */
+function posterFromMp4Args(mp4Path: string, posterPath: string, atS: number): string[] {
   return [
     '-y',
     '-v', 'error',
