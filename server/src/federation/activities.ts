@@ -1,0 +1,99 @@
+import type { ChannelRef, LiveMetadata } from '@live-upload/schema';
+import { actorHandle, actorUrls } from './actor-urls.js';
+
+/** The media type of ActivityPub documents (Mastodon sends and accepts it). */
+export const ACTIVITY_JSON = 'application/activity+json';
+const AS_CONTEXT = 'https://www.w3.org/ns/activitystreams';
+const SECURITY_CONTEXT = 'https://w3id.org/security/v1';
+const PUBLIC = 'https://www.w3.org/ns/activitystreams#Public';
+
+/** A JSON-LD object we send or serve. */
+export type ActivityObject = Record<string, unknown>;
+
+/** The WebFinger answer (RFC 7033) for `acct:{publisher}.{slug}@{host}`. */
+export function webfingerDocument(base: string, ref: ChannelRef): ActivityObject {
+  const urls = actorUrls(base, ref);
+  return {
+    subject: `acct:${actorHandle(ref)}@${new URL(base).host}`,
+    aliases: [urls.id, urls.landingPage],
+    links: [
+      { rel: 'self', type: ACTIVITY_JSON, href: urls.id },
+      { rel: 'http://webfinger.net/rel/profile-page', type: 'text/html', href: urls.landingPage },
+    ],
+  };
+}
+
+/** The channel's actor (a `Service`, as a bot account), with its RSA public key for HTTP Signatures. */
+export function actorDocument(base: string, ref: ChannelRef, publicKeyPem: string, name: string | undefined): ActivityObject {
+  const urls = actorUrls(base, ref);
+  return {
+    '@context': [AS_CONTEXT, SECURITY_CONTEXT],
+    id: urls.id,
+    type: 'Service',
+    preferredUsername: actorHandle(ref),
+    name: name ?? `${ref.publisher}/${ref.slug}`,
+    summary: `Live broadcasts of ${ref.publisher}/${ref.slug}`,
+    url: urls.landingPage,
+    inbox: urls.inbox,
+    outbox: urls.outbox,
+    followers: urls.followers,
+    manuallyApprovesFollowers: false,
+    discoverable: true,
+    publicKey: { id: urls.keyId, owner: urls.id, publicKeyPem },
+  };
+}
+
+/** An `OrderedCollection` with its items inline (small: the followers count, the last activities). */
+export function orderedCollection(id: string, items: readonly unknown[], totalItems = items.length): ActivityObject {
+  return { '@context': AS_CONTEXT, id, type: 'OrderedCollection', totalItems, orderedItems: items };
+}
+
+/** `Accept` of a follow: the remote server marks the follow as done when it gets this. */
+export function acceptActivity(base: string, ref: ChannelRef, follow: ActivityObject, followId: string): ActivityObject {
+  const urls = actorUrls(base, ref);
+  return { '@context': AS_CONTEXT, id: `${urls.id}/accepts/${encodeURIComponent(followId)}`, type: 'Accept', actor: urls.id, object: follow };
+}
+
+/** The id of the `Note` of one broadcast: stable, from its canonical id. */
+export function noteId(base: string, ref: ChannelRef, canonicalId: string): string {
+  return `${actorUrls(base, ref).id}/notes/${encodeURIComponent(canonicalId)}`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * `Create` of a `Note` when a broadcast goes live: its title, a link to the landing page, the
+ * canonical id (in the note's id and as a `PropertyValue`), a preview image when there is one.
+ */
+export function goLiveActivity(base: string, record: LiveMetadata & { canonical_id: string }, ref: ChannelRef, previewUrl: string | undefined): ActivityObject {
+  const urls = actorUrls(base, ref);
+  const id = noteId(base, ref, record.canonical_id);
+  const title = record.title ?? `${ref.publisher}/${ref.slug} is live`;
+  const published = record.started_at ?? record.updated_at;
+  const note: ActivityObject = {
+    id,
+    type: 'Note',
+    attributedTo: urls.id,
+    to: [PUBLIC],
+    cc: [urls.followers],
+    published,
+    url: urls.landingPage,
+    summary: null,
+    content: `<p>🔴 Live: ${escapeHtml(title)}</p><p><a href="${escapeHtml(urls.landingPage)}">${escapeHtml(urls.landingPage)}</a></p>`,
+    attachment: [
+      { type: 'PropertyValue', name: 'canonical_id', value: record.canonical_id },
+      ...(previewUrl ? [{ type: 'Image', mediaType: 'image/jpeg', url: previewUrl, name: title }] : []),
+    ],
+    tag: record.tags.map((tag) => ({ type: 'Hashtag', name: `#${tag}` })),
+  };
+  return { '@context': AS_CONTEXT, id: `${id}/activity`, type: 'Create', actor: urls.id, published, to: [PUBLIC], cc: [urls.followers], object: note };
+}
+
+/** `Delete` of the broadcast's note when it ends (a `Tombstone`, as Mastodon expects). */
+export function endedActivity(base: string, ref: ChannelRef, canonicalId: string): ActivityObject {
+  const urls = actorUrls(base, ref);
+  const id = noteId(base, ref, canonicalId);
+  return { '@context': AS_CONTEXT, id: `${id}/delete`, type: 'Delete', actor: urls.id, to: [PUBLIC], cc: [urls.followers], object: { id, type: 'Tombstone' } };
+}

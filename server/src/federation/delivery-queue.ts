@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { parseChannelRef, type ChannelRef } from '@live-upload/schema';
+import { DeliveryRefusedError, WebhookUrlError, nextRetryDelayMs } from '../outbound/index.js';
+import { decodeJson, encodeJson, type Bus, type BusMessage, type Consumer, type StreamConfig } from '../bus/index.js';
+import type { Logger } from '../observability/index.js';
+import { ACTIVITY_JSON } from './activities.js';
+import { actorUrls } from './actor-urls.js';
+import { hashKey, type ActorKeys, type Blocks } from './federation-stores.js';
+import { guardedRequest, type FederationNetworkPolicy } from './guarded-http.js';
+import { signPost } from './http-signature.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** One delivery per activity and inbox: `federation.deliveries.{publisher}.{slug}` (msg id = delivery id). */
+export const FEDERATION_SUBJECT = (ref: ChannelRef) => `federation.deliveries.${ref.publisher}.${ref.slug}`;
+
+/**
+ * The federation work queue, like OUTBOUND: an acked job is gone, a failed one is nak'ed with
+ * the outbound retry schedule; jobs outlive it. A re-enqueued delivery is a duplicate for a day.
+ * Declared here (not in bus/subjects.ts) because only federation publishes or reads it.
+ */
+export const FEDERATION_STREAM = {
+  name: 'FEDERATION',
+  subjects: ['federation.deliveries.>'],
+  retention: 'workqueue',
+  maxAgeMs: 7 * DAY_MS,
+  duplicateWindowMs: DAY_MS,
+} as const satisfies StreamConfig;
+
+export const FEDERATION_CONSUMERS = { delivery: 'federation-delivery', liveStatus: 'federation-live-status' } as const;
+
+export const federationJobSchema = z.object({
+  delivery_id: z.string(),
+  /** `{publisher}/{slug}`: whose key signs. */
+  channel: z.string(),
+  inbox: z.string(),
+  /** The recipient's actor id (checked against the blocks at send time too). */
+  recipient: z.string(),
+  /** The exact JSON body, the same on every attempt. */
+  activity: z.string(),
+});
+export type FederationJob = z.infer<typeof federationJobSchema>;
+
+/** Enqueues an activity to one inbox; the delivery id makes a repeat a duplicate. */
+export async function enqueueDelivery(bus: Bus, ref: ChannelRef, activityId: string, recipient: { actor: string; inbox: string }, activity: string): Promise<void> {
+  const job: FederationJob = { delivery_id: `fed_${hashKey(`${activityId}\n${recipient.inbox}`)}`, channel: `${ref.publisher}/${ref.slug}`, inbox: recipient.inbox, recipient: recipient.actor, activity };
+  await bus.publish(FEDERATION_SUBJECT(ref), encodeJson(job), { msgId: job.delivery_id });
+}
+
+export interface FederationDeliveryOptions {
+  readonly bus: Bus;
+  readonly keys: ActorKeys;
+  readonly blocks: Blocks;
+  readonly policy: FederationNetworkPolicy;
+  readonly retryScheduleMs: readonly number[];
+  readonly publicUrl: () => string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/**
+ * Sends the federation work queue: each job signed with its channel's key (draft-cavage, as
+ * Mastodon checks) and POSTed under the SSRF rules. 2xx: done. A refused address, a bad URL or a
+ * 4xx other than 408/429: dropped (logged). Anything else: retried on the outbound schedule, then
+ * dropped. A recipient blocked since the job was made gets nothing.
+ */
+export class FederationDelivery {
+  private consumer: Consumer | undefined;
+  constructor(private readonly options: FederationDeliveryOptions) {}
+
+  async start(): Promise<void> {
+    if (this.consumer) return;
+    this.consumer = await this.options.bus.consume(
+      { stream: FEDERATION_STREAM.name, durable: FEDERATION_CONSUMERS.delivery, ackWaitMs: this.options.policy.timeoutMs + 30_000, maxAckPending: 1024 },
+      (message) => this.handle(message),
+    );
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
+  }
+
+  private async handle(message: BusMessage): Promise<void> {
+    const { logger } = this.options;
+    let job: FederationJob;
+    try {
+      job = decodeJson(message.data, federationJobSchema);
+    } catch (error) {
+      logger.warn({ err: error, seq: message.seq }, 'malformed federation job dropped');
+      message.term();
+      return;
+    }
+    const ref = parseChannelRef(job.channel);
+    if (!ref) {
+      message.term();
+      return;
+    }
+    if ((await this.options.blocks.isBlocked(job.recipient)) || (await this.options.blocks.isBlocked(job.inbox))) {
+      logger.info({ delivery: job.delivery_id, inbox: job.inbox }, 'federation delivery to a blocked recipient dropped');
+      return;
+    }
+    const pair = await this.options.keys.get(ref);
+    const url = new URL(job.inbox);
+    const headers = signPost({ keyId: actorUrls(this.options.publicUrl(), ref).keyId, privateKeyPem: pair.private_key_pem, url, body: job.activity, date: new Date((this.options.now ?? Date.now)()) });
+    let status: number;
+    try {
+      const response = await guardedRequest({ method: 'POST', url: job.inbox, headers: { ...headers, 'content-type': ACTIVITY_JSON, accept: ACTIVITY_JSON }, body: job.activity, maxResponseBytes: 64 * 1024 }, this.options.policy);
+      status = response.status;
+    } catch (error) {
+      if (error instanceof DeliveryRefusedError || error instanceof WebhookUrlError) {
+        logger.warn({ delivery: job.delivery_id, inbox: job.inbox, err: error }, 'federation delivery refused (SSRF rules)');
+        message.term();
+        return;
+      }
+      this.retry(message, job, error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (status >= 200 && status < 300) return;
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      logger.warn({ delivery: job.delivery_id, inbox: job.inbox, status }, 'federation delivery rejected by the receiver');
+      message.term();
+      return;
+    }
+    this.retry(message, job, `status ${status}`);
+  }
+
+  private retry(message: BusMessage, job: FederationJob, reason: string): void {
+    const delayMs = nextRetryDelayMs(message.deliveryCount, this.options.retryScheduleMs);
+    if (delayMs === undefined) {
+      this.options.logger.warn({ delivery: job.delivery_id, inbox: job.inbox, reason, attempts: message.deliveryCount }, 'federation delivery gave up after its retries');
+      message.term();
+      return;
+    }
+    message.nak(delayMs);
+  }
+}

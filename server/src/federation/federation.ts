@@ -1,0 +1,113 @@
+import type { ChannelRef, LiveMetadata } from '@live-upload/schema';
+import { DEFAULT_RETRY_SCHEDULE_MS, type ResolveHost } from '../outbound/index.js';
+import type { Bus } from '../bus/index.js';
+import type { Logger } from '../observability/index.js';
+import { FederationDelivery, FEDERATION_STREAM } from './delivery-queue.js';
+import { openFederationStores, type ActorKeys, type Announcements, type Blocks, type Followers } from './federation-stores.js';
+import type { FederationNetworkPolicy } from './guarded-http.js';
+import { verifyInboxPost, type IncomingPost } from './inbox-verifier.js';
+import { handleInboxActivity, type InboxOutcome } from './inbox.js';
+import { LiveAnnouncer } from './live-announcer.js';
+import { fetchRemoteActor } from './remote-actor.js';
+
+export interface FederationSettings {
+  readonly requireHttps: boolean;
+  /** Hosts allowed to resolve to private ranges: the outbound webhooks' list. */
+  readonly allowPrivateHosts: readonly string[];
+  readonly timeoutMs: number;
+  readonly retryScheduleMs?: readonly number[];
+}
+
+export interface FederationOptions {
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly settings: FederationSettings;
+  readonly publicUrl: () => string;
+  /** Whether a channel exists (unknown handles are 404s, never actors). */
+  readonly channelExists: (ref: ChannelRef) => Promise<boolean>;
+  readonly previewUrl?: (ref: ChannelRef, record: LiveMetadata) => string | undefined;
+  /** Run the announcer and the delivery worker in this process (default true). */
+  readonly workers?: boolean;
+  readonly resolve?: ResolveHost;
+  readonly now?: () => number;
+}
+
+/**
+ * ActivityPub for channels (issue 27): each channel is an actor (`@{publisher}.{slug}@host`),
+ * followed from Mastodon and other servers, announcing its broadcasts.
+ *
+ * Written on small pieces rather than `@fedify/fedify`: fedify 1.5.9 (the last 1.x declaring
+ * Node >= 20; later 1.x and 2.x declare Node >= 22, and 2.x's install failed on a missing
+ * `@fedify/vocab` version) imports and runs here, but it would bring its own KV store, message
+ * queue and document loader: each would need an adapter to our bus KV, our work queue with the
+ * outbound retry schedule, and the outbound SSRF guard with a pinned address, plus a
+ * fetch-to-Koa bridge, for what is here four activity types. The protocol parts that must be
+ * exact (draft-cavage signatures, Digest, WebFinger, actor documents) are pure functions checked
+ * against an implementation that is not ours (Joyent's `http-signature`) in the tests.
+ */
+export class Federation {
+  private constructor(
+    private readonly options: FederationOptions,
+    readonly keys: ActorKeys,
+    readonly followers: Followers,
+    readonly blocks: Blocks,
+    readonly announcements: Announcements,
+    readonly announcer: LiveAnnouncer,
+    private readonly delivery: FederationDelivery,
+    private readonly policy: FederationNetworkPolicy,
+  ) {}
+
+  static async open(options: FederationOptions): Promise<Federation> {
+    await options.bus.ensureStreams([FEDERATION_STREAM]);
+    const stores = await openFederationStores(options.bus);
+    const { settings } = options;
+    const policy: FederationNetworkPolicy = {
+      requireHttps: settings.requireHttps,
+      allowPrivateHosts: new Set(settings.allowPrivateHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, ''))),
+      timeoutMs: settings.timeoutMs,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+    };
+    const announcer = new LiveAnnouncer({ bus: options.bus, ...stores, publicUrl: options.publicUrl, logger: options.logger, ...(options.previewUrl ? { previewUrl: options.previewUrl } : {}) });
+    const delivery = new FederationDelivery({
+      bus: options.bus,
+      keys: stores.keys,
+      blocks: stores.blocks,
+      policy,
+      retryScheduleMs: settings.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS,
+      publicUrl: options.publicUrl,
+      logger: options.logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    return new Federation(options, stores.keys, stores.followers, stores.blocks, stores.announcements, announcer, delivery, policy);
+  }
+
+  get publicUrl(): string {
+    return this.options.publicUrl();
+  }
+
+  channelExists(ref: ChannelRef): Promise<boolean> {
+    return this.options.channelExists(ref);
+  }
+
+  /**
+   * An inbox POST: the signature is verified first (401 otherwise), then a blocked signer is
+   * refused (403), then the activity is applied.
+   */
+  async receive(ref: ChannelRef, post: IncomingPost, activity: () => unknown): Promise<InboxOutcome | 'blocked'> {
+    const now = this.options.now ?? Date.now;
+    const signer = await verifyInboxPost(post, (keyId) => fetchRemoteActor(keyId, this.policy), now());
+    if ((await this.blocks.isBlocked(signer.id)) || (await this.blocks.isBlocked(signer.inbox))) return 'blocked';
+    return handleInboxActivity({ bus: this.options.bus, followers: this.followers, publicUrl: this.publicUrl, now }, ref, signer, activity());
+  }
+
+  async start(): Promise<void> {
+    if (this.options.workers === false) return;
+    await this.announcer.start();
+    await this.delivery.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.announcer.stop();
+    await this.delivery.stop();
+  }
+}

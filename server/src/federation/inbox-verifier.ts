@@ -1,0 +1,56 @@
+import { AppError } from '../errors/index.js';
+import { SIGNED_POST_HEADERS, SignatureError, digestHeader, parseSignatureHeader, verifySignature } from './http-signature.js';
+import { RemoteActorError, type RemoteActor } from './remote-actor.js';
+
+/** How far a request's Date may be from our clock (Mastodon allows about an hour of skew). */
+export const MAX_DATE_SKEW_MS = 60 * 60 * 1000;
+
+export interface IncomingPost {
+  readonly method: string;
+  /** Path and query as received. */
+  readonly path: string;
+  readonly header: (name: string) => string | undefined;
+  readonly body: Buffer;
+}
+
+/**
+ * Checks an inbox POST's HTTP Signature before anything else looks at it: a Signature covering
+ * `(request-target) host date digest`, a Date within the skew, a Digest of the exact body, and a
+ * signature that holds under the key the signer's actor document serves. Any failure is a 401
+ * `unauthorized` saying which; the verified signer comes back.
+ */
+export async function verifyInboxPost(post: IncomingPost, fetchActor: (keyId: string) => Promise<RemoteActor>, nowMs: number): Promise<RemoteActor> {
+  const header = post.header('signature');
+  if (header === undefined) throw new AppError('unauthorized', 'inbox POSTs must carry an HTTP Signature (Signature header)');
+  const parsed = parseSignatureHeader(header);
+  if (!parsed) throw new AppError('unauthorized', 'the Signature header is malformed');
+  if (parsed.algorithm !== undefined && !['rsa-sha256', 'hs2019', 'ed25519'].includes(parsed.algorithm)) {
+    throw new AppError('unauthorized', `signature algorithm ${parsed.algorithm} is not accepted`);
+  }
+  for (const name of SIGNED_POST_HEADERS) {
+    if (!parsed.headers.includes(name)) throw new AppError('unauthorized', `the signature must cover ${SIGNED_POST_HEADERS.join(' ')}`);
+  }
+  const date = Date.parse(post.header('date') ?? '');
+  if (Number.isNaN(date)) throw new AppError('unauthorized', 'the Date header is missing or malformed');
+  if (Math.abs(nowMs - date) > MAX_DATE_SKEW_MS) throw new AppError('unauthorized', 'the Date header is too far from now (stale or future request)');
+  const digests = (post.header('digest') ?? '').split(',').map((value) => value.trim());
+  const sha256 = digests.find((value) => value.toLowerCase().startsWith('sha-256='));
+  if (sha256 === undefined) throw new AppError('unauthorized', 'a SHA-256 Digest header is required');
+  if (`SHA-256=${sha256.slice('sha-256='.length)}` !== digestHeader(post.body)) throw new AppError('unauthorized', 'the Digest header does not match the body');
+  let actor: RemoteActor;
+  try {
+    actor = await fetchActor(parsed.keyId);
+  } catch (error) {
+    if (error instanceof RemoteActorError) throw new AppError('unauthorized', error.message);
+    throw error;
+  }
+  let holds: boolean;
+  try {
+    holds = verifySignature(parsed, post.method, post.path, post.header, actor.publicKeyPem);
+  } catch (error) {
+    if (error instanceof SignatureError) throw new AppError('unauthorized', error.message);
+    throw error;
+  }
+  if (!holds) throw new AppError('unauthorized', 'the HTTP Signature does not verify');
+  return actor;
+}

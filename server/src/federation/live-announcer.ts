@@ -1,0 +1,90 @@
+import { liveMetadataSchema, parseChannelRef, type ChannelRef, type LiveMetadata } from '@live-upload/schema';
+import { STREAMS, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import type { Logger } from '../observability/index.js';
+import { endedActivity, goLiveActivity, type ActivityObject } from './activities.js';
+import { FEDERATION_CONSUMERS, enqueueDelivery } from './delivery-queue.js';
+import type { Announcements, Blocks, Followers } from './federation-stores.js';
+
+export interface LiveAnnouncerOptions {
+  readonly bus: Bus;
+  readonly followers: Followers;
+  readonly blocks: Blocks;
+  readonly announcements: Announcements;
+  readonly publicUrl: () => string;
+  readonly logger: Logger;
+  /** A preview image of a live channel, when there is one. */
+  readonly previewUrl?: (ref: ChannelRef, record: LiveMetadata) => string | undefined;
+}
+
+/**
+ * Reads `live.status.>` with its own durable consumer, as the outbound webhooks' fan-out does,
+ * and turns a public broadcast going live into a `Create` of a `Note` for each follower, and
+ * its end into a `Delete`. The announcement record (per channel) makes a repeated or
+ * redelivered status a no-op; the delivery ids make a re-enqueued job a duplicate.
+ */
+export class LiveAnnouncer {
+  private consumer: Consumer | undefined;
+  constructor(private readonly options: LiveAnnouncerOptions) {}
+
+  async start(): Promise<void> {
+    if (this.consumer) return;
+    this.consumer = await this.options.bus.consume({ stream: STREAMS.liveStatus.name, durable: FEDERATION_CONSUMERS.liveStatus, maxAckPending: 64 }, (message) => this.handle(message));
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
+  }
+
+  private async handle(message: BusMessage): Promise<void> {
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder().decode(message.data));
+    } catch {
+      value = undefined;
+    }
+    const parsed = liveMetadataSchema.safeParse(value);
+    const ref = parsed.success ? parseChannelRef(parsed.data.channel) : undefined;
+    if (!parsed.success || !ref) {
+      this.options.logger.warn({ subject: message.subject, seq: message.seq }, 'malformed live status not federated');
+      message.term();
+      return;
+    }
+    await this.announce(ref, parsed.data);
+  }
+
+  /** Decides what a status record means to followers and enqueues it. */
+  async announce(ref: ChannelRef, record: LiveMetadata): Promise<void> {
+    const { announcements, publicUrl } = this.options;
+    const last = await announcements.get(ref);
+    const base = publicUrl();
+    if (record.status === 'live' && record.is_public && record.canonical_id !== null) {
+      if (last && last.canonical_id === record.canonical_id) return;
+      if (last && !last.ended) await this.deliver(ref, endedActivity(base, ref, last.canonical_id));
+      const activity = goLiveActivity(base, { ...record, canonical_id: record.canonical_id }, ref, this.options.previewUrl?.(ref, record));
+      await this.deliver(ref, activity);
+      await announcements.put(ref, { canonical_id: record.canonical_id, ended: false, activity });
+      return;
+    }
+    if (record.status !== 'live' && last && !last.ended) {
+      await this.deliver(ref, endedActivity(base, ref, last.canonical_id));
+      await announcements.put(ref, { ...last, ended: true });
+    }
+  }
+
+  private async deliver(ref: ChannelRef, activity: ActivityObject): Promise<void> {
+    const body = JSON.stringify(activity);
+    const followers = await this.options.followers.list(ref);
+    const inboxes = new Set<string>();
+    const publishes: Promise<void>[] = [];
+    for (const follower of followers) {
+      if (inboxes.has(follower.inbox)) continue;
+      inboxes.add(follower.inbox);
+      if ((await this.options.blocks.isBlocked(follower.actor)) || (await this.options.blocks.isBlocked(follower.inbox))) continue;
+      publishes.push(enqueueDelivery(this.options.bus, ref, String(activity.id), follower, body));
+    }
+    const failed = (await Promise.allSettled(publishes)).find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { ACTIVITY_JSON } from './activities.js';
+import { guardedRequest, type FederationNetworkPolicy } from './guarded-http.js';
+
+/** Bytes of a remote actor document we read (Mastodon's are a few KB). */
+export const MAX_ACTOR_DOCUMENT_BYTES = 256 * 1024;
+
+const remoteActorSchema = z.looseObject({
+  id: z.url(),
+  inbox: z.url(),
+  endpoints: z.looseObject({ sharedInbox: z.url().optional() }).optional(),
+  publicKey: z.looseObject({ id: z.string(), owner: z.string(), publicKeyPem: z.string().max(16_384) }),
+});
+
+/** What we use of a remote actor: its id, its inbox and the key its signatures are checked with. */
+export interface RemoteActor {
+  readonly id: string;
+  readonly inbox: string;
+  readonly keyId: string;
+  readonly publicKeyPem: string;
+}
+
+/** A remote actor document that could not be fetched or is not an actor with a key. */
+export class RemoteActorError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RemoteActorError';
+  }
+}
+
+/**
+ * Fetches the actor that owns `keyId` (the key id without its fragment is the actor, as on
+ * Mastodon) under the outbound SSRF rules, and checks that the key belongs to that actor.
+ */
+export async function fetchRemoteActor(keyId: string, policy: FederationNetworkPolicy): Promise<RemoteActor> {
+  const actorUrl = keyId.split('#')[0]!;
+  let response;
+  try {
+    response = await guardedRequest({ method: 'GET', url: actorUrl, headers: { accept: `${ACTIVITY_JSON}, application/ld+json; profile="https://www.w3.org/ns/activitystreams"` }, maxResponseBytes: MAX_ACTOR_DOCUMENT_BYTES }, policy);
+  } catch (error) {
+    throw new RemoteActorError(`could not fetch the signer's actor ${actorUrl}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (response.status !== 200) throw new RemoteActorError(`the signer's actor ${actorUrl} answered ${response.status}`);
+  let parsed;
+  try {
+    parsed = remoteActorSchema.safeParse(JSON.parse(response.body.toString('utf8')));
+  } catch {
+    throw new RemoteActorError(`the signer's actor ${actorUrl} is not JSON`);
+  }
+  if (!parsed.success) throw new RemoteActorError(`the signer's actor ${actorUrl} has no id, inbox or publicKey`);
+  const actor = parsed.data;
+  if (actor.publicKey.id !== keyId || actor.publicKey.owner !== actor.id || actor.id !== actorUrl) {
+    throw new RemoteActorError(`the key ${keyId} does not belong to the actor ${actorUrl}`);
+  }
+  return { id: actor.id, inbox: actor.inbox, keyId, publicKeyPem: actor.publicKey.publicKeyPem };
+}
