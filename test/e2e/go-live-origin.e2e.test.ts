@@ -9,6 +9,7 @@
  * replay, which plays it.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -57,6 +58,10 @@ function videoOf(page: Page, part: string): Promise<{ currentTime: number; width
     },
     [VIEWER, part] as const,
   );
+}
+
+function sha256(bytes: ArrayBuffer): string {
+  return createHash('sha256').update(new Uint8Array(bytes)).digest('hex');
 }
 
 async function latestReplay(url: string): Promise<LatestReplay | undefined> {
@@ -163,6 +168,11 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     assert.equal(live.status, 'live');
     assert.match(new URL(live.playback!.hls!).pathname, /^\/origin\/acme\/origin-show\/[0-9A-HJKMNP-TV-Z]{26}\/master\.m3u8$/, 'playback.hls is our own origin');
 
+    // A segment of the live ladder as the origin serves it: the replay must hold these very bytes (no second transcode).
+    const liveRung = new URL('360p/index.m3u8', live.playback!.hls!);
+    const liveSegmentUri = await eventually(async () => /^[^#\s].*\.m4s$/m.exec(await (await fetch(liveRung)).text())?.[0], 'a live 360p segment', 20_000, { intervalMs: 250 });
+    const liveSegment = sha256(await (await fetch(new URL(liveSegmentUri, liveRung))).arrayBuffer());
+
     // The viewer's player plays our HLS: its time advances, with a picture of one of the ladder's rungs.
     const firstPlay = await eventually(
       async () => {
@@ -197,6 +207,8 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     const offlineMs = performance.now() - endedAt;
     t.diagnostic(`End done -> the viewer page's badge Offline: ${Math.round(offlineMs)} ms (grace ${GRACE_MS} ms)`);
     assert.ok(offlineMs + endMs >= GRACE_MS - 500, `offline only after the grace window: ${Math.round(offlineMs + endMs)} ms after End`);
+    // The session ends at once (ffmpeg is woken to finish, not left to its 10 s input timeout): offline right after the grace window.
+    assert.ok(offlineMs + endMs < GRACE_MS + 5_000, `offline ${Math.round(offlineMs + endMs)} ms after End, grace ${GRACE_MS} ms`);
     assert.equal(grants.length, 1, 'one grant, one session');
 
     // The replay: listed on /status, of this broadcast, its master playlist and a segment served.
@@ -210,17 +222,23 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     assert.match(masterText, /RESOLUTION=640x360/, masterText);
     assert.match(masterText, /RESOLUTION=426x240/, masterText);
     assert.doesNotMatch(masterText, /RESOLUTION=1280x720/, 'never upscaled');
-    const rungUri = /^[^#\s].*\.m3u8$/m.exec(masterText)?.[0];
+    const rungUri = /^360p\/[^\s]*\.m3u8$/m.exec(masterText)?.[0];
     assert.ok(rungUri, masterText);
     const rung = await fetch(new URL(rungUri, replay.url));
     assert.equal(rung.status, 200);
     const rungText = await rung.text();
     assert.match(rungText, /#EXT-X-ENDLIST/, 'a finished VOD playlist');
-    const segmentUri = /^[^#\s].*\.m4s$/m.exec(rungText)?.[0];
-    assert.ok(segmentUri, rungText);
-    const segment = await fetch(new URL(segmentUri, new URL(rungUri, replay.url)));
-    assert.equal(segment.status, 200);
-    assert.ok((await segment.arrayBuffer()).byteLength > 1000, 'a segment with media in it');
+    const segmentUris = rungText.split('\n').filter((line) => line.endsWith('.m4s'));
+    assert.ok(segmentUris.length >= LIVE_SECONDS / 2, rungText);
+    const replaySegments: string[] = [];
+    for (const uri of segmentUris) {
+      const served: Response = await fetch(new URL(uri, new URL(rungUri, replay.url)));
+      assert.equal(served.status, 200, uri);
+      const bytes = await served.arrayBuffer();
+      assert.ok(bytes.byteLength > 1000, `${uri}: a segment with media in it`);
+      replaySegments.push(sha256(bytes));
+    }
+    assert.ok(replaySegments.includes(liveSegment), 'the replay holds the live 360p segment byte for byte (the origin-ladder job copies, no second transcode)');
 
     // The viewer page offers Watch the replay, and it plays.
     const watch = viewer.locator(`${VIEWER} [part~="watch-replay"]`);
