@@ -50,8 +50,9 @@ const BITRATE_WINDOW_MS = 5000;
 const BITRATE_TOLERANCE = 1.25;
 /**
  * ffmpeg gets this long to write its last segments and `EXT-X-ENDLIST` after SIGINT. It reads
- * SIGINT between input packets, and forwarding stops when the session ends, so it only sees it
- * when its RTP read gives up: ffmpeg 5.1's SDP demuxer times out after 10 s of no packets
+ * SIGINT between input packets: `finish()` keeps forwarding media (or repeats the last Opus
+ * packet) so it sees it at once; with neither (a video-only publisher that stopped) it waits
+ * for its RTP read to give up: ffmpeg 5.1's SDP demuxer times out after 10 s of no packets
  * (measured: 9.8 s from SIGINT to a clean exit). Longer than that, so the clean exit (final
  * playlists, last segment) wins over SIGKILL (a second SIGINT interrupts the muxer's writes too:
  * empty playlists).
