@@ -110,7 +110,7 @@ const PAGE_SOURCE = `
 import { ClipBuffer, concatSegments } from './element/src/live-upload/clip-buffer.ts';
 import { FFMPEG_ASSETS, MediaTranscoder } from './element/src/live-upload/media-transcoder.ts';
 import { FFmpegWorkerClient } from './element/src/live-upload/ffmpeg-worker-client.ts';
-import { ClipperPreload } from './element/src/live-upload/clipper-preload.ts';
+import { ClipperPreload, newestSegmentSample } from './element/src/live-upload/clipper-preload.ts';
 const fill = async (segments, clipSeconds) => {
   const buffer = new ClipBuffer((clipSeconds + 20) * 1000);
   for (const segment of segments) {
@@ -165,16 +165,20 @@ window.clipRevisit = async ({ segments, clipSeconds, assetBase }) => firstPress(
 window.clipPreloaded = async ({ segments, clipSeconds, assetBase, pressAfterMs }) => {
   const transcoder = new MediaTranscoder(assetBase);
   let loaded;
+  let buffer;
   performance.mark('player-start');
-  const preload = new ClipperPreload(() => ({
-    keepWarm: () => {
-      const release = transcoder.keepWarm();
-      loaded = transcoder.preload().then(() => performance.measure('preload', 'player-start').duration);
-      return release;
-    },
-  }));
+  const preload = new ClipperPreload(
+    () => ({
+      keepWarm: (warmUp) => {
+        const release = transcoder.keepWarm(warmUp);
+        loaded = transcoder.preload().then(() => performance.measure('preload', 'player-start').duration);
+        return release;
+      },
+    }),
+    () => buffer && newestSegmentSample(buffer.buffer),
+  );
   preload.update(true);
-  const buffer = await fill(segments, clipSeconds);
+  buffer = await fill(segments, clipSeconds);
   const wait = pressAfterMs - performance.measure('until-press', 'player-start').duration;
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   const ms = await firstPress(transcoder, buffer, clipSeconds);

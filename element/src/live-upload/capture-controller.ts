@@ -4,7 +4,7 @@ import { formatLabel } from '../labels.js';
 import { concatSegments } from './clip-buffer.js';
 import { isUploadReady, type CutRange } from './ffmpeg-args.js';
 import type { Candidate, LiveUploadView, TrimRange } from './live-upload-view.js';
-import { ClipperPreload } from './clipper-preload.js';
+import { ClipperPreload, newestSegmentSample } from './clipper-preload.js';
 import { FFmpegWorkerError, MediaTranscoder, TranscodeCancelledError } from './media-transcoder.js';
 import type { MediaRecording, RecordingSource } from './media-recording.js';
 import type { PlaybackInfo } from './playback-record.js';
@@ -54,7 +54,10 @@ export class CaptureController implements ReactiveController {
   /** The segment downloads of a replay clip being made (Cancel aborts them). */
   #replayFetch: AbortController | undefined;
   /** FFmpeg.wasm loaded while the live player plays, so the first Clip press does not wait for it. */
-  readonly #preload = new ClipperPreload(() => this.#transcoderFor());
+  readonly #preload = new ClipperPreload(
+    () => this.#transcoderFor(),
+    () => newestSegmentSample(this.player.buffer),
+  );
 
   constructor(
     private readonly host: ReactiveControllerHost & HTMLElement & { readonly renderRoot: HTMLElement | DocumentFragment },

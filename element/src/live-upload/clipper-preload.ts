@@ -7,6 +7,9 @@
  * the viewer asked the browser to save data.
  */
 
+import { concatSegments, type ClipBuffer } from './clip-buffer.js';
+import type { CutRange } from './ffmpeg-args.js';
+
 /** `navigator.connection` where the browser has it (Chromium); not in TypeScript's DOM types. */
 interface NetworkInformationLike {
   readonly saveData?: boolean;
@@ -33,9 +36,24 @@ export function whenIdle(work: () => void, timeoutMs: number = PRELOAD_IDLE_TIME
   return () => clearTimeout(handle);
 }
 
+/** A short real input for the warm-up remux. */
+export interface WarmUpSample {
+  readonly bytes: Uint8Array;
+  readonly cut: CutRange;
+}
+
 /** What the preload keeps warm: `MediaTranscoder.keepWarm`, which answers with its release. */
 export interface WarmableClipper {
-  keepWarm(): () => void;
+  keepWarm(warmUp?: () => WarmUpSample | undefined): () => void;
+}
+
+/** The newest segment the player has, as a clip would cut it (with the init segment of an fMP4 stream): the warm-up remux runs the clip's own code path. */
+export function newestSegmentSample(buffer: ClipBuffer): WarmUpSample | undefined {
+  const newest = buffer.segments.at(-1);
+  if (!newest) return undefined;
+  const selection = buffer.select(newest.programDateMs + newest.durationMs, newest.durationMs);
+  if (!selection) return undefined;
+  return { bytes: concatSegments(selection), cut: { startMs: selection.offsetMs, durationMs: selection.durationMs } };
 }
 
 /**
@@ -52,6 +70,8 @@ export class ClipperPreload {
   constructor(
     /** The transcoder to warm, asked for only when the preload starts. */
     private readonly clipper: () => WarmableClipper,
+    /** The warm-up input (`newestSegmentSample` of the player's buffer), asked for once the core is loaded. */
+    private readonly warmUp?: () => WarmUpSample | undefined,
     private readonly options: { readonly idleTimeoutMs?: number; readonly savesData?: () => boolean } = {},
   ) {}
 
@@ -69,7 +89,7 @@ export class ClipperPreload {
     if ((this.options.savesData ?? savesData)()) return;
     this.#cancelScheduled = whenIdle(() => {
       this.#cancelScheduled = undefined;
-      this.#release = this.clipper().keepWarm();
+      this.#release = this.clipper().keepWarm(this.warmUp);
     }, this.options.idleTimeoutMs);
   }
 

@@ -99,6 +99,8 @@ export class MediaTranscoder {
   #jobs = 0;
   /** `keepWarm()` holds not yet released: the worker is kept past `idleMs` while any is. */
   #holds = 0;
+  /** The warm-up remux while it runs: a job waits for it (one job at a time in the worker, and its log is its own). */
+  #warmingUp: Promise<void> | undefined;
   /** Bumped by `cancel()`: a job that fails after a cancel rejects with `TranscodeCancelledError`. */
   #cancels = 0;
 
@@ -123,6 +125,7 @@ export class MediaTranscoder {
     this.#jobs++;
     clearTimeout(this.#idleTimer);
     try {
+      await this.#warmingUp;
       return await this.#withFallback(work);
     } finally {
       this.#jobs--;
@@ -222,11 +225,31 @@ export class MediaTranscoder {
    * player plays, so the first Clip press finds the core loaded instead of waiting 2-3 s for it.
    * A load that fails here is not reported: the next job loads again (falling back from
    * `core-mt` as it does) and reports its own failure.
+   *
+   * `warmUp`, asked for once the core is loaded: a short input (a segment the player has) that
+   * is remuxed once, output discarded, unless a job came first. The first job on a new core
+   * pays for compiling the ffmpeg code it runs (the wasm compiles lazily): about a second, on
+   * the press, without it.
    */
-  keepWarm(): () => void {
+  keepWarm(warmUp?: () => { readonly bytes: Uint8Array; readonly cut: CutRange } | undefined): () => void {
     this.#holds++;
     clearTimeout(this.#idleTimer);
-    this.#load().catch(() => {});
+    const loading = this.#load();
+    loading.then(
+      () => {
+        const sample = this.#jobs === 0 && this.#ffmpeg === loading ? warmUp?.() : undefined;
+        if (!sample) return;
+        const warming: Promise<void> = this.#job(() => this.#run(sample.bytes, (i, o) => remuxArgs(i, o, sample.cut), sample.cut.durationMs)).then(
+          () => {},
+          () => {},
+        );
+        this.#warmingUp = warming;
+        void warming.finally(() => {
+          if (this.#warmingUp === warming) this.#warmingUp = undefined;
+        });
+      },
+      () => {},
+    );
     let released = false;
     return () => {
       if (released) return;
