@@ -195,7 +195,10 @@ describeEachBus('OriginSessions and the go-live grant ledger', (busUnderTest) =>
         await new Promise((resolve) => setImmediate(resolve)); // the answer's own I/O runs between rounds
       }
       const { session } = await offering;
-      assert.ok(rounds > 1, `rounds during the answer: ${rounds}`);
+      // On the memory bus a round takes well under the answer's time, so several fall between the
+      // claim and the answer (without the fix this test fails there: 'ended as replica-stopped');
+      // a NATS round is a few round trips and may take as long as the whole answer.
+      assert.ok(rounds >= 1, `rounds during the answer: ${rounds}`);
       assert.equal(session.ended, false);
       const record = await sessions.get(channel);
       assert.equal(record?.session_id, session.sessionId);
