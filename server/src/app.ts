@@ -27,11 +27,14 @@ import { vodRoutes } from './http/vod-routes.js';
 import type { SourcePolicy } from './vod-ingest/index.js';
 import { linkingRoutes } from './http/linking-routes.js';
 import { landingPageRoute } from './http/landing-page-route.js';
+import { audiencePageRoute } from './http/audience-page-route.js';
 import { oEmbedRoute } from './http/oembed-route.js';
 import { streamsRoute } from './http/streams-route.js';
 import type { StreamDirectory } from './discovery/index.js';
 import type { AccountLinker } from './linking/index.js';
 import type { OutboundAdmin } from './outbound/index.js';
+import type { Federation } from './federation/index.js';
+import { federationRoutes } from './http/federation-routes.js';
 import { youTubeWebhookRoute } from './http/youtube-webhook-route.js';
 import type { WebSubSubscriptionStore, YouTubeHintQueue, YouTubeMetrics } from './providers/youtube/index.js';
 import type { AuditLog } from './audit/index.js';
@@ -112,6 +115,8 @@ export interface AppDeps {
   };
   /** Outbound webhooks' admin side (subscribers, deliveries, dead letters, replay); absent: no `/api/v1/webhooks` routes. */
   readonly outbound?: OutboundAdmin;
+  /** ActivityPub (issue 27): WebFinger, channel actors, their inboxes, admin blocks; absent: none of those routes. */
+  readonly federation?: Federation;
   /** YouTube WebSub (when configured): our subscriptions, the hint queue, its metrics. Absent: no `/webhooks/youtube`. */
   readonly youtube?: { readonly subscriptions: WebSubSubscriptionStore; readonly hints: YouTubeHintQueue; readonly metrics: YouTubeMetrics };
   /** Account linking (OAuth, app passwords, unlink); absent: no link routes. */
@@ -198,6 +203,8 @@ export function createApp(deps: AppDeps): App {
       ...(deps.vods ? { vods: deps.vods } : {}),
     }),
     landingPageRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl, ...(deps.vods ? { vods: deps.vods } : {}) }),
+    // The publisher's audience page (issue 27): its data comes from the audience routes, with the publisher's token.
+    ...(deps.audience ? [audiencePageRoute()] : []),
     oEmbedRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl }),
     streamsRoute({ streams: deps.streams, publicUrl: deps.publicUrl, rateLimitPerMinute: deps.config.statusRateLimitPerMinute }),
     liveEventsRoute({
@@ -279,6 +286,7 @@ export function createApp(deps: AppDeps): App {
       now,
     }),
     ...(deps.outbound ? [outboundRoutes({ admin: deps.outbound, requireAdmin })] : []),
+    ...(deps.federation ? [federationRoutes({ federation: deps.federation, requireAdmin })] : []),
     ...(deps.vods
       ? [
           vodRoutes({

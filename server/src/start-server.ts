@@ -24,6 +24,7 @@ import { VodSlots, VodStore, VodWorker, enqueueVodJob } from './vod-jobs/index.j
 import { DEFAULT_MEDIA_LIMITS } from './media/index.js';
 import { AudioReferences, HashBlocklist, ModerationRulesStore, ModerationWorker, builtInModerationRules, defaultModerationChecks } from './moderation/index.js';
 import { OutboundWebhooks, type ResolveHost } from './outbound/index.js';
+import { Federation } from './federation/index.js';
 import { TwitchArchiveLookup, VodCapture, recordVodCaptureMetrics } from './vod-capture/index.js';
 import { AudienceAggregator, AudienceStore, BeaconIntake, audienceEngagement } from './audience/index.js';
 import type { SourcePolicy } from './vod-ingest/index.js';
@@ -264,6 +265,17 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   });
   await lifecycle.start({ name: 'outbound', start: () => outbound.start(), stop: () => outbound.stop() });
 
+  // ActivityPub (issue 27): channels as actors; deliveries under the outbound webhooks' SSRF rules and retry schedule.
+  const federation = await Federation.open({
+    bus,
+    logger: logger.child({ component: 'federation' }),
+    settings: { requireHttps: config.outbound.requireHttps, allowPrivateHosts: config.outbound.allowPrivateHosts, timeoutMs: config.outbound.timeoutMs, retryScheduleMs: config.outbound.retryScheduleMs },
+    publicUrl: () => publicUrl,
+    channelExists: async (ref) => (await channels.get(ref)) !== undefined,
+    ...(options.outboundResolve ? { resolve: options.outboundResolve } : {}),
+  });
+  await lifecycle.start({ name: 'federation', start: () => federation.start(), stop: () => federation.stop() });
+
   // Live broadcasts archived for their replays: one replica follows each (a lease per broadcast).
   const vodCapture = await VodCapture.open({
     bus,
@@ -401,6 +413,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
     vodSources,
     moderation: { audit, blocklist, quarantine, rules: moderationRules, audioReferences },
     outbound: outbound.admin,
+    federation,
     linker,
     extraRoutes: options.extraRoutes ? await options.extraRoutes({ config, channels, logger }) : [],
     audience: { intake: new BeaconIntake(bus, channels), store: audienceStore },
