@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startFakeFediverse, type FakeFediverse } from '../../../test/fakes/fediverse/fediverse-server.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { startTestServer, type TestServer } from '../../../test/support/test-server.js';
+
+/**
+ * The whole server: a Mastodon-like server finds the channel through WebFinger, follows it, and
+ * gets a signed Create when Twitch says the channel went live and a Delete when it went offline.
+ */
+describe('federation through the real server', () => {
+  let server: TestServer;
+  let fake: FakeFediverse;
+
+  before(async () => {
+    fake = await startFakeFediverse();
+    server = await startTestServer({ env: { OUTBOUND_ALLOW_PRIVATE_HOSTS: '127.0.0.1', OUTBOUND_RETRY_SCHEDULE_MS: '50,50' } });
+  });
+  after(async () => {
+    await server.close();
+    await fake.close();
+  });
+
+  it('a follow from the fake fediverse gets the go-live Create and the end Delete, signed', async () => {
+    const actorId = await fake.webfinger(server.url, `acme.morning-show@${new URL(server.url).host}`);
+    const actor = await fake.fetchJson(actorId);
+    const followed = await fake.follow(actorId, String(actor.body['inbox']));
+    assert.equal(followed.status, 202, JSON.stringify(followed.body));
+    await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Accept'), 'the Accept');
+
+    await server.goLive('Morning news');
+    const create = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Create'), 'the Create', 15_000);
+    assert.equal(create.verified, true, create.problem);
+    const note = create.activity['object'] as { content: string; url: string };
+    assert.match(note.content, /Morning news|acme\/morning-show/);
+    assert.equal(note.url, `${server.url}/c/acme/morning-show`);
+
+    await server.goOffline();
+    const deleted = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Delete'), 'the Delete', 15_000);
+    assert.equal(deleted.verified, true, deleted.problem);
+    for (const entry of fake.received) assert.equal(entry.verified, true, entry.problem);
+  });
+
+  it('answers an unknown actor and a foreign WebFinger host with JSON 404s', async () => {
+    const unknown = await server.request('/ap/actors/acme.nobody');
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'not_found');
+    const foreign = await server.request(`/.well-known/webfinger?resource=${encodeURIComponent('acct:acme.morning-show@elsewhere.example')}`);
+    assert.equal(foreign.status, 404);
+  });
+});
