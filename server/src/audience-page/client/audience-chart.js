@@ -8,7 +8,18 @@ const COLOURS = ['#1f5fbf', '#b3261e', '#1b7a3a', '#8a4b00', '#6b3fa0', '#00727a
 /** Counts are whole: the y axis steps by whole numbers only. */
 const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000];
 
+/** The x axis steps by whole minutes, in seconds. */
+const MINUTE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((minutes) => minutes * 60);
+
 const CHART_HEIGHT = 260;
+
+/** The x range: the broadcast's minutes with half a minute either side, so one minute (or a bar) is drawn in the middle, not on an edge. */
+function minuteRange(u) {
+  // From the data, not the arguments: uPlot widens a single time point to a whole day first.
+  const minutes = u.data[0];
+  if (minutes.length === 0) return [Date.now() / 1000 - 60, Date.now() / 1000];
+  return [minutes[0] - 30, minutes[minutes.length - 1] + 30];
+}
 
 /** The uPlot options of a chart view, `width` wide. */
 function chartOptions(uPlot, view, width) {
@@ -18,9 +29,9 @@ function chartOptions(uPlot, view, width) {
     height: CHART_HEIGHT,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1)] } },
+    scales: { x: { time: true, range: minuteRange }, y: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1)] } },
     axes: [
-      { values: (_u, splits) => splits.map((split) => formatMinute(split * 1000)) },
+      { space: 60, incrs: MINUTE_STEPS, values: (_u, splits) => splits.map((split) => formatMinute(split * 1000)) },
       { incrs: COUNT_STEPS, values: (_u, splits) => splits.map((split) => formatCount(split)) },
     ],
     series: [

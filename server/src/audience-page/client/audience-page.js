@@ -108,12 +108,14 @@ async function showReport(report) {
   for (const chart of drawn) chart.destroy();
   drawn = [];
   ui.totals.replaceChildren(
-    ...view.totals.flatMap((entry) => {
+    ...view.totals.map((entry) => {
+      const group = document.createElement('div');
       const term = document.createElement('dt');
       term.textContent = entry.term;
       const value = document.createElement('dd');
       value.textContent = entry.value;
-      return [term, value];
+      group.append(term, value);
+      return group;
     }),
   );
   const sections = view.charts.map((chartView) => renderChart(uPlot, chartView));
