@@ -8,6 +8,7 @@ import type { FederationNetworkPolicy } from './guarded-http.js';
 import { verifyInboxPost, type IncomingPost } from './inbox-verifier.js';
 import { handleInboxActivity, type InboxOutcome } from './inbox.js';
 import { LiveAnnouncer } from './live-announcer.js';
+import { livePreviewUrl } from './preview-image.js';
 import { fetchRemoteActor } from './remote-actor.js';
 
 export interface FederationSettings {
@@ -25,6 +26,7 @@ export interface FederationOptions {
   readonly publicUrl: () => string;
   /** Whether a channel exists (unknown handles are 404s, never actors). */
   readonly channelExists: (ref: ChannelRef) => Promise<boolean>;
+  /** A preview image of a live broadcast; default: the provider's live thumbnail (`livePreviewUrl`). */
   readonly previewUrl?: (ref: ChannelRef, record: LiveMetadata) => string | undefined;
   /** Run the announcer and the delivery worker in this process (default true). */
   readonly workers?: boolean;
@@ -67,7 +69,7 @@ export class Federation {
       timeoutMs: settings.timeoutMs,
       ...(options.resolve ? { resolve: options.resolve } : {}),
     };
-    const announcer = new LiveAnnouncer({ bus: options.bus, ...stores, publicUrl: options.publicUrl, logger: options.logger, ...(options.previewUrl ? { previewUrl: options.previewUrl } : {}) });
+    const announcer = new LiveAnnouncer({ bus: options.bus, ...stores, publicUrl: options.publicUrl, logger: options.logger, previewUrl: options.previewUrl ?? ((_ref, record) => livePreviewUrl(record)) });
     const delivery = new FederationDelivery({
       bus: options.bus,
       keys: stores.keys,

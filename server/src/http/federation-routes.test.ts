@@ -31,9 +31,11 @@ describe('federation through the real server', () => {
     await server.goLive('Morning news');
     const create = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Create'), 'the Create', 15_000);
     assert.equal(create.verified, true, create.problem);
-    const note = create.activity['object'] as { content: string; url: string };
+    const note = create.activity['object'] as { content: string; url: string; attachment: Array<Record<string, string>> };
     assert.match(note.content, /Morning news|acme\/morning-show/);
     assert.equal(note.url, `${server.url}/c/acme/morning-show`);
+    // Twitch carries it: the preview is Twitch's live thumbnail of the login.
+    assert.ok(note.attachment.some((item) => item['type'] === 'Image' && item['url'] === 'https://static-cdn.jtvnw.net/previews-ttv/live_user_acme_live-640x360.jpg'), JSON.stringify(note.attachment));
 
     await server.goOffline();
     const deleted = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Delete'), 'the Delete', 15_000);
