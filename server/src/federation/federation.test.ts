@@ -6,7 +6,8 @@ import Koa from 'koa';
 import { SCHEMA_VERSION, type LiveMetadata } from '@live-upload/schema';
 import { startFakeFediverse, type FakeFediverse } from '../../../test/fakes/fediverse/fediverse-server.js';
 import { eventually } from '../../../test/support/eventually.js';
-import { STREAMS, SUBJECTS, createMemoryBus, encodeJson, type Bus } from '../bus/index.js';
+import { describeEachBus } from '../../../test/support/each-bus.js';
+import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, encodeJson, type Bus } from '../bus/index.js';
 import type { AppState } from '../http/app-state.js';
 import { federationRoutes } from '../http/federation-routes.js';
 import { errorHandler } from '../http/middleware/error-handler.js';
@@ -73,7 +74,7 @@ async function startOurServer(bus: Bus, settings: FederationSettings, workers: b
 
 const TRUSTING: FederationSettings = { requireHttps: false, allowPrivateHosts: ['127.0.0.1'], timeoutMs: 5000, retryScheduleMs: [50, 50, 50] };
 
-describe('federation against a fake fediverse server', () => {
+describeEachBus('federation against a fake fediverse server', (busUnderTest) => {
   let bus: Bus;
   let fake: FakeFediverse;
   let ours: Awaited<ReturnType<typeof startOurServer>>;
@@ -81,7 +82,8 @@ describe('federation against a fake fediverse server', () => {
   let inbox = '';
 
   before(async () => {
-    bus = createMemoryBus();
+    const natsUrl = busUnderTest.natsUrl();
+    bus = natsUrl ? await createNatsBus({ url: natsUrl }) : createMemoryBus();
     await bus.ensureStreams(Object.values(STREAMS));
     fake = await startFakeFediverse();
     ours = await startOurServer(bus, TRUSTING, true);
