@@ -186,9 +186,13 @@ describe('the audience page served by main.ts', () => {
     assert.equal(results.violations.length, 0, describeViolations(results));
 
     // Live: it says so, and refetches on its own.
-    assert.match(await page.locator('#live-state').textContent() ?? '', /^Live: updated/);
-    const firstUpdate = await page.locator('#live-state').textContent();
-    await eventually(async () => (await page.locator('#live-state').textContent()) !== firstUpdate, 'a live refresh', LIVE_REFRESH_WAIT_MS, { intervalMs: 500 });
+    assert.match((await page.locator('#live-state').textContent()) ?? '', /^Live: the numbers refresh every 20 seconds/);
+    // A keyboard user reading a table keeps their place across the refresh.
+    await page.locator('[aria-label="Table: Audience by referral source"]').focus();
+    const firstUpdate = await page.locator('#updated-at').textContent();
+    assert.match(firstUpdate ?? '', /^Updated /);
+    await eventually(async () => (await page.locator('#updated-at').textContent()) !== firstUpdate, 'a live refresh', LIVE_REFRESH_WAIT_MS, { intervalMs: 500 });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Table: Audience by referral source');
 
     // The broadcast ends: the next refresh says so, and no refresh follows.
     const offline = await fetch(`${server.main.url}/demo/api/simulate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ action: 'offline' }) });

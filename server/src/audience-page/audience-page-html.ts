@@ -32,6 +32,8 @@ export function audiencePageHtml(uPlotVersion: string): string {
       <h1 id="page-heading">Audience</h1>
       <p id="broadcast-name" class="hint"></p>
       <p id="live-state" role="status" aria-live="polite"></p>
+      <!-- Not announced: it changes at every refresh; the state above is announced only when it changes. -->
+      <p id="updated-at" class="hint"></p>
     </header>
     <main>
       <section aria-labelledby="token-heading" class="card" id="token-section">

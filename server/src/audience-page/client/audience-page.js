@@ -24,6 +24,7 @@ const $ = (selector) => {
 const ui = {
   broadcastName: $('#broadcast-name'),
   liveState: $('#live-state'),
+  updatedAt: $('#updated-at'),
   tokenEntry: $('#token-entry'),
   tokenForm: $('#token-form'),
   tokenInput: $('#token-input'),
@@ -131,7 +132,18 @@ async function showReport(report) {
     section.append(box);
     return section;
   });
+  // A keyboard user reading a table keeps their place across a live refresh: same table, same scroll.
+  const focusedRegion = document.activeElement?.closest?.('.table-scroll');
+  const keep = focusedRegion ? { label: focusedRegion.getAttribute('aria-label'), top: focusedRegion.scrollTop, left: focusedRegion.scrollLeft } : undefined;
   ui.charts.replaceChildren(...sections.map((chart) => chart.section), ...tables);
+  if (keep) {
+    const again = [...ui.charts.querySelectorAll('.table-scroll')].find((region) => region.getAttribute('aria-label') === keep.label);
+    if (again) {
+      again.focus({ preventScroll: true });
+      again.scrollTop = keep.top;
+      again.scrollLeft = keep.left;
+    }
+  }
   ui.report.hidden = false;
   for (const chart of sections) chart.draw();
   drawn = sections;
@@ -169,9 +181,10 @@ async function refresh(target) {
   showError('');
   await showReport(await response.json());
   live = status?.status === 'live' && status?.canonical_id === target.canonicalId;
-  ui.liveState.textContent = live
-    ? `Live: updated ${formatClock(Date.now())}, again every ${LIVE_REFRESH_MS / 1000} seconds while this page is open.`
-    : `The broadcast is not live; these are its final numbers as of ${formatClock(Date.now())}.`;
+  // Announced (role=status) only when it changes; the time of each refresh is not.
+  const state = live ? `Live: the numbers refresh every ${LIVE_REFRESH_MS / 1000} seconds while this page is open.` : 'The broadcast is not live; these are its final numbers.';
+  if (ui.liveState.textContent !== state) ui.liveState.textContent = state;
+  ui.updatedAt.textContent = `Updated ${formatClock(Date.now())}.`;
   if (live) planRefresh(target);
 }
 
@@ -220,6 +233,7 @@ function start() {
     live = false;
     ui.report.hidden = true;
     ui.liveState.textContent = 'The token was forgotten for this tab.';
+    ui.updatedAt.textContent = '';
     showTokenEntry();
     ui.tokenInput.focus();
   });
