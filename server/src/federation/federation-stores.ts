@@ -139,20 +139,37 @@ export class Blocks {
   }
 }
 
-const announcementSchema = z.object({ canonical_id: z.string(), ended: z.boolean(), activity: z.record(z.string(), z.unknown()) });
+const announcementSchema = z.object({
+  /** The newest status record (`seq`, per channel) this channel's announcements were decided on: an older one is stale. */
+  seq: z.number().int(),
+  /** The broadcast announced last; null before the first. */
+  canonical_id: z.string().nullable(),
+  ended: z.boolean(),
+  activity: z.record(z.string(), z.unknown()).nullable(),
+});
 export type Announcement = z.infer<typeof announcementSchema>;
 
-/** The broadcast each channel announced last: what decides Create vs Delete, and the outbox. */
+/**
+ * The broadcast each channel announced last: what decides Create vs Delete, and the outbox.
+ * Written by compare-and-set, so two status records handled at once (the consumer runs
+ * several, and every replica shares it) cannot both announce; the loser is retried.
+ */
 export class Announcements {
   constructor(private readonly kv: KvBucket) {}
 
   async get(ref: ChannelRef): Promise<Announcement | undefined> {
-    const entry = await this.kv.get(channelKey(ref));
-    return entry ? decodeJson(entry.value, announcementSchema) : undefined;
+    return (await this.read(ref))?.value;
   }
 
-  async put(ref: ChannelRef, announcement: Announcement): Promise<void> {
-    await this.kv.put(channelKey(ref), encodeJson(announcement));
+  async read(ref: ChannelRef): Promise<{ value: Announcement; revision: number } | undefined> {
+    const entry = await this.kv.get(channelKey(ref));
+    return entry ? { value: decodeJson(entry.value, announcementSchema), revision: entry.revision } : undefined;
+  }
+
+  /** Writes if the record is still at `revision` (undefined: not there yet); `KvConflictError` otherwise. */
+  async write(ref: ChannelRef, announcement: Announcement, revision: number | undefined): Promise<void> {
+    if (revision === undefined) await this.kv.create(channelKey(ref), encodeJson(announcement));
+    else await this.kv.update(channelKey(ref), encodeJson(announcement), revision);
   }
 }
 

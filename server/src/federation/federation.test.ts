@@ -150,6 +150,14 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
     assert.equal(fake.received.filter((entry) => entry.activity['type'] === 'Create').length, 2, 'one Create (and its retry), not one per status');
   });
 
+  it('ignores a status record older than the last one decided on (records handled out of order)', async () => {
+    const ref = { publisher: 'acme', slug: 'news' };
+    const before = await ours.federation.announcements.get(ref);
+    assert.ok(before);
+    await ours.federation.announcer.announce(ref, status({ status: 'live', canonical_id: 'stream:acme:news:01JF0000000000000000000009', seq: before.seq - 1 }));
+    assert.deepEqual(await ours.federation.announcements.get(ref), before);
+  });
+
   describe('refuses hostile inbox POSTs with a JSON error', () => {
     const cases: Array<[string, Parameters<FakeFediverse['follow']>[2], number, RegExp]> = [
       ['unsigned', { unsigned: true }, 401, /must carry an HTTP Signature/],

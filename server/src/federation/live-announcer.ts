@@ -3,7 +3,7 @@ import { STREAMS, type Bus, type BusMessage, type Consumer } from '../bus/index.
 import type { Logger } from '../observability/index.js';
 import { endedActivity, goLiveActivity, type ActivityObject } from './activities.js';
 import { FEDERATION_CONSUMERS, enqueueDelivery } from './delivery-queue.js';
-import type { Announcements, Blocks, Followers } from './federation-stores.js';
+import type { Announcement, Announcements, Blocks, Followers } from './federation-stores.js';
 
 export interface LiveAnnouncerOptions {
   readonly bus: Bus;
@@ -54,23 +54,39 @@ export class LiveAnnouncer {
     await this.announce(ref, parsed.data);
   }
 
-  /** Decides what a status record means to followers and enqueues it. */
+  /**
+   * Decides what a status record means to followers, enqueues it, then records the decision by
+   * compare-and-set. A record older than the last one decided on (by its per-channel `seq`) is
+   * stale and changes nothing. A lost compare-and-set or a crash before the write throws or
+   * redelivers: the record is decided again, and what it enqueues again has the same delivery
+   * ids, which the work queue drops as duplicates (followers never get a post twice, nor miss one).
+   */
   async announce(ref: ChannelRef, record: LiveMetadata): Promise<void> {
     const { announcements, publicUrl } = this.options;
-    const last = await announcements.get(ref);
+    const stored = await announcements.read(ref);
+    const last = stored?.value;
+    if (last && record.seq <= last.seq) return;
     const base = publicUrl();
+    const open = last && last.canonical_id !== null && !last.ended ? last.canonical_id : undefined;
+    const activities: ActivityObject[] = [];
+    let next: Announcement;
     if (record.status === 'live' && record.is_public && record.canonical_id !== null) {
-      if (last && last.canonical_id === record.canonical_id) return;
-      if (last && !last.ended) await this.deliver(ref, endedActivity(base, ref, last.canonical_id));
-      const activity = goLiveActivity(base, { ...record, canonical_id: record.canonical_id }, ref, this.options.previewUrl?.(ref, record));
-      await this.deliver(ref, activity);
-      await announcements.put(ref, { canonical_id: record.canonical_id, ended: false, activity });
-      return;
+      if (open === record.canonical_id) {
+        next = { ...last!, seq: record.seq };
+      } else {
+        if (open !== undefined) activities.push(endedActivity(base, ref, open));
+        const created = goLiveActivity(base, { ...record, canonical_id: record.canonical_id }, ref, this.options.previewUrl?.(ref, record));
+        activities.push(created);
+        next = { seq: record.seq, canonical_id: record.canonical_id, ended: false, activity: created };
+      }
+    } else if (open !== undefined) {
+      activities.push(endedActivity(base, ref, open));
+      next = { ...last!, seq: record.seq, ended: true };
+    } else {
+      next = last ? { ...last, seq: record.seq } : { seq: record.seq, canonical_id: null, ended: true, activity: null };
     }
-    if (record.status !== 'live' && last && !last.ended) {
-      await this.deliver(ref, endedActivity(base, ref, last.canonical_id));
-      await announcements.put(ref, { ...last, ended: true });
-    }
+    for (const activity of activities) await this.deliver(ref, activity);
+    await announcements.write(ref, next, stored?.revision);
   }
 
   private async deliver(ref: ChannelRef, activity: ActivityObject): Promise<void> {

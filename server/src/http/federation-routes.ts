@@ -57,7 +57,7 @@ export function federationRoutes(deps: FederationRouteDeps): Router<AppState> {
   router.get('/ap/actors/:handle/outbox', async (ctx) => {
     const ref = await channelOf(ctx);
     const last = await federation.announcements.get(ref);
-    const items = last && !last.ended ? [last.activity] : [];
+    const items = last && !last.ended && last.activity ? [last.activity] : [];
     sendActivityJson(ctx, orderedCollection(actorUrls(federation.publicUrl, ref).outbox, items));
   });
 
