@@ -182,6 +182,20 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
     });
   });
 
+  it('follows from a server in secure mode (authorized fetch): our GET of its actor is signed', async () => {
+    const secure = await startFakeFediverse({ authorizedFetch: true });
+    try {
+      const unsigned = await fetch(secure.actorId, { headers: { accept: 'application/activity+json' } });
+      assert.equal(unsigned.status, 401, 'the fake refuses unsigned fetches');
+      const answer = await secure.follow(actorId, inbox);
+      assert.equal(answer.status, 202, JSON.stringify(answer.body));
+      const accept = await eventually(() => secure.received.find((entry) => entry.activity['type'] === 'Accept'), 'the Accept');
+      assert.equal(accept.verified, true, accept.problem);
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('fetches the signer\'s actor under the SSRF rules: a private address is refused', async () => {
     const guarded = await startOurServer(bus, { ...TRUSTING, allowPrivateHosts: [] }, false);
     try {

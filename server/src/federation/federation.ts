@@ -2,6 +2,7 @@ import type { ChannelRef, LiveMetadata } from '@live-upload/schema';
 import { DEFAULT_RETRY_SCHEDULE_MS, type ResolveHost } from '../outbound/index.js';
 import type { Bus } from '../bus/index.js';
 import type { Logger } from '../observability/index.js';
+import { actorUrls } from './actor-urls.js';
 import { FederationDelivery, FEDERATION_STREAM } from './delivery-queue.js';
 import { openFederationStores, type ActorKeys, type Announcements, type Blocks, type Followers } from './federation-stores.js';
 import type { FederationNetworkPolicy } from './guarded-http.js';
@@ -97,7 +98,9 @@ export class Federation {
    */
   async receive(ref: ChannelRef, post: IncomingPost, activity: () => unknown): Promise<InboxOutcome | 'blocked'> {
     const now = this.options.now ?? Date.now;
-    const signer = await verifyInboxPost(post, (keyId) => fetchRemoteActor(keyId, this.policy), now());
+    const ours = await this.keys.get(ref);
+    const fetchSigner = { keyId: actorUrls(this.publicUrl, ref).keyId, privateKeyPem: ours.private_key_pem };
+    const signer = await verifyInboxPost(post, (keyId) => fetchRemoteActor(keyId, this.policy, fetchSigner), now());
     if ((await this.blocks.isBlocked(signer.id)) || (await this.blocks.isBlocked(signer.inbox))) return 'blocked';
     return handleInboxActivity({ bus: this.options.bus, followers: this.followers, publicUrl: this.publicUrl, now }, ref, signer, activity());
   }

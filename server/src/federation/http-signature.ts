@@ -56,6 +56,21 @@ export function signPost(request: SignedPost): Record<string, string> {
   return headers;
 }
 
+/** The headers we sign on a GET (Mastodon's authorized fetch checks these). */
+export const SIGNED_GET_HEADERS = ['(request-target)', 'host', 'date'] as const;
+
+/**
+ * The headers of a signed GET: servers in Mastodon's secure mode (authorized fetch) serve their
+ * actors only to signed requests, so fetching a signer's key must be signed itself.
+ */
+export function signGet(request: { keyId: string; privateKeyPem: string; url: URL; date: Date }): Record<string, string> {
+  const headers: Record<string, string> = { host: request.url.host, date: request.date.toUTCString() };
+  const text = signingString(SIGNED_GET_HEADERS, 'GET', `${request.url.pathname}${request.url.search}`, (name) => headers[name]);
+  const signature = sign('sha256', Buffer.from(text), createPrivateKey(request.privateKeyPem)).toString('base64');
+  headers.signature = `keyId="${request.keyId}",algorithm="rsa-sha256",headers="${SIGNED_GET_HEADERS.join(' ')}",signature="${signature}"`;
+  return headers;
+}
+
 export interface ParsedSignature {
   readonly keyId: string;
   readonly algorithm: string | undefined;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACTIVITY_JSON } from './activities.js';
 import { guardedRequest, type FederationNetworkPolicy } from './guarded-http.js';
+import { signGet } from './http-signature.js';
 
 /** Bytes of a remote actor document we read (Mastodon's are a few KB). */
 export const MAX_ACTOR_DOCUMENT_BYTES = 256 * 1024;
@@ -28,15 +29,30 @@ export class RemoteActorError extends Error {
   }
 }
 
+/** The key our GETs are signed with (one of our channels' actors). */
+export interface FetchSigner {
+  readonly keyId: string;
+  readonly privateKeyPem: string;
+}
+
 /**
  * Fetches the actor that owns `keyId` (the key id without its fragment is the actor, as on
- * Mastodon) under the outbound SSRF rules, and checks that the key belongs to that actor.
+ * Mastodon) under the outbound SSRF rules, and checks that the key belongs to that actor. The
+ * GET is signed by `signer`, so servers in secure mode (authorized fetch) answer it.
  */
-export async function fetchRemoteActor(keyId: string, policy: FederationNetworkPolicy): Promise<RemoteActor> {
+export async function fetchRemoteActor(keyId: string, policy: FederationNetworkPolicy, signer?: FetchSigner): Promise<RemoteActor> {
   const actorUrl = keyId.split('#')[0]!;
   let response;
   try {
-    response = await guardedRequest({ method: 'GET', url: actorUrl, headers: { accept: `${ACTIVITY_JSON}, application/ld+json; profile="https://www.w3.org/ns/activitystreams"` }, maxResponseBytes: MAX_ACTOR_DOCUMENT_BYTES }, policy);
+    let signed: Record<string, string> = {};
+    if (signer) {
+      try {
+        signed = signGet({ ...signer, url: new URL(actorUrl), date: new Date() });
+      } catch {
+        throw new RemoteActorError(`the key id ${keyId} is not a URL`);
+      }
+    }
+    response = await guardedRequest({ method: 'GET', url: actorUrl, headers: { ...signed, accept: `${ACTIVITY_JSON}, application/ld+json; profile="https://www.w3.org/ns/activitystreams"` }, maxResponseBytes: MAX_ACTOR_DOCUMENT_BYTES }, policy);
   } catch (error) {
     throw new RemoteActorError(`could not fetch the signer's actor ${actorUrl}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

@@ -76,20 +76,30 @@ function rawRequest(method: string, url: string, headers: Record<string, string>
   });
 }
 
-export async function startFakeFediverse(): Promise<FakeFediverse> {
+export interface FakeFediverseOptions {
+  /**
+   * Mastodon's secure mode (AUTHORIZED_FETCH): alice's actor is served only to GETs signed over
+   * `(request-target) host date` by a key whose actor document verifies them; others get 401.
+   */
+  readonly authorizedFetch?: boolean;
+}
+
+export async function startFakeFediverse(options: FakeFediverseOptions = {}): Promise<FakeFediverse> {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
   const received: ReceivedActivity[] = [];
   const failNext: number[] = [];
   let base = '';
   const actorId = () => `${base}/users/alice`;
 
-  /** Checks one POST of ours the way a receiving server does, with `http-signature`. */
-  async function check(req: IncomingMessage, body: Buffer): Promise<string | undefined> {
-    const expected = `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
-    if (req.headers['digest'] !== expected) return `digest ${String(req.headers['digest'])} != ${expected}`;
+  /** Checks one request of ours the way a receiving server does, with `http-signature`. */
+  async function check(req: IncomingMessage, body: Buffer | undefined): Promise<string | undefined> {
+    if (body !== undefined) {
+      const expected = `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
+      if (req.headers['digest'] !== expected) return `digest ${String(req.headers['digest'])} != ${expected}`;
+    }
     let parsed: ParsedSignature;
     try {
-      parsed = parseRequest(req, { headers: ['(request-target)', 'host', 'date', 'digest'], clockSkew: 300 });
+      parsed = parseRequest(req, { headers: ['(request-target)', 'host', 'date', ...(body === undefined ? [] : ['digest'])], clockSkew: 300 });
     } catch (error) {
       return `parseRequest: ${(error as Error).message}`;
     }
@@ -109,6 +119,13 @@ export async function startFakeFediverse(): Promise<FakeFediverse> {
         res.end(JSON.stringify(value));
       };
       if (req.method === 'GET' && req.url === '/users/alice') {
+        if (options.authorizedFetch) {
+          const problem = await check(req, undefined);
+          if (problem !== undefined) {
+            send(401, { error: `authorized fetch: ${problem}` }, 'application/json');
+            return;
+          }
+        }
         send(200, {
           '@context': ['https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/v1'],
           id: actorId(),
