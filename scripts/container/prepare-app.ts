@@ -146,6 +146,9 @@ export async function prepareApp(out: string): Promise<void> {
   await step('browser bundles and FFmpeg.wasm cores', async () => {
     // The type declarations are for the npm package, not served.
     await cp(elementDist, join(out, 'element/dist'), { recursive: true, filter: (source) => relative(elementDist, source) !== 'types' });
+    // The audience page's browser modules and stylesheet are served as they are, not compiled (uPlot comes with the install).
+    const audiencePageClient = join(root, 'server/src/audience-page/client');
+    await cp(audiencePageClient, join(out, 'server/src/audience-page/client'), { recursive: true, filter: (source) => !source.endsWith('.d.ts') });
     for (const core of FFMPEG_CORES) {
       const from = join(root, 'node_modules', core.name);
       const to = join(out, 'node_modules', core.name);
