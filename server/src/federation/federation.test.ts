@@ -182,6 +182,17 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
     });
   });
 
+  it('fetches a signer\'s actor once for many POSTs, and again when its key no longer verifies (rotated)', async () => {
+    const before = fake.actorFetches();
+    assert.equal((await fake.follow(actorId, inbox)).status, 202);
+    assert.equal((await fake.follow(actorId, inbox)).status, 202);
+    assert.equal(fake.actorFetches(), before, 'the key cached from earlier POSTs');
+    fake.rotateKey();
+    const answer = await fake.follow(actorId, inbox);
+    assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    assert.equal(fake.actorFetches(), before + 1);
+  });
+
   it('follows from a server in secure mode (authorized fetch): our GET of its actor is signed', async () => {
     const secure = await startFakeFediverse({ authorizedFetch: true });
     try {

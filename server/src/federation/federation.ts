@@ -11,6 +11,7 @@ import { handleInboxActivity, type InboxOutcome } from './inbox.js';
 import { LiveAnnouncer } from './live-announcer.js';
 import { livePreviewUrl } from './preview-image.js';
 import { fetchRemoteActor } from './remote-actor.js';
+import { RemoteActorCache } from './remote-actor-cache.js';
 
 export interface FederationSettings {
   readonly requireHttps: boolean;
@@ -58,6 +59,7 @@ export class Federation {
     readonly announcer: LiveAnnouncer,
     private readonly delivery: FederationDelivery,
     private readonly policy: FederationNetworkPolicy,
+    private readonly remoteActors: RemoteActorCache,
   ) {}
 
   static async open(options: FederationOptions): Promise<Federation> {
@@ -81,7 +83,7 @@ export class Federation {
       logger: options.logger,
       ...(options.now ? { now: options.now } : {}),
     });
-    return new Federation(options, stores.keys, stores.followers, stores.blocks, stores.announcements, announcer, delivery, policy);
+    return new Federation(options, stores.keys, stores.followers, stores.blocks, stores.announcements, announcer, delivery, policy, new RemoteActorCache(options.now));
   }
 
   get publicUrl(): string {
@@ -100,7 +102,17 @@ export class Federation {
     const now = this.options.now ?? Date.now;
     const ours = await this.keys.get(ref);
     const fetchSigner = { keyId: actorUrls(this.publicUrl, ref).keyId, privateKeyPem: ours.private_key_pem };
-    const signer = await verifyInboxPost(post, (keyId) => fetchRemoteActor(keyId, this.policy, fetchSigner), now());
+    const signer = await verifyInboxPost(
+      post,
+      async (keyId, fresh) => {
+        const cached = fresh ? undefined : this.remoteActors.get(keyId);
+        if (cached) return { actor: cached, cached: true };
+        const actor = await fetchRemoteActor(keyId, this.policy, fetchSigner);
+        this.remoteActors.set(actor);
+        return { actor, cached: false };
+      },
+      now(),
+    );
     if ((await this.blocks.isBlocked(signer.id)) || (await this.blocks.isBlocked(signer.inbox))) return 'blocked';
     return handleInboxActivity({ bus: this.options.bus, followers: this.followers, publicUrl: this.publicUrl, now }, ref, signer, activity());
   }

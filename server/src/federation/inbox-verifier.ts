@@ -19,7 +19,7 @@ export interface IncomingPost {
  * signature that holds under the key the signer's actor document serves. Any failure is a 401
  * `unauthorized` saying which; the verified signer comes back.
  */
-export async function verifyInboxPost(post: IncomingPost, fetchActor: (keyId: string) => Promise<RemoteActor>, nowMs: number): Promise<RemoteActor> {
+export async function verifyInboxPost(post: IncomingPost, fetchActor: (keyId: string, fresh: boolean) => Promise<{ actor: RemoteActor; cached: boolean }>, nowMs: number): Promise<RemoteActor> {
   const header = post.header('signature');
   if (header === undefined) throw new AppError('unauthorized', 'inbox POSTs must carry an HTTP Signature (Signature header)');
   const parsed = parseSignatureHeader(header);
@@ -37,20 +37,24 @@ export async function verifyInboxPost(post: IncomingPost, fetchActor: (keyId: st
   const sha256 = digests.find((value) => value.toLowerCase().startsWith('sha-256='));
   if (sha256 === undefined) throw new AppError('unauthorized', 'a SHA-256 Digest header is required');
   if (`SHA-256=${sha256.slice('sha-256='.length)}` !== digestHeader(post.body)) throw new AppError('unauthorized', 'the Digest header does not match the body');
-  let actor: RemoteActor;
-  try {
-    actor = await fetchActor(parsed.keyId);
-  } catch (error) {
-    if (error instanceof RemoteActorError) throw new AppError('unauthorized', error.message);
-    throw error;
-  }
-  let holds: boolean;
-  try {
-    holds = verifySignature(parsed, post.method, post.path, post.header, actor.publicKeyPem);
-  } catch (error) {
-    if (error instanceof SignatureError) throw new AppError('unauthorized', error.message);
-    throw error;
-  }
-  if (!holds) throw new AppError('unauthorized', 'the HTTP Signature does not verify');
-  return actor;
+  const holdsUnder = async (fresh: boolean): Promise<{ holds: boolean; actor: RemoteActor; cached: boolean }> => {
+    let found: { actor: RemoteActor; cached: boolean };
+    try {
+      found = await fetchActor(parsed.keyId, fresh);
+    } catch (error) {
+      if (error instanceof RemoteActorError) throw new AppError('unauthorized', error.message);
+      throw error;
+    }
+    try {
+      return { holds: verifySignature(parsed, post.method, post.path, post.header, found.actor.publicKeyPem), ...found };
+    } catch (error) {
+      if (error instanceof SignatureError) throw new AppError('unauthorized', error.message);
+      throw error;
+    }
+  };
+  let outcome = await holdsUnder(false);
+  // A cached key may have been rotated since: one fresh fetch decides.
+  if (!outcome.holds && outcome.cached) outcome = await holdsUnder(true);
+  if (!outcome.holds) throw new AppError('unauthorized', 'the HTTP Signature does not verify');
+  return outcome.actor;
 }

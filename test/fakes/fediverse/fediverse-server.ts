@@ -46,6 +46,10 @@ export interface FakeFediverse {
   readonly received: ReceivedActivity[];
   /** Status codes alice's inbox answers next (then 202). */
   readonly failNext: number[];
+  /** GETs of alice's actor answered so far (how often our server fetched her key). */
+  readonly actorFetches: () => number;
+  /** Gives alice a new key pair (as a key rotation does): later POSTs are signed with it, her actor serves it. */
+  rotateKey(): void;
   /** WebFinger `acct:{handle}@{host}` on our server: the actor URL its `self` link names. */
   webfinger(ourBase: string, acct: string): Promise<string>;
   /** GETs a document with `Accept: application/activity+json`. */
@@ -85,7 +89,9 @@ export interface FakeFediverseOptions {
 }
 
 export async function startFakeFediverse(options: FakeFediverseOptions = {}): Promise<FakeFediverse> {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const newKeyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  let { publicKey, privateKey } = newKeyPair();
+  let actorFetches = 0;
   const received: ReceivedActivity[] = [];
   const failNext: number[] = [];
   let base = '';
@@ -119,6 +125,7 @@ export async function startFakeFediverse(options: FakeFediverseOptions = {}): Pr
         res.end(JSON.stringify(value));
       };
       if (req.method === 'GET' && req.url === '/users/alice') {
+        actorFetches += 1;
         if (options.authorizedFetch) {
           const problem = await check(req, undefined);
           if (problem !== undefined) {
@@ -195,6 +202,10 @@ export async function startFakeFediverse(options: FakeFediverseOptions = {}): Pr
     },
     received,
     failNext,
+    actorFetches: () => actorFetches,
+    rotateKey: () => {
+      ({ publicKey, privateKey } = newKeyPair());
+    },
     async webfinger(ourBase, acct) {
       const response = await rawRequest('GET', `${ourBase}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${acct}`)}`, { accept: 'application/jrd+json' });
       if (response.status !== 200) throw new Error(`webfinger answered ${response.status}: ${response.body}`);
