@@ -193,6 +193,19 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
     assert.equal(fake.actorFetches(), before + 1);
   });
 
+  it('answers a deleted account\'s Delete of itself with 202 (unverifiable, changes nothing), and refuses its other activities', async () => {
+    const leaving = await startFakeFediverse();
+    try {
+      leaving.markGone();
+      const deleted = await leaving.post(inbox, { id: `${leaving.actorId}#delete`, type: 'Delete', actor: leaving.actorId, object: leaving.actorId });
+      assert.equal(deleted.status, 202, JSON.stringify(deleted.body));
+      const follow = await leaving.follow(actorId, inbox);
+      assert.equal(follow.status, 401, JSON.stringify(follow.body));
+    } finally {
+      await leaving.close();
+    }
+  });
+
   it('follows from a server in secure mode (authorized fetch): our GET of its actor is signed', async () => {
     const secure = await startFakeFediverse({ authorizedFetch: true });
     try {

@@ -6,11 +6,11 @@ import { actorUrls } from './actor-urls.js';
 import { FederationDelivery, FEDERATION_STREAM } from './delivery-queue.js';
 import { openFederationStores, type ActorKeys, type Announcements, type Blocks, type Followers } from './federation-stores.js';
 import type { FederationNetworkPolicy } from './guarded-http.js';
-import { verifyInboxPost, type IncomingPost } from './inbox-verifier.js';
+import { SignerGoneError, verifyInboxPost, type IncomingPost } from './inbox-verifier.js';
 import { handleInboxActivity, type InboxOutcome } from './inbox.js';
 import { LiveAnnouncer } from './live-announcer.js';
 import { livePreviewUrl } from './preview-image.js';
-import { fetchRemoteActor } from './remote-actor.js';
+import { fetchRemoteActor, type RemoteActor } from './remote-actor.js';
 import { RemoteActorCache } from './remote-actor-cache.js';
 
 export interface FederationSettings {
@@ -34,6 +34,18 @@ export interface FederationOptions {
   readonly workers?: boolean;
   readonly resolve?: ResolveHost;
   readonly now?: () => number;
+}
+
+/**
+ * A deleted account's `Delete` of itself: Mastodon sends it to every server the account dealt
+ * with, signed by a key whose actor now answers 410. It cannot be verified, changes nothing
+ * here, and is answered 202 so the sender stops retrying it.
+ */
+function isOwnAccountDelete(value: unknown, actorUrl: string): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { type, actor, object } = value as { type?: unknown; actor?: unknown; object?: unknown };
+  const objectId = typeof object === 'string' ? object : typeof object === 'object' && object !== null ? (object as { id?: unknown }).id : undefined;
+  return type === 'Delete' && actor === actorUrl && objectId === actorUrl;
 }
 
 /**
@@ -100,9 +112,30 @@ export class Federation {
    */
   async receive(ref: ChannelRef, post: IncomingPost, activity: () => unknown): Promise<InboxOutcome | 'blocked'> {
     const now = this.options.now ?? Date.now;
+    let signer;
+    try {
+      signer = await this.verify(ref, post);
+    } catch (error) {
+      if (error instanceof SignerGoneError) {
+        let value: unknown;
+        try {
+          value = activity();
+        } catch {
+          throw error;
+        }
+        if (isOwnAccountDelete(value, error.actorUrl)) return 'ignored';
+      }
+      throw error;
+    }
+    if ((await this.blocks.isBlocked(signer.id)) || (await this.blocks.isBlocked(signer.inbox))) return 'blocked';
+    return handleInboxActivity({ bus: this.options.bus, followers: this.followers, publicUrl: this.publicUrl, now }, ref, signer, activity());
+  }
+
+  private async verify(ref: ChannelRef, post: IncomingPost): Promise<RemoteActor> {
+    const now = this.options.now ?? Date.now;
     const ours = await this.keys.get(ref);
     const fetchSigner = { keyId: actorUrls(this.publicUrl, ref).keyId, privateKeyPem: ours.private_key_pem };
-    const signer = await verifyInboxPost(
+    return verifyInboxPost(
       post,
       async (keyId, fresh) => {
         const cached = fresh ? undefined : this.remoteActors.get(keyId);
@@ -113,8 +146,6 @@ export class Federation {
       },
       now(),
     );
-    if ((await this.blocks.isBlocked(signer.id)) || (await this.blocks.isBlocked(signer.inbox))) return 'blocked';
-    return handleInboxActivity({ bus: this.options.bus, followers: this.followers, publicUrl: this.publicUrl, now }, ref, signer, activity());
   }
 
   async start(): Promise<void> {

@@ -5,6 +5,19 @@ import { RemoteActorError, type RemoteActor } from './remote-actor.js';
 /** How far a request's Date may be from our clock (Mastodon allows about an hour of skew). */
 export const MAX_DATE_SKEW_MS = 60 * 60 * 1000;
 
+/**
+ * The signer's actor answered 404 or 410: its account is gone, so nothing it signed can be
+ * verified. Still a 401, unless the caller recognises the account's own `Delete` (see `Federation.receive`).
+ */
+export class SignerGoneError extends AppError {
+  constructor(
+    readonly actorUrl: string,
+    message: string,
+  ) {
+    super('unauthorized', message);
+  }
+}
+
 export interface IncomingPost {
   readonly method: string;
   /** Path and query as received. */
@@ -42,6 +55,7 @@ export async function verifyInboxPost(post: IncomingPost, fetchActor: (keyId: st
     try {
       found = await fetchActor(parsed.keyId, fresh);
     } catch (error) {
+      if (error instanceof RemoteActorError && (error.status === 404 || error.status === 410)) throw new SignerGoneError(parsed.keyId.split('#')[0]!, error.message);
       if (error instanceof RemoteActorError) throw new AppError('unauthorized', error.message);
       throw error;
     }

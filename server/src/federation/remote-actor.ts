@@ -23,10 +23,17 @@ export interface RemoteActor {
 
 /** A remote actor document that could not be fetched or is not an actor with a key. */
 export class RemoteActorError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    message: string,
+    options?: { cause?: unknown; status?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RemoteActorError';
+    this.status = options?.status;
   }
+
+  /** The actor URL's HTTP status when it answered other than 200 (404 / 410: the account is gone). */
+  readonly status: number | undefined;
 }
 
 /** The key our GETs are signed with (one of our channels' actors). */
@@ -56,7 +63,7 @@ export async function fetchRemoteActor(keyId: string, policy: FederationNetworkP
   } catch (error) {
     throw new RemoteActorError(`could not fetch the signer's actor ${actorUrl}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  if (response.status !== 200) throw new RemoteActorError(`the signer's actor ${actorUrl} answered ${response.status}`);
+  if (response.status !== 200) throw new RemoteActorError(`the signer's actor ${actorUrl} answered ${response.status}`, { status: response.status });
   let parsed;
   try {
     parsed = remoteActorSchema.safeParse(JSON.parse(response.body.toString('utf8')));

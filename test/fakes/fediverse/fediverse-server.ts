@@ -48,6 +48,8 @@ export interface FakeFediverse {
   readonly failNext: number[];
   /** GETs of alice's actor answered so far (how often our server fetched her key). */
   readonly actorFetches: () => number;
+  /** Deletes alice's account: her actor answers 410 Gone from now on. */
+  markGone(): void;
   /** Gives alice a new key pair (as a key rotation does): later POSTs are signed with it, her actor serves it. */
   rotateKey(): void;
   /** WebFinger `acct:{handle}@{host}` on our server: the actor URL its `self` link names. */
@@ -92,6 +94,7 @@ export async function startFakeFediverse(options: FakeFediverseOptions = {}): Pr
   const newKeyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
   let { publicKey, privateKey } = newKeyPair();
   let actorFetches = 0;
+  let gone = false;
   const received: ReceivedActivity[] = [];
   const failNext: number[] = [];
   let base = '';
@@ -126,6 +129,10 @@ export async function startFakeFediverse(options: FakeFediverseOptions = {}): Pr
       };
       if (req.method === 'GET' && req.url === '/users/alice') {
         actorFetches += 1;
+        if (gone) {
+          send(410, { error: 'gone' }, 'application/json');
+          return;
+        }
         if (options.authorizedFetch) {
           const problem = await check(req, undefined);
           if (problem !== undefined) {
@@ -203,6 +210,9 @@ export async function startFakeFediverse(options: FakeFediverseOptions = {}): Pr
     received,
     failNext,
     actorFetches: () => actorFetches,
+    markGone: () => {
+      gone = true;
+    },
     rotateKey: () => {
       ({ publicKey, privateKey } = newKeyPair());
     },
