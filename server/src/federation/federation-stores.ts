@@ -67,8 +67,8 @@ export class ActorKeys {
   }
 }
 
-const followerSchema = z.object({ actor: z.string(), inbox: z.string(), followed_at: z.string() });
-export type Follower = z.infer<typeof followerSchema>;
+const followerSchema = z.object({ actor: z.string(), inbox: z.string(), shared_inbox: z.string().nullable().default(null), followed_at: z.string() });
+export type Follower = z.output<typeof followerSchema>;
 
 /** Who follows each channel, by the follower's actor id. */
 export class Followers {

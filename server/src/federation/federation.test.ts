@@ -117,6 +117,7 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
     const accept = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Accept'), 'the Accept');
     assert.equal(accept.verified, true, accept.problem);
     assert.match(accept.contentType ?? '', /^application\/activity\+json/);
+    assert.equal(accept.path, '/users/alice/inbox', 'the Accept goes to the follower\'s own inbox');
     assert.equal((accept.activity['object'] as { id: string }).id, answer.followId);
     const followers = await fake.fetchJson(`${actorId}/followers`);
     assert.equal(followers.body['totalItems'], 1);
@@ -131,6 +132,7 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
       return found.length >= 2 ? found : undefined;
     }, 'the Create, retried');
     for (const create of creates) assert.equal(create.verified, true, create.problem);
+    assert.equal(creates[1]!.path, '/inbox', 'public posts go to the shared inbox');
     const note = creates[1]!.activity['object'] as { type: string; content: string; url: string; id: string; attachment: Array<Record<string, string>> };
     assert.equal(note.type, 'Note');
     assert.match(note.content, /Evening &#60;news&#62;/);

@@ -43,7 +43,7 @@ export async function handleInboxActivity(
   if (activity.type === 'Follow') {
     if (idOf(activity.object) !== urls.id) throw new AppError('unprocessable', 'the Follow is not of this actor');
     if (!activity.id) throw new AppError('invalid_body', 'a Follow must have an id');
-    await deps.followers.add(ref, { actor: signer.id, inbox: signer.inbox, followed_at: new Date(deps.now()).toISOString() });
+    await deps.followers.add(ref, { actor: signer.id, inbox: signer.inbox, shared_inbox: signer.sharedInbox ?? null, followed_at: new Date(deps.now()).toISOString() });
     const accept = acceptActivity(deps.publicUrl, ref, { id: activity.id, type: 'Follow', actor: signer.id, object: urls.id }, activity.id);
     await enqueueDelivery(deps.bus, ref, String(accept.id), { actor: signer.id, inbox: signer.inbox }, JSON.stringify(accept));
     return 'followed';

@@ -94,11 +94,13 @@ export class LiveAnnouncer {
     const followers = await this.options.followers.list(ref);
     const inboxes = new Set<string>();
     const publishes: Promise<void>[] = [];
+    // Public posts go to each server's shared inbox once (as Mastodon delivers), else to each follower's.
     for (const follower of followers) {
-      if (inboxes.has(follower.inbox)) continue;
-      inboxes.add(follower.inbox);
-      if ((await this.options.blocks.isBlocked(follower.actor)) || (await this.options.blocks.isBlocked(follower.inbox))) continue;
-      publishes.push(enqueueDelivery(this.options.bus, ref, String(activity.id), follower, body));
+      const target = follower.shared_inbox ?? follower.inbox;
+      if (inboxes.has(target)) continue;
+      if ((await this.options.blocks.isBlocked(follower.actor)) || (await this.options.blocks.isBlocked(target))) continue;
+      inboxes.add(target);
+      publishes.push(enqueueDelivery(this.options.bus, ref, String(activity.id), { actor: follower.actor, inbox: target }, body));
     }
     const failed = (await Promise.allSettled(publishes)).find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;

@@ -17,6 +17,8 @@ const remoteActorSchema = z.looseObject({
 export interface RemoteActor {
   readonly id: string;
   readonly inbox: string;
+  /** The server's shared inbox, when it has one: public posts go there once per server. */
+  readonly sharedInbox: string | undefined;
   readonly keyId: string;
   readonly publicKeyPem: string;
 }
@@ -75,5 +77,5 @@ export async function fetchRemoteActor(keyId: string, policy: FederationNetworkP
   if (actor.publicKey.id !== keyId || actor.publicKey.owner !== actor.id || actor.id !== actorUrl) {
     throw new RemoteActorError(`the key ${keyId} does not belong to the actor ${actorUrl}`);
   }
-  return { id: actor.id, inbox: actor.inbox, keyId, publicKeyPem: actor.publicKey.publicKeyPem };
+  return { id: actor.id, inbox: actor.inbox, sharedInbox: actor.endpoints?.sharedInbox, keyId, publicKeyPem: actor.publicKey.publicKeyPem };
 }

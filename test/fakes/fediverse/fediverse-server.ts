@@ -24,6 +24,8 @@ export interface ReceivedActivity {
   readonly verified: boolean;
   readonly problem: string | undefined;
   readonly contentType: string | undefined;
+  /** `/users/alice/inbox` or the shared `/inbox`. */
+  readonly path: string;
 }
 
 /** Ways to spoil a Follow, for the hostile-input tests. */
@@ -152,9 +154,9 @@ export async function startFakeFediverse(options: FakeFediverseOptions = {}): Pr
         });
         return;
       }
-      if (req.method === 'POST' && req.url === '/users/alice/inbox') {
+      if (req.method === 'POST' && (req.url === '/users/alice/inbox' || req.url === '/inbox')) {
         const problem = await check(req, body);
-        received.push({ activity: JSON.parse(body.toString('utf8')) as Record<string, unknown>, verified: problem === undefined, problem, contentType: req.headers['content-type'] });
+        received.push({ activity: JSON.parse(body.toString('utf8')) as Record<string, unknown>, verified: problem === undefined, problem, contentType: req.headers['content-type'], path: req.url });
         const status = failNext.shift() ?? (problem === undefined ? 202 : 401);
         send(status, {});
         return;
