@@ -8,9 +8,6 @@
 /** Without a word from the server, video is capped here: a clean 720p30 for the live ladder. */
 export const DEFAULT_PUBLISH_MAX_KBPS = 2500;
 
-/** What Opus takes of the server's overall ceiling (`b=AS` counts video and audio together). */
-const AUDIO_KBPS = 64;
-
 /** The video codecs in the order we want them, RTX kept (it carries retransmissions for whichever is chosen). */
 export function preferredVideoCodecs(codecs: readonly RTCRtpCodec[]): RTCRtpCodec[] {
   const h264 = codecs.filter((codec) => /^video\/h264$/i.test(codec.mimeType) && /packetization-mode=1/.test(codec.sdpFmtpLine ?? ''));
@@ -33,9 +30,13 @@ export function preferCodecs(transceiver: RTCRtpTransceiver, kind: 'video' | 'au
   transceiver.setCodecPreferences(preferred);
 }
 
-/** The video bitrate to ask the encoder for (bits per second). */
-export function videoBitrateCap(elementCapKbps: number, serverCeilingKbps: number | undefined): number {
-  const fromServer = serverCeilingKbps === undefined ? Infinity : Math.max(100, serverCeilingKbps - AUDIO_KBPS);
+/**
+ * The video bitrate to ask the encoder for (bits per second): the element's cap, lowered to the
+ * `b=AS` of the answer's video section (the origin splits its limit: Opus gets its own section's
+ * share, video the rest, so this is already video alone).
+ */
+export function videoBitrateCap(elementCapKbps: number, serverVideoCeilingKbps: number | undefined): number {
+  const fromServer = serverVideoCeilingKbps === undefined ? Infinity : serverVideoCeilingKbps;
   return Math.round(Math.min(elementCapKbps > 0 ? elementCapKbps : DEFAULT_PUBLISH_MAX_KBPS, fromServer) * 1000);
 }
 

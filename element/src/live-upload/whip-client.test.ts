@@ -92,7 +92,9 @@ describe('WHIP client, against the real server with our origin', () => {
       const answer = await postWhipOffer(url, grant, first.sdp);
       expect(answer.answerSdp).to.match(/^v=0/);
       expect(new URL(answer.sessionUrl).pathname).to.match(/^\/api\/v1\/whip\/sessions\/[0-9A-HJKMNP-TV-Z]{26}$/);
-      expect(answer.maxBitrateKbps, 'ORIGIN_MAX_BITRATE_KBPS by default').to.equal(8000);
+      // ORIGIN_MAX_BITRATE_KBPS (8000) by default, less Opus's 64 kbps in the audio section's own b=AS.
+      expect(answer.maxBitrateKbps, 'the video share of ORIGIN_MAX_BITRATE_KBPS').to.equal(8000 - 64);
+      expect(answer.answerSdp).to.match(/m=audio [^\r\n]*\r\n(?:[^m][^\r\n]*\r\n)*?b=AS:64\r\n/);
 
       await first.connection.setRemoteDescription({ type: 'answer', sdp: answer.answerSdp });
       await waitUntil(() => first.connection.connectionState === 'connected', 'media connected to the origin', { timeout: 10_000 });

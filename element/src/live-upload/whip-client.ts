@@ -10,7 +10,7 @@
 export interface WhipAnswer {
   readonly answerSdp: string;
   readonly sessionUrl: string;
-  /** `b=AS` of the answer's video section (kbps, video and audio together), when the server set one. */
+  /** `b=AS` of the answer's video section (kbps, video alone: the audio section carries its own share), when the server set one. */
   readonly maxBitrateKbps: number | undefined;
 }
 
