@@ -12,7 +12,7 @@ import { createLogger } from '../observability/index.js';
 import { DEFAULT_LIVE_LADDER_OPTIONS } from './live-ladder.js';
 import { GoLiveGrantLedger } from './go-live-grant-ledger.js';
 import { ChannelAlreadyLiveError, OriginSessions } from './origin-sessions.js';
-import { WhipOrigin } from './whip-origin.js';
+import { WhipOrigin, type WhipOriginDeps } from './whip-origin.js';
 
 const CHANNEL = 'acme/show';
 const silent = createLogger({ level: 'silent' });
@@ -40,6 +40,25 @@ describeEachBus('OriginSessions and the go-live grant ledger', (busUnderTest) =>
 
   const claim = (sessions: OriginSessions, channel: string, replica = 'replica-a', nowMs = Date.now()) =>
     sessions.claim({ channel, sessionId: ulid(), replica, grantId: ulid(), nowMs });
+
+  /** One replica's origin on `bus` (its heartbeat left to the test, which runs rounds by hand), with its own sink and signals. */
+  const startOrigin = async (bus: Bus, sessions: OriginSessions, name: string, timing: Partial<Pick<WhipOriginDeps, 'staleAfterMs' | 'relayWaitMs'>> = {}) => {
+    const collaborators = new TestOriginCollaborators(join(scratch, name));
+    const origin = await WhipOrigin.start({
+      bus,
+      sessions,
+      grants: await GoLiveGrantLedger.open(bus),
+      sinkFor: collaborators.sinkFor,
+      signals: collaborators.signals,
+      limits: { mediaTimeoutMs: 30_000, maxBitrateKbps: 4000, maxShortSidePx: 1080, ladder: DEFAULT_LIVE_LADDER_OPTIONS },
+      workRoot: join(scratch, `work-${name}`),
+      heartbeatMs: 60_000,
+      staleAfterMs: 60_000,
+      logger: silent,
+      ...timing,
+    });
+    return { origin, collaborators };
+  };
 
   it('gives a channel one session at a time, on any replica: of two claims at once one wins, the other sees the winner', async () => {
     const channel = `acme/race-${busUnderTest.kind}`;
@@ -99,20 +118,7 @@ describeEachBus('OriginSessions and the go-live grant ledger', (busUnderTest) =>
     const origins = await Promise.all(
       [0, 1].map(async (index) => {
         const bus = await open();
-        const collaborators = new TestOriginCollaborators(join(scratch, `${index}`));
-        const origin = await WhipOrigin.start({
-          bus,
-          sessions: await OriginSessions.open(bus),
-          grants: await GoLiveGrantLedger.open(bus),
-          sinkFor: collaborators.sinkFor,
-          signals: collaborators.signals,
-          limits: { mediaTimeoutMs: 5000, maxBitrateKbps: 4000, maxShortSidePx: 1080, ladder: DEFAULT_LIVE_LADDER_OPTIONS },
-          workRoot: join(scratch, `work-${index}`),
-          heartbeatMs: 60_000,
-          staleAfterMs: 10_000,
-          logger: silent,
-        });
-        return { origin, collaborators };
+        return startOrigin(bus, await OriginSessions.open(bus), `${index}`, { staleAfterMs: 10_000 });
       }),
     );
     try {
@@ -132,20 +138,7 @@ describeEachBus('OriginSessions and the go-live grant ledger', (busUnderTest) =>
     const channel = `acme/relay-${busUnderTest.kind}`;
     const bus = await open();
     const sessions = await OriginSessions.open(bus);
-    const collaborators = new TestOriginCollaborators(join(scratch, 'relay'));
-    const origin = await WhipOrigin.start({
-      bus,
-      sessions,
-      grants: await GoLiveGrantLedger.open(bus),
-      sinkFor: collaborators.sinkFor,
-      signals: collaborators.signals,
-      limits: { mediaTimeoutMs: 5000, maxBitrateKbps: 4000, maxShortSidePx: 1080, ladder: DEFAULT_LIVE_LADDER_OPTIONS },
-      workRoot: join(scratch, 'work-relay'),
-      heartbeatMs: 60_000,
-      staleAfterMs: 60_000,
-      relayWaitMs: 300,
-      logger: silent,
-    });
+    const { origin } = await startOrigin(bus, sessions, 'relay', { relayWaitMs: 300 });
     try {
       const heard: string[] = [];
       const subscription = bus.subscribe('origin.control.>', (subject) => heard.push(subject));
@@ -167,19 +160,7 @@ describeEachBus('OriginSessions and the go-live grant ledger', (busUnderTest) =>
     const channel = `acme/answering-${busUnderTest.kind}`;
     const bus = await open();
     const sessions = await OriginSessions.open(bus);
-    const collaborators = new TestOriginCollaborators(join(scratch, 'answering'));
-    const origin = await WhipOrigin.start({
-      bus,
-      sessions,
-      grants: await GoLiveGrantLedger.open(bus),
-      sinkFor: collaborators.sinkFor,
-      signals: collaborators.signals,
-      limits: { mediaTimeoutMs: 30_000, maxBitrateKbps: 4000, maxShortSidePx: 1080, ladder: DEFAULT_LIVE_LADDER_OPTIONS },
-      workRoot: join(scratch, 'work-answering'),
-      heartbeatMs: 60_000,
-      staleAfterMs: 60_000,
-      logger: silent,
-    });
+    const { origin } = await startOrigin(bus, sessions, 'answering');
     // A real offer, from another WebRTC stack (werift as a publisher).
     const publisher = new RTCPeerConnection();
     publisher.addTransceiver('video', { direction: 'sendonly' });
