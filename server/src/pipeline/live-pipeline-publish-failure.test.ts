@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { liveMetadataSchema, parseChannelRef, type LiveMetadata } from '@live-upload/schema';
 import { Arrivals } from '../../../test/support/arrivals.js';
-import { STREAMS, SUBJECTS, createMemoryBus, decodeJson, type Bus, type Subscription } from '../bus/index.js';
+import { STREAMS, SUBJECTS, createMemoryBus, decodeJson, type Bus, type BusMessage, type Subscription } from '../bus/index.js';
 import { ChannelRegistry } from '../channels/index.js';
 import { createLogger, createMetrics, type Metrics } from '../observability/index.js';
 import type { ProviderEventAdapter, RawProviderEvent } from '../provider-adapter/index.js';
@@ -29,14 +29,45 @@ function raw(messageId: string, online: boolean): RawProviderEvent {
   return { provider: 'twitch', message_id: messageId, message_type: 'test', subscription_type: 'test', subscription_version: '1', message_timestamp: now, received_at: now, body: JSON.stringify({ online }) };
 }
 
+interface BusFaults {
+  readonly bus: Bus;
+  /** The next status publish matching `when` fails; resolves when it has. */
+  failNext(when: (record: LiveMetadata) => boolean): Promise<void>;
+  /**
+   * From now on every delivery reports itself as the first, as JetStream's does after a
+   * consumer's leader changed before it had replicated which messages it delivered.
+   */
+  forgetDeliveries(): void;
+}
+
+function asFirstDelivery(message: BusMessage): BusMessage {
+  return {
+    subject: message.subject,
+    data: message.data,
+    seq: message.seq,
+    deliveryCount: 1,
+    ack: () => message.ack(),
+    nak: (delayMs) => message.nak(delayMs),
+    working: () => message.working(),
+    term: () => message.term(),
+  };
+}
+
 /**
  * The real memory bus, whose next status publish matching `failWhen` fails as a JetStream
  * publish does while its stream elects a leader (the failure the fleet test met).
  */
-function busFailingOneStatusPublish(inner: Bus): { bus: Bus; failNext: (when: (record: LiveMetadata) => boolean) => Promise<void> } {
+function busFailingOneStatusPublish(inner: Bus): BusFaults {
   let armed: { when: (record: LiveMetadata) => boolean; failed: () => void } | undefined;
+  let forgetful = false;
   const bus = new Proxy(inner, {
     get(target, property, receiver) {
+      if (property === 'consume') {
+        return (options: Parameters<Bus['consume']>[0], handler: Parameters<Bus['consume']>[1]) =>
+          target.consume(options, (message) =>
+            handler(forgetful ? asFirstDelivery(message) : message),
+          );
+      }
       if (property !== 'publish') return Reflect.get(target, property, receiver) as unknown;
       return async (subject: string, data: Uint8Array, options?: Parameters<Bus['publish']>[2]) => {
         if (armed && subject === SUBJECTS.liveStatus(REF) && armed.when(decodeJson(data, liveMetadataSchema))) {
@@ -49,12 +80,16 @@ function busFailingOneStatusPublish(inner: Bus): { bus: Bus; failNext: (when: (r
       };
     },
   });
-  return { bus, failNext: (when) => new Promise<void>((failed) => (armed = { when, failed })) };
+  return {
+    bus,
+    failNext: (when) => new Promise<void>((failed) => (armed = { when, failed })),
+    forgetDeliveries: () => (forgetful = true),
+  };
 }
 
 describe('live pipeline: a status whose publish failed after its state write', () => {
   let inner: Bus;
-  let faults: ReturnType<typeof busFailingOneStatusPublish>;
+  let faults: BusFaults;
   let metrics: Metrics;
   let pipeline: LivePipeline;
   let statusSubscription: Subscription;
@@ -91,5 +126,17 @@ describe('live pipeline: a status whose publish failed after its state write', (
     await failed;
     const published = await offline;
     assert.equal(published.canonical_id, canonicalId, 'the status of the broadcast that ended');
+  });
+
+  it('is published when the event comes back as a first delivery (a consumer whose leader changed)', async () => {
+    faults.forgetDeliveries();
+    const ingest = new RawEventIngest(inner, metrics);
+    const fromIndex = emits.items.length;
+    const failed = faults.failNext((record) => record.status === 'live');
+    const live = emits.next((record) => record.status === 'live', 'the live status, published on the redelivery', { fromIndex, timeoutMs: 10_000 });
+    await ingest.publish(raw('online-2', true));
+    await failed;
+    const published = await live;
+    assert.equal(emits.items.filter((record) => record.seq === published.seq).length, 1, 'published once');
   });
 });

@@ -50,6 +50,16 @@ const RAW_BATCH_MAX = 128;
  */
 const RAW_BATCH_LINGER_TURNS = 3;
 
+/**
+ * A message that changes nothing republishes the channel's current status when its last emit is
+ * younger than this: LIVE_STATUS drops a repeated msg id for two minutes (its duplicate window),
+ * so inside this the republish is a no-op when the status did go out, and the repair when it did
+ * not. A redelivery's count cannot say whether an earlier delivery ran: after a JetStream
+ * consumer's leader changes, a message the old leader delivered can come again as a first
+ * delivery. The margin covers replicas' clocks and the time a redelivery takes.
+ */
+const REPUBLISH_WITHIN_MS = STREAMS.liveStatus.duplicateWindowMs - 30_000;
+
 const timerMessageSchema = z.object({ channel: z.string(), wake_at_ms: z.number() });
 
 
@@ -179,11 +189,8 @@ export class LivePipeline {
       try {
         if ('error' in outcome) throw outcome.error;
         const result = outcome.ok;
-        if (!result.applied && message.deliveryCount > 1) {
-          // A redelivery after a crash between the state write and the publish: publish again
-          // (the status msg id makes this a no-op when it did go out).
-          await this.republishCurrent(channel);
-        }
+        // Maybe a redelivery after a crash or a bus failure between the state write and the publish.
+        if (!result.applied && this.mayNotHaveGoneOut(result.state, message)) await this.republish(result.state);
         if (this.hasOutcomeToPublish(channel, result)) await this.publishOutcome(channel, result);
         this.countEvent(event.provider, result.applied ? 'applied' : 'unchanged');
       } catch (error) {
@@ -301,12 +308,9 @@ export class LivePipeline {
       () => this.initialStateFor(timer.channel),
       (current) => applyTimer(current, this.context(timer.channel)),
     );
-    if (!result.emit && message.deliveryCount > 1) {
-      // A redelivery after the state write committed a coalesced or grace-window emit whose
-      // publish failed (a stream electing its leader): the timer is now a no-op, so publish the
-      // current status again (its msg id makes this a no-op when it did go out).
-      await this.republishCurrent(timer.channel);
-    }
+    // A no-op timer may be the redelivery of one whose state write committed a coalesced or
+    // grace-window emit and whose publish failed (a stream electing its leader).
+    if (!result.emit && this.mayNotHaveGoneOut(result.state, message)) await this.republish(result.state);
     await this.publishOutcome(timer.channel, result);
   }
 
@@ -334,10 +338,20 @@ export class LivePipeline {
     }
   }
 
-  private async republishCurrent(channel: string): Promise<void> {
-    const state = await this.states.get(channel);
-    const ref = parseChannelRef(channel);
-    if (!state || !ref || state.record.seq === 0) return;
+  /**
+   * Whether the status last emitted for this state may be missing from LIVE_STATUS because the
+   * delivery that emitted it failed after its state write: the message was delivered before, or
+   * the emit is recent enough that a repeat is dropped by msg id (`REPUBLISH_WITHIN_MS`).
+   */
+  private mayNotHaveGoneOut(state: ChannelState, message: BusMessage): boolean {
+    if (state.record.seq === 0) return false;
+    return message.deliveryCount > 1 || (state.lastEmitAtMs !== null && this.now() - state.lastEmitAtMs < REPUBLISH_WITHIN_MS);
+  }
+
+  /** Publishes the state's current record again (its msg id makes this a no-op when it did go out). */
+  private async republish(state: ChannelState): Promise<void> {
+    const ref = parseChannelRef(state.record.channel);
+    if (!ref) return;
     await this.options.bus.publish(SUBJECTS.liveStatus(ref), encodeJson(state.record), { msgId: statusMsgId(state.record) });
   }
 
