@@ -1,5 +1,5 @@
-import { liveMetadataSchema } from '@live-upload/schema';
 import { CONSUMERS, STREAMS, SUBJECTS, encodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import { liveStatusOf } from '../live/index.js';
 import type { Logger } from '../observability/index.js';
 import { clipPublishedEventSchema } from '../publishing/index.js';
 import { deliveryIdFor, type DeliveryJob } from './delivery.js';
@@ -60,19 +60,19 @@ export class OutboundFanout {
 
   private toEvent(message: BusMessage, kind: 'live.status' | 'clip.published'): OutboundEvent | undefined {
     const webhookId = webhookIdFor(message.subject, message.data);
+    if (kind === 'live.status') {
+      // An undecodable one is terminated and logged by liveStatusOf; handle's term after it is a no-op (a message settles once).
+      const record = liveStatusOf(message, this.options.logger, 'not sent to webhook subscribers');
+      return record && liveStatusEvent(record, webhookId);
+    }
     let value: unknown;
     try {
       value = JSON.parse(new TextDecoder().decode(message.data));
     } catch {
       value = undefined;
     }
-    if (kind === 'live.status') {
-      const parsed = liveMetadataSchema.safeParse(value);
-      if (parsed.success) return liveStatusEvent(parsed.data, webhookId);
-    } else {
-      const parsed = clipPublishedEventSchema.safeParse(value);
-      if (parsed.success) return clipPublishedEvent(parsed.data, webhookId);
-    }
+    const parsed = clipPublishedEventSchema.safeParse(value);
+    if (parsed.success) return clipPublishedEvent(parsed.data, webhookId);
     this.options.logger.warn({ subject: message.subject, seq: message.seq }, 'malformed event not sent to webhook subscribers');
     return undefined;
   }
