@@ -5,12 +5,14 @@
  * `event: snapshot`; then, per armed round, the wall-clock time (`performance.timeOrigin +
  * performance.now()`, shared with the parent on one machine) at which each connection's chunk
  * carrying `event: status` arrived. A round is reported when every open connection has it, or
- * at the round's timeout with the rest counted missing.
+ * at the round's timeout with the rest counted missing. The fleet bench runs several of these,
+ * each from its own loopback address (`localAddress`), so no one source runs out of ports.
  */
 import { connect, type Socket } from 'node:net';
 import { parentChannel } from '../support/child.js';
 import { wallNow } from '../support/stats.js';
-import type { SseArm, SseClientCommand, SseClientMessage, SseOpen } from './protocol.js';
+import type { SseOpenFrom } from './fleet-protocol.js';
+import type { SseArm, SseClientCommand, SseClientMessage } from './protocol.js';
 
 const SNAPSHOT = Buffer.from('event: snapshot');
 const STATUS = Buffer.from('event: status');
@@ -34,7 +36,7 @@ let round: { number: number; receivedAt: Float64Array; expected: number; remaini
 let closedCount = 0;
 let onReady: ((connection: Connection, error?: string) => void) | undefined;
 
-const reply = parentChannel<SseClientCommand>(async (message) => {
+const reply = parentChannel<SseClientCommand | SseOpenFrom>(async (message) => {
   switch (message.type) {
     case 'open':
       reply(await openAll(message));
@@ -96,8 +98,8 @@ function onData(connection: Connection, chunk: Buffer): void {
   connection.tail = chunk.length >= TAIL_BYTES ? chunk.subarray(chunk.length - TAIL_BYTES) : undefined;
 }
 
-function openOne(connection: Connection, options: SseOpen): void {
-  const socket = connect({ host: options.host, port: options.port });
+function openOne(connection: Connection, options: SseOpenFrom): void {
+  const socket = connect({ host: options.host, port: options.port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
   connection.socket = socket;
   socket.setNoDelay(true);
   socket.once('connect', () => {
@@ -113,7 +115,7 @@ function openOne(connection: Connection, options: SseOpen): void {
   });
 }
 
-function openAll(options: SseOpen): Promise<SseClientMessage> {
+function openAll(options: SseOpenFrom): Promise<SseClientMessage> {
   const startedAt = performance.now();
   let next = 0;
   let open = 0;
