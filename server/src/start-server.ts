@@ -269,6 +269,8 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
   const federation = await Federation.open({
     bus,
     logger: logger.child({ component: 'federation' }),
+    registry: metrics.registry,
+    audit,
     settings: { requireHttps: config.outbound.requireHttps, allowPrivateHosts: config.outbound.allowPrivateHosts, timeoutMs: config.outbound.timeoutMs, retryScheduleMs: config.outbound.retryScheduleMs },
     publicUrl: () => publicUrl,
     channelExists: async (ref) => (await channels.get(ref)) !== undefined,

@@ -41,6 +41,14 @@ export const AUDIT_ACTIONS = {
   moderationRulesDeleted: 'moderation_rules.deleted',
   /** An admin gave the host page a publisher grant for a channel (its id, capabilities and expiry; never the token). */
   publisherGranted: 'publisher.granted',
+  /** An admin blocked a fediverse domain or actor (refused at the inbox, sent nothing), or lifted the block. */
+  federationBlockAdded: 'federation.block.added',
+  federationBlockRemoved: 'federation.block.removed',
+  /** An admin removed a channel's follower (its server was sent a Reject of the follow). */
+  federationFollowerRemoved: 'federation.follower.removed',
+  /** An admin sent a federation dead letter again, or discarded it. */
+  federationDeadLetterRetried: 'federation.dead_letter.retried',
+  federationDeadLetterDiscarded: 'federation.dead_letter.discarded',
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

@@ -64,21 +64,19 @@ function escapeHtml(text: string): string {
 }
 
 /**
- * `Create` of a `Note` when a broadcast goes live: its title, a link to the landing page, the
- * canonical id (in the note's id and as a `PropertyValue`), a preview image when there is one.
+ * The `Note` of a live broadcast: its title, a link to the landing page, the canonical id (in
+ * the note's id and as a `PropertyValue`), a preview image when there is one, its tags.
  */
-export function goLiveActivity(base: string, record: LiveMetadata & { canonical_id: string }, ref: ChannelRef, previewUrl: string | undefined): ActivityObject {
+export function liveNote(base: string, record: LiveMetadata & { canonical_id: string }, ref: ChannelRef, previewUrl: string | undefined): ActivityObject {
   const urls = actorUrls(base, ref);
-  const id = noteId(base, ref, record.canonical_id);
   const title = record.title ?? `${ref.publisher}/${ref.slug} is live`;
-  const published = record.started_at ?? record.updated_at;
-  const note: ActivityObject = {
-    id,
+  return {
+    id: noteId(base, ref, record.canonical_id),
     type: 'Note',
     attributedTo: urls.id,
     to: [PUBLIC],
     cc: [urls.followers],
-    published,
+    published: record.started_at ?? record.updated_at,
     url: urls.landingPage,
     summary: null,
     content: `<p>🔴 Live: ${escapeHtml(title)}</p><p><a href="${escapeHtml(urls.landingPage)}">${escapeHtml(urls.landingPage)}</a></p>`,
@@ -88,7 +86,43 @@ export function goLiveActivity(base: string, record: LiveMetadata & { canonical_
     ],
     tag: record.tags.map((tag) => ({ type: 'Hashtag', name: `#${tag}` })),
   };
-  return { '@context': AS_CONTEXT, id: `${id}/activity`, type: 'Create', actor: urls.id, published, to: [PUBLIC], cc: [urls.followers], object: note };
+}
+
+/** `Create` of the broadcast's `Note` (see `liveNote`) when it goes live. */
+export function goLiveActivity(base: string, record: LiveMetadata & { canonical_id: string }, ref: ChannelRef, previewUrl: string | undefined): ActivityObject {
+  const urls = actorUrls(base, ref);
+  const note = liveNote(base, record, ref, previewUrl);
+  return { '@context': AS_CONTEXT, id: `${String(note.id)}/activity`, type: 'Create', actor: urls.id, published: note.published, to: [PUBLIC], cc: [urls.followers], object: note };
+}
+
+/**
+ * True when followers would see a different post: the text (title), the attachments (preview
+ * image, canonical id) or the tags changed. Dates and the viewer count are not in the note.
+ */
+export function noteDiffers(before: ActivityObject, after: ActivityObject): boolean {
+  return ['content', 'attachment', 'tag'].some((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+}
+
+/**
+ * `Update` of a live broadcast's `Note` when its title or preview changed mid-broadcast: the
+ * whole note again (as Mastodon expects), its first `published` kept and `updated` set. The
+ * activity's id carries the status record's per-channel `seq`, so each change that reached
+ * `live.status` is one Update, and a redelivered status makes the same delivery ids again.
+ */
+export function noteUpdateActivity(base: string, ref: ChannelRef, note: ActivityObject, updatedAt: string, seq: number): ActivityObject {
+  const urls = actorUrls(base, ref);
+  const updated = { ...note, updated: updatedAt };
+  return { '@context': AS_CONTEXT, id: `${String(note.id)}/updates/${seq}`, type: 'Update', actor: urls.id, published: updatedAt, to: [PUBLIC], cc: [urls.followers], object: updated };
+}
+
+/**
+ * `Reject` of a follower's `Follow`, sent when the admin removes the follower: their server
+ * then stops showing the channel as followed (Mastodon's "remove from followers" sends the same).
+ */
+export function rejectFollowActivity(base: string, ref: ChannelRef, follower: string, followId: string | null): ActivityObject {
+  const urls = actorUrls(base, ref);
+  const follow = { ...(followId ? { id: followId } : {}), type: 'Follow', actor: follower, object: urls.id };
+  return { '@context': AS_CONTEXT, id: `${urls.id}/rejects/${encodeURIComponent(followId ?? follower)}`, type: 'Reject', actor: urls.id, object: follow };
 }
 
 /** `Delete` of the broadcast's note when it ends (a `Tombstone`, as Mastodon expects). */

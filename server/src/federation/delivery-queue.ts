@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { parseChannelRef, type ChannelRef } from '@live-upload/schema';
 import { DeliveryRefusedError, WebhookUrlError, nextRetryDelayMs } from '../outbound/index.js';
 import { decodeJson, encodeJson, type Bus, type BusMessage, type Consumer, type StreamConfig } from '../bus/index.js';
-import type { Logger } from '../observability/index.js';
-import { ACTIVITY_JSON } from './activities.js';
+import type { FederationAttemptOutcome, FederationDeliveryOutcome, FederationMetrics, Logger } from '../observability/index.js';
+import { ACTIVITY_JSON, type ActivityObject } from './activities.js';
 import { actorUrls } from './actor-urls.js';
+import type { DeadLetters } from './dead-letters.js';
 import { hashKey, type ActorKeys, type Blocks } from './federation-stores.js';
 import { guardedRequest, type FederationNetworkPolicy } from './guarded-http.js';
 import { signPost } from './http-signature.js';
@@ -38,13 +39,49 @@ export const federationJobSchema = z.object({
   recipient: z.string(),
   /** The exact JSON body, the same on every attempt. */
   activity: z.string(),
+  /** Its `type` (Create, Update, Delete, Accept, Reject): the metrics' label, the dead letter's. Absent in jobs made before it was added. */
+  activity_type: z.string().optional(),
+  /** The dead letter this job retries (the admin's retry). */
+  retry_of: z.string().optional(),
 });
 export type FederationJob = z.infer<typeof federationJobSchema>;
 
-/** Enqueues an activity to one inbox; the delivery id makes a repeat a duplicate. */
-export async function enqueueDelivery(bus: Bus, ref: ChannelRef, activityId: string, recipient: { actor: string; inbox: string }, activity: string): Promise<void> {
-  const job: FederationJob = { delivery_id: `fed_${hashKey(`${activityId}\n${recipient.inbox}`)}`, channel: `${ref.publisher}/${ref.slug}`, inbox: recipient.inbox, recipient: recipient.actor, activity };
+/** Enqueues an activity to one inbox; the delivery id (from the activity's id and the inbox) makes a repeat a duplicate. */
+export async function enqueueDelivery(bus: Bus, ref: ChannelRef, activity: ActivityObject, recipient: { actor: string; inbox: string }, body = JSON.stringify(activity)): Promise<void> {
+  const job: FederationJob = {
+    delivery_id: `fed_${hashKey(`${String(activity['id'])}\n${recipient.inbox}`)}`,
+    channel: `${ref.publisher}/${ref.slug}`,
+    inbox: recipient.inbox,
+    recipient: recipient.actor,
+    activity: body,
+    activity_type: String(activity['type']),
+  };
+  await publishJob(bus, ref, job);
+}
+
+/** Puts a job on the work queue under its delivery id (the queue drops a repeat within a day). */
+export async function publishJob(bus: Bus, ref: ChannelRef, job: FederationJob): Promise<void> {
   await bus.publish(FEDERATION_SUBJECT(ref), encodeJson(job), { msgId: job.delivery_id });
+}
+
+/** The activity type of a job (from the body for jobs made before `activity_type` was kept). */
+export function activityTypeOf(job: FederationJob): string {
+  if (job.activity_type) return job.activity_type;
+  try {
+    const type = (JSON.parse(job.activity) as { type?: unknown }).type;
+    return typeof type === 'string' ? type : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function activityIdOf(body: string): string | null {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface FederationDeliveryOptions {
@@ -55,6 +92,9 @@ export interface FederationDeliveryOptions {
   readonly retryScheduleMs: readonly number[];
   readonly publicUrl: () => string;
   readonly logger: Logger;
+  readonly metrics: FederationMetrics;
+  /** Where deliveries that gave up after their retries are kept for the admin. */
+  readonly deadLetters: DeadLetters;
   readonly now?: () => number;
 }
 
@@ -62,7 +102,8 @@ export interface FederationDeliveryOptions {
  * Sends the federation work queue: each job signed with its channel's key (draft-cavage, as
  * Mastodon checks) and POSTed under the SSRF rules. 2xx: done. A refused address, a bad URL or a
  * 4xx other than 408/429: dropped (logged). Anything else: retried on the outbound schedule, then
- * dropped. A recipient blocked since the job was made gets nothing.
+ * kept as a dead letter for the admin to retry or discard. A recipient blocked since the job was
+ * made gets nothing. Every attempt and every end is counted (`FederationMetrics`).
  */
 export class FederationDelivery {
   private consumer: Consumer | undefined;
@@ -83,7 +124,7 @@ export class FederationDelivery {
   }
 
   private async handle(message: BusMessage): Promise<void> {
-    const { logger } = this.options;
+    const { logger, metrics } = this.options;
     let job: FederationJob;
     try {
       job = decodeJson(message.data, federationJobSchema);
@@ -97,42 +138,78 @@ export class FederationDelivery {
       message.term();
       return;
     }
+    const activity = activityTypeOf(job);
+    const ended = (outcome: FederationDeliveryOutcome) => metrics.deliveries.inc({ activity, outcome });
+    const attempted = (outcome: FederationAttemptOutcome) => metrics.attempts.inc({ activity, outcome });
     if ((await this.options.blocks.isBlocked(job.recipient)) || (await this.options.blocks.isBlocked(job.inbox))) {
       logger.info({ delivery: job.delivery_id, inbox: job.inbox }, 'federation delivery to a blocked recipient dropped');
+      ended('blocked');
       return;
     }
     const pair = await this.options.keys.get(ref);
     const url = new URL(job.inbox);
     const headers = signPost({ keyId: actorUrls(this.options.publicUrl(), ref).keyId, privateKeyPem: pair.private_key_pem, url, body: job.activity, date: new Date((this.options.now ?? Date.now)()) });
     let status: number;
+    const stopTimer = metrics.attemptSeconds.startTimer({ activity });
     try {
       const response = await guardedRequest({ method: 'POST', url: job.inbox, headers: { ...headers, 'content-type': ACTIVITY_JSON, accept: ACTIVITY_JSON }, body: job.activity, maxResponseBytes: 64 * 1024 }, this.options.policy);
       status = response.status;
     } catch (error) {
       if (error instanceof DeliveryRefusedError || error instanceof WebhookUrlError) {
         logger.warn({ delivery: job.delivery_id, inbox: job.inbox, err: error }, 'federation delivery refused (SSRF rules)');
+        attempted('refused');
+        ended('refused');
         message.term();
         return;
       }
-      this.retry(message, job, error instanceof Error ? error.message : String(error));
+      stopTimer();
+      attempted('failed');
+      await this.retry(message, job, error instanceof Error ? error.message : String(error));
       return;
     }
-    if (status >= 200 && status < 300) return;
+    stopTimer();
+    if (status >= 200 && status < 300) {
+      attempted('delivered');
+      ended('delivered');
+      return;
+    }
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       logger.warn({ delivery: job.delivery_id, inbox: job.inbox, status }, 'federation delivery rejected by the receiver');
+      attempted('rejected');
+      ended('rejected');
       message.term();
       return;
     }
-    this.retry(message, job, `status ${status}`);
+    attempted('failed');
+    await this.retry(message, job, `status ${status}`);
   }
 
-  private retry(message: BusMessage, job: FederationJob, reason: string): void {
+  /**
+   * Naks with the next delay of the schedule; past its end the job becomes a dead letter first
+   * (written before the queue forgets it: a crash in between redelivers it, which writes the same
+   * dead letter again under its delivery id).
+   */
+  private async retry(message: BusMessage, job: FederationJob, reason: string): Promise<void> {
     const delayMs = nextRetryDelayMs(message.deliveryCount, this.options.retryScheduleMs);
-    if (delayMs === undefined) {
-      this.options.logger.warn({ delivery: job.delivery_id, inbox: job.inbox, reason, attempts: message.deliveryCount }, 'federation delivery gave up after its retries');
-      message.term();
+    if (delayMs !== undefined) {
+      message.nak(delayMs);
       return;
     }
-    message.nak(delayMs);
+    this.options.logger.warn({ delivery: job.delivery_id, inbox: job.inbox, reason, attempts: message.deliveryCount }, 'federation delivery gave up after its retries: dead-lettered');
+    await this.options.deadLetters.put({
+      delivery_id: job.delivery_id,
+      channel: job.channel,
+      inbox: job.inbox,
+      recipient: job.recipient,
+      activity_type: activityTypeOf(job),
+      activity_id: activityIdOf(job.activity),
+      activity: job.activity,
+      attempts: message.deliveryCount,
+      last_error: reason.slice(0, 500),
+      failed_at: new Date((this.options.now ?? Date.now)()).toISOString(),
+      retry_of: job.retry_of ?? null,
+    });
+    this.options.metrics.deliveries.inc({ activity: activityTypeOf(job), outcome: 'dead_lettered' });
+    message.term();
   }
 }

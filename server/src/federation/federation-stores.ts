@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { ChannelRef } from '@live-upload/schema';
 import { KvConflictError, decodeJson, encodeJson, type Bus, type KvBucket } from '../bus/index.js';
+import { DeadLetters } from './dead-letters.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -16,6 +17,8 @@ export const FEDERATION_BUCKETS = {
   blocks: 'federation-blocks',
   /** Per channel (`{publisher}.{slug}`): the broadcast announced last and whether it ended (the outbox). */
   announcements: 'federation-announcements',
+  /** Per delivery id: deliveries that gave up after their retries, until the admin retries or discards them. */
+  deadLetters: 'federation-dead-letters',
 } as const;
 
 function channelKey(ref: ChannelRef): string {
@@ -67,8 +70,21 @@ export class ActorKeys {
   }
 }
 
-const followerSchema = z.object({ actor: z.string(), inbox: z.string(), shared_inbox: z.string().nullable().default(null), followed_at: z.string() });
+const followerSchema = z.object({
+  actor: z.string(),
+  inbox: z.string(),
+  shared_inbox: z.string().nullable().default(null),
+  followed_at: z.string(),
+  /** The id of the `Follow` (a `Reject` of it names it); null for follows stored before it was kept. */
+  follow_id: z.string().nullable().default(null),
+});
 export type Follower = z.output<typeof followerSchema>;
+
+/** A follower's id in the admin API: the hash its record is keyed by (32 hex), not the actor URL. */
+export const FOLLOWER_ID_PATTERN = /^[0-9a-f]{32}$/;
+
+/** A follower as the admin lists it: its id and record. */
+export type ListedFollower = Follower & { readonly id: string };
 
 /** Who follows each channel, by the follower's actor id. */
 export class Followers {
@@ -80,6 +96,24 @@ export class Followers {
 
   async remove(ref: ChannelRef, actor: string): Promise<void> {
     await this.kv.delete(`${channelKey(ref)}.${hashKey(actor)}`);
+  }
+
+  /** One follower by its id (see `FOLLOWER_ID_PATTERN`); undefined for anything else. */
+  async get(ref: ChannelRef, id: string): Promise<Follower | undefined> {
+    if (!FOLLOWER_ID_PATTERN.test(id)) return undefined;
+    const entry = await this.kv.get(`${channelKey(ref)}.${id}`);
+    return entry ? decodeJson(entry.value, followerSchema) : undefined;
+  }
+
+  /** A page of a channel's followers in id order; `after` is the `next_after` of the page before. */
+  async page(ref: ChannelRef, options: { limit: number; after?: string }): Promise<{ followers: ListedFollower[]; next_after: string | null }> {
+    const prefix = `${channelKey(ref)}.`;
+    const ids = (await this.kv.keys(prefix)).map((key) => key.slice(prefix.length)).sort();
+    const rest = options.after === undefined ? ids : ids.filter((id) => id > options.after!);
+    const chosen = rest.slice(0, options.limit);
+    const entries = await Promise.all(chosen.map(async (id) => ({ id, entry: await this.kv.get(`${prefix}${id}`) })));
+    const followers = entries.flatMap(({ id, entry }) => (entry ? [{ id, ...decodeJson(entry.value, followerSchema) }] : []));
+    return { followers, next_after: rest.length > options.limit ? chosen[chosen.length - 1]! : null };
   }
 
   async list(ref: ChannelRef): Promise<Follower[]> {
@@ -112,10 +146,13 @@ export class Blocks {
     return block;
   }
 
-  async remove(id: string): Promise<boolean> {
-    if (!/^(domain|actor)\.[0-9a-f]{32}$/.test(id) || !(await this.kv.get(id))) return false;
+  /** Removes a block; the removed block, or undefined when there was none. */
+  async remove(id: string): Promise<Block | undefined> {
+    if (!/^(domain|actor)\.[0-9a-f]{32}$/.test(id)) return undefined;
+    const entry = await this.kv.get(id);
+    if (!entry) return undefined;
     await this.kv.delete(id);
-    return true;
+    return decodeJson(entry.value, blockSchema);
   }
 
   async list(): Promise<Block[]> {
@@ -174,12 +211,19 @@ export class Announcements {
 }
 
 /** Opens the federation buckets. */
-export async function openFederationStores(bus: Bus): Promise<{ keys: ActorKeys; followers: Followers; blocks: Blocks; announcements: Announcements }> {
-  const [keys, followers, blocks, announcements] = await Promise.all([
+export async function openFederationStores(bus: Bus): Promise<{ keys: ActorKeys; followers: Followers; blocks: Blocks; announcements: Announcements; deadLetters: DeadLetters }> {
+  const [keys, followers, blocks, announcements, deadLetters] = await Promise.all([
     bus.kv(FEDERATION_BUCKETS.actorKeys),
     bus.kv(FEDERATION_BUCKETS.followers),
     bus.kv(FEDERATION_BUCKETS.blocks),
     bus.kv(FEDERATION_BUCKETS.announcements),
+    bus.kv(FEDERATION_BUCKETS.deadLetters),
   ]);
-  return { keys: new ActorKeys(keys), followers: new Followers(followers), blocks: new Blocks(blocks), announcements: new Announcements(announcements) };
+  return {
+    keys: new ActorKeys(keys),
+    followers: new Followers(followers),
+    blocks: new Blocks(blocks),
+    announcements: new Announcements(announcements),
+    deadLetters: new DeadLetters(deadLetters),
+  };
 }

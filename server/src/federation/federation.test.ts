@@ -3,11 +3,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
+import { Registry } from 'prom-client';
 import { SCHEMA_VERSION, type LiveMetadata } from '@live-upload/schema';
 import { startFakeFediverse, type FakeFediverse } from '../../../test/fakes/fediverse/fediverse-server.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
-import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, encodeJson, type Bus } from '../bus/index.js';
+import { AuditLog, auditRecordSchema, type AuditRecord } from '../audit/index.js';
+import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, encodeJson, type Bus } from '../bus/index.js';
 import type { AppState } from '../http/app-state.js';
 import { federationRoutes } from '../http/federation-routes.js';
 import { errorHandler } from '../http/middleware/error-handler.js';
@@ -42,11 +44,14 @@ function status(overrides: Partial<LiveMetadata>): LiveMetadata {
 }
 
 /** Our server: the federation routes on Koa with the app's error handler, on a real port. */
-async function startOurServer(bus: Bus, settings: FederationSettings, workers: boolean): Promise<{ base: string; federation: Federation; close: () => Promise<void> }> {
+async function startOurServer(bus: Bus, settings: FederationSettings, workers: boolean): Promise<{ base: string; federation: Federation; registry: Registry; close: () => Promise<void> }> {
   let base = '';
+  const registry = new Registry();
   const federation = await Federation.open({
     bus,
     logger: createLogger({ level: 'silent' }),
+    registry,
+    audit: new AuditLog(bus),
     settings,
     publicUrl: () => base,
     channelExists: async (ref) => ref.publisher === 'acme' && ref.slug === 'news',
@@ -64,12 +69,26 @@ async function startOurServer(bus: Bus, settings: FederationSettings, workers: b
   return {
     base,
     federation,
+    registry,
     close: async () => {
       await federation.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The newest audit records on the bus (newest first). */
+async function auditRecords(bus: Bus): Promise<AuditRecord[]> {
+  const stored = await bus.readLatest(STREAMS.audit.name, { limit: 200 });
+  return stored.map((message) => decodeJson(message.data, auditRecordSchema));
+}
+
+/** One sample of a metric from the registry's text (0 when it has none with those labels). */
+async function sample(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((entry) => entry.name === name);
+  const found = (metric?.values ?? []).find((value) => Object.entries(labels).every(([key, wanted]) => String((value.labels as Record<string, unknown>)[key]) === wanted));
+  return found?.value ?? 0;
 }
 
 const TRUSTING: FederationSettings = { requireHttps: false, allowPrivateHosts: ['127.0.0.1'], timeoutMs: 5000, retryScheduleMs: [50, 50, 50] };
@@ -144,12 +163,13 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
     assert.equal(outbox.body['totalItems'], 1);
 
     // The same status again (a redelivery, a viewer-count change) announces nothing new.
-    await bus.publish(SUBJECTS.liveStatus({ publisher: 'acme', slug: 'news' }), encodeJson(status({ status: 'live', canonical_id: CANONICAL, title: 'Evening', seq: 3 })));
+    await bus.publish(SUBJECTS.liveStatus({ publisher: 'acme', slug: 'news' }), encodeJson(status({ status: 'live', canonical_id: CANONICAL, title: 'Evening <news>', viewer_count: 12, seq: 3 })));
     await bus.publish(SUBJECTS.liveStatus({ publisher: 'acme', slug: 'news' }), encodeJson(status({ status: 'offline', seq: 4 })));
     const deleted = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Delete'), 'the Delete');
     assert.equal(deleted.verified, true, deleted.problem);
     assert.equal((deleted.activity['object'] as { id: string }).id, note.id);
     assert.equal(fake.received.filter((entry) => entry.activity['type'] === 'Create').length, 2, 'one Create (and its retry), not one per status');
+    assert.equal(fake.received.filter((entry) => entry.activity['type'] === 'Update').length, 0, 'a viewer count is not an Update');
   });
 
   it('ignores a status record older than the last one decided on (records handled out of order)', async () => {
@@ -251,5 +271,218 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
     await bus.publish(SUBJECTS.liveStatus({ publisher: 'acme', slug: 'news' }), encodeJson(status({ status: 'offline', seq: 6 })));
     await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Delete' && JSON.stringify(entry.activity).includes(encodeURIComponent(second))), 'the second Delete');
     assert.equal(fake.received.some((entry) => entry.activity['type'] === 'Create' && JSON.stringify(entry.activity).includes(encodeURIComponent(second))), false);
+  });
+  it('sends an Update of the note when the title changes while live: one per change that reached live.status, none for a status that changes nothing', async () => {
+    const ref = { publisher: 'acme', slug: 'news' };
+    const live = 'stream:acme:news:01JF0000000000000000000003';
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    const updatesOf = () => fake.received.filter((entry) => entry.activity['type'] === 'Update' && JSON.stringify(entry.activity).includes(encodeURIComponent(live)));
+    await bus.publish(SUBJECTS.liveStatus(ref), encodeJson(status({ status: 'live', canonical_id: live, title: 'First title', started_at: startedAt, seq: 7 })));
+    const create = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Create' && JSON.stringify(entry.activity).includes(encodeURIComponent(live))), 'the Create');
+    const created = create.activity['object'] as { id: string; published: string };
+
+    // A viewer-count change (same title), then two title changes, then a redelivered copy of the last.
+    await bus.publish(SUBJECTS.liveStatus(ref), encodeJson(status({ status: 'live', canonical_id: live, title: 'First title', started_at: startedAt, viewer_count: 40, seq: 8 })));
+    await bus.publish(SUBJECTS.liveStatus(ref), encodeJson(status({ status: 'live', canonical_id: live, title: 'Second <title>', started_at: startedAt, seq: 9 })));
+    await bus.publish(SUBJECTS.liveStatus(ref), encodeJson(status({ status: 'live', canonical_id: live, title: 'Third title', started_at: startedAt, seq: 10 })));
+    await eventually(async () => (await ours.federation.announcements.get(ref))?.seq === 10, 'the statuses decided on');
+    await ours.federation.announcer.announce(ref, status({ status: 'live', canonical_id: live, title: 'Third title', started_at: startedAt, seq: 10 }));
+    const updates = await eventually(() => (updatesOf().length >= 2 ? updatesOf() : undefined), 'two Updates');
+    // Let anything extra arrive before counting: the Delete below goes after every Update.
+    await bus.publish(SUBJECTS.liveStatus(ref), encodeJson(status({ status: 'offline', seq: 11 })));
+    await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Delete' && JSON.stringify(entry.activity).includes(encodeURIComponent(live))), 'the Delete');
+    assert.equal(updatesOf().length, 2, 'one Update per title change, none for the viewer count or the repeat');
+    const notes = updates.map((entry) => entry.activity['object'] as { id: string; type: string; content: string; published: string; updated: string });
+    for (const entry of updates) assert.equal(entry.verified, true, entry.problem);
+    assert.match(notes[0]!.content, /Second &#60;title&#62;/);
+    assert.match(notes[1]!.content, /Third title/);
+    for (const note of notes) {
+      assert.equal(note.id, created.id, 'the Update is of the same note');
+      assert.equal(note.type, 'Note');
+      assert.equal(note.published, created.published, 'published stays the first one');
+      assert.ok(note.updated, 'updated is set');
+    }
+    assert.notEqual(updates[0]!.activity['id'], updates[1]!.activity['id']);
+  });
+
+  it('shows the updated note in the outbox while live', async () => {
+    const ref = { publisher: 'acme', slug: 'news' };
+    const live = 'stream:acme:news:01JF0000000000000000000004';
+    await bus.publish(SUBJECTS.liveStatus(ref), encodeJson(status({ status: 'live', canonical_id: live, title: 'Before', seq: 12 })));
+    await bus.publish(SUBJECTS.liveStatus(ref), encodeJson(status({ status: 'live', canonical_id: live, title: 'After', seq: 13 })));
+    await eventually(async () => (await ours.federation.announcements.get(ref))?.seq === 13, 'the statuses decided on');
+    const outbox = await fake.fetchJson(`${actorId}/outbox`);
+    const items = outbox.body['orderedItems'] as Array<{ type: string; object: { content: string } }>;
+    assert.equal(items.length, 1);
+    assert.equal(items[0]!.type, 'Create');
+    assert.match(items[0]!.object.content, /After/);
+    await bus.publish(SUBJECTS.liveStatus(ref), encodeJson(status({ status: 'offline', seq: 14 })));
+    await eventually(async () => (await ours.federation.announcements.get(ref))?.ended === true, 'the end');
+  });
+
+  it('audits the admin blocking and unblocking a domain and an actor', async () => {
+    const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    const ids: string[] = [];
+    for (const input of [{ kind: 'domain', value: 'Bad.Example' }, { kind: 'actor', value: 'https://elsewhere.example/users/mallory' }]) {
+      const created = await fetch(`${ours.base}/api/v1/federation/blocks`, { method: 'POST', headers: admin, body: JSON.stringify(input) });
+      assert.equal(created.status, 201);
+      const block = (await created.json()) as { id: string };
+      ids.push(block.id);
+      assert.equal((await fetch(`${ours.base}/api/v1/federation/blocks/${block.id}`, { method: 'DELETE', headers: admin })).status, 204);
+    }
+    const missing = await fetch(`${ours.base}/api/v1/federation/blocks/${ids[0]!}`, { method: 'DELETE', headers: admin });
+    assert.equal(missing.status, 404, 'an unblock of nothing is a 404 and is not audited');
+    const records = await auditRecords(bus);
+    for (const id of ids) {
+      const mine = records.filter((record) => record.target === id).map((record) => [record.action, record.actor]);
+      assert.deepEqual(mine, [['federation.block.removed', 'admin'], ['federation.block.added', 'admin']], id);
+    }
+    const domain = records.find((record) => record.target === ids[0] && record.action === 'federation.block.added');
+    assert.deepEqual(domain?.details, { kind: 'domain', value: 'bad.example' });
+  });
+
+  it('dead-letters a delivery that spent its retries; another replica lists it, retries it (delivered, audited) or discards it', async () => {
+    const flaky = await startFakeFediverse();
+    const replicaBus = busUnderTest.natsUrl() ? await createNatsBus({ url: busUnderTest.natsUrl()! }) : bus;
+    const replica = await startOurServer(replicaBus, TRUSTING, false);
+    const admin = { authorization: `Bearer ${ADMIN}` };
+    try {
+      const deadBefore = await sample(ours.registry, 'live_upload_federation_deliveries_total', { activity: 'Accept', outcome: 'dead_lettered' });
+      // Every attempt of the Accept fails (the first and three retries): it is dead-lettered.
+      flaky.failNext.push(503, 503, 503, 503);
+      const first = await flaky.follow(actorId, inbox);
+      assert.equal(first.status, 202, JSON.stringify(first.body));
+      const listed = await eventually(async () => {
+        const page = (await (await fetch(`${replica.base}/api/v1/federation/dead-letters?limit=200`, { headers: admin })).json()) as { dead_letters: Array<Record<string, unknown>>; next_after: string | null };
+        return page.dead_letters.find((letter) => letter['inbox'] === flaky.inbox);
+      }, 'the dead letter, seen from the other replica');
+      assert.equal(flaky.received.length, 4, 'four attempts');
+      assert.equal(listed['activity_type'], 'Accept');
+      assert.equal(listed['attempts'], 4);
+      assert.equal(listed['last_error'], 'status 503');
+      assert.equal(listed['activity'], undefined, 'the list has no bodies');
+      assert.equal(await sample(ours.registry, 'live_upload_federation_deliveries_total', { activity: 'Accept', outcome: 'dead_lettered' }), deadBefore + 1);
+      assert.ok((await sample(ours.registry, 'live_upload_federation_delivery_attempts_total', { activity: 'Accept', outcome: 'failed' })) >= 4);
+
+      const one = await fetch(`${replica.base}/api/v1/federation/dead-letters/${String(listed['delivery_id'])}`, { headers: admin });
+      assert.equal(one.status, 200);
+      assert.equal(((await one.json()) as { activity: string }).activity.includes(first.followId), true, 'the full letter has the body');
+
+      const retried = await fetch(`${replica.base}/api/v1/federation/dead-letters/${String(listed['delivery_id'])}/retry`, { method: 'POST', headers: admin });
+      assert.equal(retried.status, 202);
+      const accepted = await eventually(() => (flaky.received.length >= 5 ? flaky.received[4] : undefined), 'the retried Accept');
+      assert.equal(accepted.verified, true, accepted.problem);
+      assert.equal(accepted.activity['type'], 'Accept');
+      const gone = await fetch(`${replica.base}/api/v1/federation/dead-letters/${String(listed['delivery_id'])}`, { headers: admin });
+      assert.equal(gone.status, 404, 'a retried dead letter is gone from the list');
+      assert.equal((await fetch(`${replica.base}/api/v1/federation/dead-letters/${String(listed['delivery_id'])}/retry`, { method: 'POST', headers: admin })).status, 404);
+
+      // A second one, discarded.
+      flaky.failNext.push(503, 503, 503, 503);
+      assert.equal((await flaky.follow(actorId, inbox)).status, 202);
+      const second = await eventually(async () => {
+        const page = (await (await fetch(`${ours.base}/api/v1/federation/dead-letters`, { headers: admin })).json()) as { dead_letters: Array<Record<string, unknown>> };
+        return page.dead_letters.find((letter) => letter['inbox'] === flaky.inbox);
+      }, 'the second dead letter');
+      assert.equal((await fetch(`${replica.base}/api/v1/federation/dead-letters/${String(second['delivery_id'])}`, { method: 'DELETE', headers: admin })).status, 204);
+      assert.equal((await fetch(`${ours.base}/api/v1/federation/dead-letters/${String(second['delivery_id'])}`, { headers: admin })).status, 404);
+
+      const records = await auditRecords(bus);
+      assert.ok(records.some((record) => record.action === 'federation.dead_letter.retried' && record.target === listed['delivery_id'] && record.actor === 'admin'));
+      assert.ok(records.some((record) => record.action === 'federation.dead_letter.discarded' && record.target === second['delivery_id']));
+    } finally {
+      await replica.close();
+      if (replicaBus !== bus) await replicaBus.close();
+      await flaky.close();
+    }
+  });
+
+  it('pages the dead letters with limit and after, and answers bad input with JSON 400s and unknown ids with 404s', async () => {
+    const admin = { authorization: `Bearer ${ADMIN}` };
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const url: string = `${ours.base}/api/v1/federation/dead-letters?limit=1${after ? `&after=${after}` : ''}`;
+      const page = (await (await fetch(url, { headers: admin })).json()) as { dead_letters: Array<{ delivery_id: string }>; next_after: string | null };
+      assert.ok(page.dead_letters.length <= 1);
+      seen.push(...page.dead_letters.map((letter) => letter.delivery_id));
+      after = page.next_after;
+    } while (after !== null);
+    const all = (await (await fetch(`${ours.base}/api/v1/federation/dead-letters?limit=200`, { headers: admin })).json()) as { dead_letters: Array<{ delivery_id: string }> };
+    assert.deepEqual(seen, all.dead_letters.map((letter) => letter.delivery_id), 'pages of one give the whole list, in order, once');
+
+    for (const query of ['limit=0', 'limit=201', 'limit=abc', 'after=nope', 'bogus=1', 'limit=1&limit=2']) {
+      const response = await fetch(`${ours.base}/api/v1/federation/dead-letters?${query}`, { headers: admin });
+      assert.equal(response.status, 400, query);
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'bad_request', query);
+    }
+    for (const [method, path] of [['GET', 'fed_0123'], ['POST', `fed_${'0'.repeat(32)}/retry`], ['DELETE', '..%2F..']] as const) {
+      const response = await fetch(`${ours.base}/api/v1/federation/dead-letters/${path}`, { method, headers: admin });
+      assert.equal(response.status, 404, `${method} ${path}`);
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'not_found');
+    }
+    assert.equal((await fetch(`${ours.base}/api/v1/federation/dead-letters`)).status, 401);
+  });
+
+  it('counts inbox refusals by reason and follows by change', async () => {
+    const counted = (reason: string) => sample(ours.registry, 'live_upload_federation_inbox_refusals_total', { reason });
+    const cases: Array<[string, Parameters<FakeFediverse['follow']>[2]]> = [
+      ['unsigned', { unsigned: true }],
+      ['bad_signature', { badSignature: true }],
+      ['digest', { wrongDigest: true }],
+      ['date', { dateOffsetMs: 2 * 60 * 60 * 1000 }],
+      ['too_large', { padToBytes: 300 * 1024 }],
+    ];
+    for (const [reason, tampering] of cases) {
+      const before = await counted(reason);
+      await fake.follow(actorId, inbox, tampering);
+      assert.equal(await counted(reason), before + 1, reason);
+    }
+    const mismatched = await counted('actor_mismatch');
+    await fake.post(inbox, { id: `${fake.actorId}#y`, type: 'Follow', actor: 'https://elsewhere.example/users/mallory', object: actorId });
+    assert.equal(await counted('actor_mismatch'), mismatched + 1);
+    const followed = await sample(ours.registry, 'live_upload_federation_follows_total', { change: 'followed' });
+    const unfollowed = await sample(ours.registry, 'live_upload_federation_follows_total', { change: 'unfollowed' });
+    const follow = await fake.follow(actorId, inbox);
+    assert.equal(follow.status, 202);
+    const undo = await fake.post(inbox, { id: `${fake.actorId}#undo`, type: 'Undo', actor: fake.actorId, object: { id: follow.followId, type: 'Follow', actor: fake.actorId, object: actorId } });
+    assert.equal(undo.status, 202);
+    assert.equal(await sample(ours.registry, 'live_upload_federation_follows_total', { change: 'followed' }), followed + 1);
+    assert.equal(await sample(ours.registry, 'live_upload_federation_follows_total', { change: 'unfollowed' }), unfollowed + 1);
+    assert.ok((await sample(ours.registry, 'live_upload_federation_deliveries_total', { activity: 'Accept', outcome: 'delivered' })) >= 1);
+    const text = await ours.registry.metrics();
+    assert.match(text, /live_upload_federation_delivery_attempt_seconds_bucket\{le="[0-9.]+",activity="Accept"\}/);
+  });
+
+  it('lets the admin list a channel\'s followers and remove one: its server gets a signed Reject of the follow, and it is audited', async () => {
+    const admin = { authorization: `Bearer ${ADMIN}` };
+    const follow = await fake.follow(actorId, inbox);
+    assert.equal(follow.status, 202);
+    const page = (await (await fetch(`${ours.base}/api/v1/federation/channels/acme/news/followers`, { headers: admin })).json()) as { followers: Array<{ id: string; actor: string; follow_id: string | null }>; next_after: string | null };
+    const alice = page.followers.find((follower) => follower.actor === fake.actorId);
+    assert.ok(alice, JSON.stringify(page));
+    assert.equal(alice.follow_id, follow.followId);
+    const countBefore = (await fake.fetchJson(`${actorId}/followers`)).body['totalItems'] as number;
+
+    const removed = await fetch(`${ours.base}/api/v1/federation/channels/acme/news/followers/${alice.id}`, { method: 'DELETE', headers: admin });
+    assert.equal(removed.status, 204);
+    const reject = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Reject'), 'the Reject');
+    assert.equal(reject.verified, true, reject.problem);
+    assert.equal(reject.path, '/users/alice/inbox');
+    assert.deepEqual(reject.activity['object'], { id: follow.followId, type: 'Follow', actor: fake.actorId, object: actorId });
+    assert.equal((await fake.fetchJson(`${actorId}/followers`)).body['totalItems'], countBefore - 1);
+    const audited = (await auditRecords(bus)).find((record) => record.action === 'federation.follower.removed');
+    assert.equal(audited?.actor, 'admin');
+    assert.equal(audited?.target, 'acme/news');
+    assert.equal(audited?.details?.['follower'], fake.actorId);
+
+    const again = await fetch(`${ours.base}/api/v1/federation/channels/acme/news/followers/${alice.id}`, { method: 'DELETE', headers: admin });
+    assert.equal(again.status, 404);
+    for (const [path, code] of [['/api/v1/federation/channels/ACME!/news/followers', 'invalid_channel'], ['/api/v1/federation/channels/acme/nobody/followers', 'not_found'], ['/api/v1/federation/channels/acme/news/followers?after=zz', 'bad_request']] as const) {
+      const response = await fetch(`${ours.base}${path}`, { headers: admin });
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, code, path);
+    }
+    // Alice follows again, for anything after this.
+    assert.equal((await fake.follow(actorId, inbox)).status, 202);
   });
 });

@@ -1,12 +1,16 @@
+import type { Registry } from 'prom-client';
 import type { ChannelRef, LiveMetadata } from '@live-upload/schema';
+import type { AuditLog } from '../audit/index.js';
 import { DEFAULT_RETRY_SCHEDULE_MS, type ResolveHost } from '../outbound/index.js';
 import type { Bus } from '../bus/index.js';
-import type { Logger } from '../observability/index.js';
+import { AppError } from '../errors/index.js';
+import { createFederationMetrics, type FederationInboxRefusal, type FederationMetrics, type Logger } from '../observability/index.js';
 import { actorUrls } from './actor-urls.js';
 import { FederationDelivery, FEDERATION_STREAM } from './delivery-queue.js';
+import { FederationAdmin } from './federation-admin.js';
 import { openFederationStores, type ActorKeys, type Announcements, type Blocks, type Followers } from './federation-stores.js';
 import type { FederationNetworkPolicy } from './guarded-http.js';
-import { SignerGoneError, verifyInboxPost, type IncomingPost } from './inbox-verifier.js';
+import { InboxRefusedError, SignerGoneError, verifyInboxPost, type IncomingPost } from './inbox-verifier.js';
 import { handleInboxActivity, type InboxOutcome } from './inbox.js';
 import { LiveAnnouncer } from './live-announcer.js';
 import { livePreviewUrl } from './preview-image.js';
@@ -24,6 +28,10 @@ export interface FederationSettings {
 export interface FederationOptions {
   readonly bus: Bus;
   readonly logger: Logger;
+  /** The app's metrics registry: federation's metrics (`createFederationMetrics`) register on it. */
+  readonly registry: Registry;
+  /** The admin's changes (blocks, follower removals, dead letters) are audited here. */
+  readonly audit: AuditLog;
   readonly settings: FederationSettings;
   readonly publicUrl: () => string;
   /** Whether a channel exists (unknown handles are 404s, never actors). */
@@ -48,6 +56,15 @@ function isOwnAccountDelete(value: unknown, actorUrl: string): boolean {
   return type === 'Delete' && actor === actorUrl && objectId === actorUrl;
 }
 
+/** Why an inbox POST was refused, from what was thrown; undefined for errors that are ours, not the request's. */
+function inboxRefusalOf(error: unknown): FederationInboxRefusal | undefined {
+  if (error instanceof InboxRefusedError) return error.reason;
+  if (!(error instanceof AppError)) return undefined;
+  if (error.code === 'payload_too_large') return 'too_large';
+  if (['invalid_json', 'invalid_body', 'unprocessable', 'bad_request', 'unsupported_media_type'].includes(error.code)) return 'invalid';
+  return undefined;
+}
+
 /**
  * ActivityPub for channels (issue 27): each channel is an actor (`@{publisher}.{slug}@host`),
  * followed from Mastodon and other servers, announcing its broadcasts.
@@ -69,6 +86,9 @@ export class Federation {
     readonly blocks: Blocks,
     readonly announcements: Announcements,
     readonly announcer: LiveAnnouncer,
+    /** The admin API's side: blocks, followers, dead letters, each change audited. */
+    readonly admin: FederationAdmin,
+    readonly metrics: FederationMetrics,
     private readonly delivery: FederationDelivery,
     private readonly policy: FederationNetworkPolicy,
     private readonly remoteActors: RemoteActorCache,
@@ -84,6 +104,7 @@ export class Federation {
       timeoutMs: settings.timeoutMs,
       ...(options.resolve ? { resolve: options.resolve } : {}),
     };
+    const metrics = createFederationMetrics(options.registry);
     const announcer = new LiveAnnouncer({ bus: options.bus, ...stores, publicUrl: options.publicUrl, logger: options.logger, previewUrl: options.previewUrl ?? ((_ref, record) => livePreviewUrl(record)) });
     const delivery = new FederationDelivery({
       bus: options.bus,
@@ -93,9 +114,12 @@ export class Federation {
       retryScheduleMs: settings.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS,
       publicUrl: options.publicUrl,
       logger: options.logger,
+      metrics,
+      deadLetters: stores.deadLetters,
       ...(options.now ? { now: options.now } : {}),
     });
-    return new Federation(options, stores.keys, stores.followers, stores.blocks, stores.announcements, announcer, delivery, policy, new RemoteActorCache(options.now));
+    const admin = new FederationAdmin({ bus: options.bus, blocks: stores.blocks, followers: stores.followers, deadLetters: stores.deadLetters, audit: options.audit, metrics, publicUrl: options.publicUrl });
+    return new Federation(options, stores.keys, stores.followers, stores.blocks, stores.announcements, announcer, admin, metrics, delivery, policy, new RemoteActorCache(options.now));
   }
 
   get publicUrl(): string {
@@ -108,9 +132,9 @@ export class Federation {
 
   /**
    * An inbox POST: the signature is verified first (401 otherwise), then a blocked signer is
-   * refused (403), then the activity is applied.
+   * refused (403), then the activity is applied. Follows and unfollows are counted.
    */
-  async receive(ref: ChannelRef, post: IncomingPost, activity: () => unknown): Promise<InboxOutcome | 'blocked'> {
+  async receive(ref: ChannelRef, post: IncomingPost, activity: () => unknown): Promise<InboxOutcome> {
     const now = this.options.now ?? Date.now;
     let signer;
     try {
@@ -127,8 +151,22 @@ export class Federation {
       }
       throw error;
     }
-    if ((await this.blocks.isBlocked(signer.id)) || (await this.blocks.isBlocked(signer.inbox))) return 'blocked';
-    return handleInboxActivity({ bus: this.options.bus, followers: this.followers, publicUrl: this.publicUrl, now }, ref, signer, activity());
+    if ((await this.blocks.isBlocked(signer.id)) || (await this.blocks.isBlocked(signer.inbox))) {
+      throw new InboxRefusedError('blocked', `${ref.publisher}.${ref.slug} does not take activities from this actor`);
+    }
+    const outcome = await handleInboxActivity({ bus: this.options.bus, followers: this.followers, publicUrl: this.publicUrl, now }, ref, signer, activity());
+    if (outcome !== 'ignored') this.metrics.follows.inc({ change: outcome });
+    return outcome;
+  }
+
+  /**
+   * Counts a refused inbox POST by why (`live_upload_federation_inbox_refusals_total`); the route
+   * calls it with whatever its reading and `receive` threw. Errors that are not a refusal of the
+   * request (a bus outage) are not counted.
+   */
+  countInboxRefusal(error: unknown): void {
+    const reason = inboxRefusalOf(error);
+    if (reason) this.metrics.inboxRefusals.inc({ reason });
   }
 
   private async verify(ref: ChannelRef, post: IncomingPost): Promise<RemoteActor> {

@@ -21,15 +21,18 @@ export function signingString(components: readonly string[], method: string, pat
     .map((name) => {
       if (name === '(request-target)') return `(request-target): ${method.toLowerCase()} ${path}`;
       const value = header(name);
-      if (value === undefined) throw new SignatureError(`signed header ${name} is missing`);
+      if (value === undefined) throw new SignatureError(`signed header ${name} is missing`, 'missing_header');
       return `${name}: ${value}`;
     })
     .join('\n');
 }
 
-/** A signature that cannot be checked or does not hold. */
+/** A signature that cannot be checked: a header it covers is missing, or the key is not a key. */
 export class SignatureError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly kind: 'missing_header' | 'bad_key',
+  ) {
     super(message);
     this.name = 'SignatureError';
   }
@@ -104,7 +107,7 @@ export function verifySignature(parsed: ParsedSignature, method: string, path: s
   try {
     key = createPublicKey(publicKeyPem);
   } catch {
-    throw new SignatureError('the signer\'s public key is not a PEM key');
+    throw new SignatureError('the signer\'s public key is not a PEM key', 'bad_key');
   }
   return verify(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', text, key, parsed.signature);
 }

@@ -1,6 +1,7 @@
 import type { ChannelRef } from '@live-upload/schema';
 import { z } from 'zod';
 import { AppError } from '../errors/index.js';
+import { InboxRefusedError } from './inbox-verifier.js';
 import { acceptActivity } from './activities.js';
 import { actorUrls } from './actor-urls.js';
 import type { Bus } from '../bus/index.js';
@@ -38,14 +39,14 @@ export async function handleInboxActivity(
   const parsed = activitySchema.safeParse(value);
   if (!parsed.success) throw new AppError('invalid_body', 'not an ActivityStreams activity (type, actor, object)');
   const activity = parsed.data;
-  if (idOf(activity.actor) !== signer.id) throw new AppError('unauthorized', 'the activity\'s actor is not the signer');
+  if (idOf(activity.actor) !== signer.id) throw new InboxRefusedError('actor_mismatch', 'the activity\'s actor is not the signer');
   const urls = actorUrls(deps.publicUrl, ref);
   if (activity.type === 'Follow') {
     if (idOf(activity.object) !== urls.id) throw new AppError('unprocessable', 'the Follow is not of this actor');
     if (!activity.id) throw new AppError('invalid_body', 'a Follow must have an id');
-    await deps.followers.add(ref, { actor: signer.id, inbox: signer.inbox, shared_inbox: signer.sharedInbox ?? null, followed_at: new Date(deps.now()).toISOString() });
+    await deps.followers.add(ref, { actor: signer.id, inbox: signer.inbox, shared_inbox: signer.sharedInbox ?? null, followed_at: new Date(deps.now()).toISOString(), follow_id: activity.id });
     const accept = acceptActivity(deps.publicUrl, ref, { id: activity.id, type: 'Follow', actor: signer.id, object: urls.id }, activity.id);
-    await enqueueDelivery(deps.bus, ref, String(accept.id), { actor: signer.id, inbox: signer.inbox }, JSON.stringify(accept));
+    await enqueueDelivery(deps.bus, ref, accept, { actor: signer.id, inbox: signer.inbox });
     return 'followed';
   }
   if (activity.type === 'Undo') {

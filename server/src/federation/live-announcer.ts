@@ -1,7 +1,7 @@
 import { liveMetadataSchema, parseChannelRef, type ChannelRef, type LiveMetadata } from '@live-upload/schema';
 import { STREAMS, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import type { Logger } from '../observability/index.js';
-import { endedActivity, goLiveActivity, type ActivityObject } from './activities.js';
+import { endedActivity, goLiveActivity, liveNote, noteDiffers, noteUpdateActivity, type ActivityObject } from './activities.js';
 import { FEDERATION_CONSUMERS, enqueueDelivery } from './delivery-queue.js';
 import type { Announcement, Announcements, Blocks, Followers } from './federation-stores.js';
 
@@ -18,8 +18,9 @@ export interface LiveAnnouncerOptions {
 
 /**
  * Reads `live.status.>` with its own durable consumer, as the outbound webhooks' fan-out does,
- * and turns a public broadcast going live into a `Create` of a `Note` for each follower, and
- * its end into a `Delete`. The announcement record (per channel) makes a repeated or
+ * and turns a public broadcast going live into a `Create` of a `Note` for each follower, a
+ * change of its title or preview while live into an `Update` of that note, and its end into a
+ * `Delete`. The announcement record (per channel) makes a repeated or
  * redelivered status a no-op; the delivery ids make a re-enqueued job a duplicate.
  */
 export class LiveAnnouncer {
@@ -73,6 +74,15 @@ export class LiveAnnouncer {
     if (record.status === 'live' && record.is_public && record.canonical_id !== null) {
       if (open === record.canonical_id) {
         next = { ...last!, seq: record.seq };
+        const announced = last!.activity;
+        const shown = announced && typeof announced['object'] === 'object' && announced['object'] !== null ? (announced['object'] as ActivityObject) : undefined;
+        const now = liveNote(base, { ...record, canonical_id: record.canonical_id }, ref, this.options.previewUrl?.(ref, record));
+        if (shown && noteDiffers(shown, now)) {
+          // The title or preview changed while live: followers get the note again, and the outbox shows it.
+          const update = noteUpdateActivity(base, ref, { ...now, published: shown['published'] }, record.updated_at, record.seq);
+          activities.push(update);
+          next = { ...next, activity: { ...announced!, object: update['object'] } };
+        }
       } else {
         if (open !== undefined) activities.push(endedActivity(base, ref, open));
         const created = goLiveActivity(base, { ...record, canonical_id: record.canonical_id }, ref, this.options.previewUrl?.(ref, record));
@@ -100,7 +110,7 @@ export class LiveAnnouncer {
       if (inboxes.has(target)) continue;
       if ((await this.options.blocks.isBlocked(follower.actor)) || (await this.options.blocks.isBlocked(target))) continue;
       inboxes.add(target);
-      publishes.push(enqueueDelivery(this.options.bus, ref, String(activity.id), { actor: follower.actor, inbox: target }, body));
+      publishes.push(enqueueDelivery(this.options.bus, ref, activity, { actor: follower.actor, inbox: target }, body));
     }
     const failed = (await Promise.allSettled(publishes)).find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;

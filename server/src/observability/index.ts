@@ -13,3 +13,16 @@ export {
   type WebhookOutcome,
 } from './metrics.js';
 export { startMetricsServer, type MetricsServer } from './metrics-server.js';
+export {
+  createFederationMetrics,
+  FEDERATION_ATTEMPT_OUTCOMES,
+  FEDERATION_DELIVERY_OUTCOMES,
+  FEDERATION_FOLLOW_CHANGES,
+  FEDERATION_INBOX_REFUSALS,
+  FEDERATION_METRIC_NAMES,
+  type FederationAttemptOutcome,
+  type FederationDeliveryOutcome,
+  type FederationFollowChange,
+  type FederationInboxRefusal,
+  type FederationMetrics,
+} from './federation-metrics.js';
