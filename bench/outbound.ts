@@ -16,9 +16,12 @@
  * alternating rounds: a baseline run, then ours. The ratio is ours / baseline deliveries per
  * second of each round, the verdict on the median round. Run it with `runOutboundBench()` and
  * print it with `formatOutbound(result)`; `node --import tsx bench/outbound.ts [--bus=memory,nats]`
- * does both (NATS on a nats-server of its own).
+ * does both (NATS on a nats-server of its own); `--profile=<dir>` adds CPU profiles of each side alone.
  */
 import { createHmac } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { dirname, join } from 'node:path';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +43,12 @@ export interface OutboundBenchOptions {
   readonly timeoutMs?: number;
   /** Measured pairs (a baseline run, then ours), after one pair not counted. */
   readonly rounds?: number;
+  /**
+   * After the measured rounds, run each side `rounds` more times under the V8 profiler and write
+   * the profiles here (`ours.cpuprofile`, `baseline.cpuprofile`): the `--cpu-prof` of the whole
+   * process mixes the two sides, the receivers' setup and module loading. Not counted in the ratio.
+   */
+  readonly profileDir?: string;
 }
 
 export interface OutboundSide {
@@ -255,6 +264,11 @@ export async function runOutboundBench(options: OutboundBenchOptions = {}): Prom
       baselines.push(await runBaseline(receivers, events, concurrency));
       oursRuns.push(await ours.run(events));
     }
+    if (options.profileDir !== undefined) {
+      const oursService = ours;
+      await profileRuns(() => oursService.run(events), rounds, join(options.profileDir, 'ours.cpuprofile'));
+      await profileRuns(() => runBaseline(receivers, events, concurrency), rounds, join(options.profileDir, 'baseline.cpuprofile'));
+    }
     const roundRatios = oursRuns.map((side, round) => side.deliveriesPerSecond / baselines[round]!.deliveriesPerSecond);
     return {
       bus: options.natsUrl ? 'nats' : 'memory',
@@ -270,6 +284,23 @@ export async function runOutboundBench(options: OutboundBenchOptions = {}): Prom
     await ours?.stop();
     await bus.close();
     await receivers.close();
+  }
+}
+
+/** `runs` runs of one side alone under the profiler (an inspector session in this process), written to `file`. */
+async function profileRuns(run: () => Promise<OutboundSide>, runs: number, file: string): Promise<void> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+    for (let i = 0; i < runs; i++) await run();
+    const { profile } = await session.post('Profiler.stop');
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(profile));
+  } finally {
+    session.disconnect();
   }
 }
 
@@ -298,12 +329,15 @@ export function formatOutbound(result: OutboundBenchResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // `--bus=memory,nats`: the NATS row runs on a nats-server of its own.
+  // `--bus=memory,nats`: the NATS row runs on a nats-server of its own. `--profile=<dir>`: also
+  // a CPU profile of our runs alone, `<dir>/<bus>/{ours,baseline}.cpuprofile` (read with bench/support/profile-top.ts).
+  const profileRoot = process.argv.find((arg) => arg.startsWith('--profile='))?.slice('--profile='.length);
   for (const kind of busesFromArgv(process.argv.slice(2)) ?? ['memory']) {
     if (kind === 'nats-cluster') throw new Error('outbound runs on memory or nats');
     const started = await startBenchBus(kind);
     try {
-      console.log(formatOutbound(await runOutboundBench({ natsUrl: started.serverOptions.natsUrl })));
+      const profileDir = profileRoot === undefined ? undefined : join(profileRoot, kind);
+      console.log(formatOutbound(await runOutboundBench({ natsUrl: started.serverOptions.natsUrl, profileDir })));
     } finally {
       await started.stop();
     }

@@ -1,17 +1,19 @@
+import { isIP } from 'node:net';
 import { CONSUMERS, InFlightSlots, STREAMS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import type { AuditLog } from '../audit/index.js';
 import { createJobLimiter, type JobLimiter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
-import { DEAD_LETTER_REASONS, deliveryJobSchema, pendingRecord, type DeadLetterReason, type DeliveryJob, type DeliveryRecord } from './delivery.js';
+import { DEAD_LETTER_REASONS, attemptedRecord, deliveryJobSchema, pendingRecord, type DeadLetterReason, type DeliveryJob, type DeliveryRecord } from './delivery.js';
 import type { DeliveryStore } from './delivery-store.js';
-import { DeliveryRefusedError, HostUnresolvedError, WebhookUrlError, parseWebhookUrl, resolveDeliveryTarget, type ResolveHost } from './delivery-target.js';
+import { DeliveryRefusedError, HostUnresolvedError, WebhookUrlError, hostOf, parseWebhookUrl, resolveDeliveryTarget, type ResolvedAddress, type ResolveHost } from './delivery-target.js';
 import { OUTBOUND_AUDIT_ACTIONS, recordOutboundAudit } from './outbound-audit.js';
 import type { OutboundMetrics } from './outbound-metrics.js';
 import { nextRetryDelayMs, parseRetryAfterMs } from './retry-schedule.js';
-import { sendWebhook, type SenderAgents, type SendResult } from './send-webhook.js';
+import { sendWebhook, type SendResult } from './send-webhook.js';
 import { webhookHeaders } from './sign-webhook.js';
 import { signingKeys, type SubscriberRecord } from './subscriber.js';
 import type { SubscriberStore } from './subscriber-store.js';
+import type { WebhookPools } from './webhook-pools.js';
 
 /** A job of a subscriber at its in-flight cap comes back after this (plus up to as much jitter). */
 const SUBSCRIBER_BUSY_DELAY_MS = 200;
@@ -63,7 +65,7 @@ export interface DeliveryWorkerOptions {
   readonly audit: AuditLog;
   readonly metrics: OutboundMetrics;
   readonly logger: Logger;
-  readonly agents: SenderAgents;
+  readonly pools: WebhookPools;
   readonly policy: DeliveryPolicy;
   readonly resolve?: ResolveHost;
   readonly now?: () => number;
@@ -87,6 +89,14 @@ export class DeliveryWorker {
   private readonly ackWaitMs: number;
   /** Parsed URLs by subscriber record (a changed subscriber is a new record object). */
   private readonly urls = new WeakMap<SubscriberRecord, URL>();
+  /**
+   * Checked addresses of URLs whose host is an address literal: the SSRF check's answer for
+   * those cannot change, so it is worked out once per URL. Names are resolved on every attempt.
+   */
+  private readonly literalTargets = new WeakMap<URL, ResolvedAddress>();
+  /** Jobs held by this worker (waiting for a slot, sending, being recorded): one timer tells the bus they are still worked on. */
+  private readonly held = new Set<BusMessage>();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.limiter = createJobLimiter(options.policy.concurrency);
@@ -97,6 +107,10 @@ export class DeliveryWorker {
 
   async start(): Promise<void> {
     if (this.consumer) return;
+    this.heartbeat = setInterval(() => {
+      for (const message of this.held) message.working();
+    }, Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    this.heartbeat.unref();
     this.consumer = await this.options.bus.consume(
       { stream: STREAMS.outbound.name, durable: CONSUMERS.outboundDelivery, ackWaitMs: this.ackWaitMs, maxAckPending: MAX_HELD_JOBS },
       (message) => this.handle(message),
@@ -108,6 +122,8 @@ export class DeliveryWorker {
     this.consumer = undefined;
     this.slots.abandonWaiting();
     await consumer?.stop();
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 
   private async handle(message: BusMessage): Promise<void> {
@@ -136,7 +152,7 @@ export class DeliveryWorker {
       return;
     }
     const cap = subscriber.max_in_flight ?? this.options.policy.maxInFlightPerSubscriber;
-    const heartbeat = setInterval(() => message.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    this.held.add(message);
     try {
       if (!(await this.slots.acquire(subscriber.id, cap, SUBSCRIBER_WAITING_MAX))) {
         this.options.metrics.attempts.inc({ event: job.event_type, outcome: 'busy' });
@@ -159,7 +175,7 @@ export class DeliveryWorker {
       if (outcome.kind === 'dead') await this.deadLetter(outcome.record, outcome.reason, outcome.error);
       else await this.settle(message, record, outcome);
     } finally {
-      clearInterval(heartbeat);
+      this.held.delete(message);
     }
   }
 
@@ -177,11 +193,12 @@ export class DeliveryWorker {
     const attemptedAt = new Date(this.now()).toISOString();
     let result: SendResult;
     try {
-      const pinned = await resolveDeliveryTarget(url, { allowPrivateHosts: policy.allowPrivateHosts, resolve: this.options.resolve });
-      const headers = webhookHeaders(signingKeys(subscriber, this.now()), record.webhook_id, Math.floor(this.now() / 1000), record.body);
+      const pinned = this.literalTargets.get(url) ?? (await this.resolveTarget(url));
+      const nowMs = this.now();
+      const headers = webhookHeaders(signingKeys(subscriber, nowMs), record.webhook_id, Math.floor(nowMs / 1000), record.body);
       metrics.inFlight.inc();
       try {
-        result = await sendWebhook({ url, pinned, headers, body: record.body }, policy, this.options.agents);
+        result = await sendWebhook({ url, pinned, headers, body: record.body }, policy, this.options.pools);
       } finally {
         metrics.inFlight.dec();
       }
@@ -194,6 +211,13 @@ export class DeliveryWorker {
       result = { kind: 'failed', reason: 'connection', message: error.message, durationMs: 0 };
     }
     return { kind: 'sent', subscriber, result, attempts, attemptedAt };
+  }
+
+  /** The SSRF check of one attempt: resolves the host (an address literal's answer is kept) and pins one address. */
+  private async resolveTarget(url: URL): Promise<ResolvedAddress> {
+    const pinned = await resolveDeliveryTarget(url, { allowPrivateHosts: this.options.policy.allowPrivateHosts, resolve: this.options.resolve });
+    if (isIP(hostOf(url)) !== 0) this.literalTargets.set(url, pinned);
+    return pinned;
   }
 
   /** The subscriber's URL, parsed (and checked) once per subscriber record. */
@@ -212,17 +236,18 @@ export class DeliveryWorker {
     const { subscriber, result, attempts, attemptedAt } = sent;
     if (result.durationMs > 0) metrics.attemptSeconds.observe({ event: record.event_type }, result.durationMs / 1000);
 
-    const attempted: DeliveryRecord = {
-      ...record,
+    const delivered = result.kind === 'response' && result.status >= 200 && result.status < 300;
+    const attempted = attemptedRecord(record, {
+      status: delivered ? 'delivered' : record.status,
       attempts,
       last_attempt_at: attemptedAt,
       last_response_status: result.kind === 'response' ? result.status : null,
-      last_error: result.kind === 'response' ? (result.status >= 200 && result.status < 300 ? null : `http_${result.status}`) : result.reason,
-      updated_at: attemptedAt,
-    };
-    if (result.kind === 'response' && result.status >= 200 && result.status < 300) {
+      last_error: result.kind === 'response' ? (delivered ? null : `http_${result.status}`) : result.reason,
+      next_attempt_at: delivered ? null : record.next_attempt_at,
+    });
+    if (delivered) {
       metrics.attempts.inc({ event: record.event_type, outcome: 'delivered' });
-      await this.options.deliveries.put({ ...attempted, status: 'delivered', next_attempt_at: null });
+      await this.options.deliveries.put(attempted);
       return;
     }
     if (result.kind === 'response' && result.status === 410) {

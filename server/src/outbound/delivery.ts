@@ -87,3 +87,39 @@ export function pendingRecord(job: DeliveryJob): DeliveryRecord {
   };
 }
 
+
+/** What one attempt changes in a delivery's record. */
+export interface AttemptFields {
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly last_attempt_at: string;
+  readonly last_response_status: number | null;
+  readonly last_error: string | null;
+  readonly next_attempt_at: string | null;
+}
+
+/**
+ * The record after an attempt (updated then), written field by field in the order of
+ * `pendingRecord` for the same reason: one object of one shape per attempt rather than two spreads.
+ */
+export function attemptedRecord(record: DeliveryRecord, attempt: AttemptFields): DeliveryRecord {
+  return {
+    delivery_id: record.delivery_id,
+    webhook_id: record.webhook_id,
+    subscriber_id: record.subscriber_id,
+    event_type: record.event_type,
+    channel: record.channel,
+    body: record.body,
+    created_at: record.created_at,
+    replay_of: record.replay_of,
+    status: attempt.status,
+    attempts: attempt.attempts,
+    last_attempt_at: attempt.last_attempt_at,
+    last_response_status: attempt.last_response_status,
+    last_error: attempt.last_error,
+    next_attempt_at: attempt.next_attempt_at,
+    dead_reason: record.dead_reason,
+    updated_at: attempt.last_attempt_at,
+    replayed_as: record.replayed_as,
+  };
+}

@@ -9,8 +9,8 @@ import { OutboundAdmin } from './outbound-admin.js';
 import { OutboundFanout } from './outbound-fanout.js';
 import { createOutboundMetrics } from './outbound-metrics.js';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './retry-schedule.js';
-import { createSenderAgents, type SenderAgents } from './send-webhook.js';
 import { SubscriberStore } from './subscriber-store.js';
+import { WebhookPools } from './webhook-pools.js';
 
 /** Outbound settings as `config.ts` reads them. */
 export interface OutboundSettings {
@@ -44,7 +44,7 @@ export class OutboundWebhooks {
     private readonly subscribers: SubscriberStore,
     private readonly fanout: OutboundFanout,
     private readonly worker: DeliveryWorker,
-    private readonly agents: SenderAgents,
+    private readonly pools: WebhookPools,
     private readonly runWorkers: boolean,
   ) {}
 
@@ -56,7 +56,7 @@ export class OutboundWebhooks {
     const metrics = createOutboundMetrics(options.registry);
     const allowPrivateHosts = new Set(settings.allowPrivateHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, '')));
     const policy: DeliveryPolicy = { ...settings, retryScheduleMs: settings.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS, allowPrivateHosts };
-    const agents = createSenderAgents();
+    const pools = new WebhookPools({ connectTimeoutMs: settings.connectTimeoutMs });
     const admin = new OutboundAdmin({
       bus,
       subscribers,
@@ -68,8 +68,8 @@ export class OutboundWebhooks {
       now: options.now,
     });
     const fanout = new OutboundFanout({ bus, subscribers, metrics, logger, now: options.now });
-    const worker = new DeliveryWorker({ bus, subscribers, deliveries, audit, metrics, logger, agents, policy, resolve: options.resolve, now: options.now });
-    return new OutboundWebhooks(admin, subscribers, fanout, worker, agents, options.workers ?? true);
+    const worker = new DeliveryWorker({ bus, subscribers, deliveries, audit, metrics, logger, pools, policy, resolve: options.resolve, now: options.now });
+    return new OutboundWebhooks(admin, subscribers, fanout, worker, pools, options.workers ?? true);
   }
 
   async start(): Promise<void> {
@@ -83,6 +83,6 @@ export class OutboundWebhooks {
     await this.fanout.stop();
     await this.worker.stop();
     this.subscribers.close();
-    this.agents.destroy();
+    await this.pools.destroy();
   }
 }

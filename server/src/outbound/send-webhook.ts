@@ -1,10 +1,14 @@
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import type { Dispatcher } from 'undici';
 import type { ResolvedAddress } from './delivery-target.js';
+import type { WebhookPools } from './webhook-pools.js';
 
 /** Bytes of a receiver's response body we read (and drop) so the connection can be reused. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
+
+const USER_AGENT = 'live-upload-webhooks/1';
 
 export interface WebhookRequest {
   readonly url: URL;
@@ -14,9 +18,8 @@ export interface WebhookRequest {
   readonly body: string;
 }
 
+/** The connect timeout is the pools' (`WebhookPools`): it runs from the start of a connection. */
 export interface SendLimits {
-  /** From the start of the attempt until the TCP (and TLS) connection is up. */
-  readonly connectTimeoutMs: number;
   /** From the start of the attempt until the response is complete. */
   readonly timeoutMs: number;
 }
@@ -26,7 +29,7 @@ export type SendResult =
   | { readonly kind: 'response'; readonly status: number; readonly retryAfter: string | undefined; readonly durationMs: number }
   | { readonly kind: 'failed'; readonly reason: 'connect_timeout' | 'timeout' | 'connection'; readonly message: string; readonly durationMs: number };
 
-/** Keep-alive agents shared by all attempts of one sender (close them with `destroy`). */
+/** Keep-alive `node:http` agents shared by the guarded GETs of the VOD ingest (close them with `destroy`). */
 export interface SenderAgents {
   readonly http: HttpAgent;
   readonly https: HttpsAgent;
@@ -63,11 +66,9 @@ export function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
 
 /** What a request to one URL always has: worked out once per URL object rather than per attempt. */
 interface UrlParts {
-  readonly https: boolean;
-  readonly hostname: string;
-  readonly port: number | undefined;
+  /** `http(s)://host[:port]`: the pool's key with the pinned address. */
+  readonly origin: string;
   readonly path: string;
-  readonly host: string;
 }
 
 const urlParts = new WeakMap<URL, UrlParts>();
@@ -75,13 +76,7 @@ const urlParts = new WeakMap<URL, UrlParts>();
 function partsOf(url: URL): UrlParts {
   let parts = urlParts.get(url);
   if (!parts) {
-    parts = {
-      https: url.protocol === 'https:',
-      hostname: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port === '' ? undefined : Number(url.port),
-      path: `${url.pathname}${url.search}`,
-      host: url.host,
-    };
+    parts = { origin: url.origin, path: `${url.pathname}${url.search}` };
     urlParts.set(url, parts);
   }
   return parts;
@@ -93,76 +88,115 @@ class AttemptError extends Error {
   }
 }
 
+/** undici's error for a connection not up within the pool's connect timeout. */
+const CONNECT_TIMEOUT_CODE = 'UND_ERR_CONNECT_TIMEOUT';
+
 /**
- * POSTs one signed webhook to the pinned address (TLS still checks the URL's host name). Never
- * throws: every outcome is a `SendResult`.
+ * One attempt as undici's dispatch handler: a class rather than closures (one object per
+ * attempt, and no per-attempt function objects). Settles once: the first of the response's end,
+ * its error (after the status: the status decides), a failure before any response, or the timeout.
  */
-export function sendWebhook(webhook: WebhookRequest, limits: SendLimits, agents: SenderAgents): Promise<SendResult> {
+class WebhookAttempt implements Dispatcher.DispatchHandler {
+  private settled = false;
+  private status = 0;
+  private retryAfter: string | undefined;
+  private received = 0;
+  private controller: Dispatcher.DispatchController | undefined;
+  /** The timeout fired before undici handed the request a connection: abort it when it does. */
+  private abandoned: AttemptError | undefined;
+  private readonly timer: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly resolve: (result: SendResult) => void,
+    private readonly startedAt: number,
+    timeoutMs: number,
+  ) {
+    this.timer = setTimeout(onAttemptTimeout, timeoutMs, this);
+  }
+
+  /** The total timeout: answers `timeout` now and cuts the request (or will, once it starts). */
+  timeOut(): void {
+    const error = new AttemptError('timeout');
+    if (this.controller) this.controller.abort(error);
+    else this.abandoned = error;
+    this.fail(error);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abandoned) controller.abort(this.abandoned);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    const retryAfter = headers['retry-after'];
+    this.retryAfter = typeof retryAfter === 'string' ? retryAfter : undefined;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.received += chunk.length;
+    // Read (and dropped) so the connection can be reused; a body too long ends it, the status stands.
+    if (this.received > MAX_RESPONSE_BYTES) controller.abort(new Error('response body too long'));
+  }
+
+  onResponseEnd(): void {
+    this.respond();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    // A body cut short or too long still carried its status: that decides.
+    if (this.status !== 0) this.respond();
+    else this.fail(error);
+  }
+
+  private respond(): void {
+    this.finish({ kind: 'response', status: this.status, retryAfter: this.retryAfter, durationMs: this.elapsed() });
+  }
+
+  /** The request never went out (the pool refused it). */
+  notDispatched(error: unknown): void {
+    this.fail(error);
+  }
+
+  private fail(error: unknown): void {
+    const reason =
+      error instanceof AttemptError ? error.reason : (error as { code?: unknown } | null)?.code === CONNECT_TIMEOUT_CODE ? 'connect_timeout' : 'connection';
+    this.finish({ kind: 'failed', reason, message: error instanceof Error ? error.message : String(error), durationMs: this.elapsed() });
+  }
+
+  private finish(result: SendResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve(result);
+  }
+
+  private elapsed(): number {
+    return Math.round(performance.now() - this.startedAt);
+  }
+}
+
+function onAttemptTimeout(attempt: WebhookAttempt): void {
+  attempt.timeOut();
+}
+
+/**
+ * POSTs one signed webhook to the pinned address over the receiver's keep-alive pool (TLS
+ * still checks the URL's host name). Redirects are never followed. The connect timeout runs
+ * from the start of the connection (a request waiting for one of the pool's connections is
+ * bound by the total timeout). Never throws: every outcome is a `SendResult`.
+ */
+export function sendWebhook(webhook: WebhookRequest, limits: SendLimits, pools: WebhookPools): Promise<SendResult> {
   const startedAt = performance.now();
-  const elapsed = () => Math.round(performance.now() - startedAt);
   const parts = partsOf(webhook.url);
-  const https = parts.https;
-  const body = Buffer.from(webhook.body, 'utf8');
   return new Promise((resolve) => {
-    let settled = false;
-    let request: ClientRequest | undefined;
-    const timers: ReturnType<typeof setTimeout>[] = [];
-    const finish = (result: SendResult) => {
-      if (settled) return;
-      settled = true;
-      for (const timer of timers) clearTimeout(timer);
-      resolve(result);
-    };
-    const fail = (error: unknown) => {
-      const reason = error instanceof AttemptError ? error.reason : 'connection';
-      finish({ kind: 'failed', reason, message: error instanceof Error ? error.message : String(error), durationMs: elapsed() });
-    };
-    const connectTimer = setTimeout(() => request?.destroy(new AttemptError('connect_timeout')), limits.connectTimeoutMs);
-    timers.push(
-      connectTimer,
-      setTimeout(() => request?.destroy(new AttemptError('timeout')), limits.timeoutMs),
-    );
-    const headers: Record<string, string> = {};
+    const attempt = new WebhookAttempt(resolve, startedAt, limits.timeoutMs);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
     for (const name in webhook.headers) headers[name] = webhook.headers[name]!;
-    headers.host = parts.host;
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(body.length);
-    headers['user-agent'] = 'live-upload-webhooks/1';
-    const options = {
-      method: 'POST',
-      protocol: https ? 'https:' : 'http:',
-      hostname: parts.hostname,
-      port: parts.port,
-      path: parts.path,
-      headers,
-      lookup: pinnedLookup(webhook.pinned),
-      agent: https ? agents.https : agents.http,
-      ...(https ? { servername: parts.hostname } : {}),
-    };
     try {
-      request = (https ? httpsRequest : httpRequest)(options, (response: IncomingMessage) => {
-        let received = 0;
-        const status = response.statusCode ?? 0;
-        const retryAfter = typeof response.headers['retry-after'] === 'string' ? response.headers['retry-after'] : undefined;
-        response.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > MAX_RESPONSE_BYTES) response.destroy();
-        });
-        const done = () => finish({ kind: 'response', status, retryAfter, durationMs: elapsed() });
-        response.once('end', done);
-        // A body cut short or too long still carried its status: that decides.
-        response.once('close', done);
-        response.once('error', done);
-      });
+      pools.poolFor(parts.origin, webhook.pinned).dispatch({ method: 'POST', path: parts.path, headers, body: webhook.body }, attempt);
     } catch (error) {
-      fail(error);
-      return;
+      attempt.notDispatched(error);
     }
-    request.once('socket', (socket) => {
-      if (!socket.connecting) clearTimeout(connectTimer);
-      else socket.once(https ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
-    });
-    request.once('error', fail);
-    request.end(body);
   });
 }
