@@ -6,7 +6,8 @@ import { startTestServer, type TestServer } from '../../../test/support/test-ser
 
 /**
  * The whole server: a Mastodon-like server finds the channel through WebFinger, follows it, and
- * gets a signed Create when Twitch says the channel went live and a Delete when it went offline.
+ * gets a signed Create when Twitch says the channel went live, an Update when its title changes,
+ * and a Delete when it went offline.
  */
 describe('federation through the real server', () => {
   let server: TestServer;
@@ -21,7 +22,7 @@ describe('federation through the real server', () => {
     await fake.close();
   });
 
-  it('a follow from the fake fediverse gets the go-live Create and the end Delete, signed', async () => {
+  it('a follow from the fake fediverse gets the go-live Create, an Update per title change and the end Delete, signed', async () => {
     const actorId = await fake.webfinger(server.url, `acme.morning-show@${new URL(server.url).host}`);
     const actor = await fake.fetchJson(actorId);
     const followed = await fake.follow(actorId, String(actor.body['inbox']));
@@ -36,6 +37,22 @@ describe('federation through the real server', () => {
     assert.equal(note.url, `${server.url}/c/acme/morning-show`);
     // Twitch carries it: the preview is Twitch's live thumbnail of the login.
     assert.ok(note.attachment.some((item) => item['type'] === 'Image' && item['url'] === 'https://static-cdn.jtvnw.net/previews-ttv/live_user_acme_live-640x360.jpg'), JSON.stringify(note.attachment));
+
+    // The title changes while live: followers get an Update of the same note, signed.
+    await server.updateTitle('Evening news');
+    const updated = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Update' && JSON.stringify(entry.activity).includes('Evening news')), 'the Update', 15_000);
+    assert.equal(updated.verified, true, updated.problem);
+    assert.equal((updated.activity['object'] as { id: string }).id, (create.activity['object'] as { id: string }).id, 'an Update of the go-live note');
+    // A burst of changes: at most one Update per change, and the last one followers see is the last title.
+    const before = fake.received.length;
+    for (const title of ['Take one', 'Take two', 'Take three']) await server.updateTitle(title);
+    await eventually(() => fake.received.slice(before).some((entry) => entry.activity['type'] === 'Update' && JSON.stringify(entry.activity).includes('Take three')), 'the last title\'s Update', 15_000);
+    const burst = fake.received.slice(before).filter((entry) => entry.activity['type'] === 'Update');
+    assert.ok(burst.length >= 1 && burst.length <= 3, `${burst.length} Updates for 3 changes`);
+    assert.match((burst[burst.length - 1]!.activity['object'] as { content: string }).content, /Take three/);
+    const registry = server.running.metrics.registry;
+    const delivered = (await registry.getSingleMetric('live_upload_federation_deliveries_total')?.get())?.values ?? [];
+    assert.ok(delivered.some((value) => value.labels['activity'] === 'Update' && value.labels['outcome'] === 'delivered' && value.value >= 1), JSON.stringify(delivered));
 
     await server.goOffline();
     const deleted = await eventually(() => fake.received.find((entry) => entry.activity['type'] === 'Delete'), 'the Delete', 15_000);
