@@ -21,6 +21,7 @@ const YOUTUBE_API_KEY = 'test-youtube-api-key-0123456789';
 const NO_UPLOAD = '01J0000000000000000000000A';
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+const ACTIVITY_TYPE = { 'Content-Type': 'application/activity+json' };
 
 interface ErrorCase {
   readonly method: string;
@@ -145,6 +146,68 @@ const ROUTE_ERRORS: Readonly<Record<string, readonly ErrorCase[]>> = {
     { method: 'POST', path: '/element/live-badge.js', status: 405, code: 'method_not_allowed' },
   ],
   'GET /schema/2026-01-1.json': [{ method: 'GET', path: '/schema/1999-01-1.json', status: 404, code: 'not_found' }],
+  'GET /.well-known/webfinger': [
+    { method: 'GET', path: '/.well-known/webfinger', status: 400, code: 'bad_request' },
+    { method: 'GET', path: '/.well-known/webfinger?resource=a&resource=b', status: 400, code: 'bad_request' },
+    { method: 'GET', path: `/.well-known/webfinger?resource=${encodeURIComponent('acct:acme.morning-show@elsewhere.example')}`, status: 404, code: 'not_found' },
+    { method: 'GET', path: `/.well-known/webfinger?resource=${encodeURIComponent('acct:acme.nobody@127.0.0.1')}`, status: 404, code: 'not_found' },
+    { method: 'GET', path: '/.well-known/webfinger?resource=%00%ff', status: 404, code: 'not_found' },
+    { method: 'POST', path: '/.well-known/webfinger', status: 405, code: 'method_not_allowed' },
+  ],
+  'GET /ap/actors/:handle, .../outbox, .../followers': [
+    { method: 'GET', path: '/ap/actors/acme.nobody', status: 404, code: 'not_found' },
+    { method: 'GET', path: '/ap/actors/ACME!.x', status: 404, code: 'not_found' },
+    { method: 'GET', path: '/ap/actors/acme.morning-show.extra', status: 404, code: 'not_found' },
+    { method: 'GET', path: '/ap/actors/..%2F..%2Fpackage.json', status: 404, code: 'not_found' },
+    { method: 'GET', path: '/ap/actors/acme.nobody/outbox', status: 404, code: 'not_found' },
+    { method: 'GET', path: '/ap/actors/acme.nobody/followers', status: 404, code: 'not_found' },
+    { method: 'DELETE', path: '/ap/actors/acme.morning-show', status: 405, code: 'method_not_allowed' },
+    { method: 'POST', path: '/ap/actors/acme.morning-show/outbox', status: 405, code: 'method_not_allowed' },
+    { method: 'PUT', path: '/ap/actors/acme.morning-show/followers', status: 405, code: 'method_not_allowed' },
+  ],
+  'POST /ap/actors/:handle/inbox': [
+    { method: 'POST', path: '/ap/actors/acme.morning-show/inbox', headers: ACTIVITY_TYPE, body: '{"type":"Follow"}', status: 401, code: 'unauthorized' },
+    { method: 'POST', path: '/ap/actors/acme.morning-show/inbox', headers: { ...ACTIVITY_TYPE, Signature: 'keyId="x"' }, body: '{}', status: 401, code: 'unauthorized' },
+    { method: 'POST', path: '/ap/actors/acme.morning-show/inbox', headers: { ...ACTIVITY_TYPE, Signature: 'garbage' }, body: '{}', status: 401, code: 'unauthorized' },
+    {
+      method: 'POST',
+      path: '/ap/actors/acme.morning-show/inbox',
+      headers: { ...ACTIVITY_TYPE, Signature: 'keyId="https://a.example/u#k",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="AAAA"', Date: 'yesterday' },
+      body: '{}',
+      status: 401,
+      code: 'unauthorized',
+    },
+    {
+      method: 'POST',
+      path: '/ap/actors/acme.morning-show/inbox',
+      headers: { ...ACTIVITY_TYPE, Signature: 'keyId="https://a.example/u#k",algorithm="hmac-sha1",headers="(request-target) host date digest",signature="AAAA"' },
+      body: '{}',
+      status: 401,
+      code: 'unauthorized',
+    },
+    { method: 'POST', path: '/ap/actors/acme.morning-show/inbox', headers: ACTIVITY_TYPE, body: 'x'.repeat(300 * 1024), status: 413, code: 'payload_too_large' },
+    { method: 'POST', path: '/ap/actors/acme.nobody/inbox', headers: ACTIVITY_TYPE, body: '{}', status: 404, code: 'not_found' },
+    { method: 'GET', path: '/ap/actors/acme.morning-show/inbox', status: 405, code: 'method_not_allowed' },
+  ],
+  '/api/v1/federation/blocks, .../channels/:publisher/:slug/followers, .../dead-letters': [
+    { method: 'POST', path: '/api/v1/federation/blocks', headers: { ...JSON_TYPE, ...ADMIN }, body: '{"kind":"ip","value":"10.0.0.1"}', status: 400, code: 'invalid_body' },
+    { method: 'POST', path: '/api/v1/federation/blocks', headers: { ...JSON_TYPE, ...ADMIN }, body: '{"kind":"domain","value":""}', status: 400, code: 'invalid_body' },
+    { method: 'DELETE', path: '/api/v1/federation/blocks/unknown', headers: ADMIN, status: 404, code: 'not_found' },
+    { method: 'DELETE', path: `/api/v1/federation/blocks/domain.${'0'.repeat(32)}`, headers: ADMIN, status: 404, code: 'not_found' },
+    { method: 'GET', path: '/api/v1/federation/channels/ACME!/x/followers', headers: ADMIN, status: 400, code: 'invalid_channel' },
+    { method: 'GET', path: '/api/v1/federation/channels/acme/unknown/followers', headers: ADMIN, status: 404, code: 'not_found' },
+    { method: 'GET', path: `/api/v1/federation/channels/${TEST_CHANNEL}/followers?limit=0`, headers: ADMIN, status: 400, code: 'bad_request' },
+    { method: 'GET', path: `/api/v1/federation/channels/${TEST_CHANNEL}/followers?after=zz`, headers: ADMIN, status: 400, code: 'bad_request' },
+    { method: 'DELETE', path: `/api/v1/federation/channels/${TEST_CHANNEL}/followers/nope`, headers: ADMIN, status: 404, code: 'not_found' },
+    { method: 'GET', path: '/api/v1/federation/dead-letters?limit=abc', headers: ADMIN, status: 400, code: 'bad_request' },
+    { method: 'GET', path: '/api/v1/federation/dead-letters?limit=201', headers: ADMIN, status: 400, code: 'bad_request' },
+    { method: 'GET', path: '/api/v1/federation/dead-letters?after=%25%25', headers: ADMIN, status: 400, code: 'bad_request' },
+    { method: 'GET', path: '/api/v1/federation/dead-letters?bogus=1', headers: ADMIN, status: 400, code: 'bad_request' },
+    { method: 'GET', path: '/api/v1/federation/dead-letters/unknown', headers: ADMIN, status: 404, code: 'not_found' },
+    { method: 'POST', path: `/api/v1/federation/dead-letters/fed_${'0'.repeat(32)}/retry`, headers: ADMIN, status: 404, code: 'not_found' },
+    { method: 'DELETE', path: `/api/v1/federation/dead-letters/fed_${'0'.repeat(32)}`, headers: ADMIN, status: 404, code: 'not_found' },
+    { method: 'PUT', path: '/api/v1/federation/dead-letters', headers: ADMIN, status: 405, code: 'method_not_allowed' },
+  ],
   'GET /healthz, /readyz, /metrics': [
     { method: 'POST', path: '/healthz', status: 405, code: 'method_not_allowed' },
     { method: 'POST', path: '/readyz', status: 405, code: 'method_not_allowed' },
@@ -161,6 +224,7 @@ const JSON_BODY_ROUTES: ReadonlyArray<{ readonly method: string; readonly path: 
   { method: 'POST', path: `/api/v1/moderation/${NO_UPLOAD}/decision`, admin: true },
   { method: 'POST', path: '/api/v1/moderation/blocklist', admin: true },
   { method: 'POST', path: '/api/v1/webhooks/subscribers', admin: true },
+  { method: 'POST', path: '/api/v1/federation/blocks', admin: true },
 ];
 
 /** Every route behind a bearer token (admin, or admin or moderator). */
@@ -181,6 +245,15 @@ const GUARDED_ROUTES: ReadonlyArray<{ readonly method: string; readonly path: st
   { method: 'POST', path: '/api/v1/webhooks/subscribers', moderatorToo: false },
   { method: 'GET', path: '/api/v1/webhooks/subscribers/unknown/deliveries', moderatorToo: false },
   { method: 'GET', path: '/api/v1/webhooks/dead-letters', moderatorToo: false },
+  { method: 'GET', path: '/api/v1/federation/blocks', moderatorToo: false },
+  { method: 'POST', path: '/api/v1/federation/blocks', moderatorToo: false },
+  { method: 'DELETE', path: '/api/v1/federation/blocks/unknown', moderatorToo: false },
+  { method: 'GET', path: `/api/v1/federation/channels/${TEST_CHANNEL}/followers`, moderatorToo: false },
+  { method: 'DELETE', path: `/api/v1/federation/channels/${TEST_CHANNEL}/followers/unknown`, moderatorToo: false },
+  { method: 'GET', path: '/api/v1/federation/dead-letters', moderatorToo: false },
+  { method: 'GET', path: '/api/v1/federation/dead-letters/unknown', moderatorToo: false },
+  { method: 'POST', path: '/api/v1/federation/dead-letters/unknown/retry', moderatorToo: false },
+  { method: 'DELETE', path: '/api/v1/federation/dead-letters/unknown', moderatorToo: false },
 ];
 
 /** Reads an error answer and checks its shape: JSON, `{ error: { code, message } }` and nothing else, a message in words. */
