@@ -39,6 +39,17 @@ describe('TurnEnder', () => {
     assert.deepEqual(log, ['ok']);
   });
 
+  it('tells onEnded of each response it ended, after ending it, and of none it skipped', async () => {
+    const log: string[] = [];
+    const ender = new TurnEnder((response) => log.push(`ended ${(response as unknown as { name: string }).name}`));
+    const named = (name: string, state?: { destroyed?: boolean }) => Object.assign(fakeResponse(log, name, state), { name });
+    ender.end(named('a'));
+    ender.end(named('gone', { destroyed: true }));
+    ender.end(named('b'), 'body');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(log, ['a', 'ended a', 'b:body', 'ended b']);
+  });
+
   it('answers real requests over keep-alive, each with its own status and body', async () => {
     const ender = new TurnEnder();
     const server = createServer((req, res) => {

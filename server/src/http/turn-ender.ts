@@ -12,6 +12,9 @@ import type { ServerResponse } from 'node:http';
 export class TurnEnder {
   private queued: Array<{ response: ServerResponse; body: string | undefined }> = [];
 
+  /** `onEnded` runs for each response as it is ended (not for one skipped because it was closed). */
+  constructor(private readonly onEnded?: (response: ServerResponse) => void) {}
+
   /** `response.end(body)` at the end of this turn; a response closed meanwhile is skipped. */
   end(response: ServerResponse, body?: string): void {
     if (this.queued.length === 0) setImmediate(this.flush);
@@ -25,6 +28,7 @@ export class TurnEnder {
       if (response.destroyed || response.writableEnded) continue;
       if (body === undefined) response.end();
       else response.end(body);
+      this.onEnded?.(response);
     }
   };
 }

@@ -49,23 +49,6 @@ export function isTwitchWebhookPath(url: string | undefined): boolean {
  */
 export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandler {
   const { metrics, logger } = deps;
-  /** Answers go out once per event-loop turn, together: see `TurnEnder`. */
-  const answers = new TurnEnder();
-  const send = (response: ServerResponse, status: number, headers?: Record<string, string>, body?: string): void => {
-    response.statusCode = status;
-    if (headers) for (const name in headers) response.setHeader(name, headers[name]!);
-    if (body !== undefined) response.setHeader('Content-Length', Buffer.byteLength(body));
-    answers.end(response, body);
-  };
-  const sendError = (response: ServerResponse, error: AppError, extraHeaders: Record<string, string> = {}): void => {
-    send(response, error.status, { ...error.headers, ...extraHeaders, 'Content-Type': 'application/json; charset=utf-8' }, JSON.stringify(errorBody(error)));
-  };
-  const outcomeCounters = new Map<WebhookOutcome, CounterChild>();
-  const count = (outcome: WebhookOutcome): void => {
-    let counter = outcomeCounters.get(outcome);
-    if (!counter) outcomeCounters.set(outcome, (counter = metrics.summed.webhookResults.child({ provider: 'twitch', outcome })));
-    counter.inc();
-  };
   const requestCounters = new Map<string, CounterChild>();
   const countRequest = (method: string, status: number): void => {
     const key = `${method} ${status}`;
@@ -73,58 +56,94 @@ export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandle
     if (!counter) requestCounters.set(key, (counter = metrics.summed.httpRequests.child({ method, route: TWITCH_WEBHOOK_PATH, status: String(status) })));
     counter.inc();
   };
+  /** When the access log is on: each request's id and start, for its line once answered. */
+  const started = new WeakMap<ServerResponse, { readonly requestId: string; readonly startedAt: number }>();
+  /**
+   * Answers go out once per event-loop turn, together (`TurnEnder`); each is counted (and
+   * logged) as it is written, instead of from a 'finish' listener added to every response.
+   */
+  const answers = new TurnEnder((response) => {
+    const method = response.req.method ?? 'GET';
+    countRequest(method, response.statusCode);
+    const start = started.get(response);
+    if (start && logger.isLevelEnabled('info')) {
+      logger.info(
+        { request_id: start.requestId, method, route: TWITCH_WEBHOOK_PATH, path: TWITCH_WEBHOOK_PATH, status: response.statusCode, ms: Math.round(performance.now() - start.startedAt) },
+        'request',
+      );
+    }
+  });
+  /**
+   * The whole head in one `writeHead` with a flat list: node takes it as it is, where headers
+   * set one by one are each validated, lowercased and kept in a table first, then written out.
+   */
+  const send = (response: ServerResponse, requestId: string, status: number, headers?: Record<string, string>, body?: string): void => {
+    const head = ['X-Request-Id', requestId, 'X-Content-Type-Options', 'nosniff'];
+    if (headers) for (const name in headers) head.push(name, headers[name]!);
+    if (body !== undefined) head.push('Content-Length', String(Buffer.byteLength(body)));
+    response.writeHead(status, head);
+    answers.end(response, body);
+  };
+  const sendError = (response: ServerResponse, requestId: string, error: AppError, extraHeaders: Record<string, string> = {}): void => {
+    send(response, requestId, error.status, { ...error.headers, ...extraHeaders, 'Content-Type': 'application/json; charset=utf-8' }, JSON.stringify(errorBody(error)));
+  };
+  const outcomeCounters = new Map<WebhookOutcome, CounterChild>();
+  const count = (outcome: WebhookOutcome): void => {
+    let counter = outcomeCounters.get(outcome);
+    if (!counter) outcomeCounters.set(outcome, (counter = metrics.summed.webhookResults.child({ provider: 'twitch', outcome })));
+    counter.inc();
+  };
+  /** `received_at` of the webhooks of one millisecond: a burst shares one ISO string. */
+  let receivedMs = Number.NaN;
+  let receivedAt = '';
+  const receivedAtOf = (nowMs: number): string => {
+    if (nowMs !== receivedMs) {
+      receivedMs = nowMs;
+      receivedAt = new Date(nowMs).toISOString();
+    }
+    return receivedAt;
+  };
 
-  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function answer(request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void> {
     const rawBody = await readRequestBody(request, TWITCH_WEBHOOK_MAX_BODY_BYTES);
-    const delivery = readEventSubDelivery({ header: headerReader(request), rawBody, secret: deps.secret, nowMs: deps.now() });
+    const nowMs = deps.now();
+    const delivery = readEventSubDelivery({ header: headerReader(request), rawBody, secret: deps.secret, nowMs, receivedAt: receivedAtOf(nowMs) });
     switch (delivery.kind) {
       case 'verification':
         count('verification');
-        send(response, 200, { 'Content-Type': 'text/plain; charset=utf-8' }, delivery.challenge);
+        send(response, requestId, 200, { 'Content-Type': 'text/plain; charset=utf-8' }, delivery.challenge);
         return;
       case 'revocation':
         await deps.onRevocation(delivery.subscription, delivery.messageId);
         count('revocation');
-        send(response, 204);
+        send(response, requestId, 204);
         return;
       case 'notification': {
         const { duplicate } = await deps.ingest.publish(delivery.event);
         count(duplicate ? 'duplicate' : MAPPED_TYPES.has(delivery.subscription.type) ? 'accepted' : 'ignored');
-        send(response, 204);
+        send(response, requestId, 204);
         return;
       }
     }
   }
 
   return (request, response) => {
-    const startedAt = performance.now();
     const requestId = requestIdFor(request.headers['x-request-id']);
-    response.setHeader('X-Request-Id', requestId);
-    response.setHeader('X-Content-Type-Options', 'nosniff');
-    // `on`, not `once`: 'finish' comes once per response, and `once` wraps the listener per request.
-    response.on('finish', () => {
-      countRequest(request.method ?? 'GET', response.statusCode);
-      if (logger.isLevelEnabled('info')) {
-        logger.info(
-          { request_id: requestId, method: request.method, route: TWITCH_WEBHOOK_PATH, path: TWITCH_WEBHOOK_PATH, status: response.statusCode, ms: Math.round(performance.now() - startedAt) },
-          'request',
-        );
-      }
-    });
+    if (logger.isLevelEnabled('info')) started.set(response, { requestId, startedAt: performance.now() });
     if (request.method !== 'POST') {
       request.resume();
-      if (request.method === 'OPTIONS') send(response, 204, { Allow: 'POST' });
-      else sendError(response, new AppError('method_not_allowed', `${request.method} is not allowed on ${TWITCH_WEBHOOK_PATH}; Twitch POSTs`), { Allow: 'POST' });
+      if (request.method === 'OPTIONS') send(response, requestId, 204, { Allow: 'POST' });
+      else sendError(response, requestId, new AppError('method_not_allowed', `${request.method} is not allowed on ${TWITCH_WEBHOOK_PATH}; Twitch POSTs`), { Allow: 'POST' });
       return;
     }
-    answer(request, response).catch((error: unknown) => {
+    answer(request, response, requestId).catch((error: unknown) => {
       const { appError, unexpected } = asAppError(error);
       count(OUTCOME_FOR_ERROR[appError.code] ?? 'invalid');
       if (unexpected) logger.error({ err: error, request_id: requestId }, 'unhandled error');
       else if (appError.status >= 500) logger.warn({ code: appError.code, err: appError.cause, request_id: requestId }, appError.message);
       if (response.headersSent || response.destroyed) return;
       // A body refused before it was read to the end carries `Connection: close` (readRequestBody).
-      sendError(response, appError);
+      sendError(response, requestId, appError);
     });
   };
 }
