@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/fanout-fleet.ts --replicas=2 --subscribers=50000
  *     [--bus=nats|nats-cluster] [--rounds=20] [--clients-per-process=12500] [--single=10000|off]
+ *     [--profile=<dir>]   (a CPU profile of every server process over the rounds)
  *
  * Ours: `--replicas` server processes (bench/load/fanout-replica.ts: the real `startServer`) on
  * one NATS, N / replicas subscribers on `/api/v1/live/events` of each. Each round is a signed
@@ -35,7 +36,8 @@
  * fan-out of bench/fanout.ts (memory bus) in the same run, for its <= 1.1x bar.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createEventSubSender, type EventSubSender } from '../test/fakes/twitch/eventsub.js';
 import { TEST_BROADCASTER, TEST_CHANNEL, TEST_SECRET } from '../test/support/test-server.js';
@@ -47,6 +49,7 @@ import type {
   FleetTriggerMessage,
   FleetTriggerSent,
   ProcessUsage,
+  ProfileDone,
   ReplicaMessage,
   ReplicaStarted,
   SseOpenFrom,
@@ -71,6 +74,8 @@ export interface FanoutFleetOptions {
   readonly openBatch?: number;
   readonly openTimeoutMs?: number;
   readonly roundTimeoutMs?: number;
+  /** Write a CPU profile of every server process over the measured rounds into this directory. */
+  readonly profileDir?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -275,7 +280,8 @@ async function openSubscribers(
         timeoutMs: settings.openTimeoutMs,
         localAddress: slice.localAddress,
       } satisfies SseOpenFrom);
-      return slice.child.next((m): m is SseReady => m.type === 'ready', settings.openTimeoutMs + 10_000);
+      // The child's own timer reports a partial open at timeoutMs; the margin is for a machine too busy to run it on time.
+      return slice.child.next((m): m is SseReady => m.type === 'ready', settings.openTimeoutMs + 60_000);
     }),
   );
   const openMs = performance.now() - startedAt;
@@ -415,6 +421,16 @@ async function startBroadcast(): Promise<ServerProcess> {
   return { host: listening.host, port: listening.port, path: listening.path, child };
 }
 
+/** Starts, or stops and writes, the CPU profile of each server (`<dir>/<name>-<i>.cpuprofile`). */
+async function profileServers(servers: readonly ServerProcess[], action: 'start' | 'stop', dir: string, name: string): Promise<void> {
+  await Promise.all(
+    servers.map((server, i) => {
+      server.child.send({ type: 'profile', action, path: join(dir, `${name}-${i}.cpuprofile`) });
+      return (server.child as BenchChild<ProfileDone>).next((m): m is ProfileDone => m.type === 'profiled' && m.action === action, 60_000);
+    }),
+  );
+}
+
 async function setBroadcastFrame(servers: readonly ServerProcess[], frame: string): Promise<void> {
   await Promise.all(
     servers.map((server) => {
@@ -429,7 +445,7 @@ export async function runFanoutFleetBench(options: FanoutFleetOptions = {}): Pro
   const requested = options.subscribers ?? 50_000;
   const rounds = options.rounds ?? 20;
   const bus = options.bus ?? 'nats';
-  const settings = { openBatch: options.openBatch ?? 200, openTimeoutMs: options.openTimeoutMs ?? 240_000 };
+  const settings = { openBatch: options.openBatch ?? 200, openTimeoutMs: options.openTimeoutMs ?? 600_000 };
   const roundTimeoutMs = options.roundTimeoutMs ?? 20_000;
   const log = options.log ?? ((line: string) => console.log(line));
   const loadAtStart = loadAverage();
@@ -495,6 +511,12 @@ export async function runFanoutFleetBench(options: FanoutFleetOptions = {}): Pro
     const ourRounds: SideRounds = { lastFromSend: [], lastFrom204: [], perSubscriber: [], missing: 0, cpuMs: 0 };
     const bareRounds: SideRounds = { lastFromSend: [], lastFrom204: [], perSubscriber: [], missing: 0, cpuMs: 0 };
     const roundRatios: number[] = [];
+    const profileDir = options.profileDir;
+    if (profileDir) {
+      mkdirSync(profileDir, { recursive: true });
+      await profileServers(ourServers, 'start', profileDir, 'ours-replica');
+      await profileServers(bareServers, 'start', profileDir, 'baseline');
+    }
     const runOurs = async (round: number) => {
       const title = `fleet fanout ${triggerIds} round ${round}`;
       const result = await runRound(round, ourServers, ours, trigger, triggerOffset, webhook(twitch.channelUpdate({ title })), ourRounds, roundTimeoutMs);
@@ -515,6 +537,11 @@ export async function runFanoutFleetBench(options: FanoutFleetOptions = {}): Pro
       if (round === 0) continue;
       roundRatios.push(oursMs / bareMs);
       log(`  round ${String(round).padStart(2)}: ours ${fmt(oursMs)} ms, baseline ${fmt(bareMs)} ms, ratio ${fmt(oursMs / bareMs, 2)}x${oursFirst ? '' : ' (baseline first)'}`);
+    }
+    if (profileDir) {
+      await profileServers(ourServers, 'stop', profileDir, 'ours-replica');
+      await profileServers(bareServers, 'stop', profileDir, 'baseline');
+      log(`  CPU profiles of the rounds (warm-up included) in ${profileDir}: read with bench/support/profile-top.ts`);
     }
     for (const { child } of [...ours.clients, ...bare.clients]) {
       child.send({ type: 'close' });
@@ -617,6 +644,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const replicas = number('replicas');
   const subscribers = number('subscribers');
   const clientsPerProcess = number('clients-per-process');
+  const profileDir = flag(args, 'profile');
   console.log(`\nfleet, load average ${loadAverage()}:`);
   const fleet = await runFanoutFleetBench({
     bus,
@@ -624,6 +652,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     ...(subscribers ? { subscribers } : {}),
     ...(rounds ? { rounds } : {}),
     ...(clientsPerProcess ? { clientsPerProcess } : {}),
+    ...(profileDir ? { profileDir } : {}),
   });
   console.log(formatFanoutFleet(fleet));
 }

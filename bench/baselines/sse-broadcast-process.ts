@@ -5,10 +5,13 @@
  */
 import { parentChannel } from '../support/child.js';
 import { processUsage } from '../support/process-usage.js';
+import { RoundProfiler } from '../support/round-profiler.js';
 import type { BroadcastCommand, BroadcastMessage } from '../load/fleet-protocol.js';
 import { startSseBroadcastBaseline, type SseBroadcastBaseline } from './sse-broadcast.js';
 
 let baseline: SseBroadcastBaseline | undefined;
+
+const profiler = new RoundProfiler();
 
 const reply = parentChannel<BroadcastCommand>(async (message) => {
   switch (message.type) {
@@ -23,6 +26,11 @@ const reply = parentChannel<BroadcastCommand>(async (message) => {
       return;
     case 'usage':
       reply(processUsage(message.gc) satisfies BroadcastMessage);
+      return;
+    case 'profile':
+      if (message.action === 'start') await profiler.start();
+      else await profiler.stop(message.path ?? `fanout-${process.pid}.cpuprofile`);
+      reply({ type: 'profiled', action: message.action } satisfies BroadcastMessage);
       return;
   }
 });

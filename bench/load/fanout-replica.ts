@@ -8,7 +8,10 @@
 import { startTestServer } from '../../test/support/test-server.js';
 import { parentChannel } from '../support/child.js';
 import { processUsage } from '../support/process-usage.js';
+import { RoundProfiler } from '../support/round-profiler.js';
 import type { ReplicaCommand, ReplicaMessage } from './fleet-protocol.js';
+
+const profiler = new RoundProfiler();
 
 const reply = parentChannel<ReplicaCommand>(async (message) => {
   switch (message.type) {
@@ -25,6 +28,11 @@ const reply = parentChannel<ReplicaCommand>(async (message) => {
     }
     case 'usage':
       reply(processUsage(message.gc) satisfies ReplicaMessage);
+      return;
+    case 'profile':
+      if (message.action === 'start') await profiler.start();
+      else await profiler.stop(message.path ?? `fanout-${process.pid}.cpuprofile`);
+      reply({ type: 'profiled', action: message.action } satisfies ReplicaMessage);
       return;
   }
 });

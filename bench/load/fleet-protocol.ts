@@ -27,6 +27,18 @@ export interface UsageRequest {
   readonly gc: boolean;
 }
 
+/** Start a CPU profile of the process, or stop it and write it to `path` (bench/support/round-profiler.ts). */
+export interface ProfileCommand {
+  readonly type: 'profile';
+  readonly action: 'start' | 'stop';
+  readonly path?: string;
+}
+
+export interface ProfileDone {
+  readonly type: 'profiled';
+  readonly action: 'start' | 'stop';
+}
+
 export interface ReplicaStart {
   readonly type: 'start';
   readonly natsUrl: string;
@@ -42,8 +54,8 @@ export interface ReplicaStarted {
   readonly url: string;
 }
 
-export type ReplicaCommand = ReplicaStart | UsageRequest;
-export type ReplicaMessage = ReplicaStarted | ProcessUsage;
+export type ReplicaCommand = ReplicaStart | UsageRequest | ProfileCommand;
+export type ReplicaMessage = ReplicaStarted | ProcessUsage | ProfileDone;
 
 export interface BroadcastStart {
   readonly type: 'start';
@@ -66,8 +78,8 @@ export interface BroadcastFrameSet {
   readonly type: 'frame-set';
 }
 
-export type BroadcastCommand = BroadcastStart | BroadcastSetFrame | UsageRequest;
-export type BroadcastMessage = BroadcastListening | BroadcastFrameSet | ProcessUsage;
+export type BroadcastCommand = BroadcastStart | BroadcastSetFrame | UsageRequest | ProfileCommand;
+export type BroadcastMessage = BroadcastListening | BroadcastFrameSet | ProcessUsage | ProfileDone;
 
 export interface FleetRequest {
   readonly url: string;

@@ -25,6 +25,8 @@ interface Connection {
   headersDone: boolean;
   head: Buffer;
   ready: boolean;
+  /** Counted as open or failed (a refused connection also closes: it must not count twice). */
+  settled: boolean;
   closed: boolean;
   /** The last bytes of the previous chunk, for a marker split across two chunks. */
   tail: Buffer | undefined;
@@ -134,11 +136,13 @@ function openAll(options: SseOpenFrom): Promise<SseClientMessage> {
     }, options.timeoutMs);
     const startNext = () => {
       if (next >= options.connections) return;
-      const connection: Connection = { index: next++, socket: undefined, headersDone: false, head: Buffer.alloc(0), ready: false, closed: false, tail: undefined, gotRound: false };
+      const connection: Connection = { index: next++, socket: undefined, headersDone: false, head: Buffer.alloc(0), ready: false, settled: false, closed: false, tail: undefined, gotRound: false };
       connections.push(connection);
       openOne(connection, options);
     };
     onReady = (connection, error) => {
+      if (connection.settled) return;
+      connection.settled = true;
       if (error === undefined) open++;
       else {
         failed++;
