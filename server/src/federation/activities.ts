@@ -108,6 +108,9 @@ export function noteDiffers(before: ActivityObject, after: ActivityObject): bool
  * whole note again (as Mastodon expects), its first `published` kept and `updated` set. The
  * activity's id carries the status record's per-channel `seq`, so each change that reached
  * `live.status` is one Update, and a redelivered status makes the same delivery ids again.
+ * Two Updates may arrive out of order (retries, a status decided twice after a lost
+ * compare-and-set); `updated` is the status record's time, and Mastodon ignores an Update older
+ * than the edit it already has, so followers end on the newest title.
  */
 export function noteUpdateActivity(base: string, ref: ChannelRef, note: ActivityObject, updatedAt: string, seq: number): ActivityObject {
   const urls = actorUrls(base, ref);
