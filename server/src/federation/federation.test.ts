@@ -438,6 +438,9 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
       await fake.follow(actorId, inbox, tampering);
       assert.equal(await counted(reason), before + 1, reason);
     }
+    // Earlier tests of this suite: the blocked domain's Follow, the deleted account's Follow.
+    assert.ok((await counted('blocked')) >= 1, 'blocked');
+    assert.ok((await counted('signer_gone')) >= 1, 'signer_gone');
     const mismatched = await counted('actor_mismatch');
     await fake.post(inbox, { id: `${fake.actorId}#y`, type: 'Follow', actor: 'https://elsewhere.example/users/mallory', object: actorId });
     assert.equal(await counted('actor_mismatch'), mismatched + 1);
