@@ -116,14 +116,16 @@ describeEachBus('BusUploadLocker: one tus lock for two replicas', (busUnderTest)
 
   it("a holder that does not let go makes the waiter fail with tus's lock timeout, and its lease is renewed past one lease", async () => {
     const registry = new Registry();
-    const a = await open(busA, { leaseMs: 300 });
-    const b = await open(busB, { leaseMs: 300, acquireTimeoutMs: 1_200, maxClockSkewMs: 0, events: uploadLockEvents(registry) });
+    // A lease of 1 s renewed every third of it: the holder keeps it through an event loop stalled
+    // for half a second (a test run on a busy machine), which a 300 ms lease did not.
+    const a = await open(busA, { leaseMs: 1_000 });
+    const b = await open(busB, { leaseMs: 1_000, acquireTimeoutMs: 2_500, maxClockSkewMs: 0, events: uploadLockEvents(registry) });
     const held = releaseProbe();
     const lockA = a.newLock(UPLOAD_ID);
     await lockA.lock(new AbortController().signal, held.requestRelease);
     const started = Date.now();
     await assert.rejects(b.newLock(UPLOAD_ID).lock(new AbortController().signal, () => {}), (error) => error === ERRORS.ERR_LOCK_TIMEOUT);
-    assert.ok(Date.now() - started >= 1_100, `B gave up after ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started >= 2_400, `B gave up after ${Date.now() - started} ms`);
     assert.ok(held.probe.asked >= 1);
     assert.deepEqual(a.heldUploadIds(), [UPLOAD_ID]);
     assert.deepEqual(await lockEvents(registry), { release_requested: 1, timeout: 1 });
