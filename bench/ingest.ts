@@ -190,6 +190,12 @@ function requestsPerSecond(sample: RunSample): number {
   return sample.result.windowMs > 0 ? (sample.result.ok * 1000) / sample.result.windowMs : Number.NaN;
 }
 
+/** The run with the higher req/s; one without a measured window counts as the slowest. */
+function fasterOf(a: RunSample | undefined, b: RunSample): RunSample {
+  const rate = (sample: RunSample) => (sample.result.windowMs > 0 ? requestsPerSecond(sample) : -1);
+  return a !== undefined && rate(a) >= rate(b) ? a : b;
+}
+
 function summarize(samples: readonly RunSample[]): IngestSide {
   const ok = samples.reduce((sum, s) => sum + s.result.ok, 0);
   const windowMs = samples.reduce((sum, s) => sum + s.result.windowMs, 0);
@@ -240,7 +246,8 @@ interface OursSide {
   readonly baselineSamples: RunSample[];
   readonly drainMs: Array<number | undefined>;
   readonly pipelineEventsPerSecond: number[];
-  last: RunSample | undefined;
+  /** The fastest run of ours so far: what the next run's request pool is sized from. */
+  fastest: RunSample | undefined;
 }
 
 /**
@@ -278,22 +285,25 @@ async function benchGroup(
         baselineSamples: [],
         drainMs: [],
         pipelineEventsPerSecond: [],
-        last: undefined,
+        fastest: undefined,
       });
       if (bus === 'nats-cluster') log(`  ${bus}: ${STREAMS.liveRaw.name} kept in ${await started.replicasOf(STREAMS.liveRaw.name)} copies`);
     }
     const label = buses.join('+');
-    let lastBaseline: RunSample | undefined;
+    // Pools are sized from a target's fastest run so far, not its last: sized from one run a
+    // neighbour's burst slowed down (a few hundred req/s on a loaded machine), the next run's
+    // pool ran out during its warm-up and the round had no measured window (ratio n/a).
+    let fastestBaseline: RunSample | undefined;
     for (let round = -options.warmupRounds; round < options.rounds; round++) {
       const counted = round >= 0;
       const name = counted ? `round ${round + 1}` : 'warm-up (not counted)';
-      const b = await loadRun(loader, baseline, options, `base-${label}`, lastBaseline);
-      lastBaseline = b;
+      const b = await loadRun(loader, baseline, options, `base-${label}`, fastestBaseline);
+      fastestBaseline = fasterOf(fastestBaseline, b);
       log(`  ${label} ${name}: baseline ${fmtInt(requestsPerSecond(b))} req/s (${fmtInt(b.result.sent)} sent; request pool built in ${fmtInt(b.result.buildMs)} ms)`);
       for (const side of sides) {
         const handledBefore = await pipelineEventsHandled(side.server.running.metrics);
-        const o = await loadRun(loader, side.target, options, `ours-${side.bus}`, side.last);
-        side.last = o;
+        const o = await loadRun(loader, side.target, options, `ours-${side.bus}`, side.fastest);
+        side.fastest = fasterOf(side.fastest, o);
         const drained = await waitForPipeline(side.server, handledBefore, o.result.accepted, options.drainTimeoutMs);
         if (counted) {
           side.samples.push(o);
