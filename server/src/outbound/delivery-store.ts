@@ -1,5 +1,5 @@
 import { BUCKETS, SKIP, decodeJson, encodeJson, jsonCodec, typedKv, type Bus, type KvBucket, type KvConflictCounter, type TypedKv } from '../bus/index.js';
-import { deliveryRecordSchema, type DeliveryRecord } from './delivery.js';
+import { deliveryRecordSchema, encodeRecordOverJob, type DeliveryRecord } from './delivery.js';
 
 /** How long delivery states are kept (the retry schedule is about three days). */
 export const DELIVERY_RECORD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -34,8 +34,12 @@ export class DeliveryStore {
     return entry && decodeJson(entry.value, deliveryRecordSchema);
   }
 
-  async put(record: DeliveryRecord): Promise<void> {
-    await this.deliveries.put(key(record.subscriber_id, record.delivery_id), encodeJson(record));
+  /**
+   * Writes a delivery's record. `jobJson`: the JSON of the job the record was made from alone
+   * (see `encodeRecordOverJob`), so the job's fields are not encoded again.
+   */
+  async put(record: DeliveryRecord, jobJson?: string): Promise<void> {
+    await this.deliveries.put(key(record.subscriber_id, record.delivery_id), jobJson === undefined ? encodeJson(record) : encodeRecordOverJob(jobJson, record));
   }
 
   async getDeadLetter(subscriberId: string, deliveryId: string): Promise<DeliveryRecord | undefined> {

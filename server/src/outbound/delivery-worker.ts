@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { CONSUMERS, InFlightSlots, STREAMS, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import { CONSUMERS, InFlightSlots, STREAMS, decodeText, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import type { AuditLog } from '../audit/index.js';
 import { createJobLimiter, type JobLimiter } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
@@ -129,15 +129,19 @@ export class DeliveryWorker {
   private async handle(message: BusMessage): Promise<void> {
     const { deliveries, subscribers, logger } = this.options;
     let job: DeliveryJob;
+    const jobJson = decodeText(message.data);
     try {
-      job = decodeJson(message.data, deliveryJobSchema);
+      job = deliveryJobSchema.parse(JSON.parse(jobJson));
     } catch (error) {
       logger.warn({ err: error, seq: message.seq }, 'malformed delivery job dropped');
       message.term();
       return;
     }
     // A first delivery has no record yet; later ones (retries, busy naks, crashes) read it.
-    const record = message.deliveryCount === 1 ? pendingRecord(job) : ((await deliveries.get(job.subscriber_id, job.delivery_id)) ?? pendingRecord(job));
+    const stored = message.deliveryCount === 1 ? undefined : await deliveries.get(job.subscriber_id, job.delivery_id);
+    const record = stored ?? pendingRecord(job);
+    // A record made from the job alone is written over the job's JSON (see encodeRecordOverJob).
+    const recordJobJson = stored === undefined ? jobJson : undefined;
     if (record.status === 'delivered' || record.status === 'dead') return;
     if (record.next_attempt_at !== null) {
       const remainingMs = Date.parse(record.next_attempt_at) - this.now();
@@ -173,7 +177,7 @@ export class DeliveryWorker {
       // Recorded with the slots free: on NATS a record write is a round trip, and a sending
       // slot held through it sat idle.
       if (outcome.kind === 'dead') await this.deadLetter(outcome.record, outcome.reason, outcome.error);
-      else await this.settle(message, record, outcome);
+      else await this.settle(message, record, outcome, recordJobJson);
     } finally {
       this.held.delete(message);
     }
@@ -231,7 +235,7 @@ export class DeliveryWorker {
   }
 
   /** Records an attempt: delivered, gone (410: the subscriber is disabled), or nak'ed for its retry. */
-  private async settle(message: BusMessage, record: DeliveryRecord, sent: Extract<AttemptOutcome, { kind: 'sent' }>): Promise<void> {
+  private async settle(message: BusMessage, record: DeliveryRecord, sent: Extract<AttemptOutcome, { kind: 'sent' }>, jobJson: string | undefined): Promise<void> {
     const { policy, metrics } = this.options;
     const { subscriber, result, attempts, attemptedAt } = sent;
     if (result.durationMs > 0) metrics.attemptSeconds.observe({ event: record.event_type }, result.durationMs / 1000);
@@ -247,7 +251,7 @@ export class DeliveryWorker {
     });
     if (delivered) {
       metrics.attempts.inc({ event: record.event_type, outcome: 'delivered' });
-      await this.options.deliveries.put(attempted);
+      await this.options.deliveries.put(attempted, jobJson);
       return;
     }
     if (result.kind === 'response' && result.status === 410) {
@@ -263,7 +267,7 @@ export class DeliveryWorker {
       await this.deadLetter(attempted, DEAD_LETTER_REASONS.retriesExhausted, attempted.last_error);
       return;
     }
-    await this.options.deliveries.put({ ...attempted, status: 'retrying', next_attempt_at: new Date(this.now() + delayMs).toISOString() });
+    await this.options.deliveries.put({ ...attempted, status: 'retrying', next_attempt_at: new Date(this.now() + delayMs).toISOString() }, jobJson);
     message.nak(delayMs);
   }
 

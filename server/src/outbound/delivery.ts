@@ -123,3 +123,21 @@ export function attemptedRecord(record: DeliveryRecord, attempt: AttemptFields):
     replayed_as: record.replayed_as,
   };
 }
+
+/**
+ * A record's JSON written over its job's own JSON (the bytes the job came in, as text): the
+ * job's fields (the body above all, a JSON text whose every quote is escaped) are not encoded
+ * again on every attempt. Only for a record made from that job alone (`pendingRecord`, then
+ * `attemptedRecord`): its job fields are the job's. Reads back as `record` (a key the job's JSON
+ * had beyond the job's is dropped by the schema; the record's own keys come last and win).
+ */
+export function encodeRecordOverJob(jobJson: string, record: DeliveryRecord): Uint8Array {
+  const end = jobJson.lastIndexOf('}');
+  if (end < 0) throw new SyntaxError('a delivery job is a JSON object');
+  const json =
+    `${jobJson.slice(0, end)},"status":${JSON.stringify(record.status)},"attempts":${record.attempts}` +
+    `,"last_attempt_at":${JSON.stringify(record.last_attempt_at)},"last_response_status":${JSON.stringify(record.last_response_status)}` +
+    `,"last_error":${JSON.stringify(record.last_error)},"next_attempt_at":${JSON.stringify(record.next_attempt_at)}` +
+    `,"dead_reason":${JSON.stringify(record.dead_reason)},"updated_at":${JSON.stringify(record.updated_at)},"replayed_as":${JSON.stringify(record.replayed_as)}}`;
+  return Buffer.from(json, 'utf8');
+}

@@ -1,8 +1,8 @@
-import { CONSUMERS, STREAMS, SUBJECTS, encodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import { CONSUMERS, STREAMS, SUBJECTS, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
 import { liveStatusOf } from '../live/index.js';
 import type { Logger } from '../observability/index.js';
 import { clipPublishedEventSchema } from '../publishing/index.js';
-import { deliveryIdFor, type DeliveryJob } from './delivery.js';
+import { deliveryIdFor } from './delivery.js';
 import { clipPublishedEvent, liveStatusEvent, webhookIdFor, type OutboundEvent } from './outbound-event.js';
 import type { OutboundMetrics } from './outbound-metrics.js';
 import { subscriberWants } from './subscriber.js';
@@ -82,27 +82,20 @@ export class OutboundFanout {
    * out together and are awaited together (on NATS one round trip for all, not one per
    * subscriber: with 100 subscribers the serial acks were most of an event's fan-out); any
    * failure fails the event once all have settled, and its redelivery makes the same delivery
-   * ids, which the bus drops as duplicates.
+   * ids, which the bus drops as duplicates. The jobs differ only in their ids, so the event's
+   * part of the JSON (the body above all) is encoded once, not once per subscriber.
    */
   async fanOut(event: OutboundEvent): Promise<number> {
     const happenedAtMs = Date.parse(event.timestamp);
     const createdAt = new Date(this.now()).toISOString();
+    const encode = deliveryJobEncoder(event, createdAt);
     const publishes: Promise<void>[] = [];
     for (const subscriber of this.options.subscribers.list()) {
       if (!subscriberWants(subscriber, event.type, event.channel)) continue;
       if (!(Date.parse(subscriber.created_at) <= happenedAtMs)) continue;
-      const job: DeliveryJob = {
-        delivery_id: deliveryIdFor(event.webhookId, subscriber.id),
-        webhook_id: event.webhookId,
-        subscriber_id: subscriber.id,
-        event_type: event.type,
-        channel: event.channel,
-        body: event.body,
-        created_at: createdAt,
-        replay_of: null,
-      };
+      const deliveryId = deliveryIdFor(event.webhookId, subscriber.id);
       publishes.push(
-        this.options.bus.publish(SUBJECTS.outboundDelivery(subscriber.id), encodeJson(job), { msgId: job.delivery_id }).then(() => {
+        this.options.bus.publish(SUBJECTS.outboundDelivery(subscriber.id), encode(deliveryId, subscriber.id), { msgId: deliveryId }).then(() => {
           this.options.metrics.fannedOut.inc({ event: event.type });
         }),
       );
@@ -111,4 +104,18 @@ export class OutboundFanout {
     if (failed) throw failed.reason;
     return publishes.length;
   }
+}
+
+/**
+ * The bytes of an event's delivery jobs by delivery and subscriber id: the same JSON as
+ * `encodeJson` of the `DeliveryJob` (same keys, same order; `outbound-fanout.test.ts` holds them
+ * together), with the event's fields encoded once.
+ */
+export function deliveryJobEncoder(event: OutboundEvent, createdAt: string): (deliveryId: string, subscriberId: string) => Uint8Array {
+  const afterDelivery = `,"webhook_id":${JSON.stringify(event.webhookId)},"subscriber_id":`;
+  const afterSubscriber =
+    `,"event_type":${JSON.stringify(event.type)},"channel":${JSON.stringify(event.channel)},"body":${JSON.stringify(event.body)}` +
+    `,"created_at":${JSON.stringify(createdAt)},"replay_of":null}`;
+  return (deliveryId, subscriberId) =>
+    Buffer.from(`{"delivery_id":${JSON.stringify(deliveryId)}${afterDelivery}${JSON.stringify(subscriberId)}${afterSubscriber}`, 'utf8');
 }

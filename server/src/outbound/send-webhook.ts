@@ -191,8 +191,9 @@ export function sendWebhook(webhook: WebhookRequest, limits: SendLimits, pools: 
   const parts = partsOf(webhook.url);
   return new Promise((resolve) => {
     const attempt = new WebhookAttempt(resolve, startedAt, limits.timeoutMs);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
-    for (const name in webhook.headers) headers[name] = webhook.headers[name]!;
+    // Name, value, name, value...: undici's cheapest form (no object walk).
+    const headers = ['content-type', 'application/json', 'user-agent', USER_AGENT];
+    for (const name in webhook.headers) headers.push(name, webhook.headers[name]!);
     try {
       pools.poolFor(parts.origin, webhook.pinned).dispatch({ method: 'POST', path: parts.path, headers, body: webhook.body }, attempt);
     } catch (error) {

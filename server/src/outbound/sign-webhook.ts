@@ -24,9 +24,9 @@ export function signWebhook(key: Uint8Array, id: string, timestampSeconds: numbe
  */
 export function webhookHeaders(keys: readonly Uint8Array[], id: string, timestampSeconds: number, body: string): Record<string, string> {
   if (keys.length === 0) throw new RangeError('at least one signing key is required');
-  return {
-    [WEBHOOK_HEADERS.id]: id,
-    [WEBHOOK_HEADERS.timestamp]: String(timestampSeconds),
-    [WEBHOOK_HEADERS.signature]: keys.map((key) => signWebhook(key, id, timestampSeconds, body)).join(' '),
-  };
+  let signature = signWebhook(keys[0]!, id, timestampSeconds, body);
+  for (let i = 1; i < keys.length; i++) signature += ` ${signWebhook(keys[i]!, id, timestampSeconds, body)}`;
+  // Literal names (the values of WEBHOOK_HEADERS): an object of computed names is built key by
+  // key on every call, a measurable part of an attempt in the outbound bench's profile.
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': signature };
 }
