@@ -1,5 +1,6 @@
-import { liveMetadataSchema, parseChannelRef, type ChannelRef, type LiveMetadata } from '@live-upload/schema';
+import { parseChannelRef, type ChannelRef, type LiveMetadata } from '@live-upload/schema';
 import { STREAMS, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import { liveStatusOf } from '../live/index.js';
 import type { Logger } from '../observability/index.js';
 import { endedActivity, goLiveActivity, liveNote, noteDiffers, noteUpdateActivity, type ActivityObject } from './activities.js';
 import { FEDERATION_CONSUMERS, enqueueDelivery } from './delivery-queue.js';
@@ -39,20 +40,15 @@ export class LiveAnnouncer {
   }
 
   private async handle(message: BusMessage): Promise<void> {
-    let value: unknown;
-    try {
-      value = JSON.parse(new TextDecoder().decode(message.data));
-    } catch {
-      value = undefined;
-    }
-    const parsed = liveMetadataSchema.safeParse(value);
-    const ref = parsed.success ? parseChannelRef(parsed.data.channel) : undefined;
-    if (!parsed.success || !ref) {
-      this.options.logger.warn({ subject: message.subject, seq: message.seq }, 'malformed live status not federated');
+    const record = liveStatusOf(message, this.options.logger, 'not federated');
+    if (!record) return;
+    const ref = parseChannelRef(record.channel);
+    if (!ref) {
+      this.options.logger.warn({ subject: message.subject, seq: message.seq, channel: record.channel }, 'live status of no channel not federated');
       message.term();
       return;
     }
-    await this.announce(ref, parsed.data);
+    await this.announce(ref, record);
   }
 
   /**
