@@ -1,7 +1,8 @@
-import { liveMetadataSchema, parseCanonicalId, type LiveMetadata } from '@live-upload/schema';
+import { parseCanonicalId } from '@live-upload/schema';
 import { CONSUMERS, STREAMS, batchHandler, decodeJson, type Bus, type BusMessage, type Consumer } from '../bus/index.js';
+import { liveStatusOf } from '../live/index.js';
 import type { Logger } from '../observability/index.js';
-import { foldBeacons, foldProviderViewers, minuteOf } from './audience-minute.js';
+import { foldProviderViewers, minuteOf } from './audience-minute.js';
 import type { AudienceStore } from './audience-store.js';
 import { audienceBeaconSchema, type AudienceBeacon } from './beacon.js';
 
@@ -69,18 +70,13 @@ export class AudienceAggregator {
       group.beacons.push(beacon);
     }
     // A failure anywhere naks the whole batch; the folds already written are set unions, so the redelivery adds nothing twice.
-    await Promise.all([...groups.values()].map(({ canonicalId, minute, beacons }) => this.deps.store.updateMinute(canonicalId, minute, (current) => foldBeacons(current, canonicalId, minute, beacons))));
+    await Promise.all([...groups.values()].map(({ canonicalId, minute, beacons }) => this.deps.store.addBeacons(canonicalId, minute, beacons)));
   }
 
   /** A live record's viewer count, kept as its provider's count for the minute the record was updated in. */
   private async recordProviderViewers(message: BusMessage): Promise<void> {
-    let record: LiveMetadata;
-    try {
-      record = decodeJson(message.data, liveMetadataSchema);
-    } catch {
-      message.term();
-      return;
-    }
+    const record = liveStatusOf(message, this.deps.logger, 'no provider viewer count recorded');
+    if (!record) return;
     const canonicalId = record.canonical_id;
     if (record.status !== 'live' || canonicalId === null || record.viewer_count === null || !parseCanonicalId(canonicalId)) return;
     const provider = record.sources['viewer_count']?.provider ?? 'unknown';

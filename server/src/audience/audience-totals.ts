@@ -20,25 +20,45 @@ export const audienceTotalsSchema = z.object({
 });
 export type AudienceTotals = z.infer<typeof audienceTotalsSchema>;
 
+/**
+ * What one write of a minute record (or of one shard of a split minute) added: new viewing
+ * sessions (each a viewer-minute), clips and uploads. Additive, so the writes to a split
+ * minute's shards add up to the minute's.
+ */
+export interface MinuteDelta {
+  readonly minute: number;
+  readonly viewerMinutes: number;
+  readonly clips: number;
+  readonly uploads: number;
+}
+
 /** What a minute record's change adds to its broadcast's totals. Pure. */
-export function minuteDelta(previous: AudienceMinute | undefined, next: AudienceMinute): { minute: number; viewers: number; viewerMinutes: number; clips: number; uploads: number } {
+export function minuteDelta(previous: AudienceMinute | undefined, next: AudienceMinute): MinuteDelta {
   const before = previous ? viewersOf(previous) : 0;
-  const after = viewersOf(next);
   const madeBefore = previous ? madeIn(previous) : { clips: 0, uploads: 0 };
   const madeAfter = madeIn(next);
   return {
     minute: next.minute,
-    viewers: after,
-    viewerMinutes: Math.max(0, after - before),
+    viewerMinutes: Math.max(0, viewersOf(next) - before),
     clips: Math.max(0, madeAfter.clips - madeBefore.clips),
     uploads: Math.max(0, madeAfter.uploads - madeBefore.uploads),
   };
 }
 
-/** `current` with a minute's delta added. Pure. */
-export function addMinuteDelta(current: AudienceTotals | undefined, canonicalId: string, delta: ReturnType<typeof minuteDelta>): AudienceTotals {
+/** The sum of deltas of one minute (the shards of a split minute written by one fold). */
+export function sumDeltas(minute: number, deltas: readonly MinuteDelta[]): MinuteDelta {
+  return deltas.reduce((sum, delta) => ({ minute, viewerMinutes: sum.viewerMinutes + delta.viewerMinutes, clips: sum.clips + delta.clips, uploads: sum.uploads + delta.uploads }), { minute, viewerMinutes: 0, clips: 0, uploads: 0 });
+}
+
+/**
+ * `current` with a minute's delta added. Pure. A minute's viewers in `recent` grow by its new
+ * sessions: a minute enters `recent` with its first sessions (or not at all, when it is older
+ * than those kept), so the sum is all of its sessions.
+ */
+export function addMinuteDelta(current: AudienceTotals | undefined, canonicalId: string, delta: MinuteDelta): AudienceTotals {
   const base: AudienceTotals = current ?? { canonical_id: canonicalId, viewer_minutes: 0, clips: 0, uploads: 0, recent: [] };
-  const recent = [...base.recent.filter((entry) => entry.minute !== delta.minute), { minute: delta.minute, viewers: delta.viewers }]
+  const viewers = (base.recent.find((entry) => entry.minute === delta.minute)?.viewers ?? 0) + delta.viewerMinutes;
+  const recent = [...base.recent.filter((entry) => entry.minute !== delta.minute), { minute: delta.minute, viewers }]
     .sort((a, b) => b.minute - a.minute)
     .slice(0, RECENT_MINUTES);
   // A late minute (an older one than those kept) adds to the sums but not to "now".

@@ -1,7 +1,8 @@
 /**
  * Audience analytics, privacy first (issue 27): beacons from the element and the landing page
  * (`beacon.ts`, `beacon-intake.ts`), folded per broadcast minute by a work-queue worker
- * (`audience-aggregator.ts`) into KV (`audience-store.ts`), read back as a broadcast's report
+ * (`audience-aggregator.ts`) into KV (`audience-store.ts`; a minute with many viewers split by
+ * session, `audience-minute-shards.ts`), read back as a broadcast's report
  * (`audience-report.ts`). No cookie, address or user id is ever stored.
  */
 export { AudienceAggregator, type AudienceAggregatorDeps } from './audience-aggregator.js';
