@@ -1,6 +1,7 @@
-import { liveMetadataSchema, parseCanonicalId, type LiveMetadata } from '@live-upload/schema';
+import { parseCanonicalId, type LiveMetadata } from '@live-upload/schema';
 import { z } from 'zod';
-import { BUCKETS, CONSUMERS, SKIP, STREAMS, decodeJson, jsonCodec, typedKv, type Bus, type BusMessage, type Consumer, type KvConflictCounter, type TypedKv } from '../bus/index.js';
+import { BUCKETS, CONSUMERS, SKIP, STREAMS, jsonCodec, typedKv, type Bus, type BusMessage, type Consumer, type KvConflictCounter, type TypedKv } from '../bus/index.js';
+import { liveStatusOf } from '../live/index.js';
 import type { Logger } from '../observability/index.js';
 import { parseTwitchDuration, type HelixVideo } from '../providers/twitch/index.js';
 import { VodStore, twitchArchiveSchema, vodRecordKey, type TwitchArchive, type VodRecord } from '../vod-jobs/index.js';
@@ -122,13 +123,8 @@ export class TwitchArchiveLookup {
   }
 
   private async handleStatus(message: BusMessage): Promise<void> {
-    let record: LiveMetadata;
-    try {
-      record = decodeJson(message.data, liveMetadataSchema);
-    } catch {
-      message.term();
-      return;
-    }
+    const record = liveStatusOf(message, this.options.logger, 'no Twitch archive lookup');
+    if (!record) return;
     const canonicalId = record.canonical_id;
     if (canonicalId === null || !parseCanonicalId(canonicalId)) return;
     const twitch = record.providers.twitch;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { liveMetadataSchema, parseCanonicalId, parseChannelRef, type LiveMetadata } from '@live-upload/schema';
+import { parseCanonicalId, parseChannelRef, type LiveMetadata } from '@live-upload/schema';
 import {
   BUCKETS,
   CONSUMERS,
@@ -16,6 +16,7 @@ import {
   type TypedKv,
 } from '../bus/index.js';
 import { DEFAULT_VOD_POLICY, type ChannelRegistry } from '../channels/index.js';
+import { liveStatusOf } from '../live/index.js';
 import type { Logger } from '../observability/index.js';
 import { ChannelStateStore } from '../pipeline/index.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -210,14 +211,8 @@ export class VodCapture extends EventEmitter<VodCaptureEvents> {
   }
 
   private async handleStatus(message: BusMessage): Promise<void> {
-    let record: LiveMetadata;
-    try {
-      record = decodeJson(message.data, liveMetadataSchema);
-    } catch (error) {
-      this.options.logger.warn({ err: error, seq: message.seq }, 'malformed live status; no VOD capture');
-      message.term();
-      return;
-    }
+    const record = liveStatusOf(message, this.options.logger, 'no VOD capture');
+    if (!record) return;
     const canonicalId = record.canonical_id;
     if (canonicalId === null || !parseCanonicalId(canonicalId)) return;
     if (record.status === 'live' && record.playback?.hls) await this.onLive(record, canonicalId, record.playback.hls);

@@ -1,7 +1,8 @@
-import { liveMetadataSchema, type LiveMetadata } from '@live-upload/schema';
+import type { LiveMetadata } from '@live-upload/schema';
 import type { AtpAgent } from '@atproto/api';
 import { z } from 'zod';
 import { BUCKETS, CONSUMERS, STREAMS, decodeJson, encodeJson, type Bus, type BusMessage, type Consumer, type KvBucket } from '../../bus/index.js';
+import { liveStatusOf } from '../../live/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { BlueskyCredentials, BlueskyCredentialsLookup } from './bluesky-credentials.js';
 import type { BlueskyMetrics, StatusWriteAction } from './bluesky-metrics.js';
@@ -91,14 +92,8 @@ export class StatusWriter {
   }
 
   private async handle(message: BusMessage): Promise<void> {
-    let record: LiveMetadata;
-    try {
-      record = decodeJson(message.data, liveMetadataSchema);
-    } catch (error) {
-      this.options.logger.warn({ err: error, seq: message.seq }, 'malformed live status; not written back to Bluesky');
-      message.term();
-      return;
-    }
+    const record = liveStatusOf(message, this.options.logger, 'not written back to Bluesky');
+    if (!record) return;
     const previous = this.channelLocks.get(record.channel) ?? Promise.resolve();
     const run = previous.then(() => this.handleRecord(message, record));
     const settled = run.catch(() => undefined);
