@@ -102,7 +102,7 @@ export async function runMediaBench(options: MediaBenchOptions = {}): Promise<Me
         return matchesBlocklist(hashes, ['0123456789abcdef']);
       });
       phashMs.push(phash.ms);
-      log(`round ${round + 1}/${rounds}: baseline ${fmt(baseline.ms / 1000, 2)} s, ours ${fmt(ours.ms / 1000, 2)} s, moderation ${fmt(sniff.ms + probe.ms + phash.ms, 0)} ms`);
+      log(`round ${round + 1}/${rounds}: baseline ${fmt(baseline.ms / 1000, 2)} s, ours ${fmt(ours.ms / 1000, 2)} s, ratio ${fmt(baseline.ms / ours.ms, 2)}, moderation ${fmt(sniff.ms + probe.ms + phash.ms, 0)} ms`);
     }
 
     const oursRealtime = clipSeconds / (median(oursMs) / 1000);

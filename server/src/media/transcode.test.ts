@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { mediaFixtures, type MediaFixtures } from '../../../test/fixtures/media-fixtures.js';
 import { createJobLimiter } from './job-limiter.js';
 import { readMp4BoxLayout } from './mp4-boxes.js';
-import { runFfprobe } from './ffmpeg-runner.js';
+import { runFfmpeg, runFfprobe } from './ffmpeg-runner.js';
 import { probeMedia } from './probe.js';
-import { transcodeForPublishing, type PublishedMedia } from './transcode.js';
+import { PUBLISHING_PROFILE, transcodeForPublishing, type PublishedMedia } from './transcode.js';
 
 describe('transcodeForPublishing', () => {
   let fixtures: MediaFixtures;
@@ -92,6 +92,37 @@ describe('transcodeForPublishing', () => {
     assert.ok(odd.hlsSegmentPaths.length >= 2, odd.hlsSegmentPaths.join());
     assert.match(await readFile(odd.hlsPlaylistPath, 'utf8'), /^segment-000\.ts$/m);
     assert.ok((await stat(odd.posterPath)).size > 0);
+  });
+
+  it('keeps mono audio mono and downmixes 5.1 to stereo, at most at the audio bitrate cap', async () => {
+    const audioOf = async (path: string) => {
+      const shown = await runFfprobe(['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=channels,sample_rate,bit_rate', '-of', 'json', path], { timeoutMs: 30_000 });
+      const [stream] = (JSON.parse(shown.stdout.toString()) as { streams: Array<{ channels: number; sample_rate: string; bit_rate: string }> }).streams;
+      return { channels: stream?.channels, sampleRate: Number(stream?.sample_rate), bitRate: Number(stream?.bit_rate) };
+    };
+    const mono = await audioOf(published.mp4Path);
+    assert.equal((await probeMedia(fixtures.polyglotMp4)).streams.find((stream) => stream.kind === 'audio')?.channels, 1);
+    assert.equal(mono.channels, 1);
+    assert.equal(mono.sampleRate, PUBLISHING_PROFILE.audioSampleRate);
+    assert.ok(mono.bitRate <= PUBLISHING_PROFILE.audioBitrateCap, `mono at ${mono.bitRate} b/s`);
+
+    const surround = join(workDir, 'surround.mkv');
+    await runFfmpeg(
+      [
+        '-y', '-v', 'error',
+        '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30:duration=3',
+        // Noise in every channel: the encoder has to spend its whole budget.
+        '-f', 'lavfi', '-i', 'anoisesrc=sample_rate=44100:duration=3,pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'pcm_s16le', '-shortest', surround,
+      ],
+      { timeoutMs: 60_000 },
+    );
+    const downmixed = await transcodeForPublishing(surround, join(workDir, 'surround'), { inputDurationS: 3 });
+    const stereo = await audioOf(downmixed.mp4Path);
+    assert.equal(stereo.channels, 2);
+    assert.equal(stereo.sampleRate, PUBLISHING_PROFILE.audioSampleRate);
+    // The AAC encoder holds its target on average, a little above it on a short clip of noise.
+    assert.ok(stereo.bitRate <= PUBLISHING_PROFILE.audioBitrateCap * 1.05, `stereo at ${stereo.bitRate} b/s`);
   });
 
   it('reports progress as a share of the input duration', () => {
