@@ -265,6 +265,7 @@ async function openSubscribers(
   for (const server of servers) {
     for (let i = 0; i < clientsPerServer; i++) {
       const connections = Math.floor(perServer / clientsPerServer) + (i < perServer % clientsPerServer ? 1 : 0);
+      if (nextSourceAddress > 254) throw new Error('out of loopback source addresses (127.0.0.2-254): fewer subscriber processes, please');
       slices.push({ child: spawnBenchChild<SseClientMessage>(new URL('./load/sse-clients.ts', import.meta.url)), server, connections, localAddress: `127.0.0.${nextSourceAddress++}` });
     }
   }

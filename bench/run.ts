@@ -3,12 +3,14 @@
  * nats-server and a three-node cluster, SSE fan-out (memory; one nats-server and the cluster), uploads:
  * tus throughput, moderation latency, transcode speed incl. bench/media.ts, outbound webhooks,
  * Clip in Chromium with FFmpeg.wasm vs native ffmpeg, the VOD ladder vs one ffmpeg per rung, our
- * WHIP origin's glass-to-glass latency and capacity), each
+ * WHIP origin's glass-to-glass latency and capacity; with `-- --fleet` also the fan-out across two
+ * replicas, bench/fanout-fleet.ts), each
  * measuring our code and its baseline in the same run, then one summary block with all
  * figures. Goals print PASS/MISS; a miss does not fail the command (machines are shared and
  * noisy), only a bench that could not run at all does, like the badge over its byte budget.
  */
 import { runFanoutBench, formatFanout, FANOUT_GOAL, type FanoutBenchResult } from './fanout.js';
+import { formatFanoutFleet, formatRatioGoal, runFanoutFleetBench, type FanoutFleetResult } from './fanout-fleet.js';
 import { formatIngest, runIngestBench, type IngestBenchResult } from './ingest.js';
 import { clusterSummary } from './cluster.js';
 import { BADGE_GZIP_BUDGET_BYTES, measureBadgeSize, measureUploadSize, formatUploadSize, UPLOAD_GZIP_BUDGET_BYTES, type UploadSize } from './size.js';
@@ -51,6 +53,7 @@ let fanout: FanoutBenchResult | undefined;
 try {
   fanout = await runFanoutBench();
   console.log(formatFanout(fanout));
+  console.log(formatRatioGoal(fanout));
 } catch (error) {
   broken = true;
   console.log(`fanout bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -67,6 +70,19 @@ try {
 } catch (error) {
   broken = true;
   console.log(`cluster fanout bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
+// `npm run bench -- --fleet`: connecting tens of thousands of subscribers takes minutes, so not by default.
+let fleet: FanoutFleetResult | undefined;
+if (process.argv.includes('--fleet')) {
+  section('fanout fleet: webhook to one replica -> last of 50,000 SSE subscribers over 2 replicas on one NATS');
+  try {
+    fleet = await runFanoutFleetBench();
+    console.log(formatFanoutFleet(fleet));
+  } catch (error) {
+    broken = true;
+    console.log(`fanout fleet bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
 }
 
 section('upload: tus throughput, moderation latency, transcode speed');
@@ -162,6 +178,12 @@ for (const row of fanout?.rows ?? []) {
   );
 }
 if (!fanout) summary.push('fanout  not measured');
+if (fleet) {
+  summary.push(
+    `fleet   ${fmtInt(fleet.perServer * fleet.replicas)} subscribers over ${fleet.replicas} replicas (${fleet.bus}), to last from send: ratio ours/baseline p50 ${fmt(fleet.ratioP50, 2)}x p99 ${fmt(fleet.ratioP99, 2)}x` +
+      (fleet.limit ? ` (LIMIT: ${fleet.limit})` : ''),
+  );
+}
 if (ingest && natsFanout) summary.push(...clusterSummary({ ingest, fanout: natsFanout }));
 else summary.push('cluster not measured');
 summary.push(...uploadSummary(upload));
