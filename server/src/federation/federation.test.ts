@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import Koa from 'koa';
-import { Registry } from 'prom-client';
 import { SCHEMA_VERSION, type LiveMetadata } from '@live-upload/schema';
 import { startFakeFediverse, type FakeFediverse } from '../../../test/fakes/fediverse/fediverse-server.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
-import { AuditLog, auditRecordSchema, type AuditRecord } from '../audit/index.js';
+import { FEDERATION_ADMIN_TOKEN, TRUSTING_FEDERATION, metricSample, startFederationServer, type FederationServer } from '../../../test/support/federation-server.js';
+import { auditRecordSchema, type AuditRecord } from '../audit/index.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, encodeJson, type Bus } from '../bus/index.js';
-import type { AppState } from '../http/app-state.js';
-import { federationRoutes } from '../http/federation-routes.js';
-import { errorHandler } from '../http/middleware/error-handler.js';
-import { requireBearer } from '../http/middleware/require-bearer.js';
-import { createLogger } from '../observability/index.js';
-import { Federation, type FederationSettings } from './index.js';
 
-const ADMIN = 'federation-admin-token';
+const ADMIN = FEDERATION_ADMIN_TOKEN;
 const HANDLE = 'acme.news';
 const CANONICAL = 'stream:acme:news:01JF0000000000000000000001';
 
@@ -43,60 +34,17 @@ function status(overrides: Partial<LiveMetadata>): LiveMetadata {
   };
 }
 
-/** Our server: the federation routes on Koa with the app's error handler, on a real port. */
-async function startOurServer(bus: Bus, settings: FederationSettings, workers: boolean): Promise<{ base: string; federation: Federation; registry: Registry; close: () => Promise<void> }> {
-  let base = '';
-  const registry = new Registry();
-  const federation = await Federation.open({
-    bus,
-    logger: createLogger({ level: 'silent' }),
-    registry,
-    audit: new AuditLog(bus),
-    settings,
-    publicUrl: () => base,
-    channelExists: async (ref) => ref.publisher === 'acme' && ref.slug === 'news',
-    previewUrl: (ref) => `${base}/c/${ref.publisher}/${ref.slug}/preview.jpg`,
-    workers,
-  });
-  const koa = new Koa<AppState>();
-  koa.use(errorHandler());
-  koa.use(federationRoutes({ federation, requireAdmin: requireBearer(() => [ADMIN]) }).routes());
-  const server: Server = await new Promise((resolve) => {
-    const listening = koa.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await federation.start();
-  return {
-    base,
-    federation,
-    registry,
-    close: async () => {
-      await federation.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 /** The newest audit records on the bus (newest first). */
 async function auditRecords(bus: Bus): Promise<AuditRecord[]> {
   const stored = await bus.readLatest(STREAMS.audit.name, { limit: 200 });
   return stored.map((message) => decodeJson(message.data, auditRecordSchema));
 }
 
-/** One sample of a metric from the registry's text (0 when it has none with those labels). */
-async function sample(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
-  const metric = (await registry.getMetricsAsJSON()).find((entry) => entry.name === name);
-  const found = (metric?.values ?? []).find((value) => Object.entries(labels).every(([key, wanted]) => String((value.labels as Record<string, unknown>)[key]) === wanted));
-  return found?.value ?? 0;
-}
-
-const TRUSTING: FederationSettings = { requireHttps: false, allowPrivateHosts: ['127.0.0.1'], timeoutMs: 5000, retryScheduleMs: [50, 50, 50] };
 
 describeEachBus('federation against a fake fediverse server', (busUnderTest) => {
   let bus: Bus;
   let fake: FakeFediverse;
-  let ours: Awaited<ReturnType<typeof startOurServer>>;
+  let ours: FederationServer;
   let actorId = '';
   let inbox = '';
 
@@ -105,7 +53,7 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
     bus = natsUrl ? await createNatsBus({ url: natsUrl }) : createMemoryBus();
     await bus.ensureStreams(Object.values(STREAMS));
     fake = await startFakeFediverse();
-    ours = await startOurServer(bus, TRUSTING, true);
+    ours = await startFederationServer(bus, TRUSTING_FEDERATION, true);
   });
   after(async () => {
     await ours.close();
@@ -243,7 +191,7 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
   });
 
   it('fetches the signer\'s actor under the SSRF rules: a private address is refused', async () => {
-    const guarded = await startOurServer(bus, { ...TRUSTING, allowPrivateHosts: [] }, false);
+    const guarded = await startFederationServer(bus, { ...TRUSTING_FEDERATION, allowPrivateHosts: [] }, false);
     try {
       const answer = await fake.follow(`${guarded.base}/ap/actors/${HANDLE}`, `${guarded.base}/ap/actors/${HANDLE}/inbox`);
       assert.equal(answer.status, 401, JSON.stringify(answer.body));
@@ -344,10 +292,10 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
   it('dead-letters a delivery that spent its retries; another replica lists it, retries it (delivered, audited) or discards it', async () => {
     const flaky = await startFakeFediverse();
     const replicaBus = busUnderTest.natsUrl() ? await createNatsBus({ url: busUnderTest.natsUrl()! }) : bus;
-    const replica = await startOurServer(replicaBus, TRUSTING, false);
+    const replica = await startFederationServer(replicaBus, TRUSTING_FEDERATION, false);
     const admin = { authorization: `Bearer ${ADMIN}` };
     try {
-      const deadBefore = await sample(ours.registry, 'live_upload_federation_deliveries_total', { activity: 'Accept', outcome: 'dead_lettered' });
+      const deadBefore = await metricSample(ours.registry, 'live_upload_federation_deliveries_total', { activity: 'Accept', outcome: 'dead_lettered' });
       // Every attempt of the Accept fails (the first and three retries): it is dead-lettered.
       flaky.failNext.push(503, 503, 503, 503);
       const first = await flaky.follow(actorId, inbox);
@@ -361,8 +309,8 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
       assert.equal(listed['attempts'], 4);
       assert.equal(listed['last_error'], 'status 503');
       assert.equal(listed['activity'], undefined, 'the list has no bodies');
-      assert.equal(await sample(ours.registry, 'live_upload_federation_deliveries_total', { activity: 'Accept', outcome: 'dead_lettered' }), deadBefore + 1);
-      assert.ok((await sample(ours.registry, 'live_upload_federation_delivery_attempts_total', { activity: 'Accept', outcome: 'failed' })) >= 4);
+      assert.equal(await metricSample(ours.registry, 'live_upload_federation_deliveries_total', { activity: 'Accept', outcome: 'dead_lettered' }), deadBefore + 1);
+      assert.ok((await metricSample(ours.registry, 'live_upload_federation_delivery_attempts_total', { activity: 'Accept', outcome: 'failed' })) >= 4);
 
       const one = await fetch(`${replica.base}/api/v1/federation/dead-letters/${String(listed['delivery_id'])}`, { headers: admin });
       assert.equal(one.status, 200);
@@ -425,7 +373,7 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
   });
 
   it('counts inbox refusals by reason and follows by change', async () => {
-    const counted = (reason: string) => sample(ours.registry, 'live_upload_federation_inbox_refusals_total', { reason });
+    const counted = (reason: string) => metricSample(ours.registry, 'live_upload_federation_inbox_refusals_total', { reason });
     const cases: Array<[string, Parameters<FakeFediverse['follow']>[2]]> = [
       ['unsigned', { unsigned: true }],
       ['bad_signature', { badSignature: true }],
@@ -444,15 +392,15 @@ describeEachBus('federation against a fake fediverse server', (busUnderTest) => 
     const mismatched = await counted('actor_mismatch');
     await fake.post(inbox, { id: `${fake.actorId}#y`, type: 'Follow', actor: 'https://elsewhere.example/users/mallory', object: actorId });
     assert.equal(await counted('actor_mismatch'), mismatched + 1);
-    const followed = await sample(ours.registry, 'live_upload_federation_follows_total', { change: 'followed' });
-    const unfollowed = await sample(ours.registry, 'live_upload_federation_follows_total', { change: 'unfollowed' });
+    const followed = await metricSample(ours.registry, 'live_upload_federation_follows_total', { change: 'followed' });
+    const unfollowed = await metricSample(ours.registry, 'live_upload_federation_follows_total', { change: 'unfollowed' });
     const follow = await fake.follow(actorId, inbox);
     assert.equal(follow.status, 202);
     const undo = await fake.post(inbox, { id: `${fake.actorId}#undo`, type: 'Undo', actor: fake.actorId, object: { id: follow.followId, type: 'Follow', actor: fake.actorId, object: actorId } });
     assert.equal(undo.status, 202);
-    assert.equal(await sample(ours.registry, 'live_upload_federation_follows_total', { change: 'followed' }), followed + 1);
-    assert.equal(await sample(ours.registry, 'live_upload_federation_follows_total', { change: 'unfollowed' }), unfollowed + 1);
-    assert.ok((await sample(ours.registry, 'live_upload_federation_deliveries_total', { activity: 'Accept', outcome: 'delivered' })) >= 1);
+    assert.equal(await metricSample(ours.registry, 'live_upload_federation_follows_total', { change: 'followed' }), followed + 1);
+    assert.equal(await metricSample(ours.registry, 'live_upload_federation_follows_total', { change: 'unfollowed' }), unfollowed + 1);
+    assert.ok((await metricSample(ours.registry, 'live_upload_federation_deliveries_total', { activity: 'Accept', outcome: 'delivered' })) >= 1);
     const text = await ours.registry.metrics();
     assert.match(text, /live_upload_federation_delivery_attempt_seconds_bucket\{le="[0-9.]+",activity="Accept"\}/);
   });
