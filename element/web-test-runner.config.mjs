@@ -390,6 +390,13 @@ function liveTestServerPlugin() {
           if (response.status !== 201) throw new Error(`POST publisher-grants ${payload.channel}: ${response.status} ${await response.text()}`);
           return (await response.json()).token;
         }
+        case 'live-audience': {
+          // A broadcast's audience report as its publisher reads it (admin API): what the server counted of the page's beacons.
+          const channel = String(payload?.channel ?? 'acme/morning-show');
+          const response = await (await server()).request(`/api/v1/channels/${channel}/broadcasts/${encodeURIComponent(String(payload?.canonicalId ?? ''))}/audience`, { admin: true });
+          if (!response.ok) throw new Error(`GET audience ${payload?.canonicalId}: ${response.status} ${await response.text()}`);
+          return response.json();
+        }
         case 'live-create-channel': {
           const response = await (await server()).request(`/api/v1/channels/${payload.channel}`, {
             method: 'PUT',

@@ -1,9 +1,10 @@
-import type { LiveStatus, LiveStatusSummary } from '@live-upload/schema';
+import { isCanonicalId, type LiveStatus, type LiveStatusSummary } from '@live-upload/schema';
 import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { createLiveEvent } from '../events.js';
 import { LangController } from '../lang-controller.js';
 import { formatLabel, labelLocale, resolveLabels, type LiveLabels } from '../labels.js';
 import { documentLiveStatusRegistry } from '../live-status-connection.js';
+import { ViewingBeaconSession } from '../live-upload/viewing-beacons-session.js';
 import { liveBadgeStyles } from './live-badge.styles.js';
 
 /**
@@ -12,6 +13,11 @@ import { liveBadgeStyles } from './live-badge.styles.js';
  * Every badge on a page shares one connection per endpoint. Text from the network is rendered
  * as text only. Labels follow the closest `lang` attribute (en, de, fr; English otherwise), also
  * when a page changes it after load.
+ *
+ * A badge on its own (not the one inside `<live-upload>`, whose player counts the viewer) sends
+ * the audience beacons of surface `badge` (issue 27): `start` when it shows a live broadcast,
+ * then a heartbeat every 30 s while it does and the page is visible. No cookie, no storage;
+ * `no-beacons` turns them off.
  *
  * @event live-status-change - The channel's status became known or changed.
  *   `detail: { channel, status, record }`. Title and viewer updates re-render without it.
@@ -41,6 +47,7 @@ export class LiveBadge extends LitElement {
     channel: {},
     endpoint: {},
     noTitle: { type: Boolean, attribute: 'no-title' },
+    noBeacons: { type: Boolean, attribute: 'no-beacons' },
     labels: { attribute: false },
     record: { attribute: false },
     status: { reflect: true },
@@ -55,6 +62,9 @@ export class LiveBadge extends LitElement {
   /** Hides the title. */
   noTitle = false;
 
+  /** Sends no audience beacons. */
+  noBeacons = false;
+
   /** Overrides for the labels chosen from `lang`. */
   labels: Partial<LiveLabels> = {};
 
@@ -67,15 +77,40 @@ export class LiveBadge extends LitElement {
   #followed = '';
   #unfollow: (() => void) | undefined;
   #lang = new LangController(this);
+  readonly #beacons = new ViewingBeaconSession(() => ({ endpoint: this.endpoint, channel: this.channel, canonicalId: this.#liveBroadcast(), surface: 'badge', disabled: this.#quiet() }));
+  readonly #onVisibility = () => this.#beaconWhileSeen();
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.#follow();
+    this.ownerDocument.addEventListener('visibilitychange', this.#onVisibility);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#follow();
+    this.ownerDocument.removeEventListener('visibilitychange', this.#onVisibility);
+    this.#beacons.stopped();
+  }
+
+  /**
+   * The broadcast shown live: the live-status stream carries the whole canonical record, so its
+   * `canonical_id` is there beside the summary's fields (checked: a page-set record has none).
+   */
+  #liveBroadcast(): string | undefined {
+    const id = (this.record as { canonical_id?: unknown } | undefined)?.canonical_id;
+    return this.record?.status === 'live' && typeof id === 'string' && isCanonicalId(id) ? id : undefined;
+  }
+
+  /** `no-beacons`, or the badge of a `<live-upload>` (its player's beacons count that viewer). */
+  #quiet(): boolean {
+    return this.noBeacons || (this.getRootNode() as Partial<ShadowRoot>).host?.localName === 'live-upload';
+  }
+
+  /** Beacons while a live broadcast is shown on a visible page; none otherwise. */
+  #beaconWhileSeen(): void {
+    if (this.isConnected && !this.#quiet() && this.#liveBroadcast() && this.ownerDocument.visibilityState === 'visible') this.#beacons.watching();
+    else this.#beacons.stopped();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -88,6 +123,7 @@ export class LiveBadge extends LitElement {
     if (changed.has('status') && status && record?.status === status) {
       this.dispatchEvent(createLiveEvent('live-status-change', { channel: record.channel, status, record }));
     }
+    if (changed.has('record') || changed.has('noBeacons')) this.#beaconWhileSeen();
   }
 
   /**

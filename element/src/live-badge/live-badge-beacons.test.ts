@@ -1,0 +1,66 @@
+import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { executeServerCommand } from '@web/test-runner-commands';
+import { liveServer, statusReached, TEST_CHANNEL } from '../testing/live-server.js';
+import { after, before, describe, it } from '../testing/mocha.js';
+import type { LiveUpload } from '../live-upload/live-upload.js';
+import '../live-upload/live-upload.js';
+import type { LiveBadge } from './live-badge.js';
+import './live-badge.js';
+
+interface SentBeacon {
+  readonly url: string;
+  readonly body: string;
+}
+
+/** Records what the page hands to `navigator.sendBeacon` (and still sends it): our code calls the browser's own function. */
+function recordBeacons(): { readonly sent: SentBeacon[]; restore(): void } {
+  const native = navigator.sendBeacon.bind(navigator);
+  const sent: SentBeacon[] = [];
+  navigator.sendBeacon = (url: string | URL, data?: BodyInit | null) => {
+    sent.push({ url: String(url), body: typeof data === 'string' ? data : '' });
+    return native(url, data);
+  };
+  return { sent, restore: () => (navigator.sendBeacon = native) };
+}
+
+/** The audience report of a broadcast, from the real server (the admin API, through the test runner). */
+const audienceOf = (canonicalId: string) => executeServerCommand<{ by_surface: Record<string, { viewer_minutes: number }> }, { canonicalId: string }>('live-audience', { canonicalId });
+
+describe('<live-badge> audience beacons (issue 27)', () => {
+  let endpoint = '';
+  before(async function () {
+    this.timeout(60_000);
+    endpoint = await liveServer.url();
+    await liveServer.goLive('Badge beacon test');
+  });
+  after(async () => {
+    await liveServer.goOffline();
+  });
+
+  it('alone sends a start beacon of surface badge that the server counts; with no-beacons or inside <live-upload> none', async function () {
+    this.timeout(60_000);
+    const recorder = recordBeacons();
+    try {
+      const quiet = await fixture<LiveBadge>(html`<live-badge endpoint=${endpoint} channel=${TEST_CHANNEL} no-beacons></live-badge>`);
+      const player = await fixture<LiveUpload>(html`<live-upload endpoint=${endpoint} channel=${TEST_CHANNEL} no-beacons></live-upload>`);
+      const badge = await fixture<LiveBadge>(html`<live-badge endpoint=${endpoint} channel=${TEST_CHANNEL}></live-badge>`);
+      const inner = player.shadowRoot!.querySelector<LiveBadge>('live-badge');
+      expect(inner, '<live-upload> shows its own badge').to.not.equal(null);
+      await Promise.all([statusReached(quiet, 'live'), statusReached(badge, 'live'), statusReached(inner!, 'live')]);
+      await waitUntil(() => recorder.sent.length > 0, 'a beacon sent', { timeout: 20_000 });
+
+      const record = (await (await fetch(`${endpoint}/api/v1/channels/${TEST_CHANNEL}`)).json()) as { canonical_id: string };
+      expect(recorder.sent.length, 'only the badge alone, without no-beacons, sends').to.equal(1);
+      const [start] = recorder.sent;
+      expect(start!.url).to.equal(`${endpoint}/api/v1/beacons`);
+      const body = JSON.parse(start!.body) as Record<string, unknown>;
+      expect(body).to.include({ canonical_id: record.canonical_id, channel: TEST_CHANNEL, event: 'start', surface: 'badge', host_origin: location.origin, referrer: 'direct' });
+
+      // The real server took it and counted it: the broadcast's report has a viewer on this page's badge.
+      const surface = `badge ${location.origin}`;
+      await waitUntil(async () => ((await audienceOf(record.canonical_id)).by_surface[surface]?.viewer_minutes ?? 0) >= 1, `the server counted a viewer of surface "${surface}"`, { timeout: 20_000, interval: 250 });
+    } finally {
+      recorder.restore();
+    }
+  });
+});

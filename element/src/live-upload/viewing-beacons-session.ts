@@ -1,0 +1,88 @@
+import { BEACON_HEARTBEAT_S, originOf, referralSourceOf, type BeaconEvent, type BeaconSurface } from '@live-upload/schema';
+
+/** What the beacons need to know, read at each send. */
+export interface ViewingBeaconSettings {
+  /** The live-upload server (empty: this page's origin). */
+  readonly endpoint: string;
+  readonly channel: string;
+  /** The broadcast being watched; no beacon is sent without one. */
+  readonly canonicalId: string | undefined;
+  readonly surface: BeaconSurface;
+  /** `no-beacons`: the page opted out; nothing is sent. */
+  readonly disabled: boolean;
+}
+
+/** Sends one beacon body to a URL; `navigator.sendBeacon` in a browser. */
+export type BeaconSender = (url: string, body: string) => boolean;
+
+const sendBeacon: BeaconSender = (url, body) => (typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon(url, body) : false);
+
+/** A viewing session id: 16 random bytes, base64url; one per page view (per element), never stored. */
+function newViewingSession(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * One viewing session's audience beacons (issue 27), whatever watches: `start` once per
+ * broadcast when watching begins, a `heartbeat` every 30 s while it goes on, `clip` and `upload`
+ * numbered per session, each a `navigator.sendBeacon` of a small text/plain JSON body to
+ * `{endpoint}/api/v1/beacons`. No cookie, no storage, no user id: the session id is random per
+ * page view and the referrer is reduced to a provider or an origin before it leaves the page.
+ * Nothing is sent without a canonical id, or when disabled. `<live-upload>`'s player drives it
+ * through `ViewingBeacons`; `<live-badge>` alone drives it while it shows a live broadcast.
+ */
+export class ViewingBeaconSession {
+  readonly #session = newViewingSession();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #started: string | undefined;
+  #clips = 0;
+  #uploads = 0;
+
+  constructor(
+    private readonly settings: () => ViewingBeaconSettings,
+    private readonly send: BeaconSender = sendBeacon,
+  ) {}
+
+  /** Watching started or resumed: `start` once per broadcast, then heartbeats. */
+  watching(): void {
+    const { canonicalId } = this.settings();
+    if (canonicalId !== undefined && this.#started !== canonicalId && this.#beacon('start')) this.#started = canonicalId;
+    this.#heartbeat ??= setInterval(() => this.#beacon('heartbeat'), BEACON_HEARTBEAT_S * 1000);
+  }
+
+  /** Paused, ended, hidden or gone: no heartbeats until watching resumes. */
+  stopped(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  clipMade(): void {
+    this.#beacon('clip', ++this.#clips);
+  }
+
+  uploadDone(): void {
+    this.#beacon('upload', ++this.#uploads);
+  }
+
+  #beacon(event: BeaconEvent, n?: number): boolean {
+    const settings = this.settings();
+    if (settings.disabled || !settings.canonicalId || !settings.channel) return false;
+    const referrer = typeof document === 'undefined' ? '' : document.referrer;
+    const pageOrigin = typeof location === 'undefined' ? undefined : location.origin;
+    // In the oEmbed iframe the page that embeds us is the referrer; elsewhere it is this page.
+    const hostOrigin = settings.surface === 'oembed' ? originOf(referrer) : pageOrigin;
+    const body = {
+      canonical_id: settings.canonicalId,
+      channel: settings.channel,
+      event,
+      surface: settings.surface,
+      ...(settings.surface !== 'landing' && hostOrigin ? { host_origin: hostOrigin } : {}),
+      referrer: referralSourceOf(referrer, settings.surface === 'oembed' ? undefined : pageOrigin),
+      session: this.#session,
+      ...(n === undefined ? {} : { n }),
+    };
+    const base = new URL(`${settings.endpoint.replace(/\/$/, '')}/`, location.href);
+    return this.send(new URL('api/v1/beacons', base).href, JSON.stringify(body));
+  }
+}
