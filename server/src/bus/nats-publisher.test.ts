@@ -90,6 +90,30 @@ describe('JetStreamPublisher on a real nats-server', { timeout: 120_000 }, () =>
     }
   });
 
+  it('stores the msg id header as sent (UTF-8 too), and refuses a msg id with a line break without taking the burst with it', async () => {
+    const publisher = new JetStreamPublisher(nc, 5_000);
+    try {
+      const [plain, broken, unicode] = await Promise.allSettled([
+        publisher.publish('pub.headers', bytes('a'), { msgId: 'twitch:plain-1' }),
+        publisher.publish('pub.headers', bytes('b'), { msgId: 'evil\r\nNats-Expected-Stream: other' }),
+        publisher.publish('pub.headers', bytes('c'), { msgId: 'bluesky:did:plc:ünï-1' }),
+      ]);
+      assert.equal(broken.status, 'rejected');
+      assert.ok(broken.status === 'rejected' && broken.reason instanceof JetStreamPublishError && /CR or LF/.test(String(broken.reason.message)));
+      const jsm = await nc.jetstreamManager();
+      for (const [result, msgId] of [[plain, 'twitch:plain-1'], [unicode, 'bluesky:did:plc:ünï-1']] as const) {
+        assert.equal(result.status, 'fulfilled');
+        if (result.status !== 'fulfilled') continue;
+        const stored = await jsm.streams.getMessage('PUB', { seq: result.value.seq });
+        assert.equal(stored.header.get('Nats-Msg-Id'), msgId);
+      }
+      const again = await publisher.publish('pub.headers', bytes('c again'), { msgId: 'bluesky:did:plc:ünï-1' });
+      assert.equal(again.duplicate, true, 'JetStream read the UTF-8 msg id as the same one');
+    } finally {
+      publisher.close();
+    }
+  });
+
   it('stores a publish expecting the subject\'s last sequence only while it still is the last, refusing with JetStream\'s code', async () => {
     const publisher = new JetStreamPublisher(nc, 5_000);
     try {
