@@ -3,7 +3,7 @@ import { after, before, it } from 'node:test';
 import { startFakeFediverse, type FakeFediverse } from '../../../test/fakes/fediverse/fediverse-server.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { eventually } from '../../../test/support/eventually.js';
-import { metricSample, startFederationServer, TRUSTING_FEDERATION, type FederationServer } from '../../../test/support/federation-server.js';
+import { metricSample, startFederationServer, TRUSTING_FEDERATION, type FederationServer } from './federation-test-server.js';
 import { STREAMS, createMemoryBus, createNatsBus, type Bus } from '../bus/index.js';
 import { FEDERATION_METRIC_NAMES } from '../observability/index.js';
 import type { Federation } from './index.js';

@@ -4,7 +4,7 @@ import { SCHEMA_VERSION, type LiveMetadata } from '@live-upload/schema';
 import { startFakeFediverse, type FakeFediverse } from '../../../test/fakes/fediverse/fediverse-server.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
-import { FEDERATION_ADMIN_TOKEN, TRUSTING_FEDERATION, metricSample, startFederationServer, type FederationServer } from '../../../test/support/federation-server.js';
+import { FEDERATION_ADMIN_TOKEN, TRUSTING_FEDERATION, metricSample, startFederationServer, type FederationServer } from './federation-test-server.js';
 import { auditRecordSchema, type AuditRecord } from '../audit/index.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, encodeJson, type Bus } from '../bus/index.js';
 

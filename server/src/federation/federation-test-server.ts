@@ -2,14 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { Registry } from 'prom-client';
-import { AuditLog } from '../../server/src/audit/index.js';
-import type { Bus } from '../../server/src/bus/index.js';
-import { Federation, type FederationSettings } from '../../server/src/federation/index.js';
-import type { AppState } from '../../server/src/http/app-state.js';
-import { federationRoutes } from '../../server/src/http/federation-routes.js';
-import { errorHandler } from '../../server/src/http/middleware/error-handler.js';
-import { requireBearer } from '../../server/src/http/middleware/require-bearer.js';
-import { createLogger } from '../../server/src/observability/index.js';
+import { AuditLog } from '../audit/index.js';
+import type { Bus } from '../bus/index.js';
+import { Federation, type FederationSettings } from './index.js';
+import type { AppState } from '../http/app-state.js';
+import { federationRoutes } from '../http/federation-routes.js';
+import { errorHandler } from '../http/middleware/error-handler.js';
+import { requireBearer } from '../http/middleware/require-bearer.js';
+import { createLogger } from '../observability/index.js';
 
 /** The admin bearer of `startFederationServer`. */
 export const FEDERATION_ADMIN_TOKEN = 'federation-admin-token';
@@ -26,7 +26,8 @@ export interface FederationServer {
 }
 
 /**
- * Our federation for tests that need it without the whole server: the real `Federation` and its
+ * For tests only (kept beside the module, as `bus.contract.ts` is, so that it uses the server's
+ * own Koa). Our federation for tests that need it without the whole server: the real `Federation` and its
  * routes on Koa with the app's error handler, on a real port (so a fake fediverse server can
  * fetch our actor and check our signatures). Only the channel `acme/news` exists.
  */
