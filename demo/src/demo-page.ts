@@ -107,15 +107,36 @@ function learnChannelStatus(status: string): void {
   render();
 }
 
-const badge = document.querySelector('#demo-badge');
+/** The broadcast whose audience the page links to: the current one, else the last one this page saw. */
+let audienceBroadcast: string | undefined;
+
+/**
+ * Points the Audience card's link at the publisher's audience page of the broadcast the badge
+ * shows (its record from the live-status stream carries the canonical id).
+ */
+function learnBroadcast(channel: string, status: string, canonicalId: unknown): void {
+  if (typeof canonicalId === 'string' && canonicalId.startsWith('stream:')) audienceBroadcast = canonicalId;
+  const link = document.querySelector<HTMLAnchorElement>('#audience-link');
+  const none = document.querySelector<HTMLElement>('#audience-none');
+  if (!link || !audienceBroadcast) return;
+  link.href = `/c/${channel}/broadcasts/${encodeURIComponent(audienceBroadcast)}/audience`;
+  link.textContent = status === 'live' ? 'Open the audience page of this broadcast' : 'Open the audience page of the last broadcast';
+  link.hidden = false;
+  if (none) none.hidden = true;
+}
+
+type BadgeRecord = { channel: string; title: string | null; seq: number; canonical_id?: unknown };
+const badge = document.querySelector<HTMLElement & { record?: BadgeRecord }>('#demo-badge');
 badge?.addEventListener('live-status-change', (event) => {
-  const { status, record } = (event as CustomEvent<{ status: string; record: { title: string | null; seq: number } }>).detail;
+  const { status, record } = (event as CustomEvent<{ status: string; record: BadgeRecord }>).detail;
   note(`badge: ${status}${record.title ? ` "${record.title}"` : ''} (seq ${record.seq})`);
   learnChannelStatus(status);
+  learnBroadcast(record.channel, status, record.canonical_id);
 });
 // The badge may have heard its first status before this script ran: it reflects it as `status`.
 const statusSoFar = badge?.getAttribute('status');
 if (statusSoFar) learnChannelStatus(statusSoFar);
+if (statusSoFar && badge?.record) learnBroadcast(badge.record.channel, statusSoFar, badge.record.canonical_id);
 
 const upload = document.querySelector('#demo-upload');
 upload?.addEventListener('live-clip-ready', (event) => {
