@@ -7,7 +7,8 @@ export { OUTBOUND_AUDIT_ACTIONS } from './outbound-audit.js';
 export { OUTBOUND_METRIC_NAMES } from './outbound-metrics.js';
 export { WEBHOOK_HEADERS, signWebhook, webhookHeaders } from './sign-webhook.js';
 export { generateWebhookSecret, parseWebhookSecret, WEBHOOK_SECRET_PREFIX } from './webhook-secret.js';
-export { createSenderAgents, pinnedLookup, sendWebhook, type SenderAgents } from './send-webhook.js';
+export { pinnedLookup } from './pinned-lookup.js';
+export { createSenderAgents, sendWebhook, type SenderAgents } from './send-webhook.js';
 export {
   resolveDeliveryTarget,
   parseWebhookUrl,

@@ -1,6 +1,5 @@
 import { Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { LookupFunction } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { ResolvedAddress } from './delivery-target.js';
 import type { WebhookPools } from './webhook-pools.js';
@@ -46,21 +45,6 @@ export function createSenderAgents(maxSockets = 256): SenderAgents {
       http.destroy();
       https.destroy();
     },
-  };
-}
-
-/**
- * A resolver that answers every name with the pinned address: the connection goes to the address
- * the SSRF guard checked (`resolveDeliveryTarget`), whatever DNS answers now. Also used by the
- * VOD ingest's guarded GET.
- */
-export function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
-  return (_hostname, options, callback) => {
-    if (typeof options === 'object' && options !== null && (options as { all?: boolean }).all) {
-      (callback as unknown as (error: null, addresses: { address: string; family: number }[]) => void)(null, [{ address: pinned.address, family: pinned.family }]);
-    } else {
-      callback(null, pinned.address, pinned.family);
-    }
   };
 }
 

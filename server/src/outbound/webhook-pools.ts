@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { ResolvedAddress } from './delivery-target.js';
-import { pinnedLookup } from './send-webhook.js';
+import { pinnedLookup } from './pinned-lookup.js';
 
 /** Connections to one receiver at once from one process (a subscriber's own cap is at most 64). */
 const MAX_CONNECTIONS_PER_RECEIVER = 256;
