@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, transform, type Metafile, type Plugin } from 'esbuild';
+import { buildFFmpegCores, checkFFmpegCoreDirs } from './ffmpeg-cores.js';
 
 const elementDir = fileURLToPath(new URL('..', import.meta.url));
 const rootTsconfig = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
@@ -20,7 +21,9 @@ const FFMPEG_WORKER_ENTRY = createRequire(join(elementDir, 'package.json')).reso
 
 /**
  * Lists every file of `element/dist` the server may serve (`server/src/http/element-assets-route.ts`
- * reads it): the lazy chunks have content hashes in their names, so the list is written per build.
+ * reads it): the lazy chunks and the FFmpeg.wasm cores' directories have content hashes in their
+ * names, so the list is written per build. `{ files: string[], packageFiles: { [name]: PackageFile } }`:
+ * `packageFiles` are served from an installed package (the cores' wasm), not from `element/dist`.
  */
 export const ELEMENT_ASSET_LIST = 'assets.json';
 
@@ -36,7 +39,9 @@ export interface BuildElementOptions {
 export interface BuildElementResult {
   /**
    * Output files by path under the output directory: `live-badge.js`, `live-upload.js`, its lazy
-   * `chunks/*.js`, `ffmpeg/ffmpeg-worker.js`, `assets.json`, and with source maps their `.map`s.
+   * `chunks/*.js`, `ffmpeg/ffmpeg-worker.js`, the FFmpeg.wasm cores' JavaScript
+   * (`ffmpeg/core-*-{version}-{hash}/*.js`, see `ffmpeg-cores.ts`), `assets.json`, and with
+   * source maps their `.map`s.
    */
   readonly files: ReadonlyMap<string, Uint8Array>;
   readonly metafile: Metafile;
@@ -82,12 +87,15 @@ const common = {
  * - `live-badge.js`: `<live-badge>` alone, one file;
  * - `live-upload.js`: `<live-upload>` (and the badge) with hls.js, FFmpeg.wasm's class and
  *   tus-js-client split into `chunks/*-[hash].js`, loaded by dynamic `import()` when first needed;
- * - `ffmpeg/ffmpeg-worker.js`: `@ffmpeg/ffmpeg`'s worker as one file.
+ * - `ffmpeg/ffmpeg-worker.js`: `@ffmpeg/ffmpeg`'s worker as one file;
+ * - the FFmpeg.wasm cores' JavaScript in their versioned directories (`ffmpeg-cores.ts`); fails
+ *   when the element's `FFMPEG_CORE_DIRS` do not name the installed cores.
  */
 export async function buildElement(options: BuildElementOptions = {}): Promise<BuildElementResult> {
   const outdir = options.outdir ?? join(elementDir, 'dist');
   const sourcemap = (options.sourcemap ?? true) ? ('linked' as const) : false;
-  const [badge, upload, worker] = await Promise.all([
+  const [cores, badge, upload, worker] = await Promise.all([
+    buildFFmpegCores(),
     build({ ...common, entryPoints: { 'live-badge': LIVE_BADGE_ENTRY }, outdir, sourcemap, plugins: [minifyLitCss] }),
     build({
       ...common,
@@ -101,8 +109,10 @@ export async function buildElement(options: BuildElementOptions = {}): Promise<B
     build({ ...common, entryPoints: { 'ffmpeg/ffmpeg-worker': FFMPEG_WORKER_ENTRY }, outdir, sourcemap: false }),
   ]);
   const outputs = [...badge.outputFiles, ...upload.outputFiles, ...worker.outputFiles];
+  checkFFmpegCoreDirs(cores.dirs);
   const files = new Map(outputs.map((file) => [relative(outdir, file.path).split('\\').join('/'), file.contents] as const));
-  files.set(ELEMENT_ASSET_LIST, new TextEncoder().encode(`${JSON.stringify({ files: [...files.keys()].sort() }, null, 2)}\n`));
+  for (const [name, contents] of cores.files) files.set(name, contents);
+  files.set(ELEMENT_ASSET_LIST, new TextEncoder().encode(`${JSON.stringify({ files: [...files.keys()].sort(), packageFiles: cores.packageFiles }, null, 2)}\n`));
   if (options.write ?? true) {
     await Promise.all(
       [...files].map(async ([name, contents]) => {

@@ -1,13 +1,18 @@
 import { encodeArgs, parseMediaInfo, progressFromLog, remuxArgs, replayRemuxArgs, type CutRange, type EncodeOptions, type MediaInfo } from './ffmpeg-args.js';
+import { FFMPEG_CORE_DIRS } from './ffmpeg-core-dirs.js';
+import { encoderThreads, pthreadPoolSize, PTHREAD_POOL_PARAM } from './ffmpeg-thread-pool.js';
 import { FFmpegWorkerClient, FFmpegWorkerError, type FFmpegCoreUrls } from './ffmpeg-worker-client.js';
 
 export { FFmpegWorkerError };
 
-/** Where the FFmpeg.wasm files are served, relative to the asset base (`{endpoint}/element/`). */
+/**
+ * Where the FFmpeg.wasm files are served, relative to the asset base (`{endpoint}/element/`):
+ * the cores from directories named by version and content (`FFMPEG_CORE_DIRS`), cached for a year.
+ */
 export const FFMPEG_ASSETS = {
   classWorker: 'ffmpeg/ffmpeg-worker.js',
-  core: { js: 'ffmpeg/core/ffmpeg-core.js', wasm: 'ffmpeg/core/ffmpeg-core.wasm' },
-  coreMt: { js: 'ffmpeg/core-mt/ffmpeg-core.js', wasm: 'ffmpeg/core-mt/ffmpeg-core.wasm', worker: 'ffmpeg/core-mt/ffmpeg-core.worker.js' },
+  core: { js: `${FFMPEG_CORE_DIRS.core}ffmpeg-core.js`, wasm: `${FFMPEG_CORE_DIRS.core}ffmpeg-core.wasm` },
+  coreMt: { js: `${FFMPEG_CORE_DIRS.coreMt}ffmpeg-core.js`, wasm: `${FFMPEG_CORE_DIRS.coreMt}ffmpeg-core.wasm`, worker: `${FFMPEG_CORE_DIRS.coreMt}ffmpeg-core.worker.js` },
 } as const;
 
 /** Thrown (as the rejection) when `cancel()` stopped a running job. */
@@ -31,9 +36,6 @@ export type ProgressListener = (fraction: number) => void;
 /** Which FFmpeg.wasm core ran (or will run) the jobs. */
 export type TranscoderCore = 'core-mt' | 'core';
 
-/** x264 threads on the multi-thread core: one per CPU, at most this many. */
-const MAX_ENCODER_THREADS = 8;
-
 /**
  * `args` adjusted for `@ffmpeg/core-mt` 0.12.10: when x264 runs more than one lookahead
  * thread (its default from 6 frame threads up, and with `sliced-threads`) a pthread traps with
@@ -41,19 +43,29 @@ const MAX_ENCODER_THREADS = 8;
  * pointers cast to another signature, which WebAssembly's `call_indirect` rejects); the main
  * thread then unwinds with the string "unwind" and the core's `exec` wrapper, reading
  * `.message` of it, fails with "Cannot read properties of undefined (reading 'startsWith')".
- * So libx264 gets `lookahead-threads=1` and one frame thread per CPU (the speed-up). Args
- * without libx264 are returned as they are.
+ * So libx264 gets `lookahead-threads=1` and one frame thread per CPU (`encoderThreads`: the
+ * speed-up). Args without libx264 are returned as they are.
  */
 export function multiThreadCoreArgs(args: readonly string[], threads: number): string[] {
   const codec = args.findIndex((arg, i) => (arg === '-c:v' || arg === '-vcodec') && args[i + 1] === 'libx264');
   if (codec < 0) return [...args];
-  const count = String(Math.min(MAX_ENCODER_THREADS, Math.max(1, Math.floor(threads) || 1)));
+  const count = String(encoderThreads(threads));
   const params = args.indexOf('-x264-params');
   const adjusted = [...args];
   if (params >= 0 && params + 1 < adjusted.length) adjusted[params + 1] = `${adjusted[params + 1]}:lookahead-threads=1`;
   const extra = params >= 0 ? ['-threads', count] : ['-threads', count, '-x264-params', 'lookahead-threads=1'];
   adjusted.splice(codec + 2, 0, ...extra);
   return adjusted;
+}
+
+/**
+ * The multi-thread core's URL with its pthread pool sized for this machine's CPUs
+ * (`PTHREAD_POOL_PARAM`, `pthreadPoolSize`), instead of the fixed 32 workers the core would start.
+ */
+export function multiThreadCoreUrl(coreUrl: string, hardwareConcurrency: number): string {
+  const url = new URL(coreUrl);
+  url.searchParams.set(PTHREAD_POOL_PARAM, String(pthreadPoolSize(hardwareConcurrency)));
+  return url.href;
 }
 
 /**
@@ -72,7 +84,7 @@ export function ffmpegWorkerSource(workerUrl: string, pageOrigin: string = locat
   return { url, shim: true, revoke: () => URL.revokeObjectURL(url) };
 }
 
-/** How long an idle worker (and the ~30 MB core in it, and the multi-thread core's 32 pthread workers) is kept for the next job. */
+/** How long an idle worker (and the ~30 MB core in it, and the multi-thread core's pthread workers) is kept for the next job. */
 export const FFMPEG_IDLE_MS = 30_000;
 
 export interface MediaTranscoderOptions {
@@ -182,7 +194,7 @@ export class MediaTranscoder {
         });
         this.#client = worker;
         const urls: FFmpegCoreUrls = this.#multiThread
-          ? { coreURL: url(FFMPEG_ASSETS.coreMt.js), wasmURL: url(FFMPEG_ASSETS.coreMt.wasm), workerURL: url(FFMPEG_ASSETS.coreMt.worker) }
+          ? { coreURL: multiThreadCoreUrl(url(FFMPEG_ASSETS.coreMt.js), navigator.hardwareConcurrency), wasmURL: url(FFMPEG_ASSETS.coreMt.wasm), workerURL: url(FFMPEG_ASSETS.coreMt.worker) }
           : { coreURL: url(FFMPEG_ASSETS.core.js), wasmURL: url(FFMPEG_ASSETS.core.wasm) };
         try {
           await worker.load(urls);
