@@ -1,9 +1,11 @@
 /**
  * `MediaTranscoder` in Chromium with FFmpeg.wasm served from the page's own origin: on a
  * cross-origin-isolated page (COOP `same-origin` + COEP `require-corp`) it runs the multi-thread
- * core (`@ffmpeg/core-mt`), on a plain page the single-thread core; either way a stream-copy
- * remux and a re-encode of an H.264 MP4 come out as valid MP4 (checked with the native ffprobe)
- * with progress on the way. The re-encode is timed on both cores with the same input.
+ * core (`@ffmpeg/core-mt`, as the element build writes it: pthread pool sized by its URL), on a
+ * plain page the single-thread core; either way a stream-copy remux and a re-encode of an H.264
+ * MP4 come out as valid MP4 (checked with the native ffprobe) with progress on the way, also on
+ * a machine that reports 16 CPUs (where the core's fixed pool of 32 workers hung the re-encode).
+ * The re-encode is timed on both cores with the same input.
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import type { MediaTranscoder } from '../../element/src/live-upload/media-transcoder.js';
+import { FFMPEG_ASSETS, type MediaTranscoder } from '../../element/src/live-upload/media-transcoder.js';
 import { FFMPEG_WORKER_HEADERS } from '../../server/src/http/element-assets-route.js';
 import { probeMedia, runFfmpeg, type MediaProbe } from '../../server/src/media/index.js';
 import { ensureBrowserBundles, launchChromium } from '../support/browser.js';
@@ -23,14 +25,21 @@ import { ensureBrowserBundles, launchChromium } from '../support/browser.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const elementDist = join(root, 'element/dist/');
 
-/** The same table as `server/src/http/element-assets-route.ts`: the cores from their installed packages. */
+/**
+ * What `server/src/http/element-assets-route.ts` serves of the cores, at the versioned paths the
+ * element asks for: their JavaScript as the element build wrote it into `element/dist`, their
+ * wasm from the installed packages. `[file, content type]`.
+ */
 const FFMPEG_FILES: Readonly<Record<string, readonly [string, string]>> = {
-  '/element/ffmpeg/core/ffmpeg-core.js': ['@ffmpeg/core', 'text/javascript'],
-  '/element/ffmpeg/core/ffmpeg-core.wasm': ['@ffmpeg/core/wasm', 'application/wasm'],
-  '/element/ffmpeg/core-mt/ffmpeg-core.js': ['@ffmpeg/core-mt', 'text/javascript'],
-  '/element/ffmpeg/core-mt/ffmpeg-core.wasm': ['@ffmpeg/core-mt/wasm', 'application/wasm'],
-  '/element/ffmpeg/core-mt/ffmpeg-core.worker.js': ['@ffmpeg/core-mt/worker', 'text/javascript'],
+  [FFMPEG_ASSETS.core.js]: [join(elementDist, FFMPEG_ASSETS.core.js), 'text/javascript'],
+  [FFMPEG_ASSETS.core.wasm]: [fileURLToPath(import.meta.resolve('@ffmpeg/core/wasm')), 'application/wasm'],
+  [FFMPEG_ASSETS.coreMt.js]: [join(elementDist, FFMPEG_ASSETS.coreMt.js), 'text/javascript'],
+  [FFMPEG_ASSETS.coreMt.wasm]: [fileURLToPath(import.meta.resolve('@ffmpeg/core-mt/wasm')), 'application/wasm'],
+  [FFMPEG_ASSETS.coreMt.worker]: [join(elementDist, FFMPEG_ASSETS.coreMt.worker), 'text/javascript'],
 };
+
+/** How many logical CPUs the page and its FFmpeg worker report under `/cpus{n}/element/`: enough that ffmpeg's own thread counts overflowed the core's fixed pool. */
+const MANY_CPUS = 16;
 
 /** The inputs: 4 s of 30 fps H.264 + AAC, keyframe every second, moov at the end; 640x360 and (for timing) 1280x720. */
 const INPUT_SECONDS = 4;
@@ -100,20 +109,28 @@ async function startHarness(): Promise<Harness> {
   await ensureBrowserBundles();
   const dir = await mkdtemp(join(tmpdir(), 'ffmpeg-mt-'));
   const [input, input720p, transcoderJs] = await Promise.all([makeInput(dir, 640, 360), makeInput(dir, 1280, 720), bundleTranscoder()]);
-  const send = (res: ServerResponse, status: number, type: string, body: Uint8Array | string, isolated: boolean, worker = false): void => {
+  const send = (res: ServerResponse, status: number, type: string, body: Uint8Array | string, isolated: boolean, worker = false, cache = 'no-store'): void => {
     // Worker scripts get what the real route gives them (an isolated page starts only isolated workers).
-    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...(isolated ? ISOLATION_HEADERS : {}), ...(worker ? FFMPEG_WORKER_HEADERS : {}) });
+    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': cache, ...(isolated ? ISOLATION_HEADERS : {}), ...(worker ? FFMPEG_WORKER_HEADERS : {}) });
     res.end(body);
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    let path = new URL(req.url ?? '/', 'http://x').pathname;
+    // `/cpus{n}/element/...`: the same files, the FFmpeg worker reporting n logical CPUs.
+    const cpus = /^\/cpus(\d+)(\/element\/.*)$/.exec(path);
+    if (cpus) path = cpus[2]!;
+    if (path === '/element/ffmpeg/ffmpeg-worker.js' && cpus) {
+      const reported = `Object.defineProperty(WorkerNavigator.prototype, 'hardwareConcurrency', { get: () => ${Number(cpus[1])} });\n`;
+      return send(res, 200, 'text/javascript', reported + (await readFile(join(elementDist, 'ffmpeg/ffmpeg-worker.js'), 'utf8')), false, true);
+    }
     if (path === '/isolated.html' || path === '/plain.html') return send(res, 200, 'text/html', PAGE, path === '/isolated.html');
     if (path === '/transcoder.js') return send(res, 200, 'text/javascript', transcoderJs, false);
     if (path === '/input.mp4') return send(res, 200, 'video/mp4', await readFile(input), false);
     if (path === '/input-720p.mp4') return send(res, 200, 'video/mp4', await readFile(input720p), false);
     if (path === '/element/ffmpeg/ffmpeg-worker.js') return send(res, 200, 'text/javascript', await readFile(join(elementDist, 'ffmpeg/ffmpeg-worker.js')), false, true);
-    const core = Object.hasOwn(FFMPEG_FILES, path) ? FFMPEG_FILES[path] : undefined;
-    if (core) return send(res, 200, core[1], await readFile(fileURLToPath(import.meta.resolve(core[0]))), false, path.endsWith('.worker.js'));
+    const name = path.slice('/element/'.length);
+    const core = path.startsWith('/element/') && Object.hasOwn(FFMPEG_FILES, name) ? FFMPEG_FILES[name] : undefined;
+    if (core) return send(res, 200, core[1], await readFile(core[0]), false, name.endsWith('.worker.js'), 'public, max-age=31536000, immutable');
     send(res, 404, 'text/plain', 'not found', false);
   };
   const server = createServer((req, res) => {
@@ -137,12 +154,15 @@ async function openPage(browser: Browser, url: string): Promise<{ page: Page; co
 /**
  * Runs `job` in the page with a fresh transcoder (on the single-thread core when
  * `forceSingleThread`, on the page's default otherwise), preloaded so `ms` is the job alone.
+ * With `cpus`, the page and the FFmpeg worker report that many logical CPUs.
  */
-function runJob(page: Page, job: Job, input: string, forceSingleThread = false): Promise<JobReport> {
+function runJob(page: Page, job: Job, input: string, forceSingleThread = false, cpus?: number): Promise<JobReport> {
   return page.evaluate(
-    async ([kind, seconds, inputPath, singleThread]) => {
+    async ([kind, seconds, inputPath, singleThread, reportedCpus]) => {
       const { MediaTranscoder } = window as unknown as PageGlobals;
-      const transcoder = singleThread ? new MediaTranscoder(`${location.origin}/element/`, false) : new MediaTranscoder(`${location.origin}/element/`);
+      if (reportedCpus !== undefined) Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { configurable: true, get: () => reportedCpus });
+      const assetBase = `${location.origin}${reportedCpus === undefined ? '' : `/cpus${reportedCpus}`}/element/`;
+      const transcoder = singleThread ? new MediaTranscoder(assetBase, false) : new MediaTranscoder(assetBase);
       try {
         const bytes = new Uint8Array(await (await fetch(inputPath)).arrayBuffer());
         await transcoder.preload();
@@ -160,7 +180,7 @@ function runJob(page: Page, job: Job, input: string, forceSingleThread = false):
         transcoder.cancel();
       }
     },
-    [job, INPUT_SECONDS, input, forceSingleThread] as const,
+    [job, INPUT_SECONDS, input, forceSingleThread, cpus] as const,
   );
 }
 
@@ -220,6 +240,29 @@ describe('MediaTranscoder with FFmpeg.wasm from our own origin', { timeout: 600_
       }
       assert.deepEqual(trouble(console), []);
     } finally {
+      await page.close();
+    }
+  });
+
+  test(`on a machine that reports ${MANY_CPUS} CPUs the multi-thread core re-encodes without hanging: every thread it starts has a worker in its pool`, async () => {
+    const { page, console } = await openPage(browser, `${harness.origin}/isolated.html`);
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    try {
+      for (const job of ['remux', 'encode'] as const) {
+        // With ffmpeg's own thread counts an encode needs more threads than the core's fixed pool
+        // of 32 from 12 CPUs up (36 there) and hangs for good: a deadline, not the suite's timeout.
+        const hung = new Promise<never>((_resolve, reject) => {
+          deadline = setTimeout(() => reject(new Error(`the ${job} on ${MANY_CPUS} CPUs did not finish in 4 minutes: a thread without a pooled worker hangs the core`)), 240_000);
+        });
+        const report = await Promise.race([runJob(page, job, '/input.mp4', false, MANY_CPUS), hung]);
+        clearTimeout(deadline);
+        assert.equal(report.core, 'core-mt', `${job} fell back to the single-thread core: ${trouble(console).join('\n')}`);
+        assertProgress(report.fractions, job);
+        assertH264Mp4(await probeOutput(harness.dir, `many-cpus-${job}.mp4`, report.output), job === 'remux' ? 2 : INPUT_SECONDS, 0.15);
+      }
+      assert.deepEqual(trouble(console), []);
+    } finally {
+      clearTimeout(deadline);
       await page.close();
     }
   });
