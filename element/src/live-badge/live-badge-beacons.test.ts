@@ -3,6 +3,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import { liveServer, statusReached, TEST_CHANNEL } from '../testing/live-server.js';
 import { after, before, describe, it } from '../testing/mocha.js';
 import type { LiveUpload } from '../live-upload/live-upload.js';
+import { referrerOrigin } from '../live-upload/viewing-beacons-session.js';
 import '../live-upload/live-upload.js';
 import type { LiveBadge } from './live-badge.js';
 import './live-badge.js';
@@ -27,6 +28,14 @@ function recordBeacons(): { readonly sent: SentBeacon[]; restore(): void } {
 const audienceOf = (canonicalId: string) => executeServerCommand<{ by_surface: Record<string, { viewer_minutes: number }> }, { canonicalId: string }>('live-audience', { canonicalId });
 
 describe('<live-badge> audience beacons (issue 27)', () => {
+  it('sends a referrer as its origin alone (never its path or query), direct for none or this page', () => {
+    expect(referrerOrigin('https://www.twitch.tv/acme_live?token=secret', 'https://blog.example')).to.equal('https://www.twitch.tv');
+    expect(referrerOrigin('https://blog.example/other-post', 'https://blog.example')).to.equal('direct');
+    expect(referrerOrigin('', 'https://blog.example')).to.equal('direct');
+    expect(referrerOrigin('javascript:alert(1)', undefined)).to.equal('direct');
+    expect(referrerOrigin('https://news.example/a', undefined)).to.equal('https://news.example');
+  });
+
   let endpoint = '';
   before(async function () {
     this.timeout(60_000);

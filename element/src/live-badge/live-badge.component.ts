@@ -4,7 +4,7 @@ import { createLiveEvent } from '../events.js';
 import { LangController } from '../lang-controller.js';
 import { formatLabel, labelLocale, resolveLabels, type LiveLabels } from '../labels.js';
 import { documentLiveStatusRegistry } from '../live-status-connection.js';
-import { ViewingBeaconSession } from '../live-upload/viewing-beacons-session.js';
+import { referrerOrigin, ViewingBeaconSession } from '../live-upload/viewing-beacons-session.js';
 import { liveBadgeStyles } from './live-badge.styles.js';
 
 /**
@@ -77,7 +77,7 @@ export class LiveBadge extends LitElement {
   #followed = '';
   #unfollow: (() => void) | undefined;
   #lang = new LangController(this);
-  readonly #beacons = new ViewingBeaconSession(() => ({ endpoint: this.endpoint, channel: this.channel, canonicalId: this.#liveBroadcast(), surface: 'badge', disabled: this.#quiet() }));
+  readonly #beacons = new ViewingBeaconSession(() => ({ endpoint: this.endpoint, channel: this.channel, canonicalId: this.#liveBroadcast(), surface: 'badge', disabled: this.#quiet() }), referrerOrigin);
   readonly #onVisibility = () => this.#beaconWhileSeen();
 
   override connectedCallback(): void {

@@ -1,4 +1,4 @@
-import { BEACON_HEARTBEAT_S, originOf, referralSourceOf, type BeaconEvent, type BeaconSurface } from '@live-upload/schema';
+import { BEACON_HEARTBEAT_S, originOf, type BeaconEvent, type BeaconSurface } from '@live-upload/schema';
 
 /** What the beacons need to know, read at each send. */
 export interface ViewingBeaconSettings {
@@ -11,6 +11,23 @@ export interface ViewingBeaconSettings {
   /** `no-beacons`: the page opted out; nothing is sent. */
   readonly disabled: boolean;
 }
+
+/**
+ * Reduces `document.referrer` before it leaves the page: to a provider or an origin, never a path
+ * or query (`referralSourceOf`; the server reduces again with it). `pageOrigin` is undefined in
+ * the oEmbed iframe, where the referrer is the embedding page.
+ */
+export type ReferrerReducer = (referrer: string, pageOrigin: string | undefined) => string;
+
+/**
+ * A referrer's origin alone, `direct` for none or this page's own: what `referralSourceOf` keeps
+ * of it but for naming known providers, which the server does. For the badge, whose bundle the
+ * provider and search host lists would grow by a sixth.
+ */
+export const referrerOrigin: ReferrerReducer = (referrer, pageOrigin) => {
+  const origin = originOf(referrer);
+  return origin && origin !== pageOrigin ? origin : 'direct';
+};
 
 /** Sends one beacon body to a URL; `navigator.sendBeacon` in a browser. */
 export type BeaconSender = (url: string, body: string) => boolean;
@@ -41,6 +58,7 @@ export class ViewingBeaconSession {
 
   constructor(
     private readonly settings: () => ViewingBeaconSettings,
+    private readonly reduceReferrer: ReferrerReducer,
     private readonly send: BeaconSender = sendBeacon,
   ) {}
 
@@ -78,7 +96,7 @@ export class ViewingBeaconSession {
       event,
       surface: settings.surface,
       ...(settings.surface !== 'landing' && hostOrigin ? { host_origin: hostOrigin } : {}),
-      referrer: referralSourceOf(referrer, settings.surface === 'oembed' ? undefined : pageOrigin),
+      referrer: this.reduceReferrer(referrer, settings.surface === 'oembed' ? undefined : pageOrigin),
       session: this.#session,
       ...(n === undefined ? {} : { n }),
     };

@@ -1,3 +1,4 @@
+import { referralSourceOf } from '@live-upload/schema';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { LIVE_EVENTS, type LiveClipReadyDetail } from '../events.js';
 import { ViewingBeaconSession, type BeaconSender, type ViewingBeaconSettings } from './viewing-beacons-session.js';
@@ -30,7 +31,7 @@ export class ViewingBeacons implements ReactiveController {
     settings: () => ViewingBeaconSettings,
     send?: BeaconSender,
   ) {
-    this.#session = new ViewingBeaconSession(settings, send);
+    this.#session = new ViewingBeaconSession(settings, referralSourceOf, send);
     host.addController(this);
   }
 
