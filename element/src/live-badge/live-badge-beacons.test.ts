@@ -46,21 +46,24 @@ describe('<live-badge> audience beacons (issue 27)', () => {
     await liveServer.goOffline();
   });
 
-  it('alone sends a start beacon of surface badge that the server counts; with no-beacons or inside <live-upload> none', async function () {
+  it('alone sends a start beacon of surface badge that the server counts; with no-beacons or inside <live-upload> none; one session per page', async function () {
     this.timeout(60_000);
     const recorder = recordBeacons();
     try {
       const quiet = await fixture<LiveBadge>(html`<live-badge endpoint=${endpoint} channel=${TEST_CHANNEL} no-beacons></live-badge>`);
       const player = await fixture<LiveUpload>(html`<live-upload endpoint=${endpoint} channel=${TEST_CHANNEL} no-beacons></live-upload>`);
       const badge = await fixture<LiveBadge>(html`<live-badge endpoint=${endpoint} channel=${TEST_CHANNEL}></live-badge>`);
+      const second = await fixture<LiveBadge>(html`<live-badge endpoint=${endpoint} channel=${TEST_CHANNEL} no-title></live-badge>`);
       const inner = player.shadowRoot!.querySelector<LiveBadge>('live-badge');
       expect(inner, '<live-upload> shows its own badge').to.not.equal(null);
-      await Promise.all([statusReached(quiet, 'live'), statusReached(badge, 'live'), statusReached(inner!, 'live')]);
-      await waitUntil(() => recorder.sent.length > 0, 'a beacon sent', { timeout: 20_000 });
+      await Promise.all([statusReached(quiet, 'live'), statusReached(badge, 'live'), statusReached(second, 'live'), statusReached(inner!, 'live')]);
+      await waitUntil(() => recorder.sent.length >= 2, 'the two badges\' beacons sent', { timeout: 20_000 });
 
       const record = (await (await fetch(`${endpoint}/api/v1/channels/${TEST_CHANNEL}`)).json()) as { canonical_id: string };
-      expect(recorder.sent.length, 'only the badge alone, without no-beacons, sends').to.equal(1);
-      const [start] = recorder.sent;
+      expect(recorder.sent.length, 'only the badges alone, without no-beacons, send').to.equal(2);
+      const [start, alsoStart] = recorder.sent;
+      // One page view, one viewer: every element of the page sends the same session.
+      expect(JSON.parse(alsoStart!.body)).to.deep.equal(JSON.parse(start!.body));
       expect(start!.url).to.equal(`${endpoint}/api/v1/beacons`);
       const body = JSON.parse(start!.body) as Record<string, unknown>;
       expect(body).to.include({ canonical_id: record.canonical_id, channel: TEST_CHANNEL, event: 'start', surface: 'badge', host_origin: location.origin, referrer: 'direct' });

@@ -34,10 +34,29 @@ export type BeaconSender = (url: string, body: string) => boolean;
 
 const sendBeacon: BeaconSender = (url, body) => (typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon(url, body) : false);
 
-/** A viewing session id: 16 random bytes, base64url; one per page view (per element), never stored. */
+/** A viewing session id: 16 random bytes, base64url; one per page view, never stored. */
 function newViewingSession(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The page view's session and its clip and upload numbers. */
+interface PageView {
+  readonly session: string;
+  clips: number;
+  uploads: number;
+}
+
+/**
+ * One per page view, shared by every element on the page, whichever bundle defined it (the
+ * badge's and `<live-upload>`'s are separate files: a global symbol, not a module variable).
+ * So a page with a player and badges is one viewer, and clips numbered across the page never
+ * share a number. In memory only: a reload is a new page view.
+ */
+function pageView(): PageView {
+  const holder = globalThis as { [key: symbol]: PageView | undefined };
+  const key = Symbol.for('live-upload.viewing-session');
+  return (holder[key] ??= { session: newViewingSession(), clips: 0, uploads: 0 });
 }
 
 /**
@@ -45,16 +64,13 @@ function newViewingSession(): string {
  * broadcast when watching begins, a `heartbeat` every 30 s while it goes on, `clip` and `upload`
  * numbered per session, each a `navigator.sendBeacon` of a small text/plain JSON body to
  * `{endpoint}/api/v1/beacons`. No cookie, no storage, no user id: the session id is random per
- * page view and the referrer is reduced to a provider or an origin before it leaves the page.
+ * page view (shared by the page's elements) and the referrer is reduced to a provider or an origin before it leaves the page.
  * Nothing is sent without a canonical id, or when disabled. `<live-upload>`'s player drives it
  * through `ViewingBeacons`; `<live-badge>` alone drives it while it shows a live broadcast.
  */
 export class ViewingBeaconSession {
-  readonly #session = newViewingSession();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #started: string | undefined;
-  #clips = 0;
-  #uploads = 0;
 
   constructor(
     private readonly settings: () => ViewingBeaconSettings,
@@ -76,11 +92,11 @@ export class ViewingBeaconSession {
   }
 
   clipMade(): void {
-    this.#beacon('clip', ++this.#clips);
+    this.#beacon('clip', ++pageView().clips);
   }
 
   uploadDone(): void {
-    this.#beacon('upload', ++this.#uploads);
+    this.#beacon('upload', ++pageView().uploads);
   }
 
   #beacon(event: BeaconEvent, n?: number): boolean {
@@ -97,7 +113,7 @@ export class ViewingBeaconSession {
       surface: settings.surface,
       ...(settings.surface !== 'landing' && hostOrigin ? { host_origin: hostOrigin } : {}),
       referrer: this.reduceReferrer(referrer, settings.surface === 'oembed' ? undefined : pageOrigin),
-      session: this.#session,
+      session: pageView().session,
       ...(n === undefined ? {} : { n }),
     };
     const base = new URL(`${settings.endpoint.replace(/\/$/, '')}/`, location.href);
