@@ -80,10 +80,16 @@ describeEachBus('outbound webhooks', (bus) => {
   const deadLetters = async (id: string) => ((await (await api(`/dead-letters?subscriber=${id}`)).json()) as { dead_letters: Delivery[] }).dead_letters;
   const liveStatus = (webhook: ReceivedWebhook) => webhook.payload?.type === 'live.status';
   let titles = 0;
-  /** A fresh canonical status change on the test channel. */
+  /**
+   * A fresh canonical status change on the test channel; resolves with a predicate for its own
+   * webhook. A title change can be coalesced and emitted after its test moved on, so each test
+   * waits for the status carrying its own title, never just the first one to arrive.
+   */
   const statusChange = async () => {
     titles += 1;
-    await server.goLive(`Title ${titles}`);
+    const title = `Title ${titles}`;
+    await server.goLive(title);
+    return (webhook: ReceivedWebhook) => liveStatus(webhook) && webhook.payload?.data?.['title'] === title;
   };
 
   it('refuses the admin API without the admin token', async () => {
@@ -168,7 +174,8 @@ describeEachBus('outbound webhooks', (bus) => {
     assert.equal(shown.secrets.length, 1);
 
     await server.goLive('Going live for subscribers');
-    const webhook = await target.waitFor((w) => liveStatus(w) && w.payload?.data?.['status'] === 'live');
+    // The titled status: the title change may go out after the go-live, coalesced, and must not reach the next test.
+    const webhook = await target.waitFor((w) => liveStatus(w) && w.payload?.data?.['status'] === 'live' && w.payload.data['title'] === 'Going live for subscribers');
     assert.equal(webhook.verified, true, webhook.failure);
     assert.match(webhook.id ?? '', /^msg_[0-9a-f]{32}$/);
     assert.equal(webhook.path, '/hooks');
@@ -199,8 +206,8 @@ describeEachBus('outbound webhooks', (bus) => {
 
     // A receiver that still has only the old secret verifies, and so does one with only the new.
     target.secrets = [subscriber.secret!];
-    await statusChange();
-    const old = await target.waitFor(liveStatus);
+    const ours = await statusChange();
+    const old = await target.waitFor(ours);
     assert.equal(old.verified, true, old.failure);
     assert.equal(old.signature?.split(' ').length, 2);
     assert.equal(verifyStandardWebhook([after.secret!], old, old.body, Number(old.timestamp)), undefined, 'the new secret verifies too');
@@ -211,8 +218,8 @@ describeEachBus('outbound webhooks', (bus) => {
   it('retries a receiver that hangs, then answers 500, until it succeeds', async () => {
     const target = await receiver({ secrets: [SECRET_A], script: perIdScript(['hang', 500, 204]) });
     const subscriber = await subscribe({ url: target.url, events: ['live.status'], secret: SECRET_A });
-    await statusChange();
-    const first = await target.waitFor(liveStatus);
+    const ours = await statusChange();
+    const first = await target.waitFor(ours);
     const delivered = await target.waitFor((w) => w.id === first.id && w.answer === 204, 15_000);
     const attempts = target.received.filter((w) => w.id === first.id);
     assert.deepEqual(attempts.map((w) => w.answer), ['hang', 500, 204]);
@@ -229,8 +236,8 @@ describeEachBus('outbound webhooks', (bus) => {
   it('dead-letters a delivery after the retry budget, and replays it on request', async () => {
     const target = await receiver({ secrets: [SECRET_A], script: () => 500 });
     const subscriber = await subscribe({ url: target.url, events: ['live.status'], secret: SECRET_A });
-    await statusChange();
-    const first = await target.waitFor(liveStatus);
+    const ours = await statusChange();
+    const first = await target.waitFor(ours);
     // Only this webhook's letter: a status change of an earlier test may still reach the new subscriber.
     const dead = await eventually(async () => (await deadLetters(subscriber.id)).find((letter) => letter.webhook_id === first.id), `the dead letter of ${first.id} to settle`);
     assert.equal(dead!.status, 'dead');
@@ -266,6 +273,8 @@ describeEachBus('outbound webhooks', (bus) => {
   it('disables a subscriber whose receiver answers 410 Gone, audits it, and replays after re-enabling', async () => {
     const target = await receiver({ secrets: [SECRET_A], script: () => 410 });
     const subscriber = await subscribe({ url: target.url, events: ['live.status'], secret: SECRET_A });
+    // Whichever status of this change comes first (the go-live's, or the title's) is answered
+    // 410 and disables the subscriber; the earlier tests waited for their own statuses.
     await statusChange();
     const gone = await target.waitFor(liveStatus);
     const [dead] = await eventually(async () => {
