@@ -1,4 +1,4 @@
-import { isLiveStatus, parseCanonicalId, parseChannelRef, type LiveStatusSummary } from '@live-upload/schema';
+import { canonicalIdChannel, isLiveStatus, parseChannelRef, type LiveStatusSummary } from '@live-upload/schema';
 
 /*
  * A small hand-written check instead of the zod schema, which would add ~440 KB to the badge
@@ -58,7 +58,7 @@ export interface ReplayProgress {
 export function parseReplayProgress(data: string): ReplayProgress | undefined {
   try {
     const frame = JSON.parse(data) as { canonical_id?: unknown; state?: unknown; percent?: unknown };
-    const stream = typeof frame.canonical_id === 'string' ? parseCanonicalId(frame.canonical_id) : undefined;
+    const stream = typeof frame.canonical_id === 'string' ? canonicalIdChannel(frame.canonical_id) : undefined;
     if (!stream || typeof frame.state !== 'string' || frame.state.length > 32) return undefined;
     const percent = typeof frame.percent === 'number' && frame.percent >= 0 && frame.percent <= 100 ? frame.percent : undefined;
     return { channel: `${stream.publisher}/${stream.slug}`, canonicalId: frame.canonical_id as string, state: frame.state, percent };

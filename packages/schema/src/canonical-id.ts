@@ -28,6 +28,16 @@ export function parseCanonicalId(value: string): ParsedCanonicalId | undefined {
   return { publisher, slug, ulid: id, startedAtMs: decodeTime(id) };
 }
 
+/**
+ * The channel a canonical id belongs to, without its start time: `parseCanonicalId` decodes the
+ * ULID's time with the `ulid` package, which a browser bundle that only needs the channel (the
+ * badge's SSE reader) would otherwise carry.
+ */
+export function canonicalIdChannel(value: string): ChannelRef | undefined {
+  const match = CANONICAL_ID_PATTERN.exec(value);
+  return match ? { publisher: match[1]!, slug: match[2]! } : undefined;
+}
+
 export function isCanonicalId(value: string): boolean {
   return CANONICAL_ID_PATTERN.test(value);
 }

@@ -1,7 +1,7 @@
 export { SCHEMA_VERSION, type SchemaVersion } from './version.js';
 export { CHANNEL_PART_PATTERN, parseChannelRef, formatChannelRef, type ChannelRef } from './channel-ref.js';
 export { PROVIDERS, LIVE_STATUSES, isLiveStatus, type ProviderName, type LiveStatus } from './vocabulary.js';
-export { createCanonicalId, parseCanonicalId, isCanonicalId, type ParsedCanonicalId } from './canonical-id.js';
+export { canonicalIdChannel, createCanonicalId, parseCanonicalId, isCanonicalId, type ParsedCanonicalId } from './canonical-id.js';
 export {
   channelRefSchema,
   liveMetadataSchema,
