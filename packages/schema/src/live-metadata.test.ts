@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createCanonicalId, parseCanonicalId } from './canonical-id.js';
+import { canonicalIdChannel, createCanonicalId, parseCanonicalId } from './canonical-id.js';
 import { parseChannelRef } from './channel-ref.js';
 import { defaultBadge } from './badge.js';
 import { liveMetadataJsonSchema, liveMetadataSchema, liveStatusSummarySchema, summarizeLiveMetadata, type LiveMetadata } from './live-metadata.js';
@@ -51,6 +51,12 @@ describe('canonical id', () => {
   it('refuses a channel that is not one', () => {
     assert.throws(() => createCanonicalId({ publisher: '../etc', slug: 'x' }, startedAt), RangeError);
     assert.equal(parseCanonicalId('stream:a:b:not-a-ulid'), undefined);
+  });
+
+  it('names its channel without decoding the time, and only for a canonical id', () => {
+    const id = createCanonicalId({ publisher: 'acme', slug: 'morning-show' }, startedAt);
+    assert.deepEqual(canonicalIdChannel(id), { publisher: 'acme', slug: 'morning-show' });
+    for (const bad of ['stream:a:b:not-a-ulid', `stream:../x:b:${id.slice(-26)}`, `${id}:extra`, '']) assert.equal(canonicalIdChannel(bad), undefined, bad);
   });
 });
 
