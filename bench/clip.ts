@@ -17,12 +17,16 @@
  * worker's start (a round trip to the bare worker), the core's fetch (JS and wasm bodies), a
  * streaming compile of the wasm (`WebAssembly.compileStreaming` of the network response), and the
  * whole `ffmpeg.load` (`MediaTranscoder.preload`: worker, core module, fetch, compile, instantiate
- * and on `core-mt` its pool of pthread workers). Then the two ways the element now avoids a cold
+ * and on `core-mt` its pool of pthread workers, sized by the element: `ffmpeg-thread-pool.ts`),
+ * and on `core-mt` the same load with the core's own fixed pool of 32 workers (its URL without
+ * `pthreads`, what the element loaded before), for comparison in the same run. Then the two ways the element now avoids a cold
  * load, each a first press on a fresh page: a revisit (same browser profile: the core from the
  * HTTP cache, the compiled wasm from Chromium's code cache) and a press a few seconds after the
  * player started (the element's `ClipperPreload`, which loads the core at the first idle moment
  * once the player plays). The "cold" figure above keeps its definition: a first press with
  * nothing loaded and nothing cached.
+ *
+ * The cores come from their versioned, immutable URLs (`FFMPEG_ASSETS`, `element/scripts/ffmpeg-cores.ts`).
  *
  * The cross-origin-isolated page serves `/element/` from its own origin (proxied to the server,
  * as a site that embeds the element on an isolated page does): the multi-thread core runs only
@@ -60,6 +64,8 @@ export interface ClipColdPhases {
   readonly fetchMs: number;
   readonly fetchAndCompileMs: number;
   readonly loadMs: number;
+  /** `core-mt` only: the whole load with the core's own fixed pool of 32 pthread workers. */
+  readonly fixedPoolLoadMs?: number;
 }
 
 export interface ClipCoreResult {
@@ -93,6 +99,8 @@ export interface ClipBenchResult {
   readonly passReencode: boolean;
   /** Every core's first press after the player started (preloaded) under `CLIP_GOALS.coldPressMs`. */
   readonly passColdPress: boolean;
+  /** Every core's cold press (nothing loaded, nothing cached; median) under `CLIP_GOALS.coldPressMs`. */
+  readonly passNothingLoadedPress: boolean;
 }
 
 export interface ClipBenchOptions {
@@ -154,6 +162,13 @@ window.clipPhase = async ({ phase, assetBase }) => {
   }
   if (phase === 'fetch') return measure('core-fetch', () => Promise.all([js, wasm].map(async (url) => (await fetch(url)).arrayBuffer())));
   if (phase === 'compile') return measure('core-fetch-compile', () => WebAssembly.compileStreaming(fetch(wasm)));
+  if (phase === 'load-fixed-pool') {
+    // core-mt's load as before the element sized its pool: the core's URL without \`pthreads\`.
+    const client = new FFmpegWorkerClient(new URL(FFMPEG_ASSETS.classWorker, assetBase).href, () => {});
+    const ms = await measure('ffmpeg-load-fixed-pool', () => client.load({ coreURL: js, wasmURL: wasm, workerURL: new URL(FFMPEG_ASSETS.coreMt.worker, assetBase).href }));
+    client.terminate();
+    return ms;
+  }
   const transcoder = new MediaTranscoder(assetBase);
   const ms = await measure('ffmpeg-load', () => transcoder.preload());
   transcoder.cancel();
@@ -338,6 +353,7 @@ export async function runClipBench(options: ClipBenchOptions = {}): Promise<Clip
         fetchMs: await fresh<number>('clipPhase', { phase: 'fetch', assetBase }),
         fetchAndCompileMs: await fresh<number>('clipPhase', { phase: 'compile', assetBase }),
         loadMs: await fresh<number>('clipPhase', { phase: 'load', assetBase }),
+        ...(isolated ? { fixedPoolLoadMs: await fresh<number>('clipPhase', { phase: 'load-fixed-pool', assetBase }) } : {}),
       };
       const preloadedRounds: { ms: number; preloadMs: number }[] = [];
       for (let round = 0; round < coldRounds; round++) preloadedRounds.push(await fresh<{ ms: number; preloadMs: number }>('clipPreloaded', { segments, clipSeconds, assetBase, pressAfterMs: PRESS_AFTER_PLAYER_START_MS }));
@@ -390,6 +406,7 @@ export async function runClipBench(options: ClipBenchOptions = {}): Promise<Clip
       passPress: cores.some((core) => core.warmMs < CLIP_GOALS.pressToMp4Ms && Math.abs(core.clipDurationS - clipSeconds) <= 2),
       passReencode: reencodeRatio <= CLIP_GOALS.reencodeRatio,
       passColdPress: cores.every((core) => core.preloadedColdMs < CLIP_GOALS.coldPressMs),
+      passNothingLoadedPress: cores.every((core) => core.coldMs < CLIP_GOALS.coldPressMs),
     };
   } finally {
     await browser.close();
@@ -404,7 +421,8 @@ function rounds(values: readonly number[]): string {
 }
 
 function formatPhases(phases: ClipColdPhases): string {
-  return `worker start ${fmt(phases.workerStartMs, 0)} ms, core fetch ${fmt(phases.fetchMs, 0)} ms, fetch + streaming compile ${fmt(phases.fetchAndCompileMs, 0)} ms, whole ffmpeg.load ${fmt(phases.loadMs, 0)} ms`;
+  const fixedPool = phases.fixedPoolLoadMs === undefined ? '' : ` (with the core's own 32 pthread workers: ${fmt(phases.fixedPoolLoadMs, 0)} ms)`;
+  return `worker start ${fmt(phases.workerStartMs, 0)} ms, core fetch ${fmt(phases.fetchMs, 0)} ms, fetch + streaming compile ${fmt(phases.fetchAndCompileMs, 0)} ms, whole ffmpeg.load ${fmt(phases.loadMs, 0)} ms${fixedPool}`;
 }
 
 export function formatClip(result: ClipBenchResult): string {
@@ -418,7 +436,8 @@ export function formatClip(result: ClipBenchResult): string {
     `clip    native ffmpeg same input: re-encode ${fmt(result.nativeReencodeMs, 0)} ms, remux ${fmt(result.nativeRemuxMs, 0)} ms; ` +
       `wasm/native re-encode ${fmt(result.reencodeRatio, 2)}x (goal <= ${CLIP_GOALS.reencodeRatio}x): ${verdict(Number.isNaN(result.reencodeRatio) ? undefined : result.passReencode)}; ` +
       `press -> MP4 goal < ${CLIP_GOALS.pressToMp4Ms} ms: ${verdict(result.passPress)}; ` +
-      `first press after the player started goal < ${CLIP_GOALS.coldPressMs} ms on every core: ${verdict(result.passColdPress)}`,
+      `first press after the player started goal < ${CLIP_GOALS.coldPressMs} ms on every core: ${verdict(result.passColdPress)}; ` +
+      `cold press with nothing loaded < ${CLIP_GOALS.coldPressMs} ms on every core: ${verdict(result.passNothingLoadedPress)}`,
   );
   return lines.join('\n');
 }
