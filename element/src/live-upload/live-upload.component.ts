@@ -1,4 +1,4 @@
-import { html, LitElement, nothing, type PropertyDeclarations, type TemplateResult } from 'lit';
+import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import { createLiveEvent, type LiveTrimChangeDetail } from '../events.js';
 import '../trim-range/trim-range.js';
 import { LangController } from '../lang-controller.js';
@@ -11,10 +11,10 @@ import { FFmpegWorkerError } from './media-transcoder.js';
 import type { RecordingSource } from './media-recording.js';
 import type { PendingUpload } from './pending-uploads.js';
 import { PlayerController } from './player-controller.js';
-import { PublishController, type PublishGrantSource, type PublishState } from './publish-controller.js';
-import { DEFAULT_PUBLISH_MAX_KBPS } from './publish-encoding.js';
+import type { PublishController, PublishGrantSource, PublishState } from './publish-controller.js';
+import { DEFAULT_PUBLISH_MAX_KBPS } from './publish-max-kbps.js';
 import { publishErrorLabel } from './publish-labels.js';
-import { publishTemplate } from './publish-templates.js';
+import type { publishTemplate } from './publish-templates.js';
 import { ReplayController } from './replay-controller.js';
 import { replayTemplate } from './replay-templates.js';
 import { UploadFlowController } from './upload-flow-controller.js';
@@ -198,7 +198,7 @@ export class LiveUpload extends LitElement {
 
   /** The WHIP session's resource URL while one is open (RFC 9725 `Location`). */
   get publishSessionUrl(): string | undefined {
-    return this.#publisher.sessionUrl;
+    return this.#publisher?.controller.sessionUrl;
   }
 
   /** Overrides for the labels chosen from `lang`. */
@@ -278,13 +278,49 @@ export class LiveUpload extends LitElement {
     clipSeconds: this.clipSeconds,
     maxClipSeconds: this.maxClipSeconds,
   }));
-  #publisher = new PublishController(
-    this,
-    this.#view,
-    () => ({ endpoint: this.endpoint, channel: this.channel, grant: this.publishGrant, maxKbps: this.publishMaxKbps, maxShortSidePx: 720 }),
-    (state) => (this.publishState = state),
-  );
+  /** The publisher mode once its lazy chunk is in (`publish-mode.ts`); undefined for a viewer. */
+  #publisher: { readonly controller: PublishController; readonly template: typeof publishTemplate } | undefined;
+  #publisherLoading: Promise<PublishController> | undefined;
   #focusAfterRender = '';
+
+  /**
+   * The publisher mode, loaded on first need (`publish` set, or a publisher method called):
+   * viewers never download it. A chunk that fails to load is reported like a network error,
+   * and the next attempt fetches it again.
+   */
+  #loadPublisher(): Promise<PublishController> {
+    this.#publisherLoading ??= import('./publish-mode.js').then(
+      ({ PublishController, publishTemplate }) => {
+        const controller = new PublishController(
+          this,
+          this.#view,
+          () => ({ endpoint: this.endpoint, channel: this.channel, grant: this.publishGrant, maxKbps: this.publishMaxKbps, maxShortSidePx: 720 }),
+          (state) => (this.publishState = state),
+        );
+        this.#publisher = { controller, template: publishTemplate };
+        this.requestUpdate();
+        return controller;
+      },
+      (error: unknown) => {
+        this.#publisherLoading = undefined;
+        this.#reportError('publish_network', error instanceof Error ? error.message : String(error), () => void this.#loadPublisher().catch(() => {}));
+        throw error;
+      },
+    );
+    return this.#publisherLoading;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('publish') && this.publish && !this.#publisher) this.#loadPublisher().catch(() => {});
+  }
+
+  /** Also waits for the publisher mode's chunk while it loads, so `updateComplete` means its panel is rendered. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const complete = await super.getUpdateComplete();
+    if (!this.#publisherLoading || this.#publisher) return complete;
+    await this.#publisherLoading.catch(() => {});
+    return super.getUpdateComplete();
+  }
 
   protected override updated(): void {
     if (this.#focusAfterRender) {
@@ -378,23 +414,25 @@ export class LiveUpload extends LitElement {
   }
 
   /** Turns on the camera (or screen) and microphone for the publisher's preview (`publish` mode). */
-  startPreview(): Promise<void> {
-    return this.#publisher.startPreview();
+  async startPreview(): Promise<void> {
+    return (await this.#loadPublisher()).startPreview();
   }
 
   /** Go live with a fresh grant from `publishGrant` (`publish` mode, after `startPreview`). */
-  goLive(): Promise<void> {
-    return this.#publisher.goLive();
+  async goLive(): Promise<void> {
+    return (await this.#loadPublisher()).goLive();
   }
 
   /** Ends the broadcast: the WHIP session is deleted; the preview stays on. */
-  endLive(): Promise<void> {
-    return this.#publisher.end();
+  async endLive(): Promise<void> {
+    // Nothing to end before the publisher mode was ever loaded.
+    return this.#publisher?.controller.end();
   }
 
   /** Turns the publisher's capture off (ending a broadcast first). */
-  stopPreview(): Promise<void> {
-    return this.#publisher.stopPreview();
+  async stopPreview(): Promise<void> {
+    // Nothing captured before the publisher mode was ever loaded.
+    return this.#publisher?.controller.stopPreview();
   }
 
   protected override render(): TemplateResult {
@@ -423,7 +461,7 @@ export class LiveUpload extends LitElement {
   #renderPublisher(labels: LiveUploadLabels): TemplateResult {
     return html`<div part="base">
       <live-badge part="badge" exportparts="label: badge-label, dot: badge-dot, title: badge-title, viewers: badge-viewers" channel=${this.channel} endpoint=${this.endpoint}></live-badge>
-      ${publishTemplate(labels, this.#publisher, this.#lang.lang)}
+      ${this.#publisher ? this.#publisher.template(labels, this.#publisher.controller, this.#lang.lang) : nothing}
       <p part="status" role="status" aria-live="polite">${this._message}</p>
       ${this._error
         ? html`<p part="error">

@@ -1,12 +1,11 @@
+import { DEFAULT_PUBLISH_MAX_KBPS } from './publish-max-kbps.js';
+
 /**
  * What the publisher's browser is asked to send: H.264 (packetization-mode 1, what the origin's
  * ffmpeg takes without a transcode of the input) preferred, VP8 otherwise, Opus for sound; at
  * most the bitrate the server's answer allows (`b=AS`) and the element's own cap, and never more
  * than `maxShortSidePx` on the short side (a 4K screen is scaled down by the encoder, not sent).
  */
-
-/** Without a word from the server, video is capped here: a clean 720p30 for the live ladder. */
-export const DEFAULT_PUBLISH_MAX_KBPS = 2500;
 
 /** The video codecs in the order we want them, RTX kept (it carries retransmissions for whichever is chosen). */
 export function preferredVideoCodecs(codecs: readonly RTCRtpCodec[]): RTCRtpCodec[] {
