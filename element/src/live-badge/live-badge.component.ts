@@ -154,14 +154,8 @@ export class LiveBadge extends LitElement {
     const sentence = title ? formatLabel(labels.withTitle, { status: statusText, title }) : statusText;
     // Screen readers get one sentence ("Live: {title}, 12 watching") from the live region; the
     // visible badge says the same in parts and is hidden from them.
-    return html`<span class="visually-hidden" role="status" aria-live="polite" aria-atomic="true"
-      >${viewers ? `${sentence}, ${viewers}` : sentence}</span
-    >${status
-      ? html`<span part="base" aria-hidden="true"
-          ><span part="label"><span part="dot"></span>${statusText}</span
-          ><span part="title">${title || nothing}</span
-          ><span part="viewers">${viewers || nothing}</span
-        ></span>`
+    return html`<span class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">${viewers ? `${sentence}, ${viewers}` : sentence}</span>${status
+      ? html`<span part="base" aria-hidden="true"><span part="label"><span part="dot"></span>${statusText}</span><span part="title">${title || nothing}</span><span part="viewers">${viewers || nothing}</span></span>`
       : nothing}`;
   }
 }

@@ -32,7 +32,7 @@ export const referrerOrigin: ReferrerReducer = (referrer, pageOrigin) => {
 /** Sends one beacon body to a URL; `navigator.sendBeacon` in a browser. */
 export type BeaconSender = (url: string, body: string) => boolean;
 
-const sendBeacon: BeaconSender = (url, body) => (typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon(url, body) : false);
+const sendBeacon: BeaconSender = (url, body) => navigator.sendBeacon?.(url, body) ?? false;
 
 /** A viewing session id: 16 random bytes, base64url; one per page view, never stored. */
 function newViewingSession(): string {
@@ -102,8 +102,8 @@ export class ViewingBeaconSession {
   #beacon(event: BeaconEvent, n?: number): boolean {
     const settings = this.settings();
     if (settings.disabled || !settings.canonicalId || !settings.channel) return false;
-    const referrer = typeof document === 'undefined' ? '' : document.referrer;
-    const pageOrigin = typeof location === 'undefined' ? undefined : location.origin;
+    const referrer = document.referrer;
+    const pageOrigin = location.origin;
     // In the oEmbed iframe the page that embeds us is the referrer; elsewhere it is this page.
     const hostOrigin = settings.surface === 'oembed' ? originOf(referrer) : pageOrigin;
     const body = {
