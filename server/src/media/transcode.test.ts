@@ -66,6 +66,17 @@ describe('transcodeForPublishing', () => {
     for (const duration of durations.slice(0, -1)) assert.ok(duration >= 2 && duration <= 4, `segment of ${duration} s`);
   });
 
+  it('writes an HLS rendition that decodes end to end without an error, as long as the MP4', async () => {
+    const decoded = await runFfmpeg(
+      ['-v', 'error', '-protocol_whitelist', 'file', '-i', `file:${published.hlsPlaylistPath}`, '-map', '0', '-f', 'null', '-'],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(decoded.stderrTail.trim(), '');
+    const shown = await runFfprobe(['-v', 'error', '-protocol_whitelist', 'file', '-show_entries', 'format=duration', '-of', 'csv=p=0', `file:${published.hlsPlaylistPath}`], { timeoutMs: 30_000 });
+    const durationS = Number(shown.stdout.toString().trim());
+    assert.ok(Math.abs(durationS - published.durationS) < 0.2, `HLS ${durationS} s, MP4 ${published.durationS} s`);
+  });
+
   it('writes a JPEG poster at the video\'s size', async () => {
     const bytes = await readFile(published.posterPath);
     assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
