@@ -44,7 +44,8 @@ const MIN_TRIM_MS = 500;
  * offline it offers its latest replay (Watch the replay, a quality menu, Clip on the replay's
  * timeline); when the channel goes live again the live player takes the replay's place.
  *
- * With `publish`, it is the publisher's side instead: camera or screen and a microphone (each
+ * With `publish`, it is the publisher's side instead (its code, a lazy chunk, loads only then,
+ * or on the first publisher method called): camera or screen and a microphone (each
  * from a picker), a preview, a level meter, Go live / End, the connection state and the bitrate
  * sent. Going live is WHIP (RFC 9725) to `{endpoint}/api/v1/channels/{channel}/whip`, H.264
  * preferred (VP8 otherwise) with Opus, capped by `publish-max-kbps` and the server's answer;
