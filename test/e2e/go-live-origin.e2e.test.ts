@@ -170,7 +170,15 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
 
     // A segment of the live ladder as the origin serves it: the replay must hold these very bytes (no second transcode).
     const liveRung = new URL('360p/index.m3u8', live.playback!.hls!);
-    const liveSegmentUri = await eventually(async () => /^[^#\s].*\.m4s$/m.exec(await (await fetch(liveRung)).text())?.[0], 'a live 360p segment', 20_000, { intervalMs: 250 });
+    // Usually 2-4 s; a final CI-like run once waited 20 s in vain right after the FFmpeg.wasm
+    // e2e test's encodes, so it gets longer, and a timeout says what the origin served.
+    const liveSegmentUri = await eventually(async () => /^[^#\s].*\.m4s$/m.exec(await (await fetch(liveRung)).text())?.[0], 'a live 360p segment', 45_000, { intervalMs: 250 }).catch(
+      async (error: unknown) => {
+        const served = async (url: URL) => `${url.pathname} ${(await fetch(url).then(async (response) => `${response.status}: ${(await response.text()).slice(0, 600)}`).catch(String))}`;
+        const state = (await (await fetch(`${server.url}/api/v1/channels/${CHANNEL}`)).json()) as LiveMetadata;
+        throw new Error(`no live 360p segment: ${await served(new URL(live.playback!.hls!))} | ${await served(liveRung)} | channel ${state.status}`, { cause: error });
+      },
+    );
     const liveSegment = sha256(await (await fetch(new URL(liveSegmentUri, liveRung))).arrayBuffer());
 
     // The viewer's player plays our HLS: its time advances, with a picture of one of the ladder's rungs.
