@@ -54,11 +54,12 @@ import type {
   ReplicaStarted,
   SseOpenFrom,
 } from './load/fleet-protocol.js';
-import type { SseClientMessage, SsePong, SseReady, SseRound } from './load/protocol.js';
+import type { SseClientMessage, SseReady, SseRound } from './load/protocol.js';
 import { STREAMS } from '../server/src/bus/subjects.js';
 import { startBenchBus, type BenchBus } from './support/bench-bus.js';
 import { spawnBenchChild, type BenchChild } from './support/child.js';
-import { fmt, fmtInt, median, quantiles, sleep, table, verdict, wallNow } from './support/stats.js';
+import { clockOffset } from './support/clock-offset.js';
+import { fmt, fmtInt, median, quantiles, sleep, table, verdict } from './support/stats.js';
 
 export type FleetBus = 'nats' | 'nats-cluster';
 
@@ -208,18 +209,6 @@ const loadAverage = (): string => {
 };
 
 type ClientsChild = BenchChild<SseClientMessage>;
-
-/** How far a child's wall clock is ahead of ours (ms), from IPC round trips. */
-async function clockOffset(child: BenchChild<SseClientMessage> | BenchChild<FleetTriggerMessage>): Promise<number> {
-  const offsets: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const sentAt = wallNow();
-    child.send({ type: 'ping', sentAt });
-    const pong = await (child as BenchChild<SsePong>).next((m): m is SsePong => m.type === 'pong' && m.sentAt === sentAt, 5_000);
-    offsets.push(pong.childAt - (sentAt + wallNow()) / 2);
-  }
-  return median(offsets);
-}
 
 /** A server process of either side: where its subscribers connect, and its usage on request. */
 interface ServerProcess {

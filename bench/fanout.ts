@@ -37,7 +37,8 @@ import type { SseClientMessage, SsePong, SseReady, SseRound, TriggerSent } from 
 import { STREAMS } from '../server/src/bus/subjects.js';
 import { busesFromArgv, startBenchBus, type BenchBus, type BenchBusKind } from './support/bench-bus.js';
 import { spawnBenchChild, type BenchChild } from './support/child.js';
-import { fmt, fmtInt, median, quantiles, sleep, table, verdict, wallNow } from './support/stats.js';
+import { clockOffset } from './support/clock-offset.js';
+import { fmt, fmtInt, quantiles, sleep, table, verdict } from './support/stats.js';
 
 export interface FanoutBenchOptions {
   readonly subscribers?: readonly number[];
@@ -128,18 +129,6 @@ function machineLimit(n: number, fdLimit: number | undefined, ports: number | un
     return `needs ${n} ephemeral ports towards one server port but net.ipv4.ip_local_port_range allows ${ports}`;
   }
   return undefined;
-}
-
-/** How far a child's wall clock is ahead of ours (ms), from IPC round trips. */
-async function clockOffset(child: BenchChild<SseClientMessage> | BenchChild<TriggerSent | SsePong>): Promise<number> {
-  const offsets: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const sentAt = wallNow();
-    child.send({ type: 'ping', sentAt });
-    const pong = await (child as BenchChild<SsePong>).next((m): m is SsePong => m.type === 'pong' && m.sentAt === sentAt, 5_000);
-    offsets.push(pong.childAt - (sentAt + wallNow()) / 2);
-  }
-  return median(offsets);
 }
 
 interface Target {
