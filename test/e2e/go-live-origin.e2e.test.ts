@@ -169,7 +169,7 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     assert.match(new URL(live.playback!.hls!).pathname, /^\/origin\/acme\/origin-show\/[0-9A-HJKMNP-TV-Z]{26}\/master\.m3u8$/, 'playback.hls is our own origin');
 
     // The ladder the origin planned from the publisher's first keyframe. Alone this is 640x360 and
-    // 426x240; in a full e2e run the browser's encoder has twice started at 320x180 (its first
+    // 426x240; in full e2e runs the browser's encoder has started at 320x180 (its first
     // bandwidth estimate) and the ladder kept that size for the whole session: a known origin bug
     // (issue 23 stays open for it), so the test follows the ladder served and reports it.
     const liveMaster = new URL(live.playback!.hls!);
