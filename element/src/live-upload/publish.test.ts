@@ -151,7 +151,8 @@ describe('<live-upload publish>: the publisher before going live', () => {
     const wrapper = await fixture<HTMLDivElement>(html`<div><p lang="de"><live-upload publish></live-upload></p><p lang="fr"><live-upload publish></live-upload></p></div>`);
     const [de, fr] = [...wrapper.querySelectorAll('live-upload')] as LiveUpload[];
     opened.push(de!, fr!);
-    await de!.updateComplete;
+    // Each element renders its publisher panel once the lazy publisher chunk is in: wait for both.
+    await Promise.all([de!.updateComplete, fr!.updateComplete]);
     expect(action(de!, 'start-camera')!.textContent!.trim()).to.equal('Kamera einschalten');
     expect(action(fr!, 'start-camera')!.textContent!.trim()).to.equal('Allumer la caméra');
     expect(query(de!, '[part="publish"]')!.getAttribute('aria-label')).to.equal('Live gehen');
