@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { AppState } from './http/app-state.js';
 import { channelRoutes } from './http/channel-routes.js';
 import { liveEventsRoute } from './http/live-events-route.js';
+import { isLiveEventsRequest, liveEventsIngress } from './http/live-events-ingress.js';
 import { publicReadCors } from './http/middleware/cors.js';
 import { errorHandler, methodRefusalsAsErrors } from './http/middleware/error-handler.js';
 import { lateErrorLog } from './http/middleware/late-error-log.js';
@@ -132,7 +133,7 @@ export interface AppDeps {
 
 export interface App {
   readonly koa: Koa<AppState>;
-  /** Node's request handler: the request body deadline, then Koa for every route. */
+  /** Node's request handler: the request body deadline, then the live-events streams, or Koa for every other route. */
   readonly handle: NodeRequestHandler;
   /** Open SSE connections; `main.ts` drains them on shutdown. */
   readonly sseConnections: Set<SseConnection>;
@@ -175,6 +176,27 @@ export function createApp(deps: AppDeps): App {
     twitchWebhook(ctx.req, ctx.res);
     return Promise.resolve();
   });
+  // `GET /api/v1/live/events` on node's request too, and in `handle` below ahead of Koa itself:
+  // a Koa context lives as long as its response, and an event stream's response as long as its
+  // viewer (issue 26: the context was most of a subscriber's heap). Here for Koa's handler alone.
+  const liveEvents = liveEventsIngress({
+    hub: deps.hub,
+    ...(deps.vodProgress ? { vodProgress: deps.vodProgress } : {}),
+    metrics: deps.metrics,
+    logger: deps.logger,
+    maxChannels: deps.config.sseMaxChannels,
+    heartbeatMs: deps.config.sseHeartbeatMs,
+    maxConnections: deps.config.sseMaxConnections,
+    maxConnectionsPerClient: deps.config.sseMaxConnectionsPerClient,
+    trustProxyHops: proxyHops,
+    connections: sseConnections,
+  });
+  koa.use((ctx, next) => {
+    if (!isLiveEventsRequest(ctx.req)) return next();
+    ctx.respond = false;
+    liveEvents(ctx.req, ctx.res);
+    return Promise.resolve();
+  });
   koa.use(requestContext(deps.logger, deps.metrics));
   koa.use(errorHandler());
   koa.use(publicReadCors());
@@ -207,16 +229,7 @@ export function createApp(deps: AppDeps): App {
     ...(deps.audience ? [audiencePageRoute()] : []),
     oEmbedRoute({ channels: deps.channels, hub: deps.hub, publicUrl: deps.publicUrl }),
     streamsRoute({ streams: deps.streams, publicUrl: deps.publicUrl, rateLimitPerMinute: deps.config.statusRateLimitPerMinute }),
-    liveEventsRoute({
-      hub: deps.hub,
-      ...(deps.vodProgress ? { vodProgress: deps.vodProgress } : {}),
-      metrics: deps.metrics,
-      maxChannels: deps.config.sseMaxChannels,
-      heartbeatMs: deps.config.sseHeartbeatMs,
-      maxConnections: deps.config.sseMaxConnections,
-      maxConnectionsPerClient: deps.config.sseMaxConnectionsPerClient,
-      connections: sseConnections,
-    }),
+    liveEventsRoute(liveEvents),
     uploadRoutes({
       channels: deps.channels,
       uploads: deps.uploads.store,
@@ -331,7 +344,8 @@ export function createApp(deps: AppDeps): App {
     koa,
     handle: (request, response) => {
       bodyDeadline.watch(request, response);
-      koaHandler(request, response);
+      if (isLiveEventsRequest(request)) liveEvents(request, response);
+      else koaHandler(request, response);
     },
     sseConnections,
     startDraining: () => {

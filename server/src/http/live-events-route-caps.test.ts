@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import { after, before, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { setTimeout as pause } from 'node:timers/promises';
 import { describeEachBus } from '../../../test/support/each-bus.js';
 import { holdGet, type HeldResponse } from '../../../test/support/raw-http.js';
@@ -76,5 +76,32 @@ describeEachBus('live-event connection caps', (bus) => {
       await pause(20);
     }
     assert.equal(admitted.status, 200);
+  });
+});
+
+describe('live-event connection caps behind a trusted proxy (TRUST_PROXY_HOPS=1)', () => {
+  let server: TestServer;
+  const held: HeldResponse[] = [];
+  before(async () => {
+    server = await startTestServer({ env: { TRUST_PROXY_HOPS: '1', SSE_MAX_CONNECTIONS_PER_CLIENT: '2' } });
+  });
+  after(async () => {
+    for (const connection of held) connection.close();
+    await server.close();
+  });
+
+  /** Every connection comes from the proxy's own address; the viewer is what it appended to X-Forwarded-For. */
+  const connect = async (forwardedFor: string) => {
+    const response = await holdGet(`${server.url}/api/v1/live/events?channel=${TEST_CHANNEL}`, { headers: { 'X-Forwarded-For': forwardedFor } });
+    if (response.status === 200) held.push(response);
+    else await response.closed;
+    return response.status;
+  };
+
+  it('counts each forwarded viewer on its own, by the address the proxy appended, never a forged prefix', async () => {
+    assert.equal(await connect('198.51.100.7'), 200);
+    assert.equal(await connect('10.0.0.1, 198.51.100.7'), 200);
+    assert.equal(await connect('10.0.0.2, 198.51.100.7'), 429, 'a different forged prefix is still 198.51.100.7');
+    assert.equal(await connect('198.51.100.8'), 200, 'another viewer behind the same proxy is not refused');
   });
 });

@@ -126,12 +126,36 @@ describeEachBus('GET /api/v1/live/events', (bus) => {
     }
   });
 
+  it('answers with the request id, CORS for any page, and a preflight', async () => {
+    const sse = await openSse(`${server.url}/api/v1/live/events?channel=${TEST_CHANNEL}`, { 'X-Request-Id': 'viewer-request-1' });
+    try {
+      assert.equal(sse.response.headers.get('x-request-id'), 'viewer-request-1');
+      assert.equal(sse.response.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(sse.response.headers.get('access-control-expose-headers') ?? '', /Retry-After/);
+      await sse.next(() => true);
+    } finally {
+      sse.close();
+    }
+    const refused = await fetch(`${server.url}/api/v1/live/events`, { headers: { 'X-Request-Id': 'viewer-request-2', Origin: 'https://viewer.example' } });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('x-request-id'), 'viewer-request-2');
+    assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+    await refused.arrayBuffer();
+    const preflight = await fetch(`${server.url}/api/v1/live/events?channel=${TEST_CHANNEL}`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://viewer.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'last-event-id' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Last-Event-ID/);
+  });
+
   it('counts connected clients in /metrics', async () => {
     const sse = await openSse(`${server.url}/api/v1/live/events?channel=${TEST_CHANNEL}`);
     try {
       await sse.next(() => true);
       const metrics = await (await server.request('/metrics')).text();
       assert.match(metrics, /live_upload_sse_clients [1-9]/);
+      assert.match(metrics, /live_upload_http_requests_total\{method="GET",route="\/api\/v1\/live\/events",status="200"\} [1-9]/);
       assert.match(metrics, /live_upload_webhook_results_total\{provider="twitch",outcome="accepted"\} \d+/);
       assert.match(metrics, /live_upload_bus_publish_seconds_bucket/);
     } finally {

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { LiveMetadata } from '@live-upload/schema';
 import type { LiveStatusHub } from './live-status-hub.js';
 import { formatCursor, type SseCursor } from './sse-cursor.js';
+import type { HeartbeatListener, SseHeartbeat } from './sse-heartbeat.js';
 import { VOD_PROGRESS_EVENT, type VodProgressRelay } from './vod-progress-relay.js';
 
 /** A slow client whose unsent buffer grows past this is dropped; it reconnects with its cursor. */
@@ -28,19 +29,24 @@ export class SseFrameCache {
 
 /**
  * One open event stream: sends a snapshot (or the missed changes) per channel, then every
- * change, each event id being the connection's whole cursor; heartbeats keep proxies open.
+ * change, each event id being the connection's whole cursor. The process's one `SseHeartbeat`
+ * keeps it talking: each write notes the heartbeat's epoch, and a stream that wrote nothing for
+ * a while gets `: hb` so proxies keep it open.
  */
-export class SseConnection {
+export class SseConnection implements HeartbeatListener {
   private readonly unlisten: Array<() => void> = [];
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /** The heartbeat epoch of the last write. */
+  private wroteIn: number;
 
   constructor(
     private readonly response: ServerResponse,
     private readonly cursor: SseCursor,
     private readonly onClose: (connection: SseConnection) => void,
     private readonly frames: SseFrameCache,
+    private readonly heartbeat: SseHeartbeat,
   ) {
+    this.wroteIn = heartbeat.epoch;
     response.on('close', () => this.close());
   }
 
@@ -49,8 +55,8 @@ export class SseConnection {
    * replay progress when a relay is given (`vod-progress` events, without an id: they are not
    * replayed and do not move the cursor).
    */
-  async start(hub: LiveStatusHub, channels: readonly string[], heartbeatMs: number, progress?: VodProgressRelay): Promise<void> {
-    this.response.write('retry: 3000\n\n');
+  async start(hub: LiveStatusHub, channels: readonly string[], progress?: VodProgressRelay): Promise<void> {
+    this.write('retry: 3000\n\n');
     for (const channel of channels) {
       // Listen first so nothing emitted while the snapshot is read is lost; seq ordering dedupes.
       this.unlisten.push(hub.listen(channel, (record, serialized) => this.send(SSE_EVENTS.status, record, serialized)));
@@ -72,14 +78,18 @@ export class SseConnection {
       }
     }
     if (this.closed) return;
-    this.heartbeat = setInterval(() => this.write(': hb\n\n'), heartbeatMs);
-    this.heartbeat.unref?.();
+    this.heartbeat.add(this);
+  }
+
+  /** At a heartbeat tick: `: hb` when nothing went out in tick period `epoch` or since. */
+  beatIfQuietSince(epoch: number): void {
+    if (this.wroteIn < epoch) this.write(': hb\n\n');
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat.remove(this);
     for (const unlisten of this.unlisten) unlisten();
     if (!this.response.writableEnded) this.response.end();
     this.onClose(this);
@@ -94,6 +104,7 @@ export class SseConnection {
 
   private write(frame: string | Buffer): void {
     if (this.closed) return;
+    this.wroteIn = this.heartbeat.epoch;
     this.response.write(frame);
     if (this.response.writableLength > MAX_BUFFERED_BYTES) this.close();
   }
