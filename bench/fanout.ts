@@ -25,11 +25,15 @@
  * the 204 arriving (the brief's definition) and, more conservatively, from the webhook being
  * sent (ours may start the fan-out before its 204 is out, which makes "from 204" flattering);
  * per-subscriber latency p50/p99 (all subscribers of all rounds, from the 204); server CPU per
- * round; and the ours/baseline ratio of the time to the last subscriber (from send).
+ * round; the heap and RSS the server holds per subscriber (garbage collected before the
+ * subscribers connect and after the rounds, outside the measured rounds); and the ours/baseline
+ * ratio of the time to the last subscriber (from send). `--profile=<dir>` writes a CPU profile
+ * of each side's measured rounds alone.
  * Machine limits (open files, ephemeral ports) are checked first and reported, never faked.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../test/support/test-server.js';
 import { startSseBroadcastBaseline, type SseBroadcastBaseline } from './baselines/sse-broadcast.js';
@@ -38,6 +42,8 @@ import { STREAMS } from '../server/src/bus/subjects.js';
 import { busesFromArgv, startBenchBus, type BenchBus, type BenchBusKind } from './support/bench-bus.js';
 import { spawnBenchChild, type BenchChild } from './support/child.js';
 import { clockOffset } from './support/clock-offset.js';
+import { processUsage } from './support/process-usage.js';
+import { RoundProfiler } from './support/round-profiler.js';
 import { fmt, fmtInt, quantiles, sleep, table, verdict } from './support/stats.js';
 
 export interface FanoutBenchOptions {
@@ -50,6 +56,13 @@ export interface FanoutBenchOptions {
   readonly openTimeoutMs?: number;
   readonly roundTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Write a CPU profile of each side's measured rounds (not the connecting before them) to
+   * `<profileDir>/<bus>-<N>-<side>.cpuprofile` (read with bench/support/profile-top.ts): the
+   * two servers share this process, so a `--cpu-prof` of it mixes them with the subscribers'
+   * setup. Off by default (the profiler costs both sides a little).
+   */
+  readonly profileDir?: string;
 }
 
 export interface Percentiles {
@@ -70,6 +83,12 @@ export interface FanoutTargetResult {
   readonly perSubscriberFrom204: Percentiles;
   /** Server process CPU per round (ms). */
   readonly serverCpuMsPerRound: number;
+  /**
+   * What the server holds per subscriber: this process's heap and RSS with the subscribers
+   * connected (after the rounds) minus before they connected, both garbage collected first,
+   * over the subscribers (bytes).
+   */
+  readonly memoryPerSubscriber: { readonly heapUsed: number; readonly rss: number };
   /** The larger estimated wall-clock offset of the helper processes (corrected for; printed as a sanity check). */
   readonly clockOffsetMs: number;
 }
@@ -146,11 +165,13 @@ async function measureTarget(
   target: Target,
   n: number,
   trigger: BenchChild<TriggerSent | SsePong>,
-  options: Required<Omit<FanoutBenchOptions, 'subscribers' | 'bus' | 'log'>>,
+  options: Required<Omit<FanoutBenchOptions, 'subscribers' | 'bus' | 'log' | 'profileDir'>>,
   log: (line: string) => void,
+  profile: string | undefined,
 ): Promise<{ result: FanoutTargetResult; sampleFrame: string | undefined }> {
   const clients: ClientsChild = spawnBenchChild<SseClientMessage>(new URL('./load/sse-clients.ts', import.meta.url));
   try {
+    const memoryBefore = processUsage(true);
     clients.send({ type: 'open', host: target.host, port: target.port, path: target.path, connections: n, batch: options.openBatch, timeoutMs: options.openTimeoutMs });
     const ready = await clients.next((m): m is SseReady => m.type === 'ready', options.openTimeoutMs + 10_000);
     log(`  ${target.name} ${fmtInt(n)}: ${fmtInt(ready.open)} subscribers ready in ${fmtInt(ready.elapsedMs)} ms` + (ready.failed ? `, ${fmtInt(ready.failed)} FAILED (${ready.firstError})` : ''));
@@ -166,7 +187,9 @@ async function measureTarget(
     let missing = 0;
     let cpuMs = 0;
     let sampleFrame: string | undefined;
+    const profiler = profile === undefined ? undefined : new RoundProfiler();
     for (let round = 0; round <= options.rounds; round++) {
+      if (round === 1) await profiler?.start();
       await sleep(ROUND_PAUSE_MS);
       clients.send({ type: 'arm', round, timeoutMs: options.roundTimeoutMs });
       await clients.next((m): m is Extract<SseClientMessage, { type: 'armed' }> => m.type === 'armed' && m.round === round, 10_000);
@@ -198,6 +221,8 @@ async function measureTarget(
       lastFrom204.push(last - answeredAt);
       lastFromSend.push(last - sentAt);
     }
+    if (profiler) await profiler.stop(profile!);
+    const memoryAfter = processUsage(true);
     clients.send({ type: 'close' });
     await clients.next((m): m is Extract<SseClientMessage, { type: 'closed' }> => m.type === 'closed', 30_000);
 
@@ -224,6 +249,7 @@ async function measureTarget(
         lastFromSend: pct(lastFromSend),
         perSubscriberFrom204: pct(pooled),
         serverCpuMsPerRound: cpuMs / options.rounds,
+        memoryPerSubscriber: { heapUsed: (memoryAfter.heapUsed - memoryBefore.heapUsed) / ready.open, rss: (memoryAfter.rss - memoryBefore.rss) / ready.open },
         clockOffsetMs: Math.max(Math.abs(offset), Math.abs(triggerOffset)),
       },
     };
@@ -237,13 +263,13 @@ export function formatFanout(result: FanoutBenchResult): string {
     `fanout: ${result.rounds} rounds per N (+1 warm-up), bus ${result.bus}; subscribers in a separate process; ulimit -n ${result.fdLimit ?? '?'}, ${result.portRange ?? '?'} ephemeral ports`,
   ];
   const rows: string[][] = [
-    ['N', 'target', 'ready', 'to last p50/p99 ms (from 204)', 'to last p50/p99 ms (from send)', 'per-sub p50/p99 ms (from 204)', 'missed', 'srv CPU ms/round'],
+    ['N', 'target', 'ready', 'to last p50/p99 ms (from 204)', 'to last p50/p99 ms (from send)', 'per-sub p50/p99 ms (from 204)', 'missed', 'srv CPU ms/round', 'KiB/sub heap (RSS)'],
   ];
   const pp = (p: Percentiles) => `${fmt(p.p50)} / ${fmt(p.p99)}`;
   for (const row of result.rows) {
     for (const [name, side] of [['ours', row.ours], ['baseline', row.baseline]] as const) {
       if (!side) {
-        rows.push([fmtInt(row.subscribers), name, 'not run', '', '', '', '', '']);
+        rows.push([fmtInt(row.subscribers), name, 'not run', '', '', '', '', '', '']);
         continue;
       }
       rows.push([
@@ -255,6 +281,7 @@ export function formatFanout(result: FanoutBenchResult): string {
         pp(side.perSubscriberFrom204),
         fmtInt(side.missing),
         fmt(side.serverCpuMsPerRound),
+        `${fmt(side.memoryPerSubscriber.heapUsed / 1024)} (${fmt(side.memoryPerSubscriber.rss / 1024)})`,
       ]);
     }
   }
@@ -343,11 +370,12 @@ export async function runFanoutBench(options: FanoutBenchOptions = {}): Promise<
       let oursResult: FanoutTargetResult | undefined;
       let baselineResult: FanoutTargetResult | undefined;
       let failure: string | undefined;
+      const profileOf = (side: Target['name']) => (options.profileDir === undefined ? undefined : join(options.profileDir, `${bus}-${n}-${side}.cpuprofile`));
       try {
-        const measured = await measureTarget(ours, n, trigger, settings, log);
+        const measured = await measureTarget(ours, n, trigger, settings, log, profileOf('ours'));
         oursResult = measured.result;
         if (measured.sampleFrame) base.setFrame(measured.sampleFrame);
-        baselineResult = (await measureTarget(bare, n, trigger, settings, log)).result;
+        baselineResult = (await measureTarget(bare, n, trigger, settings, log, profileOf('baseline'))).result;
       } catch (error) {
         failure = error instanceof Error ? error.message.split('\n')[0]! : String(error);
         log(`  ${fmtInt(n)}: FAILED: ${failure}`);
@@ -377,7 +405,9 @@ export async function runFanoutBench(options: FanoutBenchOptions = {}): Promise<
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   const subscribers = args.find((arg) => arg.startsWith('--subscribers='))?.slice('--subscribers='.length).split(',').map(Number);
+  const profileDir = args.find((arg) => arg.startsWith('--profile='))?.slice('--profile='.length);
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
   for (const bus of busesFromArgv(args) ?? ['memory']) {
-    console.log(formatFanout(await runFanoutBench({ bus, ...(subscribers ? { subscribers } : {}) })));
+    console.log(formatFanout(await runFanoutBench({ bus, ...(subscribers ? { subscribers } : {}), ...(profileDir === undefined ? {} : { profileDir }) })));
   }
 }
