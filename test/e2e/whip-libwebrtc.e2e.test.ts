@@ -100,6 +100,35 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
     }
   });
 
+  it('plans the ladder again when the picture grows before it is live (an encoder that starts at 320x180): the 640x360 ladder, nothing of the small one left', { timeout: 90_000 }, async () => {
+    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 320, height: 180, grow: { width: 640, height: 360, afterMs: 1500 } });
+    try {
+      assert.equal(publication.status, 201, publication.body);
+      const sessionId = publication.location!.split('/').at(-1)!;
+      const signals = server.collaborators.signals;
+      const online = await eventually(() => signals.onlineFor(sessionId)[0], 'the session to go live', 40_000, { intervalMs: 100 });
+      assert.deepEqual(online.video, { codec: 'vp8', width: 640, height: 360 }, 'live with the grown picture');
+      const sink = server.collaborators.sinks.get(sessionId)!;
+      const discarded = sink.discarded.flat();
+      assert.equal(sink.discarded.length, 1, 'one restart: the 320x180 start was planned, then thrown away');
+      assert.ok(discarded.every((path) => !path.startsWith('360p/') && path !== 'master.m3u8'), `only the small ladder was thrown away: ${discarded.join(', ')}`);
+      await eventually(() => sink.handed.filter((path) => path.startsWith('360p/seg-')).length >= 2, 'two 360p segments', 40_000, { intervalMs: 200 });
+      assert.equal((await fetch(`${server.url}${publication.location}`, { method: 'DELETE' })).status, 200);
+      await eventually(() => signals.offlineFor(sessionId)[0], 'the end signalled', 20_000);
+      const master = await readFile(join(sink.directory, 'master.m3u8'), 'utf8');
+      const sizes = [...master.matchAll(/RESOLUTION=(\d+x\d+)/g)].map((match) => match[1]);
+      assert.deepEqual(sizes, ['640x360', '426x240'], master);
+      assert.ok(sink.handed.every((path) => path === 'master.m3u8' || /^(360p|240p|audio)\//.test(path)), `only the grown ladder's files: ${[...new Set(sink.handed.map((path) => path.split('/')[0]))].join(', ')}`);
+      for (const path of discarded) {
+        if (!sink.handed.includes(path)) await assert.rejects(readFile(join(sink.directory, path)), { code: 'ENOENT' }, `${path} removed`);
+      }
+    } finally {
+      publication.close();
+      // Ended here whatever failed above, so the next test's offer for the channel is not a 409.
+      if (publication.location) await fetch(`${server.url}${publication.location}`, { method: 'DELETE' }).catch(() => undefined);
+    }
+  });
+
   it('ends a session whose media stops (media-timeout) and frees the channel', { timeout: 60_000 }, async () => {
     const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 320, height: 180, audio: false });
     try {

@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LiveHlsSink, OriginCollaborators, OriginSession, OriginSignals } from '../../server/src/origin/index.js';
 
@@ -10,6 +10,8 @@ import type { LiveHlsSink, OriginCollaborators, OriginSession, OriginSignals } f
  */
 export class DirectoryHlsSink implements LiveHlsSink {
   readonly handed: string[] = [];
+  /** What each `discard` removed (a ladder restarted before it was playable). */
+  readonly discarded: string[][] = [];
   closed = false;
 
   constructor(readonly directory: string) {}
@@ -19,6 +21,13 @@ export class DirectoryHlsSink implements LiveHlsSink {
     await mkdir(dirname(target), { recursive: true });
     await copyFile(absolutePath, target);
     this.handed.push(relativePath);
+  }
+
+  /** Removes the copies handed so far (a ladder restarted before it was playable). */
+  async discard(): Promise<void> {
+    const removed = this.handed.splice(0);
+    for (const relativePath of removed) await rm(join(this.directory, relativePath), { force: true });
+    this.discarded.push(removed);
   }
 
   async close(): Promise<void> {

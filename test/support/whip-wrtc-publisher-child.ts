@@ -46,8 +46,8 @@ const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as Wrtc;
 
 /** Offers to `endpoint` with `token` and, when answered, publishes until closed. */
 async function publishInThisProcess(endpoint: string, token: string | undefined, options: WhipPublishOptions = {}): Promise<WhipPublication> {
-  const width = options.width ?? 640;
-  const height = options.height ?? 360;
+  let width = options.width ?? 640;
+  let height = options.height ?? 360;
   const fps = options.fps ?? 30;
   const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
   const stream = new wrtc.MediaStream();
@@ -76,9 +76,15 @@ async function publishInThisProcess(endpoint: string, token: string | undefined,
   const stopMedia = () => timers.forEach((timer) => clearInterval(timer));
   if (response.status === 201) {
     await pc.setRemoteDescription({ type: 'answer', sdp: body });
-    const frame = new Uint8Array(width * height * 1.5);
+    let frame = new Uint8Array(width * height * 1.5);
+    const growAt = options.grow ? Date.now() + options.grow.afterMs : Infinity;
     timers.push(
       setInterval(() => {
+        if (options.grow && Date.now() >= growAt && width !== options.grow.width) {
+          width = options.grow.width;
+          height = options.grow.height;
+          frame = new Uint8Array(width * height * 1.5);
+        }
         const shift = frames * 4;
         for (let row = 0; row < height; row += 1) frame.fill((row + shift) & 0xff, row * width, row * width + width);
         frame.fill(128, width * height);

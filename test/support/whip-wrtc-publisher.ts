@@ -37,6 +37,8 @@ export interface WhipPublishOptions {
    * (`bench/origin-clock-code.ts`), for glass-to-glass latency read back from the ladder.
    */
   readonly clock?: boolean;
+  /** After `afterMs` of frames, the frames grow to this size (an encoder that starts small and scales up). */
+  readonly grow?: { readonly width: number; readonly height: number; readonly afterMs: number };
 }
 
 const CHILD = fileURLToPath(new URL('./whip-wrtc-publisher-child.ts', import.meta.url));

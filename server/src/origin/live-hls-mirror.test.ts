@@ -99,6 +99,26 @@ function mirrorContract(name: string, openStore: () => Promise<ObjectStore>) {
       mirror.dispose();
     });
 
+    it('discards a ladder restarted before it was playable: what it stored is removed and not in the archive; refused once playable', async () => {
+      const prefix = originKeyPrefix('acme/studio', ulid());
+      const mirror = new LiveHlsMirror(store, prefix);
+      const [init] = await initsOf(ladder, '360p');
+      // A small start's rung (its init, a segment, its playlist), never listed by a master.
+      await mirror.fileWritten(`180p/${init}`, join(ladder, '360p', init!));
+      await mirror.fileWritten('180p/seg-0.m4s', join(ladder, '360p', 'seg-0.m4s'));
+      await mirror.fileWritten('180p/index.m3u8', join(ladder, '360p', 'index.m3u8'));
+      assert.ok(await store.head(`${prefix}180p/seg-0.m4s`));
+      await mirror.discard();
+      for (const key of [`180p/${init}`, '180p/seg-0.m4s', '180p/index.m3u8']) assert.equal(await store.head(`${prefix}${key}`), undefined, `${key} removed`);
+
+      const names = await feedLiveLadder(ladder, mirror, WINDOW, scratch);
+      assert.ok(names.get('360p')!.length > 0);
+      await assert.rejects(mirror.discard(), /playable or closed/);
+      await mirror.close();
+      assert.equal(await store.head(`${prefix}180p/${ORIGIN_ARCHIVE_PLAYLIST}`), undefined, 'no archive for the discarded rung');
+      assert.ok(await store.head(`${prefix}360p/${ORIGIN_ARCHIVE_PLAYLIST}`));
+    });
+
     it('refuses a path that is no file of a ladder', async () => {
       const mirror = new LiveHlsMirror(store, originKeyPrefix('acme/studio', ulid()));
       for (const hostile of ['../secret.m3u8', '360p/../../x.m4s', '/etc/passwd', '360p/seg-1.ts', '360p/.hidden.m4s', 'a/b/index.m3u8', '']) {

@@ -57,6 +57,8 @@ export class LiveHlsMirror implements LiveHlsSink {
   private readonly pendingDeletes = new Set<NodeJS.Timeout>();
   private master: string | undefined;
   private closed = false;
+  /** The keys stored before the master playlist was (what `discard` removes); not kept after it. */
+  private readonly storedBeforePlayable = new Set<string>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -72,6 +74,7 @@ export class LiveHlsMirror implements LiveHlsSink {
     const key = `${this.prefix}${relativePath}`;
     assertObjectKey(key);
     const contentType = originContentType(relativePath)!;
+    if (this.master === undefined) this.storedBeforePlayable.add(key);
     if (!relativePath.endsWith('.m3u8')) {
       await this.store.putFile(key, absolutePath, { contentType });
       return;
@@ -80,11 +83,21 @@ export class LiveHlsMirror implements LiveHlsSink {
     await this.store.put(key, text, { contentType });
     if (relativePath === 'master.m3u8') {
       this.master = text;
+      this.storedBeforePlayable.clear();
       return;
     }
     const rung = relativePath.slice(0, relativePath.indexOf('/'));
     const left = this.remember(rung, text);
     if (left.length > 0 && this.options.keepForReplay === false) this.deleteLater(left.map((name) => `${this.prefix}${rung}/${name}`));
+  }
+
+  /** Removes what a ladder restarted before it was playable had stored, and forgets its rungs. */
+  async discard(): Promise<void> {
+    if (this.master !== undefined || this.closed) throw new Error(`the ladder of ${this.prefix} is playable or closed: it is not discarded`);
+    const keys = [...this.storedBeforePlayable];
+    this.storedBeforePlayable.clear();
+    this.rungs.clear();
+    await Promise.all(keys.map((key) => this.store.delete(key)));
   }
 
   /**

@@ -12,6 +12,9 @@ class RecordingSink implements LiveHlsSink {
   async fileWritten(relativePath: string, absolutePath: string): Promise<void> {
     this.handed.push({ path: relativePath, text: await readFile(absolutePath, 'utf8') });
   }
+  async discard(): Promise<void> {
+    this.handed.length = 0;
+  }
   async close(): Promise<void> {}
 }
 
@@ -113,6 +116,7 @@ describe('LiveHlsWatcher', () => {
         attempts += 1;
         throw new Error('store gone');
       },
+      discard: async () => {},
       close: async () => {},
     }, { pollMs: 5 });
     await assert.rejects(watcher.stop(), /store gone/);

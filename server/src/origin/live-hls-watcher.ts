@@ -48,6 +48,13 @@ export class LiveHlsWatcher {
     this.timer = setTimeout(tick, 0);
   }
 
+  /** Stops polling with no last scan (the ladder is thrown away: `LiveHlsSink.discard`); waits for a scan under way. */
+  async cancel(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
   /**
    * Stops polling after a last scan: ffmpeg has exited, its final playlists (with
    * `EXT-X-ENDLIST`) and last segments are on disk. No poll follows this one, so a sink that

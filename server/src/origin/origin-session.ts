@@ -76,6 +76,12 @@ export interface OriginSignals {
  */
 export interface LiveHlsSink {
   fileWritten(relativePath: string, absolutePath: string): Promise<void>;
+  /**
+   * The ladder restarts before it was playable (the publisher's picture grew: its rungs are
+   * planned again): nothing handed so far is part of the broadcast. Forgets it, and removes what
+   * was stored. Never called once the master playlist was handed.
+   */
+  discard(): Promise<void>;
   /** The session ended: the last playlists are final (`EXT-X-ENDLIST`). */
   close(): Promise<void>;
 }

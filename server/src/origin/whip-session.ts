@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI, type MediaStreamTrack, type RTCRtpTransceiver, type RtcpPacket, type RtpPacket } from 'werift';
 import type { Logger } from '../observability/index.js';
+import type { LadderPlan } from '../vod/index.js';
 import { liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
 import { LiveHlsWatcher } from './live-hls-watcher.js';
 import { DEFAULT_KEYFRAME_REQUEST_OPTIONS, KeyframeRequestSchedule, ffmpegReportsDamage } from './keyframe-requests.js';
@@ -63,6 +64,12 @@ const FFMPEG_WAKE_MS = 300;
 /** One 20 ms Opus frame in RTP timestamp units (48 kHz). */
 const OPUS_FRAME_TICKS = 960;
 const STDERR_TAIL_BYTES = 4096;
+/**
+ * How many times a session's ladder may be planned again before it is playable (each a new
+ * ffmpeg): a picture that grows in steps (an encoder ramping up) gets the ladder of its last
+ * step without a publisher that keeps changing size restarting it forever.
+ */
+const MAX_LADDER_RESTARTS = 3;
 
 type VideoCodec = 'h264' | 'vp8';
 
@@ -92,7 +99,16 @@ export class WhipSession {
   private video: ReceivedTrack | undefined;
   private audio: ReceivedTrack | undefined;
   private videoCodec: VideoCodec | undefined;
+  /** The largest picture the publisher has sent. */
   private size: FrameSize | undefined;
+  /** The picture the running ladder was planned from. */
+  private ladderSize: FrameSize | undefined;
+  /** Starts and restarts of the ladder, one after another. */
+  private ladderChanges: Promise<void> = Promise.resolve();
+  /** Bumped when a ladder is thrown away: the watcher of an older one no longer makes the session live. */
+  private ladderGeneration = 0;
+  private ladderRestarts = 0;
+  private grewAfterLive = false;
   private ffmpeg: ChildProcess | undefined;
   private ffmpegExited: Promise<void> | undefined;
   /** The publisher's last Opus packet: `finish()` sends it again, a frame later, to an ffmpeg waiting for input. */
@@ -201,7 +217,9 @@ export class WhipSession {
   }
 
   private onAudioRtp(packet: RtpPacket): void {
-    if (this.ending || !this.audio || packet.header.payloadType !== this.audio.payloadType) return;
+    if (!this.audio || packet.header.payloadType !== this.audio.payloadType) return;
+    this.lastAudioRtp = packet;
+    if (this.ending) return;
     this.countMedia(packet.serializeSize);
     if (this.ports?.audio !== undefined && this.socket) this.socket.send(packet.serialize(), this.ports.audio, '127.0.0.1');
   }
@@ -220,23 +238,74 @@ export class WhipSession {
     else this.windowBytes.push({ atMs: nowMs, bytes });
   }
 
+  /**
+   * A keyframe told the picture size. The first plans the ladder. A larger one before the
+   * ladder is playable plans it again when its rungs differ (an encoder that started small, as
+   * libwebrtc does on a low first bandwidth estimate or a busy CPU, and scaled up: the broadcast
+   * and its replay would otherwise keep the small start's rungs); after that the ladder stays
+   * (its playlists are being watched), and the growth is logged once.
+   */
   private onPictureSize(size: FrameSize): void {
-    if (Math.min(size.width, size.height) > this.deps.limits.maxShortSidePx) {
+    if (shortSide(size) > this.deps.limits.maxShortSidePx) {
       this.deps.logger.info({ session_id: this.sessionId, width: size.width, height: size.height }, 'origin session over the picture size limit');
       void this.end('limit');
       return;
     }
-    if (this.size) return;
+    if (this.size) {
+      if (shortSide(size) <= shortSide(this.size)) return;
+      if (this.playable) {
+        if (!this.grewAfterLive) this.deps.logger.info({ session_id: this.sessionId, from: this.ladderSize, to: size }, 'origin session picture grew after its ladder went live; the rungs stay');
+        this.grewAfterLive = true;
+        return;
+      }
+      if (this.ladderRestarts >= MAX_LADDER_RESTARTS) return;
+    }
     this.size = size;
-    void this.startLadder(size).catch((error: unknown) => {
-      this.deps.logger.error({ err: error, session_id: this.sessionId }, 'origin session could not start its ladder');
-      void this.end('error');
-    });
+    this.ladderChanges = this.ladderChanges
+      .then(() => this.ladderFor(size))
+      .catch((error: unknown) => {
+        this.deps.logger.error({ err: error, session_id: this.sessionId }, 'origin session could not start its ladder');
+        void this.end('error');
+      });
   }
 
-  private async startLadder(size: FrameSize): Promise<void> {
+  /** Starts the ladder for `size`, or replaces one not yet playable whose rungs `size` changes. */
+  private async ladderFor(size: FrameSize): Promise<void> {
+    if (this.ending || this.size !== size) return; // a larger picture came meanwhile: its own change follows
+    const hasAudio = this.audio !== undefined;
+    if (this.ladderSize) {
+      if (this.playable) return;
+      if (sameRungs(planLiveLadder(this.ladderSize, hasAudio, this.deps.limits.ladder), planLiveLadder(size, hasAudio, this.deps.limits.ladder))) return;
+      // Checked and bumped in one turn: a watcher that finds the old ladder playable from now on is ignored.
+      this.ladderGeneration += 1;
+      this.ladderRestarts += 1;
+      this.deps.logger.info({ session_id: this.sessionId, from: this.ladderSize, to: size }, 'origin session plans its ladder again: the picture grew before it was live');
+      await this.discardLadder();
+      if (this.ending) return;
+    }
+    this.ladderSize = size;
+    await this.startLadder(size, this.ladderGeneration);
+  }
+
+  /** Stops a ladder that was never playable and removes what it made (its ffmpeg, its files here and in the sink). */
+  private async discardLadder(): Promise<void> {
+    const child = this.ffmpeg;
+    const exited = this.ffmpegExited;
+    const watcher = this.watcher;
+    this.ports = undefined;
+    this.ffmpeg = undefined;
+    this.ffmpegExited = undefined;
+    this.watcher = undefined;
+    this.stderrLine = '';
+    child?.kill('SIGKILL');
+    await exited;
+    await watcher?.cancel();
+    await this.deps.sink.discard();
+  }
+
+  private async startLadder(size: FrameSize, generation: number): Promise<void> {
     const plan = planLiveLadder(size, this.audio !== undefined, this.deps.limits.ladder);
-    const outputDir = join(this.deps.workDir, 'hls');
+    const outputDir = join(this.deps.workDir, `hls-${generation}`);
     await mkdir(outputDir, { recursive: true });
     const videoPort = await freeRtpPortPair();
     const audioPort = this.audio ? await freeRtpPortPair() : undefined;
@@ -254,10 +323,6 @@ export class WhipSession {
       shell: false,
     });
     this.ffmpeg = child;
-    const audio = this.audio;
-    audio?.track.onReceiveRtp.subscribe((packet) => {
-      if (packet.header.payloadType === audio.payloadType) this.lastAudioRtp = packet;
-    });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
@@ -266,27 +331,29 @@ export class WhipSession {
     this.ffmpegExited = new Promise((resolve) => {
       child.once('error', (error) => this.deps.logger.error({ err: error, session_id: this.sessionId }, 'ffmpeg could not be started'));
       child.once('close', (code, signal) => {
-        if (!this.ending) {
+        if (!this.ending && this.ffmpeg === child) {
           this.deps.logger.error({ session_id: this.sessionId, code, signal, stderr: this.stderrTail }, 'ffmpeg of an origin session stopped');
           void this.end('error');
         }
         resolve();
       });
     });
-    this.watcher = new LiveHlsWatcher(outputDir, join(this.deps.workDir, 'playlists'), this.deps.sink, {
-      onPlayable: () => void this.goLive(),
+    this.watcher = new LiveHlsWatcher(outputDir, join(this.deps.workDir, `playlists-${generation}`), this.deps.sink, {
+      onPlayable: () => void this.goLive(generation),
       onError: (error) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'origin ladder file could not be stored'),
     });
     this.watcher.start();
-    this.socket = createSocket('udp4');
-    this.socket.on('error', (error) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'origin RTP forwarding failed'));
+    if (!this.socket) {
+      this.socket = createSocket('udp4');
+      this.socket.on('error', (error) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'origin RTP forwarding failed'));
+    }
     // ffmpeg binds its ports while it starts; a keyframe sent before is lost, so ask again until the ladder is playable.
     this.ports = { video: videoPort, ...(audioPort !== undefined ? { audio: audioPort } : {}) };
     this.requestKeyframe(true);
   }
 
-  private async goLive(): Promise<void> {
-    if (this.playable || this.ending) return;
+  private async goLive(generation: number): Promise<void> {
+    if (this.playable || this.ending || generation !== this.ladderGeneration) return;
     this.playable = true;
     this.liveAfterMs = this.now() - this.startedAtMs;
     const media = {
@@ -436,4 +503,13 @@ export function withBitrateCeiling(sdp: string, kbps: number): string {
     if (share !== undefined && line.startsWith('c=')) out.push(`b=AS:${share}`);
   }
   return out.join('\r\n');
+}
+
+function shortSide(size: FrameSize): number {
+  return Math.min(size.width, size.height);
+}
+
+/** True when two ladder plans have the same rungs (their sizes): replanning would change nothing a viewer gets. */
+function sameRungs(a: LadderPlan, b: LadderPlan): boolean {
+  return a.rungs.length === b.rungs.length && a.rungs.every((rung, i) => rung.width === b.rungs[i]!.width && rung.height === b.rungs[i]!.height);
 }
