@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeRawEvent, encodeRawEvent, type RawProviderEvent } from './raw-provider-event.js';
+import { decodeRawEvent, encodeRawEvent, rawProviderEventSchema, type RawProviderEvent } from './raw-provider-event.js';
 
 const event: RawProviderEvent = {
   provider: 'twitch',
@@ -20,6 +20,40 @@ describe('raw provider event on the bus', () => {
     const text = new TextDecoder().decode(data);
     assert.ok(text.endsWith(event.body), 'the body is stored as received, after the envelope line');
     assert.equal(text.indexOf('\n'), text.indexOf('}\n') + 1, 'the envelope is one line');
+  });
+
+  it('writes the envelope line JSON.stringify writes of the event without its body', () => {
+    const { body, ...envelope } = { ...event, message_id: 'quote " backslash \\ line\nbreak \u2028 ü', received_at: 'tab\there' };
+    const text = new TextDecoder().decode(encodeRawEvent({ ...envelope, body }));
+    assert.equal(text, `${JSON.stringify(envelope)}\n${body}`);
+  });
+
+  it('reads an envelope exactly as rawProviderEventSchema does: the same accepted, the same refused, extra fields dropped', () => {
+    const { body: _body, ...envelope } = event;
+    const long = (n: number) => 'x'.repeat(n);
+    const envelopes: unknown[] = [
+      envelope,
+      { ...envelope, extra: 'dropped', nested: { a: 1 } },
+      ...['twitch', 'youtube', 'bluesky', 'origin', 'myspace', '', 'Twitch', 1, null].map((provider) => ({ ...envelope, provider })),
+      ...['message_id', 'message_type', 'subscription_type', 'subscription_version', 'message_timestamp', 'received_at'].flatMap((field) =>
+        ['', long(1), long(16), long(17), long(64), long(65), long(128), long(129), long(256), long(257), 7, null, undefined, ['a'], { a: 1 }].map((value) => ({ ...envelope, [field]: value })),
+      ),
+      // The schema counts code points: 256 emoji are 512 UTF-16 units and fit in 256.
+      ...[128, 129, 256, 257].map((n) => ({ ...envelope, message_id: '🎮'.repeat(n) })),
+      ...[32, 33].map((n) => ({ ...envelope, message_type: '🎮'.repeat(n) })),
+      { ...envelope, message_type: '\ud83c' }, // a lone surrogate
+      [],
+      'a string',
+      42,
+      null,
+    ];
+    for (const candidate of envelopes) {
+      const data = new TextEncoder().encode(`${JSON.stringify(candidate) ?? 'null'}\n{"b":1}`);
+      const expected = rawProviderEventSchema.omit({ body: true }).safeParse(candidate);
+      const label = JSON.stringify(candidate)?.slice(0, 120);
+      if (expected.success) assert.deepEqual(decodeRawEvent(data), { ...expected.data, body: '{"b":1}' }, label);
+      else assert.throws(() => decodeRawEvent(data), Error, label);
+    }
   });
 
   it('keeps an empty body', () => {
