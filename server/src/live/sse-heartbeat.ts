@@ -74,6 +74,7 @@ export class SseHeartbeat {
     const quietSince = this.current;
     this.current++;
     // A stream whose write fails closes and removes itself here; a Set's iteration allows that.
-    for (const listener of this.listeners) listener.beatIfQuietSince(quietSince);
+    // `forEach` allocates no iterator result per stream.
+    this.listeners.forEach((listener) => listener.beatIfQuietSince(quietSince));
   };
 }
