@@ -25,8 +25,8 @@
  * the 204 arriving (the brief's definition) and, more conservatively, from the webhook being
  * sent (ours may start the fan-out before its 204 is out, which makes "from 204" flattering);
  * per-subscriber latency p50/p99 (all subscribers of all rounds, from the 204); server CPU per
- * round; the heap and RSS the server holds per subscriber (garbage collected before the
- * subscribers connect and after the rounds, outside the measured rounds); and the ours/baseline
+ * round; the heap and RSS the server holds per subscriber (garbage collected after the rounds
+ * and again once the subscribers have gone, outside the measured rounds); and the ours/baseline
  * ratio of the time to the last subscriber (from send). `--profile=<dir>` writes a CPU profile
  * of each side's measured rounds alone.
  * Machine limits (open files, ephemeral ports) are checked first and reported, never faked.
@@ -85,8 +85,8 @@ export interface FanoutTargetResult {
   readonly serverCpuMsPerRound: number;
   /**
    * What the server holds per subscriber: this process's heap and RSS with the subscribers
-   * connected (after the rounds) minus before they connected, both garbage collected first,
-   * over the subscribers (bytes).
+   * connected (after the rounds) minus once they have all gone, both garbage collected first,
+   * over the subscribers (bytes). RSS is rough: freed pages are not all returned at once.
    */
   readonly memoryPerSubscriber: { readonly heapUsed: number; readonly rss: number };
   /** The larger estimated wall-clock offset of the helper processes (corrected for; printed as a sanity check). */
@@ -155,6 +155,8 @@ interface Target {
   readonly host: string;
   readonly port: number;
   readonly path: string;
+  /** Event streams the server holds open now (the previous side's close on the server a moment after its subscribers left). */
+  readonly openStreams: () => number;
   /** The request that makes the server emit one status event (`warmup`: the unmeasured round 0). */
   readonly request: (round: number) => { url: string; headers: Record<string, string>; body: string };
 }
@@ -171,7 +173,6 @@ async function measureTarget(
 ): Promise<{ result: FanoutTargetResult; sampleFrame: string | undefined }> {
   const clients: ClientsChild = spawnBenchChild<SseClientMessage>(new URL('./load/sse-clients.ts', import.meta.url));
   try {
-    const memoryBefore = processUsage(true);
     clients.send({ type: 'open', host: target.host, port: target.port, path: target.path, connections: n, batch: options.openBatch, timeoutMs: options.openTimeoutMs });
     const ready = await clients.next((m): m is SseReady => m.type === 'ready', options.openTimeoutMs + 10_000);
     log(`  ${target.name} ${fmtInt(n)}: ${fmtInt(ready.open)} subscribers ready in ${fmtInt(ready.elapsedMs)} ms` + (ready.failed ? `, ${fmtInt(ready.failed)} FAILED (${ready.firstError})` : ''));
@@ -222,9 +223,14 @@ async function measureTarget(
       lastFromSend.push(last - sentAt);
     }
     if (profiler) await profiler.stop(profile!);
-    const memoryAfter = processUsage(true);
+    const memoryHeld = processUsage(true);
     clients.send({ type: 'close' });
     await clients.next((m): m is Extract<SseClientMessage, { type: 'closed' }> => m.type === 'closed', 30_000);
+    // What the subscribers held is what the server frees once their streams are gone (both
+    // servers live in this process, so a reading before connecting would count the other side's leftovers).
+    for (const deadline = Date.now() + 30_000; target.openStreams() > 0 && Date.now() < deadline; ) await sleep(50);
+    await sleep(200);
+    const memoryFreed = processUsage(true);
 
     const pooled = new Float64Array(perSubscriber.reduce((sum, a) => sum + a.length, 0));
     let at = 0;
@@ -249,7 +255,7 @@ async function measureTarget(
         lastFromSend: pct(lastFromSend),
         perSubscriberFrom204: pct(pooled),
         serverCpuMsPerRound: cpuMs / options.rounds,
-        memoryPerSubscriber: { heapUsed: (memoryAfter.heapUsed - memoryBefore.heapUsed) / ready.open, rss: (memoryAfter.rss - memoryBefore.rss) / ready.open },
+        memoryPerSubscriber: { heapUsed: (memoryHeld.heapUsed - memoryFreed.heapUsed) / ready.open, rss: (memoryHeld.rss - memoryFreed.rss) / ready.open },
         clockOffsetMs: Math.max(Math.abs(offset), Math.abs(triggerOffset)),
       },
     };
@@ -345,6 +351,7 @@ export async function runFanoutBench(options: FanoutBenchOptions = {}): Promise<
       host: url.hostname,
       port: Number(url.port),
       path: `/api/v1/live/events?channel=${TEST_CHANNEL}`,
+      openStreams: () => running.running.app.sseConnections.size + base.connections(),
       request: (round) => {
         const twitchRequest =
           !wentLive && round === 0 ? running.twitch.streamOnline() : running.twitch.channelUpdate({ title: `fanout ${triggerIds} round ${round}` });
@@ -357,6 +364,7 @@ export async function runFanoutBench(options: FanoutBenchOptions = {}): Promise<
       host: base.host,
       port: base.port,
       path: base.path,
+      openStreams: () => running.running.app.sseConnections.size + base.connections(),
       request: () => ({ url: `http://${base.host}:${base.port}/trigger`, headers: {}, body: '' }),
     };
 
