@@ -239,6 +239,23 @@ describe('channel state machine', () => {
     assert.equal(ch.state.record.title, 'newer');
   });
 
+  it('orders each field by its own source time when the fields were set at different times, alternately', () => {
+    const event = eventFactory();
+    const ch = new Channel();
+    ch.event(event('update', T0 + 5_000, { fields: { title: 'title at 5 s' } }), T0 + 5_000);
+    ch.event(event('update', T0 + 1_000, { fields: { category: 'category at 1 s' } }), T0 + 5_100);
+    // Between the two: the category is older than it, the title newer. Then the other way round, and again.
+    ch.event(event('update', T0 + 3_000, { fields: { title: 'title at 3 s', category: 'category at 3 s' } }), T0 + 5_200);
+    assert.deepEqual([ch.state.record.title, ch.state.category], ['title at 5 s', 'category at 3 s']);
+    assert.equal(ch.state.record.sources.category?.at, new Date(T0 + 3_000).toISOString());
+    ch.event(event('update', T0 + 4_000, { fields: { category: 'category at 4 s' } }), T0 + 5_300);
+    ch.event(event('update', T0 + 2_000, { fields: { title: 'title at 2 s', category: 'category at 2 s' } }), T0 + 5_400);
+    ch.event(event('update', T0 + 6_000, { fields: { title: 'title at 6 s' } }), T0 + 5_500);
+    assert.deepEqual([ch.state.record.title, ch.state.category], ['title at 6 s', 'category at 4 s']);
+    assert.deepEqual(ch.state.record.sources.title, { provider: 'twitch', at: new Date(T0 + 6_000).toISOString() });
+    assert.deepEqual(ch.state.record.sources.category, { provider: 'twitch', at: new Date(T0 + 4_000).toISOString() });
+  });
+
   it('orders providers independently: an older YouTube event still applies after a newer Twitch one', () => {
     const event = eventFactory();
     const ch = new Channel();

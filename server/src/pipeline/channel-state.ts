@@ -383,7 +383,7 @@ function applyOffline(state: ChannelState, provider: ProviderState, event: Canon
   if (state.offlineDeadlineMs === null) {
     state.offlineDeadlineMs = ctx.nowMs + Math.max(0, ctx.graceWindowMs);
     state.pendingOffline = source;
-  } else if (state.pendingOffline === null || Date.parse(state.pendingOffline.at) < event.eventTimeMs) {
+  } else if (state.pendingOffline === null || sourceTimeMs(state.pendingOffline.at) < event.eventTimeMs) {
     state.pendingOffline = source;
   }
   settleExpiredGrace(state, ctx);
@@ -437,7 +437,7 @@ function applyProvenance(state: ChannelState, event: CanonicalEvent): boolean {
   const link = state.record.providers.bluesky;
   if (event.provider !== 'bluesky' || event.providerStreamId === undefined || !link) return false;
   const source = state.record.sources.post_uri;
-  if (source && Date.parse(source.at) > event.eventTimeMs) return false;
+  if (source && sourceTimeMs(source.at) > event.eventTimeMs) return false;
   const postUri = event.kind === 'offline' ? (link.post_uri === event.providerStreamId ? null : link.post_uri) : event.providerStreamId;
   if (postUri === link.post_uri) return false;
   link.post_uri = postUri;
@@ -498,7 +498,7 @@ function applyFields(state: ChannelState, event: CanonicalEvent): boolean {
 function mayWriteField(state: ChannelState, field: FieldName, event: CanonicalEvent): boolean {
   const source = state.record.sources[field];
   if (!source) return true;
-  if (Date.parse(source.at) > event.eventTimeMs) return false;
+  if (sourceTimeMs(source.at) > event.eventTimeMs) return false;
   if (event.verified || source.provider === event.provider) return true;
   return state.providers[source.provider]?.verified !== true;
 }
@@ -681,6 +681,30 @@ function stableStringify(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/*
+ * ISO times of sources, made and read for every event: a field update writes the same event
+ * time into each field it sets, and checks each field's source time, mostly one string (the
+ * last event's). One remembered pair each way spares the Date and its formatting or parse
+ * (a third of applying a title update, bench/README ingest).
+ */
+let isoTimeMs = Number.NaN;
+let isoTimeText = '';
+let parsedIso = '';
+let parsedIsoMs = Number.NaN;
+
 function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== isoTimeMs) {
+    isoTimeText = new Date(ms).toISOString();
+    isoTimeMs = ms;
+  }
+  return isoTimeText;
+}
+
+/** `Date.parse` of a source's ISO time. */
+function sourceTimeMs(at: string): number {
+  if (at !== parsedIso) {
+    parsedIsoMs = Date.parse(at);
+    parsedIso = at;
+  }
+  return parsedIsoMs;
 }
