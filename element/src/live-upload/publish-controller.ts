@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { formatLabel } from '../labels.js';
 import type { LiveUploadView } from './live-upload-view.js';
-import { keepPictureSize, limitVideoSender, preferCodecs, scaleDownBy, videoBitrateCap } from './publish-encoding.js';
+import { limitVideoSender, preferCodecs, scaleDownBy, videoBitrateCap } from './publish-encoding.js';
 import type { PublishErrorCode } from './publish-labels.js';
 import { PublishLevelMeter } from './publish-level-meter.js';
 import { bitrateBetween, sampleOutgoing, type OutgoingSample } from './publish-stats.js';
@@ -388,7 +388,6 @@ export class PublishController implements ReactiveController {
       connection.addEventListener('connectionstatechange', () => this.#connectionChanged(connection, generation));
       this.#videoTransceiver = connection.addTransceiver(stream.getVideoTracks()[0]!, { direction: 'sendonly', streams: [stream] });
       preferCodecs(this.#videoTransceiver, 'video');
-      await keepPictureSize(this.#videoTransceiver.sender);
       // Always an audio section, so a microphone picked later needs no new session.
       this.#audioTransceiver = connection.addTransceiver(stream.getAudioTracks()[0] ?? 'audio', { direction: 'sendonly', streams: [stream] });
       preferCodecs(this.#audioTransceiver, 'audio');

@@ -45,28 +45,9 @@ export function scaleDownBy(width: number | undefined, height: number | undefine
   return Math.max(1, Math.min(width, height) / maxShortSidePx);
 }
 
-/**
- * The encoder keeps the picture size and drops frames when bandwidth or CPU run short
- * (`maintain-resolution`), instead of libwebrtc's default for a camera (`balanced`, which scales
- * the picture down first). The origin plans its live ladder's rungs from the size it receives
- * (never upscaled): a camera's 640x360 that the encoder started at 320x180, because its first
- * bandwidth estimate or a busy CPU said so, gave a 180p-only broadcast and replay (measured in
- * Chromium on loopback at 120 kbit/s: 320x180 with the default for the whole run, 640x360 with
- * this). Broadcast encoders (OBS, GStreamer) keep their size the same way.
- */
-export const PUBLISH_DEGRADATION_PREFERENCE: RTCDegradationPreference = 'maintain-resolution';
-
-/** Asks the video sender to keep its picture size (`PUBLISH_DEGRADATION_PREFERENCE`); set before the offer, so the encoder starts so. */
-export async function keepPictureSize(sender: RTCRtpSender): Promise<void> {
-  const parameters = sender.getParameters();
-  parameters.degradationPreference = PUBLISH_DEGRADATION_PREFERENCE;
-  await sender.setParameters(parameters);
-}
-
-/** Applies the bitrate and size caps to a video sender's (single) encoding, keeping its picture size under pressure. */
+/** Applies the bitrate and size caps to a video sender's (single) encoding. */
 export async function limitVideoSender(sender: RTCRtpSender, maxBitrate: number, scaleResolutionDownBy: number): Promise<void> {
   const parameters = sender.getParameters();
-  parameters.degradationPreference = PUBLISH_DEGRADATION_PREFERENCE;
   if (!parameters.encodings || parameters.encodings.length === 0) parameters.encodings = [{}];
   for (const encoding of parameters.encodings) {
     encoding.maxBitrate = maxBitrate;
