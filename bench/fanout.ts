@@ -24,16 +24,17 @@
  * Reported per N: "time to last subscriber" per round (p50/p99 over the rounds), measured from
  * the 204 arriving (the brief's definition) and, more conservatively, from the webhook being
  * sent (ours may start the fan-out before its 204 is out, which makes "from 204" flattering);
- * per-subscriber latency p50/p99 (all subscribers of all rounds, from the 204); server CPU per
- * round; the heap and RSS the server holds per subscriber (garbage collected after the rounds
- * and again once the subscribers have gone, outside the measured rounds); and the ours/baseline
- * ratio of the time to the last subscriber (from send). `--profile=<dir>` writes a CPU profile
- * of each side's measured rounds alone.
+ * per-subscriber latency p50/p99 (all subscribers of all rounds, from the 204); server CPU and
+ * garbage-collection pauses per round; the heap and RSS the server holds per subscriber
+ * (garbage collected after the rounds and again once the subscribers have gone, outside the
+ * measured rounds); and the ours/baseline ratio of the time to the last subscriber (from
+ * send). `--profile=<dir>` writes a CPU profile of each side's measured rounds alone.
  * Machine limits (open files, ephemeral ports) are checked first and reported, never faked.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { TEST_CHANNEL, startTestServer, type TestServer } from '../test/support/test-server.js';
 import { startSseBroadcastBaseline, type SseBroadcastBaseline } from './baselines/sse-broadcast.js';
@@ -83,6 +84,8 @@ export interface FanoutTargetResult {
   readonly perSubscriberFrom204: Percentiles;
   /** Server process CPU per round (ms). */
   readonly serverCpuMsPerRound: number;
+  /** Garbage-collection pauses of the server process inside the rounds (trigger sent to the last subscriber's report), per round (ms). */
+  readonly serverGcMsPerRound: number;
   /**
    * What the server holds per subscriber: this process's heap and RSS with the subscribers
    * connected (after the rounds) minus once they have all gone, both garbage collected first,
@@ -189,6 +192,12 @@ async function measureTarget(
     let cpuMs = 0;
     let sampleFrame: string | undefined;
     const profiler = profile === undefined ? undefined : new RoundProfiler();
+    const gcPauses: Array<{ readonly start: number; readonly duration: number }> = [];
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gcPauses.push({ start: entry.startTime, duration: entry.duration });
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+    const roundWindows: Array<readonly [number, number]> = [];
     for (let round = 0; round <= options.rounds; round++) {
       if (round === 1) await profiler?.start();
       await sleep(ROUND_PAUSE_MS);
@@ -196,6 +205,7 @@ async function measureTarget(
       await clients.next((m): m is Extract<SseClientMessage, { type: 'armed' }> => m.type === 'armed' && m.round === round, 10_000);
       const id = ++triggerIds;
       const cpuBefore = process.cpuUsage();
+      const windowStart = performance.now();
       trigger.send({ type: 'send', id, ...target.request(round) });
       const [sent, report] = await Promise.all([
         trigger.next((m): m is TriggerSent => m.type === 'sent' && m.id === id, options.roundTimeoutMs + 10_000),
@@ -207,6 +217,7 @@ async function measureTarget(
       if (sent.status !== 204) throw new Error(`${target.name}: the trigger was answered ${sent.status}, not 204`);
       sampleFrame = report.sampleFrame ?? sampleFrame;
       if (round === 0) continue; // warm-up
+      roundWindows.push([windowStart, performance.now()]);
       cpuMs += (cpu.user + cpu.system) / 1000;
       missing += report.missing;
       if (report.receivedAt.length === 0) continue;
@@ -223,6 +234,9 @@ async function measureTarget(
       lastFromSend.push(last - sentAt);
     }
     if (profiler) await profiler.stop(profile!);
+    await sleep(20); // the observer hears of a collection a moment after it
+    gcObserver.disconnect();
+    const gcMs = gcPauses.reduce((sum, pause) => (roundWindows.some(([from, to]) => pause.start >= from && pause.start <= to) ? sum + pause.duration : sum), 0);
     const memoryHeld = processUsage(true);
     clients.send({ type: 'close' });
     await clients.next((m): m is Extract<SseClientMessage, { type: 'closed' }> => m.type === 'closed', 30_000);
@@ -255,6 +269,7 @@ async function measureTarget(
         lastFromSend: pct(lastFromSend),
         perSubscriberFrom204: pct(pooled),
         serverCpuMsPerRound: cpuMs / options.rounds,
+        serverGcMsPerRound: gcMs / options.rounds,
         memoryPerSubscriber: { heapUsed: (memoryHeld.heapUsed - memoryFreed.heapUsed) / ready.open, rss: (memoryHeld.rss - memoryFreed.rss) / ready.open },
         clockOffsetMs: Math.max(Math.abs(offset), Math.abs(triggerOffset)),
       },
@@ -269,13 +284,13 @@ export function formatFanout(result: FanoutBenchResult): string {
     `fanout: ${result.rounds} rounds per N (+1 warm-up), bus ${result.bus}; subscribers in a separate process; ulimit -n ${result.fdLimit ?? '?'}, ${result.portRange ?? '?'} ephemeral ports`,
   ];
   const rows: string[][] = [
-    ['N', 'target', 'ready', 'to last p50/p99 ms (from 204)', 'to last p50/p99 ms (from send)', 'per-sub p50/p99 ms (from 204)', 'missed', 'srv CPU ms/round', 'KiB/sub heap (RSS)'],
+    ['N', 'target', 'ready', 'to last p50/p99 ms (from 204)', 'to last p50/p99 ms (from send)', 'per-sub p50/p99 ms (from 204)', 'missed', 'srv CPU ms/round', 'srv GC ms/round', 'KiB/sub heap (RSS)'],
   ];
   const pp = (p: Percentiles) => `${fmt(p.p50)} / ${fmt(p.p99)}`;
   for (const row of result.rows) {
     for (const [name, side] of [['ours', row.ours], ['baseline', row.baseline]] as const) {
       if (!side) {
-        rows.push([fmtInt(row.subscribers), name, 'not run', '', '', '', '', '', '']);
+        rows.push([fmtInt(row.subscribers), name, 'not run', '', '', '', '', '', '', '']);
         continue;
       }
       rows.push([
@@ -287,6 +302,7 @@ export function formatFanout(result: FanoutBenchResult): string {
         pp(side.perSubscriberFrom204),
         fmtInt(side.missing),
         fmt(side.serverCpuMsPerRound),
+        fmt(side.serverGcMsPerRound),
         `${fmt(side.memoryPerSubscriber.heapUsed / 1024)} (${fmt(side.memoryPerSubscriber.rss / 1024)})`,
       ]);
     }
