@@ -129,6 +129,25 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
     }
   });
 
+  it('plans the ladder from the picture the offer declares (RFC 6236 imageattr) when the encoder starts below it and grows after going live', { timeout: 90_000 }, async () => {
+    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 320, height: 180, declare: { width: 640, height: 360 }, grow: { width: 640, height: 360, afterMs: 6000 } });
+    try {
+      assert.equal(publication.status, 201, publication.body);
+      const sessionId = publication.location!.split('/').at(-1)!;
+      const signals = server.collaborators.signals;
+      const online = await eventually(() => signals.onlineFor(sessionId)[0], 'the session to go live', 40_000, { intervalMs: 100 });
+      assert.deepEqual(online.video, { codec: 'vp8', width: 320, height: 180 }, 'live before the picture grew');
+      const sink = server.collaborators.sinks.get(sessionId)!;
+      assert.equal(sink.discarded.length, 0, 'planned once, from the declaration');
+      const master = await readFile(join(sink.directory, 'master.m3u8'), 'utf8');
+      assert.deepEqual([...master.matchAll(/RESOLUTION=(\d+x\d+)/g)].map((match) => match[1]), ['640x360', '426x240'], master);
+      await eventually(() => sink.handed.filter((path) => path.startsWith('360p/seg-')).length >= 4, 'four 360p segments (past the growth)', 40_000, { intervalMs: 200 });
+    } finally {
+      publication.close();
+      if (publication.location) await fetch(`${server.url}${publication.location}`, { method: 'DELETE' }).catch(() => undefined);
+    }
+  });
+
   it('ends a session whose media stops (media-timeout) and frees the channel', { timeout: 60_000 }, async () => {
     const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 320, height: 180, audio: false });
     try {

@@ -64,7 +64,8 @@ async function publishInThisProcess(endpoint: string, token: string | undefined,
     };
     setTimeout(resolve, 3000);
   });
-  const offer = pc.localDescription!.sdp;
+  let offer = pc.localDescription!.sdp;
+  if (options.declare) offer = offer.replace(/(m=video [^\r\n]*\r\n)/, `$1a=imageattr:* send [x=${options.declare.width},y=${options.declare.height}] recv *\r\n`);
   const response = await fetch(endpoint, {
     method: 'POST',
     headers: { 'Content-Type': 'application/sdp', ...(token ? { Authorization: `Bearer ${token}` } : {}) },

@@ -37,6 +37,8 @@ export interface WhipPublishOptions {
    * (`bench/origin-clock-code.ts`), for glass-to-glass latency read back from the ladder.
    */
   readonly clock?: boolean;
+  /** Declare this picture in the offer (RFC 6236 `a=imageattr:* send [x=,y=]`, as our element does). */
+  readonly declare?: { readonly width: number; readonly height: number };
   /** After `afterMs` of frames, the frames grow to this size (an encoder that starts small and scales up). */
   readonly grow?: { readonly width: number; readonly height: number; readonly afterMs: number };
 }

@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { formatLabel } from '../labels.js';
 import type { LiveUploadView } from './live-upload-view.js';
-import { limitVideoSender, preferCodecs, scaleDownBy, videoBitrateCap } from './publish-encoding.js';
+import { declareSendSize, limitVideoSender, preferCodecs, scaleDownBy, videoBitrateCap } from './publish-encoding.js';
 import type { PublishErrorCode } from './publish-labels.js';
 import { PublishLevelMeter } from './publish-level-meter.js';
 import { bitrateBetween, sampleOutgoing, type OutgoingSample } from './publish-stats.js';
@@ -394,7 +394,9 @@ export class PublishController implements ReactiveController {
       await connection.setLocalDescription(await connection.createOffer());
       await iceGathered(connection, ICE_GATHERING_TIMEOUT_MS);
       if (generation !== this.#generation) return;
-      const answer = await postWhipOffer(whipEndpointUrl(endpoint, channel), grant, connection.localDescription!.sdp, abort.signal);
+      const { width, height } = stream.getVideoTracks()[0]!.getSettings();
+      const offer = declareSendSize(connection.localDescription!.sdp, width, height, scaleDownBy(width, height, this.settings().maxShortSidePx));
+      const answer = await postWhipOffer(whipEndpointUrl(endpoint, channel), grant, offer, abort.signal);
       if (generation !== this.#generation) {
         void deleteWhipSession(answer.sessionUrl).catch(() => {});
         return;

@@ -45,6 +45,26 @@ export function scaleDownBy(width: number | undefined, height: number | undefine
   return Math.max(1, Math.min(width, height) / maxShortSidePx);
 }
 
+/**
+ * The offer as posted to the origin, declaring the largest picture its video will send (RFC 6236:
+ * `a=imageattr:* send [x=W,y=H] recv *` in the video section): the camera's size after the
+ * element's size cap (`scaleDownBy`). libwebrtc's encoder may start below it (a low first
+ * bandwidth estimate, a busy CPU: 640x360 or 320x180 from a 960x540 camera) and scale up
+ * seconds later; the origin plans its live ladder from this declaration, not from that start.
+ * The local description stays as the browser made it. Unchanged when the size is unknown.
+ */
+export function declareSendSize(sdp: string, width: number | undefined, height: number | undefined, scale: number): string {
+  if (!width || !height) return sdp;
+  const even = (side: number) => Math.max(2, 2 * Math.round(side / scale / 2));
+  const lines = sdp.split('\r\n');
+  const video = lines.findIndex((line) => line.startsWith('m=video '));
+  if (video === -1) return sdp;
+  let end = lines.findIndex((line, index) => index > video && (line.startsWith('m=') || line === ''));
+  if (end === -1) end = lines.length;
+  lines.splice(end, 0, `a=imageattr:* send [x=${even(width)},y=${even(height)}] recv *`);
+  return lines.join('\r\n');
+}
+
 /** Applies the bitrate and size caps to a video sender's (single) encoding. */
 export async function limitVideoSender(sender: RTCRtpSender, maxBitrate: number, scaleResolutionDownBy: number): Promise<void> {
   const parameters = sender.getParameters();

@@ -6,7 +6,7 @@ import { TEST_CHANNEL } from '../testing/live-server.js';
 import { afterEach, describe, it } from '../testing/mocha.js';
 import './live-upload.js';
 import type { LiveUpload } from './live-upload.js';
-import { limitVideoSender, preferCodecs } from './publish-encoding.js';
+import { declareSendSize, limitVideoSender, preferCodecs } from './publish-encoding.js';
 import { bitrateBetween, sampleOutgoing } from './publish-stats.js';
 
 // Chromium runs with --use-fake-device-for-media-stream --use-fake-ui-for-media-stream (see
@@ -219,6 +219,29 @@ describe('publish encoding, in the real WebRTC stack', () => {
       expect(section('video')).to.not.match(/a=rtpmap:\d+ (VP9|AV1)/);
       expect(firstCodec(section('audio')).rtpmap).to.match(/^opus\/48000/);
       expect(section('audio')).to.not.match(/a=rtpmap:\d+ (G722|PCMU|PCMA)/);
+    } finally {
+      connection.close();
+      for (const track of media.getTracks()) track.stop();
+    }
+  });
+
+  it('declares the camera’s size in the offer it posts (RFC 6236 imageattr, video section only), after the size cap', async () => {
+    const media = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
+    const connection = new RTCPeerConnection();
+    try {
+      connection.addTransceiver(media.getAudioTracks()[0]!, { direction: 'sendonly' });
+      connection.addTransceiver(media.getVideoTracks()[0]!, { direction: 'sendonly' });
+      await connection.setLocalDescription(await connection.createOffer());
+      const sdp = connection.localDescription!.sdp;
+      const { width, height } = media.getVideoTracks()[0]!.getSettings();
+      const declared = declareSendSize(sdp, width, height, 1);
+      const sections = declared.split(/\r\n(?=m=)/);
+      const videoSection = sections.find((section) => section.startsWith('m=video'))!;
+      expect(videoSection).to.include(`\r\na=imageattr:* send [x=${width},y=${height}] recv *\r\n`);
+      expect(sections.filter((section) => section.includes('a=imageattr')).length, 'only the video section').to.equal(1);
+      expect(declared.replace(`a=imageattr:* send [x=${width},y=${height}] recv *\r\n`, '')).to.equal(sdp, 'nothing else changed');
+      expect(declareSendSize(sdp, 1920, 1080, 1.5)).to.include('a=imageattr:* send [x=1280,y=720] recv *');
+      expect(declareSendSize(sdp, undefined, undefined, 1)).to.equal(sdp);
     } finally {
       connection.close();
       for (const track of media.getTracks()) track.stop();

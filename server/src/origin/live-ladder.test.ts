@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_LIVE_LADDER_OPTIONS, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp } from './live-ladder.js';
+import { DEFAULT_LIVE_LADDER_OPTIONS, ladderSourceSize, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp } from './live-ladder.js';
 
 describe('the live ladder', () => {
   it('takes its rungs from the VOD rung plan: by the short side, never upscaled, 2 s GOPs', () => {
@@ -15,6 +15,16 @@ describe('the live ladder', () => {
     assert.equal(plan.gop, 60);
     assert.ok(plan.audio);
     assert.equal(planLiveLadder({ width: 1280, height: 720 }, false).audio, undefined);
+  });
+
+  it('plans from the picture the offer declared when it is larger and of the same shape, fitted to the size limit', () => {
+    const small = { width: 320, height: 180 };
+    assert.deepEqual(ladderSourceSize(small, { width: 960, height: 540 }, 1080), { width: 960, height: 540 }, 'an encoder that started small');
+    assert.deepEqual(ladderSourceSize(small, undefined, 1080), small, 'nothing declared');
+    assert.deepEqual(ladderSourceSize({ width: 1280, height: 720 }, { width: 960, height: 540 }, 1080), { width: 1280, height: 720 }, 'what arrives is larger');
+    assert.deepEqual(ladderSourceSize(small, { width: 640, height: 480 }, 1080), small, 'another shape: not this picture');
+    assert.deepEqual(ladderSourceSize(small, { width: 3840, height: 2160 }, 720), { width: 1280, height: 720 }, 'fitted to the limit');
+    assert.deepEqual(ladderSourceSize({ width: 180, height: 320 }, { width: 1080, height: 1920 }, 1080), { width: 1080, height: 1920 }, 'portrait');
   });
 
   it('asks ffmpeg for live fMP4 HLS: 2 s segments, program date-times, independent segments, temp files, a master playlist', () => {

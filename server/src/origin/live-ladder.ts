@@ -47,6 +47,27 @@ export function planLiveLadder(size: FrameSize, hasAudio: boolean, options: Live
   return result.plan;
 }
 
+/** How far a declared picture's shape may be from the received one's and still be taken (2 %). */
+const SAME_SHAPE_TOLERANCE = 0.02;
+
+/**
+ * The picture the live ladder is planned from: the largest `received` so far, or the picture the
+ * offer `declared` it will send (`offeredSendSize`) when that is larger and of the same shape,
+ * fitted within `maxShortSidePx`. A browser's encoder may start below its camera's size (its
+ * first bandwidth estimate, a busy CPU) and scale up seconds later: planned from the declaration,
+ * the ladder has the camera's rungs and upscales those first seconds, instead of keeping the small
+ * start's rungs for the whole broadcast and its replay. Pure.
+ */
+export function ladderSourceSize(received: FrameSize, declared: FrameSize | undefined, maxShortSidePx: number): FrameSize {
+  if (!declared) return received;
+  const shape = (size: FrameSize) => size.width / size.height;
+  if (Math.abs(shape(declared) - shape(received)) > SAME_SHAPE_TOLERANCE * shape(received)) return received;
+  const short = Math.min(declared.width, declared.height);
+  const scale = Math.min(1, maxShortSidePx / short);
+  const fitted = { width: 2 * Math.round((declared.width * scale) / 2), height: 2 * Math.round((declared.height * scale) / 2) };
+  return Math.min(fitted.width, fitted.height) > Math.min(received.width, received.height) ? fitted : received;
+}
+
 export interface RtpInputPorts {
   readonly video: number;
   readonly audio?: number;

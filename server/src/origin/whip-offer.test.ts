@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { inspectWhipOffer } from './whip-offer.js';
+import { inspectWhipOffer, offeredSendSize } from './whip-offer.js';
 
 /** An offer shaped like Chromium's: BUNDLE, ICE and DTLS attributes per section. */
 function offer(sections: { kind: 'video' | 'audio'; codecs: string[]; direction?: string }[]): string {
@@ -46,3 +46,25 @@ describe('inspectWhipOffer', () => {
     });
   }
 });
+
+describe('offeredSendSize (RFC 6236 imageattr)', () => {
+  const video = offer([{ kind: 'audio', codecs: ['opus/48000/2'] }, { kind: 'video', codecs: ['VP8/90000'] }]);
+  const withLine = (line: string) => video.replace('a=rtpmap:96 VP8/90000', `a=rtpmap:96 VP8/90000\r\n${line}`);
+
+  it('reads the largest size the video section says it sends', () => {
+    assert.deepEqual(offeredSendSize(withLine('a=imageattr:* send [x=960,y=540] recv *')), { width: 960, height: 540 });
+    assert.deepEqual(offeredSendSize(withLine('a=imageattr:96 send [x=480,y=270,sar=1.0] [x=1280,y=720,q=0.5] recv [x=320,y=180]')), { width: 1280, height: 720 });
+    assert.deepEqual(offeredSendSize(withLine('a=imageattr:96 recv [x=1920,y=1080] send [x=640,y=360]')), { width: 640, height: 360 });
+  });
+
+  it('says nothing for no attribute, receive-only sizes, ranges, sizes out of bounds, or an audio section\'s', () => {
+    assert.equal(offeredSendSize(video), undefined);
+    assert.equal(offeredSendSize(withLine('a=imageattr:* recv [x=1920,y=1080]')), undefined);
+    assert.equal(offeredSendSize(withLine('a=imageattr:* send [x=[320:16:640],y=[240:16:480]]')), undefined);
+    assert.equal(offeredSendSize(withLine('a=imageattr:* send [x=99999,y=540] [x=8,y=8] [x=0,y=0]')), undefined);
+    assert.equal(offeredSendSize(withLine(`a=imageattr:* send ${'[x=1,y=1] '.repeat(5000)}`)), undefined);
+    const audioOnly = video.replace('a=rtpmap:96 opus/48000/2', 'a=rtpmap:96 opus/48000/2\r\na=imageattr:* send [x=960,y=540]');
+    assert.equal(offeredSendSize(audioOnly), undefined);
+  });
+});
+

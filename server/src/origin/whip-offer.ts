@@ -5,6 +5,7 @@
  * (binary, huge, a thousand m-lines, no ICE credentials) is refused with a reason before
  * werift parses it.
  */
+import type { FrameSize } from './video-frame-size.js';
 
 /** The most media sections an offer may have (one video, one audio, and a little slack for a data channel). */
 export const MAX_OFFER_MEDIA_SECTIONS = 4;
@@ -55,6 +56,32 @@ export function inspectWhipOffer(sdp: string): OfferInspection {
     ok: true,
     summary: { videoCodecs: [...new Set(videoCodecs.map((codec) => codec.name as OfferVideoCodec))], hasAudio: audio.length === 1 },
   };
+}
+
+/** A declared picture side outside this is ignored (nonsense, or a hostile number). */
+const MIN_DECLARED_SIDE_PX = 16;
+const MAX_DECLARED_SIDE_PX = 8192;
+
+/**
+ * The largest picture an offer says its video will send, from RFC 6236's image attribute on the
+ * video section it sends (`a=imageattr:<pt|*> send [x=960,y=540] ... recv ...`); undefined when it
+ * says none, or only ranges (`x=[320:16:640]`) or sizes out of bounds. Our element declares its
+ * camera's capture size so: a browser's encoder may start below it and scale up later, and the
+ * live ladder is planned from what the publisher will send, not from that small start. Never throws.
+ */
+export function offeredSendSize(sdp: string): FrameSize | undefined {
+  const video = mediaSections(sdp).find((section) => section.kind === 'video' && sends(section));
+  let largest: FrameSize | undefined;
+  for (const line of video?.lines ?? []) {
+    if (!line.startsWith('a=imageattr:')) continue;
+    const send = /\bsend\s+(.*?)(?:\brecv\b|$)/.exec(line)?.[1] ?? '';
+    for (const set of send.matchAll(/\[x=(\d{1,5}),y=(\d{1,5})(?:,[^\]]*)?\]/g)) {
+      const size = { width: Number(set[1]), height: Number(set[2]) };
+      const inBounds = [size.width, size.height].every((side) => side >= MIN_DECLARED_SIDE_PX && side <= MAX_DECLARED_SIDE_PX);
+      if (inBounds && (!largest || size.width * size.height > largest.width * largest.height)) largest = size;
+    }
+  }
+  return largest;
 }
 
 /** Any C0 control character other than tab, CR and LF, or DEL. */

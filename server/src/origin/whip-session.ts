@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI, type MediaStreamTrack, type RTCRtpTransceiver, type RtcpPacket, type RtpPacket } from 'werift';
 import type { Logger } from '../observability/index.js';
 import type { LadderPlan } from '../vod/index.js';
-import { liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
+import { ladderSourceSize, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
+import { offeredSendSize } from './whip-offer.js';
 import { LiveHlsWatcher } from './live-hls-watcher.js';
 import { DEFAULT_KEYFRAME_REQUEST_OPTIONS, KeyframeRequestSchedule, ffmpegReportsDamage } from './keyframe-requests.js';
 import type { LiveHlsSink, OriginSession, OriginSignals } from './origin-session.js';
@@ -101,8 +102,10 @@ export class WhipSession {
   private videoCodec: VideoCodec | undefined;
   /** The largest picture the publisher has sent. */
   private size: FrameSize | undefined;
-  /** The picture the running ladder was planned from. */
-  private ladderSize: FrameSize | undefined;
+  /** The picture the offer said it will send (RFC 6236 imageattr), if it said. */
+  private declaredSize: FrameSize | undefined;
+  /** The picture the running ladder was planned from (`ladderSourceSize`). */
+  private ladderSource: FrameSize | undefined;
   /** Starts and restarts of the ladder, one after another. */
   private ladderChanges: Promise<void> = Promise.resolve();
   /** Bumped when a ladder is thrown away: the watcher of an older one no longer makes the session live. */
@@ -176,6 +179,7 @@ export class WhipSession {
   }
 
   private async negotiate(offerSdp: string): Promise<string> {
+    this.declaredSize = offeredSendSize(offerSdp);
     this.pc.onTrack.subscribe((track) => {
       const transceiver = this.pc.getTransceivers().find((candidate) => candidate.receiver.track === track || candidate.receiver.tracks.includes(track));
       const codec = track.codec;
@@ -254,7 +258,7 @@ export class WhipSession {
     if (this.size) {
       if (shortSide(size) <= shortSide(this.size)) return;
       if (this.playable) {
-        if (!this.grewAfterLive) this.deps.logger.info({ session_id: this.sessionId, from: this.ladderSize, to: size }, 'origin session picture grew after its ladder went live; the rungs stay');
+        if (!this.grewAfterLive) this.deps.logger.info({ session_id: this.sessionId, from: this.ladderSource, to: size }, 'origin session picture grew after its ladder went live; the rungs stay');
         this.grewAfterLive = true;
         return;
       }
@@ -272,19 +276,20 @@ export class WhipSession {
   /** Starts the ladder for `size`, or replaces one not yet playable whose rungs `size` changes. */
   private async ladderFor(size: FrameSize): Promise<void> {
     if (this.ending || this.size !== size) return; // a larger picture came meanwhile: its own change follows
-    const hasAudio = this.audio !== undefined;
-    if (this.ladderSize) {
+    const source = ladderSourceSize(size, this.declaredSize, this.deps.limits.maxShortSidePx);
+    if (this.ladderSource) {
       if (this.playable) return;
-      if (sameRungs(planLiveLadder(this.ladderSize, hasAudio, this.deps.limits.ladder), planLiveLadder(size, hasAudio, this.deps.limits.ladder))) return;
+      const hasAudio = this.audio !== undefined;
+      if (sameRungs(planLiveLadder(this.ladderSource, hasAudio, this.deps.limits.ladder), planLiveLadder(source, hasAudio, this.deps.limits.ladder))) return;
       // Checked and bumped in one turn: a watcher that finds the old ladder playable from now on is ignored.
       this.ladderGeneration += 1;
       this.ladderRestarts += 1;
-      this.deps.logger.info({ session_id: this.sessionId, from: this.ladderSize, to: size }, 'origin session plans its ladder again: the picture grew before it was live');
+      this.deps.logger.info({ session_id: this.sessionId, from: this.ladderSource, to: source }, 'origin session plans its ladder again: the picture grew before it was live');
       await this.discardLadder();
       if (this.ending) return;
     }
-    this.ladderSize = size;
-    await this.startLadder(size, this.ladderGeneration);
+    this.ladderSource = source;
+    await this.startLadder(source, this.ladderGeneration);
   }
 
   /** Stops a ladder that was never playable and removes what it made (its ffmpeg, its files here and in the sink). */
