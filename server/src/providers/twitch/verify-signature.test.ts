@@ -46,6 +46,16 @@ describe('verifyEventSubSignature', () => {
     }
   });
 
+  it('reads every hex digit of a signature', () => {
+    const digits = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const request = sender.channelUpdate({ title: `digits ${i}` });
+      assert.equal(verifyRequest(request), true);
+      for (const digit of (request.headers[EVENTSUB_HEADERS.messageSignature] ?? '').slice(7)) digits.add(digit);
+    }
+    assert.equal(digits.size, 16, [...digits].sort().join(''));
+  });
+
   it('accepts a Buffer body and a Uint8Array secret', () => {
     const request = sender.streamOnline();
     assert.equal(
@@ -99,6 +109,15 @@ describe('verifyEventSubSignature', () => {
       withSignature(request, 'sha256=ä' + good.slice(8)),
       withSignature(request, ''),
       withSignature(request, 'garbage'),
+      withSignature(request, `${good}\n`),
+      withSignature(request, `Sha256=${good.slice(7)}`),
+      // Each char just outside the lowercase hex digits, first and last digit.
+      ...['/', ':', '`', 'g', 'A', 'F', 'G', ' ', '\u0660'].flatMap((char) => [
+        withSignature(request, `sha256=${char}${good.slice(8)}`),
+        withSignature(request, `${good.slice(0, -1)}${char}`),
+      ]),
+      // Well-formed, one digit off.
+      withSignature(request, `${good.slice(0, -1)}${good.endsWith('0') ? '1' : '0'}`),
     ];
     for (const variant of variants) {
       assert.doesNotThrow(() => verifyRequest(variant));
