@@ -172,6 +172,10 @@ export function liveEventsIngress(deps: LiveEventsDeps): NodeRequestHandler {
       'X-Accel-Buffering',
       'no',
     ]);
+    // Node keeps the head it built, one string concatenated header by header, as long as the
+    // response: a tree of some 40 pieces per stream. Written out on its own it is flattened
+    // in place, and the pieces go.
+    response.flushHeaders();
     countRequest(request.method ?? 'GET', 200);
     const connection = new SseConnection(response, parseCursor(lastEventId), released(client), frames, heartbeat);
     deps.connections.add(connection);
