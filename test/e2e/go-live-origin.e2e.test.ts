@@ -143,6 +143,11 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
       grants.push(token);
       return token;
     });
+    // The offer the element posts declares its camera's size (RFC 6236 imageattr): the origin plans the ladder from it.
+    const offers: string[] = [];
+    publisher.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/whip')) offers.push(request.postData() ?? '');
+    });
     await publisher.goto(`${siteUrl}/publish`, { waitUntil: 'load' });
     await publisher.waitForFunction(() => customElements.get('live-upload') !== undefined);
     const connectedMs = await publisher.evaluate(async () => {
@@ -160,6 +165,10 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     });
     const connectedAt = performance.now();
     t.diagnostic(`Go live -> publisher connected: ${Math.round(connectedMs)} ms`);
+    const declared = /^a=imageattr:\* send \[x=(\d+),y=(\d+)\] recv \*$/m.exec(offers.at(-1)?.replace(/\r/g, '') ?? '');
+    assert.ok(declared, `the offer declares the picture it will send: ${offers.at(-1)?.slice(0, 2000)}`);
+    assert.ok(Number(declared[2]) >= 360 && Math.abs(Number(declared[1]) / Number(declared[2]) - 16 / 9) < 0.02, `the fake camera's 16:9 picture, at least the top rung: ${declared[0]}`);
+    t.diagnostic(`the offer declared ${declared[1]}x${declared[2]}`);
 
     await waitForBadge(viewer, VIEWER_BADGE, /^Live\b/, LIVE_WITHIN_MS);
     const badgeLiveMs = performance.now() - connectedAt;
