@@ -24,6 +24,17 @@ describe('keyframe requests of a WHIP session', () => {
     assert.equal(keyframes.counts.startup, 3);
   });
 
+  it('before the ladder is playable, ask a round trip after the last request when ffmpeg reports damage (it is bound and missed the keyframe)', () => {
+    const keyframes = schedule();
+    assert.equal(keyframes.due(0, { playable: false }), 'startup');
+    keyframes.damaged();
+    assert.equal(keyframes.due(200, { playable: false }), undefined, 'the keyframe asked for may still be on its way');
+    assert.equal(keyframes.due(300, { playable: false }), 'startup');
+    assert.equal(keyframes.due(700, { playable: false }), undefined, 'no damage since: the second-by-second pace');
+    assert.equal(keyframes.due(1300, { playable: false }), 'startup');
+    assert.equal(keyframes.counts.startup, 3);
+  });
+
   it('once playable, ask on damage at most once per segment, however much damage is reported', () => {
     const keyframes = schedule();
     keyframes.due(0, { playable: false });

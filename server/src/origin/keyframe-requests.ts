@@ -12,7 +12,11 @@
  *
  * The requests, then:
  * - `startup`: every second until the ladder is playable (the picture size comes from a
- *   keyframe, and ffmpeg binds its ports while it starts, losing what was sent before).
+ *   keyframe, and ffmpeg binds its ports while it starts, losing what was sent before), and
+ *   sooner when ffmpeg reports damage before then: its first report is the moment it is bound
+ *   and decoding deltas of a keyframe it never got. On a starved 2-core machine ffmpeg bound
+ *   its ports 1-2 s after it was spawned, so the keyframes asked for meanwhile were lost and
+ *   the next came up to a second after; now one round trip after.
  * - `damage`: ffmpeg said its input was damaged (`ffmpegReportsDamage`: a sequence gap its RTP
  *   reorder queue gave up on, which is exactly a loss NACK did not repair, or a decoding error
  *   or concealment). At most one per segment: a keyframe is several times a delta frame, and
@@ -35,12 +39,15 @@ export interface KeyframeRequestOptions {
   readonly segmentMs: number;
   /** Until the ladder is playable, a request this often. */
   readonly startupEveryMs: number;
+  /** Until the ladder is playable, a request this soon after the last when ffmpeg reports damage (about a round trip). */
+  readonly startupDamageEveryMs: number;
   /** With no other request meanwhile, a refresh after this many segments. */
   readonly refreshEverySegments: number;
 }
 
 export const DEFAULT_KEYFRAME_REQUEST_OPTIONS: Omit<KeyframeRequestOptions, 'segmentMs'> = {
   startupEveryMs: 1000,
+  startupDamageEveryMs: 300,
   refreshEverySegments: 5,
 };
 
@@ -68,7 +75,8 @@ export class KeyframeRequestSchedule {
   due(nowMs: number, state: { readonly playable: boolean; readonly force?: boolean }): KeyframeRequestReason | undefined {
     const sinceMs = this.lastRequestMs === undefined ? Infinity : nowMs - this.lastRequestMs;
     let reason: KeyframeRequestReason | undefined;
-    if (state.force || (!state.playable && sinceMs >= this.options.startupEveryMs)) reason = 'startup';
+    const startupDue = sinceMs >= this.options.startupEveryMs || (this.damagedSinceRequest && sinceMs >= this.options.startupDamageEveryMs);
+    if (state.force || (!state.playable && startupDue)) reason = 'startup';
     else if (!state.playable) reason = undefined;
     else if (this.damagedSinceRequest && sinceMs >= this.options.segmentMs) reason = 'damage';
     else if (sinceMs >= this.options.segmentMs * this.options.refreshEverySegments) reason = 'refresh';
