@@ -123,6 +123,11 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     t.after(() => context.close());
     const viewer = await context.newPage();
     const viewerErrors = collectPageErrors(viewer);
+    // What the element said when it gave up (its console warning names hls.js's error), for a failure message.
+    const viewerWarnings: string[] = [];
+    viewer.on('console', (message) => {
+      if (message.type() === 'warning' || message.type() === 'info') viewerWarnings.push(message.text().slice(0, 300));
+    });
     await viewer.goto(`${siteUrl}/watch`, { waitUntil: 'load' });
     await waitForBadge(viewer, VIEWER_BADGE, /^Offline$/, 15_000);
     assert.equal(await latestReplay(server.url), undefined, 'no replay before the broadcast');
@@ -213,7 +218,7 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
       60_000,
       { intervalMs: 200 },
     ).catch(async (error: unknown) => {
-      throw new Error(`the viewer did not play: ${JSON.stringify(await viewerState(viewer))}`, { cause: error });
+      throw new Error(`the viewer did not play: ${JSON.stringify(await viewerState(viewer))}; it said: ${viewerWarnings.join(' | ')}`, { cause: error });
     });
     t.diagnostic(`publisher connected -> the viewer plays: ${Math.round(performance.now() - connectedAt)} ms (${firstPlay.width}x${firstPlay.height})`);
     assert.ok(ladderSizes.includes(`${firstPlay.width}x${firstPlay.height}`), `a rung of the ladder (${ladderSizes.join(', ')}): ${firstPlay.width}x${firstPlay.height}`);
