@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -14,6 +15,8 @@ describe('loadConfig', () => {
     assert.equal(config.generated.adminToken, true);
     assert.match(config.twitchEventSubSecret, /^[\x21-\x7e]{10,100}$/);
     assert.equal(config.publicUrl, 'http://127.0.0.1:8080');
+    assert.equal(config.origin.maxSessions, availableParallelism(), 'one WHIP session per CPU');
+    assert.equal(loadConfig({ ORIGIN_MAX_SESSIONS: '9' }).origin.maxSessions, 9);
   });
 
   it('names the bad variable', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { parseReturnToOrigins } from './linking/return-to.js';
@@ -134,8 +135,13 @@ const environmentSchema = z.object({
     .default([1080, 720, 480, 360]),
   /** x264 preset of the live ladder: it must keep up in real time. */
   ORIGIN_LADDER_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
-  /** WHIP sessions this process terminates at once (each is one ffmpeg encoding every rung); more get a 503. */
-  ORIGIN_MAX_SESSIONS: z.coerce.number().int().min(1).max(256).default(4),
+  /**
+   * WHIP sessions this process terminates at once (each is one ffmpeg encoding every rung); more
+   * get a 503. By default one per CPU: `bench/origin` measured one 720p30 publisher's ladder
+   * (720p, 480p, 360p at `veryfast`) keeping up per core, and a ladder that cannot keep up falls
+   * behind for every viewer of it.
+   */
+  ORIGIN_MAX_SESSIONS: z.coerce.number().int().min(1).max(256).default(() => Math.max(1, availableParallelism())),
   /** The terminating replica rewrites each session's heartbeat this often; a session silent for ORIGIN_STALE_AFTER_MS is ended by another replica. */
   ORIGIN_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(5000),
   ORIGIN_STALE_AFTER_MS: z.coerce.number().int().min(1000).max(10 * 60 * 1000).default(20_000),
