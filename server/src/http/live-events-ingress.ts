@@ -123,7 +123,7 @@ export function liveEventsIngress(deps: LiveEventsDeps): NodeRequestHandler {
     response.end(body);
     const method = request.method ?? 'GET';
     countRequest(method, error.status);
-    if (error.status >= 500) logger.warn({ request_id: requestId, code: error.code }, error.message);
+    if (error.status >= 500 && error.code !== 'internal') logger.warn({ request_id: requestId, code: error.code }, error.message);
     if (logger.isLevelEnabled('info')) {
       const path = request.url!.split('?', 1)[0]!;
       logger.info({ request_id: requestId, method, route: LIVE_EVENTS_PATH, path, status: error.status, ms: Math.round(performance.now() - startedAt) }, 'request');
