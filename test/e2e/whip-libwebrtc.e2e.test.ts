@@ -100,6 +100,29 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
     }
   });
 
+  it('a video-only publisher that stopped sending: its DELETE ends at once too (its last keyframe sent again wakes ffmpeg), with the final playlist', { timeout: 90_000 }, async () => {
+    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 640, height: 360, audio: false });
+    try {
+      assert.equal(publication.status, 201, publication.body);
+      const sessionId = publication.location!.split('/').at(-1)!;
+      await eventually(() => server.collaborators.signals.onlineFor(sessionId)[0], 'the session to go live', 30_000, { intervalMs: 100 });
+      const sink = server.collaborators.sinks.get(sessionId)!;
+      await eventually(() => sink.handed.filter((path) => path.startsWith('360p/seg-')).length >= 2, 'two 360p segments', 40_000, { intervalMs: 200 });
+      publication.stopMedia();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const deleteAt = Date.now();
+      assert.equal((await fetch(`${server.url}${publication.location}`, { method: 'DELETE' })).status, 200);
+      const deleteMs = Date.now() - deleteAt;
+      console.log(`# video-only: DELETE after the media stopped answered in ${deleteMs} ms`);
+      assert.ok(deleteMs < 5_000, `DELETE took ${deleteMs} ms (ffmpeg's own input timeout is 10 s)`);
+      const media = await readFile(join(sink.directory, '360p', 'index.m3u8'), 'utf8');
+      assert.match(media, /#EXT-X-ENDLIST\n$/, media);
+      for (const uri of media.split('\n').filter((line) => line.endsWith('.m4s'))) assert.ok(sink.handed.includes(`360p/${uri}`), `${uri} handed`);
+    } finally {
+      publication.close();
+    }
+  });
+
   it('plans the ladder again when the picture grows before it is live (an encoder that starts at 320x180): the 640x360 ladder, nothing of the small one left', { timeout: 90_000 }, async () => {
     const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 320, height: 180, grow: { width: 640, height: 360, afterMs: 1500 } });
     try {

@@ -52,18 +52,22 @@ const BITRATE_WINDOW_MS = 5000;
 const BITRATE_TOLERANCE = 1.25;
 /**
  * ffmpeg gets this long to write its last segments and `EXT-X-ENDLIST` after SIGINT. It reads
- * SIGINT between input packets: `finish()` keeps forwarding media (or repeats the last Opus
- * packet) so it sees it at once; with neither (a video-only publisher that stopped) it waits
- * for its RTP read to give up: ffmpeg 5.1's SDP demuxer times out after 10 s of no packets
- * (measured: 9.8 s from SIGINT to a clean exit). Longer than that, so the clean exit (final
- * playlists, last segment) wins over SIGKILL (a second SIGINT interrupts the muxer's writes too:
- * empty playlists).
+ * SIGINT between input packets: `finish()` keeps forwarding media, or repeats the last Opus
+ * packet, or (a video-only publisher that stopped) the last keyframe, so it sees it at
+ * once; with none of them it waits for its RTP read to give up: ffmpeg 5.1's SDP demuxer times
+ * out after 10 s of no packets (measured: 9.8 s from SIGINT to a clean exit). Longer than that,
+ * so the clean exit (final playlists, last segment) wins over SIGKILL (a second SIGINT
+ * interrupts the muxer's writes too: empty playlists).
  */
 const FFMPEG_FINISH_MS = 13_000;
-/** After SIGINT with no media arriving, how often `finish()` repeats the last Opus packet to wake ffmpeg's read. */
+/** After SIGINT with no media arriving, how often `finish()` repeats the last Opus packet (or keyframe) to wake ffmpeg's read. */
 const FFMPEG_WAKE_MS = 300;
 /** One 20 ms Opus frame in RTP timestamp units (48 kHz). */
 const OPUS_FRAME_TICKS = 960;
+/** The wake interval in video RTP timestamp units (90 kHz). */
+const VIDEO_WAKE_TICKS = 90 * FFMPEG_WAKE_MS;
+/** A keyframe's packets kept for the wake-up at most (a 1080p keyframe is a few hundred). */
+const MAX_FRAME_PACKETS = 2048;
 const STDERR_TAIL_BYTES = 4096;
 /**
  * How many times a session's ladder may be planned again before it is playable (each a new
@@ -116,6 +120,15 @@ export class WhipSession {
   private ffmpegExited: Promise<void> | undefined;
   /** The publisher's last Opus packet: `finish()` sends it again, a frame later, to an ffmpeg waiting for input. */
   private lastAudioRtp: RtpPacket | undefined;
+  /**
+   * The publisher's last whole keyframe (its packets from the one that starts it to the marker),
+   * for `finish()` to send again to a video-only ffmpeg: a keyframe, because ffmpeg's VP8
+   * depacketizer drops a repeated delta frame (its picture id breaks the sequence).
+   */
+  private lastKeyframe: RtpPacket[] = [];
+  private keyframeParts: RtpPacket[] | undefined;
+  private lastVideoSequence = 0;
+  private lastVideoAtMs = 0;
   private stderrTail = '';
   /** The part of ffmpeg's stderr after its last newline (a line split across chunks). */
   private stderrLine = '';
@@ -212,12 +225,26 @@ export class WhipSession {
   }
 
   private onVideoRtp(packet: RtpPacket): void {
-    if (this.ending || !this.video || packet.header.payloadType !== this.video.payloadType) return;
-    this.countMedia(packet.serializeSize);
+    if (!this.video || packet.header.payloadType !== this.video.payloadType) return;
     const size = this.videoCodec === 'h264' ? h264SpsSize(packet.payload) : vp8KeyframeSize(packet.payload);
+    this.rememberKeyframe(packet, size !== undefined);
+    if (this.ending) return;
+    this.countMedia(packet.serializeSize);
     if (size) this.onPictureSize(size);
     if (this.ports && this.socket) this.socket.send(packet.serialize(), this.ports.video, '127.0.0.1');
     else if (!this.size) this.requestKeyframe(false);
+  }
+
+  /** `startsKeyframe`: the packet carries a keyframe's size (VP8's keyframe header, H.264's SPS before its IDR). */
+  private rememberKeyframe(packet: RtpPacket, startsKeyframe: boolean): void {
+    this.lastVideoSequence = packet.header.sequenceNumber;
+    this.lastVideoAtMs = this.now();
+    if (startsKeyframe) this.keyframeParts = [];
+    if (!this.keyframeParts) return;
+    if (this.keyframeParts.length < MAX_FRAME_PACKETS) this.keyframeParts.push(packet);
+    if (!packet.header.marker) return;
+    this.lastKeyframe = this.keyframeParts;
+    this.keyframeParts = undefined;
   }
 
   private onAudioRtp(packet: RtpPacket): void {
@@ -442,15 +469,30 @@ export class WhipSession {
       }
       // No media coming (the publisher closed first; media-timeout): the last Opus packet again, one
       // 20 ms frame later each time, is the input ffmpeg needs to see SIGINT (measured: 10 s -> under 1 s).
+      // Without audio, the last keyframe again, later by the wake interval, once video stopped.
       let repeats = 0;
+      let videoSequence: number | undefined;
       const waker = setInterval(() => {
-        const last = this.lastAudioRtp;
-        if (!last || this.ports?.audio === undefined || !socket) return;
+        if (!socket) return;
         repeats += 1;
-        const bytes = last.serialize();
-        bytes.writeUInt16BE((last.header.sequenceNumber + repeats) & 0xffff, 2);
-        bytes.writeUInt32BE((last.header.timestamp + OPUS_FRAME_TICKS * repeats) >>> 0, 4);
-        socket.send(bytes, this.ports.audio, '127.0.0.1');
+        const last = this.lastAudioRtp;
+        if (last && this.ports?.audio !== undefined) {
+          const bytes = last.serialize();
+          bytes.writeUInt16BE((last.header.sequenceNumber + repeats) & 0xffff, 2);
+          bytes.writeUInt32BE((last.header.timestamp + OPUS_FRAME_TICKS * repeats) >>> 0, 4);
+          socket.send(bytes, this.ports.audio, '127.0.0.1');
+          return;
+        }
+        const videoPort = this.ports?.video;
+        if (videoPort === undefined || this.lastKeyframe.length === 0 || this.now() - this.lastVideoAtMs < FFMPEG_WAKE_MS) return;
+        videoSequence ??= this.lastVideoSequence;
+        for (const part of this.lastKeyframe) {
+          const bytes = part.serialize();
+          videoSequence = (videoSequence + 1) & 0xffff;
+          bytes.writeUInt16BE(videoSequence, 2);
+          bytes.writeUInt32BE((part.header.timestamp + VIDEO_WAKE_TICKS * repeats) >>> 0, 4);
+          socket.send(bytes, videoPort, '127.0.0.1');
+        }
       }, FFMPEG_WAKE_MS);
       const killer = setTimeout(() => child.kill('SIGKILL'), FFMPEG_FINISH_MS);
       await this.ffmpegExited;
