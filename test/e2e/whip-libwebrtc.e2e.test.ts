@@ -75,45 +75,22 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
     }
   });
 
-  it('a DELETE after the publisher stopped sending ends at once, and ffmpeg’s final playlist (EXT-X-ENDLIST) still reaches the sink', { timeout: 90_000 }, async () => {
-    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 640, height: 360 });
-    try {
-      assert.equal(publication.status, 201, publication.body);
-      const sessionId = publication.location!.split('/').at(-1)!;
-      const signals = server.collaborators.signals;
-      await eventually(() => signals.onlineFor(sessionId)[0], 'the session to go live', 30_000, { intervalMs: 100 });
-      const sink = server.collaborators.sinks.get(sessionId)!;
-      await eventually(() => sink.handed.filter((path) => path.startsWith('360p/seg-')).length >= 2, 'two 360p segments', 40_000, { intervalMs: 200 });
-      // As the element ends: its media stops first, then the DELETE (ffmpeg then waits for input that never comes).
-      publication.stopMedia();
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const deleteAt = Date.now();
-      assert.equal((await fetch(`${server.url}${publication.location}`, { method: 'DELETE' })).status, 200);
-      const deleteMs = Date.now() - deleteAt;
-      console.log(`# DELETE after the media stopped answered in ${deleteMs} ms`);
-      assert.ok(deleteMs < 5_000, `DELETE took ${deleteMs} ms (ffmpeg's own input timeout is 10 s)`);
-      const media = await readFile(join(sink.directory, '360p', 'index.m3u8'), 'utf8');
-      assert.match(media, /#EXT-X-ENDLIST\n$/, media);
-      for (const uri of media.split('\n').filter((line) => line.endsWith('.m4s'))) assert.ok(sink.handed.includes(`360p/${uri}`), `${uri} handed`);
-    } finally {
-      publication.close();
-    }
-  });
-
-  it('a video-only publisher that stopped sending: its DELETE ends at once too (its last keyframe sent again wakes ffmpeg), with the final playlist', { timeout: 90_000 }, async () => {
-    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 640, height: 360, audio: false });
+  /** Publishes, stops the media (as the element ends: media first, then the DELETE), and checks the DELETE ends ffmpeg at once with its final playlist. */
+  async function deleteAfterMediaStopped(what: string, audio: boolean): Promise<void> {
+    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 640, height: 360, audio });
     try {
       assert.equal(publication.status, 201, publication.body);
       const sessionId = publication.location!.split('/').at(-1)!;
       await eventually(() => server.collaborators.signals.onlineFor(sessionId)[0], 'the session to go live', 30_000, { intervalMs: 100 });
       const sink = server.collaborators.sinks.get(sessionId)!;
       await eventually(() => sink.handed.filter((path) => path.startsWith('360p/seg-')).length >= 2, 'two 360p segments', 40_000, { intervalMs: 200 });
+      // ffmpeg then waits for input that never comes, unless the session wakes it.
       publication.stopMedia();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const deleteAt = Date.now();
       assert.equal((await fetch(`${server.url}${publication.location}`, { method: 'DELETE' })).status, 200);
       const deleteMs = Date.now() - deleteAt;
-      console.log(`# video-only: DELETE after the media stopped answered in ${deleteMs} ms`);
+      console.log(`# ${what}: DELETE after the media stopped answered in ${deleteMs} ms`);
       assert.ok(deleteMs < 5_000, `DELETE took ${deleteMs} ms (ffmpeg's own input timeout is 10 s)`);
       const media = await readFile(join(sink.directory, '360p', 'index.m3u8'), 'utf8');
       assert.match(media, /#EXT-X-ENDLIST\n$/, media);
@@ -121,7 +98,13 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
     } finally {
       publication.close();
     }
-  });
+  }
+
+  it('a DELETE after the publisher stopped sending ends at once (its last Opus packet sent again wakes ffmpeg), and ffmpeg’s final playlist (EXT-X-ENDLIST) still reaches the sink', { timeout: 90_000 }, () =>
+    deleteAfterMediaStopped('video and audio', true));
+
+  it('a video-only publisher that stopped sending: its DELETE ends at once too (its last keyframe sent again wakes ffmpeg), with the final playlist', { timeout: 90_000 }, () =>
+    deleteAfterMediaStopped('video only', false));
 
   it('plans the ladder again when the picture grows before it is live (an encoder that starts at 320x180): the 640x360 ladder, nothing of the small one left', { timeout: 90_000 }, async () => {
     const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 320, height: 180, grow: { width: 640, height: 360, afterMs: 1500 } });
