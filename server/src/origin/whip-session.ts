@@ -128,6 +128,7 @@ export class WhipSession {
   private lastKeyframe: RtpPacket[] = [];
   private keyframeParts: RtpPacket[] | undefined;
   private lastVideoSequence = 0;
+  private lastVideoTimestamp = 0;
   private lastVideoAtMs = 0;
   private stderrTail = '';
   /** The part of ffmpeg's stderr after its last newline (a line split across chunks). */
@@ -238,6 +239,7 @@ export class WhipSession {
   /** `startsKeyframe`: the packet carries a keyframe's size (VP8's keyframe header, H.264's SPS before its IDR). */
   private rememberKeyframe(packet: RtpPacket, startsKeyframe: boolean): void {
     this.lastVideoSequence = packet.header.sequenceNumber;
+    this.lastVideoTimestamp = packet.header.timestamp;
     this.lastVideoAtMs = this.now();
     if (startsKeyframe) this.keyframeParts = [];
     if (!this.keyframeParts) return;
@@ -472,6 +474,7 @@ export class WhipSession {
       // Without audio, the last keyframe again, later by the wake interval, once video stopped.
       let repeats = 0;
       let videoSequence: number | undefined;
+      let videoTimestamp: number | undefined;
       const waker = setInterval(() => {
         if (!socket) return;
         repeats += 1;
@@ -485,12 +488,14 @@ export class WhipSession {
         }
         const videoPort = this.ports?.video;
         if (videoPort === undefined || this.lastKeyframe.length === 0 || this.now() - this.lastVideoAtMs < FFMPEG_WAKE_MS) return;
+        // Numbered and timed after the last video packet (the keyframe itself may be seconds older).
         videoSequence ??= this.lastVideoSequence;
+        videoTimestamp = ((videoTimestamp ?? this.lastVideoTimestamp) + VIDEO_WAKE_TICKS) >>> 0;
         for (const part of this.lastKeyframe) {
           const bytes = part.serialize();
           videoSequence = (videoSequence + 1) & 0xffff;
           bytes.writeUInt16BE(videoSequence, 2);
-          bytes.writeUInt32BE((part.header.timestamp + VIDEO_WAKE_TICKS * repeats) >>> 0, 4);
+          bytes.writeUInt32BE(videoTimestamp, 4);
           socket.send(bytes, videoPort, '127.0.0.1');
         }
       }, FFMPEG_WAKE_MS);
