@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createCanonicalId, liveMetadataSchema, parseCanonicalId, type LiveMetadata, type ProviderName } from '@live-upload/schema';
 import type { CanonicalEvent, CanonicalEventFields } from '../provider-adapter/index.js';
 import {
+  applyChannelConfig,
   applyEvent,
   applyTimer,
   channelStateSchema,
@@ -64,14 +65,30 @@ function eventFactory() {
   });
 }
 
-/** Applies events / timers in order, keeping every emit, like the pipeline worker does. */
+/**
+ * Freezes a value and everything it reaches: a transition given a frozen state throws (strict
+ * mode) if it writes to any part of it, the parts its result shares with it included.
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
+/**
+ * Applies events / timers in order, keeping every emit, like the pipeline worker does. Every
+ * state it keeps is deep-frozen: transitions are pure, and what a new state shares with the one
+ * before (`cloneState`) is never written.
+ */
 class Channel {
   state: ChannelState;
   readonly emits: LiveMetadata[] = [];
   last: Transition | undefined;
 
   constructor(init?: Parameters<typeof initialChannelState>[2]) {
-    this.state = initialChannelState(channel, T0, init);
+    this.state = deepFreeze(initialChannelState(channel, T0, init));
   }
 
   event(event: CanonicalEvent, nowMs: number, overrides: Partial<StateContext> = {}): Transition {
@@ -83,7 +100,7 @@ class Channel {
   }
 
   private keep(transition: Transition): Transition {
-    this.state = transition.state;
+    this.state = deepFreeze(transition.state);
     this.last = transition;
     if (transition.emit) this.emits.push(transition.emit);
     return transition;
@@ -550,6 +567,31 @@ describe('channel state machine', () => {
   });
 });
 
+describe('channel state machine, config changes on a frozen state', () => {
+  it('follows the config without writing to the state it was given or to what the result shares with it', () => {
+    const event = eventFactory();
+    const twitch = { id: null, user_id: '1', login: 'a', url: 'https://www.twitch.tv/a' };
+    const configPlayback = { hls: 'https://cdn.example/a.m3u8' };
+    const ch = new Channel({ providers: { twitch }, playback: configPlayback });
+    ch.event(event('online', T0, { providerStreamId: '9' }), T0);
+    const before = structuredClone(ch.state);
+    const changed = applyChannelConfig(
+      ch.state,
+      { title: 'Default', providers: { twitch: { ...twitch, login: 'b', url: 'https://www.twitch.tv/b' } }, playback: null },
+      ctx(T0 + 10_000),
+    );
+    assert.deepEqual(ch.state, before);
+    assert.equal(changed.state.record.providers.twitch?.login, 'b');
+    assert.equal(changed.state.record.providers.twitch?.id, '9', 'the link keeps its broadcast id');
+    assert.equal(changed.state.record.playback, undefined);
+    assert.equal(changed.emit?.title, 'Default');
+    deepFreeze(changed.state);
+    const next = applyEvent(changed.state, event('update', T0 + 20_000, { fields: { title: 'Provider title' } }), ctx(T0 + 20_000));
+    assert.equal(next.state.record.title, 'Provider title');
+    assert.equal(changed.state.record.title, 'Default');
+  });
+});
+
 describe('channel state machine, the seen set', () => {
   const title = (text: string): CanonicalEventFields => ({ title: text });
 
@@ -666,7 +708,7 @@ describe('channel state machine, property: the latest event wins', () => {
         assert.equal(liveMetadataSchema.safeParse(transition.emit).success, true, `seed ${seed}: emitted record is canonical`);
       }
       assert.equal(transition.state.record.seq, seq, `seed ${seed}: seq moves only with emits`);
-      state = transition.state;
+      state = deepFreeze(transition.state);
       wakeAtMs = transition.wakeAtMs;
     };
 
