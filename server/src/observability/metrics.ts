@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type CounterConfiguration, type Histogram } from 'prom-client';
 
 /** Metric names, one table. */
 export const METRIC_NAMES = {
@@ -83,10 +83,119 @@ export class SummedCounter<Label extends string> {
   }
 }
 
+/** One label set of a histogram, observed on a hot path. */
+export interface HistogramChild {
+  observe(value: number): void;
+}
+
+/** What one label set of a `SummedHistogram` has been told. */
+interface HistogramSeries {
+  readonly labels: Readonly<Record<string, string | number>>;
+  /** Observations per bucket (not cumulative), the last one past every bound (`+Inf`). */
+  readonly perBucket: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram kept in plain numbers, registered in a prom-client registry in place of
+ * prom-client's `Histogram` and exposed exactly as one (same samples, same text): prom-client
+ * hashes the label set into a string on every `observe`, bound children included, and a
+ * webhook observed one (its raw event's publish, bench/README.md ingest). A child made once
+ * per label set (`child`) observes with a bucket search and three additions.
+ */
+export class SummedHistogram<Label extends string> {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  private readonly labelNames: ReadonlySet<string>;
+  private readonly upperBounds: readonly number[];
+  private readonly series = new Map<string, HistogramSeries>();
+
+  constructor(configuration: {
+    readonly name: string;
+    readonly help: string;
+    readonly labelNames: readonly Label[];
+    /** Upper bounds, ascending (`+Inf` is added, as prom-client does). */
+    readonly buckets: readonly number[];
+    readonly registers: readonly Registry[];
+  }) {
+    const { name, help, labelNames, buckets } = configuration;
+    if (buckets.some((bound, index) => index > 0 && bound <= buckets[index - 1]!)) throw new RangeError(`${name}: buckets must ascend`);
+    this.name = name;
+    this.help = help;
+    this.labelNames = new Set(labelNames);
+    this.upperBounds = [...buckets];
+    // The registry reads a metric through `name`, `help`, `type`, `aggregator`, `get()` and
+    // `reset()`, which this has; its type names only prom-client's own classes.
+    for (const registry of configuration.registers) registry.registerMetric(this as unknown as Histogram<Label>);
+  }
+
+  /** The child for `labels`, made once per label set. */
+  child(labels: Partial<Record<Label, string | number>>): HistogramChild {
+    for (const label in labels) if (!this.labelNames.has(label)) throw new Error(`${this.name}: label "${label}" is not one of its label names`);
+    const key = JSON.stringify(labels);
+    let entry = this.series.get(key);
+    if (!entry) this.series.set(key, (entry = { labels: { ...labels } as Record<string, string | number>, perBucket: new Array<number>(this.upperBounds.length + 1).fill(0), sum: 0, count: 0 }));
+    const series = entry;
+    const bounds = this.upperBounds;
+    return {
+      observe(value: number): void {
+        let bucket = 0;
+        while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
+        series.perBucket[bucket]! += 1;
+        series.sum += value;
+        series.count += 1;
+      },
+    };
+  }
+
+  /** One observation for `labels` (looks the child up: for paths that are not hot). */
+  observe(labels: Partial<Record<Label, string | number>>, value: number): void {
+    this.child(labels).observe(value);
+  }
+
+  /** Observes the seconds from now until the returned function is called. */
+  startTimer(labels: Partial<Record<Label, string | number>>): () => void {
+    const startedAt = performance.now();
+    const child = this.child(labels);
+    return () => child.observe((performance.now() - startedAt) / 1000);
+  }
+
+  /** The samples prom-client's `Histogram.get()` gives for the same observations. */
+  async get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: Array<{ value: number; metricName: string; exemplar?: null; labels: Record<string, string | number> }> }> {
+    const values: Array<{ value: number; metricName: string; exemplar?: null; labels: Record<string, string | number> }> = [];
+    const bucketName = `${this.name}_bucket`;
+    for (const { labels, perBucket, sum, count } of this.series.values()) {
+      // prom-client keeps a label set from its first observation until a reset.
+      if (count === 0) continue;
+      let cumulative = 0;
+      this.upperBounds.forEach((bound, index) => {
+        cumulative += perBucket[index]!;
+        values.push({ value: cumulative, metricName: bucketName, exemplar: null, labels: { le: bound, ...labels } });
+      });
+      values.push({ value: count, metricName: bucketName, exemplar: null, labels: { le: '+Inf', ...labels } });
+      values.push({ value: sum, metricName: `${this.name}_sum`, labels: { ...labels } });
+      values.push({ value: count, metricName: `${this.name}_count`, labels: { ...labels } });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** Forgets every observation (children stay usable), as prom-client's `reset` does. */
+  reset(): void {
+    for (const series of this.series.values()) {
+      series.perBucket.fill(0);
+      series.sum = 0;
+      series.count = 0;
+    }
+  }
+}
+
 export interface Metrics {
   readonly registry: Registry;
   readonly webhookResults: Counter<'provider' | 'outcome'>;
-  readonly publishLatency: Histogram<'stream'>;
+  readonly publishLatency: SummedHistogram<'stream'>;
   readonly sseClients: Gauge;
   readonly sseRefused: Counter<'reason'>;
   readonly statusEmits: Counter<'transition'>;
@@ -118,7 +227,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['provider', 'outcome'],
       registers: [registry],
     }),
-    publishLatency: new Histogram({
+    publishLatency: new SummedHistogram({
       name: METRIC_NAMES.publishLatency,
       help: 'Time from publish to the bus acknowledging it',
       labelNames: ['stream'],

@@ -1,9 +1,7 @@
 import { BusUnavailableError, STREAMS, SUBJECTS, type Bus } from '../bus/index.js';
 import { AppError } from '../errors/index.js';
-import type { Metrics } from '../observability/index.js';
+import type { HistogramChild, Metrics } from '../observability/metrics.js';
 import { encodeRawEvent, rawEventMsgId, type RawEventSink, type RawProviderEvent } from '../provider-adapter/index.js';
-
-const RAW_STREAM_LABELS = { stream: STREAMS.liveRaw.name };
 
 /**
  * The pipeline's front door: a verified provider event is published durably on
@@ -11,17 +9,22 @@ const RAW_STREAM_LABELS = { stream: STREAMS.liveRaw.name };
  * has stored it; a bus that cannot is a 503 so the provider retries.
  */
 export class RawEventIngest implements RawEventSink {
+  /** The publish-latency histogram's raw-stream child, looked up once. */
+  private readonly publishLatency: HistogramChild;
+
   constructor(
     private readonly bus: Bus,
-    private readonly metrics: Metrics,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.publishLatency = metrics.publishLatency.child({ stream: STREAMS.liveRaw.name });
+  }
 
   async publish(event: RawProviderEvent): Promise<{ duplicate: boolean }> {
     // Timed by hand: prom-client's startTimer costs two hrtime arrays, a closure and a label copy per call.
     const startedAt = performance.now();
     try {
       const ack = await this.bus.publish(SUBJECTS.liveRaw(event.provider), encodeRawEvent(event), { msgId: rawEventMsgId(event) });
-      this.metrics.publishLatency.observe(RAW_STREAM_LABELS, (performance.now() - startedAt) / 1000);
+      this.publishLatency.observe((performance.now() - startedAt) / 1000);
       return { duplicate: ack.duplicate };
     } catch (error) {
       if (error instanceof BusUnavailableError) {
