@@ -1,7 +1,7 @@
 import { subjectMatches, type StoredBusMessage, type StreamConfig } from './bus.js';
 import { ByteArena } from './byte-arena.js';
 import { copyBytes } from './copy-bytes.js';
-import { TimedQueue } from './timed-queue.js';
+import { MsgIdWindow } from './memory-msg-ids.js';
 
 /**
  * One stream of the memory bus: its messages by sequence, the msg-id duplicate window, and
@@ -18,10 +18,8 @@ export interface StoredMessage {
 
 export class MemoryStream {
   private readonly messages = new Map<number, StoredMessage>();
-  /** Msg ids inside the duplicate window and the sequence each was stored at; `expire` keeps out the rest. */
-  private readonly recentIds = new Map<string, number>();
-  /** The same ids, oldest first, with when each was stored. */
-  private readonly recentIdTimes = new TimedQueue<string>();
+  /** Msg ids inside the duplicate window, the sequence each was stored at and when; `expire` keeps out the rest. */
+  private readonly recentIds = new MsgIdWindow();
   /** Where the stored copies live (see `copyBytes`). */
   private readonly arena = new ByteArena();
   private lastSeq = 0;
@@ -43,15 +41,12 @@ export class MemoryStream {
     const nowMs = this.now();
     this.expire(nowMs);
     if (msgId !== undefined) {
-      const seenSeq = this.recentIds.get(msgId);
+      const seenSeq = this.recentIds.seqOf(msgId);
       if (seenSeq !== undefined) return { seq: seenSeq, duplicate: true };
     }
     const seq = ++this.lastSeq;
     this.messages.set(seq, { seq, subject, data: this.arena.copy(data), storedAtMs: nowMs });
-    if (msgId !== undefined) {
-      this.recentIds.set(msgId, seq);
-      this.recentIdTimes.push(msgId, nowMs);
-    }
+    if (msgId !== undefined) this.recentIds.add(msgId, seq, nowMs);
     // A work queue's messages leave when they are acked: none is dropped before that.
     if (this.config.retention === 'limits' && this.messages.size > this.maxMessages) this.trim();
     return { seq, duplicate: false };
@@ -101,11 +96,8 @@ export class MemoryStream {
   }
 
   private expire(nowMs: number): void {
-    const ids = this.recentIdTimes;
-    while (ids.size > 0 && nowMs - ids.headMs! >= this.config.duplicateWindowMs) {
-      this.recentIds.delete(ids.headKey!);
-      ids.shift();
-    }
+    const ids = this.recentIds;
+    while (ids.size > 0 && nowMs - ids.oldestAtMs! >= this.config.duplicateWindowMs) ids.dropOldest();
     if (this.config.maxAgeMs <= 0) return;
     for (; this.firstSeq <= this.lastSeq; this.firstSeq++) {
       const message = this.messages.get(this.firstSeq);
