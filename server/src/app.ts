@@ -156,10 +156,11 @@ export function createApp(deps: AppDeps): App {
   // Publisher grants are signed with a key derived from the upload secret (their own audience and label).
   const publisherGrants = new PublisherGrants({ secret: deps.config.uploadTokenSecret, now });
 
-  // `POST /webhooks/twitch` first, on node's request and response: it is the one route a provider
-  // calls in bursts, and the middleware chain below (context, error handler, CORS, tus, media, the
-  // router's match) cost measurably more CPU per webhook than the route itself (bench/ingest),
-  // while reaching it as the first Koa middleware costs nothing measurable. The ingress gives
+  // `POST /webhooks/twitch` first, on node's request and response, in `handle` below ahead of Koa
+  // itself: it is the one route a provider calls in bursts, and the middleware chain below
+  // (context, error handler, CORS, tus, media, the router's match) cost measurably more CPU per
+  // webhook than the route itself (bench/ingest); Koa's context alone was about an eighth of the
+  // bytes the server allocated per webhook (issue 26). Here too, for Koa's handler alone. The ingress gives
   // itself what that chain gives every other route: X-Request-Id, the access-log line, the request
   // metrics, `{ "error": { "code", "message" } }` errors and 405 with Allow. Nothing else belongs here.
   const twitchWebhook = twitchWebhookIngress({
@@ -344,7 +345,8 @@ export function createApp(deps: AppDeps): App {
     koa,
     handle: (request, response) => {
       bodyDeadline.watch(request, response);
-      if (isLiveEventsRequest(request)) liveEvents(request, response);
+      if (isTwitchWebhookPath(request.url)) twitchWebhook(request, response);
+      else if (isLiveEventsRequest(request)) liveEvents(request, response);
       else koaHandler(request, response);
     },
     sseConnections,
