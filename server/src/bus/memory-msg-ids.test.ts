@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MsgIdWindow } from './memory-msg-ids.js';
-
-/** Deterministic PRNG (mulberry32): a failing seed reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../test/support/seeded-random.js';
 
 describe('memory bus msg-id window', () => {
   it('answers as a Map of the same ids would, through growth, wrap-around and removal of the oldest', () => {
     for (const seed of [1, 2, 26, 0xc0ffee]) {
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const window = new MsgIdWindow();
       const reference = new Map<string, { seq: number; atMs: number }>();
       const order: string[] = [];

@@ -13,6 +13,7 @@ import {
   type StateContext,
   type Transition,
 } from './channel-state.js';
+import { seededRandom } from '../../../test/support/seeded-random.js';
 
 const channel = 'acme/morning-show';
 const ref = { publisher: 'acme', slug: 'morning-show' };
@@ -20,20 +21,8 @@ const T0 = Date.parse('2026-03-01T18:00:00Z');
 const GRACE_MS = 30_000;
 const COALESCE_MS = 2_000;
 
-/** Deterministic PRNG (mulberry32): a failing seed reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function ctx(nowMs: number, overrides: Partial<StateContext> = {}): StateContext {
-  const random = mulberry32(nowMs);
+  const random = seededRandom(nowMs);
   return {
     nowMs,
     graceWindowMs: GRACE_MS,
@@ -673,7 +662,7 @@ describe('channel state machine, the seen set', () => {
 
 describe('channel state machine, property: the latest event wins', () => {
   function run(seed: number): void {
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const count = 1_000;
     // Distinct event times (slot i gets a random offset within its own second), random kinds.
     const events: CanonicalEvent[] = Array.from({ length: count }, (_, i) => {

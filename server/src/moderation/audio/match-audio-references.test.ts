@@ -4,17 +4,7 @@ import { alignAt, bitErrors } from './align-fingerprints.js';
 import { SUB_FINGERPRINT_STEP_S, decodeFingerprint, encodeFingerprint, subFingerprintCentreS } from './audio-fingerprint.js';
 import { matchAudioReferences } from './match-audio-references.js';
 import { SubFingerprintIndex } from './sub-fingerprint-index.js';
-
-/** A deterministic PRNG (mulberry32), so a failing case fails the same way every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom } from '../../../../test/support/seeded-random.js';
 
 /**
  * A fingerprint shaped like Chromaprint's of music: each sub-fingerprint flips about 4-5 bits
@@ -22,7 +12,7 @@ function random(seed: number): () => number {
  * and frames a few seconds apart are unrelated.
  */
 function tuneLike(frames: number, seed: number): Uint32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const out = new Uint32Array(frames);
   let value = Math.floor(next() * 2 ** 32) >>> 0;
   for (let frame = 0; frame < frames; frame += 1) {
@@ -35,7 +25,7 @@ function tuneLike(frames: number, seed: number): Uint32Array {
 
 /** Each bit flipped with probability `rate`: what noise and a re-encode do to a copy. */
 function withBitNoise(frames: Uint32Array, rate: number, seed: number): Uint32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return frames.map((value) => {
     let noisy = value;
     for (let bit = 0; bit < 32; bit += 1) if (next() < rate) noisy ^= 1 << bit;
@@ -47,7 +37,7 @@ const seconds = (s: number): number => Math.round(s / SUB_FINGERPRINT_STEP_S);
 
 describe('audio fingerprint matching', () => {
   it('counts differing bits like a naive popcount, on every bit pattern class', () => {
-    const next = random(1);
+    const next = seededRandom(1);
     const naive = (a: number, b: number): number => [...((a ^ b) >>> 0).toString(2)].filter((bit) => bit === '1').length;
     for (const [a, b] of [[0, 0], [0, 0xffffffff], [0x80000000, 0], [0x55555555, 0xaaaaaaaa]] as const) assert.equal(bitErrors(a, b), naive(a, b));
     for (let round = 0; round < 1000; round += 1) {
