@@ -49,7 +49,7 @@ export function scaleDownBy(width: number | undefined, height: number | undefine
  * The offer as posted to the origin, declaring the largest picture its video will send (RFC 6236:
  * `a=imageattr:* send [x=W,y=H] recv *` in the video section): the camera's size after the
  * element's size cap (`scaleDownBy`). libwebrtc's encoder may start below it (a low first
- * bandwidth estimate, a busy CPU: 640x360 or 320x180 from a 960x540 camera) and scale up
+ * bandwidth estimate, a busy CPU: 640x360 from a 1280x720 camera, 320x180 on a loaded machine) and scale up
  * seconds later; the origin plans its live ladder from this declaration, not from that start.
  * The local description stays as the browser made it. Unchanged when the size is unknown.
  */
