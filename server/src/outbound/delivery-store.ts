@@ -1,4 +1,4 @@
-import { BUCKETS, SKIP, decodeJson, encodeJson, jsonCodec, typedKv, type Bus, type KvBucket, type KvConflictCounter, type TypedKv } from '../bus/index.js';
+import { BUCKETS, KvConflictError, SKIP, decodeJson, encodeJson, jsonCodec, typedKv, type Bus, type KvBucket, type KvConflictCounter, type TypedKv } from '../bus/index.js';
 import { deliveryRecordSchema, encodeRecordOverJob, type DeliveryRecord } from './delivery.js';
 
 /** How long delivery states are kept (the retry schedule is about three days). */
@@ -40,6 +40,22 @@ export class DeliveryStore {
    */
   async put(record: DeliveryRecord, jobJson?: string): Promise<void> {
     await this.deliveries.put(key(record.subscriber_id, record.delivery_id), jobJson === undefined ? encodeJson(record) : encodeRecordOverJob(jobJson, record));
+  }
+
+  /**
+   * Writes the first record of a delivery made from its job alone (see `encodeRecordOverJob`),
+   * only if the delivery has none yet. False when one exists: an earlier delivery of the job
+   * recorded an attempt although this one came as a first delivery (after a JetStream
+   * consumer's leader changes, a message can come again with its count started over).
+   */
+  async createFirst(record: DeliveryRecord, jobJson: string): Promise<boolean> {
+    try {
+      await this.deliveries.create(key(record.subscriber_id, record.delivery_id), encodeRecordOverJob(jobJson, record));
+      return true;
+    } catch (error) {
+      if (error instanceof KvConflictError) return false;
+      throw error;
+    }
   }
 
   async getDeadLetter(subscriberId: string, deliveryId: string): Promise<DeliveryRecord | undefined> {

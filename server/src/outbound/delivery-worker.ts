@@ -137,7 +137,9 @@ export class DeliveryWorker {
       message.term();
       return;
     }
-    // A first delivery has no record yet; later ones (retries, busy naks, crashes) read it.
+    // A first delivery has no record yet; later ones (retries, busy naks, crashes) read it. The
+    // count can start over after a consumer's leader changes: the first record is then written
+    // as a create, and a record found there is the one the attempt is recorded after (settle).
     const stored = message.deliveryCount === 1 ? undefined : await deliveries.get(job.subscriber_id, job.delivery_id);
     const record = stored ?? pendingRecord(job);
     // A record made from the job alone is written over the job's JSON (see encodeRecordOverJob).
@@ -236,10 +238,33 @@ export class DeliveryWorker {
 
   /** Records an attempt: delivered, gone (410: the subscriber is disabled), or nak'ed for its retry. */
   private async settle(message: BusMessage, record: DeliveryRecord, sent: Extract<AttemptOutcome, { kind: 'sent' }>, jobJson: string | undefined): Promise<void> {
-    const { policy, metrics } = this.options;
-    const { subscriber, result, attempts, attemptedAt } = sent;
+    const { metrics } = this.options;
+    const { result } = sent;
     if (result.durationMs > 0) metrics.attemptSeconds.observe({ event: record.event_type }, result.durationMs / 1000);
+    const delivered = result.kind === 'response' && result.status >= 200 && result.status < 300;
+    metrics.attempts.inc({ event: record.event_type, outcome: delivered ? 'delivered' : result.kind === 'response' && result.status === 410 ? 'gone' : 'retry' });
+    if (await this.recordAttempt(message, record, sent, jobJson)) return;
+    // Taken for a first delivery, but an earlier delivery of this job had recorded attempts:
+    // this attempt is recorded after those, so the count and the retry schedule go on from them.
+    const stored = await this.options.deliveries.get(record.subscriber_id, record.delivery_id);
+    if (!stored) {
+      await this.recordAttempt(message, record, sent, undefined);
+    } else if (stored.status === 'delivered' || stored.status === 'dead') {
+      this.options.logger.info({ delivery_id: record.delivery_id, status: stored.status }, 'a repeated delivery of a finished webhook job was sent again; its record stays');
+    } else {
+      await this.recordAttempt(message, stored, { ...sent, attempts: stored.attempts + 1 }, undefined);
+    }
+  }
 
+  /**
+   * Writes the record of an attempt on `record` and naks the job for its retry. With `jobJson`
+   * (a record made from the job alone, on a first delivery), the write is a create: false,
+   * and nothing is written or nak'ed, when the delivery already has a record.
+   */
+  private async recordAttempt(message: BusMessage, record: DeliveryRecord, sent: Extract<AttemptOutcome, { kind: 'sent' }>, jobJson: string | undefined): Promise<boolean> {
+    const { policy, deliveries } = this.options;
+    const { subscriber, result, attempts, attemptedAt } = sent;
+    const write = (next: DeliveryRecord) => (jobJson === undefined ? deliveries.put(next).then(() => true) : deliveries.createFirst(next, jobJson));
     const delivered = result.kind === 'response' && result.status >= 200 && result.status < 300;
     const attempted = attemptedRecord(record, {
       status: delivered ? 'delivered' : record.status,
@@ -249,26 +274,21 @@ export class DeliveryWorker {
       last_error: result.kind === 'response' ? (delivered ? null : `http_${result.status}`) : result.reason,
       next_attempt_at: delivered ? null : record.next_attempt_at,
     });
-    if (delivered) {
-      metrics.attempts.inc({ event: record.event_type, outcome: 'delivered' });
-      await this.options.deliveries.put(attempted, jobJson);
-      return;
-    }
+    if (delivered) return write(attempted);
     if (result.kind === 'response' && result.status === 410) {
-      metrics.attempts.inc({ event: record.event_type, outcome: 'gone' });
       await this.disableGone(subscriber);
       await this.deadLetter(attempted, DEAD_LETTER_REASONS.gone, 'http_410');
-      return;
+      return true;
     }
-    metrics.attempts.inc({ event: record.event_type, outcome: 'retry' });
     const retryAfterMs = result.kind === 'response' ? parseRetryAfterMs(result.retryAfter, this.now()) : undefined;
     const delayMs = nextRetryDelayMs(attempts, policy.retryScheduleMs, { random: this.random, retryAfterMs });
     if (delayMs === undefined) {
       await this.deadLetter(attempted, DEAD_LETTER_REASONS.retriesExhausted, attempted.last_error);
-      return;
+      return true;
     }
-    await this.options.deliveries.put({ ...attempted, status: 'retrying', next_attempt_at: new Date(this.now() + delayMs).toISOString() }, jobJson);
+    if (!(await write({ ...attempted, status: 'retrying', next_attempt_at: new Date(this.now() + delayMs).toISOString() }))) return false;
     message.nak(delayMs);
+    return true;
   }
 
   private async deadLetter(record: DeliveryRecord, reason: DeadLetterReason, error: string | null): Promise<void> {
