@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SCHEMA_VERSION, type LiveMetadata } from '@live-upload/schema';
+import type { LiveMetadata } from '@live-upload/schema';
 import { startFakeFediverse, type FakeFediverse } from '../../../test/fakes/fediverse/fediverse-server.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { describeEachBus } from '../../../test/support/each-bus.js';
+import { offlineRecord } from '../../../test/support/live-metadata-fixture.js';
 import { FEDERATION_ADMIN_TOKEN, TRUSTING_FEDERATION, metricSample, startFederationServer, type FederationServer } from './federation-test-server.js';
 import { auditRecordSchema, type AuditRecord } from '../audit/index.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, decodeJson, encodeJson, type Bus } from '../bus/index.js';
@@ -13,25 +14,7 @@ const HANDLE = 'acme.news';
 const CANONICAL = 'stream:acme:news:01JF0000000000000000000001';
 
 function status(overrides: Partial<LiveMetadata>): LiveMetadata {
-  return {
-    version: SCHEMA_VERSION,
-    canonical_id: null,
-    channel: 'acme/news',
-    providers: {},
-    status: 'offline',
-    started_at: null,
-    ended_at: null,
-    title: null,
-    viewer_count: null,
-    latency_ms: null,
-    is_public: true,
-    tags: [],
-    badge: { label: 'Offline', color: '#666', animate: false },
-    updated_at: new Date().toISOString(),
-    seq: 1,
-    sources: {},
-    ...overrides,
-  };
+  return offlineRecord('acme/news', { badge: { label: 'Offline', color: '#666', animate: false }, updated_at: new Date().toISOString(), seq: 1, ...overrides });
 }
 
 /** The newest audit records on the bus (newest first). */

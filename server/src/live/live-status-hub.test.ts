@@ -1,30 +1,12 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { LiveMetadata } from '@live-upload/schema';
+import { offlineRecord } from '../../../test/support/live-metadata-fixture.js';
 import { createMemoryBus } from '../bus/index.js';
 import { createLogger } from '../observability/index.js';
 import { LiveStatusHub } from './live-status-hub.js';
 
-function offline(channel: string): LiveMetadata {
-  return {
-    version: '2026-01-1',
-    canonical_id: null,
-    channel,
-    providers: {},
-    status: 'offline',
-    started_at: null,
-    ended_at: null,
-    title: null,
-    viewer_count: null,
-    latency_ms: null,
-    is_public: true,
-    tags: [],
-    badge: { label: 'OFFLINE', color: '#5f6368', animate: false },
-    updated_at: '2026-11-23T10:00:00.000Z',
-    seq: 0,
-    sources: {},
-  } as unknown as LiveMetadata;
-}
+const offline = (channel: string): LiveMetadata => offlineRecord(channel);
 
 it('holds no state for names that are not channels, however many are asked for', async () => {
   const bus = createMemoryBus();

@@ -3,6 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import type { LiveMetadata } from '@live-upload/schema';
+import { offlineRecord } from '../../../test/support/live-metadata-fixture.js';
 import { createMemoryBus } from '../bus/index.js';
 import { createLogger } from '../observability/index.js';
 import { LiveStatusHub } from './live-status-hub.js';
@@ -46,24 +47,7 @@ class ManualClock implements HeartbeatTimers {
 }
 
 function record(channel: string, seq: number): LiveMetadata {
-  return {
-    version: '2026-01-1',
-    canonical_id: null,
-    channel,
-    providers: {},
-    status: 'offline',
-    started_at: null,
-    ended_at: null,
-    title: `seq ${seq}`,
-    viewer_count: null,
-    latency_ms: null,
-    is_public: true,
-    tags: [],
-    badge: { label: 'OFFLINE', color: '#5f6368', animate: false },
-    updated_at: '2026-11-23T10:00:00.000Z',
-    seq,
-    sources: {},
-  } as unknown as LiveMetadata;
+  return offlineRecord(channel, { title: `seq ${seq}`, seq });
 }
 
 /** A real response with no socket (node buffers what is written), its writes noted on the manual clock. */

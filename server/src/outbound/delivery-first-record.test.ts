@@ -55,7 +55,7 @@ describeEachBus('a first delivery of a job that already has a record', (busUnder
       },
     });
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    subscriberId = (await outbound.admin.create({ url, events: ['clip.published'], channels: ['acme/first'], description: 'first' }, 'test')).id;
+    subscriberId = String((await outbound.admin.create({ url, events: ['clip.published'], channels: ['acme/first'], description: 'first' }, 'test')).id);
     store = await DeliveryStore.open(bus);
     await outbound.start();
   });
