@@ -110,7 +110,7 @@ export function whipRoutes(deps: WhipRouteDeps): Router<AppState> {
         throw new AppError('over_capacity', 'this server is terminating as many live sessions as it can; retry shortly', { headers: { 'Retry-After': '10' } });
       }
       try {
-        const { session, answerSdp } = await deps.origin.offer({ channel, grantId: actor.grantId, sdp, channelLimits: config.origin_limits });
+        const { session, answerSdp } = await deps.origin.offer({ channel, grantId: actor.grantId, offer: { sdp, summary: inspection.summary }, channelLimits: config.origin_limits });
         ctx.status = 201;
         ctx.type = 'application/sdp';
         ctx.set('Location', whipSessionPath(session.sessionId));

@@ -52,7 +52,7 @@ const SAME_SHAPE_TOLERANCE = 0.02;
 
 /**
  * The picture the live ladder is planned from: the largest `received` so far, or the picture the
- * offer `declared` it will send (`offeredSendSize`) when that is larger and of the same shape,
+ * offer `declared` it will send (`OfferSummary.sendSize`) when that is larger and of the same shape,
  * fitted within `maxShortSidePx`. A browser's encoder may start below its camera's size (its
  * first bandwidth estimate, a busy CPU) and scale up seconds later: planned from the declaration,
  * the ladder has the camera's rungs and upscales those first seconds, instead of keeping the small

@@ -12,6 +12,7 @@ import { createLogger } from '../observability/index.js';
 import { DEFAULT_LIVE_LADDER_OPTIONS } from './live-ladder.js';
 import { GoLiveGrantLedger } from './go-live-grant-ledger.js';
 import { ChannelAlreadyLiveError, OriginSessions } from './origin-sessions.js';
+import { inspectWhipOffer } from './whip-offer.js';
 import { WhipOrigin, type WhipOriginDeps } from './whip-origin.js';
 
 const CHANNEL = 'acme/show';
@@ -168,7 +169,10 @@ describeEachBus('OriginSessions and the go-live grant ledger', (busUnderTest) =>
     try {
       let answered = false;
       let rounds = 0;
-      const offering = origin.offer({ channel, grantId: ulid(), sdp: publisher.localDescription!.sdp }).finally(() => (answered = true));
+      const sdp = publisher.localDescription!.sdp;
+      const inspection = inspectWhipOffer(sdp);
+      assert.ok(inspection.ok, inspection.ok ? '' : inspection.reason);
+      const offering = origin.offer({ channel, grantId: ulid(), offer: { sdp, summary: inspection.summary } }).finally(() => (answered = true));
       // Back-to-back rounds for as long as the answer takes: some run between the claim and the answer.
       while (!answered) {
         await origin.housekeeping();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { inspectWhipOffer, offeredSendSize } from './whip-offer.js';
+import { inspectWhipOffer } from './whip-offer.js';
 
 /** An offer shaped like Chromium's: BUNDLE, ICE and DTLS attributes per section. */
 function offer(sections: { kind: 'video' | 'audio'; codecs: string[]; direction?: string }[]): string {
@@ -47,7 +47,12 @@ describe('inspectWhipOffer', () => {
   }
 });
 
-describe('offeredSendSize (RFC 6236 imageattr)', () => {
+describe('the size an offer declares it sends (RFC 6236 imageattr)', () => {
+  const offeredSendSize = (sdp: string) => {
+    const inspection = inspectWhipOffer(sdp);
+    assert.ok(inspection.ok, inspection.ok ? '' : inspection.reason);
+    return inspection.summary.sendSize;
+  };
   const video = offer([{ kind: 'audio', codecs: ['opus/48000/2'] }, { kind: 'video', codecs: ['VP8/90000'] }]);
   const withLine = (line: string) => video.replace('a=rtpmap:96 VP8/90000', `a=rtpmap:96 VP8/90000\r\n${line}`);
 

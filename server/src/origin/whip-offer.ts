@@ -16,6 +16,14 @@ export interface OfferSummary {
   /** The video codecs the offer sends that we take, in the offer's order of preference. */
   readonly videoCodecs: readonly OfferVideoCodec[];
   readonly hasAudio: boolean;
+  /** The largest picture the video section declares it will send (RFC 6236 `imageattr`), when it declares one. */
+  readonly sendSize?: FrameSize;
+}
+
+/** An offer's text with what `inspectWhipOffer` read from it: what the origin answers. */
+export interface InspectedOffer {
+  readonly sdp: string;
+  readonly summary: OfferSummary;
 }
 
 export type OfferInspection = { readonly ok: true; readonly summary: OfferSummary } | { readonly ok: false; readonly reason: string };
@@ -52,9 +60,10 @@ export function inspectWhipOffer(sdp: string): OfferInspection {
     if (!hasCredentials(section.lines) && !hasCredentials(session)) return { ok: false, reason: 'the SDP offer has no ICE credentials (a=ice-ufrag, a=ice-pwd)' };
     if (!hasFingerprint(section.lines) && !hasFingerprint(session)) return { ok: false, reason: 'the SDP offer has no DTLS fingerprint' };
   }
+  const sendSize = declaredSendSize(video[0]!);
   return {
     ok: true,
-    summary: { videoCodecs: [...new Set(videoCodecs.map((codec) => codec.name as OfferVideoCodec))], hasAudio: audio.length === 1 },
+    summary: { videoCodecs: [...new Set(videoCodecs.map((codec) => codec.name as OfferVideoCodec))], hasAudio: audio.length === 1, ...(sendSize ? { sendSize } : {}) },
   };
 }
 
@@ -63,16 +72,15 @@ const MIN_DECLARED_SIDE_PX = 16;
 const MAX_DECLARED_SIDE_PX = 8192;
 
 /**
- * The largest picture an offer says its video will send, from RFC 6236's image attribute on the
- * video section it sends (`a=imageattr:<pt|*> send [x=960,y=540] ... recv ...`); undefined when it
- * says none, or only ranges (`x=[320:16:640]`) or sizes out of bounds. Our element declares its
- * camera's capture size so: a browser's encoder may start below it and scale up later, and the
- * live ladder is planned from what the publisher will send, not from that small start. Never throws.
+ * The largest picture a video section says it will send, from RFC 6236's image attribute
+ * (`a=imageattr:<pt|*> send [x=960,y=540] ... recv ...`); undefined when it says none, or only
+ * ranges (`x=[320:16:640]`) or sizes out of bounds. Our element declares its camera's capture
+ * size so: a browser's encoder may start below it and scale up later, and the live ladder is
+ * planned from what the publisher will send, not from that small start. Never throws.
  */
-export function offeredSendSize(sdp: string): FrameSize | undefined {
-  const video = mediaSections(sdp).find((section) => section.kind === 'video' && sends(section));
+function declaredSendSize(video: MediaSection): FrameSize | undefined {
   let largest: FrameSize | undefined;
-  for (const line of video?.lines ?? []) {
+  for (const line of video.lines) {
     if (!line.startsWith('a=imageattr:')) continue;
     const send = /\bsend\s+(.*?)(?:\brecv\b|$)/.exec(line)?.[1] ?? '';
     for (const set of send.matchAll(/\[x=(\d{1,5}),y=(\d{1,5})(?:,[^\]]*)?\]/g)) {

@@ -7,6 +7,7 @@ import type { GoLiveGrantLedger } from './go-live-grant-ledger.js';
 import type { LiveHlsSink, OriginSession, OriginSignals } from './origin-session.js';
 import type { OriginSessions } from './origin-sessions.js';
 import { effectiveOriginLimits, type ChannelOriginLimits } from './origin-limits.js';
+import type { InspectedOffer } from './whip-offer.js';
 import { WhipSession, type WhipSessionLimits } from './whip-session.js';
 
 /** The grant was used before (on this replica or another): a go-live grant opens one session. */
@@ -60,7 +61,8 @@ export interface OfferRequest {
   readonly channel: string;
   /** The go-live grant's id; undefined for the admin token. */
   readonly grantId: string | undefined;
-  readonly sdp: string;
+  /** The offer, checked by `inspectWhipOffer` (what it read travels with it). */
+  readonly offer: InspectedOffer;
   /** The channel's own limits, from its record as just read from the bus (absent: the server's). */
   readonly channelLimits?: ChannelOriginLimits | null | undefined;
 }
@@ -147,7 +149,7 @@ export class WhipOrigin {
       await this.deps.sessions.end(request.channel, sessionId, error instanceof GrantAlreadyUsedError ? 'grant-used' : 'error', this.now()).catch(() => undefined);
       throw error;
     }
-    const { session, answerSdp } = await WhipSession.answer(record, request.sdp, {
+    const { session, answerSdp } = await WhipSession.answer(record, request.offer, {
       sessions: this.deps.sessions,
       sink: this.deps.sinkFor(record),
       signals: this.deps.signals,

@@ -6,7 +6,7 @@ import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI, type MediaSt
 import type { Logger } from '../observability/index.js';
 import type { LadderPlan } from '../vod/index.js';
 import { ladderSourceSize, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
-import { offeredSendSize } from './whip-offer.js';
+import type { InspectedOffer } from './whip-offer.js';
 import { LiveHlsWatcher } from './live-hls-watcher.js';
 import { DEFAULT_KEYFRAME_REQUEST_OPTIONS, KeyframeRequestSchedule, ffmpegReportsDamage } from './keyframe-requests.js';
 import type { LiveHlsSink, OriginSession, OriginSignals } from './origin-session.js';
@@ -180,11 +180,11 @@ export class WhipSession {
     return this.ending !== undefined;
   }
 
-  /** Answers `offerSdp` for the claimed `record`; the session then runs until it ends. */
-  static async answer(record: OriginSession, offerSdp: string, deps: WhipSessionDeps): Promise<{ session: WhipSession; answerSdp: string }> {
+  /** Answers `offer` for the claimed `record`; the session then runs until it ends. */
+  static async answer(record: OriginSession, offer: InspectedOffer, deps: WhipSessionDeps): Promise<{ session: WhipSession; answerSdp: string }> {
     const session = new WhipSession(record, deps);
     try {
-      return { session, answerSdp: await session.negotiate(offerSdp) };
+      return { session, answerSdp: await session.negotiate(offer) };
     } catch (error) {
       await session.end('error');
       if (error instanceof UnanswerableOfferError) throw error;
@@ -192,8 +192,8 @@ export class WhipSession {
     }
   }
 
-  private async negotiate(offerSdp: string): Promise<string> {
-    this.declaredSize = offeredSendSize(offerSdp);
+  private async negotiate({ sdp: offerSdp, summary }: InspectedOffer): Promise<string> {
+    this.declaredSize = summary.sendSize;
     this.pc.onTrack.subscribe((track) => {
       const transceiver = this.pc.getTransceivers().find((candidate) => candidate.receiver.track === track || candidate.receiver.tracks.includes(track));
       const codec = track.codec;
