@@ -1,4 +1,4 @@
-import { css } from 'lit';
+import { css } from '@lit/reactive-element';
 
 // Minified at build time (element/scripts/build.ts). Inside var() fallbacks the minifier keeps
 // whitespace as written, hence no space after those commas.
