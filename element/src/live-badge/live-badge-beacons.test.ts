@@ -46,7 +46,7 @@ describe('<live-badge> audience beacons (issue 27)', () => {
     await liveServer.goOffline();
   });
 
-  it('alone sends a start beacon of surface badge that the server counts; with no-beacons or inside <live-upload> none; one session per page', async function () {
+  it('alone sends a start beacon of surface badge (or the beacon-surface it is told) that the server counts; with no-beacons or inside <live-upload> none; one session per page', async function () {
     this.timeout(60_000);
     const recorder = recordBeacons();
     try {
@@ -54,18 +54,27 @@ describe('<live-badge> audience beacons (issue 27)', () => {
       const player = await fixture<LiveUpload>(html`<live-upload endpoint=${endpoint} channel=${TEST_CHANNEL} no-beacons></live-upload>`);
       const badge = await fixture<LiveBadge>(html`<live-badge endpoint=${endpoint} channel=${TEST_CHANNEL}></live-badge>`);
       const second = await fixture<LiveBadge>(html`<live-badge endpoint=${endpoint} channel=${TEST_CHANNEL} no-title></live-badge>`);
+      // The badge that stands for the player on our landing page says so; a value that is no surface counts as badge.
+      const landing = await fixture<LiveBadge>(html`<live-badge endpoint=${endpoint} channel=${TEST_CHANNEL} beacon-surface="landing"></live-badge>`);
+      const hostile = await fixture<LiveBadge>(html`<live-badge endpoint=${endpoint} channel=${TEST_CHANNEL} beacon-surface="<img src=x>"></live-badge>`);
       const inner = player.shadowRoot!.querySelector<LiveBadge>('live-badge');
       expect(inner, '<live-upload> shows its own badge').to.not.equal(null);
-      await Promise.all([statusReached(quiet, 'live'), statusReached(badge, 'live'), statusReached(second, 'live'), statusReached(inner!, 'live')]);
-      await waitUntil(() => recorder.sent.length >= 2, 'the two badges\' beacons sent', { timeout: 20_000 });
+      await Promise.all([quiet, badge, second, landing, hostile, inner!].map((element) => statusReached(element, 'live')));
+      await waitUntil(() => recorder.sent.length >= 4, 'the four badges\' beacons sent', { timeout: 20_000 });
 
       const record = (await (await fetch(`${endpoint}/api/v1/channels/${TEST_CHANNEL}`)).json()) as { canonical_id: string };
-      expect(recorder.sent.length, 'only the badges alone, without no-beacons, send').to.equal(2);
-      const [start, alsoStart] = recorder.sent;
+      expect(recorder.sent.length, 'only the badges alone, without no-beacons, send').to.equal(4);
+      const bodies = recorder.sent.map((sent) => JSON.parse(sent.body) as Record<string, unknown>);
+      expect(bodies.map((body) => body['surface']).sort()).to.deep.equal(['badge', 'badge', 'badge', 'landing']);
+      const start = recorder.sent[bodies.findIndex((body) => body['surface'] === 'badge')]!;
       // One page view, one viewer: every element of the page sends the same session.
-      expect(JSON.parse(alsoStart!.body)).to.deep.equal(JSON.parse(start!.body));
-      expect(start!.url).to.equal(`${endpoint}/api/v1/beacons`);
-      const body = JSON.parse(start!.body) as Record<string, unknown>;
+      const badgeBodies = bodies.filter((body) => body['surface'] === 'badge');
+      for (const other of badgeBodies) expect(other).to.deep.equal(JSON.parse(start.body));
+      // The landing page is ours: no host origin is said for it.
+      const { host_origin: _hostOrigin, ...sameOnLanding } = badgeBodies[0]!;
+      expect(bodies.find((body) => body['surface'] === 'landing')).to.deep.equal({ ...sameOnLanding, surface: 'landing' });
+      expect(start.url).to.equal(`${endpoint}/api/v1/beacons`);
+      const body = JSON.parse(start.body) as Record<string, unknown>;
       expect(body).to.include({ canonical_id: record.canonical_id, channel: TEST_CHANNEL, event: 'start', surface: 'badge', host_origin: location.origin, referrer: 'direct' });
 
       // The real server took it and counted it: the broadcast's report has a viewer on this page's badge.

@@ -1,4 +1,4 @@
-import { isCanonicalId, type LiveStatus, type LiveStatusSummary } from '@live-upload/schema';
+import { BEACON_SURFACES, isCanonicalId, type BeaconSurface, type LiveStatus, type LiveStatusSummary } from '@live-upload/schema';
 import { ReactiveElement, type PropertyDeclarations, type PropertyValues } from '@lit/reactive-element';
 import { createLiveEvent } from '../events.js';
 import { LangController } from '../lang-controller.js';
@@ -15,7 +15,7 @@ import { liveBadgeStyles } from './live-badge.styles.js';
  * when a page changes it after load.
  *
  * A badge on its own (not the one inside `<live-upload>`, whose player counts the viewer) sends
- * the audience beacons of surface `badge` (issue 27): `start` when it shows a live broadcast,
+ * the audience beacons of surface `badge` (issue 27; `beacon-surface` names another): `start` when it shows a live broadcast,
  * then a heartbeat every 30 s while it does and the page is visible. No cookie, no storage;
  * `no-beacons` turns them off.
  *
@@ -52,6 +52,7 @@ export class LiveBadge extends ReactiveElement {
     endpoint: {},
     noTitle: { type: Boolean, attribute: 'no-title' },
     noBeacons: { type: Boolean, attribute: 'no-beacons' },
+    beaconSurface: { attribute: 'beacon-surface' },
     labels: { attribute: false },
     record: { attribute: false },
     status: { reflect: true },
@@ -69,6 +70,12 @@ export class LiveBadge extends ReactiveElement {
   /** Sends no audience beacons. */
   noBeacons = false;
 
+  /**
+   * Where the beacons say the badge was seen: `badge` (a page's own badge), or `landing` /
+   * `oembed` when it stands for the player on our landing page. Anything else counts as `badge`.
+   */
+  beaconSurface: BeaconSurface = 'badge';
+
   /** Overrides for the labels chosen from `lang`. */
   labels: Partial<LiveLabels> = {};
 
@@ -81,7 +88,7 @@ export class LiveBadge extends ReactiveElement {
   #followed = '';
   #unfollow: (() => void) | undefined;
   #lang = new LangController(this);
-  readonly #beacons = new ViewingBeaconSession(() => ({ endpoint: this.endpoint, channel: this.channel, canonicalId: this.#liveBroadcast(), surface: 'badge', disabled: this.#quiet() }), referrerOrigin);
+  readonly #beacons = new ViewingBeaconSession(() => ({ endpoint: this.endpoint, channel: this.channel, canonicalId: this.#liveBroadcast(), surface: BEACON_SURFACES.includes(this.beaconSurface) ? this.beaconSurface : 'badge', disabled: this.#quiet() }), referrerOrigin);
   readonly #onVisibility = () => this.#beaconWhileSeen();
   /** The shadow DOM's spans, made at the first update. */
   #parts: BadgeParts | undefined;

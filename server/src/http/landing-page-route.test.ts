@@ -101,7 +101,7 @@ describeEachBus('landing page GET /c/:publisher/:slug', (bus) => {
     assert.equal(ld['url'], `${server.url}/c/${TEST_CHANNEL}`);
     assert.equal(ld['embedUrl'], `${server.url}/c/${TEST_CHANNEL}?embed=1`);
     assert.equal(ld['publication'], undefined, 'never live: no broadcast');
-    assert.match(parsed.html, new RegExp(`<live-badge channel="${TEST_CHANNEL}" endpoint="${server.url}"></live-badge>`));
+    assert.match(parsed.html, new RegExp(`<live-badge channel="${TEST_CHANNEL}" endpoint="${server.url}" beacon-surface="landing"></live-badge>`), 'its beacons count the landing page');
     assert.deepEqual(
       parsed.scripts.filter((script) => script['src'] !== undefined),
       [{ type: 'module', src: `${server.url}/element/live-badge.js` }],

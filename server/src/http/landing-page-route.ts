@@ -135,8 +135,9 @@ export function renderLandingPage(view: LandingPageView): string {
   const element = page.hasPlayer ? 'live-upload' : 'live-badge';
   const elementAttributes = [`channel=${attribute(page.channel)}`, `endpoint=${attribute(base)}`];
   if (page.hasPlayer && view.uploads === 'off') elementAttributes.push('no-upload');
-  // The element's audience beacons (issue 27) say where it was watched: here, or in an oEmbed iframe (`?embed=1`).
-  if (page.hasPlayer) elementAttributes.push(`beacon-surface=${attribute(embed ? 'oembed' : 'landing')}`);
+  // The element's audience beacons (issue 27) say where it was watched: here, or in an oEmbed
+  // iframe (`?embed=1`); the badge of a channel without a player too, which stands for it here.
+  elementAttributes.push(`beacon-surface=${attribute(embed ? 'oembed' : 'landing')}`);
   const meta = openGraphTags(page).map((tag) => `<meta ${tag.attribute}=${attribute(tag.key)} content=${attribute(tag.content)}>`);
   const indexable = page.record.is_public && !embed;
   // Offline only: while live, the page is the broadcast, not yesterday's.
