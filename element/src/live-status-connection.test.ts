@@ -89,6 +89,25 @@ describe('LiveStatusRegistry against the live server', () => {
     expect(sources.opened.length).to.equal(1);
   });
 
+  it('gives the record at once to a subscriber that replaces the last one in the same task (a page swapping its badge), without reopening', async () => {
+    const first = follow(TEST_CHANNEL);
+    await waitUntil(() => first.length, 'snapshot');
+    subscriptions.splice(0).forEach((unsubscribe) => unsubscribe());
+    const replacement = follow(TEST_CHANNEL);
+    expect(replacement).to.deep.equal([first[0]], 'the last record, at once');
+    await microtask();
+    expect(sources.opened.length).to.equal(1);
+    expect(sources.opened[0]!.readyState).to.not.equal(EventSource.CLOSED);
+    // Gone for a whole task: the connection closes, and a later subscriber starts afresh.
+    subscriptions.splice(0).forEach((unsubscribe) => unsubscribe());
+    await microtask();
+    expect(sources.opened[0]!.readyState).to.equal(EventSource.CLOSED);
+    const later = follow(TEST_CHANNEL);
+    expect(later).to.deep.equal([]);
+    await waitUntil(() => later.length, 'a snapshot on a new connection');
+    expect(sources.opened.length).to.equal(2);
+  });
+
   it('reopens with the union when a channel is added later, and closes when the last subscriber leaves', async () => {
     const first = follow(TEST_CHANNEL);
     await waitUntil(() => first.length, 'snapshot');

@@ -66,10 +66,10 @@ class EndpointConnection {
     this.#queueFlush();
     return () => {
       if (onProgress) progressListeners.delete(onProgress);
-      if (listeners.delete(listener) && !listeners.size) {
-        this.#channels.delete(channel);
-        this.#queueFlush();
-      }
+      // The entry (and its record) stays until the batch is flushed: a subscriber that comes
+      // back in the same task (a page swapping one badge for another) gets the record at once,
+      // and the connection, still carrying the channel, sends it nothing again.
+      if (listeners.delete(listener) && !listeners.size) this.#queueFlush();
     };
   }
 
@@ -78,6 +78,7 @@ class EndpointConnection {
     this.#flushQueued = true;
     queueMicrotask(() => {
       this.#flushQueued = false;
+      for (const [channel, entry] of this.#channels) if (!entry.listeners.size) this.#channels.delete(channel);
       const wanted = [...this.#channels.keys()].sort().slice(0, MAX_CHANNELS_PER_CONNECTION);
       if (wanted.join() === this.#carried.join()) return;
       clearTimeout(this.#retry);
