@@ -41,6 +41,9 @@ export class PlayerController implements ReactiveController {
       this.#keepMs = keepMs;
       this.buffer = new ClipBuffer(keepMs + BUFFER_SLACK_MS);
     }
+    // The stream is over (the channel went offline): said in this render, not in another one
+    // that setting it after the render would cost.
+    if (this.#url && !this.url()) this.#ended();
   }
 
   hostUpdated(): void {
@@ -58,19 +61,9 @@ export class PlayerController implements ReactiveController {
   }
 
   async #attach(url: string): Promise<void> {
-    const wasShown = this.state !== undefined && this.state !== 'ended';
     this.#detach();
     this.#url = url;
-    if (!url) {
-      // The stream is over (the channel went offline): a calm word, never an error about it.
-      if (wasShown) {
-        this.state = 'ended';
-        this.view.clearError('playback_failed');
-        if (this.view.stage() === 'idle') this.view.say(this.view.labels().streamEnded);
-        this.host.requestUpdate();
-      }
-      return;
-    }
+    if (!url) return;
     const video = this.host.renderRoot.querySelector<HTMLVideoElement>('video[part="player"]');
     if (!video) return;
     try {
@@ -87,6 +80,16 @@ export class PlayerController implements ReactiveController {
     } catch (error) {
       this.view.reportError('playback_failed', error instanceof Error ? error.message : String(error), () => this.#retry());
     }
+  }
+
+  /** A stream that played is over: a calm word, never an error about it. */
+  #ended(): void {
+    const wasShown = this.state !== undefined && this.state !== 'ended';
+    this.#detach();
+    if (!wasShown) return;
+    this.state = 'ended';
+    this.view.clearError('playback_failed');
+    if (this.view.stage() === 'idle') this.view.say(this.view.labels().streamEnded);
   }
 
   #stateChanged(state: LivePlayerState): void {
