@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { bodyBytes, createEventSubSender, headerOf, resign, withBody, type EventSubWebhookRequest } from '../../../../test/fakes/twitch/eventsub.js';
 import { AppError } from '../../errors/index.js';
 import { readEventSubDelivery } from './eventsub-delivery.js';
+import { eventSubNotificationEnvelopeSchema } from './eventsub-message.js';
 
 const SECRET = 'a-secret-of-some-length';
 const sender = createEventSubSender({ secret: SECRET });
@@ -62,5 +63,28 @@ describe('readEventSubDelivery', () => {
     const body = { ...online, subscription: { ...online.subscription, type: 't'.repeat(128), version: '9'.repeat(16) } };
     const delivery = read(resign(withBody(sender.streamOnline(), JSON.stringify(body)), SECRET));
     assert.equal(delivery.kind === 'notification' && delivery.event.subscription_type, 't'.repeat(128));
+  });
+
+  it('counts the type and version in code points, as the notification envelope schema does', () => {
+    const online = JSON.parse(sender.streamOnline().body) as { subscription: Record<string, unknown> };
+    for (const [type, version] of [
+      ['🎮'.repeat(128), '9'],
+      ['🎮'.repeat(129), '9'],
+      ['t'.repeat(127) + '🎮', '🎮'.repeat(16)],
+      ['t', '🎮'.repeat(17)],
+      ['t', 'é'.repeat(16)],
+    ] as const) {
+      const body = { ...online, subscription: { ...online.subscription, type, version } };
+      const request = resign(withBody(sender.streamOnline(), JSON.stringify(body)), SECRET);
+      const schemaAccepts = eventSubNotificationEnvelopeSchema.safeParse(body).success;
+      let accepted = true;
+      try {
+        read(request);
+      } catch {
+        accepted = false;
+      }
+      assert.equal(accepted, schemaAccepts, `type of ${type.length} UTF-16 units, version of ${version.length}`);
+    }
+    assert.equal(eventSubNotificationEnvelopeSchema.safeParse({ ...online, subscription: { ...online.subscription, type: '🎮'.repeat(128) } }).success, true, 'the schema counts code points');
   });
 });

@@ -120,7 +120,15 @@ function notificationSubscription(body: unknown): EventSubNotificationEnvelope['
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;
   if (typeof subscription !== 'object' || subscription === null) return undefined;
   const { type, version } = subscription as { type?: unknown; version?: unknown };
-  if (typeof type !== 'string' || type.length < 1 || type.length > 128) return undefined;
-  if (typeof version !== 'string' || version.length < 1 || version.length > 16) return undefined;
+  if (typeof type !== 'string' || !hasCodePoints(type, 128)) return undefined;
+  if (typeof version !== 'string' || !hasCodePoints(version, 16)) return undefined;
   return { type, version };
+}
+
+/** One to `max` code points, as the schema's `min(1).max(max)` counts them (a UTF-16 pair is one). */
+function hasCodePoints(text: string, max: number): boolean {
+  if (text.length <= max) return text.length > 0;
+  let count = 0;
+  for (const _ of text) if (++count > max) return false;
+  return true;
 }
