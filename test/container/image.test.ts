@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { FFMPEG_CORE_DIRS } from '../../element/src/live-upload/ffmpeg-core-dirs.js';
 import { freePort } from '../../server/src/free-port.js';
 import { createEventSubSender, deliver, resign } from '../fakes/twitch/eventsub.js';
 import { mediaFixtures } from '../fixtures/media-fixtures.js';
@@ -89,10 +90,11 @@ function itServes(url: () => string): void {
       ['/element/live-badge.js', 'text/javascript'],
       ['/element/live-upload.js', 'text/javascript'],
       ['/element/ffmpeg/ffmpeg-worker.js', 'text/javascript'],
-      ['/element/ffmpeg/core/ffmpeg-core.wasm', 'application/wasm'],
-      ['/element/ffmpeg/core-mt/ffmpeg-core.worker.js', 'text/javascript'],
+      // The cores' versioned directories the element loads them from (not the old names' redirects).
+      [`/element/${FFMPEG_CORE_DIRS.core}ffmpeg-core.wasm`, 'application/wasm'],
+      [`/element/${FFMPEG_CORE_DIRS.coreMt}ffmpeg-core.worker.js`, 'text/javascript'],
     ] as const) {
-      const response = await fetch(`${url()}${path}`, { method: 'HEAD' });
+      const response = await fetch(`${url()}${path}`, { method: 'HEAD', redirect: 'manual' });
       assert.equal(response.status, 200, path);
       assert.match(response.headers.get('content-type') ?? '', new RegExp(`^${type}`), path);
     }
