@@ -9,15 +9,13 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { describeEachBus } from '../../../test/support/each-bus.js';
+import { openLoopbackOutbound } from '../../../test/support/loopback-outbound.js';
 import { eventually } from '../../../test/support/eventually.js';
-import { AuditLog } from '../audit/index.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, encodeJson, type Bus } from '../bus/index.js';
-import { createLogger } from '../observability/index.js';
 import { deliveryIdFor, pendingRecord, type DeliveryJob, type DeliveryRecord } from './delivery.js';
 import { DeliveryStore } from './delivery-store.js';
-import { OutboundWebhooks } from './outbound-webhooks.js';
+import type { OutboundWebhooks } from './outbound-webhooks.js';
 
 describeEachBus('a first delivery of a job that already has a record', (busUnderTest) => {
   let bus: Bus;
@@ -39,21 +37,7 @@ describeEachBus('a first delivery of a job that already has a record', (busUnder
       req.on('end', () => res.writeHead(answer).end());
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    outbound = await OutboundWebhooks.open({
-      bus,
-      audit: new AuditLog(bus),
-      logger: createLogger({ level: 'silent' }),
-      registry: new Registry(),
-      settings: {
-        requireHttps: false,
-        allowPrivateHosts: ['127.0.0.1'],
-        connectTimeoutMs: 5_000,
-        timeoutMs: 5_000,
-        retryScheduleMs: [60_000, 120_000, 240_000, 480_000],
-        maxInFlightPerSubscriber: 4,
-        concurrency: 4,
-      },
-    });
+    outbound = await openLoopbackOutbound(bus, { timeoutMs: 5_000, retryScheduleMs: [60_000, 120_000, 240_000, 480_000], maxInFlightPerSubscriber: 4, concurrency: 4 });
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
     subscriberId = String((await outbound.admin.create({ url, events: ['clip.published'], channels: ['acme/first'], description: 'first' }, 'test')).id);
     store = await DeliveryStore.open(bus);

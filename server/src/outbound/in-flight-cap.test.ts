@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { describeEachBus } from '../../../test/support/each-bus.js';
+import { openLoopbackOutbound } from '../../../test/support/loopback-outbound.js';
 import { withTimeout } from '../../../test/support/with-timeout.js';
-import { AuditLog } from '../audit/index.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, encodeJson, type Bus } from '../bus/index.js';
-import { createLogger } from '../observability/index.js';
-import { OutboundWebhooks } from './outbound-webhooks.js';
+import type { OutboundWebhooks } from './outbound-webhooks.js';
 
 const SLOW_EVENTS = 50;
 const FAST_EVENTS = 5;
@@ -102,22 +100,8 @@ describeEachBus('outbound in-flight cap under load', (busUnderTest) => {
     await bus.ensureStreams(Object.values(STREAMS));
     slow = await startReceiver(HOLD_MS);
     fast = await startReceiver(0);
-    outbound = await OutboundWebhooks.open({
-      bus,
-      audit: new AuditLog(bus),
-      logger: createLogger({ level: 'silent' }),
-      registry: new Registry(),
-      settings: {
-        requireHttps: false,
-        allowPrivateHosts: ['127.0.0.1'],
-        connectTimeoutMs: 5_000,
-        timeoutMs: 15_000,
-        retryScheduleMs: undefined,
-        // The process-wide default and concurrency are above the cap: the subscriber's own cap binds.
-        maxInFlightPerSubscriber: 16,
-        concurrency: 32,
-      },
-    });
+    // The process-wide default and concurrency are above the cap: the subscriber's own cap binds.
+    outbound = await openLoopbackOutbound(bus, { maxInFlightPerSubscriber: 16, concurrency: 32 });
     await outbound.admin.create({ url: slow.url, events: ['clip.published'], channels: ['acme/slow'], description: 'slow', max_in_flight: CAP }, 'test');
     await outbound.admin.create({ url: fast.url, events: ['clip.published'], channels: ['acme/fast'], description: 'fast' }, 'test');
     await outbound.start();
@@ -167,17 +151,7 @@ describeEachBus('outbound in-flight cap with two replicas', (busUnderTest) => {
     buses = await Promise.all(Array.from({ length: REPLICAS }, async () => shared ?? (await createNatsBus({ url: natsUrl! }))));
     await buses[0]!.ensureStreams(Object.values(STREAMS));
     slow = await startReceiver(HOLD_MS);
-    replicas = await Promise.all(
-      buses.map((bus) =>
-        OutboundWebhooks.open({
-          bus,
-          audit: new AuditLog(bus),
-          logger: createLogger({ level: 'silent' }),
-          registry: new Registry(),
-          settings: { requireHttps: false, allowPrivateHosts: ['127.0.0.1'], connectTimeoutMs: 5_000, timeoutMs: 15_000, retryScheduleMs: undefined, maxInFlightPerSubscriber: 16, concurrency: 32 },
-        }),
-      ),
-    );
+    replicas = await Promise.all(buses.map((bus) => openLoopbackOutbound(bus)));
     await replicas[0]!.admin.create({ url: slow.url, events: ['clip.published'], channels: ['acme/fleet'], description: 'slow', max_in_flight: CAP }, 'test');
     for (const replica of replicas) await replica.start();
   });
