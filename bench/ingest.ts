@@ -72,6 +72,8 @@ export interface IngestSide {
   readonly failures: Record<string, number>;
   /** Server process CPU (ms) per 1,000 requests sent, across the runs (NATS's own CPU not included). */
   readonly serverCpuMsPer1k: number;
+  /** The bus's nats-server processes' CPU (ms, all nodes) per 1,000 requests sent, across the runs; NaN for the memory bus and the baseline. */
+  readonly busCpuMsPer1k: number;
   readonly clientCpuShare: number;
   readonly poolExhausted: boolean;
 }
@@ -111,6 +113,8 @@ const WEBHOOK_PATH = '/webhooks/twitch';
 interface RunSample {
   readonly result: WebhookLoadResult;
   readonly serverCpuMs: number;
+  /** CPU of the bus's nats-server processes during the run; undefined without any. */
+  readonly busCpuMs: number | undefined;
 }
 
 /** A server under load and how to read its process's CPU time (ms). */
@@ -118,6 +122,8 @@ interface Target {
   readonly host: string;
   readonly port: number;
   readonly cpuMs: () => Promise<number>;
+  /** CPU ms so far of the nats-server processes behind it (all nodes), when there are any. */
+  readonly busCpuMs?: () => number | undefined;
 }
 
 interface BaselineProcess extends Target {
@@ -181,9 +187,12 @@ async function loadRun(
     label: `${label}-${process.pid}-${id}`,
   };
   const cpuBefore = await target.cpuMs();
+  const busCpuBefore = target.busCpuMs?.();
   loader.send(run);
   const result = await loader.next((m): m is WebhookLoadResult => m.type === 'result' && m.id === id, 120_000);
-  return { result, serverCpuMs: (await target.cpuMs()) - cpuBefore };
+  const serverCpuMs = (await target.cpuMs()) - cpuBefore;
+  const busCpuAfter = target.busCpuMs?.();
+  return { result, serverCpuMs, busCpuMs: busCpuBefore === undefined || busCpuAfter === undefined ? undefined : busCpuAfter - busCpuBefore };
 }
 
 function requestsPerSecond(sample: RunSample): number {
@@ -210,6 +219,7 @@ function summarize(samples: readonly RunSample[]): IngestSide {
   const failures: Record<string, number> = {};
   for (const s of samples) for (const [k, v] of Object.entries(s.result.failures)) failures[k] = (failures[k] ?? 0) + v;
   const clientCpu = samples.reduce((sum, s) => sum + s.result.clientCpuMs, 0);
+  const busCpu = samples.every((s) => s.busCpuMs !== undefined) ? samples.reduce((sum, s) => sum + s.busCpuMs!, 0) : Number.NaN;
   return {
     requestsPerSecond: windowMs > 0 ? (ok * 1000) / windowMs : Number.NaN,
     p50Ms: p50!,
@@ -217,6 +227,7 @@ function summarize(samples: readonly RunSample[]): IngestSide {
     requests: ok,
     failures,
     serverCpuMsPer1k: sent > 0 ? (samples.reduce((sum, s) => sum + s.serverCpuMs, 0) * 1000) / sent : Number.NaN,
+    busCpuMsPer1k: sent > 0 && samples.length > 0 ? (busCpu * 1000) / sent : Number.NaN,
     clientCpuShare: windowMs > 0 ? clientCpu / windowMs : Number.NaN,
     poolExhausted: samples.some((s) => s.result.poolExhausted),
   };
@@ -280,14 +291,19 @@ async function benchGroup(
         bus,
         started,
         server,
-        target: { host: ours.hostname, port: Number(ours.port), cpuMs: ownCpuMs },
+        target: { host: ours.hostname, port: Number(ours.port), cpuMs: ownCpuMs, busCpuMs: () => started.cpuMs() },
         samples: [],
         baselineSamples: [],
         drainMs: [],
         pipelineEventsPerSecond: [],
         fastest: undefined,
       });
-      if (bus === 'nats-cluster') log(`  ${bus}: ${STREAMS.liveRaw.name} kept in ${await started.replicasOf(STREAMS.liveRaw.name)} copies`);
+      if (bus === 'nats-cluster') {
+        // Where the raw stream's leader is matters to the cost: the server is connected to node 0,
+        // and a publish to a leader elsewhere crosses a route each way (so does its consumer's traffic).
+        const leader = (await started.leaderOf(STREAMS.liveRaw.name)) ?? 'none yet';
+        log(`  ${bus}: ${STREAMS.liveRaw.name} kept in ${await started.replicasOf(STREAMS.liveRaw.name)} copies, its leader ${leader}; the server is connected to n0`);
+      }
     }
     const label = buses.join('+');
     // Pools are sized from a target's fastest run so far, not its last: sized from one run a
@@ -344,10 +360,10 @@ export function formatIngest(result: IngestBenchResult): string {
   const failures = (side: IngestSide) =>
     Object.keys(side.failures).length === 0 ? '0' : Object.entries(side.failures).map(([k, v]) => `${k}:${v}`).join(' ');
   const rows = [
-    ['bus', 'ours req/s', 'baseline req/s', 'ratio (median round)', 'per round', 'goal', 'verdict', 'ours p50/p99 ms', 'baseline p50/p99 ms', 'ours fails', 'srv CPU ms/1k ours/base', 'pipeline caught up', 'pipeline ev/s'],
+    ['bus', 'ours req/s', 'baseline req/s', 'ratio (median round)', 'per round', 'goal', 'verdict', 'ours p50/p99 ms', 'baseline p50/p99 ms', 'ours fails', 'srv CPU ms/1k ours/base', 'nats CPU ms/1k', 'pipeline caught up', 'pipeline ev/s'],
     ...result.rows.map((row) =>
       row.error
-        ? [row.bus, 'error', '', '', '', `>= ${row.goal}`, 'n/a', row.error, '', '', '', '', '']
+        ? [row.bus, 'error', '', '', '', `>= ${row.goal}`, 'n/a', row.error, '', '', '', '', '', '']
         : [
             row.bus,
             fmtInt(row.ours.requestsPerSecond),
@@ -360,6 +376,7 @@ export function formatIngest(result: IngestBenchResult): string {
             `${fmt(row.baseline.p50Ms)} / ${fmt(row.baseline.p99Ms)}`,
             failures(row.ours),
             `${fmtInt(row.ours.serverCpuMsPer1k)} / ${fmtInt(row.baseline.serverCpuMsPer1k)}`,
+            Number.isNaN(row.ours.busCpuMsPer1k) ? '-' : fmtInt(row.ours.busCpuMsPer1k),
             row.drainMs.map((ms) => (ms === undefined ? 'NO' : `${fmt(ms / 1000)} s`)).join(', '),
             row.pipelineEventsPerSecond.map((rate) => fmtInt(rate)).join(', '),
           ],
@@ -377,6 +394,7 @@ export function formatIngest(result: IngestBenchResult): string {
     table(rows),
     'ratio = ours / baseline req/s of each round (a baseline run, then ours), the verdict on the median round; req/s columns = all rounds together;',
     'ours = full path incl. the pipeline consuming concurrently in this process; srv CPU = each server process per 1k requests (nats-server excluded);',
+    'nats CPU = the bus\'s nats-server processes (all three nodes on the cluster) per 1k requests of ours, during ours\' runs;',
     'pipeline caught up = time after the load until every accepted webhook was consumed; pipeline ev/s = accepted / (load + catch-up)',
     ...notes,
     ...clientBound,
@@ -445,7 +463,7 @@ function groupsOf(buses: readonly BusKind[]): BusKind[][] {
 }
 
 function emptySide(): IngestSide {
-  return { requestsPerSecond: Number.NaN, p50Ms: Number.NaN, p99Ms: Number.NaN, requests: 0, failures: {}, serverCpuMsPer1k: Number.NaN, clientCpuShare: Number.NaN, poolExhausted: false };
+  return { requestsPerSecond: Number.NaN, p50Ms: Number.NaN, p99Ms: Number.NaN, requests: 0, failures: {}, serverCpuMsPer1k: Number.NaN, busCpuMsPer1k: Number.NaN, clientCpuShare: Number.NaN, poolExhausted: false };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,5 +1,6 @@
 import { startNatsCluster } from '../../test/support/nats-cluster.js';
 import { startNatsServer } from '../../test/support/nats-server.js';
+import { childrenNamed, cpuMsOf } from './child-cpu.js';
 
 /**
  * Which bus a bench runs the server on: the in-memory bus, one `nats-server`, or a three-node
@@ -16,6 +17,14 @@ export interface BenchBus {
   readonly serverOptions: { readonly natsUrl?: string; readonly env: Record<string, string> };
   /** How many copies JetStream keeps of `stream` (1 off a cluster), to print beside the figures. */
   replicasOf(stream: string): Promise<number>;
+  /**
+   * CPU ms the bus's own `nats-server` processes have used so far, all nodes together (undefined
+   * for the memory bus, or where `/proc` cannot be read): the cluster's three nodes share the
+   * machine's cores with the server under test, so a bench prints their cost per request too.
+   */
+  cpuMs(): number | undefined;
+  /** Which node leads `stream` now (`n1`), on the cluster; undefined elsewhere or while it has no leader. */
+  leaderOf(stream: string): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -25,12 +34,18 @@ export interface BenchBus {
  * so every publish is acknowledged only once a second node has stored it: the cost measured.
  */
 export async function startBenchBus(kind: BenchBusKind): Promise<BenchBus> {
+  // The nats-server children that appear while this bus starts are its nodes.
+  const before = new Set(childrenNamed(NATS_SERVER));
+  const nodesStarted = (): (() => number | undefined) => {
+    const pids = childrenNamed(NATS_SERVER).filter((pid) => !before.has(pid));
+    return () => cpuMsOf(pids);
+  };
   switch (kind) {
     case 'memory':
-      return { kind, serverOptions: { env: {} }, replicasOf: () => Promise.resolve(1), stop: () => Promise.resolve() };
+      return { kind, serverOptions: { env: {} }, replicasOf: () => Promise.resolve(1), cpuMs: () => undefined, leaderOf: noLeader, stop: () => Promise.resolve() };
     case 'nats': {
       const nats = await startNatsServer();
-      return { kind, serverOptions: { natsUrl: nats.url, env: {} }, replicasOf: () => Promise.resolve(1), stop: () => nats.stop() };
+      return { kind, serverOptions: { natsUrl: nats.url, env: {} }, replicasOf: () => Promise.resolve(1), cpuMs: nodesStarted(), leaderOf: noLeader, stop: () => nats.stop() };
     }
     case 'nats-cluster': {
       const cluster = await startNatsCluster();
@@ -38,11 +53,21 @@ export async function startBenchBus(kind: BenchBusKind): Promise<BenchBus> {
         kind,
         serverOptions: { natsUrl: cluster.urls[0]!, env: { BUS_REPLICAS: '3' } },
         replicasOf: (stream) => cluster.streamReplicas(stream),
+        cpuMs: nodesStarted(),
+        async leaderOf(stream) {
+          const node = await cluster.streamLeader(stream);
+          return node === undefined ? undefined : cluster.names[node];
+        },
         stop: () => cluster.stop(),
       };
     }
   }
 }
+
+const noLeader = (): Promise<undefined> => Promise.resolve(undefined);
+
+/** The kernel's name (`comm`) of a nats-server process. */
+const NATS_SERVER = 'nats-server';
 
 /** `--bus=nats,nats-cluster` from a bench's command line, or undefined when not given. */
 export function busesFromArgv(argv: readonly string[]): BenchBusKind[] | undefined {
