@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { liveMetadataSchema, parseChannelRef, type LiveMetadata } from '@live-upload/schema';
 import { Arrivals } from '../../../test/support/arrivals.js';
-import { STREAMS, SUBJECTS, createMemoryBus, decodeJson, type Bus, type BusMessage, type Subscription } from '../bus/index.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { BusUnavailableError, redeliveryDelayMs, STREAMS, SUBJECTS, createMemoryBus, decodeJson, type Bus, type BusMessage, type Subscription } from '../bus/index.js';
 import { ChannelRegistry } from '../channels/index.js';
 import { createLogger, createMetrics, type Metrics } from '../observability/index.js';
 import type { ProviderEventAdapter, RawProviderEvent } from '../provider-adapter/index.js';
@@ -29,15 +30,60 @@ function raw(messageId: string, online: boolean): RawProviderEvent {
   return { provider: 'twitch', message_id: messageId, message_type: 'test', subscription_type: 'test', subscription_version: '1', message_timestamp: now, received_at: now, body: JSON.stringify({ online }) };
 }
 
+/** How a status publish fails. */
+type PublishFailure = 'refused' | 'unavailable';
+
+/** What became of each raw event's deliveries: `nak` and `ack` calls, by message id of the raw event. */
+type Settlements = Map<string, Array<{ readonly deliveryCount: number; readonly outcome: 'ack' | 'nak' | 'term' }>>;
+
 interface BusFaults {
   readonly bus: Bus;
-  /** The next status publish matching `when` fails; resolves when it has. */
-  failNext(when: (record: LiveMetadata) => boolean): Promise<void>;
+  /**
+   * The next `times` status publishes matching `when` fail (default once), `refused` (an error
+   * the bus does not call unavailability) or `unavailable` (`BusUnavailableError`: a JetStream
+   * publish while the client reconnects or the stream elects its leader); resolves when the
+   * last of them has.
+   */
+  failNext(when: (record: LiveMetadata) => boolean, options?: { readonly times?: number; readonly as?: PublishFailure }): Promise<void>;
+  /** How each raw event's deliveries were settled. */
+  readonly settlements: Settlements;
   /**
    * From now on every delivery reports itself as the first, as JetStream's does after a
    * consumer's leader changed before it had replicated which messages it delivered.
    */
   forgetDeliveries(): void;
+}
+
+/** `message`, with its (first) settlement recorded in `settlements` under the raw event's message id. */
+function recorded(message: BusMessage, settlements: Settlements): BusMessage {
+  const id = (JSON.parse(new TextDecoder().decode(message.data).split('\n', 1)[0]!) as { message_id: string }).message_id;
+  let settled = false;
+  const record = (outcome: 'ack' | 'nak' | 'term') => {
+    if (settled) return;
+    settled = true;
+    const list = settlements.get(id) ?? [];
+    list.push({ deliveryCount: message.deliveryCount, outcome });
+    settlements.set(id, list);
+  };
+  return {
+    subject: message.subject,
+    data: message.data,
+    seq: message.seq,
+    deliveryCount: message.deliveryCount,
+    ack: () => {
+      record('ack');
+      message.ack();
+    },
+    nak: (delayMs) => {
+      record('nak');
+      message.nak(delayMs);
+    },
+    working: () => message.working(),
+    term: () => {
+      record('term');
+      message.term();
+    },
+  };
 }
 
 function asFirstDelivery(message: BusMessage): BusMessage {
@@ -58,23 +104,37 @@ function asFirstDelivery(message: BusMessage): BusMessage {
  * publish does while its stream elects a leader (the failure the fleet test met).
  */
 function busFailingOneStatusPublish(inner: Bus): BusFaults {
-  let armed: { when: (record: LiveMetadata) => boolean; failed: () => void } | undefined;
+  let armed: { when: (record: LiveMetadata) => boolean; left: number; as: PublishFailure; failed: () => void } | undefined;
   let forgetful = false;
+  const settlements: Settlements = new Map();
   const bus = new Proxy(inner, {
     get(target, property, receiver) {
       if (property === 'consume') {
         return (options: Parameters<Bus['consume']>[0], handler: Parameters<Bus['consume']>[1]) =>
-          target.consume(options, (message) =>
-            handler(forgetful ? asFirstDelivery(message) : message),
-          );
+          target.consume(options, async (message) => {
+            const delivered = forgetful ? asFirstDelivery(message) : message;
+            if (options.stream !== STREAMS.liveRaw.name) return handler(delivered);
+            const watched = recorded(delivered, settlements);
+            try {
+              await handler(watched);
+            } catch (error) {
+              watched.nak(redeliveryDelayMs(watched.deliveryCount));
+              throw error;
+            }
+            // What the bus does with a delivery its handler resolved and did not settle itself.
+            watched.ack();
+          });
       }
       if (property !== 'publish') return Reflect.get(target, property, receiver) as unknown;
       return async (subject: string, data: Uint8Array, options?: Parameters<Bus['publish']>[2]) => {
         if (armed && subject === SUBJECTS.liveStatus(REF) && armed.when(decodeJson(data, liveMetadataSchema))) {
-          const failed = armed.failed;
-          armed = undefined;
-          failed();
-          throw new Error('no responders: the stream is electing its leader');
+          const failure = armed.as;
+          if (--armed.left === 0) {
+            armed.failed();
+            armed = undefined;
+          }
+          if (failure === 'unavailable') throw new BusUnavailableError(`publish to ${subject} failed: no JetStream ack within 2500 ms`);
+          throw new Error('JetStream refused the publish');
         }
         return target.publish(subject, data, options);
       };
@@ -82,7 +142,8 @@ function busFailingOneStatusPublish(inner: Bus): BusFaults {
   });
   return {
     bus,
-    failNext: (when) => new Promise<void>((failed) => (armed = { when, failed })),
+    failNext: (when, { times = 1, as = 'refused' } = {}) => new Promise<void>((failed) => (armed = { when, left: times, as, failed })),
+    settlements,
     forgetDeliveries: () => (forgetful = true),
   };
 }
@@ -138,5 +199,66 @@ describe('live pipeline: a status whose publish failed after its state write', (
     await failed;
     const published = await live;
     assert.equal(emits.items.filter((record) => record.seq === published.seq).length, 1, 'published once');
+  });
+});
+
+describe('live pipeline: a status publish that fails while the bus is unavailable, after its state write', () => {
+  let inner: Bus;
+  let faults: BusFaults;
+  let metrics: Metrics;
+  let pipeline: LivePipeline;
+  let statusSubscription: Subscription;
+  const emits = new Arrivals<LiveMetadata>();
+
+  before(async () => {
+    inner = createMemoryBus();
+    await inner.ensureStreams(Object.values(STREAMS));
+    faults = busFailingOneStatusPublish(inner);
+    metrics = createMetrics();
+    const channels = await ChannelRegistry.open(inner);
+    await channels.upsert(REF, { title: null, providers: { twitch: { user_id: '4242', login: 'acme' } } });
+    statusSubscription = inner.subscribe(SUBJECTS.liveStatus(REF), (_subject, data) => emits.push(decodeJson(data, liveMetadataSchema)));
+    pipeline = await LivePipeline.open({ bus: faults.bus, channels, logger: createLogger({ level: 'silent' }), metrics, adapters: [adapter], graceWindowMs: 0, coalesceMs: 0 });
+    await pipeline.start();
+  });
+
+  after(async () => {
+    await pipeline.stop();
+    statusSubscription.unsubscribe();
+    await inner.close();
+  });
+
+  // The channel's state says LIVE from the state write on: a status that waits for the event's
+  // redelivery is missing from LIVE_STATUS (SSE, webhooks) meanwhile, and under a JetStream node's
+  // death that wait was 10-15 s (the nak lost with the connection, the consumer's new leader).
+  it('goes out from the delivery that stored it once the bus is back: the event is not nak\'ed', async () => {
+    const ingest = new RawEventIngest(inner, metrics);
+    const failed = faults.failNext((record) => record.status === 'live', { times: 2, as: 'unavailable' });
+    const live = emits.next((record) => record.status === 'live', 'the live status', { timeoutMs: 10_000 });
+    await ingest.publish(raw('online-unavailable-1', true));
+    await failed;
+    const published = await live;
+    await eventually(() => faults.settlements.has('online-unavailable-1'), 'the event settled');
+    assert.deepEqual(faults.settlements.get('online-unavailable-1'), [{ deliveryCount: 1, outcome: 'ack' }], 'acked on its first delivery, never nak\'ed');
+    assert.equal(emits.items.filter((record) => record.seq === published.seq).length, 1, 'published once');
+  });
+
+  it('is left to the redelivery when the bus stays unavailable longer than the retries', async () => {
+    const ingest = new RawEventIngest(inner, metrics);
+    const fromIndex = emits.items.length;
+    const failed = faults.failNext((record) => record.status === 'offline', { times: 8, as: 'unavailable' });
+    const offline = emits.next((record) => record.status === 'offline', 'the offline status, published on a redelivery', { fromIndex, timeoutMs: 20_000 });
+    await ingest.publish(raw('offline-unavailable-1', false));
+    await failed;
+    await offline;
+    await eventually(() => (faults.settlements.get('offline-unavailable-1')?.length ?? 0) >= 2, 'the redelivery settled');
+    assert.deepEqual(
+      faults.settlements.get('offline-unavailable-1'),
+      [
+        { deliveryCount: 1, outcome: 'nak' },
+        { deliveryCount: 2, outcome: 'ack' },
+      ],
+      'the first delivery gave up and nak\'ed; the second published and acked',
+    );
   });
 });

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createCanonicalId, parseChannelRef, type LiveMetadata, type Playback, type ProviderLinks, type ProviderName } from '@live-upload/schema';
 import { z } from 'zod';
 import {
   CONSUMERS,
   batchHandler,
+  BusUnavailableError,
   redeliveryDelayMs,
   STREAMS,
   SUBJECTS,
@@ -59,6 +61,25 @@ const RAW_BATCH_LINGER_TURNS = 3;
  * delivery. The margin covers replicas' clocks and the time a redelivery takes.
  */
 const REPUBLISH_WITHIN_MS = STREAMS.liveStatus.duplicateWindowMs - 30_000;
+
+/**
+ * Pauses before a delivery tries again a publish (status or wake-up) that failed after its state
+ * write, before it gives the message up to a nak. The state is stored by then: the channel reads
+ * LIVE (the API) while LIVE_STATUS, and so every SSE viewer and outbound webhook, has nothing
+ * until the publish succeeds. A nak'ed message comes back late in the very failures that cause
+ * this: a nak sent while the connection is down is lost with it (the server then waits out the
+ * ack wait), and after a JetStream node dies the consumer delivers again only once its leader is
+ * elected and the pulls are re-established. In the fleet test that SIGKILLs the LIVE_RAW leader,
+ * channels stayed LIVE without a status for 10-15 s that way; most publishes succeed again
+ * within a second or two (the client has reconnected to another node, the stream's leader is
+ * elected).
+ */
+const PUBLISH_RETRY_DELAYS_MS = [100, 200, 400, 800, 1_600] as const;
+/**
+ * Retries end this long after the first failure: inside the ack wait, since the rest of the
+ * message's batch is acked only when the batch ends (`working()` extends only this message).
+ */
+const PUBLISH_RETRY_WITHIN_MS = PIPELINE_ACK_WAIT_MS - 1_500;
 
 const timerMessageSchema = z.object({ channel: z.string(), wake_at_ms: z.number() });
 
@@ -190,8 +211,8 @@ export class LivePipeline {
         if ('error' in outcome) throw outcome.error;
         const result = outcome.ok;
         // Maybe a redelivery after a crash or a bus failure between the state write and the publish.
-        if (!result.applied && this.mayNotHaveGoneOut(result.state, message)) await this.republish(result.state);
-        if (this.hasOutcomeToPublish(channel, result)) await this.publishOutcome(channel, result);
+        if (!result.applied && this.mayNotHaveGoneOut(result.state, message)) await this.republish(result.state, message);
+        if (this.hasOutcomeToPublish(channel, result)) await this.publishOutcome(channel, result, message);
         this.countEvent(event.provider, result.applied ? 'applied' : 'unchanged');
       } catch (error) {
         this.options.logger.warn({ err: error, channel, seq: message.seq }, 'raw event not applied; redelivering');
@@ -310,8 +331,8 @@ export class LivePipeline {
     );
     // A no-op timer may be the redelivery of one whose state write committed a coalesced or
     // grace-window emit and whose publish failed (a stream electing its leader).
-    if (!result.emit && this.mayNotHaveGoneOut(result.state, message)) await this.republish(result.state);
-    await this.publishOutcome(timer.channel, result);
+    if (!result.emit && this.mayNotHaveGoneOut(result.state, message)) await this.republish(result.state, message);
+    await this.publishOutcome(timer.channel, result, message);
   }
 
   /** Whether `publishOutcome` has anything to send: a status, or a wake-up not yet scheduled. */
@@ -319,23 +340,45 @@ export class LivePipeline {
     return result.emit !== null || (result.wakeAtMs !== null && this.scheduledWakes.get(channel) !== result.wakeAtMs);
   }
 
-  private async publishOutcome(channel: string, result: Transition): Promise<void> {
+  /** `delivery`: the message whose handling stored `result`; its publishes are retried (`publishAfterStateWrite`). */
+  private async publishOutcome(channel: string, result: Transition, delivery?: BusMessage): Promise<void> {
     const ref = parseChannelRef(channel);
     if (!ref) return;
     if (result.emit) {
       const stopTimer = this.options.metrics.publishLatency.startTimer({ stream: STREAMS.liveStatus.name });
-      await this.options.bus.publish(SUBJECTS.liveStatus(ref), encodeJson(result.emit), { msgId: statusMsgId(result.emit) });
+      await this.publishAfterStateWrite(delivery, SUBJECTS.liveStatus(ref), encodeJson(result.emit), statusMsgId(result.emit));
       stopTimer();
       this.options.metrics.statusEmits.inc({ transition: result.emit.status });
     }
     if (result.wakeAtMs !== null && this.scheduledWakes.get(channel) !== result.wakeAtMs) {
-      await this.options.bus.publish(
-        SUBJECTS.liveTimer(ref),
-        encodeJson({ channel, wake_at_ms: result.wakeAtMs }),
-        { msgId: `timer:${channel}:${result.wakeAtMs}` },
-      );
+      await this.publishAfterStateWrite(delivery, SUBJECTS.liveTimer(ref), encodeJson({ channel, wake_at_ms: result.wakeAtMs }), `timer:${channel}:${result.wakeAtMs}`);
       this.scheduledWakes.set(channel, result.wakeAtMs);
     }
+  }
+
+  /**
+   * A publish that follows a state write. For a delivery, one that fails because the bus is
+   * unavailable is tried again after each of `PUBLISH_RETRY_DELAYS_MS` (the delivery told it is
+   * still being worked on) within `PUBLISH_RETRY_WITHIN_MS`, so the status goes out as soon as
+   * the bus is back rather than when the message is redelivered; then the failure is thrown (the
+   * message is nak'ed and repaired on redelivery, as before). Its msg id makes a retry of a
+   * publish that did land (an ack lost on the way) a duplicate. Without a delivery (an admin
+   * change, answered to the admin) it is tried once.
+   */
+  private async publishAfterStateWrite(delivery: BusMessage | undefined, subject: string, data: Uint8Array, msgId: string): Promise<void> {
+    const firstTryAt = performance.now();
+    for (const delayMs of delivery ? PUBLISH_RETRY_DELAYS_MS : []) {
+      try {
+        await this.options.bus.publish(subject, data, { msgId });
+        return;
+      } catch (error) {
+        if (!(error instanceof BusUnavailableError) || performance.now() - firstTryAt + delayMs > PUBLISH_RETRY_WITHIN_MS) throw error;
+        this.options.logger.debug({ err: error, subject, msgId, retryInMs: delayMs }, 'publish after a state write failed; retrying');
+        delivery?.working();
+        await sleep(delayMs);
+      }
+    }
+    await this.options.bus.publish(subject, data, { msgId });
   }
 
   /**
@@ -349,10 +392,10 @@ export class LivePipeline {
   }
 
   /** Publishes the state's current record again (its msg id makes this a no-op when it did go out). */
-  private async republish(state: ChannelState): Promise<void> {
+  private async republish(state: ChannelState, delivery: BusMessage): Promise<void> {
     const ref = parseChannelRef(state.record.channel);
     if (!ref) return;
-    await this.options.bus.publish(SUBJECTS.liveStatus(ref), encodeJson(state.record), { msgId: statusMsgId(state.record) });
+    await this.publishAfterStateWrite(delivery, SUBJECTS.liveStatus(ref), encodeJson(state.record), statusMsgId(state.record));
   }
 
   private async initialStateFor(channel: string): Promise<ChannelState> {
