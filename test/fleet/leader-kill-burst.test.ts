@@ -14,7 +14,8 @@
  * - then every channel is LIVE with its stream id, seen through B's API;
  * - none applied twice: LIVE_RAW holds exactly 1,000 events, and each channel's subject of
  *   LIVE_STATUS exactly one status (a retried webhook that had been stored after all is a
- *   duplicate, not a second event).
+ *   duplicate, not a second event). A status follows its channel's state write, so it is
+ *   waited for: one whose publish failed in the outage goes out on a retry or a redelivery.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -155,9 +156,29 @@ describe('a fleet survives the kill of the events stream leader during a burst o
     const jsm = await nc.jetstreamManager();
     const raw = await jsm.streams.info(STREAMS.liveRaw.name);
     assert.equal(raw.state.messages, CHANNELS, 'LIVE_RAW holds each webhook once');
-    const status = await jsm.streams.info(STREAMS.liveStatus.name, { subjects_filter: 'live.status.fleet.>' });
-    const perChannel = status.state.subjects ?? {};
-    const counts = Array.from({ length: CHANNELS }, (_, i) => perChannel[`live.status.fleet.burst-${i}`] ?? 0);
+    // A status goes out after its channel's state write, and one whose publish failed in the
+    // outage goes out on a retry or on the event's redelivery: a channel can read LIVE a moment
+    // (in the outage, seconds) before its status is on LIVE_STATUS. So every status is waited
+    // for (none may be missing for good), then none may be there twice.
+    let counts: number[] = [];
+    let missingAtFirstLook: number | undefined;
+    const statusesAt = Date.now();
+    await eventually(
+      async () => {
+        const status = await jsm.streams.info(STREAMS.liveStatus.name, { subjects_filter: 'live.status.fleet.>' });
+        const perChannel = status.state.subjects ?? {};
+        counts = Array.from({ length: CHANNELS }, (_, i) => perChannel[`live.status.fleet.burst-${i}`] ?? 0);
+        missingAtFirstLook ??= counts.filter((count) => count === 0).length;
+        return counts.every((count) => count > 0);
+      },
+      'a status on LIVE_STATUS for every channel',
+      30_000,
+      { intervalMs: 250 },
+    ).catch((error: unknown) => {
+      const missing = counts.flatMap((count, i) => (count === 0 ? [channelOf(i)] : []));
+      throw new Error(`${missing.length} channels LIVE without a status on LIVE_STATUS: ${missing.slice(0, 5).join(', ')}`, { cause: error });
+    });
+    t.diagnostic(`a status for every channel ${Date.now() - statusesAt} ms after every channel read LIVE (${missingAtFirstLook} without one at the first look)`);
     const notOnce = counts.flatMap((count, i) => (count === 1 ? [] : [`${channelOf(i)}: ${count}`]));
     assert.deepEqual(notOnce, [], 'each channel got exactly one status');
   });
