@@ -167,13 +167,16 @@ export class WhipOrigin {
   /**
    * Ends session `sessionId` for `reason` wherever it runs: here at once; on another replica by
    * a request over the bus, then waiting for its record to end (and ending it from here when
-   * that replica does not answer: it is presumed gone). `not-found` when no such session runs.
+   * that replica does not answer: it is presumed gone). `not-found` when no such session runs,
+   * also when this replica's session was already ending (its media timed out, an earlier
+   * DELETE): that end is waited for, and its reason stays.
    */
   async end(sessionId: string, reason: string): Promise<'ended' | 'not-found'> {
     const mine = this.local.get(sessionId);
     if (mine) {
+      const endingAlready = mine.ended;
       await mine.end(reason);
-      return 'ended';
+      return endingAlready ? 'not-found' : 'ended';
     }
     const record = await this.deps.sessions.findById(sessionId);
     if (!record || record.state === 'ended') return 'not-found';
