@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { runFfprobe } from '../../server/src/media/index.js';
 import { eventually } from '../support/eventually.js';
 import { startWhipTestServer, type WhipTestServer } from '../support/whip-test-server.js';
-import { publishWithLibwebrtc } from '../support/whip-wrtc-publisher.js';
+import { publishWithLibwebrtc, type WhipPublication, type WhipPublishOptions } from '../support/whip-wrtc-publisher.js';
 
 /**
  * A WHIP client that is not ours (Google's libwebrtc, through `@roamhq/wrtc`) publishes to the
@@ -21,14 +21,37 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
     await server.close();
   });
 
-  it('publishes for about 10 s: a 2 s fMP4 ladder by the source size (360p, 240p) with audio, DELETE ends it, online and offline once', { timeout: 90_000 }, async () => {
-    const startedAt = Date.now();
-    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 640, height: 360 });
+  /** A libwebrtc publication the origin answered (201) and made live. */
+  interface LivePublication {
+    readonly publication: WhipPublication;
+    readonly sessionId: string;
+    readonly online: Awaited<ReturnType<typeof firstOnline>>;
+  }
+
+  const firstOnline = (sessionId: string) =>
+    eventually(() => server.collaborators.signals.onlineFor(sessionId)[0], 'the session to go live', 40_000, { intervalMs: 100 });
+
+  /**
+   * Publishes with libwebrtc, waits for the session to go live and runs `body`; then closes the
+   * publisher and ends the session whatever failed, so the next test's offer for the channel is
+   * not a 409.
+   */
+  async function whilePublishing(options: WhipPublishOptions, body: (live: LivePublication) => Promise<void>): Promise<void> {
+    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), options);
     try {
       assert.equal(publication.status, 201, publication.body);
       const sessionId = publication.location!.split('/').at(-1)!;
+      await body({ publication, sessionId, online: await firstOnline(sessionId) });
+    } finally {
+      publication.close();
+      if (publication.location) await fetch(`${server.url}${publication.location}`, { method: 'DELETE' }).catch(() => undefined);
+    }
+  }
+
+  it('publishes for about 10 s: a 2 s fMP4 ladder by the source size (360p, 240p) with audio, DELETE ends it, online and offline once', { timeout: 90_000 }, async () => {
+    const startedAt = Date.now();
+    await whilePublishing({ width: 640, height: 360 }, async ({ publication, sessionId, online }) => {
       const signals = server.collaborators.signals;
-      const online = await eventually(() => signals.onlineFor(sessionId)[0], 'the session to go live', 30_000, { intervalMs: 100 });
       const liveAfterMs = Date.now() - startedAt;
       assert.equal(online.state, 'live');
       assert.deepEqual(online.video, { codec: 'vp8', width: 640, height: 360 });
@@ -70,18 +93,12 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
       assert.deepEqual([...new Set(videos)].sort(), ['h264 426x240', 'h264 640x360']);
       assert.ok(streams.some((stream) => stream.codec_type === 'audio' && stream.codec_name === 'aac'));
       console.log(`# offer to live (master playlist stored): ${liveAfterMs} ms; DELETE answered in ${deleteMs} ms`);
-    } finally {
-      publication.close();
-    }
+    });
   });
 
   /** Publishes, stops the media (as the element ends: media first, then the DELETE), and checks the DELETE ends ffmpeg at once with its final playlist. */
   async function deleteAfterMediaStopped(what: string, audio: boolean): Promise<void> {
-    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 640, height: 360, audio });
-    try {
-      assert.equal(publication.status, 201, publication.body);
-      const sessionId = publication.location!.split('/').at(-1)!;
-      await eventually(() => server.collaborators.signals.onlineFor(sessionId)[0], 'the session to go live', 30_000, { intervalMs: 100 });
+    await whilePublishing({ width: 640, height: 360, audio }, async ({ publication, sessionId }) => {
       const sink = server.collaborators.sinks.get(sessionId)!;
       await eventually(() => sink.handed.filter((path) => path.startsWith('360p/seg-')).length >= 2, 'two 360p segments', 40_000, { intervalMs: 200 });
       // ffmpeg then waits for input that never comes, unless the session wakes it.
@@ -95,9 +112,7 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
       const media = await readFile(join(sink.directory, '360p', 'index.m3u8'), 'utf8');
       assert.match(media, /#EXT-X-ENDLIST\n$/, media);
       for (const uri of media.split('\n').filter((line) => line.endsWith('.m4s'))) assert.ok(sink.handed.includes(`360p/${uri}`), `${uri} handed`);
-    } finally {
-      publication.close();
-    }
+    });
   }
 
   it('a DELETE after the publisher stopped sending ends at once (its last Opus packet sent again wakes ffmpeg), and ffmpeg’s final playlist (EXT-X-ENDLIST) still reaches the sink', { timeout: 90_000 }, () =>
@@ -107,12 +122,8 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
     deleteAfterMediaStopped('video only', false));
 
   it('plans the ladder again when the picture grows before it is live (an encoder that starts at 320x180): the 640x360 ladder, nothing of the small one left', { timeout: 90_000 }, async () => {
-    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 320, height: 180, grow: { width: 640, height: 360, afterMs: 1500 } });
-    try {
-      assert.equal(publication.status, 201, publication.body);
-      const sessionId = publication.location!.split('/').at(-1)!;
+    await whilePublishing({ width: 320, height: 180, grow: { width: 640, height: 360, afterMs: 1500 } }, async ({ publication, sessionId, online }) => {
       const signals = server.collaborators.signals;
-      const online = await eventually(() => signals.onlineFor(sessionId)[0], 'the session to go live', 40_000, { intervalMs: 100 });
       assert.deepEqual(online.video, { codec: 'vp8', width: 640, height: 360 }, 'live with the grown picture');
       const sink = server.collaborators.sinks.get(sessionId)!;
       const discarded = sink.discarded.flat();
@@ -128,45 +139,27 @@ describe('WHIP go-live from libwebrtc into our origin', () => {
       for (const path of discarded) {
         if (!sink.handed.includes(path)) await assert.rejects(readFile(join(sink.directory, path)), { code: 'ENOENT' }, `${path} removed`);
       }
-    } finally {
-      publication.close();
-      // Ended here whatever failed above, so the next test's offer for the channel is not a 409.
-      if (publication.location) await fetch(`${server.url}${publication.location}`, { method: 'DELETE' }).catch(() => undefined);
-    }
+    });
   });
 
   it('plans the ladder from the picture the offer declares (RFC 6236 imageattr) when the encoder starts below it and grows after going live', { timeout: 90_000 }, async () => {
-    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 320, height: 180, declare: { width: 640, height: 360 }, grow: { width: 640, height: 360, afterMs: 6000 } });
-    try {
-      assert.equal(publication.status, 201, publication.body);
-      const sessionId = publication.location!.split('/').at(-1)!;
-      const signals = server.collaborators.signals;
-      const online = await eventually(() => signals.onlineFor(sessionId)[0], 'the session to go live', 40_000, { intervalMs: 100 });
+    await whilePublishing({ width: 320, height: 180, declare: { width: 640, height: 360 }, grow: { width: 640, height: 360, afterMs: 6000 } }, async ({ sessionId, online }) => {
       assert.deepEqual(online.video, { codec: 'vp8', width: 320, height: 180 }, 'live before the picture grew');
       const sink = server.collaborators.sinks.get(sessionId)!;
       assert.equal(sink.discarded.length, 0, 'planned once, from the declaration');
       const master = await readFile(join(sink.directory, 'master.m3u8'), 'utf8');
       assert.deepEqual([...master.matchAll(/RESOLUTION=(\d+x\d+)/g)].map((match) => match[1]), ['640x360', '426x240'], master);
       await eventually(() => sink.handed.filter((path) => path.startsWith('360p/seg-')).length >= 4, 'four 360p segments (past the growth)', 40_000, { intervalMs: 200 });
-    } finally {
-      publication.close();
-      if (publication.location) await fetch(`${server.url}${publication.location}`, { method: 'DELETE' }).catch(() => undefined);
-    }
+    });
   });
 
   it('ends a session whose media stops (media-timeout) and frees the channel', { timeout: 60_000 }, async () => {
-    const publication = await publishWithLibwebrtc(server.whipUrl(), await server.grant(), { width: 320, height: 180, audio: false });
-    try {
-      assert.equal(publication.status, 201, publication.body);
-      const sessionId = publication.location!.split('/').at(-1)!;
+    await whilePublishing({ width: 320, height: 180, audio: false }, async ({ publication, sessionId }) => {
       const signals = server.collaborators.signals;
-      await eventually(() => signals.onlineFor(sessionId)[0], 'the session to go live', 30_000, { intervalMs: 100 });
       publication.stopMedia();
       const offline = await eventually(() => signals.offlineFor(sessionId)[0], 'the media timeout', 20_000, { intervalMs: 100 });
       assert.equal(offline.ended_reason, 'media-timeout');
       assert.equal((await fetch(`${server.url}${publication.location}`, { method: 'DELETE' })).status, 404, 'gone already');
-    } finally {
-      publication.close();
-    }
+    });
   });
 });
