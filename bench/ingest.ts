@@ -29,13 +29,19 @@
  * shared machine the baseline alone moved between 14k and 36k req/s from one minute to the next:
  * a pair measured back to back shares most of that drift, and the median of three pairs is not
  * moved by one run that a neighbour's burst landed on.
+ *
+ * On the cluster the figure also follows where LIVE_RAW's leader and the pipeline consumer's are
+ * (the server is connected to n0; a leader elsewhere puts a route hop on each publish, ack and
+ * delivery): the bench prints the placement, and `--raw-leader=n1` (or n0, n2) pins both before
+ * the runs, for comparing two trees on the same placement. It also prints the nats-server
+ * processes' CPU per 1k webhooks, the cluster's largest cost on a 2-core machine.
  */
 import { pathToFileURL } from 'node:url';
 import { TEST_BROADCASTER, TEST_SECRET, startTestServer, type TestServer } from '../test/support/test-server.js';
 import { pipelineEventsHandled } from '../test/support/pipeline-progress.js';
 import type { BaselineProcessMessage } from './baselines/koa-hmac-process.js';
 import type { WebhookLoadResult, WebhookLoadRun } from './load/protocol.js';
-import { STREAMS } from '../server/src/bus/subjects.js';
+import { CONSUMERS, STREAMS } from '../server/src/bus/subjects.js';
 import { busesFromArgv, startBenchBus, type BenchBus, type BenchBusKind } from './support/bench-bus.js';
 import { spawnBenchChild, type BenchChild } from './support/child.js';
 import { fmt, fmtInt, median, quantiles, sleep, table, verdict } from './support/stats.js';
@@ -61,6 +67,12 @@ export interface IngestBenchOptions {
   readonly requestsPerRun?: number;
   /** How long to wait for the pipeline to consume a run's backlog. */
   readonly drainTimeoutMs?: number;
+  /**
+   * On the cluster, the node (`n0`..`n2`) made leader of LIVE_RAW and of the pipeline's consumer
+   * before the runs; default: wherever the election put them. The server is connected to n0, so
+   * `n0` has no route hop and `n1`/`n2` the one most of a fleet's replicas have (`--raw-leader=`).
+   */
+  readonly rawLeader?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -271,7 +283,7 @@ async function benchGroup(
   buses: readonly BusKind[],
   loader: BenchChild<WebhookLoadResult>,
   baseline: Target,
-  options: Required<Omit<IngestBenchOptions, 'buses' | 'log'>>,
+  options: Required<Omit<IngestBenchOptions, 'buses' | 'log' | 'rawLeader'>> & Pick<IngestBenchOptions, 'rawLeader'>,
   log: (line: string) => void,
 ): Promise<IngestRow[]> {
   const sides: OursSide[] = [];
@@ -298,6 +310,9 @@ async function benchGroup(
         pipelineEventsPerSecond: [],
         fastest: undefined,
       });
+      if (bus === 'nats-cluster' && options.rawLeader !== undefined) {
+        await started.placeLeaders(STREAMS.liveRaw.name, CONSUMERS.pipeline, options.rawLeader);
+      }
       if (bus === 'nats-cluster') {
         // Where the raw stream's leader is matters to the cost: the server is connected to node 0,
         // and a publish to a leader elsewhere crosses a route each way (so does its consumer's traffic).
@@ -429,6 +444,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     warmupRounds: options.warmupRounds ?? 1,
     requestsPerRun: options.requestsPerRun ?? 120_000,
     drainTimeoutMs: options.drainTimeoutMs ?? 60_000,
+    ...(options.rawLeader === undefined ? {} : { rawLeader: options.rawLeader }),
   };
   const log = options.log ?? ((line: string) => console.log(line));
   const loader = spawnBenchChild<WebhookLoadResult>(new URL('./load/webhook-load.ts', import.meta.url));
@@ -468,6 +484,7 @@ function emptySide(): IngestSide {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const buses = busesFromArgv(process.argv.slice(2));
-  const result = await runIngestBench(buses ? { buses } : {});
+  const rawLeader = process.argv.find((arg) => arg.startsWith('--raw-leader='))?.slice('--raw-leader='.length);
+  const result = await runIngestBench({ ...(buses ? { buses } : {}), ...(rawLeader ? { rawLeader } : {}) });
   console.log(formatIngest(result));
 }

@@ -1,4 +1,6 @@
-import { startNatsCluster } from '../../test/support/nats-cluster.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from 'nats';
+import { startNatsCluster, type NatsClusterHandle } from '../../test/support/nats-cluster.js';
 import { startNatsServer } from '../../test/support/nats-server.js';
 import { childrenNamed, cpuMsOf } from './child-cpu.js';
 
@@ -25,6 +27,14 @@ export interface BenchBus {
   cpuMs(): number | undefined;
   /** Which node leads `stream` now (`n1`), on the cluster; undefined elsewhere or while it has no leader. */
   leaderOf(stream: string): Promise<string | undefined>;
+  /**
+   * On the cluster: makes node `node` (`n0`..`n2`) the leader of `stream` and of its durable
+   * `consumer` (step-downs until elected there, bounded). Where they lead decides how much of a
+   * request crosses a route (bench/README, "ingest on the cluster, stop 22"), and a random
+   * placement moved the figure more than any code change; a bench that compares two trees can
+   * pin it. Throws off a cluster.
+   */
+  placeLeaders(stream: string, consumer: string, node: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,10 +52,10 @@ export async function startBenchBus(kind: BenchBusKind): Promise<BenchBus> {
   };
   switch (kind) {
     case 'memory':
-      return { kind, serverOptions: { env: {} }, replicasOf: () => Promise.resolve(1), cpuMs: () => undefined, leaderOf: noLeader, stop: () => Promise.resolve() };
+      return { kind, serverOptions: { env: {} }, replicasOf: () => Promise.resolve(1), cpuMs: () => undefined, leaderOf: noLeader, placeLeaders: notACluster, stop: () => Promise.resolve() };
     case 'nats': {
       const nats = await startNatsServer();
-      return { kind, serverOptions: { natsUrl: nats.url, env: {} }, replicasOf: () => Promise.resolve(1), cpuMs: nodesStarted(), leaderOf: noLeader, stop: () => nats.stop() };
+      return { kind, serverOptions: { natsUrl: nats.url, env: {} }, replicasOf: () => Promise.resolve(1), cpuMs: nodesStarted(), leaderOf: noLeader, placeLeaders: notACluster, stop: () => nats.stop() };
     }
     case 'nats-cluster': {
       const cluster = await startNatsCluster();
@@ -58,6 +68,7 @@ export async function startBenchBus(kind: BenchBusKind): Promise<BenchBus> {
           const node = await cluster.streamLeader(stream);
           return node === undefined ? undefined : cluster.names[node];
         },
+        placeLeaders: (stream, consumer, node) => placeLeaders(cluster, stream, consumer, node),
         stop: () => cluster.stop(),
       };
     }
@@ -65,6 +76,32 @@ export async function startBenchBus(kind: BenchBusKind): Promise<BenchBus> {
 }
 
 const noLeader = (): Promise<undefined> => Promise.resolve(undefined);
+
+const notACluster = (): Promise<void> => Promise.reject(new Error('leaders can be placed on the three-node cluster only'));
+
+/** How long `placeLeaders` keeps asking for step-downs. */
+const PLACE_TIMEOUT_MS = 60_000;
+
+async function placeLeaders(cluster: NatsClusterHandle, stream: string, consumer: string, node: string): Promise<void> {
+  const index = cluster.names.indexOf(node);
+  if (index < 0) throw new Error(`no node ${node} in the cluster (${cluster.names.join(', ')})`);
+  await cluster.moveStreamLeader(stream, index, PLACE_TIMEOUT_MS);
+  const nc = await connect({ servers: [...cluster.urls], timeout: 2_000 });
+  try {
+    const jsm = await nc.jetstreamManager({ timeout: 2_000 });
+    const deadline = Date.now() + PLACE_TIMEOUT_MS;
+    for (;;) {
+      const leader = (await jsm.consumers.info(stream, consumer).catch(() => undefined))?.cluster?.leader;
+      if (leader === node) return;
+      if (Date.now() > deadline) throw new Error(`${stream}/${consumer}'s leader is ${leader ?? 'none'}, not ${node}, after ${PLACE_TIMEOUT_MS} ms of step-downs`);
+      // An election picks any node: ask again until it lands on `node`.
+      if (leader !== undefined) await nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${consumer}`, undefined, { timeout: 2_000 }).catch(() => undefined);
+      await sleep(500);
+    }
+  } finally {
+    await nc.close();
+  }
+}
 
 /** The kernel's name (`comm`) of a nats-server process. */
 const NATS_SERVER = 'nats-server';
