@@ -25,4 +25,20 @@ describe('ByteArena', () => {
     assert.ok(copy.every((byte) => byte === 7));
     assert.equal(arena.copy(new Uint8Array(0)).byteLength, 0);
   });
+
+  it('encodes two strings as UTF-8, one after the other, each encoding its own bytes, across slabs', () => {
+    const arena = new ByteArena(256, 128);
+    const pairs: Array<[string, string]> = [
+      ['', ''],
+      ['head\n', 'tail'],
+      ['ü', '🎮'],
+      ['a'.repeat(30), 'ß\u2028'.repeat(5)],
+      ['\ud83c', 'lone surrogate first'],
+      ['x'.repeat(50), 'y'.repeat(50)], // more than the largest copy at three bytes a unit: its own memory
+    ];
+    const encoded = pairs.map(([head, tail]) => arena.encode(head, tail));
+    pairs.forEach(([head, tail], index) => assert.deepEqual(Buffer.from(encoded[index]!), Buffer.from(head + tail, 'utf8'), `pair ${index}`));
+    const repeated = Array.from({ length: 40 }, (_, index) => arena.encode(`${index}:`, 'é'.repeat(index)));
+    repeated.forEach((bytes, index) => assert.equal(new TextDecoder().decode(bytes), `${index}:${'é'.repeat(index)}`));
+  });
 });

@@ -1,5 +1,6 @@
 import { PROVIDERS, type ProviderName } from '@live-upload/schema';
 import { z } from 'zod';
+import { ByteArena } from '../bus/byte-arena.js';
 
 /**
  * A verified provider event as it travels on `live.raw.{provider}`: the provider's ids and
@@ -25,6 +26,11 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const NEWLINE = 0x0a;
 const PROVIDER_NAMES: ReadonlySet<string> = new Set(PROVIDERS);
 const json = JSON.stringify;
+/**
+ * Where encoded raw events are written: each is handed to the bus at once, which copies it
+ * (memory) or writes it out within a turn (NATS), so they are let go in the order they were made.
+ */
+const encoded = new ByteArena();
 
 /**
  * A raw event as stored on `live.raw.*`: the envelope (every field but `body`) as one line of
@@ -41,8 +47,7 @@ export function encodeRawEvent(event: RawProviderEvent): Uint8Array {
     `{"provider":${json(event.provider)},"message_id":${json(event.message_id)},"message_type":${json(event.message_type)},` +
     `"subscription_type":${json(event.subscription_type)},"subscription_version":${json(event.subscription_version)},` +
     `"message_timestamp":${json(event.message_timestamp)},"received_at":${json(event.received_at)}}\n`;
-  // Buffer.from: small ones come from Node's shared pool, several times cheaper than TextEncoder's fresh ArrayBuffer.
-  return Buffer.from(envelope + event.body, 'utf8');
+  return encoded.encode(envelope, event.body);
 }
 
 /**
