@@ -106,12 +106,29 @@ class JetStreamKvBucket implements KvBucket {
     }
   }
 
+  /**
+   * A publish that expects the key's subject to hold nothing (revision 0), through the
+   * publisher like `put` (nats.js's `kv.create` was a request per write: the outbound worker
+   * creates each delivery's first record). A subject that holds a delete or purge marker
+   * takes the value over it, as nats.js's `create` does; one with a live value is a conflict.
+   */
   async create(key: string, value: Uint8Array): Promise<number> {
+    assertKvKey(key);
     try {
-      return await this.kv.create(key, value);
+      return (await this.publisher.publish(this.subjectPrefix + key, value, { expectedLastSubjectSequence: 0 })).seq;
     } catch (err) {
-      throw this.conflictOrUnavailable('create', key, err);
+      const error = this.conflictOrUnavailable('create', key, err);
+      if (!(error instanceof KvConflictError)) throw error;
     }
+    let marker: number | undefined;
+    try {
+      const entry = await this.kv.get(key);
+      if (entry && entry.operation !== 'PUT') marker = entry.revision;
+    } catch (err) {
+      throw this.unavailable('create', key, err);
+    }
+    if (marker === undefined) throw new KvConflictError(this.name, key);
+    return this.update(key, value, marker);
   }
 
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
