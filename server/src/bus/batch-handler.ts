@@ -16,6 +16,13 @@ export interface BatchHandlerOptions {
    * A turn in which none arrived ends the wait, so a trickle is never held back.
    */
   readonly lingerTurns?: number;
+  /**
+   * While a batch runs, every message held here (the batch's and those queued behind it) is
+   * told to the bus as still being worked on every this many ms: a batch held up by one slow
+   * message (a publish retried through an outage) does not let the others pass the consumer's
+   * ack wait and be delivered again elsewhere. Give about a third of the ack wait. Default: off.
+   */
+  readonly keepAliveMs?: number;
 }
 
 interface Queued {
@@ -36,10 +43,27 @@ export function batchHandler(handle: BatchHandler, options: BatchHandlerOptions)
   if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
   const lingerTurns = options.lingerTurns ?? 0;
   if (!Number.isInteger(lingerTurns) || lingerTurns < 0) throw new RangeError('lingerTurns must be a non-negative integer');
+  const keepAliveMs = options.keepAliveMs;
+  if (keepAliveMs !== undefined && !(keepAliveMs > 0)) throw new RangeError('keepAliveMs must be positive');
   let queue: Queued[] = [];
+  let taken: Queued[] = [];
   let running = false;
+  const stillWorking = (): void => {
+    for (const entry of taken) entry.message.working();
+    for (const entry of queue) entry.message.working();
+  };
 
   async function run(): Promise<void> {
+    const keepAlive = keepAliveMs === undefined ? undefined : setInterval(stillWorking, keepAliveMs);
+    keepAlive?.unref();
+    try {
+      await drain();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  async function drain(): Promise<void> {
     // Wait for the end of this event-loop turn: every delivery of the turn (the requests of all
     // sockets that were readable) joins the first batch. Less than a turn of added latency.
     let queued = queue.length;
@@ -50,7 +74,7 @@ export function batchHandler(handle: BatchHandler, options: BatchHandlerOptions)
       await nextTurn();
     }
     while (queue.length > 0) {
-      const taken = queue.length <= options.maxBatch ? queue : queue.slice(0, options.maxBatch);
+      taken = queue.length <= options.maxBatch ? queue : queue.slice(0, options.maxBatch);
       queue = taken === queue ? [] : queue.slice(options.maxBatch);
       try {
         await handle(taken.map((entry) => entry.message));
@@ -59,6 +83,8 @@ export function batchHandler(handle: BatchHandler, options: BatchHandlerOptions)
         for (const entry of taken) entry.reject(error);
       }
     }
+    // In the turn that found the queue empty: a delivery after it starts a run of its own.
+    taken = [];
     running = false;
   }
 

@@ -483,6 +483,33 @@ export function busContract(
         assert.ok(Date.now() - sentAt < 1_000, 'a lone message is not held back');
       });
 
+      it('keeps every message of a slow batch, and those queued behind it, from their ack wait (keepAliveMs)', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const ns = namespace();
+        await bus.ensureStreams([ns.streamConfig('workqueue')]);
+        const ackWaitMs = 1_000;
+        const inbox = new Inbox<Delivery>();
+        await consume(
+          { stream: ns.stream, durable: 'slow-batch', ackWaitMs, maxAckPending: 16 },
+          batchHandler(async (messages) => {
+            for (const message of messages) inbox.push(record(message));
+            // The first batch outlasts the ack wait more than twice over, as a publish retried through an outage does.
+            if (messages.some((message) => read(message.data) === 'slow')) await sleep(2.5 * ackWaitMs);
+          }, { maxBatch: 1, keepAliveMs: ackWaitMs / 3 }),
+        );
+        await bus.publish(ns.subject('job'), text('slow'));
+        await inbox.waitFor(1, 'the slow one');
+        await bus.publish(ns.subject('job'), text('queued'));
+        await inbox.waitForItem((d) => d.payload === 'queued', 'the one queued behind it');
+        // A redelivery comes before anything new: once the marker is handled, none is on its way.
+        await bus.publish(ns.subject('job'), text('marker'));
+        await inbox.waitForItem((d) => d.payload === 'marker', 'the marker');
+        assert.deepEqual(
+          inbox.items.map((d) => `${d.payload}:${d.deliveryCount}`),
+          ['slow:1', 'queued:1', 'marker:1'],
+          'each delivered once, none after its ack wait',
+        );
+      });
+
       it('redelivers every message of a batch that threw, and only those a message nak\'ed on its own', { timeout: TEST_TIMEOUT_MS }, async () => {
         const ns = namespace();
         await bus.ensureStreams([ns.streamConfig('workqueue')]);

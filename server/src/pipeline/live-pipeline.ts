@@ -76,8 +76,9 @@ const REPUBLISH_WITHIN_MS = STREAMS.liveStatus.duplicateWindowMs - 30_000;
  */
 const PUBLISH_RETRY_DELAYS_MS = [100, 200, 400, 800, 1_600] as const;
 /**
- * Retries end this long after the first failure: inside the ack wait, since the rest of the
- * message's batch is acked only when the batch ends (`working()` extends only this message).
+ * Retries end this long after the first failure, inside the ack wait: the batch handler tells
+ * the bus every message of the batch (and those queued behind it) is still being worked on
+ * while it runs, and this bound keeps a batch from holding them much longer than that.
  */
 const PUBLISH_RETRY_WITHIN_MS = PIPELINE_ACK_WAIT_MS - 1_500;
 
@@ -123,7 +124,7 @@ export class LivePipeline {
     this.consumers.push(
       await bus.consume(
         { stream: STREAMS.liveRaw.name, durable: CONSUMERS.pipeline, ackWaitMs: PIPELINE_ACK_WAIT_MS, maxAckPending: 2 * RAW_BATCH_MAX },
-        batchHandler((messages) => this.handleRawBatch(messages), { maxBatch: RAW_BATCH_MAX, lingerTurns: RAW_BATCH_LINGER_TURNS }),
+        batchHandler((messages) => this.handleRawBatch(messages), { maxBatch: RAW_BATCH_MAX, lingerTurns: RAW_BATCH_LINGER_TURNS, keepAliveMs: PIPELINE_ACK_WAIT_MS / 3 }),
       ),
       await bus.consume(
         { stream: STREAMS.liveTimers.name, durable: CONSUMERS.timers, ackWaitMs: PIPELINE_ACK_WAIT_MS, maxAckPending: 100_000 },
