@@ -25,11 +25,9 @@ import { dirname, join } from 'node:path';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { Registry } from 'prom-client';
-import { AuditLog } from '../server/src/audit/index.js';
 import { STREAMS, SUBJECTS, createMemoryBus, createNatsBus, encodeJson, type Bus } from '../server/src/bus/index.js';
-import { createLogger } from '../server/src/observability/index.js';
-import { OutboundWebhooks, generateWebhookSecret, parseWebhookSecret } from '../server/src/outbound/index.js';
+import { generateWebhookSecret, parseWebhookSecret } from '../server/src/outbound/index.js';
+import { openLoopbackOutbound } from '../test/support/loopback-outbound.js';
 import { busesFromArgv, startBenchBus } from './support/bench-bus.js';
 import { fmt, fmtInt, median } from './support/stats.js';
 
@@ -159,21 +157,7 @@ interface OursService {
 
 async function startOurs(bus: Bus, receivers: Receivers, concurrency: number, timeoutMs: number): Promise<OursService> {
   await bus.ensureStreams(Object.values(STREAMS));
-  const outbound = await OutboundWebhooks.open({
-    bus,
-    audit: new AuditLog(bus),
-    logger: createLogger({ level: 'silent' }),
-    registry: new Registry(),
-    settings: {
-      requireHttps: false,
-      allowPrivateHosts: ['127.0.0.1'],
-      connectTimeoutMs: 5_000,
-      timeoutMs: 15_000,
-      retryScheduleMs: undefined,
-      maxInFlightPerSubscriber: 8,
-      concurrency,
-    },
-  });
+  const outbound = await openLoopbackOutbound(bus, { maxInFlightPerSubscriber: 8, concurrency });
   try {
     for (const url of receivers.urls) await outbound.admin.create({ url, events: ['clip.published'], channels: [], description: 'bench' }, 'bench');
     await outbound.start();

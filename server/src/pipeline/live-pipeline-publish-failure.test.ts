@@ -148,40 +148,50 @@ function busFailingOneStatusPublish(inner: Bus): BusFaults {
   };
 }
 
-describe('live pipeline: a status whose publish failed after its state write', () => {
-  let inner: Bus;
-  let faults: BusFaults;
-  let metrics: Metrics;
+/** The pipeline on a memory bus whose status publishes the test makes fail (`faults`), for one describe block. */
+interface FaultyPipeline {
+  inner: Bus;
+  faults: BusFaults;
+  metrics: Metrics;
+  readonly emits: Arrivals<LiveMetadata>;
+}
+
+/** Registers the block's before/after: a memory bus, the channel linked to Twitch user 4242, the pipeline started on the faulty bus. */
+function faultyPipeline(graceWindowMs: number): FaultyPipeline {
+  const context = { emits: new Arrivals<LiveMetadata>() } as FaultyPipeline;
   let pipeline: LivePipeline;
   let statusSubscription: Subscription;
-  const emits = new Arrivals<LiveMetadata>();
-
   before(async () => {
-    inner = createMemoryBus();
-    await inner.ensureStreams(Object.values(STREAMS));
-    faults = busFailingOneStatusPublish(inner);
-    metrics = createMetrics();
-    const channels = await ChannelRegistry.open(inner);
+    context.inner = createMemoryBus();
+    await context.inner.ensureStreams(Object.values(STREAMS));
+    context.faults = busFailingOneStatusPublish(context.inner);
+    context.metrics = createMetrics();
+    const channels = await ChannelRegistry.open(context.inner);
     await channels.upsert(REF, { title: null, providers: { twitch: { user_id: '4242', login: 'acme' } } });
-    statusSubscription = inner.subscribe(SUBJECTS.liveStatus(REF), (_subject, data) => emits.push(decodeJson(data, liveMetadataSchema)));
-    pipeline = await LivePipeline.open({ bus: faults.bus, channels, logger: createLogger({ level: 'silent' }), metrics, adapters: [adapter], graceWindowMs: 300, coalesceMs: 0 });
+    statusSubscription = context.inner.subscribe(SUBJECTS.liveStatus(REF), (_subject, data) => context.emits.push(decodeJson(data, liveMetadataSchema)));
+    pipeline = await LivePipeline.open({ bus: context.faults.bus, channels, logger: createLogger({ level: 'silent' }), metrics: context.metrics, adapters: [adapter], graceWindowMs, coalesceMs: 0 });
     await pipeline.start();
   });
-
   after(async () => {
     await pipeline.stop();
     statusSubscription.unsubscribe();
-    await inner.close();
+    await context.inner.close();
   });
+  return context;
+}
+
+describe('live pipeline: a status whose publish failed after its state write', () => {
+  const context = faultyPipeline(300);
+  const { emits } = context;
 
   it('is published when the grace-window timer comes back, though the timer is then a no-op', async () => {
-    const ingest = new RawEventIngest(inner, metrics);
+    const ingest = new RawEventIngest(context.inner, context.metrics);
     const live = emits.next((record) => record.status === 'live', 'the live status');
     await ingest.publish(raw('online-1', true));
     const canonicalId = (await live).canonical_id;
 
     // The grace window ends in a timer; its state write commits OFFLINE, then the publish fails.
-    const failed = faults.failNext((record) => record.status === 'offline');
+    const failed = context.faults.failNext((record) => record.status === 'offline');
     const offline = emits.next((record) => record.status === 'offline', 'the offline status, published on the redelivery', { timeoutMs: 10_000 });
     await ingest.publish(raw('offline-1', false));
     await failed;
@@ -190,10 +200,10 @@ describe('live pipeline: a status whose publish failed after its state write', (
   });
 
   it('is published when the event comes back as a first delivery (a consumer whose leader changed)', async () => {
-    faults.forgetDeliveries();
-    const ingest = new RawEventIngest(inner, metrics);
+    context.faults.forgetDeliveries();
+    const ingest = new RawEventIngest(context.inner, context.metrics);
     const fromIndex = emits.items.length;
-    const failed = faults.failNext((record) => record.status === 'live');
+    const failed = context.faults.failNext((record) => record.status === 'live');
     const live = emits.next((record) => record.status === 'live', 'the live status, published on the redelivery', { fromIndex, timeoutMs: 10_000 });
     await ingest.publish(raw('online-2', true));
     await failed;
@@ -203,57 +213,35 @@ describe('live pipeline: a status whose publish failed after its state write', (
 });
 
 describe('live pipeline: a status publish that fails while the bus is unavailable, after its state write', () => {
-  let inner: Bus;
-  let faults: BusFaults;
-  let metrics: Metrics;
-  let pipeline: LivePipeline;
-  let statusSubscription: Subscription;
-  const emits = new Arrivals<LiveMetadata>();
-
-  before(async () => {
-    inner = createMemoryBus();
-    await inner.ensureStreams(Object.values(STREAMS));
-    faults = busFailingOneStatusPublish(inner);
-    metrics = createMetrics();
-    const channels = await ChannelRegistry.open(inner);
-    await channels.upsert(REF, { title: null, providers: { twitch: { user_id: '4242', login: 'acme' } } });
-    statusSubscription = inner.subscribe(SUBJECTS.liveStatus(REF), (_subject, data) => emits.push(decodeJson(data, liveMetadataSchema)));
-    pipeline = await LivePipeline.open({ bus: faults.bus, channels, logger: createLogger({ level: 'silent' }), metrics, adapters: [adapter], graceWindowMs: 0, coalesceMs: 0 });
-    await pipeline.start();
-  });
-
-  after(async () => {
-    await pipeline.stop();
-    statusSubscription.unsubscribe();
-    await inner.close();
-  });
+  const context = faultyPipeline(0);
+  const { emits } = context;
 
   // The channel's state says LIVE from the state write on: a status that waits for the event's
   // redelivery is missing from LIVE_STATUS (SSE, webhooks) meanwhile, and under a JetStream node's
   // death that wait was 10-15 s (the nak lost with the connection, the consumer's new leader).
   it('goes out from the delivery that stored it once the bus is back: the event is not nak\'ed', async () => {
-    const ingest = new RawEventIngest(inner, metrics);
-    const failed = faults.failNext((record) => record.status === 'live', { times: 2, as: 'unavailable' });
+    const ingest = new RawEventIngest(context.inner, context.metrics);
+    const failed = context.faults.failNext((record) => record.status === 'live', { times: 2, as: 'unavailable' });
     const live = emits.next((record) => record.status === 'live', 'the live status', { timeoutMs: 10_000 });
     await ingest.publish(raw('online-unavailable-1', true));
     await failed;
     const published = await live;
-    await eventually(() => faults.settlements.has('online-unavailable-1'), 'the event settled');
-    assert.deepEqual(faults.settlements.get('online-unavailable-1'), [{ deliveryCount: 1, outcome: 'ack' }], 'acked on its first delivery, never nak\'ed');
+    await eventually(() => context.faults.settlements.has('online-unavailable-1'), 'the event settled');
+    assert.deepEqual(context.faults.settlements.get('online-unavailable-1'), [{ deliveryCount: 1, outcome: 'ack' }], 'acked on its first delivery, never nak\'ed');
     assert.equal(emits.items.filter((record) => record.seq === published.seq).length, 1, 'published once');
   });
 
   it('is left to the redelivery when the bus stays unavailable longer than the retries', async () => {
-    const ingest = new RawEventIngest(inner, metrics);
+    const ingest = new RawEventIngest(context.inner, context.metrics);
     const fromIndex = emits.items.length;
-    const failed = faults.failNext((record) => record.status === 'offline', { times: 8, as: 'unavailable' });
+    const failed = context.faults.failNext((record) => record.status === 'offline', { times: 8, as: 'unavailable' });
     const offline = emits.next((record) => record.status === 'offline', 'the offline status, published on a redelivery', { fromIndex, timeoutMs: 20_000 });
     await ingest.publish(raw('offline-unavailable-1', false));
     await failed;
     await offline;
-    await eventually(() => (faults.settlements.get('offline-unavailable-1')?.length ?? 0) >= 2, 'the redelivery settled');
+    await eventually(() => (context.faults.settlements.get('offline-unavailable-1')?.length ?? 0) >= 2, 'the redelivery settled');
     assert.deepEqual(
-      faults.settlements.get('offline-unavailable-1'),
+      context.faults.settlements.get('offline-unavailable-1'),
       [
         { deliveryCount: 1, outcome: 'nak' },
         { deliveryCount: 2, outcome: 'ack' },
