@@ -347,6 +347,8 @@ describe('<live-upload> upload', () => {
     });
     button(element, 'upload')!.click();
     await phaseReached(element, 'cancelled');
+    const { PendingUploadStore } = await import('./pending-uploads.js');
+    await waitUntil(async () => (await new PendingUploadStore().list(endpoint, TEST_CHANNEL)).length === 0, 'nothing kept for a resume', { timeout: 2_000 });
     await waitUntil(async () => (await (await fetch(`${endpoint}/api/v1/uploads/${uploadId}`)).json()).status === 'deleted', 'deleted on the server');
   });
 

@@ -259,13 +259,16 @@ export class UploadSession extends EventTarget {
     this.#upload.start();
   }
 
-  /** Abandons the upload: the server deletes what it has (tus termination), nothing is kept here. */
+  /**
+   * Abandons the upload: the server deletes what it has (tus termination), nothing is kept here.
+   * The stored record goes at once, not after the server answers, so a page closed during the
+   * termination does not offer the cancelled upload again (the server expires what it kept).
+   */
   async cancel(): Promise<void> {
     if (FINAL_PHASES.includes(this.#snapshot.phase) || this.#snapshot.phase === 'checking' || this.#snapshot.phase === 'in_review') return;
     this.#set({ phase: 'cancelled' });
     this.#abort.abort();
-    await this.#upload?.abort(true).catch(() => undefined);
-    if (this.#pending) await this.options.store.delete(this.#pending.key);
+    await Promise.all([this.#upload?.abort(true).catch(() => undefined), this.#pending && this.options.store.delete(this.#pending.key)]);
   }
 
   /** Stops listening and polling; an upload in flight stays resumable (after a reload, say). */
