@@ -77,8 +77,10 @@ const REPUBLISH_WITHIN_MS = STREAMS.liveStatus.duplicateWindowMs - 30_000;
 const PUBLISH_RETRY_DELAYS_MS = [100, 200, 400, 800, 1_600] as const;
 /**
  * Retries end this long after the first failure, inside the ack wait: the batch handler tells
- * the bus every message of the batch (and those queued behind it) is still being worked on
- * while it runs, and this bound keeps a batch from holding them much longer than that.
+ * the bus every message of a raw batch (and those queued behind it) is still being worked on
+ * while it runs, and this bound keeps a batch from holding them much longer than that. A timer
+ * is consumed one message at a time, with no batch handler: `publishAfterStateWrite`'s own
+ * `working()` before each pause is what keeps it from its ack wait.
  */
 const PUBLISH_RETRY_WITHIN_MS = PIPELINE_ACK_WAIT_MS - 1_500;
 
@@ -375,6 +377,8 @@ export class LivePipeline {
       } catch (error) {
         if (!(error instanceof BusUnavailableError) || performance.now() - firstTryAt + delayMs > PUBLISH_RETRY_WITHIN_MS) throw error;
         this.options.logger.debug({ err: error, subject, msgId, retryInMs: delayMs }, 'publish after a state write failed; retrying');
+        // For a timer delivery (no batch handler, so no keep-alive) this is its only one; a raw
+        // batch's keep-alive says the same, and one more `working()` costs nothing.
         delivery?.working();
         await sleep(delayMs);
       }
