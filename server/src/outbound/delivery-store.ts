@@ -34,12 +34,8 @@ export class DeliveryStore {
     return entry && decodeJson(entry.value, deliveryRecordSchema);
   }
 
-  /**
-   * Writes a delivery's record. `jobJson`: the JSON of the job the record was made from alone
-   * (see `encodeRecordOverJob`), so the job's fields are not encoded again.
-   */
-  async put(record: DeliveryRecord, jobJson?: string): Promise<void> {
-    await this.deliveries.put(key(record.subscriber_id, record.delivery_id), jobJson === undefined ? encodeJson(record) : encodeRecordOverJob(jobJson, record));
+  async put(record: DeliveryRecord): Promise<void> {
+    await this.deliveries.put(key(record.subscriber_id, record.delivery_id), encodeJson(record));
   }
 
   /**
