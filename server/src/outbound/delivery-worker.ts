@@ -58,6 +58,15 @@ type AttemptOutcome =
   | { readonly kind: 'dead'; readonly record: DeliveryRecord; readonly reason: DeadLetterReason; readonly error: string | null }
   | { readonly kind: 'sent'; readonly subscriber: SubscriberRecord; readonly result: SendResult; readonly attempts: number; readonly attemptedAt: string };
 
+/** How an attempt's result is settled (and counted): 2xx delivered, 410 gone, anything else retried. */
+type AttemptVerdict = 'delivered' | 'gone' | 'retry';
+
+function verdictOf(result: SendResult): AttemptVerdict {
+  if (result.kind !== 'response') return 'retry';
+  if (result.status >= 200 && result.status < 300) return 'delivered';
+  return result.status === 410 ? 'gone' : 'retry';
+}
+
 export interface DeliveryWorkerOptions {
   readonly bus: Bus;
   readonly subscribers: SubscriberStore;
@@ -241,31 +250,32 @@ export class DeliveryWorker {
     const { metrics } = this.options;
     const { result } = sent;
     if (result.durationMs > 0) metrics.attemptSeconds.observe({ event: record.event_type }, result.durationMs / 1000);
-    const delivered = result.kind === 'response' && result.status >= 200 && result.status < 300;
-    metrics.attempts.inc({ event: record.event_type, outcome: delivered ? 'delivered' : result.kind === 'response' && result.status === 410 ? 'gone' : 'retry' });
-    if (await this.recordAttempt(message, record, sent, jobJson)) return;
+    const verdict = verdictOf(result);
+    metrics.attempts.inc({ event: record.event_type, outcome: verdict });
+    if (await this.recordAttempt(message, record, sent, verdict, jobJson)) return;
     // Taken for a first delivery, but an earlier delivery of this job had recorded attempts:
     // this attempt is recorded after those, so the count and the retry schedule go on from them.
     const stored = await this.options.deliveries.get(record.subscriber_id, record.delivery_id);
     if (!stored) {
-      await this.recordAttempt(message, record, sent, undefined);
+      await this.recordAttempt(message, record, sent, verdict, undefined);
     } else if (stored.status === 'delivered' || stored.status === 'dead') {
       this.options.logger.info({ delivery_id: record.delivery_id, status: stored.status }, 'a repeated delivery of a finished webhook job was sent again; its record stays');
     } else {
-      await this.recordAttempt(message, stored, { ...sent, attempts: stored.attempts + 1 }, undefined);
+      await this.recordAttempt(message, stored, { ...sent, attempts: stored.attempts + 1 }, verdict, undefined);
     }
   }
 
   /**
-   * Writes the record of an attempt on `record` and naks the job for its retry. With `jobJson`
-   * (a record made from the job alone, on a first delivery), the write is a create: false,
-   * and nothing is written or nak'ed, when the delivery already has a record.
+   * Writes the record of an attempt on `record` (`verdict`: its result, classified once by
+   * `settle`) and naks the job for its retry. With `jobJson` (a record made from the job alone,
+   * on a first delivery), the write is a create: false, and nothing is written or nak'ed, when
+   * the delivery already has a record.
    */
-  private async recordAttempt(message: BusMessage, record: DeliveryRecord, sent: Extract<AttemptOutcome, { kind: 'sent' }>, jobJson: string | undefined): Promise<boolean> {
+  private async recordAttempt(message: BusMessage, record: DeliveryRecord, sent: Extract<AttemptOutcome, { kind: 'sent' }>, verdict: AttemptVerdict, jobJson: string | undefined): Promise<boolean> {
     const { policy, deliveries } = this.options;
     const { subscriber, result, attempts, attemptedAt } = sent;
     const write = (next: DeliveryRecord) => (jobJson === undefined ? deliveries.put(next).then(() => true) : deliveries.createFirst(next, jobJson));
-    const delivered = result.kind === 'response' && result.status >= 200 && result.status < 300;
+    const delivered = verdict === 'delivered';
     const attempted = attemptedRecord(record, {
       status: delivered ? 'delivered' : record.status,
       attempts,
@@ -275,7 +285,7 @@ export class DeliveryWorker {
       next_attempt_at: delivered ? null : record.next_attempt_at,
     });
     if (delivered) return write(attempted);
-    if (result.kind === 'response' && result.status === 410) {
+    if (verdict === 'gone') {
       await this.disableGone(subscriber);
       await this.deadLetter(attempted, DEAD_LETTER_REASONS.gone, 'http_410');
       return true;
