@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseChannelRef } from '@live-upload/schema';
 import { AppError } from '../errors/index.js';
 import { SseConnection, SseFrameCache, SseHeartbeat, parseCursor, type LiveStatusHub, type VodProgressRelay } from '../live/index.js';
-import type { CounterChild, Logger, Metrics } from '../observability/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
 import { clientNetwork } from './middleware/client-network.js';
 import { asAppError, errorBody } from './middleware/error-handler.js';
-import { requestIdFor } from './request-id.js';
+import { ingressAccess } from './ingress-access.js';
 import type { NodeRequestHandler } from './twitch-webhook-ingress.js';
 
 export const LIVE_EVENTS_PATH = '/api/v1/live/events';
@@ -81,13 +81,7 @@ export function liveEventsIngress(deps: LiveEventsDeps): NodeRequestHandler {
   const heartbeat = new SseHeartbeat(deps.heartbeatMs);
   const refusedByClientCap = metrics.sseRefused.labels({ reason: 'client_cap' });
   const refusedByGlobalCap = metrics.sseRefused.labels({ reason: 'global_cap' });
-  const requestCounters = new Map<string, CounterChild>();
-  const countRequest = (method: string, status: number): void => {
-    const key = `${method} ${status}`;
-    let counter = requestCounters.get(key);
-    if (!counter) requestCounters.set(key, (counter = metrics.summed.httpRequests.child({ method, route: LIVE_EVENTS_PATH, status: String(status) })));
-    counter.inc();
-  };
+  const access = ingressAccess(LIVE_EVENTS_PATH, metrics, logger);
   const clientAddress = (request: IncomingMessage): string => {
     // Koa's `ctx.ip` with `proxy` and `maxIpsCount`: the first of the last N forwarded addresses.
     const forwarded = deps.trustProxyHops > 0 ? request.headers['x-forwarded-for'] : undefined;
@@ -122,12 +116,9 @@ export function liveEventsIngress(deps: LiveEventsDeps): NodeRequestHandler {
     response.writeHead(error.status, head);
     response.end(body);
     const method = request.method ?? 'GET';
-    countRequest(method, error.status);
+    access.count(method, error.status);
     if (error.status >= 500 && error.code !== 'internal') logger.warn({ request_id: requestId, code: error.code }, error.message);
-    if (logger.isLevelEnabled('info')) {
-      const path = request.url!.split('?', 1)[0]!;
-      logger.info({ request_id: requestId, method, route: LIVE_EVENTS_PATH, path, status: error.status, ms: Math.round(performance.now() - startedAt) }, 'request');
-    }
+    if (access.logging()) access.log(requestId, method, request.url!.split('?', 1)[0]!, error.status, startedAt);
   };
 
   const open = (request: IncomingMessage, response: ServerResponse, requestId: string): void => {
@@ -176,7 +167,7 @@ export function liveEventsIngress(deps: LiveEventsDeps): NodeRequestHandler {
     // response: a tree of some 40 pieces per stream. Written out on its own it is flattened
     // in place, and the pieces go.
     response.flushHeaders();
-    countRequest(request.method ?? 'GET', 200);
+    access.count(request.method ?? 'GET', 200);
     const connection = new SseConnection(response, parseCursor(lastEventId), released(client), frames, heartbeat);
     deps.connections.add(connection);
     perClient.set(client, held + 1);
@@ -190,7 +181,7 @@ export function liveEventsIngress(deps: LiveEventsDeps): NodeRequestHandler {
 
   return (request, response) => {
     const startedAt = performance.now();
-    const requestId = requestIdFor(request.headers['x-request-id']);
+    const requestId = access.requestId(request);
     try {
       open(request, response, requestId);
     } catch (error) {

@@ -6,7 +6,7 @@ import { TWITCH_SUBSCRIPTION_TYPES, readEventSubDelivery, type EventSubSubscript
 import { asAppError, errorBody } from './middleware/error-handler.js';
 import { TurnEnder } from './turn-ender.js';
 import { readRequestBody } from './read-request-body.js';
-import { requestIdFor } from './request-id.js';
+import { ingressAccess } from './ingress-access.js';
 
 export const TWITCH_WEBHOOK_PATH = '/webhooks/twitch';
 export const TWITCH_WEBHOOK_MAX_BODY_BYTES = 1024 * 1024;
@@ -49,13 +49,7 @@ export function isTwitchWebhookPath(url: string | undefined): boolean {
  */
 export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandler {
   const { metrics, logger } = deps;
-  const requestCounters = new Map<string, CounterChild>();
-  const countRequest = (method: string, status: number): void => {
-    const key = `${method} ${status}`;
-    let counter = requestCounters.get(key);
-    if (!counter) requestCounters.set(key, (counter = metrics.summed.httpRequests.child({ method, route: TWITCH_WEBHOOK_PATH, status: String(status) })));
-    counter.inc();
-  };
+  const access = ingressAccess(TWITCH_WEBHOOK_PATH, metrics, logger);
   /** When the access log is on: each request's id and start, for its line once answered. */
   const started = new WeakMap<ServerResponse, { readonly requestId: string; readonly startedAt: number }>();
   /**
@@ -64,14 +58,9 @@ export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandle
    */
   const answers = new TurnEnder((response) => {
     const method = response.req.method ?? 'GET';
-    countRequest(method, response.statusCode);
+    access.count(method, response.statusCode);
     const start = started.get(response);
-    if (start && logger.isLevelEnabled('info')) {
-      logger.info(
-        { request_id: start.requestId, method, route: TWITCH_WEBHOOK_PATH, path: TWITCH_WEBHOOK_PATH, status: response.statusCode, ms: Math.round(performance.now() - start.startedAt) },
-        'request',
-      );
-    }
+    if (start) access.log(start.requestId, method, TWITCH_WEBHOOK_PATH, response.statusCode, start.startedAt);
   });
   /**
    * The whole head in one `writeHead` with a flat list: node takes it as it is, where headers
@@ -128,8 +117,8 @@ export function twitchWebhookIngress(deps: TwitchWebhookDeps): NodeRequestHandle
   }
 
   return (request, response) => {
-    const requestId = requestIdFor(request.headers['x-request-id']);
-    if (logger.isLevelEnabled('info')) started.set(response, { requestId, startedAt: performance.now() });
+    const requestId = access.requestId(request);
+    if (access.logging()) started.set(response, { requestId, startedAt: performance.now() });
     if (request.method !== 'POST') {
       request.resume();
       if (request.method === 'OPTIONS') send(response, requestId, 204, { Allow: 'POST' });
