@@ -1,4 +1,4 @@
-import { BEACON_SURFACES, isCanonicalId, type BeaconSurface, type LiveStatus, type LiveStatusSummary } from '@live-upload/schema';
+import { isCanonicalId, type BeaconSurface, type LiveStatus, type LiveStatusSummary } from '@live-upload/schema';
 import { ReactiveElement, type PropertyDeclarations, type PropertyValues } from '@lit/reactive-element';
 import { createLiveEvent } from '../events.js';
 import { LangController } from '../lang-controller.js';
@@ -88,7 +88,7 @@ export class LiveBadge extends ReactiveElement {
   #followed = '';
   #unfollow: (() => void) | undefined;
   #lang = new LangController(this);
-  readonly #beacons = new ViewingBeaconSession(() => ({ endpoint: this.endpoint, channel: this.channel, canonicalId: this.#liveBroadcast(), surface: BEACON_SURFACES.includes(this.beaconSurface) ? this.beaconSurface : 'badge', disabled: this.#quiet() }), referrerOrigin);
+  readonly #beacons = new ViewingBeaconSession(() => ({ endpoint: this.endpoint, channel: this.channel, canonicalId: this.#liveBroadcast(), surface: this.beaconSurface, disabled: this.#quiet() }), referrerOrigin, 'badge');
   readonly #onVisibility = () => this.#beaconWhileSeen();
   /** The shadow DOM's spans, made at the first update. */
   #parts: BadgeParts | undefined;

@@ -1,4 +1,4 @@
-import { BEACON_HEARTBEAT_S, originOf, type BeaconEvent, type BeaconSurface } from '@live-upload/schema';
+import { BEACON_HEARTBEAT_S, BEACON_SURFACES, originOf, type BeaconEvent, type BeaconSurface } from '@live-upload/schema';
 
 /** What the beacons need to know, read at each send. */
 export interface ViewingBeaconSettings {
@@ -7,7 +7,8 @@ export interface ViewingBeaconSettings {
   readonly channel: string;
   /** The broadcast being watched; no beacon is sent without one. */
   readonly canonicalId: string | undefined;
-  readonly surface: BeaconSurface;
+  /** The element's `beacon-surface`, as the page set it: a value that is no surface counts as the session's own. */
+  readonly surface: string;
   /** `no-beacons`: the page opted out; nothing is sent. */
   readonly disabled: boolean;
 }
@@ -72,9 +73,14 @@ export class ViewingBeaconSession {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #started: string | undefined;
 
+  /**
+   * @param ownSurface what this element is (`badge`, `embed`): the surface of its beacons when
+   *   the page's `beacon-surface` names none (the server refuses an unknown one, beacon and all).
+   */
   constructor(
     private readonly settings: () => ViewingBeaconSettings,
     private readonly reduceReferrer: ReferrerReducer,
+    private readonly ownSurface: BeaconSurface,
     private readonly send: BeaconSender = sendBeacon,
   ) {}
 
@@ -102,17 +108,18 @@ export class ViewingBeaconSession {
   #beacon(event: BeaconEvent, n?: number): boolean {
     const settings = this.settings();
     if (settings.disabled || !settings.canonicalId || !settings.channel) return false;
+    const surface = (BEACON_SURFACES as readonly string[]).includes(settings.surface) ? (settings.surface as BeaconSurface) : this.ownSurface;
     const referrer = document.referrer;
     const pageOrigin = location.origin;
     // In the oEmbed iframe the page that embeds us is the referrer; elsewhere it is this page.
-    const hostOrigin = settings.surface === 'oembed' ? originOf(referrer) : pageOrigin;
+    const hostOrigin = surface === 'oembed' ? originOf(referrer) : pageOrigin;
     const body = {
       canonical_id: settings.canonicalId,
       channel: settings.channel,
       event,
-      surface: settings.surface,
-      ...(settings.surface !== 'landing' && hostOrigin ? { host_origin: hostOrigin } : {}),
-      referrer: this.reduceReferrer(referrer, settings.surface === 'oembed' ? undefined : pageOrigin),
+      surface,
+      ...(surface !== 'landing' && hostOrigin ? { host_origin: hostOrigin } : {}),
+      referrer: this.reduceReferrer(referrer, surface === 'oembed' ? undefined : pageOrigin),
       session: pageView().session,
       ...(n === undefined ? {} : { n }),
     };

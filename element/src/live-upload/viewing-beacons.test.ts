@@ -60,4 +60,24 @@ describe('<live-upload> audience beacons (issue 27)', () => {
       recorder.restore();
     }
   });
+
+  it('counts a beacon-surface that names no surface as embed, which the server takes (it refuses the unknown one)', async function () {
+    this.timeout(60_000);
+    const recorder = recordBeacons();
+    try {
+      const element = await fixture<LiveUpload>(html`<live-upload endpoint=${endpoint} channel=${TEST_CHANNEL} src=${hls} beacon-surface="<img src=x>"></live-upload>`);
+      await waitUntil(() => element.shadowRoot!.querySelector('video[part="player"]'), 'player shown');
+      const video = element.shadowRoot!.querySelector<HTMLVideoElement>('video[part="player"]')!;
+      if (video.paused || video.readyState < 3) await oneEvent(video, 'playing');
+      await waitUntil(() => recorder.sent.length > 0, 'a beacon sent', { timeout: 20_000 });
+      const [start] = recorder.sent;
+      expect(JSON.parse(start!.body)).to.include({ event: 'start', surface: 'embed' });
+      const again = await fetch(start!.url, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: start!.body });
+      expect(again.status).to.equal(202);
+      const unknown = await fetch(start!.url, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: JSON.stringify({ ...JSON.parse(start!.body), surface: '<img src=x>' }) });
+      expect(unknown.status, 'what the element sent before').to.equal(400);
+    } finally {
+      recorder.restore();
+    }
+  });
 });

@@ -31,7 +31,7 @@ export class ViewingBeacons implements ReactiveController {
     settings: () => ViewingBeaconSettings,
     send?: BeaconSender,
   ) {
-    this.#session = new ViewingBeaconSession(settings, referralSourceOf, send);
+    this.#session = new ViewingBeaconSession(settings, referralSourceOf, 'embed', send);
     host.addController(this);
   }
 
