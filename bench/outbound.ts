@@ -47,6 +47,8 @@ export interface OutboundBenchOptions {
    * process mixes the two sides, the receivers' setup and module loading. Not counted in the ratio.
    */
   readonly profileDir?: string;
+  /** The bus server's CPU so far (ms), when it runs in processes of its own: reported per delivery of ours. */
+  readonly busCpuMs?: () => number | undefined;
 }
 
 export interface OutboundSide {
@@ -58,6 +60,8 @@ export interface OutboundSide {
    * both sides alike; steadier than the rate when neighbours take the cores (nats-server not included).
    */
   readonly cpuMsPer1k: number;
+  /** The nats-server's CPU (ms) per 1,000 deliveries during ours' runs (undefined on the memory bus, and for the baseline, which uses no bus). */
+  readonly busCpuMsPer1k?: number;
 }
 
 export interface OutboundBenchResult {
@@ -155,7 +159,7 @@ interface OursService {
   stop(): Promise<void>;
 }
 
-async function startOurs(bus: Bus, receivers: Receivers, concurrency: number, timeoutMs: number): Promise<OursService> {
+async function startOurs(bus: Bus, receivers: Receivers, concurrency: number, timeoutMs: number, busCpuMs: () => number | undefined): Promise<OursService> {
   await bus.ensureStreams(Object.values(STREAMS));
   const outbound = await openLoopbackOutbound(bus, { maxInFlightPerSubscriber: 8, concurrency });
   try {
@@ -172,13 +176,16 @@ async function startOurs(bus: Bus, receivers: Receivers, concurrency: number, ti
       const wanted = events * receivers.urls.length;
       const startedAt = performance.now();
       const cpuBefore = process.cpuUsage();
+      const busCpuBefore = busCpuMs();
       for (let i = 0; i < events; i++) {
         const event = clipEvent(i);
         await bus.publish(event.subject, encodeJson(event.body), { msgId: event.msgId });
       }
       await receivers.waitForTotal(wanted, timeoutMs);
       const elapsedMs = performance.now() - startedAt;
-      return { deliveries: wanted, elapsedMs, deliveriesPerSecond: (wanted / elapsedMs) * 1000, cpuMsPer1k: cpuMsPer1k(cpuBefore, wanted) };
+      const busCpuAfter = busCpuMs();
+      const busCpuMsPer1k = busCpuBefore === undefined || busCpuAfter === undefined ? undefined : ((busCpuAfter - busCpuBefore) * 1000) / wanted;
+      return { deliveries: wanted, elapsedMs, deliveriesPerSecond: (wanted / elapsedMs) * 1000, cpuMsPer1k: cpuMsPer1k(cpuBefore, wanted), busCpuMsPer1k };
     },
     stop: () => outbound.stop(),
   };
@@ -242,7 +249,7 @@ export async function runOutboundBench(options: OutboundBenchOptions = {}): Prom
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   let ours: OursService | undefined;
   try {
-    ours = await startOurs(bus, receivers, concurrency, timeoutMs);
+    ours = await startOurs(bus, receivers, concurrency, timeoutMs, options.busCpuMs ?? (() => undefined));
     // Warm both paths (JIT, keep-alive sockets to every receiver) on a pair of runs not counted.
     await runBaseline(receivers, events, concurrency, agent);
     await ours.run(events);
@@ -298,7 +305,14 @@ function together(runs: readonly OutboundSide[]): OutboundSide {
   const deliveries = runs.reduce((sum, run) => sum + run.deliveries, 0);
   const elapsedMs = runs.reduce((sum, run) => sum + run.elapsedMs, 0);
   const cpuMs = runs.reduce((sum, run) => sum + (run.cpuMsPer1k * run.deliveries) / 1000, 0);
-  return { deliveries, elapsedMs, deliveriesPerSecond: (deliveries / elapsedMs) * 1000, cpuMsPer1k: (cpuMs * 1000) / deliveries };
+  const busCpuMs = runs.every((run) => run.busCpuMsPer1k !== undefined) ? runs.reduce((sum, run) => sum + (run.busCpuMsPer1k! * run.deliveries) / 1000, 0) : undefined;
+  return {
+    deliveries,
+    elapsedMs,
+    deliveriesPerSecond: (deliveries / elapsedMs) * 1000,
+    cpuMsPer1k: (cpuMs * 1000) / deliveries,
+    ...(busCpuMs === undefined ? {} : { busCpuMsPer1k: (busCpuMs * 1000) / deliveries }),
+  };
 }
 
 function cpuMsPer1k(before: NodeJS.CpuUsage, deliveries: number): number {
@@ -308,7 +322,8 @@ function cpuMsPer1k(before: NodeJS.CpuUsage, deliveries: number): number {
 
 export function formatOutbound(result: OutboundBenchResult): string {
   const side = (name: string, s: OutboundSide) =>
-    `${name.padEnd(9)} ${fmtInt(s.deliveries)} deliveries in ${fmt(s.elapsedMs, 0)} ms = ${fmtInt(s.deliveriesPerSecond)} deliveries/s, CPU ${fmtInt(s.cpuMsPer1k)} ms per 1k`;
+    `${name.padEnd(9)} ${fmtInt(s.deliveries)} deliveries in ${fmt(s.elapsedMs, 0)} ms = ${fmtInt(s.deliveriesPerSecond)} deliveries/s, CPU ${fmtInt(s.cpuMsPer1k)} ms per 1k` +
+    (s.busCpuMsPer1k === undefined ? '' : `, nats-server ${fmtInt(s.busCpuMsPer1k)} ms per 1k`);
   return [
     `outbound webhooks, ${result.bus} bus: ${result.events} events x ${result.receivers} receivers, concurrency ${result.concurrency}`,
     side('ours', result.ours),
@@ -326,7 +341,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const started = await startBenchBus(kind);
     try {
       const profileDir = profileRoot === undefined ? undefined : join(profileRoot, kind);
-      console.log(formatOutbound(await runOutboundBench({ natsUrl: started.serverOptions.natsUrl, profileDir })));
+      console.log(formatOutbound(await runOutboundBench({ natsUrl: started.serverOptions.natsUrl, profileDir, busCpuMs: () => started.cpuMs() })));
     } finally {
       await started.stop();
     }
