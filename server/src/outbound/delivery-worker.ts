@@ -272,9 +272,8 @@ export class DeliveryWorker {
    * the delivery already has a record.
    */
   private async recordAttempt(message: BusMessage, record: DeliveryRecord, sent: Extract<AttemptOutcome, { kind: 'sent' }>, verdict: AttemptVerdict, jobJson: string | undefined): Promise<boolean> {
-    const { policy, deliveries } = this.options;
+    const { policy } = this.options;
     const { subscriber, result, attempts, attemptedAt } = sent;
-    const write = (next: DeliveryRecord) => (jobJson === undefined ? deliveries.put(next).then(() => true) : deliveries.createFirst(next, jobJson));
     const delivered = verdict === 'delivered';
     const attempted = attemptedRecord(record, {
       status: delivered ? 'delivered' : record.status,
@@ -284,7 +283,7 @@ export class DeliveryWorker {
       last_error: result.kind === 'response' ? (delivered ? null : `http_${result.status}`) : result.reason,
       next_attempt_at: delivered ? null : record.next_attempt_at,
     });
-    if (delivered) return write(attempted);
+    if (delivered) return this.writeRecord(attempted, jobJson);
     if (verdict === 'gone') {
       await this.disableGone(subscriber);
       await this.deadLetter(attempted, DEAD_LETTER_REASONS.gone, 'http_410');
@@ -296,8 +295,20 @@ export class DeliveryWorker {
       await this.deadLetter(attempted, DEAD_LETTER_REASONS.retriesExhausted, attempted.last_error);
       return true;
     }
-    if (!(await write({ ...attempted, status: 'retrying', next_attempt_at: new Date(this.now() + delayMs).toISOString() }))) return false;
+    if (!(await this.writeRecord({ ...attempted, status: 'retrying', next_attempt_at: new Date(this.now() + delayMs).toISOString() }, jobJson))) return false;
     message.nak(delayMs);
+    return true;
+  }
+
+  /**
+   * Writes `record`: a create over the job's JSON when `jobJson` is given (false when the delivery
+   * has a record already), else a put. A method, not a closure made per attempt: tsx names
+   * such a closure (`__name`, a property definition) every time, 1.6-2% of the outbound bench's
+   * busy time.
+   */
+  private async writeRecord(record: DeliveryRecord, jobJson: string | undefined): Promise<boolean> {
+    if (jobJson !== undefined) return this.options.deliveries.createFirst(record, jobJson);
+    await this.options.deliveries.put(record);
     return true;
   }
 
