@@ -152,11 +152,15 @@ export class JetStreamPublisher {
 
 function publishHeaders({ msgId, expectedLastSubjectSequence }: JetStreamPublishOptions): PublishHeaders | undefined {
   if (msgId === undefined && expectedLastSubjectSequence === undefined) return undefined;
+  // A KV create (every outbound delivery's first record) always carries the same header: made once.
+  if (msgId === undefined && expectedLastSubjectSequence === 0) return (expectNothingStored ??= new PublishHeaders([[EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, '0']]));
   const fields: Array<readonly [string, string]> = [];
   if (msgId !== undefined) fields.push([MSG_ID_HEADER, msgId]);
   if (expectedLastSubjectSequence !== undefined) fields.push([EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(expectedLastSubjectSequence)]);
   return new PublishHeaders(fields);
 }
+
+let expectNothingStored: PublishHeaders | undefined;
 
 const LINE_BREAK = /[\r\n]/;
 
@@ -170,6 +174,8 @@ const LINE_BREAK = /[\r\n]/;
  */
 class PublishHeaders extends MsgHdrsImpl {
   private readonly wire: string;
+  /** The encoded block, made at the first publish and reused (nats.js copies it out, never writes it). */
+  private bytes: Uint8Array | undefined;
 
   /** `fields`: canonical header names (as JetStream spells them) and their values. */
   constructor(fields: ReadonlyArray<readonly [string, string]>) {
@@ -185,7 +191,7 @@ class PublishHeaders extends MsgHdrsImpl {
   }
 
   override encode(): Uint8Array {
-    return Buffer.from(this.wire, 'utf8');
+    return (this.bytes ??= Buffer.from(this.wire, 'utf8'));
   }
 }
 
