@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { readFfmpegProgress } from './ffmpeg-progress.js';
 import { MediaProcessError, type MediaFailureKind, type MediaTool } from './media-process-error.js';
 
 /** Executable names (or absolute paths) of the media tools; resolved through PATH by default. */
@@ -92,7 +93,13 @@ function runMediaTool(tool: MediaTool, args: readonly string[], options: RunMedi
       stderrTail = Buffer.concat([stderrTail, chunk]);
       if (stderrTail.length > STDERR_TAIL_BYTES) stderrTail = stderrTail.subarray(stderrTail.length - STDERR_TAIL_BYTES);
     });
-    if (onProgress) readProgress(child.stdio[3] as Readable | null, onProgress);
+    if (onProgress) {
+      readFfmpegProgress(child.stdio[3] as Readable | null, (key, value) => {
+        if (key !== 'out_time_us') return;
+        const micros = Number(value);
+        if (Number.isFinite(micros) && micros >= 0) onProgress(micros / 1_000_000);
+      });
+    }
 
     child.once('error', (error) => {
       // Spawn failures (ENOENT) arrive here; 'close' still follows.
@@ -110,26 +117,5 @@ function runMediaTool(tool: MediaTool, args: readonly string[], options: RunMedi
         resolve({ stdout: Buffer.concat(stdoutChunks), stderrTail: tail });
       }
     });
-  });
-}
-
-/** Parses ffmpeg's `-progress` key=value stream and reports `out_time_us` as seconds. */
-function readProgress(stream: Readable | null, onProgress: (seconds: number) => void): void {
-  if (!stream) return;
-  let pending = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const [key, value] = line.split('=', 2);
-      if (key !== 'out_time_us' || value === undefined) continue;
-      const micros = Number(value.trim());
-      if (Number.isFinite(micros) && micros >= 0) onProgress(micros / 1_000_000);
-    }
-  });
-  stream.on('error', () => {
-    // The process is gone; its exit status is what counts.
   });
 }

@@ -1,3 +1,4 @@
+export { readFfmpegProgress } from './ffmpeg-progress.js';
 export { runFfmpeg, runFfprobe, DEFAULT_MEDIA_BINARIES, type MediaBinaries, type MediaProcessResult, type RunMediaOptions } from './ffmpeg-runner.js';
 export { MediaProcessError, MEDIA_TOOLS, MEDIA_FAILURE_KINDS, type MediaTool, type MediaFailureKind } from './media-process-error.js';
 export { createJobLimiter, type JobLimiter } from './job-limiter.js';
