@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_LIVE_LADDER_OPTIONS, ladderSourceSize, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp } from './live-ladder.js';
+import { DEFAULT_LIVE_LADDER_OPTIONS, ladderSourceSize, lighterLadder, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp } from './live-ladder.js';
 
 describe('the live ladder', () => {
   it('takes its rungs from the VOD rung plan: by the short side, never upscaled, 2 s GOPs', () => {
@@ -43,10 +43,29 @@ describe('the live ladder', () => {
     assert.ok(!args.includes('-hls_playlist_type'), 'a live playlist, not a VOD one');
   });
 
-  it('describes the forwarded RTP in an SDP ffmpeg reads', () => {
+  it('describes the forwarded RTP in an SDP ffmpeg reads, audio first (read first when both wait: an ffmpeg behind on video still reads audio)', () => {
     const sdp = rtpInputSdp({ video: 40_000, audio: 40_002 }, { video: { codec: 'h264', payloadType: 102 }, audio: { payloadType: 111, channels: 2 } });
-    assert.match(sdp, /\r\nm=video 40000 RTP\/AVP 102\r\na=rtpmap:102 H264\/90000\r\na=fmtp:102 packetization-mode=1\r\n/);
-    assert.match(sdp, /\r\nm=audio 40002 RTP\/AVP 111\r\na=rtpmap:111 opus\/48000\/2\r\n$/);
+    assert.match(sdp, /\r\nt=0 0\r\nm=audio 40002 RTP\/AVP 111\r\na=rtpmap:111 opus\/48000\/2\r\nm=video /);
+    assert.match(sdp, /\r\nm=video 40000 RTP\/AVP 102\r\na=rtpmap:102 H264\/90000\r\na=fmtp:102 packetization-mode=1\r\n$/);
     assert.doesNotMatch(rtpInputSdp({ video: 40_000 }, { video: { codec: 'vp8', payloadType: 96 } }), /m=audio/);
+  });
+
+  it('reports its progress on stdout for the pace check, and nothing of it on stderr (kept for damage reports)', () => {
+    const args = liveLadderFfmpegArgs(planLiveLadder({ width: 1280, height: 720 }, true), '/work/input.sdp', '/work/hls', DEFAULT_LIVE_LADDER_OPTIONS);
+    assert.equal(args[args.indexOf('-progress') + 1], 'pipe:1');
+    assert.equal(args[args.indexOf('-stats_period') + 1], '0.5');
+    assert.ok(args.includes('-nostats'));
+    assert.ok(args.indexOf('-progress') < args.indexOf('-i'), 'a global option, before the input');
+  });
+
+  it('gets lighter a rung at a time from the top, then at the fastest preset, then not at all', () => {
+    const steps: string[] = [];
+    for (let plan = lighterLadder(planLiveLadder({ width: 1920, height: 1080 }, true, { ...DEFAULT_LIVE_LADDER_OPTIONS, preset: 'veryfast' })); plan; plan = lighterLadder(plan)) {
+      steps.push(`${plan.rungs.map((rung) => rung.name).join('+')} ${plan.preset}`);
+      assert.ok(plan.audio, 'audio stays');
+      assert.equal(plan.gop, 60, 'segments stay 2 s');
+    }
+    assert.deepEqual(steps, ['720p+480p+360p veryfast', '480p+360p veryfast', '360p veryfast', '360p ultrafast']);
+    assert.equal(lighterLadder(planLiveLadder({ width: 640, height: 360 }, false, { ...DEFAULT_LIVE_LADDER_OPTIONS, rungs: [360], preset: 'ultrafast' })), undefined);
   });
 });

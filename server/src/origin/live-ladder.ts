@@ -68,6 +68,21 @@ export function ladderSourceSize(received: FrameSize, declared: FrameSize | unde
   return Math.min(fitted.width, fitted.height) > Math.min(received.width, received.height) ? fitted : received;
 }
 
+/** x264's fastest preset: a third of `veryfast`'s CPU for a softer picture at the same bitrate. */
+const FASTEST_PRESET = 'ultrafast';
+
+/**
+ * One step lighter than `plan`, for an origin whose ffmpeg falls behind real time: without its
+ * top rung (the largest picture is most of the encoding's work, and viewers who had it get the
+ * next one), or, with one rung left, the same rung at x264's fastest preset. Undefined when
+ * nothing is left to shed. Pure.
+ */
+export function lighterLadder(plan: LadderPlan): LadderPlan | undefined {
+  if (plan.rungs.length > 1) return { ...plan, rungs: plan.rungs.slice(1) };
+  if (plan.preset !== FASTEST_PRESET) return { ...plan, preset: FASTEST_PRESET };
+  return undefined;
+}
+
 export interface RtpInputPorts {
   readonly video: number;
   readonly audio?: number;
@@ -81,22 +96,25 @@ export interface RtpInputCodecs {
 /**
  * The SDP ffmpeg reads the forwarded RTP with: plain RTP/AVP on loopback, the payload types
  * the WebRTC session negotiated, RTCP on port + 1 (the publisher's sender reports, for lip sync).
+ *
+ * Audio comes first: ffmpeg's SDP demuxer (`udp_read_packet` in libavformat/rtsp.c) polls the
+ * streams' sockets and reads from the first, in SDP order, that has a packet waiting. An ffmpeg
+ * that falls behind its input (a starved CPU) always has video waiting, so with video first it
+ * never read audio: its socket filled (300 kB queued, measured) and the audio rendition's
+ * playlist stopped at its first segment while video went on, and hls.js, which waits for the
+ * audio rendition, played nothing. Audio first costs video nothing (50 small packets a second).
  */
 export function rtpInputSdp(ports: RtpInputPorts, codecs: RtpInputCodecs): string {
   const video = codecs.video;
-  const lines = [
-    'v=0',
-    'o=- 0 0 IN IP4 127.0.0.1',
-    's=live-upload origin',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=video ${ports.video} RTP/AVP ${video.payloadType}`,
-    `a=rtpmap:${video.payloadType} ${video.codec === 'h264' ? 'H264' : 'VP8'}/90000`,
-    ...(video.codec === 'h264' ? [`a=fmtp:${video.payloadType} packetization-mode=1`] : []),
-  ];
+  const lines = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=live-upload origin', 'c=IN IP4 127.0.0.1', 't=0 0'];
   if (codecs.audio && ports.audio !== undefined) {
     lines.push(`m=audio ${ports.audio} RTP/AVP ${codecs.audio.payloadType}`, `a=rtpmap:${codecs.audio.payloadType} opus/48000/${codecs.audio.channels}`);
   }
+  lines.push(
+    `m=video ${ports.video} RTP/AVP ${video.payloadType}`,
+    `a=rtpmap:${video.payloadType} ${video.codec === 'h264' ? 'H264' : 'VP8'}/90000`,
+    ...(video.codec === 'h264' ? [`a=fmtp:${video.payloadType} packetization-mode=1`] : []),
+  );
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -129,6 +147,10 @@ export function liveLadderFfmpegArgs(plan: LadderPlan, sdpPath: string, outputDi
     '-analyzeduration', '1000000',
     '-probesize', '1000000',
     '-fflags', '+genpts',
+    // Progress (`frame=`, the first rung's frames encoded) twice a second on stdout: how `LadderPace` tells a ladder that keeps up from one that falls behind.
+    '-progress', 'pipe:1',
+    '-stats_period', '0.5',
+    '-nostats',
     '-i', sdpPath,
     '-filter_complex', graph,
     ...rungs.flatMap((_, i) => ['-map', `[v${i}]`]),
