@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI, type MediaStreamTrack, type RTCRtpTransceiver, type RtcpPacket, type RtpPacket } from 'werift';
 import type { Logger } from '../observability/index.js';
 import type { LadderPlan } from '../vod/index.js';
-import { ladderSourceSize, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
+import { readFfmpegProgress } from '../media/index.js';
+import { LadderPace } from './ladder-pace.js';
+import { ladderSourceSize, lighterLadder, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
 import type { InspectedOffer } from './whip-offer.js';
 import { LiveHlsWatcher } from './live-hls-watcher.js';
 import { DEFAULT_KEYFRAME_REQUEST_OPTIONS, KeyframeRequestSchedule, ffmpegReportsDamage } from './keyframe-requests.js';
@@ -75,6 +77,19 @@ const STDERR_TAIL_BYTES = 4096;
  * step without a publisher that keeps changing size restarting it forever.
  */
 const MAX_LADDER_RESTARTS = 3;
+/**
+ * How many times a ladder that falls behind real time before it is playable is replaced by a
+ * lighter one (`lighterLadder`: a rung fewer, or the fastest preset): a 1080p source's four
+ * rungs down to one at x264's fastest preset.
+ */
+const MAX_LADDER_SHEDS = 4;
+/**
+ * How long a playable ladder may wait for its pace to be judged (`LadderPaceOptions.minSpanS`
+ * of media since ffmpeg's first report) before it goes live anyway. A ladder that keeps up is
+ * judged by the time its first segments are out (measured: at once, offer to live 2.8 s); one
+ * that does not is judged later (its segments come late too), and waits a report or two.
+ */
+const PACE_WAIT_MS = 3000;
 
 type VideoCodec = 'h264' | 'vp8';
 
@@ -115,6 +130,13 @@ export class WhipSession {
   /** Bumped when a ladder is thrown away: the watcher of an older one no longer makes the session live. */
   private ladderGeneration = 0;
   private ladderRestarts = 0;
+  /** How many steps lighter than planned the ladder runs (`lighterLadder`), kept across a re-plan for a grown picture. */
+  private ladderSheds = 0;
+  /** The running ladder's pace: does its ffmpeg keep up with the media sent to it? */
+  private pace: LadderPace | undefined;
+  private behindLogged = false;
+  /** When the running ladder's first segments were out (its master playlist stored), for `PACE_WAIT_MS`. */
+  private playableAtMs: number | undefined;
   private grewAfterLive = false;
   private ffmpeg: ChildProcess | undefined;
   private ffmpegExited: Promise<void> | undefined;
@@ -232,8 +254,10 @@ export class WhipSession {
     if (this.ending) return;
     this.countMedia(packet.serializeSize);
     if (size) this.onPictureSize(size);
-    if (this.ports && this.socket) this.socket.send(packet.serialize(), this.ports.video, '127.0.0.1');
-    else if (!this.size) this.requestKeyframe(false);
+    if (this.ports && this.socket) {
+      this.socket.send(packet.serialize(), this.ports.video, '127.0.0.1');
+      this.pace?.forwarded(packet.header.timestamp);
+    } else if (!this.size) this.requestKeyframe(false);
   }
 
   /** `startsKeyframe`: the packet carries a keyframe's size (VP8's keyframe header, H.264's SPS before its IDR). */
@@ -309,10 +333,11 @@ export class WhipSession {
     if (this.ladderSource) {
       if (this.playable) return;
       const hasAudio = this.audio !== undefined;
-      if (sameRungs(planLiveLadder(this.ladderSource, hasAudio, this.deps.limits.ladder), planLiveLadder(source, hasAudio, this.deps.limits.ladder))) return;
+      if (sameRungs(this.planFor(this.ladderSource, hasAudio), this.planFor(source, hasAudio))) return;
       // Checked and bumped in one turn: a watcher that finds the old ladder playable from now on is ignored.
       this.ladderGeneration += 1;
       this.ladderRestarts += 1;
+      this.playableAtMs = undefined;
       this.deps.logger.info({ session_id: this.sessionId, from: this.ladderSource, to: source }, 'origin session plans its ladder again: the picture grew before it was live');
       await this.discardLadder();
       if (this.ending) return;
@@ -330,6 +355,7 @@ export class WhipSession {
     this.ffmpeg = undefined;
     this.ffmpegExited = undefined;
     this.watcher = undefined;
+    this.pace = undefined;
     this.stderrLine = '';
     child?.kill('SIGKILL');
     await exited;
@@ -337,8 +363,15 @@ export class WhipSession {
     await this.deps.sink.discard();
   }
 
+  /** The ladder for a `source` picture, lightened by the sheds so far. */
+  private planFor(source: FrameSize, hasAudio: boolean): LadderPlan {
+    let plan = planLiveLadder(source, hasAudio, this.deps.limits.ladder);
+    for (let shed = 0; shed < this.ladderSheds; shed += 1) plan = lighterLadder(plan) ?? plan;
+    return plan;
+  }
+
   private async startLadder(size: FrameSize, generation: number): Promise<void> {
-    const plan = planLiveLadder(size, this.audio !== undefined, this.deps.limits.ladder);
+    const plan = this.planFor(size, this.audio !== undefined);
     const outputDir = join(this.deps.workDir, `hls-${generation}`);
     await mkdir(outputDir, { recursive: true });
     const videoPort = await freeRtpPortPair();
@@ -353,10 +386,19 @@ export class WhipSession {
     );
     if (this.ending) return;
     const child = spawn(this.deps.ffmpegPath ?? 'ffmpeg', ['-nostdin', '-hide_banner', ...liveLadderFfmpegArgs(plan, sdpPath, outputDir, this.deps.limits.ladder)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       shell: false,
     });
     this.ffmpeg = child;
+    const pace = new LadderPace();
+    this.pace = pace;
+    this.behindLogged = false;
+    readFfmpegProgress(child.stdout, (key, value) => {
+      if (key !== 'frame') return;
+      pace.encoded(Number(value), plan.frameRate);
+      // A playable ladder waiting for its pace to be judged goes live (or is replaced) on the report that judges it.
+      if (!this.playable && this.playableAtMs !== undefined) void this.goLive(generation);
+    });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
@@ -372,8 +414,13 @@ export class WhipSession {
         resolve();
       });
     });
+    this.playableAtMs = undefined;
     this.watcher = new LiveHlsWatcher(outputDir, join(this.deps.workDir, `playlists-${generation}`), this.deps.sink, {
-      onPlayable: () => void this.goLive(generation),
+      onPlayable: () => {
+        if (generation !== this.ladderGeneration) return;
+        this.playableAtMs = this.now();
+        void this.goLive(generation);
+      },
       onError: (error) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'origin ladder file could not be stored'),
     });
     this.watcher.start();
@@ -388,6 +435,13 @@ export class WhipSession {
 
   private async goLive(generation: number): Promise<void> {
     if (this.playable || this.ending || generation !== this.ladderGeneration) return;
+    // Its first segments are out, but an ffmpeg below real time would make viewers wait on it: a lighter ladder
+    // instead. Not judged yet (a moment more of media): the session's tick tries again.
+    if (!this.pace) return;
+    const verdict = this.pace.verdict();
+    const judged = verdict.state === 'behind' || (verdict.state === 'keeping-up' && verdict.speed !== undefined);
+    if (!judged && this.now() - (this.playableAtMs ?? 0) < PACE_WAIT_MS) return;
+    if (this.judgePace()) return;
     this.playable = true;
     this.liveAfterMs = this.now() - this.startedAtMs;
     const media = {
@@ -442,7 +496,54 @@ export class WhipSession {
         return;
       }
     }
+    if (!this.playable && this.playableAtMs !== undefined) void this.goLive(this.ladderGeneration);
+    else this.judgePace();
     this.requestKeyframe(false);
+  }
+
+  /**
+   * A ladder whose ffmpeg falls behind the media it is sent (a CPU it cannot keep up on: other
+   * sessions, other work) drops what it cannot read and never catches up. Before it is playable
+   * it is replaced by a lighter one (`lighterLadder`), as a grown picture's is; once viewers
+   * watch it, its playlists stay (a restart would break their players), and it is logged once.
+   */
+  private judgePace(): boolean {
+    const pace = this.pace;
+    if (!pace || this.ladderSource === undefined) return false;
+    const verdict = pace.verdict();
+    if (verdict.state !== 'behind') return false;
+    const source = this.ladderSource;
+    const hasAudio = this.audio !== undefined;
+    const current = this.planFor(source, hasAudio);
+    const lighter = this.playable || this.ladderSheds >= MAX_LADDER_SHEDS ? undefined : lighterLadder(current);
+    if (!lighter) {
+      if (!this.behindLogged) {
+        this.deps.logger.warn({ session_id: this.sessionId, ...paceFields(verdict), rungs: rungNames(current), preset: current.preset, playable: this.playable }, 'origin ladder falls behind real time');
+      }
+      this.behindLogged = true;
+      return false;
+    }
+    this.pace = undefined;
+    this.playableAtMs = undefined;
+    this.ladderGeneration += 1;
+    this.ladderSheds += 1;
+    this.deps.logger.warn(
+      { session_id: this.sessionId, ...paceFields(verdict), from: { rungs: rungNames(current), preset: current.preset }, to: { rungs: rungNames(lighter), preset: lighter.preset } },
+      'origin ladder falls behind real time before it is live: a lighter one replaces it',
+    );
+    const generation = this.ladderGeneration;
+    this.ladderChanges = this.ladderChanges
+      .then(async () => {
+        if (this.ending || this.playable || generation !== this.ladderGeneration) return;
+        await this.discardLadder();
+        if (this.ending) return;
+        await this.startLadder(source, generation);
+      })
+      .catch((error: unknown) => {
+        this.deps.logger.error({ err: error, session_id: this.sessionId }, 'origin session could not start its lighter ladder');
+        void this.end('error');
+      });
+    return true;
   }
 
   /** Ends the session once (later calls wait for the first); `reason` goes on the record. */
@@ -522,7 +623,7 @@ export class WhipSession {
       this.deps.logger.warn({ session_id: this.sessionId, reason, stderr: this.stderrTail }, 'origin session ended before its ladder was playable');
     }
     await rm(this.deps.workDir, { recursive: true, force: true }).catch(() => undefined);
-    this.deps.logger.info({ session_id: this.sessionId, channel: this.channel, reason, keyframe_requests: this.keyframes.counts }, 'origin session ended');
+    this.deps.logger.info({ session_id: this.sessionId, channel: this.channel, reason, keyframe_requests: this.keyframes.counts, ladder_sheds: this.ladderSheds }, 'origin session ended');
     this.deps.onEnded?.(ended, reason);
   }
 }
@@ -555,6 +656,15 @@ export function withBitrateCeiling(sdp: string, kbps: number): string {
     if (share !== undefined && line.startsWith('c=')) out.push(`b=AS:${share}`);
   }
   return out.join('\r\n');
+}
+
+function rungNames(plan: LadderPlan): string[] {
+  return plan.rungs.map((rung) => rung.name);
+}
+
+function paceFields(verdict: { lagS: number; excessS: number; speed: number | undefined }): { lag_s: number; excess_s: number; speed?: number } {
+  const round = (value: number) => Math.round(value * 100) / 100;
+  return { lag_s: round(verdict.lagS), excess_s: round(verdict.excessS), ...(verdict.speed !== undefined ? { speed: round(verdict.speed) } : {}) };
 }
 
 function shortSide(size: FrameSize): number {
