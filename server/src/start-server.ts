@@ -43,7 +43,7 @@ import {
 } from './linking/index.js';
 import { BlueskyProvider } from './providers/bluesky/index.js';
 import { productOriginCollaborators } from './origin/origin-signals-wiring.js';
-import { DEFAULT_LIVE_LADDER_OPTIONS, GoLiveGrantLedger, OriginSessions, WhipOrigin, type OriginCollaborators } from './origin/index.js';
+import { DEFAULT_LIVE_LADDER_OPTIONS, GoLiveGrantLedger, OriginSessions, WhipOrigin, recordOriginMetrics, type OriginCollaborators } from './origin/index.js';
 
 /** How often expired incomplete uploads are swept from the quarantine. */
 const UPLOAD_CLEANUP_INTERVAL_MS = 5 * 60 * 1000;
@@ -382,6 +382,7 @@ async function compose(config: Config, options: StartOptions, logger: Logger, li
       logger: logger.child({ component: 'origin' }),
     });
     whipOrigin = origin;
+    recordOriginMetrics(origin, metrics.registry);
     await lifecycle.start({ name: 'origin', stop: () => origin.stop() });
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ORIGIN_LADDER_SHEDS_METRIC, ORIGIN_SESSIONS_METRIC } from '../../server/src/origin/index.js';
 import { eventually } from '../support/eventually.js';
 import { startWhipTestServer, type WhipTestServer } from '../support/whip-test-server.js';
 import { publishWithLibwebrtc } from '../support/whip-wrtc-publisher.js';
@@ -40,6 +41,10 @@ describe('an origin that cannot keep up with its live ladder', () => {
       assert.ok(sheds >= 1, 'the three rungs were thrown away before going live');
       assert.ok(sizes.length < 3, `fewer rungs than planned: ${sizes.join(', ')}`);
       assert.equal(signals.onlineFor(sessionId).length, 1, 'live once, with the ladder that stayed: viewers never had one that was thrown away');
+      const metric = async (name: string) => (await server.running.metrics.registry.getSingleMetric(name)!.get()).values;
+      assert.equal((await metric(ORIGIN_LADDER_SHEDS_METRIC))[0]?.value, sheds, 'each shed counted for the operator');
+      const paces = await metric(ORIGIN_SESSIONS_METRIC);
+      assert.equal(paces.reduce((sum, sample) => sum + sample.value, 0), 1, `one session here, by its ladder's pace: ${JSON.stringify(paces)}`);
       for (const path of sink.discarded.flat()) {
         if (!sink.handed.includes(path)) await assert.rejects(readFile(join(sink.directory, path)), { code: 'ENOENT' }, `${path} removed`);
       }
@@ -50,6 +55,7 @@ describe('an origin that cannot keep up with its live ladder', () => {
       assert.ok(Math.abs(segments(sink.handed, 'audio') - segments(sink.handed, rendition)) <= 2, `audio beside video: ${segments(sink.handed, 'audio')} audio, ${segments(sink.handed, rendition)} ${rendition} segments`);
       assert.equal((await fetch(`${server.url}${publication.location}`, { method: 'DELETE' })).status, 200);
       await eventually(() => signals.offlineFor(sessionId)[0], 'the end signalled', 20_000);
+      assert.equal((await metric(ORIGIN_SESSIONS_METRIC)).reduce((sum, sample) => sum + sample.value, 0), 0, 'no session once it ended');
     } finally {
       publication.close();
       if (publication.location) await fetch(`${server.url}${publication.location}`, { method: 'DELETE' }).catch(() => undefined);

@@ -8,6 +8,7 @@ export * from './origin-session.js';
 export { OriginSessions, ChannelAlreadyLiveError, originSessionKey, ORIGIN_SESSIONS_BUCKET, ORIGIN_SESSION_RECORD_TTL_MS, type ClaimRequest } from './origin-sessions.js';
 export { GoLiveGrantLedger, USED_GO_LIVE_GRANTS_BUCKET } from './go-live-grant-ledger.js';
 export { inspectWhipOffer, MAX_OFFER_MEDIA_SECTIONS, type InspectedOffer, type OfferInspection, type OfferSummary, type OfferVideoCodec } from './whip-offer.js';
+export { recordOriginMetrics, ORIGIN_SESSIONS_METRIC, ORIGIN_LADDER_SHEDS_METRIC } from './origin-metrics.js';
 export { WhipOrigin, GrantAlreadyUsedError, replicaToken, type OfferRequest, type OriginCollaborators, type WhipOriginDeps } from './whip-origin.js';
 export { KeyframeRequestSchedule, DEFAULT_KEYFRAME_REQUEST_OPTIONS, ffmpegReportsDamage, type KeyframeRequestOptions, type KeyframeRequestReason } from './keyframe-requests.js';
 export { effectiveOriginLimits, originLimitsAboveCeiling, type ChannelOriginLimits, type OriginLimitCeiling } from './origin-limits.js';

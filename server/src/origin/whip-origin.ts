@@ -88,6 +88,7 @@ export class WhipOrigin {
   private control: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly shedListeners = new Set<() => void>();
 
   private constructor(private readonly deps: WhipOriginDeps) {
     this.replica = deps.replica ?? defaultLeaseHolder();
@@ -116,6 +117,11 @@ export class WhipOrigin {
     };
     origin.timer = setTimeout(beat, deps.heartbeatMs);
     return origin;
+  }
+
+  /** Calls `listener` each time a session here replaces a ladder that fell behind real time by a lighter one. */
+  onLadderShed(listener: () => void): void {
+    this.shedListeners.add(listener);
   }
 
   /** Sessions this replica terminates (for tests and metrics). */
@@ -159,6 +165,9 @@ export class WhipOrigin {
       logger: this.deps.logger,
       now: this.now,
       onEnded: () => this.local.delete(sessionId),
+      onLadderShed: () => {
+        for (const listener of this.shedListeners) listener();
+      },
     });
     if (!session.ended) this.local.set(sessionId, session);
     return { session, answerSdp };

@@ -39,7 +39,12 @@ export interface WhipSessionDeps {
   readonly now?: () => number;
   /** Called once, after the session has ended and signalled its end. */
   readonly onEnded?: (session: OriginSession | undefined, reason: string) => void;
+  /** Called each time a ladder that fell behind real time is replaced by a lighter one (for metrics). */
+  readonly onLadderShed?: () => void;
 }
+
+/** How a session's running ladder keeps pace, as last judged (`LadderPace`): `starting` before its first frame. */
+export type LadderPaceState = 'starting' | 'keeping-up' | 'behind';
 
 /** The offer could not be answered (werift refused it): a 422 for the publisher. */
 export class UnanswerableOfferError extends Error {
@@ -135,6 +140,7 @@ export class WhipSession {
   /** The running ladder's pace: does its ffmpeg keep up with the media sent to it? */
   private pace: LadderPace | undefined;
   private behindLogged = false;
+  private paceState: LadderPaceState = 'starting';
   /** When the running ladder's first segments were out (its master playlist stored), for `PACE_WAIT_MS`. */
   private playableAtMs: number | undefined;
   private grewAfterLive = false;
@@ -200,6 +206,11 @@ export class WhipSession {
 
   get ended(): boolean {
     return this.ending !== undefined;
+  }
+
+  /** The running ladder's pace as last judged (every half second), and how many times a lighter ladder replaced one. */
+  get ladder(): { readonly pace: LadderPaceState; readonly sheds: number } {
+    return { pace: this.paceState, sheds: this.ladderSheds };
   }
 
   /** Answers `offer` for the claimed `record`; the session then runs until it ends. */
@@ -511,6 +522,7 @@ export class WhipSession {
     const pace = this.pace;
     if (!pace || this.ladderSource === undefined) return false;
     const verdict = pace.verdict();
+    this.paceState = verdict.state;
     if (verdict.state !== 'behind') return false;
     const source = this.ladderSource;
     const hasAudio = this.audio !== undefined;
@@ -524,9 +536,11 @@ export class WhipSession {
       return false;
     }
     this.pace = undefined;
+    this.paceState = 'starting';
     this.playableAtMs = undefined;
     this.ladderGeneration += 1;
     this.ladderSheds += 1;
+    this.deps.onLadderShed?.();
     this.deps.logger.warn(
       { session_id: this.sessionId, ...paceFields(verdict), from: { rungs: rungNames(current), preset: current.preset }, to: { rungs: rungNames(lighter), preset: lighter.preset } },
       'origin ladder falls behind real time before it is live: a lighter one replaces it',

@@ -1,0 +1,35 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { WhipOrigin } from './whip-origin.js';
+import type { LadderPaceState } from './whip-session.js';
+
+export const ORIGIN_SESSIONS_METRIC = 'live_upload_origin_sessions';
+export const ORIGIN_LADDER_SHEDS_METRIC = 'live_upload_origin_ladder_sheds_total';
+
+const PACES: readonly LadderPaceState[] = ['starting', 'keeping-up', 'behind'];
+
+/**
+ * The origin as an operator of a fleet sees it: `live_upload_origin_sessions{ladder}`, the WHIP
+ * sessions this process terminates now by how their ladder keeps pace (`behind`: its ffmpeg is
+ * below real time, viewers fall further behind the publisher: this replica is short of CPU),
+ * and `live_upload_origin_ladder_sheds_total`, ladders replaced by a lighter one before going
+ * live for the same reason. One registration per registry.
+ */
+export function recordOriginMetrics(origin: WhipOrigin, registry: Registry): void {
+  if (!registry.getSingleMetric(ORIGIN_SESSIONS_METRIC)) {
+    new Gauge({
+      name: ORIGIN_SESSIONS_METRIC,
+      help: 'WHIP sessions this process terminates, by their live ladder pace: starting, keeping_up, behind (ffmpeg below real time)',
+      labelNames: ['ladder'],
+      registers: [registry],
+      collect() {
+        const counts = new Map<LadderPaceState, number>(PACES.map((pace) => [pace, 0]));
+        for (const session of origin.localSessions.values()) counts.set(session.ladder.pace, (counts.get(session.ladder.pace) ?? 0) + 1);
+        for (const [pace, count] of counts) this.set({ ladder: pace.replace('-', '_') }, count);
+      },
+    });
+  }
+  const sheds =
+    (registry.getSingleMetric(ORIGIN_LADDER_SHEDS_METRIC) as Counter | undefined) ??
+    new Counter({ name: ORIGIN_LADDER_SHEDS_METRIC, help: 'Live ladders replaced by a lighter one (a rung fewer, or a faster preset) because their ffmpeg fell behind real time before going live', registers: [registry] });
+  origin.onLadderShed(() => sheds.inc());
+}
