@@ -447,7 +447,7 @@ export class WhipSession {
   private async goLive(generation: number): Promise<void> {
     if (this.playable || this.ending || generation !== this.ladderGeneration) return;
     // Its first segments are out, but an ffmpeg below real time would make viewers wait on it: a lighter ladder
-    // instead. Not judged yet (a moment more of media): the session's tick tries again.
+    // instead. Not judged yet (a moment more of media): ffmpeg's next report, or the session's tick, tries again.
     if (!this.pace) return;
     const verdict = this.pace.verdict();
     const judged = verdict.state === 'behind' || (verdict.state === 'keeping-up' && verdict.speed !== undefined);
