@@ -33,12 +33,15 @@ describe('LadderPace', () => {
     assert.ok(verdict.state === 'keeping-up' && verdict.excessS < 0.6 && Math.abs(verdict.speed! - 1) < 0.05, JSON.stringify(verdict));
   });
 
-  it('is behind below real time, by its speed once 0.9 s of media was sent since its first report', () => {
+  it('is behind below real time, by its speed once 0.9 s of media was sent since its first report and the lag grew by 1 s', () => {
     const early = new LadderPace();
     drive(early, { seconds: 1, speed: 0.5, delayS: 0.2 });
     const unjudged = early.verdict();
     assert.ok(unjudged.state === 'keeping-up' && unjudged.speed === undefined, `not judged yet, 0.5 s since the first report: ${JSON.stringify(unjudged)}`);
     drive(early, { seconds: 1, speed: 0.5, delayS: 0.2, fromS: 1 });
+    const slowButYoung = early.verdict();
+    assert.ok(slowButYoung.state === 'keeping-up' && slowButYoung.speed! < 0.7 && slowButYoung.excessS < 1, `slow, but only ${JSON.stringify(slowButYoung)}`);
+    drive(early, { seconds: 1.5, speed: 0.5, delayS: 0.2, fromS: 2 });
     const verdict = early.verdict();
     assert.equal(verdict.state, 'behind', JSON.stringify(verdict));
     assert.ok(verdict.state === 'behind' && Math.abs(verdict.speed! - 0.5) < 0.1, JSON.stringify(verdict));
@@ -52,6 +55,19 @@ describe('LadderPace', () => {
     const verdict = pace.verdict();
     assert.equal(verdict.state, 'behind', JSON.stringify(verdict));
     assert.ok(verdict.state === 'behind' && verdict.excessS > 4 && verdict.speed! > 0.9, JSON.stringify(verdict));
+  });
+
+  it('is not behind for a burst of media that arrived just before a report (network jitter): the lag it adds is gone by the next one', () => {
+    const pace = new LadderPace();
+    drive(pace, { seconds: 1.5, speed: 1 });
+    // 0.5 s of frames held up on the way arrive at once, just before ffmpeg reports what it encoded so far.
+    for (let frame = 45; frame < 60; frame += 1) pace.forwarded(frame * TICKS_PER_FRAME);
+    pace.encoded(45, 30);
+    const burst = pace.verdict();
+    assert.ok(burst.state === 'keeping-up' && burst.speed! < 0.7, `slow for a moment: ${JSON.stringify(burst)}`);
+    pace.encoded(60, 30);
+    const next = pace.verdict();
+    assert.ok(next.state === 'keeping-up' && next.speed! > 0.9 && next.excessS < 0.1, `and not at the next report: ${JSON.stringify(next)}`);
   });
 
   it('counts the RTP clock across its wrap, and not a late or repeated packet', () => {

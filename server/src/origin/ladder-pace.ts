@@ -17,9 +17,15 @@ export interface LadderPaceOptions {
    */
   readonly minSpeed: number;
   readonly minSpanS: number;
+  /**
+   * ...and only once that slowness has cost this much lag (half a segment): a burst of media
+   * that arrived just before a report (network jitter, a retransmission) lowers the speed of a
+   * short span for a moment without the ladder being slow, and a shed is for the broadcast.
+   */
+  readonly minExcessS: number;
 }
 
-export const DEFAULT_LADDER_PACE_OPTIONS: LadderPaceOptions = { behindS: 4, minSpeed: 0.7, minSpanS: 0.9 };
+export const DEFAULT_LADDER_PACE_OPTIONS: LadderPaceOptions = { behindS: 4, minSpeed: 0.7, minSpanS: 0.9, minExcessS: 1 };
 
 export type LadderPaceVerdict =
   /** Nothing encoded yet: no lag to judge (the ladder waits for its first keyframe). */
@@ -81,7 +87,8 @@ export class LadderPace {
     if (this.encodedS === undefined) return { state: 'starting' };
     const lagS = this.forwardedS() - this.encodedS;
     const excessS = lagS - this.leastLagS;
-    const behind = excessS > this.options.behindS || (this.speed !== undefined && this.speed < this.options.minSpeed);
+    const slow = this.speed !== undefined && this.speed < this.options.minSpeed && excessS >= this.options.minExcessS;
+    const behind = excessS > this.options.behindS || slow;
     return { state: behind ? 'behind' : 'keeping-up', lagS, excessS, speed: this.speed };
   }
 
