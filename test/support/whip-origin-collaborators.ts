@@ -13,6 +13,7 @@ export class DirectoryHlsSink implements LiveHlsSink {
   /** What each `discard` removed (a ladder restarted before it was playable). */
   readonly discarded: string[][] = [];
   closed = false;
+  isLive = false;
 
   constructor(readonly directory: string) {}
 
@@ -23,11 +24,16 @@ export class DirectoryHlsSink implements LiveHlsSink {
     this.handed.push(relativePath);
   }
 
-  /** Removes the copies handed so far (a ladder restarted before it was playable). */
+  /** Removes the copies handed so far (a ladder replaced before the session went live); refused after `live()`, as the media store's mirror refuses it. */
   async discard(): Promise<void> {
+    if (this.isLive) throw new Error('the ladder is live: it is not discarded');
     const removed = this.handed.splice(0);
     for (const relativePath of removed) await rm(join(this.directory, relativePath), { force: true });
     this.discarded.push(removed);
+  }
+
+  live(): void {
+    this.isLive = true;
   }
 
   async close(): Promise<void> {

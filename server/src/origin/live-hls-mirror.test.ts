@@ -99,7 +99,7 @@ function mirrorContract(name: string, openStore: () => Promise<ObjectStore>) {
       mirror.dispose();
     });
 
-    it('discards a ladder restarted before it was playable: what it stored is removed and not in the archive; refused once playable', async () => {
+    it('discards a ladder replaced before the session went live, its master playlist too: what it stored is removed and not in the archive; refused once live', async () => {
       const prefix = originKeyPrefix('acme/studio', ulid());
       const mirror = new LiveHlsMirror(store, prefix);
       const [init] = await initsOf(ladder, '360p');
@@ -107,13 +107,18 @@ function mirrorContract(name: string, openStore: () => Promise<ObjectStore>) {
       await mirror.fileWritten(`180p/${init}`, join(ladder, '360p', init!));
       await mirror.fileWritten('180p/seg-0.m4s', join(ladder, '360p', 'seg-0.m4s'));
       await mirror.fileWritten('180p/index.m3u8', join(ladder, '360p', 'index.m3u8'));
+      // Playable (its master stored), but the session did not go live with it (its ffmpeg fell behind).
+      await mirror.fileWritten('master.m3u8', join(ladder, 'master.m3u8'));
       assert.ok(await store.head(`${prefix}180p/seg-0.m4s`));
       await mirror.discard();
-      for (const key of [`180p/${init}`, '180p/seg-0.m4s', '180p/index.m3u8']) assert.equal(await store.head(`${prefix}${key}`), undefined, `${key} removed`);
+      for (const key of [`180p/${init}`, '180p/seg-0.m4s', '180p/index.m3u8', 'master.m3u8']) assert.equal(await store.head(`${prefix}${key}`), undefined, `${key} removed`);
+      assert.equal(mirror.masterPlaylist, undefined);
 
       const names = await feedLiveLadder(ladder, mirror, WINDOW, scratch);
       assert.ok(names.get('360p')!.length > 0);
-      await assert.rejects(mirror.discard(), /playable or closed/);
+      mirror.live();
+      await assert.rejects(mirror.discard(), /live or closed/);
+      assert.ok(await store.head(`${prefix}360p/seg-0.m4s`), 'what the live ladder stored stays');
       await mirror.close();
       assert.equal(await store.head(`${prefix}180p/${ORIGIN_ARCHIVE_PLAYLIST}`), undefined, 'no archive for the discarded rung');
       assert.ok(await store.head(`${prefix}360p/${ORIGIN_ARCHIVE_PLAYLIST}`));

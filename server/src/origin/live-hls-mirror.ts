@@ -57,8 +57,9 @@ export class LiveHlsMirror implements LiveHlsSink {
   private readonly pendingDeletes = new Set<NodeJS.Timeout>();
   private master: string | undefined;
   private closed = false;
-  /** The keys stored before the master playlist was (what `discard` removes); not kept after it. */
-  private readonly storedBeforePlayable = new Set<string>();
+  /** The keys stored before the session went live (what `discard` removes); not kept after `live()`. */
+  private readonly storedBeforeLive = new Set<string>();
+  private isLive = false;
 
   constructor(
     private readonly store: ObjectStore,
@@ -74,7 +75,7 @@ export class LiveHlsMirror implements LiveHlsSink {
     const key = `${this.prefix}${relativePath}`;
     assertObjectKey(key);
     const contentType = originContentType(relativePath)!;
-    if (this.master === undefined) this.storedBeforePlayable.add(key);
+    if (!this.isLive) this.storedBeforeLive.add(key);
     if (!relativePath.endsWith('.m3u8')) {
       await this.store.putFile(key, absolutePath, { contentType });
       return;
@@ -83,7 +84,6 @@ export class LiveHlsMirror implements LiveHlsSink {
     await this.store.put(key, text, { contentType });
     if (relativePath === 'master.m3u8') {
       this.master = text;
-      this.storedBeforePlayable.clear();
       return;
     }
     const rung = relativePath.slice(0, relativePath.indexOf('/'));
@@ -91,13 +91,19 @@ export class LiveHlsMirror implements LiveHlsSink {
     if (left.length > 0 && this.options.keepForReplay === false) this.deleteLater(left.map((name) => `${this.prefix}${rung}/${name}`));
   }
 
-  /** Removes what a ladder restarted before it was playable had stored, and forgets its rungs. */
+  /** Removes what a ladder replaced before the session went live had stored (its master playlist too), and forgets its rungs. */
   async discard(): Promise<void> {
-    if (this.master !== undefined || this.closed) throw new Error(`the ladder of ${this.prefix} is playable or closed: it is not discarded`);
-    const keys = [...this.storedBeforePlayable];
-    this.storedBeforePlayable.clear();
+    if (this.isLive || this.closed) throw new Error(`the ladder of ${this.prefix} is live or closed: it is not discarded`);
+    const keys = [...this.storedBeforeLive];
+    this.storedBeforeLive.clear();
     this.rungs.clear();
+    this.master = undefined;
     await Promise.all(keys.map((key) => this.store.delete(key)));
+  }
+
+  live(): void {
+    this.isLive = true;
+    this.storedBeforeLive.clear();
   }
 
   /**

@@ -15,6 +15,7 @@ class RecordingSink implements LiveHlsSink {
   async discard(): Promise<void> {
     this.handed.length = 0;
   }
+  live(): void {}
   async close(): Promise<void> {}
 }
 
@@ -117,6 +118,7 @@ describe('LiveHlsWatcher', () => {
         throw new Error('store gone');
       },
       discard: async () => {},
+      live: () => {},
       close: async () => {},
     }, { pollMs: 5 });
     await assert.rejects(watcher.stop(), /store gone/);

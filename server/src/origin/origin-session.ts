@@ -77,11 +77,17 @@ export interface OriginSignals {
 export interface LiveHlsSink {
   fileWritten(relativePath: string, absolutePath: string): Promise<void>;
   /**
-   * The ladder restarts before it was playable (the publisher's picture grew: its rungs are
-   * planned again): nothing handed so far is part of the broadcast. Forgets it, and removes what
-   * was stored. Never called once the master playlist was handed.
+   * The ladder is replaced before the session went live with it (the publisher's picture grew:
+   * its rungs are planned again; or its ffmpeg fell behind real time: a lighter one follows),
+   * whether or not its master playlist was handed: nothing handed so far is part of the
+   * broadcast. Forgets it, and removes what was stored. Never called after `live()`.
    */
   discard(): Promise<void>;
+  /**
+   * The session went live with the ladder handed so far: viewers learn its master playlist from
+   * now on, so nothing of it is discarded any more.
+   */
+  live(): void;
   /** The session ended: the last playlists are final (`EXT-X-ENDLIST`). */
   close(): Promise<void>;
 }
