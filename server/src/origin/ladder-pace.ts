@@ -3,40 +3,45 @@ const VIDEO_CLOCK_HZ = 90_000;
 
 export interface LadderPaceOptions {
   /**
-   * Lag beyond the least the ladder has shown that makes it behind: two 2 s segments. A ladder
-   * that keeps up holds its lag (the wait for its first keyframe, the decoder's and muxer's few
-   * frames); one below real time gains its shortfall every second (at 0.7x, 0.3 s a second).
+   * Lag beyond the least the ladder has shown that makes it behind whatever its speed: two 2 s
+   * segments. A ladder that keeps up holds its lag (the wait for its first keyframe, the
+   * decoder's and muxer's few frames); one below real time gains its shortfall every second.
    */
   readonly behindS: number;
   /**
-   * Below this speed (media encoded per media sent, since ffmpeg's first report) a ladder is
-   * behind once `minSpanS` of media was sent since that report: what tells one that cannot keep
-   * up when its first segments are out (the session waits for it before going live), long before
-   * its lag has grown by `behindS`. ffmpeg first reports after its 1 s probe, and its first 2 s
-   * segment is out about 1 s of media later: 0.9 s judges a ladder that keeps up by then.
+   * Its speed (media encoded per media sent since ffmpeg's first report) is judged once this much
+   * media was sent since that report. ffmpeg first reports after its 1 s probe, and its first 2 s
+   * segment is out about 1 s of media later: 0.9 s judges a ladder by then.
    */
-  readonly minSpeed: number;
   readonly minSpanS: number;
+  /** At this speed or above a ladder keeps up (a little below 1: the measure's own noise). */
+  readonly realTimeSpeed: number;
   /**
-   * ...and only once that slowness has cost this much lag (half a segment): a burst of media
-   * that arrived just before a report (network jitter, a retransmission) lowers the speed of a
-   * short span for a moment without the ladder being slow, and a shed is for the broadcast.
+   * A ladder below `realTimeSpeed` is `slow` until that has cost this much lag (half a segment),
+   * then `behind`: a burst of media that arrived just before a report (network jitter, a
+   * retransmission) makes a short span look slow for a moment, and a shed lasts the broadcast.
    */
-  readonly minExcessS: number;
+  readonly behindAfterS: number;
 }
 
-export const DEFAULT_LADDER_PACE_OPTIONS: LadderPaceOptions = { behindS: 4, minSpeed: 0.7, minSpanS: 0.9, minExcessS: 1 };
+export const DEFAULT_LADDER_PACE_OPTIONS: LadderPaceOptions = { behindS: 4, minSpanS: 0.9, realTimeSpeed: 0.95, behindAfterS: 1 };
+
+/**
+ * `starting`: nothing encoded yet (the ladder waits for its first keyframe); `judging`: frames,
+ * but not yet `minSpanS` of media since the first report; `keeping-up`; `slow`: below real time,
+ * by less than `behindAfterS` so far; `behind`.
+ */
+export type LadderPaceState = 'starting' | 'judging' | 'keeping-up' | 'slow' | 'behind';
 
 export type LadderPaceVerdict =
-  /** Nothing encoded yet: no lag to judge (the ladder waits for its first keyframe). */
   | { readonly state: 'starting' }
   | {
-      readonly state: 'keeping-up' | 'behind';
+      readonly state: Exclude<LadderPaceState, 'starting'>;
       /** Media sent minus media encoded, seconds. */
       readonly lagS: number;
       /** The lag beyond the least it has been. */
       readonly excessS: number;
-      /** Media encoded per media sent since the first frame; undefined until `minSpanS` of media was sent since. */
+      /** Media encoded per media sent since ffmpeg's first report; undefined while `judging`. */
       readonly speed: number | undefined;
     };
 
@@ -87,9 +92,14 @@ export class LadderPace {
     if (this.encodedS === undefined) return { state: 'starting' };
     const lagS = this.forwardedS() - this.encodedS;
     const excessS = lagS - this.leastLagS;
-    const slow = this.speed !== undefined && this.speed < this.options.minSpeed && excessS >= this.options.minExcessS;
-    const behind = excessS > this.options.behindS || slow;
-    return { state: behind ? 'behind' : 'keeping-up', lagS, excessS, speed: this.speed };
+    return { state: this.state(excessS), lagS, excessS, speed: this.speed };
+  }
+
+  private state(excessS: number): Exclude<LadderPaceState, 'starting'> {
+    if (excessS > this.options.behindS) return 'behind';
+    if (this.speed === undefined) return 'judging';
+    if (this.speed >= this.options.realTimeSpeed) return 'keeping-up';
+    return excessS >= this.options.behindAfterS ? 'behind' : 'slow';
   }
 
   private forwardedS(): number {

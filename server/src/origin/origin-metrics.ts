@@ -1,16 +1,17 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WhipOrigin } from './whip-origin.js';
-import type { LadderPaceState } from './whip-session.js';
+import type { LadderPaceState } from './ladder-pace.js';
 
 export const ORIGIN_SESSIONS_METRIC = 'live_upload_origin_sessions';
 export const ORIGIN_LADDER_SHEDS_METRIC = 'live_upload_origin_ladder_sheds_total';
 
-const PACES: readonly LadderPaceState[] = ['starting', 'keeping-up', 'behind'];
+const PACES: readonly LadderPaceState[] = ['starting', 'judging', 'keeping-up', 'slow', 'behind'];
 
 /**
  * The origin as an operator of a fleet sees it: `live_upload_origin_sessions{ladder}`, the WHIP
- * sessions this process terminates now by how their ladder keeps pace (`behind`: its ffmpeg is
- * below real time, viewers fall further behind the publisher: this replica is short of CPU),
+ * sessions this process terminates now by how their ladder keeps pace (`LadderPaceState`; `slow`
+ * and `behind`: its ffmpeg is below real time, viewers fall further behind the publisher: this
+ * replica is short of CPU),
  * and `live_upload_origin_ladder_sheds_total`, ladders replaced by a lighter one before going
  * live for the same reason. One registration per registry.
  */
@@ -18,7 +19,7 @@ export function recordOriginMetrics(origin: WhipOrigin, registry: Registry): voi
   if (!registry.getSingleMetric(ORIGIN_SESSIONS_METRIC)) {
     new Gauge({
       name: ORIGIN_SESSIONS_METRIC,
-      help: 'WHIP sessions this process terminates, by their live ladder pace: starting, keeping_up, behind (ffmpeg below real time)',
+      help: 'WHIP sessions this process terminates, by their live ladder pace: starting, judging, keeping_up, slow, behind (slow and behind: ffmpeg below real time)',
       labelNames: ['ladder'],
       registers: [registry],
       collect() {

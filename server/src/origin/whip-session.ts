@@ -6,7 +6,7 @@ import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI, type MediaSt
 import type { Logger } from '../observability/index.js';
 import type { LadderPlan } from '../vod/index.js';
 import { readFfmpegProgress } from '../media/index.js';
-import { LadderPace } from './ladder-pace.js';
+import { LadderPace, type LadderPaceState } from './ladder-pace.js';
 import { ladderSourceSize, lighterLadder, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
 import type { InspectedOffer } from './whip-offer.js';
 import { LiveHlsWatcher } from './live-hls-watcher.js';
@@ -42,9 +42,6 @@ export interface WhipSessionDeps {
   /** Called each time a ladder that fell behind real time is replaced by a lighter one (for metrics). */
   readonly onLadderShed?: () => void;
 }
-
-/** How a session's running ladder keeps pace, as last judged (`LadderPace`): `starting` before its first frame. */
-export type LadderPaceState = 'starting' | 'keeping-up' | 'behind';
 
 /** The offer could not be answered (werift refused it): a 422 for the publisher. */
 export class UnanswerableOfferError extends Error {
@@ -89,12 +86,14 @@ const MAX_LADDER_RESTARTS = 3;
  */
 const MAX_LADDER_SHEDS = 4;
 /**
- * How long a playable ladder may wait for its pace to be judged (`LadderPaceOptions.minSpanS`
- * of media since ffmpeg's first report) before it goes live anyway. A ladder that keeps up is
- * judged by the time its first segments are out (measured: at once, offer to live 2.8 s); one
- * that does not is judged later (its segments come late too), and waits a report or two.
+ * How long a playable ladder whose pace is not known to keep up (`judging`, or `slow`: below
+ * real time, not yet by much) may wait before it goes live anyway. A ladder that keeps up is
+ * judged so by the time its first segments are out (measured: at once, offer to live 2.8 s) and
+ * does not wait; one at 0.75x has lost the 1 s that makes it `behind` about 4 s after ffmpeg's
+ * first report, and is replaced before viewers get it. A slower loss than that goes live, and
+ * shows as `slow`, then `behind`, in `/metrics`.
  */
-const PACE_WAIT_MS = 3000;
+const PACE_WAIT_MS = 4000;
 
 type VideoCodec = 'h264' | 'vp8';
 
@@ -447,13 +446,13 @@ export class WhipSession {
   private async goLive(generation: number): Promise<void> {
     if (this.playable || this.ending || generation !== this.ladderGeneration) return;
     // Its first segments are out, but an ffmpeg below real time would make viewers wait on it: a lighter ladder
-    // instead. Not judged yet (a moment more of media): ffmpeg's next report, or the session's tick, tries again.
+    // instead. Not known to keep up yet: ffmpeg's next report, or the session's tick, tries again.
     if (!this.pace) return;
-    const verdict = this.pace.verdict();
-    const judged = verdict.state === 'behind' || (verdict.state === 'keeping-up' && verdict.speed !== undefined);
-    if (!judged && this.now() - (this.playableAtMs ?? 0) < PACE_WAIT_MS) return;
+    const state = this.pace.verdict().state;
+    if (state !== 'keeping-up' && state !== 'behind' && this.now() - (this.playableAtMs ?? 0) < PACE_WAIT_MS) return;
     if (this.judgePace()) return;
     this.playable = true;
+    this.deps.sink.live();
     this.liveAfterMs = this.now() - this.startedAtMs;
     const media = {
       video: this.size && this.videoCodec ? { codec: this.videoCodec, width: this.size.width, height: this.size.height } : null,
