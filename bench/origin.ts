@@ -36,12 +36,13 @@
  * [--publisher-seconds=16] [--viewers=25,50,100,200,400] [--viewer-seconds=8]
  * [--viewer-p95-ms=1000] [--rungs=1080,720,480,360] [--preset=veryfast] [--skip=latency,publishers,viewers]`
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../server/src/config.js';
 import { createLogger } from '../server/src/observability/index.js';
+import { ORIGIN_LADDER_SHEDS_METRIC, OriginSessions } from '../server/src/origin/index.js';
 import { DEFAULT_LIVE_LADDER_OPTIONS, planLiveLadder } from '../server/src/origin/live-ladder.js';
 import { STAGING_DIR_NAME } from '../server/src/publishing/index.js';
 import { startServer, type RunningServer } from '../server/src/start-server.js';
@@ -109,6 +110,8 @@ export interface PublisherLevel {
    * one real-time publisher costs the origin, whether or not this shared machine let it keep up.
    */
   readonly originCpuPerMediaS: number;
+  /** Ladders the origin replaced by a lighter one during the level (fell behind before going live: `live_upload_origin_ladder_sheds_total`). */
+  readonly ladderSheds: number;
   readonly held: boolean;
   readonly why: string | undefined;
 }
@@ -183,7 +186,7 @@ async function startOriginServer(rungs: readonly number[], preset: string): Prom
     WHIP_OFFERS_PER_MINUTE: '10000',
   });
   // No `origin` option: the production collaborators (the mirror into the media store, served at /origin).
-  const running = await startServer(config, { logger: createLogger({ level: 'silent' }) });
+  const running = await startServer(config, { logger: createLogger({ level: process.env['BENCH_LOG'] === '1' ? 'info' : 'silent' }) });
   const admin = (path: string, method: string, body: unknown) =>
     fetch(`${running.url}${path}`, { method, headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   return {
@@ -218,7 +221,11 @@ interface LivePublisher {
   end(): Promise<void>;
 }
 
-/** Publishes clocked 720p30 to `channel` and waits until `rung`'s playlist is served by the origin. */
+/**
+ * Publishes clocked 720p30 to `channel` and waits until the session is live (its record on the
+ * bus: a ladder the origin replaces before going live, for falling behind, has its playlists
+ * served for a moment before) and `rung`'s playlist is served by the origin.
+ */
 async function goLive(server: OriginServer, channel: string, rung: string, timeoutMs = 60_000): Promise<LivePublisher> {
   const startedAt = Date.now();
   const publication = await publishWithLibwebrtc(`${server.url}/api/v1/channels/${channel}/whip`, await server.grant(channel), { width: WIDTH, height: HEIGHT, fps: FPS, audio: false, clock: true });
@@ -233,16 +240,28 @@ async function goLive(server: OriginServer, channel: string, rung: string, timeo
     await fetch(`${server.url}${publication.location}`, { method: 'DELETE' }).catch(() => undefined);
     publication.close();
   };
-  while (!(await read(`${rung}/index.m3u8`))) {
+  const sessions = await OriginSessions.open(server.running.bus);
+  while ((await sessions.findById(sessionId))?.state !== 'live' || !(await read(`${rung}/index.m3u8`))) {
     if (Date.now() - startedAt > timeoutMs) {
       await end();
       throw new Error(`${channel} not live within ${timeoutMs} ms (publisher ${publication.connectionState()}, ${publication.frames()} frames)`);
     }
     await sleep(100);
   }
-  const local = join(server.workRoot, sessionId, 'hls');
-  const readLocal: LadderReader = async (relativePath) => readFile(join(local, relativePath)).catch(() => undefined);
+  // ffmpeg writes the ladder into `hls-{generation}` of the session's work directory: a new one each time the ladder is planned again (a grown picture, a shed): read the newest.
+  const sessionDir = join(server.workRoot, sessionId);
+  const readLocal: LadderReader = async (relativePath) => {
+    const generations = (await readdir(sessionDir).catch(() => [] as string[])).flatMap((name) => (/^hls-\d+$/.test(name) ? [Number(name.slice(4))] : []));
+    if (generations.length === 0) return undefined;
+    return readFile(join(sessionDir, `hls-${Math.max(...generations)}`, relativePath)).catch(() => undefined);
+  };
   return { publication, read, readLocal, offerToLiveMs: Date.now() - startedAt, end };
+}
+
+/** Ladders the origin has replaced by lighter ones so far (its `/metrics` counter). */
+async function ladderSheds(server: OriginServer): Promise<number> {
+  const metric = server.running.metrics.registry.getSingleMetric(ORIGIN_LADDER_SHEDS_METRIC);
+  return (await metric?.get())?.values[0]?.value ?? 0;
 }
 
 function latencyFigures(samples: readonly ClockedSegment[], written?: ReadonlyMap<string, number>): LatencyFigures {
@@ -335,7 +354,7 @@ export async function runOriginBench(options: OriginBenchOptions = {}): Promise<
         log(`    per segment (s, last frame -> available): ours ${perSegment(oursSamples)}; baseline ${perSegment(baselineSamples)}`);
         log(
           `  round ${round}: ours last frame -> available p50 ${fmtInt(ours.lastP50)} / p95 ${fmtInt(ours.lastP95)} ms, first frame p50 ${fmtInt(ours.firstP50)} ms ` +
-            `(${ours.segments} segments, ${ours.unreadable} unreadable; written by ffmpeg p50 ${fmtInt(ours.writtenP50 ?? Number.NaN)} ms; offer -> first playlist ${fmtInt(live.offerToLiveMs)} ms); ` +
+            `(${ours.segments} segments, ${ours.unreadable} unreadable; written by ffmpeg p50 ${fmtInt(ours.writtenP50 ?? Number.NaN)} ms; offer -> live ${fmtInt(live.offerToLiveMs)} ms); ` +
             `baseline p50 ${fmtInt(baseline.lastP50)} / p95 ${fmtInt(baseline.lastP95)} ms, first ${fmtInt(baseline.firstP50)} ms (${baseline.segments} segments, ${baselineDropped} frames dropped); ` +
             `ratio ${fmt(entry.ratio, 2)}`,
         );
@@ -350,6 +369,7 @@ export async function runOriginBench(options: OriginBenchOptions = {}): Promise<
       log(`publishers: levels ${(options.publishers ?? [1, 2, 3]).join(', ')} of concurrent ${WIDTH}x${HEIGHT}@${FPS} publishers, ${window} s each`);
       for (const n of options.publishers ?? [1, 2, 3]) {
         while (channels.length < n) channels.push(await server.createChannel(`publisher-${channels.length + 1}`));
+        const shedsBefore = await ladderSheds(server);
         const lives = await Promise.allSettled(channels.slice(0, n).map((channel) => goLive(server, channel, lowest)));
         const live = lives.flatMap((settled) => (settled.status === 'fulfilled' ? [settled.value] : []));
         const failure = lives.find((settled) => settled.status === 'rejected');
@@ -392,13 +412,14 @@ export async function runOriginBench(options: OriginBenchOptions = {}): Promise<
           originCores: (own.user + own.system) / 1e6 / elapsedS + ffmpegCores,
           ffmpegCores,
           publisherCores: cpuBetween(cpuBefore, cpuAfter, isPublisher) / elapsedS,
+          ladderSheds: (await ladderSheds(server)) - shedsBefore,
           held: why === undefined,
           why,
         };
         result.publisherLevels.push(level);
         log(
           `  ${n} publisher(s): ${live.length} live, ${level.segments}/${level.expectedSegments} segments, last frame -> available p50 ${fmtInt(level.lastP50)} / p95 ${fmtInt(level.lastP95)} ms, ` +
-            `drift ${fmtInt(level.driftMs)} ms; origin ${fmt(level.originCores, 2)} cores (ffmpeg ${fmt(ffmpegCores, 2)}), ${fmt(level.originCpuPerMediaS, 2)} CPU s per media s; publishers ${fmt(level.publisherCores, 2)} cores: ` +
+            `drift ${fmtInt(level.driftMs)} ms; origin ${fmt(level.originCores, 2)} cores (ffmpeg ${fmt(ffmpegCores, 2)}), ${fmt(level.originCpuPerMediaS, 2)} CPU s per media s; publishers ${fmt(level.publisherCores, 2)} cores; ladders shed ${level.ladderSheds}: ` +
             (level.held ? 'held' : `NOT held (${why})`),
         );
         await sleep(2000);
