@@ -80,8 +80,8 @@ const STDERR_TAIL_BYTES = 4096;
  */
 const MAX_LADDER_RESTARTS = 3;
 /**
- * How many times a ladder that falls behind real time before it is playable is replaced by a
- * lighter one (`lighterLadder`: a rung fewer, or the fastest preset): a 1080p source's four
+ * How many times a ladder that falls behind real time before the session goes live with it is
+ * replaced by a lighter one (`lighterLadder`: a rung fewer, or the fastest preset): a 1080p source's four
  * rungs down to one at x264's fastest preset.
  */
 const MAX_LADDER_SHEDS = 4;
@@ -111,8 +111,9 @@ interface ReceivedTrack {
  * by werift, reordered by ffmpeg) is forwarded there with the publisher's sender reports, and
  * keyframes are requested (PLI) until the ladder is playable, then when ffmpeg reports damage
  * and as a slow refresh (`KeyframeRequestSchedule`: why, and why not on new viewers). A `LiveHlsWatcher` hands the
- * files to the sink; once the master playlist is stored the session is `live` on the bus and
- * `OriginSignals.online` is called. It ends once, for one reason (DELETE, media timeout, peer
+ * files to the sink; once the master playlist is stored and ffmpeg is known to keep up with its
+ * input (`LadderPace`; a ladder below real time is replaced by a lighter one first) the session
+ * is `live` on the bus and `OriginSignals.online` is called. It ends once, for one reason (DELETE, media timeout, peer
  * gone, limit, ffmpeg failing): media stops, ffmpeg finishes the playlists, the sink closes,
  * the record is ended by compare-and-set, and whoever ended it signals `offline` (when it had
  * been online).
@@ -207,7 +208,7 @@ export class WhipSession {
     return this.ending !== undefined;
   }
 
-  /** The running ladder's pace as last judged (every half second), and how many times a lighter ladder replaced one. */
+  /** The running ladder's pace as last judged (every half second, and before going live), and how many times a lighter ladder replaced one. */
   get ladder(): { readonly pace: LadderPaceState; readonly sheds: number } {
     return { pace: this.paceState, sheds: this.ladderSheds };
   }
@@ -513,9 +514,10 @@ export class WhipSession {
 
   /**
    * A ladder whose ffmpeg falls behind the media it is sent (a CPU it cannot keep up on: other
-   * sessions, other work) drops what it cannot read and never catches up. Before it is playable
-   * it is replaced by a lighter one (`lighterLadder`), as a grown picture's is; once viewers
-   * watch it, its playlists stay (a restart would break their players), and it is logged once.
+   * sessions, other work) drops what it cannot read and never catches up. Before the session goes
+   * live with it, it is replaced by a lighter one (`lighterLadder`), as a grown picture's is; once
+   * viewers watch it, its playlists stay (a restart would break their players), and it is logged
+   * once. True when it was replaced.
    */
   private judgePace(): boolean {
     const pace = this.pace;
