@@ -24,7 +24,7 @@ export function recordOriginMetrics(origin: WhipOrigin, registry: Registry): voi
       registers: [registry],
       collect() {
         const counts = new Map<LadderPaceState, number>(PACES.map((pace) => [pace, 0]));
-        for (const session of origin.localSessions.values()) counts.set(session.ladder.pace, (counts.get(session.ladder.pace) ?? 0) + 1);
+        for (const session of origin.localSessions.values()) counts.set(session.ladderPace, (counts.get(session.ladderPace) ?? 0) + 1);
         for (const [pace, count] of counts) this.set({ ladder: pace.replace('-', '_') }, count);
       },
     });

@@ -208,9 +208,9 @@ export class WhipSession {
     return this.ending !== undefined;
   }
 
-  /** The running ladder's pace as last judged (every half second, and before going live), and how many times a lighter ladder replaced one. */
-  get ladder(): { readonly pace: LadderPaceState; readonly sheds: number } {
-    return { pace: this.paceState, sheds: this.ladderSheds };
+  /** The running ladder's pace as last judged (every half second, and before going live): what `/metrics` counts. */
+  get ladderPace(): LadderPaceState {
+    return this.paceState;
   }
 
   /** Answers `offer` for the claimed `record`; the session then runs until it ends. */
