@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../../server/src/storage/storage-config.js';
 
@@ -133,9 +133,12 @@ export async function startS3Server(): Promise<S3ServerHandle> {
   };
 }
 
-/** Spawns s3rver's own command line on port 0 and reads the port from its "listening" line, bounded. */
+/**
+ * Spawns s3rver's own command line (through `s3rver-main.mjs`, which makes its writes finish before
+ * they are answered) on port 0 and reads the port from its "listening" line, bounded.
+ */
 async function launch(directory: string): Promise<{ child: ChildProcess; port: number }> {
-  const cli = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
+  const cli = fileURLToPath(new URL('./s3rver-main.mjs', import.meta.url));
   const child = spawn(process.execPath, ['--openssl-legacy-provider', cli, '--directory', directory, '--address', '127.0.0.1', '--port', '0', '--silent'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
