@@ -42,9 +42,11 @@ describeEachBus('audience beacons and report', (bus) => {
   before(async () => {
     server = await startTestServer({ natsUrl: bus.natsUrl(), env: { BEACON_RATE_LIMIT_PER_MINUTE: String(BEACON_LIMIT), PUBLIC_URL: 'https://live.example' } });
     await server.goLive('Morning');
-    const record = (await (await server.request(`/api/v1/channels/${TEST_CHANNEL}`)).json()) as { canonical_id: string };
-    canonicalId = record.canonical_id;
-    assert.ok(canonicalId);
+    // The webhook's 2xx means accepted, not applied: the pipeline makes the channel LIVE after it.
+    canonicalId = await eventually(async () => {
+      const record = (await (await server.request(`/api/v1/channels/${TEST_CHANNEL}`)).json()) as { status?: string; canonical_id?: string | null };
+      return record.status === 'live' && record.canonical_id;
+    }, 'the channel LIVE with a canonical_id');
   });
   after(async () => {
     await server.close();
