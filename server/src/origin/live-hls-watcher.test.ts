@@ -129,6 +129,47 @@ describe('LiveHlsWatcher', () => {
     assert.deepEqual(playlistUris(playlist([3, 4])), ['init_0.mp4', 'seg-3.m4s', 'seg-4.m4s']);
     assert.deepEqual(playlistUris(master), ['audio/index.m3u8', '360p/index.m3u8']);
   });
+  it('hands a ladder that continues another joined to it, open at the old one\'s end, and keeps the master viewers have', async () => {
+    const oldDir = join(root, 'old-ladder');
+    const newDir = join(root, 'new-ladder');
+    const sink = new RecordingSink();
+    const oldWatcher = new LiveHlsWatcher(oldDir, join(root, 'old-snapshots'), sink);
+    await mkdir(join(oldDir, '360p'), { recursive: true });
+    await writeFile(join(oldDir, '360p', 'init_0.mp4'), 'init');
+    for (const n of [0, 1, 2]) await writeFile(join(oldDir, '360p', `seg-${n}.m4s`), `s${n}`);
+    await writeFile(join(oldDir, '360p', 'index.m3u8'), playlist([0, 1]));
+    await writeFile(join(oldDir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000000\n360p/index.m3u8\n');
+    await oldWatcher.scan();
+    // The old ffmpeg exits (SIGINT): its final playlist ends; another ladder continues it, so viewers do not get that end.
+    await writeFile(join(oldDir, '360p', 'index.m3u8'), playlist([0, 1, 2], true));
+    await oldWatcher.stop({ open: true });
+    const lastOld = sink.handed.at(-1)!;
+    assert.equal(lastOld.path, '360p/index.m3u8');
+    assert.match(lastOld.text, /seg-2\.m4s\n?$/);
+    assert.doesNotMatch(lastOld.text, /ENDLIST/);
+    assert.equal(oldWatcher.handedPlaylists().get('360p/index.m3u8'), lastOld.text);
+
+    let playable = 0;
+    const newWatcher = new LiveHlsWatcher(newDir, join(root, 'new-snapshots'), sink, {
+      onPlayable: () => (playable += 1),
+      continues: { playlists: oldWatcher.handedPlaylists(), windowSegments: 10, startNumber: 10 },
+    });
+    await mkdir(join(newDir, '360p'), { recursive: true });
+    await writeFile(join(newDir, '360p', 'init_r1_360p.mp4'), 'init r1');
+    await writeFile(join(newDir, '360p', 'seg-10.m4s'), 's10');
+    const newPlaylist = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:10', '#EXT-X-MAP:URI="init_r1_360p.mp4"', '#EXTINF:2.000,', 'seg-10.m4s'].join('\n');
+    await writeFile(join(newDir, '360p', 'index.m3u8'), newPlaylist);
+    await writeFile(join(newDir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=999\n360p/index.m3u8\n');
+    const before = sink.handed.length;
+    await newWatcher.scan();
+    assert.deepEqual(sink.handed.slice(before).map((file) => file.path), ['360p/init_r1_360p.mp4', '360p/seg-10.m4s', '360p/index.m3u8'], 'no master: viewers keep theirs');
+    const joined = sink.handed.at(-1)!.text;
+    assert.match(joined, /#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI="init_0\.mp4"\n#EXTINF:2\.000,\nseg-0\.m4s[\s\S]*seg-2\.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init_r1_360p\.mp4"\n#EXTINF:2\.000,\nseg-10\.m4s\n$/);
+    assert.equal(playable, 1, 'playable once every continued rung lists a new segment');
+    await newWatcher.scan();
+    assert.equal(playable, 1);
+    await newWatcher.cancel();
+  });
 });
 
 /** Writes `text` beside `path` as ffmpeg's `temp_file` does; answers the temporary file's path. */

@@ -1,6 +1,17 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { LivePlaylistContinuation } from './live-playlist-join.js';
 import type { LiveHlsSink } from './origin-session.js';
+
+/** A ladder that continues one viewers watch: the old one's rung playlists as handed, and how the new one numbers its segments. */
+export interface LadderContinuation {
+  /** Rung playlist path (`720p/index.m3u8`) -> its text as last handed (`LiveHlsWatcher.handedPlaylists`). */
+  readonly playlists: ReadonlyMap<string, string>;
+  /** The live window's length in segments. */
+  readonly windowSegments: number;
+  /** The new ffmpeg's `-start_number`. */
+  readonly startNumber: number;
+}
 
 /** How many times the last scan (after ffmpeg exited) is tried before its error is the caller's. */
 const FINAL_SCAN_ATTEMPTS = 3;
@@ -19,9 +30,15 @@ const FINAL_SCAN_ATTEMPTS = 3;
 export class LiveHlsWatcher {
   private readonly handed = new Set<string>();
   private readonly playlistContents = new Map<string, string>();
+  /** What was handed for each rung playlist (joined, or without `EXT-X-ENDLIST` after `stop({ open: true })`). */
+  private readonly handedPlaylistTexts = new Map<string, string>();
+  private readonly continuations = new Map<string, LivePlaylistContinuation>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** The last scan of a ladder that another continues: its playlists are handed without `EXT-X-ENDLIST`. */
+  private keepOpen = false;
+  private continuedPlayable = false;
 
   constructor(
     private readonly directory: string,
@@ -30,11 +47,29 @@ export class LiveHlsWatcher {
     private readonly sink: LiveHlsSink,
     private readonly options: {
       readonly pollMs?: number;
-      /** After the master playlist was handed over the first time (the ladder is playable). */
+      /**
+       * After the master playlist was handed over the first time (the ladder is playable); for a
+       * ladder that `continues` another, after every continued rung's playlist first lists a new segment.
+       */
       readonly onPlayable?: () => void;
       readonly onError?: (error: unknown) => void;
+      /**
+       * This ladder continues one viewers are watching (same rungs, a new ffmpeg): each rung
+       * playlist is handed joined to the old one's (`LivePlaylistContinuation`), and the master
+       * playlist viewers have stays (it is not handed again).
+       */
+      readonly continues?: LadderContinuation;
     } = {},
-  ) {}
+  ) {
+    for (const [path, text] of options.continues?.playlists ?? []) {
+      this.continuations.set(path, new LivePlaylistContinuation(text, options.continues!.windowSegments, options.continues!.startNumber));
+    }
+  }
+
+  /** Each rung playlist as last handed to the sink (what a ladder that continues this one starts from). */
+  handedPlaylists(): ReadonlyMap<string, string> {
+    return new Map(this.handedPlaylistTexts);
+  }
 
   start(): void {
     const tick = () => {
@@ -59,9 +94,12 @@ export class LiveHlsWatcher {
    * Stops polling after a last scan: ffmpeg has exited, its final playlists (with
    * `EXT-X-ENDLIST`) and last segments are on disk. No poll follows this one, so a sink that
    * fails now (a store's passing error) is tried again a few times before the error is thrown.
+   * `open`: another ladder continues this one, so its end is not the broadcast's: the final
+   * playlists are handed without `EXT-X-ENDLIST` (players keep reloading them).
    */
-  async stop(): Promise<void> {
+  async stop(options: { readonly open?: boolean } = {}): Promise<void> {
     this.stopped = true;
+    this.keepOpen = options.open ?? false;
     clearTimeout(this.timer);
     await this.running;
     for (let attempt = 1; ; attempt += 1) {
@@ -90,6 +128,14 @@ export class LiveHlsWatcher {
       for (const name of segments) await this.hand(`${rung}/${name}`);
       if (names.includes('index.m3u8') && (await this.handPlaylist(`${rung}/index.m3u8`, rung))) playable.push(rung);
     }
+    if (this.continuations.size > 0) {
+      // Viewers keep the master playlist they have; the new ladder is playable once each continued rung lists its first segment.
+      if (!this.continuedPlayable && [...this.continuations.keys()].every((path) => this.handedPlaylistTexts.has(path))) {
+        this.continuedPlayable = true;
+        this.options.onPlayable?.();
+      }
+      return;
+    }
     if (playable.length > 0 && (await this.handPlaylist('master.m3u8', ''))) {
       const first = !this.handed.has('master.m3u8');
       this.handed.add('master.m3u8');
@@ -111,13 +157,23 @@ export class LiveHlsWatcher {
     const named = playlistUris(text).map((uri) => (rung ? `${rung}/${uri}` : uri));
     const ready = named.every((path) => this.handed.has(path) || (rung === '' && this.playlistContents.has(path)));
     if (!ready) return this.playlistContents.has(relativePath);
+    const handed = this.playlistToHand(relativePath, rung, text);
     const snapshot = join(this.snapshotDirectory, relativePath);
     await mkdir(dirname(snapshot), { recursive: true });
-    await writeFile(`${snapshot}.tmp`, text);
+    await writeFile(`${snapshot}.tmp`, handed);
     await rename(`${snapshot}.tmp`, snapshot);
     await this.sink.fileWritten(relativePath, snapshot);
     this.playlistContents.set(relativePath, text);
+    if (rung) this.handedPlaylistTexts.set(relativePath, handed);
     return true;
+  }
+
+  /** A rung playlist as viewers get it: joined to the ladder this one continues, open when another continues this one. */
+  private playlistToHand(relativePath: string, rung: string, text: string): string {
+    if (!rung) return text;
+    const continuation = this.continuations.get(relativePath);
+    const joined = continuation ? continuation.join(text) : text;
+    return this.keepOpen ? joined.replace(/^#EXT-X-ENDLIST\r?\n?/m, '') : joined;
   }
 }
 
