@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ulid } from 'ulid';
 import { eventually } from '../../../test/support/eventually.js';
-import { FIXTURE_RUNGS, feedLiveLadder, initsOf, writeLiveLadderFixture } from '../../../test/support/origin-ladder-fixture.js';
+import { FIXTURE_RUNGS, feedLiveLadder, initsOf, writeContinuedLadderFixture, writeLiveLadderFixture } from '../../../test/support/origin-ladder-fixture.js';
 import { startS3Server, type S3ServerHandle } from '../../../test/support/s3-server.js';
 import { FilesystemObjectStore, openStorage, type ObjectStore, type Storage } from '../storage/index.js';
 import { LiveHlsMirror, ORIGIN_ARCHIVE_PLAYLIST, parseMediaPlaylist } from './live-hls-mirror.js';
@@ -33,16 +33,18 @@ async function bytes(store: ObjectStore, key: string): Promise<Buffer | undefine
 function mirrorContract(name: string, openStore: () => Promise<ObjectStore>) {
   describe(`LiveHlsMirror on ${name}`, () => {
     let ladder: string;
+    let continued: string;
     let scratch: string;
     let store: ObjectStore;
 
     before(async () => {
-      ladder = await writeLiveLadderFixture(6);
+      [ladder, continued] = await Promise.all([writeLiveLadderFixture(6), writeContinuedLadderFixture({ seconds: 4, reliefSeconds: 4 })]);
       scratch = await mkdtemp(join(tmpdir(), 'origin-mirror-'));
       store = await openStore();
     });
     after(async () => {
       await rm(ladder, { recursive: true, force: true });
+      await rm(continued, { recursive: true, force: true });
       await rm(scratch, { recursive: true, force: true });
     });
 
@@ -124,10 +126,89 @@ function mirrorContract(name: string, openStore: () => Promise<ObjectStore>) {
       assert.ok(await store.head(`${prefix}360p/${ORIGIN_ARCHIVE_PLAYLIST}`));
     });
 
+    it('keeps a relieved ladder whole: the archive lists every segment once with the discontinuity and the new init before the first of the relief encoder, the final live playlist is the last window', async () => {
+      const prefix = originKeyPrefix('acme/studio', ulid());
+      const mirror = new LiveHlsMirror(store, prefix);
+      const names = await feedLiveLadder(continued, mirror, WINDOW, scratch);
+      await mirror.close();
+      for (const rung of FIXTURE_RUNGS) {
+        const segments = names.get(rung)!;
+        const joined = parseMediaPlaylist(await readFile(join(continued, rung, 'index.m3u8'), 'utf8'));
+        const firstInit = joined.header.find((line) => line.startsWith('#EXT-X-MAP:'))!;
+        const reliefMap = `#EXT-X-MAP:URI="init_r1_${rung}.mp4"`;
+        const firstRelief = joined.segments.findIndex(([, lines]) => lines.includes(reliefMap));
+        assert.ok(firstRelief > WINDOW && segments.length - firstRelief >= WINDOW, `${rung}: both encoders wrote more than a window (${firstRelief} then ${segments.length - firstRelief})`);
+        for (const init of await initsOf(continued, rung)) {
+          assert.deepEqual(await bytes(store, `${prefix}${rung}/${init}`), await readFile(join(continued, rung, init)), `${rung}/${init} stored`);
+        }
+
+        const archiveText = (await text(store, `${prefix}${rung}/${ORIGIN_ARCHIVE_PLAYLIST}`))!;
+        const archive = parseMediaPlaylist(archiveText);
+        assert.deepEqual(archive.segments.map(([segment]) => segment), segments, `${rung}: every segment once, in order`);
+        assert.deepEqual(archive.header.filter((line) => line.startsWith('#EXT-X-MAP:')), [firstInit], `${rung}: the header names the first init`);
+        assert.ok(archive.header.includes('#EXT-X-PLAYLIST-TYPE:VOD'));
+        assert.doesNotMatch(archiveText, /#EXT-X-(?:MEDIA|DISCONTINUITY)-SEQUENCE/);
+        for (const [index, [segment, lines]] of archive.segments.entries()) {
+          const tags = lines.filter((line) => line === '#EXT-X-DISCONTINUITY' || line.startsWith('#EXT-X-MAP:'));
+          assert.deepEqual(tags, index === firstRelief ? ['#EXT-X-DISCONTINUITY', reliefMap] : [], `${rung}/${segment}`);
+          assert.equal(lines.indexOf('#EXT-X-DISCONTINUITY'), index === firstRelief ? 0 : -1);
+        }
+        assert.ok(archive.ended);
+
+        const final = parseMediaPlaylist((await text(store, `${prefix}${rung}/index.m3u8`))!);
+        assert.equal(final.ended, true);
+        assert.deepEqual(final.segments.map(([segment]) => segment), segments.slice(-WINDOW), `${rung}: the last window`);
+        assert.ok(final.header.includes(reliefMap), `${rung}: the last header names the relief init`);
+        assert.ok(final.header.includes(`#EXT-X-MEDIA-SEQUENCE:${segments.length - WINDOW}`));
+        assert.ok(final.header.includes('#EXT-X-DISCONTINUITY-SEQUENCE:1'));
+        assert.ok(final.segments.every(([, lines]) => !lines.includes('#EXT-X-DISCONTINUITY')));
+      }
+    });
+
+    it('marks the init change in the archive when the relief encoder\'s first segment is first seen at the start of a window', async () => {
+      const prefix = originKeyPrefix('acme/studio', ulid());
+      const mirror = new LiveHlsMirror(store, prefix);
+      const segment = (n: number) => ['#EXTINF:2.000000,', `seg-${n}.m4s`];
+      const playlists = [
+        ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-MAP:URI="init_0.mp4"', ...segment(0), ...segment(1)],
+        // The watcher missed the playlists between: seg-2, the relief's first, is already first.
+        ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:2', '#EXT-X-DISCONTINUITY-SEQUENCE:1', '#EXT-X-MAP:URI="init_r1_720p.mp4"', ...segment(2), ...segment(3)],
+      ];
+      for (const [step, lines] of playlists.entries()) {
+        const path = join(scratch, `jump-${step}.m3u8`);
+        await writeFile(path, `${lines.join('\n')}\n`);
+        await mirror.fileWritten('720p/index.m3u8', path);
+      }
+      await mirror.close();
+      const archive = parseMediaPlaylist((await text(store, `${prefix}720p/${ORIGIN_ARCHIVE_PLAYLIST}`))!);
+      assert.deepEqual(archive.header.filter((line) => line.startsWith('#EXT-X-MAP:')), ['#EXT-X-MAP:URI="init_0.mp4"']);
+      assert.deepEqual(archive.segments, [
+        ['seg-0.m4s', segment(0)],
+        ['seg-1.m4s', segment(1)],
+        ['seg-2.m4s', ['#EXT-X-DISCONTINUITY', '#EXT-X-MAP:URI="init_r1_720p.mp4"', ...segment(2)]],
+        ['seg-3.m4s', segment(3)],
+      ]);
+      const final = (await text(store, `${prefix}720p/index.m3u8`))!;
+      assert.match(final, /#EXT-X-DISCONTINUITY-SEQUENCE:1\n#EXT-X-MAP:URI="init_r1_720p\.mp4"\n#EXTINF/);
+    });
+
     it('refuses a path that is no file of a ladder', async () => {
       const mirror = new LiveHlsMirror(store, originKeyPrefix('acme/studio', ulid()));
       for (const hostile of ['../secret.m3u8', '360p/../../x.m4s', '/etc/passwd', '360p/seg-1.ts', '360p/.hidden.m4s', 'a/b/index.m3u8', '']) {
         await assert.rejects(mirror.fileWritten(hostile, join(ladder, 'master.m3u8')), /not a file of a live ladder/, hostile);
+      }
+    });
+
+    it('takes a relief encoder\'s init segment, init_r{k}_{rung}.mp4, and refuses names that only look like one', async () => {
+      const prefix = originKeyPrefix('acme/studio', ulid());
+      const mirror = new LiveHlsMirror(store, prefix);
+      const [init] = await initsOf(ladder, '360p');
+      for (const name of ['360p/init_r1_360p.mp4', 'audio/init_r12_audio.mp4']) {
+        await mirror.fileWritten(name, join(ladder, '360p', init!));
+        assert.ok(await store.head(`${prefix}${name}`), name);
+      }
+      for (const hostile of ['360p/init_r123_360p.mp4', '360p/init_r_360p.mp4', '360p/init_r1_.mp4', '360p/init_r1_-360p.mp4', '360p/init_r1_../x.mp4', '360p/init_r1_360p.m4s', '360p/init_r1_360p.mp4/x', '360p/init_r1_360p', '360p/init_r1_a/b.mp4', '360p/init_rx_360p.mp4']) {
+        await assert.rejects(mirror.fileWritten(hostile, join(ladder, '360p', init!)), /not a file of a live ladder/, hostile);
       }
     });
   });

@@ -16,8 +16,20 @@ export function originContentType(path: string): string | undefined {
 /** A rung's complete playlist, every segment since the start, written at `close` (what the replay is made from). */
 export const ORIGIN_ARCHIVE_PLAYLIST = 'archive.m3u8';
 
-/** Where a ladder file may be: `master.m3u8`, or `{rung}/{index.m3u8|init.mp4|seg-{n}.m4s}`. */
-const LADDER_FILE = /^(?:master\.m3u8|[A-Za-z0-9_][A-Za-z0-9_-]{0,31}\/(?:index\.m3u8|init(?:_\d{1,3})?\.mp4|seg-\d{1,9}\.m4s))$/;
+/** A rung directory's name as ffmpeg's `%v` gives it (`720p`, `audio`). */
+const RUNG_NAME = '[A-Za-z0-9_][A-Za-z0-9_-]{0,31}';
+
+const INIT_NAME = `(?:init(?:_\\d{1,3})?|init_r\\d{1,2}_${RUNG_NAME})\\.mp4`;
+/**
+ * The name of a rung's init segment: `init_{n}.mp4` as the first ffmpeg numbers its variants,
+ * or `init_r{k}_{rung}.mp4`, the init segment of the k-th ffmpeg that continued the same rungs
+ * when the ladder fell behind (same directories, segment numbers and timestamps continued, a
+ * new encoder configuration, so a new init after an `EXT-X-DISCONTINUITY`).
+ */
+export const ORIGIN_INIT_NAME = new RegExp(`^${INIT_NAME}$`);
+
+/** Where a ladder file may be: `master.m3u8`, or `{rung}/{index.m3u8|<an init name>|seg-{n}.m4s}`. */
+const LADDER_FILE = new RegExp(`^(?:master\\.m3u8|${RUNG_NAME}/(?:index\\.m3u8|${INIT_NAME}|seg-\\d{1,9}\\.m4s))$`);
 
 export interface LiveHlsMirrorOptions {
   /**
@@ -32,11 +44,22 @@ export interface LiveHlsMirrorOptions {
   readonly logger?: Logger;
 }
 
+/** A segment as the archive keeps it: its lines as first seen, and the `EXT-X-MAP` line it is read with. */
+interface ArchivedSegment {
+  /** Its own lines (`#EXTINF`, date-time; `#EXT-X-DISCONTINUITY` and `#EXT-X-MAP` where the init changed) then its URI. */
+  readonly lines: string[];
+  readonly map: string | undefined;
+}
+
 interface RungArchive {
-  /** The playlist's header lines up to the first segment (version, target duration, map, ...). */
-  header: string[];
-  /** Every segment ever listed, in order: its own lines (`#EXTINF`, date-time) then its URI. */
-  readonly segments: Map<string, string[]>;
+  /** The first playlist's header lines (version, target duration, map of the first init, ...): the archive's. */
+  readonly firstHeader: string[];
+  /** The last live playlist as it was: its header (media and discontinuity sequence of the window) and segments. */
+  latest: { header: string[]; segments: Array<[string, string[]]> };
+  /** Every segment ever listed, in order, as first seen. */
+  readonly segments: Map<string, ArchivedSegment>;
+  /** The last archived segment's map line. */
+  lastMap: string | undefined;
   /** The segments the last live playlist listed. */
   window: Set<string>;
 }
@@ -115,12 +138,9 @@ export class LiveHlsMirror implements LiveHlsSink {
     if (this.closed) return;
     this.closed = true;
     for (const [rung, archive] of this.rungs) {
-      const window = [...archive.segments].filter(([name]) => archive.window.has(name));
-      await this.store.put(`${this.prefix}${rung}/index.m3u8`, playlistText(archive.header, window, true), { contentType: originContentType('.m3u8')! });
+      await this.store.put(`${this.prefix}${rung}/index.m3u8`, playlistText(archive.latest.header, archive.latest.segments, true), { contentType: originContentType('.m3u8')! });
       const all = [...archive.segments].filter(([name]) => this.options.keepForReplay !== false || archive.window.has(name));
-      const vodHeader = archive.header.filter((line) => !line.startsWith('#EXT-X-MEDIA-SEQUENCE') && !line.startsWith('#EXT-X-PLAYLIST-TYPE'));
-      vodHeader.push('#EXT-X-PLAYLIST-TYPE:VOD');
-      await this.store.put(`${this.prefix}${rung}/${ORIGIN_ARCHIVE_PLAYLIST}`, playlistText(vodHeader, all, true), { contentType: originContentType('.m3u8')! });
+      await this.store.put(`${this.prefix}${rung}/${ORIGIN_ARCHIVE_PLAYLIST}`, archiveText(archive.firstHeader, all), { contentType: originContentType('.m3u8')! });
     }
   }
 
@@ -135,13 +155,24 @@ export class LiveHlsMirror implements LiveHlsSink {
     this.pendingDeletes.clear();
   }
 
-  /** Adds a rung playlist's segments to its archive; answers the segments that left the live window. */
+  /**
+   * Adds a rung playlist's new segments to its archive, each with its lines as first seen (a
+   * later playlist lists the same segment without the `EXT-X-DISCONTINUITY` and `EXT-X-MAP` that
+   * announced a continuing encoder once it is first in the window); answers the segments that
+   * left the live window.
+   */
   private remember(rung: string, text: string): string[] {
     const parsed = parseMediaPlaylist(text);
     let archive = this.rungs.get(rung);
-    if (!archive) this.rungs.set(rung, (archive = { header: parsed.header, segments: new Map(), window: new Set() }));
-    archive.header = parsed.header;
-    for (const [name, lines] of parsed.segments) archive.segments.set(name, lines);
+    if (!archive) this.rungs.set(rung, (archive = { firstHeader: parsed.header, latest: parsed, segments: new Map(), lastMap: undefined, window: new Set() }));
+    archive.latest = parsed;
+    let map = parsed.header.find(isMapLine);
+    for (const [name, lines] of parsed.segments) {
+      map = lines.find(isMapLine) ?? map;
+      if (archive.segments.has(name)) continue;
+      archive.segments.set(name, { lines: archive.segments.size > 0 ? withInitChange(lines, map, archive.lastMap) : lines, map });
+      archive.lastMap = map;
+    }
     const window = new Set(parsed.segments.map(([name]) => name));
     const left = [...archive.window].filter((name) => !window.has(name));
     archive.window = window;
@@ -160,7 +191,13 @@ export class LiveHlsMirror implements LiveHlsSink {
   }
 }
 
-/** A media playlist's header lines and its segments (each with the tag lines before its URI). */
+/** Tags that belong to the segment after them, even before the first one. */
+const SEGMENT_TAG = /^#(?:EXTINF|EXT-X-PROGRAM-DATE-TIME|EXT-X-DISCONTINUITY$)/;
+
+/**
+ * A media playlist's header lines and its segments (each with the tag lines before its URI: an
+ * `EXT-X-MAP` after a segment tag or after the first segment is the next segment's).
+ */
 export function parseMediaPlaylist(text: string): { header: string[]; segments: Array<[string, string[]]>; ended: boolean } {
   const header: string[] = [];
   const segments: Array<[string, string[]]> = [];
@@ -174,7 +211,7 @@ export function parseMediaPlaylist(text: string): { header: string[]; segments: 
       continue;
     }
     if (line.startsWith('#')) {
-      if (segments.length === 0 && !line.startsWith('#EXTINF') && !line.startsWith('#EXT-X-PROGRAM-DATE-TIME') && pending.length === 0) header.push(line);
+      if (segments.length === 0 && !SEGMENT_TAG.test(line) && pending.length === 0) header.push(line);
       else pending.push(line);
       continue;
     }
@@ -182,6 +219,34 @@ export function parseMediaPlaylist(text: string): { header: string[]; segments: 
     pending = [];
   }
   return { header, segments, ended };
+}
+
+function isMapLine(line: string): boolean {
+  return line.startsWith('#EXT-X-MAP:');
+}
+
+/**
+ * A segment's lines where the init segment it is read with differs from the one before it:
+ * `EXT-X-DISCONTINUITY` and its `EXT-X-MAP` before it, added where the playlist that first listed
+ * it gave them only in its header (it was first in that window).
+ */
+function withInitChange(lines: readonly string[], map: string | undefined, previousMap: string | undefined): string[] {
+  if (map === previousMap || map === undefined || (lines.includes('#EXT-X-DISCONTINUITY') && lines.some(isMapLine))) return [...lines];
+  const own = lines.filter((line) => line !== '#EXT-X-DISCONTINUITY' && !isMapLine(line));
+  return ['#EXT-X-DISCONTINUITY', map, ...own];
+}
+
+/**
+ * A rung's archive as a VOD playlist: the first playlist's header, with the map of the first
+ * segment listed and no media or discontinuity sequence, then every segment's lines (the first
+ * segment's without a discontinuity or map of its own).
+ */
+function archiveText(firstHeader: readonly string[], segments: ReadonlyArray<[string, ArchivedSegment]>): string {
+  const firstMap = segments[0]?.[1].map;
+  const header = firstHeader.filter((line) => !/^#EXT-X-(?:MEDIA-SEQUENCE|DISCONTINUITY-SEQUENCE|PLAYLIST-TYPE|MAP):/.test(line));
+  header.push(...(firstMap !== undefined ? [firstMap] : []), '#EXT-X-PLAYLIST-TYPE:VOD');
+  const listed = segments.map(([name, { lines }], index): [string, string[]] => [name, index === 0 ? lines.filter((line) => line !== '#EXT-X-DISCONTINUITY' && !isMapLine(line)) : lines]);
+  return playlistText(header, listed, true);
 }
 
 function playlistText(header: readonly string[], segments: ReadonlyArray<[string, string[]]>, ended: boolean): string {
