@@ -1,9 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { probeMedia, runFfmpeg, type MediaBinaries } from '../media/index.js';
-import { ORIGIN_ARCHIVE_PLAYLIST, parseMediaPlaylist } from '../origin/live-hls-mirror.js';
+import { mediaInputArgs, probeMedia, runFfmpeg, type MediaBinaries } from '../media/index.js';
+import { ORIGIN_ARCHIVE_PLAYLIST, ORIGIN_INIT_NAME, parseMediaPlaylist } from '../origin/live-hls-mirror.js';
 import type { ObjectStore } from '../storage/index.js';
 import { LADDER_FILES, segmentBitrates, storyboardCues, storyboardSheetName, writeStoryboardVtt, type StoryboardPlan } from '../vod/index.js';
 import type { VodRendition } from './vod-record.js';
@@ -44,10 +44,14 @@ interface MasterEntry {
  * A replay made from our origin's own live ladder (issue 23), with no second transcode: each
  * rung's segments, listed by the `archive.m3u8` the `LiveHlsMirror` wrote at the end of the
  * broadcast, are copied byte for byte into `directory` in the replay layout
- * (`{rung}/segment-{n}.m4s`, the init segment as it is, a VOD playlist per rung with
- * `EXT-X-ENDLIST`), the live master playlist is kept (same rungs, same relative URIs), and the
- * poster and storyboard are drawn from the top rung, one decode of it and no encode of video
- * for playback. `storeVodOutput` then sends the directory to `vods/...` as it does a ladder.
+ * (`{rung}/segment-{n}.m4s`, each init segment as it is under `init_{n}.mp4`, a VOD playlist per
+ * rung with `EXT-X-ENDLIST`), the live master playlist is kept (same rungs, same relative URIs),
+ * and the poster and storyboard are drawn from the top rung, one decode of it and no encode of
+ * video for playback. `storeVodOutput` then sends the directory to `vods/...` as it does a ladder.
+ *
+ * A ladder whose ffmpeg was relieved mid-broadcast has several init segments per rung (the relief
+ * encoder's after an `EXT-X-DISCONTINUITY`); the VOD playlist keeps the discontinuities and maps,
+ * and the pictures are drawn from each init's run of segments decoded on its own.
  */
 export async function assembleOriginReplay(media: ObjectStore, prefix: string, directory: string, options: AssembleOriginReplayOptions = {}): Promise<OriginReplayFacts> {
   const masterText = await readText(media, `${prefix}master.m3u8`);
@@ -57,7 +61,7 @@ export async function assembleOriginReplay(media: ObjectStore, prefix: string, d
   if (videos.length === 0) throw new OriginLadderMissingError(`the master playlist under ${prefix} names no video rung`);
   await mkdir(directory, { recursive: true });
 
-  const rungs = new Map<string, { durationS: number; peak: number; average: number }>();
+  const rungs = new Map<string, CopiedRung>();
   for (const { rung } of entries) {
     options.signal?.throwIfAborted();
     rungs.set(rung, await copyRung(media, prefix, rung, join(directory, rung), options.signal));
@@ -65,14 +69,15 @@ export async function assembleOriginReplay(media: ObjectStore, prefix: string, d
   await writeFile(join(directory, LADDER_FILES.master), masterText);
 
   const top = videos[0]!;
-  const topFile = join(directory, '.top-rung.mp4');
-  await concatenateRung(join(directory, top.rung), topFile);
-  const probe = await probeMedia(topFile, { ...(options.signal ? { signal: options.signal } : {}), ...(options.binaries ? { binaries: options.binaries } : {}) });
+  const topRuns = rungs.get(top.rung)!.runs;
+  const topFiles = topRuns.map((_, index) => resolve(directory, `.top-rung-${index}.mp4`));
+  for (const [index, run] of topRuns.entries()) await concatenateRun(join(directory, top.rung), run, topFiles[index]!);
+  const probe = await probeMedia(topFiles[0]!, { ...(options.signal ? { signal: options.signal } : {}), ...(options.binaries ? { binaries: options.binaries } : {}) });
   const video = probe.streams.find((stream) => stream.kind === 'video');
   const frameRate = Math.round((video?.frameRate ?? 0) * 1000) / 1000;
   const durationS = rungs.get(top.rung)!.durationS;
-  await drawPosterAndStoryboard(topFile, directory, durationS, video?.width ?? 0, video?.height ?? 0, options);
-  await rm(topFile, { force: true });
+  await drawPosterAndStoryboard(topFiles, directory, durationS, video?.width ?? 0, video?.height ?? 0, options);
+  await Promise.all(topFiles.map((file) => rm(file, { force: true })));
 
   const audioRung = entries.find((entry) => entry.attributes === undefined);
   const audio = audioRung ? rungs.get(audioRung.rung) : undefined;
@@ -127,46 +132,98 @@ function attributesOf(list: string): Record<string, string> {
   return attributes;
 }
 
-/** One rung into `directory`: its init segment, every segment renamed in order, a VOD playlist naming them. */
-async function copyRung(media: ObjectStore, prefix: string, rung: string, directory: string, signal?: AbortSignal): Promise<{ durationS: number; peak: number; average: number }> {
+/** A run of a rung's segments read with one init segment (one encoder's), as the replay names them. */
+interface InitRun {
+  readonly init: string;
+  readonly segments: string[];
+}
+
+interface CopiedRung {
+  readonly durationS: number;
+  readonly peak: number;
+  readonly average: number;
+  /** Its segments by init segment, in order (one run unless the ladder's ffmpeg was relieved). */
+  readonly runs: InitRun[];
+}
+
+/**
+ * One rung into `directory`: each init segment the archive names (its header's `EXT-X-MAP`, and
+ * a relief encoder's inside the segment list) as `init_{n}.mp4` in order of use, every segment
+ * renamed in order, a VOD playlist naming them with the archive's discontinuities and maps.
+ */
+async function copyRung(media: ObjectStore, prefix: string, rung: string, directory: string, signal?: AbortSignal): Promise<CopiedRung> {
   const text = (await readText(media, `${prefix}${rung}/${ORIGIN_ARCHIVE_PLAYLIST}`)) ?? (await readText(media, `${prefix}${rung}/index.m3u8`));
   if (text === undefined) throw new OriginLadderMissingError(`no playlist of rung ${rung} under ${prefix}`);
   const playlist = parseMediaPlaylist(text);
   if (playlist.segments.length === 0) throw new OriginLadderMissingError(`rung ${rung} under ${prefix} lists no segment`);
   await mkdir(directory, { recursive: true });
-  const init = /#EXT-X-MAP:URI="(init(?:_\d{1,2})?\.mp4)"/.exec(playlist.header.join('\n'))?.[1];
-  if (!init) throw new OriginLadderMissingError(`rung ${rung} under ${prefix} has no init segment`);
-  await download(media, `${prefix}${rung}/${init}`, join(directory, init));
+  const headerMap = playlist.header.find(isMapLine);
+  if (!headerMap) throw new OriginLadderMissingError(`rung ${rung} under ${prefix} has no init segment`);
+  /** Live init name -> the replay's. */
+  const inits = new Map<string, string>();
+  const copyInit = async (mapLine: string): Promise<string> => {
+    const live = /^#EXT-X-MAP:URI="([^"]*)"$/.exec(mapLine)?.[1];
+    if (live === undefined || !ORIGIN_INIT_NAME.test(live)) throw new OriginLadderMissingError(`not an init segment of a live ladder: ${JSON.stringify(mapLine)}`);
+    let copied = inits.get(live);
+    if (copied === undefined) {
+      copied = `init_${inits.size}.mp4`;
+      inits.set(live, copied);
+      await download(media, `${prefix}${rung}/${live}`, join(directory, copied));
+    }
+    return copied;
+  };
+  const firstInit = await copyInit(headerMap);
+  const runs: InitRun[] = [{ init: firstInit, segments: [] }];
   const targetDuration = playlist.header.find((line) => line.startsWith('#EXT-X-TARGETDURATION:')) ?? '#EXT-X-TARGETDURATION:2';
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', targetDuration, '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-INDEPENDENT-SEGMENTS', `#EXT-X-MAP:URI="${init}"`];
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', targetDuration, '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-INDEPENDENT-SEGMENTS', `#EXT-X-MAP:URI="${firstInit}"`];
   const measured: Array<{ bytes: number; durationS: number }> = [];
   for (const [index, [name, segmentLines]] of playlist.segments.entries()) {
     signal?.throwIfAborted();
     if (!/^seg-\d{1,9}\.m4s$/.test(name)) throw new OriginLadderMissingError(`not a segment of a live ladder: ${JSON.stringify(name)}`);
     const target = `segment-${String(index).padStart(5, '0')}.m4s`;
+    const tags: string[] = [];
+    for (const line of segmentLines.slice(0, -1)) {
+      if (!isMapLine(line)) {
+        tags.push(line);
+        continue;
+      }
+      const init = await copyInit(line);
+      tags.push(`#EXT-X-MAP:URI="${init}"`);
+      if (init !== runs.at(-1)!.init) runs.push({ init, segments: [] });
+    }
     const bytes = await download(media, `${prefix}${rung}/${name}`, join(directory, target));
     const durationS = Number(/^#EXTINF:([\d.]+)/.exec(segmentLines.find((line) => line.startsWith('#EXTINF:')) ?? '')?.[1] ?? 0);
     measured.push({ bytes, durationS });
-    lines.push(...segmentLines.slice(0, -1), target);
+    runs.at(-1)!.segments.push(target);
+    lines.push(...tags, target);
   }
   lines.push('#EXT-X-ENDLIST');
   await writeFile(join(directory, 'index.m3u8'), `${lines.join('\n')}\n`);
   const { peak, average } = segmentBitrates(measured);
-  return { durationS: measured.reduce((sum, segment) => sum + segment.durationS, 0), peak, average };
+  return { durationS: measured.reduce((sum, segment) => sum + segment.durationS, 0), peak, average, runs: runs.filter((run) => run.segments.length > 0) };
 }
 
-/** The rung's init segment then its segments, as one fragmented MP4 (what ffmpeg reads for the pictures). */
-async function concatenateRung(directory: string, target: string): Promise<void> {
-  const names = await readdir(directory);
-  const init = names.find((name) => name.endsWith('.mp4'))!;
+function isMapLine(line: string): boolean {
+  return line.startsWith('#EXT-X-MAP:');
+}
+
+/**
+ * One run of the rung, its init segment then its segments, as one fragmented MP4 (what ffmpeg
+ * reads for the pictures). An init's run is never joined to another's: the encoders differ
+ * (SPS/PPS, CABAC), and a decoder fed the second run with the first's configuration breaks.
+ */
+async function concatenateRun(directory: string, run: InitRun, target: string): Promise<void> {
   await writeFile(target, '');
-  for (const name of [init, ...names.filter((candidate) => candidate.endsWith('.m4s')).sort()]) {
-    await appendFile(target, await readFile(join(directory, name)));
-  }
+  for (const name of [run.init, ...run.segments]) await appendFile(target, await readFile(join(directory, name)));
 }
 
-/** The poster (one frame at `posterAt` of the duration, the rung's size) and the storyboard sheets and VTT, in one ffmpeg run. */
-async function drawPosterAndStoryboard(source: string, directory: string, durationS: number, width: number, height: number, options: AssembleOriginReplayOptions): Promise<void> {
+/**
+ * The poster (one frame at `posterAt` of the duration, the rung's size) and the storyboard sheets
+ * and VTT, in one ffmpeg run over the rung's runs (`sources`), each decoded on its own and joined
+ * by the `concat` filter. (ffmpeg 5.1's HLS demuxer over the VOD playlist feeds the second
+ * encoder's frames to a decoder set up with the first's SPS/PPS: corrupt pictures.)
+ */
+async function drawPosterAndStoryboard(sources: readonly string[], directory: string, durationS: number, width: number, height: number, options: AssembleOriginReplayOptions): Promise<void> {
   const board = options.storyboard ?? { intervalS: 5, tileWidth: 160, columns: 5, rows: 5 };
   const tileWidth = Math.min(board.tileWidth, width || board.tileWidth);
   const tileHeight = Math.max(2, 2 * Math.round((tileWidth * (height || 9)) / (width || 16) / 2));
@@ -174,9 +231,9 @@ async function drawPosterAndStoryboard(source: string, directory: string, durati
   await runFfmpeg(
     [
       '-v', 'error', '-y',
-      '-i', source,
+      ...sources.flatMap((source) => mediaInputArgs(source)),
       '-filter_complex',
-      `[0:v:0]split=2[insb][inposter];[insb]fps=1/${board.intervalS},scale=${tileWidth}:${tileHeight},setsar=1,tile=${board.columns}x${board.rows}[storyboard];` +
+      `${sources.map((_, index) => `[${index}:v:0]`).join('')}concat=n=${sources.length}:v=1:a=0,split=2[insb][inposter];[insb]fps=1/${board.intervalS},scale=${tileWidth}:${tileHeight},setsar=1,tile=${board.columns}x${board.rows}[storyboard];` +
         `[inposter]select=gte(t\\,${posterAtS.toFixed(3)})*isnan(prev_selected_t),setsar=1[poster]`,
       '-map', '[storyboard]', '-fps_mode', 'passthrough', '-q:v', '4', join(directory, LADDER_FILES.storyboardSheetPattern),
       '-map', '[poster]', '-frames:v', '1', '-q:v', '3', join(directory, LADDER_FILES.poster),
