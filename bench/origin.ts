@@ -261,7 +261,7 @@ async function goLive(server: OriginServer, channel: string, rung: string, timeo
 /** Ladders the origin has replaced by lighter ones so far (its `/metrics` counter). */
 async function ladderSheds(server: OriginServer): Promise<number> {
   const metric = server.running.metrics.registry.getSingleMetric(ORIGIN_LADDER_SHEDS_METRIC);
-  return (await metric?.get())?.values[0]?.value ?? 0;
+  return ((await metric?.get())?.values ?? []).reduce((sum, sample) => sum + sample.value, 0);
 }
 
 function latencyFigures(samples: readonly ClockedSegment[], written?: ReadonlyMap<string, number>): LatencyFigures {

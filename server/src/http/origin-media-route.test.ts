@@ -101,6 +101,23 @@ describe('GET /origin/: our origin\'s live ladder from the media store', () => {
     assert.equal(write.status, 405);
   });
 
+  it('serves the init segment of a ladder that continued the live one (init_r{k}_{rung}.mp4), and no look-alike', async () => {
+    const base = `/origin/${CHANNEL}/${session}`;
+    const [init] = await initsOf(ladder, '360p');
+    await writeFile(join(server.mediaDir, 'origin', CHANNEL, session, '360p', 'init_r1_360p.mp4'), await readFile(join(ladder, '360p', init!)));
+    const response = await server.request(`${base}/360p/init_r1_360p.mp4`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'video/mp4');
+    assert.equal(response.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    await response.arrayBuffer();
+    for (const name of ['init_r123_360p.mp4', 'init_r1_.mp4', 'init_r1_360p.mp4.tmp', 'init_r_360p.mp4', 'init_r1_%2e%2e.mp4']) {
+      const refused = await server.request(`${base}/360p/${name}`);
+      assert.equal(refused.status, 404, name);
+      assert.match(refused.headers.get('content-type') ?? '', /application\/json/, name);
+      await refused.arrayBuffer();
+    }
+  });
+
   it('never lets a path escape: traversal, encoded traversal, dotfiles, case and padding tricks are 404', async () => {
     const base = `/origin/${CHANNEL}/${session}`;
     for (const path of [

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { parseChannelRef } from '@live-upload/schema';
 import { AppError } from '../errors/index.js';
-import { originContentType } from '../origin/live-hls-mirror.js';
+import { ORIGIN_LADDER_FILE_PATTERN, originContentType } from '../origin/live-hls-mirror.js';
 import { originKeyPrefix } from '../origin/origin-session.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { AppState } from './app-state.js';
@@ -20,8 +20,7 @@ const ORIGIN_URL_PREFIX = '/origin';
  * playlist, or a rung's playlist, init segment or media segment. Anything else (a `%`-escape,
  * `..`, another name) is no file of ours.
  */
-const ORIGIN_PATH =
-  /^\/origin\/([a-z0-9][a-z0-9-]{0,62})\/([a-z0-9][a-z0-9-]{0,62})\/([0-9A-HJKMNP-TV-Z]{26})\/(master\.m3u8|[A-Za-z0-9_][A-Za-z0-9_-]{0,31}\/(?:index\.m3u8|init(?:_\d{1,3})?\.mp4|seg-\d{1,9}\.m4s))$/;
+const ORIGIN_PATH = new RegExp(`^/origin/([a-z0-9][a-z0-9-]{0,62})/([a-z0-9][a-z0-9-]{0,62})/([0-9A-HJKMNP-TV-Z]{26})/(${ORIGIN_LADDER_FILE_PATTERN})$`);
 
 /** A playlist of a live ladder changes every segment: players must ask again each time. */
 const PLAYLIST_CACHE = 'no-cache';

@@ -28,8 +28,9 @@ const INIT_NAME = `(?:init(?:_\\d{1,3})?|init_r\\d{1,2}_${RUNG_NAME})\\.mp4`;
  */
 export const ORIGIN_INIT_NAME = new RegExp(`^${INIT_NAME}$`);
 
-/** Where a ladder file may be: `master.m3u8`, or `{rung}/{index.m3u8|<an init name>|seg-{n}.m4s}`. */
-const LADDER_FILE = new RegExp(`^(?:master\\.m3u8|${RUNG_NAME}/(?:index\\.m3u8|${INIT_NAME}|seg-\\d{1,9}\\.m4s))$`);
+/** Where a ladder file may be, unanchored: `master.m3u8`, or `{rung}/{index.m3u8|<an init name>|seg-{n}.m4s}` (the `/origin` route matches it too). */
+export const ORIGIN_LADDER_FILE_PATTERN = `(?:master\\.m3u8|${RUNG_NAME}/(?:index\\.m3u8|${INIT_NAME}|seg-\\d{1,9}\\.m4s))`;
+const LADDER_FILE = new RegExp(`^${ORIGIN_LADDER_FILE_PATTERN}$`);
 
 export interface LiveHlsMirrorOptions {
   /**

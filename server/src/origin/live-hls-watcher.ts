@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { LivePlaylistContinuation } from './live-playlist-join.js';
+import { LivePlaylistContinuation, playlistSegmentDurations } from './live-playlist-join.js';
 import type { LiveHlsSink } from './origin-session.js';
 
 /** A ladder that continues one viewers watch: the old one's rung playlists as handed, and how the new one numbers its segments. */
@@ -33,6 +33,8 @@ export class LiveHlsWatcher {
   /** What was handed for each rung playlist (joined, or without `EXT-X-ENDLIST` after `stop({ open: true })`). */
   private readonly handedPlaylistTexts = new Map<string, string>();
   private readonly continuations = new Map<string, LivePlaylistContinuation>();
+  /** Each rung's segments (as ffmpeg's playlists listed them) and their durations. */
+  private readonly segmentDurations = new Map<string, Map<string, number>>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -64,6 +66,20 @@ export class LiveHlsWatcher {
     for (const [path, text] of options.continues?.playlists ?? []) {
       this.continuations.set(path, new LivePlaylistContinuation(text, options.continues!.windowSegments, options.continues!.startNumber));
     }
+  }
+
+  /** The largest segment file number handed (`seg-{n}.m4s`), -1 before the first. */
+  lastSegmentNumber(): number {
+    let last = -1;
+    for (const path of this.handed) if (path.endsWith('.m4s')) last = Math.max(last, segmentNumber(path));
+    return last;
+  }
+
+  /** The media time this ladder's ffmpeg wrote: the longest rung's segment durations added up. */
+  writtenMediaS(): number {
+    let longest = 0;
+    for (const durations of this.segmentDurations.values()) longest = Math.max(longest, [...durations.values()].reduce((sum, durationS) => sum + durationS, 0));
+    return longest;
   }
 
   /** Each rung playlist as last handed to the sink (what a ladder that continues this one starts from). */
@@ -164,7 +180,12 @@ export class LiveHlsWatcher {
     await rename(`${snapshot}.tmp`, snapshot);
     await this.sink.fileWritten(relativePath, snapshot);
     this.playlistContents.set(relativePath, text);
-    if (rung) this.handedPlaylistTexts.set(relativePath, handed);
+    if (rung) {
+      this.handedPlaylistTexts.set(relativePath, handed);
+      const durations = this.segmentDurations.get(rung) ?? new Map<string, number>();
+      for (const segment of playlistSegmentDurations(text)) durations.set(segment.uri, segment.durationS);
+      this.segmentDurations.set(rung, durations);
+    }
     return true;
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_LIVE_LADDER_OPTIONS, ladderSourceSize, lighterLadder, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp } from './live-ladder.js';
+import { DEFAULT_LIVE_LADDER_OPTIONS, fasterLadder, ladderSourceSize, lighterLadder, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp } from './live-ladder.js';
 
 describe('the live ladder', () => {
   it('takes its rungs from the VOD rung plan: by the short side, never upscaled, 2 s GOPs', () => {
@@ -66,5 +66,22 @@ describe('the live ladder', () => {
     }
     assert.deepEqual(steps, ['720p+480p+360p veryfast', '480p+360p veryfast', '360p veryfast', '360p ultrafast']);
     assert.equal(lighterLadder(planLiveLadder({ width: 640, height: 360 }, false, { ...DEFAULT_LIVE_LADDER_OPTIONS, rungs: [360], preset: 'ultrafast' })), undefined);
+  });
+  it('continues a live ladder with the same rungs at the fastest preset, numbered and timed on, with its own init segments', () => {
+    const plan = planLiveLadder({ width: 1280, height: 720 }, true, { ...DEFAULT_LIVE_LADDER_OPTIONS, preset: 'veryfast' });
+    const faster = fasterLadder(plan)!;
+    assert.deepEqual(faster.rungs, plan.rungs, 'the variants viewers know stay');
+    assert.equal(faster.preset, 'ultrafast');
+    assert.equal(fasterLadder(faster), undefined, 'nothing faster');
+    const args = liveLadderFfmpegArgs(faster, '/work/input.sdp', '/work/hls-3', DEFAULT_LIVE_LADDER_OPTIONS, { startNumber: 41, timestampOffsetS: 80.4666, replacement: 1 });
+    const value = (flag: string) => args[args.indexOf(flag) + 1];
+    assert.equal(value('-start_number'), '41');
+    assert.equal(value('-output_ts_offset'), '80.467');
+    assert.equal(value('-hls_fmp4_init_filename'), 'init_r1_%v.mp4');
+    assert.equal(value('-preset'), 'ultrafast');
+    assert.ok(args.indexOf('-output_ts_offset') > args.indexOf('-i'), 'an output option');
+    const first = liveLadderFfmpegArgs(plan, '/work/input.sdp', '/work/hls-0', DEFAULT_LIVE_LADDER_OPTIONS);
+    assert.equal(first[first.indexOf('-hls_fmp4_init_filename') + 1], 'init.mp4');
+    assert.ok(!first.includes('-start_number') && !first.includes('-output_ts_offset'));
   });
 });

@@ -83,6 +83,15 @@ export function lighterLadder(plan: LadderPlan): LadderPlan | undefined {
   return undefined;
 }
 
+/**
+ * The same rungs at x264's fastest preset, for a live ladder that falls behind real time while
+ * viewers watch it (its variants must stay: players do not load the master playlist again).
+ * Undefined when it is at that preset already. Pure.
+ */
+export function fasterLadder(plan: LadderPlan): LadderPlan | undefined {
+  return plan.preset === FASTEST_PRESET ? undefined : { ...plan, preset: FASTEST_PRESET };
+}
+
 export interface RtpInputPorts {
   readonly video: number;
   readonly audio?: number;
@@ -125,9 +134,34 @@ export function rtpInputSdp(ports: RtpInputPorts, codecs: RtpInputCodecs): strin
  * HLS: 2 s segments, `EXT-X-PROGRAM-DATE-TIME`, `EXT-X-INDEPENDENT-SEGMENTS`, `temp_file` (a
  * segment or playlist appears whole, by rename), a sliding window (old segments deleted here;
  * the sink keeps what it needs), and ffmpeg's master playlist (BANDWIDTH, RESOLUTION, CODECS).
- * Pure.
+ * A `continuation` goes on from a ladder viewers are watching (`LadderContinuationArgs`). Pure.
  */
-export function liveLadderFfmpegArgs(plan: LadderPlan, sdpPath: string, outputDir: string, options: Pick<LiveLadderOptions, 'playlistSegments'>): string[] {
+/**
+ * How a ladder that replaces a live one while viewers watch it (same rungs, a new ffmpeg) goes
+ * on from it: segment files numbered past every old one, timestamps after the old ones, and its
+ * own init segment per rung (a new encoder's parameters), named `init_r{n}_{rung}.mp4`.
+ */
+export interface LadderContinuationArgs {
+  /** The first segment's number (`-start_number`): past every segment file the old ladder wrote. */
+  readonly startNumber: number;
+  /** Where the new timestamps start (`-output_ts_offset`): the old ladder's media time. */
+  readonly timestampOffsetS: number;
+  /** Which replacement this is (1, 2, ...): names the init segments. */
+  readonly replacement: number;
+}
+
+/** The init segment a rung of the `replacement`th continuing ladder has (ffmpeg fills in `%v`, the rung's name). */
+export function continuationInitName(replacement: number): string {
+  return `init_r${replacement}_%v.mp4`;
+}
+
+export function liveLadderFfmpegArgs(
+  plan: LadderPlan,
+  sdpPath: string,
+  outputDir: string,
+  options: Pick<LiveLadderOptions, 'playlistSegments'>,
+  continuation?: LadderContinuationArgs,
+): string[] {
   const rungs = plan.rungs;
   const graph = [
     `[0:v:0]fps=${plan.frameRate},split=${rungs.length}${rungs.map((_, i) => `[in${i}]`).join('')}`,
@@ -172,7 +206,8 @@ export function liveLadderFfmpegArgs(plan: LadderPlan, sdpPath: string, outputDi
     '-hls_list_size', String(options.playlistSegments),
     '-hls_delete_threshold', '2',
     '-hls_flags', 'independent_segments+program_date_time+temp_file+delete_segments',
-    '-hls_fmp4_init_filename', LIVE_LADDER_FILES.init,
+    '-hls_fmp4_init_filename', continuation ? continuationInitName(continuation.replacement) : LIVE_LADDER_FILES.init,
+    ...(continuation ? ['-start_number', String(continuation.startNumber), '-output_ts_offset', continuation.timestampOffsetS.toFixed(3)] : []),
     '-hls_segment_filename', join(outputDir, '%v', LIVE_LADDER_FILES.segmentPattern),
     '-master_pl_name', LIVE_LADDER_FILES.master,
     '-var_stream_map', streamMap,

@@ -12,8 +12,8 @@ const PACES: readonly LadderPaceState[] = ['starting', 'judging', 'keeping-up', 
  * sessions this process terminates now by how their ladder keeps pace (`LadderPaceState`; `slow`
  * and `behind`: its ffmpeg is below real time, viewers fall further behind the publisher: this
  * replica is short of CPU),
- * and `live_upload_origin_ladder_sheds_total`, ladders replaced by a lighter one before going
- * live for the same reason. One registration per registry.
+ * and `live_upload_origin_ladder_sheds_total{when}`, ladders replaced by a lighter one for the
+ * same reason, before going live or while live. One registration per registry.
  */
 export function recordOriginMetrics(origin: WhipOrigin, registry: Registry): void {
   if (!registry.getSingleMetric(ORIGIN_SESSIONS_METRIC)) {
@@ -30,7 +30,12 @@ export function recordOriginMetrics(origin: WhipOrigin, registry: Registry): voi
     });
   }
   const sheds =
-    (registry.getSingleMetric(ORIGIN_LADDER_SHEDS_METRIC) as Counter | undefined) ??
-    new Counter({ name: ORIGIN_LADDER_SHEDS_METRIC, help: 'Live ladders replaced by a lighter one (a rung fewer, or a faster preset) because their ffmpeg fell behind real time before going live', registers: [registry] });
-  origin.onLadderShed(() => sheds.inc());
+    (registry.getSingleMetric(ORIGIN_LADDER_SHEDS_METRIC) as Counter<'when'> | undefined) ??
+    new Counter({
+      name: ORIGIN_LADDER_SHEDS_METRIC,
+      help: 'Live ladders replaced by a lighter one because their ffmpeg fell behind real time: when=before_live (a rung fewer or a faster preset) or live (the same rungs at a faster preset, viewers watching)',
+      labelNames: ['when'],
+      registers: [registry],
+    });
+  origin.onLadderShed((when) => sheds.inc({ when: when.replace('-', '_') }));
 }

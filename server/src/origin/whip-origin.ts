@@ -8,7 +8,7 @@ import type { LiveHlsSink, OriginSession, OriginSignals } from './origin-session
 import type { OriginSessions } from './origin-sessions.js';
 import { effectiveOriginLimits, type ChannelOriginLimits } from './origin-limits.js';
 import type { InspectedOffer } from './whip-offer.js';
-import { WhipSession, type WhipSessionLimits } from './whip-session.js';
+import { WhipSession, type LadderShedTime, type WhipSessionLimits } from './whip-session.js';
 
 /** The grant was used before (on this replica or another): a go-live grant opens one session. */
 export class GrantAlreadyUsedError extends Error {
@@ -88,7 +88,7 @@ export class WhipOrigin {
   private control: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private readonly shedListeners = new Set<() => void>();
+  private readonly shedListeners = new Set<(when: LadderShedTime) => void>();
 
   private constructor(private readonly deps: WhipOriginDeps) {
     this.replica = deps.replica ?? defaultLeaseHolder();
@@ -119,8 +119,8 @@ export class WhipOrigin {
     return origin;
   }
 
-  /** Calls `listener` each time a session here replaces a ladder that fell behind real time by a lighter one. */
-  onLadderShed(listener: () => void): void {
+  /** Calls `listener` each time a session here replaces a ladder that fell behind real time by a lighter one (before going live, or while live). */
+  onLadderShed(listener: (when: LadderShedTime) => void): void {
     this.shedListeners.add(listener);
   }
 
@@ -165,8 +165,8 @@ export class WhipOrigin {
       logger: this.deps.logger,
       now: this.now,
       onEnded: () => this.local.delete(sessionId),
-      onLadderShed: () => {
-        for (const listener of this.shedListeners) listener();
+      onLadderShed: (when) => {
+        for (const listener of this.shedListeners) listener(when);
       },
     });
     if (!session.ended) this.local.set(sessionId, session);

@@ -6,10 +6,10 @@ import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI, type MediaSt
 import type { Logger } from '../observability/index.js';
 import type { LadderPlan } from '../vod/index.js';
 import { readFfmpegProgress } from '../media/index.js';
-import { LadderPace, type LadderPaceState } from './ladder-pace.js';
-import { ladderSourceSize, lighterLadder, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LiveLadderOptions } from './live-ladder.js';
+import { LadderPace, type LadderPaceState, type LadderPaceVerdict } from './ladder-pace.js';
+import { fasterLadder, ladderSourceSize, lighterLadder, liveLadderFfmpegArgs, planLiveLadder, rtpInputSdp, type LadderContinuationArgs, type LiveLadderOptions } from './live-ladder.js';
 import type { InspectedOffer } from './whip-offer.js';
-import { LiveHlsWatcher } from './live-hls-watcher.js';
+import { LiveHlsWatcher, type LadderContinuation } from './live-hls-watcher.js';
 import { DEFAULT_KEYFRAME_REQUEST_OPTIONS, KeyframeRequestSchedule, ffmpegReportsDamage } from './keyframe-requests.js';
 import type { LiveHlsSink, OriginSession, OriginSignals } from './origin-session.js';
 import type { OriginSessions } from './origin-sessions.js';
@@ -39,9 +39,15 @@ export interface WhipSessionDeps {
   readonly now?: () => number;
   /** Called once, after the session has ended and signalled its end. */
   readonly onEnded?: (session: OriginSession | undefined, reason: string) => void;
-  /** Called each time a ladder that fell behind real time is replaced by a lighter one (for metrics). */
-  readonly onLadderShed?: () => void;
+  /**
+   * Called each time a ladder that fell behind real time is replaced by a lighter one (for
+   * metrics): `before-live` (a rung fewer or a faster preset, nobody watched it yet) or `live`
+   * (the same rungs go on at a faster preset while viewers watch).
+   */
+  readonly onLadderShed?: (when: LadderShedTime) => void;
 }
+
+export type LadderShedTime = 'before-live' | 'live';
 
 /** The offer could not be answered (werift refused it): a 422 for the publisher. */
 export class UnanswerableOfferError extends Error {
@@ -85,6 +91,8 @@ const MAX_LADDER_RESTARTS = 3;
  * rungs down to one at x264's fastest preset.
  */
 const MAX_LADDER_SHEDS = 4;
+/** How many times a live ladder may be continued by a faster one (`continueLiveLadder`): once, to x264's fastest preset. */
+const MAX_LIVE_RELIEFS = 1;
 /**
  * How long a playable ladder whose pace is not known to keep up (`judging`, or `slow`: below
  * real time, not yet by much) may wait before it goes live anyway. A ladder that keeps up is
@@ -94,6 +102,12 @@ const MAX_LADDER_SHEDS = 4;
  * shows as `slow`, then `behind`, in `/metrics`.
  */
 const PACE_WAIT_MS = 4000;
+/**
+ * How long a live ladder's ffmpeg that another continues gets to flush (SIGINT: its last frames
+ * encoded, its last segment and playlists written) before it is killed: the new one starts after
+ * it, and viewers wait meanwhile.
+ */
+const CONTINUED_FFMPEG_EXIT_MS = 2000;
 
 type VideoCodec = 'h264' | 'vp8';
 
@@ -137,6 +151,12 @@ export class WhipSession {
   private ladderRestarts = 0;
   /** How many steps lighter than planned the ladder runs (`lighterLadder`), kept across a re-plan for a grown picture. */
   private ladderSheds = 0;
+  /** How many times the live ladder was continued by a faster one (`fasterLadder`) while viewers watched. */
+  private liveReliefs = 0;
+  /** A continuing ladder is on its way (the old ffmpeg stopping, the new one not yet writing): keyframes are asked for as at the start. */
+  private continuing = false;
+  /** The media time the ladders before the running one wrote (where its timestamps start). */
+  private mediaOffsetS = 0;
   /** The running ladder's pace: does its ffmpeg keep up with the media sent to it? */
   private pace: LadderPace | undefined;
   private behindLogged = false;
@@ -378,10 +398,12 @@ export class WhipSession {
   private planFor(source: FrameSize, hasAudio: boolean): LadderPlan {
     let plan = planLiveLadder(source, hasAudio, this.deps.limits.ladder);
     for (let shed = 0; shed < this.ladderSheds; shed += 1) plan = lighterLadder(plan) ?? plan;
+    for (let relief = 0; relief < this.liveReliefs; relief += 1) plan = fasterLadder(plan) ?? plan;
     return plan;
   }
 
-  private async startLadder(size: FrameSize, generation: number): Promise<void> {
+  /** Starts ffmpeg and its watcher for the ladder of a `size` picture; `continues`: going on from a live ladder (`continueLiveLadder`). */
+  private async startLadder(size: FrameSize, generation: number, continues?: { args: LadderContinuationArgs; watcher: LadderContinuation }): Promise<void> {
     const plan = this.planFor(size, this.audio !== undefined);
     const outputDir = join(this.deps.workDir, `hls-${generation}`);
     await mkdir(outputDir, { recursive: true });
@@ -396,7 +418,7 @@ export class WhipSession {
       ),
     );
     if (this.ending) return;
-    const child = spawn(this.deps.ffmpegPath ?? 'ffmpeg', ['-nostdin', '-hide_banner', ...liveLadderFfmpegArgs(plan, sdpPath, outputDir, this.deps.limits.ladder)], {
+    const child = spawn(this.deps.ffmpegPath ?? 'ffmpeg', ['-nostdin', '-hide_banner', ...liveLadderFfmpegArgs(plan, sdpPath, outputDir, this.deps.limits.ladder, continues?.args)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: false,
     });
@@ -426,13 +448,20 @@ export class WhipSession {
       });
     });
     this.playableAtMs = undefined;
+    const startedAtMs = this.now();
     this.watcher = new LiveHlsWatcher(outputDir, join(this.deps.workDir, `playlists-${generation}`), this.deps.sink, {
       onPlayable: () => {
         if (generation !== this.ladderGeneration) return;
+        if (continues) {
+          this.continuing = false;
+          this.deps.logger.info({ session_id: this.sessionId, preset: plan.preset, rungs: rungNames(plan), after_ms: this.now() - startedAtMs }, 'origin ladder continued: the new one writes');
+          return;
+        }
         this.playableAtMs = this.now();
         void this.goLive(generation);
       },
       onError: (error) => this.deps.logger.warn({ err: error, session_id: this.sessionId }, 'origin ladder file could not be stored'),
+      ...(continues ? { continues: continues.watcher } : {}),
     });
     this.watcher.start();
     if (!this.socket) {
@@ -482,7 +511,7 @@ export class WhipSession {
 
   private requestKeyframe(force: boolean): void {
     if (!this.video?.track.ssrc) return;
-    const reason = this.keyframes.due(this.now(), { playable: this.playable, force });
+    const reason = this.keyframes.due(this.now(), { playable: this.playable && !this.continuing, force });
     if (!reason) return;
     if (reason !== 'startup') this.deps.logger.debug({ session_id: this.sessionId, reason }, 'origin session asks the publisher for a keyframe');
     this.video.transceiver.receiver.sendRtcpPLI(this.video.track.ssrc).catch(() => {
@@ -528,7 +557,8 @@ export class WhipSession {
     const source = this.ladderSource;
     const hasAudio = this.audio !== undefined;
     const current = this.planFor(source, hasAudio);
-    const lighter = this.playable || this.ladderSheds >= MAX_LADDER_SHEDS ? undefined : lighterLadder(current);
+    if (this.playable) return this.continueLiveLadder(verdict, source, current);
+    const lighter = this.ladderSheds >= MAX_LADDER_SHEDS ? undefined : lighterLadder(current);
     if (!lighter) {
       if (!this.behindLogged) {
         this.deps.logger.warn({ session_id: this.sessionId, ...paceFields(verdict), rungs: rungNames(current), preset: current.preset, playable: this.playable }, 'origin ladder falls behind real time');
@@ -541,7 +571,7 @@ export class WhipSession {
     this.playableAtMs = undefined;
     this.ladderGeneration += 1;
     this.ladderSheds += 1;
-    this.deps.onLadderShed?.();
+    this.deps.onLadderShed?.('before-live');
     this.deps.logger.warn(
       { session_id: this.sessionId, ...paceFields(verdict), from: { rungs: rungNames(current), preset: current.preset }, to: { rungs: rungNames(lighter), preset: lighter.preset } },
       'origin ladder falls behind real time before it is live: a lighter one replaces it',
@@ -559,6 +589,82 @@ export class WhipSession {
         void this.end('error');
       });
     return true;
+  }
+
+  /**
+   * A live ladder whose ffmpeg falls behind real time goes on with the same rungs at x264's
+   * fastest preset (`fasterLadder`), once: viewers' players know its variants (hls.js does not
+   * load the master playlist again), so the rungs stay, and each rung's playlist goes on across
+   * the change (`LivePlaylistContinuation`: the new segments numbered on, after a discontinuity,
+   * with the new encoder's init segment). The old ffmpeg is stopped first (SIGINT: its last
+   * segment written), then the new one starts, its segment files numbered past the old ones and
+   * its timestamps after them. Viewers wait for its first segment (measured in the closing
+   * note); a ladder that is not replaced falls further behind for the rest of the broadcast.
+   * Already at the fastest preset, or replaced once: logged once. True when it is continued.
+   */
+  private continueLiveLadder(verdict: Exclude<LadderPaceVerdict, { state: 'starting' }>, source: FrameSize, current: LadderPlan): boolean {
+    const faster = this.continuing || this.liveReliefs >= MAX_LIVE_RELIEFS ? undefined : fasterLadder(current);
+    if (!faster) {
+      if (!this.behindLogged && !this.continuing) {
+        this.deps.logger.warn({ session_id: this.sessionId, ...paceFields(verdict), rungs: rungNames(current), preset: current.preset, playable: true }, 'origin ladder falls behind real time');
+        this.behindLogged = true;
+      }
+      return false;
+    }
+    this.pace = undefined;
+    this.paceState = 'starting';
+    this.continuing = true;
+    this.liveReliefs += 1;
+    this.ladderGeneration += 1;
+    this.deps.onLadderShed?.('live');
+    this.deps.logger.warn(
+      { session_id: this.sessionId, ...paceFields(verdict), rungs: rungNames(current), from: current.preset, to: faster.preset },
+      'origin ladder falls behind real time while live: the same rungs go on at a faster preset',
+    );
+    const generation = this.ladderGeneration;
+    const replacement = this.liveReliefs;
+    this.ladderChanges = this.ladderChanges
+      .then(async () => {
+        if (this.ending || generation !== this.ladderGeneration) return;
+        const old = await this.stopLadderForContinuation();
+        if (this.ending || !old) return;
+        const startNumber = old.lastSegmentNumber + 1;
+        this.mediaOffsetS += old.writtenMediaS;
+        await this.startLadder(source, generation, {
+          args: { startNumber, timestampOffsetS: this.mediaOffsetS, replacement },
+          watcher: { playlists: old.playlists, windowSegments: this.deps.limits.ladder.playlistSegments, startNumber },
+        });
+      })
+      .catch((error: unknown) => {
+        this.deps.logger.error({ err: error, session_id: this.sessionId }, 'origin session could not continue its live ladder');
+        void this.end('error');
+      });
+    return true;
+  }
+
+  /**
+   * Stops the running ladder so that another continues it: ffmpeg finishes (SIGINT, killed after
+   * `CONTINUED_FFMPEG_EXIT_MS`), its last files are handed without `EXT-X-ENDLIST`. Answers what
+   * the next one starts from: the rung playlists as handed, the last segment file number, the
+   * media time it wrote.
+   */
+  private async stopLadderForContinuation(): Promise<{ playlists: ReadonlyMap<string, string>; lastSegmentNumber: number; writtenMediaS: number } | undefined> {
+    const child = this.ffmpeg;
+    const exited = this.ffmpegExited;
+    const watcher = this.watcher;
+    if (!child || !watcher) return undefined;
+    // Not this session's ffmpeg any more: its exit is not a failure (the close handler checks).
+    this.ffmpeg = undefined;
+    this.ffmpegExited = undefined;
+    this.watcher = undefined;
+    child.kill('SIGINT');
+    const killer = setTimeout(() => child.kill('SIGKILL'), CONTINUED_FFMPEG_EXIT_MS);
+    await exited;
+    clearTimeout(killer);
+    this.ports = undefined;
+    this.stderrLine = '';
+    await watcher.stop({ open: true });
+    return { playlists: watcher.handedPlaylists(), lastSegmentNumber: watcher.lastSegmentNumber(), writtenMediaS: watcher.writtenMediaS() };
   }
 
   /** Ends the session once (later calls wait for the first); `reason` goes on the record. */
@@ -638,7 +744,7 @@ export class WhipSession {
       this.deps.logger.warn({ session_id: this.sessionId, reason, stderr: this.stderrTail }, 'origin session ended before its ladder was playable');
     }
     await rm(this.deps.workDir, { recursive: true, force: true }).catch(() => undefined);
-    this.deps.logger.info({ session_id: this.sessionId, channel: this.channel, reason, keyframe_requests: this.keyframes.counts, ladder_sheds: this.ladderSheds }, 'origin session ended');
+    this.deps.logger.info({ session_id: this.sessionId, channel: this.channel, reason, keyframe_requests: this.keyframes.counts, ladder_sheds: this.ladderSheds, live_reliefs: this.liveReliefs }, 'origin session ended');
     this.deps.onEnded?.(ended, reason);
   }
 }
