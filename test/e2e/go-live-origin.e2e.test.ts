@@ -13,12 +13,13 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { LatestReplay, LiveMetadata } from '@live-upload/schema';
+import type { LiveMetadata } from '@live-upload/schema';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_PATH, ensureBrowserBundles } from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { collectPageErrors, waitForBadge } from './helpers/badge.js';
+import { latestReplay, videoOf } from './helpers/origin.js';
 
 const CHANNEL = 'acme/origin-show';
 /** The grace window of this test's server: short, so the test sees OFFLINE soon after End. */
@@ -49,26 +50,8 @@ function viewerState(page: Page): Promise<unknown> {
   }, VIEWER);
 }
 
-/** The video of `part` in the viewer's shadow root: its time and picture size (undefined: none yet). */
-function videoOf(page: Page, part: string): Promise<{ currentTime: number; width: number; height: number; paused: boolean } | undefined> {
-  return page.evaluate(
-    ([selector, wanted]) => {
-      const video = document.querySelector(selector!)?.shadowRoot?.querySelector<HTMLVideoElement>(`video[part~="${wanted}"]`);
-      return video ? { currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight, paused: video.paused } : undefined;
-    },
-    [VIEWER, part] as const,
-  );
-}
-
 function sha256(bytes: ArrayBuffer): string {
   return createHash('sha256').update(new Uint8Array(bytes)).digest('hex');
-}
-
-async function latestReplay(url: string): Promise<LatestReplay | undefined> {
-  const response = await fetch(`${url}/api/v1/channels/${CHANNEL}/status`);
-  if (response.status === 429) return undefined;
-  assert.equal(response.status, 200, `/status answered ${response.status}`);
-  return ((await response.json()) as { latest_replay?: LatestReplay | null }).latest_replay ?? undefined;
 }
 
 describe('go live from <live-upload publish> into our origin, watched from a second page', () => {
@@ -130,7 +113,7 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     });
     await viewer.goto(`${siteUrl}/watch`, { waitUntil: 'load' });
     await waitForBadge(viewer, VIEWER_BADGE, /^Offline$/, 15_000);
-    assert.equal(await latestReplay(server.url), undefined, 'no replay before the broadcast');
+    assert.equal(await latestReplay(server.url, CHANNEL), undefined, 'no replay before the broadcast');
 
     const publisher = await context.newPage();
     const publisherErrors = collectPageErrors(publisher);
@@ -211,7 +194,7 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     // The viewer's player plays our HLS: its time advances, with a picture of one of the ladder's rungs.
     const firstPlay = await eventually(
       async () => {
-        const video = await videoOf(viewer, 'player');
+        const video = await videoOf(viewer, VIEWER, 'player');
         return video && video.currentTime > 1 && video.width > 0 ? video : undefined;
       },
       'the viewer page to play the origin’s HLS',
@@ -223,7 +206,7 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     t.diagnostic(`publisher connected -> the viewer plays: ${Math.round(performance.now() - connectedAt)} ms (${firstPlay.width}x${firstPlay.height})`);
     assert.ok(ladderSizes.includes(`${firstPlay.width}x${firstPlay.height}`), `a rung of the ladder (${ladderSizes.join(', ')}): ${firstPlay.width}x${firstPlay.height}`);
     await eventually(
-      async () => ((await videoOf(viewer, 'player'))?.currentTime ?? 0) >= firstPlay.currentTime + LIVE_SECONDS,
+      async () => ((await videoOf(viewer, VIEWER, 'player'))?.currentTime ?? 0) >= firstPlay.currentTime + LIVE_SECONDS,
       `the viewer to play ${LIVE_SECONDS} s more`,
       LIVE_SECONDS * 1000 + 30_000,
       { intervalMs: 250 },
@@ -247,7 +230,7 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     assert.equal(grants.length, 1, 'one grant, one session');
 
     // The replay: listed on /status, of this broadcast, its master playlist and a segment served.
-    const replay = await eventually(() => latestReplay(server.url), '/status to list the replay', 60_000, { intervalMs: 500 });
+    const replay = await eventually(() => latestReplay(server.url, CHANNEL), '/status to list the replay', 60_000, { intervalMs: 500 });
     t.diagnostic(`Offline -> latest_replay on /status: ${Math.round(performance.now() - endedAt - offlineMs)} ms`);
     assert.equal(replay.canonical_id, live.canonical_id, 'the replay is of the broadcast that just ended');
     assert.ok(replay.duration_s !== null && replay.duration_s >= LIVE_SECONDS, `the replay holds the broadcast: ${replay.duration_s} s`);
@@ -282,7 +265,7 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     await watch.click();
     const replayStart = await eventually(
       async () => {
-        const video = await videoOf(viewer, 'replay');
+        const video = await videoOf(viewer, VIEWER, 'replay');
         return video && !video.paused && video.currentTime > 0.5 && video.width > 0 ? video : undefined;
       },
       'the replay to play',
@@ -291,7 +274,7 @@ describe('go live from <live-upload publish> into our origin, watched from a sec
     ).catch(async (error: unknown) => {
       throw new Error(`the replay did not play: ${JSON.stringify(await viewerState(viewer))}`, { cause: error });
     });
-    await eventually(async () => ((await videoOf(viewer, 'replay'))?.currentTime ?? 0) > replayStart.currentTime + 1, 'the replay to keep playing', 10_000, { intervalMs: 250 });
+    await eventually(async () => ((await videoOf(viewer, VIEWER, 'replay'))?.currentTime ?? 0) > replayStart.currentTime + 1, 'the replay to keep playing', 10_000, { intervalMs: 250 });
     assert.deepEqual(viewerErrors, []);
     assert.deepEqual(publisherErrors, []);
   });

@@ -7,52 +7,23 @@
  * ffmpeg all at once (SIGSTOP), as a starved host does; a libwebrtc publisher (not ours) sends.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import type { LatestReplay, LiveMetadata } from '@live-upload/schema';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { LiveMetadata } from '@live-upload/schema';
+import { chromium, type Browser } from 'playwright-core';
 import { ORIGIN_LADDER_SHEDS_METRIC } from '../../server/src/origin/index.js';
 import { CHROMIUM_PATH, ensureBrowserBundles } from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { publishWithLibwebrtc } from '../support/whip-wrtc-publisher.js';
 import { collectPageErrors, waitForBadge } from './helpers/badge.js';
+import { ladderFfmpegPid, latestReplay, videoOf } from './helpers/origin.js';
 
-const run = promisify(execFile);
 const CHANNEL = 'acme/relief-show';
 const VIEWER = 'live-upload';
 /** How long the viewer must play on after the new ladder writes: several of its segments. */
 const PLAY_AFTER_S = 8;
-
-/** The viewer's video of `part`: its time, picture and state (undefined: none yet). */
-function videoOf(page: Page, part: string): Promise<{ currentTime: number; width: number; height: number; paused: boolean; error: string | null; buffered: number[][] } | undefined> {
-  return page.evaluate(
-    ([selector, wanted]) => {
-      const video = document.querySelector(selector!)?.shadowRoot?.querySelector<HTMLVideoElement>(`video[part~="${wanted}"]`);
-      if (!video) return undefined;
-      const buffered = Array.from({ length: video.buffered.length }, (_, i) => [video.buffered.start(i), video.buffered.end(i)]);
-      return { currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight, paused: video.paused, error: video.error?.message ?? null, buffered };
-    },
-    [VIEWER, part] as const,
-  );
-}
-
-/** The pid of session `sessionId`'s live ladder ffmpeg (a child of this process: the server runs in it). */
-async function ladderFfmpegPid(sessionId: string): Promise<number> {
-  const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]);
-  const line = stdout.split('\n').find((entry) => entry.includes('ffmpeg') && entry.includes(sessionId) && entry.includes('-hls_time'));
-  assert.ok(line, `the ladder's ffmpeg among this process's children:\n${stdout}`);
-  return Number(line.trim().split(/\s+/)[0]);
-}
-
-async function latestReplay(url: string): Promise<LatestReplay | undefined> {
-  const response = await fetch(`${url}/api/v1/channels/${CHANNEL}/status`);
-  if (response.status === 429) return undefined;
-  return ((await response.json()) as { latest_replay?: LatestReplay | null }).latest_replay ?? undefined;
-}
 
 describe('a viewer watching while the origin continues a ladder that fell behind', () => {
   let server: TestServer;
@@ -129,14 +100,14 @@ describe('a viewer watching while the origin continues a ladder that fell behind
     const rungUrl = new URL('360p/index.m3u8', live.playback!.hls!);
     const playing = await eventually(
       async () => {
-        const video = await videoOf(viewer, 'player');
+        const video = await videoOf(viewer, VIEWER, 'player');
         return video && video.currentTime > 2 && video.width > 0 ? video : undefined;
       },
       'the viewer to play',
       60_000,
       { intervalMs: 200 },
     ).catch(async (error: unknown) => {
-      throw new Error(`the viewer did not play: ${JSON.stringify(await videoOf(viewer, 'player'))}; ${viewerWarnings.join(' | ')}`, { cause: error });
+      throw new Error(`the viewer did not play: ${JSON.stringify(await videoOf(viewer, VIEWER, 'player'))}; ${viewerWarnings.join(' | ')}`, { cause: error });
     });
     t.diagnostic(`playing ${playing.width}x${playing.height} at ${playing.currentTime.toFixed(1)} s`);
 
@@ -144,7 +115,7 @@ describe('a viewer watching while the origin continues a ladder that fell behind
     // How long the picture stands still around the change (the longest wall time the viewer's time does not advance).
     let stall = { longestMs: 0, since: Date.now(), last: playing.currentTime };
     const sampler = setInterval(() => {
-      void videoOf(viewer, 'player').then((video) => {
+      void videoOf(viewer, VIEWER, 'player').then((video) => {
         if (!video) return;
         const now = Date.now();
         if (video.currentTime > stall.last) stall = { longestMs: Math.max(stall.longestMs, now - stall.since), since: now, last: video.currentTime };
@@ -159,7 +130,7 @@ describe('a viewer watching while the origin continues a ladder that fell behind
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    const atChange = (await videoOf(viewer, 'player'))!;
+    const atChange = (await videoOf(viewer, VIEWER, 'player'))!;
     await eventually(async () => ((await (await fetch(rungUrl)).text()).includes('init_r1_360p.mp4') ? true : undefined), 'the served 360p playlist continued', 30_000, { intervalMs: 100 });
     t.diagnostic(`the new ladder served ${Date.now() - stoppedAt} ms after ffmpeg was stopped; the viewer at ${atChange.currentTime.toFixed(1)} s then`);
     const served = await (await fetch(rungUrl)).text();
@@ -170,14 +141,14 @@ describe('a viewer watching while the origin continues a ladder that fell behind
 
     const carriedOn = await eventually(
       async () => {
-        const video = await videoOf(viewer, 'player');
+        const video = await videoOf(viewer, VIEWER, 'player');
         return video && video.currentTime >= atChange.currentTime + PLAY_AFTER_S ? video : undefined;
       },
       `the viewer to play ${PLAY_AFTER_S} s past the change`,
       60_000,
       { intervalMs: 250 },
     ).catch(async (error: unknown) => {
-      throw new Error(`the viewer stopped at the change: ${JSON.stringify(await videoOf(viewer, 'player'))}; ${viewerWarnings.join(' | ')}`, { cause: error });
+      throw new Error(`the viewer stopped at the change: ${JSON.stringify(await videoOf(viewer, VIEWER, 'player'))}; ${viewerWarnings.join(' | ')}`, { cause: error });
     });
     clearInterval(sampler);
     t.diagnostic(`the viewer played on to ${carriedOn.currentTime.toFixed(1)} s, ${carriedOn.width}x${carriedOn.height}; the picture stood still for ${stall.longestMs} ms at most`);
@@ -185,7 +156,7 @@ describe('a viewer watching while the origin continues a ladder that fell behind
     assert.ok(carriedOn.width > 0);
 
     assert.equal((await fetch(`${server.url}${publication.location}`, { method: 'DELETE' })).status, 200);
-    const replay = await eventually(() => latestReplay(server.url), 'the replay', 90_000, { intervalMs: 500 });
+    const replay = await eventually(() => latestReplay(server.url, CHANNEL), 'the replay', 90_000, { intervalMs: 500 });
     t.diagnostic(`the replay: ${replay.duration_s} s`);
     assert.ok(replay.duration_s !== null && replay.duration_s >= PLAY_AFTER_S + 4, `the replay holds the broadcast: ${replay.duration_s} s`);
     const masterText = await (await fetch(replay.url)).text();
@@ -209,7 +180,7 @@ describe('a viewer watching while the origin continues a ladder that fell behind
     const watch = viewer.locator(`${VIEWER} [part~="watch-replay"]`);
     await watch.waitFor({ state: 'visible', timeout: 30_000 });
     await watch.click();
-    await eventually(async () => ((await videoOf(viewer, 'replay'))?.currentTime ?? 0) > 0.5, 'the replay to play', 30_000, { intervalMs: 250 });
+    await eventually(async () => ((await videoOf(viewer, VIEWER, 'replay'))?.currentTime ?? 0) > 0.5, 'the replay to play', 30_000, { intervalMs: 250 });
     // Just before the change, then on across it.
     await viewer.evaluate(
       ([selector, at]) => {
@@ -220,14 +191,14 @@ describe('a viewer watching while the origin continues a ladder that fell behind
     );
     const across = await eventually(
       async () => {
-        const video = await videoOf(viewer, 'replay');
+        const video = await videoOf(viewer, VIEWER, 'replay');
         return video && video.currentTime >= changeS + 2 ? video : undefined;
       },
       'the replay to play across the change',
       30_000,
       { intervalMs: 250 },
     ).catch(async (error: unknown) => {
-      throw new Error(`the replay stopped at the change (${changeS.toFixed(2)} s): ${JSON.stringify(await videoOf(viewer, 'replay'))}; ${viewerWarnings.join(' | ')}`, { cause: error });
+      throw new Error(`the replay stopped at the change (${changeS.toFixed(2)} s): ${JSON.stringify(await videoOf(viewer, VIEWER, 'replay'))}; ${viewerWarnings.join(' | ')}`, { cause: error });
     });
     t.diagnostic(`the replay played across its change at ${changeS.toFixed(2)} s to ${across.currentTime.toFixed(1)} s`);
     assert.equal(across.error, null);

@@ -9,16 +9,9 @@ import { ORIGIN_LADDER_SHEDS_METRIC, ORIGIN_SESSIONS_METRIC } from '../../server
 import { eventually } from '../support/eventually.js';
 import { startWhipTestServer, type WhipTestServer } from '../support/whip-test-server.js';
 import { publishWithLibwebrtc } from '../support/whip-wrtc-publisher.js';
+import { ladderFfmpegPid } from './helpers/origin.js';
 
 const run = promisify(execFile);
-
-/** The pid of the live ladder's ffmpeg of session `sessionId` (a child of this process: the server runs in it). */
-async function ladderFfmpegPid(sessionId: string): Promise<number> {
-  const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]);
-  const line = stdout.split('\n').find((entry) => entry.includes('ffmpeg') && entry.includes(sessionId) && entry.includes('-hls_time'));
-  assert.ok(line, `the ladder's ffmpeg among this process's children:\n${stdout}`);
-  return Number(line.trim().split(/\s+/)[0]);
-}
 
 /** Segment URIs, media sequence and discontinuity tags of a media playlist. */
 function listing(text: string): { sequence: number; segments: string[]; maps: string[]; discontinuities: number; ended: boolean } {
