@@ -78,14 +78,18 @@ export class ClockProbe {
     const playlist = await this.read(`${this.rung}/index.m3u8`);
     if (!playlist) return;
     const availableAt = Date.now();
-    const text = playlist.toString('utf8');
-    const initUri = /#EXT-X-MAP:URI="([^"]+)"/.exec(text)?.[1];
-    const segments = text.split('\n').filter((line) => line.length > 0 && !line.startsWith('#'));
-    for (const segment of segments) {
+    // Each segment with the init segment in effect where it is listed (a ladder continued at a faster preset has a second one).
+    let initUri: string | undefined;
+    for (const line of playlist.toString('utf8').split('\n')) {
+      const map = /^#EXT-X-MAP:URI="([^"]+)"/.exec(line)?.[1];
+      if (map) initUri = map;
+      if (line.length === 0 || line.startsWith('#')) continue;
+      const segment = line;
       if (this.seen.has(segment)) continue;
       this.seen.add(segment);
       if (this.first || !initUri) continue;
-      this.decoding = this.decoding.then(() => this.measure(segment, initUri, availableAt)).catch(() => void (this.errors += 1));
+      const init = initUri;
+      this.decoding = this.decoding.then(() => this.measure(segment, init, availableAt)).catch(() => void (this.errors += 1));
     }
     this.first = false;
   }
