@@ -71,7 +71,9 @@ export interface OriginSignals {
  * terminating replica (`master.m3u8`, `{rung}/index.m3u8`, `{rung}/init.mp4`,
  * `{rung}/seg-{n}.m4s`, with `temp_file` so a playlist appears whole); the session watches
  * it and calls `fileWritten` for each file once complete, a playlist only after every segment
- * it lists. The implementation mirrors them to the media ObjectStore under `originKeyPrefix`
+ * it lists. A ladder continued while live (its ffmpeg fell behind: the same rungs at a faster
+ * preset) adds `{rung}/init_r{k}_{rung}.mp4` and its rung playlists go on, joined to the old
+ * ones after an `EXT-X-DISCONTINUITY`; the master playlist stays. The implementation mirrors them to the media ObjectStore under `originKeyPrefix`
  * (and removes segments that fell out of the live window); viewers on any replica read them there.
  */
 export interface LiveHlsSink {
