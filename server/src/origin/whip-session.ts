@@ -630,7 +630,8 @@ export class WhipSession {
         const old = await this.stopLadderForContinuation();
         if (this.ending || !old) return;
         const startNumber = old.lastSegmentNumber + 1;
-        this.mediaOffsetS += old.writtenMediaS;
+        // ffmpeg's last (cut) segment lasts to its last frame's start: one frame more is where the next may start.
+        this.mediaOffsetS += old.writtenMediaS + 1 / current.frameRate;
         await this.startLadder(source, generation, {
           args: { startNumber, timestampOffsetS: this.mediaOffsetS, replacement },
           watcher: { playlists: old.playlists, windowSegments: this.deps.limits.ladder.playlistSegments, startNumber },
