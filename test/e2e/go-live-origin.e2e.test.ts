@@ -10,16 +10,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { LiveMetadata } from '@live-upload/schema';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, ensureBrowserBundles } from '../support/browser.js';
+import type { Browser, Page } from 'playwright-core';
 import { eventually } from '../support/eventually.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import type { TestServer } from '../support/test-server.js';
 import { collectPageErrors, waitForBadge } from './helpers/badge.js';
-import { latestReplay, videoOf } from './helpers/origin.js';
+import { latestReplay, startOriginScene, videoOf, type OriginScene } from './helpers/origin.js';
 
 const CHANNEL = 'acme/origin-show';
 /** The grace window of this test's server: short, so the test sees OFFLINE soon after End. */
@@ -55,51 +52,19 @@ function sha256(bytes: ArrayBuffer): string {
 }
 
 describe('go live from <live-upload publish> into our origin, watched from a second page', () => {
+  let scene: OriginScene;
   let server: TestServer;
   let browser: Browser;
-  let site: Server;
   let siteUrl = '';
 
   before(
     async () => {
-      await ensureBrowserBundles();
-      server = await startTestServer({
-        graceMs: GRACE_MS,
-        env: { ORIGIN_LADDER_PRESET: 'ultrafast', ORIGIN_LADDER_RUNGS: '360,240', ORIGIN_MEDIA_TIMEOUT_MS: '5000' },
-      });
-      const created = await server.request(`/api/v1/channels/${CHANNEL}`, {
-        method: 'PUT',
-        admin: true,
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ title: 'Acme Origin Show', uploads: 'open', vod: 'public', providers: {} }),
-      });
-      assert.ok(created.ok, `the channel: ${created.status} ${await created.text()}`);
-      // The host site (another origin): one page publishes, the other watches.
-      site = createServer((request, response) => {
-        const publisher = request.url === '/publish';
-        response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-        response.end(
-          `<!doctype html><html lang="en"><title>${publisher ? 'Studio' : 'Watch'}</title>` +
-            `<script type="module" src="${server.url}/element/live-upload.js"></script>` +
-            `<live-upload ${publisher ? 'publish ' : ''}channel="${CHANNEL}" endpoint="${server.url}"></live-upload></html>`,
-        );
-      });
-      await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-      siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM_PATH,
-        headless: true,
-        timeout: 30_000,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
-      });
+      scene = await startOriginScene({ channel: CHANNEL, title: 'Acme Origin Show', graceMs: GRACE_MS, preset: 'ultrafast' });
+      ({ server, browser, siteUrl } = scene);
     },
     { timeout: 120_000 },
   );
-  after(async () => {
-    await browser?.close();
-    await new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve()));
-    await server?.close();
-  }, { timeout: 30_000 });
+  after(() => scene?.close(), { timeout: 30_000 });
 
   test('live within seconds on the viewer page, plays our HLS, End, offline after the grace window, the replay plays', { timeout: 300_000 }, async (t) => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });

@@ -7,18 +7,15 @@
  * ffmpeg all at once (SIGSTOP), as a starved host does; a libwebrtc publisher (not ours) sends.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { LiveMetadata } from '@live-upload/schema';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ORIGIN_LADDER_SHEDS_METRIC } from '../../server/src/origin/index.js';
-import { CHROMIUM_PATH, ensureBrowserBundles } from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import type { TestServer } from '../support/test-server.js';
 import { publishWithLibwebrtc } from '../support/whip-wrtc-publisher.js';
 import { collectPageErrors, waitForBadge } from './helpers/badge.js';
-import { ladderFfmpegPid, latestReplay, videoOf } from './helpers/origin.js';
+import { ladderFfmpegPid, latestReplay, startOriginScene, videoOf, type OriginScene } from './helpers/origin.js';
 
 const CHANNEL = 'acme/relief-show';
 const VIEWER = 'live-upload';
@@ -26,51 +23,19 @@ const VIEWER = 'live-upload';
 const PLAY_AFTER_S = 8;
 
 describe('a viewer watching while the origin continues a ladder that fell behind', () => {
+  let scene: OriginScene;
   let server: TestServer;
   let browser: Browser;
-  let site: Server;
   let siteUrl = '';
 
   before(
     async () => {
-      await ensureBrowserBundles();
-      server = await startTestServer({
-        graceMs: 2_000,
-        env: { ORIGIN_LADDER_PRESET: 'veryfast', ORIGIN_LADDER_RUNGS: '360,240', ORIGIN_MEDIA_TIMEOUT_MS: '5000' },
-      });
-      const created = await server.request(`/api/v1/channels/${CHANNEL}`, {
-        method: 'PUT',
-        admin: true,
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ title: 'Acme Relief Show', uploads: 'open', vod: 'public', providers: {} }),
-      });
-      assert.ok(created.ok, `the channel: ${created.status} ${await created.text()}`);
-      site = createServer((_request, response) => {
-        response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-        response.end(
-          `<!doctype html><html lang="en"><title>Watch</title><script type="module" src="${server.url}/element/live-upload.js"></script>` +
-            `<live-upload channel="${CHANNEL}" endpoint="${server.url}"></live-upload></html>`,
-        );
-      });
-      await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-      siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM_PATH,
-        headless: true,
-        timeout: 30_000,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'],
-      });
+      scene = await startOriginScene({ channel: CHANNEL, title: 'Acme Relief Show', graceMs: 2_000, preset: 'veryfast' });
+      ({ server, browser, siteUrl } = scene);
     },
     { timeout: 120_000 },
   );
-  after(
-    async () => {
-      await browser?.close();
-      await new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve()));
-      await server?.close();
-    },
-    { timeout: 30_000 },
-  );
+  after(() => scene?.close(), { timeout: 30_000 });
 
   test('plays on across the change, and the replay holds both ladders and plays across it', { timeout: 300_000 }, async (t) => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
