@@ -222,8 +222,14 @@ export function parseMediaPlaylist(text: string): { header: string[]; segments: 
   return { header, segments, ended };
 }
 
-function isMapLine(line: string): boolean {
+/** True for an `EXT-X-MAP` line (a segment's init segment). */
+export function isMapLine(line: string): boolean {
   return line.startsWith('#EXT-X-MAP:');
+}
+
+/** A segment's duration from its tag lines (`#EXTINF:<seconds>,`), 0 without one. */
+export function segmentDurationS(lines: readonly string[]): number {
+  return Number(/^#EXTINF:([\d.]+)/.exec(lines.find((line) => line.startsWith('#EXTINF:')) ?? '')?.[1] ?? 0);
 }
 
 /**

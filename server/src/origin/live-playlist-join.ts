@@ -1,3 +1,5 @@
+import { isMapLine, parseMediaPlaylist, segmentDurationS } from './live-hls-mirror.js';
+
 /**
  * One rung's live playlist across a ladder that was replaced while viewers watch it (its ffmpeg
  * fell behind real time: the same rungs continue at a faster preset, `WhipSession`). The new
@@ -34,60 +36,33 @@ interface ParsedPlaylist {
   readonly ended: boolean;
 }
 
+/** Header tags the joined playlist derives from its first segment (`playlistText`), or writes itself. */
+const DERIVED_HEADER = /^#(?:EXTM3U$|EXT-X-(?:MEDIA-SEQUENCE|DISCONTINUITY-SEQUENCE|MAP):)/;
+
 /**
- * Parses a live media playlist into its header lines (those it does not derive from its first
- * segment) and its segments with what applies to each.
+ * A live media playlist (`parseMediaPlaylist`'s reading) with what applies to each segment: its
+ * sequence number, init segment and discontinuity sequence. The header keeps the lines it does
+ * not derive from its first segment.
  */
 function parsePlaylist(text: string): ParsedPlaylist {
-  const header: string[] = [];
-  const segments: JoinedSegment[] = [];
-  let sequence: number | undefined;
-  let discontinuitySequence: number | undefined;
-  let map: string | undefined;
-  let tags: string[] = [];
-  let discontinuity = false;
-  let ended = false;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line === '#EXTM3U') continue;
-    if (line === '#EXT-X-ENDLIST') {
-      ended = true;
-      continue;
-    }
-    if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) {
-      sequence = Number(line.slice('#EXT-X-MEDIA-SEQUENCE:'.length));
-      continue;
-    }
-    if (line.startsWith('#EXT-X-DISCONTINUITY-SEQUENCE:')) {
-      discontinuitySequence = Number(line.slice('#EXT-X-DISCONTINUITY-SEQUENCE:'.length));
-      continue;
-    }
-    if (line.startsWith('#EXT-X-MAP:')) {
-      map = /URI="([^"]+)"/.exec(line)?.[1];
-      continue;
-    }
-    if (line === '#EXT-X-DISCONTINUITY') {
-      discontinuity = true;
-      continue;
-    }
-    if (line.startsWith('#EXTINF:') || line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) {
-      tags.push(line);
-      continue;
-    }
-    if (line.startsWith('#')) {
-      if (segments.length === 0 && tags.length === 0) header.push(line);
-      else tags.push(line);
-      continue;
-    }
-    const seq = (sequence ?? 0) + segments.length;
-    const previous = segments.at(-1);
-    const dseq = previous ? previous.discontinuitySequence + (discontinuity ? 1 : 0) : (discontinuitySequence ?? 0);
-    const durationS = Number(/^#EXTINF:([\d.]+)/.exec(tags.find((tag) => tag.startsWith('#EXTINF:')) ?? '')?.[1] ?? 0);
-    segments.push({ uri: line, sequence: seq, tags, map, discontinuity: previous ? discontinuity : false, discontinuitySequence: dseq, durationS });
-    tags = [];
-    discontinuity = false;
-  }
-  return { header, segments, ended };
+  const parsed = parseMediaPlaylist(text);
+  const headerNumber = (tag: string) => Number(parsed.header.find((line) => line.startsWith(tag))?.slice(tag.length) ?? 0);
+  const firstSequence = headerNumber('#EXT-X-MEDIA-SEQUENCE:');
+  let discontinuitySequence = headerNumber('#EXT-X-DISCONTINUITY-SEQUENCE:');
+  let map = mapUri(parsed.header.find(isMapLine));
+  const segments = parsed.segments.map(([uri, lines], index): JoinedSegment => {
+    // A discontinuity before the first segment listed is already counted in the header's sequence.
+    const discontinuity = index > 0 && lines.includes('#EXT-X-DISCONTINUITY');
+    if (discontinuity) discontinuitySequence += 1;
+    map = mapUri(lines.find(isMapLine)) ?? map;
+    const tags = lines.slice(0, -1).filter((line) => line !== '#EXT-X-DISCONTINUITY' && !isMapLine(line));
+    return { uri, sequence: firstSequence + index, tags, map, discontinuity, discontinuitySequence, durationS: segmentDurationS(tags) };
+  });
+  return { header: parsed.header.filter((line) => !DERIVED_HEADER.test(line)), segments, ended: parsed.ended };
+}
+
+function mapUri(line: string | undefined): string | undefined {
+  return line === undefined ? undefined : /URI="([^"]+)"/.exec(line)?.[1];
 }
 
 /** Writes a media playlist listing `segments`, `ended` with `EXT-X-ENDLIST`. */

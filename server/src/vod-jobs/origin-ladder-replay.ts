@@ -3,7 +3,7 @@ import { appendFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { mediaInputArgs, probeMedia, runFfmpeg, type MediaBinaries } from '../media/index.js';
-import { ORIGIN_ARCHIVE_PLAYLIST, ORIGIN_INIT_NAME, parseMediaPlaylist } from '../origin/live-hls-mirror.js';
+import { ORIGIN_ARCHIVE_PLAYLIST, ORIGIN_INIT_NAME, isMapLine, parseMediaPlaylist, segmentDurationS } from '../origin/live-hls-mirror.js';
 import type { ObjectStore } from '../storage/index.js';
 import { LADDER_FILES, segmentBitrates, storyboardCues, storyboardSheetName, writeStoryboardVtt, type StoryboardPlan } from '../vod/index.js';
 import type { VodRendition } from './vod-record.js';
@@ -192,7 +192,7 @@ async function copyRung(media: ObjectStore, prefix: string, rung: string, direct
       if (init !== runs.at(-1)!.init) runs.push({ init, segments: [] });
     }
     const bytes = await download(media, `${prefix}${rung}/${name}`, join(directory, target));
-    const durationS = Number(/^#EXTINF:([\d.]+)/.exec(segmentLines.find((line) => line.startsWith('#EXTINF:')) ?? '')?.[1] ?? 0);
+    const durationS = segmentDurationS(segmentLines);
     measured.push({ bytes, durationS });
     runs.at(-1)!.segments.push(target);
     lines.push(...tags, target);
@@ -201,10 +201,6 @@ async function copyRung(media: ObjectStore, prefix: string, rung: string, direct
   await writeFile(join(directory, 'index.m3u8'), `${lines.join('\n')}\n`);
   const { peak, average } = segmentBitrates(measured);
   return { durationS: measured.reduce((sum, segment) => sum + segment.durationS, 0), peak, average, runs: runs.filter((run) => run.segments.length > 0) };
-}
-
-function isMapLine(line: string): boolean {
-  return line.startsWith('#EXT-X-MAP:');
 }
 
 /**
