@@ -110,7 +110,7 @@ export interface PublisherLevel {
    * one real-time publisher costs the origin, whether or not this shared machine let it keep up.
    */
   readonly originCpuPerMediaS: number;
-  /** Ladders the origin replaced by a lighter one during the level (fell behind before going live: `live_upload_origin_ladder_sheds_total`). */
+  /** Ladders the origin replaced by a lighter one during the level, before going live or while live (they fell behind real time: `live_upload_origin_ladder_sheds_total`, both labels). */
   readonly ladderSheds: number;
   readonly held: boolean;
   readonly why: string | undefined;
